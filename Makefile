@@ -1,0 +1,33 @@
+# Paylink: `make run` starts everything, `make test` runs every test.
+# Both use DATABASE_URL / REDIS_URL when set; otherwise they start a private
+# PostgreSQL and Redis under .data/ (installing the Debian packages when
+# missing), and stop them when done.
+
+GO      ?= go
+PAYLINK := bin/paylink
+# Extra flags for go test, e.g. make test TESTFLAGS='-run TestSignUp -v'.
+TESTFLAGS ?=
+
+.PHONY: run test lint build clean
+
+build:
+	$(GO) build -o $(PAYLINK) ./cmd/paylink
+
+## run: the API, checkout pages and worker on http://localhost:8080
+run: build
+	./scripts/ensure-deps.sh run
+	$(PAYLINK) dev
+
+## test: lint, then every Go test against real PostgreSQL and Redis
+test: build lint
+	./scripts/ensure-deps.sh test
+	$(PAYLINK) devenv -dir .data/test -fast -- $(GO) test -race -count=1 -timeout 15m $(TESTFLAGS) ./...
+
+## lint: gofmt, go vet and staticcheck must be clean
+lint:
+	@out=$$(gofmt -l . 2>&1); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
+
+clean:
+	rm -rf bin .data/test .data/bench artifacts

@@ -1,0 +1,81 @@
+// Command paylink is the one Paylink binary: the API server, the worker,
+// migrations, a development mode running everything in one process, and
+// small operator commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"text/tabwriter"
+
+	"github.com/paylink/paylink/internal/config"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		var exit exitCode
+		if errors.As(err, &exit) {
+			os.Exit(int(exit))
+		}
+		fmt.Fprintln(os.Stderr, "paylink:", err)
+		os.Exit(1)
+	}
+}
+
+// exitCode is an error that only sets the process's exit status (its
+// message was already printed).
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+const usage = `usage: paylink <command>
+
+commands:
+  api       serve the HTTP API, checkout pages and metrics
+  worker    run background tasks (webhooks, e-mail, expiry, clean-up)
+  migrate   apply database migrations and exit
+  dev       api + worker in one process; starts a private PostgreSQL and
+            Redis under ./.data when DATABASE_URL / REDIS_URL are unset,
+            migrates and seeds a demo merchant
+  devenv -- CMD [ARGS…]
+            run CMD with a private PostgreSQL and Redis (for make test/bench)
+  help      this text and the configuration variables
+`
+
+// run is the whole program; tests call it with their own args and getenv.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitCode(2)
+	}
+	switch args[0] {
+	case "api":
+		return serve(ctx, getenv, stderr, true, false)
+	case "worker":
+		return serve(ctx, getenv, stderr, false, true)
+	case "migrate":
+		return migrate(getenv, stdout)
+	case "dev":
+		return dev(ctx, getenv, stdout, stderr)
+	case "devenv":
+		return devenvExec(ctx, args[1:], getenv, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		fmt.Fprintln(stdout, "\nconfiguration (environment variables):")
+		tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
+		for _, v := range config.Vars() {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", v.Name, v.Default, v.Help)
+		}
+		return tw.Flush()
+	default:
+		fmt.Fprintf(stderr, "paylink: unknown command %q\n\n%s", args[0], usage)
+		return exitCode(2)
+	}
+}

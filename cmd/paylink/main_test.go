@@ -1,0 +1,186 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptrace"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/paylink/paylink/internal/config"
+	"github.com/paylink/paylink/internal/pgtest"
+	"github.com/paylink/paylink/internal/redistest"
+)
+
+const testKeys = "1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+
+func getenvFrom(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestMigrateFromSeveralReplicasAtOnce(t *testing.T) {
+	t.Parallel()
+	url := pgtest.NewEmpty(t)
+	const replicas = 5
+	var (
+		wg   sync.WaitGroup
+		errs = make([]error, replicas)
+		outs = make([]bytes.Buffer, replicas)
+	)
+	for i := 0; i < replicas; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = run(context.Background(), []string{"migrate"}, getenvFrom(map[string]string{"DATABASE_URL": url}), &outs[i], io.Discard)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("replica %d: %v", i, err)
+		}
+		if !strings.HasPrefix(outs[i].String(), "database schema at version ") {
+			t.Errorf("replica %d printed %q", i, outs[i].String())
+		}
+	}
+	if outs[0].String() != outs[replicas-1].String() {
+		t.Errorf("replicas disagree: %q vs %q", outs[0].String(), outs[replicas-1].String())
+	}
+}
+
+func TestAPIRefusesBadConfiguration(t *testing.T) {
+	t.Parallel()
+	err := run(context.Background(), []string{"api"}, getenvFrom(map[string]string{"PAYLINK_LOG_LEVEL": "chatty"}), io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "DATABASE_URL: is required") || !strings.Contains(err.Error(), "PAYLINK_LOG_LEVEL") {
+		t.Fatalf("run api with bad config: %v; want every problem named", err)
+	}
+	if err := run(context.Background(), []string{"frobnicate"}, getenvFrom(nil), io.Discard, io.Discard); err != exitCode(2) {
+		t.Fatalf("unknown command: %v, want exit status 2", err)
+	}
+}
+
+// lineWatcher is a log writer that reports the first line matching re.
+type lineWatcher struct {
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	re    *regexp.Regexp
+	found chan string
+	once  sync.Once
+}
+
+func (w *lineWatcher) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if m := w.re.FindStringSubmatch(w.buf.String()); m != nil {
+		w.once.Do(func() { w.found <- m[1] })
+	}
+	return len(p), nil
+}
+
+func (w *lineWatcher) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// TestAPIGracefulShutdown starts `paylink api`, begins a sign-up whose body
+// is still being sent, stops the process as SIGTERM would, then finishes
+// the body: the in-flight request must complete and commit, and run must
+// return cleanly.
+func TestAPIGracefulShutdown(t *testing.T) {
+	t.Parallel()
+	_, dbURL := pgtest.NewWithURL(t)
+	_, redisURL := redistest.New(t)
+	logs := &lineWatcher{re: regexp.MustCompile(`"msg":"api listening","addr":"([^"]+)"`), found: make(chan string, 1)}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"api"}, getenvFrom(map[string]string{
+			"DATABASE_URL": dbURL, "REDIS_URL": redisURL, "PAYLINK_ENCRYPTION_KEYS": testKeys,
+			"PAYLINK_ADDR": "127.0.0.1:0",
+		}), io.Discard, logs)
+	}()
+	var addr string
+	select {
+	case addr = <-logs.found:
+	case err := <-done:
+		t.Fatalf("api exited early: %v\n%s", err, logs.String())
+	}
+
+	// The request asks "Expect: 100-continue", so the server answers
+	// "100 Continue" only once the handler starts reading the body: from
+	// then on the request is in flight for sure.
+	pr, pw := io.Pipe()
+	inHandler := make(chan struct{})
+	hr, _ := http.NewRequest("POST", "http://"+addr+"/v1/merchants", pr)
+	hr.Header.Set("Expect", "100-continue")
+	hr = hr.WithContext(httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
+		Got100Continue: func() { close(inHandler) },
+	}))
+	client := &http.Client{Transport: &http.Transport{ExpectContinueTimeout: time.Minute}}
+	type result struct {
+		res *http.Response
+		err error
+	}
+	resc := make(chan result, 1)
+	go func() {
+		r, err := client.Do(hr)
+		resc <- result{r, err}
+	}()
+	<-inHandler
+	stop() // SIGTERM while the handler waits for the body
+	const password = "graceful-shutdown-password"
+	fmt.Fprintf(pw, `{"name":"Graceful","email":"graceful@shop.test","password":%q}`, password)
+	pw.Close()
+	r := <-resc
+	if r.err != nil {
+		t.Fatalf("in-flight request failed during shutdown: %v", r.err)
+	}
+	defer r.res.Body.Close()
+	var out struct {
+		APIKey struct{ Secret string } `json:"api_key"`
+	}
+	if err := json.NewDecoder(r.res.Body).Decode(&out); err != nil || r.res.StatusCode != http.StatusCreated {
+		t.Fatalf("in-flight sign-up = %d (%v); want 201", r.res.StatusCode, err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("run returned %v after shutdown", err)
+	}
+	all := logs.String()
+	if !strings.Contains(all, `"msg":"stopped"`) {
+		t.Error("no clean stop logged")
+	}
+	for _, secret := range []string{password, out.APIKey.Secret} {
+		if strings.Contains(all, secret) {
+			t.Errorf("logs contain a secret: %q", secret)
+		}
+	}
+}
+
+// TestREADMEDocumentsEveryVariable keeps the newcomer's page honest.
+func TestREADMEDocumentsEveryVariable(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(raw)
+	for _, v := range config.Vars() {
+		def := v.Default
+		if def == "" {
+			def = "—"
+		}
+		if !strings.Contains(readme, fmt.Sprintf("| `%s` | `%s` |", v.Name, def)) && !strings.Contains(readme, fmt.Sprintf("| `%s` | %s |", v.Name, def)) {
+			t.Errorf("README's configuration table lacks %s with default %q", v.Name, v.Default)
+		}
+	}
+}

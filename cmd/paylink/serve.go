@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/paylink/paylink/internal/config"
+	"github.com/paylink/paylink/internal/httpapi"
+	"github.com/paylink/paylink/internal/idempotency"
+	"github.com/paylink/paylink/internal/merchant"
+	"github.com/paylink/paylink/internal/postgres"
+	"github.com/paylink/paylink/internal/worker"
+)
+
+// app holds the connections and services a process shares between its
+// API server and its worker.
+type app struct {
+	cfg       *config.Config
+	log       *slog.Logger
+	db        *postgres.DB
+	redis     *redis.Client
+	registry  *prometheus.Registry
+	usage     *merchant.Usage
+	merchants *merchant.Service
+	idem      *idempotency.Store
+}
+
+// openApp reads the configuration and connects to PostgreSQL and Redis.
+func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) (*app, error) {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return nil, err
+	}
+	log := newLogger(cfg, logOut)
+	db, err := postgres.Open(ctx, cfg.DatabaseURL, cfg.DBMaxConns)
+	if err != nil {
+		return nil, err
+	}
+	ropts, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("parse REDIS_URL: %w", err)
+	}
+	rdb := redis.NewClient(ropts)
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := rdb.Ping(pctx).Err(); err != nil {
+		db.Close()
+		rdb.Close()
+		return nil, fmt.Errorf("connect to redis: %w", err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	usage := merchant.NewUsage()
+	return &app{
+		cfg: cfg, log: log, db: db, redis: rdb, registry: reg, usage: usage,
+		merchants: merchant.NewService(cfg.Keyring, usage, time.Now),
+		idem:      idempotency.NewStore(cfg.Keyring),
+	}, nil
+}
+
+func (a *app) close() {
+	a.redis.Close()
+	a.db.Close()
+}
+
+func newLogger(cfg *config.Config, out io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(out, opts))
+	}
+	return slog.New(slog.NewJSONHandler(out, opts))
+}
+
+// serve runs the API server, the worker, or both until ctx ends, then
+// shuts them down gracefully: the listener closes, in-flight requests and
+// tasks get up to PAYLINK_SHUTDOWN_TIMEOUT to finish, and only then are
+// the database and Redis connections closed.
+func serve(ctx context.Context, getenv func(string) string, logOut io.Writer, api, work bool) error {
+	a, err := openApp(ctx, getenv, logOut)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	return a.serve(ctx, api, work, nil)
+}
+
+// serve is serve's body once the app is open; ready, when non-nil, is
+// called with the API's listen address once it accepts connections.
+func (a *app) serve(ctx context.Context, api, work bool, ready func(addr string)) error {
+	var (
+		wg   sync.WaitGroup
+		errs = make(chan error, 3)
+	)
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if api {
+		srv, err := httpapi.New(httpapi.Deps{
+			Log: a.log, DB: a.db, Redis: a.redis, Merchants: a.merchants, Idempotency: a.idem,
+			Registry: a.registry, BaseURL: a.cfg.BaseURL, TrustedProxies: a.cfg.TrustedProxies,
+			Limits: httpapi.Limits{API: a.cfg.RateAPI, Public: a.cfg.RatePublic},
+			Now:    time.Now,
+		})
+		if err != nil {
+			return err
+		}
+		ln, err := net.Listen("tcp", a.cfg.Addr)
+		if err != nil {
+			return fmt.Errorf("listen on %s: %w", a.cfg.Addr, err)
+		}
+		hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+			WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,
+			ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
+		a.log.Info("api listening", "addr", ln.Addr().String())
+		if ready != nil {
+			ready(ln.Addr().String())
+		}
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errs <- fmt.Errorf("http server: %w", err)
+				cancel()
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			<-runCtx.Done()
+			sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.ShutdownTimeout)
+			defer scancel()
+			if err := hs.Shutdown(sctx); err != nil {
+				errs <- fmt.Errorf("http shutdown: %w", err)
+			}
+		}()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a.usage.Run(runCtx, a.db.Pool, a.cfg.KeyUsageFlush, func(err error) { a.log.Warn("api key usage", "err", err) })
+		}()
+	}
+	if work {
+		redisOpt, err := asynq.ParseRedisURI(a.cfg.RedisURL)
+		if err != nil {
+			return fmt.Errorf("parse REDIS_URL: %w", err)
+		}
+		w, err := worker.New(worker.Deps{
+			Log: a.log, DB: a.db, Redis: redisOpt, Concurrency: a.cfg.WorkerConcurrency,
+			ShutdownTimeout: a.cfg.ShutdownTimeout, IdempotencyRetention: a.cfg.IdempotencyRetention, Now: time.Now,
+		})
+		if err != nil {
+			return err
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := w.Run(runCtx); err != nil {
+				errs <- err
+				cancel()
+			}
+		}()
+		a.log.Info("worker started", "concurrency", a.cfg.WorkerConcurrency)
+	}
+	<-runCtx.Done()
+	a.log.Info("shutting down", "timeout", a.cfg.ShutdownTimeout.String())
+	wg.Wait()
+	close(errs)
+	var all []error
+	for err := range errs {
+		all = append(all, err)
+	}
+	a.log.Info("stopped")
+	return errors.Join(all...)
+}
+
+// migrate applies the migrations to DATABASE_URL.
+func migrate(getenv func(string) string, stdout io.Writer) error {
+	url := strings.TrimSpace(getenv("DATABASE_URL"))
+	if url == "" {
+		return errors.New("config: DATABASE_URL: is required")
+	}
+	v, err := postgres.Migrate(url)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "database schema at version %d\n", v)
+	return nil
+}

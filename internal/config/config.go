@@ -1,0 +1,194 @@
+// Package config reads Paylink's configuration from environment variables
+// and validates all of it at start, reporting every problem at once.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ulule/limiter/v3"
+
+	"github.com/paylink/paylink/internal/seal"
+)
+
+// Config is everything a paylink process can be told.
+type Config struct {
+	Addr            string        // PAYLINK_ADDR
+	BaseURL         *url.URL      // PAYLINK_BASE_URL
+	DatabaseURL     string        // DATABASE_URL
+	DBMaxConns      int32         // PAYLINK_DB_MAX_CONNS
+	RedisURL        string        // REDIS_URL
+	LogLevel        string        // PAYLINK_LOG_LEVEL
+	LogFormat       string        // PAYLINK_LOG_FORMAT
+	Keyring         *seal.Keyring // PAYLINK_ENCRYPTION_KEYS
+	TrustedProxies  []string      // PAYLINK_TRUSTED_PROXIES
+	ShutdownTimeout time.Duration // PAYLINK_SHUTDOWN_TIMEOUT
+
+	RateAPI    limiter.Rate // PAYLINK_RATE_LIMIT_API
+	RatePublic limiter.Rate // PAYLINK_RATE_LIMIT_PUBLIC
+
+	IdempotencyRetention time.Duration // PAYLINK_IDEMPOTENCY_RETENTION
+	KeyUsageFlush        time.Duration // PAYLINK_KEY_USAGE_FLUSH
+	WorkerConcurrency    int           // PAYLINK_WORKER_CONCURRENCY
+}
+
+// Var documents one environment variable.
+type Var struct {
+	Name, Default, Help string
+}
+
+// Vars lists every variable with its default; `paylink help` prints it and
+// the README mirrors it.
+func Vars() []Var { return vars[:] }
+
+var vars = [...]Var{
+	{"DATABASE_URL", "", "PostgreSQL URL (required; `paylink dev` starts a private server when unset)"},
+	{"REDIS_URL", "", "Redis URL (required; `paylink dev` starts a private server when unset)"},
+	{"PAYLINK_ADDR", ":8080", "listen address of the HTTP server"},
+	{"PAYLINK_BASE_URL", "http://localhost:8080", "public URL of the API and checkout, used in payment link URLs"},
+	{"PAYLINK_DB_MAX_CONNS", "32", "PostgreSQL pool size per process"},
+	{"PAYLINK_LOG_LEVEL", "info", "debug, info, warn or error"},
+	{"PAYLINK_LOG_FORMAT", "json", "json or text"},
+	{"PAYLINK_ENCRYPTION_KEYS", "", "required: master keys sealing secrets at rest, `version:base64(32 bytes)`, comma-separated, first one current"},
+	{"PAYLINK_TRUSTED_PROXIES", "", "comma-separated CIDRs of proxies whose X-Forwarded-For is believed"},
+	{"PAYLINK_SHUTDOWN_TIMEOUT", "25s", "how long SIGTERM waits for in-flight requests and tasks"},
+	{"PAYLINK_RATE_LIMIT_API", "100-S", "merchant API limit per API key (`N-S`, `N-M`, `N-H` or `N-D`)"},
+	{"PAYLINK_RATE_LIMIT_PUBLIC", "60-M", "sign-up and checkout limit per client IP"},
+	{"PAYLINK_IDEMPOTENCY_RETENTION", "48h", "how long Idempotency-Key results are kept (at least 24h)"},
+	{"PAYLINK_KEY_USAGE_FLUSH", "10s", "how often API keys' last_used_at is written"},
+	{"PAYLINK_WORKER_CONCURRENCY", "10", "tasks a worker runs at once"},
+}
+
+// Load reads the configuration through getenv. Every invalid or missing
+// value is reported in one error, one line each.
+func Load(getenv func(string) string) (*Config, error) {
+	p := parser{getenv: getenv}
+	c := &Config{
+		Addr:            p.str("PAYLINK_ADDR"),
+		DatabaseURL:     p.required("DATABASE_URL"),
+		RedisURL:        p.required("REDIS_URL"),
+		DBMaxConns:      int32(p.intRange("PAYLINK_DB_MAX_CONNS", 1, 1000)),
+		LogLevel:        p.oneOf("PAYLINK_LOG_LEVEL", "debug", "info", "warn", "error"),
+		LogFormat:       p.oneOf("PAYLINK_LOG_FORMAT", "json", "text"),
+		ShutdownTimeout: p.duration("PAYLINK_SHUTDOWN_TIMEOUT", time.Second),
+		RateAPI:         p.rate("PAYLINK_RATE_LIMIT_API"),
+		RatePublic:      p.rate("PAYLINK_RATE_LIMIT_PUBLIC"),
+
+		IdempotencyRetention: p.duration("PAYLINK_IDEMPOTENCY_RETENTION", 24*time.Hour),
+		KeyUsageFlush:        p.duration("PAYLINK_KEY_USAGE_FLUSH", 100*time.Millisecond),
+		WorkerConcurrency:    p.intRange("PAYLINK_WORKER_CONCURRENCY", 1, 1000),
+	}
+	c.BaseURL = p.baseURL("PAYLINK_BASE_URL")
+	if s := p.required("PAYLINK_ENCRYPTION_KEYS"); s != "" {
+		k, err := seal.Parse(s)
+		if err != nil {
+			p.fail("PAYLINK_ENCRYPTION_KEYS", err.Error())
+		}
+		c.Keyring = k
+	}
+	c.TrustedProxies = p.cidrs("PAYLINK_TRUSTED_PROXIES")
+	if len(p.errs) > 0 {
+		return nil, errors.Join(p.errs...)
+	}
+	return c, nil
+}
+
+// parser collects errors while reading variables, applying Vars' defaults.
+type parser struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (p *parser) fail(name, msg string) {
+	p.errs = append(p.errs, fmt.Errorf("config: %s: %s", name, msg))
+}
+
+func (p *parser) str(name string) string {
+	if v := strings.TrimSpace(p.getenv(name)); v != "" {
+		return v
+	}
+	for _, v := range vars {
+		if v.Name == name {
+			return v.Default
+		}
+	}
+	panic("config: variable " + name + " is not in Vars")
+}
+
+func (p *parser) required(name string) string {
+	v := p.str(name)
+	if v == "" {
+		p.fail(name, "is required")
+	}
+	return v
+}
+
+func (p *parser) intRange(name string, lo, hi int) int {
+	s := p.str(name)
+	n, err := strconv.Atoi(s)
+	if err != nil || n < lo || n > hi {
+		p.fail(name, fmt.Sprintf("%q is not a whole number from %d to %d", s, lo, hi))
+	}
+	return n
+}
+
+func (p *parser) oneOf(name string, allowed ...string) string {
+	s := strings.ToLower(p.str(name))
+	for _, a := range allowed {
+		if s == a {
+			return s
+		}
+	}
+	p.fail(name, fmt.Sprintf("%q is not one of %s", s, strings.Join(allowed, ", ")))
+	return s
+}
+
+func (p *parser) duration(name string, min time.Duration) time.Duration {
+	s := p.str(name)
+	d, err := time.ParseDuration(s)
+	if err != nil || d < min {
+		p.fail(name, fmt.Sprintf("%q is not a duration of at least %s (e.g. 30s, 5m, 48h)", s, min))
+	}
+	return d
+}
+
+func (p *parser) rate(name string) limiter.Rate {
+	s := p.str(name)
+	r, err := limiter.NewRateFromFormatted(s)
+	if err != nil || r.Limit <= 0 {
+		p.fail(name, fmt.Sprintf("%q is not a rate like 100-S or 60-M", s))
+	}
+	return r
+}
+
+func (p *parser) cidrs(name string) []string {
+	var out []string
+	for _, part := range strings.Split(p.str(name), ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		if _, err := netip.ParsePrefix(part); err != nil {
+			if _, err := netip.ParseAddr(part); err != nil {
+				p.fail(name, fmt.Sprintf("%q is not an IP address or CIDR", part))
+				continue
+			}
+		}
+		out = append(out, part)
+	}
+	return out
+}
+
+func (p *parser) baseURL(name string) *url.URL {
+	s := p.str(name)
+	u, err := url.Parse(strings.TrimRight(s, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+		p.fail(name, fmt.Sprintf("%q is not an http(s) URL without query", s))
+		return &url.URL{}
+	}
+	return u
+}

@@ -1,0 +1,57 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+const key = "1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestLoadDefaults(t *testing.T) {
+	c, err := Load(env(map[string]string{"DATABASE_URL": "postgres://x/y", "REDIS_URL": "redis://z:6379/0", "PAYLINK_ENCRYPTION_KEYS": key}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != ":8080" || c.BaseURL.String() != "http://localhost:8080" || c.DBMaxConns != 32 ||
+		c.IdempotencyRetention != 48*time.Hour || c.RateAPI.Limit != 100 || c.RateAPI.Period != time.Second ||
+		c.RatePublic.Limit != 60 || c.RatePublic.Period != time.Minute || c.Keyring.Current() != 1 {
+		t.Fatalf("defaults = %+v", c)
+	}
+}
+
+func TestLoadReportsEveryProblem(t *testing.T) {
+	_, err := Load(env(map[string]string{
+		"PAYLINK_DB_MAX_CONNS":          "0",
+		"PAYLINK_LOG_LEVEL":             "loud",
+		"PAYLINK_RATE_LIMIT_API":        "fast",
+		"PAYLINK_IDEMPOTENCY_RETENTION": "1h",
+		"PAYLINK_BASE_URL":              "ftp://x",
+		"PAYLINK_TRUSTED_PROXIES":       "10.0.0.0/8, not-an-ip",
+		"PAYLINK_ENCRYPTION_KEYS":       "1:short",
+	}))
+	if err == nil {
+		t.Fatal("Load succeeded with bad configuration")
+	}
+	for _, want := range []string{"DATABASE_URL: is required", "REDIS_URL: is required", "PAYLINK_DB_MAX_CONNS",
+		"PAYLINK_LOG_LEVEL", "PAYLINK_RATE_LIMIT_API", "PAYLINK_IDEMPOTENCY_RETENTION", "PAYLINK_BASE_URL",
+		`"not-an-ip"`, "PAYLINK_ENCRYPTION_KEYS: entry 1"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+}
+
+func TestEveryVarHasHelp(t *testing.T) {
+	seen := map[string]bool{}
+	for _, v := range Vars() {
+		if v.Help == "" || seen[v.Name] {
+			t.Errorf("variable %s: empty help or listed twice", v.Name)
+		}
+		seen[v.Name] = true
+	}
+}

@@ -1,0 +1,106 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/paylink/paylink/internal/apperr"
+	"github.com/paylink/paylink/internal/id"
+	"github.com/paylink/paylink/internal/idempotency"
+)
+
+// mutation is the work of a POST inside its transaction: it returns the
+// status and body to answer, or an error to roll everything back.
+type mutation func(ctx context.Context, tx pgx.Tx) (int, any, error)
+
+// mutate runs fn in one transaction together with the Idempotency-Key
+// record of the request, when it has one, so the effect and the stored
+// answer commit or vanish together. A replay answers the stored status
+// and body with Idempotent-Replayed: true. scope is the caller (merchant or
+// user id) the key belongs to.
+func (s *Server) mutate(c *gin.Context, scope string, fn mutation) error {
+	ctx := c.Request.Context()
+	key := c.GetHeader("Idempotency-Key")
+	if key != "" && !idempotency.ValidKey(key) {
+		return idempotency.ErrKeyInvalid
+	}
+	req := idempotency.Request{Scope: scope, Key: key,
+		Fingerprint: idempotency.Fingerprint(c.Request.Method, c.Request.URL.Path, canonicalBody(c))}
+	var (
+		status   int
+		body     []byte
+		replayed bool
+	)
+	err := s.db.WithTx(ctx, func(tx pgx.Tx) error {
+		replayed = false
+		if key != "" {
+			prev, err := s.idem.Begin(ctx, tx, req)
+			if err != nil {
+				return err
+			}
+			if prev != nil {
+				status, body, replayed = prev.Status, prev.Body, true
+				return nil
+			}
+		}
+		st, v, err := fn(ctx, tx)
+		if err != nil {
+			return err
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			return fmt.Errorf("encode response: %w", err)
+		}
+		status, body = st, b
+		if key == "" {
+			return nil
+		}
+		return s.idem.Save(ctx, tx, req, idempotency.Response{Status: st, Body: b}, s.now())
+	})
+	if err != nil {
+		return err
+	}
+	if replayed {
+		c.Header("Idempotent-Replayed", "true")
+	}
+	c.Data(status, "application/json; charset=utf-8", body)
+	return nil
+}
+
+// listParams are the pagination parameters of every list route.
+type listParams struct {
+	Limit         int
+	StartingAfter string
+}
+
+var errLimitInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "limit_invalid", Param: "limit",
+	Message: "limit must be a whole number from 1 to 100."}
+
+// parseList reads limit (1..100, default 10) and starting_after, which
+// must be an id with prefix.
+func parseList(c *gin.Context, prefix string) (listParams, error) {
+	p := listParams{Limit: 10, StartingAfter: c.Query("starting_after")}
+	if v, ok := c.GetQuery("limit"); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			return p, errLimitInvalid
+		}
+		p.Limit = n
+	}
+	if p.StartingAfter != "" && !id.Valid(prefix, p.StartingAfter) {
+		return p, apperr.InvalidParam("starting_after_invalid", "starting_after",
+			"starting_after must be the id of an object in the list.")
+	}
+	return p, nil
+}
+
+// listBody is the envelope of every list answer.
+type listBody[T any] struct {
+	Data    []T  `json:"data"`
+	HasMore bool `json:"has_more"`
+}

@@ -1,0 +1,139 @@
+// Package httpapi is Paylink's HTTP edge: the Gin router, the request
+// machinery every endpoint shares (request ids, body limits, strict JSON,
+// errors, idempotency, rate limits, metrics, access logs), the merchant API
+// handlers and their wire DTOs.
+package httpapi
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+	"github.com/ulule/limiter/v3"
+	redisstore "github.com/ulule/limiter/v3/drivers/store/redis"
+
+	"github.com/paylink/paylink/internal/apperr"
+	"github.com/paylink/paylink/internal/idempotency"
+	"github.com/paylink/paylink/internal/merchant"
+	"github.com/paylink/paylink/internal/postgres"
+)
+
+// Limits are the configured request rates.
+type Limits struct {
+	API    limiter.Rate // per API key
+	Public limiter.Rate // per client IP, sign-up and checkout
+}
+
+// Deps is everything the HTTP server needs, built by run.
+type Deps struct {
+	Log            *slog.Logger
+	DB             *postgres.DB
+	Redis          *redis.Client
+	Merchants      *merchant.Service
+	Idempotency    *idempotency.Store
+	Registry       *prometheus.Registry
+	Limits         Limits
+	BaseURL        *url.URL
+	TrustedProxies []string
+	// RateLimitPrefix separates the limiters' Redis keys, e.g. per test.
+	RateLimitPrefix string
+	Now             func() time.Time
+}
+
+// Server answers Paylink's HTTP API.
+type Server struct {
+	log       *slog.Logger
+	db        *postgres.DB
+	redis     *redis.Client
+	merchants *merchant.Service
+	idem      *idempotency.Store
+	registry  *prometheus.Registry
+	metrics   *metrics
+	baseURL   *url.URL
+	now       func() time.Time
+	engine    *gin.Engine
+
+	apiLimit, signupLimit *limiter.Limiter
+}
+
+// New builds the router with every route registered.
+func New(d Deps) (*Server, error) {
+	gin.SetMode(gin.ReleaseMode)
+	s := &Server{
+		log: d.Log, db: d.DB, redis: d.Redis, merchants: d.Merchants, idem: d.Idempotency,
+		registry: d.Registry, metrics: newMetrics(d.Registry), baseURL: d.BaseURL, now: d.Now,
+	}
+	prefix := d.RateLimitPrefix
+	if prefix == "" {
+		prefix = "paylink"
+	}
+	var err error
+	if s.apiLimit, err = s.limiter(prefix+":rl:api", d.Limits.API); err != nil {
+		return nil, err
+	}
+	if s.signupLimit, err = s.limiter(prefix+":rl:signup", d.Limits.Public); err != nil {
+		return nil, err
+	}
+	e := gin.New()
+	e.HandleMethodNotAllowed = true
+	e.RemoveExtraSlash = true
+	if err := e.SetTrustedProxies(d.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("trusted proxies: %w", err)
+	}
+	e.Use(withRequestID, s.observe, s.recoverPanics, s.limitBody)
+	e.NoRoute(s.h(func(*gin.Context) error { return errRouteNotFound }))
+	e.NoMethod(s.h(func(*gin.Context) error { return errMethodNotAllowed }))
+	s.engine = e
+	s.routes()
+	return s, nil
+}
+
+func (s *Server) limiter(prefix string, rate limiter.Rate) (*limiter.Limiter, error) {
+	store, err := redisstore.NewStoreWithOptions(s.redis, limiter.StoreOptions{Prefix: prefix})
+	if err != nil {
+		return nil, fmt.Errorf("rate limit store: %w", err)
+	}
+	return limiter.New(store, rate), nil
+}
+
+var (
+	errRouteNotFound = &apperr.Error{Kind: apperr.NotFound, Code: "route_not_found",
+		Message: "No such route; see /v1/openapi.json."}
+	errMethodNotAllowed = &apperr.Error{Kind: apperr.MethodNotAllowed, Code: "method_not_allowed",
+		Message: "This route does not accept that method; see /v1/openapi.json."}
+)
+
+// routes registers every route. The OpenAPI document must list exactly
+// these; a test checks it.
+func (s *Server) routes() {
+	e := s.engine
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", s.metricsHandler())
+	e.GET("/v1/openapi.json", s.openAPI)
+
+	e.POST("/v1/merchants", s.rateLimit(s.signupLimit, byClientIP), s.h(s.signUp))
+
+	api := e.Group("/v1", s.authenticate, s.rateLimit(s.apiLimit, byAPIKey))
+	api.GET("/merchant", s.h(s.getMerchant))
+	api.POST("/api_keys", s.h(s.createKey))
+	api.GET("/api_keys", s.h(s.listKeys))
+	api.DELETE("/api_keys/:id", s.h(s.revokeKey))
+}
+
+// ServeHTTP makes Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }
+
+// Routes returns "METHOD /path/{param}" for every registered route.
+func (s *Server) Routes() []string {
+	var out []string
+	for _, r := range s.engine.Routes() {
+		out = append(out, r.Method+" "+openAPIPath(r.Path))
+	}
+	return out
+}

@@ -1,0 +1,33 @@
+package id
+
+import (
+	"testing"
+	"time"
+)
+
+func TestNewFormatAndOrder(t *testing.T) {
+	t0 := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+	a := NewAt("pay", t0)
+	b := NewAt("pay", t0.Add(time.Millisecond))
+	if len(a) != len("pay_")+Len || a[:4] != "pay_" {
+		t.Fatalf("NewAt = %q, want pay_ + %d characters", a, Len)
+	}
+	if !(a < b) {
+		t.Errorf("ids do not sort by time: %s !< %s", a, b)
+	}
+	if !Valid("pay", a) || Valid("re", a) || Valid("pay", a[:len(a)-1]) || Valid("pay", a[:len(a)-1]+"u") {
+		t.Error("Valid accepts a wrong id or refuses a right one")
+	}
+}
+
+func TestNewIsUnpredictable(t *testing.T) {
+	t0 := time.Now()
+	seen := map[string]bool{}
+	for i := 0; i < 10000; i++ {
+		id := NewAt("evt", t0) // same millisecond: only the random part differs
+		if seen[id] {
+			t.Fatalf("duplicate id %s", id)
+		}
+		seen[id] = true
+	}
+}

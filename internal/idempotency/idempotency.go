@@ -1,0 +1,148 @@
+// Package idempotency stores the outcome of requests made with an
+// Idempotency-Key, in the same transaction as their effect, so a retried
+// request replays the first answer instead of running twice.
+package idempotency
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/paylink/paylink/internal/apperr"
+	"github.com/paylink/paylink/internal/postgres"
+	"github.com/paylink/paylink/internal/seal"
+)
+
+// Errors returned by Begin.
+var (
+	ErrInUse = &apperr.Error{Kind: apperr.IdempotencyInUse, Code: "idempotency_key_in_use",
+		Message: "A request with this Idempotency-Key is still being processed; retry later."}
+	ErrReused = &apperr.Error{Kind: apperr.IdempotencyMismatch, Code: "idempotency_key_reused",
+		Message: "This Idempotency-Key was already used with a different request."}
+	ErrKeyInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "idempotency_key_invalid",
+		Message: "The Idempotency-Key header must be 1 to 255 printable ASCII characters."}
+)
+
+// Request identifies one idempotent request: who sent it (Scope, e.g. a
+// merchant id), its key, and a fingerprint of method, path and body.
+type Request struct {
+	Scope       string
+	Key         string
+	Fingerprint []byte
+}
+
+// Response is a stored answer.
+type Response struct {
+	Status int
+	Body   []byte
+}
+
+// Store reads and writes idempotency records, sealing stored bodies since
+// some carry secrets shown only once.
+type Store struct {
+	seal *seal.Keyring
+}
+
+// NewStore returns a Store sealing bodies with keyring.
+func NewStore(keyring *seal.Keyring) *Store { return &Store{seal: keyring} }
+
+// ValidKey reports whether k is 1..255 printable ASCII characters.
+func ValidKey(k string) bool {
+	if len(k) < 1 || len(k) > 255 {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] < 0x20 || k[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// Fingerprint hashes what makes two requests "the same". It is stored only
+// sealed, never bare.
+func Fingerprint(method, path string, canonicalBody []byte) []byte {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s %s\n", method, path)
+	h.Write(canonicalBody)
+	return h.Sum(nil)
+}
+
+// Begin must run first in the transaction that will carry the effect. It
+// takes a transaction-scoped advisory lock on (scope, key): when another
+// transaction holds it, the first request is still running and Begin
+// returns ErrInUse at once instead of waiting. Then it looks for a stored
+// response: the same fingerprint returns it for replay, another returns
+// ErrReused. A nil response means "run the request, then call Save".
+func (s *Store) Begin(ctx context.Context, tx pgx.Tx, r Request) (*Response, error) {
+	var locked bool
+	if err := tx.QueryRow(ctx, tryLock, lockKey(r)).Scan(&locked); err != nil {
+		return nil, fmt.Errorf("idempotency lock: %w", err)
+	}
+	if !locked {
+		return nil, ErrInUse
+	}
+	// A new statement, so under READ COMMITTED it sees a row committed by
+	// whoever held the lock before us.
+	var (
+		status int
+		sealed []byte
+	)
+	err := tx.QueryRow(ctx, selectRecord, r.Scope, r.Key).Scan(&status, &sealed)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("idempotency lookup: %w", err)
+	}
+	plain, err := s.seal.Open(sealed, aad(r))
+	if err != nil || len(plain) < sha256.Size {
+		return nil, fmt.Errorf("open stored response: %w", err)
+	}
+	if !hmac.Equal(plain[:sha256.Size], r.Fingerprint) {
+		return nil, ErrReused
+	}
+	return &Response{Status: status, Body: plain[sha256.Size:]}, nil
+}
+
+// Save stores resp for r in tx; it commits or rolls back with the effect.
+func (s *Store) Save(ctx context.Context, tx pgx.Tx, r Request, resp Response, now time.Time) error {
+	plain := append(append(make([]byte, 0, sha256.Size+len(resp.Body)), r.Fingerprint...), resp.Body...)
+	if _, err := tx.Exec(ctx, insertRecord, r.Scope, r.Key, resp.Status, s.seal.Seal(plain, aad(r)), now); err != nil {
+		return fmt.Errorf("save idempotent response: %w", err)
+	}
+	return nil
+}
+
+// DeleteBefore removes records created before cutoff, in batches so the
+// clean-up never holds long locks, and returns how many it removed.
+func DeleteBefore(ctx context.Context, db postgres.DBTX, cutoff time.Time) (int64, error) {
+	var total int64
+	for {
+		tag, err := db.Exec(ctx, deleteOld, cutoff)
+		if err != nil {
+			return total, fmt.Errorf("delete old idempotency keys: %w", err)
+		}
+		total += tag.RowsAffected()
+		if tag.RowsAffected() < deleteBatch {
+			return total, nil
+		}
+	}
+}
+
+func aad(r Request) []byte { return []byte(r.Scope + "\x00" + r.Key) }
+
+// lockKey folds (scope, key) into the 64-bit advisory lock space. A
+// collision only makes an unrelated request see ErrInUse for the length of
+// one transaction.
+func lockKey(r Request) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("idem\x00" + r.Scope + "\x00" + r.Key))
+	return int64(h.Sum64())
+}

@@ -1,0 +1,291 @@
+// Package merchant manages merchants and their API keys: sign-up, key
+// creation, authentication and revocation.
+package merchant
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/paylink/paylink/internal/apperr"
+	"github.com/paylink/paylink/internal/id"
+	"github.com/paylink/paylink/internal/password"
+	"github.com/paylink/paylink/internal/postgres"
+	"github.com/paylink/paylink/internal/seal"
+)
+
+// Errors returned by this package.
+var (
+	ErrEmailTaken       = &apperr.Error{Kind: apperr.Conflict, Code: "email_taken", Message: "A merchant with this email already exists.", Param: "email"}
+	ErrPasswordTooShort = &apperr.Error{Kind: apperr.Invalid, Code: "password_too_short", Message: "The password must be at least 10 characters.", Param: "password"}
+	ErrPasswordTooLong  = &apperr.Error{Kind: apperr.Invalid, Code: "password_too_long", Message: "The password must be at most 256 characters.", Param: "password"}
+	ErrEmailInvalid     = &apperr.Error{Kind: apperr.Invalid, Code: "email_invalid", Message: "The email address is not valid.", Param: "email"}
+	ErrNameInvalid      = &apperr.Error{Kind: apperr.Invalid, Code: "name_invalid", Message: "The name must be 1 to 100 characters.", Param: "name"}
+	ErrKeyInvalid       = &apperr.Error{Kind: apperr.Unauthenticated, Code: "api_key_invalid", Message: "The API key id or secret is not valid."}
+	ErrKeyRevoked       = &apperr.Error{Kind: apperr.Unauthenticated, Code: "api_key_revoked", Message: "This API key has been revoked."}
+	ErrKeyNotFound      = &apperr.Error{Kind: apperr.NotFound, Code: "api_key_not_found", Message: "No such API key."}
+	ErrLastActiveKey    = &apperr.Error{Kind: apperr.Conflict, Code: "last_active_key", Message: "The last active API key cannot be revoked; create another first."}
+	ErrNotFound         = &apperr.Error{Kind: apperr.NotFound, Code: "merchant_not_found", Message: "No such merchant."}
+)
+
+// Merchant is a business that takes payments.
+type Merchant struct {
+	ID        string
+	Name      string
+	Email     string
+	CreatedAt time.Time
+}
+
+// APIKey is a merchant's credential pair. Secret is only set on the value
+// returned at creation; it is never readable again.
+type APIKey struct {
+	ID         string
+	MerchantID string
+	Secret     string
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
+}
+
+// SignUp is what a new merchant gives.
+type SignUp struct {
+	Name     string
+	Email    string
+	Password string
+}
+
+// Service manages merchants and API keys.
+type Service struct {
+	seal  *seal.Keyring
+	now   func() time.Time
+	usage *Usage
+}
+
+// NewService returns a Service sealing key secrets with keyring and
+// recording key use in usage.
+func NewService(keyring *seal.Keyring, usage *Usage, now func() time.Time) *Service {
+	return &Service{seal: keyring, now: now, usage: usage}
+}
+
+// ValidateSignUp checks in and returns it normalised (trimmed name,
+// lower-case email), or an *apperr.Error naming the bad field.
+func ValidateSignUp(in SignUp) (SignUp, error) {
+	in.Name = strings.TrimSpace(in.Name)
+	if n := utf8.RuneCountInString(in.Name); n < 1 || n > 100 {
+		return in, ErrNameInvalid
+	}
+	email, err := NormalizeEmail(in.Email)
+	if err != nil {
+		return in, ErrEmailInvalid
+	}
+	in.Email = email
+	if utf8.RuneCountInString(in.Password) < 10 {
+		return in, ErrPasswordTooShort
+	}
+	if len(in.Password) > 256 {
+		return in, ErrPasswordTooLong
+	}
+	return in, nil
+}
+
+// NormalizeEmail returns addr trimmed and lower-cased if it is a bare
+// address (no display name) of at most 254 characters.
+func NormalizeEmail(addr string) (string, error) {
+	addr = strings.TrimSpace(addr)
+	a, err := mail.ParseAddress(addr)
+	if err != nil || a.Address != addr || len(addr) > 254 || !strings.Contains(addr[strings.LastIndexByte(addr, '@'):], ".") {
+		return "", ErrEmailInvalid
+	}
+	return strings.ToLower(addr), nil
+}
+
+// SignUp creates a merchant and its first API key in tx. The password must
+// already be validated with ValidateSignUp; hashing it is deliberately slow,
+// so callers do it before opening tx via HashPassword. It returns
+// ErrEmailTaken.
+func (s *Service) SignUp(ctx context.Context, tx pgx.Tx, in SignUp, passwordHash string) (*Merchant, *APIKey, error) {
+	m := &Merchant{ID: id.New("mer"), Name: in.Name, Email: in.Email, CreatedAt: s.now().UTC().Truncate(time.Microsecond)}
+	_, err := tx.Exec(ctx, insertMerchant, m.ID, m.Name, m.Email, passwordHash, m.CreatedAt)
+	switch {
+	case postgres.IsUniqueViolation(err, "merchants_email_key"):
+		return nil, nil, ErrEmailTaken
+	case err != nil:
+		return nil, nil, fmt.Errorf("insert merchant: %w", err)
+	}
+	k, err := s.CreateKey(ctx, tx, m.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return m, k, nil
+}
+
+// HashPassword hashes a validated password for SignUp.
+func HashPassword(pw string) string { return password.Hash(pw) }
+
+// CreateKey makes a new key pair for merchantID in tx and returns it with
+// its secret, which is never readable again.
+func (s *Service) CreateKey(ctx context.Context, tx pgx.Tx, merchantID string) (*APIKey, error) {
+	raw := make([]byte, 32)
+	_, _ = rand.Read(raw)
+	k := &APIKey{
+		ID:         id.New("key"),
+		MerchantID: merchantID,
+		Secret:     "sk_test_" + base64.RawURLEncoding.EncodeToString(raw),
+		CreatedAt:  s.now().UTC().Truncate(time.Microsecond),
+	}
+	digest := sha256.Sum256([]byte(k.Secret))
+	sealed := s.seal.Seal([]byte(k.Secret), []byte(k.ID))
+	if _, err := tx.Exec(ctx, insertKey, k.ID, merchantID, digest[:], sealed, k.CreatedAt); err != nil {
+		return nil, fmt.Errorf("insert api key: %w", err)
+	}
+	return k, nil
+}
+
+// Authenticate checks a key id and secret and returns the key's merchant.
+// It returns ErrKeyInvalid for an unknown id or a wrong secret (the same
+// answer, so ids cannot be probed) and ErrKeyRevoked for a revoked key
+// presented with its right secret. Use is recorded in memory, not written.
+func (s *Service) Authenticate(ctx context.Context, db postgres.DBTX, keyID, secret string) (*Merchant, error) {
+	if !id.Valid("key", keyID) || !strings.HasPrefix(secret, "sk_test_") {
+		return nil, ErrKeyInvalid
+	}
+	var (
+		m       Merchant
+		digest  []byte
+		revoked *time.Time
+	)
+	err := db.QueryRow(ctx, selectKeyForAuth, keyID).Scan(&digest, &revoked, &m.ID, &m.Name, &m.Email, &m.CreatedAt)
+	given := sha256.Sum256([]byte(secret))
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil, ErrKeyInvalid
+	case err != nil:
+		return nil, fmt.Errorf("look up api key: %w", err)
+	case subtle.ConstantTimeCompare(digest, given[:]) != 1:
+		return nil, ErrKeyInvalid
+	case revoked != nil:
+		return nil, ErrKeyRevoked
+	}
+	s.usage.Touch(keyID, s.now())
+	return &m, nil
+}
+
+// KeySecret returns the plaintext secret of an active key of merchantID, for
+// verifying HMACs the merchant made with it. It returns ErrKeyNotFound for
+// an unknown or revoked key.
+func (s *Service) KeySecret(ctx context.Context, db postgres.DBTX, merchantID, keyID string) (string, error) {
+	var sealed []byte
+	err := db.QueryRow(ctx, selectKeySealed, merchantID, keyID).Scan(&sealed)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return "", ErrKeyNotFound
+	case err != nil:
+		return "", fmt.Errorf("read api key: %w", err)
+	}
+	pt, err := s.seal.Open(sealed, []byte(keyID))
+	if err != nil {
+		return "", fmt.Errorf("open api key %s: %w", keyID, err)
+	}
+	return string(pt), nil
+}
+
+// Get returns the merchant with id. It returns ErrNotFound.
+func (s *Service) Get(ctx context.Context, db postgres.DBTX, merchantID string) (*Merchant, error) {
+	var m Merchant
+	err := db.QueryRow(ctx, selectMerchant, merchantID).Scan(&m.ID, &m.Name, &m.Email, &m.CreatedAt)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil, ErrNotFound
+	case err != nil:
+		return nil, fmt.Errorf("read merchant: %w", err)
+	}
+	return &m, nil
+}
+
+// ListKeys returns up to limit keys of merchantID older than startingAfter
+// (all when empty), newest first, and whether more follow.
+func (s *Service) ListKeys(ctx context.Context, db postgres.DBTX, merchantID string, limit int, startingAfter string) ([]APIKey, bool, error) {
+	rows, err := db.Query(ctx, listKeys, merchantID, startingAfter, limit+1)
+	if err != nil {
+		return nil, false, fmt.Errorf("list api keys: %w", err)
+	}
+	keys, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (APIKey, error) {
+		var k APIKey
+		err := r.Scan(&k.ID, &k.MerchantID, &k.CreatedAt, &k.LastUsedAt, &k.RevokedAt)
+		return k, err
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("list api keys: %w", err)
+	}
+	if len(keys) > limit {
+		return keys[:limit], true, nil
+	}
+	return keys, false, nil
+}
+
+// RevokeKey revokes keyID of merchantID at once; revoking a revoked key
+// answers it unchanged. The merchant row is locked so two concurrent
+// revocations cannot both pass the last-key check. It returns
+// ErrKeyNotFound or ErrLastActiveKey.
+func (s *Service) RevokeKey(ctx context.Context, tx pgx.Tx, merchantID, keyID string) (*APIKey, error) {
+	if _, err := tx.Exec(ctx, lockMerchant, merchantID); err != nil {
+		return nil, fmt.Errorf("lock merchant: %w", err)
+	}
+	var active int
+	if err := tx.QueryRow(ctx, countActiveKeys, merchantID).Scan(&active); err != nil {
+		return nil, fmt.Errorf("count active keys: %w", err)
+	}
+	var k APIKey
+	err := tx.QueryRow(ctx, selectKeyForUpdate, merchantID, keyID).Scan(&k.ID, &k.MerchantID, &k.CreatedAt, &k.LastUsedAt, &k.RevokedAt)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil, ErrKeyNotFound
+	case err != nil:
+		return nil, fmt.Errorf("read api key: %w", err)
+	}
+	if k.RevokedAt != nil {
+		return &k, nil
+	}
+	if active <= 1 {
+		return nil, ErrLastActiveKey
+	}
+	now := s.now().UTC().Truncate(time.Microsecond)
+	if _, err := tx.Exec(ctx, revokeKey, merchantID, keyID, now); err != nil {
+		return nil, fmt.Errorf("revoke api key: %w", err)
+	}
+	k.RevokedAt = &now
+	return &k, nil
+}
+
+// FindByEmail returns the merchant with email (any case). It returns
+// ErrNotFound.
+func (s *Service) FindByEmail(ctx context.Context, db postgres.DBTX, email string) (*Merchant, error) {
+	var m Merchant
+	err := db.QueryRow(ctx, selectMerchantByEmail, email).Scan(&m.ID, &m.Name, &m.Email, &m.CreatedAt)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil, ErrNotFound
+	case err != nil:
+		return nil, fmt.Errorf("read merchant: %w", err)
+	}
+	return &m, nil
+}
+
+// RevokeKeysExcept revokes every active key of merchantID but keepID, for
+// operators replacing all credentials at once.
+func (s *Service) RevokeKeysExcept(ctx context.Context, tx pgx.Tx, merchantID, keepID string) error {
+	if _, err := tx.Exec(ctx, revokeOtherKeys, merchantID, keepID, s.now().UTC()); err != nil {
+		return fmt.Errorf("revoke api keys: %w", err)
+	}
+	return nil
+}

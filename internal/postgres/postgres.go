@@ -1,0 +1,103 @@
+// Package postgres opens the PostgreSQL pool, runs transactions with
+// bounded retries, applies the embedded migrations, and recognises
+// PostgreSQL errors by SQLSTATE and constraint name.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// DB is the application's connection pool.
+type DB struct {
+	Pool *pgxpool.Pool
+}
+
+// DBTX is what read-only store functions need; both *pgxpool.Pool and
+// pgx.Tx satisfy it.
+type DBTX interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// Open connects a pool to url with at most maxConns connections and checks
+// that the server answers.
+func Open(ctx context.Context, url string, maxConns int32) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
+	}
+	if maxConns > 0 {
+		cfg.MaxConns = maxConns
+	}
+	cfg.MaxConnIdleTime = 5 * time.Minute
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.Ping(pctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	return &DB{Pool: pool}, nil
+}
+
+// Close closes the pool, waiting for connections in use to be returned.
+func (db *DB) Close() { db.Pool.Close() }
+
+// maxAttempts bounds WithTx's retries of serialization failures and
+// deadlocks.
+const maxAttempts = 3
+
+// WithTx runs fn in a READ COMMITTED transaction and commits if fn returns
+// nil. Serialization failures and deadlocks are retried up to 3 attempts in
+// all, so fn must only touch the database: no HTTP calls, no enqueues, no
+// Redis.
+func (db *DB) WithTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := pgx.BeginTxFunc(ctx, db.Pool, pgx.TxOptions{}, fn)
+		if attempt == maxAttempts || !IsRetryable(err) {
+			return err
+		}
+	}
+}
+
+// IsRetryable reports whether err is a serialization failure (40001) or a
+// deadlock (40P01), after which the whole transaction may be run again.
+func IsRetryable(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && (pg.Code == "40001" || pg.Code == "40P01")
+}
+
+// IsUniqueViolation reports whether err is a unique violation (23505) of
+// the named constraint or index.
+func IsUniqueViolation(err error, constraint string) bool {
+	return isViolation(err, "23505", constraint)
+}
+
+// IsCheckViolation reports whether err is a check violation (23514) of the
+// named constraint.
+func IsCheckViolation(err error, constraint string) bool {
+	return isViolation(err, "23514", constraint)
+}
+
+// IsRaised reports whether err was raised by a trigger or function with
+// RAISE … USING ERRCODE = code.
+func IsRaised(err error, code string) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && pg.Code == code
+}
+
+func isViolation(err error, code, constraint string) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && pg.Code == code && pg.ConstraintName == constraint
+}

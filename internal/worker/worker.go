@@ -1,0 +1,107 @@
+// Package worker runs Paylink's background work on Asynq: the task server
+// with its handlers, and the scheduler that enqueues periodic maintenance.
+package worker
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/paylink/paylink/internal/idempotency"
+	"github.com/paylink/paylink/internal/postgres"
+)
+
+// Task type names.
+const (
+	TypeIdempotencyCleanup = "maintenance:idempotency_cleanup"
+)
+
+// Deps is what the worker needs, built by run.
+type Deps struct {
+	Log                  *slog.Logger
+	DB                   *postgres.DB
+	Redis                asynq.RedisConnOpt
+	Concurrency          int
+	ShutdownTimeout      time.Duration
+	IdempotencyRetention time.Duration
+	Now                  func() time.Time
+}
+
+// Worker processes tasks until its context ends.
+type Worker struct {
+	d         Deps
+	server    *asynq.Server
+	scheduler *asynq.Scheduler
+	mux       *asynq.ServeMux
+}
+
+// New builds the task server, its handlers and the periodic schedule.
+func New(d Deps) (*Worker, error) {
+	w := &Worker{d: d, mux: asynq.NewServeMux()}
+	logger := asynqLogger{d.Log}
+	w.server = asynq.NewServer(d.Redis, asynq.Config{
+		Concurrency:     d.Concurrency,
+		ShutdownTimeout: d.ShutdownTimeout,
+		Logger:          logger,
+		LogLevel:        asynq.WarnLevel,
+		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
+			retried, _ := asynq.GetRetryCount(ctx)
+			maxRetry, _ := asynq.GetMaxRetry(ctx)
+			d.Log.ErrorContext(ctx, "task failed", "type", t.Type(), "err", err, "retry", retried, "max_retry", maxRetry)
+		}),
+	})
+	w.scheduler = asynq.NewScheduler(d.Redis, &asynq.SchedulerOpts{Logger: logger, LogLevel: asynq.WarnLevel})
+
+	w.mux.HandleFunc(TypeIdempotencyCleanup, w.cleanIdempotency)
+	// Every replica's scheduler registers the same entries; Unique makes
+	// the copies enqueued within one period collapse into one task.
+	if _, err := w.scheduler.Register("@every 1h", asynq.NewTask(TypeIdempotencyCleanup, nil),
+		asynq.Unique(55*time.Minute), asynq.MaxRetry(3)); err != nil {
+		return nil, fmt.Errorf("schedule idempotency clean-up: %w", err)
+	}
+	return w, nil
+}
+
+// Run serves tasks until ctx ends, then lets running tasks finish for up to
+// the shutdown timeout; unfinished tasks go back to their queue.
+func (w *Worker) Run(ctx context.Context) error {
+	if err := w.server.Start(w.mux); err != nil {
+		return fmt.Errorf("start task server: %w", err)
+	}
+	if err := w.scheduler.Start(); err != nil {
+		w.server.Shutdown()
+		return fmt.Errorf("start scheduler: %w", err)
+	}
+	<-ctx.Done()
+	w.scheduler.Shutdown()
+	w.server.Shutdown()
+	return nil
+}
+
+func (w *Worker) cleanIdempotency(ctx context.Context, _ *asynq.Task) error {
+	n, err := idempotency.DeleteBefore(ctx, w.d.DB.Pool, w.d.Now().Add(-w.d.IdempotencyRetention))
+	if err != nil {
+		return err
+	}
+	w.d.Log.InfoContext(ctx, "idempotency keys cleaned", "deleted", n)
+	return nil
+}
+
+// asynqLogger sends Asynq's own log lines to slog.
+type asynqLogger struct{ log *slog.Logger }
+
+func (l asynqLogger) Debug(args ...any) { l.log.Debug(fmt.Sprint(args...), "component", "asynq") }
+func (l asynqLogger) Info(args ...any)  { l.log.Info(fmt.Sprint(args...), "component", "asynq") }
+func (l asynqLogger) Warn(args ...any)  { l.log.Warn(fmt.Sprint(args...), "component", "asynq") }
+func (l asynqLogger) Error(args ...any) { l.log.Error(fmt.Sprint(args...), "component", "asynq") }
+
+// Fatal is called by Asynq only when it cannot go on; like log.Fatal it
+// exits.
+func (l asynqLogger) Fatal(args ...any) {
+	l.log.Error(fmt.Sprint(args...), "component", "asynq")
+	os.Exit(1)
+}

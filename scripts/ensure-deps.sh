@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Installs, from Debian's packages, what `make run`, `make test` or
+# `make bench` need and this machine lacks. With DATABASE_URL / REDIS_URL
+# set, the PostgreSQL / Redis servers are not needed. Nothing is installed
+# when everything is present.
+#
+# usage: scripts/ensure-deps.sh run|test|bench
+set -euo pipefail
+
+purpose=${1:-run}
+need=()
+
+have_pg_server() {
+	command -v initdb >/dev/null 2>&1 && return 0
+	compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null
+}
+
+if [[ -z "${DATABASE_URL:-}" ]] && ! have_pg_server; then
+	need+=(postgresql)
+fi
+if [[ -z "${REDIS_URL:-}" ]] && ! command -v redis-server >/dev/null 2>&1; then
+	need+=(redis-server)
+fi
+case "$purpose" in
+test)
+	command -v chromium >/dev/null 2>&1 || need+=(chromium)
+	command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || need+=(nginx-light)
+	;;
+bench)
+	command -v pgbench >/dev/null 2>&1 || compgen -G "/usr/lib/postgresql/*/bin/pgbench" >/dev/null || need+=(postgresql-contrib)
+	;;
+esac
+
+if [[ ${#need[@]} -eq 0 ]]; then
+	exit 0
+fi
+
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then
+	if command -v sudo >/dev/null 2>&1; then
+		sudo=(sudo)
+	else
+		echo "ensure-deps: missing Debian packages: ${need[*]}" >&2
+		echo "ensure-deps: install them (apt-get install ${need[*]}) or set DATABASE_URL and REDIS_URL" >&2
+		exit 1
+	fi
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+	echo "ensure-deps: no apt-get here; install ${need[*]} yourself or set DATABASE_URL and REDIS_URL" >&2
+	exit 1
+fi
+
+# Paylink runs its own private PostgreSQL; don't let the package create and
+# start a system-wide cluster when postgresql-common is installed fresh.
+if [[ ! -e /etc/postgresql-common/createcluster.conf ]]; then
+	"${sudo[@]}" mkdir -p /etc/postgresql-common/createcluster.d
+	echo "create_main_cluster = false" | "${sudo[@]}" tee /etc/postgresql-common/createcluster.d/paylink.conf >/dev/null
+fi
+
+echo "ensure-deps: installing ${need[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
