@@ -13,6 +13,7 @@ import (
 
 	"github.com/ulule/limiter/v3"
 
+	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/seal"
 )
 
@@ -31,6 +32,8 @@ type Config struct {
 
 	RateAPI    limiter.Rate // PAYLINK_RATE_LIMIT_API
 	RatePublic limiter.Rate // PAYLINK_RATE_LIMIT_PUBLIC
+
+	Currencies money.Set // PAYLINK_CURRENCIES
 
 	IdempotencyRetention time.Duration // PAYLINK_IDEMPOTENCY_RETENTION
 	KeyUsageFlush        time.Duration // PAYLINK_KEY_USAGE_FLUSH
@@ -59,6 +62,7 @@ var vars = [...]Var{
 	{"PAYLINK_SHUTDOWN_TIMEOUT", "25s", "how long SIGTERM waits for in-flight requests and tasks"},
 	{"PAYLINK_RATE_LIMIT_API", "100-S", "merchant API limit per API key (`N-S`, `N-M`, `N-H` or `N-D`)"},
 	{"PAYLINK_RATE_LIMIT_PUBLIC", "60-M", "sign-up and checkout limit per client IP"},
+	{"PAYLINK_CURRENCIES", money.DefaultAccepted, "ISO 4217 codes the platform accepts"},
 	{"PAYLINK_IDEMPOTENCY_RETENTION", "48h", "how long Idempotency-Key results are kept (at least 24h)"},
 	{"PAYLINK_KEY_USAGE_FLUSH", "10s", "how often API keys' last_used_at is written"},
 	{"PAYLINK_WORKER_CONCURRENCY", "10", "tasks a worker runs at once"},
@@ -92,6 +96,11 @@ func Load(getenv func(string) string) (*Config, error) {
 		c.Keyring = k
 	}
 	c.TrustedProxies = p.cidrs("PAYLINK_TRUSTED_PROXIES")
+	if set, err := money.ParseSet(p.str("PAYLINK_CURRENCIES")); err != nil {
+		p.fail("PAYLINK_CURRENCIES", err.Error())
+	} else {
+		c.Currencies = set
+	}
 	if len(p.errs) > 0 {
 		return nil, errors.Join(p.errs...)
 	}

@@ -19,7 +19,7 @@ func TestLoadDefaults(t *testing.T) {
 	}
 	if c.Addr != ":8080" || c.BaseURL.String() != "http://localhost:8080" || c.DBMaxConns != 32 ||
 		c.IdempotencyRetention != 48*time.Hour || c.RateAPI.Limit != 100 || c.RateAPI.Period != time.Second ||
-		c.RatePublic.Limit != 60 || c.RatePublic.Period != time.Minute || c.Keyring.Current() != 1 {
+		c.RatePublic.Limit != 60 || c.RatePublic.Period != time.Minute || c.Keyring.Current() != 1 || len(c.Currencies.List()) != 7 {
 		t.Fatalf("defaults = %+v", c)
 	}
 }
@@ -33,13 +33,14 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 		"PAYLINK_BASE_URL":              "ftp://x",
 		"PAYLINK_TRUSTED_PROXIES":       "10.0.0.0/8, not-an-ip",
 		"PAYLINK_ENCRYPTION_KEYS":       "1:short",
+		"PAYLINK_CURRENCIES":            "USD,DOGE",
 	}))
 	if err == nil {
 		t.Fatal("Load succeeded with bad configuration")
 	}
 	for _, want := range []string{"DATABASE_URL: is required", "REDIS_URL: is required", "PAYLINK_DB_MAX_CONNS",
 		"PAYLINK_LOG_LEVEL", "PAYLINK_RATE_LIMIT_API", "PAYLINK_IDEMPOTENCY_RETENTION", "PAYLINK_BASE_URL",
-		`"not-an-ip"`, "PAYLINK_ENCRYPTION_KEYS: entry 1"} {
+		`"not-an-ip"`, "PAYLINK_ENCRYPTION_KEYS: entry 1", `PAYLINK_CURRENCIES: "DOGE"`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}

@@ -3,12 +3,12 @@ package httpapi
 import (
 	"context"
 	"net/http"
-	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/paylink/paylink/internal/merchant"
+	"github.com/paylink/paylink/internal/wire"
 )
 
 type signUpRequest struct {
@@ -17,44 +17,9 @@ type signUpRequest struct {
 	Password string `json:"password"`
 }
 
-type merchantResponse struct {
-	ID        string `json:"id"`
-	Name      string `json:"name"`
-	Email     string `json:"email"`
-	CreatedAt string `json:"created_at"`
-}
-
-type apiKeyResponse struct {
-	ID         string  `json:"id"`
-	Secret     string  `json:"secret,omitempty"`
-	CreatedAt  string  `json:"created_at"`
-	LastUsedAt *string `json:"last_used_at"`
-	RevokedAt  *string `json:"revoked_at"`
-}
-
 type signUpResponse struct {
-	Merchant merchantResponse `json:"merchant"`
-	APIKey   apiKeyResponse   `json:"api_key"`
-}
-
-func toMerchant(m *merchant.Merchant) merchantResponse {
-	return merchantResponse{ID: m.ID, Name: m.Name, Email: m.Email, CreatedAt: ts(m.CreatedAt)}
-}
-
-func toAPIKey(k *merchant.APIKey) apiKeyResponse {
-	return apiKeyResponse{ID: k.ID, Secret: k.Secret, CreatedAt: ts(k.CreatedAt),
-		LastUsedAt: tsPtr(k.LastUsedAt), RevokedAt: tsPtr(k.RevokedAt)}
-}
-
-// ts formats a time as API.md wants: RFC 3339 in UTC.
-func ts(t time.Time) string { return t.UTC().Format(time.RFC3339) }
-
-func tsPtr(t *time.Time) *string {
-	if t == nil {
-		return nil
-	}
-	s := ts(*t)
-	return &s
+	Merchant wire.Merchant `json:"merchant"`
+	APIKey   wire.APIKey   `json:"api_key"`
 }
 
 // signUp creates a merchant and its first key pair. Its Idempotency-Key
@@ -75,12 +40,12 @@ func (s *Server) signUp(c *gin.Context) error {
 		if err != nil {
 			return 0, nil, err
 		}
-		return http.StatusCreated, signUpResponse{Merchant: toMerchant(m), APIKey: toAPIKey(k)}, nil
+		return http.StatusCreated, signUpResponse{Merchant: merchant.ToWire(m), APIKey: k.ToWire()}, nil
 	})
 }
 
 func (s *Server) getMerchant(c *gin.Context) error {
-	c.JSON(http.StatusOK, toMerchant(currentMerchant(c)))
+	c.JSON(http.StatusOK, merchant.ToWire(currentMerchant(c)))
 	return nil
 }
 
@@ -97,7 +62,7 @@ func (s *Server) createKey(c *gin.Context) error {
 		if err != nil {
 			return 0, nil, err
 		}
-		return http.StatusCreated, toAPIKey(k), nil
+		return http.StatusCreated, k.ToWire(), nil
 	})
 }
 
@@ -110,9 +75,9 @@ func (s *Server) listKeys(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	out := listBody[apiKeyResponse]{Data: make([]apiKeyResponse, len(keys)), HasMore: more}
+	out := wire.List[wire.APIKey]{Data: make([]wire.APIKey, len(keys)), HasMore: more}
 	for i := range keys {
-		out.Data[i] = toAPIKey(&keys[i])
+		out.Data[i] = keys[i].ToWire()
 	}
 	c.JSON(http.StatusOK, out)
 	return nil
@@ -129,6 +94,6 @@ func (s *Server) revokeKey(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, toAPIKey(k))
+	c.JSON(http.StatusOK, k.ToWire())
 	return nil
 }

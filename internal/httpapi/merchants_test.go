@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/paylink/paylink/internal/wire"
 )
 
 func TestSignUp(t *testing.T) {
@@ -33,7 +35,7 @@ func TestSignUp(t *testing.T) {
 	}
 	// The new key works.
 	me := e.do(req{Method: "GET", Path: "/v1/merchant", Auth: &creds{out.APIKey.ID, out.APIKey.Secret}})
-	var got merchantResponse
+	var got wire.Merchant
 	me.decode(t, &got)
 	if me.Status != 200 || got != out.Merchant {
 		t.Errorf("GET /v1/merchant = %d %+v; want 200 %+v", me.Status, got, out.Merchant)
@@ -148,12 +150,12 @@ func TestRevokeKey(t *testing.T) {
 	if res.Status != http.StatusCreated {
 		t.Fatalf("create key: %d %s", res.Status, res.Body)
 	}
-	var second apiKeyResponse
+	var second wire.APIKey
 	res.decode(t, &second)
 	sc := creds{second.ID, second.Secret}
 
 	res = e.do(req{Method: "DELETE", Path: "/v1/api_keys/" + first.id, Auth: &sc})
-	var revoked apiKeyResponse
+	var revoked wire.APIKey
 	res.decode(t, &revoked)
 	if res.Status != 200 || revoked.RevokedAt == nil || revoked.Secret != "" {
 		t.Fatalf("revoke = %d %s; want 200 with revoked_at and no secret", res.Status, res.Body)
@@ -178,7 +180,7 @@ func TestConcurrentRevocationsKeepOneKey(t *testing.T) {
 	keys := []creds{k}
 	for i := 0; i < 4; i++ {
 		res := e.do(req{Method: "POST", Path: "/v1/api_keys", Auth: &k})
-		var nk apiKeyResponse
+		var nk wire.APIKey
 		res.decode(t, &nk)
 		keys = append(keys, creds{nk.ID, nk.Secret})
 	}
@@ -226,7 +228,7 @@ func TestListKeysPaginates(t *testing.T) {
 			path += "&starting_after=" + after
 		}
 		res := e.do(req{Method: "GET", Path: path, Auth: &k})
-		var body listBody[apiKeyResponse]
+		var body wire.List[wire.APIKey]
 		res.decode(t, &body)
 		for _, key := range body.Data {
 			if key.Secret != "" {
@@ -275,7 +277,7 @@ func TestLastUsedAtIsBatched(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := e.do(req{Method: "GET", Path: "/v1/api_keys", Auth: &k})
-	var body listBody[apiKeyResponse]
+	var body wire.List[wire.APIKey]
 	res.decode(t, &body)
 	if len(body.Data) != 1 || body.Data[0].LastUsedAt == nil {
 		t.Fatalf("after flush: %s; want last_used_at set", res.Body)
@@ -292,7 +294,7 @@ func TestNoPlaintextSecretsAtRest(t *testing.T) {
 	res.decode(t, &out)
 	k := creds{out.APIKey.ID, out.APIKey.Secret}
 	res = e.do(req{Method: "POST", Path: "/v1/api_keys", Auth: &k, Header: map[string]string{"Idempotency-Key": "key-1"}})
-	var second apiKeyResponse
+	var second wire.APIKey
 	res.decode(t, &second)
 
 	secrets := []string{pw, k.secret, second.Secret,

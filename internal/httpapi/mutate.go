@@ -98,9 +98,3 @@ func parseList(c *gin.Context, prefix string) (listParams, error) {
 	}
 	return p, nil
 }
-
-// listBody is the envelope of every list answer.
-type listBody[T any] struct {
-	Data    []T  `json:"data"`
-	HasMore bool `json:"has_more"`
-}

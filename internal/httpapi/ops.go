@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	_ "embed"
 	"net/http"
 	"strings"
 	"time"
@@ -10,9 +9,6 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
-
-//go:embed openapi.json
-var openAPIDoc []byte
 
 func (s *Server) healthz(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"status": "ok"})
@@ -45,7 +41,7 @@ func (s *Server) metricsHandler() gin.HandlerFunc {
 }
 
 func (s *Server) openAPI(c *gin.Context) {
-	c.Data(http.StatusOK, "application/json; charset=utf-8", openAPIDoc)
+	c.Data(http.StatusOK, "application/json; charset=utf-8", s.openAPIDoc)
 }
 
 // openAPIPath turns Gin's /a/:id/*rest into OpenAPI's /a/{id}/{rest}.

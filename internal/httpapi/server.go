@@ -57,6 +57,8 @@ type Server struct {
 	baseURL   *url.URL
 	now       func() time.Time
 	engine    *gin.Engine
+	// openAPIDoc is the merged OpenAPI document served at /v1/openapi.json.
+	openAPIDoc []byte
 
 	apiLimit, signupLimit *limiter.Limiter
 }
@@ -68,11 +70,15 @@ func New(d Deps) (*Server, error) {
 		log: d.Log, db: d.DB, redis: d.Redis, merchants: d.Merchants, idem: d.Idempotency,
 		registry: d.Registry, metrics: newMetrics(d.Registry), baseURL: d.BaseURL, now: d.Now,
 	}
+	doc, err := buildOpenAPI()
+	if err != nil {
+		return nil, err
+	}
+	s.openAPIDoc = doc
 	prefix := d.RateLimitPrefix
 	if prefix == "" {
 		prefix = "paylink"
 	}
-	var err error
 	if s.apiLimit, err = s.limiter(prefix+":rl:api", d.Limits.API); err != nil {
 		return nil, err
 	}

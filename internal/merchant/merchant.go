@@ -22,6 +22,7 @@ import (
 	"github.com/paylink/paylink/internal/password"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/seal"
+	"github.com/paylink/paylink/internal/wire"
 )
 
 // Errors returned by this package.
@@ -288,4 +289,15 @@ func (s *Service) RevokeKeysExcept(ctx context.Context, tx pgx.Tx, merchantID, k
 		return fmt.Errorf("revoke api keys: %w", err)
 	}
 	return nil
+}
+
+// ToWire returns m as the API shows it.
+func ToWire(m *Merchant) wire.Merchant {
+	return wire.Merchant{ID: m.ID, Name: m.Name, Email: m.Email, CreatedAt: wire.Time(m.CreatedAt)}
+}
+
+// ToWire returns k as the API shows it; the secret only if k was just made.
+func (k *APIKey) ToWire() wire.APIKey {
+	return wire.APIKey{ID: k.ID, Secret: k.Secret, CreatedAt: wire.Time(k.CreatedAt),
+		LastUsedAt: wire.TimePtr(k.LastUsedAt), RevokedAt: wire.TimePtr(k.RevokedAt)}
 }

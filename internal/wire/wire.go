@@ -1,0 +1,43 @@
+// Package wire holds the JSON form of every public object (merchant, API
+// key, payment link, payment, …). HTTP answers and webhook event payloads
+// use these same types, because API.md promises that an event's data is
+// "the object itself, as the API answers it". Domain packages convert their
+// own structs into these; wire imports no domain package.
+package wire
+
+import "time"
+
+// Time formats t as API.md wants: RFC 3339 in UTC, to the second.
+func Time(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// TimePtr is Time for an optional time; nil stays nil (JSON null).
+func TimePtr(t *time.Time) *string {
+	if t == nil {
+		return nil
+	}
+	s := Time(*t)
+	return &s
+}
+
+// List is the envelope of every list answer.
+type List[T any] struct {
+	Data    []T  `json:"data"`
+	HasMore bool `json:"has_more"`
+}
+
+// Merchant is a merchant as the API shows it.
+type Merchant struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Email     string `json:"email"`
+	CreatedAt string `json:"created_at"`
+}
+
+// APIKey is an API key as the API shows it; Secret only when created.
+type APIKey struct {
+	ID         string  `json:"id"`
+	Secret     string  `json:"secret,omitempty"`
+	CreatedAt  string  `json:"created_at"`
+	LastUsedAt *string `json:"last_used_at"`
+	RevokedAt  *string `json:"revoked_at"`
+}
