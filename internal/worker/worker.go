@@ -67,8 +67,8 @@ func New(d Deps) (*Worker, error) {
 		// New tasks and due retries are noticed within one poll interval.
 		TaskCheckInterval:        d.OutboxPoll,
 		DelayedTaskCheckInterval: d.OutboxPoll,
-		Logger:          logger,
-		LogLevel:        asynq.WarnLevel,
+		Logger:                   logger,
+		LogLevel:                 asynq.WarnLevel,
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
 			retried, _ := asynq.GetRetryCount(ctx)
 			maxRetry, _ := asynq.GetMaxRetry(ctx)
