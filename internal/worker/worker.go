@@ -62,18 +62,19 @@ func New(d Deps) (*Worker, error) {
 	w.server = asynq.NewServer(d.Redis, asynq.Config{
 		Concurrency:     d.Concurrency,
 		ShutdownTimeout: d.ShutdownTimeout,
-		Queues:          map[string]int{QueueWebhooks: 6, QueueEmail: 3, QueueDefault: 1},
-		RetryDelayFunc:  retryDelay,
-		// New tasks and due retries are noticed within one poll interval.
-		TaskCheckInterval:        d.OutboxPoll,
-		DelayedTaskCheckInterval: d.OutboxPoll,
-		Logger:                   logger,
-		LogLevel:                 asynq.WarnLevel,
+		Logger:          logger,
+		LogLevel:        asynq.WarnLevel,
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
 			retried, _ := asynq.GetRetryCount(ctx)
 			maxRetry, _ := asynq.GetMaxRetry(ctx)
 			d.Log.ErrorContext(ctx, "task failed", "type", t.Type(), "err", err, "retry", retried, "max_retry", maxRetry)
 		}),
+
+		Queues:         map[string]int{QueueWebhooks: 6, QueueEmail: 3, QueueDefault: 1},
+		RetryDelayFunc: retryDelay,
+		// New tasks and due retries are noticed within one poll interval.
+		TaskCheckInterval:        d.OutboxPoll,
+		DelayedTaskCheckInterval: d.OutboxPoll,
 	})
 	w.scheduler = asynq.NewScheduler(d.Redis, &asynq.SchedulerOpts{Logger: logger, LogLevel: asynq.WarnLevel})
 
