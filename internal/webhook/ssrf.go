@@ -110,6 +110,9 @@ func (g *Guard) Allowed(ip netip.Addr) bool {
 			return g.Allowed(netip.AddrFrom4([4]byte(b[2:6])))
 		}
 	}
+	if ip.IsLoopback() { // before ::/96, which holds ::1
+		return g.AllowPrivate
+	}
 	for _, p := range neverAllowed {
 		if p.Contains(ip) {
 			return false
