@@ -168,9 +168,6 @@ func NewService(db *postgres.DB, cfg Config) *Service {
 	return &Service{db: db, cfg: cfg, client: cfg.Guard.Client(cfg.Timeout)}
 }
 
-// Guard returns the guard that checks endpoint URLs.
-func (s *Service) Guard() *Guard { return s.cfg.Guard }
-
 // ToWire returns e as the API shows it; the secret only if e was just
 // created or rotated.
 func (e *Endpoint) ToWire() wire.WebhookEndpoint {
