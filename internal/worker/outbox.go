@@ -150,26 +150,35 @@ func (w *Worker) runOutbox(ctx context.Context) {
 	defer relay.Stop()
 	sweep := time.NewTicker(w.d.OutboxSweep)
 	defer sweep.Stop()
+	warned := map[string]time.Time{}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-relay.C:
-			w.relay(ctx)
+			w.relay(ctx, warned)
 		case <-sweep.C:
 			w.sweep(ctx, w.d.OutboxSweep)
 		}
 	}
 }
 
+// relayWarnEvery limits the relay's warnings while PostgreSQL or Redis is
+// unreachable: it retries every poll interval but says so once a minute.
+const relayWarnEvery = time.Minute
+
 // relay hands every new delivery and e-mail to Asynq and derives the
-// e-mails of new events. Failures are logged and retried next round.
-func (w *Worker) relay(ctx context.Context) {
+// e-mails of new events. Failures are retried next round and logged at
+// most once per relayWarnEvery and outbox (warned holds the last times).
+func (w *Worker) relay(ctx context.Context, warned map[string]time.Time) {
 	drain := func(what string, step func() (int, error)) {
 		for ctx.Err() == nil {
 			n, err := step()
 			if err != nil {
-				w.d.Log.WarnContext(ctx, "outbox relay failed", "outbox", what, "err", err)
+				if ctx.Err() == nil && time.Since(warned[what]) >= relayWarnEvery {
+					warned[what] = time.Now()
+					w.d.Log.WarnContext(ctx, "outbox relay failed; retrying every poll interval", "outbox", what, "err", err)
+				}
 				return
 			}
 			if n < relayBatch {

@@ -393,7 +393,7 @@ func TestRedisFlushedBeforeDelivery(t *testing.T) {
 	h.endpoint(srv.URL)
 	w := h.newWorker()
 	_, dlvID := h.pay("pay_flushed", "Ada Shopper")
-	w.relay(h.ctx)
+	w.relay(h.ctx, map[string]time.Time{})
 	if _, err := w.queue.inspector.GetTaskInfo(QueueWebhooks, dlvID); err != nil {
 		t.Fatalf("task not in Redis after the relay: %v", err)
 	}
