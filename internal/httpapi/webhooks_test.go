@@ -111,7 +111,7 @@ func TestWebhookEndpointLifecycle(t *testing.T) {
 	if rot.Status != 200 || !strings.HasPrefix(got.Secret, "whsec_") || got.Secret == ep.Secret || got.PreviousSecretExpiresAt == nil {
 		t.Fatalf("rotate = %d %s", rot.Status, rot.Body)
 	}
-	if exp, _ := time.Parse(time.RFC3339, *got.PreviousSecretExpiresAt); exp.Sub(time.Now()) < 23*time.Hour || exp.Sub(time.Now()) > 25*time.Hour {
+	if exp, _ := time.Parse(time.RFC3339, *got.PreviousSecretExpiresAt); time.Until(exp) < 23*time.Hour || time.Until(exp) > 25*time.Hour {
 		t.Errorf("previous secret expires at %s; want in about 24h", *got.PreviousSecretExpiresAt)
 	}
 	wantError(t, e.do(req{Method: "POST", Path: "/v1/webhook_endpoints/" + ep.ID + "/rotate_secret", Auth: &key,

@@ -102,27 +102,31 @@ func (s *Service) Deliver(ctx context.Context, merchantID, deliveryID string) er
 		}
 		return fmt.Errorf("endpoint %s is disabled: %w", j.endpointID, ErrGaveUp)
 	}
+	// release gives the lease back when no attempt was made, so the
+	// task's next run can go at once.
+	release := func(err error) error {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_, _ = s.db.Pool.Exec(rctx, releaseDelivery, merchantID, deliveryID)
+		return err
+	}
 	ev := Event{ID: j.eventID, Type: j.eventType, Data: j.data, CreatedAt: j.eventCreated}
 	body, err := ev.Envelope()
 	if err != nil {
-		return err
+		return release(err)
 	}
 	secrets, err := s.secrets(j.endpointID, j.secret, j.previous, j.previousExpires, now)
 	if err != nil {
-		return err
+		return release(err)
 	}
 	sig, err := signatureHeader(secrets, ev.ID, now.Unix(), body)
 	if err != nil {
-		return err
+		return release(err)
 	}
 	res := s.post(ctx, j.url, ev.ID, now.Unix(), sig, body)
 	if ctx.Err() != nil {
 		// Stopped from our side (shutdown): not the receiver's failure.
-		// Release the lease so the requeued task can go at once.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		_, _ = s.db.Pool.Exec(rctx, releaseDelivery, merchantID, deliveryID)
-		return ctx.Err()
+		return release(ctx.Err())
 	}
 	// Record even if shutdown begins now: the receiver has answered.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)

@@ -96,7 +96,7 @@ func (s *Service) Sweep(ctx context.Context, q Enqueuer, grace time.Duration) (i
 			return requeued, fmt.Errorf("sweep deliveries: %w", err)
 		}
 		for _, d := range batch {
-			again, err := q.EnqueueDelivery(ctx, d.merchantID, d.id, now)
+			again, err := q.EnqueueDelivery(ctx, d.merchantID, d.id, d.at)
 			if err != nil {
 				return requeued, err
 			}

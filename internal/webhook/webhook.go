@@ -13,7 +13,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -93,11 +92,6 @@ const (
 	ReasonFailing  = "failing"
 	ReasonMerchant = "merchant"
 )
-
-// subscribed reports whether e wants events of type t.
-func (e *Endpoint) subscribed(t string) bool {
-	return slices.Contains(e.Events, AllEvents) || slices.Contains(e.Events, t)
-}
 
 // Event is something that happened to a merchant's objects.
 type Event struct {
