@@ -165,3 +165,33 @@ func TestQueueOnce(t *testing.T) {
 		t.Fatalf("QueueOnce twice = %v, %v (%v); %d rows; want one row", first, second, err, n)
 	}
 }
+
+// TestSweepRequeuesLostEmails: e-mails handed to a queue that then lost
+// them are handed over again; sent ones are not.
+func TestSweepRequeuesLostEmails(t *testing.T) {
+	t.Parallel()
+	handle, inbox := smtpsink.Chan(10)
+	db, s := setup(t, handle)
+	ctx := context.Background()
+	queueEmails(t, db, Email{To: "a@example.test", Subject: "one", Text: "1"}, Email{To: "b@example.test", Subject: "two", Text: "2"})
+	q := &queue{}
+	if n, err := s.Relay(ctx, q, 10); n != 2 || err != nil {
+		t.Fatalf("Relay = %d, %v", n, err)
+	}
+	var sentID string
+	for id := range q.ids {
+		sentID = id
+		break
+	}
+	if err := s.Send(ctx, sentID, false); err != nil {
+		t.Fatal(err)
+	}
+	<-inbox
+	if n, err := s.Sweep(ctx, q, 0); n != 0 || err != nil {
+		t.Fatalf("Sweep with nothing lost = %d, %v", n, err)
+	}
+	q.ids = nil // Redis flushed
+	if n, err := s.Sweep(ctx, q, 0); n != 1 || err != nil || q.ids[sentID] {
+		t.Fatalf("Sweep after the flush = %d, %v, queue %v; want only the unsent e-mail", n, err, q.ids)
+	}
+}

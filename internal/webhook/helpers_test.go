@@ -76,7 +76,7 @@ func (r *fakeResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.A
 
 // fixture is one test's database, merchant and webhook service.
 type fixture struct {
-	t        *testing.T
+	t        testing.TB
 	db       *postgres.DB
 	clock    *clock
 	resolver *fakeResolver
@@ -87,7 +87,7 @@ type fixture struct {
 
 // newFixture builds a service allowing private addresses (receivers are
 // httptest servers on loopback) unless edit says otherwise.
-func newFixture(t *testing.T, edit ...func(*Config)) *fixture {
+func newFixture(t testing.TB, edit ...func(*Config)) *fixture {
 	t.Helper()
 	db := pgtest.New(t)
 	keyring, err := seal.Parse(testKeys)

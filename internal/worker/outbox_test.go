@@ -106,7 +106,7 @@ func workerDeps(db *postgres.DB, redisURL string, timeout time.Duration, log *sl
 
 // harness is one test's database, Redis database, merchant and worker.
 type harness struct {
-	t        *testing.T
+	t        testing.TB
 	ctx      context.Context
 	db       *postgres.DB
 	dbURL    string
@@ -141,7 +141,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func newHarness(t *testing.T, timeout time.Duration, edit ...func(*Deps)) *harness {
+func newHarness(t testing.TB, timeout time.Duration, edit ...func(*Deps)) *harness {
 	t.Helper()
 	db, dbURL := pgtest.NewWithURL(t)
 	rdb, redisURL := redistest.New(t)
@@ -536,4 +536,32 @@ func TestReceiptEmailedOverSMTP(t *testing.T) {
 	if err := h.db.Pool.QueryRow(h.ctx, `SELECT count(*) FROM emails`).Scan(&n); err != nil || n != 2 {
 		t.Fatalf("%d e-mails queued (%v), want 2", n, err)
 	}
+}
+
+// BenchmarkDeliveryThroughput records b.N payment events for one endpoint
+// (a local receiver answering 204), then measures how fast one worker
+// relays and delivers them all through Asynq.
+//
+//	bin/paylink devenv -fast -- go test ./internal/worker -run '^$' -bench Throughput -benchtime 2000x
+func BenchmarkDeliveryThroughput(b *testing.B) {
+	h := newHarness(b, 5*time.Second, func(d *Deps) { d.Concurrency = 10 })
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) }))
+	defer srv.Close()
+	h.endpoint(srv.URL)
+	h.finished = make(chan finished, b.N+100)
+	for i := range b.N {
+		h.pay(fmt.Sprintf("pay_bench_%d", i), "Ada Shopper")
+	}
+	w := h.newWorker()
+	b.ResetTimer()
+	start := time.Now()
+	h.run(w)
+	done := 0
+	for done < b.N {
+		f := <-h.finished
+		if f.typ == TypeWebhookDeliver && f.err == nil {
+			done++
+		}
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "deliveries/s")
 }
