@@ -134,9 +134,11 @@ func (a *app) serve(ctx context.Context, api, work bool, ready func(addr string)
 		if err != nil {
 			return err
 		}
-		if err := a.registerQueueMetrics(); err != nil {
+		closeMetrics, err := a.registerQueueMetrics()
+		if err != nil {
 			return err
 		}
+		defer closeMetrics()
 		ln, err := net.Listen("tcp", a.cfg.Addr)
 		if err != nil {
 			return fmt.Errorf("listen on %s: %w", a.cfg.Addr, err)
@@ -208,22 +210,19 @@ func (a *app) serve(ctx context.Context, api, work bool, ready func(addr string)
 }
 
 // registerQueueMetrics adds Asynq's queue sizes, latencies and counts to
-// the registry /metrics serves, read from Redis at each scrape.
-func (a *app) registerQueueMetrics() error {
+// the registry /metrics serves, read from Redis at each scrape. The
+// returned function closes the Redis connection once serving is over.
+func (a *app) registerQueueMetrics() (func(), error) {
 	redisOpt, err := asynq.ParseRedisURI(a.cfg.RedisURL)
 	if err != nil {
-		return fmt.Errorf("parse REDIS_URL: %w", err)
+		return nil, fmt.Errorf("parse REDIS_URL: %w", err)
 	}
 	inspector := asynq.NewInspector(redisOpt)
 	if err := a.registry.Register(asynqmetrics.NewQueueMetricsCollector(inspector)); err != nil {
 		inspector.Close()
-		var dup prometheus.AlreadyRegisteredError
-		if errors.As(err, &dup) {
-			return nil
-		}
-		return fmt.Errorf("register queue metrics: %w", err)
+		return nil, fmt.Errorf("register queue metrics: %w", err)
 	}
-	return nil
+	return func() { inspector.Close() }, nil
 }
 
 // migrate applies the migrations to DATABASE_URL.
