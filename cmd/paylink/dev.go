@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/paylink/paylink/internal/devenv"
 	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/postgres"
+	"github.com/paylink/paylink/internal/smtpsink"
 )
 
 const demoEmail = "demo@paylink.test"
@@ -32,7 +34,8 @@ func dev(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	if dir == "" {
 		dir = ".data"
 	}
-	env := map[string]string{"PAYLINK_ADDR": "127.0.0.1:8080", "PAYLINK_LOG_FORMAT": "text"}
+	// Local webhook receivers (http://localhost:…) are fine in development.
+	env := map[string]string{"PAYLINK_ADDR": "127.0.0.1:8080", "PAYLINK_LOG_FORMAT": "text", "PAYLINK_WEBHOOK_ALLOW_PRIVATE": "true"}
 	secrets, err := devSecrets(dir)
 	if err != nil {
 		return err
@@ -47,6 +50,22 @@ func dev(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		}
 		defer svc.Stop()
 		env["DATABASE_URL"], env["REDIS_URL"] = svc.DatabaseURL, svc.RedisURL
+	}
+	mailNote := "sent through " + getenv("PAYLINK_SMTP_HOST")
+	if getenv("PAYLINK_SMTP_HOST") == "" {
+		// E-mails go to a local sink that writes each one to a file.
+		mailDir := filepath.Join(dir, "mail")
+		handle, err := smtpsink.Dir(mailDir)
+		if err != nil {
+			return err
+		}
+		sink, err := smtpsink.Listen("127.0.0.1:0", handle)
+		if err != nil {
+			return err
+		}
+		defer sink.Close()
+		env["PAYLINK_SMTP_HOST"], env["PAYLINK_SMTP_PORT"] = "127.0.0.1", strconv.Itoa(sink.Addr().Port)
+		mailNote = "written as files to " + mailDir + "/"
 	}
 	overlay := func(k string) string {
 		if v := getenv(k); v != "" {
@@ -78,8 +97,10 @@ Paylink is running (API, checkout and worker) at %s  (listening on %s)
   Try it:
     curl -u %s:%s %s/v1/merchant
 
+  E-mails (receipts, notifications) are %s
+
 Ctrl-C stops Paylink and the services it started.
-`, base, addr, demoEmail, key.ID, key.Secret, key.ID, key.Secret, base)
+`, base, addr, demoEmail, key.ID, key.Secret, key.ID, key.Secret, base, mailNote)
 	})
 }
 

@@ -46,6 +46,9 @@ commands:
             migrates and seeds a demo merchant
   devenv -- CMD [ARGS…]
             run CMD with a private PostgreSQL and Redis (for make test/bench)
+  queues [-dead N]
+            Asynq queues and the PostgreSQL outboxes (webhooks, e-mails);
+            with -dead N, the last N tasks given up on per queue
   help      this text and the configuration variables
 `
 
@@ -66,6 +69,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return dev(ctx, getenv, stdout, stderr)
 	case "devenv":
 		return devenvExec(ctx, args[1:], getenv, stdout, stderr)
+	case "queues":
+		return queues(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		fmt.Fprintln(stdout, "\nconfiguration (environment variables):")

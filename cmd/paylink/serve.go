@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	asynqmetrics "github.com/hibiken/asynq/x/metrics"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
@@ -21,7 +22,9 @@ import (
 	"github.com/paylink/paylink/internal/httpapi"
 	"github.com/paylink/paylink/internal/idempotency"
 	"github.com/paylink/paylink/internal/merchant"
+	"github.com/paylink/paylink/internal/notify"
 	"github.com/paylink/paylink/internal/postgres"
+	"github.com/paylink/paylink/internal/webhook"
 	"github.com/paylink/paylink/internal/worker"
 )
 
@@ -36,6 +39,8 @@ type app struct {
 	usage     *merchant.Usage
 	merchants *merchant.Service
 	idem      *idempotency.Store
+	webhooks  *webhook.Service
+	mail      *notify.Sender
 }
 
 // openApp reads the configuration and connects to PostgreSQL and Redis.
@@ -65,10 +70,20 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	usage := merchant.NewUsage()
+	merchants := merchant.NewService(cfg.Keyring, usage, time.Now)
 	return &app{
 		cfg: cfg, log: log, db: db, redis: rdb, registry: reg, usage: usage,
-		merchants: merchant.NewService(cfg.Keyring, usage, time.Now),
+		merchants: merchants,
 		idem:      idempotency.NewStore(cfg.Keyring),
+		webhooks: webhook.NewService(db, webhook.Config{
+			Keyring: cfg.Keyring, Merchants: merchants, Now: time.Now,
+			Guard:   &webhook.Guard{AllowPrivate: cfg.WebhookAllowPrivate, Resolver: net.DefaultResolver},
+			Timeout: cfg.WebhookTimeout, Schedule: cfg.WebhookRetries, DisableAfter: cfg.WebhookDisableAfter,
+		}),
+		mail: notify.NewSender(db, notify.SMTP{
+			Host: cfg.SMTPHost, Port: cfg.SMTPPort, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword,
+			From: cfg.SMTPFrom, Timeout: time.Minute,
+		}, time.Now),
 	}, nil
 }
 
@@ -114,11 +129,16 @@ func (a *app) serve(ctx context.Context, api, work bool, ready func(addr string)
 			Log: a.log, DB: a.db, Redis: a.redis, Merchants: a.merchants, Idempotency: a.idem,
 			Registry: a.registry, BaseURL: a.cfg.BaseURL, TrustedProxies: a.cfg.TrustedProxies,
 			Limits: httpapi.Limits{API: a.cfg.RateAPI, Public: a.cfg.RatePublic},
-			Now:    time.Now,
+			Now:    time.Now, Webhooks: a.webhooks,
 		})
 		if err != nil {
 			return err
 		}
+		closeMetrics, err := a.registerQueueMetrics()
+		if err != nil {
+			return err
+		}
+		defer closeMetrics()
 		ln, err := net.Listen("tcp", a.cfg.Addr)
 		if err != nil {
 			return fmt.Errorf("listen on %s: %w", a.cfg.Addr, err)
@@ -161,6 +181,8 @@ func (a *app) serve(ctx context.Context, api, work bool, ready func(addr string)
 		w, err := worker.New(worker.Deps{
 			Log: a.log, DB: a.db, Redis: redisOpt, Concurrency: a.cfg.WorkerConcurrency,
 			ShutdownTimeout: a.cfg.ShutdownTimeout, IdempotencyRetention: a.cfg.IdempotencyRetention, Now: time.Now,
+			Webhooks: a.webhooks, Mail: a.mail, WebhookTimeout: a.cfg.WebhookTimeout, MailTimeout: time.Minute,
+			OutboxPoll: a.cfg.OutboxPoll, OutboxSweep: a.cfg.OutboxSweep,
 		})
 		if err != nil {
 			return err
@@ -185,6 +207,22 @@ func (a *app) serve(ctx context.Context, api, work bool, ready func(addr string)
 	}
 	a.log.Info("stopped")
 	return errors.Join(all...)
+}
+
+// registerQueueMetrics adds Asynq's queue sizes, latencies and counts to
+// the registry /metrics serves, read from Redis at each scrape. The
+// returned function closes the Redis connection once serving is over.
+func (a *app) registerQueueMetrics() (func(), error) {
+	redisOpt, err := asynq.ParseRedisURI(a.cfg.RedisURL)
+	if err != nil {
+		return nil, fmt.Errorf("parse REDIS_URL: %w", err)
+	}
+	inspector := asynq.NewInspector(redisOpt)
+	if err := a.registry.Register(asynqmetrics.NewQueueMetricsCollector(inspector)); err != nil {
+		inspector.Close()
+		return nil, fmt.Errorf("register queue metrics: %w", err)
+	}
+	return func() { inspector.Close() }, nil
 }
 
 // migrate applies the migrations to DATABASE_URL.

@@ -5,6 +5,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/mail"
 	"net/netip"
 	"net/url"
 	"strconv"
@@ -38,6 +39,18 @@ type Config struct {
 	IdempotencyRetention time.Duration // PAYLINK_IDEMPOTENCY_RETENTION
 	KeyUsageFlush        time.Duration // PAYLINK_KEY_USAGE_FLUSH
 	WorkerConcurrency    int           // PAYLINK_WORKER_CONCURRENCY
+
+	WebhookAllowPrivate bool            // PAYLINK_WEBHOOK_ALLOW_PRIVATE
+	WebhookTimeout      time.Duration   // PAYLINK_WEBHOOK_TIMEOUT
+	WebhookRetries      []time.Duration // PAYLINK_WEBHOOK_RETRY_SCHEDULE
+	WebhookDisableAfter time.Duration   // PAYLINK_WEBHOOK_DISABLE_AFTER
+	OutboxPoll          time.Duration   // PAYLINK_OUTBOX_POLL
+	OutboxSweep         time.Duration   // PAYLINK_OUTBOX_SWEEP
+	SMTPHost            string          // PAYLINK_SMTP_HOST
+	SMTPPort            int             // PAYLINK_SMTP_PORT
+	SMTPUsername        string          // PAYLINK_SMTP_USERNAME
+	SMTPPassword        string          // PAYLINK_SMTP_PASSWORD
+	SMTPFrom            *mail.Address   // PAYLINK_SMTP_FROM
 }
 
 // Var documents one environment variable.
@@ -66,6 +79,17 @@ var vars = [...]Var{
 	{"PAYLINK_IDEMPOTENCY_RETENTION", "48h", "how long Idempotency-Key results are kept (at least 24h)"},
 	{"PAYLINK_KEY_USAGE_FLUSH", "10s", "how often API keys' last_used_at is written"},
 	{"PAYLINK_WORKER_CONCURRENCY", "10", "tasks a worker runs at once"},
+	{"PAYLINK_WEBHOOK_ALLOW_PRIVATE", "false", "let webhook endpoints use http:// and loopback, private and CGNAT addresses (tests, local development); link-local and metadata addresses stay refused"},
+	{"PAYLINK_WEBHOOK_TIMEOUT", "15s", "how long a webhook receiver has to answer 2xx"},
+	{"PAYLINK_WEBHOOK_RETRY_SCHEDULE", "5s,5m,30m,2h,5h,10h,10h", "delay before each webhook retry, ±20% jitter (one more attempt than entries)"},
+	{"PAYLINK_WEBHOOK_DISABLE_AFTER", "72h", "a webhook endpoint failing this long without a success is disabled and its merchant e-mailed"},
+	{"PAYLINK_OUTBOX_POLL", "250ms", "how often the worker hands new webhook deliveries and e-mails to Asynq"},
+	{"PAYLINK_OUTBOX_SWEEP", "1m", "how often, and after how long overdue, deliveries and e-mails lost from Redis are queued again"},
+	{"PAYLINK_SMTP_HOST", "", "mail server for receipts and notifications; unset keeps e-mails queued (`paylink dev`: a local sink writing to .data/mail)"},
+	{"PAYLINK_SMTP_PORT", "587", "mail server port; STARTTLS is used when the server offers it"},
+	{"PAYLINK_SMTP_USERNAME", "", "mail server user name (PLAIN authentication, over TLS only); unset for none"},
+	{"PAYLINK_SMTP_PASSWORD", "", "mail server password; never logged"},
+	{"PAYLINK_SMTP_FROM", "Paylink <no-reply@paylink.test>", "sender of every e-mail"},
 }
 
 // Load reads the configuration through getenv. Every invalid or missing
@@ -86,6 +110,18 @@ func Load(getenv func(string) string) (*Config, error) {
 		IdempotencyRetention: p.duration("PAYLINK_IDEMPOTENCY_RETENTION", 24*time.Hour),
 		KeyUsageFlush:        p.duration("PAYLINK_KEY_USAGE_FLUSH", 100*time.Millisecond),
 		WorkerConcurrency:    p.intRange("PAYLINK_WORKER_CONCURRENCY", 1, 1000),
+
+		WebhookAllowPrivate: p.boolean("PAYLINK_WEBHOOK_ALLOW_PRIVATE"),
+		WebhookTimeout:      p.duration("PAYLINK_WEBHOOK_TIMEOUT", time.Millisecond),
+		WebhookRetries:      p.schedule("PAYLINK_WEBHOOK_RETRY_SCHEDULE"),
+		WebhookDisableAfter: p.duration("PAYLINK_WEBHOOK_DISABLE_AFTER", time.Millisecond),
+		OutboxPoll:          p.duration("PAYLINK_OUTBOX_POLL", time.Millisecond),
+		OutboxSweep:         p.duration("PAYLINK_OUTBOX_SWEEP", time.Second),
+		SMTPHost:            strings.TrimSpace(p.getenv("PAYLINK_SMTP_HOST")),
+		SMTPPort:            p.intRange("PAYLINK_SMTP_PORT", 1, 65535),
+		SMTPUsername:        p.getenv("PAYLINK_SMTP_USERNAME"),
+		SMTPPassword:        p.getenv("PAYLINK_SMTP_PASSWORD"),
+		SMTPFrom:            p.address("PAYLINK_SMTP_FROM"),
 	}
 	c.BaseURL = p.baseURL("PAYLINK_BASE_URL")
 	if s := p.required("PAYLINK_ENCRYPTION_KEYS"); s != "" {
@@ -164,6 +200,44 @@ func (p *parser) duration(name string, min time.Duration) time.Duration {
 		p.fail(name, fmt.Sprintf("%q is not a duration of at least %s (e.g. 30s, 5m, 48h)", s, min))
 	}
 	return d
+}
+
+func (p *parser) boolean(name string) bool {
+	s := p.str(name)
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		p.fail(name, fmt.Sprintf("%q is not true or false", s))
+	}
+	return b
+}
+
+// schedule reads comma-separated durations, 1 to 20 of them, each from 1ms
+// to 24h.
+func (p *parser) schedule(name string) []time.Duration {
+	s := p.str(name)
+	var out []time.Duration
+	for _, part := range strings.Split(s, ",") {
+		d, err := time.ParseDuration(strings.TrimSpace(part))
+		if err != nil || d < time.Millisecond || d > 24*time.Hour {
+			p.fail(name, fmt.Sprintf("%q is not a list of durations from 1ms to 24h like 5s,5m,30m", s))
+			return nil
+		}
+		out = append(out, d)
+	}
+	if len(out) > 20 {
+		p.fail(name, "at most 20 retries")
+	}
+	return out
+}
+
+func (p *parser) address(name string) *mail.Address {
+	s := p.str(name)
+	a, err := mail.ParseAddress(s)
+	if err != nil {
+		p.fail(name, fmt.Sprintf("%q is not an e-mail address like Paylink <no-reply@example.com>", s))
+		return &mail.Address{}
+	}
+	return a
 }
 
 func (p *parser) rate(name string) limiter.Rate {

@@ -56,3 +56,40 @@ func TestEveryVarHasHelp(t *testing.T) {
 		seen[v.Name] = true
 	}
 }
+
+func TestLoadWebhookAndMail(t *testing.T) {
+	base := map[string]string{"DATABASE_URL": "postgres://x/y", "REDIS_URL": "redis://z:6379/0", "PAYLINK_ENCRYPTION_KEYS": key}
+	c, err := Load(env(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour}
+	if c.WebhookAllowPrivate || c.WebhookTimeout != 15*time.Second || len(c.WebhookRetries) != len(want) ||
+		c.WebhookDisableAfter != 72*time.Hour || c.SMTPHost != "" || c.SMTPPort != 587 || c.SMTPFrom.Address != "no-reply@paylink.test" {
+		t.Fatalf("defaults = %+v", c)
+	}
+	for i := range want {
+		if c.WebhookRetries[i] != want[i] {
+			t.Fatalf("retry schedule = %v, want %v", c.WebhookRetries, want)
+		}
+	}
+	bad := map[string]string{
+		"PAYLINK_WEBHOOK_ALLOW_PRIVATE":  "maybe",
+		"PAYLINK_WEBHOOK_RETRY_SCHEDULE": "5s,soon",
+		"PAYLINK_SMTP_PORT":              "0",
+		"PAYLINK_SMTP_FROM":              "not an address",
+		"PAYLINK_OUTBOX_POLL":            "0s",
+	}
+	for k, v := range base {
+		bad[k] = v
+	}
+	_, err = Load(env(bad))
+	for name := range bad {
+		if _, ok := base[name]; ok {
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("error lacks %s: %v", name, err)
+		}
+	}
+}

@@ -23,6 +23,7 @@ import (
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/redistest"
 	"github.com/paylink/paylink/internal/seal"
+	"github.com/paylink/paylink/internal/webhook"
 )
 
 // testKeys is the master keyring of every HTTP test.
@@ -69,11 +70,12 @@ func newEnv(t *testing.T, edit ...func(*Deps)) *env {
 	logs := &syncBuffer{}
 	usage := merchant.NewUsage()
 	base, _ := url.Parse("http://paylink.test")
+	merchants := merchant.NewService(keyring, usage, time.Now)
 	d := Deps{
 		Log:         slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		DB:          db,
 		Redis:       rdb,
-		Merchants:   merchant.NewService(keyring, usage, time.Now),
+		Merchants:   merchants,
 		Idempotency: idempotency.NewStore(keyring),
 		Registry:    prometheus.NewRegistry(),
 		Limits: Limits{
@@ -82,6 +84,9 @@ func newEnv(t *testing.T, edit ...func(*Deps)) *env {
 		},
 		BaseURL: base,
 		Now:     time.Now,
+		Webhooks: webhook.NewService(db, webhook.Config{Keyring: keyring, Merchants: merchants, Now: time.Now,
+			Guard: &webhook.Guard{Resolver: testResolver}, Timeout: 5 * time.Second,
+			Schedule: []time.Duration{time.Second}, DisableAfter: 72 * time.Hour}),
 	}
 	e := &env{t: t, db: db, usage: usage, logs: logs}
 	e.srv, e.base = e.start(d, edit...)

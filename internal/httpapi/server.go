@@ -21,6 +21,7 @@ import (
 	"github.com/paylink/paylink/internal/idempotency"
 	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/postgres"
+	"github.com/paylink/paylink/internal/webhook"
 )
 
 // Limits are the configured request rates.
@@ -43,6 +44,7 @@ type Deps struct {
 	// RateLimitPrefix separates the limiters' Redis keys, e.g. per test.
 	RateLimitPrefix string
 	Now             func() time.Time
+	Webhooks        *webhook.Service
 }
 
 // Server answers Paylink's HTTP API.
@@ -61,6 +63,8 @@ type Server struct {
 	openAPIDoc []byte
 
 	apiLimit, signupLimit *limiter.Limiter
+
+	webhooks *webhook.Service
 }
 
 // New builds the router with every route registered.
@@ -69,6 +73,7 @@ func New(d Deps) (*Server, error) {
 	s := &Server{
 		log: d.Log, db: d.DB, redis: d.Redis, merchants: d.Merchants, idem: d.Idempotency,
 		registry: d.Registry, metrics: newMetrics(d.Registry), baseURL: d.BaseURL, now: d.Now,
+		webhooks: d.Webhooks,
 	}
 	doc, err := buildOpenAPI()
 	if err != nil {
@@ -130,6 +135,19 @@ func (s *Server) routes() {
 	api.POST("/api_keys", s.h(s.createKey))
 	api.GET("/api_keys", s.h(s.listKeys))
 	api.DELETE("/api_keys/:id", s.h(s.revokeKey))
+
+	api.POST("/merchant", s.h(s.updateMerchant))
+	api.POST("/webhook_endpoints", s.h(s.createEndpoint))
+	api.GET("/webhook_endpoints", s.h(s.listEndpoints))
+	api.GET("/webhook_endpoints/:id", s.h(s.getEndpoint))
+	api.POST("/webhook_endpoints/:id", s.h(s.updateEndpoint))
+	api.DELETE("/webhook_endpoints/:id", s.h(s.deleteEndpoint))
+	api.POST("/webhook_endpoints/:id/rotate_secret", s.h(s.rotateSecret))
+	api.GET("/webhook_endpoints/:id/deliveries", s.h(s.listEndpointDeliveries))
+	api.GET("/events", s.h(s.listEvents))
+	api.GET("/events/:id", s.h(s.getEvent))
+	api.POST("/events/:id/redeliver", s.h(s.redeliver))
+	api.GET("/events/:id/deliveries", s.h(s.listEventDeliveries))
 }
 
 // ServeHTTP makes Server an http.Handler.

@@ -45,6 +45,8 @@ type Merchant struct {
 	Name      string
 	Email     string
 	CreatedAt time.Time
+	// PaymentEmails: the merchant is e-mailed about each succeeded payment.
+	PaymentEmails bool
 }
 
 // APIKey is a merchant's credential pair. Secret is only set on the value
@@ -165,7 +167,7 @@ func (s *Service) Authenticate(ctx context.Context, db postgres.DBTX, keyID, sec
 		digest  []byte
 		revoked *time.Time
 	)
-	err := db.QueryRow(ctx, selectKeyForAuth, keyID).Scan(&digest, &revoked, &m.ID, &m.Name, &m.Email, &m.CreatedAt)
+	err := db.QueryRow(ctx, selectKeyForAuth, keyID).Scan(&digest, &revoked, &m.ID, &m.Name, &m.Email, &m.CreatedAt, &m.PaymentEmails)
 	given := sha256.Sum256([]byte(secret))
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
@@ -203,7 +205,7 @@ func (s *Service) KeySecret(ctx context.Context, db postgres.DBTX, merchantID, k
 // Get returns the merchant with id. It returns ErrNotFound.
 func (s *Service) Get(ctx context.Context, db postgres.DBTX, merchantID string) (*Merchant, error) {
 	var m Merchant
-	err := db.QueryRow(ctx, selectMerchant, merchantID).Scan(&m.ID, &m.Name, &m.Email, &m.CreatedAt)
+	err := db.QueryRow(ctx, selectMerchant, merchantID).Scan(&m.ID, &m.Name, &m.Email, &m.CreatedAt, &m.PaymentEmails)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return nil, ErrNotFound
@@ -272,7 +274,7 @@ func (s *Service) RevokeKey(ctx context.Context, tx pgx.Tx, merchantID, keyID st
 // ErrNotFound.
 func (s *Service) FindByEmail(ctx context.Context, db postgres.DBTX, email string) (*Merchant, error) {
 	var m Merchant
-	err := db.QueryRow(ctx, selectMerchantByEmail, email).Scan(&m.ID, &m.Name, &m.Email, &m.CreatedAt)
+	err := db.QueryRow(ctx, selectMerchantByEmail, email).Scan(&m.ID, &m.Name, &m.Email, &m.CreatedAt, &m.PaymentEmails)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return nil, ErrNotFound
@@ -291,9 +293,24 @@ func (s *Service) RevokeKeysExcept(ctx context.Context, tx pgx.Tx, merchantID, k
 	return nil
 }
 
+// SetPaymentEmails turns the e-mails about each succeeded payment on or
+// off for merchantID in tx and returns the merchant. It returns
+// ErrNotFound.
+func (s *Service) SetPaymentEmails(ctx context.Context, tx pgx.Tx, merchantID string, on bool) (*Merchant, error) {
+	var m Merchant
+	err := tx.QueryRow(ctx, setPaymentEmails, merchantID, on).Scan(&m.ID, &m.Name, &m.Email, &m.CreatedAt, &m.PaymentEmails)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil, ErrNotFound
+	case err != nil:
+		return nil, fmt.Errorf("update merchant: %w", err)
+	}
+	return &m, nil
+}
+
 // ToWire returns m as the API shows it.
 func ToWire(m *Merchant) wire.Merchant {
-	return wire.Merchant{ID: m.ID, Name: m.Name, Email: m.Email, CreatedAt: wire.Time(m.CreatedAt)}
+	return wire.Merchant{ID: m.ID, Name: m.Name, Email: m.Email, CreatedAt: wire.Time(m.CreatedAt), PaymentEmails: m.PaymentEmails}
 }
 
 // ToWire returns k as the API shows it; the secret only if k was just made.

@@ -6,10 +6,14 @@ INSERT INTO merchants (id, name, email, password_hash, created_at)
 VALUES ($1, $2, $3, $4, $5)`
 
 	selectMerchant = `
-SELECT id, name, email, created_at FROM merchants WHERE id = $1`
+SELECT id, name, email, created_at, payment_emails FROM merchants WHERE id = $1`
 
 	selectMerchantByEmail = `
-SELECT id, name, email, created_at FROM merchants WHERE lower(email) = lower($1)`
+SELECT id, name, email, created_at, payment_emails FROM merchants WHERE lower(email) = lower($1)`
+
+	setPaymentEmails = `
+UPDATE merchants SET payment_emails = $2 WHERE id = $1
+RETURNING id, name, email, created_at, payment_emails`
 
 	revokeOtherKeys = `
 UPDATE api_keys SET revoked_at = $3 WHERE merchant_id = $1 AND id <> $2 AND revoked_at IS NULL`
@@ -19,7 +23,7 @@ INSERT INTO api_keys (id, merchant_id, secret_digest, secret_sealed, created_at)
 VALUES ($1, $2, $3, $4, $5)`
 
 	selectKeyForAuth = `
-SELECT k.secret_digest, k.revoked_at, m.id, m.name, m.email, m.created_at
+SELECT k.secret_digest, k.revoked_at, m.id, m.name, m.email, m.created_at, m.payment_emails
 FROM api_keys k JOIN merchants m ON m.id = k.merchant_id
 WHERE k.id = $1`
 

@@ -1,6 +1,8 @@
 // Package notify sends e-mail to shoppers, merchants and wallet users
 // through an outbox: a message is queued in the same transaction as the
-// change it reports and sent by the worker after commit.
+// change it reports, relayed to the task queue after commit, and sent over
+// SMTP by the worker, with retries. Receipts and merchant payment e-mails
+// are composed here from payment events.
 package notify
 
 import (
@@ -26,4 +28,14 @@ func Queue(ctx context.Context, tx pgx.Tx, e Email, now time.Time) error {
 		return fmt.Errorf("queue e-mail: %w", err)
 	}
 	return nil
+}
+
+// QueueOnce is Queue for a message that must go out at most once: a
+// second call with the same key queues nothing and reports false.
+func QueueOnce(ctx context.Context, tx pgx.Tx, key string, e Email, now time.Time) (bool, error) {
+	tag, err := tx.Exec(ctx, insertEmailOnce, id.NewAt("eml", now), e.To, e.Subject, e.Text, now, key)
+	if err != nil {
+		return false, fmt.Errorf("queue e-mail %s: %w", key, err)
+	}
+	return tag.RowsAffected() == 1, nil
 }

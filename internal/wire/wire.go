@@ -27,10 +27,11 @@ type List[T any] struct {
 
 // Merchant is a merchant as the API shows it.
 type Merchant struct {
-	ID        string `json:"id"`
-	Name      string `json:"name"`
-	Email     string `json:"email"`
-	CreatedAt string `json:"created_at"`
+	ID            string `json:"id"`
+	Name          string `json:"name"`
+	Email         string `json:"email"`
+	CreatedAt     string `json:"created_at"`
+	PaymentEmails bool   `json:"payment_emails"`
 }
 
 // APIKey is an API key as the API shows it; Secret only when created.

@@ -12,7 +12,9 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/paylink/paylink/internal/idempotency"
+	"github.com/paylink/paylink/internal/notify"
 	"github.com/paylink/paylink/internal/postgres"
+	"github.com/paylink/paylink/internal/webhook"
 )
 
 // Task type names.
@@ -29,6 +31,19 @@ type Deps struct {
 	ShutdownTimeout      time.Duration
 	IdempotencyRetention time.Duration
 	Now                  func() time.Time
+
+	Webhooks *webhook.Service
+	Mail     *notify.Sender
+	// WebhookTimeout bounds one delivery attempt; the task gets a little more.
+	WebhookTimeout time.Duration
+	// MailTimeout bounds one SMTP conversation.
+	MailTimeout time.Duration
+	// OutboxPoll is how often new outbox rows are handed to Asynq, and how
+	// often Asynq looks for due tasks.
+	OutboxPoll time.Duration
+	// OutboxSweep is how often, and after how long overdue, rows missing
+	// from Redis are handed over again.
+	OutboxSweep time.Duration
 }
 
 // Worker processes tasks until its context ends.
@@ -37,6 +52,7 @@ type Worker struct {
 	server    *asynq.Server
 	scheduler *asynq.Scheduler
 	mux       *asynq.ServeMux
+	queue     *enqueuer
 }
 
 // New builds the task server, its handlers and the periodic schedule.
@@ -53,10 +69,20 @@ func New(d Deps) (*Worker, error) {
 			maxRetry, _ := asynq.GetMaxRetry(ctx)
 			d.Log.ErrorContext(ctx, "task failed", "type", t.Type(), "err", err, "retry", retried, "max_retry", maxRetry)
 		}),
+
+		Queues:         map[string]int{QueueWebhooks: 6, QueueEmail: 3, QueueDefault: 1},
+		RetryDelayFunc: retryDelay,
+		// New tasks and due retries are noticed within one poll interval.
+		TaskCheckInterval:        d.OutboxPoll,
+		DelayedTaskCheckInterval: d.OutboxPoll,
 	})
 	w.scheduler = asynq.NewScheduler(d.Redis, &asynq.SchedulerOpts{Logger: logger, LogLevel: asynq.WarnLevel})
 
+	w.queue = &enqueuer{client: asynq.NewClient(d.Redis), inspector: asynq.NewInspector(d.Redis),
+		taskTimeout: d.WebhookTimeout + 30*time.Second, mailTimeout: d.MailTimeout + 30*time.Second}
 	w.mux.HandleFunc(TypeIdempotencyCleanup, w.cleanIdempotency)
+	w.mux.HandleFunc(TypeWebhookDeliver, w.deliverWebhook)
+	w.mux.HandleFunc(TypeEmailSend, w.sendEmail)
 	// Every replica's scheduler registers the same entries; Unique makes
 	// the copies enqueued within one period collapse into one task.
 	if _, err := w.scheduler.Register("@every 1h", asynq.NewTask(TypeIdempotencyCleanup, nil),
@@ -76,9 +102,20 @@ func (w *Worker) Run(ctx context.Context) error {
 		w.server.Shutdown()
 		return fmt.Errorf("start scheduler: %w", err)
 	}
+	if !w.d.Mail.Enabled() {
+		w.d.Log.Warn("no SMTP server configured (PAYLINK_SMTP_HOST): e-mails stay queued until one is")
+	}
+	outboxDone := make(chan struct{})
+	go func() {
+		defer close(outboxDone)
+		w.runOutbox(ctx)
+	}()
 	<-ctx.Done()
+	<-outboxDone
 	w.scheduler.Shutdown()
 	w.server.Shutdown()
+	w.queue.client.Close()
+	w.queue.inspector.Close()
 	return nil
 }
 

@@ -23,8 +23,12 @@ func TestShutdownLetsRunningTasksFinish(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := New(Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), DB: db, Redis: opt, Concurrency: 2,
-		ShutdownTimeout: time.Minute, IdempotencyRetention: 48 * time.Hour, Now: time.Now})
+	d, err := workerDeps(db, url, time.Second, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.ShutdownTimeout = time.Minute
+	w, err := New(d)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,204 @@
+package notify
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/paylink/paylink/internal/money"
+)
+
+// Payment is what e-mails say about a payment, read from the payment
+// object of a payment event (API.md's fields).
+type Payment struct {
+	ID            string
+	Amount        money.Amount
+	PaymentLink   string
+	MethodType    string // "card" or "wallet"
+	Brand         string
+	Last4         string
+	CustomerEmail string
+	CustomerName  string
+	CreatedAt     time.Time
+}
+
+// errNotPayment means event data is not a payment object.
+var errNotPayment = errors.New("event data is not a payment")
+
+// ParsePayment reads a payment object as the API answers it. It returns
+// an error when the id, amount or currency is missing.
+func ParsePayment(data []byte) (Payment, error) {
+	var raw struct {
+		ID            string          `json:"id"`
+		Amount        int64           `json:"amount"`
+		Currency      string          `json:"currency"`
+		PaymentLink   json.RawMessage `json:"payment_link"`
+		CreatedAt     string          `json:"created_at"`
+		PaymentMethod *struct {
+			Type  string `json:"type"`
+			Brand string `json:"brand"`
+			Last4 string `json:"last4"`
+		} `json:"payment_method"`
+		Customer *struct {
+			Email string `json:"email"`
+			Name  string `json:"name"`
+		} `json:"customer"`
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return Payment{}, fmt.Errorf("%w: %w", errNotPayment, err)
+	}
+	if raw.ID == "" || raw.Amount <= 0 || raw.Currency == "" {
+		return Payment{}, errNotPayment
+	}
+	p := Payment{ID: raw.ID, Amount: money.Amount{Minor: raw.Amount, Currency: money.Currency(strings.ToUpper(raw.Currency))}}
+	// payment_link is the link's id; accept an expanded object too.
+	var link struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(raw.PaymentLink, &p.PaymentLink) != nil && json.Unmarshal(raw.PaymentLink, &link) == nil {
+		p.PaymentLink = link.ID
+	}
+	if raw.PaymentMethod != nil {
+		p.MethodType, p.Brand, p.Last4 = raw.PaymentMethod.Type, raw.PaymentMethod.Brand, raw.PaymentMethod.Last4
+	}
+	if raw.Customer != nil {
+		p.CustomerEmail, p.CustomerName = strings.TrimSpace(raw.Customer.Email), strings.TrimSpace(raw.Customer.Name)
+	}
+	if t, err := time.Parse(time.RFC3339, raw.CreatedAt); err == nil {
+		p.CreatedAt = t
+	}
+	return p, nil
+}
+
+// method describes how a payment was paid, never with more of a card
+// number than its last four digits.
+func (p Payment) method() string {
+	switch {
+	case p.MethodType == "wallet":
+		return "Paylink wallet"
+	case p.Last4 != "" && len(p.Last4) == 4 && strings.Trim(p.Last4, "0123456789") == "":
+		return fmt.Sprintf("%s ending in %s", brandName(p.Brand), p.Last4)
+	case p.Brand != "":
+		return brandName(p.Brand)
+	}
+	return "card"
+}
+
+// brandName writes a card brand as people know it.
+func brandName(b string) string {
+	switch strings.ToLower(b) {
+	case "visa":
+		return "Visa"
+	case "mastercard":
+		return "Mastercard"
+	case "amex", "american_express":
+		return "American Express"
+	case "":
+		return "Card"
+	}
+	return b
+}
+
+// date writes when the payment was made, in UTC.
+func (p Payment) date() string {
+	if p.CreatedAt.IsZero() {
+		return ""
+	}
+	return p.CreatedAt.UTC().Format("2 January 2006, 15:04 MST")
+}
+
+// Receipt is the e-mail to the shopper for a succeeded payment to
+// merchantName; ok is false when the payment has no customer e-mail.
+func Receipt(p Payment, merchantName string) (Email, bool) {
+	if p.CustomerEmail == "" {
+		return Email{}, false
+	}
+	greeting := "Hello,"
+	if p.CustomerName != "" {
+		greeting = "Hello " + p.CustomerName + ","
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n\nThank you for your payment to %s. This is your receipt.\n\n", greeting, merchantName)
+	fmt.Fprintf(&b, "  Amount paid:  %s\n", p.Amount.String())
+	fmt.Fprintf(&b, "  Paid with:    %s\n", p.method())
+	if d := p.date(); d != "" {
+		fmt.Fprintf(&b, "  Date:         %s\n", d)
+	}
+	fmt.Fprintf(&b, "  Payment:      %s\n", p.ID)
+	fmt.Fprintf(&b, "\nKeep this e-mail for your records. For questions about your order, contact %s.\n\n— Paylink, on behalf of %s\n",
+		merchantName, merchantName)
+	return Email{
+		To:      p.CustomerEmail,
+		Subject: redact(fmt.Sprintf("Your receipt from %s: %s", merchantName, p.Amount.String())),
+		Text:    redact(b.String()),
+	}, true
+}
+
+// MerchantPayment is the e-mail telling merchantName at merchantEmail
+// about a succeeded payment.
+func MerchantPayment(p Payment, merchantName, merchantEmail string) Email {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Hello %s,\n\nYou received a payment of %s.\n\n", merchantName, p.Amount.String())
+	fmt.Fprintf(&b, "  Payment:      %s\n", p.ID)
+	if p.PaymentLink != "" {
+		fmt.Fprintf(&b, "  Payment link: %s\n", p.PaymentLink)
+	}
+	customer := p.CustomerEmail
+	if p.CustomerName != "" {
+		customer = strings.TrimSpace(p.CustomerName + " <" + p.CustomerEmail + ">")
+	}
+	if customer != "" {
+		fmt.Fprintf(&b, "  Customer:     %s\n", customer)
+	}
+	fmt.Fprintf(&b, "  Paid with:    %s\n", p.method())
+	if d := p.date(); d != "" {
+		fmt.Fprintf(&b, "  Date:         %s\n", d)
+	}
+	b.WriteString("\nYou get this e-mail because payment e-mails are on; turn them off with\nPOST /v1/merchant {\"payment_emails\": false}.\n\n— Paylink\n")
+	return Email{
+		To:      merchantEmail,
+		Subject: redact("Payment received: " + p.Amount.String() + " (" + p.ID + ")"),
+		Text:    redact(b.String()),
+	}
+}
+
+// digitRun finds runs of 12 to 19 digits, possibly split by spaces or
+// dashes, as card numbers are written.
+var digitRun = regexp.MustCompile(`\b\d(?:[ -]?\d){11,18}\b`)
+
+// redact masks anything that could be a card number (a Luhn-valid run of
+// 12 to 19 digits) that reached an e-mail through free text such as a
+// customer name, keeping the last four digits.
+func redact(s string) string {
+	return digitRun.ReplaceAllStringFunc(s, func(m string) string {
+		digits := strings.Map(func(r rune) rune {
+			if r >= '0' && r <= '9' {
+				return r
+			}
+			return -1
+		}, m)
+		if !luhn(digits) {
+			return m
+		}
+		return strings.Repeat("•", 4) + " " + digits[len(digits)-4:]
+	})
+}
+
+// luhn reports whether digits pass the Luhn check.
+func luhn(digits string) bool {
+	sum := 0
+	for i := 0; i < len(digits); i++ {
+		d := int(digits[len(digits)-1-i] - '0')
+		if i%2 == 1 {
+			d *= 2
+			if d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+	}
+	return sum%10 == 0
+}

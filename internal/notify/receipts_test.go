@@ -1,0 +1,60 @@
+package notify
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paylink/paylink/internal/money"
+)
+
+func TestParsePayment(t *testing.T) {
+	p, err := ParsePayment([]byte(`{"id":"pay_1","amount":123456,"currency":"inr","payment_link":{"id":"plink_9"},
+		"payment_method":{"type":"wallet"},"customer":{"email":" a@b.test ","name":""},"created_at":"2026-01-02T03:04:05Z"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Amount.String() != "₹1,234.56" || p.PaymentLink != "plink_9" || p.CustomerEmail != "a@b.test" ||
+		p.MethodType != "wallet" || !p.CreatedAt.Equal(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)) {
+		t.Fatalf("ParsePayment = %+v", p)
+	}
+	for _, bad := range []string{`{"id":"plink_1","status":"active"}`, `[]`, `{"id":"pay_1","amount":0,"currency":"USD"}`} {
+		if _, err := ParsePayment([]byte(bad)); err == nil {
+			t.Errorf("ParsePayment(%s) succeeded", bad)
+		}
+	}
+}
+
+func TestRedact(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"card 4242424242424242 here", "card •••• 4242 here"},
+		{"4000-0000-0000-0002", "•••• 0002"},
+		{"3782 822463 10005", "•••• 0005"},
+		{"order 1234567890123", "order 1234567890123"}, // fails Luhn: not a card
+		{"pay_0123456789012345678", "pay_0123456789012345678"},
+		{"$1,234.50 on 2 January 2026", "$1,234.50 on 2 January 2026"},
+	}
+	for _, tc := range tests {
+		if got := redact(tc.in); got != tc.want {
+			t.Errorf("redact(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestReceipt(t *testing.T) {
+	p := Payment{ID: "pay_1", Amount: money.Amount{Minor: 2500, Currency: money.JPY}, MethodType: "card",
+		Brand: "amex", Last4: "0005", CustomerEmail: "ada@example.test", CustomerName: "Ada"}
+	r, ok := Receipt(p, "Tokyo Tea")
+	if !ok || r.To != "ada@example.test" || !strings.Contains(r.Text, "¥2,500") ||
+		!strings.Contains(r.Text, "American Express ending in 0005") || !strings.Contains(r.Subject, "Tokyo Tea") {
+		t.Fatalf("Receipt = %+v, %v", r, ok)
+	}
+	p.CustomerEmail = ""
+	if _, ok := Receipt(p, "Tokyo Tea"); ok {
+		t.Fatal("a receipt without a customer e-mail")
+	}
+	p.MethodType = "wallet"
+	if m := MerchantPayment(p, "Tokyo Tea", "ops@tea.test"); m.To != "ops@tea.test" || !strings.Contains(m.Text, "Paylink wallet") {
+		t.Fatalf("MerchantPayment = %+v", m)
+	}
+}

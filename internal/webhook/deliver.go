@@ -1,0 +1,371 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/paylink/paylink/internal/notify"
+)
+
+// ErrGaveUp wraps the error of a delivery that ended without success
+// (schedule exhausted, endpoint gone or disabled): it must not be retried.
+var ErrGaveUp = errors.New("webhook delivery given up")
+
+// RetryError asks the task queue to run the delivery again After from now;
+// the delivery row already holds the same time in next_attempt_at.
+type RetryError struct {
+	After time.Duration
+	Err   error
+}
+
+func (e *RetryError) Error() string {
+	return fmt.Sprintf("%v; retry in %s", e.Err, e.After.Round(time.Millisecond))
+}
+
+// Unwrap returns the attempt's error.
+func (e *RetryError) Unwrap() error { return e.Err }
+
+const (
+	// leaseMargin is added to the timeout to lease a delivery to the
+	// worker attempting it.
+	leaseMargin = 10 * time.Second
+	// earlyTolerance lets a task that the queue started slightly before
+	// next_attempt_at (clock skew between hosts) go ahead.
+	earlyTolerance = time.Second
+	// bodyExcerpt is how much of an answer is recorded.
+	bodyExcerpt = 1024
+	// drainLimit is how much of an answer is read to reuse the connection.
+	drainLimit = 64 << 10
+	// maxRetryAfter caps a receiver's Retry-After.
+	maxRetryAfter = 24 * time.Hour
+	// userAgent identifies deliveries to receivers.
+	userAgent = "Paylink-Webhooks/1"
+)
+
+// job is a claimed delivery with what an attempt needs.
+type job struct {
+	attempts        int
+	eventID         string
+	endpointID      string
+	url             string
+	endpointStatus  string
+	endpointDeleted bool
+	secret          []byte
+	previous        []byte
+	previousExpires *time.Time
+	eventType       string
+	data            []byte
+	eventCreated    time.Time
+}
+
+// result is what one POST gave.
+type result struct {
+	status     int
+	body       string
+	err        string
+	latency    time.Duration
+	retryAfter time.Duration
+}
+
+// Deliver makes the next attempt of delivery deliveryID of merchantID and
+// records it. It returns nil when the delivery succeeded or needs nothing
+// more (already done, canceled, endpoint deleted); a *RetryError when it
+// must be tried again later; an error wrapping ErrGaveUp when it failed
+// for good; any other error when the attempt could not be made or
+// recorded (the caller retries). A delivery is leased to one caller at a
+// time, so concurrent runs of the same task never both POST.
+func (s *Service) Deliver(ctx context.Context, merchantID, deliveryID string) error {
+	now := s.cfg.Now()
+	j, err := s.claim(ctx, merchantID, deliveryID, now)
+	if err != nil || j == nil {
+		return err
+	}
+	if j.endpointDeleted {
+		_, err := s.db.Pool.Exec(ctx, finishDelivery, merchantID, deliveryID, DeliveryCanceled, now)
+		return err
+	}
+	if j.endpointStatus != StatusEnabled {
+		if _, err := s.db.Pool.Exec(ctx, finishDelivery, merchantID, deliveryID, DeliveryFailed, now); err != nil {
+			return err
+		}
+		return fmt.Errorf("endpoint %s is disabled: %w", j.endpointID, ErrGaveUp)
+	}
+	// release gives the lease back when no attempt was made, so the
+	// task's next run can go at once.
+	release := func(err error) error {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_, _ = s.db.Pool.Exec(rctx, releaseDelivery, merchantID, deliveryID)
+		return err
+	}
+	ev := Event{ID: j.eventID, Type: j.eventType, Data: j.data, CreatedAt: j.eventCreated}
+	body, err := ev.Envelope()
+	if err != nil {
+		return release(err)
+	}
+	secrets, err := s.secrets(j.endpointID, j.secret, j.previous, j.previousExpires, now)
+	if err != nil {
+		return release(err)
+	}
+	sig, err := signatureHeader(secrets, ev.ID, now.Unix(), body)
+	if err != nil {
+		return release(err)
+	}
+	res := s.post(ctx, j.url, ev.ID, now.Unix(), sig, body)
+	if ctx.Err() != nil {
+		// Stopped from our side (shutdown): not the receiver's failure.
+		return release(ctx.Err())
+	}
+	// Record even if shutdown begins now: the receiver has answered.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	return s.record(rctx, merchantID, deliveryID, j, res, now)
+}
+
+// claim leases a pending, due delivery. It returns nil, nil when there is
+// nothing to do, and a *RetryError when the delivery is leased to another
+// worker or not yet due.
+func (s *Service) claim(ctx context.Context, merchantID, deliveryID string, now time.Time) (*job, error) {
+	var j job
+	var deleted *time.Time
+	err := s.db.Pool.QueryRow(ctx, claimDelivery, merchantID, deliveryID, now, now.Add(s.cfg.Timeout+leaseMargin),
+		now.Add(earlyTolerance)).Scan(&j.attempts, &j.eventID, &j.endpointID, &j.url, &j.endpointStatus, &deleted,
+		&j.secret, &j.previous, &j.previousExpires, &j.eventType, &j.data, &j.eventCreated)
+	if err == nil {
+		j.endpointDeleted = deleted != nil
+		return &j, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("claim delivery %s: %w", deliveryID, err)
+	}
+	var (
+		status      string
+		lockedUntil *time.Time
+		next        *time.Time
+	)
+	err = s.db.Pool.QueryRow(ctx, deliveryState, merchantID, deliveryID).Scan(&status, &lockedUntil, &next)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil, fmt.Errorf("delivery %s does not exist: %w", deliveryID, ErrGaveUp)
+	case err != nil:
+		return nil, fmt.Errorf("read delivery %s: %w", deliveryID, err)
+	case status != DeliveryPending:
+		return nil, nil
+	case lockedUntil != nil && lockedUntil.After(now):
+		return nil, &RetryError{After: lockedUntil.Sub(now), Err: errors.New("delivery is leased to another worker")}
+	case next != nil && next.After(now):
+		return nil, &RetryError{After: next.Sub(now), Err: errors.New("delivery is not due yet")}
+	}
+	return nil, fmt.Errorf("delivery %s could not be claimed", deliveryID)
+}
+
+// post makes one request and describes its answer.
+func (s *Service) post(ctx context.Context, target, msgID string, ts int64, sig string, body []byte) result {
+	start := time.Now()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+	if err != nil {
+		return result{err: "invalid request: " + err.Error()}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", userAgent)
+	req.Header.Set("webhook-id", msgID)
+	req.Header.Set("webhook-timestamp", strconv.FormatInt(ts, 10))
+	req.Header.Set("webhook-signature", sig)
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return result{err: describe(err, s.cfg.Timeout), latency: time.Since(start)}
+	}
+	defer resp.Body.Close()
+	excerpt, readErr := io.ReadAll(io.LimitReader(resp.Body, bodyExcerpt))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainLimit))
+	r := result{status: resp.StatusCode, body: cleanText(excerpt), latency: time.Since(start)}
+	switch {
+	case readErr != nil && resp.StatusCode/100 == 2:
+		// The answer did not arrive whole in time: not a success.
+		r.err = "reading the answer: " + describe(readErr, s.cfg.Timeout)
+	case resp.StatusCode/100 == 3:
+		r.err = "redirects are not followed; answer 2xx from the registered URL"
+	case resp.StatusCode/100 != 2:
+		r.err = fmt.Sprintf("answered %d", resp.StatusCode)
+	}
+	r.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	return r
+}
+
+// describe turns a client error into a short reason for the attempt log.
+func describe(err error, timeout time.Duration) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	var ne net.Error
+	switch {
+	case errors.Is(err, errAddressNotAllowed):
+		return "connection refused by Paylink: " + err.Error() + " (private, loopback or metadata address)"
+	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
+		return fmt.Sprintf("no complete answer within %s", timeout)
+	}
+	return err.Error()
+}
+
+// cleanText makes an answer excerpt storable: valid UTF-8, no NUL bytes.
+func cleanText(b []byte) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(string(b), "\uFFFD"), "\x00", "")
+}
+
+// parseRetryAfter reads Retry-After as seconds or an HTTP date; 0 when
+// absent or unreadable, at most maxRetryAfter.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	var d time.Duration
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n <= 0 {
+			return 0
+		}
+		if n > int64(maxRetryAfter/time.Second) {
+			return maxRetryAfter
+		}
+		d = time.Duration(n) * time.Second
+	} else if t, err := http.ParseTime(v); err == nil {
+		d = t.Sub(now)
+	}
+	return min(max(d, 0), maxRetryAfter)
+}
+
+// delay returns the wait before the retry following attempt n (1-based),
+// with ±20% jitter, and at least the receiver's Retry-After.
+func (s *Service) delay(n int, retryAfter time.Duration) time.Duration {
+	base := s.cfg.Schedule[n-1]
+	d := time.Duration(float64(base) * (0.8 + 0.4*rand.Float64()))
+	return max(d, retryAfter)
+}
+
+// record stores an attempt and its consequences in one transaction: the
+// delivery's new state, the endpoint's failure streak, and when the
+// endpoint is disabled, an e-mail to its merchant.
+func (s *Service) record(ctx context.Context, merchantID, deliveryID string, j *job, r result, now time.Time) error {
+	n := j.attempts + 1
+	var outcome error
+	err := s.db.WithTx(ctx, func(tx pgx.Tx) error {
+		outcome = nil
+		var status *int
+		if r.status != 0 {
+			status = &r.status
+		}
+		if _, err := tx.Exec(ctx, insertAttempt, deliveryID, n, merchantID, now, status,
+			r.latency.Milliseconds(), r.body, r.err); err != nil {
+			return fmt.Errorf("record attempt: %w", err)
+		}
+		attemptErr := errors.New(r.err)
+		switch {
+		case r.err == "":
+			if _, err := tx.Exec(ctx, deliverySucceeded, merchantID, deliveryID, n, now); err != nil {
+				return fmt.Errorf("mark delivery succeeded: %w", err)
+			}
+			if _, err := tx.Exec(ctx, endpointHealthy, merchantID, j.endpointID); err != nil {
+				return fmt.Errorf("mark endpoint healthy: %w", err)
+			}
+			return nil
+		case r.status == http.StatusGone:
+			if err := s.disable(ctx, tx, merchantID, j, ReasonGone, now); err != nil {
+				return err
+			}
+			outcome = fmt.Errorf("endpoint answered 410 Gone and is disabled: %w", ErrGaveUp)
+		default:
+			var since time.Time
+			if err := tx.QueryRow(ctx, endpointFailing, merchantID, j.endpointID, now).Scan(&since); err != nil {
+				return fmt.Errorf("mark endpoint failing: %w", err)
+			}
+			switch {
+			case now.Sub(since) >= s.cfg.DisableAfter:
+				if err := s.disable(ctx, tx, merchantID, j, ReasonFailing, now); err != nil {
+					return err
+				}
+				outcome = fmt.Errorf("%w: endpoint failing since %s is disabled: %w", attemptErr, since.UTC().Format(time.RFC3339), ErrGaveUp)
+			case n > len(s.cfg.Schedule):
+				outcome = fmt.Errorf("%w: %d attempts made: %w", attemptErr, n, ErrGaveUp)
+			default:
+				d := s.delay(n, r.retryAfter)
+				if _, err := tx.Exec(ctx, deliveryRetry, merchantID, deliveryID, n, now.Add(d)); err != nil {
+					return fmt.Errorf("schedule retry: %w", err)
+				}
+				outcome = &RetryError{After: d, Err: fmt.Errorf("attempt %d: %w", n, attemptErr)}
+				return nil
+			}
+		}
+		if _, err := tx.Exec(ctx, deliveryFailed, merchantID, deliveryID, n, now); err != nil {
+			return fmt.Errorf("mark delivery failed: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return outcome
+}
+
+// disable turns an endpoint off for reason and, if this call disabled it,
+// e-mails its merchant in the same transaction.
+func (s *Service) disable(ctx context.Context, tx pgx.Tx, merchantID string, j *job, reason string, now time.Time) error {
+	tag, err := tx.Exec(ctx, disableEndpoint, merchantID, j.endpointID, reason)
+	if err != nil {
+		return fmt.Errorf("disable endpoint: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return nil // already disabled by a concurrent attempt, which told the merchant
+	}
+	m, err := s.cfg.Merchants.Get(ctx, tx, merchantID)
+	if err != nil {
+		return err
+	}
+	why := "it answered 410 Gone, which means the receiver no longer exists"
+	if reason == ReasonFailing {
+		why = fmt.Sprintf("every delivery to it has failed for more than %s", humanDuration(s.cfg.DisableAfter))
+	}
+	return notify.Queue(ctx, tx, notify.Email{
+		To:      m.Email,
+		Subject: "Paylink: webhook endpoint disabled",
+		Text: fmt.Sprintf(`Hello %s,
+
+We disabled your webhook endpoint %s
+(%s) because %s.
+
+Paylink sends it no events while it is disabled. Once the receiver works
+again, enable it with
+
+    POST /v1/webhook_endpoints/%s  {"status": "enabled"}
+
+and resend the events you missed with POST /v1/events/{id}/redeliver.
+The delivery attempts, with the answers your server gave, are listed at
+GET /v1/webhook_endpoints/%s/deliveries.
+
+— Paylink
+`, m.Name, j.url, j.endpointID, why, j.endpointID, j.endpointID),
+	}, now)
+}
+
+// humanDuration writes d in days or hours for people.
+func humanDuration(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour && d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%d days", d/(24*time.Hour))
+	case d >= time.Hour && d%time.Hour == 0:
+		return fmt.Sprintf("%d hours", d/time.Hour)
+	}
+	return d.String()
+}

@@ -1,0 +1,525 @@
+package webhook
+
+import (
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// TestDeliverSignedPayment: a payment's event reaches the endpoint as the
+// Standard Webhooks envelope with a signature the independent verifier
+// accepts, and GET /v1/events/{id} would answer the same bytes.
+func TestDeliverSignedPayment(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	rcv := newReceiver(t, status(200, `{"received":true}`))
+	ep := f.endpoint(rcv.URL+"/paylink", PaymentSucceeded)
+	evtID := f.record(PaymentSucceeded, payment("pay_01kaqv7n2tq1w4e0m8a6r3c5yb"))
+	d := f.onlyDelivery(evtID)
+	if d.Status != DeliveryPending || d.EndpointID != ep.ID || !strings.HasPrefix(d.ID, "dlv_") {
+		t.Fatalf("delivery after Record = %+v; want a pending dlv_ for %s", d, ep.ID)
+	}
+
+	if err := f.svc.Deliver(f.ctx, f.merchant.ID, d.ID); err != nil {
+		t.Fatalf("Deliver: %v", err)
+	}
+	got := rcv.next(t)
+	if err := verify(ep.Secret, got.Header, got.Body); err != nil {
+		t.Fatalf("signature: %v", err)
+	}
+	if got.Header.Get("webhook-id") != evtID || got.Header.Get("webhook-timestamp") != strconv.FormatInt(f.clock.Now().Unix(), 10) {
+		t.Errorf("headers id=%q timestamp=%q; want %s and %d", got.Header.Get("webhook-id"),
+			got.Header.Get("webhook-timestamp"), evtID, f.clock.Now().Unix())
+	}
+	if ct := got.Header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type = %q", ct)
+	}
+	var env struct {
+		ID, Type, Timestamp string
+		Data                map[string]any
+	}
+	if err := json.Unmarshal(got.Body, &env); err != nil {
+		t.Fatal(err)
+	}
+	if env.ID != evtID || env.Type != PaymentSucceeded || env.Data["id"] != "pay_01kaqv7n2tq1w4e0m8a6r3c5yb" ||
+		env.Data["customer"].(map[string]any)["email"] != "ada@example.test" {
+		t.Errorf("body = %s", got.Body)
+	}
+	ev, err := f.svc.GetEvent(f.ctx, f.db.Pool, f.merchant.ID, evtID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := ev.Envelope(); string(b) != string(got.Body) {
+		t.Errorf("GET envelope differs from the delivered body:\n%s\n%s", b, got.Body)
+	}
+	d = f.onlyDelivery(evtID)
+	if d.Status != DeliverySucceeded || d.Attempts != 1 || len(d.Log) != 1 || d.CompletedAt == nil {
+		t.Fatalf("delivery = %+v; want succeeded after 1 attempt", d)
+	}
+	if a := d.Log[0]; a.StatusCode != 200 || a.ResponseBody != `{"received":true}` || a.Error != "" || a.Latency < 0 {
+		t.Errorf("attempt = %+v", a)
+	}
+	// Done is done: running the task again sends nothing.
+	if err := f.svc.Deliver(f.ctx, f.merchant.ID, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case extra := <-rcv.got:
+		t.Fatalf("a finished delivery was sent again: %s", extra.Body)
+	default:
+	}
+}
+
+func TestRecordCreatesDeliveriesForSubscribedEnabledEndpoints(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	all := f.endpoint("https://a.shop.test/", AllEvents)
+	paid := f.endpoint("https://b.shop.test/", PaymentSucceeded, PaymentRefunded)
+	f.endpoint("https://c.shop.test/", PaymentLinkExpired)
+	off := f.endpoint("https://d.shop.test/", AllEvents)
+	gone := f.endpoint("https://e.shop.test/", AllEvents)
+	disabled := StatusDisabled
+	f.tx(func(tx pgx.Tx) error {
+		if _, err := f.svc.UpdateEndpoint(f.ctx, tx, f.merchant.ID, off.ID, EndpointUpdate{Status: &disabled}); err != nil {
+			return err
+		}
+		return f.svc.DeleteEndpoint(f.ctx, tx, f.merchant.ID, gone.ID)
+	})
+	evtID := f.record(PaymentSucceeded, payment("pay_1"))
+	got := map[string]bool{}
+	for _, d := range f.deliveries(evtID) {
+		got[d.EndpointID] = true
+	}
+	if len(got) != 2 || !got[all.ID] || !got[paid.ID] {
+		t.Fatalf("deliveries to %v; want exactly %s (*) and %s (payment.succeeded)", got, all.ID, paid.ID)
+	}
+	if n := len(f.deliveries(f.record(PaymentFailed, payment("pay_2")))); n != 1 {
+		t.Fatalf("payment.failed: %d deliveries, want 1 (the * endpoint)", n)
+	}
+}
+
+// TestRetriesUntilSuccess: 500, 500, then 200. The delivery succeeds on
+// the third attempt and all three are recorded; each retry waits the
+// configured delay, with jitter.
+func TestRetriesUntilSuccess(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	rcv := newReceiver(t, status(500, "boom 1"), status(500, "boom 2"), status(200, "ok"))
+	f.endpoint(rcv.URL, AllEvents)
+	d := f.onlyDelivery(f.record(PaymentSucceeded, payment("pay_1")))
+	for i, wantDelay := range []time.Duration{10 * time.Second, time.Minute} {
+		err := f.svc.Deliver(f.ctx, f.merchant.ID, d.ID)
+		var retry *RetryError
+		if !errors.As(err, &retry) {
+			t.Fatalf("attempt %d: %v; want a RetryError", i+1, err)
+		}
+		if lo, hi := wantDelay*8/10, wantDelay*12/10; retry.After < lo || retry.After > hi {
+			t.Errorf("attempt %d: retry in %s; want %s ±20%%", i+1, retry.After, wantDelay)
+		}
+		cur := f.onlyDelivery(d.EventID)
+		if cur.Status != DeliveryPending || cur.NextAttemptAt == nil || !cur.NextAttemptAt.Equal(f.clock.Now().Add(retry.After).Truncate(time.Microsecond)) {
+			t.Errorf("attempt %d: delivery %+v; want pending until now+%s", i+1, cur, retry.After)
+		}
+		// Not due yet: a task run early is put back, nothing is sent.
+		if err := f.svc.Deliver(f.ctx, f.merchant.ID, d.ID); !errors.As(err, &retry) {
+			t.Errorf("early run: %v; want a RetryError", err)
+		}
+		f.clock.Advance(retry.After)
+	}
+	if err := f.svc.Deliver(f.ctx, f.merchant.ID, d.ID); err != nil {
+		t.Fatalf("third attempt: %v", err)
+	}
+	if n := len(rcv.got); n != 3 {
+		t.Fatalf("receiver got %d requests, want 3", n)
+	}
+	got := f.onlyDelivery(d.EventID)
+	if got.Status != DeliverySucceeded || got.Attempts != 3 || len(got.Log) != 3 {
+		t.Fatalf("delivery = %+v; want succeeded with 3 attempts", got)
+	}
+	for i, want := range []struct {
+		status int
+		body   string
+	}{{500, "boom 1"}, {500, "boom 2"}, {200, "ok"}} {
+		a := got.Log[i]
+		if a.N != i+1 || a.StatusCode != want.status || a.ResponseBody != want.body || (want.status == 200) != (a.Error == "") {
+			t.Errorf("attempt %d = %+v; want %d %q", i+1, a, want.status, want.body)
+		}
+	}
+	var failing *time.Time
+	if err := f.db.Pool.QueryRow(f.ctx, `SELECT failing_since FROM webhook_endpoints`).Scan(&failing); err != nil || failing != nil {
+		t.Errorf("failing_since = %v (%v); a success must end the failure streak", failing, err)
+	}
+}
+
+// TestSlowReceiverIsRetried: the receiver holds the request past the
+// timeout (blocked on a channel); the attempt fails as a timeout and the
+// retry succeeds.
+func TestSlowReceiverIsRetried(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, func(c *Config) { c.Timeout = 300 * time.Millisecond })
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	slow := func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done(): // Paylink gave up and closed the connection
+		}
+	}
+	rcv := newReceiver(t, slow, status(204, ""))
+	f.endpoint(rcv.URL, AllEvents)
+	d := f.onlyDelivery(f.record(PaymentSucceeded, payment("pay_1")))
+	var retry *RetryError
+	if err := f.svc.Deliver(f.ctx, f.merchant.ID, d.ID); !errors.As(err, &retry) {
+		t.Fatalf("slow attempt: %v; want a RetryError", err)
+	}
+	a := f.onlyDelivery(d.EventID).Log[0]
+	if a.StatusCode != 0 || !strings.Contains(a.Error, "no complete answer within 300ms") {
+		t.Fatalf("attempt = %+v; want a timeout without status", a)
+	}
+	f.clock.Advance(retry.After)
+	if err := f.svc.Deliver(f.ctx, f.merchant.ID, d.ID); err != nil {
+		t.Fatalf("retry: %v", err)
+	}
+	if got := f.onlyDelivery(d.EventID); got.Status != DeliverySucceeded || got.Attempts != 2 {
+		t.Fatalf("delivery = %+v; want succeeded on attempt 2", got)
+	}
+}
+
+// TestGoneDisablesEndpoint: 410 disables the endpoint at once, fails the
+// delivery without retry, e-mails the merchant once, and later events are
+// not delivered to it.
+func TestGoneDisablesEndpoint(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	rcv := newReceiver(t, status(410, "gone"))
+	ep := f.endpoint(rcv.URL, AllEvents)
+	d := f.onlyDelivery(f.record(PaymentSucceeded, payment("pay_1")))
+	if err := f.svc.Deliver(f.ctx, f.merchant.ID, d.ID); !errors.Is(err, ErrGaveUp) {
+		t.Fatalf("Deliver: %v; want ErrGaveUp", err)
+	}
+	got, err := f.svc.GetEndpoint(f.ctx, f.db.Pool, f.merchant.ID, ep.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != StatusDisabled || got.DisabledReason != ReasonGone {
+		t.Fatalf("endpoint = %s/%s; want disabled/gone", got.Status, got.DisabledReason)
+	}
+	if d := f.onlyDelivery(d.EventID); d.Status != DeliveryFailed || d.Attempts != 1 || d.Log[0].StatusCode != 410 {
+		t.Fatalf("delivery = %+v; want failed after one 410", d)
+	}
+	mails := f.emails()
+	if len(mails) != 1 || mails[0].to != "ops@acme.test" || !strings.Contains(mails[0].body, ep.ID) ||
+		!strings.Contains(mails[0].body, "410") {
+		t.Fatalf("e-mails = %+v; want one to the merchant about %s", mails, ep.ID)
+	}
+	if ds := f.deliveries(f.record(PaymentSucceeded, payment("pay_2"))); len(ds) != 0 {
+		t.Fatalf("a disabled endpoint got %d new deliveries", len(ds))
+	}
+}
+
+// TestRedirectIsNotFollowed: a 302 counts as a failure and the target of
+// the redirect is never contacted.
+func TestRedirectIsNotFollowed(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	var hits atomic.Int32
+	target := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
+	defer target.Close()
+	rcv := newReceiver(t, func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, target.URL+"/elsewhere", http.StatusFound)
+	})
+	f.endpoint(rcv.URL, AllEvents)
+	d := f.onlyDelivery(f.record(PaymentSucceeded, payment("pay_1")))
+	var retry *RetryError
+	if err := f.svc.Deliver(f.ctx, f.merchant.ID, d.ID); !errors.As(err, &retry) {
+		t.Fatalf("Deliver: %v; want a RetryError", err)
+	}
+	a := f.onlyDelivery(d.EventID).Log[0]
+	if a.StatusCode != 302 || !strings.Contains(a.Error, "redirects are not followed") {
+		t.Fatalf("attempt = %+v", a)
+	}
+	if hits.Load() != 0 {
+		t.Fatalf("the redirect target was called %d times", hits.Load())
+	}
+}
+
+// TestPrivateAddressRefusedAtDelivery: the endpoint's host resolved to a
+// public address at registration; by delivery time it resolves to
+// 127.0.0.1. The attempt is refused by the dialer and recorded.
+func TestPrivateAddressRefusedAtDelivery(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, func(c *Config) { c.Guard.AllowPrivate = false })
+	var conns atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	f.resolver.set("hooks.shop.test", "93.184.215.14")
+	u, err := f.svc.CheckURL(f.ctx, "https://hooks.shop.test:"+port+"/paylink")
+	if err != nil {
+		t.Fatalf("registration: %v", err)
+	}
+	f.endpoint(u.String(), AllEvents)
+	f.resolver.set("hooks.shop.test", "127.0.0.1")
+	d := f.onlyDelivery(f.record(PaymentSucceeded, payment("pay_1")))
+	var retry *RetryError
+	if err := f.svc.Deliver(f.ctx, f.merchant.ID, d.ID); !errors.As(err, &retry) {
+		t.Fatalf("Deliver: %v; want a RetryError", err)
+	}
+	a := f.onlyDelivery(d.EventID).Log[0]
+	if a.StatusCode != 0 || !strings.Contains(a.Error, "connection refused by Paylink") || !strings.Contains(a.Error, "127.0.0.1") {
+		t.Fatalf("attempt = %+v; want the dialer's refusal", a)
+	}
+	if conns.Load() != 0 {
+		t.Fatalf("the loopback server saw %d connections", conns.Load())
+	}
+}
+
+// TestRetryAfterIsHonoured: a 503 asking for 2 minutes is retried no
+// sooner, although the schedule says 10 seconds.
+func TestRetryAfterIsHonoured(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	rcv := newReceiver(t, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Retry-After", "120")
+		w.WriteHeader(503)
+	})
+	f.endpoint(rcv.URL, AllEvents)
+	d := f.onlyDelivery(f.record(PaymentSucceeded, payment("pay_1")))
+	var retry *RetryError
+	if err := f.svc.Deliver(f.ctx, f.merchant.ID, d.ID); !errors.As(err, &retry) || retry.After != 2*time.Minute {
+		t.Fatalf("Deliver: %v; want a retry in exactly 2m", err)
+	}
+	if got := f.onlyDelivery(d.EventID); !got.NextAttemptAt.Equal(f.clock.Now().Add(2 * time.Minute)) {
+		t.Fatalf("next_attempt_at = %v; want now+2m", got.NextAttemptAt)
+	}
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		header string
+		want   time.Duration
+	}{
+		{"", 0}, {"0", 0}, {"-5", 0}, {"soon", 0}, {"30", 30 * time.Second}, {"999999999", 24 * time.Hour},
+		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
+		{now.Add(-time.Hour).Format(http.TimeFormat), 0},
+	} {
+		if got := parseRetryAfter(tc.header, now); got != tc.want {
+			t.Errorf("parseRetryAfter(%q) = %s, want %s", tc.header, got, tc.want)
+		}
+	}
+}
+
+// TestScheduleExhaustedFailsDelivery: with two retries configured, the
+// third failure ends the delivery.
+func TestScheduleExhaustedFailsDelivery(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, func(c *Config) { c.Schedule = []time.Duration{time.Second, time.Second} })
+	rcv := newReceiver(t, status(500, "no"))
+	f.endpoint(rcv.URL, AllEvents)
+	d := f.onlyDelivery(f.record(PaymentSucceeded, payment("pay_1")))
+	for i := 1; i <= 3; i++ {
+		err := f.svc.Deliver(f.ctx, f.merchant.ID, d.ID)
+		var retry *RetryError
+		switch {
+		case i < 3 && errors.As(err, &retry):
+			f.clock.Advance(retry.After)
+		case i == 3 && errors.Is(err, ErrGaveUp):
+		default:
+			t.Fatalf("attempt %d: %v", i, err)
+		}
+	}
+	if got := f.onlyDelivery(d.EventID); got.Status != DeliveryFailed || got.Attempts != 3 || got.NextAttemptAt != nil {
+		t.Fatalf("delivery = %+v; want failed after 3 attempts", got)
+	}
+}
+
+// TestEndpointFailingForDaysIsDisabled: failures spread over more than
+// DisableAfter, with no success in between, disable the endpoint and
+// e-mail the merchant once.
+func TestEndpointFailingForDaysIsDisabled(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	rcv := newReceiver(t, status(500, "down"))
+	ep := f.endpoint(rcv.URL, AllEvents)
+	first := f.onlyDelivery(f.record(PaymentSucceeded, payment("pay_1")))
+	if err := f.svc.Deliver(f.ctx, f.merchant.ID, first.ID); !errors.As(err, new(*RetryError)) {
+		t.Fatalf("first failure: %v", err)
+	}
+	f.clock.Advance(71 * time.Hour)
+	second := f.onlyDelivery(f.record(PaymentSucceeded, payment("pay_2")))
+	if err := f.svc.Deliver(f.ctx, f.merchant.ID, second.ID); !errors.As(err, new(*RetryError)) {
+		t.Fatalf("71h into the streak: %v; want still retrying", err)
+	}
+	f.clock.Advance(2 * time.Hour)
+	third := f.onlyDelivery(f.record(PaymentSucceeded, payment("pay_3")))
+	if err := f.svc.Deliver(f.ctx, f.merchant.ID, third.ID); !errors.Is(err, ErrGaveUp) {
+		t.Fatalf("73h into the streak: %v; want ErrGaveUp", err)
+	}
+	got, _ := f.svc.GetEndpoint(f.ctx, f.db.Pool, f.merchant.ID, ep.ID)
+	if got.Status != StatusDisabled || got.DisabledReason != ReasonFailing {
+		t.Fatalf("endpoint = %s/%s; want disabled/failing", got.Status, got.DisabledReason)
+	}
+	// The first delivery, still pending, now fails without a request.
+	before := len(rcv.got)
+	if err := f.svc.Deliver(f.ctx, f.merchant.ID, first.ID); !errors.Is(err, ErrGaveUp) {
+		t.Fatalf("pending delivery to a disabled endpoint: %v", err)
+	}
+	if len(rcv.got) != before {
+		t.Fatal("a disabled endpoint was called")
+	}
+	mails := f.emails()
+	if len(mails) != 1 || !strings.Contains(mails[0].body, "failed for more than 3 days") {
+		t.Fatalf("e-mails = %+v; want one about the failure streak", mails)
+	}
+	// Enabling it again ends the streak.
+	enabled := StatusEnabled
+	f.tx(func(tx pgx.Tx) error {
+		e, err := f.svc.UpdateEndpoint(f.ctx, tx, f.merchant.ID, ep.ID, EndpointUpdate{Status: &enabled})
+		if err == nil && (e.Status != StatusEnabled || e.DisabledReason != "") {
+			t.Errorf("after enabling: %s/%s", e.Status, e.DisabledReason)
+		}
+		return err
+	})
+	var failing *time.Time
+	if err := f.db.Pool.QueryRow(f.ctx, `SELECT failing_since FROM webhook_endpoints WHERE id = $1`, ep.ID).Scan(&failing); err != nil || failing != nil {
+		t.Fatalf("failing_since after enabling = %v, %v", failing, err)
+	}
+}
+
+// TestRotatedSecretSignsDuringOverlap: after a rotation both secrets sign
+// until the overlap ends, then only the new one.
+func TestRotatedSecretSignsDuringOverlap(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	rcv := newReceiver(t, status(200, ""))
+	ep := f.endpoint(rcv.URL, AllEvents)
+	var rotated *Endpoint
+	f.tx(func(tx pgx.Tx) (err error) {
+		rotated, err = f.svc.RotateSecret(f.ctx, tx, f.merchant.ID, ep.ID, time.Hour)
+		return err
+	})
+	if rotated.Secret == ep.Secret || rotated.PreviousSecretExpiresAt == nil {
+		t.Fatalf("rotation = %+v", rotated)
+	}
+	deliver := func() received {
+		t.Helper()
+		d := f.onlyDelivery(f.record(PaymentSucceeded, payment("pay_x")))
+		if err := f.svc.Deliver(f.ctx, f.merchant.ID, d.ID); err != nil {
+			t.Fatal(err)
+		}
+		return rcv.next(t)
+	}
+	got := deliver()
+	sigs := strings.Fields(got.Header.Get("webhook-signature"))
+	if len(sigs) != 2 {
+		t.Fatalf("during the overlap: %d signatures, want 2", len(sigs))
+	}
+	for _, secret := range []string{ep.Secret, rotated.Secret} {
+		if err := verify(secret, got.Header, got.Body); err != nil {
+			t.Errorf("during the overlap: %v", err)
+		}
+	}
+	f.clock.Advance(time.Hour + time.Second)
+	got = deliver()
+	if n := len(strings.Fields(got.Header.Get("webhook-signature"))); n != 1 {
+		t.Fatalf("after the overlap: %d signatures, want 1", n)
+	}
+	if verify(rotated.Secret, got.Header, got.Body) != nil || verify(ep.Secret, got.Header, got.Body) == nil {
+		t.Fatal("after the overlap only the new secret may sign")
+	}
+	// The secret is sealed at rest: neither appears in the row.
+	var row string
+	if err := f.db.Pool.QueryRow(f.ctx, `SELECT t::text FROM webhook_endpoints t`).Scan(&row); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{ep.Secret, rotated.Secret, strings.TrimPrefix(rotated.Secret, "whsec_")} {
+		if strings.Contains(row, s) {
+			t.Fatal("a webhook secret is stored in plaintext")
+		}
+	}
+}
+
+// TestDeletedEndpointCancelsPendingDeliveries: deleting an endpoint
+// cancels what was pending, and a task still queued for it sends nothing.
+func TestDeletedEndpointCancelsPendingDeliveries(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	rcv := newReceiver(t, status(200, ""))
+	ep := f.endpoint(rcv.URL, AllEvents)
+	d := f.onlyDelivery(f.record(PaymentSucceeded, payment("pay_1")))
+	f.tx(func(tx pgx.Tx) error { return f.svc.DeleteEndpoint(f.ctx, tx, f.merchant.ID, ep.ID) })
+	if got := f.onlyDelivery(d.EventID); got.Status != DeliveryCanceled {
+		t.Fatalf("delivery after delete = %s, want canceled", got.Status)
+	}
+	if err := f.svc.Deliver(f.ctx, f.merchant.ID, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	if len(rcv.got) != 0 {
+		t.Fatal("a deleted endpoint was called")
+	}
+	if _, err := f.svc.GetEndpoint(f.ctx, f.db.Pool, f.merchant.ID, ep.ID); !errors.Is(err, ErrEndpointNotFound) {
+		t.Fatalf("GetEndpoint after delete: %v", err)
+	}
+}
+
+// TestConcurrentRunsOfOneDeliveryPostOnce: two workers running the same
+// delivery at once (a task handed over twice) make one attempt between
+// them; the other is told to come back when the lease ends.
+func TestConcurrentRunsOfOneDeliveryPostOnce(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	entered, release := make(chan struct{}), make(chan struct{})
+	rcv := newReceiver(t, func(w http.ResponseWriter, _ *http.Request) {
+		close(entered)
+		<-release
+	})
+	f.endpoint(rcv.URL, AllEvents)
+	d := f.onlyDelivery(f.record(PaymentSucceeded, payment("pay_1")))
+	first := make(chan error, 1)
+	go func() { first <- f.svc.Deliver(f.ctx, f.merchant.ID, d.ID) }()
+	<-entered
+	var retry *RetryError
+	if err := f.svc.Deliver(f.ctx, f.merchant.ID, d.ID); !errors.As(err, &retry) || retry.After <= 0 {
+		t.Fatalf("second run during the first: %v; want a RetryError", err)
+	}
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if got := f.onlyDelivery(d.EventID); got.Status != DeliverySucceeded || got.Attempts != 1 || len(rcv.got) != 1 {
+		t.Fatalf("delivery = %+v, receiver calls = %d; want one attempt", got, len(rcv.got))
+	}
+}
+
+// email is a queued e-mail.
+type email struct{ to, subject, body, key string }
+
+func (f *fixture) emails() []email {
+	f.t.Helper()
+	rows, err := f.db.Pool.Query(f.ctx, `SELECT to_addr, subject, body, coalesce(dedupe_key, '') FROM emails ORDER BY id`)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (email, error) {
+		var e email
+		err := r.Scan(&e.to, &e.subject, &e.body, &e.key)
+		return e, err
+	})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return out
+}

@@ -1,0 +1,203 @@
+package webhook
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/paylink/paylink/internal/apperr"
+	"github.com/paylink/paylink/internal/id"
+	"github.com/paylink/paylink/internal/postgres"
+	"github.com/paylink/paylink/internal/wire"
+)
+
+// Errors about events.
+var (
+	ErrEventNotFound = &apperr.Error{Kind: apperr.NotFound, Code: "event_not_found", Message: "No such event."}
+	ErrTypeInvalid   = &apperr.Error{Kind: apperr.Invalid, Code: "type_invalid", Param: "type",
+		Message: "type must be one of payment.succeeded, payment.failed, payment.refunded, payment_link.completed, payment_link.expired."}
+	ErrEndpointDisabled = &apperr.Error{Kind: apperr.Conflict, Code: "webhook_endpoint_disabled",
+		Message: "This webhook endpoint is disabled; enable it before redelivering to it."}
+)
+
+// Envelope returns the JSON body of e as it is delivered and as
+// GET /v1/events/{id} answers it: {"id", "type", "timestamp", "data"}.
+func (e *Event) Envelope() ([]byte, error) {
+	b, err := json.Marshal(e.ToWire())
+	if err != nil {
+		return nil, fmt.Errorf("encode event %s: %w", e.ID, err)
+	}
+	return b, nil
+}
+
+// ToWire returns e as the API shows it.
+func (e *Event) ToWire() wire.Event {
+	return wire.Event{ID: e.ID, Type: e.Type, Timestamp: wire.Time(e.CreatedAt), Data: e.Data}
+}
+
+// GetEvent returns event eventID of merchantID. It returns
+// ErrEventNotFound.
+func (s *Service) GetEvent(ctx context.Context, db postgres.DBTX, merchantID, eventID string) (*Event, error) {
+	var e Event
+	err := db.QueryRow(ctx, selectEvent, merchantID, eventID).Scan(&e.ID, &e.MerchantID, &e.Type, &e.Data, &e.CreatedAt)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil, ErrEventNotFound
+	case err != nil:
+		return nil, fmt.Errorf("read event: %w", err)
+	}
+	return &e, nil
+}
+
+// ListEvents returns up to limit events of merchantID older than
+// startingAfter (all when empty), of type eventType when not empty, newest
+// first, and whether more follow. It returns ErrTypeInvalid.
+func (s *Service) ListEvents(ctx context.Context, db postgres.DBTX, merchantID, eventType string, limit int, startingAfter string) ([]*Event, bool, error) {
+	if eventType != "" && !slices.Contains(Types(), eventType) {
+		return nil, false, ErrTypeInvalid
+	}
+	rows, err := db.Query(ctx, listEvents, merchantID, startingAfter, eventType, limit+1)
+	if err != nil {
+		return nil, false, fmt.Errorf("list events: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Event, error) {
+		var e Event
+		err := r.Scan(&e.ID, &e.MerchantID, &e.Type, &e.Data, &e.CreatedAt)
+		return &e, err
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("list events: %w", err)
+	}
+	if len(out) > limit {
+		return out[:limit], true, nil
+	}
+	return out, false, nil
+}
+
+// Redeliver queues event eventID again in tx, as new deliveries: to
+// endpointID when given (any enabled endpoint of the merchant), else to
+// every enabled endpoint subscribed to its type. Receivers see the same
+// webhook-id and dedupe on it. It returns the new deliveries (none when no
+// endpoint is subscribed), ErrEventNotFound, ErrEndpointNotFound or
+// ErrEndpointDisabled.
+func (s *Service) Redeliver(ctx context.Context, tx pgx.Tx, merchantID, eventID, endpointID string) ([]*Delivery, error) {
+	ev, err := s.GetEvent(ctx, tx, merchantID, eventID)
+	if err != nil {
+		return nil, err
+	}
+	if endpointID != "" {
+		e, err := s.GetEndpoint(ctx, tx, merchantID, endpointID)
+		if err != nil {
+			return nil, err
+		}
+		if e.Status != StatusEnabled {
+			return nil, ErrEndpointDisabled
+		}
+	}
+	now := s.cfg.Now().UTC().Truncate(time.Microsecond)
+	rows, err := tx.Query(ctx, redeliver, merchantID, ev.ID, ev.Type, endpointID, now, id.NewAt("dlv", now))
+	if err != nil {
+		return nil, fmt.Errorf("redeliver %s: %w", ev.ID, err)
+	}
+	out, err := pgx.CollectRows(rows, scanDelivery)
+	if err != nil {
+		return nil, fmt.Errorf("redeliver %s: %w", ev.ID, err)
+	}
+	return out, nil
+}
+
+// DeliveryFilter selects the deliveries of one event or one endpoint.
+type DeliveryFilter struct {
+	EventID    string
+	EndpointID string
+}
+
+// ListDeliveries returns up to limit deliveries of merchantID matching f,
+// older than startingAfter (all when empty), newest first, each with its
+// attempts, and whether more follow. It returns ErrEventNotFound or
+// ErrEndpointNotFound when f names an object that does not exist.
+func (s *Service) ListDeliveries(ctx context.Context, db postgres.DBTX, merchantID string, f DeliveryFilter, limit int, startingAfter string) ([]*Delivery, bool, error) {
+	var (
+		rows pgx.Rows
+		err  error
+	)
+	if f.EventID != "" {
+		if _, err := s.GetEvent(ctx, db, merchantID, f.EventID); err != nil {
+			return nil, false, err
+		}
+		rows, err = db.Query(ctx, listEventDeliveries, merchantID, f.EventID, startingAfter, limit+1)
+	} else {
+		if err := db.QueryRow(ctx, endpointExists, merchantID, f.EndpointID).Scan(new(bool)); errors.Is(err, pgx.ErrNoRows) {
+			return nil, false, ErrEndpointNotFound
+		} else if err != nil {
+			return nil, false, fmt.Errorf("read webhook endpoint: %w", err)
+		}
+		rows, err = db.Query(ctx, listEndpointDeliveries, merchantID, f.EndpointID, startingAfter, limit+1)
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("list deliveries: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, scanDelivery)
+	if err != nil {
+		return nil, false, fmt.Errorf("list deliveries: %w", err)
+	}
+	more := len(out) > limit
+	if more {
+		out = out[:limit]
+	}
+	if err := attachAttempts(ctx, db, merchantID, out); err != nil {
+		return nil, false, err
+	}
+	return out, more, nil
+}
+
+func scanDelivery(r pgx.CollectableRow) (*Delivery, error) {
+	var d Delivery
+	err := r.Scan(&d.ID, &d.MerchantID, &d.EventID, &d.EndpointID, &d.Status, &d.Attempts, &d.NextAttemptAt,
+		&d.CreatedAt, &d.CompletedAt)
+	return &d, err
+}
+
+// attachAttempts loads the attempts of ds in one query.
+func attachAttempts(ctx context.Context, db postgres.DBTX, merchantID string, ds []*Delivery) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	ids := make([]string, len(ds))
+	byID := make(map[string]*Delivery, len(ds))
+	for i, d := range ds {
+		ids[i] = d.ID
+		byID[d.ID] = d
+		d.Log = []Attempt{}
+	}
+	rows, err := db.Query(ctx, listAttempts, merchantID, ids)
+	if err != nil {
+		return fmt.Errorf("list attempts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			deliveryID string
+			a          Attempt
+			status     *int
+			latencyMS  int
+		)
+		if err := rows.Scan(&deliveryID, &a.N, &a.AttemptedAt, &status, &latencyMS, &a.ResponseBody, &a.Error); err != nil {
+			return fmt.Errorf("list attempts: %w", err)
+		}
+		if status != nil {
+			a.StatusCode = *status
+		}
+		a.Latency = time.Duration(latencyMS) * time.Millisecond
+		byID[deliveryID].Log = append(byID[deliveryID].Log, a)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("list attempts: %w", err)
+	}
+	return nil
+}

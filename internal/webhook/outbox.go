@@ -1,0 +1,205 @@
+package webhook
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/paylink/paylink/internal/merchant"
+	"github.com/paylink/paylink/internal/notify"
+	"github.com/paylink/paylink/internal/postgres"
+)
+
+// Enqueuer hands deliveries to the task queue. EnqueueDelivery must be
+// idempotent per delivery id (the task id is the delivery id): it reports
+// false, nil when the task is already queued or running.
+type Enqueuer interface {
+	EnqueueDelivery(ctx context.Context, merchantID, deliveryID string, at time.Time) (bool, error)
+}
+
+// Relay hands up to limit deliveries not yet given to the task queue to
+// q, each to run at its next_attempt_at, and marks them handed over. Rows
+// are claimed with SKIP LOCKED so several workers relay side by side. A
+// crash between the hand-over and the commit hands them over again, which
+// q ignores. It returns how many were handed over.
+func (s *Service) Relay(ctx context.Context, q Enqueuer, limit int) (int, error) {
+	tx, err := s.db.Pool.Begin(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("relay deliveries: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // a no-op after commit
+	rows, err := tx.Query(ctx, selectUnrelayed, limit)
+	if err != nil {
+		return 0, fmt.Errorf("relay deliveries: %w", err)
+	}
+	todo, err := pgx.CollectRows(rows, scanDue)
+	if err != nil {
+		return 0, fmt.Errorf("relay deliveries: %w", err)
+	}
+	done := make([]string, 0, len(todo))
+	var enqErr error
+	for _, d := range todo {
+		if _, enqErr = q.EnqueueDelivery(ctx, d.merchantID, d.id, d.at); enqErr != nil {
+			break
+		}
+		done = append(done, d.id)
+	}
+	if len(done) == 0 {
+		return 0, enqErr
+	}
+	if _, err := tx.Exec(ctx, markRelayed, done, s.cfg.Now()); err != nil {
+		return 0, fmt.Errorf("mark deliveries relayed: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return 0, fmt.Errorf("mark deliveries relayed: %w", err)
+	}
+	return len(done), enqErr
+}
+
+// due is a delivery to hand to the task queue.
+type due struct {
+	id, merchantID string
+	at             time.Time
+}
+
+func scanDue(r pgx.CollectableRow) (due, error) {
+	var d due
+	err := r.Scan(&d.id, &d.merchantID, &d.at)
+	return d, err
+}
+
+// sweepBatch is how many overdue deliveries Sweep reads per query.
+const sweepBatch = 500
+
+// Sweep finds deliveries that are pending in PostgreSQL, were handed to
+// the task queue, and are overdue by more than grace without being leased
+// to a worker, and hands them over again: q ignores those still queued, so
+// only tasks lost from Redis (flushed, failed over) come back. It returns
+// how many were queued again.
+func (s *Service) Sweep(ctx context.Context, q Enqueuer, grace time.Duration) (int, error) {
+	now := s.cfg.Now()
+	var (
+		requeued int
+		afterAt  time.Time
+		afterID  string
+	)
+	for {
+		rows, err := s.db.Pool.Query(ctx, selectOverdue, now.Add(-grace), now, afterAt, afterID, sweepBatch)
+		if err != nil {
+			return requeued, fmt.Errorf("sweep deliveries: %w", err)
+		}
+		batch, err := pgx.CollectRows(rows, scanDue)
+		if err != nil {
+			return requeued, fmt.Errorf("sweep deliveries: %w", err)
+		}
+		for _, d := range batch {
+			again, err := q.EnqueueDelivery(ctx, d.merchantID, d.id, d.at)
+			if err != nil {
+				return requeued, err
+			}
+			if again {
+				requeued++
+			}
+			afterAt, afterID = d.at, d.id
+		}
+		if len(batch) < sweepBatch {
+			return requeued, nil
+		}
+	}
+}
+
+// ProcessEvents derives the notifications of up to limit recorded events
+// that have not had theirs yet, in one transaction: for payment.succeeded,
+// a receipt to the shopper and, when the merchant asked for them, an
+// e-mail to the merchant. Each message is queued once per payment
+// whatever happens to the event later (redeliveries send no e-mail). It
+// returns how many events were processed.
+func (s *Service) ProcessEvents(ctx context.Context, limit int) (int, error) {
+	var n int
+	err := s.db.WithTx(ctx, func(tx pgx.Tx) error {
+		n = 0
+		rows, err := tx.Query(ctx, selectUnnotified, limit)
+		if err != nil {
+			return fmt.Errorf("read events to notify: %w", err)
+		}
+		evs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Event, error) {
+			var e Event
+			err := r.Scan(&e.ID, &e.MerchantID, &e.Type, &e.Data, &e.CreatedAt)
+			return &e, err
+		})
+		if err != nil {
+			return fmt.Errorf("read events to notify: %w", err)
+		}
+		if len(evs) == 0 {
+			return nil
+		}
+		now := s.cfg.Now()
+		merchants := map[string]*merchant.Merchant{}
+		ids := make([]string, len(evs))
+		for i, ev := range evs {
+			ids[i] = ev.ID
+			if ev.Type != PaymentSucceeded {
+				continue
+			}
+			m, ok := merchants[ev.MerchantID]
+			if !ok {
+				if m, err = s.cfg.Merchants.Get(ctx, tx, ev.MerchantID); err != nil {
+					return err
+				}
+				merchants[ev.MerchantID] = m
+			}
+			if err := paymentEmails(ctx, tx, ev, m, now); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(ctx, markNotified, ids, now); err != nil {
+			return fmt.Errorf("mark events notified: %w", err)
+		}
+		n = len(evs)
+		return nil
+	})
+	return n, err
+}
+
+// paymentEmails queues the e-mails of a payment.succeeded event. An event
+// whose data is not a payment gets none: it cannot become readable later,
+// and it must not hold back the events behind it.
+func paymentEmails(ctx context.Context, tx pgx.Tx, ev *Event, m *merchant.Merchant, now time.Time) error {
+	p, err := notify.ParsePayment(ev.Data)
+	if err != nil {
+		return nil
+	}
+	if receipt, ok := notify.Receipt(p, m.Name); ok {
+		if _, err := notify.QueueOnce(ctx, tx, "receipt:"+p.ID, receipt, now); err != nil {
+			return err
+		}
+	}
+	if m.PaymentEmails {
+		if _, err := notify.QueueOnce(ctx, tx, "merchant_payment:"+p.ID, notify.MerchantPayment(p, m.Name, m.Email), now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Backlog describes the webhook outbox for operators.
+type Backlog struct {
+	Pending        int        // deliveries not finished
+	Unrelayed      int        // of which not yet handed to the task queue
+	Overdue        int        // of which due more than a minute ago
+	OldestPending  *time.Time // creation of the oldest pending delivery
+	EventsToNotify int        // events whose e-mails are not derived yet
+}
+
+// ReadBacklog counts what the webhook outbox still has to do.
+func ReadBacklog(ctx context.Context, db postgres.DBTX, now time.Time) (Backlog, error) {
+	var b Backlog
+	err := db.QueryRow(ctx, backlog, now.Add(-time.Minute)).Scan(&b.Pending, &b.Unrelayed, &b.Overdue, &b.OldestPending, &b.EventsToNotify)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return b, fmt.Errorf("read webhook backlog: %w", err)
+	}
+	return b, nil
+}

@@ -1,0 +1,216 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/paylink/paylink/internal/notify"
+	"github.com/paylink/paylink/internal/webhook"
+)
+
+// Task types and queues of the outboxes.
+const (
+	TypeWebhookDeliver = "webhook:deliver"
+	TypeEmailSend      = "email:send"
+
+	QueueWebhooks = "webhooks"
+	QueueEmail    = "email"
+	QueueDefault  = "default"
+)
+
+const (
+	// relayBatch is how many rows one relay transaction hands over.
+	relayBatch = 500
+	// webhookMaxRetry only bounds Asynq's own count: PostgreSQL decides
+	// when a delivery has had enough attempts.
+	webhookMaxRetry = 100
+	// emailMaxRetry is how many times a refused e-mail is retried (Asynq's
+	// default backoff: about a day in all).
+	emailMaxRetry = 12
+)
+
+// deliveryTask is the payload of TypeWebhookDeliver.
+type deliveryTask struct {
+	MerchantID string `json:"merchant_id"`
+	DeliveryID string `json:"delivery_id"`
+}
+
+// emailTask is the payload of TypeEmailSend.
+type emailTask struct {
+	EmailID string `json:"email_id"`
+}
+
+// enqueuer hands outbox rows to Asynq with the row id as task id, so a
+// second hand-over of the same row is refused by Redis and ignored here.
+type enqueuer struct {
+	client      *asynq.Client
+	inspector   *asynq.Inspector
+	taskTimeout time.Duration // of a delivery task
+	mailTimeout time.Duration // of an e-mail task
+}
+
+// EnqueueDelivery queues delivery deliveryID to run at at.
+func (q *enqueuer) EnqueueDelivery(ctx context.Context, merchantID, deliveryID string, at time.Time) (bool, error) {
+	payload, err := json.Marshal(deliveryTask{MerchantID: merchantID, DeliveryID: deliveryID})
+	if err != nil {
+		return false, err
+	}
+	return q.enqueue(ctx, asynq.NewTask(TypeWebhookDeliver, payload), QueueWebhooks, deliveryID,
+		asynq.ProcessAt(at), asynq.MaxRetry(webhookMaxRetry), asynq.Timeout(q.taskTimeout))
+}
+
+// EnqueueEmail queues e-mail emailID to be sent now.
+func (q *enqueuer) EnqueueEmail(ctx context.Context, emailID string) (bool, error) {
+	payload, err := json.Marshal(emailTask{EmailID: emailID})
+	if err != nil {
+		return false, err
+	}
+	return q.enqueue(ctx, asynq.NewTask(TypeEmailSend, payload), QueueEmail, emailID,
+		asynq.MaxRetry(emailMaxRetry), asynq.Timeout(q.mailTimeout))
+}
+
+// enqueue adds t with task id taskID. A task with that id that is queued,
+// running or waiting for a retry is left alone (false, nil); one Asynq has
+// archived or completed while PostgreSQL still holds the row open is
+// replaced, so a row is never stuck behind a dead task.
+func (q *enqueuer) enqueue(ctx context.Context, t *asynq.Task, queue, taskID string, opts ...asynq.Option) (bool, error) {
+	opts = append(opts, asynq.Queue(queue), asynq.TaskID(taskID))
+	_, err := q.client.EnqueueContext(ctx, t, opts...)
+	if !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return err == nil, err
+	}
+	info, err := q.inspector.GetTaskInfo(queue, taskID)
+	if err != nil || (info.State != asynq.TaskStateArchived && info.State != asynq.TaskStateCompleted) {
+		return false, nil
+	}
+	if err := q.inspector.DeleteTask(queue, taskID); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
+		return false, fmt.Errorf("replace dead task %s: %w", taskID, err)
+	}
+	_, err = q.client.EnqueueContext(ctx, t, opts...)
+	if errors.Is(err, asynq.ErrTaskIDConflict) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// deliverWebhook makes one attempt of a delivery. PostgreSQL holds the
+// schedule: a retry's delay comes back in a *webhook.RetryError, which
+// retryDelay reads.
+func (w *Worker) deliverWebhook(ctx context.Context, t *asynq.Task) error {
+	var p deliveryTask
+	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+		return fmt.Errorf("bad %s payload: %v: %w", t.Type(), err, asynq.SkipRetry)
+	}
+	err := w.d.Webhooks.Deliver(ctx, p.MerchantID, p.DeliveryID)
+	if errors.Is(err, webhook.ErrGaveUp) {
+		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+	}
+	return err
+}
+
+// sendEmail sends one queued e-mail.
+func (w *Worker) sendEmail(ctx context.Context, t *asynq.Task) error {
+	var p emailTask
+	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+		return fmt.Errorf("bad %s payload: %v: %w", t.Type(), err, asynq.SkipRetry)
+	}
+	retried, _ := asynq.GetRetryCount(ctx)
+	maxRetry, _ := asynq.GetMaxRetry(ctx)
+	err := w.d.Mail.Send(ctx, p.EmailID, retried >= maxRetry)
+	if errors.Is(err, notify.ErrGaveUp) {
+		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+	}
+	return err
+}
+
+// retryDelay is Asynq's retry delay: the one a webhook attempt asked for,
+// a short one after a worker died mid-task (the task's own checks decide
+// what to do), else Asynq's default backoff.
+func retryDelay(n int, err error, t *asynq.Task) time.Duration {
+	var r *webhook.RetryError
+	switch {
+	case errors.As(err, &r):
+		return r.After
+	case errors.Is(err, asynq.ErrLeaseExpired):
+		return time.Second
+	}
+	return asynq.DefaultRetryDelayFunc(n, err, t)
+}
+
+// runOutbox relays new outbox rows every poll interval and sweeps for rows
+// lost from Redis every sweep interval, until ctx ends. Every worker
+// replica runs it; rows are claimed with SKIP LOCKED.
+func (w *Worker) runOutbox(ctx context.Context) {
+	relay := time.NewTicker(w.d.OutboxPoll)
+	defer relay.Stop()
+	sweep := time.NewTicker(w.d.OutboxSweep)
+	defer sweep.Stop()
+	warned := map[string]time.Time{}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-relay.C:
+			w.relay(ctx, warned)
+		case <-sweep.C:
+			w.sweep(ctx, w.d.OutboxSweep)
+		}
+	}
+}
+
+// relayWarnEvery limits the relay's warnings while PostgreSQL or Redis is
+// unreachable: it retries every poll interval but says so once a minute.
+const relayWarnEvery = time.Minute
+
+// relay hands every new delivery and e-mail to Asynq and derives the
+// e-mails of new events. Failures are retried next round and logged at
+// most once per relayWarnEvery and outbox (warned holds the last times).
+func (w *Worker) relay(ctx context.Context, warned map[string]time.Time) {
+	drain := func(what string, step func() (int, error)) {
+		for ctx.Err() == nil {
+			n, err := step()
+			if err != nil {
+				if ctx.Err() == nil && time.Since(warned[what]) >= relayWarnEvery {
+					warned[what] = time.Now()
+					w.d.Log.WarnContext(ctx, "outbox relay failed; retrying every poll interval", "outbox", what, "err", err)
+				}
+				return
+			}
+			if n < relayBatch {
+				return
+			}
+		}
+	}
+	drain("webhooks", func() (int, error) { return w.d.Webhooks.Relay(ctx, w.queue, relayBatch) })
+	drain("events", func() (int, error) { return w.d.Webhooks.ProcessEvents(ctx, relayBatch) })
+	if w.d.Mail.Enabled() {
+		drain("emails", func() (int, error) { return w.d.Mail.Relay(ctx, w.queue, relayBatch) })
+	}
+}
+
+// sweep queues again the deliveries and e-mails overdue by more than
+// grace that Redis lost.
+func (w *Worker) sweep(ctx context.Context, grace time.Duration) {
+	n, err := w.d.Webhooks.Sweep(ctx, w.queue, grace)
+	if err != nil {
+		w.d.Log.WarnContext(ctx, "outbox sweep failed", "outbox", "webhooks", "err", err)
+	}
+	if n > 0 {
+		w.d.Log.WarnContext(ctx, "webhook deliveries missing from Redis queued again", "count", n)
+	}
+	if !w.d.Mail.Enabled() {
+		return
+	}
+	n, err = w.d.Mail.Sweep(ctx, w.queue, grace)
+	if err != nil {
+		w.d.Log.WarnContext(ctx, "outbox sweep failed", "outbox", "emails", "err", err)
+	}
+	if n > 0 {
+		w.d.Log.WarnContext(ctx, "e-mails missing from Redis queued again", "count", n)
+	}
+}
