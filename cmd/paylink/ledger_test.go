@@ -50,7 +50,7 @@ func TestLedgerVerify(t *testing.T) {
 		for _, q := range []string{
 			`SET LOCAL session_replication_role = replica`, // triggers (and so the guards) off
 			`UPDATE ledger_balances SET balance = balance + 50
-			 WHERE account_id = (SELECT id FROM ledger_accounts WHERE kind = 'merchant') AND shard = 0`,
+			 WHERE account_id = (SELECT id FROM ledger_accounts WHERE kind = 'merchant') AND balance > 0`,
 			`DELETE FROM ledger_entries WHERE account_id = (SELECT id FROM ledger_accounts WHERE kind = 'wallet')`,
 		} {
 			if _, err := tx.Exec(ctx, q); err != nil {
@@ -67,7 +67,7 @@ func TestLedgerVerify(t *testing.T) {
 		t.Fatalf("verify of a corrupt ledger returned %v, want exit status 1\n%s", err, out.String())
 	}
 	for _, want := range []string{
-		`balance mismatch: merchant ` + m + ` USD shard 0: stored 1050, postings sum to 1000`,
+		`balance mismatch: merchant ` + m + ` USD shard \d+: stored 1050, postings sum to 1000`,
 		`balance mismatch: wallet ` + u + ` USD shard 0: stored 300, postings sum to 0`,
 		`unbalanced: ltx_\w+ \(topup top_1\): USD postings sum to -300`,
 		`incomplete: ltx_\w+ \(topup top_1\): 1 postings, written with 2`,
