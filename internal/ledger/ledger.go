@@ -261,8 +261,7 @@ func Post(ctx context.Context, tx pgx.Tx, t Transaction) (string, error) {
 		accounts[i], shards[i], amounts[i] = p.accountID, p.shard, p.amount
 	}
 	b := &pgx.Batch{}
-	b.Queue(insertTransaction, ltxID, t.Kind, t.Reference, len(postings))
-	b.Queue(insertEntries, ltxID, accounts, shards, amounts)
+	b.Queue(insertTransaction, ltxID, t.Kind, t.Reference, accounts, shards, amounts)
 	b.Queue(releaseSavepoint)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return "", rollback(ctx, tx, translate(err))
@@ -304,7 +303,8 @@ func lock(ctx context.Context, tx pgx.Tx, t Transaction, entries []Entry, create
 	}
 	for _, e := range entries {
 		a := e.Account
-		if e.Amount < 0 && !a.Kind.mayGoNegative() {
+		// One shard needs no search for a free one: lock it plainly.
+		if a.Kind.shards() == 1 || (e.Amount < 0 && !a.Kind.mayGoNegative()) {
 			b.Queue(lockAllShards, a.Kind, a.Owner, a.Currency)
 		} else {
 			b.Queue(lockOneShard, a.Kind, a.Owner, a.Currency, rand.IntN(math.MaxInt16))

@@ -73,15 +73,17 @@ WHERE b.account_id = (SELECT id FROM ledger_accounts WHERE kind = $1 AND owner =
 ORDER BY b.shard
 FOR UPDATE`
 
+	// insertTransaction writes the transaction and all its postings in
+	// one statement; the ledger_entries_post trigger then checks them and
+	// applies them to the balances.
 	insertTransaction = `
-INSERT INTO ledger_transactions (id, kind, reference, entry_count) VALUES ($1, $2, $3, $4)`
-
-	// insertEntries writes all postings of a transaction in one statement;
-	// the ledger_entries_post trigger checks the balance and applies them.
-	insertEntries = `
+WITH t AS (
+	INSERT INTO ledger_transactions (id, kind, reference, entry_count) VALUES ($1, $2, $3, cardinality($4::bigint[]))
+	RETURNING id
+)
 INSERT INTO ledger_entries (transaction_id, account_id, shard, amount)
-SELECT $1, p.account_id, p.shard, p.amount
-FROM unnest($2::bigint[], $3::smallint[], $4::bigint[]) AS p(account_id, shard, amount)`
+SELECT t.id, p.account_id, p.shard, p.amount
+FROM t, unnest($4::bigint[], $5::smallint[], $6::bigint[]) AS p(account_id, shard, amount)`
 
 	selectBalance = `
 SELECT COALESCE(sum(b.balance), 0)::bigint
