@@ -21,23 +21,24 @@
 // therefore split into shard rows (32 for a merchant, 64 for the system
 // accounts, 1 for a wallet), each with its own CHECK. A credit, and any
 // entry on an account that may go negative, locks one shard: the first one
-// no other transaction holds (SELECT … FOR UPDATE SKIP LOCKED), so
-// concurrent payments to one merchant land on different rows and commit in
-// parallel; only when every shard is held does it wait for one. A debit of
-// an account that may not go negative locks all its shards in shard order,
-// checks their sum and takes the amount from the fullest shards. Debits of
-// merchants (refunds, payouts) are rare; wallets have one shard, so a
-// wallet debit is one row lock.
+// no other transaction holds (SELECT … FOR UPDATE SKIP LOCKED), looking
+// from a random shard, so concurrent payments to one merchant land on
+// different rows and commit in parallel; only when every shard is held
+// does it wait for one. A debit of an account that may not go negative
+// locks all its shards in shard order, checks their sum and takes the
+// amount from the fullest shards. Debits of merchants (refunds, payouts)
+// are rare; wallets have one shard, so a wallet debit is one row lock.
 //
 // # Locking order
 //
 // Post locks its accounts in one global order (kind, owner, currency), and
 // within an account a debit locks shards in shard order while a credit
 // holds at most one shard and waits holding none of that account, so two
-// Posts cannot deadlock: A→B and B→A at once both finish. A database
-// transaction that calls Post more than once, or locks ledger rows itself,
-// gives up that guarantee; PostgreSQL then breaks a deadlock and
-// postgres.WithTx retries, a bounded number of times.
+// Posts cannot deadlock: A→B and B→A at once both finish. Missing accounts
+// are created only after the existing ones are locked, in the same order.
+// A database transaction that calls Post more than once, or locks ledger
+// rows itself, gives up that guarantee; PostgreSQL then breaks a deadlock
+// and postgres.WithTx retries, a bounded number of times.
 //
 // Post is meant for READ COMMITTED transactions (what postgres.WithTx
 // opens). Under REPEATABLE READ or SERIALIZABLE it stays correct but a
@@ -227,31 +228,34 @@ func (t Transaction) validate() ([]Entry, error) {
 // Post records t inside the caller's transaction (so payments, refunds and
 // transfers post atomically with their own rows) and returns the ledger
 // transaction id ("ltx_…"). It returns ErrInsufficientFunds,
-// ErrUnbalanced, ErrDuplicate or ErrInvalid; after any error the caller's
-// transaction is as it was before the call (Post works under a savepoint)
-// and may go on. It locks the balance rows it changes until the caller's
-// transaction ends, in an order that two Posts cannot deadlock on (see
-// the package comment).
+// ErrUnbalanced, ErrDuplicate or ErrInvalid having changed nothing, so the
+// caller may record the failure and commit; after any other error the
+// caller's transaction is aborted. It locks the balance rows it needs
+// until the caller's transaction ends (also when it rejects t), in an
+// order two Posts cannot deadlock on (see the package comment).
 func Post(ctx context.Context, tx pgx.Tx, t Transaction) (string, error) {
 	entries, err := t.validate()
 	if err != nil {
 		return "", err
 	}
-	// Accounts almost always exist: look for them first, and create the
-	// missing ones only when that fails.
+	// Accounts almost always exist: lock them, and only if one is missing,
+	// create it under a savepoint, so that a rejected posting leaves no
+	// empty account behind.
+	saved := false
 	locked, err := lock(ctx, tx, t, entries, false)
 	if errors.Is(err, errNoAccount) {
-		if err := rollback(ctx, tx, nil); err != nil {
-			return "", err
-		}
+		saved = true
 		locked, err = lock(ctx, tx, t, entries, true)
 	}
-	if err != nil {
-		return "", rollback(ctx, tx, err)
+	var postings []posting
+	if err == nil {
+		postings, err = allocate(entries, locked)
 	}
-	postings, err := allocate(entries, locked)
 	if err != nil {
-		return "", rollback(ctx, tx, err)
+		if saved {
+			return "", rollback(ctx, tx, err)
+		}
+		return "", err
 	}
 	ltxID := id.New("ltx")
 	accounts := make([]int64, len(postings))
@@ -260,11 +264,25 @@ func Post(ctx context.Context, tx pgx.Tx, t Transaction) (string, error) {
 	for i, p := range postings {
 		accounts[i], shards[i], amounts[i] = p.accountID, p.shard, p.amount
 	}
-	b := &pgx.Batch{}
-	b.Queue(insertTransaction, ltxID, t.Kind, t.Reference, accounts, shards, amounts)
-	b.Queue(releaseSavepoint)
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return "", rollback(ctx, tx, translate(err))
+	tag, err := tx.Exec(ctx, insertTransaction, ltxID, t.Kind, t.Reference, accounts, shards, amounts)
+	switch {
+	case err != nil:
+		err = translate(err)
+	case tag.RowsAffected() == 0:
+		// A concurrent transaction posted the same (kind, reference) and
+		// committed after lock looked.
+		err = ErrDuplicate.Wrap(fmt.Errorf("%s %s was posted concurrently", t.Kind, t.Reference))
+	}
+	if saved {
+		if err != nil {
+			return "", rollback(ctx, tx, err)
+		}
+		if _, err := tx.Exec(ctx, releaseSavepoint); err != nil {
+			return "", fmt.Errorf("release ledger savepoint: %w", err)
+		}
+	}
+	if err != nil {
+		return "", err
 	}
 	return ltxID, nil
 }
@@ -286,12 +304,15 @@ type posting struct {
 // errNoAccount means lock found an account missing.
 var errNoAccount = errors.New("ledger account does not exist yet")
 
-// lock opens the savepoint, rejects a duplicate, creates missing accounts
-// if create is set, and locks the shards each entry needs, all in one round
-// trip. It returns the locked shards per entry, or errNoAccount.
+// lock rejects a duplicate and locks the shards each entry needs, all in
+// one round trip; with create set it first opens the savepoint and
+// creates missing accounts. It returns the locked shards per entry, or
+// errNoAccount.
 func lock(ctx context.Context, tx pgx.Tx, t Transaction, entries []Entry, create bool) ([][]shard, error) {
 	b := &pgx.Batch{}
-	b.Queue(savepoint)
+	if create {
+		b.Queue(savepoint)
+	}
 	b.Queue(selectDuplicate, t.Kind, t.Reference)
 	if create {
 		n := len(entries)
@@ -312,8 +333,10 @@ func lock(ctx context.Context, tx pgx.Tx, t Transaction, entries []Entry, create
 	}
 	br := tx.SendBatch(ctx, b)
 	defer br.Close()
-	if _, err := br.Exec(); err != nil {
-		return nil, fmt.Errorf("open savepoint: %w", err)
+	if create {
+		if _, err := br.Exec(); err != nil {
+			return nil, fmt.Errorf("open savepoint: %w", err)
+		}
 	}
 	var dup bool
 	if err := br.QueryRow().Scan(&dup); err != nil {

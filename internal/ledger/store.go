@@ -1,8 +1,8 @@
 package ledger
 
 const (
-	// savepoint brackets one Post, so that a rejected posting leaves the
-	// caller's transaction exactly as it was, usable, with no lock held.
+	// savepoint brackets a Post that creates accounts, so that if it is
+	// rejected the new accounts go too.
 	savepoint         = `SAVEPOINT ledger_post`
 	releaseSavepoint  = `RELEASE SAVEPOINT ledger_post`
 	rollbackSavepoint = `ROLLBACK TO SAVEPOINT ledger_post; RELEASE SAVEPOINT ledger_post`
@@ -75,10 +75,12 @@ FOR UPDATE`
 
 	// insertTransaction writes the transaction and all its postings in
 	// one statement; the ledger_entries_post trigger then checks them and
-	// applies them to the balances.
+	// applies them to the balances. It inserts nothing when (kind,
+	// reference) was taken, by a concurrent transaction that committed.
 	insertTransaction = `
 WITH t AS (
 	INSERT INTO ledger_transactions (id, kind, reference, entry_count) VALUES ($1, $2, $3, cardinality($4::bigint[]))
+	ON CONFLICT (kind, reference) DO NOTHING
 	RETURNING id
 )
 INSERT INTO ledger_entries (transaction_id, account_id, shard, amount)
