@@ -98,6 +98,8 @@ type Account struct {
 	Currency money.Currency
 }
 
+// String names the account for logs and reports: "merchant mer_… USD",
+// "card_in USD".
 func (a Account) String() string {
 	if a.Owner == "" {
 		return string(a.Kind) + " " + string(a.Currency)
@@ -160,7 +162,7 @@ var (
 	// ErrInsufficientFunds means a debit would take an account that may not
 	// go negative below zero.
 	ErrInsufficientFunds = &apperr.Error{Kind: apperr.PaymentRequired, Code: "insufficient_funds",
-		Message: "There is not enough money in the account for this payment."}
+		Message: "The balance is too low for this amount."}
 	// ErrUnbalanced means the entries don't sum to zero per currency, there
 	// are fewer than two, an amount is zero, or a sum overflows.
 	ErrUnbalanced = &apperr.Error{Kind: apperr.Internal, Code: "ledger_unbalanced",

@@ -35,6 +35,7 @@ type Mismatch struct {
 	Posted  int64 // sum of the postings
 }
 
+// String describes the mismatch in one line.
 func (m Mismatch) String() string {
 	return fmt.Sprintf("balance mismatch: %s shard %d: stored %d, postings sum to %d", m.Account, m.Shard, m.Stored, m.Posted)
 }
@@ -46,6 +47,7 @@ type Unbalanced struct {
 	Sum                 int64
 }
 
+// String describes the unbalanced transaction in one line.
 func (u Unbalanced) String() string {
 	return fmt.Sprintf("unbalanced: %s (%s %s): %s postings sum to %d", u.ID, u.Kind, u.Reference, u.Currency, u.Sum)
 }
@@ -57,6 +59,7 @@ type Incomplete struct {
 	Entries, Want       int64
 }
 
+// String describes the incomplete transaction in one line.
 func (i Incomplete) String() string {
 	return fmt.Sprintf("incomplete: %s (%s %s): %d postings, written with %d", i.ID, i.Kind, i.Reference, i.Entries, i.Want)
 }
@@ -69,6 +72,7 @@ type Overdrawn struct {
 	Balance int64
 }
 
+// String describes the overdrawn balance row in one line.
 func (o Overdrawn) String() string {
 	return fmt.Sprintf("overdrawn: %s shard %d: balance %d", o.Account, o.Shard, o.Balance)
 }
