@@ -51,6 +51,7 @@ for shape in spread hot card; do
 done
 
 echo "== summary"
+echo "load now:   $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min)"
 awk -v pg="$pgtps" -v spread="${tps[spread]}" -v hot="${tps[hot]}" -v card="${tps[card]}" 'BEGIN {
 	printf "pgbench tpcb-like:  %8.1f tps\n", pg
 	printf "ledger spread:      %8.1f tps = %3.0f%% of pgbench (target >= 60%%)\n", spread, 100 * spread / pg
