@@ -102,28 +102,37 @@ func TestExponents(t *testing.T) {
 
 func TestString(t *testing.T) {
 	tests := []struct {
+		name string
 		a    Amount
 		want string
 	}{
-		{Amount{2500, USD}, "$25.00"},
-		{Amount{2500, EUR}, "€25.00"},
-		{Amount{2500, JPY}, "¥2,500"},
-		{Amount{1, USD}, "$0.01"},
-		{Amount{5, BHD}, "BHD 0.005"},
-		{Amount{1234, BHD}, "BHD 1.234"},
-		{Amount{123456789, USD}, "$1,234,567.89"},
-		{Amount{12345600, INR}, "₹1,23,456.00"},
-		{Amount{99999999, JPY}, "¥99,999,999"},
-		{Amount{-500, GBP}, "-£5.00"},
-		{Amount{100, "CHF"}, "CHF 1.00"},
-		{Amount{100, AUD}, "A$1.00"},
-		{Amount{100, CAD}, "CA$1.00"},
-		{Amount{math.MinInt64, JPY}, "-¥9,223,372,036,854,775,808"},
+		{"dollars", Amount{2500, USD}, "$25.00"},
+		{"euros", Amount{2500, EUR}, "€25.00"},
+		{"yen, no minor unit", Amount{2500, JPY}, "¥2,500"},
+		{"one cent", Amount{1, USD}, "$0.01"},
+		{"zero", Amount{0, USD}, "$0.00"},
+		{"zero yen", Amount{0, JPY}, "¥0"},
+		{"dinar, three decimals", Amount{1234, BHD}, "BHD 1.234"},
+		{"one fils", Amount{5, BHD}, "BHD 0.005"},
+		{"dinar with thousands", Amount{99_999_999, BHD}, "BHD 99,999.999"},
+		{"dinar below one", Amount{999, "KWD"}, "KWD 0.999"},
+		{"thousands", Amount{123456789, USD}, "$1,234,567.89"},
+		{"Indian grouping", Amount{12345600, INR}, "₹1,23,456.00"},
+		{"largest API amount in yen", Amount{MaxMinor, JPY}, "¥99,999,999"},
+		{"negative", Amount{-500, GBP}, "-£5.00"},
+		{"code when no symbol", Amount{100, "CHF"}, "CHF 1.00"},
+		{"Australian dollars", Amount{100, AUD}, "A$1.00"},
+		{"Canadian dollars", Amount{100, CAD}, "CA$1.00"},
+		{"won, no minor unit", Amount{1000, "KRW"}, "₩1,000"},
+		{"unknown currency", Amount{1000, "XYZ"}, "1000 XYZ"},
+		{"most negative", Amount{math.MinInt64, JPY}, "-¥9,223,372,036,854,775,808"},
 	}
 	for _, tt := range tests {
-		if got := tt.a.String(); got != tt.want {
-			t.Errorf("%d %s: String() = %q, want %q", tt.a.Minor, tt.a.Currency, got, tt.want)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, tt.a.String()); diff != "" {
+				t.Errorf("Amount{%d, %s}.String() (-want +got):\n%s", tt.a.Minor, tt.a.Currency, diff)
+			}
+		})
 	}
 }
 
