@@ -6,6 +6,7 @@ package httpapi
 
 import (
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -21,6 +22,7 @@ import (
 	"github.com/paylink/paylink/internal/idempotency"
 	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/postgres"
+	web "github.com/paylink/paylink/web/checkout"
 )
 
 // Limits are the configured request rates.
@@ -59,6 +61,8 @@ type Server struct {
 	engine    *gin.Engine
 	// openAPIDoc is the merged OpenAPI document served at /v1/openapi.json.
 	openAPIDoc []byte
+	pages      *web.Pages
+	assets     fs.FS
 
 	apiLimit, signupLimit *limiter.Limiter
 }
@@ -75,6 +79,10 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	s.openAPIDoc = doc
+	if s.pages, err = web.Parse(); err != nil {
+		return nil, err
+	}
+	s.assets = web.Static()
 	prefix := d.RateLimitPrefix
 	if prefix == "" {
 		prefix = "paylink"
@@ -130,6 +138,8 @@ func (s *Server) routes() {
 	api.POST("/api_keys", s.h(s.createKey))
 	api.GET("/api_keys", s.h(s.listKeys))
 	api.DELETE("/api_keys/:id", s.h(s.revokeKey))
+
+	e.GET("/assets/*file", s.serveAsset)
 }
 
 // ServeHTTP makes Server an http.Handler.
