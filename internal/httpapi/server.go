@@ -19,8 +19,11 @@ import (
 	redisstore "github.com/ulule/limiter/v3/drivers/store/redis"
 
 	"github.com/paylink/paylink/internal/apperr"
+	"github.com/paylink/paylink/internal/checkout"
 	"github.com/paylink/paylink/internal/idempotency"
+	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/merchant"
+	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/postgres"
 	web "github.com/paylink/paylink/web/checkout"
 )
@@ -45,6 +48,10 @@ type Deps struct {
 	// RateLimitPrefix separates the limiters' Redis keys, e.g. per test.
 	RateLimitPrefix string
 	Now             func() time.Time
+
+	Links      *links.Service
+	Checkout   *checkout.Service
+	Currencies money.Set
 }
 
 // Server answers Paylink's HTTP API.
@@ -63,6 +70,12 @@ type Server struct {
 	openAPIDoc []byte
 	pages      *web.Pages
 	assets     fs.FS
+	links      *links.Service
+	checkout   *checkout.Service
+	currencies money.Set
+	origin     string // scheme://host of baseURL, for same-origin checks
+
+	checkoutLimit *limiter.Limiter
 
 	apiLimit, signupLimit *limiter.Limiter
 }
@@ -83,6 +96,8 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	s.assets = web.Static()
+	s.links, s.checkout, s.currencies = d.Links, d.Checkout, d.Currencies
+	s.origin = d.BaseURL.Scheme + "://" + d.BaseURL.Host
 	prefix := d.RateLimitPrefix
 	if prefix == "" {
 		prefix = "paylink"
@@ -91,6 +106,9 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	if s.signupLimit, err = s.limiter(prefix+":rl:signup", d.Limits.Public); err != nil {
+		return nil, err
+	}
+	if s.checkoutLimit, err = s.limiter(prefix+":rl:checkout", d.Limits.Public); err != nil {
 		return nil, err
 	}
 	e := gin.New()
@@ -140,6 +158,22 @@ func (s *Server) routes() {
 	api.DELETE("/api_keys/:id", s.h(s.revokeKey))
 
 	e.GET("/assets/*file", s.serveAsset)
+
+	api.POST("/payment_links", s.h(s.createLink))
+	api.GET("/payment_links", s.h(s.listLinks))
+	api.GET("/payment_links/:id", s.h(s.getLink))
+	api.POST("/payment_links/:id/deactivate", s.h(s.deactivateLink))
+	api.GET("/payments", s.h(s.listPayments))
+	api.GET("/payments/:id", s.h(s.getPayment))
+	api.POST("/payments/:id/refunds", s.h(s.createRefund))
+	api.GET("/balance", s.h(s.getBalance))
+
+	pay := e.Group("/pay", s.rateLimit(s.checkoutLimit, byClientIP))
+	pay.GET("/:id", s.payPage)
+	pay.POST("/:id", s.h(s.pay))
+	pay.GET("/:id/payments/:payment", s.receiptPageHandler)
+	pay.GET("/:id/payments/:payment/challenge", s.challengePageHandler)
+	pay.POST("/:id/payments/:payment/challenge", s.h(s.answerChallenge))
 }
 
 // ServeHTTP makes Server an http.Handler.
