@@ -262,11 +262,17 @@ func (s *Service) Record(ctx context.Context, tx pgx.Tx, l *links.Link, c Custom
 	if err := insertPaymentRow(ctx, tx, p); err != nil {
 		return nil, err
 	}
-	return p, s.recordOutcome(ctx, tx, p, l, now)
+	return p, s.recordOutcome(ctx, tx, p, l, now, true)
 }
 
+// insertPaymentRow inserts p, with its capture queue row when it
+// succeeded.
 func insertPaymentRow(ctx context.Context, tx pgx.Tx, p *Payment) error {
-	_, err := tx.Exec(ctx, insertPayment, p.ID, p.MerchantID, p.LinkID, p.SingleUse, p.Amount.Minor,
+	query := insertPayment
+	if p.Status == Succeeded {
+		query = insertCapturedPayment
+	}
+	_, err := tx.Exec(ctx, query, p.ID, p.MerchantID, p.LinkID, p.SingleUse, p.Amount.Minor,
 		string(p.Amount.Currency), string(p.Status), nullable(p.FailureCode), p.Customer.Email, p.Customer.Name,
 		nullable(string(p.Card.Brand)), nullable(p.Card.Last4), nullableInt(p.Card.ExpMonth), nullableInt(p.Card.ExpYear),
 		nullable(p.Card.Fingerprint), p.ProcessorRef, p.CreatedAt)
@@ -280,10 +286,11 @@ func insertPaymentRow(ctx context.Context, tx pgx.Tx, p *Payment) error {
 }
 
 // recordOutcome writes what a final payment status brings with it: for a
-// success the ledger postings, the capture queue row and payment.succeeded
-// (plus payment_link.completed for a single-use link); for a failure
+// success the ledger postings, the capture queue row (unless queued is
+// true: the payment's insert queued it) and payment.succeeded (plus
+// payment_link.completed for a single-use link); for a failure
 // payment.failed.
-func (s *Service) recordOutcome(ctx context.Context, tx pgx.Tx, p *Payment, l *links.Link, now time.Time) error {
+func (s *Service) recordOutcome(ctx context.Context, tx pgx.Tx, p *Payment, l *links.Link, now time.Time, queued bool) error {
 	switch p.Status {
 	case Succeeded:
 		if _, err := ledger.Post(ctx, tx, ledger.Transaction{Kind: "payment", Reference: p.ID, Entries: []ledger.Entry{
@@ -292,9 +299,11 @@ func (s *Service) recordOutcome(ctx context.Context, tx pgx.Tx, p *Payment, l *l
 		}}); err != nil {
 			return fmt.Errorf("post payment %s: %w", p.ID, err)
 		}
-		if _, err := tx.Exec(ctx, insertPendingCapture, p.ID, p.MerchantID, p.ProcessorRef, p.Amount.Minor,
-			string(p.Amount.Currency), now); err != nil {
-			return fmt.Errorf("queue capture: %w", err)
+		if !queued {
+			if _, err := tx.Exec(ctx, insertPendingCapture, p.ID, p.MerchantID, p.ProcessorRef, p.Amount.Minor,
+				string(p.Amount.Currency), now); err != nil {
+				return fmt.Errorf("queue capture: %w", err)
+			}
 		}
 		if _, err := webhook.Record(ctx, tx, p.MerchantID, webhook.PaymentSucceeded, ToWire(p), now); err != nil {
 			return err
@@ -405,7 +414,7 @@ func (s *Service) Finish(ctx context.Context, tx pgx.Tx, merchantID, payID strin
 		return nil, fmt.Errorf("finish payment: %w", err)
 	}
 	p.UpdatedAt = now
-	return p, s.recordOutcome(ctx, tx, p, l, now)
+	return p, s.recordOutcome(ctx, tx, p, l, now, false)
 }
 
 // Get returns merchantID's payment payID. It returns ErrNotFound.

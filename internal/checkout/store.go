@@ -15,6 +15,14 @@ INSERT INTO payments (id, merchant_id, payment_link_id, single_use, amount, curr
                       card_exp_year, card_fingerprint, processor_ref, created_at, updated_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'card', $11, $12, $13, $14, $15, $16, $17, $17)`
 
+	// insertCapturedPayment inserts a succeeded payment and its capture
+	// queue row in one statement (one round trip on the hot path).
+	insertCapturedPayment = `
+WITH p AS (` + insertPayment + `
+RETURNING id, merchant_id, processor_ref, amount, currency, created_at)
+INSERT INTO pending_captures (payment_id, merchant_id, processor_ref, amount, currency, created_at)
+SELECT id, merchant_id, processor_ref, amount, currency, created_at FROM p`
+
 	insertPendingCapture = `
 INSERT INTO pending_captures (payment_id, merchant_id, processor_ref, amount, currency, created_at)
 VALUES ($1, $2, $3, $4, $5, $6)`
