@@ -49,9 +49,19 @@ for _ in $(seq 1 100); do
 	sleep 0.1
 done
 
+# CPU time per payment of each process, so figures taken on a busy machine
+# still say what one payment costs.
+pgdata=$(ls -d .data/bench/postgres 2>/dev/null)
+postmaster=$(head -1 "$pgdata/postmaster.pid" 2>/dev/null || true)
+redisport=$(echo "$REDIS_URL" | sed -E 's#^redis://([^/]*@)?[^:/]+:([0-9]+).*#\2#')
+redispid=$(ss -ltnpH "sport = :$redisport" 2>/dev/null | sed -nE 's/.*pid=([0-9]+).*/\1/p' | head -1)
+cpu="api=$api"
+[[ -n $postmaster ]] && cpu="$cpu,postgres=$postmaster+"
+[[ -n $redispid ]] && cpu="$cpu,redis=$redispid"
+
 echo "== paylinkbench checkout -c $clients -d ${seconds}s -merchants $merchants (paylink api: one process, DB pool ${PAYLINK_DB_MAX_CONNS:-32})"
 bin/paylinkbench checkout -url "http://127.0.0.1:$port" -c "$clients" -d "${seconds}s" -merchants "$merchants" \
-	-pprof "http://$PAYLINK_DEBUG_ADDR" -profile-dir "$out" "$@"
+	-pprof "http://$PAYLINK_DEBUG_ADDR" -profile-dir "$out" -cpu "$cpu" -clk-tck "$(getconf CLK_TCK)" "$@"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min)"
 for shape in spread hot; do
 	if [[ -s $out/checkout-$shape.pprof ]]; then

@@ -16,6 +16,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"slices"
 	"strings"
 	"sync"
@@ -39,6 +41,8 @@ func benchCheckout(ctx context.Context, args []string, stdout, stderr io.Writer)
 	shapes := fs.String("shape", "spread,hot", "comma-separated shapes: spread, hot")
 	pprofURL := fs.String("pprof", "", "base URL of the API's PAYLINK_DEBUG_ADDR; when set, a CPU profile of each measured run is saved")
 	profileDir := fs.String("profile-dir", ".", "where -pprof profiles go (checkout-<shape>.pprof)")
+	cpuSpec := fs.String("cpu", "", "processes whose CPU time per payment to report: name=pid,… (pid+ adds its children; Linux /proc)")
+	clkTck := fs.Int("clk-tck", 100, "clock ticks per second of /proc CPU times (getconf CLK_TCK)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -49,6 +53,10 @@ func benchCheckout(ctx context.Context, args []string, stdout, stderr io.Writer)
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		MaxIdleConns: *concurrency * 2, MaxIdleConnsPerHost: *concurrency * 2, IdleConnTimeout: time.Minute,
 	}}
+	procs, err := parseProcs(*cpuSpec)
+	if err != nil {
+		return err
+	}
 	b := &bench{base: base, client: client}
 	fmt.Fprintf(stdout, "checkout: setting up %d merchants with one reusable link each…\n", *merchants)
 	start := time.Now()
@@ -76,7 +84,9 @@ func benchCheckout(ctx context.Context, args []string, stdout, stderr io.Writer)
 		} else {
 			profiled <- nil
 		}
+		before := cpuTimes(procs, *clkTck)
 		res := b.run(ctx, targets, *concurrency, *duration)
+		after := cpuTimes(procs, *clkTck)
 		if err := <-profiled; err != nil {
 			fmt.Fprintf(stderr, "checkout: cpu profile: %v\n", err)
 		}
@@ -85,6 +95,18 @@ func benchCheckout(ctx context.Context, args []string, stdout, stderr io.Writer)
 			res.quantile(0.50), res.quantile(0.99), res.quantile(1), res.errors)
 		if res.firstErr != "" {
 			fmt.Fprintf(stdout, "  first error: %s\n", res.firstErr)
+		}
+		if len(procs) > 0 && res.ok > 0 {
+			var parts []string
+			var total time.Duration
+			for _, p := range procs {
+				d := after[p.name] - before[p.name]
+				total += d
+				parts = append(parts, fmt.Sprintf("%s %.3f", p.name, ms(d)/float64(res.ok)))
+			}
+			fmt.Fprintf(stdout, "  CPU per payment (ms): %s; total %.3f ms, so %d cores could do at most %.0f payments/s\n",
+				strings.Join(parts, ", "), ms(total)/float64(res.ok), runtime.NumCPU(),
+				float64(runtime.NumCPU())*1000/(ms(total)/float64(res.ok)))
 		}
 	}
 	return nil
@@ -115,6 +137,79 @@ func (b *bench) profile(ctx context.Context, pprofURL string, d time.Duration, p
 	}
 	return f.Close()
 }
+
+// proc is a process whose CPU time the benchmark reports.
+type proc struct {
+	name     string
+	pid      int
+	children bool
+}
+
+// parseProcs reads "api=123,postgres=456+" (+: with its children).
+func parseProcs(spec string) ([]proc, error) {
+	var out []proc
+	for _, part := range strings.Split(spec, ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		name, pid, ok := strings.Cut(part, "=")
+		p := proc{name: name, children: strings.HasSuffix(pid, "+")}
+		n, err := strconv.Atoi(strings.TrimSuffix(pid, "+"))
+		if !ok || err != nil || n <= 0 {
+			return nil, fmt.Errorf("-cpu: %q is not name=pid", part)
+		}
+		p.pid = n
+		out = append(out, p)
+	}
+	if len(out) > 0 {
+		out = append(out, proc{name: "bench", pid: os.Getpid()})
+	}
+	return out, nil
+}
+
+// cpuTimes returns the user+system CPU time so far of each process (and
+// its children, for pid+), from /proc.
+func cpuTimes(procs []proc, clkTck int) map[string]time.Duration {
+	out := map[string]time.Duration{}
+	if len(procs) == 0 {
+		return out
+	}
+	stats := map[int][2]int64{} // pid → (ppid, ticks)
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		raw, err := os.ReadFile("/proc/" + d.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// Fields after the command (which may hold spaces): state ppid … utime(14) stime(15).
+		f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+1:]))
+		if len(f) < 13 {
+			continue
+		}
+		ppid, _ := strconv.ParseInt(f[1], 10, 64)
+		ut, _ := strconv.ParseInt(f[11], 10, 64)
+		st, _ := strconv.ParseInt(f[12], 10, 64)
+		stats[pid] = [2]int64{ppid, ut + st}
+	}
+	for _, p := range procs {
+		ticks := stats[p.pid][1]
+		if p.children {
+			for _, s := range stats {
+				if s[0] == int64(p.pid) {
+					ticks += s[1]
+				}
+			}
+		}
+		out[p.name] = time.Duration(ticks) * time.Second / time.Duration(clkTck)
+	}
+	return out
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 type bench struct {
 	base   *url.URL
