@@ -393,11 +393,11 @@ func brandName(b processor.Brand) string {
 // 404, 410 for a link that can no longer be paid, and an opaque 500 for
 // anything else (logged once, here).
 func (s *Server) pageError(c *gin.Context, err error) {
-	status, n := http.StatusInternalServerError, notice{Icon: "⚠", Heading: "Something went wrong",
+	status, n := http.StatusInternalServerError, notice{Icon: "!", Heading: "Something went wrong",
 		Message: "We could not load this page. Please try again in a moment.", Hint: "Reference: " + requestID(c)}
 	switch {
 	case errors.Is(err, links.ErrBadSignature):
-		status, n = http.StatusForbidden, notice{Icon: "🔒", Heading: "This payment link is not valid",
+		status, n = http.StatusForbidden, notice{Icon: "!", Heading: "This payment link is not valid",
 			Message: "The address may have been changed or copied incompletely.",
 			Hint:    "Open the link exactly as the merchant sent it, or ask them for a new one."}
 	case errors.Is(err, links.ErrNotFound), errors.Is(err, checkout.ErrNotFound):
@@ -408,10 +408,10 @@ func (s *Server) pageError(c *gin.Context, err error) {
 			Message: "A payment has already been made with this link, so it cannot be used again.",
 			Hint:    "If you expected to pay, ask the merchant for a new link."}
 	case errors.Is(err, links.ErrDeactivated):
-		status, n = http.StatusGone, notice{Icon: "⏹", Heading: "This link is no longer active",
+		status, n = http.StatusGone, notice{Icon: "×", Heading: "This link is no longer active",
 			Message: "The merchant has turned this payment link off.", Hint: "Ask the merchant for a new link."}
 	case errors.Is(err, links.ErrExpired):
-		status, n = http.StatusGone, notice{Icon: "⌛", Heading: "This link has expired",
+		status, n = http.StatusGone, notice{Icon: "!", Heading: "This link has expired",
 			Message: "Payment links work for a limited time, and this one has run out.",
 			Hint:    "Ask the merchant for a new link."}
 	default:
