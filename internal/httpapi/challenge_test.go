@@ -130,7 +130,7 @@ func TestChallengeRules(t *testing.T) {
 	e.wantBalance(c, "USD", 2500)
 }
 
-// TestChallengeRaceOnReusableLink answers one challenge from many tabs at
+// TestChallengeAnsweredOnce answers one challenge from many tabs at
 // once: it is decided once.
 func TestChallengeAnsweredOnce(t *testing.T) {
 	t.Parallel()
