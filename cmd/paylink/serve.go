@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"sync"
 	"time"
@@ -18,12 +19,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/paylink/paylink/internal/checkout"
 	"github.com/paylink/paylink/internal/config"
 	"github.com/paylink/paylink/internal/httpapi"
 	"github.com/paylink/paylink/internal/idempotency"
+	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/notify"
 	"github.com/paylink/paylink/internal/postgres"
+	"github.com/paylink/paylink/internal/processor"
 	"github.com/paylink/paylink/internal/webhook"
 	"github.com/paylink/paylink/internal/worker"
 )
@@ -41,6 +45,8 @@ type app struct {
 	idem      *idempotency.Store
 	webhooks  *webhook.Service
 	mail      *notify.Sender
+	links     *links.Service
+	checkout  *checkout.Service
 }
 
 // openApp reads the configuration and connects to PostgreSQL and Redis.
@@ -71,6 +77,13 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	usage := merchant.NewUsage()
 	merchants := merchant.NewService(cfg.Keyring, usage, time.Now)
+	signer, err := links.NewSigner(cfg.LinkSigningKeys)
+	if err != nil {
+		db.Close()
+		rdb.Close()
+		return nil, err
+	}
+	linkSvc := links.NewService(signer, cfg.BaseURL, time.Now)
 	return &app{
 		cfg: cfg, log: log, db: db, redis: rdb, registry: reg, usage: usage,
 		merchants: merchants,
@@ -84,6 +97,8 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 			Host: cfg.SMTPHost, Port: cfg.SMTPPort, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword,
 			From: cfg.SMTPFrom, Timeout: time.Minute,
 		}, time.Now),
+		links:    linkSvc,
+		checkout: checkout.NewService(processor.NewSimulator(cfg.SimulatorSecret, time.Now), linkSvc, time.Now),
 	}, nil
 }
 
@@ -130,6 +145,7 @@ func (a *app) serve(ctx context.Context, api, work bool, ready func(addr string)
 			Registry: a.registry, BaseURL: a.cfg.BaseURL, TrustedProxies: a.cfg.TrustedProxies,
 			Limits: httpapi.Limits{API: a.cfg.RateAPI, Public: a.cfg.RatePublic},
 			Now:    time.Now, Webhooks: a.webhooks,
+			Links: a.links, Checkout: a.checkout, Currencies: a.cfg.Currencies,
 		})
 		if err != nil {
 			return err
@@ -173,6 +189,11 @@ func (a *app) serve(ctx context.Context, api, work bool, ready func(addr string)
 			a.usage.Run(runCtx, a.db.Pool, a.cfg.KeyUsageFlush, func(err error) { a.log.Warn("api key usage", "err", err) })
 		}()
 	}
+	if a.cfg.DebugAddr != "" {
+		if err := a.serveDebug(runCtx, &wg); err != nil {
+			return err
+		}
+	}
 	if work {
 		redisOpt, err := asynq.ParseRedisURI(a.cfg.RedisURL)
 		if err != nil {
@@ -183,6 +204,7 @@ func (a *app) serve(ctx context.Context, api, work bool, ready func(addr string)
 			ShutdownTimeout: a.cfg.ShutdownTimeout, IdempotencyRetention: a.cfg.IdempotencyRetention, Now: time.Now,
 			Webhooks: a.webhooks, Mail: a.mail, WebhookTimeout: a.cfg.WebhookTimeout, MailTimeout: time.Minute,
 			OutboxPoll: a.cfg.OutboxPoll, OutboxSweep: a.cfg.OutboxSweep,
+			Links: a.links, Checkout: a.checkout, CheckoutEvery: a.cfg.LinkExpiryEvery,
 		})
 		if err != nil {
 			return err
@@ -223,6 +245,35 @@ func (a *app) registerQueueMetrics() (func(), error) {
 		return nil, fmt.Errorf("register queue metrics: %w", err)
 	}
 	return func() { inspector.Close() }, nil
+}
+
+// serveDebug serves Go's profiles on PAYLINK_DEBUG_ADDR until ctx ends,
+// for measuring (make bench) and diagnosing a live process.
+func (a *app) serveDebug(ctx context.Context, wg *sync.WaitGroup) error {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	ln, err := net.Listen("tcp", a.cfg.DebugAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", a.cfg.DebugAddr, err)
+	}
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	a.log.Info("debug server listening", "addr", ln.Addr().String())
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		go func() {
+			<-ctx.Done()
+			hs.Close()
+		}()
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.log.Warn("debug server", "err", err)
+		}
+	}()
+	return nil
 }
 
 // migrate applies the migrations to DATABASE_URL.

@@ -6,6 +6,7 @@ package httpapi
 
 import (
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -18,10 +19,14 @@ import (
 	redisstore "github.com/ulule/limiter/v3/drivers/store/redis"
 
 	"github.com/paylink/paylink/internal/apperr"
+	"github.com/paylink/paylink/internal/checkout"
 	"github.com/paylink/paylink/internal/idempotency"
+	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/merchant"
+	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/webhook"
+	web "github.com/paylink/paylink/web/checkout"
 )
 
 // Limits are the configured request rates.
@@ -45,6 +50,10 @@ type Deps struct {
 	RateLimitPrefix string
 	Now             func() time.Time
 	Webhooks        *webhook.Service
+
+	Links      *links.Service
+	Checkout   *checkout.Service
+	Currencies money.Set
 }
 
 // Server answers Paylink's HTTP API.
@@ -61,6 +70,14 @@ type Server struct {
 	engine    *gin.Engine
 	// openAPIDoc is the merged OpenAPI document served at /v1/openapi.json.
 	openAPIDoc []byte
+	pages      *web.Pages
+	assets     fs.FS
+	links      *links.Service
+	checkout   *checkout.Service
+	currencies money.Set
+	origin     string // scheme://host of baseURL, for same-origin checks
+
+	checkoutLimit *limiter.Limiter
 
 	apiLimit, signupLimit *limiter.Limiter
 
@@ -80,6 +97,12 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	s.openAPIDoc = doc
+	if s.pages, err = web.Parse(); err != nil {
+		return nil, err
+	}
+	s.assets = web.Static()
+	s.links, s.checkout, s.currencies = d.Links, d.Checkout, d.Currencies
+	s.origin = d.BaseURL.Scheme + "://" + d.BaseURL.Host
 	prefix := d.RateLimitPrefix
 	if prefix == "" {
 		prefix = "paylink"
@@ -88,6 +111,9 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	if s.signupLimit, err = s.limiter(prefix+":rl:signup", d.Limits.Public); err != nil {
+		return nil, err
+	}
+	if s.checkoutLimit, err = s.limiter(prefix+":rl:checkout", d.Limits.Public); err != nil {
 		return nil, err
 	}
 	e := gin.New()
@@ -148,6 +174,23 @@ func (s *Server) routes() {
 	api.GET("/events/:id", s.h(s.getEvent))
 	api.POST("/events/:id/redeliver", s.h(s.redeliver))
 	api.GET("/events/:id/deliveries", s.h(s.listEventDeliveries))
+	e.GET("/assets/*file", s.serveAsset)
+
+	api.POST("/payment_links", s.h(s.createLink))
+	api.GET("/payment_links", s.h(s.listLinks))
+	api.GET("/payment_links/:id", s.h(s.getLink))
+	api.POST("/payment_links/:id/deactivate", s.h(s.deactivateLink))
+	api.GET("/payments", s.h(s.listPayments))
+	api.GET("/payments/:id", s.h(s.getPayment))
+	api.POST("/payments/:id/refunds", s.h(s.createRefund))
+	api.GET("/balance", s.h(s.getBalance))
+
+	pay := e.Group("/pay", s.rateLimit(s.checkoutLimit, byClientIP))
+	pay.GET("/:id", s.payPage)
+	pay.POST("/:id", s.h(s.pay))
+	pay.GET("/:id/payments/:payment", s.receiptPageHandler)
+	pay.GET("/:id/payments/:payment/challenge", s.challengePageHandler)
+	pay.POST("/:id/payments/:payment/challenge", s.h(s.answerChallenge))
 }
 
 // ServeHTTP makes Server an http.Handler.

@@ -59,15 +59,6 @@ func (e *env) createEndpoint(c creds, body any) (response, wire.WebhookEndpoint)
 	return res, out
 }
 
-func (e *env) count(table string) int {
-	e.t.Helper()
-	var n int
-	if err := e.db.Pool.QueryRow(context.Background(), "SELECT count(*) FROM "+table).Scan(&n); err != nil {
-		e.t.Fatal(err)
-	}
-	return n
-}
-
 func TestWebhookEndpointLifecycle(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -168,7 +159,7 @@ func TestWebhookEndpointRejectsBadInput(t *testing.T) {
 			t.Errorf("%s: %d %s; want 400 %s", tc.name, res.Status, res.Body, tc.code)
 		}
 	}
-	if n := e.count("webhook_endpoints"); n != 0 {
+	if n := e.count("SELECT count(*) FROM webhook_endpoints"); n != 0 {
 		t.Fatalf("%d endpoints stored after refusals", n)
 	}
 	for i := range 16 {
@@ -178,7 +169,7 @@ func TestWebhookEndpointRejectsBadInput(t *testing.T) {
 	}
 	res, _ := e.createEndpoint(key, map[string]any{"url": "https://hooks.shop.test/17", "events": all})
 	wantError(t, res, 400, "webhook_endpoint_limit")
-	if n := e.count("webhook_endpoints"); n != 16 {
+	if n := e.count("SELECT count(*) FROM webhook_endpoints"); n != 16 {
 		t.Fatalf("%d endpoints stored, want 16", n)
 	}
 }
@@ -286,7 +277,7 @@ func TestEventsAPI(t *testing.T) {
 	e.do(req{Method: "POST", Path: "/v1/webhook_endpoints/" + ep.ID, Auth: &key, Body: map[string]string{"status": "disabled"}})
 	wantError(t, e.do(req{Method: "POST", Path: "/v1/events/" + paid + "/redeliver", Auth: &key,
 		Body: map[string]string{"endpoint": ep.ID}}), 409, "webhook_endpoint_disabled")
-	if n := e.count("webhook_deliveries"); n != 2 {
+	if n := e.count("SELECT count(*) FROM webhook_deliveries"); n != 2 {
 		t.Fatalf("%d deliveries; want 2 (the first and one redelivery)", n)
 	}
 	wantError(t, e.do(req{Method: "GET", Path: "/v1/webhook_endpoints/" + ep.ID + "/deliveries", Auth: &other}), 404, "webhook_endpoint_not_found")

@@ -11,7 +11,9 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/paylink/paylink/internal/checkout"
 	"github.com/paylink/paylink/internal/idempotency"
+	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/notify"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/webhook"
@@ -20,6 +22,8 @@ import (
 // Task type names.
 const (
 	TypeIdempotencyCleanup = "maintenance:idempotency_cleanup"
+	TypeExpireLinks        = "links:expire"
+	TypeSettle             = "checkout:settle"
 )
 
 // Deps is what the worker needs, built by run.
@@ -43,7 +47,10 @@ type Deps struct {
 	OutboxPoll time.Duration
 	// OutboxSweep is how often, and after how long overdue, rows missing
 	// from Redis are handed over again.
-	OutboxSweep time.Duration
+	OutboxSweep   time.Duration
+	Links         *links.Service
+	Checkout      *checkout.Service
+	CheckoutEvery time.Duration // how often links expire and checkout settles
 }
 
 // Worker processes tasks until its context ends.
@@ -89,6 +96,19 @@ func New(d Deps) (*Worker, error) {
 		asynq.Unique(55*time.Minute), asynq.MaxRetry(3)); err != nil {
 		return nil, fmt.Errorf("schedule idempotency clean-up: %w", err)
 	}
+
+	w.mux.HandleFunc(TypeExpireLinks, w.expireLinks)
+	w.mux.HandleFunc(TypeSettle, w.settle)
+	every := fmt.Sprintf("@every %s", d.CheckoutEvery)
+	unique := max(d.CheckoutEvery*9/10, time.Second)
+	if _, err := w.scheduler.Register(every, asynq.NewTask(TypeExpireLinks, nil),
+		asynq.Unique(unique), asynq.MaxRetry(2), asynq.Timeout(d.CheckoutEvery+time.Minute)); err != nil {
+		return nil, fmt.Errorf("schedule link expiry: %w", err)
+	}
+	if _, err := w.scheduler.Register(every, asynq.NewTask(TypeSettle, nil),
+		asynq.Unique(unique), asynq.MaxRetry(2), asynq.Timeout(d.CheckoutEvery+time.Minute)); err != nil {
+		return nil, fmt.Errorf("schedule checkout settlement: %w", err)
+	}
 	return w, nil
 }
 
@@ -126,6 +146,40 @@ func (w *Worker) cleanIdempotency(ctx context.Context, _ *asynq.Task) error {
 	}
 	w.d.Log.InfoContext(ctx, "idempotency keys cleaned", "deleted", n)
 	return nil
+}
+
+// expireLinks stores the expired status of links past expiry and records
+// payment_link.expired for each, in batches until none is left.
+func (w *Worker) expireLinks(ctx context.Context, _ *asynq.Task) error {
+	total := 0
+	for {
+		n, err := w.d.Links.ExpireDue(ctx, w.d.DB, expireBatch)
+		total += n
+		if err != nil {
+			return err
+		}
+		if n < expireBatch {
+			break
+		}
+	}
+	if total > 0 {
+		w.d.Log.InfoContext(ctx, "payment links expired", "count", total)
+	}
+	return nil
+}
+
+// expireBatch is how many links one expiry transaction marks.
+const expireBatch = 500
+
+// settle captures queued authorizations and finishes refunds and
+// challenges that a crash interrupted.
+func (w *Worker) settle(ctx context.Context, _ *asynq.Task) error {
+	rep, err := w.d.Checkout.Settle(ctx, w.d.DB)
+	if rep != (checkout.Report{}) {
+		w.d.Log.InfoContext(ctx, "checkout settled", "captured", rep.Captured, "refunds_sent", rep.RefundsSent,
+			"challenges_resumed", rep.Resumed, "challenges_canceled", rep.Canceled)
+	}
+	return err
 }
 
 // asynqLogger sends Asynq's own log lines to slog.
