@@ -21,7 +21,9 @@ import (
 	"github.com/paylink/paylink/internal/httpapi"
 	"github.com/paylink/paylink/internal/idempotency"
 	"github.com/paylink/paylink/internal/merchant"
+	"github.com/paylink/paylink/internal/passkey"
 	"github.com/paylink/paylink/internal/postgres"
+	"github.com/paylink/paylink/internal/wallet"
 	"github.com/paylink/paylink/internal/worker"
 )
 
@@ -36,6 +38,8 @@ type app struct {
 	usage     *merchant.Usage
 	merchants *merchant.Service
 	idem      *idempotency.Store
+	wallet    *wallet.Service
+	passkeys  *passkey.Service
 }
 
 // openApp reads the configuration and connects to PostgreSQL and Redis.
@@ -65,10 +69,20 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	usage := merchant.NewUsage()
+	passkeys, err := passkey.New(passkey.Config{RPID: cfg.WebAuthnRPID, RPName: "Paylink", Origins: cfg.WebAuthnOrigins,
+		Timeout: cfg.WebAuthnTimeout}, time.Now)
+	if err != nil {
+		db.Close()
+		rdb.Close()
+		return nil, err
+	}
 	return &app{
 		cfg: cfg, log: log, db: db, redis: rdb, registry: reg, usage: usage,
 		merchants: merchant.NewService(cfg.Keyring, usage, time.Now),
 		idem:      idempotency.NewStore(cfg.Keyring),
+		wallet: wallet.NewService(db, rdb, cfg.Keyring, wallet.Config{SessionTTL: cfg.WalletSessionTTL,
+			MaxFailures: cfg.LoginMaxFailures, Lockout: cfg.LoginLockout}, time.Now),
+		passkeys: passkeys,
 	}, nil
 }
 
@@ -113,8 +127,9 @@ func (a *app) serve(ctx context.Context, api, work bool, ready func(addr string)
 		srv, err := httpapi.New(httpapi.Deps{
 			Log: a.log, DB: a.db, Redis: a.redis, Merchants: a.merchants, Idempotency: a.idem,
 			Registry: a.registry, BaseURL: a.cfg.BaseURL, TrustedProxies: a.cfg.TrustedProxies,
-			Limits: httpapi.Limits{API: a.cfg.RateAPI, Public: a.cfg.RatePublic},
+			Limits: httpapi.Limits{API: a.cfg.RateAPI, Public: a.cfg.RatePublic, Login: a.cfg.RateLogin},
 			Now:    time.Now,
+			Wallet: a.wallet, Passkeys: a.passkeys, Currencies: a.cfg.Currencies,
 		})
 		if err != nil {
 			return err

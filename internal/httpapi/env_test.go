@@ -83,6 +83,7 @@ func newEnv(t *testing.T, edit ...func(*Deps)) *env {
 		BaseURL: base,
 		Now:     time.Now,
 	}
+	walletDeps(t, &d, db, rdb, keyring)
 	e := &env{t: t, db: db, usage: usage, logs: logs}
 	e.srv, e.base = e.start(d, edit...)
 	return e

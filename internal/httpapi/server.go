@@ -20,13 +20,17 @@ import (
 	"github.com/paylink/paylink/internal/apperr"
 	"github.com/paylink/paylink/internal/idempotency"
 	"github.com/paylink/paylink/internal/merchant"
+	"github.com/paylink/paylink/internal/money"
+	"github.com/paylink/paylink/internal/passkey"
 	"github.com/paylink/paylink/internal/postgres"
+	"github.com/paylink/paylink/internal/wallet"
 )
 
 // Limits are the configured request rates.
 type Limits struct {
 	API    limiter.Rate // per API key
 	Public limiter.Rate // per client IP, sign-up and checkout
+	Login  limiter.Rate // wallet log-in attempts per client IP and e-mail
 }
 
 // Deps is everything the HTTP server needs, built by run.
@@ -43,6 +47,9 @@ type Deps struct {
 	// RateLimitPrefix separates the limiters' Redis keys, e.g. per test.
 	RateLimitPrefix string
 	Now             func() time.Time
+	Wallet          *wallet.Service
+	Passkeys        *passkey.Service
+	Currencies      money.Set
 }
 
 // Server answers Paylink's HTTP API.
@@ -61,6 +68,11 @@ type Server struct {
 	openAPIDoc []byte
 
 	apiLimit, signupLimit *limiter.Limiter
+
+	wallet     *wallet.Service
+	passkeys   *passkey.Service
+	currencies money.Set
+	loginLimit *limiter.Limiter
 }
 
 // New builds the router with every route registered.
@@ -69,6 +81,7 @@ func New(d Deps) (*Server, error) {
 	s := &Server{
 		log: d.Log, db: d.DB, redis: d.Redis, merchants: d.Merchants, idem: d.Idempotency,
 		registry: d.Registry, metrics: newMetrics(d.Registry), baseURL: d.BaseURL, now: d.Now,
+		wallet: d.Wallet, passkeys: d.Passkeys, currencies: d.Currencies,
 	}
 	doc, err := buildOpenAPI()
 	if err != nil {
@@ -83,6 +96,9 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	if s.signupLimit, err = s.limiter(prefix+":rl:signup", d.Limits.Public); err != nil {
+		return nil, err
+	}
+	if s.loginLimit, err = s.limiter(prefix+":rl:login", d.Limits.Login); err != nil {
 		return nil, err
 	}
 	e := gin.New()
@@ -130,6 +146,8 @@ func (s *Server) routes() {
 	api.POST("/api_keys", s.h(s.createKey))
 	api.GET("/api_keys", s.h(s.listKeys))
 	api.DELETE("/api_keys/:id", s.h(s.revokeKey))
+
+	s.walletRoutes()
 }
 
 // ServeHTTP makes Server an http.Handler.

@@ -24,13 +24,14 @@ var ErrOpen = errors.New("seal: cannot open sealed value")
 type Keyring struct {
 	current uint16
 	aeads   map[uint16]cipher.AEAD
+	master  map[uint16][]byte // for deriving MAC keys (mac.go)
 }
 
 // Parse reads "version:base64key,version:base64key…"; every key is 32
 // bytes (standard or URL base64), versions are 1..65535 and the first entry
 // seals new data.
 func Parse(spec string) (*Keyring, error) {
-	k := &Keyring{aeads: map[uint16]cipher.AEAD{}}
+	k := &Keyring{aeads: map[uint16]cipher.AEAD{}, master: map[uint16][]byte{}}
 	for i, part := range strings.Split(spec, ",") {
 		part = strings.TrimSpace(part)
 		v, b64, ok := strings.Cut(part, ":")
@@ -51,6 +52,7 @@ func Parse(spec string) (*Keyring, error) {
 		block, _ := aes.NewCipher(key)
 		aead, _ := cipher.NewGCM(block)
 		k.aeads[uint16(n)] = aead
+		k.master[uint16(n)] = key
 		if i == 0 {
 			k.current = uint16(n)
 		}

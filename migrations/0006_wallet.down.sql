@@ -1,0 +1,7 @@
+DROP TABLE wallet_notifications;
+DROP TABLE wallet_transactions;
+DROP TABLE webauthn_challenges;
+DROP TABLE passkeys;
+DROP TABLE login_failures;
+DROP TABLE user_sessions;
+DROP TABLE users;
