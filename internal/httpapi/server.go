@@ -6,6 +6,7 @@ package httpapi
 
 import (
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -24,6 +25,7 @@ import (
 	"github.com/paylink/paylink/internal/passkey"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/wallet"
+	web "github.com/paylink/paylink/web/checkout"
 )
 
 // Limits are the configured request rates.
@@ -66,6 +68,8 @@ type Server struct {
 	engine    *gin.Engine
 	// openAPIDoc is the merged OpenAPI document served at /v1/openapi.json.
 	openAPIDoc []byte
+	pages      *web.Pages
+	assets     fs.FS
 
 	apiLimit, signupLimit *limiter.Limiter
 
@@ -88,6 +92,10 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	s.openAPIDoc = doc
+	if s.pages, err = web.Parse(); err != nil {
+		return nil, err
+	}
+	s.assets = web.Static()
 	prefix := d.RateLimitPrefix
 	if prefix == "" {
 		prefix = "paylink"
@@ -146,6 +154,8 @@ func (s *Server) routes() {
 	api.POST("/api_keys", s.h(s.createKey))
 	api.GET("/api_keys", s.h(s.listKeys))
 	api.DELETE("/api_keys/:id", s.h(s.revokeKey))
+
+	e.GET("/assets/*file", s.serveAsset)
 
 	s.walletRoutes()
 }

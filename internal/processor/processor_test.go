@@ -1,0 +1,228 @@
+package processor
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paylink/paylink/internal/money"
+)
+
+var (
+	secret = bytes.Repeat([]byte{7}, 32)
+	now    = time.Date(2026, 3, 15, 12, 0, 0, 0, time.UTC)
+	usd    = money.Amount{Minor: 2500, Currency: money.USD}
+)
+
+func card(number string) Card { return Card{Number: number, ExpMonth: 12, ExpYear: 2030, CVC: "123"} }
+
+func TestTestCards(t *testing.T) {
+	sim := NewSimulator(secret, func() time.Time { return now })
+	tests := []struct {
+		name   string
+		card   Card
+		amount money.Amount
+		status Status
+		code   string
+		brand  Brand
+	}{
+		{"visa", card(CardVisa), usd, Authorized, "", Visa},
+		{"mastercard", card(CardMastercard), usd, Authorized, "", Mastercard},
+		{"amex usd", Card{Number: CardAmex, ExpMonth: 1, ExpYear: 2031, CVC: "1234"}, usd, Authorized, "", Amex},
+		{"amex eur", Card{Number: CardAmex, ExpMonth: 1, ExpYear: 2031, CVC: "1234"}, money.Amount{Minor: 100, Currency: money.EUR}, Declined, CodeCurrencyNotSupported, Amex},
+		{"amex with 3-digit cvc", card(CardAmex), usd, Declined, CodeInvalidCVC, Amex},
+		{"declined", card(CardDeclined), usd, Declined, CodeCardDeclined, Visa},
+		{"insufficient funds", card(CardInsufficientFunds), usd, Declined, CodeInsufficientFunds, Visa},
+		{"expired card", card(CardExpired), usd, Declined, CodeExpiredCard, Visa},
+		{"incorrect cvc", card(CardIncorrectCVC), usd, Declined, CodeIncorrectCVC, Visa},
+		{"processing error", card(CardProcessingError), usd, Declined, CodeProcessingError, Visa},
+		{"challenge", card(CardChallenge), usd, RequiresAction, "", Visa},
+		{"spaces are fine", card("4242 4242 4242 4242"), usd, Authorized, "", Visa},
+		{"luhn failure", card("4242424242424241"), usd, Declined, CodeInvalidNumber, ""},
+		{"letters", card("4242abcd42424242"), usd, Declined, CodeInvalidNumber, ""},
+		{"too short", card("42424"), usd, Declined, CodeInvalidNumber, ""},
+		{"past expiry", Card{Number: CardVisa, ExpMonth: 2, ExpYear: 2026, CVC: "123"}, usd, Declined, CodeExpiredCard, Visa},
+		{"expires this month", Card{Number: CardVisa, ExpMonth: 3, ExpYear: 2026, CVC: "123"}, usd, Authorized, "", Visa},
+		{"month 13", Card{Number: CardVisa, ExpMonth: 13, ExpYear: 2030, CVC: "123"}, usd, Declined, CodeInvalidExpiryMonth, Visa},
+		{"two-digit year", Card{Number: CardVisa, ExpMonth: 1, ExpYear: 30, CVC: "123"}, usd, Declined, CodeInvalidExpiryYear, Visa},
+		{"cvc letters", Card{Number: CardVisa, ExpMonth: 1, ExpYear: 2030, CVC: "12a"}, usd, Declined, CodeInvalidCVC, Visa},
+		{"other valid visa", card("4111111111111111"), usd, Authorized, "", Visa},
+		{"jpy visa", card(CardVisa), money.Amount{Minor: 500, Currency: money.JPY}, Authorized, "", Visa},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, err := sim.Authorize(context.Background(), "k-"+tt.name, tt.amount, tt.card)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Status != tt.status || a.DeclineCode != tt.code || a.Card.Brand != tt.brand {
+				t.Fatalf("Authorize(%s) = %s %q %s; want %s %q %s", tt.name, a.Status, a.DeclineCode, a.Card.Brand, tt.status, tt.code, tt.brand)
+			}
+			if tt.brand != "" && a.Card.Last4 != Last4(Normalize(tt.card.Number)) {
+				t.Errorf("last4 = %q", a.Card.Last4)
+			}
+			if !strings.HasPrefix(a.ID, "auth_") {
+				t.Errorf("reference %q", a.ID)
+			}
+		})
+	}
+}
+
+func TestUnknownBrandWithValidLuhn(t *testing.T) {
+	// 9999 9999 9999 9995 passes Luhn but belongs to no supported network.
+	if !Luhn("9999999999999995") {
+		t.Fatal("test number must pass Luhn")
+	}
+	if b, code := Validate(card("9999999999999995"), money.USD, now); b != Unknown || code != CodeCardNotSupported {
+		t.Fatalf("Validate = %s %q, want unknown card_not_supported", b, code)
+	}
+}
+
+func TestBrandOf(t *testing.T) {
+	for number, want := range map[string]Brand{
+		"4242424242424242":    Visa,
+		"4222222222222":       Visa,
+		"5555555555554444":    Mastercard,
+		"2223003122003222":    Mastercard,
+		"2721000000000000":    Unknown,
+		"378282246310005":     Amex,
+		"371449635398431":     Amex,
+		"6011111111111117":    Discover,
+		"6445644564456445":    Discover,
+		"3530111333300000":    Unknown,
+		"42424242424242424":   Unknown,
+		"":                    Unknown,
+		"6011000990139424000": Discover,
+	} {
+		if got := BrandOf(number); got != want {
+			t.Errorf("BrandOf(%s) = %s, want %s", number, got, want)
+		}
+	}
+}
+
+func TestSameKeySameAnswer(t *testing.T) {
+	sim := NewSimulator(secret, func() time.Time { return now })
+	ctx := context.Background()
+	a1, _ := sim.Authorize(ctx, "attempt-1", usd, card(CardVisa))
+	a2, _ := sim.Authorize(ctx, "attempt-1", usd, card(CardVisa))
+	b, _ := sim.Authorize(ctx, "attempt-2", usd, card(CardVisa))
+	if a1.ID != a2.ID {
+		t.Fatalf("a retry with the same key made a second authorization: %s, %s", a1.ID, a2.ID)
+	}
+	if a1.ID == b.ID {
+		t.Fatal("two attempts share a reference")
+	}
+	// Another replica (a second Simulator with the same secret) agrees.
+	other := NewSimulator(secret, func() time.Time { return now })
+	if a3, _ := other.Authorize(ctx, "attempt-1", usd, card(CardVisa)); a3.ID != a1.ID {
+		t.Fatalf("replicas disagree: %s vs %s", a3.ID, a1.ID)
+	}
+	c1, err := sim.Capture(ctx, "cap-1", a1.ID, usd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2, _ := other.Capture(ctx, "cap-1", a1.ID, usd)
+	if c1 != c2 || !strings.HasPrefix(c1, "cap_") {
+		t.Fatalf("captures with one key = %s, %s", c1, c2)
+	}
+	r1, _ := sim.Refund(ctx, "re-1", a1.ID, money.Amount{Minor: 500, Currency: money.USD})
+	r2, _ := sim.Refund(ctx, "re-2", a1.ID, money.Amount{Minor: 500, Currency: money.USD})
+	if r1 == r2 {
+		t.Fatal("two refunds with different keys share a reference")
+	}
+}
+
+func TestForeignReferencesRefused(t *testing.T) {
+	sim := NewSimulator(secret, func() time.Time { return now })
+	ctx := context.Background()
+	a, _ := sim.Authorize(ctx, "k", usd, card(CardVisa))
+	stranger := NewSimulator(bytes.Repeat([]byte{9}, 32), func() time.Time { return now })
+	forged := a.ID[:len(a.ID)-1] + map[bool]string{true: "b", false: "a"}[strings.HasSuffix(a.ID, "a")]
+	for name, call := range map[string]func() error{
+		"capture by another processor": func() error { _, err := stranger.Capture(ctx, "c", a.ID, usd); return err },
+		"capture of an edited ref":     func() error { _, err := sim.Capture(ctx, "c", forged, usd); return err },
+		"refund of garbage":            func() error { _, err := sim.Refund(ctx, "r", "auth_zzz", usd); return err },
+		"void of a capture ref":        func() error { return sim.Void(ctx, "v", "cap_"+a.ID[5:]) },
+		"authenticate edited ref":      func() error { _, err := sim.Authenticate(ctx, "x", forged, true); return err },
+	} {
+		if err := call(); !errors.Is(err, ErrUnknownAuthorization) {
+			t.Errorf("%s: err = %v, want ErrUnknownAuthorization", name, err)
+		}
+	}
+	if err := sim.Void(ctx, "v", a.ID); err != nil {
+		t.Errorf("void of an issued authorization: %v", err)
+	}
+}
+
+func TestChallenge(t *testing.T) {
+	sim := NewSimulator(secret, func() time.Time { return now })
+	ctx := context.Background()
+	a, _ := sim.Authorize(ctx, "k", usd, card(CardChallenge))
+	if a.Status != RequiresAction {
+		t.Fatalf("status %s", a.Status)
+	}
+	ok, err := sim.Authenticate(ctx, "k-approve", a.ID, true)
+	if err != nil || ok.Status != Authorized || ok.ID != a.ID {
+		t.Fatalf("approve = %+v, %v", ok, err)
+	}
+	no, err := sim.Authenticate(ctx, "k-fail", a.ID, false)
+	if err != nil || no.Status != Declined || no.DeclineCode != CodeAuthenticationFailed {
+		t.Fatalf("fail = %+v, %v", no, err)
+	}
+}
+
+func TestUnavailableWhenCanceled(t *testing.T) {
+	sim := NewSimulator(secret, func() time.Time { return now })
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := sim.Authorize(ctx, "k", usd, card(CardVisa)); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("err = %v, want ErrUnavailable", err)
+	}
+	if _, err := sim.Authorize(context.Background(), "", usd, card(CardVisa)); err == nil {
+		t.Fatal("authorized without an idempotency key")
+	}
+}
+
+func TestCardNeverPrinted(t *testing.T) {
+	c := Card{Number: CardVisa, ExpMonth: 12, ExpYear: 2030, CVC: "987"}
+	var logs bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&logs, nil))
+	log.Info("oops", "card", c)
+	log.Info("oops", "wrapped", struct{ C Card }{c})
+	out := fmt.Sprintf("%v %+v %#v %s", c, c, c, c) + logs.String()
+	for _, secret := range []string{CardVisa, "987", "4242"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("printed card shows %q: %s", secret, out)
+		}
+	}
+}
+
+func TestFingerprint(t *testing.T) {
+	f1 := Fingerprint(secret, CardVisa)
+	if f1 != Fingerprint(secret, "4242 4242 4242 4242") {
+		t.Error("fingerprint depends on spacing")
+	}
+	if f1 == Fingerprint(secret, CardMastercard) || f1 == Fingerprint(bytes.Repeat([]byte{8}, 32), CardVisa) {
+		t.Error("fingerprints collide")
+	}
+	if strings.Contains(f1, "4242") || len(f1) != 26 {
+		t.Errorf("fingerprint %q", f1)
+	}
+}
+
+func TestMessages(t *testing.T) {
+	for _, code := range []string{CodeCardDeclined, CodeInsufficientFunds, CodeExpiredCard, CodeIncorrectCVC,
+		CodeProcessingError, CodeInvalidNumber, CodeInvalidCVC, CodeCurrencyNotSupported, CodeAuthenticationFailed} {
+		if Message(code) == "" || (code != CodeCardDeclined && Message(code) == Message(CodeCardDeclined)) {
+			t.Errorf("code %s has no message of its own", code)
+		}
+	}
+	if !Retryable(CodeProcessingError) || Retryable(CodeCardDeclined) {
+		t.Error("only processing_error is retryable")
+	}
+}

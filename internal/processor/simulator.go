@@ -1,0 +1,186 @@
+package processor
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/paylink/paylink/internal/money"
+)
+
+// ErrUnknownAuthorization means a reference the simulator never issued was
+// given to Authenticate, Capture, Void or Refund.
+var ErrUnknownAuthorization = errors.New("processor: unknown authorization")
+
+// Test card numbers (API.md "Test cards").
+const (
+	CardVisa              = "4242424242424242"
+	CardMastercard        = "5555555555554444"
+	CardAmex              = "378282246310005"
+	CardDeclined          = "4000000000000002"
+	CardInsufficientFunds = "4000000000009995"
+	CardExpired           = "4000000000000069"
+	CardIncorrectCVC      = "4000000000000127"
+	CardProcessingError   = "4000000000000119"
+	CardChallenge         = "4000000000003220"
+)
+
+// testCards maps the numbers with a fixed outcome to their decline code, or
+// to "" for the challenge card. Any other valid number is authorized.
+var testCards = map[string]string{
+	CardDeclined:          CodeCardDeclined,
+	CardInsufficientFunds: CodeInsufficientFunds,
+	CardExpired:           CodeExpiredCard,
+	CardIncorrectCVC:      CodeIncorrectCVC,
+	CardProcessingError:   CodeProcessingError,
+	CardChallenge:         "",
+}
+
+// Simulator is the built-in test processor. It keeps no state: every
+// reference is derived from the call's idempotency key with a keyed MAC, so
+// the same key gives the same answer on every API replica and after a
+// restart, and a reference it did not issue is refused. Outcomes depend
+// only on the card (API.md's table); any other valid card is authorized.
+type Simulator struct {
+	secret []byte
+	now    func() time.Time
+}
+
+// NewSimulator returns a Simulator keyed with secret (at least 32 bytes),
+// which keys both card fingerprints and references. now gives the time
+// against which card expiry is checked.
+func NewSimulator(secret []byte, now func() time.Time) *Simulator {
+	return &Simulator{secret: secret, now: now}
+}
+
+var _ Processor = (*Simulator)(nil)
+
+// Authorize implements Processor.
+func (s *Simulator) Authorize(ctx context.Context, key string, amount money.Amount, card Card) (Authorization, error) {
+	if err := s.ready(ctx, key); err != nil {
+		return Authorization{}, err
+	}
+	if amount.Minor <= 0 {
+		return Authorization{}, fmt.Errorf("processor: amount must be positive, got %d", amount.Minor)
+	}
+	card.Number = Normalize(card.Number)
+	a := Authorization{ID: s.ref("auth", key)}
+	brand, code := Validate(card, amount.Currency, s.now())
+	if code != CodeInvalidNumber {
+		a.Card = Details{Brand: brand, Last4: Last4(card.Number), ExpMonth: card.ExpMonth, ExpYear: card.ExpYear,
+			Fingerprint: Fingerprint(s.secret, card.Number)}
+	}
+	if code == "" {
+		code = testCards[card.Number]
+		if _, challenge := testCards[card.Number]; challenge && code == "" {
+			a.Status = RequiresAction
+			return a, nil
+		}
+	}
+	if code != "" {
+		a.Status, a.DeclineCode = Declined, code
+		return a, nil
+	}
+	a.Status = Authorized
+	return a, nil
+}
+
+// Authenticate implements Processor.
+func (s *Simulator) Authenticate(ctx context.Context, key, authID string, approved bool) (Authorization, error) {
+	if err := s.ready(ctx, key); err != nil {
+		return Authorization{}, err
+	}
+	if !s.issued("auth", authID) {
+		return Authorization{}, ErrUnknownAuthorization
+	}
+	if !approved {
+		return Authorization{ID: authID, Status: Declined, DeclineCode: CodeAuthenticationFailed}, nil
+	}
+	return Authorization{ID: authID, Status: Authorized}, nil
+}
+
+// Capture implements Processor.
+func (s *Simulator) Capture(ctx context.Context, key, authID string, amount money.Amount) (string, error) {
+	return s.follow(ctx, "cap", key, authID, amount)
+}
+
+// Void implements Processor.
+func (s *Simulator) Void(ctx context.Context, key, authID string) error {
+	_, err := s.follow(ctx, "void", key, authID, money.Amount{Minor: 1})
+	return err
+}
+
+// Refund implements Processor.
+func (s *Simulator) Refund(ctx context.Context, key, authID string, amount money.Amount) (string, error) {
+	return s.follow(ctx, "rfd", key, authID, amount)
+}
+
+// follow is a call on an existing authorization: it checks the reference
+// and answers a reference derived from key.
+func (s *Simulator) follow(ctx context.Context, kind, key, authID string, amount money.Amount) (string, error) {
+	if err := s.ready(ctx, key); err != nil {
+		return "", err
+	}
+	if !s.issued("auth", authID) {
+		return "", ErrUnknownAuthorization
+	}
+	if amount.Minor <= 0 {
+		return "", fmt.Errorf("processor: amount must be positive, got %d", amount.Minor)
+	}
+	return s.ref(kind, key), nil
+}
+
+func (s *Simulator) ready(ctx context.Context, key string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	if key == "" {
+		return errors.New("processor: an idempotency key is required")
+	}
+	return nil
+}
+
+// b32 is lower-case base32 without padding, for references.
+var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// ref returns kind_ + a 10-byte value derived from key + a 6-byte MAC of
+// that value, so issued can later recognise it without any state.
+func (s *Simulator) ref(kind, key string) string {
+	body := s.mac("ref\x00" + kind + "\x00" + key)[:10]
+	tag := s.mac("tag\x00" + kind + "\x00" + string(body))[:6]
+	return kind + "_" + strings.ToLower(b32.EncodeToString(append(body, tag...)))
+}
+
+// issued reports whether ref was made by ref(kind, …) with this secret.
+func (s *Simulator) issued(kind, ref string) bool {
+	enc, ok := strings.CutPrefix(ref, kind+"_")
+	if !ok {
+		return false
+	}
+	raw, err := b32.DecodeString(strings.ToUpper(enc))
+	if err != nil || len(raw) != 16 {
+		return false
+	}
+	want := s.mac("tag\x00" + kind + "\x00" + string(raw[:10]))[:6]
+	return hmac.Equal(raw[10:], want)
+}
+
+func (s *Simulator) mac(msg string) []byte {
+	h := hmac.New(sha256.New, s.secret)
+	h.Write([]byte(msg))
+	return h.Sum(nil)
+}
+
+// Fingerprint returns a stable, irreversible identifier of a card number:
+// HMAC-SHA256 of the digits under secret, 16 bytes in base32. Without the
+// secret the number's few unknown digits cannot be brute-forced from it.
+func Fingerprint(secret []byte, number string) string {
+	h := hmac.New(sha256.New, secret)
+	h.Write([]byte("fingerprint\x00" + Normalize(number)))
+	return strings.ToLower(b32.EncodeToString(h.Sum(nil)[:16]))
+}

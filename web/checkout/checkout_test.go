@@ -1,0 +1,64 @@
+package checkout
+
+import (
+	"bytes"
+	"io/fs"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+type notice struct{ Icon, Heading, Message, Hint string }
+
+func TestRenderEscapesAndLinksAssets(t *testing.T) {
+	p, err := Parse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := p.Render(&buf, "error", notice{Icon: "!", Heading: "Gone", Message: `<script>alert(1)</script>`}); err != nil {
+		t.Fatal(err)
+	}
+	html := buf.String()
+	if strings.Contains(html, "<script>alert") {
+		t.Fatal("template did not escape its data")
+	}
+	if !strings.Contains(html, `href="/assets/checkout.css?v=`) || !strings.Contains(html, `name="viewport"`) {
+		t.Fatalf("layout lacks stylesheet or viewport:\n%s", html)
+	}
+	if strings.Contains(html, "<script>") || strings.Contains(html, "style=") {
+		t.Fatal("pages must carry no inline script or style (the CSP forbids them)")
+	}
+	if err := p.Render(&buf, "nope", nil); err == nil {
+		t.Fatal("rendering an unknown page succeeded")
+	}
+}
+
+func TestStaticServesAssets(t *testing.T) {
+	b, err := fs.ReadFile(Static(), "checkout.css")
+	if err != nil || !bytes.Contains(b, []byte(":root")) {
+		t.Fatalf("checkout.css: %v", err)
+	}
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	h := http.Header{}
+	SetSecurityHeaders(h, "'none'")
+	csp := h.Get("Content-Security-Policy")
+	for _, want := range []string{"script-src 'self'", "frame-ancestors 'none'", "default-src 'none'", "base-uri 'none'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("CSP %q lacks %q", csp, want)
+		}
+	}
+	if strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "*") {
+		t.Errorf("CSP %q allows inline or wildcard sources", csp)
+	}
+	if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") != "no-referrer" || h.Get("X-Frame-Options") != "DENY" {
+		t.Errorf("headers = %v", h)
+	}
+	embed := http.Header{}
+	SetSecurityHeaders(embed, "https://shop.test")
+	if !strings.Contains(embed.Get("Content-Security-Policy"), "frame-ancestors https://shop.test") || embed.Get("X-Frame-Options") != "" {
+		t.Errorf("embed headers = %v", embed)
+	}
+}
