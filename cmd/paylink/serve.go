@@ -23,6 +23,7 @@ import (
 	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/passkey"
 	"github.com/paylink/paylink/internal/postgres"
+	"github.com/paylink/paylink/internal/processor"
 	"github.com/paylink/paylink/internal/wallet"
 	"github.com/paylink/paylink/internal/worker"
 )
@@ -130,6 +131,7 @@ func (a *app) serve(ctx context.Context, api, work bool, ready func(addr string)
 			Limits: httpapi.Limits{API: a.cfg.RateAPI, Public: a.cfg.RatePublic, Login: a.cfg.RateLogin},
 			Now:    time.Now,
 			Wallet: a.wallet, Passkeys: a.passkeys, Currencies: a.cfg.Currencies,
+			Processor: processor.NewSimulator(a.cfg.Keyring.DeriveKey("processor-simulator"), time.Now),
 		})
 		if err != nil {
 			return err

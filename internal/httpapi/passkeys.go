@@ -12,17 +12,6 @@ import (
 	"github.com/paylink/paylink/internal/wire"
 )
 
-// walletMe answers the logged-in user.
-func (s *Server) walletMe(c *gin.Context) error {
-	u := &currentSession(c).User
-	has, err := s.passkeys.Required(c.Request.Context(), s.db.Pool, u.ID)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, userResponse{User: u.ToWire(has)})
-	return nil
-}
-
 func (s *Server) listPasskeys(c *gin.Context) error {
 	keys, err := s.passkeys.List(c.Request.Context(), s.db.Pool, currentSession(c).User.ID)
 	if err != nil {

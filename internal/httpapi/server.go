@@ -24,6 +24,7 @@ import (
 	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/passkey"
 	"github.com/paylink/paylink/internal/postgres"
+	"github.com/paylink/paylink/internal/processor"
 	"github.com/paylink/paylink/internal/wallet"
 	web "github.com/paylink/paylink/web/checkout"
 )
@@ -52,6 +53,7 @@ type Deps struct {
 	Wallet          *wallet.Service
 	Passkeys        *passkey.Service
 	Currencies      money.Set
+	Processor       processor.Processor
 }
 
 // Server answers Paylink's HTTP API.
@@ -76,6 +78,7 @@ type Server struct {
 	wallet     *wallet.Service
 	passkeys   *passkey.Service
 	currencies money.Set
+	processor  processor.Processor
 	loginLimit *limiter.Limiter
 }
 
@@ -85,7 +88,7 @@ func New(d Deps) (*Server, error) {
 	s := &Server{
 		log: d.Log, db: d.DB, redis: d.Redis, merchants: d.Merchants, idem: d.Idempotency,
 		registry: d.Registry, metrics: newMetrics(d.Registry), baseURL: d.BaseURL, now: d.Now,
-		wallet: d.Wallet, passkeys: d.Passkeys, currencies: d.Currencies,
+		wallet: d.Wallet, passkeys: d.Passkeys, currencies: d.Currencies, processor: d.Processor,
 	}
 	doc, err := buildOpenAPI()
 	if err != nil {

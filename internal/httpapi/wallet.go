@@ -44,10 +44,11 @@ func (s *Server) walletRoutes() {
 	w.POST("/passkeys/login/finish", s.rateLimit(s.signupLimit, byClientIP), s.h(s.passkeyLoginFinish))
 
 	u := w.Group("", s.walletSession, s.rateLimit(s.apiLimit, byUser))
-	u.GET("/me", s.h(s.walletMe))
 	u.GET("/passkeys", s.h(s.listPasskeys))
 	u.POST("/passkeys/register/begin", s.h(s.passkeyRegisterBegin))
 	u.POST("/passkeys/register/finish", s.h(s.passkeyRegisterFinish))
+	s.walletMoneyRoutes(u)
+	s.walletPageRoutes()
 }
 
 // sameOrigin refuses state-changing requests whose Origin header is

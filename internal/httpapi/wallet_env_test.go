@@ -10,6 +10,7 @@ import (
 	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/passkey"
 	"github.com/paylink/paylink/internal/postgres"
+	"github.com/paylink/paylink/internal/processor"
 	"github.com/paylink/paylink/internal/seal"
 	"github.com/paylink/paylink/internal/wallet"
 )
@@ -32,6 +33,7 @@ func walletDeps(t *testing.T, d *Deps, db *postgres.DB, rdb *redis.Client, keyri
 	d.Wallet = wallet.NewService(db, rdb, keyring, wallet.Config{SessionTTL: time.Hour, MaxFailures: 10, Lockout: 15 * time.Minute}, time.Now)
 	d.Passkeys = pk
 	d.Currencies = cur
+	d.Processor = processor.NewSimulator(keyring.DeriveKey("processor-simulator"), time.Now)
 	d.Limits.Login = limiter.Rate{Period: time.Minute, Limit: 10000}
 }
 

@@ -74,7 +74,7 @@ func TestPasskeyRegisterThenLogInWithoutPassword(t *testing.T) {
 		t.Errorf("passkey = %+v", p)
 	}
 	var me userResponse
-	s.do(req{Method: "GET", Path: "/v1/wallet/me"}).decode(t, &me)
+	s.do(req{Method: "GET", Path: "/v1/wallet/account"}).decode(t, &me)
 	if !me.User.HasPasskey {
 		t.Error("has_passkey = false after registering one")
 	}
@@ -86,7 +86,7 @@ func TestPasskeyRegisterThenLogInWithoutPassword(t *testing.T) {
 	if res := s.do(req{Method: "POST", Path: "/v1/wallet/logout"}); res.Status != 200 {
 		t.Fatalf("log out: %d", res.Status)
 	}
-	wantError(t, s.do(req{Method: "GET", Path: "/v1/wallet/me"}), 401, "login_required")
+	wantError(t, s.do(req{Method: "GET", Path: "/v1/wallet/account"}), 401, "login_required")
 
 	res, sent := passkeyLogin(t, s, auth)
 	if res.Status != 200 {
@@ -97,7 +97,7 @@ func TestPasskeyRegisterThenLogInWithoutPassword(t *testing.T) {
 	if out.User.Email != "passkey@example.test" || !out.User.HasPasskey {
 		t.Errorf("logged in as %+v", out.User)
 	}
-	if me := s.do(req{Method: "GET", Path: "/v1/wallet/me"}); me.Status != 200 {
+	if me := s.do(req{Method: "GET", Path: "/v1/wallet/account"}); me.Status != 200 {
 		t.Fatalf("GET /me after passkey log-in: %d", me.Status)
 	}
 	if n := count(t, e, "SELECT count(*) FROM user_sessions WHERE method = 'passkey' AND revoked_at IS NULL"); n != 1 {
@@ -110,7 +110,7 @@ func TestPasskeyRegisterThenLogInWithoutPassword(t *testing.T) {
 	// The same assertion posted again is refused: its challenge is spent.
 	other := e.newShopper()
 	wantError(t, other.do(req{Method: "POST", Path: "/v1/wallet/passkeys/login/finish", Body: string(sent)}), 400, "passkey_challenge_invalid")
-	wantError(t, other.do(req{Method: "GET", Path: "/v1/wallet/me"}), 401, "login_required")
+	wantError(t, other.do(req{Method: "GET", Path: "/v1/wallet/account"}), 401, "login_required")
 }
 
 func TestPasskeyLoginRefusals(t *testing.T) {
@@ -156,7 +156,7 @@ func TestPasskeyLoginRefusals(t *testing.T) {
 		return b, err
 	})
 	wantError(t, res, 401, "passkey_invalid")
-	wantError(t, s.do(req{Method: "GET", Path: "/v1/wallet/me"}), 401, "login_required")
+	wantError(t, s.do(req{Method: "GET", Path: "/v1/wallet/account"}), 401, "login_required")
 	wantError(t, s.do(req{Method: "POST", Path: "/v1/wallet/passkeys/login/finish", Body: `{"credential":{"id":"x"}}`}), 401, "passkey_invalid")
 }
 

@@ -156,7 +156,7 @@ func TestWalletSignUp(t *testing.T) {
 		t.Errorf("stored password = %q; want an Argon2id hash", hash)
 	}
 	// Sign-up does not log in.
-	wantError(t, s.do(req{Method: "GET", Path: "/v1/wallet/me"}), 401, "login_required")
+	wantError(t, s.do(req{Method: "GET", Path: "/v1/wallet/account"}), 401, "login_required")
 
 	dup := signUpBody("ADA@example.test")
 	wantError(t, s.do(req{Method: "POST", Path: "/v1/wallet/signup", Body: dup}), 409, "email_taken")
@@ -233,7 +233,7 @@ func TestWalletLoginSetsSessionCookie(t *testing.T) {
 	if strings.Contains(c.Value, "cookie@example.test") {
 		t.Error("the session token carries the e-mail")
 	}
-	me := s.do(req{Method: "GET", Path: "/v1/wallet/me"})
+	me := s.do(req{Method: "GET", Path: "/v1/wallet/account"})
 	var out userResponse
 	me.decode(t, &out)
 	if me.Status != 200 || out.User.Email != "cookie@example.test" {
@@ -367,7 +367,7 @@ func TestWalletLogoutTakesEffectOnAnotherReplica(t *testing.T) {
 	a := newEnv(t)
 	b := a.replica()
 	s := a.walletUser("replicas@example.test")
-	if res := s.on(b).do(req{Method: "GET", Path: "/v1/wallet/me"}); res.Status != 200 {
+	if res := s.on(b).do(req{Method: "GET", Path: "/v1/wallet/account"}); res.Status != 200 {
 		t.Fatalf("replica B before log-out: %d %s", res.Status, res.Body)
 	}
 	token := sessionToken(t, s, a)
@@ -381,20 +381,20 @@ func TestWalletLogoutTakesEffectOnAnotherReplica(t *testing.T) {
 	// The browser dropped its cookie; an attacker who copied it did not.
 	stolen := b.newShopper()
 	stolen.client.Jar.SetCookies(mustURL(t, b.base), []*http.Cookie{{Name: "paylink_session", Value: token}})
-	wantError(t, stolen.do(req{Method: "GET", Path: "/v1/wallet/me"}), 401, "login_required")
+	wantError(t, stolen.do(req{Method: "GET", Path: "/v1/wallet/account"}), 401, "login_required")
 	// Even with the cache gone, PostgreSQL remembers the revocation.
 	if err := b.srv.redis.FlushDB(context.Background()).Err(); err != nil {
 		t.Fatal(err)
 	}
-	wantError(t, stolen.do(req{Method: "GET", Path: "/v1/wallet/me"}), 401, "login_required")
-	wantError(t, stolen.on(a).do(req{Method: "GET", Path: "/v1/wallet/me"}), 401, "login_required")
+	wantError(t, stolen.do(req{Method: "GET", Path: "/v1/wallet/account"}), 401, "login_required")
+	wantError(t, stolen.on(a).do(req{Method: "GET", Path: "/v1/wallet/account"}), 401, "login_required")
 }
 
 func TestWalletSessionSurvivesLosingTheCache(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	s := e.walletUser("flush@example.test")
-	if res := s.do(req{Method: "GET", Path: "/v1/wallet/me"}); res.Status != 200 {
+	if res := s.do(req{Method: "GET", Path: "/v1/wallet/account"}); res.Status != 200 {
 		t.Fatalf("me: %d", res.Status)
 	}
 	token := sessionToken(t, s, e)
@@ -406,7 +406,7 @@ func TestWalletSessionSurvivesLosingTheCache(t *testing.T) {
 	if err := e.srv.redis.FlushDB(context.Background()).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if res := s.do(req{Method: "GET", Path: "/v1/wallet/me"}); res.Status != 200 {
+	if res := s.do(req{Method: "GET", Path: "/v1/wallet/account"}); res.Status != 200 {
 		t.Fatalf("after FLUSHDB the user was logged out: %d %s", res.Status, res.Body)
 	}
 }
@@ -419,7 +419,7 @@ func TestWalletSessionsWithoutRedis(t *testing.T) {
 	if err := e.srv.redis.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if res := s.do(req{Method: "GET", Path: "/v1/wallet/me"}); res.Status != 200 {
+	if res := s.do(req{Method: "GET", Path: "/v1/wallet/account"}); res.Status != 200 {
 		t.Fatalf("without Redis a live session failed: %d %s", res.Status, res.Body)
 	}
 	token := sessionToken(t, s, e)
@@ -430,7 +430,7 @@ func TestWalletSessionsWithoutRedis(t *testing.T) {
 	}
 	stolen := e.newShopper()
 	stolen.client.Jar.SetCookies(mustURL(t, e.base), []*http.Cookie{{Name: "paylink_session", Value: token}})
-	wantError(t, stolen.do(req{Method: "GET", Path: "/v1/wallet/me"}), 401, "login_required")
+	wantError(t, stolen.do(req{Method: "GET", Path: "/v1/wallet/account"}), 401, "login_required")
 }
 
 func TestWalletRejectsForgedAndExpiredTokens(t *testing.T) {
@@ -453,11 +453,11 @@ func TestWalletRejectsForgedAndExpiredTokens(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			f := e.newShopper()
 			f.client.Jar.SetCookies(mustURL(t, e.base), []*http.Cookie{{Name: "paylink_session", Value: forged}})
-			wantError(t, f.do(req{Method: "GET", Path: "/v1/wallet/me"}), 401, "login_required")
+			wantError(t, f.do(req{Method: "GET", Path: "/v1/wallet/account"}), 401, "login_required")
 		})
 	}
 	clock.Add(time.Hour + time.Second)
-	wantError(t, s.do(req{Method: "GET", Path: "/v1/wallet/me"}), 401, "login_required")
+	wantError(t, s.do(req{Method: "GET", Path: "/v1/wallet/account"}), 401, "login_required")
 }
 
 func TestWalletCSRFChecks(t *testing.T) {
@@ -466,7 +466,7 @@ func TestWalletCSRFChecks(t *testing.T) {
 	s := e.walletUser("csrf@example.test")
 	res := s.do(req{Method: "POST", Path: "/v1/wallet/logout", Header: map[string]string{"Origin": "https://evil.test"}})
 	wantError(t, res, 403, "origin_not_allowed")
-	if me := s.do(req{Method: "GET", Path: "/v1/wallet/me"}); me.Status != 200 {
+	if me := s.do(req{Method: "GET", Path: "/v1/wallet/account"}); me.Status != 200 {
 		t.Fatalf("a refused cross-site log-out logged the user out: %d", me.Status)
 	}
 	res = s.do(req{Method: "POST", Path: "/v1/wallet/logout", Header: map[string]string{"Content-Type": "text/plain"}})

@@ -55,3 +55,12 @@ func (k *Keyring) Verify(purpose string, msg []byte, sig string) bool {
 	m.Write(msg)
 	return hmac.Equal(m.Sum(nil), got)
 }
+
+// DeriveKey returns a 32-byte key for purpose derived (HKDF-SHA256) from
+// the current master key, for components that need raw key bytes (the
+// card processor simulator's references and fingerprints). It changes
+// when the current key is rotated.
+func (k *Keyring) DeriveKey(purpose string) []byte {
+	key, _ := k.macKey(k.current, "derive "+purpose)
+	return key
+}

@@ -48,3 +48,40 @@ WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2`
 	revokeSession = `
 UPDATE user_sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL`
 )
+
+const (
+	insertTransaction = `
+INSERT INTO wallet_transactions (id, user_id, type, status, amount, currency, counterparty_user_id,
+    counterparty_merchant_id, counterparty, note, reference, payment_id, card_brand, card_last4, failure_code,
+    created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`
+
+	transactionColumns = `id, user_id, type, status, amount, currency, counterparty_user_id, counterparty_merchant_id,
+    counterparty, note, reference, payment_id, card_brand, card_last4, failure_code, created_at, updated_at`
+
+	listTransactions = `
+SELECT ` + transactionColumns + ` FROM wallet_transactions
+WHERE user_id = $1 AND ($2 = '' OR type = $2) AND ($3 = '' OR id < $3)
+ORDER BY id DESC
+LIMIT $4`
+
+	selectTransaction = `SELECT ` + transactionColumns + ` FROM wallet_transactions WHERE user_id = $1 AND id = $2`
+
+	insertNotification = `
+INSERT INTO wallet_notifications (id, user_id, type, message, transaction_id, created_at)
+VALUES ($1, $2, $3, $4, $5, $6)`
+
+	listNotifications = `
+SELECT id, type, message, transaction_id, created_at, read_at FROM wallet_notifications
+WHERE user_id = $1 AND (NOT $2 OR read_at IS NULL) AND ($3 = '' OR id < $3)
+ORDER BY id DESC
+LIMIT $4`
+
+	markRead = `
+UPDATE wallet_notifications SET read_at = coalesce(read_at, $3)
+WHERE user_id = $1 AND id = $2
+RETURNING id, type, message, transaction_id, created_at, read_at`
+
+	markAllRead = `
+UPDATE wallet_notifications SET read_at = $2 WHERE user_id = $1 AND read_at IS NULL`
+)
