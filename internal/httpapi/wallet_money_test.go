@@ -158,7 +158,7 @@ func TestWalletTopUpDeclinesChangeNothing(t *testing.T) {
 	}
 	bad := []struct {
 		name, body, code string
-		status          int
+		status           int
 	}{
 		{"no card", `{"amount":1000,"currency":"USD"}`, "card_required", 400},
 		{"float amount", `{"amount":10.5,"currency":"USD","card":{"number":"4242424242424242","exp_month":12,"exp_year":2035,"cvc":"123"}}`, "amount_invalid", 400},
