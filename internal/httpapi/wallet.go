@@ -237,8 +237,10 @@ func (s *Server) limitLogin(c *gin.Context, email string) error {
 func (s *Server) logIn(c *gin.Context, u *wallet.User, method string) error {
 	ctx := c.Request.Context()
 	if old, err := c.Cookie(s.sessionCookie()); err == nil && old != "" {
+		// Best effort: the old session is revoked in PostgreSQL even when
+		// Redis cannot take its tombstone, and a log-in must not fail for it.
 		if err := s.wallet.Logout(ctx, old); err != nil {
-			return err
+			s.log.WarnContext(ctx, "revoke replaced session", "err", err, "request_id", requestID(c))
 		}
 	}
 	var (

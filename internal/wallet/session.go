@@ -14,6 +14,7 @@ import (
 
 	"github.com/paylink/paylink/internal/apperr"
 	"github.com/paylink/paylink/internal/id"
+	"github.com/paylink/paylink/internal/postgres"
 )
 
 // Errors about sessions.
@@ -157,4 +158,15 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 		}
 	}
 	return nil
+}
+
+// DeleteExpiredSessions removes sessions that expired before cutoff (their
+// tokens can no longer be presented, so their revocations are moot) and
+// returns how many, for the periodic clean-up.
+func DeleteExpiredSessions(ctx context.Context, db postgres.DBTX, cutoff time.Time) (int64, error) {
+	tag, err := db.Exec(ctx, deleteExpiredSessions, cutoff)
+	if err != nil {
+		return 0, fmt.Errorf("delete expired sessions: %w", err)
+	}
+	return tag.RowsAffected(), nil
 }

@@ -45,6 +45,8 @@ SELECT u.id, u.email, u.first_name, u.middle_name, u.last_name, u.phone, u.creat
 FROM user_sessions s JOIN users u ON u.id = s.user_id
 WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2`
 
+	deleteExpiredSessions = `DELETE FROM user_sessions WHERE expires_at < $1`
+
 	revokeSession = `
 UPDATE user_sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL`
 )

@@ -12,12 +12,15 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/paylink/paylink/internal/idempotency"
+	"github.com/paylink/paylink/internal/passkey"
 	"github.com/paylink/paylink/internal/postgres"
+	"github.com/paylink/paylink/internal/wallet"
 )
 
 // Task type names.
 const (
 	TypeIdempotencyCleanup = "maintenance:idempotency_cleanup"
+	TypeWalletCleanup      = "maintenance:wallet_cleanup"
 )
 
 // Deps is what the worker needs, built by run.
@@ -63,6 +66,11 @@ func New(d Deps) (*Worker, error) {
 		asynq.Unique(55*time.Minute), asynq.MaxRetry(3)); err != nil {
 		return nil, fmt.Errorf("schedule idempotency clean-up: %w", err)
 	}
+	w.mux.HandleFunc(TypeWalletCleanup, w.cleanWallet)
+	if _, err := w.scheduler.Register("@every 1h", asynq.NewTask(TypeWalletCleanup, nil),
+		asynq.Unique(55*time.Minute), asynq.MaxRetry(3)); err != nil {
+		return nil, fmt.Errorf("schedule wallet clean-up: %w", err)
+	}
 	return w, nil
 }
 
@@ -88,6 +96,22 @@ func (w *Worker) cleanIdempotency(ctx context.Context, _ *asynq.Task) error {
 		return err
 	}
 	w.d.Log.InfoContext(ctx, "idempotency keys cleaned", "deleted", n)
+	return nil
+}
+
+// cleanWallet deletes expired passkey challenges and sessions that expired
+// over a day ago.
+func (w *Worker) cleanWallet(ctx context.Context, _ *asynq.Task) error {
+	now := w.d.Now()
+	challenges, err := passkey.DeleteExpiredChallenges(ctx, w.d.DB.Pool, now)
+	if err != nil {
+		return err
+	}
+	sessions, err := wallet.DeleteExpiredSessions(ctx, w.d.DB.Pool, now.Add(-24*time.Hour))
+	if err != nil {
+		return err
+	}
+	w.d.Log.InfoContext(ctx, "wallet cleaned", "challenges", challenges, "sessions", sessions)
 	return nil
 }
 
