@@ -131,7 +131,7 @@ func (a *app) serve(ctx context.Context, api, work bool, ready func(addr string)
 			Limits: httpapi.Limits{API: a.cfg.RateAPI, Public: a.cfg.RatePublic, Login: a.cfg.RateLogin},
 			Now:    time.Now,
 			Wallet: a.wallet, Passkeys: a.passkeys, Currencies: a.cfg.Currencies,
-			Processor: processor.NewSimulator(a.cfg.Keyring.DeriveKey("processor-simulator"), time.Now),
+			Processor: processor.NewSimulator(a.cfg.SimulatorSecret, time.Now),
 		})
 		if err != nil {
 			return err

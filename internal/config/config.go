@@ -3,6 +3,7 @@
 package config
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/ulule/limiter/v3"
 
+	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/seal"
 )
@@ -46,6 +48,10 @@ type Config struct {
 	WebAuthnRPID     string        // PAYLINK_WEBAUTHN_RP_ID
 	WebAuthnOrigins  []string      // PAYLINK_WEBAUTHN_ORIGINS
 	WebAuthnTimeout  time.Duration // PAYLINK_WEBAUTHN_TIMEOUT
+
+	LinkSigningKeys []links.SigningKey // PAYLINK_LINK_SIGNING_KEYS, the signing key first
+	SimulatorSecret []byte             // PAYLINK_SIMULATOR_SECRET
+	LinkExpiryEvery time.Duration      // PAYLINK_LINK_EXPIRY_INTERVAL
 }
 
 // Var documents one environment variable.
@@ -81,6 +87,9 @@ var vars = [...]Var{
 	{"PAYLINK_WEBAUTHN_RP_ID", "", "passkeys' relying-party id, a domain (default: the host of PAYLINK_BASE_URL)"},
 	{"PAYLINK_WEBAUTHN_ORIGINS", "", "comma-separated origins passkey ceremonies may come from (default: the origin of PAYLINK_BASE_URL)"},
 	{"PAYLINK_WEBAUTHN_TIMEOUT", "2m", "how long a passkey challenge (registration, log-in, confirmation) stays usable"},
+	{"PAYLINK_LINK_SIGNING_KEYS", "", "payment link URL signing keys, `kid:base64(>= 32 bytes)`, comma-separated, the first signs and all verify; unset: derived from PAYLINK_ENCRYPTION_KEYS (kid `e<version>`)"},
+	{"PAYLINK_SIMULATOR_SECRET", "", "base64 secret (>= 32 bytes) of the built-in card processor simulator, keying card fingerprints and its references; unset: derived from the current encryption key, so set it before rotating that key"},
+	{"PAYLINK_LINK_EXPIRY_INTERVAL", "1m", "how often the worker marks links past expiry expired and settles captures, refunds and abandoned challenges"},
 }
 
 // Load reads the configuration through getenv. Every invalid or missing
@@ -117,6 +126,11 @@ func Load(getenv func(string) string) (*Config, error) {
 		c.Keyring = k
 	}
 	c.TrustedProxies = p.cidrs("PAYLINK_TRUSTED_PROXIES")
+	c.LinkExpiryEvery = p.duration("PAYLINK_LINK_EXPIRY_INTERVAL", time.Second)
+	if c.Keyring != nil {
+		c.LinkSigningKeys = p.signingKeys("PAYLINK_LINK_SIGNING_KEYS", c.Keyring)
+		c.SimulatorSecret = p.secret("PAYLINK_SIMULATOR_SECRET", c.Keyring)
+	}
 	if set, err := money.ParseSet(p.str("PAYLINK_CURRENCIES")); err != nil {
 		p.fail("PAYLINK_CURRENCIES", err.Error())
 	} else {
@@ -211,6 +225,70 @@ func (p *parser) cidrs(name string) []string {
 		out = append(out, part)
 	}
 	return out
+}
+
+// signingKeys reads `kid:base64,…`, or derives one key per encryption key
+// version when unset, so links keep verifying across encryption-key
+// rotations for as long as the old version stays in the keyring.
+func (p *parser) signingKeys(name string, ring *seal.Keyring) []links.SigningKey {
+	spec := p.str(name)
+	var out []links.SigningKey
+	if spec == "" {
+		for _, v := range ring.Versions() {
+			k, _ := ring.Derive(v, "link-signing")
+			out = append(out, links.SigningKey{ID: "e" + strconv.Itoa(int(v)), Secret: k})
+		}
+		return out
+	}
+	for i, part := range strings.Split(spec, ",") {
+		kid, b64, ok := strings.Cut(strings.TrimSpace(part), ":")
+		key, err := decodeSecret(b64)
+		if !ok || !validKid(kid) || err != nil {
+			p.fail(name, fmt.Sprintf("entry %d: want kid:base64 with a kid of 1-32 letters, digits, - or _ and at least 32 bytes of key", i+1))
+			continue
+		}
+		out = append(out, links.SigningKey{ID: kid, Secret: key})
+	}
+	if _, err := links.NewSigner(out); err != nil && len(p.errs) == 0 {
+		p.fail(name, err.Error())
+	}
+	return out
+}
+
+func validKid(kid string) bool {
+	if len(kid) < 1 || len(kid) > 32 {
+		return false
+	}
+	for _, r := range kid {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// secret reads a base64 secret of at least 32 bytes, or derives one from
+// the current encryption key when unset.
+func (p *parser) secret(name string, ring *seal.Keyring) []byte {
+	s := p.str(name)
+	if s == "" {
+		k, _ := ring.Derive(ring.Current(), name)
+		return k
+	}
+	k, err := decodeSecret(s)
+	if err != nil {
+		p.fail(name, "want base64 of at least 32 bytes")
+	}
+	return k
+}
+
+func decodeSecret(s string) ([]byte, error) {
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil && len(b) >= 32 {
+			return b, nil
+		}
+	}
+	return nil, errors.New("not base64 of at least 32 bytes")
 }
 
 func (p *parser) baseURL(name string) *url.URL {

@@ -56,3 +56,29 @@ func TestEveryVarHasHelp(t *testing.T) {
 		seen[v.Name] = true
 	}
 }
+
+func TestLinkSigningKeys(t *testing.T) {
+	base := map[string]string{"DATABASE_URL": "postgres://x/y", "REDIS_URL": "redis://z:6379/0",
+		"PAYLINK_ENCRYPTION_KEYS": "2:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=," + key}
+	c, err := Load(env(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.LinkSigningKeys) != 2 || c.LinkSigningKeys[0].ID != "e2" || c.LinkSigningKeys[1].ID != "e1" || len(c.SimulatorSecret) != 32 {
+		t.Fatalf("derived keys = %+v", c.LinkSigningKeys)
+	}
+	base["PAYLINK_LINK_SIGNING_KEYS"] = "new:" + strings.Repeat("A", 44) + ",old:" + strings.Repeat("B", 44)
+	base["PAYLINK_SIMULATOR_SECRET"] = strings.Repeat("C", 44)
+	if c, err = Load(env(base)); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.LinkSigningKeys) != 2 || c.LinkSigningKeys[0].ID != "new" || len(c.LinkSigningKeys[0].Secret) != 33 {
+		t.Fatalf("configured keys = %+v", c.LinkSigningKeys)
+	}
+	for _, bad := range []string{"nokid", "k:short", "bad kid!:" + strings.Repeat("A", 44), "a:" + strings.Repeat("A", 44) + ",a:" + strings.Repeat("B", 44)} {
+		base["PAYLINK_LINK_SIGNING_KEYS"] = bad
+		if _, err := Load(env(base)); err == nil || !strings.Contains(err.Error(), "PAYLINK_LINK_SIGNING_KEYS") {
+			t.Errorf("keys %q: err = %v", bad, err)
+		}
+	}
+}

@@ -33,7 +33,8 @@ func walletDeps(t *testing.T, d *Deps, db *postgres.DB, rdb *redis.Client, keyri
 	d.Wallet = wallet.NewService(db, rdb, keyring, wallet.Config{SessionTTL: time.Hour, MaxFailures: 10, Lockout: 15 * time.Minute}, time.Now)
 	d.Passkeys = pk
 	d.Currencies = cur
-	d.Processor = processor.NewSimulator(keyring.DeriveKey("processor-simulator"), time.Now)
+	secret, _ := keyring.Derive(keyring.Current(), "processor-simulator")
+	d.Processor = processor.NewSimulator(secret, time.Now)
 	d.Limits.Login = limiter.Rate{Period: time.Minute, Limit: 10000}
 }
 

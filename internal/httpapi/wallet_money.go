@@ -53,8 +53,8 @@ func (s *Server) walletMoneyRoutes(u *gin.RouterGroup) {
 }
 
 type accountResponse struct {
-	User     wire.User      `json:"user"`
-	Balances []wire.Balance `json:"balances"`
+	User     wire.User    `json:"user"`
+	Balances []wire.Money `json:"balances"`
 }
 
 func (s *Server) walletAccount(c *gin.Context) error {
@@ -68,9 +68,9 @@ func (s *Server) walletAccount(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	out := accountResponse{User: u.ToWire(has), Balances: make([]wire.Balance, len(bals))}
+	out := accountResponse{User: u.ToWire(has), Balances: make([]wire.Money, len(bals))}
 	for i, b := range bals {
-		out.Balances[i] = wire.Balance{Currency: string(b.Currency), Amount: b.Minor}
+		out.Balances[i] = wire.Money{Currency: string(b.Currency), Amount: b.Minor}
 	}
 	c.JSON(http.StatusOK, out)
 	return nil

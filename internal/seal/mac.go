@@ -1,7 +1,6 @@
 package seal
 
 import (
-	"crypto/hkdf"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -11,15 +10,7 @@ import (
 
 // macKey derives the HMAC key for purpose from the master key of version v.
 func (k *Keyring) macKey(v uint16, purpose string) ([]byte, bool) {
-	master, ok := k.master[v]
-	if !ok {
-		return nil, false
-	}
-	key, err := hkdf.Key(sha256.New, master, nil, "paylink mac "+purpose, 32)
-	if err != nil {
-		return nil, false
-	}
-	return key, true
+	return k.Derive(v, "mac "+purpose)
 }
 
 // Sign returns "<key version>.<base64url HMAC-SHA256>" of msg under a key
@@ -54,13 +45,4 @@ func (k *Keyring) Verify(purpose string, msg []byte, sig string) bool {
 	m := hmac.New(sha256.New, key)
 	m.Write(msg)
 	return hmac.Equal(m.Sum(nil), got)
-}
-
-// DeriveKey returns a 32-byte key for purpose derived (HKDF-SHA256) from
-// the current master key, for components that need raw key bytes (the
-// card processor simulator's references and fingerprints). It changes
-// when the current key is rotated.
-func (k *Keyring) DeriveKey(purpose string) []byte {
-	key, _ := k.macKey(k.current, "derive "+purpose)
-	return key
 }

@@ -1,7 +1,6 @@
 package seal
 
 import (
-	"bytes"
 	"strings"
 	"testing"
 )
@@ -39,19 +38,5 @@ func TestSignVerify(t *testing.T) {
 	}
 	if s2 := rotated.Sign("session", []byte("x")); !strings.HasPrefix(s2, "2.") || old.Verify("session", []byte("x"), s2) {
 		t.Errorf("after rotation Sign = %q; want version 2, unknown to the old keyring", s2)
-	}
-}
-
-func TestDeriveKey(t *testing.T) {
-	k, err := Parse("1:" + key(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, b := k.DeriveKey("processor"), k.DeriveKey("other")
-	if len(a) != 32 || string(a) == string(b) || string(a) != string(k.DeriveKey("processor")) {
-		t.Fatalf("DeriveKey: %x %x; want 32 stable bytes per purpose", a, b)
-	}
-	if string(a) == string(bytes.Repeat([]byte{1}, 32)) {
-		t.Fatal("DeriveKey returned the master key")
 	}
 }

@@ -7,11 +7,14 @@ package seal
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -24,14 +27,14 @@ var ErrOpen = errors.New("seal: cannot open sealed value")
 type Keyring struct {
 	current uint16
 	aeads   map[uint16]cipher.AEAD
-	master  map[uint16][]byte // for deriving MAC keys (mac.go)
+	raw     map[uint16][]byte
 }
 
 // Parse reads "version:base64key,version:base64key…"; every key is 32
 // bytes (standard or URL base64), versions are 1..65535 and the first entry
 // seals new data.
 func Parse(spec string) (*Keyring, error) {
-	k := &Keyring{aeads: map[uint16]cipher.AEAD{}, master: map[uint16][]byte{}}
+	k := &Keyring{aeads: map[uint16]cipher.AEAD{}, raw: map[uint16][]byte{}}
 	for i, part := range strings.Split(spec, ",") {
 		part = strings.TrimSpace(part)
 		v, b64, ok := strings.Cut(part, ":")
@@ -52,7 +55,7 @@ func Parse(spec string) (*Keyring, error) {
 		block, _ := aes.NewCipher(key)
 		aead, _ := cipher.NewGCM(block)
 		k.aeads[uint16(n)] = aead
-		k.master[uint16(n)] = key
+		k.raw[uint16(n)] = key
 		if i == 0 {
 			k.current = uint16(n)
 		}
@@ -112,3 +115,30 @@ func Version(sealed []byte) uint16 {
 
 // Current returns the version that Seal uses.
 func (k *Keyring) Current() uint16 { return k.current }
+
+// Versions returns every key version, the current one first, then the
+// others in descending order.
+func (k *Keyring) Versions() []uint16 {
+	out := []uint16{k.current}
+	for v := range k.raw {
+		if v != k.current {
+			out = append(out, v)
+		}
+	}
+	sort.Slice(out[1:], func(i, j int) bool { return out[1+i] > out[1+j] })
+	return out
+}
+
+// Derive returns a 32-byte key for purpose, derived from the master key of
+// version v with HMAC-SHA256, so a feature can have its own key that rotates
+// with the keyring without ever exposing a master key. It reports false for
+// an unknown version.
+func (k *Keyring) Derive(v uint16, purpose string) ([]byte, bool) {
+	master, ok := k.raw[v]
+	if !ok {
+		return nil, false
+	}
+	h := hmac.New(sha256.New, master)
+	h.Write([]byte("paylink derive\x00" + purpose))
+	return h.Sum(nil), true
+}

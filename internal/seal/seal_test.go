@@ -57,3 +57,26 @@ func TestParseErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestDerive(t *testing.T) {
+	k, err := Parse("2:" + key(2) + ",1:" + key(1) + ",7:" + key(7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := k.Versions(); len(got) != 3 || got[0] != 2 || got[1] != 7 || got[2] != 1 {
+		t.Fatalf("Versions() = %v, want [2 7 1]", got)
+	}
+	a, ok1 := k.Derive(2, "links")
+	b, ok2 := k.Derive(2, "links")
+	c, _ := k.Derive(2, "other")
+	d, _ := k.Derive(1, "links")
+	if !ok1 || !ok2 || len(a) != 32 || string(a) != string(b) {
+		t.Fatal("Derive is not a stable 32-byte key")
+	}
+	if string(a) == string(c) || string(a) == string(d) {
+		t.Fatal("different purposes or versions derive the same key")
+	}
+	if _, ok := k.Derive(3, "links"); ok {
+		t.Fatal("derived a key for an unknown version")
+	}
+}

@@ -12,12 +12,6 @@ type User struct {
 	CreatedAt  string `json:"created_at"`
 }
 
-// Balance is one currency's available wallet balance.
-type Balance struct {
-	Currency string `json:"currency"`
-	Amount   int64  `json:"amount"`
-}
-
 // WalletTransaction is one entry of a wallet's history. Amount is always
 // positive; Type says the direction.
 type WalletTransaction struct {

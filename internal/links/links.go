@@ -1,0 +1,441 @@
+// Package links manages payment links: a merchant creates one for a fixed
+// amount, shares its signed URL, and shoppers pay it on the hosted checkout.
+//
+// A link's URL carries exp (unix seconds), kid and sig, an HMAC over
+// "v1.<id>.<exp>" (see Signer), so a checkout request whose URL was edited
+// is refused before the database is asked. The amount and currency are
+// fixed at creation and never read from the URL.
+//
+// Status is stored as active until the link is completed (a single-use link
+// was paid), deactivated by the merchant, or marked expired by the periodic
+// ExpireDue task; in between, a link past its expiry already reads as
+// expired (StatusAt), so expiry takes effect to the second without waiting
+// for the task.
+package links
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/paylink/paylink/internal/apperr"
+	"github.com/paylink/paylink/internal/id"
+	"github.com/paylink/paylink/internal/money"
+	"github.com/paylink/paylink/internal/postgres"
+	"github.com/paylink/paylink/internal/webhook"
+	"github.com/paylink/paylink/internal/wire"
+)
+
+// Status is a link's state.
+type Status string
+
+// Link states.
+const (
+	Active      Status = "active"
+	Completed   Status = "completed"
+	Expired     Status = "expired"
+	Deactivated Status = "deactivated"
+)
+
+// Expiry bounds (API.md): from one minute to 90 days; 24 hours by default.
+const (
+	MinExpiry     = time.Minute
+	MaxExpiry     = 90 * 24 * time.Hour
+	DefaultExpiry = 24 * time.Hour
+)
+
+// Metadata limits (API.md).
+const (
+	maxMetadataKeys  = 20
+	maxMetadataKey   = 40
+	maxMetadataValue = 500
+	maxDescription   = 500
+	maxURL           = 2048
+)
+
+// Errors returned by this package.
+var (
+	ErrNotFound = &apperr.Error{Kind: apperr.NotFound, Code: "payment_link_not_found",
+		Message: "No such payment link."}
+	ErrExpiryInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "expiry_invalid", Param: "expires_in",
+		Message: "Give expires_in (60 seconds to 90 days) or expires_at (RFC 3339, within that range), not both."}
+	ErrMetadataInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "metadata_invalid", Param: "metadata",
+		Message: "metadata takes at most 20 string keys (1 to 40 characters) with string values of at most 500 characters."}
+	ErrDescriptionInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "description_invalid", Param: "description",
+		Message: "description must be at most 500 characters."}
+	ErrURLInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "url_invalid",
+		Message: "URLs must be absolute http or https URLs of at most 2048 characters, without credentials."}
+	ErrStatusInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "status_invalid", Param: "status",
+		Message: "status must be active, completed, expired or deactivated."}
+
+	// ErrExpired, ErrCompleted and ErrDeactivated are what a shopper gets
+	// for a link that can no longer be paid (410).
+	ErrExpired   = ErrURLExpired
+	ErrCompleted = &apperr.Error{Kind: apperr.Gone, Code: "link_completed",
+		Message: "This payment link has already been paid."}
+	ErrDeactivated = &apperr.Error{Kind: apperr.Gone, Code: "link_deactivated",
+		Message: "This payment link is no longer active."}
+)
+
+// Link is a payment link.
+type Link struct {
+	ID            string
+	MerchantID    string
+	MerchantName  string // filled by Open, for the checkout page
+	Amount        money.Amount
+	Description   string
+	SingleUse     bool
+	Status        Status // as stored; see StatusAt
+	SuccessURL    string
+	CancelURL     string
+	Metadata      map[string]string
+	ExpiresAt     time.Time
+	CreatedAt     time.Time
+	CompletedAt   *time.Time
+	DeactivatedAt *time.Time
+}
+
+// StatusAt is the link's status at now: a stored active link past its
+// expiry is expired.
+func (l *Link) StatusAt(now time.Time) Status {
+	if l.Status == Active && !now.Before(l.ExpiresAt) {
+		return Expired
+	}
+	return l.Status
+}
+
+// Payable returns nil if a shopper may pay l at now, else ErrExpired,
+// ErrCompleted or ErrDeactivated.
+func (l *Link) Payable(now time.Time) error {
+	switch l.StatusAt(now) {
+	case Active:
+		return nil
+	case Completed:
+		return ErrCompleted
+	case Deactivated:
+		return ErrDeactivated
+	default:
+		return ErrExpired
+	}
+}
+
+// NewLink is what a merchant asks for. Exactly one of ExpiresIn and
+// ExpiresAt may be set; neither means DefaultExpiry.
+type NewLink struct {
+	Amount      money.Amount
+	Description string
+	SingleUse   bool
+	ExpiresIn   *int64
+	ExpiresAt   *string
+	SuccessURL  string
+	CancelURL   string
+	Metadata    map[string]string
+}
+
+// Service manages payment links.
+type Service struct {
+	signer *Signer
+	base   *url.URL
+	now    func() time.Time
+}
+
+// NewService returns a Service whose link URLs start with base and are
+// signed by signer.
+func NewService(signer *Signer, base *url.URL, now func() time.Time) *Service {
+	return &Service{signer: signer, base: base, now: now}
+}
+
+// Verify checks a checkout URL's signature (see Signer.Verify) and then its
+// expiry, both before any database read. It returns ErrBadSignature or
+// ErrExpired.
+func (s *Service) Verify(linkID, exp, kid, sig string) error {
+	e, err := s.signer.Verify(linkID, exp, kid, sig)
+	if err != nil {
+		return err
+	}
+	if !s.now().Before(e) {
+		return ErrExpired
+	}
+	return nil
+}
+
+// Path returns the signed checkout path of l with its query, relative to
+// the server ("/pay/plink_…?exp=…&kid=…&sig=…"); suffix is appended to the
+// path (e.g. "/payments/pay_…/challenge").
+func (s *Service) Path(l *Link, suffix string) string {
+	return "/pay/" + l.ID + suffix + "?" + s.signer.Query(l.ID, l.ExpiresAt).Encode()
+}
+
+// URL returns the absolute signed checkout URL of l.
+func (s *Service) URL(l *Link) string { return s.base.String() + s.Path(l, "") }
+
+// Create validates in and stores a new active link for merchantID in tx.
+// It returns ErrExpiryInvalid, ErrMetadataInvalid, ErrDescriptionInvalid or
+// ErrURLInvalid.
+func (s *Service) Create(ctx context.Context, tx pgx.Tx, merchantID string, in NewLink) (*Link, error) {
+	now := s.now().UTC()
+	l, err := validate(in, now)
+	if err != nil {
+		return nil, err
+	}
+	l.ID = id.NewAt("plink", now)
+	l.MerchantID = merchantID
+	l.Status = Active
+	l.CreatedAt = now.Truncate(time.Microsecond)
+	_, err = tx.Exec(ctx, insertLink, l.ID, merchantID, l.Amount.Minor, string(l.Amount.Currency), l.Description,
+		l.SingleUse, nullable(l.SuccessURL), nullable(l.CancelURL), l.Metadata, l.ExpiresAt, l.CreatedAt)
+	if err != nil {
+		return nil, fmt.Errorf("insert payment link: %w", err)
+	}
+	return l, nil
+}
+
+// validate checks in and returns the link it describes (without id).
+func validate(in NewLink, now time.Time) (*Link, error) {
+	l := &Link{Amount: in.Amount, SingleUse: in.SingleUse, Metadata: in.Metadata}
+	if in.Metadata == nil {
+		l.Metadata = map[string]string{}
+	}
+	switch {
+	case in.ExpiresIn != nil && in.ExpiresAt != nil:
+		return nil, ErrExpiryInvalid
+	case in.ExpiresAt != nil:
+		at, err := time.Parse(time.RFC3339, *in.ExpiresAt)
+		if err != nil {
+			return nil, ErrExpiryInvalid.WithParam("expires_at")
+		}
+		at = at.UTC().Truncate(time.Second)
+		if d := at.Sub(now); d < MinExpiry || d > MaxExpiry {
+			return nil, ErrExpiryInvalid.WithParam("expires_at")
+		}
+		l.ExpiresAt = at
+	case in.ExpiresIn != nil:
+		d := time.Duration(*in.ExpiresIn) * time.Second
+		if *in.ExpiresIn < int64(MinExpiry/time.Second) || *in.ExpiresIn > int64(MaxExpiry/time.Second) {
+			return nil, ErrExpiryInvalid
+		}
+		l.ExpiresAt = now.Add(d).Truncate(time.Second)
+	default:
+		l.ExpiresAt = now.Add(DefaultExpiry).Truncate(time.Second)
+	}
+	l.Description = strings.TrimSpace(in.Description)
+	if utf8.RuneCountInString(l.Description) > maxDescription || !utf8.ValidString(l.Description) {
+		return nil, ErrDescriptionInvalid
+	}
+	if len(l.Metadata) > maxMetadataKeys {
+		return nil, ErrMetadataInvalid
+	}
+	for k, v := range l.Metadata {
+		if n := utf8.RuneCountInString(k); n < 1 || n > maxMetadataKey || utf8.RuneCountInString(v) > maxMetadataValue {
+			return nil, ErrMetadataInvalid.WithParam("metadata." + clip(k))
+		}
+	}
+	var err error
+	if l.SuccessURL, err = checkURL(in.SuccessURL, "success_url"); err != nil {
+		return nil, err
+	}
+	if l.CancelURL, err = checkURL(in.CancelURL, "cancel_url"); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+func clip(s string) string {
+	if utf8.RuneCountInString(s) <= maxMetadataKey {
+		return s
+	}
+	return string([]rune(s)[:maxMetadataKey]) + "…"
+}
+
+// checkURL accepts "" or an absolute http(s) URL without credentials, so a
+// redirect can never run script (javascript:) or leak a password.
+func checkURL(raw, param string) (string, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return "", nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || len(raw) > maxURL || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+		return "", ErrURLInvalid.WithParam(param)
+	}
+	return u.String(), nil
+}
+
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// Get returns merchantID's link id. It returns ErrNotFound.
+func (s *Service) Get(ctx context.Context, db postgres.DBTX, merchantID, linkID string) (*Link, error) {
+	l, err := scanLink(db.QueryRow(ctx, selectLink, merchantID, linkID))
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil, ErrNotFound
+	case err != nil:
+		return nil, fmt.Errorf("read payment link: %w", err)
+	}
+	return l, nil
+}
+
+// Open returns the link id with its merchant's name, for the public
+// checkout; the caller must have verified the URL's signature. It returns
+// ErrNotFound.
+func (s *Service) Open(ctx context.Context, db postgres.DBTX, linkID string) (*Link, error) {
+	var name string
+	l, err := scanLink(db.QueryRow(ctx, openLink, linkID), &name)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil, ErrNotFound
+	case err != nil:
+		return nil, fmt.Errorf("open payment link: %w", err)
+	}
+	l.MerchantName = name
+	return l, nil
+}
+
+// ParseStatus reads a list filter: "" (all) or one of the statuses. It
+// returns ErrStatusInvalid.
+func ParseStatus(s string) (Status, error) {
+	switch st := Status(s); st {
+	case "", Active, Completed, Expired, Deactivated:
+		return st, nil
+	}
+	return "", ErrStatusInvalid
+}
+
+// List returns up to limit links of merchantID older than startingAfter
+// (all when empty) whose status at now is status (any when empty), newest
+// first, and whether more follow.
+func (s *Service) List(ctx context.Context, db postgres.DBTX, merchantID string, status Status, limit int, startingAfter string) ([]*Link, bool, error) {
+	rows, err := db.Query(ctx, listLinks, merchantID, startingAfter, string(status), s.now(), limit+1)
+	if err != nil {
+		return nil, false, fmt.Errorf("list payment links: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Link, error) { return scanLink(r) })
+	if err != nil {
+		return nil, false, fmt.Errorf("list payment links: %w", err)
+	}
+	if len(out) > limit {
+		return out[:limit], true, nil
+	}
+	return out, false, nil
+}
+
+// Deactivate stops merchantID's link id from taking payments, at once.
+// Deactivating a link that is no longer active (already deactivated,
+// completed or expired) changes nothing and returns it as it is. It
+// returns ErrNotFound.
+func (s *Service) Deactivate(ctx context.Context, tx pgx.Tx, merchantID, linkID string) (*Link, error) {
+	l, err := scanLink(tx.QueryRow(ctx, deactivateLink, merchantID, linkID, s.now().UTC()))
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return s.Get(ctx, tx, merchantID, linkID)
+	case err != nil:
+		return nil, fmt.Errorf("deactivate payment link: %w", err)
+	}
+	return l, nil
+}
+
+// Complete marks merchantID's single-use link id completed in tx, as part
+// of recording its successful payment. The row update is the lock that
+// makes concurrent payers of one link wait for each other; only one finds
+// the link still active. It returns ErrCompleted, ErrDeactivated,
+// ErrExpired or ErrNotFound for a link that can no longer be paid.
+func Complete(ctx context.Context, tx pgx.Tx, merchantID, linkID string, now time.Time) error {
+	tag, err := tx.Exec(ctx, completeLink, merchantID, linkID, now)
+	if err != nil {
+		return fmt.Errorf("complete payment link: %w", err)
+	}
+	if tag.RowsAffected() == 1 {
+		return nil
+	}
+	return whyNotPayable(ctx, tx, merchantID, linkID, now)
+}
+
+// CheckPayable returns nil if merchantID's link id may still be paid at now
+// as seen by db, else ErrCompleted, ErrDeactivated, ErrExpired or
+// ErrNotFound.
+func CheckPayable(ctx context.Context, db postgres.DBTX, merchantID, linkID string, now time.Time) error {
+	return whyNotPayable(ctx, db, merchantID, linkID, now)
+}
+
+func whyNotPayable(ctx context.Context, db postgres.DBTX, merchantID, linkID string, now time.Time) error {
+	l := Link{}
+	err := db.QueryRow(ctx, selectLinkState, merchantID, linkID).Scan(&l.Status, &l.ExpiresAt)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return ErrNotFound
+	case err != nil:
+		return fmt.Errorf("read payment link state: %w", err)
+	}
+	return l.Payable(now)
+}
+
+// ExpireDue stores the expired status of up to limit active links past
+// their expiry and records payment_link.expired for each, in one
+// transaction. Rows another transaction holds are skipped (SKIP LOCKED), so
+// several workers never mark a link twice. It returns how many it marked.
+func (s *Service) ExpireDue(ctx context.Context, db *postgres.DB, limit int) (int, error) {
+	n := 0
+	err := db.WithTx(ctx, func(tx pgx.Tx) error {
+		now := s.now().UTC()
+		rows, err := tx.Query(ctx, expireDue, now, limit)
+		if err != nil {
+			return fmt.Errorf("expire payment links: %w", err)
+		}
+		expired, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Link, error) { return scanLink(r) })
+		if err != nil {
+			return fmt.Errorf("expire payment links: %w", err)
+		}
+		for _, l := range expired {
+			if _, err := webhook.Record(ctx, tx, l.MerchantID, webhook.PaymentLinkExpired, s.ToWire(l), now); err != nil {
+				return err
+			}
+		}
+		n = len(expired)
+		return nil
+	})
+	return n, err
+}
+
+// ToWire returns l as the API shows it, with a freshly signed URL and its
+// status at the current time.
+func (s *Service) ToWire(l *Link) wire.PaymentLink {
+	return wire.PaymentLink{
+		ID: l.ID, URL: s.URL(l), Status: string(l.StatusAt(s.now())), Amount: l.Amount.Minor,
+		Currency: string(l.Amount.Currency), Description: l.Description, SingleUse: l.SingleUse,
+		SuccessURL: nullable(l.SuccessURL), CancelURL: nullable(l.CancelURL),
+		ExpiresAt: wire.Time(l.ExpiresAt), CreatedAt: wire.Time(l.CreatedAt), Metadata: l.Metadata,
+	}
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// scanLink reads linkColumns, then extra destinations.
+func scanLink(r pgx.Row, extra ...any) (*Link, error) {
+	var l Link
+	var cur string
+	var success, cancel *string
+	dest := append([]any{&l.ID, &l.MerchantID, &l.Amount.Minor, &cur, &l.Description, &l.SingleUse, &l.Status,
+		&success, &cancel, &l.Metadata, &l.ExpiresAt, &l.CreatedAt, &l.CompletedAt, &l.DeactivatedAt}, extra...)
+	if err := r.Scan(dest...); err != nil {
+		return nil, err
+	}
+	l.Amount.Currency = money.Currency(cur)
+	l.SuccessURL, l.CancelURL = deref(success), deref(cancel)
+	return &l, nil
+}
