@@ -1,4 +1,5 @@
 DROP TABLE wallet_notifications;
+DROP TABLE wallet_pending_captures;
 DROP TABLE wallet_transactions;
 DROP TABLE webauthn_challenges;
 DROP TABLE passkeys;

@@ -98,6 +98,19 @@ CREATE TABLE wallet_transactions (
 CREATE INDEX wallet_transactions_user_id_idx ON wallet_transactions (user_id, id DESC);
 CREATE UNIQUE INDEX wallet_transactions_reference_key ON wallet_transactions (reference, type);
 
+-- Top-ups whose card authorization is still to be captured. The row is
+-- written in the top-up's transaction (with the credit) and deleted once the
+-- processor confirmed the capture, so a card is captured exactly for the
+-- top-ups that committed, even across crashes (a sweep captures leftovers).
+CREATE TABLE wallet_pending_captures (
+    processor_ref   text PRIMARY KEY,
+    transaction_id  text NOT NULL REFERENCES wallet_transactions (id),
+    amount          bigint NOT NULL CHECK (amount > 0),
+    currency        text NOT NULL,
+    created_at      timestamptz NOT NULL
+);
+CREATE INDEX wallet_pending_captures_created_at_idx ON wallet_pending_captures (created_at);
+
 CREATE TABLE wallet_notifications (
     id              text PRIMARY KEY,
     user_id         text NOT NULL REFERENCES users (id),

@@ -41,6 +41,7 @@ type app struct {
 	idem      *idempotency.Store
 	wallet    *wallet.Service
 	passkeys  *passkey.Service
+	processor processor.Processor
 }
 
 // openApp reads the configuration and connects to PostgreSQL and Redis.
@@ -83,7 +84,8 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 		idem:      idempotency.NewStore(cfg.Keyring),
 		wallet: wallet.NewService(db, rdb, cfg.Keyring, wallet.Config{SessionTTL: cfg.WalletSessionTTL,
 			MaxFailures: cfg.LoginMaxFailures, Lockout: cfg.LoginLockout}, time.Now),
-		passkeys: passkeys,
+		passkeys:  passkeys,
+		processor: processor.NewSimulator(cfg.SimulatorSecret, time.Now),
 	}, nil
 }
 
@@ -131,7 +133,7 @@ func (a *app) serve(ctx context.Context, api, work bool, ready func(addr string)
 			Limits: httpapi.Limits{API: a.cfg.RateAPI, Public: a.cfg.RatePublic, Login: a.cfg.RateLogin},
 			Now:    time.Now,
 			Wallet: a.wallet, Passkeys: a.passkeys, Currencies: a.cfg.Currencies,
-			Processor: processor.NewSimulator(a.cfg.SimulatorSecret, time.Now),
+			Processor: a.processor,
 		})
 		if err != nil {
 			return err
@@ -178,6 +180,7 @@ func (a *app) serve(ctx context.Context, api, work bool, ready func(addr string)
 		w, err := worker.New(worker.Deps{
 			Log: a.log, DB: a.db, Redis: redisOpt, Concurrency: a.cfg.WorkerConcurrency,
 			ShutdownTimeout: a.cfg.ShutdownTimeout, IdempotencyRetention: a.cfg.IdempotencyRetention, Now: time.Now,
+			Wallet: a.wallet, Processor: a.processor,
 		})
 		if err != nil {
 			return err

@@ -102,11 +102,13 @@ type topUpRequest struct {
 	Card     *cardRequest    `json:"card"`
 }
 
-// walletTopUp charges a card through the processor and credits the wallet.
-// The processor is called before the transaction, with a key derived from
-// the user and the Idempotency-Key, so a retry never charges twice; the
-// credit's ledger reference is the authorization, so it is posted once.
-// A declined card changes nothing.
+// walletTopUp authorizes a card through the processor, credits the wallet
+// and queues the capture in one transaction, then captures. The
+// authorization comes before the transaction, with a key derived from the
+// user and the Idempotency-Key, so a retry never authorizes twice; the
+// credit's ledger reference is the authorization, so it is posted once;
+// the capture happens only for a committed credit (a sweep finishes it
+// after a crash). A declined card changes nothing.
 func (s *Server) walletTopUp(c *gin.Context) error {
 	var in topUpRequest
 	if err := decode(c, &in); err != nil {
@@ -147,17 +149,22 @@ func (s *Server) walletTopUp(c *gin.Context) error {
 		}
 		return errAuthenticationRequired
 	}
-	if _, err := s.processor.Capture(ctx, key+":capture", auth.ID, amount); err != nil {
-		return errProcessorUnavailable.Wrap(err)
-	}
 	details := wallet.Card{Brand: string(auth.Card.Brand), Last4: auth.Card.Last4}
-	return s.mutate(c, u.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+	err = s.mutate(c, u.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		t, err := s.wallet.TopUp(ctx, tx, u, amount, details, auth.ID)
 		if err != nil {
 			return 0, nil, err
 		}
 		return http.StatusCreated, t.ToWire(), nil
 	})
+	if err != nil {
+		return err // not committed: the authorization lapses uncaptured
+	}
+	// Committed: capture now; if that fails the worker's sweep retries.
+	if err := s.wallet.CapturePending(ctx, s.processor, auth.ID); err != nil {
+		s.log.WarnContext(ctx, "top-up capture deferred to the sweep", "err", err, "request_id", requestID(c))
+	}
+	return nil
 }
 
 // precheckIdempotency looks at the request's Idempotency-Key before work

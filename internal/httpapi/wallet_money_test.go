@@ -8,10 +8,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/passkey/passkeytest"
+	"github.com/paylink/paylink/internal/processor"
 	"github.com/paylink/paylink/internal/wire"
 )
 
@@ -425,4 +428,43 @@ func TestTransferMustBeConfirmedWithPasskey(t *testing.T) {
 	}
 	wantError(t, alice.do(req{Method: "POST", Path: "/v1/wallet/passkeys/confirm/begin",
 		Body: map[string]any{"action": "refund", "receiver_email": "pk-bob@example.test", "amount": 1, "currency": "USD"}}), 400, "action_invalid")
+}
+
+// flakyCapture is the card processor with captures failing, as when the
+// processor is down right after the top-up committed.
+type flakyCapture struct{ processor.Processor }
+
+func (flakyCapture) Capture(context.Context, string, string, money.Amount) (string, error) {
+	return "", processor.ErrUnavailable
+}
+
+func TestWalletTopUpCaptureIsSweptWhenItFails(t *testing.T) {
+	t.Parallel()
+	var sim processor.Processor
+	e := newEnv(t, func(d *Deps) {
+		sim = d.Processor
+		d.Processor = flakyCapture{d.Processor}
+	})
+	s := e.walletUser("sweep@example.test")
+	tx := s.topUp(700, "GBP")
+	if diff := cmp.Diff(map[string]int64{"GBP": 700}, s.balances()); diff != "" {
+		t.Errorf("balances (-want +got):\n%s", diff)
+	}
+	if n := count(t, e, "SELECT count(*) FROM wallet_pending_captures WHERE transaction_id = $1", tx.ID); n != 1 {
+		t.Fatalf("pending captures = %d, want the failed one kept", n)
+	}
+	n, err := e.deps.Wallet.CaptureDue(context.Background(), sim, time.Now().Add(time.Minute), 10)
+	if err != nil || n != 1 {
+		t.Fatalf("sweep captured %d (%v), want 1", n, err)
+	}
+	if n := count(t, e, "SELECT count(*) FROM wallet_pending_captures"); n != 0 {
+		t.Errorf("pending captures after the sweep = %d", n)
+	}
+	// A healthy processor captures at once.
+	ok := newEnv(t)
+	u := ok.walletUser("captured@example.test")
+	u.topUp(700, "GBP")
+	if n := count(t, ok, "SELECT count(*) FROM wallet_pending_captures"); n != 0 {
+		t.Errorf("pending captures after a normal top-up = %d, want 0", n)
+	}
 }

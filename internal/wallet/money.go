@@ -111,11 +111,13 @@ func post(ctx context.Context, tx pgx.Tx, t ledger.Transaction) error {
 // Card is the safe part of the card a top-up was paid with.
 type Card struct{ Brand, Last4 string }
 
-// TopUp credits amount, captured from a card under the processor
+// TopUp credits amount, authorized on a card under the processor
 // reference ref, to user's wallet in tx: one ledger transaction (card_in
-// to the wallet), a history entry, an in-app notification and an e-mail.
-// The same ref twice is refused by the ledger (ledger.ErrDuplicate), so a
-// capture is credited once.
+// to the wallet), a history entry, an in-app notification, an e-mail, and
+// a pending capture that CapturePending (after commit) or CaptureDue (the
+// sweep) completes. The same ref twice is refused by the ledger
+// (ledger.ErrDuplicate), so an authorization is credited once; one whose
+// transaction never commits is never captured.
 func (s *Service) TopUp(ctx context.Context, tx pgx.Tx, u *User, amount money.Amount, card Card, ref string) (*Transaction, error) {
 	now := s.now().UTC().Truncate(time.Microsecond)
 	t := &Transaction{ID: id.NewAt("txn", now), UserID: u.ID, Type: TypeTopUp, Status: StatusSucceeded, Amount: amount,
@@ -130,7 +132,63 @@ func (s *Service) TopUp(ctx context.Context, tx pgx.Tx, u *User, amount money.Am
 		amount, card.Brand, card.Last4)); err != nil {
 		return nil, err
 	}
+	if _, err := tx.Exec(ctx, insertPendingCapture, ref, t.ID, amount.Minor, string(amount.Currency), now); err != nil {
+		return nil, fmt.Errorf("queue capture: %w", err)
+	}
 	return t, nil
+}
+
+// Capturer is the part of the card processor that completes top-ups.
+type Capturer interface {
+	Capture(ctx context.Context, key, authID string, amount money.Amount) (string, error)
+}
+
+// captureKey is the processor idempotency key of a top-up's capture, the
+// same for the request and the sweep so a capture happens once.
+func captureKey(ref string) string { return "wallet-capture:" + ref }
+
+// CapturePending captures the top-up authorized under ref if its capture
+// is still pending, and forgets it once the processor confirmed. Safe to
+// call again, and concurrently with CaptureDue: captures are idempotent
+// per key.
+func (s *Service) CapturePending(ctx context.Context, p Capturer, ref string) error {
+	var amount money.Amount
+	var currency string
+	err := s.db.Pool.QueryRow(ctx, selectPendingCapture, ref).Scan(&amount.Minor, &currency)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil
+	case err != nil:
+		return fmt.Errorf("read pending capture: %w", err)
+	}
+	amount.Currency = money.Currency(currency)
+	if _, err := p.Capture(ctx, captureKey(ref), ref, amount); err != nil {
+		return fmt.Errorf("capture top-up %s: %w", ref, err)
+	}
+	if _, err := s.db.Pool.Exec(ctx, deletePendingCapture, ref); err != nil {
+		return fmt.Errorf("forget captured top-up %s: %w", ref, err)
+	}
+	return nil
+}
+
+// CaptureDue captures up to limit top-ups still pending since before
+// cutoff (the request that made them crashed or the processor was down),
+// and returns how many it captured. It stops at the first failure.
+func (s *Service) CaptureDue(ctx context.Context, p Capturer, cutoff time.Time, limit int) (int, error) {
+	rows, err := s.db.Pool.Query(ctx, selectDueCaptures, cutoff, limit)
+	if err != nil {
+		return 0, fmt.Errorf("list pending captures: %w", err)
+	}
+	refs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return 0, fmt.Errorf("list pending captures: %w", err)
+	}
+	for i, ref := range refs {
+		if err := s.CapturePending(ctx, p, ref); err != nil {
+			return i, err
+		}
+	}
+	return len(refs), nil
 }
 
 // Transfer moves amount from sender to receiver in tx: one ledger

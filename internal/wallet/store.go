@@ -69,6 +69,17 @@ LIMIT $4`
 
 	selectTransaction = `SELECT ` + transactionColumns + ` FROM wallet_transactions WHERE user_id = $1 AND id = $2`
 
+	insertPendingCapture = `
+INSERT INTO wallet_pending_captures (processor_ref, transaction_id, amount, currency, created_at)
+VALUES ($1, $2, $3, $4, $5)`
+
+	selectPendingCapture = `SELECT amount, currency FROM wallet_pending_captures WHERE processor_ref = $1`
+
+	deletePendingCapture = `DELETE FROM wallet_pending_captures WHERE processor_ref = $1`
+
+	selectDueCaptures = `
+SELECT processor_ref FROM wallet_pending_captures WHERE created_at < $1 ORDER BY created_at LIMIT $2`
+
 	insertNotification = `
 INSERT INTO wallet_notifications (id, user_id, type, message, transaction_id, created_at)
 VALUES ($1, $2, $3, $4, $5, $6)`

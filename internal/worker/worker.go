@@ -14,6 +14,7 @@ import (
 	"github.com/paylink/paylink/internal/idempotency"
 	"github.com/paylink/paylink/internal/passkey"
 	"github.com/paylink/paylink/internal/postgres"
+	"github.com/paylink/paylink/internal/processor"
 	"github.com/paylink/paylink/internal/wallet"
 )
 
@@ -21,6 +22,7 @@ import (
 const (
 	TypeIdempotencyCleanup = "maintenance:idempotency_cleanup"
 	TypeWalletCleanup      = "maintenance:wallet_cleanup"
+	TypeWalletCaptures     = "wallet:capture_due"
 )
 
 // Deps is what the worker needs, built by run.
@@ -32,6 +34,8 @@ type Deps struct {
 	ShutdownTimeout      time.Duration
 	IdempotencyRetention time.Duration
 	Now                  func() time.Time
+	Wallet               *wallet.Service
+	Processor            processor.Processor
 }
 
 // Worker processes tasks until its context ends.
@@ -70,6 +74,11 @@ func New(d Deps) (*Worker, error) {
 	if _, err := w.scheduler.Register("@every 1h", asynq.NewTask(TypeWalletCleanup, nil),
 		asynq.Unique(55*time.Minute), asynq.MaxRetry(3)); err != nil {
 		return nil, fmt.Errorf("schedule wallet clean-up: %w", err)
+	}
+	w.mux.HandleFunc(TypeWalletCaptures, w.captureTopUps)
+	if _, err := w.scheduler.Register("@every 1m", asynq.NewTask(TypeWalletCaptures, nil),
+		asynq.Unique(55*time.Second), asynq.MaxRetry(0)); err != nil {
+		return nil, fmt.Errorf("schedule wallet captures: %w", err)
 	}
 	return w, nil
 }
@@ -113,6 +122,16 @@ func (w *Worker) cleanWallet(ctx context.Context, _ *asynq.Task) error {
 	}
 	w.d.Log.InfoContext(ctx, "wallet cleaned", "challenges", challenges, "sessions", sessions)
 	return nil
+}
+
+// captureTopUps captures wallet top-ups whose request committed the credit
+// but did not capture (a crash, or the processor was down), a minute on.
+func (w *Worker) captureTopUps(ctx context.Context, _ *asynq.Task) error {
+	n, err := w.d.Wallet.CaptureDue(ctx, w.d.Processor, w.d.Now().Add(-time.Minute), 100)
+	if n > 0 {
+		w.d.Log.InfoContext(ctx, "wallet top-ups captured", "count", n)
+	}
+	return err
 }
 
 // asynqLogger sends Asynq's own log lines to slog.
