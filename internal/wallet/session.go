@@ -130,12 +130,18 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Session, err
 	if sess.ExpiresAt.After(exp) {
 		sess.ExpiresAt = exp
 	}
-	// SET NX: a log-out that wrote its tombstone after our read wins.
+	s.cache(ctx, &sess)
+	return &sess, nil
+}
+
+// cache stores sess in Redis for its remaining life, unless the key is
+// already set: a log-out's tombstone written after our database read wins
+// (SET NX), so a racing read cannot bring a revoked session back.
+func (s *Service) cache(ctx context.Context, sess *Session) {
 	if ttl := sess.ExpiresAt.Sub(s.now()); ttl > 0 {
 		b, _ := json.Marshal(cached{User: cachedUser(sess.User), ExpiresAt: sess.ExpiresAt})
-		s.redis.SetNX(ctx, cacheKey(sid), b, ttl)
+		s.redis.SetNX(ctx, cacheKey(sess.ID), b, ttl)
 	}
-	return &sess, nil
 }
 
 // Logout revokes the session a token names, at once and on every replica:
