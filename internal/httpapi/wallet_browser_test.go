@@ -194,4 +194,9 @@ func TestWalletPagesCarrySecurityHeaders(t *testing.T) {
 	if res := s.do(req{Method: "GET", Path: "/wallet"}); res.Status != 200 || !strings.Contains(string(res.Body), `data-currencies="AUD,CAD,EUR,GBP,INR,JPY,USD"`) {
 		t.Errorf("GET /wallet logged in = %d", res.Status)
 	}
+	// Logged in, the log-in page sends the browser on to the account.
+	s.client.CheckRedirect = client.CheckRedirect
+	if res := s.do(req{Method: "GET", Path: "/wallet/login"}); res.Status != http.StatusSeeOther || res.Header.Get("Location") != "/wallet" {
+		t.Errorf("GET /wallet/login logged in = %d to %q", res.Status, res.Header.Get("Location"))
+	}
 }

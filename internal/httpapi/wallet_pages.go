@@ -32,7 +32,13 @@ func (s *Server) walletPage(c *gin.Context) {
 	s.page(c, http.StatusOK, "wallet", walletPageData{Currencies: strings.Join(codes, ",")})
 }
 
+// walletLoginPage sends a browser that is already logged in on to its
+// account.
 func (s *Server) walletLoginPage(c *gin.Context) {
+	if _, err := s.sessionFromCookie(c); err == nil {
+		c.Redirect(http.StatusSeeOther, "/wallet")
+		return
+	}
 	s.page(c, http.StatusOK, "wallet-login", nil)
 }
 
