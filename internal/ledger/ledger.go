@@ -1,0 +1,426 @@
+// Package ledger is Paylink's double-entry ledger in PostgreSQL. Every
+// money movement is one Transaction whose entries sum to zero per
+// currency, posted inside the caller's database transaction, so a payment,
+// refund or transfer commits together with its own rows or not at all.
+//
+// # What the database enforces
+//
+// The tables (migration "ledger") refuse what must never happen, whatever
+// the Go code does: a statement inserting postings must leave each of its
+// transactions complete and summing to zero per currency; postings,
+// transactions and accounts cannot be updated, deleted or truncated; a
+// balance row changes only when postings are inserted (a trigger adds them
+// up), so every balance is the sum of its postings; and a CHECK keeps every
+// balance row of a merchant or wallet account at zero or above. Verify
+// rebuilds everything from the postings to prove it.
+//
+// # Hot accounts
+//
+// Many shoppers paying one merchant at once is the normal case, and every
+// card payment debits the system card_in account. An account's balance is
+// therefore split into shard rows (32 for a merchant, 64 for the system
+// accounts, 1 for a wallet), each with its own CHECK. A credit, and any
+// entry on an account that may go negative, locks one shard: the first one
+// no other transaction holds (SELECT … FOR UPDATE SKIP LOCKED), so
+// concurrent payments to one merchant land on different rows and commit in
+// parallel; only when every shard is held does it wait for one. A debit of
+// an account that may not go negative locks all its shards in shard order,
+// checks their sum and takes the amount from the fullest shards. Debits of
+// merchants (refunds, payouts) are rare; wallets have one shard, so a
+// wallet debit is one row lock.
+//
+// # Locking order
+//
+// Post locks its accounts in one global order (kind, owner, currency), and
+// within an account a debit locks shards in shard order while a credit
+// holds at most one shard and waits holding none of that account, so two
+// Posts cannot deadlock: A→B and B→A at once both finish. A database
+// transaction that calls Post more than once, or locks ledger rows itself,
+// gives up that guarantee; PostgreSQL then breaks a deadlock and
+// postgres.WithTx retries, a bounded number of times.
+//
+// Post is meant for READ COMMITTED transactions (what postgres.WithTx
+// opens). Under REPEATABLE READ or SERIALIZABLE it stays correct but a
+// concurrently changed shard makes it fail with a serialization error.
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"regexp"
+	"sort"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/paylink/paylink/internal/apperr"
+	"github.com/paylink/paylink/internal/id"
+	"github.com/paylink/paylink/internal/money"
+	"github.com/paylink/paylink/internal/postgres"
+)
+
+// AccountKind says whose money an account holds and whether it may go
+// below zero.
+type AccountKind string
+
+// The kinds of accounts.
+const (
+	Merchant AccountKind = "merchant" // Owner = merchant id ("mer_…"); balance may never go below zero
+	Wallet   AccountKind = "wallet"   // Owner = wallet user id ("usr_…"); balance may never go below zero
+	CardIn   AccountKind = "card_in"  // system (Owner ""): money arriving from card networks; may go negative
+	CardOut  AccountKind = "card_out" // system (Owner ""): money leaving to cards (refunds); may go negative
+)
+
+// mayGoNegative reports whether accounts of kind k may have a negative
+// balance (the system accounts, which mirror money outside Paylink).
+func (k AccountKind) mayGoNegative() bool { return k == CardIn || k == CardOut }
+
+// shards is how many balance rows a new account of kind k is split into.
+func (k AccountKind) shards() int16 {
+	switch k {
+	case Merchant:
+		return 32
+	case CardIn, CardOut:
+		return 64
+	default:
+		return 1
+	}
+}
+
+// Account identifies one balance: kind, owner and currency. Accounts are
+// created on first use.
+type Account struct {
+	Kind     AccountKind
+	Owner    string
+	Currency money.Currency
+}
+
+func (a Account) String() string {
+	if a.Owner == "" {
+		return string(a.Kind) + " " + string(a.Currency)
+	}
+	return string(a.Kind) + " " + a.Owner + " " + string(a.Currency)
+}
+
+// less orders accounts globally; Post locks accounts in this order.
+func (a Account) less(b Account) bool {
+	if a.Kind != b.Kind {
+		return a.Kind < b.Kind
+	}
+	if a.Owner != b.Owner {
+		return a.Owner < b.Owner
+	}
+	return a.Currency < b.Currency
+}
+
+// validate checks the kind, the owner's form and the currency.
+func (a Account) validate() error {
+	switch a.Kind {
+	case Merchant:
+		if !id.Valid("mer", a.Owner) {
+			return ErrInvalid.Wrap(fmt.Errorf("merchant account owner %q is not a merchant id", a.Owner))
+		}
+	case Wallet:
+		if !id.Valid("usr", a.Owner) {
+			return ErrInvalid.Wrap(fmt.Errorf("wallet account owner %q is not a user id", a.Owner))
+		}
+	case CardIn, CardOut:
+		if a.Owner != "" {
+			return ErrInvalid.Wrap(fmt.Errorf("system account %s has owner %q", a.Kind, a.Owner))
+		}
+	default:
+		return ErrInvalid.Wrap(fmt.Errorf("unknown account kind %q", a.Kind))
+	}
+	if _, ok := money.Exponent(a.Currency); !ok {
+		return ErrInvalid.Wrap(fmt.Errorf("unknown currency %q", a.Currency))
+	}
+	return nil
+}
+
+// Entry is one leg: Amount > 0 adds to the account's balance, < 0 takes
+// from it (minor units).
+type Entry struct {
+	Account Account
+	Amount  int64
+}
+
+// Transaction is one balanced money movement.
+type Transaction struct {
+	Kind      string  // "payment", "refund", "topup", "transfer", "wallet_payment", …
+	Reference string  // id of the business object, e.g. "pay_…"; (Kind, Reference) is unique
+	Entries   []Entry // sum to zero per currency; at least two
+}
+
+// Errors returned by Post. Match them with errors.Is: the returned values
+// carry the details as their cause.
+var (
+	// ErrInsufficientFunds means a debit would take an account that may not
+	// go negative below zero.
+	ErrInsufficientFunds = &apperr.Error{Kind: apperr.PaymentRequired, Code: "insufficient_funds",
+		Message: "There is not enough money in the account for this payment."}
+	// ErrUnbalanced means the entries don't sum to zero per currency, there
+	// are fewer than two, an amount is zero, or a sum overflows.
+	ErrUnbalanced = &apperr.Error{Kind: apperr.Internal, Code: "ledger_unbalanced",
+		Message: "The ledger transaction is not balanced."}
+	// ErrDuplicate means a transaction with the same Kind and Reference was
+	// already posted.
+	ErrDuplicate = &apperr.Error{Kind: apperr.Conflict, Code: "ledger_duplicate",
+		Message: "This money movement was already recorded."}
+	// ErrInvalid means the transaction is malformed apart from its
+	// amounts: an empty or badly formed Kind or Reference, an unknown account
+	// kind or currency, an owner that doesn't fit the kind, or one account
+	// named twice.
+	ErrInvalid = &apperr.Error{Kind: apperr.Internal, Code: "ledger_invalid",
+		Message: "The ledger transaction is malformed."}
+)
+
+var kindPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
+
+// validate checks t and returns its entries in the global account order.
+func (t Transaction) validate() ([]Entry, error) {
+	if !kindPattern.MatchString(t.Kind) {
+		return nil, ErrInvalid.Wrap(fmt.Errorf("transaction kind %q is not 1-40 of [a-z0-9_]", t.Kind))
+	}
+	if t.Reference == "" || len(t.Reference) > 255 {
+		return nil, ErrInvalid.Wrap(fmt.Errorf("transaction reference must be 1-255 bytes, got %d", len(t.Reference)))
+	}
+	if len(t.Entries) < 2 {
+		return nil, ErrUnbalanced.Wrap(fmt.Errorf("%d entries, need at least 2", len(t.Entries)))
+	}
+	entries := append([]Entry(nil), t.Entries...)
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Account.less(entries[j].Account) })
+	sums := map[money.Currency]money.Amount{}
+	for i, e := range entries {
+		if err := e.Account.validate(); err != nil {
+			return nil, err
+		}
+		if i > 0 && entries[i-1].Account == e.Account {
+			return nil, ErrInvalid.Wrap(fmt.Errorf("account %s appears twice", e.Account))
+		}
+		if e.Amount == 0 {
+			return nil, ErrUnbalanced.Wrap(fmt.Errorf("zero amount for %s", e.Account))
+		}
+		if e.Amount == math.MinInt64 {
+			return nil, ErrUnbalanced.Wrap(fmt.Errorf("amount for %s overflows", e.Account))
+		}
+		cur := e.Account.Currency
+		prev, ok := sums[cur]
+		if !ok {
+			prev = money.Amount{Currency: cur}
+		}
+		sum, err := prev.Add(money.Amount{Minor: e.Amount, Currency: cur})
+		if err != nil {
+			return nil, ErrUnbalanced.Wrap(fmt.Errorf("%s entries overflow: %w", cur, err))
+		}
+		sums[cur] = sum
+	}
+	for c, s := range sums {
+		if s.Minor != 0 {
+			return nil, ErrUnbalanced.Wrap(fmt.Errorf("%s entries sum to %d", c, s.Minor))
+		}
+	}
+	return entries, nil
+}
+
+// Post records t inside the caller's transaction (so payments, refunds and
+// transfers post atomically with their own rows) and returns the ledger
+// transaction id ("ltx_…"). It returns ErrInsufficientFunds,
+// ErrUnbalanced, ErrDuplicate or ErrInvalid; after any error the caller's
+// transaction is as it was before the call (Post works under a savepoint)
+// and may go on. It locks the balance rows it changes until the caller's
+// transaction ends, in an order that two Posts cannot deadlock on (see
+// the package comment).
+func Post(ctx context.Context, tx pgx.Tx, t Transaction) (string, error) {
+	entries, err := t.validate()
+	if err != nil {
+		return "", err
+	}
+	locked, err := lock(ctx, tx, t, entries)
+	if err != nil {
+		return "", rollback(ctx, tx, err)
+	}
+	postings, err := allocate(entries, locked)
+	if err != nil {
+		return "", rollback(ctx, tx, err)
+	}
+	ltxID := id.New("ltx")
+	accounts := make([]int64, len(postings))
+	shards := make([]int16, len(postings))
+	amounts := make([]int64, len(postings))
+	for i, p := range postings {
+		accounts[i], shards[i], amounts[i] = p.accountID, p.shard, p.amount
+	}
+	b := &pgx.Batch{}
+	b.Queue(insertTransaction, ltxID, t.Kind, t.Reference, len(postings))
+	b.Queue(insertEntries, ltxID, accounts, shards, amounts)
+	b.Queue(releaseSavepoint)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return "", rollback(ctx, tx, translate(err))
+	}
+	return ltxID, nil
+}
+
+// shard is one locked balance row.
+type shard struct {
+	accountID int64
+	shard     int16
+	balance   int64
+}
+
+// posting is one row of ledger_entries.
+type posting struct {
+	accountID int64
+	shard     int16
+	amount    int64
+}
+
+// lock opens the savepoint, rejects a duplicate, creates missing accounts
+// and locks the shards each entry needs, all in one round trip. It returns
+// the locked shards per entry.
+func lock(ctx context.Context, tx pgx.Tx, t Transaction, entries []Entry) ([][]shard, error) {
+	n := len(entries)
+	kinds, owners, currencies, counts := make([]string, n), make([]string, n), make([]string, n), make([]int16, n)
+	for i, e := range entries {
+		kinds[i], owners[i], currencies[i], counts[i] = string(e.Account.Kind), e.Account.Owner, string(e.Account.Currency), e.Account.Kind.shards()
+	}
+	b := &pgx.Batch{}
+	b.Queue(savepoint)
+	b.Queue(selectDuplicate, t.Kind, t.Reference)
+	b.Queue(ensureAccounts, kinds, owners, currencies, counts)
+	for _, e := range entries {
+		a := e.Account
+		if e.Amount < 0 && !a.Kind.mayGoNegative() {
+			b.Queue(lockAllShards, a.Kind, a.Owner, a.Currency)
+		} else {
+			b.Queue(lockOneShard, a.Kind, a.Owner, a.Currency, rand.IntN(math.MaxInt16))
+		}
+	}
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return nil, fmt.Errorf("open savepoint: %w", err)
+	}
+	var dup bool
+	if err := br.QueryRow().Scan(&dup); err != nil {
+		return nil, fmt.Errorf("look for duplicate: %w", err)
+	}
+	if _, err := br.Exec(); err != nil {
+		return nil, fmt.Errorf("create accounts: %w", translate(err))
+	}
+	locked := make([][]shard, n)
+	for i, e := range entries {
+		rows, err := br.Query()
+		if err != nil {
+			return nil, fmt.Errorf("lock %s: %w", e.Account, err)
+		}
+		for rows.Next() {
+			var s shard
+			if err := rows.Scan(&s.accountID, &s.shard, &s.balance); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("lock %s: %w", e.Account, err)
+			}
+			locked[i] = append(locked[i], s)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("lock %s: %w", e.Account, err)
+		}
+		if len(locked[i]) == 0 {
+			return nil, fmt.Errorf("lock %s: no balance row", e.Account)
+		}
+	}
+	if dup {
+		return nil, ErrDuplicate.Wrap(fmt.Errorf("%s %s was already posted", t.Kind, t.Reference))
+	}
+	return locked, br.Close()
+}
+
+// allocate turns entries into postings on the shards lock returned. A
+// debit of an account that may not go negative is taken from its fullest
+// shards first; if they hold too little in all, it is ErrInsufficientFunds.
+func allocate(entries []Entry, locked [][]shard) ([]posting, error) {
+	var out []posting
+	for i, e := range entries {
+		shards := locked[i]
+		if e.Amount > 0 || e.Account.Kind.mayGoNegative() {
+			out = append(out, posting{shards[0].accountID, shards[0].shard, e.Amount})
+			continue
+		}
+		need := -e.Amount
+		var have int64
+		for _, s := range shards {
+			have = min(have, math.MaxInt64-s.balance) + s.balance // saturates; shards are never negative
+		}
+		if have < need {
+			return nil, ErrInsufficientFunds.Wrap(fmt.Errorf("%s holds %d, needs %d", e.Account, have, need))
+		}
+		sort.SliceStable(shards, func(a, b int) bool { return shards[a].balance > shards[b].balance })
+		for _, s := range shards {
+			if need == 0 {
+				break
+			}
+			take := min(s.balance, need)
+			out = append(out, posting{s.accountID, s.shard, -take})
+			need -= take
+		}
+	}
+	return out, nil
+}
+
+// rollback undoes everything Post did under its savepoint and returns err.
+func rollback(ctx context.Context, tx pgx.Tx, err error) error {
+	if _, rerr := tx.Exec(ctx, rollbackSavepoint); rerr != nil {
+		return errors.Join(err, fmt.Errorf("roll back ledger savepoint: %w", rerr))
+	}
+	return err
+}
+
+// translate maps the database's refusals to Post's errors.
+func translate(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case postgres.IsUniqueViolation(err, "ledger_transactions_kind_reference_key"):
+		return ErrDuplicate.Wrap(err)
+	case postgres.IsCheckViolation(err, "ledger_balances_no_overdraft"):
+		return ErrInsufficientFunds.Wrap(err)
+	case postgres.IsCheckViolation(err, "ledger_transactions_balanced"):
+		return ErrUnbalanced.Wrap(err)
+	case postgres.IsRaised(err, "22003"): // numeric_value_out_of_range: a balance would overflow
+		return ErrUnbalanced.Wrap(err)
+	default:
+		return fmt.Errorf("post ledger transaction: %w", err)
+	}
+}
+
+// Balance returns one account's balance (0 for an account never used). It
+// returns ErrInvalid for a malformed account.
+func Balance(ctx context.Context, db postgres.DBTX, a Account) (int64, error) {
+	if err := a.validate(); err != nil {
+		return 0, err
+	}
+	var bal int64
+	if err := db.QueryRow(ctx, selectBalance, a.Kind, a.Owner, a.Currency).Scan(&bal); err != nil {
+		return 0, fmt.Errorf("read balance of %s: %w", a, err)
+	}
+	return bal, nil
+}
+
+// Balances returns every currency balance of (kind, owner), sorted by
+// currency, zero balances included once used.
+func Balances(ctx context.Context, db postgres.DBTX, kind AccountKind, owner string) ([]money.Amount, error) {
+	rows, err := db.Query(ctx, selectBalances, kind, owner)
+	if err != nil {
+		return nil, fmt.Errorf("read balances of %s %s: %w", kind, owner, err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (money.Amount, error) {
+		var a money.Amount
+		err := r.Scan(&a.Currency, &a.Minor)
+		return a, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read balances of %s %s: %w", kind, owner, err)
+	}
+	return out, nil
+}
