@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/paylink/paylink/internal/ledger"
 	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/passkey/passkeytest"
 	"github.com/paylink/paylink/internal/processor"
@@ -304,6 +305,11 @@ func TestWalletConcurrentTransfersNeverOverdraw(t *testing.T) {
 	a, b := alice.balances()["USD"], bob.balances()["USD"]
 	if a != 10 || b != 1090 {
 		t.Errorf("balances = %d and %d; want 10 and 1090 (the sum 1100 unchanged, none below zero)", a, b)
+	}
+	// The ledger agrees: the card-in system account gave exactly 1100.
+	cardIn, err := ledger.Balance(context.Background(), e.db.Pool, ledger.Account{Kind: ledger.CardIn, Currency: money.USD})
+	if err != nil || cardIn != -1100 {
+		t.Errorf("card_in USD = %d (%v), want -1100", cardIn, err)
 	}
 	var sent, received int
 	if err := e.db.Pool.QueryRow(context.Background(), `SELECT

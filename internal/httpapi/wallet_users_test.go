@@ -326,7 +326,7 @@ func TestWalletConcurrentFailuresCannotLiftALock(t *testing.T) {
 	e := newEnv(t)
 	e.walletUser("burst@example.test")
 	var wg sync.WaitGroup
-	for i := 0; i < 20; i++ {
+	for i := 0; i < 12; i++ { // more than the 10 that lock, at once
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
