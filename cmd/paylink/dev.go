@@ -18,7 +18,9 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/paylink/paylink/internal/devenv"
+	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/merchant"
+	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/postgres"
 )
 
@@ -62,7 +64,7 @@ func dev(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		return err
 	}
 	defer a.close()
-	key, err := seedDemo(ctx, a)
+	key, link, err := seedDemo(ctx, a)
 	if err != nil {
 		return err
 	}
@@ -78,15 +80,23 @@ Paylink is running (API, checkout and worker) at %s  (listening on %s)
   Try it:
     curl -u %s:%s %s/v1/merchant
 
+  Checkout link (reusable, %s, valid 7 days; pay with 4242 4242 4242 4242,
+  any future expiry, any CVC; 4000 0000 0000 3220 shows the challenge):
+    %s
+
 Ctrl-C stops Paylink and the services it started.
-`, base, addr, demoEmail, key.ID, key.Secret, key.ID, key.Secret, base)
+`, base, addr, demoEmail, key.ID, key.Secret, key.ID, key.Secret, base, link.Amount, a.links.URL(link))
 	})
 }
 
 // seedDemo makes sure the demo merchant exists and gives it a fresh key
-// pair, revoking the pairs printed by earlier runs.
-func seedDemo(ctx context.Context, a *app) (*merchant.APIKey, error) {
-	var key *merchant.APIKey
+// pair, revoking the pairs printed by earlier runs, and a fresh reusable
+// checkout link to try.
+func seedDemo(ctx context.Context, a *app) (*merchant.APIKey, *links.Link, error) {
+	var (
+		key  *merchant.APIKey
+		link *links.Link
+	)
 	err := a.db.WithTx(ctx, func(tx pgx.Tx) error {
 		m, err := a.merchants.FindByEmail(ctx, tx, demoEmail)
 		switch {
@@ -94,20 +104,29 @@ func seedDemo(ctx context.Context, a *app) (*merchant.APIKey, error) {
 			pw := make([]byte, 24)
 			_, _ = rand.Read(pw)
 			su := merchant.SignUp{Name: "Demo Shop", Email: demoEmail, Password: base64.RawURLEncoding.EncodeToString(pw)}
-			_, key, err = a.merchants.SignUp(ctx, tx, su, merchant.HashPassword(su.Password))
-			return err
+			if m, key, err = a.merchants.SignUp(ctx, tx, su, merchant.HashPassword(su.Password)); err != nil {
+				return err
+			}
 		case err != nil:
 			return err
+		default:
+			if key, err = a.merchants.CreateKey(ctx, tx, m.ID); err != nil {
+				return err
+			}
+			if err := a.merchants.RevokeKeysExcept(ctx, tx, m.ID, key.ID); err != nil {
+				return err
+			}
 		}
-		if key, err = a.merchants.CreateKey(ctx, tx, m.ID); err != nil {
-			return err
-		}
-		return a.merchants.RevokeKeysExcept(ctx, tx, m.ID, key.ID)
+		week := int64(7 * 24 * 3600)
+		link, err = a.links.Create(ctx, tx, m.ID, links.NewLink{
+			Amount: money.Amount{Minor: 2500, Currency: money.USD}, Description: "Paylink demo T-shirt",
+			ExpiresIn: &week, Metadata: map[string]string{"source": "paylink dev"}})
+		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("seed demo merchant: %w", err)
+		return nil, nil, fmt.Errorf("seed demo merchant: %w", err)
 	}
-	return key, nil
+	return key, link, nil
 }
 
 // devSecrets reads dir/dev.env, creating it with fresh random keys the

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"sync"
 	"time"
@@ -17,9 +18,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/paylink/paylink/internal/checkout"
 	"github.com/paylink/paylink/internal/config"
 	"github.com/paylink/paylink/internal/httpapi"
 	"github.com/paylink/paylink/internal/idempotency"
+	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/passkey"
 	"github.com/paylink/paylink/internal/postgres"
@@ -42,6 +45,8 @@ type app struct {
 	wallet    *wallet.Service
 	passkeys  *passkey.Service
 	processor processor.Processor
+	links     *links.Service
+	checkout  *checkout.Service
 }
 
 // openApp reads the configuration and connects to PostgreSQL and Redis.
@@ -78,6 +83,14 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 		rdb.Close()
 		return nil, err
 	}
+	signer, err := links.NewSigner(cfg.LinkSigningKeys)
+	if err != nil {
+		db.Close()
+		rdb.Close()
+		return nil, err
+	}
+	linkSvc := links.NewService(signer, cfg.BaseURL, time.Now)
+	sim := processor.NewSimulator(cfg.SimulatorSecret, time.Now)
 	return &app{
 		cfg: cfg, log: log, db: db, redis: rdb, registry: reg, usage: usage,
 		merchants: merchant.NewService(cfg.Keyring, usage, time.Now),
@@ -85,7 +98,9 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 		wallet: wallet.NewService(db, rdb, cfg.Keyring, wallet.Config{SessionTTL: cfg.WalletSessionTTL,
 			MaxFailures: cfg.LoginMaxFailures, Lockout: cfg.LoginLockout}, time.Now),
 		passkeys:  passkeys,
-		processor: processor.NewSimulator(cfg.SimulatorSecret, time.Now),
+		processor: sim,
+		links:     linkSvc,
+		checkout:  checkout.NewService(sim, linkSvc, time.Now),
 	}, nil
 }
 
@@ -132,8 +147,8 @@ func (a *app) serve(ctx context.Context, api, work bool, ready func(addr string)
 			Registry: a.registry, BaseURL: a.cfg.BaseURL, TrustedProxies: a.cfg.TrustedProxies,
 			Limits: httpapi.Limits{API: a.cfg.RateAPI, Public: a.cfg.RatePublic, Login: a.cfg.RateLogin},
 			Now:    time.Now,
-			Wallet: a.wallet, Passkeys: a.passkeys, Currencies: a.cfg.Currencies,
-			Processor: a.processor,
+			Links:  a.links, Checkout: a.checkout, Currencies: a.cfg.Currencies,
+			Wallet: a.wallet, Passkeys: a.passkeys, Processor: a.processor,
 		})
 		if err != nil {
 			return err
@@ -172,6 +187,11 @@ func (a *app) serve(ctx context.Context, api, work bool, ready func(addr string)
 			a.usage.Run(runCtx, a.db.Pool, a.cfg.KeyUsageFlush, func(err error) { a.log.Warn("api key usage", "err", err) })
 		}()
 	}
+	if a.cfg.DebugAddr != "" {
+		if err := a.serveDebug(runCtx, &wg); err != nil {
+			return err
+		}
+	}
 	if work {
 		redisOpt, err := asynq.ParseRedisURI(a.cfg.RedisURL)
 		if err != nil {
@@ -181,6 +201,7 @@ func (a *app) serve(ctx context.Context, api, work bool, ready func(addr string)
 			Log: a.log, DB: a.db, Redis: redisOpt, Concurrency: a.cfg.WorkerConcurrency,
 			ShutdownTimeout: a.cfg.ShutdownTimeout, IdempotencyRetention: a.cfg.IdempotencyRetention, Now: time.Now,
 			Wallet: a.wallet, Processor: a.processor,
+			Links: a.links, Checkout: a.checkout, CheckoutEvery: a.cfg.LinkExpiryEvery,
 		})
 		if err != nil {
 			return err
@@ -205,6 +226,35 @@ func (a *app) serve(ctx context.Context, api, work bool, ready func(addr string)
 	}
 	a.log.Info("stopped")
 	return errors.Join(all...)
+}
+
+// serveDebug serves Go's profiles on PAYLINK_DEBUG_ADDR until ctx ends,
+// for measuring (make bench) and diagnosing a live process.
+func (a *app) serveDebug(ctx context.Context, wg *sync.WaitGroup) error {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	ln, err := net.Listen("tcp", a.cfg.DebugAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", a.cfg.DebugAddr, err)
+	}
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	a.log.Info("debug server listening", "addr", ln.Addr().String())
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		go func() {
+			<-ctx.Done()
+			hs.Close()
+		}()
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.log.Warn("debug server", "err", err)
+		}
+	}()
+	return nil
 }
 
 // migrate applies the migrations to DATABASE_URL.

@@ -52,6 +52,7 @@ type Config struct {
 	LinkSigningKeys []links.SigningKey // PAYLINK_LINK_SIGNING_KEYS, the signing key first
 	SimulatorSecret []byte             // PAYLINK_SIMULATOR_SECRET
 	LinkExpiryEvery time.Duration      // PAYLINK_LINK_EXPIRY_INTERVAL
+	DebugAddr       string             // PAYLINK_DEBUG_ADDR
 }
 
 // Var documents one environment variable.
@@ -90,6 +91,7 @@ var vars = [...]Var{
 	{"PAYLINK_LINK_SIGNING_KEYS", "", "payment link URL signing keys, `kid:base64(>= 32 bytes)`, comma-separated, the first signs and all verify; unset: derived from PAYLINK_ENCRYPTION_KEYS (kid `e<version>`)"},
 	{"PAYLINK_SIMULATOR_SECRET", "", "base64 secret (>= 32 bytes) of the built-in card processor simulator, keying card fingerprints and its references; unset: derived from the current encryption key, so set it before rotating that key"},
 	{"PAYLINK_LINK_EXPIRY_INTERVAL", "1m", "how often the worker marks links past expiry expired and settles captures, refunds and abandoned challenges"},
+	{"PAYLINK_DEBUG_ADDR", "", "listen address of a debug server with Go's /debug/pprof profiles (off when unset; keep it on loopback)"},
 }
 
 // Load reads the configuration through getenv. Every invalid or missing
@@ -127,6 +129,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	c.TrustedProxies = p.cidrs("PAYLINK_TRUSTED_PROXIES")
 	c.LinkExpiryEvery = p.duration("PAYLINK_LINK_EXPIRY_INTERVAL", time.Second)
+	c.DebugAddr = p.str("PAYLINK_DEBUG_ADDR")
 	if c.Keyring != nil {
 		c.LinkSigningKeys = p.signingKeys("PAYLINK_LINK_SIGNING_KEYS", c.Keyring)
 		c.SimulatorSecret = p.secret("PAYLINK_SIMULATOR_SECRET", c.Keyring)

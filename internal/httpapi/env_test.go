@@ -17,10 +17,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/ulule/limiter/v3"
 
+	"github.com/paylink/paylink/internal/checkout"
 	"github.com/paylink/paylink/internal/idempotency"
+	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/merchant"
+	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/pgtest"
 	"github.com/paylink/paylink/internal/postgres"
+	"github.com/paylink/paylink/internal/processor"
 	"github.com/paylink/paylink/internal/redistest"
 	"github.com/paylink/paylink/internal/seal"
 )
@@ -38,7 +42,34 @@ type env struct {
 	logs  *syncBuffer
 	base  string // httptest server URL
 	deps  Deps
+	clock *testClock
 }
+
+// testClock is the time of the checkout services and the server: real
+// time plus an offset a test may move forward.
+type testClock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+// Advance moves the clock forward by d.
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.offset += d
+	c.mu.Unlock()
+}
+
+// Test secrets of the link signer and the card simulator.
+var (
+	testLinkKey      = links.SigningKey{ID: "t1", Secret: bytes.Repeat([]byte{0x5a}, 32)}
+	testSimulatorKey = bytes.Repeat([]byte{0x3c}, 32)
+)
 
 type syncBuffer struct {
 	mu sync.Mutex
@@ -69,6 +100,13 @@ func newEnv(t *testing.T, edit ...func(*Deps)) *env {
 	logs := &syncBuffer{}
 	usage := merchant.NewUsage()
 	base, _ := url.Parse("http://paylink.test")
+	clock := &testClock{}
+	signer, err := links.NewSigner([]links.SigningKey{testLinkKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	linkSvc := links.NewService(signer, base, clock.Now)
+	currencies, _ := money.ParseSet(money.DefaultAccepted)
 	d := Deps{
 		Log:         slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		DB:          db,
@@ -81,10 +119,14 @@ func newEnv(t *testing.T, edit ...func(*Deps)) *env {
 			Public: limiter.Rate{Period: time.Minute, Limit: 10000},
 		},
 		BaseURL: base,
-		Now:     time.Now,
+		Now:     clock.Now,
+
+		Links:      linkSvc,
+		Checkout:   checkout.NewService(processor.NewSimulator(testSimulatorKey, clock.Now), linkSvc, clock.Now),
+		Currencies: currencies,
 	}
 	walletDeps(t, &d, db, rdb, keyring)
-	e := &env{t: t, db: db, usage: usage, logs: logs}
+	e := &env{t: t, db: db, usage: usage, logs: logs, clock: clock}
 	e.srv, e.base = e.start(d, edit...)
 	return e
 }

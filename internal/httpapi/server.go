@@ -19,7 +19,9 @@ import (
 	redisstore "github.com/ulule/limiter/v3/drivers/store/redis"
 
 	"github.com/paylink/paylink/internal/apperr"
+	"github.com/paylink/paylink/internal/checkout"
 	"github.com/paylink/paylink/internal/idempotency"
+	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/passkey"
@@ -52,8 +54,11 @@ type Deps struct {
 	Now             func() time.Time
 	Wallet          *wallet.Service
 	Passkeys        *passkey.Service
-	Currencies      money.Set
 	Processor       processor.Processor
+
+	Links      *links.Service
+	Checkout   *checkout.Service
+	Currencies money.Set
 }
 
 // Server answers Paylink's HTTP API.
@@ -72,12 +77,17 @@ type Server struct {
 	openAPIDoc []byte
 	pages      *web.Pages
 	assets     fs.FS
+	links      *links.Service
+	checkout   *checkout.Service
+	currencies money.Set
+	origin     string // scheme://host of baseURL, for same-origin checks
+
+	checkoutLimit *limiter.Limiter
 
 	apiLimit, signupLimit *limiter.Limiter
 
 	wallet     *wallet.Service
 	passkeys   *passkey.Service
-	currencies money.Set
 	processor  processor.Processor
 	loginLimit *limiter.Limiter
 }
@@ -88,7 +98,7 @@ func New(d Deps) (*Server, error) {
 	s := &Server{
 		log: d.Log, db: d.DB, redis: d.Redis, merchants: d.Merchants, idem: d.Idempotency,
 		registry: d.Registry, metrics: newMetrics(d.Registry), baseURL: d.BaseURL, now: d.Now,
-		wallet: d.Wallet, passkeys: d.Passkeys, currencies: d.Currencies, processor: d.Processor,
+		wallet: d.Wallet, passkeys: d.Passkeys, processor: d.Processor,
 	}
 	doc, err := buildOpenAPI()
 	if err != nil {
@@ -99,6 +109,8 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	s.assets = web.Static()
+	s.links, s.checkout, s.currencies = d.Links, d.Checkout, d.Currencies
+	s.origin = d.BaseURL.Scheme + "://" + d.BaseURL.Host
 	prefix := d.RateLimitPrefix
 	if prefix == "" {
 		prefix = "paylink"
@@ -110,6 +122,9 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	if s.loginLimit, err = s.limiter(prefix+":rl:login", d.Limits.Login); err != nil {
+		return nil, err
+	}
+	if s.checkoutLimit, err = s.limiter(prefix+":rl:checkout", d.Limits.Public); err != nil {
 		return nil, err
 	}
 	e := gin.New()
@@ -161,6 +176,21 @@ func (s *Server) routes() {
 	e.GET("/assets/*file", s.serveAsset)
 
 	s.walletRoutes()
+	api.POST("/payment_links", s.h(s.createLink))
+	api.GET("/payment_links", s.h(s.listLinks))
+	api.GET("/payment_links/:id", s.h(s.getLink))
+	api.POST("/payment_links/:id/deactivate", s.h(s.deactivateLink))
+	api.GET("/payments", s.h(s.listPayments))
+	api.GET("/payments/:id", s.h(s.getPayment))
+	api.POST("/payments/:id/refunds", s.h(s.createRefund))
+	api.GET("/balance", s.h(s.getBalance))
+
+	pay := e.Group("/pay", s.rateLimit(s.checkoutLimit, byClientIP))
+	pay.GET("/:id", s.payPage)
+	pay.POST("/:id", s.h(s.pay))
+	pay.GET("/:id/payments/:payment", s.receiptPageHandler)
+	pay.GET("/:id/payments/:payment/challenge", s.challengePageHandler)
+	pay.POST("/:id/payments/:payment/challenge", s.h(s.answerChallenge))
 }
 
 // ServeHTTP makes Server an http.Handler.

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -14,7 +13,6 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/paylink/paylink/internal/apperr"
 	"github.com/paylink/paylink/internal/passkey"
 	"github.com/paylink/paylink/internal/wallet"
 	"github.com/paylink/paylink/internal/wire"
@@ -25,18 +23,11 @@ const (
 	userIDKey        = "paylink.user_id"
 )
 
-var (
-	errOriginNotAllowed = &apperr.Error{Kind: apperr.Forbidden, Code: "origin_not_allowed",
-		Message: "This request comes from a page on another site; wallet requests must come from Paylink's own pages."}
-	errContentType = &apperr.Error{Kind: apperr.Invalid, Code: "content_type_invalid",
-		Message: "Send the request body as Content-Type: application/json."}
-)
-
 // walletRoutes registers the wallet API. Every wallet route checks the
 // Origin and Content-Type of state-changing requests (CSRF); the routes
 // after walletSession need the session cookie.
 func (s *Server) walletRoutes() {
-	w := s.engine.Group("/v1/wallet", s.sameOrigin)
+	w := s.engine.Group("/v1/wallet", s.walletCSRF)
 	w.POST("/signup", s.rateLimit(s.signupLimit, byClientIP), s.h(s.walletSignUp))
 	w.POST("/login", s.h(s.walletLogin))
 	w.POST("/logout", s.h(s.walletLogout))
@@ -51,41 +42,20 @@ func (s *Server) walletRoutes() {
 	s.walletPageRoutes()
 }
 
-// sameOrigin refuses state-changing requests whose Origin header is
-// present and not one of ours, and those whose body is not declared JSON:
-// a cross-site form cannot send application/json without a CORS
-// preflight, which this server never grants.
-func (s *Server) sameOrigin(c *gin.Context) {
+// walletCSRF applies the hosted pages' same-origin rule (sameOrigin: JSON
+// bodies only, no other site's Origin or Sec-Fetch-Site) to every
+// state-changing wallet request, log-in included.
+func (s *Server) walletCSRF(c *gin.Context) {
 	switch c.Request.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
 		c.Next()
 		return
 	}
-	if o := c.GetHeader("Origin"); o != "" && !s.originAllowed(o) {
-		s.writeError(c, errOriginNotAllowed)
-		return
-	}
-	if mt, _, err := mime.ParseMediaType(c.GetHeader("Content-Type")); err != nil || mt != "application/json" {
-		s.writeError(c, errContentType)
+	if err := s.sameOrigin(c); err != nil {
+		s.writeError(c, err)
 		return
 	}
 	c.Next()
-}
-
-// originAllowed reports whether origin is the base URL's or one the
-// passkey configuration names.
-func (s *Server) originAllowed(origin string) bool {
-	if strings.EqualFold(origin, s.baseURL.Scheme+"://"+s.baseURL.Host) {
-		return true
-	}
-	if s.passkeys != nil {
-		for _, o := range s.passkeys.Origins() {
-			if strings.EqualFold(origin, o) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // sessionCookie is the cookie's name: with the __Host- prefix behind

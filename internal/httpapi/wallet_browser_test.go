@@ -16,12 +16,15 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/paylink/paylink/internal/browsertest"
+	"github.com/paylink/paylink/internal/checkout"
+	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/passkey"
+	"github.com/paylink/paylink/internal/processor"
 )
 
-// newBrowserEnv serves the API on http://localhost:<port>, the origin and
+// newWalletBrowserEnv serves the API on http://localhost:<port>, the origin and
 // relying party a browser's WebAuthn accepts without TLS.
-func newBrowserEnv(t *testing.T) *env {
+func newWalletBrowserEnv(t *testing.T) *env {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -30,6 +33,12 @@ func newBrowserEnv(t *testing.T) *env {
 	origin := fmt.Sprintf("http://localhost:%d", ln.Addr().(*net.TCPAddr).Port)
 	e := newEnv(t, func(d *Deps) {
 		d.BaseURL, _ = url.Parse(origin)
+		signer, err := links.NewSigner([]links.SigningKey{testLinkKey})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Links = links.NewService(signer, d.BaseURL, d.Now)
+		d.Checkout = checkout.NewService(processor.NewSimulator(testSimulatorKey, d.Now), d.Links, d.Now)
 		pk, err := passkey.New(passkey.Config{RPID: "localhost", RPName: "Paylink", Origins: []string{origin},
 			Timeout: 2 * time.Minute}, time.Now)
 		if err != nil {
@@ -65,16 +74,27 @@ func addAuthenticator(t *testing.T, ctx context.Context) webauthn.AuthenticatorI
 	return res.AuthenticatorID
 }
 
-// waitFor polls a JavaScript condition the page reaches; on failure it
-// saves a screenshot and shows the page's message line.
-func waitFor(t *testing.T, ctx context.Context, step, expr string) {
+// waitForStep polls a JavaScript condition the page reaches; a poll cut
+// short by a navigation polls again on the new page. On failure it saves a
+// screenshot and shows the page's message line.
+func waitForStep(t *testing.T, ctx context.Context, step, expr string) {
 	t.Helper()
-	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(time.Until(deadline))))
+		if err == nil {
+			return
+		}
+		msg := err.Error()
+		if (strings.Contains(msg, "navigated or closed") || strings.Contains(msg, "context was destroyed") ||
+			strings.Contains(msg, "Cannot find context")) && time.Now().Before(deadline) {
+			continue
+		}
 		t.Logf("%s: %v", step, err)
 		browsertest.Screenshot(t, ctx, "failed-"+step)
-		msg, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.getElementById("message")||{}).textContent||""`))
+		text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.getElementById("message")||{}).textContent||""`))
 		loc, _ := chromedp.Run(ctx, chromedp.Location())
-		t.Fatalf("%s: waiting for %s: %v (at %s, message %q)", step, expr, err, loc, msg)
+		t.Fatalf("%s: waiting for %s: %v (at %s, message %q)", step, expr, err, loc, text)
 	}
 }
 
@@ -99,7 +119,7 @@ func do(t *testing.T, ctx context.Context, actions ...chromedp.Action[chromedp.V
 }
 
 func TestWalletBrowserPasskeyRegisterLogInAndConfirmTransfer(t *testing.T) {
-	e := newBrowserEnv(t)
+	e := newWalletBrowserEnv(t)
 	e.walletUser("bob.browser@example.test") // the receiver
 	ctx := browsertest.New(t)
 	auth := addAuthenticator(t, ctx)
@@ -113,11 +133,11 @@ func TestWalletBrowserPasskeyRegisterLogInAndConfirmTransfer(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("password"), walletPassword))
 	browsertest.Screenshot(t, ctx, "1-signup")
 	navigates(t, ctx, "sign up", "/wallet", chromedp.Click(chromedp.ID("signup-submit")))
-	waitFor(t, ctx, "account", `location.pathname === "/wallet" && document.getElementById("who").textContent.includes("grace@example.test")`)
+	waitForStep(t, ctx, "account", `location.pathname === "/wallet" && document.getElementById("who").textContent.includes("grace@example.test")`)
 
 	// Register a passkey with the virtual authenticator.
 	do(t, ctx, chromedp.Click(chromedp.ID("add-passkey")))
-	waitFor(t, ctx, "passkey added", `document.getElementById("message").textContent.includes("Passkey added")`)
+	waitForStep(t, ctx, "passkey added", `document.getElementById("message").textContent.includes("Passkey added")`)
 	browsertest.Screenshot(t, ctx, "2-passkey-added")
 	creds, err := chromedp.Call(ctx, webauthn.GetCredentials, webauthn.GetCredentialsParams{AuthenticatorID: auth})
 	if err != nil || len(creds.Credentials) != 1 || !creds.Credentials[0].IsResidentCredential || creds.Credentials[0].RpID != "localhost" {
@@ -133,13 +153,13 @@ func TestWalletBrowserPasskeyRegisterLogInAndConfirmTransfer(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("card_exp"), "12/34"),
 		chromedp.SendKeys(chromedp.ID("card_cvc"), "123"),
 		chromedp.Click(chromedp.ID("topup-submit")))
-	waitFor(t, ctx, "topped up", `document.getElementById("balances").textContent.includes("50.00")`)
+	waitForStep(t, ctx, "topped up", `document.getElementById("balances").textContent.includes("50.00")`)
 	do(t, ctx, chromedp.SendKeys(chromedp.ID("receiver_email"), "bob.browser@example.test"),
 		chromedp.SendKeys(chromedp.ID("transfer_amount"), "12.50"),
 		chromedp.SendKeys(chromedp.ID("note"), "books"),
 		chromedp.Click(chromedp.ID("transfer-submit")))
-	waitFor(t, ctx, "sent", `document.getElementById("message").textContent.includes("Sent")`)
-	waitFor(t, ctx, "history", `document.getElementById("history").textContent.includes("bob.browser@example.test")`)
+	waitForStep(t, ctx, "sent", `document.getElementById("message").textContent.includes("Sent")`)
+	waitForStep(t, ctx, "history", `document.getElementById("history").textContent.includes("bob.browser@example.test")`)
 	browsertest.Screenshot(t, ctx, "3-sent")
 	asserted, err := chromedp.Call(ctx, webauthn.GetCredentials, webauthn.GetCredentialsParams{AuthenticatorID: auth})
 	if err != nil || asserted.Credentials[0].SignCount < 1 {
@@ -157,8 +177,8 @@ func TestWalletBrowserPasskeyRegisterLogInAndConfirmTransfer(t *testing.T) {
 		t.Fatalf("GET /wallet = %d", res.Status)
 	}
 	navigates(t, ctx, "passkey log-in", "/wallet", chromedp.Click(chromedp.ID("passkey-login")))
-	waitFor(t, ctx, "passkey log-in", `location.pathname === "/wallet" && document.getElementById("who").textContent.includes("grace@example.test")`)
-	waitFor(t, ctx, "balance after log-in", `document.getElementById("balances").textContent.includes("37.50")`)
+	waitForStep(t, ctx, "passkey log-in", `location.pathname === "/wallet" && document.getElementById("who").textContent.includes("grace@example.test")`)
+	waitForStep(t, ctx, "balance after log-in", `document.getElementById("balances").textContent.includes("37.50")`)
 	browsertest.Screenshot(t, ctx, "4-logged-in-with-passkey")
 	if n := count(t, e, "SELECT count(*) FROM user_sessions WHERE method = 'passkey' AND revoked_at IS NULL"); n != 1 {
 		t.Errorf("live passkey sessions = %d, want 1", n)

@@ -89,13 +89,6 @@ func (s *Server) parseAmount(raw json.RawMessage, currency string) (money.Amount
 	return money.Amount{Minor: minor, Currency: c}, nil
 }
 
-type cardRequest struct {
-	Number   string `json:"number"`
-	ExpMonth int    `json:"exp_month"`
-	ExpYear  int    `json:"exp_year"`
-	CVC      string `json:"cvc"`
-}
-
 type topUpRequest struct {
 	Amount   json.RawMessage `json:"amount"`
 	Currency string          `json:"currency"`

@@ -162,7 +162,7 @@ func TestPasskeyLoginRefusals(t *testing.T) {
 
 func TestPasskeyRegistrationRefusals(t *testing.T) {
 	t.Parallel()
-	clock := &testClock{now: time.Now()}
+	clock := &testClock{}
 	e := newEnv(t, func(d *Deps) {
 		pk, err := passkey.New(passkey.Config{RPID: "paylink.test", RPName: "Paylink", Origins: []string{testOrigin},
 			Timeout: 2 * time.Minute}, clock.Now)
@@ -190,7 +190,7 @@ func TestPasskeyRegistrationRefusals(t *testing.T) {
 	// After the challenge expired.
 	opts = a.do(req{Method: "POST", Path: "/v1/wallet/passkeys/register/begin"})
 	cred, _ = auth.Create(opts.Body)
-	clock.Add(2*time.Minute + time.Second)
+	clock.Advance(2*time.Minute + time.Second)
 	wantError(t, finish(a, cred), 400, "passkey_challenge_invalid")
 	// Not logged in.
 	wantError(t, e.newShopper().do(req{Method: "POST", Path: "/v1/wallet/passkeys/register/begin"}), 401, "login_required")

@@ -283,7 +283,7 @@ func TestWalletLoginDoesNotRevealWhetherEmailExists(t *testing.T) {
 
 func TestWalletLockoutAfterRepeatedFailures(t *testing.T) {
 	t.Parallel()
-	clock := &testClock{now: time.Now()}
+	clock := &testClock{}
 	e := newEnv(t, func(d *Deps) {
 		d.Wallet = wallet.NewService(d.DB, d.Redis, testKeyring(t), wallet.Config{SessionTTL: time.Hour, MaxFailures: 10,
 			Lockout: 15 * time.Minute}, clock.Now)
@@ -308,7 +308,7 @@ func TestWalletLockoutAfterRepeatedFailures(t *testing.T) {
 			t.Errorf("%s: a locked log-in set a cookie", email)
 		}
 	}
-	clock.Add(15*time.Minute + time.Second)
+	clock.Advance(15*time.Minute + time.Second)
 	if res := attempt("victim@example.test", walletPassword); res.Status != 200 {
 		t.Fatalf("after the lock-out: %d %s", res.Status, res.Body)
 	}
@@ -435,7 +435,7 @@ func TestWalletSessionsWithoutRedis(t *testing.T) {
 
 func TestWalletRejectsForgedAndExpiredTokens(t *testing.T) {
 	t.Parallel()
-	clock := &testClock{now: time.Now()}
+	clock := &testClock{}
 	e := newEnv(t, func(d *Deps) {
 		d.Wallet = wallet.NewService(d.DB, d.Redis, testKeyring(t), wallet.Config{SessionTTL: time.Hour, MaxFailures: 10,
 			Lockout: time.Minute}, clock.Now)
@@ -456,7 +456,7 @@ func TestWalletRejectsForgedAndExpiredTokens(t *testing.T) {
 			wantError(t, f.do(req{Method: "GET", Path: "/v1/wallet/account"}), 401, "login_required")
 		})
 	}
-	clock.Add(time.Hour + time.Second)
+	clock.Advance(time.Hour + time.Second)
 	wantError(t, s.do(req{Method: "GET", Path: "/v1/wallet/account"}), 401, "login_required")
 }
 
@@ -504,22 +504,4 @@ func mustURL(t *testing.T, s string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
-}
-
-// testClock is a settable now for services under test.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
 }

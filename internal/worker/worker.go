@@ -11,7 +11,9 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/paylink/paylink/internal/checkout"
 	"github.com/paylink/paylink/internal/idempotency"
+	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/passkey"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/processor"
@@ -23,6 +25,8 @@ const (
 	TypeIdempotencyCleanup = "maintenance:idempotency_cleanup"
 	TypeWalletCleanup      = "maintenance:wallet_cleanup"
 	TypeWalletCaptures     = "wallet:capture_due"
+	TypeExpireLinks        = "links:expire"
+	TypeSettle             = "checkout:settle"
 )
 
 // Deps is what the worker needs, built by run.
@@ -36,6 +40,10 @@ type Deps struct {
 	Now                  func() time.Time
 	Wallet               *wallet.Service
 	Processor            processor.Processor
+
+	Links         *links.Service
+	Checkout      *checkout.Service
+	CheckoutEvery time.Duration // how often links expire and checkout settles
 }
 
 // Worker processes tasks until its context ends.
@@ -79,6 +87,19 @@ func New(d Deps) (*Worker, error) {
 	if _, err := w.scheduler.Register("@every 1m", asynq.NewTask(TypeWalletCaptures, nil),
 		asynq.Unique(55*time.Second), asynq.MaxRetry(0)); err != nil {
 		return nil, fmt.Errorf("schedule wallet captures: %w", err)
+	}
+
+	w.mux.HandleFunc(TypeExpireLinks, w.expireLinks)
+	w.mux.HandleFunc(TypeSettle, w.settle)
+	every := fmt.Sprintf("@every %s", d.CheckoutEvery)
+	unique := max(d.CheckoutEvery*9/10, time.Second)
+	if _, err := w.scheduler.Register(every, asynq.NewTask(TypeExpireLinks, nil),
+		asynq.Unique(unique), asynq.MaxRetry(2), asynq.Timeout(d.CheckoutEvery+time.Minute)); err != nil {
+		return nil, fmt.Errorf("schedule link expiry: %w", err)
+	}
+	if _, err := w.scheduler.Register(every, asynq.NewTask(TypeSettle, nil),
+		asynq.Unique(unique), asynq.MaxRetry(2), asynq.Timeout(d.CheckoutEvery+time.Minute)); err != nil {
+		return nil, fmt.Errorf("schedule checkout settlement: %w", err)
 	}
 	return w, nil
 }
@@ -130,6 +151,40 @@ func (w *Worker) captureTopUps(ctx context.Context, _ *asynq.Task) error {
 	n, err := w.d.Wallet.CaptureDue(ctx, w.d.Processor, w.d.Now().Add(-time.Minute), 100)
 	if n > 0 {
 		w.d.Log.InfoContext(ctx, "wallet top-ups captured", "count", n)
+	}
+	return err
+}
+
+// expireLinks stores the expired status of links past expiry and records
+// payment_link.expired for each, in batches until none is left.
+func (w *Worker) expireLinks(ctx context.Context, _ *asynq.Task) error {
+	total := 0
+	for {
+		n, err := w.d.Links.ExpireDue(ctx, w.d.DB, expireBatch)
+		total += n
+		if err != nil {
+			return err
+		}
+		if n < expireBatch {
+			break
+		}
+	}
+	if total > 0 {
+		w.d.Log.InfoContext(ctx, "payment links expired", "count", total)
+	}
+	return nil
+}
+
+// expireBatch is how many links one expiry transaction marks.
+const expireBatch = 500
+
+// settle captures queued authorizations and finishes refunds and
+// challenges that a crash interrupted.
+func (w *Worker) settle(ctx context.Context, _ *asynq.Task) error {
+	rep, err := w.d.Checkout.Settle(ctx, w.d.DB)
+	if rep != (checkout.Report{}) {
+		w.d.Log.InfoContext(ctx, "checkout settled", "captured", rep.Captured, "refunds_sent", rep.RefundsSent,
+			"challenges_resumed", rep.Resumed, "challenges_canceled", rep.Canceled)
 	}
 	return err
 }

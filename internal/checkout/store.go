@@ -1,0 +1,81 @@
+package checkout
+
+const paymentColumns = `p.id, p.merchant_id, coalesce(p.payment_link_id, ''), p.single_use, p.amount, p.currency, p.status,
+       p.amount_refunded, coalesce(p.failure_code, ''), p.customer_email, p.customer_name, p.method_type,
+       coalesce(p.card_brand, ''), coalesce(p.card_last4, ''), coalesce(p.card_exp_month, 0),
+       coalesce(p.card_exp_year, 0), coalesce(p.card_fingerprint, ''), coalesce(p.processor_ref, ''),
+       coalesce(p.challenge_outcome, ''), p.created_at, p.updated_at, coalesce(l.metadata, '{}')`
+
+const paymentFrom = ` FROM payments p LEFT JOIN payment_links l ON l.id = p.payment_link_id `
+
+const (
+	insertPayment = `
+INSERT INTO payments (id, merchant_id, payment_link_id, single_use, amount, currency, status, failure_code,
+                      customer_email, customer_name, method_type, card_brand, card_last4, card_exp_month,
+                      card_exp_year, card_fingerprint, processor_ref, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'card', $11, $12, $13, $14, $15, $16, $17, $17)`
+
+	insertPendingCapture = `
+INSERT INTO pending_captures (payment_id, merchant_id, processor_ref, amount, currency, created_at)
+VALUES ($1, $2, $3, $4, $5, $6)`
+
+	selectPayment = `SELECT ` + paymentColumns + paymentFrom + `WHERE p.merchant_id = $1 AND p.id = $2`
+
+	selectPaymentForLink = `SELECT ` + paymentColumns + paymentFrom +
+		`WHERE p.merchant_id = $1 AND p.payment_link_id = $2 AND p.id = $3`
+
+	lockPayment = `SELECT ` + paymentColumns + paymentFrom + `WHERE p.merchant_id = $1 AND p.id = $2 FOR UPDATE OF p`
+
+	listPayments = `SELECT ` + paymentColumns + paymentFrom + `
+WHERE p.merchant_id = $1 AND ($2 = '' OR p.id < $2) AND ($3 = '' OR p.status = $3)
+  AND ($4 = '' OR p.payment_link_id = $4)
+ORDER BY p.id DESC
+LIMIT $5`
+
+	// claimChallenge moves a payment waiting for its challenge to
+	// processing, remembering the shopper's answer; only one request wins.
+	claimChallenge = `
+UPDATE payments SET status = 'processing', challenge_outcome = $4, updated_at = $5
+WHERE merchant_id = $1 AND payment_link_id = $2 AND id = $3 AND status = 'requires_action'`
+
+	finishPayment = `
+UPDATE payments SET status = $3, failure_code = $4, updated_at = $5
+WHERE merchant_id = $1 AND id = $2`
+
+	addRefunded = `
+UPDATE payments SET amount_refunded = amount_refunded + $3, updated_at = $4
+WHERE merchant_id = $1 AND id = $2`
+
+	insertRefund = `
+INSERT INTO refunds (id, merchant_id, payment_id, amount, currency, status, created_at)
+VALUES ($1, $2, $3, $4, $5, 'succeeded', $6)`
+
+	pendingCaptures = `
+SELECT payment_id, processor_ref, amount, currency FROM pending_captures
+ORDER BY payment_id LIMIT $1`
+
+	pendingCaptureOf = `
+SELECT processor_ref, amount, currency FROM pending_captures WHERE payment_id = $1`
+
+	deleteCaptured = `DELETE FROM pending_captures WHERE payment_id = ANY($1)`
+
+	unsentRefunds = `
+SELECT r.id, r.merchant_id, r.payment_id, r.amount, r.currency, r.status, r.created_at, p.processor_ref
+FROM refunds r JOIN payments p ON p.id = r.payment_id
+WHERE r.sent_at IS NULL AND r.created_at <= $1
+ORDER BY r.created_at LIMIT $2`
+
+	markRefundSent = `
+UPDATE refunds SET processor_ref = $2, sent_at = $3 WHERE id = $1 AND sent_at IS NULL`
+
+	// staleChallenges are payments a crash left in processing.
+	staleProcessing = `
+SELECT p.merchant_id, p.id FROM payments p
+WHERE p.status = 'processing' AND p.updated_at <= $1
+ORDER BY p.updated_at LIMIT $2`
+
+	cancelAbandoned = `
+UPDATE payments SET status = 'canceled', updated_at = $1
+WHERE id IN (SELECT id FROM payments WHERE status = 'requires_action' AND updated_at <= $2
+             ORDER BY updated_at LIMIT $3 FOR UPDATE SKIP LOCKED)`
+)
