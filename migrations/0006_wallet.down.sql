@@ -1,3 +1,4 @@
+ALTER TABLE payments DROP COLUMN wallet_user_id;
 DROP TABLE wallet_notifications;
 DROP TABLE wallet_pending_captures;
 DROP TABLE wallet_transactions;

@@ -97,6 +97,7 @@ CREATE TABLE wallet_transactions (
 );
 CREATE INDEX wallet_transactions_user_id_idx ON wallet_transactions (user_id, id DESC);
 CREATE UNIQUE INDEX wallet_transactions_reference_key ON wallet_transactions (reference, type);
+CREATE INDEX wallet_transactions_payment_id_idx ON wallet_transactions (payment_id) WHERE payment_id IS NOT NULL;
 
 -- Top-ups whose card authorization is still to be captured. The row is
 -- written in the top-up's transaction (with the credit) and deleted once the
@@ -122,3 +123,9 @@ CREATE TABLE wallet_notifications (
 );
 CREATE INDEX wallet_notifications_user_id_idx ON wallet_notifications (user_id, id DESC);
 CREATE INDEX wallet_notifications_unread_idx ON wallet_notifications (user_id) WHERE read_at IS NULL;
+
+-- A payment of a link from a wallet: no card, no processor; the wallet
+-- user who paid, so refunds go back to that wallet.
+ALTER TABLE payments ADD COLUMN wallet_user_id text REFERENCES users (id);
+ALTER TABLE payments ADD CONSTRAINT payments_wallet_user
+    CHECK ((method_type = 'wallet') = (wallet_user_id IS NOT NULL));

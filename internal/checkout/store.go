@@ -9,6 +9,11 @@ const paymentColumns = `p.id, p.merchant_id, coalesce(p.payment_link_id, ''), p.
 const paymentFrom = ` FROM payments p LEFT JOIN payment_links l ON l.id = p.payment_link_id `
 
 const (
+	insertWalletPayment = `
+INSERT INTO payments (id, merchant_id, payment_link_id, single_use, amount, currency, status,
+                      customer_email, customer_name, method_type, wallet_user_id, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, 'succeeded', $7, $8, 'wallet', $9, $10, $10)`
+
 	insertPayment = `
 INSERT INTO payments (id, merchant_id, payment_link_id, single_use, amount, currency, status, failure_code,
                       customer_email, customer_name, method_type, card_brand, card_last4, card_exp_month,

@@ -33,7 +33,9 @@ var (
 	errTypeInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "type_invalid", Param: "type",
 		Message: "type must be one of topup, transfer_in, transfer_out, payment, refund."}
 	errActionInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "action_invalid", Param: "action",
-		Message: "action must be \"transfer\" (wallet payments of links are confirmed from the checkout page)."}
+		Message: "action must be \"transfer\" or \"payment\"."}
+	errPaymentLinkInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "payment_link_invalid", Param: "payment_link",
+		Message: "payment_link must be the id of a payment link (plink_…)."}
 	errReceiverEmailInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "email_invalid", Param: "receiver_email",
 		Message: "receiver_email is not a valid e-mail address."}
 )
@@ -250,40 +252,67 @@ type confirmBeginRequest struct {
 	ReceiverEmail string          `json:"receiver_email"`
 	Amount        json.RawMessage `json:"amount"`
 	Currency      string          `json:"currency"`
+	PaymentLink   string          `json:"payment_link"`
 }
 
 // passkeyConfirmBegin answers assertion options whose challenge is bound
-// to one transfer (receiver, amount, currency); the assertion then goes in
-// the transfer's passkey_assertion.
+// to one transfer (receiver, amount, currency) or to paying one link (its
+// amount, currency and id); the assertion then goes in the transfer's
+// passkey_assertion, or the checkout payment's
+// payment_method.passkey_assertion.
 func (s *Server) passkeyConfirmBegin(c *gin.Context) error {
 	var in confirmBeginRequest
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	if in.Action != "transfer" {
+	u := &currentSession(c).User
+	var binding func(ctx context.Context, tx pgx.Tx) (passkey.Binding, error)
+	switch in.Action {
+	case "transfer":
+		amount, err := s.parseAmount(in.Amount, in.Currency)
+		if err != nil {
+			return err
+		}
+		email, err := merchant.NormalizeEmail(in.ReceiverEmail)
+		if err != nil {
+			return errReceiverEmailInvalid
+		}
+		if email == strings.ToLower(u.Email) {
+			return wallet.ErrTransferToSelf
+		}
+		binding = func(ctx context.Context, tx pgx.Tx) (passkey.Binding, error) {
+			receiver, err := s.wallet.UserByEmail(ctx, tx, email)
+			if errors.Is(err, wallet.ErrUserNotFound) {
+				return passkey.Binding{}, wallet.ErrReceiverNotFound
+			}
+			if err != nil {
+				return passkey.Binding{}, err
+			}
+			return transferBinding(receiver.ID, amount), nil
+		}
+	case "payment":
+		if !id.Valid("plink", in.PaymentLink) {
+			return errPaymentLinkInvalid
+		}
+		binding = func(ctx context.Context, tx pgx.Tx) (passkey.Binding, error) {
+			l, err := s.links.Open(ctx, tx, in.PaymentLink)
+			if err != nil {
+				return passkey.Binding{}, err
+			}
+			if err := l.Payable(s.now()); err != nil {
+				return passkey.Binding{}, err
+			}
+			return paymentBinding(l), nil
+		}
+	default:
 		return errActionInvalid
 	}
-	amount, err := s.parseAmount(in.Amount, in.Currency)
-	if err != nil {
-		return err
-	}
-	email, err := merchant.NormalizeEmail(in.ReceiverEmail)
-	if err != nil {
-		return errReceiverEmailInvalid
-	}
-	u := &currentSession(c).User
-	if email == strings.ToLower(u.Email) {
-		return wallet.ErrTransferToSelf
-	}
 	return s.mutate(c, u.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
-		receiver, err := s.wallet.UserByEmail(ctx, tx, email)
-		if errors.Is(err, wallet.ErrUserNotFound) {
-			return 0, nil, wallet.ErrReceiverNotFound
-		}
+		b, err := binding(ctx, tx)
 		if err != nil {
 			return 0, nil, err
 		}
-		a, err := s.passkeys.BeginConfirmation(ctx, tx, owner(u), transferBinding(receiver.ID, amount))
+		a, err := s.passkeys.BeginConfirmation(ctx, tx, owner(u), b)
 		if err != nil {
 			return 0, nil, err
 		}

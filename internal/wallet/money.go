@@ -128,7 +128,7 @@ func (s *Service) TopUp(ctx context.Context, tx pgx.Tx, u *User, amount money.Am
 	}}); err != nil {
 		return nil, err
 	}
-	if err := s.record(ctx, tx, t, u.Email, fmt.Sprintf("You added %s to your wallet with your %s card ending in %s.",
+	if err := record(ctx, tx, t, u.Email, fmt.Sprintf("You added %s to your wallet with your %s card ending in %s.",
 		amount, card.Brand, card.Last4)); err != nil {
 		return nil, err
 	}
@@ -218,10 +218,10 @@ func (s *Service) Transfer(ctx context.Context, tx pgx.Tx, sender, receiver *Use
 	}}); err != nil {
 		return nil, err
 	}
-	if err := s.record(ctx, tx, out, sender.Email, fmt.Sprintf("You sent %s to %s.", amount, receiver.Email)); err != nil {
+	if err := record(ctx, tx, out, sender.Email, fmt.Sprintf("You sent %s to %s.", amount, receiver.Email)); err != nil {
 		return nil, err
 	}
-	if err := s.record(ctx, tx, in, receiver.Email, fmt.Sprintf("You received %s from %s.", amount, sender.Email)); err != nil {
+	if err := record(ctx, tx, in, receiver.Email, fmt.Sprintf("You received %s from %s.", amount, sender.Email)); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -230,14 +230,18 @@ func (s *Service) Transfer(ctx context.Context, tx pgx.Tx, sender, receiver *Use
 // Merchant is the payee of a wallet payment.
 type Merchant struct{ ID, Name string }
 
-// Pay moves amount from user's wallet to merchant m for the payment
-// paymentID, in tx: one ledger transaction (wallet to merchant), a
-// payment entry in the user's history, a notification and an e-mail. The
-// caller (the hosted checkout) records its payment in the same tx. It
-// returns ErrInsufficientFunds; the same paymentID twice is refused by the
-// ledger (ledger.ErrDuplicate).
-func (s *Service) Pay(ctx context.Context, tx pgx.Tx, u *User, m Merchant, amount money.Amount, paymentID string) (*Transaction, error) {
-	now := s.now().UTC().Truncate(time.Microsecond)
+// Pay moves amount from userID's wallet to merchant m for the payment
+// paymentID, in tx, at now: one ledger transaction (wallet to merchant),
+// a payment entry in the user's history, a notification and an e-mail.
+// The caller (the hosted checkout) records its payment in the same tx. It
+// returns ErrInsufficientFunds or ErrUserNotFound; the same paymentID
+// twice is refused by the ledger (ledger.ErrDuplicate).
+func Pay(ctx context.Context, tx pgx.Tx, userID string, m Merchant, amount money.Amount, paymentID string, now time.Time) (*Transaction, error) {
+	u, err := scanUser(tx.QueryRow(ctx, selectUser, userID))
+	if err != nil {
+		return nil, err
+	}
+	now = now.UTC().Truncate(time.Microsecond)
 	t := &Transaction{ID: id.NewAt("txn", now), UserID: u.ID, Type: TypePayment, Status: StatusSucceeded, Amount: amount,
 		Counterparty: &m.Name, Reference: paymentID, PaymentID: &paymentID, CreatedAt: now, UpdatedAt: now,
 		counterpartyMerchantID: &m.ID}
@@ -247,33 +251,51 @@ func (s *Service) Pay(ctx context.Context, tx pgx.Tx, u *User, m Merchant, amoun
 	}}); err != nil {
 		return nil, err
 	}
-	if err := s.record(ctx, tx, t, u.Email, fmt.Sprintf("You paid %s to %s.", amount, m.Name)); err != nil {
+	if err := record(ctx, tx, t, u.Email, fmt.Sprintf("You paid %s to %s.", amount, m.Name)); err != nil {
 		return nil, err
 	}
 	return t, nil
 }
 
-// Refund returns amount of the wallet payment paymentID from merchant m to
-// userID's wallet in tx, under the merchant's refund id refundID: one
-// ledger transaction (merchant to wallet), a refund entry in the user's
-// history, a notification and an e-mail. The same refundID twice is
-// refused by the ledger (ledger.ErrDuplicate).
-func (s *Service) Refund(ctx context.Context, tx pgx.Tx, userID string, m Merchant, amount money.Amount, paymentID, refundID string) (*Transaction, error) {
-	u, err := s.User(ctx, tx, userID)
+// Refund returns amount of the wallet payment paymentID to the wallet
+// that paid it, in tx, under the merchant's refund id refundID: one ledger
+// transaction (merchant to wallet), a refund entry in the user's history,
+// a notification and an e-mail. It finds the user and merchant from the
+// payment's own history entry. It returns ErrTransactionNotFound for a
+// payment no wallet made, and ErrInsufficientFunds when the merchant's
+// balance is short; the same refundID twice is refused by the ledger
+// (ledger.ErrDuplicate).
+func Refund(ctx context.Context, tx pgx.Tx, paymentID, refundID string, amount money.Amount, now time.Time) (*Transaction, error) {
+	rows, err := tx.Query(ctx, selectPaymentEntry, paymentID)
+	if err != nil {
+		return nil, fmt.Errorf("read wallet payment %s: %w", paymentID, err)
+	}
+	paid, err := pgx.CollectExactlyOneRow(rows, scanTransaction)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil, ErrTransactionNotFound
+	case err != nil:
+		return nil, fmt.Errorf("read wallet payment %s: %w", paymentID, err)
+	}
+	u, err := scanUser(tx.QueryRow(ctx, selectUser, paid.UserID))
 	if err != nil {
 		return nil, err
 	}
-	now := s.now().UTC().Truncate(time.Microsecond)
+	now = now.UTC().Truncate(time.Microsecond)
 	t := &Transaction{ID: id.NewAt("txn", now), UserID: u.ID, Type: TypeRefund, Status: StatusSucceeded, Amount: amount,
-		Counterparty: &m.Name, Reference: refundID, PaymentID: &paymentID, CreatedAt: now, UpdatedAt: now,
-		counterpartyMerchantID: &m.ID}
+		Counterparty: paid.Counterparty, Reference: refundID, PaymentID: &paymentID, CreatedAt: now, UpdatedAt: now,
+		counterpartyMerchantID: paid.counterpartyMerchantID}
 	if err := post(ctx, tx, ledger.Transaction{Kind: ledgerRefund, Reference: refundID, Entries: []ledger.Entry{
-		{Account: ledger.Account{Kind: ledger.Merchant, Owner: m.ID, Currency: amount.Currency}, Amount: -amount.Minor},
+		{Account: ledger.Account{Kind: ledger.Merchant, Owner: *paid.counterpartyMerchantID, Currency: amount.Currency}, Amount: -amount.Minor},
 		{Account: walletAccount(u.ID, amount.Currency), Amount: amount.Minor},
 	}}); err != nil {
 		return nil, err
 	}
-	if err := s.record(ctx, tx, t, u.Email, fmt.Sprintf("%s refunded %s to your wallet.", m.Name, amount)); err != nil {
+	name := ""
+	if paid.Counterparty != nil {
+		name = *paid.Counterparty
+	}
+	if err := record(ctx, tx, t, u.Email, fmt.Sprintf("%s refunded %s to your wallet.", name, amount)); err != nil {
 		return nil, err
 	}
 	return t, nil
@@ -281,7 +303,7 @@ func (s *Service) Refund(ctx context.Context, tx pgx.Tx, userID string, m Mercha
 
 // record stores t with its notification (in-app and e-mail to email), in
 // tx. Every status a transaction reaches is notified this way.
-func (s *Service) record(ctx context.Context, tx pgx.Tx, t *Transaction, email, message string) error {
+func record(ctx context.Context, tx pgx.Tx, t *Transaction, email, message string) error {
 	_, err := tx.Exec(ctx, insertTransaction, t.ID, t.UserID, t.Type, t.Status, t.Amount.Minor, string(t.Amount.Currency),
 		t.counterpartyUserID, t.counterpartyMerchantID, t.Counterparty, t.Note, t.Reference, t.PaymentID,
 		t.CardBrand, t.CardLast4, t.FailureCode, t.CreatedAt, t.UpdatedAt)

@@ -67,6 +67,9 @@ WHERE user_id = $1 AND ($2 = '' OR type = $2) AND ($3 = '' OR id < $3)
 ORDER BY id DESC
 LIMIT $4`
 
+	selectPaymentEntry = `SELECT ` + transactionColumns + ` FROM wallet_transactions
+WHERE payment_id = $1 AND type = 'payment' AND counterparty_merchant_id IS NOT NULL`
+
 	selectTransaction = `SELECT ` + transactionColumns + ` FROM wallet_transactions WHERE user_id = $1 AND id = $2`
 
 	insertPendingCapture = `

@@ -340,7 +340,47 @@
     refresh();
   }
 
+  // "Pay with Paylink balance" on the hosted checkout page: confirm with
+  // the passkey when the user has one, then pay the link from the wallet.
+  function walletPay(root) {
+    var button = $("wallet-pay-button");
+    if (!button) return;
+    var key = null;
+    button.addEventListener("click", function () {
+      busy(button, true);
+      show("");
+      var confirm = root.getAttribute("data-passkey") === "true"
+        ? api("POST", "/v1/wallet/passkeys/confirm/begin", { action: "payment", payment_link: root.getAttribute("data-link") })
+          .then(function (r) {
+            if (r.status !== 200) throw new Error(errorText(r));
+            return passkeyGet(r.data);
+          })
+        : Promise.resolve(null);
+      confirm.then(function (assertion) {
+        var method = { type: "wallet" };
+        if (assertion) method.passkey_assertion = assertion;
+        key = assertion || !key ? newKey() : key;
+        return api("POST", location.pathname + location.search, { payment_method: method }, key);
+      }).then(function (r) {
+        if (r.status === 200 && r.data.receipt_url) {
+          window.location.assign(r.data.receipt_url);
+          return;
+        }
+        if (r.status === 403 || r.status === 404 || r.status === 410) {
+          if (r.data.error && /^passkey_/.test(r.data.error.code)) throw new Error(errorText(r));
+          window.location.reload();
+          return;
+        }
+        throw new Error(errorText(r));
+      }).catch(function (e) {
+        show(e.name === "NotAllowedError" ? "The passkey confirmation was cancelled; you were not charged." : e.message);
+        busy(button, false);
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    if ($("wallet-pay")) walletPay($("wallet-pay"));
     if ($("signup-form")) signupPage($("signup-form"));
     if ($("login-form")) loginPage($("login-form"));
     if ($("wallet")) walletPage($("wallet"));
