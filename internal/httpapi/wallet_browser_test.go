@@ -92,19 +92,20 @@ func waitForStep(t *testing.T, ctx context.Context, step, expr string) {
 		}
 		t.Logf("%s: %v", step, err)
 		browsertest.Screenshot(t, ctx, "failed-"+step)
-		text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.getElementById("message")||{}).textContent||""`))
+		text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
 		loc, _ := chromedp.Run(ctx, chromedp.Location())
-		t.Fatalf("%s: waiting for %s: %v (at %s, message %q)", step, expr, err, loc, text)
+		t.Fatalf("%s: waiting for %s: %v (at %s)\npage text: %s", step, expr, err, loc, text)
 	}
 }
 
 // navigates runs trigger and waits until the main frame has navigated to
-// path (the page's own script navigates after its API calls succeed).
+// path, or under it when path ends in "/" (the page's own script
+// navigates after its API calls succeed).
 func navigates(t *testing.T, ctx context.Context, step, path string, trigger chromedp.Action[chromedp.Void]) {
 	t.Helper()
 	_, err := chromedp.Run(ctx, chromedp.WaitEvent(page.FrameNavigated, func(ev page.EventFrameNavigated) bool {
 		u, err := url.Parse(ev.Frame.URL)
-		return ev.Frame.ParentID == "" && err == nil && u.Path == path
+		return ev.Frame.ParentID == "" && err == nil && (u.Path == path || strings.HasSuffix(path, "/") && strings.HasPrefix(u.Path, path))
 	}, trigger))
 	if err != nil {
 		t.Fatalf("%s: waiting to navigate to %s: %v", step, path, err)
@@ -153,7 +154,7 @@ func TestWalletBrowserPasskeyRegisterLogInAndConfirmTransfer(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("card_exp"), "12/34"),
 		chromedp.SendKeys(chromedp.ID("card_cvc"), "123"),
 		chromedp.Click(chromedp.ID("topup-submit")))
-	waitForStep(t, ctx, "topped up", `document.getElementById("balances").textContent.includes("50.00")`)
+	waitForStep(t, ctx, "topped up", `document.getElementById("balances").textContent.includes("$50.00")`)
 	do(t, ctx, chromedp.SendKeys(chromedp.ID("receiver_email"), "bob.browser@example.test"),
 		chromedp.SendKeys(chromedp.ID("transfer_amount"), "12.50"),
 		chromedp.SendKeys(chromedp.ID("note"), "books"),
@@ -219,4 +220,53 @@ func TestWalletPagesCarrySecurityHeaders(t *testing.T) {
 	if res := s.do(req{Method: "GET", Path: "/wallet/login"}); res.Status != http.StatusSeeOther || res.Header.Get("Location") != "/wallet" {
 		t.Errorf("GET /wallet/login logged in = %d to %q", res.Status, res.Header.Get("Location"))
 	}
+}
+
+func TestWalletBrowserPaysALinkConfirmingWithPasskey(t *testing.T) {
+	e := newWalletBrowserEnv(t)
+	_, shop := e.signUp("browser-mugs@shop.test")
+	l := e.createLink(shop, map[string]any{"amount": 1999, "description": "Green mug"})
+	ctx := browsertest.New(t)
+	addAuthenticator(t, ctx)
+
+	// A shopper with a wallet: sign up, register a passkey, add money.
+	do(t, ctx, chromedp.Navigate(e.base+"/wallet/signup"),
+		chromedp.SendKeys(chromedp.ID("first_name"), "Alan"),
+		chromedp.SendKeys(chromedp.ID("last_name"), "Turing"),
+		chromedp.SendKeys(chromedp.ID("email"), "alan@example.test"),
+		chromedp.SendKeys(chromedp.ID("phone"), "+44 20 7946 0001"),
+		chromedp.SendKeys(chromedp.ID("password"), walletPassword))
+	navigates(t, ctx, "sign up", "/wallet", chromedp.Click(chromedp.ID("signup-submit")))
+	waitForStep(t, ctx, "account", `document.getElementById("who").textContent.includes("alan@example.test")`)
+	do(t, ctx, chromedp.Click(chromedp.ID("add-passkey")))
+	waitForStep(t, ctx, "passkey added", `document.getElementById("message").textContent.includes("Passkey added")`)
+	do(t, ctx, chromedp.SendKeys(chromedp.ID("topup_amount"), "30"),
+		chromedp.SendKeys(chromedp.ID("card_number"), "5555 5555 5555 4444"),
+		chromedp.SendKeys(chromedp.ID("card_exp"), "11/33"),
+		chromedp.SendKeys(chromedp.ID("card_cvc"), "321"),
+		chromedp.Click(chromedp.ID("topup-submit")))
+	waitForStep(t, ctx, "topped up", `document.getElementById("balances").textContent.includes("$30.00")`)
+
+	// The merchant's checkout page offers the balance; paying asks the
+	// passkey, then shows the receipt.
+	do(t, ctx, chromedp.Navigate(l.URL))
+	waitForStep(t, ctx, "checkout", `document.getElementById("wallet-balance") && document.getElementById("wallet-balance").textContent.includes("30.00")`)
+	browsertest.Screenshot(t, ctx, "1-checkout-with-wallet")
+	navigates(t, ctx, "pay from wallet", mustURL(t, l.URL).Path+"/payments/", chromedp.Click(chromedp.ID("wallet-pay-button")))
+	waitForStep(t, ctx, "receipt", `location.pathname.includes("/payments/") && document.readyState === "complete" && document.body.innerText.includes("$19.99")`)
+	browsertest.Screenshot(t, ctx, "2-receipt")
+
+	var status, method string
+	if err := e.db.Pool.QueryRow(context.Background(), "SELECT status, method_type FROM payments WHERE payment_link_id = $1", l.ID).
+		Scan(&status, &method); err != nil || status != "succeeded" || method != "wallet" {
+		t.Fatalf("payment = %s %s (%v), want a succeeded wallet payment", status, method, err)
+	}
+	if n := count(t, e, "SELECT count(*) FROM passkeys WHERE sign_count >= 1"); n != 1 {
+		t.Errorf("the payment was not confirmed with the passkey (sign count unchanged)")
+	}
+	e.wantBalance(shop, "USD", 1999)
+	do(t, ctx, chromedp.Navigate(e.base+"/wallet"))
+	waitForStep(t, ctx, "history", `document.getElementById("history").textContent.includes("Shop browser-mugs@shop.test") &&
+		document.getElementById("balances").textContent.includes("10.01")`)
+	browsertest.Screenshot(t, ctx, "3-wallet-after-payment")
 }

@@ -170,6 +170,7 @@
       currencies.forEach(function (c) {
         var o = document.createElement("option");
         o.value = o.textContent = c;
+        if (c === "USD") o.selected = true;
         sel.appendChild(o);
       });
     });
