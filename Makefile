@@ -8,7 +8,7 @@ PAYLINK := bin/paylink
 # Extra flags for go test, e.g. make test TESTFLAGS='-run TestSignUp -v'.
 TESTFLAGS ?=
 
-.PHONY: run test lint build clean
+.PHONY: run test lint build bench clean
 
 build:
 	$(GO) build -o $(PAYLINK) ./cmd/paylink
@@ -22,6 +22,11 @@ run: build
 test: build lint
 	./scripts/ensure-deps.sh test
 	$(PAYLINK) devenv -dir .data/test -fast -- $(GO) test -race -count=1 -timeout 15m $(TESTFLAGS) ./...
+
+## bench: pgbench and the ledger benchmark on a private, durable PostgreSQL (see BENCHMARKS.md)
+bench: build
+	./scripts/ensure-deps.sh bench
+	$(PAYLINK) devenv -dir .data/bench -- ./scripts/bench.sh
 
 ## lint: gofmt, go vet and staticcheck must be clean
 lint:

@@ -44,6 +44,9 @@ commands:
   dev       api + worker in one process; starts a private PostgreSQL and
             Redis under ./.data when DATABASE_URL / REDIS_URL are unset,
             migrates and seeds a demo merchant
+  ledger verify
+            rebuild every balance from the ledger's postings and report
+            any mismatch or unbalanced transaction (exit status 1)
   devenv -- CMD [ARGS…]
             run CMD with a private PostgreSQL and Redis (for make test/bench)
   help      this text and the configuration variables
@@ -64,6 +67,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(getenv, stdout)
 	case "dev":
 		return dev(ctx, getenv, stdout, stderr)
+	case "ledger":
+		return ledgerCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "devenv":
 		return devenvExec(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":

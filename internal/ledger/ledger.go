@@ -237,7 +237,15 @@ func Post(ctx context.Context, tx pgx.Tx, t Transaction) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	locked, err := lock(ctx, tx, t, entries)
+	// Accounts almost always exist: look for them first, and create the
+	// missing ones only when that fails.
+	locked, err := lock(ctx, tx, t, entries, false)
+	if errors.Is(err, errNoAccount) {
+		if err := rollback(ctx, tx, nil); err != nil {
+			return "", err
+		}
+		locked, err = lock(ctx, tx, t, entries, true)
+	}
 	if err != nil {
 		return "", rollback(ctx, tx, err)
 	}
@@ -276,19 +284,24 @@ type posting struct {
 	amount    int64
 }
 
+// errNoAccount means lock found an account missing.
+var errNoAccount = errors.New("ledger account does not exist yet")
+
 // lock opens the savepoint, rejects a duplicate, creates missing accounts
-// and locks the shards each entry needs, all in one round trip. It returns
-// the locked shards per entry.
-func lock(ctx context.Context, tx pgx.Tx, t Transaction, entries []Entry) ([][]shard, error) {
-	n := len(entries)
-	kinds, owners, currencies, counts := make([]string, n), make([]string, n), make([]string, n), make([]int16, n)
-	for i, e := range entries {
-		kinds[i], owners[i], currencies[i], counts[i] = string(e.Account.Kind), e.Account.Owner, string(e.Account.Currency), e.Account.Kind.shards()
-	}
+// if create is set, and locks the shards each entry needs, all in one round
+// trip. It returns the locked shards per entry, or errNoAccount.
+func lock(ctx context.Context, tx pgx.Tx, t Transaction, entries []Entry, create bool) ([][]shard, error) {
 	b := &pgx.Batch{}
 	b.Queue(savepoint)
 	b.Queue(selectDuplicate, t.Kind, t.Reference)
-	b.Queue(ensureAccounts, kinds, owners, currencies, counts)
+	if create {
+		n := len(entries)
+		kinds, owners, currencies, counts := make([]string, n), make([]string, n), make([]string, n), make([]int16, n)
+		for i, e := range entries {
+			kinds[i], owners[i], currencies[i], counts[i] = string(e.Account.Kind), e.Account.Owner, string(e.Account.Currency), e.Account.Kind.shards()
+		}
+		b.Queue(ensureAccounts, kinds, owners, currencies, counts)
+	}
 	for _, e := range entries {
 		a := e.Account
 		if e.Amount < 0 && !a.Kind.mayGoNegative() {
@@ -306,10 +319,12 @@ func lock(ctx context.Context, tx pgx.Tx, t Transaction, entries []Entry) ([][]s
 	if err := br.QueryRow().Scan(&dup); err != nil {
 		return nil, fmt.Errorf("look for duplicate: %w", err)
 	}
-	if _, err := br.Exec(); err != nil {
-		return nil, fmt.Errorf("create accounts: %w", translate(err))
+	if create {
+		if _, err := br.Exec(); err != nil {
+			return nil, fmt.Errorf("create accounts: %w", translate(err))
+		}
 	}
-	locked := make([][]shard, n)
+	locked := make([][]shard, len(entries))
 	for i, e := range entries {
 		rows, err := br.Query()
 		if err != nil {
@@ -327,7 +342,10 @@ func lock(ctx context.Context, tx pgx.Tx, t Transaction, entries []Entry) ([][]s
 			return nil, fmt.Errorf("lock %s: %w", e.Account, err)
 		}
 		if len(locked[i]) == 0 {
-			return nil, fmt.Errorf("lock %s: no balance row", e.Account)
+			if create {
+				return nil, fmt.Errorf("lock %s: no balance row", e.Account)
+			}
+			return nil, errNoAccount
 		}
 	}
 	if dup {
@@ -368,7 +386,8 @@ func allocate(entries []Entry, locked [][]shard) ([]posting, error) {
 	return out, nil
 }
 
-// rollback undoes everything Post did under its savepoint and returns err.
+// rollback undoes everything Post did under its savepoint, releases the
+// savepoint and returns err.
 func rollback(ctx context.Context, tx pgx.Tx, err error) error {
 	if _, rerr := tx.Exec(ctx, rollbackSavepoint); rerr != nil {
 		return errors.Join(err, fmt.Errorf("roll back ledger savepoint: %w", rerr))

@@ -32,25 +32,35 @@ SELECT c.id, s.shard, c.kind, 0 FROM created c, generate_series(0, c.shards - 1)
 
 	// lockOneShard locks one shard of an account that is credited, or of
 	// an account that may go negative: the first shard no other transaction
-	// holds, without waiting; only when every shard is held does it wait
-	// for the shard $4 (modulo the shard count). It returns that shard.
+	// holds, without waiting, looking from shard $4 (modulo the shard count)
+	// upwards and then from 0, so that concurrent transactions don't all
+	// step over the same held rows; only when every shard is held does it
+	// wait for shard $4. It returns that shard.
 	lockOneShard = `
 WITH acct AS MATERIALIZED (
-	SELECT id, shards FROM ledger_accounts WHERE kind = $1 AND owner = $2 AND currency = $3
-), free AS MATERIALIZED (
+	SELECT id, $4::int % shards AS start FROM ledger_accounts WHERE kind = $1 AND owner = $2 AND currency = $3
+), above AS MATERIALIZED (
 	SELECT b.account_id, b.shard, b.balance FROM ledger_balances b
-	WHERE b.account_id = (SELECT id FROM acct)
+	WHERE b.account_id = (SELECT id FROM acct) AND b.shard >= (SELECT start FROM acct)
+	ORDER BY b.shard
+	LIMIT 1
+	FOR UPDATE SKIP LOCKED
+), below AS MATERIALIZED (
+	SELECT b.account_id, b.shard, b.balance FROM ledger_balances b
+	WHERE NOT EXISTS (SELECT 1 FROM above)
+	  AND b.account_id = (SELECT id FROM acct) AND b.shard < (SELECT start FROM acct)
 	ORDER BY b.shard
 	LIMIT 1
 	FOR UPDATE SKIP LOCKED
 ), waited AS MATERIALIZED (
 	SELECT b.account_id, b.shard, b.balance FROM ledger_balances b
-	WHERE NOT EXISTS (SELECT 1 FROM free)
-	  AND b.account_id = (SELECT id FROM acct)
-	  AND b.shard = $4::int % (SELECT shards FROM acct)
+	WHERE NOT EXISTS (SELECT 1 FROM above) AND NOT EXISTS (SELECT 1 FROM below)
+	  AND b.account_id = (SELECT id FROM acct) AND b.shard = (SELECT start FROM acct)
 	FOR UPDATE
 )
-SELECT account_id, shard, balance FROM free
+SELECT account_id, shard, balance FROM above
+UNION ALL
+SELECT account_id, shard, balance FROM below
 UNION ALL
 SELECT account_id, shard, balance FROM waited`
 

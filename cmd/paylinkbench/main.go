@@ -1,0 +1,54 @@
+// Command paylinkbench is Paylink's load generator for `make bench`. Each
+// subcommand drives one part of the system against a real database and
+// prints throughput and latency; `paylinkbench ledger` posts ledger
+// transfers.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		var exit exitCode
+		if !errors.As(err, &exit) {
+			fmt.Fprintln(os.Stderr, "paylinkbench:", err)
+			exit = 1
+		}
+		os.Exit(int(exit))
+	}
+}
+
+// exitCode is an error that only sets the exit status (usage was printed).
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+const usage = `usage: paylinkbench <benchmark> [flags]
+
+benchmarks:
+  ledger    ledger transfers per second and latency (-h for flags)
+`
+
+// run dispatches to one benchmark; each lives in its own file.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitCode(2)
+	}
+	switch args[0] {
+	case "ledger":
+		return benchLedger(ctx, args[1:], getenv, stdout, stderr)
+	default:
+		fmt.Fprintf(stderr, "paylinkbench: unknown benchmark %q\n\n%s", args[0], usage)
+		return exitCode(2)
+	}
+}
