@@ -23,10 +23,11 @@ test: build lint
 	./scripts/ensure-deps.sh test
 	$(PAYLINK) devenv -dir .data/test -fast -- $(GO) test -race -count=1 -timeout 15m $(TESTFLAGS) ./...
 
-## bench: pgbench and the ledger benchmark on a private, durable PostgreSQL (see BENCHMARKS.md)
+## bench: pgbench, the ledger and the checkout benchmarks on a private, durable PostgreSQL (see BENCHMARKS.md)
 bench: build
 	./scripts/ensure-deps.sh bench
 	$(PAYLINK) devenv -dir .data/bench -- ./scripts/bench.sh
+	$(PAYLINK) devenv -dir .data/bench -- ./scripts/bench-checkout.sh
 
 ## lint: gofmt, go vet and staticcheck must be clean
 lint:

@@ -26,10 +26,18 @@ CREATE INDEX payment_links_expiring_idx ON payment_links (expires_at) WHERE stat
 
 -- Card data is never stored: only brand, last4, expiry and the processor's
 -- keyed fingerprint. processor_ref is the authorization at the processor.
+--
+-- No foreign keys on merchant_id and payment_link_id: every insert takes
+-- both from the payment_links row it reads in the same statement (and only
+-- while the link is payable), and neither links nor merchants are ever
+-- deleted. A foreign key would instead make each payment KEY SHARE-lock
+-- its merchant's and link's rows, which under many concurrent payments to
+-- one merchant means a tuple lock, a WAL record and a MultiXact per
+-- payment on the same two hot rows.
 CREATE TABLE payments (
     id                 text PRIMARY KEY,
-    merchant_id        text NOT NULL REFERENCES merchants (id),
-    payment_link_id    text REFERENCES payment_links (id),
+    merchant_id        text NOT NULL,
+    payment_link_id    text,
     single_use         boolean NOT NULL DEFAULT false,
     amount             bigint NOT NULL CHECK (amount > 0),
     currency           text NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
@@ -62,11 +70,11 @@ CREATE UNIQUE INDEX payments_single_use_once ON payments (payment_link_id) WHERE
 CREATE INDEX payments_unfinished_idx ON payments (updated_at) WHERE status IN ('requires_action', 'processing');
 
 -- Succeeded card payments whose authorization is still to be captured.
--- The row is written in the payment's transaction and deleted once the
--- processor confirmed the capture, so money is captured exactly for the
--- payments that committed, even across crashes.
+-- The row is written by the same statement as its payment and deleted once
+-- the processor confirmed the capture, so money is captured exactly for
+-- the payments that committed, even across crashes.
 CREATE TABLE pending_captures (
-    payment_id     text PRIMARY KEY REFERENCES payments (id),
+    payment_id     text PRIMARY KEY,
     merchant_id    text NOT NULL,
     processor_ref  text NOT NULL,
     amount         bigint NOT NULL CHECK (amount > 0),

@@ -36,6 +36,7 @@ const usage = `usage: paylinkbench <benchmark> [flags]
 
 benchmarks:
   ledger    ledger transfers per second and latency (-h for flags)
+  checkout  checkout payments per second over HTTP against a running API (-h for flags)
 `
 
 // run dispatches to one benchmark; each lives in its own file.
@@ -47,6 +48,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch args[0] {
 	case "ledger":
 		return benchLedger(ctx, args[1:], getenv, stdout, stderr)
+	case "checkout":
+		return benchCheckout(ctx, args[1:], stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "paylinkbench: unknown benchmark %q\n\n%s", args[0], usage)
 		return exitCode(2)

@@ -233,9 +233,11 @@ func (s *Service) Authorize(ctx context.Context, l *links.Link, key string, card
 // Record stores the outcome of an authorization on link l in tx (see the
 // package documentation): the payment, and for a success the ledger
 // postings, the capture queue row, the completion of a single-use link
-// and the events. For a link that can no longer be paid it returns
-// ErrCompleted, ErrDeactivated or ErrExpired from package links, and
-// the caller should Release the authorization after rolling back.
+// and the events. l may come from links.Service.Lookup's cache: whether
+// the link can still be paid is decided by the database, in the payment's
+// insert. For a link that can no longer be paid it returns ErrCompleted,
+// ErrDeactivated or ErrExpired from package links, and the caller should
+// Release the authorization after rolling back.
 func (s *Service) Record(ctx context.Context, tx pgx.Tx, l *links.Link, c Customer, a processor.Authorization) (*Payment, error) {
 	now := s.now().UTC().Truncate(time.Microsecond)
 	if err := l.Payable(now); err != nil {
@@ -254,36 +256,57 @@ func (s *Service) Record(ctx context.Context, tx pgx.Tx, l *links.Link, c Custom
 	default:
 		p.Status, p.FailureCode = Failed, a.DeclineCode
 	}
-	if p.Status == Succeeded && l.SingleUse {
+	held := p.Status == Succeeded && l.SingleUse
+	if held {
 		if err := links.Complete(ctx, tx, l.MerchantID, l.ID, now); err != nil {
+			s.links.Forget(l.ID)
 			return nil, err
 		}
 	}
-	if err := insertPaymentRow(ctx, tx, p); err != nil {
+	if err := insertPaymentRow(ctx, tx, p, held); err != nil {
+		if errors.Is(err, errLinkNotPayable) {
+			s.links.Forget(l.ID)
+			return nil, links.CheckPayable(ctx, tx, l.MerchantID, l.ID, now)
+		}
 		return nil, err
 	}
-	return p, s.recordOutcome(ctx, tx, p, l, now)
+	return p, s.recordOutcome(ctx, tx, p, l, now, true)
 }
 
-func insertPaymentRow(ctx context.Context, tx pgx.Tx, p *Payment) error {
-	_, err := tx.Exec(ctx, insertPayment, p.ID, p.MerchantID, p.LinkID, p.SingleUse, p.Amount.Minor,
+// errLinkNotPayable means the payment's insert found its link no longer
+// payable; links.CheckPayable says why.
+var errLinkNotPayable = errors.New("checkout: link not payable")
+
+// insertPaymentRow inserts p, with its capture queue row when it
+// succeeded, if its link is still payable in the database (held: the
+// caller already completed the link in this transaction). It returns
+// errLinkNotPayable otherwise.
+func insertPaymentRow(ctx context.Context, tx pgx.Tx, p *Payment, held bool) error {
+	query := insertPayment
+	if p.Status == Succeeded {
+		query = insertCapturedPayment
+	}
+	tag, err := tx.Exec(ctx, query, p.ID, p.MerchantID, p.LinkID, p.SingleUse, p.Amount.Minor,
 		string(p.Amount.Currency), string(p.Status), nullable(p.FailureCode), p.Customer.Email, p.Customer.Name,
 		nullable(string(p.Card.Brand)), nullable(p.Card.Last4), nullableInt(p.Card.ExpMonth), nullableInt(p.Card.ExpYear),
-		nullable(p.Card.Fingerprint), p.ProcessorRef, p.CreatedAt)
+		nullable(p.Card.Fingerprint), p.ProcessorRef, p.CreatedAt, held)
 	switch {
 	case postgres.IsUniqueViolation(err, "payments_single_use_once"):
 		return links.ErrCompleted
 	case err != nil:
 		return fmt.Errorf("insert payment: %w", err)
+	case tag.RowsAffected() == 0:
+		return errLinkNotPayable
 	}
 	return nil
 }
 
 // recordOutcome writes what a final payment status brings with it: for a
-// success the ledger postings, the capture queue row and payment.succeeded
-// (plus payment_link.completed for a single-use link); for a failure
+// success the ledger postings, the capture queue row (unless queued is
+// true: the payment's insert queued it) and payment.succeeded (plus
+// payment_link.completed for a single-use link); for a failure
 // payment.failed.
-func (s *Service) recordOutcome(ctx context.Context, tx pgx.Tx, p *Payment, l *links.Link, now time.Time) error {
+func (s *Service) recordOutcome(ctx context.Context, tx pgx.Tx, p *Payment, l *links.Link, now time.Time, queued bool) error {
 	switch p.Status {
 	case Succeeded:
 		if _, err := ledger.Post(ctx, tx, ledger.Transaction{Kind: "payment", Reference: p.ID, Entries: []ledger.Entry{
@@ -292,9 +315,11 @@ func (s *Service) recordOutcome(ctx context.Context, tx pgx.Tx, p *Payment, l *l
 		}}); err != nil {
 			return fmt.Errorf("post payment %s: %w", p.ID, err)
 		}
-		if _, err := tx.Exec(ctx, insertPendingCapture, p.ID, p.MerchantID, p.ProcessorRef, p.Amount.Minor,
-			string(p.Amount.Currency), now); err != nil {
-			return fmt.Errorf("queue capture: %w", err)
+		if !queued {
+			if _, err := tx.Exec(ctx, insertPendingCapture, p.ID, p.MerchantID, p.ProcessorRef, p.Amount.Minor,
+				string(p.Amount.Currency), now); err != nil {
+				return fmt.Errorf("queue capture: %w", err)
+			}
 		}
 		if _, err := webhook.Record(ctx, tx, p.MerchantID, webhook.PaymentSucceeded, ToWire(p), now); err != nil {
 			return err
@@ -405,7 +430,7 @@ func (s *Service) Finish(ctx context.Context, tx pgx.Tx, merchantID, payID strin
 		return nil, fmt.Errorf("finish payment: %w", err)
 	}
 	p.UpdatedAt = now
-	return p, s.recordOutcome(ctx, tx, p, l, now)
+	return p, s.recordOutcome(ctx, tx, p, l, now, false)
 }
 
 // Get returns merchantID's payment payID. It returns ErrNotFound.

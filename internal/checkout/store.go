@@ -9,16 +9,35 @@ const paymentColumns = `p.id, p.merchant_id, coalesce(p.payment_link_id, ''), p.
 const paymentFrom = ` FROM payments p LEFT JOIN payment_links l ON l.id = p.payment_link_id `
 
 const (
-	insertWalletPayment = `
-INSERT INTO payments (id, merchant_id, payment_link_id, single_use, amount, currency, status,
-                      customer_email, customer_name, method_type, wallet_user_id, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, 'succeeded', $7, $8, 'wallet', $9, $10, $10)`
-
+	// insertPayment inserts a payment only if its link can still be paid
+	// at $17 (active and not expired), read in the same statement; $18 is
+	// true when the caller already holds the link (a single-use link it
+	// just completed). No row inserted means the link cannot be paid.
 	insertPayment = `
 INSERT INTO payments (id, merchant_id, payment_link_id, single_use, amount, currency, status, failure_code,
                       customer_email, customer_name, method_type, card_brand, card_last4, card_exp_month,
                       card_exp_year, card_fingerprint, processor_ref, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'card', $11, $12, $13, $14, $15, $16, $17, $17)`
+SELECT $1, l.merchant_id, l.id, $4, $5, $6, $7, $8, $9, $10, 'card', $11, $12, $13, $14, $15, $16, $17, $17
+FROM payment_links l
+WHERE l.merchant_id = $2 AND l.id = $3 AND ($18 OR (l.status = 'active' AND l.expires_at > $17))`
+
+	// insertCapturedPayment inserts a succeeded payment and its capture
+	// queue row in one statement (one round trip on the hot path).
+	insertCapturedPayment = `
+WITH p AS (` + insertPayment + `
+RETURNING id, merchant_id, processor_ref, amount, currency, created_at)
+INSERT INTO pending_captures (payment_id, merchant_id, processor_ref, amount, currency, created_at)
+SELECT id, merchant_id, processor_ref, amount, currency, created_at FROM p`
+
+	// insertWalletPayment inserts a succeeded wallet payment under the
+	// same rule as insertPayment: only if its link can still be paid at
+	// $10, or $11 is true (the caller completed the single-use link).
+	insertWalletPayment = `
+INSERT INTO payments (id, merchant_id, payment_link_id, single_use, amount, currency, status,
+                      customer_email, customer_name, method_type, wallet_user_id, created_at, updated_at)
+SELECT $1, l.merchant_id, l.id, $4, $5, $6, 'succeeded', $7, $8, 'wallet', $9, $10, $10
+FROM payment_links l
+WHERE l.merchant_id = $2 AND l.id = $3 AND ($11 OR (l.status = 'active' AND l.expires_at > $10))`
 
 	insertPendingCapture = `
 INSERT INTO pending_captures (payment_id, merchant_id, processor_ref, amount, currency, created_at)

@@ -37,16 +37,23 @@ func (s *Service) RecordWallet(ctx context.Context, tx pgx.Tx, l *links.Link, c 
 	}
 	if l.SingleUse {
 		if err := links.Complete(ctx, tx, l.MerchantID, l.ID, now); err != nil {
+			s.links.Forget(l.ID)
 			return nil, err
 		}
 	}
-	_, err := tx.Exec(ctx, insertWalletPayment, p.ID, p.MerchantID, p.LinkID, p.SingleUse, p.Amount.Minor,
-		string(p.Amount.Currency), p.Customer.Email, p.Customer.Name, userID, p.CreatedAt)
+	tag, err := tx.Exec(ctx, insertWalletPayment, p.ID, p.MerchantID, p.LinkID, p.SingleUse, p.Amount.Minor,
+		string(p.Amount.Currency), p.Customer.Email, p.Customer.Name, userID, p.CreatedAt, l.SingleUse)
 	switch {
 	case postgres.IsUniqueViolation(err, "payments_single_use_once"):
 		return nil, links.ErrCompleted
 	case err != nil:
 		return nil, fmt.Errorf("insert wallet payment: %w", err)
+	case tag.RowsAffected() == 0:
+		s.links.Forget(l.ID)
+		if err := links.CheckPayable(ctx, tx, l.MerchantID, l.ID, now); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("wallet payment of %s: link not payable at insert", l.ID)
 	}
 	if _, err := wallet.Pay(ctx, tx, userID, wallet.Merchant{ID: l.MerchantID, Name: l.MerchantName}, l.Amount, p.ID, now); err != nil {
 		return nil, err

@@ -232,3 +232,26 @@ func TestDeactivatePaymentLink(t *testing.T) {
 		t.Fatalf("%d payments on a deactivated link", n)
 	}
 }
+
+// TestDeactivationBeatsTheLinkCache pays a reusable link (so the checkout
+// has it cached as active), deactivates it, and pays again: the database
+// refuses the payment in its own insert, nothing is recorded, and the
+// authorization is released.
+func TestDeactivationBeatsTheLinkCache(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	_, c := e.signUp("cache@shop.test")
+	l := e.createLink(c, map[string]any{"single_use": false})
+	path := checkoutPath(t, l)
+	if res := e.pay(path, cardBody("4242424242424242"), ""); res.Status != http.StatusOK {
+		t.Fatalf("first payment: %d %s", res.Status, res.Body)
+	}
+	e.do(req{Method: "POST", Path: "/v1/payment_links/" + l.ID + "/deactivate", Auth: &c})
+	for _, number := range []string{"4242424242424242", "4000000000000002", "4242424242424242"} {
+		wantError(t, e.pay(path, cardBody(number), ""), http.StatusGone, "link_deactivated")
+	}
+	if n := e.count(`SELECT count(*) FROM payments WHERE payment_link_id = $1`, l.ID); n != 1 {
+		t.Fatalf("%d payments, want only the one before deactivation", n)
+	}
+	e.wantBalance(c, "USD", 2500)
+}

@@ -139,7 +139,7 @@ func (s *Server) pay(c *gin.Context) error {
 		return idempotency.ErrKeyInvalid
 	}
 	ctx := c.Request.Context()
-	l, err := s.links.Open(ctx, s.db.Pool, c.Param("id"))
+	l, err := s.links.Lookup(ctx, s.db.Pool, c.Param("id"))
 	if err != nil {
 		return err
 	}

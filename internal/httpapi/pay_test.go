@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ulule/limiter/v3"
+
 	"github.com/paylink/paylink/internal/id"
 	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/postgres"
@@ -418,5 +420,31 @@ func TestSingleUseLinkPaidOnceUnderConcurrency(t *testing.T) {
 	page := e.do(req{Method: "GET", Path: path})
 	if page.Status != http.StatusGone || !strings.Contains(string(page.Body), "already been paid") {
 		t.Fatalf("page after payment: %d", page.Status)
+	}
+}
+
+func TestCheckoutIsRateLimitedPerClientIP(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	_, c := e.signUp("limited@shop.test")
+	l := e.createLink(c, map[string]any{"single_use": false})
+	limited := e.replica(func(d *Deps) {
+		d.Limits.Public = limiter.Rate{Period: time.Minute, Limit: 3}
+		d.RateLimitPrefix = t.Name()
+	})
+	path := checkoutPath(t, l)
+	for i := range 3 {
+		res := limited.do(req{Method: "GET", Path: path})
+		if res.Status != http.StatusOK || res.Header.Get("X-RateLimit-Limit") != "3" {
+			t.Fatalf("request %d: %d %v", i, res.Status, res.Header)
+		}
+	}
+	res := limited.pay(path, cardBody("4242424242424242"), "")
+	wantError(t, res, http.StatusTooManyRequests, "rate_limited")
+	if res.Header.Get("Retry-After") == "" {
+		t.Fatal("429 without Retry-After")
+	}
+	if n := e.count(`SELECT count(*) FROM payments`); n != 0 {
+		t.Fatalf("%d payments past the limit", n)
 	}
 }

@@ -81,20 +81,29 @@ func Fingerprint(method, path string, canonicalBody []byte) []byte {
 // response: the same fingerprint returns it for replay, another returns
 // ErrReused. A nil response means "run the request, then call Save".
 func (s *Store) Begin(ctx context.Context, tx pgx.Tx, r Request) (*Response, error) {
+	// Both statements go in one round trip. The lookup is still a statement
+	// of its own, run after the lock is taken, so under READ COMMITTED it
+	// sees a row committed by whoever held the lock before us.
+	b := &pgx.Batch{}
+	b.Queue(tryLock, lockKey(r))
+	b.Queue(selectRecord, r.Scope, r.Key)
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
 	var locked bool
-	if err := tx.QueryRow(ctx, tryLock, lockKey(r)).Scan(&locked); err != nil {
+	if err := br.QueryRow().Scan(&locked); err != nil {
 		return nil, fmt.Errorf("idempotency lock: %w", err)
 	}
 	if !locked {
 		return nil, ErrInUse
 	}
-	// A new statement, so under READ COMMITTED it sees a row committed by
-	// whoever held the lock before us.
 	var (
 		status int
 		sealed []byte
 	)
-	err := tx.QueryRow(ctx, selectRecord, r.Scope, r.Key).Scan(&status, &sealed)
+	err := br.QueryRow().Scan(&status, &sealed)
+	if cerr := br.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return nil, nil

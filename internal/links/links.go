@@ -19,6 +19,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -143,13 +145,59 @@ type Service struct {
 	signer *Signer
 	base   *url.URL
 	now    func() time.Time
+
+	cache     sync.Map // link id → cachedLink, for Lookup
+	cacheSize atomic.Int64
 }
+
+// cachedLink is a link as Lookup read it.
+type cachedLink struct {
+	link *Link
+	read time.Time
+}
+
+// Lookup cache bounds: an entry is used for cacheTTL, and the cache is
+// emptied when it holds cacheMax links.
+const (
+	cacheTTL = time.Minute
+	cacheMax = 50_000
+)
 
 // NewService returns a Service whose link URLs start with base and are
 // signed by signer.
 func NewService(signer *Signer, base *url.URL, now func() time.Time) *Service {
 	return &Service{signer: signer, base: base, now: now}
 }
+
+// Lookup is Open through a small in-process cache, for the checkout's
+// hot path: what a link is (merchant, amount, currency, single use,
+// expiry, metadata, URLs) never changes, but its Status may be up to a
+// minute old, so a caller must have the database confirm the link is
+// still payable in its own transaction (checkout does, in the payment's
+// insert) and call Forget when it is not. The returned Link is shared:
+// do not modify it.
+func (s *Service) Lookup(ctx context.Context, db postgres.DBTX, linkID string) (*Link, error) {
+	now := s.now()
+	if v, ok := s.cache.Load(linkID); ok {
+		if c := v.(cachedLink); now.Sub(c.read) < cacheTTL {
+			return c.link, nil
+		}
+	}
+	l, err := s.Open(ctx, db, linkID)
+	if err != nil {
+		return nil, err
+	}
+	if s.cacheSize.Add(1) > cacheMax {
+		s.cache.Clear()
+		s.cacheSize.Store(1)
+	}
+	s.cache.Store(linkID, cachedLink{link: l, read: now})
+	return l, nil
+}
+
+// Forget drops linkID from Lookup's cache, once it is known to have
+// changed status.
+func (s *Service) Forget(linkID string) { s.cache.Delete(linkID) }
 
 // Verify checks a checkout URL's signature (see Signer.Verify) and then its
 // expiry, both before any database read. It returns ErrBadSignature or
