@@ -26,8 +26,10 @@ import (
 	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/notify"
+	"github.com/paylink/paylink/internal/passkey"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/processor"
+	"github.com/paylink/paylink/internal/wallet"
 	"github.com/paylink/paylink/internal/webhook"
 	"github.com/paylink/paylink/internal/worker"
 )
@@ -45,6 +47,9 @@ type app struct {
 	idem      *idempotency.Store
 	webhooks  *webhook.Service
 	mail      *notify.Sender
+	wallet    *wallet.Service
+	passkeys  *passkey.Service
+	processor processor.Processor
 	links     *links.Service
 	checkout  *checkout.Service
 }
@@ -77,6 +82,13 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	usage := merchant.NewUsage()
 	merchants := merchant.NewService(cfg.Keyring, usage, time.Now)
+	passkeys, err := passkey.New(passkey.Config{RPID: cfg.WebAuthnRPID, RPName: "Paylink", Origins: cfg.WebAuthnOrigins,
+		Timeout: cfg.WebAuthnTimeout}, time.Now)
+	if err != nil {
+		db.Close()
+		rdb.Close()
+		return nil, err
+	}
 	signer, err := links.NewSigner(cfg.LinkSigningKeys)
 	if err != nil {
 		db.Close()
@@ -84,6 +96,7 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 		return nil, err
 	}
 	linkSvc := links.NewService(signer, cfg.BaseURL, time.Now)
+	sim := processor.NewSimulator(cfg.SimulatorSecret, time.Now)
 	return &app{
 		cfg: cfg, log: log, db: db, redis: rdb, registry: reg, usage: usage,
 		merchants: merchants,
@@ -97,8 +110,12 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 			Host: cfg.SMTPHost, Port: cfg.SMTPPort, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword,
 			From: cfg.SMTPFrom, Timeout: time.Minute,
 		}, time.Now),
-		links:    linkSvc,
-		checkout: checkout.NewService(processor.NewSimulator(cfg.SimulatorSecret, time.Now), linkSvc, time.Now),
+		links: linkSvc,
+		wallet: wallet.NewService(db, rdb, cfg.Keyring, wallet.Config{SessionTTL: cfg.WalletSessionTTL,
+			MaxFailures: cfg.LoginMaxFailures, Lockout: cfg.LoginLockout}, time.Now),
+		passkeys:  passkeys,
+		processor: sim,
+		checkout:  checkout.NewService(sim, linkSvc, time.Now),
 	}, nil
 }
 
@@ -143,9 +160,10 @@ func (a *app) serve(ctx context.Context, api, work bool, ready func(addr string)
 		srv, err := httpapi.New(httpapi.Deps{
 			Log: a.log, DB: a.db, Redis: a.redis, Merchants: a.merchants, Idempotency: a.idem,
 			Registry: a.registry, BaseURL: a.cfg.BaseURL, TrustedProxies: a.cfg.TrustedProxies,
-			Limits: httpapi.Limits{API: a.cfg.RateAPI, Public: a.cfg.RatePublic},
+			Limits: httpapi.Limits{API: a.cfg.RateAPI, Public: a.cfg.RatePublic, Login: a.cfg.RateLogin},
 			Now:    time.Now, Webhooks: a.webhooks,
 			Links: a.links, Checkout: a.checkout, Currencies: a.cfg.Currencies,
+			Wallet: a.wallet, Passkeys: a.passkeys, Processor: a.processor,
 		})
 		if err != nil {
 			return err
@@ -204,6 +222,7 @@ func (a *app) serve(ctx context.Context, api, work bool, ready func(addr string)
 			ShutdownTimeout: a.cfg.ShutdownTimeout, IdempotencyRetention: a.cfg.IdempotencyRetention, Now: time.Now,
 			Webhooks: a.webhooks, Mail: a.mail, WebhookTimeout: a.cfg.WebhookTimeout, MailTimeout: time.Minute,
 			OutboxPoll: a.cfg.OutboxPoll, OutboxSweep: a.cfg.OutboxSweep,
+			Wallet: a.wallet, Processor: a.processor,
 			Links: a.links, Checkout: a.checkout, CheckoutEvery: a.cfg.LinkExpiryEvery,
 		})
 		if err != nil {

@@ -534,10 +534,14 @@ func (s *Service) Refund(ctx context.Context, tx pgx.Tx, merchantID, payID strin
 	if _, err := tx.Exec(ctx, insertRefund, r.ID, merchantID, payID, x, string(r.Amount.Currency), now); err != nil {
 		return nil, nil, fmt.Errorf("insert refund: %w", err)
 	}
-	_, err = ledger.Post(ctx, tx, ledger.Transaction{Kind: "refund", Reference: r.ID, Entries: []ledger.Entry{
-		{Account: ledger.Account{Kind: ledger.Merchant, Owner: merchantID, Currency: r.Amount.Currency}, Amount: -x},
-		{Account: ledger.Account{Kind: ledger.CardOut, Currency: r.Amount.Currency}, Amount: x},
-	}})
+	if p.Method == MethodWallet {
+		err = refundWallet(ctx, tx, p, r, now)
+	} else {
+		_, err = ledger.Post(ctx, tx, ledger.Transaction{Kind: "refund", Reference: r.ID, Entries: []ledger.Entry{
+			{Account: ledger.Account{Kind: ledger.Merchant, Owner: merchantID, Currency: r.Amount.Currency}, Amount: -x},
+			{Account: ledger.Account{Kind: ledger.CardOut, Currency: r.Amount.Currency}, Amount: x},
+		}})
+	}
 	switch {
 	case errors.Is(err, ledger.ErrInsufficientFunds):
 		return nil, nil, ErrBalanceInsufficient
@@ -557,6 +561,9 @@ func (s *Service) Refund(ctx context.Context, tx pgx.Tx, merchantID, payID strin
 // the refund sent. Every step is keyed, so running it twice (inline after
 // commit and from Settle) asks the processor once.
 func (s *Service) SendRefund(ctx context.Context, db *postgres.DB, r *Refund, authRef string) error {
+	if authRef == "" {
+		return nil // a wallet payment's refund completed in its transaction
+	}
 	if err := s.captureOne(ctx, db, r.PaymentID); err != nil {
 		return err
 	}

@@ -29,6 +29,16 @@ RETURNING id, merchant_id, processor_ref, amount, currency, created_at)
 INSERT INTO pending_captures (payment_id, merchant_id, processor_ref, amount, currency, created_at)
 SELECT id, merchant_id, processor_ref, amount, currency, created_at FROM p`
 
+	// insertWalletPayment inserts a succeeded wallet payment under the
+	// same rule as insertPayment: only if its link can still be paid at
+	// $10, or $11 is true (the caller completed the single-use link).
+	insertWalletPayment = `
+INSERT INTO payments (id, merchant_id, payment_link_id, single_use, amount, currency, status,
+                      customer_email, customer_name, method_type, wallet_user_id, created_at, updated_at)
+SELECT $1, l.merchant_id, l.id, $4, $5, $6, 'succeeded', $7, $8, 'wallet', $9, $10, $10
+FROM payment_links l
+WHERE l.merchant_id = $2 AND l.id = $3 AND ($11 OR (l.status = 'active' AND l.expires_at > $10))`
+
 	insertPendingCapture = `
 INSERT INTO pending_captures (payment_id, merchant_id, processor_ref, amount, currency, created_at)
 VALUES ($1, $2, $3, $4, $5, $6)`

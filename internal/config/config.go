@@ -57,6 +57,14 @@ type Config struct {
 	SimulatorSecret     []byte             // PAYLINK_SIMULATOR_SECRET
 	LinkExpiryEvery     time.Duration      // PAYLINK_LINK_EXPIRY_INTERVAL
 	DebugAddr           string             // PAYLINK_DEBUG_ADDR
+	WalletSessionTTL    time.Duration      // PAYLINK_WALLET_SESSION_TTL
+	LoginMaxFailures    int                // PAYLINK_LOGIN_MAX_FAILURES
+	LoginLockout        time.Duration      // PAYLINK_LOGIN_LOCKOUT
+	RateLogin           limiter.Rate       // PAYLINK_RATE_LIMIT_LOGIN
+	WebAuthnRPID        string             // PAYLINK_WEBAUTHN_RP_ID
+	WebAuthnOrigins     []string           // PAYLINK_WEBAUTHN_ORIGINS
+	WebAuthnTimeout     time.Duration      // PAYLINK_WEBAUTHN_TIMEOUT
+
 }
 
 // Var documents one environment variable.
@@ -96,6 +104,13 @@ var vars = [...]Var{
 	{"PAYLINK_SMTP_USERNAME", "", "mail server user name (PLAIN authentication, over TLS only); unset for none"},
 	{"PAYLINK_SMTP_PASSWORD", "", "mail server password; never logged"},
 	{"PAYLINK_SMTP_FROM", "Paylink <no-reply@paylink.test>", "sender of every e-mail"},
+	{"PAYLINK_WALLET_SESSION_TTL", "12h", "how long a wallet log-in lasts"},
+	{"PAYLINK_LOGIN_MAX_FAILURES", "10", "failed wallet log-ins in a row that lock an e-mail address"},
+	{"PAYLINK_LOGIN_LOCKOUT", "15m", "how long a locked wallet e-mail address stays locked"},
+	{"PAYLINK_RATE_LIMIT_LOGIN", "20-M", "wallet log-in attempts per client IP and e-mail (per IP alone: PAYLINK_RATE_LIMIT_PUBLIC)"},
+	{"PAYLINK_WEBAUTHN_RP_ID", "", "passkeys' relying-party id, a domain (default: the host of PAYLINK_BASE_URL)"},
+	{"PAYLINK_WEBAUTHN_ORIGINS", "", "comma-separated origins passkey ceremonies may come from (default: the origin of PAYLINK_BASE_URL)"},
+	{"PAYLINK_WEBAUTHN_TIMEOUT", "2m", "how long a passkey challenge (registration, log-in, confirmation) stays usable"},
 	{"PAYLINK_LINK_SIGNING_KEYS", "", "payment link URL signing keys, `kid:base64(>= 32 bytes)`, comma-separated, the first signs and all verify; unset: derived from PAYLINK_ENCRYPTION_KEYS (kid `e<version>`)"},
 	{"PAYLINK_SIMULATOR_SECRET", "", "base64 secret (>= 32 bytes) of the built-in card processor simulator, keying card fingerprints and its references; unset: derived from the current encryption key, so set it before rotating that key"},
 	{"PAYLINK_LINK_EXPIRY_INTERVAL", "1m", "how often the worker marks links past expiry expired and settles captures, refunds and abandoned challenges"},
@@ -134,6 +149,12 @@ func Load(getenv func(string) string) (*Config, error) {
 		SMTPFrom:            p.address("PAYLINK_SMTP_FROM"),
 	}
 	c.BaseURL = p.baseURL("PAYLINK_BASE_URL")
+	c.WalletSessionTTL = p.duration("PAYLINK_WALLET_SESSION_TTL", time.Minute)
+	c.LoginMaxFailures = p.intRange("PAYLINK_LOGIN_MAX_FAILURES", 1, 1000)
+	c.LoginLockout = p.duration("PAYLINK_LOGIN_LOCKOUT", time.Second)
+	c.RateLogin = p.rate("PAYLINK_RATE_LIMIT_LOGIN")
+	c.WebAuthnTimeout = p.duration("PAYLINK_WEBAUTHN_TIMEOUT", 10*time.Second)
+	c.WebAuthnRPID, c.WebAuthnOrigins = p.webAuthn(c.BaseURL)
 	if s := p.required("PAYLINK_ENCRYPTION_KEYS"); s != "" {
 		k, err := seal.Parse(s)
 		if err != nil {
@@ -354,4 +375,34 @@ func (p *parser) baseURL(name string) *url.URL {
 		return &url.URL{}
 	}
 	return u
+}
+
+// webAuthn reads the passkey relying party: its id defaults to the base
+// URL's host and its origins to the base URL's origin. Every origin must
+// be an http(s) origin whose host is the id or a subdomain of it.
+func (p *parser) webAuthn(base *url.URL) (string, []string) {
+	rpID := strings.ToLower(p.str("PAYLINK_WEBAUTHN_RP_ID"))
+	if rpID == "" {
+		rpID = base.Hostname()
+	}
+	var origins []string
+	for _, part := range strings.Split(p.str("PAYLINK_WEBAUTHN_ORIGINS"), ",") {
+		if part = strings.TrimRight(strings.TrimSpace(part), "/"); part != "" {
+			origins = append(origins, part)
+		}
+	}
+	if len(origins) == 0 && base.Host != "" {
+		origins = []string{base.Scheme + "://" + base.Host}
+	}
+	for _, o := range origins {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" {
+			p.fail("PAYLINK_WEBAUTHN_ORIGINS", fmt.Sprintf("%q is not an origin like https://pay.example.com", o))
+			continue
+		}
+		if h := u.Hostname(); h != rpID && !strings.HasSuffix(h, "."+rpID) {
+			p.fail("PAYLINK_WEBAUTHN_ORIGINS", fmt.Sprintf("%q is not on the relying party %q or a subdomain of it", o, rpID))
+		}
+	}
+	return rpID, origins
 }

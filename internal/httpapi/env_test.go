@@ -130,6 +130,7 @@ func newEnv(t *testing.T, edit ...func(*Deps)) *env {
 		Checkout:   checkout.NewService(processor.NewSimulator(testSimulatorKey, clock.Now), linkSvc, clock.Now),
 		Currencies: currencies,
 	}
+	walletDeps(t, &d, db, rdb, keyring)
 	e := &env{t: t, db: db, usage: usage, logs: logs, clock: clock}
 	e.srv, e.base = e.start(d, edit...)
 	return e

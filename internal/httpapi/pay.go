@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"mime"
 	"net/http"
@@ -80,6 +81,9 @@ type payRequest struct {
 type payMethodRequest struct {
 	Type string       `json:"type"`
 	Card *cardRequest `json:"card"`
+	// PasskeyAssertion confirms a wallet payment (type "wallet") when the
+	// logged-in wallet user has a passkey.
+	PasskeyAssertion json.RawMessage `json:"passkey_assertion"`
 }
 
 type cardRequest struct {
@@ -116,6 +120,9 @@ func (s *Server) pay(c *gin.Context) error {
 	var in payRequest
 	if err := decode(c, &in); err != nil {
 		return err
+	}
+	if in.PaymentMethod.Type == checkout.MethodWallet {
+		return s.payFromWallet(c, in.PaymentMethod.PasskeyAssertion)
 	}
 	cust, err := checkout.ValidateCustomer(checkout.Customer{Email: in.Email, Name: in.Name})
 	if err != nil {
@@ -278,11 +285,13 @@ func (s *Server) payPage(c *gin.Context) {
 		Merchant: l.MerchantName, Amount: l.Amount.String(), Description: l.Description,
 		Currency: string(l.Amount.Currency), Brands: acceptedBrands(l.Amount.Currency),
 		CancelURL: l.CancelURL, ExpiresAt: l.ExpiresAt.UTC().Format("2 Jan 2006 15:04 MST"),
+		Wallet: s.walletOffer(c, l),
 	})
 }
 
 type payPage struct {
 	Merchant, Amount, Description, Currency, Brands, CancelURL, ExpiresAt string
+	Wallet                                                                *walletOffer
 }
 
 // acceptedBrands lists the card brands that take currency, for the page's

@@ -24,7 +24,10 @@ import (
 	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/money"
+	"github.com/paylink/paylink/internal/passkey"
 	"github.com/paylink/paylink/internal/postgres"
+	"github.com/paylink/paylink/internal/processor"
+	"github.com/paylink/paylink/internal/wallet"
 	"github.com/paylink/paylink/internal/webhook"
 	web "github.com/paylink/paylink/web/checkout"
 )
@@ -33,6 +36,7 @@ import (
 type Limits struct {
 	API    limiter.Rate // per API key
 	Public limiter.Rate // per client IP, sign-up and checkout
+	Login  limiter.Rate // wallet log-in attempts per client IP and e-mail
 }
 
 // Deps is everything the HTTP server needs, built by run.
@@ -50,6 +54,9 @@ type Deps struct {
 	RateLimitPrefix string
 	Now             func() time.Time
 	Webhooks        *webhook.Service
+	Wallet          *wallet.Service
+	Passkeys        *passkey.Service
+	Processor       processor.Processor
 
 	Links      *links.Service
 	Checkout   *checkout.Service
@@ -81,7 +88,11 @@ type Server struct {
 
 	apiLimit, signupLimit *limiter.Limiter
 
-	webhooks *webhook.Service
+	webhooks   *webhook.Service
+	wallet     *wallet.Service
+	passkeys   *passkey.Service
+	processor  processor.Processor
+	loginLimit *limiter.Limiter
 }
 
 // New builds the router with every route registered.
@@ -91,6 +102,7 @@ func New(d Deps) (*Server, error) {
 		log: d.Log, db: d.DB, redis: d.Redis, merchants: d.Merchants, idem: d.Idempotency,
 		registry: d.Registry, metrics: newMetrics(d.Registry), baseURL: d.BaseURL, now: d.Now,
 		webhooks: d.Webhooks,
+		wallet:   d.Wallet, passkeys: d.Passkeys, processor: d.Processor,
 	}
 	doc, err := buildOpenAPI()
 	if err != nil {
@@ -111,6 +123,9 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	if s.signupLimit, err = s.limiter(prefix+":rl:signup", d.Limits.Public); err != nil {
+		return nil, err
+	}
+	if s.loginLimit, err = s.limiter(prefix+":rl:login", d.Limits.Login); err != nil {
 		return nil, err
 	}
 	if s.checkoutLimit, err = s.limiter(prefix+":rl:checkout", d.Limits.Public); err != nil {
@@ -176,6 +191,7 @@ func (s *Server) routes() {
 	api.GET("/events/:id/deliveries", s.h(s.listEventDeliveries))
 	e.GET("/assets/*file", s.serveAsset)
 
+	s.walletRoutes()
 	api.POST("/payment_links", s.h(s.createLink))
 	api.GET("/payment_links", s.h(s.listLinks))
 	api.GET("/payment_links/:id", s.h(s.getLink))

@@ -15,13 +15,18 @@ import (
 	"github.com/paylink/paylink/internal/idempotency"
 	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/notify"
+	"github.com/paylink/paylink/internal/passkey"
 	"github.com/paylink/paylink/internal/postgres"
+	"github.com/paylink/paylink/internal/processor"
+	"github.com/paylink/paylink/internal/wallet"
 	"github.com/paylink/paylink/internal/webhook"
 )
 
 // Task type names.
 const (
 	TypeIdempotencyCleanup = "maintenance:idempotency_cleanup"
+	TypeWalletCleanup      = "maintenance:wallet_cleanup"
+	TypeWalletCaptures     = "wallet:capture_due"
 	TypeExpireLinks        = "links:expire"
 	TypeSettle             = "checkout:settle"
 )
@@ -35,6 +40,8 @@ type Deps struct {
 	ShutdownTimeout      time.Duration
 	IdempotencyRetention time.Duration
 	Now                  func() time.Time
+	Wallet               *wallet.Service
+	Processor            processor.Processor
 
 	Webhooks *webhook.Service
 	Mail     *notify.Sender
@@ -96,6 +103,16 @@ func New(d Deps) (*Worker, error) {
 		asynq.Unique(55*time.Minute), asynq.MaxRetry(3)); err != nil {
 		return nil, fmt.Errorf("schedule idempotency clean-up: %w", err)
 	}
+	w.mux.HandleFunc(TypeWalletCleanup, w.cleanWallet)
+	if _, err := w.scheduler.Register("@every 1h", asynq.NewTask(TypeWalletCleanup, nil),
+		asynq.Unique(55*time.Minute), asynq.MaxRetry(3)); err != nil {
+		return nil, fmt.Errorf("schedule wallet clean-up: %w", err)
+	}
+	w.mux.HandleFunc(TypeWalletCaptures, w.captureTopUps)
+	if _, err := w.scheduler.Register("@every 1m", asynq.NewTask(TypeWalletCaptures, nil),
+		asynq.Unique(55*time.Second), asynq.MaxRetry(0)); err != nil {
+		return nil, fmt.Errorf("schedule wallet captures: %w", err)
+	}
 
 	w.mux.HandleFunc(TypeExpireLinks, w.expireLinks)
 	w.mux.HandleFunc(TypeSettle, w.settle)
@@ -146,6 +163,32 @@ func (w *Worker) cleanIdempotency(ctx context.Context, _ *asynq.Task) error {
 	}
 	w.d.Log.InfoContext(ctx, "idempotency keys cleaned", "deleted", n)
 	return nil
+}
+
+// cleanWallet deletes expired passkey challenges and sessions that expired
+// over a day ago.
+func (w *Worker) cleanWallet(ctx context.Context, _ *asynq.Task) error {
+	now := w.d.Now()
+	challenges, err := passkey.DeleteExpiredChallenges(ctx, w.d.DB.Pool, now)
+	if err != nil {
+		return err
+	}
+	sessions, err := wallet.DeleteExpiredSessions(ctx, w.d.DB.Pool, now.Add(-24*time.Hour))
+	if err != nil {
+		return err
+	}
+	w.d.Log.InfoContext(ctx, "wallet cleaned", "challenges", challenges, "sessions", sessions)
+	return nil
+}
+
+// captureTopUps captures wallet top-ups whose request committed the credit
+// but did not capture (a crash, or the processor was down), a minute on.
+func (w *Worker) captureTopUps(ctx context.Context, _ *asynq.Task) error {
+	n, err := w.d.Wallet.CaptureDue(ctx, w.d.Processor, w.d.Now().Add(-time.Minute), 100)
+	if n > 0 {
+		w.d.Log.InfoContext(ctx, "wallet top-ups captured", "count", n)
+	}
+	return err
 }
 
 // expireLinks stores the expired status of links past expiry and records

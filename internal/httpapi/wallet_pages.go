@@ -1,0 +1,47 @@
+package httpapi
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+)
+
+// walletPageRoutes registers the wallet's HTML pages.
+func (s *Server) walletPageRoutes() {
+	s.engine.GET("/wallet", s.walletPage)
+	s.engine.GET("/wallet/login", s.walletLoginPage)
+	s.engine.GET("/wallet/signup", s.walletSignUpPage)
+}
+
+type walletPageData struct {
+	Currencies string
+}
+
+// walletPage is the account page; without a live session it sends the
+// browser to log in first.
+func (s *Server) walletPage(c *gin.Context) {
+	if _, err := s.sessionFromCookie(c); err != nil {
+		c.Redirect(http.StatusSeeOther, "/wallet/login?next=/wallet")
+		return
+	}
+	var codes []string
+	for _, cur := range s.currencies.List() {
+		codes = append(codes, string(cur))
+	}
+	s.page(c, http.StatusOK, "wallet", walletPageData{Currencies: strings.Join(codes, ",")})
+}
+
+// walletLoginPage sends a browser that is already logged in on to its
+// account.
+func (s *Server) walletLoginPage(c *gin.Context) {
+	if _, err := s.sessionFromCookie(c); err == nil {
+		c.Redirect(http.StatusSeeOther, "/wallet")
+		return
+	}
+	s.page(c, http.StatusOK, "wallet-login", nil)
+}
+
+func (s *Server) walletSignUpPage(c *gin.Context) {
+	s.page(c, http.StatusOK, "wallet-signup", nil)
+}

@@ -1,0 +1,507 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ulule/limiter/v3"
+
+	"github.com/paylink/paylink/internal/wallet"
+)
+
+// shopper is a browser-like wallet client: a cookie jar and JSON bodies.
+type shopper struct {
+	e      *env
+	client *http.Client
+	email  string
+}
+
+func (e *env) newShopper() *shopper {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return &shopper{e: e, client: &http.Client{Jar: jar}}
+}
+
+// on returns the same browser talking to another replica (cookies are per
+// host, not port, so the jar carries over).
+func (s *shopper) on(other *env) *shopper { c := *s; c.e = other; return &c }
+
+// do sends r with Content-Type: application/json on bodies and POSTs.
+func (s *shopper) do(r req) response {
+	s.e.t.Helper()
+	var body io.Reader
+	switch b := r.Body.(type) {
+	case nil:
+		if r.Method == http.MethodPost {
+			body = strings.NewReader("{}")
+		}
+	case string:
+		body = strings.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			s.e.t.Fatal(err)
+		}
+		body = bytes.NewReader(j)
+	}
+	hr, err := http.NewRequest(r.Method, s.e.base+r.Path, body)
+	if err != nil {
+		s.e.t.Fatal(err)
+	}
+	if body != nil {
+		hr.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range r.Header {
+		hr.Header.Set(k, v)
+	}
+	res, err := s.client.Do(hr)
+	if err != nil {
+		s.e.t.Fatalf("%s %s: %v", r.Method, r.Path, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		s.e.t.Fatal(err)
+	}
+	return response{Status: res.StatusCode, Header: res.Header, Body: b}
+}
+
+const walletPassword = "correct horse battery"
+
+func signUpBody(email string) map[string]string {
+	return map[string]string{"email": email, "password": walletPassword, "first_name": "Ada", "middle_name": "King",
+		"last_name": "Lovelace", "phone": "+44 20 7946 0000"}
+}
+
+// walletUser signs up email and returns a shopper logged in as it.
+func (e *env) walletUser(email string) *shopper {
+	e.t.Helper()
+	s := e.newShopper()
+	if res := s.do(req{Method: "POST", Path: "/v1/wallet/signup", Body: signUpBody(email)}); res.Status != http.StatusCreated {
+		e.t.Fatalf("wallet sign-up %s: %d %s", email, res.Status, res.Body)
+	}
+	s.login(email)
+	return s
+}
+
+func (s *shopper) login(email string) {
+	s.e.t.Helper()
+	res := s.do(req{Method: "POST", Path: "/v1/wallet/login", Body: map[string]string{"email": email, "password": walletPassword}})
+	if res.Status != http.StatusOK {
+		s.e.t.Fatalf("log in %s: %d %s", email, res.Status, res.Body)
+	}
+	s.email = email
+}
+
+// wantErrorType is wantError for the wallet's 402 insufficient_funds,
+// whose type API.md makes invalid_request_error.
+func wantErrorType(t *testing.T, res response, status int, code, typ string) {
+	t.Helper()
+	var b errorBody
+	_ = json.Unmarshal(res.Body, &b)
+	if res.Status != status || b.Error.Code != code || b.Error.Type != typ {
+		t.Fatalf("got %d %s; want %d %s (%s)", res.Status, res.Body, status, code, typ)
+	}
+	if b.Error.RequestID == "" || b.Error.RequestID != res.Header.Get("X-Request-Id") {
+		t.Errorf("request_id %q does not match X-Request-Id", b.Error.RequestID)
+	}
+}
+
+func count(t *testing.T, e *env, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := e.db.Pool.QueryRow(context.Background(), query, args...).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestWalletSignUp(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	s := e.newShopper()
+	body := signUpBody(" Ada@Example.TEST ")
+	body["phone"] = "+1 (415) 555-0123"
+	res := s.do(req{Method: "POST", Path: "/v1/wallet/signup", Body: body})
+	if res.Status != http.StatusCreated {
+		t.Fatalf("sign up: %d %s", res.Status, res.Body)
+	}
+	var out userResponse
+	res.decode(t, &out)
+	u := out.User
+	if !strings.HasPrefix(u.ID, "usr_") || u.Email != "ada@example.test" || u.FirstName != "Ada" || u.MiddleName != "King" ||
+		u.LastName != "Lovelace" || u.Phone != "+14155550123" || u.HasPasskey || u.CreatedAt == "" {
+		t.Errorf("user = %+v; want usr_ id, lower-case e-mail, E.164 phone", u)
+	}
+	if strings.Contains(string(res.Body), "password") || strings.Contains(string(res.Body), walletPassword) {
+		t.Errorf("sign-up answer mentions the password: %s", res.Body)
+	}
+	var hash string
+	if err := e.db.Pool.QueryRow(context.Background(), "SELECT password_hash FROM users WHERE id = $1", u.ID).Scan(&hash); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(hash, "$argon2id$") || strings.Contains(hash, walletPassword) {
+		t.Errorf("stored password = %q; want an Argon2id hash", hash)
+	}
+	// Sign-up does not log in.
+	wantError(t, s.do(req{Method: "GET", Path: "/v1/wallet/account"}), 401, "login_required")
+
+	dup := signUpBody("ADA@example.test")
+	wantError(t, s.do(req{Method: "POST", Path: "/v1/wallet/signup", Body: dup}), 409, "email_taken")
+	if n := count(t, e, "SELECT count(*) FROM users"); n != 1 {
+		t.Errorf("users = %d after a duplicate sign-up, want 1", n)
+	}
+}
+
+func TestWalletSignUpRejectsBadInput(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	s := e.newShopper()
+	with := func(k, v string) map[string]string {
+		b := signUpBody("bad@example.test")
+		b[k] = v
+		return b
+	}
+	tests := []struct {
+		name        string
+		body        any
+		code, param string
+	}{
+		{"bad email", with("email", "not-an-email"), "email_invalid", "email"},
+		{"display-name email", with("email", "Ada <ada@example.test>"), "email_invalid", "email"},
+		{"short password", with("password", "123456789"), "password_too_short", "password"},
+		{"long password", with("password", strings.Repeat("p", 257)), "password_too_long", "password"},
+		{"no first name", with("first_name", "  "), "name_invalid", "first_name"},
+		{"long last name", with("last_name", strings.Repeat("x", 101)), "name_invalid", "last_name"},
+		{"control char in middle name", with("middle_name", "a\u0000b"), "name_invalid", "middle_name"},
+		{"phone without country code", with("phone", "415 555 0123"), "phone_invalid", "phone"},
+		{"phone too short", with("phone", "+1 234"), "phone_invalid", "phone"},
+		{"phone with letters", with("phone", "+1 415 CALL NOW"), "phone_invalid", "phone"},
+		{"phone leading zero", with("phone", "+0 415 555 0123"), "phone_invalid", "phone"},
+		{"unknown field", `{"email":"a@b.test","password":"0123456789","first_name":"A","last_name":"B","phone":"+14155550123","admin":true}`, "unknown_parameter", "admin"},
+		{"wrong type", `{"email":"a@b.test","password":"0123456789","first_name":"A","last_name":"B","phone":14155550123}`, "parameter_invalid", "phone"},
+		{"malformed", `{"email":`, "invalid_json", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := s.do(req{Method: "POST", Path: "/v1/wallet/signup", Body: tt.body})
+			wantError(t, res, 400, tt.code)
+			var b errorBody
+			res.decode(t, &b)
+			if b.Error.Param != tt.param {
+				t.Errorf("param = %q, want %q", b.Error.Param, tt.param)
+			}
+		})
+	}
+	if n := count(t, e, "SELECT count(*) FROM users"); n != 0 {
+		t.Errorf("users = %d after only bad sign-ups, want 0", n)
+	}
+}
+
+func TestWalletLoginSetsSessionCookie(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	s := e.walletUser("cookie@example.test")
+	anon := e.newShopper()
+	res := anon.do(req{Method: "POST", Path: "/v1/wallet/login", Body: map[string]string{"email": "Cookie@Example.test", "password": walletPassword}})
+	if res.Status != 200 {
+		t.Fatalf("log in: %d %s", res.Status, res.Body)
+	}
+	cookies := (&http.Response{Header: res.Header}).Cookies()
+	if len(cookies) != 1 {
+		t.Fatalf("Set-Cookie = %v, want one session cookie", res.Header.Values("Set-Cookie"))
+	}
+	c := cookies[0]
+	if c.Name != "paylink_session" || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Secure || c.Path != "/" {
+		t.Errorf("cookie = %+v; want HttpOnly, SameSite=Lax, not Secure over http, path /", c)
+	}
+	if c.MaxAge <= 0 || c.MaxAge > 3600 {
+		t.Errorf("cookie Max-Age = %d, want the session's hour", c.MaxAge)
+	}
+	if strings.Contains(c.Value, "cookie@example.test") {
+		t.Error("the session token carries the e-mail")
+	}
+	me := s.do(req{Method: "GET", Path: "/v1/wallet/account"})
+	var out userResponse
+	me.decode(t, &out)
+	if me.Status != 200 || out.User.Email != "cookie@example.test" {
+		t.Fatalf("GET /me = %d %s", me.Status, me.Body)
+	}
+	// The token is not stored: only the session id is.
+	if n := count(t, e, "SELECT count(*) FROM user_sessions WHERE id = $1", strings.SplitN(c.Value, ".", 2)[0]); n != 1 {
+		t.Errorf("session row for the cookie's id: %d, want 1", n)
+	}
+	wantError(t, anon.do(req{Method: "POST", Path: "/v1/wallet/login", Body: `{"email":"x@y.test","password":"0123456789","remember":true}`}),
+		400, "unknown_parameter")
+}
+
+func TestWalletCookieIsSecureBehindHTTPS(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(d *Deps) { d.BaseURL, _ = url.Parse("https://paylink.test") })
+	s := e.newShopper()
+	s.do(req{Method: "POST", Path: "/v1/wallet/signup", Body: signUpBody("tls@example.test")})
+	res := s.do(req{Method: "POST", Path: "/v1/wallet/login", Body: map[string]string{"email": "tls@example.test", "password": walletPassword}})
+	cookies := (&http.Response{Header: res.Header}).Cookies()
+	if res.Status != 200 || len(cookies) != 1 || cookies[0].Name != "__Host-paylink_session" || !cookies[0].Secure ||
+		!cookies[0].HttpOnly || cookies[0].SameSite != http.SameSiteLaxMode {
+		t.Fatalf("log in behind https: %d cookies %v", res.Status, res.Header.Values("Set-Cookie"))
+	}
+}
+
+func TestWalletLoginDoesNotRevealWhetherEmailExists(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.walletUser("known@example.test")
+	s := e.newShopper()
+	wrong := s.do(req{Method: "POST", Path: "/v1/wallet/login", Body: map[string]string{"email": "known@example.test", "password": "wrong password!"}})
+	unknown := s.do(req{Method: "POST", Path: "/v1/wallet/login", Body: map[string]string{"email": "nobody@example.test", "password": "wrong password!"}})
+	wantError(t, wrong, 401, "invalid_credentials")
+	wantError(t, unknown, 401, "invalid_credentials")
+	var a, b errorBody
+	wrong.decode(t, &a)
+	unknown.decode(t, &b)
+	a.Error.RequestID, b.Error.RequestID = "", ""
+	if a != b {
+		t.Errorf("answers differ:\n%+v\n%+v", a, b)
+	}
+	if len((&http.Response{Header: wrong.Header}).Cookies()) != 0 {
+		t.Error("a failed log-in set a cookie")
+	}
+}
+
+func TestWalletLockoutAfterRepeatedFailures(t *testing.T) {
+	t.Parallel()
+	clock := &testClock{}
+	e := newEnv(t, func(d *Deps) {
+		d.Wallet = wallet.NewService(d.DB, d.Redis, testKeyring(t), wallet.Config{SessionTTL: time.Hour, MaxFailures: 10,
+			Lockout: 15 * time.Minute}, clock.Now)
+	})
+	e.walletUser("victim@example.test")
+	s := e.newShopper()
+	attempt := func(email, pw string) response {
+		return s.do(req{Method: "POST", Path: "/v1/wallet/login", Body: map[string]string{"email": email, "password": pw}})
+	}
+	for _, email := range []string{"victim@example.test", "ghost@example.test"} {
+		for i := 1; i <= 10; i++ {
+			wantError(t, attempt(email, "wrong password!"), 401, "invalid_credentials")
+		}
+		// Locked now, even with the right password, and the same for an
+		// address nobody has.
+		res := attempt(email, walletPassword)
+		wantError(t, res, 429, "account_locked")
+		if ra, err := strconv.Atoi(res.Header.Get("Retry-After")); err != nil || ra < 1 || ra > 15*60+1 {
+			t.Errorf("%s: Retry-After = %q, want up to 15 minutes", email, res.Header.Get("Retry-After"))
+		}
+		if len((&http.Response{Header: res.Header}).Cookies()) != 0 {
+			t.Errorf("%s: a locked log-in set a cookie", email)
+		}
+	}
+	clock.Advance(15*time.Minute + time.Second)
+	if res := attempt("victim@example.test", walletPassword); res.Status != 200 {
+		t.Fatalf("after the lock-out: %d %s", res.Status, res.Body)
+	}
+	// A success clears the count: nine more failures do not lock.
+	for i := 1; i <= 9; i++ {
+		attempt("victim@example.test", "wrong password!")
+	}
+	if res := attempt("victim@example.test", walletPassword); res.Status != 200 {
+		t.Fatalf("nine failures after a success locked the account: %d %s", res.Status, res.Body)
+	}
+}
+
+func TestWalletConcurrentFailuresCannotLiftALock(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.walletUser("burst@example.test")
+	var wg sync.WaitGroup
+	for i := 0; i < 12; i++ { // more than the 10 that lock, at once
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e.newShopper().do(req{Method: "POST", Path: "/v1/wallet/login",
+				Body: map[string]string{"email": "burst@example.test", "password": "wrong password!"}})
+		}()
+	}
+	wg.Wait()
+	res := e.newShopper().do(req{Method: "POST", Path: "/v1/wallet/login",
+		Body: map[string]string{"email": "burst@example.test", "password": walletPassword}})
+	wantError(t, res, 429, "account_locked")
+}
+
+func TestWalletLoginRateLimitedPerIPAndEmail(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(d *Deps) { d.Limits.Login = limiter.Rate{Period: time.Hour, Limit: 3} })
+	e.walletUser("limited@example.test") // one attempt, successful
+	s := e.newShopper()
+	for i := 0; i < 2; i++ {
+		res := s.do(req{Method: "POST", Path: "/v1/wallet/login", Body: map[string]string{"email": "limited@example.test", "password": "nope nope nope"}})
+		wantError(t, res, 401, "invalid_credentials")
+		if res.Header.Get("X-RateLimit-Limit") != "3" || res.Header.Get("X-RateLimit-Remaining") != strconv.Itoa(1-i) {
+			t.Errorf("attempt %d: X-RateLimit-Limit %q Remaining %q", i+2, res.Header.Get("X-RateLimit-Limit"), res.Header.Get("X-RateLimit-Remaining"))
+		}
+	}
+	res := s.do(req{Method: "POST", Path: "/v1/wallet/login", Body: map[string]string{"email": "LIMITED@example.test", "password": walletPassword}})
+	wantError(t, res, 429, "rate_limited")
+	if ra, err := strconv.Atoi(res.Header.Get("Retry-After")); err != nil || ra < 1 {
+		t.Errorf("Retry-After = %q", res.Header.Get("Retry-After"))
+	}
+	// Another e-mail from the same IP is counted apart.
+	res = s.do(req{Method: "POST", Path: "/v1/wallet/login", Body: map[string]string{"email": "other@example.test", "password": walletPassword}})
+	wantError(t, res, 401, "invalid_credentials")
+}
+
+func TestWalletLogoutTakesEffectOnAnotherReplica(t *testing.T) {
+	t.Parallel()
+	a := newEnv(t)
+	b := a.replica()
+	s := a.walletUser("replicas@example.test")
+	if res := s.on(b).do(req{Method: "GET", Path: "/v1/wallet/account"}); res.Status != 200 {
+		t.Fatalf("replica B before log-out: %d %s", res.Status, res.Body)
+	}
+	token := sessionToken(t, s, a)
+	res := s.do(req{Method: "POST", Path: "/v1/wallet/logout"})
+	if res.Status != 200 {
+		t.Fatalf("log out: %d %s", res.Status, res.Body)
+	}
+	if c := (&http.Response{Header: res.Header}).Cookies(); len(c) != 1 || c[0].MaxAge >= 0 {
+		t.Errorf("log-out did not clear the cookie: %v", res.Header.Values("Set-Cookie"))
+	}
+	// The browser dropped its cookie; an attacker who copied it did not.
+	stolen := b.newShopper()
+	stolen.client.Jar.SetCookies(mustURL(t, b.base), []*http.Cookie{{Name: "paylink_session", Value: token}})
+	wantError(t, stolen.do(req{Method: "GET", Path: "/v1/wallet/account"}), 401, "login_required")
+	// Even with the cache gone, PostgreSQL remembers the revocation.
+	if err := b.srv.redis.FlushDB(context.Background()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	wantError(t, stolen.do(req{Method: "GET", Path: "/v1/wallet/account"}), 401, "login_required")
+	wantError(t, stolen.on(a).do(req{Method: "GET", Path: "/v1/wallet/account"}), 401, "login_required")
+}
+
+func TestWalletSessionSurvivesLosingTheCache(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	s := e.walletUser("flush@example.test")
+	if res := s.do(req{Method: "GET", Path: "/v1/wallet/account"}); res.Status != 200 {
+		t.Fatalf("me: %d", res.Status)
+	}
+	token := sessionToken(t, s, e)
+	sid := strings.SplitN(token, ".", 2)[0]
+	ttl, err := e.srv.redis.TTL(context.Background(), "paylink:wallet:session:"+sid).Result()
+	if err != nil || ttl <= 59*time.Minute || ttl > time.Hour {
+		t.Errorf("cached session TTL = %v, %v; want the token's remaining hour", ttl, err)
+	}
+	if err := e.srv.redis.FlushDB(context.Background()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if res := s.do(req{Method: "GET", Path: "/v1/wallet/account"}); res.Status != 200 {
+		t.Fatalf("after FLUSHDB the user was logged out: %d %s", res.Status, res.Body)
+	}
+}
+
+func TestWalletSessionsWithoutRedis(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	s := e.walletUser("noredis@example.test")
+	// Redis goes away: nobody is logged in or out wrongly.
+	if err := e.srv.redis.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if res := s.do(req{Method: "GET", Path: "/v1/wallet/account"}); res.Status != 200 {
+		t.Fatalf("without Redis a live session failed: %d %s", res.Status, res.Body)
+	}
+	token := sessionToken(t, s, e)
+	res := s.do(req{Method: "POST", Path: "/v1/wallet/logout"})
+	wantError(t, res, 503, "session_store_unavailable")
+	if len((&http.Response{Header: res.Header}).Cookies()) != 0 {
+		t.Error("a log-out that must be retried cleared the cookie")
+	}
+	stolen := e.newShopper()
+	stolen.client.Jar.SetCookies(mustURL(t, e.base), []*http.Cookie{{Name: "paylink_session", Value: token}})
+	wantError(t, stolen.do(req{Method: "GET", Path: "/v1/wallet/account"}), 401, "login_required")
+}
+
+func TestWalletRejectsForgedAndExpiredTokens(t *testing.T) {
+	t.Parallel()
+	clock := &testClock{}
+	e := newEnv(t, func(d *Deps) {
+		d.Wallet = wallet.NewService(d.DB, d.Redis, testKeyring(t), wallet.Config{SessionTTL: time.Hour, MaxFailures: 10,
+			Lockout: time.Minute}, clock.Now)
+	})
+	s := e.walletUser("forge@example.test")
+	token := sessionToken(t, s, e)
+	parts := strings.Split(token, ".")
+	later := strconv.FormatInt(time.Now().Add(24*time.Hour).Unix(), 10)
+	for name, forged := range map[string]string{
+		"garbage":          "nonsense",
+		"extended expiry":  parts[0] + "." + later + "." + parts[2] + "." + parts[3],
+		"other session id": "ses_01jd0000000000000000000000." + parts[1] + "." + parts[2] + "." + parts[3],
+		"no mac":           parts[0] + "." + parts[1],
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := e.newShopper()
+			f.client.Jar.SetCookies(mustURL(t, e.base), []*http.Cookie{{Name: "paylink_session", Value: forged}})
+			wantError(t, f.do(req{Method: "GET", Path: "/v1/wallet/account"}), 401, "login_required")
+		})
+	}
+	clock.Advance(time.Hour + time.Second)
+	wantError(t, s.do(req{Method: "GET", Path: "/v1/wallet/account"}), 401, "login_required")
+}
+
+func TestWalletCSRFChecks(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	s := e.walletUser("csrf@example.test")
+	res := s.do(req{Method: "POST", Path: "/v1/wallet/logout", Header: map[string]string{"Origin": "https://evil.test"}})
+	wantError(t, res, 403, "origin_not_allowed")
+	if me := s.do(req{Method: "GET", Path: "/v1/wallet/account"}); me.Status != 200 {
+		t.Fatalf("a refused cross-site log-out logged the user out: %d", me.Status)
+	}
+	res = s.do(req{Method: "POST", Path: "/v1/wallet/logout", Header: map[string]string{"Content-Type": "text/plain"}})
+	wantError(t, res, 400, "content_type_invalid")
+	res = s.do(req{Method: "POST", Path: "/v1/wallet/logout", Header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}})
+	wantError(t, res, 400, "content_type_invalid")
+	// Our own origin, with a charset parameter, is fine.
+	res = s.do(req{Method: "POST", Path: "/v1/wallet/logout",
+		Header: map[string]string{"Origin": testOrigin, "Content-Type": "application/json; charset=utf-8"}})
+	if res.Status != 200 {
+		t.Fatalf("same-origin log-out: %d %s", res.Status, res.Body)
+	}
+	// Log-in itself is protected too (log-in CSRF).
+	res = e.newShopper().do(req{Method: "POST", Path: "/v1/wallet/login", Header: map[string]string{"Origin": "null"},
+		Body: map[string]string{"email": "csrf@example.test", "password": walletPassword}})
+	wantError(t, res, 403, "origin_not_allowed")
+}
+
+// sessionToken returns the session cookie s holds for e.
+func sessionToken(t *testing.T, s *shopper, e *env) string {
+	t.Helper()
+	for _, c := range s.client.Jar.Cookies(mustURL(t, e.base)) {
+		if c.Name == "paylink_session" {
+			return c.Value
+		}
+	}
+	t.Fatal("no session cookie")
+	return ""
+}
+
+func mustURL(t *testing.T, s string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}

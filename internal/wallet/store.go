@@ -1,0 +1,103 @@
+package wallet
+
+const (
+	insertUser = `
+INSERT INTO users (id, email, first_name, middle_name, last_name, phone, password_hash, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
+
+	userColumns = `id, email, first_name, middle_name, last_name, phone, created_at`
+
+	selectUser = `SELECT ` + userColumns + ` FROM users WHERE id = $1`
+
+	selectUserByEmail = `SELECT ` + userColumns + ` FROM users WHERE lower(email) = lower($1)`
+
+	selectUserForLogin = `SELECT ` + userColumns + `, password_hash FROM users WHERE lower(email) = lower($1)`
+
+	selectLock = `SELECT locked_until FROM login_failures WHERE email = $1`
+
+	// recordFailure counts one failed log-in for $1 at $2. A lock still in
+	// force ($2 before locked_until) is left alone, so attempts racing the
+	// one that locked cannot lift it; a spent lock, or failures older than
+	// $5, start the count again. Reaching $3 failures locks until $4.
+	recordFailure = `
+INSERT INTO login_failures AS f (email, failures, locked_until, updated_at)
+VALUES ($1, 1, CASE WHEN 1 >= $3 THEN $4::timestamptz END, $2)
+ON CONFLICT (email) DO UPDATE SET
+    failures = CASE
+        WHEN f.locked_until > $2 THEN f.failures
+        WHEN f.locked_until IS NOT NULL OR f.updated_at < $5 THEN 1
+        ELSE f.failures + 1 END,
+    locked_until = CASE
+        WHEN f.locked_until > $2 THEN f.locked_until
+        WHEN (CASE WHEN f.locked_until IS NOT NULL OR f.updated_at < $5 THEN 1 ELSE f.failures + 1 END) >= $3 THEN $4::timestamptz
+        END,
+    updated_at = $2`
+
+	clearFailures = `DELETE FROM login_failures WHERE email = $1`
+
+	insertSession = `
+INSERT INTO user_sessions (id, user_id, method, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`
+
+	// selectLiveSession reads a session that is neither revoked nor
+	// expired, with its user.
+	selectLiveSession = `
+SELECT u.id, u.email, u.first_name, u.middle_name, u.last_name, u.phone, u.created_at, s.expires_at
+FROM user_sessions s JOIN users u ON u.id = s.user_id
+WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2`
+
+	deleteExpiredSessions = `DELETE FROM user_sessions WHERE expires_at < $1`
+
+	revokeSession = `
+UPDATE user_sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL`
+)
+
+const (
+	insertTransaction = `
+INSERT INTO wallet_transactions (id, user_id, type, status, amount, currency, counterparty_user_id,
+    counterparty_merchant_id, counterparty, note, reference, payment_id, card_brand, card_last4, failure_code,
+    created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`
+
+	transactionColumns = `id, user_id, type, status, amount, currency, counterparty_user_id, counterparty_merchant_id,
+    counterparty, note, reference, payment_id, card_brand, card_last4, failure_code, created_at, updated_at`
+
+	listTransactions = `
+SELECT ` + transactionColumns + ` FROM wallet_transactions
+WHERE user_id = $1 AND ($2 = '' OR type = $2) AND ($3 = '' OR id < $3)
+ORDER BY id DESC
+LIMIT $4`
+
+	selectPaymentEntry = `SELECT ` + transactionColumns + ` FROM wallet_transactions
+WHERE payment_id = $1 AND type = 'payment' AND counterparty_merchant_id IS NOT NULL`
+
+	selectTransaction = `SELECT ` + transactionColumns + ` FROM wallet_transactions WHERE user_id = $1 AND id = $2`
+
+	insertPendingCapture = `
+INSERT INTO wallet_pending_captures (processor_ref, transaction_id, amount, currency, created_at)
+VALUES ($1, $2, $3, $4, $5)`
+
+	selectPendingCapture = `SELECT amount, currency FROM wallet_pending_captures WHERE processor_ref = $1`
+
+	deletePendingCapture = `DELETE FROM wallet_pending_captures WHERE processor_ref = $1`
+
+	selectDueCaptures = `
+SELECT processor_ref FROM wallet_pending_captures WHERE created_at < $1 ORDER BY created_at LIMIT $2`
+
+	insertNotification = `
+INSERT INTO wallet_notifications (id, user_id, type, message, transaction_id, created_at)
+VALUES ($1, $2, $3, $4, $5, $6)`
+
+	listNotifications = `
+SELECT id, type, message, transaction_id, created_at, read_at FROM wallet_notifications
+WHERE user_id = $1 AND (NOT $2 OR read_at IS NULL) AND ($3 = '' OR id < $3)
+ORDER BY id DESC
+LIMIT $4`
+
+	markRead = `
+UPDATE wallet_notifications SET read_at = coalesce(read_at, $3)
+WHERE user_id = $1 AND id = $2
+RETURNING id, type, message, transaction_id, created_at, read_at`
+
+	markAllRead = `
+UPDATE wallet_notifications SET read_at = $2 WHERE user_id = $1 AND read_at IS NULL`
+)

@@ -1,0 +1,275 @@
+// Package wallet is the person-to-person side of Paylink: wallet users
+// (sign-up, password log-in with lock-out, cookie sessions cached in
+// Redis), their balances in the shared ledger, top-ups, transfers by
+// e-mail, paying payment links, history and in-app notifications.
+package wallet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/paylink/paylink/internal/apperr"
+	"github.com/paylink/paylink/internal/id"
+	"github.com/paylink/paylink/internal/merchant"
+	"github.com/paylink/paylink/internal/password"
+	"github.com/paylink/paylink/internal/postgres"
+	"github.com/paylink/paylink/internal/seal"
+	"github.com/paylink/paylink/internal/wire"
+)
+
+// Errors about users and logging in.
+var (
+	ErrEmailTaken         = &apperr.Error{Kind: apperr.Conflict, Code: "email_taken", Param: "email", Message: "A wallet user with this e-mail already exists."}
+	ErrEmailInvalid       = &apperr.Error{Kind: apperr.Invalid, Code: "email_invalid", Param: "email", Message: "The e-mail address is not valid."}
+	ErrPasswordTooShort   = &apperr.Error{Kind: apperr.Invalid, Code: "password_too_short", Param: "password", Message: "The password must be at least 10 characters."}
+	ErrPasswordTooLong    = &apperr.Error{Kind: apperr.Invalid, Code: "password_too_long", Param: "password", Message: "The password must be at most 256 characters."}
+	ErrNameInvalid        = &apperr.Error{Kind: apperr.Invalid, Code: "name_invalid", Message: "Names must be 1 to 100 characters without control characters (the middle name may be empty)."}
+	ErrPhoneInvalid       = &apperr.Error{Kind: apperr.Invalid, Code: "phone_invalid", Param: "phone", Message: "The phone number must be in international form, e.g. +14155550123."}
+	ErrInvalidCredentials = &apperr.Error{Kind: apperr.Unauthenticated, Code: "invalid_credentials", Message: "The e-mail or password is wrong."}
+	ErrAccountLocked      = &apperr.Error{Kind: apperr.RateLimited, Code: "account_locked", Message: "Too many failed log-ins; try again after the number of seconds in Retry-After."}
+	ErrUserNotFound       = &apperr.Error{Kind: apperr.NotFound, Code: "user_not_found", Message: "No such wallet user."}
+)
+
+// LockedError is ErrAccountLocked with the time the lock ends, for a
+// Retry-After header.
+type LockedError struct{ Until time.Time }
+
+func (e *LockedError) Error() string {
+	return "account locked until " + e.Until.UTC().Format(time.RFC3339)
+}
+
+// Unwrap makes errors.Is(err, ErrAccountLocked) and apperr.As work.
+func (e *LockedError) Unwrap() error { return ErrAccountLocked }
+
+// User is a wallet user.
+type User struct {
+	ID         string
+	Email      string
+	FirstName  string
+	MiddleName string
+	LastName   string
+	Phone      string
+	CreatedAt  time.Time
+}
+
+// DisplayName is the user's full name.
+func (u *User) DisplayName() string {
+	parts := []string{u.FirstName}
+	if u.MiddleName != "" {
+		parts = append(parts, u.MiddleName)
+	}
+	return strings.Join(append(parts, u.LastName), " ")
+}
+
+// ToWire returns u as the API shows it.
+func (u *User) ToWire(hasPasskey bool) wire.User {
+	return wire.User{ID: u.ID, Email: u.Email, FirstName: u.FirstName, MiddleName: u.MiddleName,
+		LastName: u.LastName, Phone: u.Phone, HasPasskey: hasPasskey, CreatedAt: wire.Time(u.CreatedAt)}
+}
+
+// SignUp is what a new wallet user gives.
+type SignUp struct {
+	Email, Password                 string
+	FirstName, MiddleName, LastName string
+	Phone                           string
+}
+
+// Config holds the wallet's tunables.
+type Config struct {
+	SessionTTL  time.Duration // how long a log-in lasts
+	MaxFailures int           // failed log-ins in a row that lock an e-mail
+	Lockout     time.Duration // how long it stays locked
+}
+
+// Service manages wallet users, sessions and money.
+type Service struct {
+	db    *postgres.DB
+	redis *redis.Client
+	keys  *seal.Keyring
+	cfg   Config
+	now   func() time.Time
+}
+
+// NewService returns a Service storing in db, caching sessions in rdb and
+// signing session tokens with keys.
+func NewService(db *postgres.DB, rdb *redis.Client, keys *seal.Keyring, cfg Config, now func() time.Time) *Service {
+	return &Service{db: db, redis: rdb, keys: keys, cfg: cfg, now: now}
+}
+
+// ValidateSignUp checks in and returns it normalised: names trimmed, e-mail
+// lower-cased, phone reduced to E.164 ("+" and digits). It returns an
+// *apperr.Error naming the first bad field.
+func ValidateSignUp(in SignUp) (SignUp, error) {
+	email, err := merchant.NormalizeEmail(in.Email)
+	if err != nil {
+		return in, ErrEmailInvalid
+	}
+	in.Email = email
+	for _, f := range []struct {
+		param    string
+		v        *string
+		optional bool
+	}{{"first_name", &in.FirstName, false}, {"middle_name", &in.MiddleName, true}, {"last_name", &in.LastName, false}} {
+		*f.v = strings.TrimSpace(*f.v)
+		if !validName(*f.v, f.optional) {
+			return in, ErrNameInvalid.WithParam(f.param)
+		}
+	}
+	if in.Phone, err = NormalizePhone(in.Phone); err != nil {
+		return in, err
+	}
+	if utf8.RuneCountInString(in.Password) < 10 {
+		return in, ErrPasswordTooShort
+	}
+	if len(in.Password) > 256 {
+		return in, ErrPasswordTooLong
+	}
+	return in, nil
+}
+
+func validName(s string, optional bool) bool {
+	n := utf8.RuneCountInString(s)
+	if n > 100 || (n == 0 && !optional) || !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// NormalizePhone accepts an international number written with an
+// optional "00" or "+" prefix and spaces, dots, dashes or parentheses
+// between digits, and returns it as E.164: "+" then 7 to 15 digits, the
+// first not 0. It returns ErrPhoneInvalid.
+func NormalizePhone(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	switch {
+	case strings.HasPrefix(s, "+"):
+		s = s[1:]
+	case strings.HasPrefix(s, "00"):
+		s = s[2:]
+	default:
+		return "", ErrPhoneInvalid
+	}
+	var b strings.Builder
+	b.WriteByte('+')
+	for _, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == ' ' || r == '-' || r == '.' || r == '(' || r == ')':
+		default:
+			return "", ErrPhoneInvalid
+		}
+	}
+	out := b.String()
+	if digits := len(out) - 1; digits < 7 || digits > 15 || out[1] == '0' {
+		return "", ErrPhoneInvalid
+	}
+	return out, nil
+}
+
+// HashPassword hashes a validated password (slowly; call it before
+// opening the transaction of SignUp).
+func HashPassword(pw string) string { return password.Hash(pw) }
+
+// CreateUser stores a new user in tx. in must come from ValidateSignUp and
+// passwordHash from HashPassword. It returns ErrEmailTaken.
+func (s *Service) CreateUser(ctx context.Context, tx pgx.Tx, in SignUp, passwordHash string) (*User, error) {
+	now := s.now().UTC().Truncate(time.Microsecond)
+	u := &User{ID: id.NewAt("usr", now), Email: in.Email, FirstName: in.FirstName, MiddleName: in.MiddleName,
+		LastName: in.LastName, Phone: in.Phone, CreatedAt: now}
+	_, err := tx.Exec(ctx, insertUser, u.ID, u.Email, u.FirstName, u.MiddleName, u.LastName, u.Phone, passwordHash, u.CreatedAt)
+	switch {
+	case postgres.IsUniqueViolation(err, "users_email_key"):
+		return nil, ErrEmailTaken
+	case err != nil:
+		return nil, fmt.Errorf("insert user: %w", err)
+	}
+	return u, nil
+}
+
+// User returns the user with userID. It returns ErrUserNotFound.
+func (s *Service) User(ctx context.Context, db postgres.DBTX, userID string) (*User, error) {
+	return scanUser(db.QueryRow(ctx, selectUser, userID))
+}
+
+// UserByEmail returns the user with email (any case). It returns
+// ErrUserNotFound.
+func (s *Service) UserByEmail(ctx context.Context, db postgres.DBTX, email string) (*User, error) {
+	return scanUser(db.QueryRow(ctx, selectUserByEmail, email))
+}
+
+func scanUser(row pgx.Row) (*User, error) {
+	var u User
+	err := row.Scan(&u.ID, &u.Email, &u.FirstName, &u.MiddleName, &u.LastName, &u.Phone, &u.CreatedAt)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil, ErrUserNotFound
+	case err != nil:
+		return nil, fmt.Errorf("read user: %w", err)
+	}
+	return &u, nil
+}
+
+// CheckPassword verifies a log-in attempt and returns the user. Every
+// wrong answer is ErrInvalidCredentials, whether or not the e-mail
+// exists, after the same Argon2id work. Failures are counted per e-mail
+// address; after Config.MaxFailures in a row the address is locked for
+// Config.Lockout and every attempt, right or wrong, gets a *LockedError.
+// A success clears the count.
+func (s *Service) CheckPassword(ctx context.Context, email, pw string) (*User, error) {
+	email, err := merchant.NormalizeEmail(email)
+	if err != nil {
+		password.VerifyNone(pw)
+		return nil, ErrInvalidCredentials
+	}
+	now := s.now().UTC()
+	var lockedUntil *time.Time
+	err = s.db.Pool.QueryRow(ctx, selectLock, email).Scan(&lockedUntil)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+	case err != nil:
+		return nil, fmt.Errorf("read log-in lock: %w", err)
+	case lockedUntil != nil && lockedUntil.After(now):
+		return nil, &LockedError{Until: *lockedUntil}
+	}
+	var (
+		u    User
+		hash string
+	)
+	err = s.db.Pool.QueryRow(ctx, selectUserForLogin, email).Scan(&u.ID, &u.Email, &u.FirstName, &u.MiddleName,
+		&u.LastName, &u.Phone, &u.CreatedAt, &hash)
+	ok := false
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		password.VerifyNone(pw)
+	case err != nil:
+		return nil, fmt.Errorf("read user: %w", err)
+	default:
+		if ok, err = password.Verify(pw, hash); err != nil {
+			return nil, fmt.Errorf("verify password of %s: %w", u.ID, err)
+		}
+	}
+	if !ok {
+		if _, err := s.db.Pool.Exec(ctx, recordFailure, email, now, s.cfg.MaxFailures, now.Add(s.cfg.Lockout), now.Add(-s.cfg.Lockout)); err != nil {
+			return nil, fmt.Errorf("record failed log-in: %w", err)
+		}
+		return nil, ErrInvalidCredentials
+	}
+	if _, err := s.db.Pool.Exec(ctx, clearFailures, email); err != nil {
+		return nil, fmt.Errorf("clear failed log-ins: %w", err)
+	}
+	return &u, nil
+}

@@ -1,0 +1,389 @@
+// Paylink wallet pages: sign-up, log-in (password or passkey) and the
+// account page. No framework, no inline script (the CSP forbids it).
+(function () {
+  "use strict";
+
+  var $ = function (id) { return document.getElementById(id); };
+
+  // --- WebAuthn JSON <-> ArrayBuffer (base64url) ---
+  function b64uToBuf(s) {
+    s = s.replace(/-/g, "+").replace(/_/g, "/");
+    while (s.length % 4) s += "=";
+    var bin = atob(s), out = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out.buffer;
+  }
+  function bufToB64u(buf) {
+    var bytes = new Uint8Array(buf), bin = "";
+    for (var i = 0; i < bytes.length; i++) bin += String.fromCharCode(bytes[i]);
+    return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+  function creationOptions(json) {
+    var pk = json.publicKey;
+    pk.challenge = b64uToBuf(pk.challenge);
+    pk.user.id = b64uToBuf(pk.user.id);
+    (pk.excludeCredentials || []).forEach(function (c) { c.id = b64uToBuf(c.id); });
+    return { publicKey: pk };
+  }
+  function requestOptions(json) {
+    var pk = json.publicKey;
+    pk.challenge = b64uToBuf(pk.challenge);
+    (pk.allowCredentials || []).forEach(function (c) { c.id = b64uToBuf(c.id); });
+    return { publicKey: pk };
+  }
+  function credentialJSON(cred) {
+    var r = cred.response, out = {
+      id: cred.id, rawId: bufToB64u(cred.rawId), type: cred.type,
+      authenticatorAttachment: cred.authenticatorAttachment || undefined,
+      clientExtensionResults: cred.getClientExtensionResults ? cred.getClientExtensionResults() : {},
+      response: { clientDataJSON: bufToB64u(r.clientDataJSON) }
+    };
+    if (r.attestationObject) {
+      out.response.attestationObject = bufToB64u(r.attestationObject);
+      out.response.transports = r.getTransports ? r.getTransports() : [];
+    } else {
+      out.response.authenticatorData = bufToB64u(r.authenticatorData);
+      out.response.signature = bufToB64u(r.signature);
+      if (r.userHandle) out.response.userHandle = bufToB64u(r.userHandle);
+    }
+    return out;
+  }
+
+  // --- API calls ---
+  function newKey() {
+    var b = new Uint8Array(16);
+    crypto.getRandomValues(b);
+    return "web_" + bufToB64u(b.buffer);
+  }
+  // api sends JSON with an Idempotency-Key (one per user action, reused
+  // when the same action is retried) and resolves to {status, data}.
+  function api(method, path, body, key) {
+    var headers = { "Accept": "application/json" };
+    var init = { method: method, headers: headers, credentials: "same-origin" };
+    if (method !== "GET") {
+      headers["Content-Type"] = "application/json";
+      headers["Idempotency-Key"] = key || newKey();
+      init.body = JSON.stringify(body || {});
+    }
+    return fetch(path, init).then(function (res) {
+      return res.json().catch(function () { return {}; }).then(function (data) {
+        return { status: res.status, data: data };
+      });
+    });
+  }
+  function errorText(r) {
+    return (r.data && r.data.error && r.data.error.message) || "Something went wrong. Try again.";
+  }
+  function show(text, ok) {
+    var m = $("message");
+    if (!m) return;
+    m.textContent = text || "";
+    m.className = "alert " + (ok ? "alert-ok" : "alert-error");
+  }
+  function busy(button, on) { if (button) button.disabled = on; }
+
+  // --- amounts (no floats: "12.50" -> 1250) ---
+  var exponents = { JPY: 0, KRW: 0, BHD: 3, KWD: 3, JOD: 3, OMR: 3, TND: 3 };
+  function exponent(c) { return c in exponents ? exponents[c] : 2; }
+  function toMinor(text, currency) {
+    var exp = exponent(currency), m = /^\s*(\d+)(?:[.,](\d*))?\s*$/.exec(text || "");
+    if (!m) return null;
+    var frac = (m[2] || "");
+    if (frac.length > exp) return null;
+    while (frac.length < exp) frac += "0";
+    var n = parseInt(m[1] + frac, 10);
+    return n > 0 ? n : null;
+  }
+  function format(minor, currency) {
+    try {
+      var exp = exponent(currency), s = String(minor);
+      while (s.length <= exp) s = "0" + s;
+      var whole = s.slice(0, s.length - exp), frac = exp ? "." + s.slice(s.length - exp) : "";
+      return new Intl.NumberFormat(undefined, { style: "currency", currency: currency, minimumFractionDigits: exp })
+        .format(whole + frac === "" ? 0 : Number(whole + frac));
+    } catch (e) {
+      return minor + " " + currency;
+    }
+  }
+
+  // --- passkeys ---
+  function passkeyGet(options) {
+    return navigator.credentials.get(requestOptions(options)).then(credentialJSON);
+  }
+
+  function loginWithPasskey(button) {
+    busy(button, true);
+    show("");
+    return api("POST", "/v1/wallet/passkeys/login/begin", {}).then(function (r) {
+      if (r.status !== 200) throw new Error(errorText(r));
+      return passkeyGet(r.data);
+    }).then(function (cred) {
+      return api("POST", "/v1/wallet/passkeys/login/finish", { credential: cred });
+    }).then(function (r) {
+      if (r.status !== 200) throw new Error(errorText(r));
+      window.location.assign(next());
+    }).catch(function (e) {
+      show(e.name === "NotAllowedError" ? "The passkey request was cancelled." : e.message);
+    }).finally(function () { busy(button, false); });
+  }
+
+  function next() {
+    var n = new URLSearchParams(window.location.search).get("next");
+    return n && n.charAt(0) === "/" && n.charAt(1) !== "/" ? n : "/wallet";
+  }
+
+  // --- pages ---
+  function signupPage(form) {
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var b = $("signup-submit"), body = {};
+      ["email", "password", "first_name", "middle_name", "last_name", "phone"].forEach(function (k) { body[k] = $(k).value; });
+      busy(b, true);
+      api("POST", "/v1/wallet/signup", body).then(function (r) {
+        if (r.status !== 201) throw new Error(errorText(r));
+        return api("POST", "/v1/wallet/login", { email: body.email, password: body.password });
+      }).then(function (r) {
+        if (r.status !== 200) throw new Error(errorText(r));
+        window.location.assign(next());
+      }).catch(function (e) { show(e.message); }).finally(function () { busy(b, false); });
+    });
+  }
+
+  function loginPage(form) {
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var b = $("login-submit");
+      busy(b, true);
+      show("");
+      api("POST", "/v1/wallet/login", { email: $("email").value, password: $("password").value }).then(function (r) {
+        if (r.status !== 200) throw new Error(errorText(r));
+        window.location.assign(next());
+      }).catch(function (e) { show(e.message); }).finally(function () { busy(b, false); });
+    });
+    $("passkey-login").addEventListener("click", function () { loginWithPasskey($("passkey-login")); });
+  }
+
+  function walletPage(root) {
+    var currencies = (root.getAttribute("data-currencies") || "USD").split(",");
+    var user = null, cursor = "";
+    document.querySelectorAll("select.currency").forEach(function (sel) {
+      currencies.forEach(function (c) {
+        var o = document.createElement("option");
+        o.value = o.textContent = c;
+        if (c === "USD") o.selected = true;
+        sel.appendChild(o);
+      });
+    });
+
+    function li(cls) { var e = document.createElement("li"); if (cls) e.className = cls; return e; }
+    function span(cls, text) { var e = document.createElement("span"); e.className = cls; e.textContent = text; return e; }
+
+    function loadAccount() {
+      return api("GET", "/v1/wallet/account").then(function (r) {
+        if (r.status === 401) { window.location.assign("/wallet/login?next=/wallet"); return; }
+        if (r.status !== 200) throw new Error(errorText(r));
+        user = r.data.user;
+        $("who").textContent = user.first_name + " " + user.last_name + " · " + user.email;
+        var ul = $("balances");
+        ul.textContent = "";
+        if (!r.data.balances.length) ul.appendChild(span("muted", "No money yet: add some below."));
+        r.data.balances.forEach(function (b) {
+          var e = li();
+          e.textContent = format(b.amount, b.currency);
+          e.setAttribute("data-currency", b.currency);
+          ul.appendChild(e);
+        });
+        $("passkey-status").textContent = user.has_passkey
+          ? "Payments and transfers are confirmed with your passkey."
+          : "Log in and confirm payments with your fingerprint, face or device PIN instead of a password.";
+      });
+    }
+    function loadPasskeys() {
+      return api("GET", "/v1/wallet/passkeys").then(function (r) {
+        var ul = $("passkeys");
+        ul.textContent = "";
+        (r.data.data || []).forEach(function (p) {
+          var e = li();
+          e.textContent = p.name + " · added " + new Date(p.created_at).toLocaleDateString();
+          ul.appendChild(e);
+        });
+      });
+    }
+    var labels = { topup: "Added money", transfer_in: "Received", transfer_out: "Sent", payment: "Paid", refund: "Refund" };
+    function loadHistory(more) {
+      var q = "/v1/wallet/transactions?limit=10" + (more && cursor ? "&starting_after=" + encodeURIComponent(cursor) : "");
+      return api("GET", q).then(function (r) {
+        var ul = $("history");
+        if (!more) ul.textContent = "";
+        var list = r.data.data || [];
+        if (!list.length && !more) ul.appendChild(span("muted", "Nothing yet."));
+        list.forEach(function (t) {
+          var e = li(), incoming = t.type === "topup" || t.type === "transfer_in" || t.type === "refund";
+          e.setAttribute("data-id", t.id);
+          e.appendChild(span("what", labels[t.type] + (t.counterparty ? " · " + t.counterparty : "")));
+          e.appendChild(span("amt" + (incoming ? " in" : ""), (incoming ? "+" : "−") + format(t.amount, t.currency)));
+          e.appendChild(span("meta", new Date(t.created_at).toLocaleString() + (t.note ? " · " + t.note : "")));
+          e.appendChild(span("meta status", t.status));
+          ul.appendChild(e);
+          cursor = t.id;
+        });
+        $("history-more").hidden = !r.data.has_more;
+      });
+    }
+    function loadNotifications() {
+      return api("GET", "/v1/wallet/notifications?limit=20").then(function (r) {
+        var ul = $("notifications");
+        ul.textContent = "";
+        var list = r.data.data || [];
+        if (!list.length) ul.appendChild(span("muted", "No notifications."));
+        list.forEach(function (n) {
+          var e = li(n.read ? "" : "unread");
+          e.appendChild(span("what", n.message));
+          e.appendChild(span("meta", new Date(n.created_at).toLocaleString()));
+          ul.appendChild(e);
+        });
+      });
+    }
+    function refresh() {
+      return Promise.all([loadAccount(), loadPasskeys(), loadHistory(false), loadNotifications()])
+        .catch(function (e) { show(e.message); });
+    }
+
+    $("logout").addEventListener("click", function () {
+      api("POST", "/v1/wallet/logout", {}).then(function (r) {
+        if (r.status !== 200) throw new Error(errorText(r));
+        window.location.assign("/wallet/login");
+      }).catch(function (e) { show(e.message); });
+    });
+    $("history-more").addEventListener("click", function () { loadHistory(true); });
+    $("read-all").addEventListener("click", function () {
+      api("POST", "/v1/wallet/notifications/read_all", {}).then(loadNotifications);
+    });
+    $("add-passkey").addEventListener("click", function () {
+      var b = $("add-passkey");
+      busy(b, true);
+      show("");
+      api("POST", "/v1/wallet/passkeys/register/begin", {}).then(function (r) {
+        if (r.status !== 200) throw new Error(errorText(r));
+        return navigator.credentials.create(creationOptions(r.data));
+      }).then(function (cred) {
+        return api("POST", "/v1/wallet/passkeys/register/finish", { name: "Passkey", credential: credentialJSON(cred) });
+      }).then(function (r) {
+        if (r.status !== 201) throw new Error(errorText(r));
+        show("Passkey added. You can now log in and confirm payments with it.", true);
+        return refresh();
+      }).catch(function (e) {
+        show(e.name === "NotAllowedError" ? "The passkey request was cancelled." : e.message);
+      }).finally(function () { busy(b, false); });
+    });
+
+    // One Idempotency-Key per attempt of a form; a retry after a network
+    // error reuses it, a changed form gets a new one.
+    function keyed() {
+      var key = null, last = "";
+      return function (body) {
+        var sig = JSON.stringify(body);
+        if (sig !== last) { key = newKey(); last = sig; }
+        return key;
+      };
+    }
+    var transferKey = keyed(), topupKey = keyed();
+
+    $("transfer-form").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var b = $("transfer-submit"), currency = $("transfer_currency").value;
+      var amount = toMinor($("transfer_amount").value, currency);
+      if (!amount) { show("Enter an amount like 12.50."); return; }
+      var body = { receiver_email: $("receiver_email").value.trim(), amount: amount, currency: currency, note: $("note").value };
+      busy(b, true);
+      show("");
+      var confirm = user && user.has_passkey
+        ? api("POST", "/v1/wallet/passkeys/confirm/begin", { action: "transfer", receiver_email: body.receiver_email, amount: amount, currency: currency })
+          .then(function (r) {
+            if (r.status !== 200) throw new Error(errorText(r));
+            return passkeyGet(r.data);
+          })
+        : Promise.resolve(null);
+      confirm.then(function (assertion) {
+        var send = Object.assign({}, body);
+        if (assertion) send.passkey_assertion = assertion;
+        return api("POST", "/v1/wallet/transfers", send, transferKey(send));
+      }).then(function (r) {
+        if (r.status !== 201) throw new Error(errorText(r));
+        show("Sent " + format(r.data.amount, r.data.currency) + " to " + r.data.counterparty + ".", true);
+        $("transfer-form").reset();
+        return refresh();
+      }).catch(function (e) {
+        show(e.name === "NotAllowedError" ? "The passkey confirmation was cancelled; nothing was sent." : e.message);
+      }).finally(function () { busy(b, false); });
+    });
+
+    $("topup-form").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var b = $("topup-submit"), currency = $("topup_currency").value;
+      var amount = toMinor($("topup_amount").value, currency);
+      if (!amount) { show("Enter an amount like 20.00."); return; }
+      var exp = /^\s*(\d{1,2})\s*\/\s*(\d{2}|\d{4})\s*$/.exec($("card_exp").value);
+      if (!exp) { show("Enter the card's expiry as MM/YY."); return; }
+      var year = parseInt(exp[2], 10);
+      var body = { amount: amount, currency: currency, card: { number: $("card_number").value.replace(/[\s-]/g, ""),
+        exp_month: parseInt(exp[1], 10), exp_year: year < 100 ? 2000 + year : year, cvc: $("card_cvc").value.trim() } };
+      busy(b, true);
+      show("");
+      api("POST", "/v1/wallet/topup", body, topupKey(body)).then(function (r) {
+        if (r.status !== 201) throw new Error(errorText(r));
+        show("Added " + format(r.data.amount, r.data.currency) + " to your wallet.", true);
+        $("topup-form").reset();
+        return refresh();
+      }).catch(function (e) { show(e.message); }).finally(function () { busy(b, false); });
+    });
+
+    refresh();
+  }
+
+  // "Pay with Paylink balance" on the hosted checkout page: confirm with
+  // the passkey when the user has one, then pay the link from the wallet.
+  function walletPay(root) {
+    var button = $("wallet-pay-button");
+    if (!button) return;
+    var key = null;
+    button.addEventListener("click", function () {
+      busy(button, true);
+      show("");
+      var confirm = root.getAttribute("data-passkey") === "true"
+        ? api("POST", "/v1/wallet/passkeys/confirm/begin", { action: "payment", payment_link: root.getAttribute("data-link") })
+          .then(function (r) {
+            if (r.status !== 200) throw new Error(errorText(r));
+            return passkeyGet(r.data);
+          })
+        : Promise.resolve(null);
+      confirm.then(function (assertion) {
+        var method = { type: "wallet" };
+        if (assertion) method.passkey_assertion = assertion;
+        key = assertion || !key ? newKey() : key;
+        return api("POST", location.pathname + location.search, { payment_method: method }, key);
+      }).then(function (r) {
+        if (r.status === 200 && r.data.receipt_url) {
+          window.location.assign(r.data.receipt_url);
+          return;
+        }
+        if (r.status === 403 || r.status === 404 || r.status === 410) {
+          if (r.data.error && /^passkey_/.test(r.data.error.code)) throw new Error(errorText(r));
+          window.location.reload();
+          return;
+        }
+        throw new Error(errorText(r));
+      }).catch(function (e) {
+        show(e.name === "NotAllowedError" ? "The passkey confirmation was cancelled; you were not charged." : e.message);
+        busy(button, false);
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    if ($("wallet-pay")) walletPay($("wallet-pay"));
+    if ($("signup-form")) signupPage($("signup-form"));
+    if ($("login-form")) loginPage($("login-form"));
+    if ($("wallet")) walletPage($("wallet"));
+  });
+})();
