@@ -27,7 +27,7 @@ admin "DROP DATABASE IF EXISTS bench_checkout WITH (FORCE)"
 admin "CREATE DATABASE bench_checkout"
 export DATABASE_URL
 DATABASE_URL=$(with_db bench_checkout)
-export PAYLINK_ADDR=127.0.0.1:$port PAYLINK_BASE_URL=http://127.0.0.1:$port
+export PAYLINK_ADDR=127.0.0.1:$port PAYLINK_BASE_URL=http://localhost:$port
 export PAYLINK_DEBUG_ADDR=127.0.0.1:$((port + 1))
 export PAYLINK_ENCRYPTION_KEYS=${PAYLINK_ENCRYPTION_KEYS:-"1:$(head -c32 /dev/urandom | base64)"}
 # One client IP and a thousand fresh API keys: lift the rate limits.
@@ -44,10 +44,17 @@ echo "postgres:   $(admin 'SHOW server_version'), fsync=$(admin 'SHOW fsync'), s
 bin/paylink api 2>"$out/checkout-api.log" &
 api=$!
 trap 'kill -TERM $api 2>/dev/null; wait $api 2>/dev/null || true' EXIT
+ready=
 for _ in $(seq 1 100); do
-	curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
+	curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && { ready=1; break; }
+	kill -0 $api 2>/dev/null || break
 	sleep 0.1
 done
+if [[ -z $ready ]]; then
+	echo "paylink api did not start:" >&2
+	cat "$out/checkout-api.log" >&2
+	exit 1
+fi
 
 # CPU time per payment of each process, so figures taken on a busy machine
 # still say what one payment costs.

@@ -385,6 +385,10 @@ func (p *parser) webAuthn(base *url.URL) (string, []string) {
 	if rpID == "" {
 		rpID = base.Hostname()
 	}
+	if _, err := netip.ParseAddr(rpID); err == nil {
+		p.fail("PAYLINK_WEBAUTHN_RP_ID", fmt.Sprintf("%q is an IP address, and passkeys need a domain name: reach Paylink by name "+
+			"(e.g. PAYLINK_BASE_URL=http://localhost:8080) or set PAYLINK_WEBAUTHN_RP_ID", rpID))
+	}
 	var origins []string
 	for _, part := range strings.Split(p.str("PAYLINK_WEBAUTHN_ORIGINS"), ",") {
 		if part = strings.TrimRight(strings.TrimSpace(part), "/"); part != "" {

@@ -119,3 +119,15 @@ func TestLinkSigningKeys(t *testing.T) {
 		}
 	}
 }
+
+func TestPasskeysNeedADomainName(t *testing.T) {
+	m := map[string]string{"DATABASE_URL": "postgres://x/y", "REDIS_URL": "redis://z:6379/0", "PAYLINK_ENCRYPTION_KEYS": key,
+		"PAYLINK_BASE_URL": "http://127.0.0.1:8080"}
+	if _, err := Load(env(m)); err == nil || !strings.Contains(err.Error(), "PAYLINK_WEBAUTHN_RP_ID") {
+		t.Fatalf("base URL on an IP address: err = %v, want one naming PAYLINK_WEBAUTHN_RP_ID", err)
+	}
+	m["PAYLINK_BASE_URL"] = "http://localhost:8080"
+	if c, err := Load(env(m)); err != nil || c.WebAuthnRPID != "localhost" {
+		t.Fatalf("localhost: %v, %v", c, err)
+	}
+}
