@@ -10,6 +10,17 @@ import {
 
 const root = new URL("../../../", import.meta.url);
 const linkVectors = JSON.parse(readFileSync(new URL("testdata/signed_link_vectors.json", root))).cases;
+const webhookVectors = JSON.parse(readFileSync(new URL("testdata/webhook_vectors.json", root))).cases;
+
+test("signWebhook and verifyWebhook agree with the vectors the Go tests use", () => {
+  assert.ok(webhookVectors.length >= 3);
+  for (const v of webhookVectors) {
+    assert.equal(signWebhook(v.secret, v.msg_id, v.timestamp, v.payload), v.expected_signature, v.name);
+    const headers = { "webhook-id": v.msg_id, "webhook-timestamp": String(v.timestamp), "webhook-signature": v.expected_signature };
+    const evt = verifyWebhook(v.secret, headers, v.payload, { now: () => v.timestamp * 1000 });
+    assert.deepEqual(evt, JSON.parse(v.payload), v.name);
+  }
+});
 
 test("signLink and canonicalLinkString match the shared vectors", () => {
   assert.ok(linkVectors.length >= 3);
