@@ -38,9 +38,9 @@ type frame struct {
 	// ParentOrigin is the merchant page's origin, checked against the
 	// form's allowed origins; empty when it is not known to be allowed.
 	ParentOrigin string
-	// Message is the JSON of a message embed.js posts to the parent on
-	// load (a receipt's outcome, a closed form's error), or "".
-	Message string
+	// ParentMessage is the JSON of a message embed.js posts to the parent
+	// on load (a receipt's outcome, a closed form's error), or "".
+	ParentMessage string
 }
 
 // embedMessage is a message the embed pages post to the SDK.
@@ -135,7 +135,7 @@ func (s *Server) embedError(c *gin.Context, f *forms.Form, parent string, err er
 	s.embedRender(c, f, status, "embed/error", struct {
 		notice
 		frame
-	}{n, frame{ParentOrigin: parent, Message: msg}})
+	}{n, frame{ParentOrigin: parent, ParentMessage: msg}})
 }
 
 type formPage struct {
@@ -380,7 +380,7 @@ func (s *Server) embedReceipt(c *gin.Context) {
 	s.embedRender(c, f, http.StatusOK, "embed/receipt", struct {
 		receiptPage
 		frame
-	}{data, frame{ParentOrigin: parent, Message: outcomeMessage(p, f.SuccessURL)}})
+	}{data, frame{ParentOrigin: parent, ParentMessage: outcomeMessage(p, f.SuccessURL)}})
 }
 
 // embedChallengePage is GET /embed/forms/{id}/payments/{payment}/challenge:

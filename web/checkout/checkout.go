@@ -12,7 +12,8 @@
 // Its pages are the embed-*.html templates, plus the pages listed in
 // embedVariants rendered in that layout as "embed/<name>". Their data must
 // have the fields ParentOrigin (the merchant page's origin, the only one
-// embed.js talks to) and Message (JSON of a message to post on load).
+// embed.js talks to) and ParentMessage (JSON of a message to post on
+// load, or "").
 package checkout
 
 import (
