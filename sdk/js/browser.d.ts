@@ -29,6 +29,7 @@ export interface MountOptions {
   title?: string;
   appearance?: PaylinkAppearance;
   onReady?: (info: { form: string }) => void;
+  /** Called once the payment succeeded. Without it, the page goes to the form's success_url (when it has one). */
   onSuccess?: (payment: PaylinkPayment) => void;
   onError?: (error: PaylinkFormError) => void;
 }

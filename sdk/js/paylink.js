@@ -90,7 +90,12 @@
           }
           break;
         case "success":
-          call(options.onSuccess, msg.payment);
+          if (typeof options.onSuccess === "function") {
+            call(options.onSuccess, msg.payment);
+          } else if (typeof msg.redirect_url === "string" && /^https?:\/\//.test(msg.redirect_url)) {
+            // No handler: go where the form's success_url says.
+            global.location.assign(msg.redirect_url);
+          }
           break;
         case "error":
           call(options.onError, msg.error);

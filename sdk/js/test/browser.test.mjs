@@ -94,3 +94,25 @@ test("without a script src the baseURL option is required", () => {
   w.window.Paylink.mount("#pay", { form: FORM, baseURL: "https://other.example/ignored/path" });
   assert.match(w.container.children[0].src, /^https:\/\/other\.example\/embed\/forms\//);
 });
+
+test("without onSuccess the page goes to the form's success_url, and only to an http(s) one", () => {
+  const w = fakeWorld();
+  const went = [];
+  w.window.location.assign = (u) => went.push(u);
+  w.window.Paylink.mount("#pay", { form: FORM });
+  const from = (data) => ({ origin: "https://pay.example", source: w.contentWindow, data: { source: "paylink", ...data } });
+  w.dispatch(from({ type: "success", payment: { id: "pay_1" }, redirect_url: "javascript:alert(1)" }));
+  w.dispatch(from({ type: "success", payment: { id: "pay_1" }, redirect_url: "https://shop.example/thanks" }));
+  assert.deepEqual(went, ["https://shop.example/thanks"]);
+  // A forged success from elsewhere moves nobody.
+  w.dispatch({ origin: "https://evil.example", source: w.contentWindow, data: { source: "paylink", type: "success", redirect_url: "https://evil.example" } });
+  assert.deepEqual(went, ["https://shop.example/thanks"]);
+
+  const w2 = fakeWorld();
+  const moved = [];
+  w2.window.location.assign = (u) => moved.push(u);
+  const paid = [];
+  w2.window.Paylink.mount("#pay", { form: FORM, onSuccess: (p) => paid.push(p.id) });
+  w2.dispatch({ origin: "https://pay.example", source: w2.contentWindow, data: { source: "paylink", type: "success", payment: { id: "pay_2" }, redirect_url: "https://shop.example/thanks" } });
+  assert.deepEqual([paid, moved], [["pay_2"], []]);
+});
