@@ -57,8 +57,8 @@ var fieldOrder = []Field{Email, Name, Phone, BillingAddress}
 const (
 	maxTitle       = 100
 	maxDescription = 500
-	// MaxOrigins is how many sites may frame one form.
-	MaxOrigins = 10
+	// maxOrigins is how many sites may frame one form.
+	maxOrigins = 10
 )
 
 // Errors returned by this package.
@@ -263,7 +263,7 @@ func parseCollect(list []string) ([]Field, error) {
 }
 
 func parseOrigins(list []string) ([]string, error) {
-	if len(list) < 1 || len(list) > MaxOrigins {
+	if len(list) < 1 || len(list) > maxOrigins {
 		return nil, ErrOriginsInvalid
 	}
 	out := make([]string, 0, len(list))

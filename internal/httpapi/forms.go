@@ -35,10 +35,10 @@ func (s *Server) formRoutes(api *gin.RouterGroup) {
 	signed.GET("/payments/:payment/challenge", s.signedChallengePage)
 	signed.POST("/payments/:payment/challenge", s.h(s.answerSignedChallenge))
 
-	s.engine.GET("/sdk/paylink.js", s.serveSDK)
-	s.engine.GET("/sdk/paylink.mjs", s.serveSDK)
-	s.engine.GET("/sdk/:version/paylink.js", s.serveSDK)
-	s.engine.GET("/sdk/:version/paylink.mjs", s.serveSDK)
+	for _, path := range []string{"/sdk/paylink.js", "/sdk/paylink.mjs", "/sdk/:version/paylink.js", "/sdk/:version/paylink.mjs"} {
+		s.engine.GET(path, s.serveSDK)
+		s.engine.HEAD(path, s.serveSDK) // link checkers and CDNs ask HEAD
+	}
 }
 
 type createFormRequest struct {

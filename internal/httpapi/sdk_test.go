@@ -33,6 +33,10 @@ func TestSDKIsServedForAnySite(t *testing.T) {
 			t.Fatalf("%s headers = %v", tc.path, h)
 		}
 	}
+	head := e.do(req{Method: "HEAD", Path: "/sdk/" + version + "/paylink.mjs"})
+	if head.Status != http.StatusOK || len(head.Body) != 0 || head.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" {
+		t.Fatalf("HEAD: %d %v", head.Status, head.Header)
+	}
 	wantError(t, e.do(req{Method: "GET", Path: "/sdk/0.0.1/paylink.js"}), http.StatusNotFound, "route_not_found")
 	wantError(t, e.do(req{Method: "GET", Path: "/sdk/paylink.css"}), http.StatusNotFound, "route_not_found")
 }

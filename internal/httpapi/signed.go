@@ -55,7 +55,7 @@ func signedScope(m *merchant.Merchant, sl *links.Signed) string {
 // signedPageError is pageError plus the 400 page for a signed link with
 // unacceptable values.
 func (s *Server) signedPageError(c *gin.Context, err error) {
-	if errors.Is(err, links.ErrSignedLinkInvalid) {
+	if errors.Is(err, links.ErrSignedInvalid) {
 		s.page(c, http.StatusBadRequest, "error", notice{Icon: "!", Heading: "This payment link is not valid",
 			Message: "The merchant made this link with values Paylink cannot accept.",
 			Hint:    "Ask the merchant for a new link."})

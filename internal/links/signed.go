@@ -23,28 +23,28 @@ import (
 //	/pay/s?key=<API key id>&amount=&currency=&ref=&exp=[&description=][&success_url=][&cancel_url=]&sig=
 //
 // sig = base64url-nopad(HMAC-SHA256(API key secret, canonical)), where
-// canonical is SignedLinkPrefix followed by every parameter but sig,
+// canonical is SignedPrefix followed by every parameter but sig,
 // sorted by name, as name=value with RFC 3986 percent-encoding (only
 // A-Z a-z 0-9 - _ . ~ kept), joined by "&" (sdk/js signLink makes the same
 // string; testdata/signed_link_vectors.json keeps the two in step). ref is
 // the merchant's reference: one successful payment per merchant and
 // reference.
 
-// SignedLinkPrefix is the first line of a signed link's canonical string.
-const SignedLinkPrefix = "paylink-signed-link-v1\n"
+// SignedPrefix is the first line of a signed link's canonical string.
+const SignedPrefix = "paylink-signed-link-v1\n"
 
 // Signed link limits.
 const (
 	maxSignedQuery = 6144
-	// MaxSignedExpiry is how far in the future a signed link's exp may be.
-	MaxSignedExpiry = MaxExpiry
+	// maxSignedExpiry is how far in the future a signed link's exp may be.
+	maxSignedExpiry = MaxExpiry
 )
 
 var (
-	// ErrSignedLinkInvalid is a correctly signed link whose values are not
+	// ErrSignedInvalid is a correctly signed link whose values are not
 	// acceptable (amount, currency, reference, description, URLs, an exp
 	// too far away): the merchant signed something Paylink cannot take.
-	ErrSignedLinkInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "signed_link_invalid",
+	ErrSignedInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "signed_link_invalid",
 		Message: "This payment link was signed with values Paylink cannot accept. Ask the merchant for a new one."}
 
 	referencePattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
@@ -114,7 +114,7 @@ func CanonicalSigned(params map[string]string) string {
 	}
 	slices.Sort(names)
 	var b strings.Builder
-	b.WriteString(SignedLinkPrefix)
+	b.WriteString(SignedPrefix)
 	for i, n := range names {
 		if i > 0 {
 			b.WriteByte('&')
@@ -168,8 +168,8 @@ func (sl *Signed) Verify(secret string) error {
 }
 
 // Validate judges a verified link's values at now and sets them:
-// ErrSignedLinkInvalid (naming the parameter) for an exp that is not unix
-// seconds or is more than MaxSignedExpiry away, an amount that is not
+// ErrSignedInvalid (naming the parameter) for an exp that is not unix
+// seconds or is more than maxSignedExpiry away, an amount that is not
 // 1..99999999 minor units, a currency not in accepted, a reference not of
 // [A-Za-z0-9._:-]{1,64}, a description over 500 characters, or a URL that
 // is not http(s); then ErrExpired past exp (every value is set by then,
@@ -178,33 +178,33 @@ func (sl *Signed) Validate(accepted money.Set, now time.Time) error {
 	exp := sl.params["exp"]
 	n, err := strconv.ParseInt(exp, 10, 64)
 	if err != nil || n <= 0 || strconv.FormatInt(n, 10) != exp {
-		return ErrSignedLinkInvalid.WithParam("exp")
+		return ErrSignedInvalid.WithParam("exp")
 	}
 	sl.ExpiresAt = time.Unix(n, 0).UTC()
-	if sl.ExpiresAt.Sub(now) > MaxSignedExpiry {
-		return ErrSignedLinkInvalid.WithParam("exp")
+	if sl.ExpiresAt.Sub(now) > maxSignedExpiry {
+		return ErrSignedInvalid.WithParam("exp")
 	}
 	minor, err := money.ParseMinor(sl.params["amount"])
 	if err != nil {
-		return ErrSignedLinkInvalid.WithParam("amount")
+		return ErrSignedInvalid.WithParam("amount")
 	}
 	cur, err := accepted.Parse(sl.params["currency"])
 	if err != nil {
-		return ErrSignedLinkInvalid.WithParam("currency")
+		return ErrSignedInvalid.WithParam("currency")
 	}
 	sl.Amount = money.Amount{Minor: minor, Currency: cur}
 	if !referencePattern.MatchString(sl.Reference) {
-		return ErrSignedLinkInvalid.WithParam("ref")
+		return ErrSignedInvalid.WithParam("ref")
 	}
 	sl.Description = strings.TrimSpace(sl.params["description"])
 	if !utf8.ValidString(sl.Description) || utf8.RuneCountInString(sl.Description) > maxDescription {
-		return ErrSignedLinkInvalid.WithParam("description")
+		return ErrSignedInvalid.WithParam("description")
 	}
 	if sl.SuccessURL, err = CheckURL(sl.params["success_url"], "success_url"); err != nil {
-		return ErrSignedLinkInvalid.WithParam("success_url")
+		return ErrSignedInvalid.WithParam("success_url")
 	}
 	if sl.CancelURL, err = CheckURL(sl.params["cancel_url"], "cancel_url"); err != nil {
-		return ErrSignedLinkInvalid.WithParam("cancel_url")
+		return ErrSignedInvalid.WithParam("cancel_url")
 	}
 	if !now.Before(sl.ExpiresAt) {
 		return ErrExpired

@@ -141,17 +141,17 @@ func TestSignedValidate(t *testing.T) {
 		param string
 	}{
 		{"expired", map[string]string{"exp": "1800000000"}, ErrExpired, ""},
-		{"exp beyond 90 days", map[string]string{"exp": "1807776001"}, ErrSignedLinkInvalid, "exp"},
-		{"exp not canonical", map[string]string{"exp": "01800003600"}, ErrSignedLinkInvalid, "exp"},
-		{"zero amount", map[string]string{"amount": "0"}, ErrSignedLinkInvalid, "amount"},
-		{"decimal amount", map[string]string{"amount": "25.00"}, ErrSignedLinkInvalid, "amount"},
-		{"huge amount", map[string]string{"amount": "100000000"}, ErrSignedLinkInvalid, "amount"},
-		{"unsupported currency", map[string]string{"currency": "XAF"}, ErrSignedLinkInvalid, "currency"},
-		{"reference with a space", map[string]string{"ref": "a b"}, ErrSignedLinkInvalid, "ref"},
-		{"reference too long", map[string]string{"ref": strings.Repeat("r", 65)}, ErrSignedLinkInvalid, "ref"},
-		{"long description", map[string]string{"description": strings.Repeat("d", 501)}, ErrSignedLinkInvalid, "description"},
-		{"javascript url", map[string]string{"success_url": "javascript:alert(1)"}, ErrSignedLinkInvalid, "success_url"},
-		{"relative cancel url", map[string]string{"cancel_url": "/cancel"}, ErrSignedLinkInvalid, "cancel_url"},
+		{"exp beyond 90 days", map[string]string{"exp": "1807776001"}, ErrSignedInvalid, "exp"},
+		{"exp not canonical", map[string]string{"exp": "01800003600"}, ErrSignedInvalid, "exp"},
+		{"zero amount", map[string]string{"amount": "0"}, ErrSignedInvalid, "amount"},
+		{"decimal amount", map[string]string{"amount": "25.00"}, ErrSignedInvalid, "amount"},
+		{"huge amount", map[string]string{"amount": "100000000"}, ErrSignedInvalid, "amount"},
+		{"unsupported currency", map[string]string{"currency": "XAF"}, ErrSignedInvalid, "currency"},
+		{"reference with a space", map[string]string{"ref": "a b"}, ErrSignedInvalid, "ref"},
+		{"reference too long", map[string]string{"ref": strings.Repeat("r", 65)}, ErrSignedInvalid, "ref"},
+		{"long description", map[string]string{"description": strings.Repeat("d", 501)}, ErrSignedInvalid, "description"},
+		{"javascript url", map[string]string{"success_url": "javascript:alert(1)"}, ErrSignedInvalid, "success_url"},
+		{"relative cancel url", map[string]string{"cancel_url": "/cancel"}, ErrSignedInvalid, "cancel_url"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
