@@ -264,3 +264,36 @@ func TestBrowserEmbeddedChallenge(t *testing.T) {
 	}
 	e.wantBalance(c, "USD", 1800)
 }
+
+// TestBrowserESModule: a merchant page on another origin imports the SDK
+// as an ES module from the versioned URL (CORS, JavaScript MIME type, the
+// module's own relative import) and mounts a form with it.
+func TestBrowserESModule(t *testing.T) {
+	e := newEmbedEnv(t)
+	_, c := e.signUp("esm@shop.test")
+	module := e.base + "/sdk/" + e.srv.sdk.version + "/paylink.mjs"
+	shop := site(t, func(origin string) http.Handler {
+		form := e.createForm(c, map[string]any{"allowed_origins": []string{origin}})
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch r.URL.Path {
+			case "/":
+				fmt.Fprint(w, `<!doctype html><title>ESM shop</title><div id="pay"></div><script type="module" src="/app.mjs"></script>`)
+			case "/app.mjs":
+				w.Header().Set("Content-Type", "text/javascript")
+				fmt.Fprintf(w, `import { mount, version } from %q;
+mount("#pay", { form: %q, onReady: () => { document.body.dataset.paylink = "ready " + version; } });`, module, form.ID)
+			default:
+				http.NotFound(w, r)
+			}
+		})
+	})
+	ctx := browsertest.New(t)
+	must(t, chromedp.Do(ctx, chromedp.Navigate(shop+"/")))
+	waitFor(t, ctx, fmt.Sprintf(`document.body.dataset.paylink === "ready %s"`, e.srv.sdk.version))
+	src, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#pay iframe").src`))
+	must(t, err)
+	if !strings.HasPrefix(src, e.base+"/embed/forms/") || !strings.HasSuffix(src, "?parent_origin="+url.QueryEscape(shop)) {
+		t.Fatalf("module-mounted frame src = %s", src)
+	}
+	browsertest.Screenshot(t, ctx, "1-mounted-by-module")
+}
