@@ -8,7 +8,7 @@ PAYLINK := bin/paylink
 # Extra flags for go test, e.g. make test TESTFLAGS='-run TestSignUp -v'.
 TESTFLAGS ?=
 
-.PHONY: run test lint build bench clean
+.PHONY: run test test-js lint build bench clean
 
 build:
 	$(GO) build -o $(PAYLINK) ./cmd/paylink
@@ -18,9 +18,10 @@ run: build
 	./scripts/ensure-deps.sh run
 	$(PAYLINK) dev
 
-## test: lint, then every Go test against real PostgreSQL and Redis
+## test: lint, the SDK's tests (Node), then every Go test against real PostgreSQL and Redis
 test: build lint
 	./scripts/ensure-deps.sh test
+	cd sdk/js && node --test test/
 	$(PAYLINK) devenv -dir .data/test -fast -- $(GO) test -race -count=1 -timeout 15m $(TESTFLAGS) ./...
 
 ## bench: pgbench, the ledger and the checkout benchmarks on a private, durable PostgreSQL (see BENCHMARKS.md)
@@ -28,6 +29,11 @@ bench: build
 	./scripts/ensure-deps.sh bench
 	$(PAYLINK) devenv -dir .data/bench -- ./scripts/bench.sh
 	$(PAYLINK) devenv -dir .data/bench -- ./scripts/bench-checkout.sh
+
+## test-js: the SDK's tests only (sdk/js, node --test; zero dependencies)
+test-js:
+	./scripts/ensure-deps.sh test
+	cd sdk/js && node --test test/
 
 ## lint: gofmt, go vet and staticcheck must be clean
 lint:

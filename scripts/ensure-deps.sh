@@ -10,6 +10,13 @@ set -euo pipefail
 purpose=${1:-run}
 need=()
 
+# The SDK's tests (sdk/js, node --test) need Node.js 18 or newer; Debian 12's
+# nodejs package is 18.
+have_node18() {
+	command -v node >/dev/null 2>&1 &&
+		node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 18 ? 0 : 1)'
+}
+
 have_pg_server() {
 	command -v initdb >/dev/null 2>&1 && return 0
 	compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null
@@ -25,11 +32,19 @@ case "$purpose" in
 test)
 	command -v chromium >/dev/null 2>&1 || need+=(chromium)
 	command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || need+=(nginx-light)
+	have_node18 || need+=(nodejs)
 	;;
 bench)
 	command -v pgbench >/dev/null 2>&1 || compgen -G "/usr/lib/postgresql/*/bin/pgbench" >/dev/null || need+=(postgresql-contrib)
 	;;
 esac
+
+check_node() {
+	if [[ $purpose == test ]] && ! have_node18; then
+		echo "ensure-deps: the SDK tests need Node.js >= 18 (node --version: $(node --version 2>/dev/null || echo none))" >&2
+		exit 1
+	fi
+}
 
 if [[ ${#need[@]} -eq 0 ]]; then
 	exit 0
@@ -61,3 +76,4 @@ echo "ensure-deps: installing ${need[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+check_node

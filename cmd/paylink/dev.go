@@ -9,6 +9,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,7 +21,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	merchantsite "github.com/paylink/paylink/examples/merchant-site"
 	"github.com/paylink/paylink/internal/devenv"
+	"github.com/paylink/paylink/internal/forms"
 	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/money"
@@ -83,9 +88,25 @@ func dev(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		return err
 	}
 	defer a.close()
-	key, link, err := seedDemo(ctx, a)
+	site, siteOrigin := listenExample(getenv("PAYLINK_EXAMPLE_ADDR"), stderr)
+	if site != nil {
+		defer site.Close()
+	}
+	d, err := seedDemo(ctx, a, siteOrigin)
 	if err != nil {
 		return err
+	}
+	key, link := d.key, d.link
+	siteNote := "not started (see above)"
+	if site != nil {
+		h, err := merchantsite.Handler(a.cfg.BaseURL.String(), d.form.ID)
+		if err != nil {
+			return err
+		}
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+		go srv.Serve(site)
+		defer srv.Close()
+		siteNote = fmt.Sprintf("%s/   (payment form %s, allowed there only)", siteOrigin, d.form.ID)
 	}
 	return a.serve(ctx, true, true, func(addr string) {
 		base := a.cfg.BaseURL.String()
@@ -103,20 +124,66 @@ Paylink is running (API, checkout and worker) at %s  (listening on %s)
   any future expiry, any CVC; 4000 0000 0000 3220 shows the challenge):
     %s
 
+  Embedded payment form on an example merchant site (a second origin;
+  examples/merchant-site, the JS SDK served at %s/sdk/paylink.js):
+    %s
+
+  Stateless signed link, made offline with the key secret (sdk/js signLink;
+  one successful payment per reference):
+    %s
+
   E-mails (receipts, notifications) are %s
 
 Ctrl-C stops Paylink and the services it started.
-`, base, addr, demoEmail, key.ID, key.Secret, key.ID, key.Secret, base, link.Amount, a.links.URL(link), mailNote)
+`, base, addr, demoEmail, key.ID, key.Secret, key.ID, key.Secret, base, link.Amount, a.links.URL(link),
+			base, siteNote, d.signed, mailNote)
 	})
 }
 
+// listenExample opens the listener of the example merchant site on addr
+// (default 127.0.0.1:8081; "off" for none) and returns it with the site's
+// origin. A site that cannot listen is reported on stderr and skipped:
+// Paylink itself still starts.
+func listenExample(addr string, stderr io.Writer) (net.Listener, string) {
+	if addr == "" {
+		addr = "127.0.0.1:8081"
+	}
+	if addr == "off" {
+		return nil, ""
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "paylink dev: PAYLINK_EXAMPLE_ADDR %q: %v; example merchant site not started\n", addr, err)
+		return nil, ""
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "paylink dev: example merchant site not started: %v\n", err)
+		return nil, ""
+	}
+	if ip, err := netip.ParseAddr(host); host == "" || (err == nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return ln, "http://" + net.JoinHostPort(host, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+}
+
+// demo is what seedDemo made.
+type demo struct {
+	key    *merchant.APIKey
+	link   *links.Link
+	form   *forms.Form // nil without an example site
+	signed string      // a signed link's URL
+}
+
 // seedDemo makes sure the demo merchant exists and gives it a fresh key
-// pair, revoking the pairs printed by earlier runs, and a fresh reusable
-// checkout link to try.
-func seedDemo(ctx context.Context, a *app) (*merchant.APIKey, *links.Link, error) {
+// pair, revoking the pairs printed by earlier runs, a fresh reusable
+// checkout link to try, a payment form allowed on siteOrigin (the example
+// merchant site; none when it is ""), and a signed link.
+func seedDemo(ctx context.Context, a *app, siteOrigin string) (demo, error) {
 	var (
 		key  *merchant.APIKey
 		link *links.Link
+		form *forms.Form
 	)
 	err := a.db.WithTx(ctx, func(tx pgx.Tx) error {
 		m, err := a.merchants.FindByEmail(ctx, tx, demoEmail)
@@ -142,12 +209,25 @@ func seedDemo(ctx context.Context, a *app) (*merchant.APIKey, *links.Link, error
 		link, err = a.links.Create(ctx, tx, m.ID, links.NewLink{
 			Amount: money.Amount{Minor: 2500, Currency: money.USD}, Description: "Paylink demo T-shirt",
 			ExpiresIn: &week, Metadata: map[string]string{"source": "paylink dev"}})
+		if err != nil || siteOrigin == "" {
+			return err
+		}
+		min, max := int64(500), int64(50000)
+		form, err = a.forms.Create(ctx, tx, m.ID, forms.NewForm{
+			Title: "A bag of beans", Description: "Pay what you like, from $5 to $500.", Currency: money.USD,
+			AmountMin: &min, AmountMax: &max, Collect: []string{"phone"}, AllowedOrigins: []string{siteOrigin},
+			Metadata: map[string]string{"source": "paylink dev"}})
 		return err
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("seed demo merchant: %w", err)
+		return demo{}, fmt.Errorf("seed demo merchant: %w", err)
 	}
-	return key, link, nil
+	ref := make([]byte, 4)
+	_, _ = rand.Read(ref)
+	signed := links.SignedURL(a.cfg.BaseURL, key.Secret, map[string]string{
+		"key": key.ID, "amount": "1500", "currency": "USD", "ref": fmt.Sprintf("demo-%x", ref),
+		"exp": strconv.FormatInt(time.Now().Add(7*24*time.Hour).Unix(), 10), "description": "Paylink demo mug"})
+	return demo{key: key, link: link, form: form, signed: signed}, nil
 }
 
 // devSecrets reads dir/dev.env, creating it with fresh random keys the

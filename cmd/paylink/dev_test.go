@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/paylink/paylink/internal/pgtest"
@@ -18,10 +20,12 @@ func TestDevPrintsAWorkingCurlLine(t *testing.T) {
 	t.Parallel()
 	_, dbURL := pgtest.NewWithURL(t)
 	_, redisURL := redistest.New(t)
-	printed := regexp.MustCompile(`(?s)listening on (\S+)\).*curl -u (key_\w+):(sk_test_\S+) http://\S+/v1/merchant\n`)
+	printed := regexp.MustCompile(`(?s)listening on (\S+)\).*curl -u (key_\w+):(sk_test_\S+) http://\S+/v1/merchant\n` +
+		`.*\n    (http://127\.0\.0\.1:\d+)/   \(payment form (pform_\w+), allowed there only\)\n` +
+		`.*\n    (http://\S+/pay/s\?\S+)\n`)
 	env := map[string]string{
 		"DATABASE_URL": dbURL, "REDIS_URL": redisURL, "PAYLINK_ADDR": "127.0.0.1:0",
-		"PAYLINK_DEV_DIR": t.TempDir(),
+		"PAYLINK_DEV_DIR": t.TempDir(), "PAYLINK_EXAMPLE_ADDR": "127.0.0.1:0",
 	}
 	start := func() (context.CancelFunc, chan error, []string) {
 		ctx, stop := context.WithCancel(context.Background())
@@ -50,6 +54,8 @@ func TestDevPrintsAWorkingCurlLine(t *testing.T) {
 	if res.StatusCode != 200 || merchant.Email != demoEmail {
 		t.Fatalf("the printed curl line answered %d %+v; want 200 for %s", res.StatusCode, merchant, demoEmail)
 	}
+	checkExampleSite(t, addr, keyID, secret, m[4], m[5])
+	checkSignedLink(t, addr, m[6])
 	stop()
 	if err := <-done; err != nil {
 		t.Fatalf("dev did not stop cleanly: %v", err)
@@ -70,5 +76,68 @@ func TestDevPrintsAWorkingCurlLine(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("the first run's key after a restart: %d, want 401", res.StatusCode)
+	}
+}
+
+// get fetches url and returns the status, headers and body.
+func get(t *testing.T, url string, auth ...string) (int, http.Header, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	if len(auth) == 2 {
+		req.SetBasicAuth(auth[0], auth[1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.StatusCode, res.Header, string(b)
+}
+
+// checkExampleSite follows the printed example merchant site: it is
+// served, embeds the demo form with the SDK, and the form is allowed on
+// exactly that origin (the embed page's frame-ancestors).
+func checkExampleSite(t *testing.T, addr, keyID, secret, origin, formID string) {
+	t.Helper()
+	status, _, page := get(t, origin+"/")
+	if status != 200 || !strings.Contains(page, `data-form="`+formID+`"`) ||
+		!strings.Contains(page, `<script src="http://localhost:8080/sdk/paylink.js">`) ||
+		!strings.Contains(page, `<script src="/shop.js" defer>`) {
+		t.Fatalf("example site %s: %d\n%s", origin, status, page)
+	}
+	if status, h, js := get(t, origin+"/shop.js"); status != 200 || !strings.Contains(js, "Paylink.mount(") ||
+		!strings.HasPrefix(h.Get("Content-Type"), "text/javascript") {
+		t.Fatalf("shop.js: %d %v", status, h)
+	}
+	var form struct {
+		AllowedOrigins []string `json:"allowed_origins"`
+		Status         string
+	}
+	status, _, body := get(t, "http://"+addr+"/v1/payment_forms/"+formID, keyID, secret)
+	if err := json.Unmarshal([]byte(body), &form); err != nil || status != 200 || form.Status != "active" ||
+		len(form.AllowedOrigins) != 1 || form.AllowedOrigins[0] != origin {
+		t.Fatalf("demo form: %d %s", status, body)
+	}
+	status, h, _ := get(t, "http://"+addr+"/embed/forms/"+formID+"?parent_origin="+url.QueryEscape(origin))
+	if status != 200 || !strings.HasSuffix(h.Get("Content-Security-Policy"), "frame-ancestors "+origin) {
+		t.Fatalf("embed page of the demo form: %d %v", status, h)
+	}
+}
+
+// checkSignedLink opens the printed signed link on the server's real
+// address: the checkout page of $15.00.
+func checkSignedLink(t *testing.T, addr, link string) {
+	t.Helper()
+	u, err := url.Parse(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, _, page := get(t, "http://"+addr+u.Path+"?"+u.RawQuery)
+	if status != 200 || !strings.Contains(page, "$15.00") || !strings.Contains(page, "Paylink demo mug") {
+		t.Fatalf("printed signed link: %d\n%s", status, page)
 	}
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/paylink/paylink/internal/checkout"
 	"github.com/paylink/paylink/internal/config"
+	"github.com/paylink/paylink/internal/forms"
 	"github.com/paylink/paylink/internal/httpapi"
 	"github.com/paylink/paylink/internal/idempotency"
 	"github.com/paylink/paylink/internal/links"
@@ -52,6 +53,7 @@ type app struct {
 	processor processor.Processor
 	links     *links.Service
 	checkout  *checkout.Service
+	forms     *forms.Service
 }
 
 // openApp reads the configuration and connects to PostgreSQL and Redis.
@@ -116,6 +118,7 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 		passkeys:  passkeys,
 		processor: sim,
 		checkout:  checkout.NewService(sim, linkSvc, time.Now),
+		forms:     forms.NewService(cfg.BaseURL, time.Now),
 	}, nil
 }
 
@@ -164,6 +167,7 @@ func (a *app) serve(ctx context.Context, api, work bool, ready func(addr string)
 			Now:    time.Now, Webhooks: a.webhooks,
 			Links: a.links, Checkout: a.checkout, Currencies: a.cfg.Currencies,
 			Wallet: a.wallet, Passkeys: a.passkeys, Processor: a.processor,
+			Forms: a.forms,
 		})
 		if err != nil {
 			return err

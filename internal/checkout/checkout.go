@@ -1,5 +1,13 @@
-// Package checkout is paying a payment link: card payments through the
-// card processor, the challenge flow, refunds and the merchant's balance.
+// Package checkout is paying a payment link, a payment form or a signed
+// link: card payments through the card processor, the challenge flow,
+// refunds and the merchant's balance.
+//
+// A payment belongs to at most one of: a payment link (LinkID), a payment
+// form (FormID: each submission is a payment of its own) or a stateless
+// signed link (Reference, the merchant's reference: one successful payment
+// per merchant and reference, claimed in paid_references the way a
+// single-use link is completed). All three go through the same machinery
+// below.
 //
 // # States
 //
@@ -137,10 +145,13 @@ func CardError(code string) *apperr.Error {
 	return e
 }
 
-// Customer is who pays.
+// Customer is who pays. Phone and Address are set when a payment form
+// collects them.
 type Customer struct {
-	Email string
-	Name  string
+	Email   string
+	Name    string
+	Phone   string
+	Address *Address
 }
 
 // Payment is one attempt to pay, with its outcome.
@@ -148,6 +159,8 @@ type Payment struct {
 	ID               string
 	MerchantID       string
 	LinkID           string
+	FormID           string
+	Reference        string // a signed link's merchant reference
 	SingleUse        bool
 	Amount           money.Amount
 	Status           Status
@@ -219,11 +232,17 @@ func AttemptKey(linkID, idempotencyKey string, fingerprint []byte) string {
 // as a failed payment. It returns ErrProcessorUnavailable when the
 // processor cannot be asked.
 func (s *Service) Authorize(ctx context.Context, l *links.Link, key string, card processor.Card) (processor.Authorization, error) {
+	return s.AuthorizeAmount(ctx, l.Amount, key, card)
+}
+
+// AuthorizeAmount is Authorize for an amount that is not a link's: a
+// payment form's or a signed link's.
+func (s *Service) AuthorizeAmount(ctx context.Context, amount money.Amount, key string, card processor.Card) (processor.Authorization, error) {
 	card.Number = processor.Normalize(card.Number)
-	if _, code := processor.Validate(card, l.Amount.Currency, s.now()); code != "" {
+	if _, code := processor.Validate(card, amount.Currency, s.now()); code != "" {
 		return processor.Authorization{}, CardError(code)
 	}
-	a, err := s.proc.Authorize(ctx, key, l.Amount, card)
+	a, err := s.proc.Authorize(ctx, key, amount, card)
 	if err != nil {
 		return processor.Authorization{}, ErrProcessorUnavailable.Wrap(err)
 	}
@@ -304,8 +323,8 @@ func insertPaymentRow(ctx context.Context, tx pgx.Tx, p *Payment, held bool) err
 // recordOutcome writes what a final payment status brings with it: for a
 // success the ledger postings, the capture queue row (unless queued is
 // true: the payment's insert queued it) and payment.succeeded (plus
-// payment_link.completed for a single-use link); for a failure
-// payment.failed.
+// payment_link.completed for a single-use link l; l is nil for a form's or
+// a signed link's payment); for a failure payment.failed.
 func (s *Service) recordOutcome(ctx context.Context, tx pgx.Tx, p *Payment, l *links.Link, now time.Time, queued bool) error {
 	switch p.Status {
 	case Succeeded:
@@ -324,7 +343,7 @@ func (s *Service) recordOutcome(ctx context.Context, tx pgx.Tx, p *Payment, l *l
 		if _, err := webhook.Record(ctx, tx, p.MerchantID, webhook.PaymentSucceeded, ToWire(p), now); err != nil {
 			return err
 		}
-		if l.SingleUse {
+		if l != nil && l.SingleUse {
 			done := *l
 			done.Status, done.CompletedAt = links.Completed, &now
 			if _, err := webhook.Record(ctx, tx, p.MerchantID, webhook.PaymentLinkCompleted, s.links.ToWire(&done), now); err != nil {
@@ -386,10 +405,11 @@ func (s *Service) Authenticate(ctx context.Context, p *Payment) (processor.Autho
 // Finish records the processor's answer to a processing payment's
 // challenge in tx, under the payment's row lock: succeeded (with
 // everything Record writes for a success), failed, or canceled when
-// approved but its link can no longer be paid (a single-use link paid by
-// someone else, a deactivated or expired link); the caller then Releases
-// the authorization. A payment no longer processing is returned
-// unchanged, so answering twice is harmless.
+// approved but what it pays can no longer be paid (a single-use link or a
+// signed link's reference paid by someone else, a deactivated or expired
+// link, an inactive form); the caller then Releases the authorization. A
+// payment no longer processing is returned unchanged, so answering twice
+// is harmless.
 func (s *Service) Finish(ctx context.Context, tx pgx.Tx, merchantID, payID string, a processor.Authorization) (*Payment, error) {
 	p, err := scanPayment(tx.QueryRow(ctx, lockPayment, merchantID, payID))
 	switch {
@@ -401,14 +421,20 @@ func (s *Service) Finish(ctx context.Context, tx pgx.Tx, merchantID, payID strin
 	if p.Status != Processing {
 		return p, nil
 	}
-	l, err := s.links.Get(ctx, tx, merchantID, p.LinkID)
-	if err != nil {
-		return nil, err
+	var l *links.Link
+	if p.LinkID != "" {
+		if l, err = s.links.Get(ctx, tx, merchantID, p.LinkID); err != nil {
+			return nil, err
+		}
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
 	switch {
 	case a.Status != processor.Authorized:
 		p.Status, p.FailureCode = Failed, a.DeclineCode
+	case l == nil:
+		if p.Status, err = s.approveUnlinked(ctx, tx, p, now); err != nil {
+			return nil, err
+		}
 	case l.SingleUse:
 		switch err := links.Complete(ctx, tx, merchantID, l.ID, now); {
 		case err == nil:
@@ -424,7 +450,7 @@ func (s *Service) Finish(ctx context.Context, tx pgx.Tx, merchantID, payID strin
 		p.Status = Succeeded
 	}
 	if _, err := tx.Exec(ctx, finishPayment, merchantID, payID, string(p.Status), nullable(p.FailureCode), now); err != nil {
-		if postgres.IsUniqueViolation(err, "payments_single_use_once") {
+		if postgres.IsUniqueViolation(err, "payments_single_use_once") || postgres.IsUniqueViolation(err, "payments_reference_once") {
 			return nil, links.ErrCompleted
 		}
 		return nil, fmt.Errorf("finish payment: %w", err)
@@ -459,6 +485,7 @@ func onePayment(r pgx.Row) (*Payment, error) {
 type Filter struct {
 	Status Status
 	LinkID string
+	FormID string
 }
 
 // ParseFilter reads the status and payment_link filters of a list. It
@@ -479,7 +506,7 @@ func ParseFilter(status, linkID string) (Filter, error) {
 // than startingAfter (all when empty), newest first, and whether more
 // follow.
 func (s *Service) List(ctx context.Context, db postgres.DBTX, merchantID string, f Filter, limit int, startingAfter string) ([]*Payment, bool, error) {
-	rows, err := db.Query(ctx, listPayments, merchantID, startingAfter, string(f.Status), f.LinkID, limit+1)
+	rows, err := db.Query(ctx, listPayments, merchantID, startingAfter, string(f.Status), f.LinkID, limit+1, f.FormID)
 	if err != nil {
 		return nil, false, fmt.Errorf("list payments: %w", err)
 	}
@@ -620,9 +647,11 @@ func ToWire(p *Payment) wire.Payment {
 	w := wire.Payment{
 		ID: p.ID, Amount: p.Amount.Minor, Currency: string(p.Amount.Currency), Status: string(p.Status),
 		AmountRefunded: p.AmountRefunded, PaymentLink: nullable(p.LinkID),
+		PaymentForm: nullable(p.FormID), Reference: nullable(p.Reference),
 		PaymentMethod: wire.PaymentMethod{Type: p.Method},
-		Customer:      wire.Customer{Email: p.Customer.Email, Name: p.Customer.Name},
-		CreatedAt:     wire.Time(p.CreatedAt), Metadata: p.Metadata,
+		Customer: wire.Customer{Email: p.Customer.Email, Name: p.Customer.Name, Phone: nullable(p.Customer.Phone),
+			Address: p.Customer.Address.toWire()},
+		CreatedAt: wire.Time(p.CreatedAt), Metadata: p.Metadata,
 	}
 	if w.Metadata == nil {
 		w.Metadata = map[string]string{}
@@ -649,14 +678,16 @@ func scanPayment(r pgx.Row) (*Payment, error) {
 	var (
 		p             Payment
 		cur, st, brnd string
+		addr          map[string]string
 	)
 	err := r.Scan(&p.ID, &p.MerchantID, &p.LinkID, &p.SingleUse, &p.Amount.Minor, &cur, &st, &p.AmountRefunded,
 		&p.FailureCode, &p.Customer.Email, &p.Customer.Name, &p.Method, &brnd, &p.Card.Last4, &p.Card.ExpMonth,
 		&p.Card.ExpYear, &p.Card.Fingerprint, &p.ProcessorRef, &p.ChallengeOutcome, &p.CreatedAt, &p.UpdatedAt,
-		&p.Metadata)
+		&p.Metadata, &p.FormID, &p.Reference, &p.Customer.Phone, &addr)
 	if err != nil {
 		return nil, err
 	}
+	p.Customer.Address = addressFromJSON(addr)
 	p.Amount.Currency, p.Status, p.Card.Brand = money.Currency(cur), Status(st), processor.Brand(brnd)
 	return &p, nil
 }

@@ -4,9 +4,12 @@ const paymentColumns = `p.id, p.merchant_id, coalesce(p.payment_link_id, ''), p.
        p.amount_refunded, coalesce(p.failure_code, ''), p.customer_email, p.customer_name, p.method_type,
        coalesce(p.card_brand, ''), coalesce(p.card_last4, ''), coalesce(p.card_exp_month, 0),
        coalesce(p.card_exp_year, 0), coalesce(p.card_fingerprint, ''), coalesce(p.processor_ref, ''),
-       coalesce(p.challenge_outcome, ''), p.created_at, p.updated_at, coalesce(l.metadata, '{}')`
+       coalesce(p.challenge_outcome, ''), p.created_at, p.updated_at, coalesce(l.metadata, f.metadata, '{}'),
+       coalesce(p.payment_form_id, ''), coalesce(p.merchant_reference, ''), coalesce(p.customer_phone, ''),
+       p.billing_address`
 
-const paymentFrom = ` FROM payments p LEFT JOIN payment_links l ON l.id = p.payment_link_id `
+const paymentFrom = ` FROM payments p LEFT JOIN payment_links l ON l.id = p.payment_link_id
+       LEFT JOIN payment_forms f ON f.id = p.payment_form_id `
 
 const (
 	// insertPayment inserts a payment only if its link can still be paid
@@ -39,6 +42,61 @@ SELECT $1, l.merchant_id, l.id, $4, $5, $6, 'succeeded', $7, $8, 'wallet', $9, $
 FROM payment_links l
 WHERE l.merchant_id = $2 AND l.id = $3 AND ($11 OR (l.status = 'active' AND l.expires_at > $10))`
 
+	// insertFormPayment inserts a payment of a form submission only if
+	// the form is still active and takes this amount and currency, read in
+	// the same statement. No row inserted means it does not.
+	insertFormPayment = `
+INSERT INTO payments (id, merchant_id, payment_form_id, amount, currency, status, failure_code,
+                      customer_email, customer_name, customer_phone, billing_address, method_type, card_brand,
+                      card_last4, card_exp_month, card_exp_year, card_fingerprint, processor_ref, created_at, updated_at)
+SELECT $1, f.merchant_id, f.id, $4, $5, $6, $7, $8, $9, $10, $11, 'card', $12, $13, $14, $15, $16, $17, $18, $18
+FROM payment_forms f
+WHERE f.merchant_id = $2 AND f.id = $3 AND f.status = 'active' AND f.currency = $5
+  AND (f.amount = $4 OR (f.amount IS NULL AND $4 BETWEEN f.amount_min AND f.amount_max))`
+
+	// insertCapturedFormPayment inserts a succeeded form payment and its
+	// capture queue row in one statement.
+	insertCapturedFormPayment = `
+WITH p AS (` + insertFormPayment + `
+RETURNING id, merchant_id, processor_ref, amount, currency, created_at)
+INSERT INTO pending_captures (payment_id, merchant_id, processor_ref, amount, currency, created_at)
+SELECT id, merchant_id, processor_ref, amount, currency, created_at FROM p`
+
+	// insertSignedPayment inserts a payment of a signed link; its
+	// reference was claimed first when it succeeded.
+	insertSignedPayment = `
+INSERT INTO payments (id, merchant_id, merchant_reference, amount, currency, status, failure_code,
+                      customer_email, customer_name, method_type, card_brand, card_last4, card_exp_month,
+                      card_exp_year, card_fingerprint, processor_ref, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'card', $10, $11, $12, $13, $14, $15, $16, $16)
+RETURNING id, merchant_id, processor_ref, amount, currency, created_at`
+
+	insertCapturedSignedPayment = `
+WITH p AS (` + insertSignedPayment + `)
+INSERT INTO pending_captures (payment_id, merchant_id, processor_ref, amount, currency, created_at)
+SELECT id, merchant_id, processor_ref, amount, currency, created_at FROM p`
+
+	// insertPaidReference claims a signed link's reference: it waits for
+	// a concurrent claim of the same reference, and inserts nothing if
+	// that one committed.
+	insertPaidReference = `
+INSERT INTO paid_references (merchant_id, reference, payment_id, paid_at) VALUES ($1, $2, $3, $4)
+ON CONFLICT DO NOTHING`
+
+	referencePaid = `SELECT EXISTS (SELECT 1 FROM paid_references WHERE merchant_id = $1 AND reference = $2)`
+
+	selectPaymentForForm = `SELECT ` + paymentColumns + paymentFrom +
+		`WHERE p.merchant_id = $1 AND p.payment_form_id = $2 AND p.id = $3`
+
+	selectPaymentForReference = `SELECT ` + paymentColumns + paymentFrom +
+		`WHERE p.merchant_id = $1 AND p.merchant_reference = $2 AND p.id = $3`
+
+	// claimPaymentChallenge is claimChallenge for a payment the caller
+	// already matched to its form or signed link.
+	claimPaymentChallenge = `
+UPDATE payments SET status = 'processing', challenge_outcome = $3, updated_at = $4
+WHERE merchant_id = $1 AND id = $2 AND status = 'requires_action'`
+
 	insertPendingCapture = `
 INSERT INTO pending_captures (payment_id, merchant_id, processor_ref, amount, currency, created_at)
 VALUES ($1, $2, $3, $4, $5, $6)`
@@ -52,7 +110,7 @@ VALUES ($1, $2, $3, $4, $5, $6)`
 
 	listPayments = `SELECT ` + paymentColumns + paymentFrom + `
 WHERE p.merchant_id = $1 AND ($2 = '' OR p.id < $2) AND ($3 = '' OR p.status = $3)
-  AND ($4 = '' OR p.payment_link_id = $4)
+  AND ($4 = '' OR p.payment_link_id = $4) AND ($6 = '' OR p.payment_form_id = $6)
 ORDER BY p.id DESC
 LIMIT $5`
 

@@ -18,6 +18,7 @@ import (
 	"github.com/ulule/limiter/v3"
 
 	"github.com/paylink/paylink/internal/checkout"
+	"github.com/paylink/paylink/internal/forms"
 	"github.com/paylink/paylink/internal/idempotency"
 	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/merchant"
@@ -129,6 +130,7 @@ func newEnv(t *testing.T, edit ...func(*Deps)) *env {
 		Links:      linkSvc,
 		Checkout:   checkout.NewService(processor.NewSimulator(testSimulatorKey, clock.Now), linkSvc, clock.Now),
 		Currencies: currencies,
+		Forms:      forms.NewService(base, clock.Now),
 	}
 	walletDeps(t, &d, db, rdb, keyring)
 	e := &env{t: t, db: db, usage: usage, logs: logs, clock: clock}

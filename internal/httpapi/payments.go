@@ -117,6 +117,9 @@ func (s *Server) listPayments(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	if f, err = f.WithForm(c.Query("payment_form")); err != nil {
+		return err
+	}
 	list, more, err := s.checkout.List(c.Request.Context(), s.db.Pool, currentMerchant(c).ID, f, p.Limit, p.StartingAfter)
 	if err != nil {
 		return err

@@ -20,6 +20,7 @@ import (
 
 	"github.com/paylink/paylink/internal/apperr"
 	"github.com/paylink/paylink/internal/checkout"
+	"github.com/paylink/paylink/internal/forms"
 	"github.com/paylink/paylink/internal/idempotency"
 	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/merchant"
@@ -61,6 +62,8 @@ type Deps struct {
 	Links      *links.Service
 	Checkout   *checkout.Service
 	Currencies money.Set
+
+	Forms *forms.Service
 }
 
 // Server answers Paylink's HTTP API.
@@ -93,6 +96,9 @@ type Server struct {
 	passkeys   *passkey.Service
 	processor  processor.Processor
 	loginLimit *limiter.Limiter
+
+	forms *forms.Service
+	sdk   sdkFiles
 }
 
 // New builds the router with every route registered.
@@ -114,6 +120,10 @@ func New(d Deps) (*Server, error) {
 	}
 	s.assets = web.Static()
 	s.links, s.checkout, s.currencies = d.Links, d.Checkout, d.Currencies
+	s.forms = d.Forms
+	if s.sdk, err = loadSDK(); err != nil {
+		return nil, err
+	}
 	s.origin = d.BaseURL.Scheme + "://" + d.BaseURL.Host
 	prefix := d.RateLimitPrefix
 	if prefix == "" {
@@ -207,6 +217,8 @@ func (s *Server) routes() {
 	pay.GET("/:id/payments/:payment", s.receiptPageHandler)
 	pay.GET("/:id/payments/:payment/challenge", s.challengePageHandler)
 	pay.POST("/:id/payments/:payment/challenge", s.h(s.answerChallenge))
+
+	s.formRoutes(api)
 }
 
 // ServeHTTP makes Server an http.Handler.

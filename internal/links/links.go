@@ -276,22 +276,32 @@ func validate(in NewLink, now time.Time) (*Link, error) {
 	if utf8.RuneCountInString(l.Description) > maxDescription || !utf8.ValidString(l.Description) {
 		return nil, ErrDescriptionInvalid
 	}
-	if len(l.Metadata) > maxMetadataKeys {
-		return nil, ErrMetadataInvalid
-	}
-	for k, v := range l.Metadata {
-		if n := utf8.RuneCountInString(k); n < 1 || n > maxMetadataKey || utf8.RuneCountInString(v) > maxMetadataValue {
-			return nil, ErrMetadataInvalid.WithParam("metadata." + clip(k))
-		}
-	}
-	var err error
-	if l.SuccessURL, err = checkURL(in.SuccessURL, "success_url"); err != nil {
+	if err := CheckMetadata(l.Metadata); err != nil {
 		return nil, err
 	}
-	if l.CancelURL, err = checkURL(in.CancelURL, "cancel_url"); err != nil {
+	var err error
+	if l.SuccessURL, err = CheckURL(in.SuccessURL, "success_url"); err != nil {
+		return nil, err
+	}
+	if l.CancelURL, err = CheckURL(in.CancelURL, "cancel_url"); err != nil {
 		return nil, err
 	}
 	return l, nil
+}
+
+// CheckMetadata returns ErrMetadataInvalid (naming the bad key) unless m
+// has at most 20 keys of 1 to 40 characters whose values have at most 500
+// characters (API.md). Payment forms share the rule.
+func CheckMetadata(m map[string]string) error {
+	if len(m) > maxMetadataKeys {
+		return ErrMetadataInvalid
+	}
+	for k, v := range m {
+		if n := utf8.RuneCountInString(k); n < 1 || n > maxMetadataKey || utf8.RuneCountInString(v) > maxMetadataValue {
+			return ErrMetadataInvalid.WithParam("metadata." + clip(k))
+		}
+	}
+	return nil
 }
 
 func clip(s string) string {
@@ -301,9 +311,11 @@ func clip(s string) string {
 	return string([]rune(s)[:maxMetadataKey]) + "…"
 }
 
-// checkURL accepts "" or an absolute http(s) URL without credentials, so a
-// redirect can never run script (javascript:) or leak a password.
-func checkURL(raw, param string) (string, error) {
+// CheckURL accepts "" or an absolute http(s) URL of at most 2048
+// characters without credentials, so a redirect can never run script
+// (javascript:) or leak a password. It returns the URL normalised, or
+// ErrURLInvalid naming param.
+func CheckURL(raw, param string) (string, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
 		return "", nil

@@ -202,6 +202,32 @@ func (s *Service) KeySecret(ctx context.Context, db postgres.DBTX, merchantID, k
 	return string(pt), nil
 }
 
+// SigningSecret returns the merchant of the active key keyID and the key's
+// plaintext secret, for verifying a link the merchant signed offline with
+// it (the key id is all the link carries). It returns ErrKeyNotFound for an
+// unknown or revoked key.
+func (s *Service) SigningSecret(ctx context.Context, db postgres.DBTX, keyID string) (*Merchant, string, error) {
+	if !id.Valid("key", keyID) {
+		return nil, "", ErrKeyNotFound
+	}
+	var (
+		m      Merchant
+		sealed []byte
+	)
+	err := db.QueryRow(ctx, selectSigningKey, keyID).Scan(&sealed, &m.ID, &m.Name, &m.Email, &m.CreatedAt, &m.PaymentEmails)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil, "", ErrKeyNotFound
+	case err != nil:
+		return nil, "", fmt.Errorf("read api key: %w", err)
+	}
+	pt, err := s.seal.Open(sealed, []byte(keyID))
+	if err != nil {
+		return nil, "", fmt.Errorf("open api key %s: %w", keyID, err)
+	}
+	return &m, string(pt), nil
+}
+
 // Get returns the merchant with id. It returns ErrNotFound.
 func (s *Service) Get(ctx context.Context, db postgres.DBTX, merchantID string) (*Merchant, error) {
 	var m Merchant

@@ -31,6 +31,11 @@ WHERE k.id = $1`
 SELECT secret_sealed FROM api_keys
 WHERE merchant_id = $1 AND id = $2 AND revoked_at IS NULL`
 
+	selectSigningKey = `
+SELECT k.secret_sealed, m.id, m.name, m.email, m.created_at, m.payment_emails
+FROM api_keys k JOIN merchants m ON m.id = k.merchant_id
+WHERE k.id = $1 AND k.revoked_at IS NULL`
+
 	listKeys = `
 SELECT id, merchant_id, created_at, last_used_at, revoked_at
 FROM api_keys

@@ -26,6 +26,8 @@ type Payment struct {
 	Status         string            `json:"status"`
 	AmountRefunded int64             `json:"amount_refunded"`
 	PaymentLink    *string           `json:"payment_link"`
+	PaymentForm    *string           `json:"payment_form"`
+	Reference      *string           `json:"reference"`
 	PaymentMethod  PaymentMethod     `json:"payment_method"`
 	Customer       Customer          `json:"customer"`
 	FailureCode    *string           `json:"failure_code"`
@@ -44,10 +46,24 @@ type PaymentMethod struct {
 	ExpYear  *int    `json:"exp_year"`
 }
 
-// Customer is who paid.
+// Customer is who paid. Phone and Address are what a payment form
+// collected, null otherwise.
 type Customer struct {
-	Email string `json:"email"`
-	Name  string `json:"name"`
+	Email   string   `json:"email"`
+	Name    string   `json:"name"`
+	Phone   *string  `json:"phone"`
+	Address *Address `json:"address"`
+}
+
+// Address is a postal (billing) address; Country is an ISO 3166-1 alpha-2
+// code.
+type Address struct {
+	Line1      string `json:"line1"`
+	Line2      string `json:"line2"`
+	City       string `json:"city"`
+	PostalCode string `json:"postal_code"`
+	State      string `json:"state"`
+	Country    string `json:"country"`
 }
 
 // Refund is a refund as the API shows it.

@@ -6,6 +6,14 @@
 // Pages never carry inline script or style: the Content-Security-Policy
 // allows scripts and styles from this origin only, so an injected <script>
 // cannot run even if escaping were ever missed.
+//
+// Embedded payment forms use a frame-friendly layout, layout-embed.html,
+// with embed.js (postMessage to the merchant's page, resizing, appearance).
+// Its pages are the embed-*.html templates, plus the pages listed in
+// embedVariants rendered in that layout as "embed/<name>". Their data must
+// have the fields ParentOrigin (the merchant page's origin, the only one
+// embed.js talks to) and ParentMessage (JSON of a message to post on
+// load, or "").
 package checkout
 
 import (
@@ -19,6 +27,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -34,9 +43,13 @@ type Pages struct {
 	version map[string]string // asset name → short content hash, for cache busting
 }
 
+// embedVariants are the pages also rendered in the embed layout.
+var embedVariants = []string{"challenge", "error", "receipt"}
+
 // Parse parses every page in templates/ with the shared layout. A page is
-// any template file but layout.html; it defines "title" and "content" and
-// is rendered by its file name without .html.
+// any template file but the layouts; it defines "title" and "content" and
+// is rendered by its file name without .html (embed-*.html pages, and the
+// "embed/" variants of embedVariants, with layout-embed.html).
 func Parse() (*Pages, error) {
 	p := &Pages{pages: map[string]*template.Template{}, version: map[string]string{}}
 	statics, err := fs.Glob(files, "static/*")
@@ -58,14 +71,25 @@ func Parse() (*Pages, error) {
 	}
 	for _, name := range names {
 		base := strings.TrimSuffix(path.Base(name), ".html")
-		if base == "layout" {
+		layouts := map[string]string{}
+		switch {
+		case strings.HasPrefix(base, "layout"):
 			continue
+		case strings.HasPrefix(base, "embed-"):
+			layouts[base] = "templates/layout-embed.html"
+		default:
+			layouts[base] = "templates/layout.html"
+			if slices.Contains(embedVariants, base) {
+				layouts["embed/"+base] = "templates/layout-embed.html"
+			}
 		}
-		t, err := template.New(base).Funcs(funcs).ParseFS(files, "templates/layout.html", name)
-		if err != nil {
-			return nil, fmt.Errorf("parse %s: %w", name, err)
+		for page, layout := range layouts {
+			t, err := template.New(page).Funcs(funcs).ParseFS(files, layout, name)
+			if err != nil {
+				return nil, fmt.Errorf("parse %s: %w", name, err)
+			}
+			p.pages[page] = t
 		}
-		p.pages[base] = t
 	}
 	return p, nil
 }

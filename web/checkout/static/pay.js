@@ -1,6 +1,10 @@
 // Paylink hosted checkout: inline validation, brand detection and the
 // JSON POST of the card form. No framework; served from our origin only
-// (the page's CSP allows no inline script).
+// (the page's CSP allows no inline script). The embedded payment form
+// (embed.js) reuses it through two events on the form: "paylink:payload"
+// (detail: the body about to be sent, to add fields to) and
+// "paylink:answer" (detail: {status, body}; preventDefault() takes the
+// answer over).
 (function () {
   "use strict";
 
@@ -161,13 +165,15 @@
 
   function payload() {
     var e = parseExpiry(input.expiry.value) || { month: 0, year: 0 };
-    return JSON.stringify({
+    var body = {
       email: input.email.value.trim(),
       name: input.name.value.trim(),
       payment_method: { type: "card", card: {
         number: digits(input.number.value), exp_month: e.month, exp_year: e.year, cvc: input.cvc.value.trim()
       } }
-    });
+    };
+    form.dispatchEvent(new CustomEvent("paylink:payload", { detail: body }));
+    return JSON.stringify(body);
   }
 
   function send() {
@@ -186,6 +192,9 @@
   }
 
   function answer(status, body) {
+    if (!form.dispatchEvent(new CustomEvent("paylink:answer", { detail: { status: status, body: body }, cancelable: true }))) {
+      return;
+    }
     var err = body.error || {};
     if (status === 200 && body.next_action && body.next_action.url) {
       location.assign(body.next_action.url);

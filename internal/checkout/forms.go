@@ -1,0 +1,280 @@
+package checkout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/paylink/paylink/internal/apperr"
+	"github.com/paylink/paylink/internal/forms"
+	"github.com/paylink/paylink/internal/id"
+	"github.com/paylink/paylink/internal/links"
+	"github.com/paylink/paylink/internal/money"
+	"github.com/paylink/paylink/internal/postgres"
+	"github.com/paylink/paylink/internal/processor"
+	"github.com/paylink/paylink/internal/wire"
+)
+
+// Errors of shopper fields a payment form collects.
+var (
+	ErrPhoneInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "phone_invalid", Param: "phone",
+		Message: "Enter a phone number: 5 to 15 digits, with + ( ) - and spaces if you like."}
+	ErrAddressInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "address_invalid", Param: "billing_address",
+		Message: "Enter the billing address: street, city and a two-letter country code."}
+)
+
+// Address is a billing address a payment form collected.
+type Address struct {
+	Line1, Line2, City, PostalCode, State, Country string
+}
+
+var (
+	phoneChars  = regexp.MustCompile(`^\+?[0-9 ()\-.]+$`)
+	countryCode = regexp.MustCompile(`^[A-Z]{2}$`)
+)
+
+// ValidatePhone returns phone trimmed, or ErrPhoneInvalid unless it has 5
+// to 15 digits (E.164's maximum) and only an optional leading +, spaces,
+// parentheses, dots and hyphens besides.
+func ValidatePhone(phone string) (string, error) {
+	phone = strings.TrimSpace(phone)
+	digits := 0
+	for _, c := range phone {
+		if c >= '0' && c <= '9' {
+			digits++
+		}
+	}
+	if len(phone) > 30 || digits < 5 || digits > 15 || !phoneChars.MatchString(phone) {
+		return "", ErrPhoneInvalid
+	}
+	return phone, nil
+}
+
+// ValidateAddress returns a trimmed, with the country upper-cased, or
+// ErrAddressInvalid naming the field: line1 and city 1 to 200 characters,
+// line2 and state at most 200, postal_code at most 20, country an ISO
+// 3166-1 alpha-2 code.
+func ValidateAddress(a Address) (Address, error) {
+	fields := []struct {
+		v        *string
+		name     string
+		min, max int
+	}{
+		{&a.Line1, "line1", 1, 200}, {&a.Line2, "line2", 0, 200}, {&a.City, "city", 1, 200},
+		{&a.PostalCode, "postal_code", 0, 20}, {&a.State, "state", 0, 200}, {&a.Country, "country", 2, 2},
+	}
+	for _, f := range fields {
+		*f.v = strings.TrimSpace(*f.v)
+		if n := utf8.RuneCountInString(*f.v); n < f.min || n > f.max || !utf8.ValidString(*f.v) {
+			return a, ErrAddressInvalid.WithParam("billing_address." + f.name)
+		}
+	}
+	a.Country = strings.ToUpper(a.Country)
+	if !countryCode.MatchString(a.Country) {
+		return a, ErrAddressInvalid.WithParam("billing_address.country")
+	}
+	return a, nil
+}
+
+func (a *Address) toWire() *wire.Address {
+	if a == nil {
+		return nil
+	}
+	return &wire.Address{Line1: a.Line1, Line2: a.Line2, City: a.City, PostalCode: a.PostalCode, State: a.State,
+		Country: a.Country}
+}
+
+// toJSON is the billing_address column's value (NULL for no address).
+func (a *Address) toJSON() any {
+	if a == nil {
+		return nil
+	}
+	return map[string]string{"line1": a.Line1, "line2": a.Line2, "city": a.City, "postal_code": a.PostalCode,
+		"state": a.State, "country": a.Country}
+}
+
+func addressFromJSON(m map[string]string) *Address {
+	if m == nil {
+		return nil
+	}
+	return &Address{Line1: m["line1"], Line2: m["line2"], City: m["city"], PostalCode: m["postal_code"],
+		State: m["state"], Country: m["country"]}
+}
+
+// RecordForm stores the outcome of an authorization of amount for a
+// submission of form f in tx, exactly as Record does for a link: the
+// payment, and for a success the ledger postings, the capture queue row
+// and payment.succeeded; for a decline payment.failed. The insert itself
+// checks, in the database, that the form is still active and that amount
+// is one it accepts. It returns forms.ErrInactive (the caller should then
+// Release the authorization after rolling back).
+func (s *Service) RecordForm(ctx context.Context, tx pgx.Tx, f *forms.Form, amount money.Amount, c Customer, a processor.Authorization) (*Payment, error) {
+	if err := f.Payable(); err != nil {
+		return nil, err
+	}
+	now := s.now().UTC().Truncate(time.Microsecond)
+	p := s.newPayment(f.MerchantID, amount, c, a, now)
+	p.FormID, p.Metadata = f.ID, f.Metadata
+	query := insertFormPayment
+	if p.Status == Succeeded {
+		query = insertCapturedFormPayment
+	}
+	tag, err := tx.Exec(ctx, query, p.ID, p.MerchantID, p.FormID, p.Amount.Minor, string(p.Amount.Currency),
+		string(p.Status), nullable(p.FailureCode), p.Customer.Email, p.Customer.Name, nullable(p.Customer.Phone),
+		p.Customer.Address.toJSON(), nullable(string(p.Card.Brand)), nullable(p.Card.Last4),
+		nullableInt(p.Card.ExpMonth), nullableInt(p.Card.ExpYear), nullable(p.Card.Fingerprint), p.ProcessorRef,
+		p.CreatedAt)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("insert form payment: %w", err)
+	case tag.RowsAffected() == 0:
+		if err := forms.CheckPayable(ctx, tx, f.MerchantID, f.ID); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("form payment of %s: amount %v not accepted at insert", f.ID, amount)
+	}
+	return p, s.recordOutcome(ctx, tx, p, nil, now, true)
+}
+
+// SignedOrder is what a stateless signed link asks to pay, once verified
+// (links.Signed): the merchant who signed it, the amount, and the
+// merchant's reference.
+type SignedOrder struct {
+	MerchantID string
+	Reference  string
+	Amount     money.Amount
+}
+
+// RecordSigned stores the outcome of an authorization for signed link o in
+// tx, as Record does for a link. A success first claims o's reference
+// (one successful payment per merchant and reference: concurrent payers
+// wait on each other's claim and only the first succeeds). It returns
+// links.ErrCompleted when the reference was paid meanwhile; the caller
+// should then Release the authorization after rolling back.
+func (s *Service) RecordSigned(ctx context.Context, tx pgx.Tx, o SignedOrder, c Customer, a processor.Authorization) (*Payment, error) {
+	now := s.now().UTC().Truncate(time.Microsecond)
+	p := s.newPayment(o.MerchantID, o.Amount, c, a, now)
+	p.Reference, p.Metadata = o.Reference, map[string]string{}
+	if p.Status == Succeeded {
+		if err := claimReference(ctx, tx, p, now); err != nil {
+			return nil, err
+		}
+	}
+	query := insertSignedPayment
+	if p.Status == Succeeded {
+		query = insertCapturedSignedPayment
+	}
+	_, err := tx.Exec(ctx, query, p.ID, p.MerchantID, p.Reference, p.Amount.Minor,
+		string(p.Amount.Currency), string(p.Status), nullable(p.FailureCode), p.Customer.Email, p.Customer.Name,
+		nullable(string(p.Card.Brand)), nullable(p.Card.Last4), nullableInt(p.Card.ExpMonth),
+		nullableInt(p.Card.ExpYear), nullable(p.Card.Fingerprint), p.ProcessorRef, p.CreatedAt)
+	switch {
+	case postgres.IsUniqueViolation(err, "payments_reference_once"):
+		return nil, links.ErrCompleted
+	case err != nil:
+		return nil, fmt.Errorf("insert signed link payment: %w", err)
+	}
+	return p, s.recordOutcome(ctx, tx, p, nil, now, true)
+}
+
+// newPayment is the payment an authorization makes, in its outcome state.
+func (s *Service) newPayment(merchantID string, amount money.Amount, c Customer, a processor.Authorization, now time.Time) *Payment {
+	p := &Payment{
+		ID: id.NewAt("pay", now), MerchantID: merchantID, Amount: amount, Customer: c, Method: "card",
+		Card: a.Card, ProcessorRef: a.ID, CreatedAt: now, UpdatedAt: now,
+	}
+	switch a.Status {
+	case processor.Authorized:
+		p.Status = Succeeded
+	case processor.RequiresAction:
+		p.Status = RequiresAction
+	default:
+		p.Status, p.FailureCode = Failed, a.DeclineCode
+	}
+	return p
+}
+
+// claimReference records that p pays its merchant's reference. The insert
+// waits for a concurrent claim of the same reference to commit or roll
+// back; it returns links.ErrCompleted if the reference is already paid.
+func claimReference(ctx context.Context, tx pgx.Tx, p *Payment, now time.Time) error {
+	tag, err := tx.Exec(ctx, insertPaidReference, p.MerchantID, p.Reference, p.ID, now)
+	if err != nil {
+		return fmt.Errorf("claim reference: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return links.ErrCompleted
+	}
+	return nil
+}
+
+// approveUnlinked decides, in Finish, what an approved challenge of a
+// payment without a link becomes: succeeded if its form is still active or
+// its reference still unpaid (claiming it), else canceled.
+func (s *Service) approveUnlinked(ctx context.Context, tx pgx.Tx, p *Payment, now time.Time) (Status, error) {
+	var err error
+	switch {
+	case p.FormID != "":
+		err = forms.CheckPayable(ctx, tx, p.MerchantID, p.FormID)
+	case p.Reference != "":
+		err = claimReference(ctx, tx, p, now)
+	}
+	switch {
+	case err == nil:
+		return Succeeded, nil
+	case errors.Is(err, forms.ErrInactive), errors.Is(err, forms.ErrNotFound), errors.Is(err, links.ErrCompleted):
+		return Canceled, nil
+	}
+	return "", err
+}
+
+// ReferencePaid reports whether merchantID's signed link reference has a
+// successful payment.
+func (s *Service) ReferencePaid(ctx context.Context, db postgres.DBTX, merchantID, reference string) (bool, error) {
+	var paid bool
+	if err := db.QueryRow(ctx, referencePaid, merchantID, reference).Scan(&paid); err != nil {
+		return false, fmt.Errorf("read paid reference: %w", err)
+	}
+	return paid, nil
+}
+
+// PaymentOfForm returns payment payID made with form f, for the shopper's
+// embed pages. It returns ErrNotFound, also for a payment of another form.
+func (s *Service) PaymentOfForm(ctx context.Context, db postgres.DBTX, f *forms.Form, payID string) (*Payment, error) {
+	return onePayment(db.QueryRow(ctx, selectPaymentForForm, f.MerchantID, f.ID, payID))
+}
+
+// PaymentOfReference returns payment payID made on merchantID's signed
+// link reference, for the shopper's pages. It returns ErrNotFound, also
+// for a payment of another reference.
+func (s *Service) PaymentOfReference(ctx context.Context, db postgres.DBTX, merchantID, reference, payID string) (*Payment, error) {
+	return onePayment(db.QueryRow(ctx, selectPaymentForReference, merchantID, reference, payID))
+}
+
+// ClaimPayment is Claim for a payment p the caller has already matched to
+// its form or signed link: it moves p from requires_action to processing,
+// remembering outcome, in its own short transaction; only one concurrent
+// request wins. It returns p as it now is (see Claim).
+func (s *Service) ClaimPayment(ctx context.Context, db *postgres.DB, p *Payment, outcome string) (*Payment, error) {
+	now := s.now().UTC().Truncate(time.Microsecond)
+	if _, err := db.Pool.Exec(ctx, claimPaymentChallenge, p.MerchantID, p.ID, outcome, now); err != nil {
+		return nil, fmt.Errorf("claim challenge: %w", err)
+	}
+	return s.Get(ctx, db.Pool, p.MerchantID, p.ID)
+}
+
+// WithForm adds the payment_form filter of a list (a form id, or "" for
+// any). It returns forms.ErrFilterInvalid.
+func (f Filter) WithForm(formID string) (Filter, error) {
+	if formID != "" && !id.Valid("pform", formID) {
+		return f, forms.ErrFilterInvalid
+	}
+	f.FormID = formID
+	return f, nil
+}

@@ -1,0 +1,444 @@
+// Package forms manages embeddable payment forms: a merchant creates one
+// (a fixed amount or a range the shopper chooses from, the shopper fields
+// to collect, the sites allowed to frame it), mounts it on its own pages
+// with the JS SDK, and every submission is a payment of its own, recorded
+// by package checkout.
+//
+// A form's allowed_origins are exact origins (scheme, host, port). The
+// embed page names them in its Content-Security-Policy frame-ancestors, so
+// the browser refuses to show the form inside any other site, and the page
+// only talks (postMessage) to the one of them the SDK says it is in.
+package forms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/paylink/paylink/internal/apperr"
+	"github.com/paylink/paylink/internal/id"
+	"github.com/paylink/paylink/internal/links"
+	"github.com/paylink/paylink/internal/money"
+	"github.com/paylink/paylink/internal/postgres"
+	"github.com/paylink/paylink/internal/wire"
+)
+
+// Status is a form's state.
+type Status string
+
+// Form states.
+const (
+	Active   Status = "active"
+	Inactive Status = "inactive"
+)
+
+// Field is a shopper field a form collects.
+type Field string
+
+// Fields a form can collect; e-mail and name always are.
+const (
+	Email          Field = "email"
+	Name           Field = "name"
+	Phone          Field = "phone"
+	BillingAddress Field = "billing_address"
+)
+
+// fieldOrder is every Field, in the order forms show them.
+var fieldOrder = []Field{Email, Name, Phone, BillingAddress}
+
+// Limits of a form.
+const (
+	maxTitle       = 100
+	maxDescription = 500
+	// maxOrigins is how many sites may frame one form.
+	maxOrigins = 10
+)
+
+// Errors returned by this package.
+var (
+	ErrNotFound = &apperr.Error{Kind: apperr.NotFound, Code: "payment_form_not_found",
+		Message: "No such payment form."}
+	ErrInactive = &apperr.Error{Kind: apperr.Gone, Code: "form_inactive",
+		Message: "This payment form is no longer active."}
+	ErrTitleInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "title_invalid", Param: "title",
+		Message: "title must be 1 to 100 characters."}
+	ErrDescriptionInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "description_invalid", Param: "description",
+		Message: "description must be at most 500 characters."}
+	ErrAmountChoice = &apperr.Error{Kind: apperr.Invalid, Code: "amount_invalid", Param: "amount",
+		Message: "Give either amount (a fixed amount) or both amount_min and amount_max (the shopper chooses), in minor units from 1 to 99999999."}
+	ErrRangeInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "amount_invalid", Param: "amount_max",
+		Message: "amount_max must be at least amount_min."}
+	ErrCollectInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "collect_invalid", Param: "collect",
+		Message: "collect lists shopper fields, each at most once: email, name, phone, billing_address (email and name are always collected)."}
+	ErrOriginsInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "allowed_origins_invalid", Param: "allowed_origins",
+		Message: "allowed_origins must list 1 to 10 different origins of your sites, like https://shop.example (https, or http on localhost)."}
+	ErrStatusInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "status_invalid", Param: "status",
+		Message: "status must be active or inactive."}
+	ErrFilterInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "payment_form_invalid", Param: "payment_form",
+		Message: "payment_form must be a payment form id (pform_…)."}
+	// ErrAmountOutOfRange is the shopper's amount outside the form's range.
+	ErrAmountOutOfRange = &apperr.Error{Kind: apperr.Invalid, Code: "amount_invalid", Param: "amount",
+		Message: "The amount is outside what this form accepts."}
+	// ErrAmountFixed is a shopper's amount different from a fixed form's.
+	ErrAmountFixed = &apperr.Error{Kind: apperr.Invalid, Code: "amount_invalid", Param: "amount",
+		Message: "This form has a fixed amount; omit amount."}
+)
+
+// Form is an embeddable payment form.
+type Form struct {
+	ID           string
+	MerchantID   string
+	MerchantName string // filled by Open, for the embed page
+	Title        string
+	Description  string
+	Currency     money.Currency
+	// Amount is the fixed amount in minor units, or 0 when the shopper
+	// chooses between AmountMin and AmountMax.
+	Amount         int64
+	AmountMin      int64
+	AmountMax      int64
+	Collect        []Field
+	AllowedOrigins []string
+	SuccessURL     string
+	Metadata       map[string]string
+	Status         Status
+	CreatedAt      time.Time
+	DeactivatedAt  *time.Time
+}
+
+// Collects reports whether f asks the shopper for field.
+func (f *Form) Collects(field Field) bool { return slices.Contains(f.Collect, field) }
+
+// Payable returns nil if shoppers may pay f, else ErrInactive.
+func (f *Form) Payable() error {
+	if f.Status != Active {
+		return ErrInactive
+	}
+	return nil
+}
+
+// Charge returns the amount a submission pays: the fixed amount (requested
+// must then be nil or equal to it) or the shopper's requested amount within
+// the form's range. It returns money.ErrAmountInvalid for a missing amount,
+// ErrAmountFixed or ErrAmountOutOfRange.
+func (f *Form) Charge(requested *int64) (money.Amount, error) {
+	if f.Amount > 0 {
+		if requested != nil && *requested != f.Amount {
+			return money.Amount{}, ErrAmountFixed
+		}
+		return money.Amount{Minor: f.Amount, Currency: f.Currency}, nil
+	}
+	if requested == nil {
+		return money.Amount{}, money.ErrAmountInvalid
+	}
+	if *requested < f.AmountMin || *requested > f.AmountMax {
+		return money.Amount{}, ErrAmountOutOfRange.WithMessage(fmt.Sprintf("Enter an amount from %s to %s.",
+			money.Amount{Minor: f.AmountMin, Currency: f.Currency}, money.Amount{Minor: f.AmountMax, Currency: f.Currency}))
+	}
+	return money.Amount{Minor: *requested, Currency: f.Currency}, nil
+}
+
+// Allows returns origin normalised and true if it is one of f's allowed
+// origins.
+func (f *Form) Allows(origin string) (string, bool) {
+	o, err := NormalizeOrigin(origin)
+	if err != nil || !slices.Contains(f.AllowedOrigins, o) {
+		return "", false
+	}
+	return o, true
+}
+
+// NewForm is what a merchant asks for; amounts are already parsed minor
+// units. Exactly one of Amount and the AmountMin/AmountMax pair is set.
+type NewForm struct {
+	Title          string
+	Description    string
+	Currency       money.Currency
+	Amount         *int64
+	AmountMin      *int64
+	AmountMax      *int64
+	Collect        []string
+	AllowedOrigins []string
+	SuccessURL     string
+	Metadata       map[string]string
+}
+
+// Service manages payment forms.
+type Service struct {
+	base *url.URL
+	now  func() time.Time
+}
+
+// NewService returns a Service whose forms' embed URLs start with base.
+func NewService(base *url.URL, now func() time.Time) *Service {
+	return &Service{base: base, now: now}
+}
+
+// Create validates in and stores a new active form for merchantID in tx.
+// It returns ErrTitleInvalid, ErrDescriptionInvalid, ErrAmountChoice,
+// ErrRangeInvalid, ErrCollectInvalid, ErrOriginsInvalid, or
+// links.ErrURLInvalid / links.ErrMetadataInvalid.
+func (s *Service) Create(ctx context.Context, tx pgx.Tx, merchantID string, in NewForm) (*Form, error) {
+	f, err := validate(in)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC().Truncate(time.Microsecond)
+	f.ID, f.MerchantID, f.Status, f.CreatedAt = id.NewAt("pform", now), merchantID, Active, now
+	_, err = tx.Exec(ctx, insertForm, f.ID, merchantID, f.Title, f.Description, string(f.Currency),
+		nullableInt(f.Amount), nullableInt(f.AmountMin), nullableInt(f.AmountMax), fieldNames(f.Collect),
+		f.AllowedOrigins, nullable(f.SuccessURL), f.Metadata, f.CreatedAt)
+	if err != nil {
+		return nil, fmt.Errorf("insert payment form: %w", err)
+	}
+	return f, nil
+}
+
+func validate(in NewForm) (*Form, error) {
+	f := &Form{Currency: in.Currency, Metadata: in.Metadata}
+	if f.Metadata == nil {
+		f.Metadata = map[string]string{}
+	}
+	f.Title = strings.TrimSpace(in.Title)
+	if n := utf8.RuneCountInString(f.Title); n < 1 || n > maxTitle {
+		return nil, ErrTitleInvalid
+	}
+	f.Description = strings.TrimSpace(in.Description)
+	if utf8.RuneCountInString(f.Description) > maxDescription {
+		return nil, ErrDescriptionInvalid
+	}
+	switch {
+	case in.Amount != nil && in.AmountMin == nil && in.AmountMax == nil:
+		f.Amount = *in.Amount
+	case in.Amount == nil && in.AmountMin != nil && in.AmountMax != nil:
+		if *in.AmountMin > *in.AmountMax {
+			return nil, ErrRangeInvalid
+		}
+		f.AmountMin, f.AmountMax = *in.AmountMin, *in.AmountMax
+	default:
+		return nil, ErrAmountChoice
+	}
+	var err error
+	if f.Collect, err = parseCollect(in.Collect); err != nil {
+		return nil, err
+	}
+	if f.AllowedOrigins, err = parseOrigins(in.AllowedOrigins); err != nil {
+		return nil, err
+	}
+	if f.SuccessURL, err = links.CheckURL(in.SuccessURL, "success_url"); err != nil {
+		return nil, err
+	}
+	if err := links.CheckMetadata(f.Metadata); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// parseCollect returns the fields of list plus e-mail and name, in
+// fieldOrder. Each name may appear once.
+func parseCollect(list []string) ([]Field, error) {
+	want := map[Field]bool{Email: true, Name: true}
+	seen := map[string]bool{}
+	for i, name := range list {
+		if seen[name] || !slices.Contains(fieldOrder, Field(name)) {
+			return nil, ErrCollectInvalid.WithParam(fmt.Sprintf("collect[%d]", i))
+		}
+		seen[name] = true
+		want[Field(name)] = true
+	}
+	var out []Field
+	for _, f := range fieldOrder {
+		if want[f] {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
+func parseOrigins(list []string) ([]string, error) {
+	if len(list) < 1 || len(list) > maxOrigins {
+		return nil, ErrOriginsInvalid
+	}
+	out := make([]string, 0, len(list))
+	for i, raw := range list {
+		o, err := NormalizeOrigin(raw)
+		if err != nil || slices.Contains(out, o) {
+			return nil, ErrOriginsInvalid.WithParam(fmt.Sprintf("allowed_origins[%d]", i))
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// Get returns merchantID's form formID. It returns ErrNotFound.
+func (s *Service) Get(ctx context.Context, db postgres.DBTX, merchantID, formID string) (*Form, error) {
+	return oneForm(db.QueryRow(ctx, selectForm, merchantID, formID))
+}
+
+// Open returns form formID with its merchant's name, for the public embed
+// page and its submissions. It returns ErrNotFound.
+func (s *Service) Open(ctx context.Context, db postgres.DBTX, formID string) (*Form, error) {
+	if !id.Valid("pform", formID) {
+		return nil, ErrNotFound
+	}
+	var name string
+	f, err := scanForm(db.QueryRow(ctx, openForm, formID), &name)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil, ErrNotFound
+	case err != nil:
+		return nil, fmt.Errorf("open payment form: %w", err)
+	}
+	f.MerchantName = name
+	return f, nil
+}
+
+func oneForm(r pgx.Row) (*Form, error) {
+	f, err := scanForm(r)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil, ErrNotFound
+	case err != nil:
+		return nil, fmt.Errorf("read payment form: %w", err)
+	}
+	return f, nil
+}
+
+// ParseStatus reads a list filter: "" (all), active or inactive. It
+// returns ErrStatusInvalid.
+func ParseStatus(s string) (Status, error) {
+	switch st := Status(s); st {
+	case "", Active, Inactive:
+		return st, nil
+	}
+	return "", ErrStatusInvalid
+}
+
+// List returns up to limit forms of merchantID older than startingAfter
+// (all when empty) with status (any when empty), newest first, and whether
+// more follow.
+func (s *Service) List(ctx context.Context, db postgres.DBTX, merchantID string, status Status, limit int, startingAfter string) ([]*Form, bool, error) {
+	rows, err := db.Query(ctx, listForms, merchantID, startingAfter, string(status), limit+1)
+	if err != nil {
+		return nil, false, fmt.Errorf("list payment forms: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Form, error) { return scanForm(r) })
+	if err != nil {
+		return nil, false, fmt.Errorf("list payment forms: %w", err)
+	}
+	if len(out) > limit {
+		return out[:limit], true, nil
+	}
+	return out, false, nil
+}
+
+// Deactivate stops merchantID's form formID from taking payments, at once:
+// its embed page answers 410 and submissions in flight are refused by the
+// payment's insert. Deactivating an inactive form returns it unchanged. It
+// returns ErrNotFound.
+func (s *Service) Deactivate(ctx context.Context, tx pgx.Tx, merchantID, formID string) (*Form, error) {
+	f, err := scanForm(tx.QueryRow(ctx, deactivateForm, merchantID, formID, s.now().UTC()))
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return s.Get(ctx, tx, merchantID, formID)
+	case err != nil:
+		return nil, fmt.Errorf("deactivate payment form: %w", err)
+	}
+	return f, nil
+}
+
+// CheckPayable returns nil if merchantID's form formID takes payments as
+// db sees it, else ErrInactive or ErrNotFound.
+func CheckPayable(ctx context.Context, db postgres.DBTX, merchantID, formID string) error {
+	var st Status
+	err := db.QueryRow(ctx, selectFormStatus, merchantID, formID).Scan(&st)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return ErrNotFound
+	case err != nil:
+		return fmt.Errorf("read payment form status: %w", err)
+	}
+	f := Form{Status: st}
+	return f.Payable()
+}
+
+// URL returns the address of f's embed page (without parent_origin, which
+// the SDK adds).
+func (s *Service) URL(f *Form) string { return s.base.String() + "/embed/forms/" + f.ID }
+
+// ToWire returns f as the API shows it.
+func (s *Service) ToWire(f *Form) wire.PaymentForm {
+	w := wire.PaymentForm{
+		ID: f.ID, URL: s.URL(f), Status: string(f.Status), Title: f.Title, Description: f.Description,
+		Currency: string(f.Currency), Collect: fieldNames(f.Collect), AllowedOrigins: f.AllowedOrigins,
+		SuccessURL: nullable(f.SuccessURL), Metadata: f.Metadata, CreatedAt: wire.Time(f.CreatedAt),
+		DeactivatedAt: wire.TimePtr(f.DeactivatedAt),
+	}
+	if f.Amount > 0 {
+		w.Amount = &f.Amount
+	} else {
+		w.AmountMin, w.AmountMax = &f.AmountMin, &f.AmountMax
+	}
+	return w
+}
+
+func fieldNames(fs []Field) []string {
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = string(f)
+	}
+	return out
+}
+
+// scanForm reads formColumns, then extra destinations.
+func scanForm(r pgx.Row, extra ...any) (*Form, error) {
+	var (
+		f               Form
+		cur, status     string
+		amt, amin, amax *int64
+		collect         []string
+		success         *string
+	)
+	dest := append([]any{&f.ID, &f.MerchantID, &f.Title, &f.Description, &cur, &amt, &amin, &amax, &collect,
+		&f.AllowedOrigins, &success, &f.Metadata, &status, &f.CreatedAt, &f.DeactivatedAt}, extra...)
+	if err := r.Scan(dest...); err != nil {
+		return nil, err
+	}
+	f.Currency, f.Status = money.Currency(cur), Status(status)
+	f.Amount, f.AmountMin, f.AmountMax = deref(amt), deref(amin), deref(amax)
+	for _, c := range collect {
+		f.Collect = append(f.Collect, Field(c))
+	}
+	if success != nil {
+		f.SuccessURL = *success
+	}
+	return &f, nil
+}
+
+func deref(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func nullableInt(n int64) *int64 {
+	if n == 0 {
+		return nil
+	}
+	return &n
+}

@@ -1,0 +1,494 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/paylink/paylink/internal/apperr"
+	"github.com/paylink/paylink/internal/checkout"
+	"github.com/paylink/paylink/internal/forms"
+	"github.com/paylink/paylink/internal/id"
+	"github.com/paylink/paylink/internal/idempotency"
+	"github.com/paylink/paylink/internal/money"
+	"github.com/paylink/paylink/internal/processor"
+	web "github.com/paylink/paylink/web/checkout"
+)
+
+// The embed pages are the payment form inside the merchant's page. They
+// are framed only by the form's allowed origins (CSP frame-ancestors, set
+// by the browser's own check), and parent_origin, which the SDK sets to the
+// merchant page's origin, must be one of them: it is the only origin the
+// page's script posts messages to and reads messages from. Submissions and
+// challenge answers are the same JSON POSTs as the hosted checkout's, with
+// the same CSRF rule (s.sameOrigin): the frame's own scripts run on
+// Paylink's origin, so their requests are same-origin.
+
+var errParentOrigin = &apperr.Error{Kind: apperr.Forbidden, Code: "parent_origin_not_allowed", Param: "parent_origin",
+	Message: "This payment form may not be shown on this site."}
+
+// frame is what the embed layout reads from every embed page's data.
+type frame struct {
+	// ParentOrigin is the merchant page's origin, checked against the
+	// form's allowed origins; empty when it is not known to be allowed.
+	ParentOrigin string
+	// ParentMessage is the JSON of a message embed.js posts to the parent
+	// on load (a receipt's outcome, a closed form's error), or "".
+	ParentMessage string
+}
+
+// embedMessage is a message the embed pages post to the SDK.
+type embedMessage struct {
+	Type        string         `json:"type"`
+	Payment     *embedPayment  `json:"payment,omitempty"`
+	RedirectURL *string        `json:"redirect_url,omitempty"`
+	Error       *embedErrorMsg `json:"error,omitempty"`
+}
+
+type embedPayment struct {
+	ID       string `json:"id"`
+	Status   string `json:"status"`
+	Amount   int64  `json:"amount"`
+	Currency string `json:"currency"`
+}
+
+type embedErrorMsg struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func (m embedMessage) String() string {
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
+// embedRender renders an embed page; frame-ancestors names f's allowed
+// origins ('none' when there is no form).
+func (s *Server) embedRender(c *gin.Context, f *forms.Form, status int, name string, data any) {
+	ancestors := "'none'"
+	if f != nil {
+		ancestors = strings.Join(f.AllowedOrigins, " ")
+	}
+	web.SetSecurityHeaders(c.Writer.Header(), ancestors)
+	c.Header("Content-Type", "text/html; charset=utf-8")
+	c.Status(status)
+	if err := s.pages.Render(c.Writer, name, data); err != nil {
+		s.log.ErrorContext(c.Request.Context(), "render page", "page", name, "err", err, "request_id", requestID(c))
+	}
+}
+
+// openEmbed returns the form of an embed page and its checked parent
+// origin. With errParentOrigin the form is returned too, so its error page
+// still names the form's origins in frame-ancestors.
+func (s *Server) openEmbed(c *gin.Context) (*forms.Form, string, error) {
+	f, err := s.forms.Open(c.Request.Context(), s.db.Pool, c.Param("id"))
+	if err != nil {
+		return nil, "", err
+	}
+	parent, ok := f.Allows(c.Query("parent_origin"))
+	if !ok {
+		return f, "", errParentOrigin
+	}
+	return f, parent, nil
+}
+
+// embedPath is the path and query of one of f's embed pages.
+func embedPath(f *forms.Form, suffix, parent string) string {
+	p := "/embed/forms/" + f.ID + suffix
+	if parent != "" {
+		p += "?parent_origin=" + url.QueryEscape(parent)
+	}
+	return p
+}
+
+// embedError renders the friendly page for err inside the frame: 404 for
+// an unknown form or payment, 403 for a parent origin the form does not
+// allow, 410 (posted to the SDK as an error too) for an inactive form.
+func (s *Server) embedError(c *gin.Context, f *forms.Form, parent string, err error) {
+	status, n := http.StatusInternalServerError, notice{Icon: "!", Heading: "Something went wrong",
+		Message: "We could not load this payment form. Please try again in a moment.", Hint: "Reference: " + requestID(c)}
+	var msg string
+	switch {
+	case errors.Is(err, forms.ErrNotFound):
+		status, n = http.StatusNotFound, notice{Icon: "?", Heading: "Payment form not found",
+			Message: "This payment form does not exist.", Hint: "Check the form id given to Paylink.mount."}
+	case errors.Is(err, checkout.ErrNotFound):
+		status, n = http.StatusNotFound, notice{Icon: "?", Heading: "Payment not found",
+			Message: "This payment does not exist.", Hint: "Start again from the payment form."}
+	case errors.Is(err, errParentOrigin):
+		status, n = http.StatusForbidden, notice{Icon: "!", Heading: "This form cannot be shown here",
+			Message: "The merchant has not allowed this payment form on this site.",
+			Hint:    "Merchants: add this site's origin to the form's allowed_origins."}
+	case errors.Is(err, forms.ErrInactive):
+		status, n = http.StatusGone, notice{Icon: "×", Heading: "This form is no longer active",
+			Message: "The merchant has turned this payment form off.", Hint: "No payment can be made with it."}
+		msg = embedMessage{Type: "error", Error: &embedErrorMsg{Code: forms.ErrInactive.Code, Message: forms.ErrInactive.Message}}.String()
+	default:
+		s.log.ErrorContext(c.Request.Context(), "page failed", "err", err, "request_id", requestID(c), "route", c.FullPath())
+	}
+	s.embedRender(c, f, status, "embed/error", struct {
+		notice
+		frame
+	}{n, frame{ParentOrigin: parent, ParentMessage: msg}})
+}
+
+type formPage struct {
+	frame
+	Merchant, Title, Description, Currency, Brands string
+	// Amount is the fixed amount, formatted; "" when the shopper chooses
+	// between Min and Max.
+	Amount, Min, Max   string
+	MinMinor, MaxMinor int64
+	Exponent           int
+	Phone, Address     bool
+}
+
+// embedPage is GET /embed/forms/{id}?parent_origin=…: the form.
+func (s *Server) embedPage(c *gin.Context) {
+	f, parent, err := s.openEmbed(c)
+	if err == nil {
+		err = f.Payable()
+	}
+	if err != nil {
+		s.embedError(c, f, parent, err)
+		return
+	}
+	exp, _ := money.Exponent(f.Currency)
+	data := formPage{frame: frame{ParentOrigin: parent}, Merchant: f.MerchantName, Title: f.Title,
+		Description: f.Description, Currency: string(f.Currency), Brands: acceptedBrands(f.Currency),
+		MinMinor: f.AmountMin, MaxMinor: f.AmountMax, Exponent: exp,
+		Phone: f.Collects(forms.Phone), Address: f.Collects(forms.BillingAddress)}
+	if f.Amount > 0 {
+		data.Amount = money.Amount{Minor: f.Amount, Currency: f.Currency}.String()
+	} else {
+		data.Min = money.Amount{Minor: f.AmountMin, Currency: f.Currency}.String()
+		data.Max = money.Amount{Minor: f.AmountMax, Currency: f.Currency}.String()
+	}
+	s.embedRender(c, f, http.StatusOK, "embed-form", data)
+}
+
+type formPayRequest struct {
+	Amount         json.RawMessage  `json:"amount"`
+	Email          string           `json:"email"`
+	Name           string           `json:"name"`
+	Phone          *string          `json:"phone"`
+	BillingAddress *addressRequest  `json:"billing_address"`
+	PaymentMethod  payMethodRequest `json:"payment_method"`
+}
+
+type addressRequest struct {
+	Line1      string `json:"line1"`
+	Line2      string `json:"line2"`
+	City       string `json:"city"`
+	PostalCode string `json:"postal_code"`
+	State      string `json:"state"`
+	Country    string `json:"country"`
+}
+
+// formCustomer validates the shopper fields of a submission of f: e-mail
+// and name always, phone and billing address when f collects them (and
+// only then).
+func formCustomer(f *forms.Form, in formPayRequest) (checkout.Customer, error) {
+	cust, err := checkout.ValidateCustomer(checkout.Customer{Email: in.Email, Name: in.Name})
+	if err != nil {
+		return cust, err
+	}
+	switch {
+	case f.Collects(forms.Phone) && in.Phone == nil:
+		return cust, checkout.ErrPhoneInvalid
+	case f.Collects(forms.Phone):
+		if cust.Phone, err = checkout.ValidatePhone(*in.Phone); err != nil {
+			return cust, err
+		}
+	case in.Phone != nil:
+		return cust, errUnknownParameter.WithParam("phone").WithMessage("This form does not collect a phone number.")
+	}
+	switch a := in.BillingAddress; {
+	case f.Collects(forms.BillingAddress) && a == nil:
+		return cust, checkout.ErrAddressInvalid
+	case f.Collects(forms.BillingAddress):
+		addr, err := checkout.ValidateAddress(checkout.Address{Line1: a.Line1, Line2: a.Line2, City: a.City,
+			PostalCode: a.PostalCode, State: a.State, Country: a.Country})
+		if err != nil {
+			return cust, err
+		}
+		cust.Address = &addr
+	case a != nil:
+		return cust, errUnknownParameter.WithParam("billing_address").WithMessage("This form does not collect a billing address.")
+	}
+	return cust, nil
+}
+
+// payForm is POST /embed/forms/{id}: a submission of the form, a payment
+// of its own. As for a link, the card is authorized first, then the
+// outcome is recorded with the request's Idempotency-Key in one
+// transaction (see package checkout).
+func (s *Server) payForm(c *gin.Context) error {
+	if err := s.sameOrigin(c); err != nil {
+		return err
+	}
+	ctx := c.Request.Context()
+	f, err := s.forms.Open(ctx, s.db.Pool, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if err := f.Payable(); err != nil {
+		return err
+	}
+	var in formPayRequest
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	requested, err := optionalMinor(in.Amount, "amount")
+	if err != nil {
+		return err
+	}
+	amount, err := f.Charge(requested)
+	if err != nil {
+		return err
+	}
+	cust, err := formCustomer(f, in)
+	if err != nil {
+		return err
+	}
+	if in.PaymentMethod.Type != "card" {
+		return checkout.ErrMethodUnsupported
+	}
+	card := in.PaymentMethod.Card
+	if card == nil {
+		return errCardMissing
+	}
+	key := c.GetHeader("Idempotency-Key")
+	if key != "" && !idempotency.ValidKey(key) {
+		return idempotency.ErrKeyInvalid
+	}
+	parent, _ := f.Allows(c.Query("parent_origin"))
+	attempt := key
+	if attempt == "" {
+		attempt = id.New("att")
+	}
+	fp := idempotency.Fingerprint(c.Request.Method, c.Request.URL.Path, canonicalBody(c))
+	auth, err := s.checkout.AuthorizeAmount(ctx, amount, checkout.AttemptKey("form:"+f.ID, attempt, fp),
+		processor.Card{Number: card.Number, ExpMonth: card.ExpMonth, ExpYear: card.ExpYear, CVC: card.CVC})
+	if err != nil {
+		return err
+	}
+	err = s.mutate(c, "form:"+f.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+		p, err := s.checkout.RecordForm(ctx, tx, f, amount, cust, auth)
+		if err != nil {
+			return 0, nil, err
+		}
+		status, body := s.formAnswer(c, f, parent, p)
+		return status, body, nil
+	})
+	if errors.Is(err, forms.ErrInactive) {
+		// The form was turned off while this card was authorized.
+		if rerr := s.checkout.Release(context.WithoutCancel(ctx), auth); rerr != nil {
+			s.log.WarnContext(ctx, "void authorization", "err", rerr, "request_id", requestID(c))
+		}
+	}
+	return err
+}
+
+// formAnswer is the status and JSON answer for a payment of form f: 402
+// with the card_error for a decline, the challenge page (inside the frame)
+// as next_action, the form's success_url as redirect_url.
+func (s *Server) formAnswer(c *gin.Context, f *forms.Form, parent string, p *checkout.Payment) (int, payAnswer) {
+	a := s.formChallengeAnswer(f, parent, p)
+	switch p.Status {
+	case checkout.RequiresAction:
+		a.NextAction = &nextAction{Type: "challenge", URL: s.baseURL.String() + embedPath(f, "/payments/"+p.ID+"/challenge", parent)}
+	case checkout.Failed:
+		_, body := s.errorResponse(c, checkout.CardError(p.FailureCode))
+		a.Error = &body.Error
+		return http.StatusPaymentRequired, a
+	}
+	return http.StatusOK, a
+}
+
+// formChallengeAnswer is the answer of a challenge of a payment of f (and
+// the common part of formAnswer).
+func (s *Server) formChallengeAnswer(f *forms.Form, parent string, p *checkout.Payment) payAnswer {
+	a := payAnswer{Payment: checkout.ToWire(p), ReceiptURL: s.baseURL.String() + embedPath(f, "/payments/"+p.ID, parent)}
+	if p.Status == checkout.Succeeded && f.SuccessURL != "" {
+		a.RedirectURL = &f.SuccessURL
+	}
+	return a
+}
+
+// outcomeMessage is what a receipt posts to the SDK: success, or an error
+// for a failed or canceled payment; "" while it is still under way.
+func outcomeMessage(p *checkout.Payment, redirect string) string {
+	switch p.Status {
+	case checkout.Succeeded:
+		m := embedMessage{Type: "success", Payment: &embedPayment{ID: p.ID, Status: string(p.Status),
+			Amount: p.Amount.Minor, Currency: string(p.Amount.Currency)}}
+		if redirect != "" {
+			m.RedirectURL = &redirect
+		}
+		return m.String()
+	case checkout.Failed:
+		return embedMessage{Type: "error", Error: &embedErrorMsg{Code: p.FailureCode, Message: processor.Message(p.FailureCode)}}.String()
+	case checkout.Canceled:
+		return embedMessage{Type: "error", Error: &embedErrorMsg{Code: "payment_canceled",
+			Message: "This payment was canceled; you have not been charged."}}.String()
+	}
+	return ""
+}
+
+// embedReceipt is GET /embed/forms/{id}/payments/{payment}: where the
+// frame lands after a challenge. It posts the outcome to the SDK.
+func (s *Server) embedReceipt(c *gin.Context) {
+	f, parent, err := s.openEmbed(c)
+	if err != nil {
+		s.embedError(c, f, parent, err)
+		return
+	}
+	p, err := s.checkout.PaymentOfForm(c.Request.Context(), s.db.Pool, f, c.Param("payment"))
+	if err != nil {
+		s.embedError(c, f, parent, err)
+		return
+	}
+	data := receiptPage{
+		Merchant: f.MerchantName, Amount: p.Amount.String(), Description: f.Title, Status: string(p.Status),
+		PaymentID: p.ID, Email: p.Customer.Email, Date: p.CreatedAt.UTC().Format("2 Jan 2006 15:04 MST"),
+	}
+	if p.Card.Last4 != "" {
+		data.Card = brandName(p.Card.Brand) + " •••• " + p.Card.Last4
+	}
+	if p.AmountRefunded > 0 {
+		data.Refunded = money.Amount{Minor: p.AmountRefunded, Currency: p.Amount.Currency}.String()
+	}
+	switch p.Status {
+	case checkout.Failed, checkout.Canceled:
+		data.Failure = processor.Message(p.FailureCode)
+		if p.Status == checkout.Canceled {
+			data.Failure = "This payment was canceled; you have not been charged."
+		}
+		if f.Payable() == nil {
+			data.RetryURL = embedPath(f, "", parent)
+		}
+	case checkout.RequiresAction:
+		data.ChallengeURL = embedPath(f, "/payments/"+p.ID+"/challenge", parent)
+	}
+	s.embedRender(c, f, http.StatusOK, "embed/receipt", struct {
+		receiptPage
+		frame
+	}{data, frame{ParentOrigin: parent, ParentMessage: outcomeMessage(p, f.SuccessURL)}})
+}
+
+// embedChallengePage is GET /embed/forms/{id}/payments/{payment}/challenge:
+// the simulated issuer's page, inside the frame.
+func (s *Server) embedChallengePage(c *gin.Context) {
+	f, parent, err := s.openEmbed(c)
+	if err != nil {
+		s.embedError(c, f, parent, err)
+		return
+	}
+	p, err := s.checkout.PaymentOfForm(c.Request.Context(), s.db.Pool, f, c.Param("payment"))
+	if err != nil {
+		s.embedError(c, f, parent, err)
+		return
+	}
+	if p.Status != checkout.RequiresAction {
+		c.Redirect(http.StatusSeeOther, embedPath(f, "/payments/"+p.ID, parent))
+		return
+	}
+	if err := f.Payable(); err != nil {
+		s.embedError(c, f, parent, err)
+		return
+	}
+	s.embedRender(c, f, http.StatusOK, "embed/challenge", struct {
+		challengePage
+		frame
+	}{challengePage{Merchant: f.MerchantName, Amount: p.Amount.String(),
+		Card: brandName(p.Card.Brand) + " •••• " + p.Card.Last4}, frame{ParentOrigin: parent}})
+}
+
+// answerFormChallenge is POST /embed/forms/{id}/payments/{payment}/challenge.
+func (s *Server) answerFormChallenge(c *gin.Context) error {
+	if err := s.sameOrigin(c); err != nil {
+		return err
+	}
+	outcome, err := s.readChallenge(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request.Context()
+	f, err := s.forms.Open(ctx, s.db.Pool, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	p, err := s.checkout.PaymentOfForm(ctx, s.db.Pool, f, c.Param("payment"))
+	if err != nil {
+		return err
+	}
+	parent, _ := f.Allows(c.Query("parent_origin"))
+	return s.finishChallenge(c, "form:"+f.ID, p, outcome, f.Payable, func(p *checkout.Payment) payAnswer {
+		return s.formChallengeAnswer(f, parent, p)
+	})
+}
+
+// readChallenge reads a challenge answer's body and Idempotency-Key.
+func (s *Server) readChallenge(c *gin.Context) (string, error) {
+	var in challengeRequest
+	if err := decode(c, &in); err != nil {
+		return "", err
+	}
+	outcome, err := checkout.ParseOutcome(in.Outcome)
+	if err != nil {
+		return "", err
+	}
+	if key := c.GetHeader("Idempotency-Key"); key != "" && !idempotency.ValidKey(key) {
+		return "", idempotency.ErrKeyInvalid
+	}
+	return outcome, nil
+}
+
+// finishChallenge answers the challenge of payment p, already matched to
+// the form or signed link it pays, as answerChallenge does for links:
+// claim it if it still waits and payable() allows, ask the processor, and
+// record the final status with the Idempotency-Key in one transaction
+// (scope). A payment already final is answered as it is.
+func (s *Server) finishChallenge(c *gin.Context, scope string, p *checkout.Payment, outcome string,
+	payable func() error, answer func(*checkout.Payment) payAnswer) error {
+	ctx := c.Request.Context()
+	if p.Status == checkout.RequiresAction {
+		if err := payable(); err != nil {
+			return err
+		}
+		var err error
+		if p, err = s.checkout.ClaimPayment(ctx, s.db, p, outcome); err != nil {
+			return err
+		}
+	}
+	if p.Status != checkout.Processing {
+		c.JSON(http.StatusOK, answer(p))
+		return nil
+	}
+	auth, err := s.checkout.Authenticate(ctx, p)
+	if err != nil {
+		return err
+	}
+	var final *checkout.Payment
+	err = s.mutate(c, scope, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+		f, err := s.checkout.Finish(ctx, tx, p.MerchantID, p.ID, auth)
+		if err != nil {
+			return 0, nil, err
+		}
+		final = f
+		return http.StatusOK, answer(f), nil
+	})
+	if err == nil && final != nil && final.Status == checkout.Canceled {
+		if rerr := s.checkout.Release(context.WithoutCancel(ctx), auth); rerr != nil {
+			s.log.WarnContext(ctx, "void authorization", "err", rerr, "request_id", requestID(c))
+		}
+	}
+	return err
+}

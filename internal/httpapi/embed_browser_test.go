@@ -1,0 +1,299 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/audits"
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/chromedp"
+
+	merchantsite "github.com/paylink/paylink/examples/merchant-site"
+	"github.com/paylink/paylink/internal/browsertest"
+	"github.com/paylink/paylink/internal/checkout"
+	"github.com/paylink/paylink/internal/forms"
+	"github.com/paylink/paylink/internal/links"
+	"github.com/paylink/paylink/internal/processor"
+	"github.com/paylink/paylink/internal/wire"
+)
+
+// newEmbedEnv is newEnv served on a real listener at
+// http://localhost:<port> (a host name: the wallet's passkeys refuse IP
+// relying-party ids), so that merchant pages on 127.0.0.1 origins are
+// other sites that frame it.
+func newEmbedEnv(t *testing.T) *env {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, _ := url.Parse(fmt.Sprintf("http://localhost:%d", ln.Addr().(*net.TCPAddr).Port))
+	e := newEnv(t, func(d *Deps) {
+		signer, err := links.NewSigner([]links.SigningKey{testLinkKey})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.BaseURL = base
+		d.Links = links.NewService(signer, base, d.Now)
+		d.Checkout = checkout.NewService(processor.NewSimulator(testSimulatorKey, d.Now), d.Links, d.Now)
+		d.Forms = forms.NewService(base, d.Now)
+	})
+	ts := httptest.NewUnstartedServer(e.srv)
+	ts.Listener.Close()
+	ts.Listener = ln
+	ts.Start()
+	t.Cleanup(ts.Close)
+	e.base = base.String()
+	return e
+}
+
+// site serves h on a fresh loopback origin (http://127.0.0.1:<port>),
+// made by mk once the origin is known.
+func site(t *testing.T, mk func(origin string) http.Handler) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	origin := "http://" + ln.Addr().String()
+	ts := httptest.NewUnstartedServer(mk(origin))
+	ts.Listener.Close()
+	ts.Listener = ln
+	ts.Start()
+	t.Cleanup(ts.Close)
+	return origin
+}
+
+// forger is a page on a third origin that, framed by the merchant's page,
+// posts a fake success to its parent with target "*".
+func forger(t *testing.T) string {
+	return site(t, func(string) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch r.URL.Path {
+			case "/forge.html":
+				fmt.Fprint(w, `<!doctype html><title>forger</title><script src="/forge.js"></script>`)
+			case "/forge.js":
+				w.Header().Set("Content-Type", "text/javascript")
+				fmt.Fprint(w, `parent.postMessage({source: "paylink", type: "success",
+					payment: {id: "pay_forged", status: "succeeded", amount: 1, currency: "USD"}}, "*");`)
+			default:
+				http.NotFound(w, r)
+			}
+		})
+	})
+}
+
+// frameTarget attaches to the cross-site iframe whose URL starts with
+// prefix (Chrome runs it as a target of its own).
+func frameTarget(t *testing.T, ctx context.Context, prefix string) context.Context {
+	t.Helper()
+	infos, err := chromedp.Targets(ctx)
+	must(t, err)
+	for _, info := range infos {
+		if info.Type == "iframe" && strings.HasPrefix(info.URL, prefix) {
+			frameCtx, cancel := chromedp.NewContext(ctx, chromedp.WithTargetID(info.TargetID))
+			t.Cleanup(cancel)
+			return frameCtx
+		}
+	}
+	t.Fatalf("no iframe target at %s among %d targets", prefix, len(infos))
+	return nil
+}
+
+// TestBrowserEmbeddedForm: the example merchant site on one origin embeds
+// a payment form from the API on another; the shopper pays inside the
+// frame; onSuccess gets the payment. The same page on an origin the form
+// does not allow is refused by the browser, and a forged message from a
+// third origin does not reach onSuccess.
+func TestBrowserEmbeddedForm(t *testing.T) {
+	e := newEmbedEnv(t)
+	_, c := e.signUp("embed-browser@shop.test")
+	var form wire.PaymentForm
+	shop := site(t, func(origin string) http.Handler {
+		form = e.createForm(c, map[string]any{"title": "A bag of beans", "amount_min": 500, "amount_max": 50000,
+			"collect": []string{"phone"}, "allowed_origins": []string{origin}})
+		h, err := merchantsite.Handler(e.base, form.ID)
+		must(t, err)
+		return h
+	})
+	ctx := browsertest.New(t)
+	must(t, chromedp.Do(ctx, chromedp.EmulateViewport(1100, 1000), chromedp.Navigate(shop+"/")))
+	waitFor(t, ctx, `document.body.dataset.paylink === "ready" &&
+		document.querySelector("#pay iframe").style.height !== "420px"`)
+	browsertest.Screenshot(t, ctx, "1-mounted")
+
+	frame := frameTarget(t, ctx, e.base+"/embed/forms/"+form.ID)
+	must(t, chromedp.Do(frame,
+		chromedp.WaitVisible(chromedp.ID("pay-form")),
+		chromedp.SendKeys(chromedp.ID("amount-input"), "12.50"),
+		chromedp.SendKeys(chromedp.ID("email"), "ada@example.test"),
+		chromedp.SendKeys(chromedp.ID("name"), "Ada Shopper"),
+		chromedp.SendKeys(chromedp.ID("phone"), "+1 555 010 9999"),
+		chromedp.SendKeys(chromedp.ID("number"), "4242424242424242"),
+		chromedp.SendKeys(chromedp.ID("expiry"), "1234"),
+		chromedp.SendKeys(chromedp.ID("cvc"), "123"),
+	))
+	label, err := chromedp.Run(frame, chromedp.Text(chromedp.ID("pay-button")))
+	must(t, err)
+	if label != "Pay 12.50 USD" {
+		t.Fatalf("pay button says %q", label)
+	}
+	browsertest.Screenshot(t, ctx, "2-filled")
+	must(t, chromedp.Do(frame, chromedp.Click(chromedp.ID("pay-button"))))
+	waitFor(t, ctx, `!document.getElementById("result").hidden`)
+	browsertest.Screenshot(t, ctx, "3-paid")
+	payID, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("result").dataset.payment`))
+	must(t, err)
+	var p wire.Payment
+	res := e.do(req{Method: "GET", Path: "/v1/payments/" + payID, Auth: &c})
+	res.decode(t, &p)
+	if res.Status != http.StatusOK || p.Status != "succeeded" || p.Amount != 1250 || p.PaymentForm == nil ||
+		*p.PaymentForm != form.ID || p.Customer.Phone == nil {
+		t.Fatalf("the payment onSuccess reported: %d %s", res.Status, res.Body)
+	}
+	successes := `document.querySelectorAll('#events li[data-event="success"]').length`
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](successes)); err != nil || n != 1 {
+		t.Fatalf("onSuccess ran %d times (%v), want once", n, err)
+	}
+
+	// A forged success from a third origin reaches the page but not onSuccess.
+	forge := forger(t)
+	_, err = chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`
+		window.rawMessages = [];
+		window.addEventListener("message", function (e) { window.rawMessages.push({origin: e.origin, data: e.data}); });
+		var f = document.createElement("iframe");
+		f.src = %q;
+		document.body.appendChild(f);
+		true`, forge+"/forge.html")))
+	must(t, err)
+	// The SDK's listener was added first, so it has handled the message by
+	// the time the page's own listener records it.
+	waitFor(t, ctx, fmt.Sprintf(`window.rawMessages.some(function (m) {
+		return m.origin === %q && m.data && m.data.payment && m.data.payment.id === "pay_forged"; })`, forge))
+	after, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("result").dataset.payment + " " + `+successes))
+	must(t, err)
+	if after != payID+" 1" {
+		t.Fatalf("after the forged message the page shows %q, want %q", after, payID+" 1")
+	}
+	browsertest.Screenshot(t, ctx, "4-forgery-ignored")
+
+	// The same page on an origin the form does not allow: the browser
+	// refuses the frame (CSP frame-ancestors), so no ready arrives.
+	elsewhere := site(t, func(string) http.Handler {
+		h, err := merchantsite.Handler(e.base, form.ID)
+		must(t, err)
+		return h
+	})
+	_, err = chromedp.Call(ctx, audits.Enable, cdp.Empty{})
+	must(t, err)
+	waitCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	issues := chromedp.Events(waitCtx, audits.IssueAdded)
+	must(t, chromedp.Do(ctx, chromedp.Navigate(elsewhere+"/")))
+	var violation *audits.ContentSecurityPolicyIssueDetails
+	for ev, err := range issues {
+		if err != nil {
+			t.Fatalf("waiting for the browser to refuse the frame: %v", err)
+		}
+		if d := ev.Issue.Details.ContentSecurityPolicyIssueDetails; d != nil && d.ViolatedDirective == "frame-ancestors" {
+			violation = d
+			break
+		}
+	}
+	// Chrome names the refused frame by its origin.
+	if violation.BlockedURL != e.base+"/" || violation.IsReportOnly {
+		t.Fatalf("the violation blocked %s (report only: %v), want %s/", violation.BlockedURL, violation.IsReportOnly, e.base)
+	}
+	state, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.body.dataset.paylink || "not ready") + " " +
+		document.querySelectorAll("#events li").length`))
+	must(t, err)
+	if state != "not ready 0" {
+		t.Fatalf("on a disallowed origin the page shows %q, want no ready and no events", state)
+	}
+	browsertest.Screenshot(t, ctx, "5-refused-elsewhere")
+}
+
+// TestBrowserEmbeddedChallenge: a decline reaches onError; the challenge
+// card opens the issuer's page inside the frame, keeps the merchant's
+// appearance, and once approved the frame posts the success to the page.
+func TestBrowserEmbeddedChallenge(t *testing.T) {
+	e := newEmbedEnv(t)
+	_, c := e.signUp("embed-challenge@shop.test")
+	var form wire.PaymentForm
+	shop := site(t, func(origin string) http.Handler {
+		form = e.createForm(c, map[string]any{"title": "Beans", "amount": 1800, "allowed_origins": []string{origin}})
+		h, err := merchantsite.Handler(e.base, form.ID)
+		must(t, err)
+		return h
+	})
+	ctx := browsertest.New(t)
+	must(t, chromedp.Do(ctx, chromedp.EmulateViewport(1100, 1000), chromedp.Navigate(shop+"/")))
+	waitFor(t, ctx, `document.body.dataset.paylink === "ready"`)
+	frame := frameTarget(t, ctx, e.base+"/embed/forms/"+form.ID)
+	fillCard(t, frame, "4000000000000002", "1234", "123")
+	must(t, chromedp.Do(frame, chromedp.Click(chromedp.ID("pay-button"))))
+	waitFor(t, ctx, `Array.prototype.some.call(document.querySelectorAll('#events li[data-event="error"]'),
+		function (li) { return li.textContent.indexOf("card_declined") >= 0; })`)
+	browsertest.Screenshot(t, ctx, "1-declined")
+
+	must(t, chromedp.Do(frame, chromedp.SetValue(chromedp.ID("number"), ""),
+		chromedp.SendKeys(chromedp.ID("number"), "4000000000003220"), chromedp.Click(chromedp.ID("pay-button"))))
+	waitFor(t, frame, `location.pathname.endsWith("/challenge") && !!document.getElementById("approve")`)
+	accent, err := chromedp.Run(frame, chromedp.Evaluate[string](`getComputedStyle(document.documentElement).getPropertyValue("--accent").trim()`))
+	must(t, err)
+	if accent != "#0f766e" {
+		t.Fatalf("the challenge page lost the merchant's accent colour: %q", accent)
+	}
+	browsertest.Screenshot(t, ctx, "2-challenge-in-frame")
+	must(t, chromedp.Do(frame, chromedp.Click(chromedp.ID("approve"))))
+	waitFor(t, ctx, `!document.getElementById("result").hidden`)
+	browsertest.Screenshot(t, ctx, "3-approved")
+	payID, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("result").dataset.payment`))
+	must(t, err)
+	var p wire.Payment
+	e.do(req{Method: "GET", Path: "/v1/payments/" + payID, Auth: &c}).decode(t, &p)
+	if p.Status != "succeeded" || p.Amount != 1800 || p.PaymentForm == nil || *p.PaymentForm != form.ID {
+		t.Fatalf("the challenged payment = %+v", p)
+	}
+	e.wantBalance(c, "USD", 1800)
+}
+
+// TestBrowserESModule: a merchant page on another origin imports the SDK
+// as an ES module from the versioned URL (CORS, JavaScript MIME type, the
+// module's own relative import) and mounts a form with it.
+func TestBrowserESModule(t *testing.T) {
+	e := newEmbedEnv(t)
+	_, c := e.signUp("esm@shop.test")
+	module := e.base + "/sdk/" + e.srv.sdk.version + "/paylink.mjs"
+	shop := site(t, func(origin string) http.Handler {
+		form := e.createForm(c, map[string]any{"allowed_origins": []string{origin}})
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch r.URL.Path {
+			case "/":
+				fmt.Fprint(w, `<!doctype html><title>ESM shop</title><div id="pay"></div><script type="module" src="/app.mjs"></script>`)
+			case "/app.mjs":
+				w.Header().Set("Content-Type", "text/javascript")
+				fmt.Fprintf(w, `import { mount, version } from %q;
+mount("#pay", { form: %q, onReady: () => { document.body.dataset.paylink = "ready " + version; } });`, module, form.ID)
+			default:
+				http.NotFound(w, r)
+			}
+		})
+	})
+	ctx := browsertest.New(t)
+	must(t, chromedp.Do(ctx, chromedp.Navigate(shop+"/")))
+	waitFor(t, ctx, fmt.Sprintf(`document.body.dataset.paylink === "ready %s"`, e.srv.sdk.version))
+	src, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#pay iframe").src`))
+	must(t, err)
+	if !strings.HasPrefix(src, e.base+"/embed/forms/") || !strings.HasSuffix(src, "?parent_origin="+url.QueryEscape(shop)) {
+		t.Fatalf("module-mounted frame src = %s", src)
+	}
+	browsertest.Screenshot(t, ctx, "1-mounted-by-module")
+}

@@ -1,0 +1,144 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/paylink/paylink/internal/forms"
+	"github.com/paylink/paylink/internal/money"
+	"github.com/paylink/paylink/internal/wire"
+)
+
+// formRoutes registers the payment forms API, the embed pages, the
+// stateless signed links and the SDK files.
+func (s *Server) formRoutes(api *gin.RouterGroup) {
+	api.POST("/payment_forms", s.h(s.createForm))
+	api.GET("/payment_forms", s.h(s.listForms))
+	api.GET("/payment_forms/:id", s.h(s.getForm))
+	api.POST("/payment_forms/:id/deactivate", s.h(s.deactivateForm))
+
+	embed := s.engine.Group("/embed/forms", s.rateLimit(s.checkoutLimit, byClientIP))
+	embed.GET("/:id", s.embedPage)
+	embed.POST("/:id", s.h(s.payForm))
+	embed.GET("/:id/payments/:payment", s.embedReceipt)
+	embed.GET("/:id/payments/:payment/challenge", s.embedChallengePage)
+	embed.POST("/:id/payments/:payment/challenge", s.h(s.answerFormChallenge))
+
+	signed := s.engine.Group("/pay/s", s.rateLimit(s.checkoutLimit, byClientIP))
+	signed.GET("", s.signedPage)
+	signed.POST("", s.h(s.paySigned))
+	signed.GET("/payments/:payment", s.signedReceipt)
+	signed.GET("/payments/:payment/challenge", s.signedChallengePage)
+	signed.POST("/payments/:payment/challenge", s.h(s.answerSignedChallenge))
+
+	for _, path := range []string{"/sdk/paylink.js", "/sdk/paylink.mjs", "/sdk/:version/paylink.js", "/sdk/:version/paylink.mjs"} {
+		s.engine.GET(path, s.serveSDK)
+		s.engine.HEAD(path, s.serveSDK) // link checkers and CDNs ask HEAD
+	}
+}
+
+type createFormRequest struct {
+	Title          string            `json:"title"`
+	Description    string            `json:"description"`
+	Currency       string            `json:"currency"`
+	Amount         json.RawMessage   `json:"amount"`
+	AmountMin      json.RawMessage   `json:"amount_min"`
+	AmountMax      json.RawMessage   `json:"amount_max"`
+	Collect        []string          `json:"collect"`
+	AllowedOrigins []string          `json:"allowed_origins"`
+	SuccessURL     string            `json:"success_url"`
+	Metadata       map[string]string `json:"metadata"`
+}
+
+// optionalMinor parses an optional amount field: nil when absent or null.
+func optionalMinor(raw json.RawMessage, param string) (*int64, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	n, err := money.ParseMinor(string(raw))
+	if err != nil {
+		return nil, money.ErrAmountInvalid.WithParam(param)
+	}
+	return &n, nil
+}
+
+func (s *Server) createForm(c *gin.Context) error {
+	var in createFormRequest
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	nf := forms.NewForm{Title: in.Title, Description: in.Description, Collect: in.Collect,
+		AllowedOrigins: in.AllowedOrigins, SuccessURL: in.SuccessURL, Metadata: in.Metadata}
+	var err error
+	if nf.Amount, err = optionalMinor(in.Amount, "amount"); err != nil {
+		return err
+	}
+	if nf.AmountMin, err = optionalMinor(in.AmountMin, "amount_min"); err != nil {
+		return err
+	}
+	if nf.AmountMax, err = optionalMinor(in.AmountMax, "amount_max"); err != nil {
+		return err
+	}
+	if nf.Currency, err = s.currencies.Parse(in.Currency); err != nil {
+		return err
+	}
+	m := currentMerchant(c)
+	return s.mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+		f, err := s.forms.Create(ctx, tx, m.ID, nf)
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusCreated, s.forms.ToWire(f), nil
+	})
+}
+
+func (s *Server) getForm(c *gin.Context) error {
+	f, err := s.forms.Get(c.Request.Context(), s.db.Pool, currentMerchant(c).ID, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, s.forms.ToWire(f))
+	return nil
+}
+
+func (s *Server) listForms(c *gin.Context) error {
+	p, err := parseList(c, "pform")
+	if err != nil {
+		return err
+	}
+	status, err := forms.ParseStatus(c.Query("status"))
+	if err != nil {
+		return err
+	}
+	list, more, err := s.forms.List(c.Request.Context(), s.db.Pool, currentMerchant(c).ID, status, p.Limit, p.StartingAfter)
+	if err != nil {
+		return err
+	}
+	out := wire.List[wire.PaymentForm]{Data: make([]wire.PaymentForm, len(list)), HasMore: more}
+	for i, f := range list {
+		out.Data[i] = s.forms.ToWire(f)
+	}
+	c.JSON(http.StatusOK, out)
+	return nil
+}
+
+type deactivateFormRequest struct{}
+
+func (s *Server) deactivateForm(c *gin.Context) error {
+	var in deactivateFormRequest
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	m := currentMerchant(c)
+	return s.mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+		f, err := s.forms.Deactivate(ctx, tx, m.ID, c.Param("id"))
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, s.forms.ToWire(f), nil
+	})
+}
