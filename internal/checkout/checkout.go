@@ -254,10 +254,12 @@ func (s *Service) AuthorizeAmount(ctx context.Context, amount money.Amount, key 
 // postings, the capture queue row, the completion of a single-use link
 // and the events. l may come from links.Service.Lookup's cache: whether
 // the link can still be paid is decided by the database, in the payment's
-// insert. For a link that can no longer be paid it returns ErrCompleted,
-// ErrDeactivated or ErrExpired from package links, and the caller should
-// Release the authorization after rolling back.
-func (s *Service) Record(ctx context.Context, tx pgx.Tx, l *links.Link, c Customer, a processor.Authorization) (*Payment, error) {
+// insert. The events are written through later: tx itself, or a
+// postgres.Writes the caller sends into tx before committing (saving a
+// round trip on the hot path). For a link that can no longer be paid it
+// returns ErrCompleted, ErrDeactivated or ErrExpired from package links,
+// and the caller should Release the authorization after rolling back.
+func (s *Service) Record(ctx context.Context, tx pgx.Tx, later postgres.Execer, l *links.Link, c Customer, a processor.Authorization) (*Payment, error) {
 	now := s.now().UTC().Truncate(time.Microsecond)
 	if err := l.Payable(now); err != nil {
 		return nil, err
@@ -289,7 +291,7 @@ func (s *Service) Record(ctx context.Context, tx pgx.Tx, l *links.Link, c Custom
 		}
 		return nil, err
 	}
-	return p, s.recordOutcome(ctx, tx, p, l, now, true)
+	return p, s.recordOutcome(ctx, tx, later, p, l, now, true)
 }
 
 // errLinkNotPayable means the payment's insert found its link no longer
@@ -324,8 +326,9 @@ func insertPaymentRow(ctx context.Context, tx pgx.Tx, p *Payment, held bool) err
 // success the ledger postings, the capture queue row (unless queued is
 // true: the payment's insert queued it) and payment.succeeded (plus
 // payment_link.completed for a single-use link l; l is nil for a form's or
-// a signed link's payment); for a failure payment.failed.
-func (s *Service) recordOutcome(ctx context.Context, tx pgx.Tx, p *Payment, l *links.Link, now time.Time, queued bool) error {
+// a signed link's payment); for a failure payment.failed. The events go
+// through later.
+func (s *Service) recordOutcome(ctx context.Context, tx pgx.Tx, later postgres.Execer, p *Payment, l *links.Link, now time.Time, queued bool) error {
 	switch p.Status {
 	case Succeeded:
 		if _, err := ledger.Post(ctx, tx, ledger.Transaction{Kind: "payment", Reference: p.ID, Entries: []ledger.Entry{
@@ -340,18 +343,18 @@ func (s *Service) recordOutcome(ctx context.Context, tx pgx.Tx, p *Payment, l *l
 				return fmt.Errorf("queue capture: %w", err)
 			}
 		}
-		if _, err := webhook.Record(ctx, tx, p.MerchantID, webhook.PaymentSucceeded, ToWire(p), now); err != nil {
+		if _, err := webhook.Record(ctx, later, p.MerchantID, webhook.PaymentSucceeded, ToWire(p), now); err != nil {
 			return err
 		}
 		if l != nil && l.SingleUse {
 			done := *l
 			done.Status, done.CompletedAt = links.Completed, &now
-			if _, err := webhook.Record(ctx, tx, p.MerchantID, webhook.PaymentLinkCompleted, s.links.ToWire(&done), now); err != nil {
+			if _, err := webhook.Record(ctx, later, p.MerchantID, webhook.PaymentLinkCompleted, s.links.ToWire(&done), now); err != nil {
 				return err
 			}
 		}
 	case Failed:
-		if _, err := webhook.Record(ctx, tx, p.MerchantID, webhook.PaymentFailed, ToWire(p), now); err != nil {
+		if _, err := webhook.Record(ctx, later, p.MerchantID, webhook.PaymentFailed, ToWire(p), now); err != nil {
 			return err
 		}
 	}
@@ -456,7 +459,7 @@ func (s *Service) Finish(ctx context.Context, tx pgx.Tx, merchantID, payID strin
 		return nil, fmt.Errorf("finish payment: %w", err)
 	}
 	p.UpdatedAt = now
-	return p, s.recordOutcome(ctx, tx, p, l, now, false)
+	return p, s.recordOutcome(ctx, tx, tx, p, l, now, false)
 }
 
 // Get returns merchantID's payment payID. It returns ErrNotFound.

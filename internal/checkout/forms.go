@@ -139,7 +139,7 @@ func (s *Service) RecordForm(ctx context.Context, tx pgx.Tx, f *forms.Form, amou
 		}
 		return nil, fmt.Errorf("form payment of %s: amount %v not accepted at insert", f.ID, amount)
 	}
-	return p, s.recordOutcome(ctx, tx, p, nil, now, true)
+	return p, s.recordOutcome(ctx, tx, tx, p, nil, now, true)
 }
 
 // SignedOrder is what a stateless signed link asks to pay, once verified
@@ -180,7 +180,7 @@ func (s *Service) RecordSigned(ctx context.Context, tx pgx.Tx, o SignedOrder, c 
 	case err != nil:
 		return nil, fmt.Errorf("insert signed link payment: %w", err)
 	}
-	return p, s.recordOutcome(ctx, tx, p, nil, now, true)
+	return p, s.recordOutcome(ctx, tx, tx, p, nil, now, true)
 }
 
 // newPayment is the payment an authorization makes, in its outcome state.

@@ -12,11 +12,17 @@ import (
 	"github.com/paylink/paylink/internal/apperr"
 	"github.com/paylink/paylink/internal/id"
 	"github.com/paylink/paylink/internal/idempotency"
+	"github.com/paylink/paylink/internal/postgres"
 )
 
 // mutation is the work of a POST inside its transaction: it returns the
 // status and body to answer, or an error to roll everything back.
 type mutation func(ctx context.Context, tx pgx.Tx) (int, any, error)
+
+// laterMutation is a mutation that may also queue statements needing no
+// answer in later; they are sent with the Idempotency-Key record in one
+// round trip just before commit.
+type laterMutation func(ctx context.Context, tx pgx.Tx, later *postgres.Writes) (int, any, error)
 
 // mutate runs fn in one transaction together with the Idempotency-Key
 // record of the request, when it has one, so the effect and the stored
@@ -24,6 +30,14 @@ type mutation func(ctx context.Context, tx pgx.Tx) (int, any, error)
 // and body with Idempotent-Replayed: true. scope is the caller (merchant or
 // user id) the key belongs to.
 func (s *Server) mutate(c *gin.Context, scope string, fn mutation) error {
+	return s.mutateLater(c, scope, func(ctx context.Context, tx pgx.Tx, _ *postgres.Writes) (int, any, error) {
+		return fn(ctx, tx)
+	})
+}
+
+// mutateLater is mutate for work that queues some of its writes (events,
+// say) in later; the hot checkout path uses it to save round trips.
+func (s *Server) mutateLater(c *gin.Context, scope string, fn laterMutation) error {
 	ctx := c.Request.Context()
 	key := c.GetHeader("Idempotency-Key")
 	if key != "" && !idempotency.ValidKey(key) {
@@ -48,7 +62,8 @@ func (s *Server) mutate(c *gin.Context, scope string, fn mutation) error {
 				return nil
 			}
 		}
-		st, v, err := fn(ctx, tx)
+		later := &postgres.Writes{}
+		st, v, err := fn(ctx, tx, later)
 		if err != nil {
 			return err
 		}
@@ -57,10 +72,12 @@ func (s *Server) mutate(c *gin.Context, scope string, fn mutation) error {
 			return fmt.Errorf("encode response: %w", err)
 		}
 		status, body = st, b
-		if key == "" {
-			return nil
+		if key != "" {
+			if err := s.idem.Save(ctx, later, req, idempotency.Response{Status: st, Body: b}, s.now()); err != nil {
+				return err
+			}
 		}
-		return s.idem.Save(ctx, tx, req, idempotency.Response{Status: st, Body: b}, s.now())
+		return later.Send(ctx, tx)
 	})
 	if err != nil {
 		return err

@@ -17,6 +17,7 @@ import (
 	"github.com/paylink/paylink/internal/idempotency"
 	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/money"
+	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/processor"
 	"github.com/paylink/paylink/internal/wire"
 )
@@ -157,8 +158,8 @@ func (s *Server) pay(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	err = s.mutate(c, "link:"+l.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
-		p, err := s.checkout.Record(ctx, tx, l, cust, auth)
+	err = s.mutateLater(c, "link:"+l.ID, func(ctx context.Context, tx pgx.Tx, later *postgres.Writes) (int, any, error) {
+		p, err := s.checkout.Record(ctx, tx, later, l, cust, auth)
 		if err != nil {
 			return 0, nil, err
 		}

@@ -120,8 +120,10 @@ func (s *Store) Begin(ctx context.Context, tx pgx.Tx, r Request) (*Response, err
 	return &Response{Status: status, Body: plain[sha256.Size:]}, nil
 }
 
-// Save stores resp for r in tx; it commits or rolls back with the effect.
-func (s *Store) Save(ctx context.Context, tx pgx.Tx, r Request, resp Response, now time.Time) error {
+// Save stores resp for r through tx (the transaction of the effect, or a
+// postgres.Writes flushed into it); it commits or rolls back with the
+// effect.
+func (s *Store) Save(ctx context.Context, tx postgres.Execer, r Request, resp Response, now time.Time) error {
 	plain := append(append(make([]byte, 0, sha256.Size+len(resp.Body)), r.Fingerprint...), resp.Body...)
 	if _, err := tx.Exec(ctx, insertRecord, r.Scope, r.Key, resp.Status, s.seal.Seal(plain, aad(r)), now); err != nil {
 		return fmt.Errorf("save idempotent response: %w", err)

@@ -101,3 +101,33 @@ func isViolation(err error, code, constraint string) bool {
 	var pg *pgconn.PgError
 	return errors.As(err, &pg) && pg.Code == code && pg.ConstraintName == constraint
 }
+
+// Execer runs a statement whose only result is success or failure. A
+// pgx.Tx is one (the statement runs at once); so is *Writes (it runs
+// later, together with others).
+type Execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// Writes collects statements that need no answer but success, to send
+// them in one round trip (one pipelined batch) just before the
+// transaction commits. Its Exec only queues: it always succeeds and
+// returns an empty command tag; errors come from Send.
+type Writes struct {
+	b pgx.Batch
+}
+
+// Exec queues sql for Send.
+func (w *Writes) Exec(_ context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	w.b.Queue(sql, args...)
+	return pgconn.CommandTag{}, nil
+}
+
+// Send runs every queued statement in tx, in order, in one round trip, and
+// returns the first error. After an error the transaction is aborted.
+func (w *Writes) Send(ctx context.Context, tx pgx.Tx) error {
+	if w.b.Len() == 0 {
+		return nil
+	}
+	return tx.SendBatch(ctx, &w.b).Close()
+}

@@ -15,8 +15,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/paylink/paylink/internal/id"
 	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/postgres"
@@ -46,12 +44,13 @@ func Types() []string {
 // derived from them after commit; other events are recorded as notified.
 func notifies(t string) bool { return t == PaymentSucceeded }
 
-// Record writes an event of eventType for merchantID in tx, with one
-// pending delivery per enabled endpoint of the merchant subscribed to it,
-// in a single statement. data is the object the event is about, as the
+// Record writes an event of eventType for merchantID through tx (the
+// business transaction, or a postgres.Writes flushed into it before
+// commit), with one pending delivery per enabled endpoint of the merchant
+// subscribed to it, in a single statement. data is the object the event is about, as the
 // API answers it (a wire type). It returns the event id. Delivery happens
 // after commit.
-func Record(ctx context.Context, tx pgx.Tx, merchantID, eventType string, data any, now time.Time) (string, error) {
+func Record(ctx context.Context, tx postgres.Execer, merchantID, eventType string, data any, now time.Time) (string, error) {
 	b, err := json.Marshal(data)
 	if err != nil {
 		return "", fmt.Errorf("encode %s event: %w", eventType, err)
