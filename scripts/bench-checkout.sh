@@ -66,7 +66,7 @@ cpu="api=$api"
 [[ -n $postmaster ]] && cpu="$cpu,postgres=$postmaster+"
 [[ -n $redispid ]] && cpu="$cpu,redis=$redispid"
 
-echo "== paylinkbench checkout -c $clients -d ${seconds}s -merchants $merchants (paylink api: one process, DB pool ${PAYLINK_DB_MAX_CONNS:-32})"
+echo "== paylinkbench checkout -c $clients -d ${seconds}s -merchants $merchants (paylink api: one process, DB pool ${PAYLINK_DB_MAX_CONNS:-auto})"
 bin/paylinkbench checkout -url "http://127.0.0.1:$port" -c "$clients" -d "${seconds}s" -merchants "$merchants" \
 	-pprof "http://$PAYLINK_DEBUG_ADDR" -profile-dir "$out" -cpu "$cpu" -clk-tck "$(getconf CLK_TCK)" "$@"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min)"

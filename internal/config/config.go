@@ -9,6 +9,7 @@ import (
 	"net/mail"
 	"net/netip"
 	"net/url"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -81,7 +82,7 @@ var vars = [...]Var{
 	{"REDIS_URL", "", "Redis URL (required; `paylink dev` starts a private server when unset)"},
 	{"PAYLINK_ADDR", ":8080", "listen address of the HTTP server"},
 	{"PAYLINK_BASE_URL", "http://localhost:8080", "public URL of the API and checkout, used in payment link URLs"},
-	{"PAYLINK_DB_MAX_CONNS", "32", "PostgreSQL pool size per process"},
+	{"PAYLINK_DB_MAX_CONNS", "auto", "PostgreSQL pool size per process; auto is 6 per CPU the process may use (12 on 2 cores): more connections than PostgreSQL's cores can serve only add lock and scheduling contention, and requests wait for a connection in the pool instead"},
 	{"PAYLINK_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"PAYLINK_LOG_FORMAT", "json", "json or text"},
 	{"PAYLINK_ENCRYPTION_KEYS", "", "required: master keys sealing secrets at rest, `version:base64(32 bytes)`, comma-separated, first one current"},
@@ -125,7 +126,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		Addr:            p.str("PAYLINK_ADDR"),
 		DatabaseURL:     p.required("DATABASE_URL"),
 		RedisURL:        p.required("REDIS_URL"),
-		DBMaxConns:      int32(p.intRange("PAYLINK_DB_MAX_CONNS", 1, 1000)),
+		DBMaxConns:      int32(p.poolSize("PAYLINK_DB_MAX_CONNS")),
 		LogLevel:        p.oneOf("PAYLINK_LOG_LEVEL", "debug", "info", "warn", "error"),
 		LogFormat:       p.oneOf("PAYLINK_LOG_FORMAT", "json", "text"),
 		ShutdownTimeout: p.duration("PAYLINK_SHUTDOWN_TIMEOUT", time.Second),
@@ -217,6 +218,15 @@ func (p *parser) intRange(name string, lo, hi int) int {
 		p.fail(name, fmt.Sprintf("%q is not a whole number from %d to %d", s, lo, hi))
 	}
 	return n
+}
+
+// poolSize reads a connection count from 1 to 1000, or "auto": 6 per CPU
+// the process may use.
+func (p *parser) poolSize(name string) int {
+	if strings.EqualFold(p.str(name), "auto") {
+		return 6 * runtime.GOMAXPROCS(0)
+	}
+	return p.intRange(name, 1, 1000)
 }
 
 func (p *parser) oneOf(name string, allowed ...string) string {
