@@ -66,7 +66,7 @@ func chromiumPath(t testing.TB) string {
 // artifacts/screenshots/<test name>/<step>.png under the repository root.
 func Screenshot(t testing.TB, ctx context.Context, step string) {
 	t.Helper()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100 means PNG; anything less is JPEG
 	if err != nil {
 		t.Fatalf("browsertest: screenshot %s: %v", step, err)
 	}

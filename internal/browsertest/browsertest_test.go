@@ -1,6 +1,7 @@
 package browsertest
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -33,7 +34,11 @@ func TestBrowserRunsScriptsAndSavesScreenshots(t *testing.T) {
 		t.Fatalf("page text = %q, want the script's output", text)
 	}
 	Screenshot(t, ctx, "page")
-	if _, err := os.Stat(filepath.Join(repoRoot(t), ArtifactsDir, safe(t.Name()), "page.png")); err != nil {
+	png, err := os.ReadFile(filepath.Join(repoRoot(t), ArtifactsDir, safe(t.Name()), "page.png"))
+	if err != nil {
 		t.Fatalf("screenshot not saved: %v", err)
+	}
+	if !bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")) {
+		t.Fatalf("screenshot is not a PNG (starts %x)", png[:min(8, len(png))])
 	}
 }

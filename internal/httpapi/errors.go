@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -47,6 +48,10 @@ var typeByKind = map[apperr.Kind]string{
 	apperr.Unavailable:         "api_error",
 }
 
+// statusClientClosed is the status recorded for a request whose client
+// went away before the answer (nginx's 499).
+const statusClientClosed = 499
+
 // errInternal is what every unexpected error becomes on the wire.
 var errInternal = &apperr.Error{Kind: apperr.Internal, Code: "internal_error",
 	Message: "Something went wrong on our side. Retry later; the request_id identifies it to support."}
@@ -67,6 +72,15 @@ type errorDetail struct {
 // not an *apperr.Error meant for clients. This is the one place errors are
 // logged.
 func (s *Server) errorResponse(c *gin.Context, err error) (int, errorBody) {
+	if errors.Is(err, context.Canceled) && c.Request.Context().Err() != nil {
+		// The client hung up; nobody reads this answer and nothing failed on
+		// our side. 499 (nginx's "client closed request") keeps it apart
+		// from real errors in metrics and logs.
+		s.log.InfoContext(c.Request.Context(), "client closed request", "request_id", requestID(c),
+			"method", c.Request.Method, "route", c.FullPath())
+		return statusClientClosed, errorBody{Error: errorDetail{Type: "api_error", Code: "client_closed_request",
+			Message: "The client closed the request.", RequestID: requestID(c)}}
+	}
 	var e *apperr.Error
 	if !errors.As(err, &e) || e.Kind == apperr.Internal {
 		s.log.ErrorContext(c.Request.Context(), "request failed", "err", err, "request_id", requestID(c),

@@ -3,7 +3,9 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"sort"
 	"strconv"
 	"strings"
@@ -296,5 +298,27 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	sort.Strings(registered)
 	if diff := cmp.Diff(registered, documented); diff != "" {
 		t.Fatalf("routes (-registered +documented):\n%s", diff)
+	}
+}
+
+func TestClientThatHangsUpIsNotAnError(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	c, _ := gin.CreateTestContext(httptest.NewRecorder())
+	c.Request = httptest.NewRequest("POST", "/pay/x", nil).WithContext(ctx)
+	status, body := e.srv.errorResponse(c, fmt.Errorf("open payment link: %w", ctx.Err()))
+	if status != 499 || body.Error.Code != "client_closed_request" {
+		t.Fatalf("canceled request: %d %+v; want 499 client_closed_request", status, body.Error)
+	}
+	if strings.Contains(e.logs.String(), `"level":"ERROR"`) {
+		t.Fatalf("a client hanging up was logged as an error:\n%s", e.logs.String())
+	}
+	// A cancellation that is not the client's (our own timeout, say) is
+	// still a 500.
+	c.Request = httptest.NewRequest("POST", "/pay/x", nil)
+	if status, _ := e.srv.errorResponse(c, fmt.Errorf("x: %w", context.Canceled)); status != 500 {
+		t.Fatalf("cancellation with the client still there: %d, want 500", status)
 	}
 }
