@@ -57,6 +57,15 @@ func dev(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		}
 		defer svc.Stop()
 		env["DATABASE_URL"], env["REDIS_URL"] = svc.DatabaseURL, svc.RedisURL
+		// Other commands (paylink queues, ledger verify, psql) reach these
+		// services through this file while dev runs: `set -a; . .data/services.env`.
+		servicesEnv := filepath.Join(dir, "services.env")
+		content := fmt.Sprintf("# The services `paylink dev` is running now; removed when it stops.\nDATABASE_URL=%s\nREDIS_URL=%s\n",
+			svc.DatabaseURL, svc.RedisURL)
+		if err := os.WriteFile(servicesEnv, []byte(content), 0o600); err != nil {
+			return err
+		}
+		defer os.Remove(servicesEnv)
 	}
 	mailNote := "sent through " + getenv("PAYLINK_SMTP_HOST")
 	if getenv("PAYLINK_SMTP_HOST") == "" {

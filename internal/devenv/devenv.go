@@ -42,6 +42,7 @@ type Services struct {
 	DatabaseURL string
 	RedisURL    string
 	procs       []*proc
+	lock        *os.File
 }
 
 // proc is a started server; done closes when it has exited.
@@ -73,7 +74,11 @@ func Start(ctx context.Context, opts Options) (*Services, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data folder: %w", err)
 	}
-	s := &Services{}
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Services{lock: lock}
 	if err := s.startPostgres(ctx, dir, opts); err != nil {
 		s.Stop()
 		return nil, err
@@ -99,6 +104,29 @@ func (s *Services) Stop() {
 		}
 	}
 	s.procs = nil
+	if s.lock != nil {
+		s.lock.Close() // releases the flock
+		s.lock = nil
+	}
+}
+
+// lockDir takes an exclusive lock on dir for as long as the services run,
+// so two commands never start servers on one data folder: the second is
+// told to wait or use another folder. The kernel drops the lock when its
+// holder dies, so a crashed run never blocks the next one.
+func lockDir(dir string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, "devenv.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("another paylink process is running services in %s; stop it, or give this one another folder (paylink devenv -dir, PAYLINK_DEV_DIR)", dir)
+		}
+		return nil, fmt.Errorf("lock %s: %w", dir, err)
+	}
+	return f, nil
 }
 
 func (s *Services) startPostgres(ctx context.Context, dir string, opts Options) error {
@@ -304,7 +332,8 @@ func chown(cred *syscall.Credential, paths ...string) error {
 }
 
 // stopStale stops a PostgreSQL left running from an earlier run that was
-// killed before it could stop its children.
+// killed before it could stop its children. It runs under the folder's
+// lock, so that PostgreSQL belongs to no live run.
 func stopStale(pidFile string) {
 	b, err := os.ReadFile(pidFile)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -41,6 +42,12 @@ func TestStartStopKeepsData(t *testing.T) {
 	rdb := redis.NewClient(opts)
 	if err := rdb.Set(ctx, "k", "v", 0).Err(); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := Start(ctx, Options{Dir: dir, Fast: true}); err == nil || !strings.Contains(err.Error(), "another paylink process") {
+		t.Errorf("a second Start on a folder in use: %v; want it refused, the running servers untouched", err)
+	}
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		t.Errorf("Redis after a refused second Start: %v", err)
 	}
 	svc.Stop()
 	if err := rdb.Ping(ctx).Err(); err == nil {
