@@ -244,14 +244,20 @@ func Post(ctx context.Context, tx pgx.Tx, t Transaction) (string, error) {
 	// create it under a savepoint, so that a rejected posting leaves no
 	// empty account behind.
 	saved := false
-	locked, err := lock(ctx, tx, t, entries, false)
+	locked, err := lock(ctx, tx, entries, false)
 	if errors.Is(err, errNoAccount) {
 		saved = true
-		locked, err = lock(ctx, tx, t, entries, true)
+		locked, err = lock(ctx, tx, entries, true)
 	}
 	var postings []posting
 	if err == nil {
 		postings, err = allocate(entries, locked)
+	}
+	if errors.Is(err, ErrInsufficientFunds) {
+		// A repeated posting is a duplicate before it is short of money.
+		if dup, derr := posted(ctx, tx, t); derr != nil || dup {
+			err = errors.Join(derr, duplicateErr(t, dup))
+		}
 	}
 	if err != nil {
 		if saved {
@@ -271,9 +277,9 @@ func Post(ctx context.Context, tx pgx.Tx, t Transaction) (string, error) {
 	case err != nil:
 		err = translate(err)
 	case tag.RowsAffected() == 0:
-		// A concurrent transaction posted the same (kind, reference) and
-		// committed after lock looked.
-		err = ErrDuplicate.Wrap(fmt.Errorf("%s %s was posted concurrently", t.Kind, t.Reference))
+		// (kind, reference) was posted before, or by a concurrent
+		// transaction that committed while this one waited on the index.
+		err = duplicateErr(t, true)
 	}
 	if saved {
 		if err != nil {
@@ -287,6 +293,23 @@ func Post(ctx context.Context, tx pgx.Tx, t Transaction) (string, error) {
 		return "", err
 	}
 	return ltxID, nil
+}
+
+// posted reports whether (t.Kind, t.Reference) was already posted.
+func posted(ctx context.Context, tx pgx.Tx, t Transaction) (bool, error) {
+	var dup bool
+	if err := tx.QueryRow(ctx, selectDuplicate, t.Kind, t.Reference).Scan(&dup); err != nil {
+		return false, fmt.Errorf("look for duplicate: %w", err)
+	}
+	return dup, nil
+}
+
+// duplicateErr is ErrDuplicate for t when dup is true, else nil.
+func duplicateErr(t Transaction, dup bool) error {
+	if !dup {
+		return nil
+	}
+	return ErrDuplicate.Wrap(fmt.Errorf("%s %s was already posted", t.Kind, t.Reference))
 }
 
 // shard is one locked balance row.
@@ -306,17 +329,14 @@ type posting struct {
 // errNoAccount means lock found an account missing.
 var errNoAccount = errors.New("ledger account does not exist yet")
 
-// lock rejects a duplicate and locks the shards each entry needs, all in
-// one round trip; with create set it first opens the savepoint and
-// creates missing accounts. It returns the locked shards per entry, or
-// errNoAccount.
-func lock(ctx context.Context, tx pgx.Tx, t Transaction, entries []Entry, create bool) ([][]shard, error) {
+// lock locks the shards each entry needs, all in one round trip; with
+// create set it first opens the savepoint and creates missing accounts.
+// It returns the locked shards per entry, or errNoAccount. Duplicates are
+// left to the insert (ON CONFLICT), which sees them after the locks.
+func lock(ctx context.Context, tx pgx.Tx, entries []Entry, create bool) ([][]shard, error) {
 	b := &pgx.Batch{}
 	if create {
 		b.Queue(savepoint)
-	}
-	b.Queue(selectDuplicate, t.Kind, t.Reference)
-	if create {
 		n := len(entries)
 		kinds, owners, currencies, counts := make([]string, n), make([]string, n), make([]string, n), make([]int16, n)
 		for i, e := range entries {
@@ -339,10 +359,6 @@ func lock(ctx context.Context, tx pgx.Tx, t Transaction, entries []Entry, create
 		if _, err := br.Exec(); err != nil {
 			return nil, fmt.Errorf("open savepoint: %w", err)
 		}
-	}
-	var dup bool
-	if err := br.QueryRow().Scan(&dup); err != nil {
-		return nil, fmt.Errorf("look for duplicate: %w", err)
 	}
 	if create {
 		if _, err := br.Exec(); err != nil {
@@ -372,9 +388,6 @@ func lock(ctx context.Context, tx pgx.Tx, t Transaction, entries []Entry, create
 			}
 			return nil, errNoAccount
 		}
-	}
-	if dup {
-		return nil, ErrDuplicate.Wrap(fmt.Errorf("%s %s was already posted", t.Kind, t.Reference))
 	}
 	return locked, br.Close()
 }
