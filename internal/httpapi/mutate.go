@@ -20,8 +20,8 @@ import (
 type mutation func(ctx context.Context, tx pgx.Tx) (int, any, error)
 
 // laterMutation is a mutation that may also queue statements needing no
-// answer in later; they are sent with the Idempotency-Key record in one
-// round trip just before commit.
+// answer in later; they are sent with the Idempotency-Key record and the
+// COMMIT in one round trip.
 type laterMutation func(ctx context.Context, tx pgx.Tx, later *postgres.Writes) (int, any, error)
 
 // mutate runs fn in one transaction together with the Idempotency-Key
@@ -50,7 +50,7 @@ func (s *Server) mutateLater(c *gin.Context, scope string, fn laterMutation) err
 		body     []byte
 		replayed bool
 	)
-	err := s.db.WithTx(ctx, func(tx pgx.Tx) error {
+	err := s.db.WithTxLater(ctx, func(tx pgx.Tx, later *postgres.Writes) error {
 		replayed = false
 		if key != "" {
 			prev, err := s.idem.Begin(ctx, tx, req)
@@ -62,7 +62,6 @@ func (s *Server) mutateLater(c *gin.Context, scope string, fn laterMutation) err
 				return nil
 			}
 		}
-		later := &postgres.Writes{}
 		st, v, err := fn(ctx, tx, later)
 		if err != nil {
 			return err
@@ -73,11 +72,9 @@ func (s *Server) mutateLater(c *gin.Context, scope string, fn laterMutation) err
 		}
 		status, body = st, b
 		if key != "" {
-			if err := s.idem.Save(ctx, later, req, idempotency.Response{Status: st, Body: b}, s.now()); err != nil {
-				return err
-			}
+			return s.idem.Save(ctx, later, req, idempotency.Response{Status: st, Body: b}, s.now())
 		}
-		return later.Send(ctx, tx)
+		return nil
 	})
 	if err != nil {
 		return err

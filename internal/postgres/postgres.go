@@ -61,14 +61,39 @@ const maxAttempts = 3
 // WithTx runs fn in a READ COMMITTED transaction and commits if fn returns
 // nil. Serialization failures and deadlocks are retried up to 3 attempts in
 // all, so fn must only touch the database: no HTTP calls, no enqueues, no
-// Redis.
+// Redis. BEGIN travels with the transaction's first statement rather than
+// on its own round trip.
 func (db *DB) WithTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	return db.WithTxLater(ctx, func(tx pgx.Tx, _ *Writes) error { return fn(tx) })
+}
+
+// WithTxLater is WithTx for work that can leave statements needing no
+// answer in later: they are sent together with COMMIT, in one round trip.
+func (db *DB) WithTxLater(ctx context.Context, fn func(tx pgx.Tx, later *Writes) error) error {
 	for attempt := 1; ; attempt++ {
-		err := pgx.BeginTxFunc(ctx, db.Pool, pgx.TxOptions{}, fn)
+		err := db.runTx(ctx, fn)
 		if attempt == maxAttempts || !IsRetryable(err) {
 			return err
 		}
 	}
+}
+
+// runTx is one attempt of WithTxLater.
+func (db *DB) runTx(ctx context.Context, fn func(pgx.Tx, *Writes) error) error {
+	c, err := db.Pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Release()
+	// Should fn panic, Release finds the connection inside a transaction
+	// and closes it, which rolls the transaction back.
+	tx := &pipeTx{conn: c.Conn()}
+	later := &Writes{}
+	if err := fn(tx, later); err != nil {
+		_ = tx.Rollback(ctx) // fn's error is the one to report
+		return err
+	}
+	return tx.commit(ctx, later)
 }
 
 // IsRetryable reports whether err is a serialization failure (40001) or a
@@ -110,24 +135,15 @@ type Execer interface {
 }
 
 // Writes collects statements that need no answer but success, to send
-// them in one round trip (one pipelined batch) just before the
-// transaction commits. Its Exec only queues: it always succeeds and
-// returns an empty command tag; errors come from Send.
+// them with the transaction's COMMIT in one round trip (see WithTxLater).
+// Its Exec only queues: it always succeeds and returns an empty command
+// tag; errors come from the commit.
 type Writes struct {
 	b pgx.Batch
 }
 
-// Exec queues sql for Send.
+// Exec queues sql for the commit.
 func (w *Writes) Exec(_ context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
 	w.b.Queue(sql, args...)
 	return pgconn.CommandTag{}, nil
-}
-
-// Send runs every queued statement in tx, in order, in one round trip, and
-// returns the first error. After an error the transaction is aborted.
-func (w *Writes) Send(ctx context.Context, tx pgx.Tx) error {
-	if w.b.Len() == 0 {
-		return nil
-	}
-	return tx.SendBatch(ctx, &w.b).Close()
 }
