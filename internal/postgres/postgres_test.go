@@ -202,6 +202,20 @@ func TestTxEdges(t *testing.T) {
 		t.Errorf("an empty transaction took %d round trips, want 0", n)
 	}
 
+	// Only queued writes: BEGIN, the writes and COMMIT in one round trip.
+	if err := db.WithTxLater(ctx, func(_ pgx.Tx, later *postgres.Writes) error {
+		_, err := later.Exec(ctx, `INSERT INTO w VALUES ($1)`, 9)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n := counter.take(); n != 1 {
+		t.Errorf("a transaction of queued writes took %d round trips, want 1", n)
+	}
+	if tag, err := db.Pool.Exec(ctx, `DELETE FROM w WHERE n = 9`); err != nil || tag.RowsAffected() != 1 {
+		t.Fatalf("deleting the queued write's row: %v (%v), want 1 row: it was not committed", tag, err)
+	}
+
 	// A first statement without arguments may hold several commands.
 	if err := db.WithTx(ctx, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO w VALUES (1); INSERT INTO w VALUES (2)`)
