@@ -324,17 +324,26 @@ func insertPaymentRow(ctx context.Context, tx pgx.Tx, p *Payment, held bool) err
 
 // recordOutcome writes what a final payment status brings with it: for a
 // success the ledger postings, the capture queue row (unless queued is
-// true: the payment's insert queued it) and payment.succeeded (plus
+// true: the payment was inserted by this transaction, which queued it) and payment.succeeded (plus
 // payment_link.completed for a single-use link l; l is nil for a form's or
 // a signed link's payment); for a failure payment.failed. The events go
 // through later.
 func (s *Service) recordOutcome(ctx context.Context, tx pgx.Tx, later postgres.Execer, p *Payment, l *links.Link, now time.Time, queued bool) error {
 	switch p.Status {
 	case Succeeded:
-		if _, err := ledger.Post(ctx, tx, ledger.Transaction{Kind: "payment", Reference: p.ID, Entries: []ledger.Entry{
+		posting := ledger.Transaction{Kind: "payment", Reference: p.ID, Entries: []ledger.Entry{
 			{Account: ledger.Account{Kind: ledger.CardIn, Currency: p.Amount.Currency}, Amount: -p.Amount.Minor},
 			{Account: ledger.Account{Kind: ledger.Merchant, Owner: p.MerchantID, Currency: p.Amount.Currency}, Amount: p.Amount.Minor},
-		}}); err != nil {
+		}}
+		var err error
+		if queued {
+			// The payment was inserted by this transaction, so its
+			// posting is new and its insert can wait for the commit.
+			_, err = ledger.PostLater(ctx, tx, later, posting)
+		} else {
+			_, err = ledger.Post(ctx, tx, posting)
+		}
+		if err != nil {
 			return fmt.Errorf("post payment %s: %w", p.ID, err)
 		}
 		if !queued {

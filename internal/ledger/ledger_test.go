@@ -501,3 +501,55 @@ func TestBalancesCheckAccounts(t *testing.T) {
 		t.Errorf("Verify(empty ledger) (-want +got):\n%s", diff)
 	}
 }
+
+// TestPostLater: the posting's insert waits for the commit, its refusals
+// come at once like Post's, and a duplicate fails the whole transaction.
+func TestPostLater(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	ctx := context.Background()
+	m, u := merchant(id.New("mer"), money.USD), wallet(id.New("usr"), money.USD)
+	mustPost(t, db, payment(m, 1000)) // the accounts exist: the insert is queued
+
+	first := payment(m, 2500)
+	err := db.WithTxLater(ctx, func(tx pgx.Tx, later *postgres.Writes) error {
+		ltx, err := ledger.PostLater(ctx, tx, later, first)
+		if err != nil || !id.Valid("ltx", ltx) {
+			return fmt.Errorf("PostLater = %q, %v", ltx, err)
+		}
+		if got := balance(t, tx, m); got != 1000 {
+			t.Errorf("balance before commit = %d, want 1000: the insert must wait", got)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := balance(t, db.Pool, m); got != 3500 {
+		t.Fatalf("balance after commit = %d, want 3500", got)
+	}
+
+	// Short of funds: refused at once, as by Post.
+	err = db.WithTxLater(ctx, func(tx pgx.Tx, later *postgres.Writes) error {
+		_, err := ledger.PostLater(ctx, tx, later, transfer(u, m, 1))
+		return err
+	})
+	if !errors.Is(err, ledger.ErrInsufficientFunds) {
+		t.Fatalf("PostLater from an empty wallet = %v, want ErrInsufficientFunds", err)
+	}
+
+	// A reference posted before: the commit fails and nothing changes.
+	again := first
+	again.Entries = payment(m, 700).Entries
+	err = db.WithTxLater(ctx, func(tx pgx.Tx, later *postgres.Writes) error {
+		_, err := ledger.PostLater(ctx, tx, later, again)
+		return err
+	})
+	if !postgres.IsUniqueViolation(err, "ledger_transactions_kind_reference_key") {
+		t.Fatalf("PostLater of a posted reference = %v, want the unique violation at commit", err)
+	}
+	if got := balance(t, db.Pool, m); got != 3500 {
+		t.Fatalf("balance after the failed commit = %d, want still 3500", got)
+	}
+	verifyClean(t, db.Pool)
+}

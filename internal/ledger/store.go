@@ -87,6 +87,17 @@ INSERT INTO ledger_entries (transaction_id, account_id, shard, amount)
 SELECT t.id, p.account_id, p.shard, p.amount
 FROM t, unnest($4::bigint[], $5::smallint[], $6::bigint[]) AS p(account_id, shard, amount)`
 
+	// insertNewTransaction is insertTransaction for a reference that
+	// cannot have been posted: a duplicate is a unique violation.
+	insertNewTransaction = `
+WITH t AS (
+	INSERT INTO ledger_transactions (id, kind, reference, entry_count) VALUES ($1, $2, $3, cardinality($4::bigint[]))
+	RETURNING id
+)
+INSERT INTO ledger_entries (transaction_id, account_id, shard, amount)
+SELECT t.id, p.account_id, p.shard, p.amount
+FROM t, unnest($4::bigint[], $5::smallint[], $6::bigint[]) AS p(account_id, shard, amount)`
+
 	selectBalance = `
 SELECT COALESCE(sum(b.balance), 0)::bigint
 FROM ledger_accounts a JOIN ledger_balances b ON b.account_id = a.id
