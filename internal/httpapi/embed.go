@@ -469,7 +469,7 @@ func (s *Server) finishChallenge(c *gin.Context, scope string, p *checkout.Payme
 		}
 	}
 	if p.Status != checkout.Processing {
-		c.JSON(http.StatusOK, answer(p))
+		c.PureJSON(http.StatusOK, answer(p))
 		return nil
 	}
 	auth, err := s.checkout.Authenticate(ctx, p)

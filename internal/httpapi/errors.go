@@ -95,7 +95,8 @@ func (s *Server) errorResponse(c *gin.Context, err error) (int, errorBody) {
 // writeError renders err as API.md's error body and aborts the chain.
 func (s *Server) writeError(c *gin.Context, err error) {
 	status, body := s.errorResponse(c, err)
-	c.AbortWithStatusJSON(status, body)
+	c.Abort()
+	c.PureJSON(status, body)
 }
 
 // h adapts a handler that returns an error to gin.

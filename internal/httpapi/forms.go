@@ -101,7 +101,7 @@ func (s *Server) getForm(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, s.forms.ToWire(f))
+	c.PureJSON(http.StatusOK, s.forms.ToWire(f))
 	return nil
 }
 
@@ -122,7 +122,7 @@ func (s *Server) listForms(c *gin.Context) error {
 	for i, f := range list {
 		out.Data[i] = s.forms.ToWire(f)
 	}
-	c.JSON(http.StatusOK, out)
+	c.PureJSON(http.StatusOK, out)
 	return nil
 }
 

@@ -49,6 +49,12 @@ func TestCreatePaymentLink(t *testing.T) {
 	if got.Status != http.StatusOK || again.ID != l.ID || again.URL != l.URL {
 		t.Fatalf("get = %d %s", got.Status, got.Body)
 	}
+	// URLs read as URLs in the raw answers: no \u0026 for '&'.
+	for _, body := range [][]byte{res.Body, got.Body} {
+		if !strings.Contains(string(body), `"url":"`+l.URL+`"`) {
+			t.Errorf("the answer does not carry the url verbatim: %s", body)
+		}
+	}
 	// Defaults: single use, 24 hours, empty metadata, null URLs.
 	d := e.createLink(c, nil)
 	dexp, _ := time.Parse(time.RFC3339, d.ExpiresAt)

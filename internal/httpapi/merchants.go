@@ -45,7 +45,7 @@ func (s *Server) signUp(c *gin.Context) error {
 }
 
 func (s *Server) getMerchant(c *gin.Context) error {
-	c.JSON(http.StatusOK, merchant.ToWire(currentMerchant(c)))
+	c.PureJSON(http.StatusOK, merchant.ToWire(currentMerchant(c)))
 	return nil
 }
 
@@ -79,7 +79,7 @@ func (s *Server) listKeys(c *gin.Context) error {
 	for i := range keys {
 		out.Data[i] = keys[i].ToWire()
 	}
-	c.JSON(http.StatusOK, out)
+	c.PureJSON(http.StatusOK, out)
 	return nil
 }
 
@@ -94,6 +94,6 @@ func (s *Server) revokeKey(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, k.ToWire())
+	c.PureJSON(http.StatusOK, k.ToWire())
 	return nil
 }

@@ -41,7 +41,8 @@ func (s *Server) recoverPanics(c *gin.Context) {
 				"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			if !c.Writer.Written() {
 				status, body := s.errorResponse(c, errInternal)
-				c.AbortWithStatusJSON(status, body)
+				c.Abort()
+				c.PureJSON(status, body)
 			} else {
 				c.Abort()
 			}

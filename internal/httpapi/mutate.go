@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -66,7 +67,7 @@ func (s *Server) mutateLater(c *gin.Context, scope string, fn laterMutation) err
 		if err != nil {
 			return err
 		}
-		b, err := json.Marshal(v)
+		b, err := encodeJSON(v)
 		if err != nil {
 			return fmt.Errorf("encode response: %w", err)
 		}
@@ -111,4 +112,16 @@ func parseList(c *gin.Context, prefix string) (listParams, error) {
 			"starting_after must be the id of an object in the list.")
 	}
 	return p, nil
+}
+
+// encodeJSON encodes v as every answer is encoded (gin's PureJSON): with
+// '&', '<' and '>' as they are, so URLs read as URLs, and a final newline.
+func encodeJSON(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }

@@ -11,7 +11,7 @@ import (
 )
 
 func (s *Server) healthz(c *gin.Context) {
-	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+	c.PureJSON(http.StatusOK, gin.H{"status": "ok"})
 }
 
 // readyz answers 200 only when PostgreSQL and Redis both answer within two
@@ -32,7 +32,7 @@ func (s *Server) readyz(c *gin.Context) {
 	if status != http.StatusOK {
 		overall = "unavailable"
 	}
-	c.JSON(status, gin.H{"status": overall, "checks": checks})
+	c.PureJSON(status, gin.H{"status": overall, "checks": checks})
 }
 
 func (s *Server) metricsHandler() gin.HandlerFunc {

@@ -21,7 +21,7 @@ func (s *Server) listPasskeys(c *gin.Context) error {
 	for i := range keys {
 		out.Data[len(keys)-1-i] = keys[i].ToWire() // newest first
 	}
-	c.JSON(http.StatusOK, out)
+	c.PureJSON(http.StatusOK, out)
 	return nil
 }
 
@@ -78,7 +78,7 @@ func (s *Server) passkeyLoginBegin(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, out)
+	c.PureJSON(http.StatusOK, out)
 	return nil
 }
 

@@ -243,7 +243,7 @@ func (s *Server) answerChallenge(c *gin.Context) error {
 		}
 	}
 	if p.Status != checkout.Processing {
-		c.JSON(http.StatusOK, s.challengeResult(l, p))
+		c.PureJSON(http.StatusOK, s.challengeResult(l, p))
 		return nil
 	}
 	auth, err := s.checkout.Authenticate(ctx, p)

@@ -57,7 +57,7 @@ func (s *Server) getLink(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, s.links.ToWire(l))
+	c.PureJSON(http.StatusOK, s.links.ToWire(l))
 	return nil
 }
 
@@ -78,7 +78,7 @@ func (s *Server) listLinks(c *gin.Context) error {
 	for i, l := range list {
 		out.Data[i] = s.links.ToWire(l)
 	}
-	c.JSON(http.StatusOK, out)
+	c.PureJSON(http.StatusOK, out)
 	return nil
 }
 
@@ -104,7 +104,7 @@ func (s *Server) getPayment(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, checkout.ToWire(p))
+	c.PureJSON(http.StatusOK, checkout.ToWire(p))
 	return nil
 }
 
@@ -128,7 +128,7 @@ func (s *Server) listPayments(c *gin.Context) error {
 	for i, pay := range list {
 		out.Data[i] = checkout.ToWire(pay)
 	}
-	c.JSON(http.StatusOK, out)
+	c.PureJSON(http.StatusOK, out)
 	return nil
 }
 
@@ -179,6 +179,6 @@ func (s *Server) getBalance(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, b)
+	c.PureJSON(http.StatusOK, b)
 	return nil
 }

@@ -230,7 +230,7 @@ func (s *Server) logIn(c *gin.Context, u *wallet.User, method string) error {
 		return err
 	}
 	s.setSessionCookie(c, token, exp)
-	c.JSON(http.StatusOK, userResponse{User: u.ToWire(has)})
+	c.PureJSON(http.StatusOK, userResponse{User: u.ToWire(has)})
 	return nil
 }
 
@@ -248,6 +248,6 @@ func (s *Server) walletLogout(c *gin.Context) error {
 		}
 	}
 	s.clearSessionCookie(c)
-	c.JSON(http.StatusOK, gin.H{"logged_out": true})
+	c.PureJSON(http.StatusOK, gin.H{"logged_out": true})
 	return nil
 }

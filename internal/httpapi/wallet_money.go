@@ -74,7 +74,7 @@ func (s *Server) walletAccount(c *gin.Context) error {
 	for i, b := range bals {
 		out.Balances[i] = wire.Money{Currency: string(b.Currency), Amount: b.Minor}
 	}
-	c.JSON(http.StatusOK, out)
+	c.PureJSON(http.StatusOK, out)
 	return nil
 }
 
@@ -340,7 +340,7 @@ func (s *Server) listWalletTransactions(c *gin.Context) error {
 	for i := range list {
 		out.Data[i] = list[i].ToWire()
 	}
-	c.JSON(http.StatusOK, out)
+	c.PureJSON(http.StatusOK, out)
 	return nil
 }
 
@@ -349,7 +349,7 @@ func (s *Server) getWalletTransaction(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, t.ToWire())
+	c.PureJSON(http.StatusOK, t.ToWire())
 	return nil
 }
 
@@ -374,7 +374,7 @@ func (s *Server) listNotifications(c *gin.Context) error {
 	for i := range list {
 		out.Data[i] = list[i].ToWire()
 	}
-	c.JSON(http.StatusOK, out)
+	c.PureJSON(http.StatusOK, out)
 	return nil
 }
 

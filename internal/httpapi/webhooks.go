@@ -57,7 +57,7 @@ func (s *Server) listEndpoints(c *gin.Context) error {
 	for i, e := range es {
 		out.Data[i] = e.ToWire()
 	}
-	c.JSON(http.StatusOK, out)
+	c.PureJSON(http.StatusOK, out)
 	return nil
 }
 
@@ -79,7 +79,7 @@ func (s *Server) getEndpoint(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, e.ToWire())
+	c.PureJSON(http.StatusOK, e.ToWire())
 	return nil
 }
 
@@ -129,7 +129,7 @@ func (s *Server) deleteEndpoint(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, wire.Deleted{ID: eid, Deleted: true})
+	c.PureJSON(http.StatusOK, wire.Deleted{ID: eid, Deleted: true})
 	return nil
 }
 
@@ -182,7 +182,7 @@ func (s *Server) listDeliveries(c *gin.Context, f webhook.DeliveryFilter) error 
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, deliveryList(ds, more))
+	c.PureJSON(http.StatusOK, deliveryList(ds, more))
 	return nil
 }
 
@@ -207,7 +207,7 @@ func (s *Server) listEvents(c *gin.Context) error {
 	for i, e := range evs {
 		out.Data[i] = e.ToWire()
 	}
-	c.JSON(http.StatusOK, out)
+	c.PureJSON(http.StatusOK, out)
 	return nil
 }
 

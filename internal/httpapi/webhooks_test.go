@@ -109,12 +109,12 @@ func TestWebhookEndpointLifecycle(t *testing.T) {
 		Body: map[string]any{"expires_in": 8 * 86400}}), 400, "expiry_invalid")
 
 	del := e.do(req{Method: "DELETE", Path: "/v1/webhook_endpoints/" + ep.ID, Auth: &key})
-	if del.Status != 200 || string(del.Body) != fmt.Sprintf(`{"id":%q,"deleted":true}`, ep.ID) {
+	if del.Status != 200 || strings.TrimSpace(string(del.Body)) != fmt.Sprintf(`{"id":%q,"deleted":true}`, ep.ID) {
 		t.Fatalf("delete = %d %s", del.Status, del.Body)
 	}
 	wantError(t, e.do(req{Method: "GET", Path: "/v1/webhook_endpoints/" + ep.ID, Auth: &key}), 404, "webhook_endpoint_not_found")
 	wantError(t, e.do(req{Method: "DELETE", Path: "/v1/webhook_endpoints/" + ep.ID, Auth: &key}), 404, "webhook_endpoint_not_found")
-	if l := e.do(req{Method: "GET", Path: "/v1/webhook_endpoints", Auth: &key}); string(l.Body) != `{"data":[],"has_more":false}` {
+	if l := e.do(req{Method: "GET", Path: "/v1/webhook_endpoints", Auth: &key}); strings.TrimSpace(string(l.Body)) != `{"data":[],"has_more":false}` {
 		t.Fatalf("list after delete = %s", l.Body)
 	}
 	// Another merchant sees none of it.
@@ -268,7 +268,7 @@ func TestEventsAPI(t *testing.T) {
 		t.Fatalf("redeliver = %d %s / replay %s; %d deliveries, want 2", r1.Status, r1.Body, r2.Body, len(dl.Data))
 	}
 	// payment.refunded has no subscribed endpoint: nothing to do.
-	if r := e.do(req{Method: "POST", Path: "/v1/events/" + refunded + "/redeliver", Auth: &key}); string(r.Body) != `{"data":[],"has_more":false}` {
+	if r := e.do(req{Method: "POST", Path: "/v1/events/" + refunded + "/redeliver", Auth: &key}); strings.TrimSpace(string(r.Body)) != `{"data":[],"has_more":false}` {
 		t.Fatalf("redeliver unsubscribed = %d %s", r.Status, r.Body)
 	}
 	wantError(t, e.do(req{Method: "POST", Path: "/v1/events/" + paid + "/redeliver", Auth: &key,
