@@ -272,3 +272,35 @@ func TestTxEdges(t *testing.T) {
 		t.Fatalf("rows = %d, want 3", n)
 	}
 }
+
+// TestCanceledTransactionLeavesNothing: a request that goes away in the
+// middle of its transaction (the context is canceled) commits nothing,
+// and the pool's only connection serves the next transaction.
+func TestCanceledTransactionLeavesNothing(t *testing.T) {
+	t.Parallel()
+	db, _ := newDB(t, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	err := db.WithTxLater(ctx, func(tx pgx.Tx, later *postgres.Writes) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO w VALUES ($1)`, 1); err != nil {
+			return err
+		}
+		later.Exec(ctx, `INSERT INTO w VALUES ($1)`, 2)
+		cancel()
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("WithTxLater after cancel = %v, want context.Canceled", err)
+	}
+	if n := count(t, db); n != 0 {
+		t.Fatalf("rows after the canceled transaction = %d, want 0", n)
+	}
+	if err := db.WithTx(context.Background(), func(tx pgx.Tx) error {
+		_, err := tx.Exec(context.Background(), `INSERT INTO w VALUES ($1)`, 3)
+		return err
+	}); err != nil {
+		t.Fatalf("the next transaction: %v", err)
+	}
+	if n := count(t, db); n != 1 {
+		t.Fatalf("rows = %d, want 1", n)
+	}
+}
