@@ -308,9 +308,9 @@ func insertPaymentRow(ctx context.Context, tx pgx.Tx, p *Payment, held bool) err
 		query = insertCapturedPayment
 	}
 	tag, err := tx.Exec(ctx, query, p.ID, p.MerchantID, p.LinkID, p.SingleUse, p.Amount.Minor,
-		string(p.Amount.Currency), string(p.Status), nullable(p.FailureCode), p.Customer.Email, p.Customer.Name,
-		nullable(string(p.Card.Brand)), nullable(p.Card.Last4), nullableInt(p.Card.ExpMonth), nullableInt(p.Card.ExpYear),
-		nullable(p.Card.Fingerprint), p.ProcessorRef, p.CreatedAt, held)
+		string(p.Amount.Currency), string(p.Status), wire.OrNil(p.FailureCode), p.Customer.Email, p.Customer.Name,
+		wire.OrNil(string(p.Card.Brand)), wire.OrNil(p.Card.Last4), wire.OrNil(p.Card.ExpMonth), wire.OrNil(p.Card.ExpYear),
+		wire.OrNil(p.Card.Fingerprint), p.ProcessorRef, p.CreatedAt, held)
 	switch {
 	case postgres.IsUniqueViolation(err, "payments_single_use_once"):
 		return links.ErrCompleted
@@ -389,20 +389,6 @@ func ParseOutcome(s string) (string, error) {
 	return s, nil
 }
 
-// Claim moves payment payID of link l from requires_action to processing,
-// remembering outcome, in its own short transaction; only one concurrent
-// request wins. It returns the payment as it now is: processing (claimed
-// now, or earlier by a request that did not finish) means the caller must
-// Authenticate and Finish it; any other status is already final. It
-// returns ErrNotFound.
-func (s *Service) Claim(ctx context.Context, db *postgres.DB, l *links.Link, payID, outcome string) (*Payment, error) {
-	now := s.now().UTC().Truncate(time.Microsecond)
-	if _, err := db.Pool.Exec(ctx, claimChallenge, l.MerchantID, l.ID, payID, outcome, now); err != nil {
-		return nil, fmt.Errorf("claim challenge: %w", err)
-	}
-	return s.PaymentOfLink(ctx, db.Pool, l, payID)
-}
-
 // Authenticate sends a claimed (processing) payment's challenge answer to
 // the processor, keyed by the payment so a retry asks once. It returns
 // ErrProcessorUnavailable.
@@ -461,7 +447,7 @@ func (s *Service) Finish(ctx context.Context, tx pgx.Tx, merchantID, payID strin
 	default:
 		p.Status = Succeeded
 	}
-	if _, err := tx.Exec(ctx, finishPayment, merchantID, payID, string(p.Status), nullable(p.FailureCode), now); err != nil {
+	if _, err := tx.Exec(ctx, finishPayment, merchantID, payID, string(p.Status), wire.OrNil(p.FailureCode), now); err != nil {
 		if postgres.IsUniqueViolation(err, "payments_single_use_once") || postgres.IsUniqueViolation(err, "payments_reference_once") {
 			return nil, links.ErrCompleted
 		}
@@ -658,10 +644,10 @@ func (s *Service) Balance(ctx context.Context, db postgres.DBTX, merchantID stri
 func ToWire(p *Payment) wire.Payment {
 	w := wire.Payment{
 		ID: p.ID, Amount: p.Amount.Minor, Currency: string(p.Amount.Currency), Status: string(p.Status),
-		AmountRefunded: p.AmountRefunded, PaymentLink: nullable(p.LinkID),
-		PaymentForm: nullable(p.FormID), Reference: nullable(p.Reference),
+		AmountRefunded: p.AmountRefunded, PaymentLink: wire.OrNil(p.LinkID),
+		PaymentForm: wire.OrNil(p.FormID), Reference: wire.OrNil(p.Reference),
 		PaymentMethod: wire.PaymentMethod{Type: p.Method},
-		Customer: wire.Customer{Email: p.Customer.Email, Name: p.Customer.Name, Phone: nullable(p.Customer.Phone),
+		Customer: wire.Customer{Email: p.Customer.Email, Name: p.Customer.Name, Phone: wire.OrNil(p.Customer.Phone),
 			Address: p.Customer.Address.toWire()},
 		CreatedAt: wire.Time(p.CreatedAt), Metadata: p.Metadata,
 	}
@@ -702,18 +688,4 @@ func scanPayment(r pgx.Row) (*Payment, error) {
 	p.Customer.Address = addressFromJSON(addr)
 	p.Amount.Currency, p.Status, p.Card.Brand = money.Currency(cur), Status(st), processor.Brand(brnd)
 	return &p, nil
-}
-
-func nullable(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
-func nullableInt(n int) *int {
-	if n == 0 {
-		return nil
-	}
-	return &n
 }

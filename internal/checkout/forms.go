@@ -126,9 +126,9 @@ func (s *Service) RecordForm(ctx context.Context, tx pgx.Tx, f *forms.Form, amou
 		query = insertCapturedFormPayment
 	}
 	tag, err := tx.Exec(ctx, query, p.ID, p.MerchantID, p.FormID, p.Amount.Minor, string(p.Amount.Currency),
-		string(p.Status), nullable(p.FailureCode), p.Customer.Email, p.Customer.Name, nullable(p.Customer.Phone),
-		p.Customer.Address.toJSON(), nullable(string(p.Card.Brand)), nullable(p.Card.Last4),
-		nullableInt(p.Card.ExpMonth), nullableInt(p.Card.ExpYear), nullable(p.Card.Fingerprint), p.ProcessorRef,
+		string(p.Status), wire.OrNil(p.FailureCode), p.Customer.Email, p.Customer.Name, wire.OrNil(p.Customer.Phone),
+		p.Customer.Address.toJSON(), wire.OrNil(string(p.Card.Brand)), wire.OrNil(p.Card.Last4),
+		wire.OrNil(p.Card.ExpMonth), wire.OrNil(p.Card.ExpYear), wire.OrNil(p.Card.Fingerprint), p.ProcessorRef,
 		p.CreatedAt)
 	switch {
 	case err != nil:
@@ -171,9 +171,9 @@ func (s *Service) RecordSigned(ctx context.Context, tx pgx.Tx, o SignedOrder, c 
 		query = insertCapturedSignedPayment
 	}
 	_, err := tx.Exec(ctx, query, p.ID, p.MerchantID, p.Reference, p.Amount.Minor,
-		string(p.Amount.Currency), string(p.Status), nullable(p.FailureCode), p.Customer.Email, p.Customer.Name,
-		nullable(string(p.Card.Brand)), nullable(p.Card.Last4), nullableInt(p.Card.ExpMonth),
-		nullableInt(p.Card.ExpYear), nullable(p.Card.Fingerprint), p.ProcessorRef, p.CreatedAt)
+		string(p.Amount.Currency), string(p.Status), wire.OrNil(p.FailureCode), p.Customer.Email, p.Customer.Name,
+		wire.OrNil(string(p.Card.Brand)), wire.OrNil(p.Card.Last4), wire.OrNil(p.Card.ExpMonth),
+		wire.OrNil(p.Card.ExpYear), wire.OrNil(p.Card.Fingerprint), p.ProcessorRef, p.CreatedAt)
 	switch {
 	case postgres.IsUniqueViolation(err, "payments_reference_once"):
 		return nil, links.ErrCompleted
@@ -257,13 +257,15 @@ func (s *Service) PaymentOfReference(ctx context.Context, db postgres.DBTX, merc
 	return onePayment(db.QueryRow(ctx, selectPaymentForReference, merchantID, reference, payID))
 }
 
-// ClaimPayment is Claim for a payment p the caller has already matched to
-// its form or signed link: it moves p from requires_action to processing,
-// remembering outcome, in its own short transaction; only one concurrent
-// request wins. It returns p as it now is (see Claim).
-func (s *Service) ClaimPayment(ctx context.Context, db *postgres.DB, p *Payment, outcome string) (*Payment, error) {
+// Claim moves payment p, which the caller has matched to the link, form
+// or signed link it pays, from requires_action to processing, remembering
+// outcome, in its own short transaction; only one concurrent request wins.
+// It returns p as it now is: processing (claimed now, or earlier by a
+// request that did not finish) means the caller must Authenticate and
+// Finish it; any other status is already final.
+func (s *Service) Claim(ctx context.Context, db *postgres.DB, p *Payment, outcome string) (*Payment, error) {
 	now := s.now().UTC().Truncate(time.Microsecond)
-	if _, err := db.Pool.Exec(ctx, claimPaymentChallenge, p.MerchantID, p.ID, outcome, now); err != nil {
+	if _, err := db.Pool.Exec(ctx, claimChallenge, p.MerchantID, p.ID, outcome, now); err != nil {
 		return nil, fmt.Errorf("claim challenge: %w", err)
 	}
 	return s.Get(ctx, db.Pool, p.MerchantID, p.ID)

@@ -91,9 +91,9 @@ ON CONFLICT DO NOTHING`
 	selectPaymentForReference = `SELECT ` + paymentColumns + paymentFrom +
 		`WHERE p.merchant_id = $1 AND p.merchant_reference = $2 AND p.id = $3`
 
-	// claimPaymentChallenge is claimChallenge for a payment the caller
+	// claimChallenge is claimChallenge for a payment the caller
 	// already matched to its form or signed link.
-	claimPaymentChallenge = `
+	claimChallenge = `
 UPDATE payments SET status = 'processing', challenge_outcome = $3, updated_at = $4
 WHERE merchant_id = $1 AND id = $2 AND status = 'requires_action'`
 
@@ -116,10 +116,6 @@ LIMIT $5`
 
 	// claimChallenge moves a payment waiting for its challenge to
 	// processing, remembering the shopper's answer; only one request wins.
-	claimChallenge = `
-UPDATE payments SET status = 'processing', challenge_outcome = $4, updated_at = $5
-WHERE merchant_id = $1 AND payment_link_id = $2 AND id = $3 AND status = 'requires_action'`
-
 	finishPayment = `
 UPDATE payments SET status = $3, failure_code = $4, updated_at = $5
 WHERE merchant_id = $1 AND id = $2`

@@ -193,8 +193,8 @@ func (s *Service) Create(ctx context.Context, tx pgx.Tx, merchantID string, in N
 	now := s.now().UTC().Truncate(time.Microsecond)
 	f.ID, f.MerchantID, f.Status, f.CreatedAt = id.NewAt("pform", now), merchantID, Active, now
 	_, err = tx.Exec(ctx, insertForm, f.ID, merchantID, f.Title, f.Description, string(f.Currency),
-		nullableInt(f.Amount), nullableInt(f.AmountMin), nullableInt(f.AmountMax), fieldNames(f.Collect),
-		f.AllowedOrigins, nullable(f.SuccessURL), f.Metadata, f.CreatedAt)
+		wire.OrNil(f.Amount), wire.OrNil(f.AmountMin), wire.OrNil(f.AmountMax), fieldNames(f.Collect),
+		f.AllowedOrigins, wire.OrNil(f.SuccessURL), f.Metadata, f.CreatedAt)
 	if err != nil {
 		return nil, fmt.Errorf("insert payment form: %w", err)
 	}
@@ -378,7 +378,7 @@ func (s *Service) ToWire(f *Form) wire.PaymentForm {
 	w := wire.PaymentForm{
 		ID: f.ID, URL: s.URL(f), Status: string(f.Status), Title: f.Title, Description: f.Description,
 		Currency: string(f.Currency), Collect: fieldNames(f.Collect), AllowedOrigins: f.AllowedOrigins,
-		SuccessURL: nullable(f.SuccessURL), Metadata: f.Metadata, CreatedAt: wire.Time(f.CreatedAt),
+		SuccessURL: wire.OrNil(f.SuccessURL), Metadata: f.Metadata, CreatedAt: wire.Time(f.CreatedAt),
 		DeactivatedAt: wire.TimePtr(f.DeactivatedAt),
 	}
 	if f.Amount > 0 {
@@ -412,7 +412,7 @@ func scanForm(r pgx.Row, extra ...any) (*Form, error) {
 		return nil, err
 	}
 	f.Currency, f.Status = money.Currency(cur), Status(status)
-	f.Amount, f.AmountMin, f.AmountMax = deref(amt), deref(amin), deref(amax)
+	f.Amount, f.AmountMin, f.AmountMax = wire.Deref(amt), wire.Deref(amin), wire.Deref(amax)
 	for _, c := range collect {
 		f.Collect = append(f.Collect, Field(c))
 	}
@@ -420,25 +420,4 @@ func scanForm(r pgx.Row, extra ...any) (*Form, error) {
 		f.SuccessURL = *success
 	}
 	return &f, nil
-}
-
-func deref(p *int64) int64 {
-	if p == nil {
-		return 0
-	}
-	return *p
-}
-
-func nullable(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
-func nullableInt(n int64) *int64 {
-	if n == 0 {
-		return nil
-	}
-	return &n
 }

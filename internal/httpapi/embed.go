@@ -14,7 +14,6 @@ import (
 	"github.com/paylink/paylink/internal/apperr"
 	"github.com/paylink/paylink/internal/checkout"
 	"github.com/paylink/paylink/internal/forms"
-	"github.com/paylink/paylink/internal/id"
 	"github.com/paylink/paylink/internal/idempotency"
 	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/processor"
@@ -257,25 +256,12 @@ func (s *Server) payForm(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if in.PaymentMethod.Type != "card" {
-		return checkout.ErrMethodUnsupported
-	}
-	card := in.PaymentMethod.Card
-	if card == nil {
-		return errCardMissing
-	}
-	key := c.GetHeader("Idempotency-Key")
-	if key != "" && !idempotency.ValidKey(key) {
-		return idempotency.ErrKeyInvalid
+	card, attempt, err := cardAttempt(c, in.PaymentMethod, "form:"+f.ID)
+	if err != nil {
+		return err
 	}
 	parent, _ := f.Allows(c.Query("parent_origin"))
-	attempt := key
-	if attempt == "" {
-		attempt = id.New("att")
-	}
-	fp := idempotency.Fingerprint(c.Request.Method, c.Request.URL.Path, canonicalBody(c))
-	auth, err := s.checkout.AuthorizeAmount(ctx, amount, checkout.AttemptKey("form:"+f.ID, attempt, fp),
-		processor.Card{Number: card.Number, ExpMonth: card.ExpMonth, ExpYear: card.ExpYear, CVC: card.CVC})
+	auth, err := s.checkout.AuthorizeAmount(ctx, amount, attempt, card)
 	if err != nil {
 		return err
 	}
@@ -284,42 +270,18 @@ func (s *Server) payForm(c *gin.Context) error {
 		if err != nil {
 			return 0, nil, err
 		}
-		status, body := s.formAnswer(c, f, parent, p)
+		status, body := s.recordedAnswer(c, formTarget(f, parent), p)
 		return status, body, nil
 	})
-	if errors.Is(err, forms.ErrInactive) {
-		// The form was turned off while this card was authorized.
-		if rerr := s.checkout.Release(context.WithoutCancel(ctx), auth); rerr != nil {
-			s.log.WarnContext(ctx, "void authorization", "err", rerr, "request_id", requestID(c))
-		}
-	}
+	// The form was turned off while this card was authorized.
+	s.releaseOn(c, auth, err, forms.ErrInactive)
 	return err
 }
 
-// formAnswer is the status and JSON answer for a payment of form f: 402
-// with the card_error for a decline, the challenge page (inside the frame)
-// as next_action, the form's success_url as redirect_url.
-func (s *Server) formAnswer(c *gin.Context, f *forms.Form, parent string, p *checkout.Payment) (int, payAnswer) {
-	a := s.formChallengeAnswer(f, parent, p)
-	switch p.Status {
-	case checkout.RequiresAction:
-		a.NextAction = &nextAction{Type: "challenge", URL: s.baseURL.String() + embedPath(f, "/payments/"+p.ID+"/challenge", parent)}
-	case checkout.Failed:
-		_, body := s.errorResponse(c, checkout.CardError(p.FailureCode))
-		a.Error = &body.Error
-		return http.StatusPaymentRequired, a
-	}
-	return http.StatusOK, a
-}
-
-// formChallengeAnswer is the answer of a challenge of a payment of f (and
-// the common part of formAnswer).
-func (s *Server) formChallengeAnswer(f *forms.Form, parent string, p *checkout.Payment) payAnswer {
-	a := payAnswer{Payment: checkout.ToWire(p), ReceiptURL: s.baseURL.String() + embedPath(f, "/payments/"+p.ID, parent)}
-	if p.Status == checkout.Succeeded && f.SuccessURL != "" {
-		a.RedirectURL = &f.SuccessURL
-	}
-	return a
+// formTarget is form f as what a payment pays, inside a frame whose
+// parent is parent.
+func formTarget(f *forms.Form, parent string) payTarget {
+	return payTarget{path: func(suffix string) string { return embedPath(f, suffix, parent) }, successURL: f.SuccessURL}
 }
 
 // outcomeMessage is what a receipt posts to the SDK: success, or an error
@@ -336,8 +298,7 @@ func outcomeMessage(p *checkout.Payment, redirect string) string {
 	case checkout.Failed:
 		return embedMessage{Type: "error", Error: &embedErrorMsg{Code: p.FailureCode, Message: processor.Message(p.FailureCode)}}.String()
 	case checkout.Canceled:
-		return embedMessage{Type: "error", Error: &embedErrorMsg{Code: "payment_canceled",
-			Message: "This payment was canceled; you have not been charged."}}.String()
+		return embedMessage{Type: "error", Error: &embedErrorMsg{Code: "payment_canceled", Message: canceledMessage}}.String()
 	}
 	return ""
 }
@@ -355,28 +316,11 @@ func (s *Server) embedReceipt(c *gin.Context) {
 		s.embedError(c, f, parent, err)
 		return
 	}
-	data := receiptPage{
-		Merchant: f.MerchantName, Amount: p.Amount.String(), Description: f.Title, Status: string(p.Status),
-		PaymentID: p.ID, Email: p.Customer.Email, Date: p.CreatedAt.UTC().Format("2 Jan 2006 15:04 MST"),
-	}
-	if p.Card.Last4 != "" {
-		data.Card = brandName(p.Card.Brand) + " •••• " + p.Card.Last4
-	}
-	if p.AmountRefunded > 0 {
-		data.Refunded = money.Amount{Minor: p.AmountRefunded, Currency: p.Amount.Currency}.String()
-	}
-	switch p.Status {
-	case checkout.Failed, checkout.Canceled:
-		data.Failure = processor.Message(p.FailureCode)
-		if p.Status == checkout.Canceled {
-			data.Failure = "This payment was canceled; you have not been charged."
-		}
-		if f.Payable() == nil {
-			data.RetryURL = embedPath(f, "", parent)
-		}
-	case checkout.RequiresAction:
-		data.ChallengeURL = embedPath(f, "/payments/"+p.ID+"/challenge", parent)
-	}
+	// Inside the frame the SDK, told by outcomeMessage, follows the
+	// success URL; the page itself must not.
+	t := formTarget(f, parent)
+	t.successURL = ""
+	data := receiptOf(f.MerchantName, f.Title, p, t, func() bool { return f.Payable() == nil })
 	s.embedRender(c, f, http.StatusOK, "embed/receipt", struct {
 		receiptPage
 		frame
@@ -430,9 +374,7 @@ func (s *Server) answerFormChallenge(c *gin.Context) error {
 		return err
 	}
 	parent, _ := f.Allows(c.Query("parent_origin"))
-	return s.finishChallenge(c, "form:"+f.ID, p, outcome, f.Payable, func(p *checkout.Payment) payAnswer {
-		return s.formChallengeAnswer(f, parent, p)
-	})
+	return s.finishChallenge(c, "form:"+f.ID, p, outcome, f.Payable, formTarget(f, parent))
 }
 
 // readChallenge reads a challenge answer's body and Idempotency-Key.
@@ -452,24 +394,24 @@ func (s *Server) readChallenge(c *gin.Context) (string, error) {
 }
 
 // finishChallenge answers the challenge of payment p, already matched to
-// the form or signed link it pays, as answerChallenge does for links:
-// claim it if it still waits and payable() allows, ask the processor, and
-// record the final status with the Idempotency-Key in one transaction
-// (scope). A payment already final is answered as it is.
+// the link, form or signed link t it pays: claim it if it still waits and
+// payable() allows, ask the processor, and record the final status with
+// the Idempotency-Key in one transaction (scope). A payment already final
+// is answered as it is, so a double click or a second tab is harmless.
 func (s *Server) finishChallenge(c *gin.Context, scope string, p *checkout.Payment, outcome string,
-	payable func() error, answer func(*checkout.Payment) payAnswer) error {
+	payable func() error, t payTarget) error {
 	ctx := c.Request.Context()
 	if p.Status == checkout.RequiresAction {
 		if err := payable(); err != nil {
 			return err
 		}
 		var err error
-		if p, err = s.checkout.ClaimPayment(ctx, s.db, p, outcome); err != nil {
+		if p, err = s.checkout.Claim(ctx, s.db, p, outcome); err != nil {
 			return err
 		}
 	}
 	if p.Status != checkout.Processing {
-		c.PureJSON(http.StatusOK, answer(p))
+		c.PureJSON(http.StatusOK, s.settledAnswer(t, p))
 		return nil
 	}
 	auth, err := s.checkout.Authenticate(ctx, p)
@@ -483,12 +425,10 @@ func (s *Server) finishChallenge(c *gin.Context, scope string, p *checkout.Payme
 			return 0, nil, err
 		}
 		final = f
-		return http.StatusOK, answer(f), nil
+		return http.StatusOK, s.settledAnswer(t, f), nil
 	})
 	if err == nil && final != nil && final.Status == checkout.Canceled {
-		if rerr := s.checkout.Release(context.WithoutCancel(ctx), auth); rerr != nil {
-			s.log.WarnContext(ctx, "void authorization", "err", rerr, "request_id", requestID(c))
-		}
+		s.release(c, auth)
 	}
 	return err
 }

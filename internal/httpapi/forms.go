@@ -10,7 +10,6 @@ import (
 
 	"github.com/paylink/paylink/internal/forms"
 	"github.com/paylink/paylink/internal/money"
-	"github.com/paylink/paylink/internal/wire"
 )
 
 // formRoutes registers the payment forms API, the embed pages, the
@@ -118,11 +117,7 @@ func (s *Server) listForms(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	out := wire.List[wire.PaymentForm]{Data: make([]wire.PaymentForm, len(list)), HasMore: more}
-	for i, f := range list {
-		out.Data[i] = s.forms.ToWire(f)
-	}
-	c.PureJSON(http.StatusOK, out)
+	c.PureJSON(http.StatusOK, listOf(list, more, s.forms.ToWire))
 	return nil
 }
 

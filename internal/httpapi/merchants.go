@@ -75,11 +75,7 @@ func (s *Server) listKeys(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	out := wire.List[wire.APIKey]{Data: make([]wire.APIKey, len(keys)), HasMore: more}
-	for i := range keys {
-		out.Data[i] = keys[i].ToWire()
-	}
-	c.PureJSON(http.StatusOK, out)
+	c.PureJSON(http.StatusOK, listOf(keys, more, func(k merchant.APIKey) wire.APIKey { return k.ToWire() }))
 	return nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/paylink/paylink/internal/id"
 	"github.com/paylink/paylink/internal/idempotency"
 	"github.com/paylink/paylink/internal/postgres"
+	"github.com/paylink/paylink/internal/wire"
 )
 
 // mutation is the work of a POST inside its transaction: it returns the
@@ -85,6 +86,15 @@ func (s *Server) mutateLater(c *gin.Context, scope string, fn laterMutation) err
 	}
 	c.Data(status, "application/json; charset=utf-8", body)
 	return nil
+}
+
+// listOf is one page of items, as the API's list object.
+func listOf[T, W any](items []T, more bool, toWire func(T) W) wire.List[W] {
+	out := wire.List[W]{Data: make([]W, len(items)), HasMore: more}
+	for i, item := range items {
+		out.Data[i] = toWire(item)
+	}
+	return out
 }
 
 // listParams are the pagination parameters of every list route.

@@ -129,15 +129,9 @@ func (s *Server) pay(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if in.PaymentMethod.Type != "card" {
-		return checkout.ErrMethodUnsupported
-	}
-	if in.PaymentMethod.Card == nil {
-		return errCardMissing
-	}
-	key := c.GetHeader("Idempotency-Key")
-	if key != "" && !idempotency.ValidKey(key) {
-		return idempotency.ErrKeyInvalid
+	card, attempt, err := cardAttempt(c, in.PaymentMethod, c.Param("id"))
+	if err != nil {
+		return err
 	}
 	ctx := c.Request.Context()
 	l, err := s.links.Lookup(ctx, s.db.Pool, c.Param("id"))
@@ -147,14 +141,7 @@ func (s *Server) pay(c *gin.Context) error {
 	if err := l.Payable(s.now()); err != nil {
 		return err
 	}
-	attempt := key
-	if attempt == "" {
-		attempt = id.New("att") // no key: every request is an attempt of its own
-	}
-	fp := idempotency.Fingerprint(c.Request.Method, c.Request.URL.Path, canonicalBody(c))
-	card := in.PaymentMethod.Card
-	auth, err := s.checkout.Authorize(ctx, l, checkout.AttemptKey(l.ID, attempt, fp),
-		processor.Card{Number: card.Number, ExpMonth: card.ExpMonth, ExpYear: card.ExpYear, CVC: card.CVC})
+	auth, err := s.checkout.Authorize(ctx, l, attempt, card)
 	if err != nil {
 		return err
 	}
@@ -163,30 +150,87 @@ func (s *Server) pay(c *gin.Context) error {
 		if err != nil {
 			return 0, nil, err
 		}
-		status, body := s.payResult(c, l, p)
+		status, body := s.recordedAnswer(c, s.linkTarget(l), p)
 		return status, body, nil
 	})
-	if errors.Is(err, links.ErrCompleted) || errors.Is(err, links.ErrDeactivated) || errors.Is(err, links.ErrExpired) {
-		// The link was paid or closed while this card was authorized:
-		// release the hold now rather than let it lapse.
-		if rerr := s.checkout.Release(context.WithoutCancel(ctx), auth); rerr != nil {
-			s.log.WarnContext(ctx, "void authorization", "err", rerr, "request_id", requestID(c))
-		}
-	}
+	// The link was paid or closed while this card was authorized.
+	s.releaseOn(c, auth, err, links.ErrCompleted, links.ErrDeactivated, links.ErrExpired)
 	return err
 }
 
-// payResult is the status and JSON answer for a recorded payment.
-func (s *Server) payResult(c *gin.Context, l *links.Link, p *checkout.Payment) (int, payAnswer) {
-	a := payAnswer{Payment: checkout.ToWire(p),
-		ReceiptURL: s.baseURL.String() + s.links.Path(l, "/payments/"+p.ID)}
-	switch p.Status {
-	case checkout.Succeeded:
-		if l.SuccessURL != "" {
-			a.RedirectURL = &l.SuccessURL
+// cardAttempt checks the card part of a card payment request and names
+// the attempt for the processor: scope, the request's Idempotency-Key (or
+// a fresh id without one: every such request is an attempt of its own)
+// and the request's fingerprint, so a retried request authorizes once.
+func cardAttempt(c *gin.Context, pm payMethodRequest, scope string) (processor.Card, string, error) {
+	if pm.Type != "card" {
+		return processor.Card{}, "", checkout.ErrMethodUnsupported
+	}
+	card := pm.Card
+	if card == nil {
+		return processor.Card{}, "", errCardMissing
+	}
+	key := c.GetHeader("Idempotency-Key")
+	if key != "" && !idempotency.ValidKey(key) {
+		return processor.Card{}, "", idempotency.ErrKeyInvalid
+	}
+	if key == "" {
+		key = id.New("att")
+	}
+	fp := idempotency.Fingerprint(c.Request.Method, c.Request.URL.Path, canonicalBody(c))
+	return processor.Card{Number: card.Number, ExpMonth: card.ExpMonth, ExpYear: card.ExpYear, CVC: card.CVC},
+		checkout.AttemptKey(scope, key, fp), nil
+}
+
+// releaseOn voids the card authorization auth, rather than let the hold
+// lapse, when err is one of closed: what the card was to pay became
+// unpayable while it was authorized.
+func (s *Server) releaseOn(c *gin.Context, auth processor.Authorization, err error, closed ...error) {
+	for _, target := range closed {
+		if errors.Is(err, target) {
+			s.release(c, auth)
+			return
 		}
+	}
+}
+
+// release voids the card authorization auth, logging a failure (the hold
+// then lapses by itself).
+func (s *Server) release(c *gin.Context, auth processor.Authorization) {
+	ctx := c.Request.Context()
+	if err := s.checkout.Release(context.WithoutCancel(ctx), auth); err != nil {
+		s.log.WarnContext(ctx, "void authorization", "err", err, "request_id", requestID(c))
+	}
+}
+
+// payTarget is what a payment pays (a link, a signed link or a form) as
+// its answers and pages need it.
+type payTarget struct {
+	path       func(suffix string) string // the path of its page, with suffix appended
+	successURL string                     // where a succeeded payment goes on to
+}
+
+func (s *Server) linkTarget(l *links.Link) payTarget {
+	return payTarget{path: func(suffix string) string { return s.links.Path(l, suffix) }, successURL: l.SuccessURL}
+}
+
+// settledAnswer is the JSON answer for p: the payment, its receipt, and
+// for a success the success URL. It is the whole answer of a challenge.
+func (s *Server) settledAnswer(t payTarget, p *checkout.Payment) payAnswer {
+	a := payAnswer{Payment: checkout.ToWire(p), ReceiptURL: s.baseURL.String() + t.path("/payments/"+p.ID)}
+	if p.Status == checkout.Succeeded && t.successURL != "" {
+		a.RedirectURL = &t.successURL
+	}
+	return a
+}
+
+// recordedAnswer is the status and JSON answer for a recorded payment: 402
+// with the card_error for a decline, the challenge page as next_action.
+func (s *Server) recordedAnswer(c *gin.Context, t payTarget, p *checkout.Payment) (int, payAnswer) {
+	a := s.settledAnswer(t, p)
+	switch p.Status {
 	case checkout.RequiresAction:
-		a.NextAction = &nextAction{Type: "challenge", URL: s.baseURL.String() + s.links.Path(l, "/payments/"+p.ID+"/challenge")}
+		a.NextAction = &nextAction{Type: "challenge", URL: s.baseURL.String() + t.path("/payments/"+p.ID+"/challenge")}
 	case checkout.Failed:
 		_, body := s.errorResponse(c, checkout.CardError(p.FailureCode))
 		a.Error = &body.Error
@@ -211,17 +255,9 @@ func (s *Server) answerChallenge(c *gin.Context) error {
 	if err := s.verifyLink(c); err != nil {
 		return err
 	}
-	var in challengeRequest
-	if err := decode(c, &in); err != nil {
-		return err
-	}
-	outcome, err := checkout.ParseOutcome(in.Outcome)
+	outcome, err := s.readChallenge(c)
 	if err != nil {
 		return err
-	}
-	key := c.GetHeader("Idempotency-Key")
-	if key != "" && !idempotency.ValidKey(key) {
-		return idempotency.ErrKeyInvalid
 	}
 	ctx := c.Request.Context()
 	l, err := s.links.Open(ctx, s.db.Pool, c.Param("id"))
@@ -232,47 +268,7 @@ func (s *Server) answerChallenge(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if p.Status == checkout.RequiresAction {
-		// Only a payment still waiting needs its link payable; a final one
-		// is answered as it is, whatever became of the link since.
-		if err := l.Payable(s.now()); err != nil {
-			return err
-		}
-		if p, err = s.checkout.Claim(ctx, s.db, l, p.ID, outcome); err != nil {
-			return err
-		}
-	}
-	if p.Status != checkout.Processing {
-		c.PureJSON(http.StatusOK, s.challengeResult(l, p))
-		return nil
-	}
-	auth, err := s.checkout.Authenticate(ctx, p)
-	if err != nil {
-		return err
-	}
-	var final *checkout.Payment
-	err = s.mutate(c, "link:"+l.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
-		f, err := s.checkout.Finish(ctx, tx, l.MerchantID, p.ID, auth)
-		if err != nil {
-			return 0, nil, err
-		}
-		final = f
-		return http.StatusOK, s.challengeResult(l, f), nil
-	})
-	if err == nil && final != nil && final.Status == checkout.Canceled {
-		if rerr := s.checkout.Release(context.WithoutCancel(ctx), auth); rerr != nil {
-			s.log.WarnContext(ctx, "void authorization", "err", rerr, "request_id", requestID(c))
-		}
-	}
-	return err
-}
-
-func (s *Server) challengeResult(l *links.Link, p *checkout.Payment) payAnswer {
-	a := payAnswer{Payment: checkout.ToWire(p), ReceiptURL: s.baseURL.String() + s.links.Path(l, "/payments/"+p.ID)}
-	if p.Status == checkout.Succeeded && l.SuccessURL != "" {
-		a.RedirectURL = &l.SuccessURL
-	}
-	return a
+	return s.finishChallenge(c, "link:"+l.ID, p, outcome, func() error { return l.Payable(s.now()) }, s.linkTarget(l))
 }
 
 // payPage is GET /pay/{id}: the checkout page.
@@ -313,6 +309,41 @@ type receiptPage struct {
 	Refunded                                                            string
 }
 
+// canceledMessage is what a shopper reads of a canceled payment.
+const canceledMessage = "This payment was canceled; you have not been charged."
+
+// receiptOf is the receipt page of p, paid to merchant for description
+// through t: a succeeded payment goes on to t's success URL, a failed or
+// canceled one offers to pay again when canRetry says so, one waiting for
+// its challenge links to it.
+func receiptOf(merchant, description string, p *checkout.Payment, t payTarget, canRetry func() bool) receiptPage {
+	data := receiptPage{
+		Merchant: merchant, Amount: p.Amount.String(), Description: description, Status: string(p.Status),
+		PaymentID: p.ID, Email: p.Customer.Email, Date: p.CreatedAt.UTC().Format("2 Jan 2006 15:04 MST"),
+	}
+	if p.Card.Last4 != "" {
+		data.Card = brandName(p.Card.Brand) + " •••• " + p.Card.Last4
+	}
+	if p.AmountRefunded > 0 {
+		data.Refunded = money.Amount{Minor: p.AmountRefunded, Currency: p.Amount.Currency}.String()
+	}
+	switch p.Status {
+	case checkout.Succeeded:
+		data.SuccessURL = t.successURL
+	case checkout.Failed, checkout.Canceled:
+		data.Failure = processor.Message(p.FailureCode)
+		if p.Status == checkout.Canceled {
+			data.Failure = canceledMessage
+		}
+		if canRetry() {
+			data.RetryURL = t.path("")
+		}
+	case checkout.RequiresAction:
+		data.ChallengeURL = t.path("/payments/" + p.ID + "/challenge")
+	}
+	return data
+}
+
 // receiptPageHandler is GET /pay/{id}/payments/{payment}: the payment's
 // outcome. It stays readable after the link expired or was completed (a
 // receipt is history), but the URL must still be correctly signed.
@@ -332,30 +363,7 @@ func (s *Server) receiptPageHandler(c *gin.Context) {
 		s.pageError(c, err)
 		return
 	}
-	data := receiptPage{
-		Merchant: l.MerchantName, Amount: p.Amount.String(), Description: l.Description, Status: string(p.Status),
-		PaymentID: p.ID, Email: p.Customer.Email, Date: p.CreatedAt.UTC().Format("2 Jan 2006 15:04 MST"),
-	}
-	if p.Card.Last4 != "" {
-		data.Card = brandName(p.Card.Brand) + " •••• " + p.Card.Last4
-	}
-	if p.AmountRefunded > 0 {
-		data.Refunded = money.Amount{Minor: p.AmountRefunded, Currency: p.Amount.Currency}.String()
-	}
-	switch p.Status {
-	case checkout.Succeeded:
-		data.SuccessURL = l.SuccessURL
-	case checkout.Failed, checkout.Canceled:
-		data.Failure = processor.Message(p.FailureCode)
-		if p.Status == checkout.Canceled {
-			data.Failure = "This payment was canceled; you have not been charged."
-		}
-		if l.Payable(s.now()) == nil {
-			data.RetryURL = s.links.Path(l, "")
-		}
-	case checkout.RequiresAction:
-		data.ChallengeURL = s.links.Path(l, "/payments/"+p.ID+"/challenge")
-	}
+	data := receiptOf(l.MerchantName, l.Description, p, s.linkTarget(l), func() bool { return l.Payable(s.now()) == nil })
 	s.page(c, http.StatusOK, "receipt", data)
 }
 

@@ -11,7 +11,6 @@ import (
 	"github.com/paylink/paylink/internal/checkout"
 	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/money"
-	"github.com/paylink/paylink/internal/wire"
 )
 
 type createLinkRequest struct {
@@ -74,11 +73,7 @@ func (s *Server) listLinks(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	out := wire.List[wire.PaymentLink]{Data: make([]wire.PaymentLink, len(list)), HasMore: more}
-	for i, l := range list {
-		out.Data[i] = s.links.ToWire(l)
-	}
-	c.PureJSON(http.StatusOK, out)
+	c.PureJSON(http.StatusOK, listOf(list, more, s.links.ToWire))
 	return nil
 }
 
@@ -124,11 +119,7 @@ func (s *Server) listPayments(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	out := wire.List[wire.Payment]{Data: make([]wire.Payment, len(list)), HasMore: more}
-	for i, pay := range list {
-		out.Data[i] = checkout.ToWire(pay)
-	}
-	c.PureJSON(http.StatusOK, out)
+	c.PureJSON(http.StatusOK, listOf(list, more, checkout.ToWire))
 	return nil
 }
 

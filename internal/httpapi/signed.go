@@ -9,12 +9,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/paylink/paylink/internal/checkout"
-	"github.com/paylink/paylink/internal/id"
-	"github.com/paylink/paylink/internal/idempotency"
 	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/merchant"
-	"github.com/paylink/paylink/internal/money"
-	"github.com/paylink/paylink/internal/processor"
 )
 
 // Stateless signed links (/pay/s?…, see links.Signed): the URL carries
@@ -120,26 +116,12 @@ func (s *Server) paySigned(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if in.PaymentMethod.Type != "card" {
-		return checkout.ErrMethodUnsupported
-	}
-	card := in.PaymentMethod.Card
-	if card == nil {
-		return errCardMissing
-	}
-	key := c.GetHeader("Idempotency-Key")
-	if key != "" && !idempotency.ValidKey(key) {
-		return idempotency.ErrKeyInvalid
-	}
-	attempt := key
-	if attempt == "" {
-		attempt = id.New("att")
-	}
-	ctx := c.Request.Context()
 	scope := signedScope(m, sl)
-	fp := idempotency.Fingerprint(c.Request.Method, c.Request.URL.Path, canonicalBody(c))
-	auth, err := s.checkout.AuthorizeAmount(ctx, sl.Amount, checkout.AttemptKey(scope, attempt, fp),
-		processor.Card{Number: card.Number, ExpMonth: card.ExpMonth, ExpYear: card.ExpYear, CVC: card.CVC})
+	card, attempt, err := cardAttempt(c, in.PaymentMethod, scope)
+	if err != nil {
+		return err
+	}
+	auth, err := s.checkout.AuthorizeAmount(c.Request.Context(), sl.Amount, attempt, card)
 	if err != nil {
 		return err
 	}
@@ -149,15 +131,11 @@ func (s *Server) paySigned(c *gin.Context) error {
 		if err != nil {
 			return 0, nil, err
 		}
-		status, body := s.signedAnswer(c, sl, p)
+		status, body := s.recordedAnswer(c, signedTarget(sl), p)
 		return status, body, nil
 	})
-	if errors.Is(err, links.ErrCompleted) {
-		// Another shopper paid this reference while the card was authorized.
-		if rerr := s.checkout.Release(context.WithoutCancel(ctx), auth); rerr != nil {
-			s.log.WarnContext(ctx, "void authorization", "err", rerr, "request_id", requestID(c))
-		}
-	}
+	// Another shopper paid this reference while the card was authorized.
+	s.releaseOn(c, auth, err, links.ErrCompleted)
 	return err
 }
 
@@ -166,27 +144,9 @@ func signedPath(sl *links.Signed, suffix string) string {
 	return "/pay/s" + suffix + "?" + sl.Query()
 }
 
-// signedAnswer is the status and JSON answer for a payment of signed link
-// sl, as payResult is for a link's.
-func (s *Server) signedAnswer(c *gin.Context, sl *links.Signed, p *checkout.Payment) (int, payAnswer) {
-	a := s.signedChallengeAnswer(sl, p)
-	switch p.Status {
-	case checkout.RequiresAction:
-		a.NextAction = &nextAction{Type: "challenge", URL: s.baseURL.String() + signedPath(sl, "/payments/"+p.ID+"/challenge")}
-	case checkout.Failed:
-		_, body := s.errorResponse(c, checkout.CardError(p.FailureCode))
-		a.Error = &body.Error
-		return http.StatusPaymentRequired, a
-	}
-	return http.StatusOK, a
-}
-
-func (s *Server) signedChallengeAnswer(sl *links.Signed, p *checkout.Payment) payAnswer {
-	a := payAnswer{Payment: checkout.ToWire(p), ReceiptURL: s.baseURL.String() + signedPath(sl, "/payments/"+p.ID)}
-	if p.Status == checkout.Succeeded && sl.SuccessURL != "" {
-		a.RedirectURL = &sl.SuccessURL
-	}
-	return a
+// signedTarget is signed link sl as what a payment pays.
+func signedTarget(sl *links.Signed) payTarget {
+	return payTarget{path: func(suffix string) string { return signedPath(sl, suffix) }, successURL: sl.SuccessURL}
 }
 
 // signedReceipt is GET /pay/s/payments/{payment}?…: a payment's outcome.
@@ -204,30 +164,8 @@ func (s *Server) signedReceipt(c *gin.Context) {
 		s.pageError(c, err)
 		return
 	}
-	data := receiptPage{
-		Merchant: m.Name, Amount: p.Amount.String(), Description: sl.Description, Status: string(p.Status),
-		PaymentID: p.ID, Email: p.Customer.Email, Date: p.CreatedAt.UTC().Format("2 Jan 2006 15:04 MST"),
-	}
-	if p.Card.Last4 != "" {
-		data.Card = brandName(p.Card.Brand) + " •••• " + p.Card.Last4
-	}
-	if p.AmountRefunded > 0 {
-		data.Refunded = money.Amount{Minor: p.AmountRefunded, Currency: p.Amount.Currency}.String()
-	}
-	switch p.Status {
-	case checkout.Succeeded:
-		data.SuccessURL = sl.SuccessURL
-	case checkout.Failed, checkout.Canceled:
-		data.Failure = processor.Message(p.FailureCode)
-		if p.Status == checkout.Canceled {
-			data.Failure = "This payment was canceled; you have not been charged."
-		}
-		if !expired && s.referenceUnpaid(c, m, sl) == nil {
-			data.RetryURL = signedPath(sl, "")
-		}
-	case checkout.RequiresAction:
-		data.ChallengeURL = signedPath(sl, "/payments/"+p.ID+"/challenge")
-	}
+	data := receiptOf(m.Name, sl.Description, p, signedTarget(sl),
+		func() bool { return !expired && s.referenceUnpaid(c, m, sl) == nil })
 	s.page(c, http.StatusOK, "receipt", data)
 }
 
@@ -271,6 +209,5 @@ func (s *Server) answerSignedChallenge(c *gin.Context) error {
 		return err
 	}
 	return s.finishChallenge(c, signedScope(m, sl), p, outcome,
-		func() error { return s.referenceUnpaid(c, m, sl) },
-		func(p *checkout.Payment) payAnswer { return s.signedChallengeAnswer(sl, p) })
+		func() error { return s.referenceUnpaid(c, m, sl) }, signedTarget(sl))
 }

@@ -336,11 +336,7 @@ func (s *Server) listWalletTransactions(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	out := wire.List[wire.WalletTransaction]{Data: make([]wire.WalletTransaction, len(list)), HasMore: more}
-	for i := range list {
-		out.Data[i] = list[i].ToWire()
-	}
-	c.PureJSON(http.StatusOK, out)
+	c.PureJSON(http.StatusOK, listOf(list, more, func(t wallet.Transaction) wire.WalletTransaction { return t.ToWire() }))
 	return nil
 }
 
@@ -370,11 +366,7 @@ func (s *Server) listNotifications(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	out := wire.List[wire.Notification]{Data: make([]wire.Notification, len(list)), HasMore: more}
-	for i := range list {
-		out.Data[i] = list[i].ToWire()
-	}
-	c.PureJSON(http.StatusOK, out)
+	c.PureJSON(http.StatusOK, listOf(list, more, func(n wallet.Notification) wire.Notification { return n.ToWire() }))
 	return nil
 }
 

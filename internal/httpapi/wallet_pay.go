@@ -51,7 +51,7 @@ func (s *Server) payFromWallet(c *gin.Context, assertion json.RawMessage) error 
 		if err != nil {
 			return 0, nil, err
 		}
-		status, body := s.payResult(c, l, p)
+		status, body := s.recordedAnswer(c, s.linkTarget(l), p)
 		return status, body, nil
 	})
 }

@@ -53,11 +53,7 @@ func (s *Server) listEndpoints(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	out := wire.List[wire.WebhookEndpoint]{Data: make([]wire.WebhookEndpoint, len(es)), HasMore: more}
-	for i, e := range es {
-		out.Data[i] = e.ToWire()
-	}
-	c.PureJSON(http.StatusOK, out)
+	c.PureJSON(http.StatusOK, listOf(es, more, (*webhook.Endpoint).ToWire))
 	return nil
 }
 
@@ -182,16 +178,8 @@ func (s *Server) listDeliveries(c *gin.Context, f webhook.DeliveryFilter) error 
 	if err != nil {
 		return err
 	}
-	c.PureJSON(http.StatusOK, deliveryList(ds, more))
+	c.PureJSON(http.StatusOK, listOf(ds, more, (*webhook.Delivery).ToWire))
 	return nil
-}
-
-func deliveryList(ds []*webhook.Delivery, more bool) wire.List[wire.WebhookDelivery] {
-	out := wire.List[wire.WebhookDelivery]{Data: make([]wire.WebhookDelivery, len(ds)), HasMore: more}
-	for i, d := range ds {
-		out.Data[i] = d.ToWire()
-	}
-	return out
 }
 
 func (s *Server) listEvents(c *gin.Context) error {
@@ -203,11 +191,7 @@ func (s *Server) listEvents(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	out := wire.List[wire.Event]{Data: make([]wire.Event, len(evs)), HasMore: more}
-	for i, e := range evs {
-		out.Data[i] = e.ToWire()
-	}
-	c.PureJSON(http.StatusOK, out)
+	c.PureJSON(http.StatusOK, listOf(evs, more, (*webhook.Event).ToWire))
 	return nil
 }
 
@@ -270,7 +254,7 @@ func (s *Server) redeliver(c *gin.Context) error {
 		if err != nil {
 			return 0, nil, err
 		}
-		return http.StatusOK, deliveryList(ds, false), nil
+		return http.StatusOK, listOf(ds, false, (*webhook.Delivery).ToWire), nil
 	})
 }
 

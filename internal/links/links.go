@@ -237,7 +237,7 @@ func (s *Service) Create(ctx context.Context, tx pgx.Tx, merchantID string, in N
 	l.Status = Active
 	l.CreatedAt = now.Truncate(time.Microsecond)
 	_, err = tx.Exec(ctx, insertLink, l.ID, merchantID, l.Amount.Minor, string(l.Amount.Currency), l.Description,
-		l.SingleUse, nullable(l.SuccessURL), nullable(l.CancelURL), l.Metadata, l.ExpiresAt, l.CreatedAt)
+		l.SingleUse, wire.OrNil(l.SuccessURL), wire.OrNil(l.CancelURL), l.Metadata, l.ExpiresAt, l.CreatedAt)
 	if err != nil {
 		return nil, fmt.Errorf("insert payment link: %w", err)
 	}
@@ -325,13 +325,6 @@ func CheckURL(raw, param string) (string, error) {
 		return "", ErrURLInvalid.WithParam(param)
 	}
 	return u.String(), nil
-}
-
-func nullable(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }
 
 // Get returns merchantID's link id. It returns ErrNotFound.
@@ -473,16 +466,9 @@ func (s *Service) ToWire(l *Link) wire.PaymentLink {
 	return wire.PaymentLink{
 		ID: l.ID, URL: s.URL(l), Status: string(l.StatusAt(s.now())), Amount: l.Amount.Minor,
 		Currency: string(l.Amount.Currency), Description: l.Description, SingleUse: l.SingleUse,
-		SuccessURL: nullable(l.SuccessURL), CancelURL: nullable(l.CancelURL),
+		SuccessURL: wire.OrNil(l.SuccessURL), CancelURL: wire.OrNil(l.CancelURL),
 		ExpiresAt: wire.Time(l.ExpiresAt), CreatedAt: wire.Time(l.CreatedAt), Metadata: l.Metadata,
 	}
-}
-
-func deref(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
 }
 
 // scanLink reads linkColumns, then extra destinations.
@@ -496,6 +482,6 @@ func scanLink(r pgx.Row, extra ...any) (*Link, error) {
 		return nil, err
 	}
 	l.Amount.Currency = money.Currency(cur)
-	l.SuccessURL, l.CancelURL = deref(success), deref(cancel)
+	l.SuccessURL, l.CancelURL = wire.Deref(success), wire.Deref(cancel)
 	return &l, nil
 }

@@ -19,6 +19,25 @@ func TimePtr(t *time.Time) *string {
 	return &s
 }
 
+// OrNil is &v, or nil when v is its type's zero value: how an optional
+// field goes out as JSON null, or into the database as NULL.
+func OrNil[T comparable](v T) *T {
+	var zero T
+	if v == zero {
+		return nil
+	}
+	return &v
+}
+
+// Deref is *p, or the zero value when p is nil: OrNil's way back.
+func Deref[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
+	}
+	return *p
+}
+
 // List is the envelope of every list answer.
 type List[T any] struct {
 	Data    []T  `json:"data"`

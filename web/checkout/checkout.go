@@ -46,8 +46,9 @@ type Pages struct {
 // embedVariants are the pages also rendered in the embed layout.
 var embedVariants = []string{"challenge", "error", "receipt"}
 
-// Parse parses every page in templates/ with the shared layout. A page is
-// any template file but the layouts; it defines "title" and "content" and
+// Parse parses every page in templates/ with the shared layout and the
+// partials (partial-*.html, templates shared by pages). A page is any
+// template file but those; it defines "title" and "content" and
 // is rendered by its file name without .html (embed-*.html pages, and the
 // "embed/" variants of embedVariants, with layout-embed.html).
 func Parse() (*Pages, error) {
@@ -73,7 +74,7 @@ func Parse() (*Pages, error) {
 		base := strings.TrimSuffix(path.Base(name), ".html")
 		layouts := map[string]string{}
 		switch {
-		case strings.HasPrefix(base, "layout"):
+		case strings.HasPrefix(base, "layout"), strings.HasPrefix(base, "partial-"):
 			continue
 		case strings.HasPrefix(base, "embed-"):
 			layouts[base] = "templates/layout-embed.html"
@@ -84,7 +85,7 @@ func Parse() (*Pages, error) {
 			}
 		}
 		for page, layout := range layouts {
-			t, err := template.New(page).Funcs(funcs).ParseFS(files, layout, name)
+			t, err := template.New(page).Funcs(funcs).ParseFS(files, layout, "templates/partial-*.html", name)
 			if err != nil {
 				return nil, fmt.Errorf("parse %s: %w", name, err)
 			}
