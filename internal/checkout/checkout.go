@@ -504,18 +504,12 @@ func ParseFilter(status, linkID string) (Filter, error) {
 // than startingAfter (all when empty), newest first, and whether more
 // follow.
 func (s *Service) List(ctx context.Context, db postgres.DBTX, merchantID string, f Filter, limit int, startingAfter string) ([]*Payment, bool, error) {
-	rows, err := db.Query(ctx, listPayments, merchantID, startingAfter, string(f.Status), f.LinkID, limit+1, f.FormID)
+	out, more, err := postgres.Page(ctx, db, limit, func(r pgx.CollectableRow) (*Payment, error) { return scanPayment(r) },
+		listPayments, merchantID, startingAfter, string(f.Status), f.LinkID, f.FormID)
 	if err != nil {
 		return nil, false, fmt.Errorf("list payments: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Payment, error) { return scanPayment(r) })
-	if err != nil {
-		return nil, false, fmt.Errorf("list payments: %w", err)
-	}
-	if len(out) > limit {
-		return out[:limit], true, nil
-	}
-	return out, false, nil
+	return out, more, nil
 }
 
 // Refund returns amount (the whole rest when nil) of merchantID's payment

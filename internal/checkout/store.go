@@ -91,8 +91,8 @@ ON CONFLICT DO NOTHING`
 	selectPaymentForReference = `SELECT ` + paymentColumns + paymentFrom +
 		`WHERE p.merchant_id = $1 AND p.merchant_reference = $2 AND p.id = $3`
 
-	// claimChallenge is claimChallenge for a payment the caller
-	// already matched to its form or signed link.
+	// claimChallenge moves a payment waiting for its challenge to
+	// processing, remembering the shopper's answer; only one request wins.
 	claimChallenge = `
 UPDATE payments SET status = 'processing', challenge_outcome = $3, updated_at = $4
 WHERE merchant_id = $1 AND id = $2 AND status = 'requires_action'`
@@ -110,12 +110,10 @@ VALUES ($1, $2, $3, $4, $5, $6)`
 
 	listPayments = `SELECT ` + paymentColumns + paymentFrom + `
 WHERE p.merchant_id = $1 AND ($2 = '' OR p.id < $2) AND ($3 = '' OR p.status = $3)
-  AND ($4 = '' OR p.payment_link_id = $4) AND ($6 = '' OR p.payment_form_id = $6)
+  AND ($4 = '' OR p.payment_link_id = $4) AND ($5 = '' OR p.payment_form_id = $5)
 ORDER BY p.id DESC
-LIMIT $5`
+LIMIT $6`
 
-	// claimChallenge moves a payment waiting for its challenge to
-	// processing, remembering the shopper's answer; only one request wins.
 	finishPayment = `
 UPDATE payments SET status = $3, failure_code = $4, updated_at = $5
 WHERE merchant_id = $1 AND id = $2`

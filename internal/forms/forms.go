@@ -325,18 +325,12 @@ func ParseStatus(s string) (Status, error) {
 // (all when empty) with status (any when empty), newest first, and whether
 // more follow.
 func (s *Service) List(ctx context.Context, db postgres.DBTX, merchantID string, status Status, limit int, startingAfter string) ([]*Form, bool, error) {
-	rows, err := db.Query(ctx, listForms, merchantID, startingAfter, string(status), limit+1)
+	out, more, err := postgres.Page(ctx, db, limit, func(r pgx.CollectableRow) (*Form, error) { return scanForm(r) },
+		listForms, merchantID, startingAfter, string(status))
 	if err != nil {
 		return nil, false, fmt.Errorf("list payment forms: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Form, error) { return scanForm(r) })
-	if err != nil {
-		return nil, false, fmt.Errorf("list payment forms: %w", err)
-	}
-	if len(out) > limit {
-		return out[:limit], true, nil
-	}
-	return out, false, nil
+	return out, more, nil
 }
 
 // Deactivate stops merchantID's form formID from taking payments, at once:

@@ -369,18 +369,12 @@ func ParseStatus(s string) (Status, error) {
 // (all when empty) whose status at now is status (any when empty), newest
 // first, and whether more follow.
 func (s *Service) List(ctx context.Context, db postgres.DBTX, merchantID string, status Status, limit int, startingAfter string) ([]*Link, bool, error) {
-	rows, err := db.Query(ctx, listLinks, merchantID, startingAfter, string(status), s.now(), limit+1)
+	out, more, err := postgres.Page(ctx, db, limit, func(r pgx.CollectableRow) (*Link, error) { return scanLink(r) },
+		listLinks, merchantID, startingAfter, string(status), s.now())
 	if err != nil {
 		return nil, false, fmt.Errorf("list payment links: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Link, error) { return scanLink(r) })
-	if err != nil {
-		return nil, false, fmt.Errorf("list payment links: %w", err)
-	}
-	if len(out) > limit {
-		return out[:limit], true, nil
-	}
-	return out, false, nil
+	return out, more, nil
 }
 
 // Deactivate stops merchantID's link id from taking payments, at once.

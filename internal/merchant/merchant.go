@@ -244,22 +244,17 @@ func (s *Service) Get(ctx context.Context, db postgres.DBTX, merchantID string) 
 // ListKeys returns up to limit keys of merchantID older than startingAfter
 // (all when empty), newest first, and whether more follow.
 func (s *Service) ListKeys(ctx context.Context, db postgres.DBTX, merchantID string, limit int, startingAfter string) ([]APIKey, bool, error) {
-	rows, err := db.Query(ctx, listKeys, merchantID, startingAfter, limit+1)
+	keys, more, err := postgres.Page(ctx, db, limit, scanKey, listKeys, merchantID, startingAfter)
 	if err != nil {
 		return nil, false, fmt.Errorf("list api keys: %w", err)
 	}
-	keys, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (APIKey, error) {
-		var k APIKey
-		err := r.Scan(&k.ID, &k.MerchantID, &k.CreatedAt, &k.LastUsedAt, &k.RevokedAt)
-		return k, err
-	})
-	if err != nil {
-		return nil, false, fmt.Errorf("list api keys: %w", err)
-	}
-	if len(keys) > limit {
-		return keys[:limit], true, nil
-	}
-	return keys, false, nil
+	return keys, more, nil
+}
+
+func scanKey(r pgx.CollectableRow) (APIKey, error) {
+	var k APIKey
+	err := r.Scan(&k.ID, &k.MerchantID, &k.CreatedAt, &k.LastUsedAt, &k.RevokedAt)
+	return k, err
 }
 
 // RevokeKey revokes keyID of merchantID at once; revoking a revoked key

@@ -96,6 +96,24 @@ func (db *DB) runTx(ctx context.Context, fn func(pgx.Tx, *Writes) error) error {
 	return tx.commit(ctx, later)
 }
 
+// Page runs a list query whose last parameter is the row limit with args
+// and limit+1 as that limit, and scans the rows: the first limit of them,
+// and whether more follow.
+func Page[T any](ctx context.Context, db DBTX, limit int, scan pgx.RowToFunc[T], sql string, args ...any) ([]T, bool, error) {
+	rows, err := db.Query(ctx, sql, append(args, limit+1)...)
+	if err != nil {
+		return nil, false, err
+	}
+	out, err := pgx.CollectRows(rows, scan)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(out) > limit {
+		return out[:limit], true, nil
+	}
+	return out, false, nil
+}
+
 // IsRetryable reports whether err is a serialization failure (40001) or a
 // deadlock (40P01), after which the whole transaction may be run again.
 func IsRetryable(err error) bool {

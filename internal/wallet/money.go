@@ -322,18 +322,11 @@ func record(ctx context.Context, tx pgx.Tx, t *Transaction, email, message strin
 // startingAfter (all when empty), newest first, of type typ when given,
 // and whether more follow.
 func (s *Service) Transactions(ctx context.Context, db postgres.DBTX, userID, typ string, limit int, startingAfter string) ([]Transaction, bool, error) {
-	rows, err := db.Query(ctx, listTransactions, userID, typ, startingAfter, limit+1)
+	list, more, err := postgres.Page(ctx, db, limit, scanTransaction, listTransactions, userID, typ, startingAfter)
 	if err != nil {
 		return nil, false, fmt.Errorf("list wallet transactions: %w", err)
 	}
-	list, err := pgx.CollectRows(rows, scanTransaction)
-	if err != nil {
-		return nil, false, fmt.Errorf("list wallet transactions: %w", err)
-	}
-	if len(list) > limit {
-		return list[:limit], true, nil
-	}
-	return list, false, nil
+	return list, more, nil
 }
 
 // Transaction returns userID's history entry txnID. It returns
@@ -385,22 +378,17 @@ func (n *Notification) ToWire() wire.Notification {
 // startingAfter, newest first, only unread ones when unread is set, and
 // whether more follow.
 func (s *Service) Notifications(ctx context.Context, db postgres.DBTX, userID string, unread bool, limit int, startingAfter string) ([]Notification, bool, error) {
-	rows, err := db.Query(ctx, listNotifications, userID, unread, startingAfter, limit+1)
+	list, more, err := postgres.Page(ctx, db, limit, scanNotification, listNotifications, userID, unread, startingAfter)
 	if err != nil {
 		return nil, false, fmt.Errorf("list notifications: %w", err)
 	}
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Notification, error) {
-		var n Notification
-		err := r.Scan(&n.ID, &n.Type, &n.Message, &n.TransactionID, &n.CreatedAt, &n.ReadAt)
-		return n, err
-	})
-	if err != nil {
-		return nil, false, fmt.Errorf("list notifications: %w", err)
-	}
-	if len(list) > limit {
-		return list[:limit], true, nil
-	}
-	return list, false, nil
+	return list, more, nil
+}
+
+func scanNotification(r pgx.CollectableRow) (Notification, error) {
+	var n Notification
+	err := r.Scan(&n.ID, &n.Type, &n.Message, &n.TransactionID, &n.CreatedAt, &n.ReadAt)
+	return n, err
 }
 
 // MarkRead marks userID's notification read (once; a second call keeps

@@ -146,11 +146,8 @@ func (e *Endpoint) visible(now time.Time) *Endpoint {
 // ListEndpoints returns up to limit endpoints of merchantID older than
 // startingAfter (all when empty), newest first, and whether more follow.
 func (s *Service) ListEndpoints(ctx context.Context, db postgres.DBTX, merchantID string, limit int, startingAfter string) ([]*Endpoint, bool, error) {
-	rows, err := db.Query(ctx, listEndpoints, merchantID, startingAfter, limit+1)
-	if err != nil {
-		return nil, false, fmt.Errorf("list webhook endpoints: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Endpoint, error) { return scanEndpoint(r) })
+	out, more, err := postgres.Page(ctx, db, limit, func(r pgx.CollectableRow) (*Endpoint, error) { return scanEndpoint(r) },
+		listEndpoints, merchantID, startingAfter)
 	if err != nil {
 		return nil, false, fmt.Errorf("list webhook endpoints: %w", err)
 	}
@@ -158,10 +155,7 @@ func (s *Service) ListEndpoints(ctx context.Context, db postgres.DBTX, merchantI
 	for _, e := range out {
 		e.visible(now)
 	}
-	if len(out) > limit {
-		return out[:limit], true, nil
-	}
-	return out, false, nil
+	return out, more, nil
 }
 
 // UpdateEndpoint changes an endpoint in tx. Enabling a disabled endpoint

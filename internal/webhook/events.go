@@ -40,6 +40,12 @@ func (e *Event) ToWire() wire.Event {
 	return wire.Event{ID: e.ID, Type: e.Type, Timestamp: wire.Time(e.CreatedAt), Data: e.Data}
 }
 
+func scanEvent(r pgx.CollectableRow) (*Event, error) {
+	var e Event
+	err := r.Scan(&e.ID, &e.MerchantID, &e.Type, &e.Data, &e.CreatedAt)
+	return &e, err
+}
+
 // GetEvent returns event eventID of merchantID. It returns
 // ErrEventNotFound.
 func (s *Service) GetEvent(ctx context.Context, db postgres.DBTX, merchantID, eventID string) (*Event, error) {
@@ -61,22 +67,11 @@ func (s *Service) ListEvents(ctx context.Context, db postgres.DBTX, merchantID, 
 	if eventType != "" && !slices.Contains(Types(), eventType) {
 		return nil, false, ErrTypeInvalid
 	}
-	rows, err := db.Query(ctx, listEvents, merchantID, startingAfter, eventType, limit+1)
+	out, more, err := postgres.Page(ctx, db, limit, scanEvent, listEvents, merchantID, startingAfter, eventType)
 	if err != nil {
 		return nil, false, fmt.Errorf("list events: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Event, error) {
-		var e Event
-		err := r.Scan(&e.ID, &e.MerchantID, &e.Type, &e.Data, &e.CreatedAt)
-		return &e, err
-	})
-	if err != nil {
-		return nil, false, fmt.Errorf("list events: %w", err)
-	}
-	if len(out) > limit {
-		return out[:limit], true, nil
-	}
-	return out, false, nil
+	return out, more, nil
 }
 
 // Redeliver queues event eventID again in tx, as new deliveries: to
@@ -123,32 +118,25 @@ type DeliveryFilter struct {
 // ErrEndpointNotFound when f names an object that does not exist.
 func (s *Service) ListDeliveries(ctx context.Context, db postgres.DBTX, merchantID string, f DeliveryFilter, limit int, startingAfter string) ([]*Delivery, bool, error) {
 	var (
-		rows pgx.Rows
+		out  []*Delivery
+		more bool
 		err  error
 	)
 	if f.EventID != "" {
 		if _, err := s.GetEvent(ctx, db, merchantID, f.EventID); err != nil {
 			return nil, false, err
 		}
-		rows, err = db.Query(ctx, listEventDeliveries, merchantID, f.EventID, startingAfter, limit+1)
+		out, more, err = postgres.Page(ctx, db, limit, scanDelivery, listEventDeliveries, merchantID, f.EventID, startingAfter)
 	} else {
 		if err := db.QueryRow(ctx, endpointExists, merchantID, f.EndpointID).Scan(new(bool)); errors.Is(err, pgx.ErrNoRows) {
 			return nil, false, ErrEndpointNotFound
 		} else if err != nil {
 			return nil, false, fmt.Errorf("read webhook endpoint: %w", err)
 		}
-		rows, err = db.Query(ctx, listEndpointDeliveries, merchantID, f.EndpointID, startingAfter, limit+1)
+		out, more, err = postgres.Page(ctx, db, limit, scanDelivery, listEndpointDeliveries, merchantID, f.EndpointID, startingAfter)
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("list deliveries: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, scanDelivery)
-	if err != nil {
-		return nil, false, fmt.Errorf("list deliveries: %w", err)
-	}
-	more := len(out) > limit
-	if more {
-		out = out[:limit]
 	}
 	if err := attachAttempts(ctx, db, merchantID, out); err != nil {
 		return nil, false, err

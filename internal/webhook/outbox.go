@@ -125,11 +125,7 @@ func (s *Service) ProcessEvents(ctx context.Context, limit int) (int, error) {
 		if err != nil {
 			return fmt.Errorf("read events to notify: %w", err)
 		}
-		evs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Event, error) {
-			var e Event
-			err := r.Scan(&e.ID, &e.MerchantID, &e.Type, &e.Data, &e.CreatedAt)
-			return &e, err
-		})
+		evs, err := pgx.CollectRows(rows, scanEvent)
 		if err != nil {
 			return fmt.Errorf("read events to notify: %w", err)
 		}
