@@ -264,19 +264,8 @@ func (s *Service) Record(ctx context.Context, tx pgx.Tx, later postgres.Execer, 
 	if err := l.Payable(now); err != nil {
 		return nil, err
 	}
-	p := &Payment{
-		ID: id.NewAt("pay", now), MerchantID: l.MerchantID, LinkID: l.ID, SingleUse: l.SingleUse,
-		Amount: l.Amount, Customer: c, Method: "card", Card: a.Card, ProcessorRef: a.ID,
-		Metadata: l.Metadata, CreatedAt: now, UpdatedAt: now,
-	}
-	switch a.Status {
-	case processor.Authorized:
-		p.Status = Succeeded
-	case processor.RequiresAction:
-		p.Status = RequiresAction
-	default:
-		p.Status, p.FailureCode = Failed, a.DeclineCode
-	}
+	p := s.newPayment(l.MerchantID, l.Amount, c, a, now)
+	p.LinkID, p.SingleUse, p.Metadata = l.ID, l.SingleUse, l.Metadata
 	held := p.Status == Succeeded && l.SingleUse
 	if held {
 		if err := links.Complete(ctx, tx, l.MerchantID, l.ID, now); err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/paylink/paylink/internal/apperr"
+	"github.com/paylink/paylink/internal/idempotency"
 )
 
 // maxBody is the largest request body accepted (API.md: 64 KiB).
@@ -39,9 +40,9 @@ var codeByField = map[string]*apperr.Error{
 	"currency":   {Kind: apperr.Invalid, Code: "currency_unsupported", Message: "currency must be an ISO 4217 code."},
 }
 
-// canonicalKey is where decode leaves the canonical body for idempotency
-// fingerprints.
-const canonicalKey = "paylink.canonical_body"
+// fingerprintKey is where decode leaves the request's idempotency
+// fingerprint.
+const fingerprintKey = "paylink.fingerprint"
 
 // decode reads the JSON object in the request body into dst (a pointer to
 // a struct), rejecting malformed JSON, unknown fields and wrong types with
@@ -85,7 +86,7 @@ func decode(c *gin.Context, dst any) error {
 		return errInvalidJSON.Wrap(err)
 	}
 	canonical, _ := json.Marshal(generic) // maps marshal with sorted keys
-	c.Set(canonicalKey, canonical)
+	c.Set(fingerprintKey, idempotency.Fingerprint(c.Request.Method, c.Request.URL.Path, canonical))
 	return nil
 }
 
@@ -130,10 +131,11 @@ func unknownField(obj map[string]any, t reflect.Type, prefix string) string {
 	return ""
 }
 
-// canonicalBody returns the body decode read, normalised, or nil.
-func canonicalBody(c *gin.Context) []byte {
-	if v, ok := c.Get(canonicalKey); ok {
+// fingerprint is the request's idempotency fingerprint: its method, path
+// and the body decode read, normalised (none when nothing was decoded).
+func fingerprint(c *gin.Context) []byte {
+	if v, ok := c.Get(fingerprintKey); ok {
 		return v.([]byte)
 	}
-	return nil
+	return idempotency.Fingerprint(c.Request.Method, c.Request.URL.Path, nil)
 }

@@ -46,7 +46,7 @@ func (s *Server) mutateLater(c *gin.Context, scope string, fn laterMutation) err
 		return idempotency.ErrKeyInvalid
 	}
 	req := idempotency.Request{Scope: scope, Key: key,
-		Fingerprint: idempotency.Fingerprint(c.Request.Method, c.Request.URL.Path, canonicalBody(c))}
+		Fingerprint: fingerprint(c)}
 	var (
 		status   int
 		body     []byte

@@ -177,7 +177,7 @@ func cardAttempt(c *gin.Context, pm payMethodRequest, scope string) (processor.C
 	if key == "" {
 		key = id.New("att")
 	}
-	fp := idempotency.Fingerprint(c.Request.Method, c.Request.URL.Path, canonicalBody(c))
+	fp := fingerprint(c)
 	return processor.Card{Number: card.Number, ExpMonth: card.ExpMonth, ExpYear: card.ExpYear, CVC: card.CVC},
 		checkout.AttemptKey(scope, key, fp), nil
 }

@@ -176,7 +176,7 @@ func (s *Server) precheckIdempotency(c *gin.Context, scope string) (bool, error)
 		return false, idempotency.ErrKeyInvalid
 	}
 	r := idempotency.Request{Scope: scope, Key: key,
-		Fingerprint: idempotency.Fingerprint(c.Request.Method, c.Request.URL.Path, canonicalBody(c))}
+		Fingerprint: fingerprint(c)}
 	ctx := c.Request.Context()
 	tx, err := s.db.Pool.Begin(ctx)
 	if err != nil {
