@@ -32,11 +32,7 @@ func TestDevPrintsAWorkingCurlLine(t *testing.T) {
 		done := make(chan error, 1)
 		out := &lineWatcher{re: printed, found: make(chan string, 1)}
 		go func() { done <- run(ctx, []string{"dev"}, getenvFrom(env), out, io.Discard) }()
-		select {
-		case <-out.found:
-		case err := <-done:
-			t.Fatalf("dev exited early: %v\n%s", err, out.String())
-		}
+		started(t, out, done)
 		return stop, done, printed.FindStringSubmatch(out.String())
 	}
 
@@ -57,13 +53,13 @@ func TestDevPrintsAWorkingCurlLine(t *testing.T) {
 	checkExampleSite(t, addr, keyID, secret, m[4], m[5])
 	checkSignedLink(t, addr, m[6])
 	stop()
-	if err := <-done; err != nil {
+	if err := within(t, done, "return from dev after stop"); err != nil {
 		t.Fatalf("dev did not stop cleanly: %v", err)
 	}
 
 	// A second start prints a new pair and retires the old one.
 	stop, done, m = start()
-	defer func() { stop(); <-done }()
+	defer func() { stop(); within(t, done, "return from dev after stop") }()
 	if m[2] == keyID {
 		t.Fatal("second start printed the same key")
 	}

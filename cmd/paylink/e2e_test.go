@@ -62,15 +62,10 @@ func startSystem(t *testing.T) *system {
 			"PAYLINK_OUTBOX_POLL": "20ms",
 		}), io.Discard, logs)
 	}()
-	select {
-	case addr := <-logs.found:
-		s.base = "http://" + addr
-	case err := <-done:
-		t.Fatalf("paylink dev exited: %v\n%s", err, logs.String())
-	}
+	s.base = "http://" + started(t, logs, done)
 	t.Cleanup(func() {
 		stop()
-		if err := <-done; err != nil {
+		if err := within(t, done, "return from paylink dev after stop"); err != nil {
 			t.Errorf("paylink dev: %v", err)
 		}
 	})
@@ -185,7 +180,7 @@ func TestPaymentReachesMerchantAndShopper(t *testing.T) {
 
 	got := map[string]map[string]any{}
 	for len(got) < 2 {
-		env := verify(t, endpoint.Secret, <-s.hooks)
+		env := verify(t, endpoint.Secret, within(t, s.hooks, "webhook delivery"))
 		typ := env["type"].(string)
 		if got[typ] != nil {
 			t.Fatalf("%s delivered twice", typ)
@@ -203,7 +198,7 @@ func TestPaymentReachesMerchantAndShopper(t *testing.T) {
 
 	mails := map[string]string{}
 	for len(mails) < 2 {
-		m := <-s.mail
+		m := within(t, s.mail, "e-mail")
 		mails[strings.Join(m.To, ",")] = string(m.Data)
 	}
 	receipt, notice := mails["ada@example.test"], mails["owner@tea.test"]
@@ -217,7 +212,7 @@ func TestPaymentReachesMerchantAndShopper(t *testing.T) {
 	if st := s.call("POST", "/v1/payments/"+paid.Payment.ID+"/refunds", key, map[string]any{"amount": 500}, &refund); st != 201 {
 		t.Fatalf("refund: %d", st)
 	}
-	env := verify(t, endpoint.Secret, <-s.hooks)
+	env := verify(t, endpoint.Secret, within(t, s.hooks, "webhook delivery"))
 	data := env["data"].(map[string]any)
 	if env["type"] != "payment.refunded" || data["id"] != paid.Payment.ID || data["amount_refunded"] != float64(500) {
 		t.Fatalf("after the refund got %v %v", env["type"], data)

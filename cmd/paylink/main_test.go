@@ -92,6 +92,41 @@ func (w *lineWatcher) String() string {
 	return w.buf.String()
 }
 
+// waitLimit is how long a test waits for something the system under test
+// does by itself (start listening, deliver a webhook, send an e-mail,
+// stop) before failing: generous, so a loaded machine is not a failure.
+const waitLimit = 2 * time.Minute
+
+// within returns the next value of ch, failing the test if none comes
+// within waitLimit; what names it in the failure.
+func within[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(waitLimit):
+		t.Fatalf("no %s within %s", what, waitLimit)
+		panic("unreachable")
+	}
+}
+
+// started waits until the run whose output w watches has printed what w
+// looks for (its listen address, say) and returns the first group of that
+// match. It fails the test if run returns (done) first, or if nothing
+// comes within waitLimit.
+func started(t *testing.T, w *lineWatcher, done <-chan error) string {
+	t.Helper()
+	select {
+	case v := <-w.found:
+		return v
+	case err := <-done:
+		t.Fatalf("run exited before it started: %v\n%s", err, w.String())
+	case <-time.After(waitLimit):
+		t.Fatalf("run did not start within %s:\n%s", waitLimit, w.String())
+	}
+	panic("unreachable")
+}
+
 // TestAPIGracefulShutdown starts `paylink api`, begins a sign-up whose body
 // is still being sent, stops the process as SIGTERM would, then finishes
 // the body: the in-flight request must complete and commit, and run must
@@ -109,12 +144,7 @@ func TestAPIGracefulShutdown(t *testing.T) {
 			"PAYLINK_ADDR": "127.0.0.1:0",
 		}), io.Discard, logs)
 	}()
-	var addr string
-	select {
-	case addr = <-logs.found:
-	case err := <-done:
-		t.Fatalf("api exited early: %v\n%s", err, logs.String())
-	}
+	addr := started(t, logs, done)
 
 	// The request asks "Expect: 100-continue", so the server answers
 	// "100 Continue" only once the handler starts reading the body: from
@@ -136,12 +166,12 @@ func TestAPIGracefulShutdown(t *testing.T) {
 		r, err := client.Do(hr)
 		resc <- result{r, err}
 	}()
-	<-inHandler
+	within(t, inHandler, "request in the handler")
 	stop() // SIGTERM while the handler waits for the body
 	const password = "graceful-shutdown-password"
 	fmt.Fprintf(pw, `{"name":"Graceful","email":"graceful@shop.test","password":%q}`, password)
 	pw.Close()
-	r := <-resc
+	r := within(t, resc, "answer to the in-flight request")
 	if r.err != nil {
 		t.Fatalf("in-flight request failed during shutdown: %v", r.err)
 	}
@@ -152,7 +182,7 @@ func TestAPIGracefulShutdown(t *testing.T) {
 	if err := json.NewDecoder(r.res.Body).Decode(&out); err != nil || r.res.StatusCode != http.StatusCreated {
 		t.Fatalf("in-flight sign-up = %d (%v); want 201", r.res.StatusCode, err)
 	}
-	if err := <-done; err != nil {
+	if err := within(t, done, "return from run after shutdown"); err != nil {
 		t.Fatalf("run returned %v after shutdown", err)
 	}
 	all := logs.String()

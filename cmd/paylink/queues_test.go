@@ -46,16 +46,11 @@ func TestMetricsIncludeAsynqQueues(t *testing.T) {
 	}()
 	defer func() {
 		stop()
-		if err := <-done; err != nil {
+		if err := within(t, done, "return from run after stop"); err != nil {
 			t.Errorf("api: %v", err)
 		}
 	}()
-	var addr string
-	select {
-	case addr = <-logs.found:
-	case err := <-done:
-		t.Fatalf("api exited early: %v\n%s", err, logs.String())
-	}
+	addr := started(t, logs, done)
 	res, err := http.Get("http://" + addr + "/metrics")
 	if err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ package browsertest
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -66,17 +67,41 @@ func chromiumPath(t testing.TB) string {
 // artifacts/screenshots/<test name>/<step>.png under the repository root.
 func Screenshot(t testing.TB, ctx context.Context, step string) {
 	t.Helper()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100 means PNG; anything less is JPEG
+	// A page still loading, or navigating away, has no layout to capture
+	// (Chrome answers "0 width"): wait until it has one, and retry a
+	// capture that still fails until WaitTimeout.
+	Wait(t, ctx, `document.readyState === "complete" && document.documentElement.scrollWidth > 0`)
+	deadline := time.Now().Add(WaitTimeout)
+	for {
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100 means PNG; anything less is JPEG
+		if err == nil {
+			if err := saveScreenshot(t, step, png); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+		if !time.Now().Before(deadline) {
+			t.Fatalf("browsertest: screenshot %s: %v", step, err)
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("browsertest: screenshot %s: %v (%v)", step, err, ctx.Err())
+		case <-time.After(pollEvery):
+		}
+	}
+}
+
+// saveScreenshot writes png as step's screenshot of t.
+func saveScreenshot(t testing.TB, step string, png []byte) error {
+	root, err := repoRoot()
 	if err != nil {
-		t.Fatalf("browsertest: screenshot %s: %v", step, err)
+		return err
 	}
-	dir := filepath.Join(repoRoot(t), ArtifactsDir, safe(t.Name()))
+	dir := filepath.Join(root, ArtifactsDir, safe(t.Name()))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
+		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, safe(step)+".png"), png, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	return os.WriteFile(filepath.Join(dir, safe(step)+".png"), png, 0o644)
 }
 
 var unsafe = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
@@ -84,18 +109,18 @@ var unsafe = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 func safe(s string) string { return unsafe.ReplaceAllString(s, "_") }
 
 // repoRoot walks up from the working directory to the folder with go.mod.
-func repoRoot(t testing.TB) string {
+func repoRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
+			return dir, nil
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			t.Fatal("browsertest: go.mod not found above the working directory")
+			return "", errors.New("browsertest: go.mod not found above the working directory")
 		}
 		dir = parent
 	}

@@ -91,20 +91,38 @@ func forger(t *testing.T) string {
 }
 
 // frameTarget attaches to the cross-site iframe whose URL starts with
-// prefix (Chrome runs it as a target of its own).
+// prefix (Chrome runs it as a target of its own), waiting for it to appear.
 func frameTarget(t *testing.T, ctx context.Context, prefix string) context.Context {
 	t.Helper()
-	infos, err := chromedp.Targets(ctx)
-	must(t, err)
-	for _, info := range infos {
-		if info.Type == "iframe" && strings.HasPrefix(info.URL, prefix) {
-			frameCtx, cancel := chromedp.NewContext(ctx, chromedp.WithTargetID(info.TargetID))
-			t.Cleanup(cancel)
-			return frameCtx
+	deadline := time.Now().Add(browsertest.WaitTimeout)
+	for {
+		infos, err := chromedp.Targets(ctx)
+		must(t, err)
+		for _, info := range infos {
+			if info.Type == "iframe" && strings.HasPrefix(info.URL, prefix) {
+				frameCtx, cancel := chromedp.NewContext(ctx, chromedp.WithTargetID(info.TargetID))
+				t.Cleanup(cancel)
+				return frameCtx
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no iframe target at %s among %d targets after %s", prefix, len(infos), browsertest.WaitTimeout)
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("waiting for the iframe target at %s: %v", prefix, ctx.Err())
+		case <-time.After(25 * time.Millisecond):
 		}
 	}
-	t.Fatalf("no iframe target at %s among %d targets", prefix, len(infos))
-	return nil
+}
+
+// paidOnPage waits until the example merchant page shows its result (its
+// onSuccess ran) and returns the payment id it was given.
+func paidOnPage(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	return browsertest.WaitEval(t, ctx, "the merchant page to show a paid result",
+		`document.getElementById("result").hidden ? "" : document.getElementById("result").dataset.payment || ""`,
+		func(id string) bool { return id != "" })
 }
 
 // TestBrowserEmbeddedForm: the example merchant site on one origin embeds
@@ -125,7 +143,7 @@ func TestBrowserEmbeddedForm(t *testing.T) {
 	})
 	ctx := browsertest.New(t)
 	must(t, chromedp.Do(ctx, chromedp.EmulateViewport(1100, 1000), chromedp.Navigate(shop+"/")))
-	waitFor(t, ctx, `document.body.dataset.paylink === "ready" &&
+	browsertest.Wait(t, ctx, `document.body.dataset.paylink === "ready" &&
 		document.querySelector("#pay iframe").style.height !== "420px"`)
 	browsertest.Screenshot(t, ctx, "1-mounted")
 
@@ -140,17 +158,12 @@ func TestBrowserEmbeddedForm(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("expiry"), "1234"),
 		chromedp.SendKeys(chromedp.ID("cvc"), "123"),
 	))
-	label, err := chromedp.Run(frame, chromedp.Text(chromedp.ID("pay-button")))
-	must(t, err)
-	if label != "Pay 12.50 USD" {
-		t.Fatalf("pay button says %q", label)
-	}
+	// The button's label follows the typed amount (the page updates it on input).
+	browsertest.WaitText(t, frame, "#pay-button", "Pay 12.50 USD")
 	browsertest.Screenshot(t, ctx, "2-filled")
 	must(t, chromedp.Do(frame, chromedp.Click(chromedp.ID("pay-button"))))
-	waitFor(t, ctx, `!document.getElementById("result").hidden`)
+	payID := paidOnPage(t, ctx)
 	browsertest.Screenshot(t, ctx, "3-paid")
-	payID, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("result").dataset.payment`))
-	must(t, err)
 	var p wire.Payment
 	res := e.do(req{Method: "GET", Path: "/v1/payments/" + payID, Auth: &c})
 	res.decode(t, &p)
@@ -159,13 +172,11 @@ func TestBrowserEmbeddedForm(t *testing.T) {
 		t.Fatalf("the payment onSuccess reported: %d %s", res.Status, res.Body)
 	}
 	successes := `document.querySelectorAll('#events li[data-event="success"]').length`
-	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](successes)); err != nil || n != 1 {
-		t.Fatalf("onSuccess ran %d times (%v), want once", n, err)
-	}
+	browsertest.WaitEval(t, ctx, "onSuccess to have run once", successes, func(n int) bool { return n == 1 })
 
 	// A forged success from a third origin reaches the page but not onSuccess.
 	forge := forger(t)
-	_, err = chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`
+	_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`
 		window.rawMessages = [];
 		window.addEventListener("message", function (e) { window.rawMessages.push({origin: e.origin, data: e.data}); });
 		var f = document.createElement("iframe");
@@ -175,13 +186,11 @@ func TestBrowserEmbeddedForm(t *testing.T) {
 	must(t, err)
 	// The SDK's listener was added first, so it has handled the message by
 	// the time the page's own listener records it.
-	waitFor(t, ctx, fmt.Sprintf(`window.rawMessages.some(function (m) {
+	browsertest.Wait(t, ctx, fmt.Sprintf(`window.rawMessages.some(function (m) {
 		return m.origin === %q && m.data && m.data.payment && m.data.payment.id === "pay_forged"; })`, forge))
-	after, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("result").dataset.payment + " " + `+successes))
-	must(t, err)
-	if after != payID+" 1" {
-		t.Fatalf("after the forged message the page shows %q, want %q", after, payID+" 1")
-	}
+	// Nothing is left for the page to do with it: what it shows now is final.
+	browsertest.WaitEval(t, ctx, "the page to still show the real payment, once",
+		`document.getElementById("result").dataset.payment + " " + `+successes, func(s string) bool { return s == payID+" 1" })
 	browsertest.Screenshot(t, ctx, "4-forgery-ignored")
 
 	// The same page on an origin the form does not allow: the browser
@@ -211,12 +220,8 @@ func TestBrowserEmbeddedForm(t *testing.T) {
 	if violation.BlockedURL != e.base+"/" || violation.IsReportOnly {
 		t.Fatalf("the violation blocked %s (report only: %v), want %s/", violation.BlockedURL, violation.IsReportOnly, e.base)
 	}
-	state, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.body.dataset.paylink || "not ready") + " " +
-		document.querySelectorAll("#events li").length`))
-	must(t, err)
-	if state != "not ready 0" {
-		t.Fatalf("on a disallowed origin the page shows %q, want no ready and no events", state)
-	}
+	browsertest.WaitEval(t, ctx, "no ready and no events on a disallowed origin", `(document.body.dataset.paylink || "not ready") + " " +
+		document.querySelectorAll("#events li").length`, func(s string) bool { return s == "not ready 0" })
 	browsertest.Screenshot(t, ctx, "5-refused-elsewhere")
 }
 
@@ -235,28 +240,24 @@ func TestBrowserEmbeddedChallenge(t *testing.T) {
 	})
 	ctx := browsertest.New(t)
 	must(t, chromedp.Do(ctx, chromedp.EmulateViewport(1100, 1000), chromedp.Navigate(shop+"/")))
-	waitFor(t, ctx, `document.body.dataset.paylink === "ready"`)
+	browsertest.Wait(t, ctx, `document.body.dataset.paylink === "ready"`)
 	frame := frameTarget(t, ctx, e.base+"/embed/forms/"+form.ID)
 	fillCard(t, frame, "4000000000000002", "1234", "123")
 	must(t, chromedp.Do(frame, chromedp.Click(chromedp.ID("pay-button"))))
-	waitFor(t, ctx, `Array.prototype.some.call(document.querySelectorAll('#events li[data-event="error"]'),
+	browsertest.Wait(t, ctx, `Array.prototype.some.call(document.querySelectorAll('#events li[data-event="error"]'),
 		function (li) { return li.textContent.indexOf("card_declined") >= 0; })`)
 	browsertest.Screenshot(t, ctx, "1-declined")
 
 	must(t, chromedp.Do(frame, chromedp.SetValue(chromedp.ID("number"), ""),
 		chromedp.SendKeys(chromedp.ID("number"), "4000000000003220"), chromedp.Click(chromedp.ID("pay-button"))))
-	waitFor(t, frame, `location.pathname.endsWith("/challenge") && !!document.getElementById("approve")`)
-	accent, err := chromedp.Run(frame, chromedp.Evaluate[string](`getComputedStyle(document.documentElement).getPropertyValue("--accent").trim()`))
-	must(t, err)
-	if accent != "#0f766e" {
-		t.Fatalf("the challenge page lost the merchant's accent colour: %q", accent)
-	}
+	browsertest.Wait(t, frame, `location.pathname.endsWith("/challenge") && !!document.getElementById("approve")`)
+	// The stylesheet may still be loading when the button is there.
+	browsertest.WaitEval(t, frame, "the challenge page to keep the merchant's accent colour",
+		`getComputedStyle(document.documentElement).getPropertyValue("--accent").trim()`, func(s string) bool { return s == "#0f766e" })
 	browsertest.Screenshot(t, ctx, "2-challenge-in-frame")
 	must(t, chromedp.Do(frame, chromedp.Click(chromedp.ID("approve"))))
-	waitFor(t, ctx, `!document.getElementById("result").hidden`)
+	payID := paidOnPage(t, ctx)
 	browsertest.Screenshot(t, ctx, "3-approved")
-	payID, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("result").dataset.payment`))
-	must(t, err)
 	var p wire.Payment
 	e.do(req{Method: "GET", Path: "/v1/payments/" + payID, Auth: &c}).decode(t, &p)
 	if p.Status != "succeeded" || p.Amount != 1800 || p.PaymentForm == nil || *p.PaymentForm != form.ID {
@@ -289,11 +290,10 @@ mount("#pay", { form: %q, onReady: () => { document.body.dataset.paylink = "read
 	})
 	ctx := browsertest.New(t)
 	must(t, chromedp.Do(ctx, chromedp.Navigate(shop+"/")))
-	waitFor(t, ctx, fmt.Sprintf(`document.body.dataset.paylink === "ready %s"`, e.srv.sdk.version))
-	src, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#pay iframe").src`))
-	must(t, err)
-	if !strings.HasPrefix(src, e.base+"/embed/forms/") || !strings.HasSuffix(src, "?parent_origin="+url.QueryEscape(shop)) {
-		t.Fatalf("module-mounted frame src = %s", src)
-	}
+	browsertest.Wait(t, ctx, fmt.Sprintf(`document.body.dataset.paylink === "ready %s"`, e.srv.sdk.version))
+	browsertest.WaitEval(t, ctx, "the module-mounted frame to show the form for this shop", `document.querySelector("#pay iframe").src`,
+		func(src string) bool {
+			return strings.HasPrefix(src, e.base+"/embed/forms/") && strings.HasSuffix(src, "?parent_origin="+url.QueryEscape(shop))
+		})
 	browsertest.Screenshot(t, ctx, "1-mounted-by-module")
 }

@@ -74,30 +74,6 @@ func addAuthenticator(t *testing.T, ctx context.Context) webauthn.AuthenticatorI
 	return res.AuthenticatorID
 }
 
-// waitForStep polls a JavaScript condition the page reaches; a poll cut
-// short by a navigation polls again on the new page. On failure it saves a
-// screenshot and shows the page's message line.
-func waitForStep(t *testing.T, ctx context.Context, step, expr string) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(time.Until(deadline))))
-		if err == nil {
-			return
-		}
-		msg := err.Error()
-		if (strings.Contains(msg, "navigated or closed") || strings.Contains(msg, "context was destroyed") ||
-			strings.Contains(msg, "Cannot find context")) && time.Now().Before(deadline) {
-			continue
-		}
-		t.Logf("%s: %v", step, err)
-		browsertest.Screenshot(t, ctx, "failed-"+step)
-		text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
-		loc, _ := chromedp.Run(ctx, chromedp.Location())
-		t.Fatalf("%s: waiting for %s: %v (at %s)\npage text: %s", step, expr, err, loc, text)
-	}
-}
-
 // navigates runs trigger and waits until the main frame has navigated to
 // path, or under it when path ends in "/" (the page's own script
 // navigates after its API calls succeed).
@@ -134,11 +110,11 @@ func TestWalletBrowserPasskeyRegisterLogInAndConfirmTransfer(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("password"), walletPassword))
 	browsertest.Screenshot(t, ctx, "1-signup")
 	navigates(t, ctx, "sign up", "/wallet", chromedp.Click(chromedp.ID("signup-submit")))
-	waitForStep(t, ctx, "account", `location.pathname === "/wallet" && document.getElementById("who").textContent.includes("grace@example.test")`)
+	browsertest.Wait(t, ctx, `location.pathname === "/wallet" && document.getElementById("who").textContent.includes("grace@example.test")`)
 
 	// Register a passkey with the virtual authenticator.
 	do(t, ctx, chromedp.Click(chromedp.ID("add-passkey")))
-	waitForStep(t, ctx, "passkey added", `document.getElementById("message").textContent.includes("Passkey added")`)
+	browsertest.Wait(t, ctx, `document.getElementById("message").textContent.includes("Passkey added")`)
 	browsertest.Screenshot(t, ctx, "2-passkey-added")
 	creds, err := chromedp.Call(ctx, webauthn.GetCredentials, webauthn.GetCredentialsParams{AuthenticatorID: auth})
 	if err != nil || len(creds.Credentials) != 1 || !creds.Credentials[0].IsResidentCredential || creds.Credentials[0].RpID != "localhost" {
@@ -154,13 +130,13 @@ func TestWalletBrowserPasskeyRegisterLogInAndConfirmTransfer(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("card_exp"), "12/34"),
 		chromedp.SendKeys(chromedp.ID("card_cvc"), "123"),
 		chromedp.Click(chromedp.ID("topup-submit")))
-	waitForStep(t, ctx, "topped up", `document.getElementById("balances").textContent.includes("$50.00")`)
+	browsertest.Wait(t, ctx, `document.getElementById("balances").textContent.includes("$50.00")`)
 	do(t, ctx, chromedp.SendKeys(chromedp.ID("receiver_email"), "bob.browser@example.test"),
 		chromedp.SendKeys(chromedp.ID("transfer_amount"), "12.50"),
 		chromedp.SendKeys(chromedp.ID("note"), "books"),
 		chromedp.Click(chromedp.ID("transfer-submit")))
-	waitForStep(t, ctx, "sent", `document.getElementById("message").textContent.includes("Sent")`)
-	waitForStep(t, ctx, "history", `document.getElementById("history").textContent.includes("bob.browser@example.test")`)
+	browsertest.Wait(t, ctx, `document.getElementById("message").textContent.includes("Sent")`)
+	browsertest.Wait(t, ctx, `document.getElementById("history").textContent.includes("bob.browser@example.test")`)
 	browsertest.Screenshot(t, ctx, "3-sent")
 	asserted, err := chromedp.Call(ctx, webauthn.GetCredentials, webauthn.GetCredentialsParams{AuthenticatorID: auth})
 	if err != nil || asserted.Credentials[0].SignCount < 1 {
@@ -178,8 +154,8 @@ func TestWalletBrowserPasskeyRegisterLogInAndConfirmTransfer(t *testing.T) {
 		t.Fatalf("GET /wallet = %d", res.Status)
 	}
 	navigates(t, ctx, "passkey log-in", "/wallet", chromedp.Click(chromedp.ID("passkey-login")))
-	waitForStep(t, ctx, "passkey log-in", `location.pathname === "/wallet" && document.getElementById("who").textContent.includes("grace@example.test")`)
-	waitForStep(t, ctx, "balance after log-in", `document.getElementById("balances").textContent.includes("37.50")`)
+	browsertest.Wait(t, ctx, `location.pathname === "/wallet" && document.getElementById("who").textContent.includes("grace@example.test")`)
+	browsertest.Wait(t, ctx, `document.getElementById("balances").textContent.includes("37.50")`)
 	browsertest.Screenshot(t, ctx, "4-logged-in-with-passkey")
 	if n := count(t, e, "SELECT count(*) FROM user_sessions WHERE method = 'passkey' AND revoked_at IS NULL"); n != 1 {
 		t.Errorf("live passkey sessions = %d, want 1", n)
@@ -237,23 +213,23 @@ func TestWalletBrowserPaysALinkConfirmingWithPasskey(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("phone"), "+44 20 7946 0001"),
 		chromedp.SendKeys(chromedp.ID("password"), walletPassword))
 	navigates(t, ctx, "sign up", "/wallet", chromedp.Click(chromedp.ID("signup-submit")))
-	waitForStep(t, ctx, "account", `document.getElementById("who").textContent.includes("alan@example.test")`)
+	browsertest.Wait(t, ctx, `document.getElementById("who").textContent.includes("alan@example.test")`)
 	do(t, ctx, chromedp.Click(chromedp.ID("add-passkey")))
-	waitForStep(t, ctx, "passkey added", `document.getElementById("message").textContent.includes("Passkey added")`)
+	browsertest.Wait(t, ctx, `document.getElementById("message").textContent.includes("Passkey added")`)
 	do(t, ctx, chromedp.SendKeys(chromedp.ID("topup_amount"), "30"),
 		chromedp.SendKeys(chromedp.ID("card_number"), "5555 5555 5555 4444"),
 		chromedp.SendKeys(chromedp.ID("card_exp"), "11/33"),
 		chromedp.SendKeys(chromedp.ID("card_cvc"), "321"),
 		chromedp.Click(chromedp.ID("topup-submit")))
-	waitForStep(t, ctx, "topped up", `document.getElementById("balances").textContent.includes("$30.00")`)
+	browsertest.Wait(t, ctx, `document.getElementById("balances").textContent.includes("$30.00")`)
 
 	// The merchant's checkout page offers the balance; paying asks the
 	// passkey, then shows the receipt.
 	do(t, ctx, chromedp.Navigate(l.URL))
-	waitForStep(t, ctx, "checkout", `document.getElementById("wallet-balance") && document.getElementById("wallet-balance").textContent.includes("30.00")`)
+	browsertest.Wait(t, ctx, `document.getElementById("wallet-balance") && document.getElementById("wallet-balance").textContent.includes("30.00")`)
 	browsertest.Screenshot(t, ctx, "1-checkout-with-wallet")
 	navigates(t, ctx, "pay from wallet", mustURL(t, l.URL).Path+"/payments/", chromedp.Click(chromedp.ID("wallet-pay-button")))
-	waitForStep(t, ctx, "receipt", `location.pathname.includes("/payments/") && document.readyState === "complete" && document.body.innerText.includes("$19.99")`)
+	browsertest.Wait(t, ctx, `location.pathname.includes("/payments/") && document.readyState === "complete" && document.body.innerText.includes("$19.99")`)
 	browsertest.Screenshot(t, ctx, "2-receipt")
 
 	var status, method string
@@ -266,7 +242,7 @@ func TestWalletBrowserPaysALinkConfirmingWithPasskey(t *testing.T) {
 	}
 	e.wantBalance(shop, "USD", 1999)
 	do(t, ctx, chromedp.Navigate(e.base+"/wallet"))
-	waitForStep(t, ctx, "history", `document.getElementById("history").textContent.includes("Shop browser-mugs@shop.test") &&
+	browsertest.Wait(t, ctx, `document.getElementById("history").textContent.includes("Shop browser-mugs@shop.test") &&
 		document.getElementById("balances").textContent.includes("10.01")`)
 	browsertest.Screenshot(t, ctx, "3-wallet-after-payment")
 }

@@ -86,7 +86,12 @@ func TestSendOverSMTP(t *testing.T) {
 	if err := s.Send(ctx, id, false); err != nil {
 		t.Fatal(err)
 	}
-	m := <-inbox
+	var m smtpsink.Message
+	select {
+	case m = <-inbox:
+	case <-time.After(time.Minute):
+		t.Fatal("the sink got no e-mail within a minute")
+	}
 	if m.From != "receipts@paylink.test" || len(m.To) != 1 || m.To[0] != "zoe@example.test" {
 		t.Fatalf("envelope %s -> %v", m.From, m.To)
 	}
@@ -186,7 +191,11 @@ func TestSweepRequeuesLostEmails(t *testing.T) {
 	if err := s.Send(ctx, sentID, false); err != nil {
 		t.Fatal(err)
 	}
-	<-inbox
+	select {
+	case <-inbox:
+	case <-time.After(time.Minute):
+		t.Fatal("the sink got no e-mail within a minute")
+	}
 	if n, err := s.Sweep(ctx, q, 0); n != 0 || err != nil {
 		t.Fatalf("Sweep with nothing lost = %d, %v", n, err)
 	}

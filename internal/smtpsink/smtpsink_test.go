@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestSinkReceivesWhatNetSMTPSends(t *testing.T) {
@@ -23,7 +24,12 @@ func TestSinkReceivesWhatNetSMTPSends(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := <-inbox
+	var m Message
+	select {
+	case m = <-inbox:
+	case <-time.After(time.Minute):
+		t.Fatal("the sink handed over no message within a minute")
+	}
 	if m.From != "from@paylink.test" || strings.Join(m.To, ",") != "a@example.test,b@example.test" ||
 		!strings.Contains(string(m.Data), "\n.leading dot\n") {
 		t.Fatalf("got %+v %q", m, m.Data)

@@ -490,14 +490,23 @@ func TestConcurrentRunsOfOneDeliveryPostOnce(t *testing.T) {
 	d := f.onlyDelivery(f.record(PaymentSucceeded, payment("pay_1")))
 	first := make(chan error, 1)
 	go func() { first <- f.svc.Deliver(f.ctx, f.merchant.ID, d.ID) }()
-	<-entered
+	select {
+	case <-entered:
+	case <-time.After(time.Minute):
+		t.Fatal("the first run's request never reached the receiver")
+	}
 	var retry *RetryError
 	if err := f.svc.Deliver(f.ctx, f.merchant.ID, d.ID); !errors.As(err, &retry) || retry.After <= 0 {
 		t.Fatalf("second run during the first: %v; want a RetryError", err)
 	}
 	close(release)
-	if err := <-first; err != nil {
-		t.Fatal(err)
+	select {
+	case err := <-first:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the first run did not return once the receiver answered")
 	}
 	if got := f.onlyDelivery(d.EventID); got.Status != DeliverySucceeded || got.Attempts != 1 || len(rcv.got) != 1 {
 		t.Fatalf("delivery = %+v, receiver calls = %d; want one attempt", got, len(rcv.got))

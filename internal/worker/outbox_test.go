@@ -202,10 +202,27 @@ func (h *harness) run(w *Worker) {
 	go func() { done <- w.Run(ctx) }()
 	h.t.Cleanup(func() {
 		cancel()
-		if err := <-done; err != nil {
+		if err := within(h.t, done, "worker stop"); err != nil {
 			h.t.Errorf("worker: %v", err)
 		}
 	})
+}
+
+// waitLimit bounds every wait for the worker or a receiver to do
+// something: generous, so a loaded machine is not a failure.
+const waitLimit = 2 * time.Minute
+
+// within returns the next value of ch, failing the test if none comes
+// within waitLimit; what names it in the failure.
+func within[T any](t testing.TB, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(waitLimit):
+		t.Fatalf("no %s within %s", what, waitLimit)
+		panic("unreachable")
+	}
 }
 
 // waitSucceeded waits until task id of type typ has run without error,
@@ -558,7 +575,7 @@ func BenchmarkDeliveryThroughput(b *testing.B) {
 	h.run(w)
 	done := 0
 	for done < b.N {
-		f := <-h.finished
+		f := within(b, h.finished, "finished task")
 		if f.typ == TypeWebhookDeliver && f.err == nil {
 			done++
 		}

@@ -49,13 +49,13 @@ func TestShutdownLetsRunningTasksFinish(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	<-started
+	within(t, started, "start of the task")
 	stop() // SIGTERM while the task runs
 	close(release)
-	if err := <-finished; err != nil {
+	if err := within(t, finished, "end of the task"); err != nil {
 		t.Errorf("task context ended early during graceful shutdown: %v", err)
 	}
-	if err := <-done; err != nil {
+	if err := within(t, done, "return from Run after shutdown"); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
 	insp := asynq.NewInspector(opt)
