@@ -57,11 +57,15 @@ func slowPage(t *testing.T) string {
 	setTimeout(function () { document.getElementById("field").value = "4242 4242"; }, 400);
 	return true;
 }
+document.getElementById("typed").addEventListener("input", function (e) {
+	document.getElementById("echo").textContent = e.inputType + ": " + e.target.value;
+});
 function leave() { setTimeout(function () { location.href = "/next"; }, 100); return true; }`)
 		case "/next":
 			fmt.Fprint(w, `<!doctype html><p id="arrived">next page</p>`)
 		default:
-			fmt.Fprint(w, `<!doctype html><p id="out">waiting</p><input id="field" value=""><script src="/slow.js"></script>`)
+			fmt.Fprint(w, `<!doctype html><p id="out">waiting</p><input id="field" value=""><input id="typed" value="old">`+
+				`<p id="echo"></p><script src="/slow.js"></script>`)
 		}
 	}))
 	t.Cleanup(srv.Close)
@@ -87,6 +91,10 @@ func TestWaitHelpersWaitForTheState(t *testing.T) {
 	if n != 9 {
 		t.Fatalf("WaitEval returned %d, want the value that satisfied it (9)", n)
 	}
+	// Fill replaces the value and fires the input event a page listens to.
+	Fill(t, ctx, "#typed", "4242 4242")
+	WaitValue(t, ctx, "#typed", "4242 4242")
+	WaitText(t, ctx, "#echo", "insertText: 4242 4242")
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`leave()`)); err != nil {
 		t.Fatal(err)
 	}

@@ -131,3 +131,18 @@ func describePage(t testing.TB, ctx context.Context) string {
 	}
 	return fmt.Sprintf("page: %s\npage text: %s", loc, text)
 }
+
+// Fill replaces the value of the form field matching the CSS selector
+// with text in one insertion, as pasting does: the field is focused, its
+// content selected, and text inserted, which fires the beforeinput and
+// input events the page listens to. Use it in an out-of-process frame (a
+// cross-site iframe's own target): key events sent there travel through
+// the browser's idea of which frame has focus, which lags on a loaded
+// machine, and keys were lost. In a page's own frame, SendKeys types key
+// by key.
+func Fill(t testing.TB, ctx context.Context, selector, text string) {
+	t.Helper()
+	WaitEval(t, ctx, fmt.Sprintf("to fill %s with %q", selector, text), fmt.Sprintf(
+		`(function (e, v) { if (!e) { return false; } e.focus(); e.select(); return document.execCommand("insertText", false, v); })(document.querySelector(%s), %s)`,
+		strconv.Quote(selector), strconv.Quote(text)), func(inserted bool) bool { return inserted })
+}
