@@ -14,6 +14,7 @@ import (
 	"github.com/paylink/paylink/internal/apperr"
 	"github.com/paylink/paylink/internal/checkout"
 	"github.com/paylink/paylink/internal/forms"
+	"github.com/paylink/paylink/internal/httpapi/edge"
 	"github.com/paylink/paylink/internal/idempotency"
 	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/processor"
@@ -78,7 +79,7 @@ func (s *Server) embedRender(c *gin.Context, f *forms.Form, status int, name str
 	c.Header("Content-Type", "text/html; charset=utf-8")
 	c.Status(status)
 	if err := s.pages.Render(c.Writer, name, data); err != nil {
-		s.log.ErrorContext(c.Request.Context(), "render page", "page", name, "err", err, "request_id", requestID(c))
+		s.log.ErrorContext(c.Request.Context(), "render page", "page", name, "err", err, "request_id", edge.RequestID(c))
 	}
 }
 
@@ -111,7 +112,7 @@ func embedPath(f *forms.Form, suffix, parent string) string {
 // allow, 410 (posted to the SDK as an error too) for an inactive form.
 func (s *Server) embedError(c *gin.Context, f *forms.Form, parent string, err error) {
 	status, n := http.StatusInternalServerError, notice{Icon: "!", Heading: "Something went wrong",
-		Message: "We could not load this payment form. Please try again in a moment.", Hint: "Reference: " + requestID(c)}
+		Message: "We could not load this payment form. Please try again in a moment.", Hint: "Reference: " + edge.RequestID(c)}
 	var msg string
 	switch {
 	case errors.Is(err, forms.ErrNotFound):
@@ -129,7 +130,7 @@ func (s *Server) embedError(c *gin.Context, f *forms.Form, parent string, err er
 			Message: "The merchant has turned this payment form off.", Hint: "No payment can be made with it."}
 		msg = embedMessage{Type: "error", Error: &embedErrorMsg{Code: forms.ErrInactive.Code, Message: forms.ErrInactive.Message}}.String()
 	default:
-		s.log.ErrorContext(c.Request.Context(), "page failed", "err", err, "request_id", requestID(c), "route", c.FullPath())
+		s.log.ErrorContext(c.Request.Context(), "page failed", "err", err, "request_id", edge.RequestID(c), "route", c.FullPath())
 	}
 	s.embedRender(c, f, status, "embed/error", struct {
 		notice
@@ -206,7 +207,7 @@ func formCustomer(f *forms.Form, in formPayRequest) (checkout.Customer, error) {
 			return cust, err
 		}
 	case in.Phone != nil:
-		return cust, errUnknownParameter.WithParam("phone").WithMessage("This form does not collect a phone number.")
+		return cust, edge.ErrUnknownParameter.WithParam("phone").WithMessage("This form does not collect a phone number.")
 	}
 	switch a := in.BillingAddress; {
 	case f.Collects(forms.BillingAddress) && a == nil:
@@ -219,7 +220,7 @@ func formCustomer(f *forms.Form, in formPayRequest) (checkout.Customer, error) {
 		}
 		cust.Address = &addr
 	case a != nil:
-		return cust, errUnknownParameter.WithParam("billing_address").WithMessage("This form does not collect a billing address.")
+		return cust, edge.ErrUnknownParameter.WithParam("billing_address").WithMessage("This form does not collect a billing address.")
 	}
 	return cust, nil
 }
@@ -229,7 +230,7 @@ func formCustomer(f *forms.Form, in formPayRequest) (checkout.Customer, error) {
 // outcome is recorded with the request's Idempotency-Key in one
 // transaction (see package checkout).
 func (s *Server) payForm(c *gin.Context) error {
-	if err := s.sameOrigin(c); err != nil {
+	if err := s.edge.SameOrigin(c); err != nil {
 		return err
 	}
 	ctx := c.Request.Context()
@@ -241,7 +242,7 @@ func (s *Server) payForm(c *gin.Context) error {
 		return err
 	}
 	var in formPayRequest
-	if err := decode(c, &in); err != nil {
+	if err := edge.Decode(c, &in); err != nil {
 		return err
 	}
 	requested, err := optionalMinor(in.Amount, "amount")
@@ -265,7 +266,7 @@ func (s *Server) payForm(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	err = s.mutate(c, "form:"+f.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+	err = s.edge.Mutate(c, "form:"+f.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		p, err := s.checkout.RecordForm(ctx, tx, f, amount, cust, auth)
 		if err != nil {
 			return 0, nil, err
@@ -357,7 +358,7 @@ func (s *Server) embedChallengePage(c *gin.Context) {
 
 // answerFormChallenge is POST /embed/forms/{id}/payments/{payment}/challenge.
 func (s *Server) answerFormChallenge(c *gin.Context) error {
-	if err := s.sameOrigin(c); err != nil {
+	if err := s.edge.SameOrigin(c); err != nil {
 		return err
 	}
 	outcome, err := s.readChallenge(c)
@@ -380,7 +381,7 @@ func (s *Server) answerFormChallenge(c *gin.Context) error {
 // readChallenge reads a challenge answer's body and Idempotency-Key.
 func (s *Server) readChallenge(c *gin.Context) (string, error) {
 	var in challengeRequest
-	if err := decode(c, &in); err != nil {
+	if err := edge.Decode(c, &in); err != nil {
 		return "", err
 	}
 	outcome, err := checkout.ParseOutcome(in.Outcome)
@@ -419,7 +420,7 @@ func (s *Server) finishChallenge(c *gin.Context, scope string, p *checkout.Payme
 		return err
 	}
 	var final *checkout.Payment
-	err = s.mutate(c, scope, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+	err = s.edge.Mutate(c, scope, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		f, err := s.checkout.Finish(ctx, tx, p.MerchantID, p.ID, auth)
 		if err != nil {
 			return 0, nil, err

@@ -19,6 +19,7 @@ import (
 
 	"github.com/paylink/paylink/internal/checkout"
 	"github.com/paylink/paylink/internal/forms"
+	"github.com/paylink/paylink/internal/httpapi/edge"
 	"github.com/paylink/paylink/internal/idempotency"
 	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/merchant"
@@ -173,7 +174,7 @@ type response struct {
 
 // errorCode returns error.code of an error body, or "".
 func (r response) errorCode() string {
-	var b errorBody
+	var b edge.ErrorBody
 	_ = json.Unmarshal(r.Body, &b)
 	return b.Error.Code
 }
@@ -252,7 +253,7 @@ func wantError(t *testing.T, res response, status int, code string) {
 	if res.Status != status || res.errorCode() != code {
 		t.Fatalf("got %d %s; want %d with code %q", res.Status, res.Body, status, code)
 	}
-	var b errorBody
+	var b edge.ErrorBody
 	res.decode(t, &b)
 	if b.Error.RequestID == "" || b.Error.RequestID != res.Header.Get("X-Request-Id") {
 		t.Errorf("request_id %q does not match X-Request-Id %q", b.Error.RequestID, res.Header.Get("X-Request-Id"))

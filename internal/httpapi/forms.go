@@ -9,36 +9,9 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/paylink/paylink/internal/forms"
+	"github.com/paylink/paylink/internal/httpapi/edge"
 	"github.com/paylink/paylink/internal/money"
 )
-
-// formRoutes registers the payment forms API, the embed pages, the
-// stateless signed links and the SDK files.
-func (s *Server) formRoutes(api *gin.RouterGroup) {
-	api.POST("/payment_forms", s.h(s.createForm))
-	api.GET("/payment_forms", s.h(s.listForms))
-	api.GET("/payment_forms/:id", s.h(s.getForm))
-	api.POST("/payment_forms/:id/deactivate", s.h(s.deactivateForm))
-
-	embed := s.engine.Group("/embed/forms", s.rateLimit(s.checkoutLimit, byClientIP))
-	embed.GET("/:id", s.embedPage)
-	embed.POST("/:id", s.h(s.payForm))
-	embed.GET("/:id/payments/:payment", s.embedReceipt)
-	embed.GET("/:id/payments/:payment/challenge", s.embedChallengePage)
-	embed.POST("/:id/payments/:payment/challenge", s.h(s.answerFormChallenge))
-
-	signed := s.engine.Group("/pay/s", s.rateLimit(s.checkoutLimit, byClientIP))
-	signed.GET("", s.signedPage)
-	signed.POST("", s.h(s.paySigned))
-	signed.GET("/payments/:payment", s.signedReceipt)
-	signed.GET("/payments/:payment/challenge", s.signedChallengePage)
-	signed.POST("/payments/:payment/challenge", s.h(s.answerSignedChallenge))
-
-	for _, path := range []string{"/sdk/paylink.js", "/sdk/paylink.mjs", "/sdk/:version/paylink.js", "/sdk/:version/paylink.mjs"} {
-		s.engine.GET(path, s.serveSDK)
-		s.engine.HEAD(path, s.serveSDK) // link checkers and CDNs ask HEAD
-	}
-}
 
 type createFormRequest struct {
 	Title          string            `json:"title"`
@@ -67,7 +40,7 @@ func optionalMinor(raw json.RawMessage, param string) (*int64, error) {
 
 func (s *Server) createForm(c *gin.Context) error {
 	var in createFormRequest
-	if err := decode(c, &in); err != nil {
+	if err := edge.Decode(c, &in); err != nil {
 		return err
 	}
 	nf := forms.NewForm{Title: in.Title, Description: in.Description, Collect: in.Collect,
@@ -86,7 +59,7 @@ func (s *Server) createForm(c *gin.Context) error {
 		return err
 	}
 	m := currentMerchant(c)
-	return s.mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+	return s.edge.Mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		f, err := s.forms.Create(ctx, tx, m.ID, nf)
 		if err != nil {
 			return 0, nil, err
@@ -105,7 +78,7 @@ func (s *Server) getForm(c *gin.Context) error {
 }
 
 func (s *Server) listForms(c *gin.Context) error {
-	p, err := parseList(c, "pform")
+	p, err := edge.ParseList(c, "pform")
 	if err != nil {
 		return err
 	}
@@ -117,7 +90,7 @@ func (s *Server) listForms(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.PureJSON(http.StatusOK, listOf(list, more, s.forms.ToWire))
+	c.PureJSON(http.StatusOK, edge.ListOf(list, more, s.forms.ToWire))
 	return nil
 }
 
@@ -125,11 +98,11 @@ type deactivateFormRequest struct{}
 
 func (s *Server) deactivateForm(c *gin.Context) error {
 	var in deactivateFormRequest
-	if err := decode(c, &in); err != nil {
+	if err := edge.Decode(c, &in); err != nil {
 		return err
 	}
 	m := currentMerchant(c)
-	return s.mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+	return s.edge.Mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		f, err := s.forms.Deactivate(ctx, tx, m.ID, c.Param("id"))
 		if err != nil {
 			return 0, nil, err

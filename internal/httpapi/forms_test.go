@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/paylink/paylink/internal/httpapi/edge"
 	"github.com/paylink/paylink/internal/wire"
 )
 
@@ -143,7 +144,7 @@ func TestCreatePaymentFormRejectsBadInputAndChangesNothing(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			res := e.do(req{Method: "POST", Path: "/v1/payment_forms", Auth: &c, Body: tc.body})
 			wantError(t, res, http.StatusBadRequest, tc.code)
-			var b errorBody
+			var b edge.ErrorBody
 			res.decode(t, &b)
 			if b.Error.Param != tc.param {
 				t.Errorf("param = %q, want %q", b.Error.Param, tc.param)

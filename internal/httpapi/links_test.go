@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paylink/paylink/internal/httpapi/edge"
 	"github.com/paylink/paylink/internal/wire"
 )
 
@@ -114,7 +115,7 @@ func TestCreatePaymentLinkRejectsBadInput(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			res := e.do(req{Method: "POST", Path: "/v1/payment_links", Auth: &c, Body: tt.body})
 			wantError(t, res, http.StatusBadRequest, tt.code)
-			var b errorBody
+			var b edge.ErrorBody
 			res.decode(t, &b)
 			if tt.param != "" && !strings.HasPrefix(b.Error.Param, tt.param) {
 				t.Errorf("param = %q, want %q", b.Error.Param, tt.param)

@@ -215,7 +215,7 @@ func TestRateLimitIsSharedBetweenReplicas(t *testing.T) {
 func TestPanicBecomesOpaque500(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.srv.engine.GET("/v1/test-panic", func(*gin.Context) { panic("secret internal detail sk_test_xyz") })
+	e.srv.edge.Engine().GET("/v1/test-panic", func(*gin.Context) { panic("secret internal detail sk_test_xyz") })
 	res := e.do(req{Method: "GET", Path: "/v1/test-panic"})
 	wantError(t, res, 500, "internal_error")
 	if strings.Contains(string(res.Body), "secret internal detail") || strings.Contains(string(res.Body), "goroutine") {
@@ -308,7 +308,7 @@ func TestClientThatHangsUpIsNotAnError(t *testing.T) {
 	cancel()
 	c, _ := gin.CreateTestContext(httptest.NewRecorder())
 	c.Request = httptest.NewRequest("POST", "/pay/x", nil).WithContext(ctx)
-	status, body := e.srv.errorResponse(c, fmt.Errorf("open payment link: %w", ctx.Err()))
+	status, body := e.srv.edge.ErrorResponse(c, fmt.Errorf("open payment link: %w", ctx.Err()))
 	if status != 499 || body.Error.Code != "client_closed_request" {
 		t.Fatalf("canceled request: %d %+v; want 499 client_closed_request", status, body.Error)
 	}
@@ -318,7 +318,7 @@ func TestClientThatHangsUpIsNotAnError(t *testing.T) {
 	// A cancellation that is not the client's (our own timeout, say) is
 	// still a 500.
 	c.Request = httptest.NewRequest("POST", "/pay/x", nil)
-	if status, _ := e.srv.errorResponse(c, fmt.Errorf("x: %w", context.Canceled)); status != 500 {
+	if status, _ := e.srv.edge.ErrorResponse(c, fmt.Errorf("x: %w", context.Canceled)); status != 500 {
 		t.Fatalf("cancellation with the client still there: %d, want 500", status)
 	}
 }

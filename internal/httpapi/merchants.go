@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/paylink/paylink/internal/httpapi/edge"
 	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/wire"
 )
@@ -27,7 +28,7 @@ type signUpResponse struct {
 // body, password included, so it never shows a secret to someone else.
 func (s *Server) signUp(c *gin.Context) error {
 	var in signUpRequest
-	if err := decode(c, &in); err != nil {
+	if err := edge.Decode(c, &in); err != nil {
 		return err
 	}
 	su, err := merchant.ValidateSignUp(merchant.SignUp{Name: in.Name, Email: in.Email, Password: in.Password})
@@ -35,7 +36,7 @@ func (s *Server) signUp(c *gin.Context) error {
 		return err
 	}
 	hash := merchant.HashPassword(su.Password)
-	return s.mutate(c, "signup", func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+	return s.edge.Mutate(c, "signup", func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		m, k, err := s.merchants.SignUp(ctx, tx, su, hash)
 		if err != nil {
 			return 0, nil, err
@@ -53,11 +54,11 @@ type createKeyRequest struct{}
 
 func (s *Server) createKey(c *gin.Context) error {
 	var in createKeyRequest
-	if err := decode(c, &in); err != nil {
+	if err := edge.Decode(c, &in); err != nil {
 		return err
 	}
 	m := currentMerchant(c)
-	return s.mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+	return s.edge.Mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		k, err := s.merchants.CreateKey(ctx, tx, m.ID)
 		if err != nil {
 			return 0, nil, err
@@ -67,7 +68,7 @@ func (s *Server) createKey(c *gin.Context) error {
 }
 
 func (s *Server) listKeys(c *gin.Context) error {
-	p, err := parseList(c, "key")
+	p, err := edge.ParseList(c, "key")
 	if err != nil {
 		return err
 	}
@@ -75,7 +76,7 @@ func (s *Server) listKeys(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.PureJSON(http.StatusOK, listOf(keys, more, func(k merchant.APIKey) wire.APIKey { return k.ToWire() }))
+	c.PureJSON(http.StatusOK, edge.ListOf(keys, more, func(k merchant.APIKey) wire.APIKey { return k.ToWire() }))
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/paylink/paylink/internal/httpapi/edge"
 	"github.com/paylink/paylink/internal/wire"
 )
 
@@ -72,7 +73,7 @@ func TestSignUpRejectsBadInput(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			res := e.do(req{Method: "POST", Path: "/v1/merchants", Body: tt.body})
 			wantError(t, res, tt.status, tt.code)
-			var b errorBody
+			var b edge.ErrorBody
 			res.decode(t, &b)
 			if b.Error.Param != tt.wantParam {
 				t.Errorf("param = %q, want %q", b.Error.Param, tt.wantParam)

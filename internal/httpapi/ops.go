@@ -3,12 +3,24 @@ package httpapi
 import (
 	"context"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/paylink/paylink/internal/httpapi/edge"
 )
+
+// opsRoutes are the routes of operations: health, readiness, metrics and
+// the API's own description.
+func (s *Server) opsRoutes() []edge.Route {
+	return []edge.Route{
+		{Method: "GET", Path: "/healthz", Doc: "healthz", Page: s.healthz},
+		{Method: "GET", Path: "/readyz", Doc: "readyz", Page: s.readyz},
+		{Method: "GET", Path: "/metrics", Doc: "metrics", Page: s.metricsHandler()},
+		{Method: "GET", Path: "/v1/openapi.json", Doc: "getOpenAPIDocument", Page: s.openAPI},
+	}
+}
 
 func (s *Server) healthz(c *gin.Context) {
 	c.PureJSON(http.StatusOK, gin.H{"status": "ok"})
@@ -42,15 +54,4 @@ func (s *Server) metricsHandler() gin.HandlerFunc {
 
 func (s *Server) openAPI(c *gin.Context) {
 	c.Data(http.StatusOK, "application/json; charset=utf-8", s.openAPIDoc)
-}
-
-// openAPIPath turns Gin's /a/:id/*rest into OpenAPI's /a/{id}/{rest}.
-func openAPIPath(p string) string {
-	parts := strings.Split(p, "/")
-	for i, part := range parts {
-		if strings.HasPrefix(part, ":") || strings.HasPrefix(part, "*") {
-			parts[i] = "{" + part[1:] + "}"
-		}
-	}
-	return strings.Join(parts, "/")
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/paylink/paylink/internal/httpapi/edge"
 	web "github.com/paylink/paylink/web/checkout"
 )
 
@@ -16,7 +17,7 @@ func (s *Server) page(c *gin.Context, status int, name string, data any) {
 	c.Header("Content-Type", "text/html; charset=utf-8")
 	c.Status(status)
 	if err := s.pages.Render(c.Writer, name, data); err != nil {
-		s.log.ErrorContext(c.Request.Context(), "render page", "page", name, "err", err, "request_id", requestID(c))
+		s.log.ErrorContext(c.Request.Context(), "render page", "page", name, "err", err, "request_id", edge.RequestID(c))
 	}
 }
 
@@ -31,7 +32,7 @@ type notice struct {
 func (s *Server) serveAsset(c *gin.Context) {
 	name := strings.TrimPrefix(c.Param("file"), "/")
 	if name == "" || strings.Contains(name, "/") {
-		s.writeError(c, errRouteNotFound)
+		s.edge.WriteError(c, edge.ErrRouteNotFound)
 		return
 	}
 	c.Header("X-Content-Type-Options", "nosniff")

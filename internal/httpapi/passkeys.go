@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/paylink/paylink/internal/httpapi/edge"
 	"github.com/paylink/paylink/internal/wallet"
 	"github.com/paylink/paylink/internal/wire"
 )
@@ -28,11 +29,11 @@ func (s *Server) listPasskeys(c *gin.Context) error {
 // passkeyRegisterBegin answers the options for navigator.credentials.create
 // ({"publicKey": …}); the challenge is kept server-side.
 func (s *Server) passkeyRegisterBegin(c *gin.Context) error {
-	if err := decode(c, &emptyRequest{}); err != nil {
+	if err := edge.Decode(c, &emptyRequest{}); err != nil {
 		return err
 	}
 	u := &currentSession(c).User
-	return s.mutate(c, u.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+	return s.edge.Mutate(c, u.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		creation, err := s.passkeys.BeginRegistration(ctx, tx, owner(u))
 		if err != nil {
 			return 0, nil, err
@@ -49,11 +50,11 @@ type passkeyRegisterRequest struct {
 // passkeyRegisterFinish verifies the new credential and stores it.
 func (s *Server) passkeyRegisterFinish(c *gin.Context) error {
 	var in passkeyRegisterRequest
-	if err := decode(c, &in); err != nil {
+	if err := edge.Decode(c, &in); err != nil {
 		return err
 	}
 	u := &currentSession(c).User
-	return s.mutate(c, u.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+	return s.edge.Mutate(c, u.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		p, err := s.passkeys.FinishRegistration(ctx, tx, owner(u), in.Name, in.Credential)
 		if err != nil {
 			return 0, nil, err
@@ -65,7 +66,7 @@ func (s *Server) passkeyRegisterFinish(c *gin.Context) error {
 // passkeyLoginBegin answers options for navigator.credentials.get that let
 // the authenticator offer any of its passkeys for this site.
 func (s *Server) passkeyLoginBegin(c *gin.Context) error {
-	if err := decode(c, &emptyRequest{}); err != nil {
+	if err := edge.Decode(c, &emptyRequest{}); err != nil {
 		return err
 	}
 	ctx := c.Request.Context()
@@ -89,7 +90,7 @@ type passkeyLoginRequest struct {
 // passkeyLoginFinish verifies the assertion and logs its owner in.
 func (s *Server) passkeyLoginFinish(c *gin.Context) error {
 	var in passkeyLoginRequest
-	if err := decode(c, &in); err != nil {
+	if err := edge.Decode(c, &in); err != nil {
 		return err
 	}
 	ctx := c.Request.Context()

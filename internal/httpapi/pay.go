@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"mime"
 	"net/http"
 	"strings"
 
@@ -13,6 +12,7 @@ import (
 
 	"github.com/paylink/paylink/internal/apperr"
 	"github.com/paylink/paylink/internal/checkout"
+	"github.com/paylink/paylink/internal/httpapi/edge"
 	"github.com/paylink/paylink/internal/id"
 	"github.com/paylink/paylink/internal/idempotency"
 	"github.com/paylink/paylink/internal/links"
@@ -22,38 +22,8 @@ import (
 	"github.com/paylink/paylink/internal/wire"
 )
 
-// The hosted checkout's POSTs are JSON sent by our own pages. They are
-// protected against cross-site request forgery without a token: a
-// cross-site HTML form cannot send Content-Type: application/json, and a
-// cross-site fetch that tries needs a CORS preflight we never grant; on
-// top of that a request whose Origin is another site, or whose
-// Sec-Fetch-Site says cross-site, is refused. (Server-to-server clients
-// send neither header and are let through; they could not forge a
-// shopper's session anyway.) Every checkout URL is also signed, so a
-// forged request would have to know the link's signature.
-var (
-	errNotJSON = &apperr.Error{Kind: apperr.Invalid, Code: "content_type_invalid",
-		Message: "Send the request as JSON with Content-Type: application/json."}
-	errOriginNotAllowed = &apperr.Error{Kind: apperr.Forbidden, Code: "origin_not_allowed",
-		Message: "This request came from another site and was refused."}
-	errCardMissing = &apperr.Error{Kind: apperr.Invalid, Code: "parameter_missing", Param: "payment_method.card",
-		Message: "payment_method.card is required for card payments."}
-)
-
-// sameOrigin refuses POSTs that are not JSON or come from another site.
-func (s *Server) sameOrigin(c *gin.Context) error {
-	mt, _, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
-	if err != nil || mt != "application/json" {
-		return errNotJSON
-	}
-	if o := c.GetHeader("Origin"); o != "" && o != s.origin {
-		return errOriginNotAllowed
-	}
-	if sfs := c.GetHeader("Sec-Fetch-Site"); sfs != "" && sfs != "same-origin" && sfs != "none" {
-		return errOriginNotAllowed
-	}
-	return nil
-}
+var errCardMissing = &apperr.Error{Kind: apperr.Invalid, Code: "parameter_missing", Param: "payment_method.card",
+	Message: "payment_method.card is required for card payments."}
 
 // verifyLink checks the signed checkout URL of c before anything touches
 // the database: ErrBadSignature (403), then ErrExpired (410).
@@ -97,11 +67,11 @@ type cardRequest struct {
 // payAnswer is the JSON answer of the checkout POSTs. A decline is a 402
 // whose body has both the card_error and the failed payment.
 type payAnswer struct {
-	Error       *errorDetail `json:"error,omitempty"`
-	Payment     wire.Payment `json:"payment"`
-	RedirectURL *string      `json:"redirect_url"`
-	ReceiptURL  string       `json:"receipt_url"`
-	NextAction  *nextAction  `json:"next_action,omitempty"`
+	Error       *edge.ErrorDetail `json:"error,omitempty"`
+	Payment     wire.Payment      `json:"payment"`
+	RedirectURL *string           `json:"redirect_url"`
+	ReceiptURL  string            `json:"receipt_url"`
+	NextAction  *nextAction       `json:"next_action,omitempty"`
 }
 
 type nextAction struct {
@@ -112,14 +82,14 @@ type nextAction struct {
 // pay is POST /pay/{id}: authorize the card, then record the outcome with
 // the request's Idempotency-Key in one transaction (see package checkout).
 func (s *Server) pay(c *gin.Context) error {
-	if err := s.sameOrigin(c); err != nil {
+	if err := s.edge.SameOrigin(c); err != nil {
 		return err
 	}
 	if err := s.verifyLink(c); err != nil {
 		return err
 	}
 	var in payRequest
-	if err := decode(c, &in); err != nil {
+	if err := edge.Decode(c, &in); err != nil {
 		return err
 	}
 	if in.PaymentMethod.Type == checkout.MethodWallet {
@@ -145,7 +115,7 @@ func (s *Server) pay(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	err = s.mutateLater(c, "link:"+l.ID, func(ctx context.Context, tx pgx.Tx, later *postgres.Writes) (int, any, error) {
+	err = s.edge.MutateLater(c, "link:"+l.ID, func(ctx context.Context, tx pgx.Tx, later *postgres.Writes) (int, any, error) {
 		p, err := s.checkout.Record(ctx, tx, later, l, cust, auth)
 		if err != nil {
 			return 0, nil, err
@@ -177,7 +147,7 @@ func cardAttempt(c *gin.Context, pm payMethodRequest, scope string) (processor.C
 	if key == "" {
 		key = id.New("att")
 	}
-	fp := fingerprint(c)
+	fp := edge.Fingerprint(c)
 	return processor.Card{Number: card.Number, ExpMonth: card.ExpMonth, ExpYear: card.ExpYear, CVC: card.CVC},
 		checkout.AttemptKey(scope, key, fp), nil
 }
@@ -199,7 +169,7 @@ func (s *Server) releaseOn(c *gin.Context, auth processor.Authorization, err err
 func (s *Server) release(c *gin.Context, auth processor.Authorization) {
 	ctx := c.Request.Context()
 	if err := s.checkout.Release(context.WithoutCancel(ctx), auth); err != nil {
-		s.log.WarnContext(ctx, "void authorization", "err", err, "request_id", requestID(c))
+		s.log.WarnContext(ctx, "void authorization", "err", err, "request_id", edge.RequestID(c))
 	}
 }
 
@@ -232,7 +202,7 @@ func (s *Server) recordedAnswer(c *gin.Context, t payTarget, p *checkout.Payment
 	case checkout.RequiresAction:
 		a.NextAction = &nextAction{Type: "challenge", URL: s.baseURL.String() + t.path("/payments/"+p.ID+"/challenge")}
 	case checkout.Failed:
-		_, body := s.errorResponse(c, checkout.CardError(p.FailureCode))
+		_, body := s.edge.ErrorResponse(c, checkout.CardError(p.FailureCode))
 		a.Error = &body.Error
 		return http.StatusPaymentRequired, a
 	}
@@ -249,7 +219,7 @@ type challengeRequest struct {
 // Idempotency-Key in one transaction. A payment that is already final is
 // answered as it is, so a double click or a second tab is harmless.
 func (s *Server) answerChallenge(c *gin.Context) error {
-	if err := s.sameOrigin(c); err != nil {
+	if err := s.edge.SameOrigin(c); err != nil {
 		return err
 	}
 	if err := s.verifyLink(c); err != nil {
@@ -412,7 +382,7 @@ func brandName(b processor.Brand) string {
 // anything else (logged once, here).
 func (s *Server) pageError(c *gin.Context, err error) {
 	status, n := http.StatusInternalServerError, notice{Icon: "!", Heading: "Something went wrong",
-		Message: "We could not load this page. Please try again in a moment.", Hint: "Reference: " + requestID(c)}
+		Message: "We could not load this page. Please try again in a moment.", Hint: "Reference: " + edge.RequestID(c)}
 	switch {
 	case errors.Is(err, links.ErrBadSignature):
 		status, n = http.StatusForbidden, notice{Icon: "!", Heading: "This payment link is not valid",
@@ -433,7 +403,7 @@ func (s *Server) pageError(c *gin.Context, err error) {
 			Message: "Payment links work for a limited time, and this one has run out.",
 			Hint:    "Ask the merchant for a new link."}
 	default:
-		s.log.ErrorContext(c.Request.Context(), "page failed", "err", err, "request_id", requestID(c),
+		s.log.ErrorContext(c.Request.Context(), "page failed", "err", err, "request_id", edge.RequestID(c),
 			"route", c.FullPath())
 	}
 	s.page(c, status, "error", n)

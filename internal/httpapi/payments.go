@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/paylink/paylink/internal/checkout"
+	"github.com/paylink/paylink/internal/httpapi/edge"
 	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/money"
 )
@@ -27,7 +28,7 @@ type createLinkRequest struct {
 
 func (s *Server) createLink(c *gin.Context) error {
 	var in createLinkRequest
-	if err := decode(c, &in); err != nil {
+	if err := edge.Decode(c, &in); err != nil {
 		return err
 	}
 	minor, err := money.ParseMinor(string(in.Amount))
@@ -42,7 +43,7 @@ func (s *Server) createLink(c *gin.Context) error {
 		SingleUse: in.SingleUse == nil || *in.SingleUse, ExpiresIn: in.ExpiresIn, ExpiresAt: in.ExpiresAt,
 		SuccessURL: in.SuccessURL, CancelURL: in.CancelURL, Metadata: in.Metadata}
 	m := currentMerchant(c)
-	return s.mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+	return s.edge.Mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		l, err := s.links.Create(ctx, tx, m.ID, nl)
 		if err != nil {
 			return 0, nil, err
@@ -61,7 +62,7 @@ func (s *Server) getLink(c *gin.Context) error {
 }
 
 func (s *Server) listLinks(c *gin.Context) error {
-	p, err := parseList(c, "plink")
+	p, err := edge.ParseList(c, "plink")
 	if err != nil {
 		return err
 	}
@@ -73,7 +74,7 @@ func (s *Server) listLinks(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.PureJSON(http.StatusOK, listOf(list, more, s.links.ToWire))
+	c.PureJSON(http.StatusOK, edge.ListOf(list, more, s.links.ToWire))
 	return nil
 }
 
@@ -81,11 +82,11 @@ type deactivateLinkRequest struct{}
 
 func (s *Server) deactivateLink(c *gin.Context) error {
 	var in deactivateLinkRequest
-	if err := decode(c, &in); err != nil {
+	if err := edge.Decode(c, &in); err != nil {
 		return err
 	}
 	m := currentMerchant(c)
-	return s.mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+	return s.edge.Mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		l, err := s.links.Deactivate(ctx, tx, m.ID, c.Param("id"))
 		if err != nil {
 			return 0, nil, err
@@ -104,7 +105,7 @@ func (s *Server) getPayment(c *gin.Context) error {
 }
 
 func (s *Server) listPayments(c *gin.Context) error {
-	p, err := parseList(c, "pay")
+	p, err := edge.ParseList(c, "pay")
 	if err != nil {
 		return err
 	}
@@ -119,7 +120,7 @@ func (s *Server) listPayments(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.PureJSON(http.StatusOK, listOf(list, more, checkout.ToWire))
+	c.PureJSON(http.StatusOK, edge.ListOf(list, more, checkout.ToWire))
 	return nil
 }
 
@@ -131,7 +132,7 @@ type refundRequest struct {
 // that fails the refund stays committed and the settle sweep sends it.
 func (s *Server) createRefund(c *gin.Context) error {
 	var in refundRequest
-	if err := decode(c, &in); err != nil {
+	if err := edge.Decode(c, &in); err != nil {
 		return err
 	}
 	var amount *int64
@@ -147,7 +148,7 @@ func (s *Server) createRefund(c *gin.Context) error {
 		made *checkout.Refund
 		paid *checkout.Payment
 	)
-	err := s.mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+	err := s.edge.Mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		r, p, err := s.checkout.Refund(ctx, tx, m.ID, c.Param("id"), amount)
 		if err != nil {
 			return 0, nil, err
@@ -160,7 +161,7 @@ func (s *Server) createRefund(c *gin.Context) error {
 	}
 	ctx := context.WithoutCancel(c.Request.Context())
 	if err := s.checkout.SendRefund(ctx, s.db, made, paid.ProcessorRef); err != nil {
-		s.log.WarnContext(ctx, "refund left for the settle sweep", "refund", made.ID, "err", err, "request_id", requestID(c))
+		s.log.WarnContext(ctx, "refund left for the settle sweep", "refund", made.ID, "err", err, "request_id", edge.RequestID(c))
 	}
 	return nil
 }

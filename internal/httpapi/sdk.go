@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/paylink/paylink/internal/httpapi/edge"
 	sdkjs "github.com/paylink/paylink/sdk/js"
 )
 
@@ -42,7 +43,7 @@ func (s *Server) serveSDK(c *gin.Context) {
 	cache := "public, max-age=300"
 	if v := c.Param("version"); v != "" {
 		if v != s.sdk.version {
-			s.writeError(c, errRouteNotFound.WithMessage("No such SDK version; this server has "+s.sdk.version+"."))
+			s.edge.WriteError(c, edge.ErrRouteNotFound.WithMessage("No such SDK version; this server has "+s.sdk.version+"."))
 			return
 		}
 		cache = "public, max-age=31536000, immutable"

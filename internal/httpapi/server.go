@@ -1,26 +1,21 @@
-// Package httpapi is Paylink's HTTP edge: the Gin router, the request
-// machinery every endpoint shares (request ids, body limits, strict JSON,
-// errors, idempotency, rate limits, metrics, access logs), the merchant API
-// handlers and their wire DTOs.
+// Package httpapi is Paylink's HTTP server: it assembles every route on the
+// shared machinery of package edge.
 package httpapi
 
 import (
-	"fmt"
+	"embed"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"time"
 
-	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
-	"github.com/ulule/limiter/v3"
-	redisstore "github.com/ulule/limiter/v3/drivers/store/redis"
 
-	"github.com/paylink/paylink/internal/apperr"
 	"github.com/paylink/paylink/internal/checkout"
 	"github.com/paylink/paylink/internal/forms"
+	"github.com/paylink/paylink/internal/httpapi/edge"
 	"github.com/paylink/paylink/internal/idempotency"
 	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/merchant"
@@ -34,11 +29,7 @@ import (
 )
 
 // Limits are the configured request rates.
-type Limits struct {
-	API    limiter.Rate // per API key
-	Public limiter.Rate // per client IP, sign-up and checkout
-	Login  limiter.Rate // wallet log-in attempts per client IP and e-mail
-}
+type Limits = edge.Limits
 
 // Deps is everything the HTTP server needs, built by run.
 type Deps struct {
@@ -68,53 +59,52 @@ type Deps struct {
 
 // Server answers Paylink's HTTP API.
 type Server struct {
+	edge      *edge.Edge
 	log       *slog.Logger
 	db        *postgres.DB
 	redis     *redis.Client
 	merchants *merchant.Service
-	idem      *idempotency.Store
 	registry  *prometheus.Registry
-	metrics   *metrics
 	baseURL   *url.URL
 	now       func() time.Time
-	engine    *gin.Engine
-	// openAPIDoc is the merged OpenAPI document served at /v1/openapi.json.
+	// openAPIDoc is the OpenAPI document served at /v1/openapi.json,
+	// built from the routes' declarations.
 	openAPIDoc []byte
 	pages      *web.Pages
 	assets     fs.FS
 	links      *links.Service
 	checkout   *checkout.Service
 	currencies money.Set
-	origin     string // scheme://host of baseURL, for same-origin checks
 
-	checkoutLimit *limiter.Limiter
-
-	apiLimit, signupLimit *limiter.Limiter
-
-	webhooks   *webhook.Service
-	wallet     *wallet.Service
-	passkeys   *passkey.Service
-	processor  processor.Processor
-	loginLimit *limiter.Limiter
+	webhooks  *webhook.Service
+	wallet    *wallet.Service
+	passkeys  *passkey.Service
+	processor processor.Processor
 
 	forms *forms.Service
 	sdk   sdkFiles
 }
 
+// openAPIParts are the routes' OpenAPI operations and the components they
+// use, one file per area (see edge.OpenAPI).
+//
+//go:embed openapi/*.json
+var openAPIParts embed.FS
+
 // New builds the router with every route registered.
 func New(d Deps) (*Server, error) {
-	gin.SetMode(gin.ReleaseMode)
-	s := &Server{
-		log: d.Log, db: d.DB, redis: d.Redis, merchants: d.Merchants, idem: d.Idempotency,
-		registry: d.Registry, metrics: newMetrics(d.Registry), baseURL: d.BaseURL, now: d.Now,
-		webhooks: d.Webhooks,
-		wallet:   d.Wallet, passkeys: d.Passkeys, processor: d.Processor,
-	}
-	doc, err := buildOpenAPI()
+	e, err := edge.New(edge.Config{Log: d.Log, DB: d.DB, Redis: d.Redis, Idempotency: d.Idempotency,
+		Registry: d.Registry, Limits: d.Limits, BaseURL: d.BaseURL, TrustedProxies: d.TrustedProxies,
+		RateLimitPrefix: d.RateLimitPrefix, Now: d.Now})
 	if err != nil {
 		return nil, err
 	}
-	s.openAPIDoc = doc
+	s := &Server{
+		edge: e, log: d.Log, db: d.DB, redis: d.Redis, merchants: d.Merchants,
+		registry: d.Registry, baseURL: d.BaseURL, now: d.Now,
+		webhooks: d.Webhooks,
+		wallet:   d.Wallet, passkeys: d.Passkeys, processor: d.Processor,
+	}
 	if s.pages, err = web.Parse(); err != nil {
 		return nil, err
 	}
@@ -124,111 +114,111 @@ func New(d Deps) (*Server, error) {
 	if s.sdk, err = loadSDK(); err != nil {
 		return nil, err
 	}
-	s.origin = d.BaseURL.Scheme + "://" + d.BaseURL.Host
-	prefix := d.RateLimitPrefix
-	if prefix == "" {
-		prefix = "paylink"
-	}
-	if s.apiLimit, err = s.limiter(prefix+":rl:api", d.Limits.API); err != nil {
+	routes := s.routes()
+	parts, _ := fs.Sub(openAPIParts, "openapi")
+	if s.openAPIDoc, err = edge.OpenAPI(routes, parts); err != nil {
 		return nil, err
 	}
-	if s.signupLimit, err = s.limiter(prefix+":rl:signup", d.Limits.Public); err != nil {
+	if err := e.Mount(routes...); err != nil {
 		return nil, err
 	}
-	if s.loginLimit, err = s.limiter(prefix+":rl:login", d.Limits.Login); err != nil {
-		return nil, err
-	}
-	if s.checkoutLimit, err = s.limiter(prefix+":rl:checkout", d.Limits.Public); err != nil {
-		return nil, err
-	}
-	e := gin.New()
-	e.HandleMethodNotAllowed = true
-	e.RemoveExtraSlash = true
-	if err := e.SetTrustedProxies(d.TrustedProxies); err != nil {
-		return nil, fmt.Errorf("trusted proxies: %w", err)
-	}
-	e.Use(withRequestID, s.observe, s.recoverPanics, s.limitBody)
-	e.NoRoute(s.h(func(*gin.Context) error { return errRouteNotFound }))
-	e.NoMethod(s.h(func(*gin.Context) error { return errMethodNotAllowed }))
-	s.engine = e
-	s.routes()
 	return s, nil
 }
 
-func (s *Server) limiter(prefix string, rate limiter.Rate) (*limiter.Limiter, error) {
-	store, err := redisstore.NewStoreWithOptions(s.redis, limiter.StoreOptions{Prefix: prefix})
-	if err != nil {
-		return nil, fmt.Errorf("rate limit store: %w", err)
+// routes is every route Paylink serves. The OpenAPI document is built
+// from exactly these; a test checks it against what is mounted.
+func (s *Server) routes() []edge.Route {
+	apiKey, session := s.apiKey(), s.walletSession()
+	api := func(r edge.Route) edge.Route {
+		r.Auth, r.Limit = apiKey, edge.PerCaller
+		return r
 	}
-	return limiter.New(store, rate), nil
-}
+	routes := s.opsRoutes()
+	routes = append(routes,
+		edge.Route{Method: "GET", Path: "/assets/*file", Doc: "getAsset", Page: s.serveAsset},
 
-var (
-	errRouteNotFound = &apperr.Error{Kind: apperr.NotFound, Code: "route_not_found",
-		Message: "No such route; see /v1/openapi.json."}
-	errMethodNotAllowed = &apperr.Error{Kind: apperr.MethodNotAllowed, Code: "method_not_allowed",
-		Message: "This route does not accept that method; see /v1/openapi.json."}
-)
+		edge.Route{Method: "POST", Path: "/v1/merchants", Limit: edge.PerIPSignUp, Idempotent: true, Doc: "signUpMerchant", Handle: s.signUp},
+		api(edge.Route{Method: "GET", Path: "/v1/merchant", Scope: "merchant:read", Doc: "getMerchant", Handle: s.getMerchant}),
+		api(edge.Route{Method: "POST", Path: "/v1/merchant", Scope: "merchant:write", Idempotent: true, Doc: "updateMerchant", Handle: s.updateMerchant}),
+		api(edge.Route{Method: "POST", Path: "/v1/api_keys", Scope: "api_keys:write", Idempotent: true, Doc: "createAPIKey", Handle: s.createKey}),
+		api(edge.Route{Method: "GET", Path: "/v1/api_keys", Scope: "api_keys:read", Doc: "listAPIKeys", Handle: s.listKeys}),
+		api(edge.Route{Method: "DELETE", Path: "/v1/api_keys/:id", Scope: "api_keys:write", Doc: "revokeAPIKey", Handle: s.revokeKey}),
 
-// routes registers every route. The OpenAPI document must list exactly
-// these; a test checks it.
-func (s *Server) routes() {
-	e := s.engine
-	e.GET("/healthz", s.healthz)
-	e.GET("/readyz", s.readyz)
-	e.GET("/metrics", s.metricsHandler())
-	e.GET("/v1/openapi.json", s.openAPI)
+		api(edge.Route{Method: "POST", Path: "/v1/webhook_endpoints", Scope: "webhooks:write", Idempotent: true, Doc: "createWebhookEndpoint", Handle: s.createEndpoint}),
+		api(edge.Route{Method: "GET", Path: "/v1/webhook_endpoints", Scope: "webhooks:read", Doc: "listWebhookEndpoints", Handle: s.listEndpoints}),
+		api(edge.Route{Method: "GET", Path: "/v1/webhook_endpoints/:id", Scope: "webhooks:read", Doc: "getWebhookEndpoint", Handle: s.getEndpoint}),
+		api(edge.Route{Method: "POST", Path: "/v1/webhook_endpoints/:id", Scope: "webhooks:write", Idempotent: true, Doc: "updateWebhookEndpoint", Handle: s.updateEndpoint}),
+		api(edge.Route{Method: "DELETE", Path: "/v1/webhook_endpoints/:id", Scope: "webhooks:write", Doc: "deleteWebhookEndpoint", Handle: s.deleteEndpoint}),
+		api(edge.Route{Method: "POST", Path: "/v1/webhook_endpoints/:id/rotate_secret", Scope: "webhooks:write", Idempotent: true, Doc: "rotateWebhookEndpointSecret", Handle: s.rotateSecret}),
+		api(edge.Route{Method: "GET", Path: "/v1/webhook_endpoints/:id/deliveries", Scope: "webhooks:read", Doc: "listWebhookEndpointDeliveries", Handle: s.listEndpointDeliveries}),
+		api(edge.Route{Method: "GET", Path: "/v1/events", Scope: "webhooks:read", Doc: "listEvents", Handle: s.listEvents}),
+		api(edge.Route{Method: "GET", Path: "/v1/events/:id", Scope: "webhooks:read", Doc: "getEvent", Handle: s.getEvent}),
+		api(edge.Route{Method: "POST", Path: "/v1/events/:id/redeliver", Scope: "webhooks:write", Idempotent: true, Doc: "redeliverEvent", Handle: s.redeliver}),
+		api(edge.Route{Method: "GET", Path: "/v1/events/:id/deliveries", Scope: "webhooks:read", Doc: "listEventDeliveries", Handle: s.listEventDeliveries}),
 
-	e.POST("/v1/merchants", s.rateLimit(s.signupLimit, byClientIP), s.h(s.signUp))
+		api(edge.Route{Method: "POST", Path: "/v1/payment_links", Scope: "payment_links:write", Idempotent: true, Doc: "createPaymentLink", Handle: s.createLink}),
+		api(edge.Route{Method: "GET", Path: "/v1/payment_links", Scope: "payment_links:read", Doc: "listPaymentLinks", Handle: s.listLinks}),
+		api(edge.Route{Method: "GET", Path: "/v1/payment_links/:id", Scope: "payment_links:read", Doc: "getPaymentLink", Handle: s.getLink}),
+		api(edge.Route{Method: "POST", Path: "/v1/payment_links/:id/deactivate", Scope: "payment_links:write", Idempotent: true, Doc: "deactivatePaymentLink", Handle: s.deactivateLink}),
+		api(edge.Route{Method: "GET", Path: "/v1/payments", Scope: "payments:read", Doc: "listPayments", Handle: s.listPayments}),
+		api(edge.Route{Method: "GET", Path: "/v1/payments/:id", Scope: "payments:read", Doc: "getPayment", Handle: s.getPayment}),
+		api(edge.Route{Method: "POST", Path: "/v1/payments/:id/refunds", Scope: "refunds:write", Idempotent: true, Doc: "createRefund", Handle: s.createRefund}),
+		api(edge.Route{Method: "GET", Path: "/v1/balance", Scope: "balance:read", Doc: "getBalance", Handle: s.getBalance}),
+		api(edge.Route{Method: "POST", Path: "/v1/payment_forms", Scope: "payment_forms:write", Idempotent: true, Doc: "createPaymentForm", Handle: s.createForm}),
+		api(edge.Route{Method: "GET", Path: "/v1/payment_forms", Scope: "payment_forms:read", Doc: "listPaymentForms", Handle: s.listForms}),
+		api(edge.Route{Method: "GET", Path: "/v1/payment_forms/:id", Scope: "payment_forms:read", Doc: "getPaymentForm", Handle: s.getForm}),
+		api(edge.Route{Method: "POST", Path: "/v1/payment_forms/:id/deactivate", Scope: "payment_forms:write", Idempotent: true, Doc: "deactivatePaymentForm", Handle: s.deactivateForm}),
 
-	api := e.Group("/v1", s.authenticate, s.rateLimit(s.apiLimit, byAPIKey))
-	api.GET("/merchant", s.h(s.getMerchant))
-	api.POST("/api_keys", s.h(s.createKey))
-	api.GET("/api_keys", s.h(s.listKeys))
-	api.DELETE("/api_keys/:id", s.h(s.revokeKey))
+		edge.Route{Method: "GET", Path: "/pay/:id", Limit: edge.PerIPCheckout, Doc: "checkoutPage", Page: s.payPage},
+		edge.Route{Method: "POST", Path: "/pay/:id", Limit: edge.PerIPCheckout, Idempotent: true, Doc: "payLink", Handle: s.pay},
+		edge.Route{Method: "GET", Path: "/pay/:id/payments/:payment", Limit: edge.PerIPCheckout, Doc: "receiptPage", Page: s.receiptPageHandler},
+		edge.Route{Method: "GET", Path: "/pay/:id/payments/:payment/challenge", Limit: edge.PerIPCheckout, Doc: "challengePage", Page: s.challengePageHandler},
+		edge.Route{Method: "POST", Path: "/pay/:id/payments/:payment/challenge", Limit: edge.PerIPCheckout, Idempotent: true, Doc: "answerChallenge", Handle: s.answerChallenge},
+		edge.Route{Method: "GET", Path: "/embed/forms/:id", Limit: edge.PerIPCheckout, Doc: "embedFormPage", Page: s.embedPage},
+		edge.Route{Method: "POST", Path: "/embed/forms/:id", Limit: edge.PerIPCheckout, Idempotent: true, Doc: "payForm", Handle: s.payForm},
+		edge.Route{Method: "GET", Path: "/embed/forms/:id/payments/:payment", Limit: edge.PerIPCheckout, Doc: "embedReceiptPage", Page: s.embedReceipt},
+		edge.Route{Method: "GET", Path: "/embed/forms/:id/payments/:payment/challenge", Limit: edge.PerIPCheckout, Doc: "embedChallengePage", Page: s.embedChallengePage},
+		edge.Route{Method: "POST", Path: "/embed/forms/:id/payments/:payment/challenge", Limit: edge.PerIPCheckout, Idempotent: true, Doc: "answerFormChallenge", Handle: s.answerFormChallenge},
+		edge.Route{Method: "GET", Path: "/pay/s", Limit: edge.PerIPCheckout, Doc: "signedLinkPage", Page: s.signedPage},
+		edge.Route{Method: "POST", Path: "/pay/s", Limit: edge.PerIPCheckout, Idempotent: true, Doc: "paySignedLink", Handle: s.paySigned},
+		edge.Route{Method: "GET", Path: "/pay/s/payments/:payment", Limit: edge.PerIPCheckout, Doc: "signedReceiptPage", Page: s.signedReceipt},
+		edge.Route{Method: "GET", Path: "/pay/s/payments/:payment/challenge", Limit: edge.PerIPCheckout, Doc: "signedChallengePage", Page: s.signedChallengePage},
+		edge.Route{Method: "POST", Path: "/pay/s/payments/:payment/challenge", Limit: edge.PerIPCheckout, Idempotent: true, Doc: "answerSignedChallenge", Handle: s.answerSignedChallenge},
+		edge.Route{Method: "GET", Path: "/sdk/paylink.js", Doc: "getSDKScript", Page: s.serveSDK},
+		edge.Route{Method: "HEAD", Path: "/sdk/paylink.js", Doc: "headSDKScript", Page: s.serveSDK}, // link checkers and CDNs ask HEAD
+		edge.Route{Method: "GET", Path: "/sdk/paylink.mjs", Doc: "getSDKModule", Page: s.serveSDK},
+		edge.Route{Method: "HEAD", Path: "/sdk/paylink.mjs", Doc: "headSDKModule", Page: s.serveSDK},
+		edge.Route{Method: "GET", Path: "/sdk/:version/paylink.js", Doc: "getVersionedSDKScript", Page: s.serveSDK},
+		edge.Route{Method: "HEAD", Path: "/sdk/:version/paylink.js", Doc: "headVersionedSDKScript", Page: s.serveSDK},
+		edge.Route{Method: "GET", Path: "/sdk/:version/paylink.mjs", Doc: "getVersionedSDKModule", Page: s.serveSDK},
+		edge.Route{Method: "HEAD", Path: "/sdk/:version/paylink.mjs", Doc: "headVersionedSDKModule", Page: s.serveSDK},
 
-	api.POST("/merchant", s.h(s.updateMerchant))
-	api.POST("/webhook_endpoints", s.h(s.createEndpoint))
-	api.GET("/webhook_endpoints", s.h(s.listEndpoints))
-	api.GET("/webhook_endpoints/:id", s.h(s.getEndpoint))
-	api.POST("/webhook_endpoints/:id", s.h(s.updateEndpoint))
-	api.DELETE("/webhook_endpoints/:id", s.h(s.deleteEndpoint))
-	api.POST("/webhook_endpoints/:id/rotate_secret", s.h(s.rotateSecret))
-	api.GET("/webhook_endpoints/:id/deliveries", s.h(s.listEndpointDeliveries))
-	api.GET("/events", s.h(s.listEvents))
-	api.GET("/events/:id", s.h(s.getEvent))
-	api.POST("/events/:id/redeliver", s.h(s.redeliver))
-	api.GET("/events/:id/deliveries", s.h(s.listEventDeliveries))
-	e.GET("/assets/*file", s.serveAsset)
-
-	s.walletRoutes()
-	api.POST("/payment_links", s.h(s.createLink))
-	api.GET("/payment_links", s.h(s.listLinks))
-	api.GET("/payment_links/:id", s.h(s.getLink))
-	api.POST("/payment_links/:id/deactivate", s.h(s.deactivateLink))
-	api.GET("/payments", s.h(s.listPayments))
-	api.GET("/payments/:id", s.h(s.getPayment))
-	api.POST("/payments/:id/refunds", s.h(s.createRefund))
-	api.GET("/balance", s.h(s.getBalance))
-
-	pay := e.Group("/pay", s.rateLimit(s.checkoutLimit, byClientIP))
-	pay.GET("/:id", s.payPage)
-	pay.POST("/:id", s.h(s.pay))
-	pay.GET("/:id/payments/:payment", s.receiptPageHandler)
-	pay.GET("/:id/payments/:payment/challenge", s.challengePageHandler)
-	pay.POST("/:id/payments/:payment/challenge", s.h(s.answerChallenge))
-
-	s.formRoutes(api)
+		edge.Route{Method: "POST", Path: "/v1/wallet/signup", SameOrigin: true, Limit: edge.PerIPSignUp, Idempotent: true, Doc: "walletSignUp", Handle: s.walletSignUp},
+		edge.Route{Method: "POST", Path: "/v1/wallet/login", SameOrigin: true, Limit: edge.PerLogIn, Doc: "walletLogIn", Handle: s.walletLogin},
+		edge.Route{Method: "POST", Path: "/v1/wallet/logout", SameOrigin: true, Doc: "walletLogOut", Handle: s.walletLogout},
+		edge.Route{Method: "POST", Path: "/v1/wallet/passkeys/login/begin", SameOrigin: true, Limit: edge.PerIPSignUp, Doc: "beginPasskeyLogIn", Handle: s.passkeyLoginBegin},
+		edge.Route{Method: "POST", Path: "/v1/wallet/passkeys/login/finish", SameOrigin: true, Limit: edge.PerIPSignUp, Doc: "finishPasskeyLogIn", Handle: s.passkeyLoginFinish},
+		edge.Route{Method: "GET", Path: "/v1/wallet/passkeys", Auth: session, Limit: edge.PerCaller, Doc: "listPasskeys", Handle: s.listPasskeys},
+		edge.Route{Method: "POST", Path: "/v1/wallet/passkeys/register/begin", SameOrigin: true, Auth: session, Limit: edge.PerCaller, Idempotent: true, Doc: "beginPasskeyRegistration", Handle: s.passkeyRegisterBegin},
+		edge.Route{Method: "POST", Path: "/v1/wallet/passkeys/register/finish", SameOrigin: true, Auth: session, Limit: edge.PerCaller, Idempotent: true, Doc: "finishPasskeyRegistration", Handle: s.passkeyRegisterFinish},
+		edge.Route{Method: "GET", Path: "/v1/wallet/account", Auth: session, Limit: edge.PerCaller, Doc: "getWalletAccount", Handle: s.walletAccount},
+		edge.Route{Method: "POST", Path: "/v1/wallet/topup", SameOrigin: true, Auth: session, Limit: edge.PerCaller, Idempotent: true, Doc: "walletTopUp", Handle: s.walletTopUp},
+		edge.Route{Method: "POST", Path: "/v1/wallet/transfers", SameOrigin: true, Auth: session, Limit: edge.PerCaller, Idempotent: true, Doc: "walletTransfer", Handle: s.walletTransfer},
+		edge.Route{Method: "GET", Path: "/v1/wallet/transactions", Auth: session, Limit: edge.PerCaller, Doc: "listWalletTransactions", Handle: s.listWalletTransactions},
+		edge.Route{Method: "GET", Path: "/v1/wallet/transactions/:id", Auth: session, Limit: edge.PerCaller, Doc: "getWalletTransaction", Handle: s.getWalletTransaction},
+		edge.Route{Method: "GET", Path: "/v1/wallet/notifications", Auth: session, Limit: edge.PerCaller, Doc: "listWalletNotifications", Handle: s.listNotifications},
+		edge.Route{Method: "POST", Path: "/v1/wallet/notifications/:id/read", SameOrigin: true, Auth: session, Limit: edge.PerCaller, Idempotent: true, Doc: "readWalletNotification", Handle: s.readNotification},
+		edge.Route{Method: "POST", Path: "/v1/wallet/notifications/read_all", SameOrigin: true, Auth: session, Limit: edge.PerCaller, Idempotent: true, Doc: "readAllWalletNotifications", Handle: s.readAllNotifications},
+		edge.Route{Method: "POST", Path: "/v1/wallet/passkeys/confirm/begin", SameOrigin: true, Auth: session, Limit: edge.PerCaller, Idempotent: true, Doc: "beginPasskeyConfirmation", Handle: s.passkeyConfirmBegin},
+		edge.Route{Method: "GET", Path: "/wallet", Doc: "walletPage", Page: s.walletPage},
+		edge.Route{Method: "GET", Path: "/wallet/login", Doc: "walletLogInPage", Page: s.walletLoginPage},
+		edge.Route{Method: "GET", Path: "/wallet/signup", Doc: "walletSignUpPage", Page: s.walletSignUpPage},
+	)
+	return routes
 }
 
 // ServeHTTP makes Server an http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.edge.Engine().ServeHTTP(w, r) }
 
 // Routes returns "METHOD /path/{param}" for every registered route.
-func (s *Server) Routes() []string {
-	var out []string
-	for _, r := range s.engine.Routes() {
-		out = append(out, r.Method+" "+openAPIPath(r.Path))
-	}
-	return out
-}
+func (s *Server) Routes() []string { return s.edge.Routes() }

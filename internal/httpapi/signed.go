@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/paylink/paylink/internal/checkout"
+	"github.com/paylink/paylink/internal/httpapi/edge"
 	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/merchant"
 )
@@ -101,7 +102,7 @@ func (s *Server) signedPage(c *gin.Context) {
 // paySigned is POST /pay/s?…: pay a signed link by card, as POST
 // /pay/{id} pays a link.
 func (s *Server) paySigned(c *gin.Context) error {
-	if err := s.sameOrigin(c); err != nil {
+	if err := s.edge.SameOrigin(c); err != nil {
 		return err
 	}
 	sl, m, err := s.openPayableSigned(c)
@@ -109,7 +110,7 @@ func (s *Server) paySigned(c *gin.Context) error {
 		return err
 	}
 	var in payRequest
-	if err := decode(c, &in); err != nil {
+	if err := edge.Decode(c, &in); err != nil {
 		return err
 	}
 	cust, err := checkout.ValidateCustomer(checkout.Customer{Email: in.Email, Name: in.Name})
@@ -126,7 +127,7 @@ func (s *Server) paySigned(c *gin.Context) error {
 		return err
 	}
 	order := checkout.SignedOrder{MerchantID: m.ID, Reference: sl.Reference, Amount: sl.Amount}
-	err = s.mutate(c, scope, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+	err = s.edge.Mutate(c, scope, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		p, err := s.checkout.RecordSigned(ctx, tx, order, cust, auth)
 		if err != nil {
 			return 0, nil, err
@@ -193,7 +194,7 @@ func (s *Server) signedChallengePage(c *gin.Context) {
 // answerSignedChallenge is POST /pay/s/payments/{payment}/challenge?…. An
 // approval after another shopper paid the reference cancels the payment.
 func (s *Server) answerSignedChallenge(c *gin.Context) error {
-	if err := s.sameOrigin(c); err != nil {
+	if err := s.edge.SameOrigin(c); err != nil {
 		return err
 	}
 	sl, m, err := s.openSigned(c)

@@ -2,61 +2,21 @@ package httpapi
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/paylink/paylink/internal/httpapi/edge"
 	"github.com/paylink/paylink/internal/passkey"
 	"github.com/paylink/paylink/internal/wallet"
 	"github.com/paylink/paylink/internal/wire"
 )
 
-const (
-	walletSessionKey = "paylink.wallet_session"
-	userIDKey        = "paylink.user_id"
-)
-
-// walletRoutes registers the wallet API. Every wallet route checks the
-// Origin and Content-Type of state-changing requests (CSRF); the routes
-// after walletSession need the session cookie.
-func (s *Server) walletRoutes() {
-	w := s.engine.Group("/v1/wallet", s.walletCSRF)
-	w.POST("/signup", s.rateLimit(s.signupLimit, byClientIP), s.h(s.walletSignUp))
-	w.POST("/login", s.h(s.walletLogin))
-	w.POST("/logout", s.h(s.walletLogout))
-	w.POST("/passkeys/login/begin", s.rateLimit(s.signupLimit, byClientIP), s.h(s.passkeyLoginBegin))
-	w.POST("/passkeys/login/finish", s.rateLimit(s.signupLimit, byClientIP), s.h(s.passkeyLoginFinish))
-
-	u := w.Group("", s.walletSession, s.rateLimit(s.apiLimit, byUser))
-	u.GET("/passkeys", s.h(s.listPasskeys))
-	u.POST("/passkeys/register/begin", s.h(s.passkeyRegisterBegin))
-	u.POST("/passkeys/register/finish", s.h(s.passkeyRegisterFinish))
-	s.walletMoneyRoutes(u)
-	s.walletPageRoutes()
-}
-
-// walletCSRF applies the hosted pages' same-origin rule (sameOrigin: JSON
-// bodies only, no other site's Origin or Sec-Fetch-Site) to every
-// state-changing wallet request, log-in included.
-func (s *Server) walletCSRF(c *gin.Context) {
-	switch c.Request.Method {
-	case http.MethodGet, http.MethodHead, http.MethodOptions:
-		c.Next()
-		return
-	}
-	if err := s.sameOrigin(c); err != nil {
-		s.writeError(c, err)
-		return
-	}
-	c.Next()
-}
+const walletSessionKey = "paylink.wallet_session"
 
 // sessionCookie is the cookie's name: with the __Host- prefix behind
 // https, which browsers only accept Secure, host-only and on path /.
@@ -77,17 +37,21 @@ func (s *Server) clearSessionCookie(c *gin.Context) {
 		HttpOnly: true, Secure: s.baseURL.Scheme == "https", SameSite: http.SameSiteLaxMode})
 }
 
-// walletSession authenticates the session cookie and puts the session in
+// walletSession is the wallet API's authentication: the session cookie
+// log-in sets.
+func (s *Server) walletSession() edge.Auth {
+	return edge.Auth{Name: "wallet session", Scheme: "walletSession", Check: s.checkSession}
+}
+
+// checkSession authenticates the session cookie and puts the session in
 // the context.
-func (s *Server) walletSession(c *gin.Context) {
+func (s *Server) checkSession(c *gin.Context) (edge.Caller, error) {
 	sess, err := s.sessionFromCookie(c)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return edge.Caller{}, err
 	}
 	c.Set(walletSessionKey, sess)
-	c.Set(userIDKey, sess.User.ID)
-	c.Next()
+	return edge.Caller{RateKey: "user:" + sess.User.ID}, nil
 }
 
 // sessionFromCookie returns the live session of the request's cookie, or
@@ -104,9 +68,6 @@ func (s *Server) sessionFromCookie(c *gin.Context) (*wallet.Session, error) {
 func currentSession(c *gin.Context) *wallet.Session {
 	return c.MustGet(walletSessionKey).(*wallet.Session)
 }
-
-// byUser keys the wallet API's limit by the logged-in user.
-func byUser(c *gin.Context) string { return "user:" + c.GetString(userIDKey) }
 
 func owner(u *wallet.User) passkey.Owner {
 	return passkey.Owner{ID: u.ID, Email: u.Email, DisplayName: u.DisplayName()}
@@ -130,7 +91,7 @@ type userResponse struct {
 // the identical body, password included.
 func (s *Server) walletSignUp(c *gin.Context) error {
 	var in walletSignUpRequest
-	if err := decode(c, &in); err != nil {
+	if err := edge.Decode(c, &in); err != nil {
 		return err
 	}
 	su, err := wallet.ValidateSignUp(wallet.SignUp{Email: in.Email, Password: in.Password, FirstName: in.FirstName,
@@ -139,7 +100,7 @@ func (s *Server) walletSignUp(c *gin.Context) error {
 		return err
 	}
 	hash := wallet.HashPassword(su.Password)
-	return s.mutate(c, "wallet-signup", func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+	return s.edge.Mutate(c, "wallet-signup", func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		u, err := s.wallet.CreateUser(ctx, tx, su, hash)
 		if err != nil {
 			return 0, nil, err
@@ -158,10 +119,10 @@ type walletLoginRequest struct {
 // locked after repeated failures (PostgreSQL).
 func (s *Server) walletLogin(c *gin.Context) error {
 	var in walletLoginRequest
-	if err := decode(c, &in); err != nil {
+	if err := edge.Decode(c, &in); err != nil {
 		return err
 	}
-	if err := s.limitLogin(c, in.Email); err != nil {
+	if err := s.edge.LimitLogIn(c, in.Email); err != nil {
 		return err
 	}
 	u, err := s.wallet.CheckPassword(c.Request.Context(), in.Email, in.Password)
@@ -175,33 +136,6 @@ func (s *Server) walletLogin(c *gin.Context) error {
 	return s.logIn(c, u, wallet.MethodPassword)
 }
 
-// limitLogin counts one log-in attempt for the client IP and e-mail, and
-// one for the IP alone, answering 429 past either limit. The e-mail is
-// hashed into the key. Like rateLimit, it lets requests through when Redis
-// is unreachable; the PostgreSQL lock-out still applies.
-func (s *Server) limitLogin(c *gin.Context, email string) error {
-	ctx := c.Request.Context()
-	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(email))))
-	lc, err := s.loginLimit.Get(ctx, "login:"+c.ClientIP()+":"+hex.EncodeToString(sum[:16]))
-	if err != nil {
-		s.log.WarnContext(ctx, "rate limiter unavailable; log-in allowed", "err", err, "request_id", requestID(c))
-		return nil
-	}
-	c.Header("X-RateLimit-Limit", strconv.FormatInt(lc.Limit, 10))
-	c.Header("X-RateLimit-Remaining", strconv.FormatInt(lc.Remaining, 10))
-	c.Header("X-RateLimit-Reset", strconv.FormatInt(lc.Reset, 10))
-	reset := lc.Reset
-	reached := lc.Reached
-	if ipc, err := s.signupLimit.Get(ctx, "login-ip:"+c.ClientIP()); err == nil && ipc.Reached {
-		reached, reset = true, max(reset, ipc.Reset)
-	}
-	if reached {
-		c.Header("Retry-After", strconv.FormatInt(max(1, reset-s.now().Unix()), 10))
-		return errRateLimited
-	}
-	return nil
-}
-
 // logIn starts a session for u, replacing the request's previous one, and
 // answers the user with the session cookie.
 func (s *Server) logIn(c *gin.Context, u *wallet.User, method string) error {
@@ -210,7 +144,7 @@ func (s *Server) logIn(c *gin.Context, u *wallet.User, method string) error {
 		// Best effort: the old session is revoked in PostgreSQL even when
 		// Redis cannot take its tombstone, and a log-in must not fail for it.
 		if err := s.wallet.Logout(ctx, old); err != nil {
-			s.log.WarnContext(ctx, "revoke replaced session", "err", err, "request_id", requestID(c))
+			s.log.WarnContext(ctx, "revoke replaced session", "err", err, "request_id", edge.RequestID(c))
 		}
 	}
 	var (
@@ -239,7 +173,7 @@ type emptyRequest struct{}
 // walletLogout revokes the cookie's session everywhere and clears the
 // cookie. Logging out without a session is a no-op that also answers 200.
 func (s *Server) walletLogout(c *gin.Context) error {
-	if err := decode(c, &emptyRequest{}); err != nil {
+	if err := edge.Decode(c, &emptyRequest{}); err != nil {
 		return err
 	}
 	if token, err := c.Cookie(s.sessionCookie()); err == nil && token != "" {

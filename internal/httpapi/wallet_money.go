@@ -13,8 +13,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/paylink/paylink/internal/apperr"
+	"github.com/paylink/paylink/internal/httpapi/edge"
 	"github.com/paylink/paylink/internal/id"
-	"github.com/paylink/paylink/internal/idempotency"
 	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/passkey"
@@ -39,20 +39,6 @@ var (
 	errReceiverEmailInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "email_invalid", Param: "receiver_email",
 		Message: "receiver_email is not a valid e-mail address."}
 )
-
-// walletMoneyRoutes registers the routes that read or move a logged-in
-// user's money.
-func (s *Server) walletMoneyRoutes(u *gin.RouterGroup) {
-	u.GET("/account", s.h(s.walletAccount))
-	u.POST("/topup", s.h(s.walletTopUp))
-	u.POST("/transfers", s.h(s.walletTransfer))
-	u.GET("/transactions", s.h(s.listWalletTransactions))
-	u.GET("/transactions/:id", s.h(s.getWalletTransaction))
-	u.GET("/notifications", s.h(s.listNotifications))
-	u.POST("/notifications/:id/read", s.h(s.readNotification))
-	u.POST("/notifications/read_all", s.h(s.readAllNotifications))
-	u.POST("/passkeys/confirm/begin", s.h(s.passkeyConfirmBegin))
-}
 
 type accountResponse struct {
 	User     wire.User    `json:"user"`
@@ -106,7 +92,7 @@ type topUpRequest struct {
 // after a crash). A declined card changes nothing.
 func (s *Server) walletTopUp(c *gin.Context) error {
 	var in topUpRequest
-	if err := decode(c, &in); err != nil {
+	if err := edge.Decode(c, &in); err != nil {
 		return err
 	}
 	amount, err := s.parseAmount(in.Amount, in.Currency)
@@ -117,7 +103,7 @@ func (s *Server) walletTopUp(c *gin.Context) error {
 		return errCardRequired
 	}
 	u := &currentSession(c).User
-	if replayed, err := s.precheckIdempotency(c, u.ID); err != nil || replayed {
+	if replayed, err := s.edge.PrecheckIdempotency(c, u.ID); err != nil || replayed {
 		return err
 	}
 	ctx := c.Request.Context()
@@ -145,7 +131,7 @@ func (s *Server) walletTopUp(c *gin.Context) error {
 		return errAuthenticationRequired
 	}
 	details := wallet.Card{Brand: string(auth.Card.Brand), Last4: auth.Card.Last4}
-	err = s.mutate(c, u.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+	err = s.edge.Mutate(c, u.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		t, err := s.wallet.TopUp(ctx, tx, u, amount, details, auth.ID)
 		if err != nil {
 			return 0, nil, err
@@ -157,39 +143,9 @@ func (s *Server) walletTopUp(c *gin.Context) error {
 	}
 	// Committed: capture now; if that fails the worker's sweep retries.
 	if err := s.wallet.CapturePending(ctx, s.processor, auth.ID); err != nil {
-		s.log.WarnContext(ctx, "top-up capture deferred to the sweep", "err", err, "request_id", requestID(c))
+		s.log.WarnContext(ctx, "top-up capture deferred to the sweep", "err", err, "request_id", edge.RequestID(c))
 	}
 	return nil
-}
-
-// precheckIdempotency looks at the request's Idempotency-Key before work
-// that cannot run inside the transaction (a card charge): a finished
-// request is replayed (replayed is true and the answer written), and a
-// key in use or reused with another body fails, before anything is
-// charged. mutate checks again in the transaction that stores the effect.
-func (s *Server) precheckIdempotency(c *gin.Context, scope string) (bool, error) {
-	key := c.GetHeader("Idempotency-Key")
-	if key == "" {
-		return false, nil
-	}
-	if !idempotency.ValidKey(key) {
-		return false, idempotency.ErrKeyInvalid
-	}
-	r := idempotency.Request{Scope: scope, Key: key,
-		Fingerprint: fingerprint(c)}
-	ctx := c.Request.Context()
-	tx, err := s.db.Pool.Begin(ctx)
-	if err != nil {
-		return false, err
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck // read-only; releases the advisory lock
-	prev, err := s.idem.Begin(ctx, tx, r)
-	if err != nil || prev == nil {
-		return false, err
-	}
-	c.Header("Idempotent-Replayed", "true")
-	c.Data(prev.Status, "application/json; charset=utf-8", prev.Body)
-	return true, nil
 }
 
 type transferRequest struct {
@@ -210,7 +166,7 @@ func transferBinding(receiverID string, amount money.Amount) passkey.Binding {
 // exactly this receiver, amount and currency.
 func (s *Server) walletTransfer(c *gin.Context) error {
 	var in transferRequest
-	if err := decode(c, &in); err != nil {
+	if err := edge.Decode(c, &in); err != nil {
 		return err
 	}
 	amount, err := s.parseAmount(in.Amount, in.Currency)
@@ -228,7 +184,7 @@ func (s *Server) walletTransfer(c *gin.Context) error {
 	if email == strings.ToLower(u.Email) {
 		return wallet.ErrTransferToSelf
 	}
-	return s.mutate(c, u.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+	return s.edge.Mutate(c, u.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		receiver, err := s.wallet.UserByEmail(ctx, tx, email)
 		if errors.Is(err, wallet.ErrUserNotFound) {
 			return 0, nil, wallet.ErrReceiverNotFound
@@ -262,7 +218,7 @@ type confirmBeginRequest struct {
 // payment_method.passkey_assertion.
 func (s *Server) passkeyConfirmBegin(c *gin.Context) error {
 	var in confirmBeginRequest
-	if err := decode(c, &in); err != nil {
+	if err := edge.Decode(c, &in); err != nil {
 		return err
 	}
 	u := &currentSession(c).User
@@ -307,7 +263,7 @@ func (s *Server) passkeyConfirmBegin(c *gin.Context) error {
 	default:
 		return errActionInvalid
 	}
-	return s.mutate(c, u.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+	return s.edge.Mutate(c, u.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		b, err := binding(ctx, tx)
 		if err != nil {
 			return 0, nil, err
@@ -324,7 +280,7 @@ var walletTypes = map[string]bool{wallet.TypeTopUp: true, wallet.TypeTransferIn:
 	wallet.TypePayment: true, wallet.TypeRefund: true}
 
 func (s *Server) listWalletTransactions(c *gin.Context) error {
-	p, err := parseList(c, "txn")
+	p, err := edge.ParseList(c, "txn")
 	if err != nil {
 		return err
 	}
@@ -336,7 +292,7 @@ func (s *Server) listWalletTransactions(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.PureJSON(http.StatusOK, listOf(list, more, func(t wallet.Transaction) wire.WalletTransaction { return t.ToWire() }))
+	c.PureJSON(http.StatusOK, edge.ListOf(list, more, func(t wallet.Transaction) wire.WalletTransaction { return t.ToWire() }))
 	return nil
 }
 
@@ -350,7 +306,7 @@ func (s *Server) getWalletTransaction(c *gin.Context) error {
 }
 
 func (s *Server) listNotifications(c *gin.Context) error {
-	p, err := parseList(c, "ntf")
+	p, err := edge.ParseList(c, "ntf")
 	if err != nil {
 		return err
 	}
@@ -366,16 +322,16 @@ func (s *Server) listNotifications(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.PureJSON(http.StatusOK, listOf(list, more, func(n wallet.Notification) wire.Notification { return n.ToWire() }))
+	c.PureJSON(http.StatusOK, edge.ListOf(list, more, func(n wallet.Notification) wire.Notification { return n.ToWire() }))
 	return nil
 }
 
 func (s *Server) readNotification(c *gin.Context) error {
-	if err := decode(c, &emptyRequest{}); err != nil {
+	if err := edge.Decode(c, &emptyRequest{}); err != nil {
 		return err
 	}
 	u := &currentSession(c).User
-	return s.mutate(c, u.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+	return s.edge.Mutate(c, u.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		n, err := s.wallet.MarkRead(ctx, tx, u.ID, c.Param("id"))
 		if err != nil {
 			return 0, nil, err
@@ -385,11 +341,11 @@ func (s *Server) readNotification(c *gin.Context) error {
 }
 
 func (s *Server) readAllNotifications(c *gin.Context) error {
-	if err := decode(c, &emptyRequest{}); err != nil {
+	if err := edge.Decode(c, &emptyRequest{}); err != nil {
 		return err
 	}
 	u := &currentSession(c).User
-	return s.mutate(c, u.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+	return s.edge.Mutate(c, u.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		n, err := s.wallet.MarkAllRead(ctx, tx, u.ID)
 		if err != nil {
 			return 0, nil, err

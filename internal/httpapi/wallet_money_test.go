@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/paylink/paylink/internal/httpapi/edge"
 	"github.com/paylink/paylink/internal/ledger"
 	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/passkey/passkeytest"
@@ -153,7 +154,7 @@ func TestWalletTopUpDeclinesChangeNothing(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			res := s.do(req{Method: "POST", Path: "/v1/wallet/topup", Body: map[string]any{"amount": 1000, "currency": "USD", "card": card(tt.number)}})
 			wantError(t, res, 402, tt.code)
-			var b errorBody
+			var b edge.ErrorBody
 			res.decode(t, &b)
 			if b.Error.Param != tt.param || b.Error.Message == "" {
 				t.Errorf("error = %+v; want param %q and a message", b.Error, tt.param)

@@ -7,13 +7,6 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// walletPageRoutes registers the wallet's HTML pages.
-func (s *Server) walletPageRoutes() {
-	s.engine.GET("/wallet", s.walletPage)
-	s.engine.GET("/wallet/login", s.walletLoginPage)
-	s.engine.GET("/wallet/signup", s.walletSignUpPage)
-}
-
 type walletPageData struct {
 	Currencies string
 }

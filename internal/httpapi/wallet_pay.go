@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/paylink/paylink/internal/checkout"
+	"github.com/paylink/paylink/internal/httpapi/edge"
 	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/passkey"
@@ -31,7 +32,7 @@ func (s *Server) payFromWallet(c *gin.Context, assertion json.RawMessage) error 
 	}
 	// A retry of a payment that went through replays its answer, even
 	// though its single-use link is no longer payable.
-	if replayed, err := s.precheckIdempotency(c, "link:"+c.Param("id")); err != nil || replayed {
+	if replayed, err := s.edge.PrecheckIdempotency(c, "link:"+c.Param("id")); err != nil || replayed {
 		return err
 	}
 	ctx := c.Request.Context()
@@ -43,7 +44,7 @@ func (s *Server) payFromWallet(c *gin.Context, assertion json.RawMessage) error 
 		return err
 	}
 	u := &sess.User
-	return s.mutate(c, "link:"+l.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+	return s.edge.Mutate(c, "link:"+l.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		if err := s.passkeys.Confirm(ctx, tx, owner(u), paymentBinding(l), assertion); err != nil {
 			return 0, nil, err
 		}
@@ -79,12 +80,12 @@ func (s *Server) walletOffer(c *gin.Context, l *links.Link) *walletOffer {
 	ctx := c.Request.Context()
 	bals, err := s.wallet.Balances(ctx, s.db.Pool, sess.User.ID)
 	if err != nil {
-		s.log.WarnContext(ctx, "wallet balance for checkout", "err", err, "request_id", requestID(c))
+		s.log.WarnContext(ctx, "wallet balance for checkout", "err", err, "request_id", edge.RequestID(c))
 		return nil
 	}
 	has, err := s.passkeys.Required(ctx, s.db.Pool, sess.User.ID)
 	if err != nil {
-		s.log.WarnContext(ctx, "wallet passkeys for checkout", "err", err, "request_id", requestID(c))
+		s.log.WarnContext(ctx, "wallet passkeys for checkout", "err", err, "request_id", edge.RequestID(c))
 		return nil
 	}
 	bal := money.Amount{Currency: l.Amount.Currency}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ulule/limiter/v3"
 
+	"github.com/paylink/paylink/internal/httpapi/edge"
 	"github.com/paylink/paylink/internal/wallet"
 )
 
@@ -109,7 +110,7 @@ func (s *shopper) login(email string) {
 // whose type API.md makes invalid_request_error.
 func wantErrorType(t *testing.T, res response, status int, code, typ string) {
 	t.Helper()
-	var b errorBody
+	var b edge.ErrorBody
 	_ = json.Unmarshal(res.Body, &b)
 	if res.Status != status || b.Error.Code != code || b.Error.Type != typ {
 		t.Fatalf("got %d %s; want %d %s (%s)", res.Status, res.Body, status, code, typ)
@@ -198,7 +199,7 @@ func TestWalletSignUpRejectsBadInput(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			res := s.do(req{Method: "POST", Path: "/v1/wallet/signup", Body: tt.body})
 			wantError(t, res, 400, tt.code)
-			var b errorBody
+			var b edge.ErrorBody
 			res.decode(t, &b)
 			if b.Error.Param != tt.param {
 				t.Errorf("param = %q, want %q", b.Error.Param, tt.param)
@@ -269,7 +270,7 @@ func TestWalletLoginDoesNotRevealWhetherEmailExists(t *testing.T) {
 	unknown := s.do(req{Method: "POST", Path: "/v1/wallet/login", Body: map[string]string{"email": "nobody@example.test", "password": "wrong password!"}})
 	wantError(t, wrong, 401, "invalid_credentials")
 	wantError(t, unknown, 401, "invalid_credentials")
-	var a, b errorBody
+	var a, b edge.ErrorBody
 	wrong.decode(t, &a)
 	unknown.decode(t, &b)
 	a.Error.RequestID, b.Error.RequestID = "", ""

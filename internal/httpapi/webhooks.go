@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/paylink/paylink/internal/httpapi/edge"
 	"github.com/paylink/paylink/internal/id"
 	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/webhook"
@@ -24,7 +25,7 @@ type createEndpointRequest struct {
 // included) before the transaction opens.
 func (s *Server) createEndpoint(c *gin.Context) error {
 	var in createEndpointRequest
-	if err := decode(c, &in); err != nil {
+	if err := edge.Decode(c, &in); err != nil {
 		return err
 	}
 	if _, err := webhook.ValidateEvents(in.Events); err != nil {
@@ -35,7 +36,7 @@ func (s *Server) createEndpoint(c *gin.Context) error {
 		return err
 	}
 	m := currentMerchant(c)
-	return s.mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+	return s.edge.Mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		e, err := s.webhooks.CreateEndpoint(ctx, tx, m.ID, webhook.NewEndpoint{URL: u, Events: in.Events, Description: in.Description})
 		if err != nil {
 			return 0, nil, err
@@ -45,7 +46,7 @@ func (s *Server) createEndpoint(c *gin.Context) error {
 }
 
 func (s *Server) listEndpoints(c *gin.Context) error {
-	p, err := parseList(c, "we")
+	p, err := edge.ParseList(c, "we")
 	if err != nil {
 		return err
 	}
@@ -53,7 +54,7 @@ func (s *Server) listEndpoints(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.PureJSON(http.StatusOK, listOf(es, more, (*webhook.Endpoint).ToWire))
+	c.PureJSON(http.StatusOK, edge.ListOf(es, more, (*webhook.Endpoint).ToWire))
 	return nil
 }
 
@@ -94,7 +95,7 @@ func (s *Server) updateEndpoint(c *gin.Context) error {
 		return err
 	}
 	var in updateEndpointRequest
-	if err := decode(c, &in); err != nil {
+	if err := edge.Decode(c, &in); err != nil {
 		return err
 	}
 	upd := webhook.EndpointUpdate{Events: in.Events, Description: in.Description, Status: in.Status}
@@ -104,7 +105,7 @@ func (s *Server) updateEndpoint(c *gin.Context) error {
 		}
 	}
 	m := currentMerchant(c)
-	return s.mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+	return s.edge.Mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		e, err := s.webhooks.UpdateEndpoint(ctx, tx, m.ID, eid, upd)
 		if err != nil {
 			return 0, nil, err
@@ -141,7 +142,7 @@ func (s *Server) rotateSecret(c *gin.Context) error {
 		return err
 	}
 	var in rotateSecretRequest
-	if err := decode(c, &in); err != nil {
+	if err := edge.Decode(c, &in); err != nil {
 		return err
 	}
 	overlap := webhook.DefaultOverlap
@@ -152,7 +153,7 @@ func (s *Server) rotateSecret(c *gin.Context) error {
 		overlap = time.Duration(*in.ExpiresIn) * time.Second
 	}
 	m := currentMerchant(c)
-	return s.mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+	return s.edge.Mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		e, err := s.webhooks.RotateSecret(ctx, tx, m.ID, eid, overlap)
 		if err != nil {
 			return 0, nil, err
@@ -170,7 +171,7 @@ func (s *Server) listEndpointDeliveries(c *gin.Context) error {
 }
 
 func (s *Server) listDeliveries(c *gin.Context, f webhook.DeliveryFilter) error {
-	p, err := parseList(c, "dlv")
+	p, err := edge.ParseList(c, "dlv")
 	if err != nil {
 		return err
 	}
@@ -178,12 +179,12 @@ func (s *Server) listDeliveries(c *gin.Context, f webhook.DeliveryFilter) error 
 	if err != nil {
 		return err
 	}
-	c.PureJSON(http.StatusOK, listOf(ds, more, (*webhook.Delivery).ToWire))
+	c.PureJSON(http.StatusOK, edge.ListOf(ds, more, (*webhook.Delivery).ToWire))
 	return nil
 }
 
 func (s *Server) listEvents(c *gin.Context) error {
-	p, err := parseList(c, "evt")
+	p, err := edge.ParseList(c, "evt")
 	if err != nil {
 		return err
 	}
@@ -191,7 +192,7 @@ func (s *Server) listEvents(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.PureJSON(http.StatusOK, listOf(evs, more, (*webhook.Event).ToWire))
+	c.PureJSON(http.StatusOK, edge.ListOf(evs, more, (*webhook.Event).ToWire))
 	return nil
 }
 
@@ -242,19 +243,19 @@ func (s *Server) redeliver(c *gin.Context) error {
 		return err
 	}
 	var in redeliverRequest
-	if err := decode(c, &in); err != nil {
+	if err := edge.Decode(c, &in); err != nil {
 		return err
 	}
 	if in.Endpoint != "" && !id.Valid("we", in.Endpoint) {
 		return webhook.ErrEndpointNotFound.WithParam("endpoint")
 	}
 	m := currentMerchant(c)
-	return s.mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+	return s.edge.Mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		ds, err := s.webhooks.Redeliver(ctx, tx, m.ID, evtID, in.Endpoint)
 		if err != nil {
 			return 0, nil, err
 		}
-		return http.StatusOK, listOf(ds, false, (*webhook.Delivery).ToWire), nil
+		return http.StatusOK, edge.ListOf(ds, false, (*webhook.Delivery).ToWire), nil
 	})
 }
 
@@ -266,11 +267,11 @@ type updateMerchantRequest struct {
 // e-mail about each succeeded payment on or off.
 func (s *Server) updateMerchant(c *gin.Context) error {
 	var in updateMerchantRequest
-	if err := decode(c, &in); err != nil {
+	if err := edge.Decode(c, &in); err != nil {
 		return err
 	}
 	m := currentMerchant(c)
-	return s.mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+	return s.edge.Mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		if in.PaymentEmails == nil {
 			return http.StatusOK, merchant.ToWire(m), nil
 		}

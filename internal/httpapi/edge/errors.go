@@ -1,4 +1,4 @@
-package httpapi
+package edge
 
 import (
 	"context"
@@ -56,11 +56,13 @@ const statusClientClosed = 499
 var errInternal = &apperr.Error{Kind: apperr.Internal, Code: "internal_error",
 	Message: "Something went wrong on our side. Retry later; the request_id identifies it to support."}
 
-type errorBody struct {
-	Error errorDetail `json:"error"`
+// ErrorBody is API.md's error answer.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
 }
 
-type errorDetail struct {
+// ErrorDetail is the error inside an ErrorBody.
+type ErrorDetail struct {
 	Type      string `json:"type"`
 	Code      string `json:"code"`
 	Message   string `json:"message"`
@@ -68,42 +70,42 @@ type errorDetail struct {
 	RequestID string `json:"request_id"`
 }
 
-// errorResponse turns err into its status and body, logging it when it is
+// ErrorResponse turns err into its status and body, logging it when it is
 // not an *apperr.Error meant for clients. This is the one place errors are
 // logged.
-func (s *Server) errorResponse(c *gin.Context, err error) (int, errorBody) {
+func (e *Edge) ErrorResponse(c *gin.Context, err error) (int, ErrorBody) {
 	if errors.Is(err, context.Canceled) && c.Request.Context().Err() != nil {
 		// The client hung up; nobody reads this answer and nothing failed on
 		// our side. 499 (nginx's "client closed request") keeps it apart
 		// from real errors in metrics and logs.
-		s.log.InfoContext(c.Request.Context(), "client closed request", "request_id", requestID(c),
+		e.log.InfoContext(c.Request.Context(), "client closed request", "request_id", RequestID(c),
 			"method", c.Request.Method, "route", c.FullPath())
-		return statusClientClosed, errorBody{Error: errorDetail{Type: "api_error", Code: "client_closed_request",
-			Message: "The client closed the request.", RequestID: requestID(c)}}
+		return statusClientClosed, ErrorBody{Error: ErrorDetail{Type: "api_error", Code: "client_closed_request",
+			Message: "The client closed the request.", RequestID: RequestID(c)}}
 	}
-	var e *apperr.Error
-	if !errors.As(err, &e) || e.Kind == apperr.Internal {
-		s.log.ErrorContext(c.Request.Context(), "request failed", "err", err, "request_id", requestID(c),
+	var ae *apperr.Error
+	if !errors.As(err, &ae) || ae.Kind == apperr.Internal {
+		e.log.ErrorContext(c.Request.Context(), "request failed", "err", err, "request_id", RequestID(c),
 			"method", c.Request.Method, "route", c.FullPath())
-		e = errInternal
+		ae = errInternal
 	}
-	return statusByKind[e.Kind], errorBody{Error: errorDetail{
-		Type: typeByKind[e.Kind], Code: e.Code, Message: e.Message, Param: e.Param, RequestID: requestID(c),
+	return statusByKind[ae.Kind], ErrorBody{Error: ErrorDetail{
+		Type: typeByKind[ae.Kind], Code: ae.Code, Message: ae.Message, Param: ae.Param, RequestID: RequestID(c),
 	}}
 }
 
-// writeError renders err as API.md's error body and aborts the chain.
-func (s *Server) writeError(c *gin.Context, err error) {
-	status, body := s.errorResponse(c, err)
+// WriteError renders err as API.md's error body and aborts the chain.
+func (e *Edge) WriteError(c *gin.Context, err error) {
+	status, body := e.ErrorResponse(c, err)
 	c.Abort()
 	c.PureJSON(status, body)
 }
 
 // h adapts a handler that returns an error to gin.
-func (s *Server) h(fn func(*gin.Context) error) gin.HandlerFunc {
+func (e *Edge) h(fn func(*gin.Context) error) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if err := fn(c); err != nil {
-			s.writeError(c, err)
+			e.WriteError(c, err)
 		}
 	}
 }

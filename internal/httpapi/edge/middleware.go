@@ -1,4 +1,4 @@
-package httpapi
+package edge
 
 import (
 	"fmt"
@@ -16,8 +16,8 @@ import (
 
 const requestIDKey = "paylink.request_id"
 
-// requestID returns the id given to this request by withRequestID.
-func requestID(c *gin.Context) string { return c.GetString(requestIDKey) }
+// RequestID returns the id given to this request by withRequestID.
+func RequestID(c *gin.Context) string { return c.GetString(requestIDKey) }
 
 // withRequestID gives every request a fresh id, answered in X-Request-Id
 // and repeated in error bodies and log lines. A client-sent id is not
@@ -31,16 +31,16 @@ func withRequestID(c *gin.Context) {
 
 // recoverPanics turns a panic into a 500 api_error that leaks nothing; the
 // stack goes to the log only.
-func (s *Server) recoverPanics(c *gin.Context) {
+func (e *Edge) recoverPanics(c *gin.Context) {
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			s.log.ErrorContext(c.Request.Context(), "panic", "request_id", requestID(c),
+			e.log.ErrorContext(c.Request.Context(), "panic", "request_id", RequestID(c),
 				"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			if !c.Writer.Written() {
-				status, body := s.errorResponse(c, errInternal)
+				status, body := e.ErrorResponse(c, errInternal)
 				c.Abort()
 				c.PureJSON(status, body)
 			} else {
@@ -53,9 +53,9 @@ func (s *Server) recoverPanics(c *gin.Context) {
 
 // limitBody caps request bodies at 64 KiB; a declared larger body is
 // refused before it is read.
-func (s *Server) limitBody(c *gin.Context) {
+func (e *Edge) limitBody(c *gin.Context) {
 	if c.Request.ContentLength > maxBody {
-		s.writeError(c, errBodyTooLarge)
+		e.WriteError(c, errBodyTooLarge)
 		return
 	}
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBody)
@@ -88,7 +88,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 // observe records metrics and one access-log line per request. The log has
 // the path but never the query string or body, which may carry signatures
 // or card data.
-func (s *Server) observe(c *gin.Context) {
+func (e *Edge) observe(c *gin.Context) {
 	start := time.Now()
 	c.Next()
 	elapsed := time.Since(start)
@@ -97,20 +97,20 @@ func (s *Server) observe(c *gin.Context) {
 		route = "unmatched"
 	}
 	status := strconv.Itoa(c.Writer.Status())
-	s.metrics.requests.WithLabelValues(c.Request.Method, route, status).Inc()
-	s.metrics.latency.WithLabelValues(c.Request.Method, route, status).Observe(elapsed.Seconds())
+	e.metrics.requests.WithLabelValues(c.Request.Method, route, status).Inc()
+	e.metrics.latency.WithLabelValues(c.Request.Method, route, status).Observe(elapsed.Seconds())
 	level := slog.LevelInfo
 	if c.Writer.Status() >= 500 {
 		level = slog.LevelWarn
 	}
-	s.log.LogAttrs(c.Request.Context(), level, "request",
-		slog.String("request_id", requestID(c)),
+	e.log.LogAttrs(c.Request.Context(), level, "request",
+		slog.String("request_id", RequestID(c)),
 		slog.String("method", c.Request.Method),
 		slog.String("path", c.Request.URL.Path),
 		slog.String("route", route),
 		slog.Int("status", c.Writer.Status()),
 		slog.Duration("duration", elapsed),
 		slog.String("client_ip", c.ClientIP()),
-		slog.String("merchant", c.GetString(merchantIDKey)),
+		slog.String("merchant", CallerOf(c).Merchant),
 	)
 }

@@ -1,4 +1,4 @@
-package httpapi
+package edge
 
 import (
 	"bytes"
@@ -22,7 +22,9 @@ const maxBody = 64 << 10
 var (
 	errInvalidJSON = &apperr.Error{Kind: apperr.Invalid, Code: "invalid_json",
 		Message: "The request body is not a valid JSON object."}
-	errUnknownParameter = &apperr.Error{Kind: apperr.Invalid, Code: "unknown_parameter",
+	// ErrUnknownParameter is the 400 of a body field the route does not
+	// take.
+	ErrUnknownParameter = &apperr.Error{Kind: apperr.Invalid, Code: "unknown_parameter",
 		Message: "The request has a parameter this endpoint does not accept."}
 	errBodyTooLarge = &apperr.Error{Kind: apperr.TooLarge, Code: "body_too_large",
 		Message: "The request body is larger than 64 KiB."}
@@ -40,14 +42,14 @@ var codeByField = map[string]*apperr.Error{
 	"currency":   {Kind: apperr.Invalid, Code: "currency_unsupported", Message: "currency must be an ISO 4217 code."},
 }
 
-// fingerprintKey is where decode leaves the request's idempotency
+// fingerprintKey is where Decode leaves the request's idempotency
 // fingerprint.
 const fingerprintKey = "paylink.fingerprint"
 
-// decode reads the JSON object in the request body into dst (a pointer to
+// Decode reads the JSON object in the request body into dst (a pointer to
 // a struct), rejecting malformed JSON, unknown fields and wrong types with
 // API.md's codes. An empty body reads as {}.
-func decode(c *gin.Context, dst any) error {
+func Decode(c *gin.Context, dst any) error {
 	raw, err := io.ReadAll(c.Request.Body)
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -71,7 +73,7 @@ func decode(c *gin.Context, dst any) error {
 		return errInvalidJSON
 	}
 	if param := unknownField(obj, reflect.TypeOf(dst).Elem(), ""); param != "" {
-		return errUnknownParameter.WithParam(param).WithMessage("Unknown parameter: " + param + ".")
+		return ErrUnknownParameter.WithParam(param).WithMessage("Unknown parameter: " + param + ".")
 	}
 	if err := json.Unmarshal(raw, dst); err != nil {
 		var te *json.UnmarshalTypeError
@@ -131,9 +133,9 @@ func unknownField(obj map[string]any, t reflect.Type, prefix string) string {
 	return ""
 }
 
-// fingerprint is the request's idempotency fingerprint: its method, path
-// and the body decode read, normalised (none when nothing was decoded).
-func fingerprint(c *gin.Context) []byte {
+// Fingerprint is the request's idempotency fingerprint: its method, path
+// and the body Decode read, normalised (none when nothing was decoded).
+func Fingerprint(c *gin.Context) []byte {
 	if v, ok := c.Get(fingerprintKey); ok {
 		return v.([]byte)
 	}

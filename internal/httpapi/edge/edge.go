@@ -1,0 +1,121 @@
+// Package edge is the request machinery every HTTP route of Paylink shares,
+// whoever calls it: request ids, the 64 KiB body limit, strict JSON
+// decoding, the one error renderer, Idempotency-Key handling, rate limits,
+// authentication and API-key scopes, same-origin (CSRF) checks, session
+// cookies, HTML pages with their security headers and shared layout,
+// static assets, the access log and metrics, and the OpenAPI document.
+//
+// A route is declared once, as a Route next to its path: who may call it
+// (Auth), the API-key scope it needs, which rate limit counts it, whether
+// it takes an Idempotency-Key, and its OpenAPI operation. Mount turns the
+// declarations into Gin routes with the right middleware, and OpenAPI
+// builds the published document from the same declarations.
+//
+// The edge knows nothing about links, payments or wallets: the audience
+// packages beside it (the merchant API, the hosted checkout, the wallet)
+// own their routes and handlers and call the domain packages.
+package edge
+
+import (
+	"fmt"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+	"github.com/ulule/limiter/v3"
+	redisstore "github.com/ulule/limiter/v3/drivers/store/redis"
+
+	"github.com/paylink/paylink/internal/apperr"
+	"github.com/paylink/paylink/internal/idempotency"
+	"github.com/paylink/paylink/internal/postgres"
+)
+
+// Limits are the configured request rates.
+type Limits struct {
+	API    limiter.Rate // per API key or wallet user
+	Public limiter.Rate // per client IP, sign-up and checkout
+	Login  limiter.Rate // log-in attempts per client IP and e-mail
+}
+
+// Config is what the edge needs, given by the server that assembles the
+// routes.
+type Config struct {
+	Log            *slog.Logger
+	DB             *postgres.DB
+	Redis          *redis.Client
+	Idempotency    *idempotency.Store
+	Registry       *prometheus.Registry
+	Limits         Limits
+	BaseURL        *url.URL
+	TrustedProxies []string
+	// RateLimitPrefix separates the limiters' Redis keys, e.g. per test.
+	RateLimitPrefix string
+	Now             func() time.Time
+}
+
+// Edge is the shared machinery, built once per server.
+type Edge struct {
+	log     *slog.Logger
+	db      *postgres.DB
+	idem    *idempotency.Store
+	metrics *metrics
+	now     func() time.Time
+	origin  string // scheme://host of the base URL, for same-origin checks
+	engine  *gin.Engine
+	limits  map[Limit]*limiter.Limiter
+}
+
+// New builds the edge and its Gin engine, with no routes yet (see Mount).
+func New(cfg Config) (*Edge, error) {
+	gin.SetMode(gin.ReleaseMode)
+	e := &Edge{
+		log: cfg.Log, db: cfg.DB, idem: cfg.Idempotency, metrics: newMetrics(cfg.Registry), now: cfg.Now,
+		origin: cfg.BaseURL.Scheme + "://" + cfg.BaseURL.Host, limits: map[Limit]*limiter.Limiter{},
+	}
+	prefix := cfg.RateLimitPrefix
+	if prefix == "" {
+		prefix = "paylink"
+	}
+	for _, l := range []struct {
+		class Limit
+		name  string
+		rate  limiter.Rate
+	}{
+		{PerCaller, "api", cfg.Limits.API},
+		{PerIPSignUp, "signup", cfg.Limits.Public},
+		{PerIPCheckout, "checkout", cfg.Limits.Public},
+		{PerLogIn, "login", cfg.Limits.Login},
+	} {
+		store, err := redisstore.NewStoreWithOptions(cfg.Redis, limiter.StoreOptions{Prefix: prefix + ":rl:" + l.name})
+		if err != nil {
+			return nil, fmt.Errorf("rate limit store: %w", err)
+		}
+		e.limits[l.class] = limiter.New(store, l.rate)
+	}
+	g := gin.New()
+	g.HandleMethodNotAllowed = true
+	g.RemoveExtraSlash = true
+	if err := g.SetTrustedProxies(cfg.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("trusted proxies: %w", err)
+	}
+	g.Use(withRequestID, e.observe, e.recoverPanics, e.limitBody)
+	g.NoRoute(e.h(func(*gin.Context) error { return ErrRouteNotFound }))
+	g.NoMethod(e.h(func(*gin.Context) error { return errMethodNotAllowed }))
+	e.engine = g
+	return e, nil
+}
+
+// Engine is the Gin engine the routes are mounted on; it serves HTTP.
+func (e *Edge) Engine() *gin.Engine { return e.engine }
+
+// Errors of routing.
+var (
+	// ErrRouteNotFound is the 404 of a path no route serves.
+	ErrRouteNotFound = &apperr.Error{Kind: apperr.NotFound, Code: "route_not_found",
+		Message: "No such route; see /v1/openapi.json."}
+	errMethodNotAllowed = &apperr.Error{Kind: apperr.MethodNotAllowed, Code: "method_not_allowed",
+		Message: "This route does not accept that method; see /v1/openapi.json."}
+)

@@ -1,0 +1,122 @@
+package edge
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/gin-gonic/gin"
+)
+
+func TestMergeIntoRefusesConflicts(t *testing.T) {
+	dst := map[string]any{"paths": map[string]any{"/a": map[string]any{"get": "x"}}}
+	if err := mergeInto(dst, map[string]any{"paths": map[string]any{"/a": map[string]any{"post": "y"}}}, "part2"); err != nil {
+		t.Fatalf("merging a new method: %v", err)
+	}
+	if err := mergeInto(dst, map[string]any{"paths": map[string]any{"/a": map[string]any{"get": "x"}}}, "part3"); err != nil {
+		t.Fatalf("merging an identical definition: %v", err)
+	}
+	err := mergeInto(dst, map[string]any{"paths": map[string]any{"/a": map[string]any{"get": "z"}}}, "part4")
+	if err == nil || !strings.Contains(err.Error(), "part4.paths./a.get") {
+		t.Fatalf("conflicting definition: err = %v, want one naming part4.paths./a.get", err)
+	}
+}
+
+// part is an OpenAPI part with the operations ops (id → JSON object).
+func part(ops map[string]string, components string) fstest.MapFS {
+	var b strings.Builder
+	b.WriteString(`{"operations": {`)
+	first := true
+	for id, op := range ops {
+		if !first {
+			b.WriteString(",")
+		}
+		first = false
+		b.WriteString(`"` + id + `": ` + op)
+	}
+	b.WriteString(`}`)
+	if components != "" {
+		b.WriteString(`, "components": ` + components)
+	}
+	b.WriteString(`}`)
+	return fstest.MapFS{"part.json": {Data: []byte(b.String())}}
+}
+
+func noop(*gin.Context) error { return nil }
+
+// TestOpenAPIComesFromTheDeclarations: what a route declares (who may
+// call it, its Idempotency-Key, its rate limit) is written into its
+// operation, which sits at the route's path and method.
+func TestOpenAPIComesFromTheDeclarations(t *testing.T) {
+	session := Auth{Name: "session", Scheme: "session", Check: func(*gin.Context) (Caller, error) { return Caller{}, nil }}
+	key := Auth{Name: "API key", Scheme: "apiKey", Check: session.Check}
+	routes := []Route{
+		{Method: "POST", Path: "/v1/things", Auth: key, Limit: PerCaller, Idempotent: true, Doc: "createThing", Handle: noop},
+		{Method: "GET", Path: "/v1/things/:id", Auth: session, Doc: "getThing", Handle: noop},
+		{Method: "GET", Path: "/files/*file", Doc: "getFile", Handle: noop},
+	}
+	ok := `{"summary": "s", "parameters": [{"$ref": "#/components/parameters/ID"}], "responses": {"200": {"description": "ok"}}}`
+	doc, err := OpenAPI(routes, part(map[string]string{"createThing": ok, "getThing": ok, "getFile": ok},
+		`{"securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": "s"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		OpenAPI    string `json:"openapi"`
+		Components struct {
+			SecuritySchemes map[string]any `json:"securitySchemes"`
+		} `json:"components"`
+		Paths map[string]map[string]struct {
+			OperationID string           `json:"operationId"`
+			Security    *[]any           `json:"security"`
+			Parameters  []map[string]any `json:"parameters"`
+			Responses   map[string]any   `json:"responses"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(doc, &d); err != nil {
+		t.Fatal(err)
+	}
+	create, get, file := d.Paths["/v1/things"]["post"], d.Paths["/v1/things/{id}"]["get"], d.Paths["/files/{file}"]["get"]
+	if d.OpenAPI != "3.1.0" || d.Components.SecuritySchemes["apiKey"] == nil || d.Components.SecuritySchemes["session"] == nil {
+		t.Fatalf("document frame: %s", doc)
+	}
+	if create.OperationID != "createThing" || create.Security != nil || len(create.Parameters) != 2 ||
+		create.Parameters[1]["$ref"] != "#/components/parameters/IdempotencyKey" || create.Responses["429"] == nil {
+		t.Errorf("POST /v1/things (API key, idempotent, limited) = %+v", create)
+	}
+	if get.Security == nil || len(*get.Security) != 1 || len(get.Parameters) != 1 || get.Responses["429"] != nil {
+		t.Errorf("GET /v1/things/{id} (session) = %+v", get)
+	}
+	if file.Security == nil || len(*file.Security) != 0 {
+		t.Errorf("GET /files/{file} (public) = %+v; want security []", file)
+	}
+}
+
+func TestOpenAPIRefusesDrift(t *testing.T) {
+	ok := `{"responses": {"200": {"description": "ok"}}}`
+	r := Route{Method: "GET", Path: "/a", Doc: "getA", Handle: noop}
+	tests := []struct {
+		name   string
+		routes []Route
+		ops    map[string]string
+		want   string
+	}{
+		{"route without operation", []Route{r}, map[string]string{}, `names operation "getA"`},
+		{"operation without route", []Route{r}, map[string]string{"getA": ok, "getB": ok}, "documenting no route: getB"},
+		{"operation for two routes", []Route{r, {Method: "GET", Path: "/b", Doc: "getA", Handle: noop}},
+			map[string]string{"getA": ok}, "documents two routes"},
+		{"hand-written security", []Route{r}, map[string]string{"getA": `{"security": [], "responses": {}}`}, `"security" comes from`},
+		{"hand-written key", []Route{r}, map[string]string{"getA": `{"parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}], "responses": {}}`},
+			"Idempotency-Key parameter"},
+		{"hand-written 429", []Route{r}, map[string]string{"getA": `{"responses": {"429": {}}}`}, "429 answer"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := OpenAPI(tt.routes, part(tt.ops, ""))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("OpenAPI = %v; want an error containing %q", err, tt.want)
+			}
+		})
+	}
+}
