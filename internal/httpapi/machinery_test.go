@@ -1,11 +1,9 @@
-package httpapi
+package httpapi_test
 
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"sort"
 	"strconv"
 	"strings"
@@ -13,20 +11,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gin-gonic/gin"
 	"github.com/google/go-cmp/cmp"
 	"github.com/ulule/limiter/v3"
 
+	"github.com/paylink/paylink/internal/httpapi"
+	"github.com/paylink/paylink/internal/httpapi/apitest"
 	"github.com/paylink/paylink/internal/idempotency"
 )
 
 func TestIdempotentReplay(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	_, k := e.signUp("idem@shop.test")
+	e := apitest.New(t)
+	_, k := e.SignUp("idem@shop.test")
 	h := map[string]string{"Idempotency-Key": "create-key-1"}
-	first := e.do(req{Method: "POST", Path: "/v1/api_keys", Auth: &k, Header: h})
-	again := e.do(req{Method: "POST", Path: "/v1/api_keys", Auth: &k, Header: h})
+	first := e.Do(apitest.Req{Method: "POST", Path: "/v1/api_keys", Auth: &k, Header: h})
+	again := e.Do(apitest.Req{Method: "POST", Path: "/v1/api_keys", Auth: &k, Header: h})
 	if first.Status != 201 || again.Status != 201 {
 		t.Fatalf("statuses = %d, %d; want 201, 201", first.Status, again.Status)
 	}
@@ -41,8 +40,8 @@ func TestIdempotentReplay(t *testing.T) {
 		t.Errorf("keys = %d, want 2 (sign-up key + one created once)", n)
 	}
 	// Keys are per caller: another merchant's identical key runs afresh.
-	_, other := e.signUp("idem-other@shop.test")
-	res := e.do(req{Method: "POST", Path: "/v1/api_keys", Auth: &other, Header: h})
+	_, other := e.SignUp("idem-other@shop.test")
+	res := e.Do(apitest.Req{Method: "POST", Path: "/v1/api_keys", Auth: &other, Header: h})
 	if res.Status != 201 || res.Header.Get("Idempotent-Replayed") != "" || string(res.Body) == string(first.Body) {
 		t.Errorf("same key from another merchant = %d replayed=%q; want a fresh 201", res.Status, res.Header.Get("Idempotent-Replayed"))
 	}
@@ -50,42 +49,42 @@ func TestIdempotentReplay(t *testing.T) {
 
 func TestIdempotencyKeyReusedWithOtherBody(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := apitest.New(t)
 	h := map[string]string{"Idempotency-Key": "signup-42"}
 	body := map[string]string{"name": "A", "email": "a@shop.test", "password": "0123456789"}
-	if res := e.do(req{Method: "POST", Path: "/v1/merchants", Header: h, Body: body}); res.Status != 201 {
+	if res := e.Do(apitest.Req{Method: "POST", Path: "/v1/merchants", Header: h, Body: body}); res.Status != 201 {
 		t.Fatalf("first: %d %s", res.Status, res.Body)
 	}
 	// Whitespace and key order do not make a request different.
 	same := `{ "password":"0123456789", "email":"a@shop.test", "name":"A" }`
-	res := e.do(req{Method: "POST", Path: "/v1/merchants", Header: h, Body: same})
+	res := e.Do(apitest.Req{Method: "POST", Path: "/v1/merchants", Header: h, Body: same})
 	if res.Status != 201 || res.Header.Get("Idempotent-Replayed") != "true" {
 		t.Fatalf("reordered body: %d %s; want a replay", res.Status, res.Body)
 	}
 	body["name"] = "B"
-	wantError(t, e.do(req{Method: "POST", Path: "/v1/merchants", Header: h, Body: body}), 422, "idempotency_key_reused")
-	wantError(t, e.do(req{Method: "POST", Path: "/v1/merchants", Header: map[string]string{"Idempotency-Key": "café"}, Body: body}),
+	apitest.WantError(t, e.Do(apitest.Req{Method: "POST", Path: "/v1/merchants", Header: h, Body: body}), 422, "idempotency_key_reused")
+	apitest.WantError(t, e.Do(apitest.Req{Method: "POST", Path: "/v1/merchants", Header: map[string]string{"Idempotency-Key": "café"}, Body: body}),
 		400, "idempotency_key_invalid")
-	wantError(t, e.do(req{Method: "POST", Path: "/v1/merchants", Header: map[string]string{"Idempotency-Key": strings.Repeat("k", 256)}, Body: body}),
+	apitest.WantError(t, e.Do(apitest.Req{Method: "POST", Path: "/v1/merchants", Header: map[string]string{"Idempotency-Key": strings.Repeat("k", 256)}, Body: body}),
 		400, "idempotency_key_invalid")
 }
 
 func TestIdempotencyConcurrentRequestsRunOnce(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	_, k := e.signUp("concurrent@shop.test")
+	e := apitest.New(t)
+	_, k := e.SignUp("concurrent@shop.test")
 	const n = 10
 	var (
 		wg      sync.WaitGroup
 		start   = make(chan struct{})
-		results = make([]response, n)
+		results = make([]apitest.Response, n)
 	)
 	for i := 0; i < n; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			<-start
-			results[i] = e.do(req{Method: "POST", Path: "/v1/api_keys", Auth: &k, Header: map[string]string{"Idempotency-Key": "same"}})
+			results[i] = e.Do(apitest.Req{Method: "POST", Path: "/v1/api_keys", Auth: &k, Header: map[string]string{"Idempotency-Key": "same"}})
 		}()
 	}
 	close(start)
@@ -95,7 +94,7 @@ func TestIdempotencyConcurrentRequestsRunOnce(t *testing.T) {
 		switch {
 		case r.Status == 201:
 			bodies = append(bodies, string(r.Body))
-		case r.Status == 409 && r.errorCode() == "idempotency_key_in_use":
+		case r.Status == 409 && r.ErrorCode() == "idempotency_key_in_use":
 		default:
 			t.Errorf("unexpected answer %d %s", r.Status, r.Body)
 		}
@@ -112,7 +111,7 @@ func TestIdempotencyConcurrentRequestsRunOnce(t *testing.T) {
 		t.Fatalf("keys = %d after %d concurrent requests with one Idempotency-Key; want 2", got, n)
 	}
 	// Once the first has finished, the key replays.
-	res := e.do(req{Method: "POST", Path: "/v1/api_keys", Auth: &k, Header: map[string]string{"Idempotency-Key": "same"}})
+	res := e.Do(apitest.Req{Method: "POST", Path: "/v1/api_keys", Auth: &k, Header: map[string]string{"Idempotency-Key": "same"}})
 	if res.Status != 201 || string(res.Body) != bodies[0] || res.Header.Get("Idempotent-Replayed") != "true" {
 		t.Fatalf("after the race: %d %s; want the stored answer replayed", res.Status, res.Body)
 	}
@@ -120,14 +119,14 @@ func TestIdempotencyConcurrentRequestsRunOnce(t *testing.T) {
 
 func TestIdempotencyFailedRequestRunsAgain(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := apitest.New(t)
 	h := map[string]string{"Idempotency-Key": "retry-me"}
-	_, _ = e.signUp("taken@shop.test")
+	_, _ = e.SignUp("taken@shop.test")
 	// Fails (409) without committing: the key stays free.
-	res := e.do(req{Method: "POST", Path: "/v1/merchants", Header: h,
+	res := e.Do(apitest.Req{Method: "POST", Path: "/v1/merchants", Header: h,
 		Body: map[string]string{"name": "A", "email": "taken@shop.test", "password": "0123456789"}})
-	wantError(t, res, 409, "email_taken")
-	res = e.do(req{Method: "POST", Path: "/v1/merchants", Header: h,
+	apitest.WantError(t, res, 409, "email_taken")
+	res = e.Do(apitest.Req{Method: "POST", Path: "/v1/merchants", Header: h,
 		Body: map[string]string{"name": "A", "email": "free@shop.test", "password": "0123456789"}})
 	if res.Status != 201 || res.Header.Get("Idempotent-Replayed") != "" {
 		t.Fatalf("retry after a failure = %d %s; want a fresh 201", res.Status, res.Body)
@@ -136,28 +135,28 @@ func TestIdempotencyFailedRequestRunsAgain(t *testing.T) {
 
 func TestIdempotencyCleanup(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	_, k := e.signUp("cleanup@shop.test")
-	e.do(req{Method: "POST", Path: "/v1/api_keys", Auth: &k, Header: map[string]string{"Idempotency-Key": "old"}})
+	e := apitest.New(t)
+	_, k := e.SignUp("cleanup@shop.test")
+	e.Do(apitest.Req{Method: "POST", Path: "/v1/api_keys", Auth: &k, Header: map[string]string{"Idempotency-Key": "old"}})
 	ctx := context.Background()
-	if _, err := e.db.Pool.Exec(ctx, `UPDATE idempotency_keys SET created_at = now() - interval '49 hours'`); err != nil {
+	if _, err := e.DB.Pool.Exec(ctx, `UPDATE idempotency_keys SET created_at = now() - interval '49 hours'`); err != nil {
 		t.Fatal(err)
 	}
-	e.do(req{Method: "POST", Path: "/v1/api_keys", Auth: &k, Header: map[string]string{"Idempotency-Key": "new"}})
-	n, err := idempotency.DeleteBefore(ctx, e.db.Pool, time.Now().Add(-48*time.Hour))
+	e.Do(apitest.Req{Method: "POST", Path: "/v1/api_keys", Auth: &k, Header: map[string]string{"Idempotency-Key": "new"}})
+	n, err := idempotency.DeleteBefore(ctx, e.DB.Pool, time.Now().Add(-48*time.Hour))
 	if err != nil || n != 1 {
 		t.Fatalf("cleanup removed %d (%v), want 1", n, err)
 	}
-	res := e.do(req{Method: "POST", Path: "/v1/api_keys", Auth: &k, Header: map[string]string{"Idempotency-Key": "new"}})
+	res := e.Do(apitest.Req{Method: "POST", Path: "/v1/api_keys", Auth: &k, Header: map[string]string{"Idempotency-Key": "new"}})
 	if res.Header.Get("Idempotent-Replayed") != "true" {
 		t.Fatal("a recent key was cleaned up")
 	}
 }
 
-func countKeys(t *testing.T, e *env) int {
+func countKeys(t *testing.T, e *apitest.Env) int {
 	t.Helper()
 	var n int
-	if err := e.db.Pool.QueryRow(context.Background(), "SELECT count(*) FROM api_keys").Scan(&n); err != nil {
+	if err := e.DB.Pool.QueryRow(context.Background(), "SELECT count(*) FROM api_keys").Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -165,13 +164,13 @@ func countKeys(t *testing.T, e *env) int {
 
 func TestRateLimit(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, func(d *Deps) {
+	e := apitest.New(t, func(d *httpapi.Deps) {
 		d.Limits.API = limiter.Rate{Period: time.Hour, Limit: 3}
 	})
-	_, k := e.signUp("limited@shop.test")
-	_, other := e.signUp("unlimited@shop.test")
+	_, k := e.SignUp("limited@shop.test")
+	_, other := e.SignUp("unlimited@shop.test")
 	for i := 0; i < 3; i++ {
-		res := e.do(req{Method: "GET", Path: "/v1/merchant", Auth: &k})
+		res := e.Do(apitest.Req{Method: "GET", Path: "/v1/merchant", Auth: &k})
 		if res.Status != 200 {
 			t.Fatalf("request %d: %d", i+1, res.Status)
 		}
@@ -186,68 +185,54 @@ func TestRateLimit(t *testing.T) {
 			t.Errorf("X-RateLimit-Reset = %q, want a unix time within the hour", res.Header.Get("X-RateLimit-Reset"))
 		}
 	}
-	res := e.do(req{Method: "GET", Path: "/v1/merchant", Auth: &k})
-	wantError(t, res, http.StatusTooManyRequests, "rate_limited")
+	res := e.Do(apitest.Req{Method: "GET", Path: "/v1/merchant", Auth: &k})
+	apitest.WantError(t, res, http.StatusTooManyRequests, "rate_limited")
 	ra, err := strconv.Atoi(res.Header.Get("Retry-After"))
 	if err != nil || ra < 1 || ra > 3600 {
 		t.Errorf("Retry-After = %q, want 1..3600 seconds", res.Header.Get("Retry-After"))
 	}
 	// Limits are per key.
-	if res := e.do(req{Method: "GET", Path: "/v1/merchant", Auth: &other}); res.Status != 200 {
+	if res := e.Do(apitest.Req{Method: "GET", Path: "/v1/merchant", Auth: &other}); res.Status != 200 {
 		t.Errorf("another key: %d, want 200", res.Status)
 	}
 }
 
 func TestRateLimitIsSharedBetweenReplicas(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, func(d *Deps) { d.Limits.Public = limiter.Rate{Period: time.Hour, Limit: 2} })
+	e := apitest.New(t, func(d *httpapi.Deps) { d.Limits.Public = limiter.Rate{Period: time.Hour, Limit: 2} })
 	// A second server on the same Redis and database, as another replica.
-	e2 := e.replica(func(d *Deps) { d.Limits.Public = limiter.Rate{Period: time.Hour, Limit: 2} })
+	e2 := e.Replica(func(d *httpapi.Deps) { d.Limits.Public = limiter.Rate{Period: time.Hour, Limit: 2} })
 	body := func(n int) map[string]string {
 		return map[string]string{"name": "R", "email": "r" + strconv.Itoa(n) + "@shop.test", "password": "0123456789"}
 	}
-	e.do(req{Method: "POST", Path: "/v1/merchants", Body: body(1)})
-	e2.do(req{Method: "POST", Path: "/v1/merchants", Body: body(2)})
-	wantError(t, e.do(req{Method: "POST", Path: "/v1/merchants", Body: body(3)}), 429, "rate_limited")
-	wantError(t, e2.do(req{Method: "POST", Path: "/v1/merchants", Body: body(4)}), 429, "rate_limited")
-}
-
-func TestPanicBecomesOpaque500(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
-	e.srv.edge.Engine().GET("/v1/test-panic", func(*gin.Context) { panic("secret internal detail sk_test_xyz") })
-	res := e.do(req{Method: "GET", Path: "/v1/test-panic"})
-	wantError(t, res, 500, "internal_error")
-	if strings.Contains(string(res.Body), "secret internal detail") || strings.Contains(string(res.Body), "goroutine") {
-		t.Fatalf("500 body leaks internals: %s", res.Body)
-	}
-	if !strings.Contains(e.logs.String(), "secret internal detail") {
-		t.Error("the panic was not logged for operators")
-	}
+	e.Do(apitest.Req{Method: "POST", Path: "/v1/merchants", Body: body(1)})
+	e2.Do(apitest.Req{Method: "POST", Path: "/v1/merchants", Body: body(2)})
+	apitest.WantError(t, e.Do(apitest.Req{Method: "POST", Path: "/v1/merchants", Body: body(3)}), 429, "rate_limited")
+	apitest.WantError(t, e2.Do(apitest.Req{Method: "POST", Path: "/v1/merchants", Body: body(4)}), 429, "rate_limited")
 }
 
 func TestUnknownRouteAndMethod(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	wantError(t, e.do(req{Method: "GET", Path: "/v1/nope"}), 404, "route_not_found")
-	wantError(t, e.do(req{Method: "PUT", Path: "/v1/merchants"}), 405, "method_not_allowed")
-	if res := e.do(req{Method: "GET", Path: "/healthz"}); res.Header.Get("X-Request-Id") == "" {
+	e := apitest.New(t)
+	apitest.WantError(t, e.Do(apitest.Req{Method: "GET", Path: "/v1/nope"}), 404, "route_not_found")
+	apitest.WantError(t, e.Do(apitest.Req{Method: "PUT", Path: "/v1/merchants"}), 405, "method_not_allowed")
+	if res := e.Do(apitest.Req{Method: "GET", Path: "/healthz"}); res.Header.Get("X-Request-Id") == "" {
 		t.Error("no X-Request-Id on a successful response")
 	}
 }
 
 func TestOpsEndpoints(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	if res := e.do(req{Method: "GET", Path: "/healthz"}); res.Status != 200 {
+	e := apitest.New(t)
+	if res := e.Do(apitest.Req{Method: "GET", Path: "/healthz"}); res.Status != 200 {
 		t.Errorf("healthz = %d", res.Status)
 	}
-	res := e.do(req{Method: "GET", Path: "/readyz"})
+	res := e.Do(apitest.Req{Method: "GET", Path: "/readyz"})
 	if res.Status != 200 || !strings.Contains(string(res.Body), `"postgres":"ok"`) || !strings.Contains(string(res.Body), `"redis":"ok"`) {
 		t.Errorf("readyz = %d %s", res.Status, res.Body)
 	}
-	e.do(req{Method: "GET", Path: "/v1/merchant"})
-	m := e.do(req{Method: "GET", Path: "/metrics"})
+	e.Do(apitest.Req{Method: "GET", Path: "/v1/merchant"})
+	m := e.Do(apitest.Req{Method: "GET", Path: "/metrics"})
 	for _, want := range []string{
 		`paylink_http_requests_total{method="GET",route="/v1/merchant",status="401"} 1`,
 		`paylink_http_request_duration_seconds_bucket{method="GET",route="/readyz",status="200",le=`,
@@ -260,11 +245,11 @@ func TestOpsEndpoints(t *testing.T) {
 
 func TestReadyzFailsWithoutRedis(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	if err := e.srv.redis.Close(); err != nil {
+	e := apitest.New(t)
+	if err := e.Deps.Redis.Close(); err != nil {
 		t.Fatal(err)
 	}
-	res := e.do(req{Method: "GET", Path: "/readyz"})
+	res := e.Do(apitest.Req{Method: "GET", Path: "/readyz"})
 	if res.Status != 503 || !strings.Contains(string(res.Body), `"redis":"unreachable"`) {
 		t.Fatalf("readyz without Redis = %d %s; want 503 naming redis", res.Status, res.Body)
 	}
@@ -274,13 +259,13 @@ func TestReadyzFailsWithoutRedis(t *testing.T) {
 // step: every registered route is documented and nothing else is.
 func TestOpenAPIMatchesRoutes(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	res := e.do(req{Method: "GET", Path: "/v1/openapi.json"})
+	e := apitest.New(t)
+	res := e.Do(apitest.Req{Method: "GET", Path: "/v1/openapi.json"})
 	var doc struct {
 		OpenAPI string                                `json:"openapi"`
 		Paths   map[string]map[string]json.RawMessage `json:"paths"`
 	}
-	res.decode(t, &doc)
+	res.Decode(t, &doc)
 	if !strings.HasPrefix(doc.OpenAPI, "3.") {
 		t.Fatalf("openapi = %q, want 3.x", doc.OpenAPI)
 	}
@@ -293,32 +278,10 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 			documented = append(documented, strings.ToUpper(method)+" "+path)
 		}
 	}
-	registered := e.srv.Routes()
+	registered := e.Server.Routes()
 	sort.Strings(documented)
 	sort.Strings(registered)
 	if diff := cmp.Diff(registered, documented); diff != "" {
 		t.Fatalf("routes (-registered +documented):\n%s", diff)
-	}
-}
-
-func TestClientThatHangsUpIsNotAnError(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	c, _ := gin.CreateTestContext(httptest.NewRecorder())
-	c.Request = httptest.NewRequest("POST", "/pay/x", nil).WithContext(ctx)
-	status, body := e.srv.edge.ErrorResponse(c, fmt.Errorf("open payment link: %w", ctx.Err()))
-	if status != 499 || body.Error.Code != "client_closed_request" {
-		t.Fatalf("canceled request: %d %+v; want 499 client_closed_request", status, body.Error)
-	}
-	if strings.Contains(e.logs.String(), `"level":"ERROR"`) {
-		t.Fatalf("a client hanging up was logged as an error:\n%s", e.logs.String())
-	}
-	// A cancellation that is not the client's (our own timeout, say) is
-	// still a 500.
-	c.Request = httptest.NewRequest("POST", "/pay/x", nil)
-	if status, _ := e.srv.edge.ErrorResponse(c, fmt.Errorf("x: %w", context.Canceled)); status != 500 {
-		t.Fatalf("cancellation with the client still there: %d, want 500", status)
 	}
 }

@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"context"
+	"embed"
+	"io/fs"
 	"net/http"
 	"time"
 
@@ -11,15 +13,28 @@ import (
 	"github.com/paylink/paylink/internal/httpapi/edge"
 )
 
-// opsRoutes are the routes of operations: health, readiness, metrics and
-// the API's own description.
+// opsRoutes are the routes of operations: health, readiness, metrics, the
+// API's own description, and the pages' static files.
 func (s *Server) opsRoutes() []edge.Route {
 	return []edge.Route{
 		{Method: "GET", Path: "/healthz", Doc: "healthz", Page: s.healthz},
 		{Method: "GET", Path: "/readyz", Doc: "readyz", Page: s.readyz},
 		{Method: "GET", Path: "/metrics", Doc: "metrics", Page: s.metricsHandler()},
 		{Method: "GET", Path: "/v1/openapi.json", Doc: "getOpenAPIDocument", Page: s.openAPI},
+		// The pages' stylesheets and scripts, whichever audience brought them.
+		{Method: "GET", Path: "/assets/*file", Doc: "getAsset", Page: s.edge.ServeAsset},
 	}
+}
+
+// opsParts are the OpenAPI operations of the operational routes.
+//
+//go:embed openapi/*.json
+var opsParts embed.FS
+
+// opsOpenAPI is the OpenAPI part of the operational routes.
+func opsOpenAPI() fs.FS {
+	sub, _ := fs.Sub(opsParts, "openapi")
+	return sub
 }
 
 func (s *Server) healthz(c *gin.Context) {

@@ -80,6 +80,20 @@ func ParseMinor(raw string) (int64, error) {
 	return n, nil
 }
 
+// ParseOptionalMinor is ParseMinor for a field that may be left out: ""
+// (not given) or "null" is nil. A bad amount is ErrAmountInvalid naming
+// param.
+func ParseOptionalMinor(raw, param string) (*int64, error) {
+	if raw == "" || raw == "null" {
+		return nil, nil
+	}
+	n, err := ParseMinor(raw)
+	if err != nil {
+		return nil, ErrAmountInvalid.WithParam(param)
+	}
+	return &n, nil
+}
+
 // Add returns a+b. It returns ErrCurrencyMismatch or ErrOverflow.
 func (a Amount) Add(b Amount) (Amount, error) {
 	if a.Currency != b.Currency {

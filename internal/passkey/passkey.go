@@ -284,6 +284,13 @@ type Binding struct {
 	Payee  string
 }
 
+// PaymentBinding is what a wallet user confirms to pay amount to payment
+// link linkID from the wallet: the checkout asks for it, and the wallet
+// API begins the confirmation.
+func PaymentBinding(linkID string, amount money.Amount) Binding {
+	return Binding{Action: "payment", Amount: amount, Payee: "link:" + linkID}
+}
+
 // challengeFor is the confirmation challenge: SHA-256 over a server nonce,
 // the user and every bound field, length-prefixed so no two bindings
 // share an encoding.

@@ -19,6 +19,7 @@ import (
 	"github.com/paylink/paylink/internal/apperr"
 	"github.com/paylink/paylink/internal/id"
 	"github.com/paylink/paylink/internal/merchant"
+	"github.com/paylink/paylink/internal/passkey"
 	"github.com/paylink/paylink/internal/password"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/seal"
@@ -67,6 +68,13 @@ func (u *User) DisplayName() string {
 		parts = append(parts, u.MiddleName)
 	}
 	return strings.Join(append(parts, u.LastName), " ")
+}
+
+// PasskeyOwner is u as the owner of passkeys: whoever registers a passkey
+// for u or asks u to confirm with one (the wallet, the checkout's wallet
+// payment) names u this way.
+func (u *User) PasskeyOwner() passkey.Owner {
+	return passkey.Owner{ID: u.ID, Email: u.Email, DisplayName: u.DisplayName()}
 }
 
 // ToWire returns u as the API shows it.

@@ -66,6 +66,7 @@ type Edge struct {
 	origin  string // scheme://host of the base URL, for same-origin checks
 	engine  *gin.Engine
 	limits  map[Limit]*limiter.Limiter
+	assets  *Assets
 }
 
 // New builds the edge and its Gin engine, with no routes yet (see Mount).
@@ -74,6 +75,10 @@ func New(cfg Config) (*Edge, error) {
 	e := &Edge{
 		log: cfg.Log, db: cfg.DB, idem: cfg.Idempotency, metrics: newMetrics(cfg.Registry), now: cfg.Now,
 		origin: cfg.BaseURL.Scheme + "://" + cfg.BaseURL.Host, limits: map[Limit]*limiter.Limiter{},
+	}
+	var err error
+	if e.assets, err = newAssets(); err != nil {
+		return nil, err
 	}
 	prefix := cfg.RateLimitPrefix
 	if prefix == "" {
@@ -107,6 +112,9 @@ func New(cfg Config) (*Edge, error) {
 	e.engine = g
 	return e, nil
 }
+
+// Assets is the registry of the static files pages link to.
+func (e *Edge) Assets() *Assets { return e.assets }
 
 // Engine is the Gin engine the routes are mounted on; it serves HTTP.
 func (e *Edge) Engine() *gin.Engine { return e.engine }

@@ -1,0 +1,143 @@
+// Package hostedcheckout is the hosted checkout: what shoppers' browsers
+// see and send. A payment link's page (/pay/{id}), its JSON payment and
+// the challenge of the simulated issuer; stateless signed links
+// (/pay/s?…); the embedded payment form inside a merchant's page
+// (/embed/forms/{id}); paying a link from the shopper's wallet; and the
+// JS SDK's files (/sdk/…). It owns those routes, their handlers, request
+// and answer types, templates and scripts. Every route is public and
+// limited per client IP; what protects it is the link's or form's
+// signature or allowed origins, and same-origin JSON POSTs.
+package hostedcheckout
+
+import (
+	"embed"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/paylink/paylink/internal/checkout"
+	"github.com/paylink/paylink/internal/forms"
+	"github.com/paylink/paylink/internal/httpapi/edge"
+	"github.com/paylink/paylink/internal/links"
+	"github.com/paylink/paylink/internal/merchant"
+	"github.com/paylink/paylink/internal/money"
+	"github.com/paylink/paylink/internal/passkey"
+	"github.com/paylink/paylink/internal/postgres"
+	"github.com/paylink/paylink/internal/wallet"
+)
+
+// Deps is what the hosted checkout needs.
+type Deps struct {
+	Edge       *edge.Edge
+	Log        *slog.Logger
+	DB         *postgres.DB
+	BaseURL    *url.URL
+	Now        func() time.Time
+	Merchants  *merchant.Service // the keys that sign stateless links
+	Links      *links.Service
+	Checkout   *checkout.Service
+	Forms      *forms.Service
+	Currencies money.Set
+	Wallet     *wallet.Service
+	Passkeys   *passkey.Service
+	// WalletSession returns the live wallet session of the request's
+	// cookie, or wallet.ErrLoginRequired: the wallet's own way to read it,
+	// for paying a link from the wallet.
+	WalletSession func(*gin.Context) (*wallet.Session, error)
+}
+
+// Server answers the hosted checkout's routes.
+type Server struct {
+	edge          *edge.Edge
+	log           *slog.Logger
+	db            *postgres.DB
+	baseURL       *url.URL
+	now           func() time.Time
+	merchants     *merchant.Service
+	links         *links.Service
+	checkout      *checkout.Service
+	forms         *forms.Service
+	currencies    money.Set
+	wallet        *wallet.Service
+	passkeys      *passkey.Service
+	walletSession func(*gin.Context) (*wallet.Session, error)
+	pages         map[string]*template.Template
+	sdk           sdkFiles
+}
+
+// New returns the hosted checkout, its pages parsed and its scripts and
+// styles registered with the edge's assets.
+func New(d Deps) (*Server, error) {
+	s := &Server{edge: d.Edge, log: d.Log, db: d.DB, baseURL: d.BaseURL, now: d.Now, merchants: d.Merchants,
+		links: d.Links, checkout: d.Checkout, forms: d.Forms, currencies: d.Currencies, wallet: d.Wallet,
+		passkeys: d.Passkeys, walletSession: d.WalletSession}
+	var err error
+	if s.pages, err = parsePages(d.Edge.Assets()); err != nil {
+		return nil, err
+	}
+	if s.sdk, err = loadSDK(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+//go:embed openapi/*.json
+var openAPIFiles embed.FS
+
+// OpenAPI is the OpenAPI part of the hosted checkout (see edge.OpenAPI).
+func OpenAPI() fs.FS {
+	sub, _ := fs.Sub(openAPIFiles, "openapi")
+	return sub
+}
+
+// Routes are the hosted checkout's routes. Pages (Page) render their own
+// error pages; the JSON POSTs (Handle) check SameOrigin first thing, after
+// the per-IP limit has counted them, and take an Idempotency-Key per
+// attempt.
+func (s *Server) Routes() []edge.Route {
+	page := func(path, doc string, h gin.HandlerFunc) edge.Route {
+		return edge.Route{Method: "GET", Path: path, Limit: edge.PerIPCheckout, Doc: doc, Page: h}
+	}
+	post := func(path, doc string, h func(*gin.Context) error) edge.Route {
+		return edge.Route{Method: "POST", Path: path, Limit: edge.PerIPCheckout, Idempotent: true, Doc: doc, Handle: h}
+	}
+	sdk := func(method, path, doc string) edge.Route {
+		return edge.Route{Method: method, Path: path, Doc: doc, Page: s.serveSDK}
+	}
+	return []edge.Route{
+		// A payment link.
+		page("/pay/:id", "checkoutPage", s.payPage),
+		post("/pay/:id", "payLink", s.pay),
+		page("/pay/:id/payments/:payment", "receiptPage", s.receiptPageHandler),
+		page("/pay/:id/payments/:payment/challenge", "challengePage", s.challengePageHandler),
+		post("/pay/:id/payments/:payment/challenge", "answerChallenge", s.answerChallenge),
+
+		// A stateless signed link.
+		page("/pay/s", "signedLinkPage", s.signedPage),
+		post("/pay/s", "paySignedLink", s.paySigned),
+		page("/pay/s/payments/:payment", "signedReceiptPage", s.signedReceipt),
+		page("/pay/s/payments/:payment/challenge", "signedChallengePage", s.signedChallengePage),
+		post("/pay/s/payments/:payment/challenge", "answerSignedChallenge", s.answerSignedChallenge),
+
+		// A payment form, inside the merchant's page.
+		page("/embed/forms/:id", "embedFormPage", s.embedPage),
+		post("/embed/forms/:id", "payForm", s.payForm),
+		page("/embed/forms/:id/payments/:payment", "embedReceiptPage", s.embedReceipt),
+		page("/embed/forms/:id/payments/:payment/challenge", "embedChallengePage", s.embedChallengePage),
+		post("/embed/forms/:id/payments/:payment/challenge", "answerFormChallenge", s.answerFormChallenge),
+
+		// The JS SDK, for any site; HEAD for link checkers and CDNs.
+		sdk("GET", "/sdk/paylink.js", "getSDKScript"),
+		sdk("HEAD", "/sdk/paylink.js", "headSDKScript"),
+		sdk("GET", "/sdk/paylink.mjs", "getSDKModule"),
+		sdk("HEAD", "/sdk/paylink.mjs", "headSDKModule"),
+		sdk("GET", "/sdk/:version/paylink.js", "getVersionedSDKScript"),
+		sdk("HEAD", "/sdk/:version/paylink.js", "headVersionedSDKScript"),
+		sdk("GET", "/sdk/:version/paylink.mjs", "getVersionedSDKModule"),
+		sdk("HEAD", "/sdk/:version/paylink.mjs", "headVersionedSDKModule"),
+	}
+}

@@ -1,0 +1,410 @@
+package hostedcheckout
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/paylink/paylink/internal/apperr"
+	"github.com/paylink/paylink/internal/checkout"
+	"github.com/paylink/paylink/internal/httpapi/edge"
+	"github.com/paylink/paylink/internal/id"
+	"github.com/paylink/paylink/internal/idempotency"
+	"github.com/paylink/paylink/internal/links"
+	"github.com/paylink/paylink/internal/money"
+	"github.com/paylink/paylink/internal/postgres"
+	"github.com/paylink/paylink/internal/processor"
+	"github.com/paylink/paylink/internal/wire"
+)
+
+var errCardMissing = &apperr.Error{Kind: apperr.Invalid, Code: "parameter_missing", Param: "payment_method.card",
+	Message: "payment_method.card is required for card payments."}
+
+// verifyLink checks the signed checkout URL of c before anything touches
+// the database: ErrBadSignature (403), then ErrExpired (410).
+func (s *Server) verifyLink(c *gin.Context) error {
+	return s.links.Verify(c.Param("id"), c.Query("exp"), c.Query("kid"), c.Query("sig"))
+}
+
+// openPayable verifies the URL and returns its link if it can be paid now.
+func (s *Server) openPayable(c *gin.Context) (*links.Link, error) {
+	if err := s.verifyLink(c); err != nil {
+		return nil, err
+	}
+	l, err := s.links.Open(c.Request.Context(), s.db.Pool, c.Param("id"))
+	if err != nil {
+		return nil, err
+	}
+	return l, l.Payable(s.now())
+}
+
+type payRequest struct {
+	Email         string           `json:"email"`
+	Name          string           `json:"name"`
+	PaymentMethod payMethodRequest `json:"payment_method"`
+}
+
+type payMethodRequest struct {
+	Type string       `json:"type"`
+	Card *cardRequest `json:"card"`
+	// PasskeyAssertion confirms a wallet payment (type "wallet") when the
+	// logged-in wallet user has a passkey.
+	PasskeyAssertion json.RawMessage `json:"passkey_assertion"`
+}
+
+type cardRequest struct {
+	Number   string `json:"number"`
+	ExpMonth int    `json:"exp_month"`
+	ExpYear  int    `json:"exp_year"`
+	CVC      string `json:"cvc"`
+}
+
+// payAnswer is the JSON answer of the checkout POSTs. A decline is a 402
+// whose body has both the card_error and the failed payment.
+type payAnswer struct {
+	Error       *edge.ErrorDetail `json:"error,omitempty"`
+	Payment     wire.Payment      `json:"payment"`
+	RedirectURL *string           `json:"redirect_url"`
+	ReceiptURL  string            `json:"receipt_url"`
+	NextAction  *nextAction       `json:"next_action,omitempty"`
+}
+
+type nextAction struct {
+	Type string `json:"type"`
+	URL  string `json:"url"`
+}
+
+// pay is POST /pay/{id}: authorize the card, then record the outcome with
+// the request's Idempotency-Key in one transaction (see package checkout).
+func (s *Server) pay(c *gin.Context) error {
+	if err := s.edge.SameOrigin(c); err != nil {
+		return err
+	}
+	if err := s.verifyLink(c); err != nil {
+		return err
+	}
+	var in payRequest
+	if err := edge.Decode(c, &in); err != nil {
+		return err
+	}
+	if in.PaymentMethod.Type == checkout.MethodWallet {
+		return s.payFromWallet(c, in.PaymentMethod.PasskeyAssertion)
+	}
+	cust, err := checkout.ValidateCustomer(checkout.Customer{Email: in.Email, Name: in.Name})
+	if err != nil {
+		return err
+	}
+	card, attempt, err := cardAttempt(c, in.PaymentMethod, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	ctx := c.Request.Context()
+	l, err := s.links.Lookup(ctx, s.db.Pool, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if err := l.Payable(s.now()); err != nil {
+		return err
+	}
+	auth, err := s.checkout.Authorize(ctx, l, attempt, card)
+	if err != nil {
+		return err
+	}
+	err = s.edge.MutateLater(c, "link:"+l.ID, func(ctx context.Context, tx pgx.Tx, later *postgres.Writes) (int, any, error) {
+		p, err := s.checkout.Record(ctx, tx, later, l, cust, auth)
+		if err != nil {
+			return 0, nil, err
+		}
+		status, body := s.recordedAnswer(c, s.linkTarget(l), p)
+		return status, body, nil
+	})
+	// The link was paid or closed while this card was authorized.
+	s.releaseOn(c, auth, err, links.ErrCompleted, links.ErrDeactivated, links.ErrExpired)
+	return err
+}
+
+// cardAttempt checks the card part of a card payment request and names
+// the attempt for the processor: scope, the request's Idempotency-Key (or
+// a fresh id without one: every such request is an attempt of its own)
+// and the request's fingerprint, so a retried request authorizes once.
+func cardAttempt(c *gin.Context, pm payMethodRequest, scope string) (processor.Card, string, error) {
+	if pm.Type != "card" {
+		return processor.Card{}, "", checkout.ErrMethodUnsupported
+	}
+	card := pm.Card
+	if card == nil {
+		return processor.Card{}, "", errCardMissing
+	}
+	key := c.GetHeader("Idempotency-Key")
+	if key != "" && !idempotency.ValidKey(key) {
+		return processor.Card{}, "", idempotency.ErrKeyInvalid
+	}
+	if key == "" {
+		key = id.New("att")
+	}
+	fp := edge.Fingerprint(c)
+	return processor.Card{Number: card.Number, ExpMonth: card.ExpMonth, ExpYear: card.ExpYear, CVC: card.CVC},
+		checkout.AttemptKey(scope, key, fp), nil
+}
+
+// releaseOn voids the card authorization auth, rather than let the hold
+// lapse, when err is one of closed: what the card was to pay became
+// unpayable while it was authorized.
+func (s *Server) releaseOn(c *gin.Context, auth processor.Authorization, err error, closed ...error) {
+	for _, target := range closed {
+		if errors.Is(err, target) {
+			s.release(c, auth)
+			return
+		}
+	}
+}
+
+// release voids the card authorization auth, logging a failure (the hold
+// then lapses by itself).
+func (s *Server) release(c *gin.Context, auth processor.Authorization) {
+	ctx := c.Request.Context()
+	if err := s.checkout.Release(context.WithoutCancel(ctx), auth); err != nil {
+		s.log.WarnContext(ctx, "void authorization", "err", err, "request_id", edge.RequestID(c))
+	}
+}
+
+// payTarget is what a payment pays (a link, a signed link or a form) as
+// its answers and pages need it.
+type payTarget struct {
+	path       func(suffix string) string // the path of its page, with suffix appended
+	successURL string                     // where a succeeded payment goes on to
+}
+
+func (s *Server) linkTarget(l *links.Link) payTarget {
+	return payTarget{path: func(suffix string) string { return s.links.Path(l, suffix) }, successURL: l.SuccessURL}
+}
+
+// settledAnswer is the JSON answer for p: the payment, its receipt, and
+// for a success the success URL. It is the whole answer of a challenge.
+func (s *Server) settledAnswer(t payTarget, p *checkout.Payment) payAnswer {
+	a := payAnswer{Payment: checkout.ToWire(p), ReceiptURL: s.baseURL.String() + t.path("/payments/"+p.ID)}
+	if p.Status == checkout.Succeeded && t.successURL != "" {
+		a.RedirectURL = &t.successURL
+	}
+	return a
+}
+
+// recordedAnswer is the status and JSON answer for a recorded payment: 402
+// with the card_error for a decline, the challenge page as next_action.
+func (s *Server) recordedAnswer(c *gin.Context, t payTarget, p *checkout.Payment) (int, payAnswer) {
+	a := s.settledAnswer(t, p)
+	switch p.Status {
+	case checkout.RequiresAction:
+		a.NextAction = &nextAction{Type: "challenge", URL: s.baseURL.String() + t.path("/payments/"+p.ID+"/challenge")}
+	case checkout.Failed:
+		_, body := s.edge.ErrorResponse(c, checkout.CardError(p.FailureCode))
+		a.Error = &body.Error
+		return http.StatusPaymentRequired, a
+	}
+	return http.StatusOK, a
+}
+
+type challengeRequest struct {
+	Outcome string `json:"outcome"`
+}
+
+// answerChallenge is POST /pay/{id}/payments/{payment}/challenge: claim
+// the payment (requires_action → processing) if its link can still be
+// paid, ask the processor, then record the final status with the
+// Idempotency-Key in one transaction. A payment that is already final is
+// answered as it is, so a double click or a second tab is harmless.
+func (s *Server) answerChallenge(c *gin.Context) error {
+	if err := s.edge.SameOrigin(c); err != nil {
+		return err
+	}
+	if err := s.verifyLink(c); err != nil {
+		return err
+	}
+	outcome, err := s.readChallenge(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request.Context()
+	l, err := s.links.Open(ctx, s.db.Pool, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	p, err := s.checkout.PaymentOfLink(ctx, s.db.Pool, l, c.Param("payment"))
+	if err != nil {
+		return err
+	}
+	return s.finishChallenge(c, "link:"+l.ID, p, outcome, func() error { return l.Payable(s.now()) }, s.linkTarget(l))
+}
+
+// payPage is GET /pay/{id}: the checkout page.
+func (s *Server) payPage(c *gin.Context) {
+	l, err := s.openPayable(c)
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	s.page(c, http.StatusOK, "pay", payPage{
+		Merchant: l.MerchantName, Amount: l.Amount.String(), Description: l.Description,
+		Currency: string(l.Amount.Currency), Brands: acceptedBrands(l.Amount.Currency),
+		CancelURL: l.CancelURL, ExpiresAt: l.ExpiresAt.UTC().Format("2 Jan 2006 15:04 MST"),
+		Wallet: s.walletOffer(c, l),
+	})
+}
+
+type payPage struct {
+	Merchant, Amount, Description, Currency, Brands, CancelURL, ExpiresAt string
+	Wallet                                                                *walletOffer
+}
+
+// acceptedBrands lists the card brands that take currency, for the page's
+// inline check.
+func acceptedBrands(c money.Currency) string {
+	var out []string
+	for _, b := range []processor.Brand{processor.Visa, processor.Mastercard, processor.Amex, processor.Discover} {
+		if processor.Supports(b, c) {
+			out = append(out, string(b))
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+type receiptPage struct {
+	Merchant, Amount, Description, Status, PaymentID, Email, Card, Date string
+	Failure, RetryURL, ChallengeURL, SuccessURL                         string
+	Refunded                                                            string
+}
+
+// canceledMessage is what a shopper reads of a canceled payment.
+const canceledMessage = "This payment was canceled; you have not been charged."
+
+// receiptOf is the receipt page of p, paid to merchant for description
+// through t: a succeeded payment goes on to t's success URL, a failed or
+// canceled one offers to pay again when canRetry says so, one waiting for
+// its challenge links to it.
+func receiptOf(merchant, description string, p *checkout.Payment, t payTarget, canRetry func() bool) receiptPage {
+	data := receiptPage{
+		Merchant: merchant, Amount: p.Amount.String(), Description: description, Status: string(p.Status),
+		PaymentID: p.ID, Email: p.Customer.Email, Date: p.CreatedAt.UTC().Format("2 Jan 2006 15:04 MST"),
+	}
+	if p.Card.Last4 != "" {
+		data.Card = brandName(p.Card.Brand) + " •••• " + p.Card.Last4
+	}
+	if p.AmountRefunded > 0 {
+		data.Refunded = money.Amount{Minor: p.AmountRefunded, Currency: p.Amount.Currency}.String()
+	}
+	switch p.Status {
+	case checkout.Succeeded:
+		data.SuccessURL = t.successURL
+	case checkout.Failed, checkout.Canceled:
+		data.Failure = processor.Message(p.FailureCode)
+		if p.Status == checkout.Canceled {
+			data.Failure = canceledMessage
+		}
+		if canRetry() {
+			data.RetryURL = t.path("")
+		}
+	case checkout.RequiresAction:
+		data.ChallengeURL = t.path("/payments/" + p.ID + "/challenge")
+	}
+	return data
+}
+
+// receiptPageHandler is GET /pay/{id}/payments/{payment}: the payment's
+// outcome. It stays readable after the link expired or was completed (a
+// receipt is history), but the URL must still be correctly signed.
+func (s *Server) receiptPageHandler(c *gin.Context) {
+	if err := s.verifyLink(c); err != nil && !errors.Is(err, links.ErrExpired) {
+		s.pageError(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	l, err := s.links.Open(ctx, s.db.Pool, c.Param("id"))
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	p, err := s.checkout.PaymentOfLink(ctx, s.db.Pool, l, c.Param("payment"))
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	data := receiptOf(l.MerchantName, l.Description, p, s.linkTarget(l), func() bool { return l.Payable(s.now()) == nil })
+	s.page(c, http.StatusOK, "receipt", data)
+}
+
+type challengePage struct {
+	Merchant, Amount, Card string
+}
+
+// challengePageHandler is GET /pay/{id}/payments/{payment}/challenge: the
+// simulated issuer's page where the shopper approves or fails. A payment
+// no longer waiting for it goes to its receipt.
+func (s *Server) challengePageHandler(c *gin.Context) {
+	l, err := s.openPayable(c)
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	p, err := s.checkout.PaymentOfLink(c.Request.Context(), s.db.Pool, l, c.Param("payment"))
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	if p.Status != checkout.RequiresAction {
+		c.Redirect(http.StatusSeeOther, s.links.Path(l, "/payments/"+p.ID))
+		return
+	}
+	s.page(c, http.StatusOK, "challenge", challengePage{Merchant: l.MerchantName, Amount: p.Amount.String(),
+		Card: brandName(p.Card.Brand) + " •••• " + p.Card.Last4})
+}
+
+func brandName(b processor.Brand) string {
+	switch b {
+	case processor.Visa:
+		return "Visa"
+	case processor.Mastercard:
+		return "Mastercard"
+	case processor.Amex:
+		return "American Express"
+	case processor.Discover:
+		return "Discover"
+	}
+	return "Card"
+}
+
+// pageError renders the friendly page for err: 403 for a bad signature,
+// 404, 410 for a link that can no longer be paid, and an opaque 500 for
+// anything else (logged once, here).
+func (s *Server) pageError(c *gin.Context, err error) {
+	status, n := http.StatusInternalServerError, notice{Icon: "!", Heading: "Something went wrong",
+		Message: "We could not load this page. Please try again in a moment.", Hint: "Reference: " + edge.RequestID(c)}
+	switch {
+	case errors.Is(err, links.ErrBadSignature):
+		status, n = http.StatusForbidden, notice{Icon: "!", Heading: "This payment link is not valid",
+			Message: "The address may have been changed or copied incompletely.",
+			Hint:    "Open the link exactly as the merchant sent it, or ask them for a new one."}
+	case errors.Is(err, links.ErrNotFound), errors.Is(err, checkout.ErrNotFound):
+		status, n = http.StatusNotFound, notice{Icon: "?", Heading: "Payment link not found",
+			Message: "This payment link does not exist.", Hint: "Ask the merchant for a new link."}
+	case errors.Is(err, links.ErrCompleted):
+		status, n = http.StatusGone, notice{Icon: "✓", Heading: "This link has already been paid",
+			Message: "A payment has already been made with this link, so it cannot be used again.",
+			Hint:    "If you expected to pay, ask the merchant for a new link."}
+	case errors.Is(err, links.ErrDeactivated):
+		status, n = http.StatusGone, notice{Icon: "×", Heading: "This link is no longer active",
+			Message: "The merchant has turned this payment link off.", Hint: "Ask the merchant for a new link."}
+	case errors.Is(err, links.ErrExpired):
+		status, n = http.StatusGone, notice{Icon: "!", Heading: "This link has expired",
+			Message: "Payment links work for a limited time, and this one has run out.",
+			Hint:    "Ask the merchant for a new link."}
+	default:
+		s.log.ErrorContext(c.Request.Context(), "page failed", "err", err, "request_id", edge.RequestID(c),
+			"route", c.FullPath())
+	}
+	s.page(c, status, "error", n)
+}

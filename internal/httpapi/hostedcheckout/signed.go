@@ -1,0 +1,214 @@
+package hostedcheckout
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/paylink/paylink/internal/checkout"
+	"github.com/paylink/paylink/internal/httpapi/edge"
+	"github.com/paylink/paylink/internal/links"
+	"github.com/paylink/paylink/internal/merchant"
+)
+
+// Stateless signed links (/pay/s?…, see links.Signed): the URL carries
+// everything, signed with one of the merchant's API key secrets. The
+// checkout verifies it before anything else: an unknown or revoked key, a
+// bad signature or any edited parameter is the 403 page, a past exp the
+// 410 page; then the values must be acceptable (400), and the merchant's
+// reference must not be paid yet (410). Paying it is the same machinery as
+// paying a link, with the reference claimed in the payment's transaction.
+
+// openSigned verifies the signed link of c and returns it with its
+// merchant. The link is returned with links.ErrExpired (its values are
+// valid), so receipts can still be shown.
+func (s *Server) openSigned(c *gin.Context) (*links.Signed, *merchant.Merchant, error) {
+	sl, err := links.ParseSigned(c.Request.URL.RawQuery)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, secret, err := s.merchants.SigningSecret(c.Request.Context(), s.db.Pool, sl.KeyID)
+	switch {
+	case errors.Is(err, merchant.ErrKeyNotFound):
+		return nil, nil, links.ErrBadSignature
+	case err != nil:
+		return nil, nil, err
+	}
+	if err := sl.Verify(secret); err != nil {
+		return nil, nil, err
+	}
+	return sl, m, sl.Validate(s.currencies, s.now())
+}
+
+// signedScope is the idempotency scope (and processor key prefix) of a
+// signed link's payments.
+func signedScope(m *merchant.Merchant, sl *links.Signed) string {
+	return "ref:" + m.ID + ":" + sl.Reference
+}
+
+// signedPageError is pageError plus the 400 page for a signed link with
+// unacceptable values.
+func (s *Server) signedPageError(c *gin.Context, err error) {
+	if errors.Is(err, links.ErrSignedInvalid) {
+		s.page(c, http.StatusBadRequest, "error", notice{Icon: "!", Heading: "This payment link is not valid",
+			Message: "The merchant made this link with values Paylink cannot accept.",
+			Hint:    "Ask the merchant for a new link."})
+		return
+	}
+	s.pageError(c, err)
+}
+
+// openPayableSigned is openSigned for a link that can be paid now: not
+// expired and its reference not paid yet (links.ErrCompleted).
+func (s *Server) openPayableSigned(c *gin.Context) (*links.Signed, *merchant.Merchant, error) {
+	sl, m, err := s.openSigned(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.referenceUnpaid(c, m, sl); err != nil {
+		return nil, nil, err
+	}
+	return sl, m, nil
+}
+
+func (s *Server) referenceUnpaid(c *gin.Context, m *merchant.Merchant, sl *links.Signed) error {
+	paid, err := s.checkout.ReferencePaid(c.Request.Context(), s.db.Pool, m.ID, sl.Reference)
+	switch {
+	case err != nil:
+		return err
+	case paid:
+		return links.ErrCompleted
+	}
+	return nil
+}
+
+// signedPage is GET /pay/s?…: the checkout page of a signed link.
+func (s *Server) signedPage(c *gin.Context) {
+	sl, m, err := s.openPayableSigned(c)
+	if err != nil {
+		s.signedPageError(c, err)
+		return
+	}
+	s.page(c, http.StatusOK, "pay", payPage{
+		Merchant: m.Name, Amount: sl.Amount.String(), Description: sl.Description,
+		Currency: string(sl.Amount.Currency), Brands: acceptedBrands(sl.Amount.Currency),
+		CancelURL: sl.CancelURL, ExpiresAt: sl.ExpiresAt.Format("2 Jan 2006 15:04 MST"),
+	})
+}
+
+// paySigned is POST /pay/s?…: pay a signed link by card, as POST
+// /pay/{id} pays a link.
+func (s *Server) paySigned(c *gin.Context) error {
+	if err := s.edge.SameOrigin(c); err != nil {
+		return err
+	}
+	sl, m, err := s.openPayableSigned(c)
+	if err != nil {
+		return err
+	}
+	var in payRequest
+	if err := edge.Decode(c, &in); err != nil {
+		return err
+	}
+	cust, err := checkout.ValidateCustomer(checkout.Customer{Email: in.Email, Name: in.Name})
+	if err != nil {
+		return err
+	}
+	scope := signedScope(m, sl)
+	card, attempt, err := cardAttempt(c, in.PaymentMethod, scope)
+	if err != nil {
+		return err
+	}
+	auth, err := s.checkout.AuthorizeAmount(c.Request.Context(), sl.Amount, attempt, card)
+	if err != nil {
+		return err
+	}
+	order := checkout.SignedOrder{MerchantID: m.ID, Reference: sl.Reference, Amount: sl.Amount}
+	err = s.edge.Mutate(c, scope, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+		p, err := s.checkout.RecordSigned(ctx, tx, order, cust, auth)
+		if err != nil {
+			return 0, nil, err
+		}
+		status, body := s.recordedAnswer(c, signedTarget(sl), p)
+		return status, body, nil
+	})
+	// Another shopper paid this reference while the card was authorized.
+	s.releaseOn(c, auth, err, links.ErrCompleted)
+	return err
+}
+
+// signedPath is the path and query of a page of signed link sl.
+func signedPath(sl *links.Signed, suffix string) string {
+	return "/pay/s" + suffix + "?" + sl.Query()
+}
+
+// signedTarget is signed link sl as what a payment pays.
+func signedTarget(sl *links.Signed) payTarget {
+	return payTarget{path: func(suffix string) string { return signedPath(sl, suffix) }, successURL: sl.SuccessURL}
+}
+
+// signedReceipt is GET /pay/s/payments/{payment}?…: a payment's outcome.
+// Like a link's receipt it stays readable after the link expired.
+func (s *Server) signedReceipt(c *gin.Context) {
+	sl, m, err := s.openSigned(c)
+	if err != nil && !errors.Is(err, links.ErrExpired) {
+		s.signedPageError(c, err)
+		return
+	}
+	expired := err != nil
+	ctx := c.Request.Context()
+	p, err := s.checkout.PaymentOfReference(ctx, s.db.Pool, m.ID, sl.Reference, c.Param("payment"))
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	data := receiptOf(m.Name, sl.Description, p, signedTarget(sl),
+		func() bool { return !expired && s.referenceUnpaid(c, m, sl) == nil })
+	s.page(c, http.StatusOK, "receipt", data)
+}
+
+// signedChallengePage is GET /pay/s/payments/{payment}/challenge?…: the
+// simulated issuer's page for a signed link's payment.
+func (s *Server) signedChallengePage(c *gin.Context) {
+	sl, m, err := s.openSigned(c)
+	if err != nil {
+		s.signedPageError(c, err)
+		return
+	}
+	p, err := s.checkout.PaymentOfReference(c.Request.Context(), s.db.Pool, m.ID, sl.Reference, c.Param("payment"))
+	if err != nil {
+		s.pageError(c, err)
+		return
+	}
+	if p.Status != checkout.RequiresAction {
+		c.Redirect(http.StatusSeeOther, signedPath(sl, "/payments/"+p.ID))
+		return
+	}
+	s.page(c, http.StatusOK, "challenge", challengePage{Merchant: m.Name, Amount: p.Amount.String(),
+		Card: brandName(p.Card.Brand) + " •••• " + p.Card.Last4})
+}
+
+// answerSignedChallenge is POST /pay/s/payments/{payment}/challenge?…. An
+// approval after another shopper paid the reference cancels the payment.
+func (s *Server) answerSignedChallenge(c *gin.Context) error {
+	if err := s.edge.SameOrigin(c); err != nil {
+		return err
+	}
+	sl, m, err := s.openSigned(c)
+	if err != nil {
+		return err
+	}
+	outcome, err := s.readChallenge(c)
+	if err != nil {
+		return err
+	}
+	p, err := s.checkout.PaymentOfReference(c.Request.Context(), s.db.Pool, m.ID, sl.Reference, c.Param("payment"))
+	if err != nil {
+		return err
+	}
+	return s.finishChallenge(c, signedScope(m, sl), p, outcome,
+		func() error { return s.referenceUnpaid(c, m, sl) }, signedTarget(sl))
+}

@@ -1,0 +1,114 @@
+// Package merchantapi is the merchant API: the /v1 routes merchants'
+// backends call with an API key pair (HTTP Basic) to sign up, manage API
+// keys and settings, create payment links and forms, read payments,
+// refund them, read their balance, and manage webhook endpoints and
+// events. It owns those routes, their handlers and request types; the
+// answers are the wire types of package wire, shared with webhook events.
+package merchantapi
+
+import (
+	"embed"
+	"io/fs"
+	"log/slog"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/paylink/paylink/internal/checkout"
+	"github.com/paylink/paylink/internal/forms"
+	"github.com/paylink/paylink/internal/httpapi/edge"
+	"github.com/paylink/paylink/internal/links"
+	"github.com/paylink/paylink/internal/merchant"
+	"github.com/paylink/paylink/internal/money"
+	"github.com/paylink/paylink/internal/postgres"
+	"github.com/paylink/paylink/internal/webhook"
+)
+
+// Deps is what the merchant API needs.
+type Deps struct {
+	Edge       *edge.Edge
+	Log        *slog.Logger
+	DB         *postgres.DB
+	Merchants  *merchant.Service
+	Webhooks   *webhook.Service
+	Links      *links.Service
+	Checkout   *checkout.Service
+	Forms      *forms.Service
+	Currencies money.Set
+}
+
+// Server answers the merchant API's routes.
+type Server struct {
+	edge       *edge.Edge
+	log        *slog.Logger
+	db         *postgres.DB
+	merchants  *merchant.Service
+	webhooks   *webhook.Service
+	links      *links.Service
+	checkout   *checkout.Service
+	forms      *forms.Service
+	currencies money.Set
+}
+
+// New returns the merchant API.
+func New(d Deps) *Server {
+	return &Server{edge: d.Edge, log: d.Log, db: d.DB, merchants: d.Merchants, webhooks: d.Webhooks,
+		links: d.Links, checkout: d.Checkout, forms: d.Forms, currencies: d.Currencies}
+}
+
+//go:embed openapi/*.json
+var openAPIFiles embed.FS
+
+// OpenAPI is the OpenAPI part of the merchant API (see edge.OpenAPI).
+func OpenAPI() fs.FS {
+	sub, _ := fs.Sub(openAPIFiles, "openapi")
+	return sub
+}
+
+// Routes are the merchant API's routes. Every one but sign-up needs an
+// API key, declares the scope a key must hold (API.md's names), and is
+// counted per key.
+func (s *Server) Routes() []edge.Route {
+	key := s.apiKey()
+	api := func(method, path, scope string, idempotent bool, doc string, h func(*gin.Context) error) edge.Route {
+		return edge.Route{Method: method, Path: path, Auth: key, Scope: scope, Limit: edge.PerCaller,
+			Idempotent: idempotent, Doc: doc, Handle: h}
+	}
+	const (
+		idempotent = true
+		plain      = false
+	)
+	return []edge.Route{
+		{Method: "POST", Path: "/v1/merchants", Limit: edge.PerIPSignUp, Idempotent: true, Doc: "signUpMerchant", Handle: s.signUp},
+		api("GET", "/v1/merchant", "merchant:read", plain, "getMerchant", s.getMerchant),
+		api("POST", "/v1/merchant", "merchant:write", idempotent, "updateMerchant", s.updateMerchant),
+		api("POST", "/v1/api_keys", "api_keys:write", idempotent, "createAPIKey", s.createKey),
+		api("GET", "/v1/api_keys", "api_keys:read", plain, "listAPIKeys", s.listKeys),
+		api("DELETE", "/v1/api_keys/:id", "api_keys:write", plain, "revokeAPIKey", s.revokeKey),
+
+		api("POST", "/v1/payment_links", "payment_links:write", idempotent, "createPaymentLink", s.createLink),
+		api("GET", "/v1/payment_links", "payment_links:read", plain, "listPaymentLinks", s.listLinks),
+		api("GET", "/v1/payment_links/:id", "payment_links:read", plain, "getPaymentLink", s.getLink),
+		api("POST", "/v1/payment_links/:id/deactivate", "payment_links:write", idempotent, "deactivatePaymentLink", s.deactivateLink),
+		api("POST", "/v1/payment_forms", "payment_forms:write", idempotent, "createPaymentForm", s.createForm),
+		api("GET", "/v1/payment_forms", "payment_forms:read", plain, "listPaymentForms", s.listForms),
+		api("GET", "/v1/payment_forms/:id", "payment_forms:read", plain, "getPaymentForm", s.getForm),
+		api("POST", "/v1/payment_forms/:id/deactivate", "payment_forms:write", idempotent, "deactivatePaymentForm", s.deactivateForm),
+
+		api("GET", "/v1/payments", "payments:read", plain, "listPayments", s.listPayments),
+		api("GET", "/v1/payments/:id", "payments:read", plain, "getPayment", s.getPayment),
+		api("POST", "/v1/payments/:id/refunds", "refunds:write", idempotent, "createRefund", s.createRefund),
+		api("GET", "/v1/balance", "balance:read", plain, "getBalance", s.getBalance),
+
+		api("POST", "/v1/webhook_endpoints", "webhooks:write", idempotent, "createWebhookEndpoint", s.createEndpoint),
+		api("GET", "/v1/webhook_endpoints", "webhooks:read", plain, "listWebhookEndpoints", s.listEndpoints),
+		api("GET", "/v1/webhook_endpoints/:id", "webhooks:read", plain, "getWebhookEndpoint", s.getEndpoint),
+		api("POST", "/v1/webhook_endpoints/:id", "webhooks:write", idempotent, "updateWebhookEndpoint", s.updateEndpoint),
+		api("DELETE", "/v1/webhook_endpoints/:id", "webhooks:write", plain, "deleteWebhookEndpoint", s.deleteEndpoint),
+		api("POST", "/v1/webhook_endpoints/:id/rotate_secret", "webhooks:write", idempotent, "rotateWebhookEndpointSecret", s.rotateSecret),
+		api("GET", "/v1/webhook_endpoints/:id/deliveries", "webhooks:read", plain, "listWebhookEndpointDeliveries", s.listEndpointDeliveries),
+		api("GET", "/v1/events", "webhooks:read", plain, "listEvents", s.listEvents),
+		api("GET", "/v1/events/:id", "webhooks:read", plain, "getEvent", s.getEvent),
+		api("POST", "/v1/events/:id/redeliver", "webhooks:write", idempotent, "redeliverEvent", s.redeliver),
+		api("GET", "/v1/events/:id/deliveries", "webhooks:read", plain, "listEventDeliveries", s.listEventDeliveries),
+	}
+}

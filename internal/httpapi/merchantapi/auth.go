@@ -1,0 +1,42 @@
+package merchantapi
+
+import (
+	"github.com/gin-gonic/gin"
+
+	"github.com/paylink/paylink/internal/apperr"
+	"github.com/paylink/paylink/internal/httpapi/edge"
+	"github.com/paylink/paylink/internal/merchant"
+)
+
+const merchantKey = "paylink.merchant"
+
+var errAuthRequired = &apperr.Error{Kind: apperr.Unauthenticated, Code: "api_key_missing",
+	Message: "Authenticate with HTTP Basic: your API key id as the username and its secret as the password."}
+
+// apiKey is the merchant API's authentication: an API key pair.
+func (s *Server) apiKey() edge.Auth {
+	return edge.Auth{Name: "API key", Scheme: "apiKey", Check: s.authenticate}
+}
+
+// authenticate checks HTTP Basic credentials (key id, secret) and puts the
+// merchant in the context.
+func (s *Server) authenticate(c *gin.Context) (edge.Caller, error) {
+	keyID, secret, ok := c.Request.BasicAuth()
+	if !ok {
+		c.Header("WWW-Authenticate", `Basic realm="Paylink"`)
+		return edge.Caller{}, errAuthRequired
+	}
+	m, err := s.merchants.Authenticate(c.Request.Context(), s.db.Pool, keyID, secret)
+	if err != nil {
+		c.Header("WWW-Authenticate", `Basic realm="Paylink"`)
+		return edge.Caller{}, err
+	}
+	c.Set(merchantKey, m)
+	// Keys have no scopes yet: every key has full access.
+	return edge.Caller{RateKey: "key:" + keyID, Merchant: m.ID}, nil
+}
+
+// currentMerchant returns the merchant authenticate found.
+func currentMerchant(c *gin.Context) *merchant.Merchant {
+	return c.MustGet(merchantKey).(*merchant.Merchant)
+}

@@ -1,0 +1,100 @@
+package merchantapi
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/paylink/paylink/internal/forms"
+	"github.com/paylink/paylink/internal/httpapi/edge"
+	"github.com/paylink/paylink/internal/money"
+)
+
+type createFormRequest struct {
+	Title          string            `json:"title"`
+	Description    string            `json:"description"`
+	Currency       string            `json:"currency"`
+	Amount         json.RawMessage   `json:"amount"`
+	AmountMin      json.RawMessage   `json:"amount_min"`
+	AmountMax      json.RawMessage   `json:"amount_max"`
+	Collect        []string          `json:"collect"`
+	AllowedOrigins []string          `json:"allowed_origins"`
+	SuccessURL     string            `json:"success_url"`
+	Metadata       map[string]string `json:"metadata"`
+}
+
+func (s *Server) createForm(c *gin.Context) error {
+	var in createFormRequest
+	if err := edge.Decode(c, &in); err != nil {
+		return err
+	}
+	nf := forms.NewForm{Title: in.Title, Description: in.Description, Collect: in.Collect,
+		AllowedOrigins: in.AllowedOrigins, SuccessURL: in.SuccessURL, Metadata: in.Metadata}
+	var err error
+	if nf.Amount, err = money.ParseOptionalMinor(string(in.Amount), "amount"); err != nil {
+		return err
+	}
+	if nf.AmountMin, err = money.ParseOptionalMinor(string(in.AmountMin), "amount_min"); err != nil {
+		return err
+	}
+	if nf.AmountMax, err = money.ParseOptionalMinor(string(in.AmountMax), "amount_max"); err != nil {
+		return err
+	}
+	if nf.Currency, err = s.currencies.Parse(in.Currency); err != nil {
+		return err
+	}
+	m := currentMerchant(c)
+	return s.edge.Mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+		f, err := s.forms.Create(ctx, tx, m.ID, nf)
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusCreated, s.forms.ToWire(f), nil
+	})
+}
+
+func (s *Server) getForm(c *gin.Context) error {
+	f, err := s.forms.Get(c.Request.Context(), s.db.Pool, currentMerchant(c).ID, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	c.PureJSON(http.StatusOK, s.forms.ToWire(f))
+	return nil
+}
+
+func (s *Server) listForms(c *gin.Context) error {
+	p, err := edge.ParseList(c, "pform")
+	if err != nil {
+		return err
+	}
+	status, err := forms.ParseStatus(c.Query("status"))
+	if err != nil {
+		return err
+	}
+	list, more, err := s.forms.List(c.Request.Context(), s.db.Pool, currentMerchant(c).ID, status, p.Limit, p.StartingAfter)
+	if err != nil {
+		return err
+	}
+	c.PureJSON(http.StatusOK, edge.ListOf(list, more, s.forms.ToWire))
+	return nil
+}
+
+type deactivateFormRequest struct{}
+
+func (s *Server) deactivateForm(c *gin.Context) error {
+	var in deactivateFormRequest
+	if err := edge.Decode(c, &in); err != nil {
+		return err
+	}
+	m := currentMerchant(c)
+	return s.edge.Mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+		f, err := s.forms.Deactivate(ctx, tx, m.ID, c.Param("id"))
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, s.forms.ToWire(f), nil
+	})
+}

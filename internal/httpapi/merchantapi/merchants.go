@@ -1,0 +1,120 @@
+package merchantapi
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/paylink/paylink/internal/httpapi/edge"
+	"github.com/paylink/paylink/internal/merchant"
+	"github.com/paylink/paylink/internal/wire"
+)
+
+type signUpRequest struct {
+	Name     string `json:"name"`
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+type signUpResponse struct {
+	Merchant wire.Merchant `json:"merchant"`
+	APIKey   wire.APIKey   `json:"api_key"`
+}
+
+// signUp creates a merchant and its first key pair. Its Idempotency-Key
+// scope is shared by all anonymous callers; a replay needs the identical
+// body, password included, so it never shows a secret to someone else.
+func (s *Server) signUp(c *gin.Context) error {
+	var in signUpRequest
+	if err := edge.Decode(c, &in); err != nil {
+		return err
+	}
+	su, err := merchant.ValidateSignUp(merchant.SignUp{Name: in.Name, Email: in.Email, Password: in.Password})
+	if err != nil {
+		return err
+	}
+	hash := merchant.HashPassword(su.Password)
+	return s.edge.Mutate(c, "signup", func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+		m, k, err := s.merchants.SignUp(ctx, tx, su, hash)
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusCreated, signUpResponse{Merchant: merchant.ToWire(m), APIKey: k.ToWire()}, nil
+	})
+}
+
+func (s *Server) getMerchant(c *gin.Context) error {
+	c.PureJSON(http.StatusOK, merchant.ToWire(currentMerchant(c)))
+	return nil
+}
+
+type createKeyRequest struct{}
+
+func (s *Server) createKey(c *gin.Context) error {
+	var in createKeyRequest
+	if err := edge.Decode(c, &in); err != nil {
+		return err
+	}
+	m := currentMerchant(c)
+	return s.edge.Mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+		k, err := s.merchants.CreateKey(ctx, tx, m.ID)
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusCreated, k.ToWire(), nil
+	})
+}
+
+func (s *Server) listKeys(c *gin.Context) error {
+	p, err := edge.ParseList(c, "key")
+	if err != nil {
+		return err
+	}
+	keys, more, err := s.merchants.ListKeys(c.Request.Context(), s.db.Pool, currentMerchant(c).ID, p.Limit, p.StartingAfter)
+	if err != nil {
+		return err
+	}
+	c.PureJSON(http.StatusOK, edge.ListOf(keys, more, func(k merchant.APIKey) wire.APIKey { return k.ToWire() }))
+	return nil
+}
+
+func (s *Server) revokeKey(c *gin.Context) error {
+	m := currentMerchant(c)
+	var k *merchant.APIKey
+	err := s.db.WithTx(c.Request.Context(), func(tx pgx.Tx) error {
+		var err error
+		k, err = s.merchants.RevokeKey(c.Request.Context(), tx, m.ID, c.Param("id"))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	c.PureJSON(http.StatusOK, k.ToWire())
+	return nil
+}
+
+type updateMerchantRequest struct {
+	PaymentEmails *bool `json:"payment_emails"`
+}
+
+// updateMerchant changes the merchant's settings: payment_emails turns the
+// e-mail about each succeeded payment on or off.
+func (s *Server) updateMerchant(c *gin.Context) error {
+	var in updateMerchantRequest
+	if err := edge.Decode(c, &in); err != nil {
+		return err
+	}
+	m := currentMerchant(c)
+	return s.edge.Mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+		if in.PaymentEmails == nil {
+			return http.StatusOK, merchant.ToWire(m), nil
+		}
+		updated, err := s.merchants.SetPaymentEmails(ctx, tx, m.ID, *in.PaymentEmails)
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, merchant.ToWire(updated), nil
+	})
+}

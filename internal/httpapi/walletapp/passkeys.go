@@ -1,0 +1,111 @@
+package walletapp
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/paylink/paylink/internal/httpapi/edge"
+	"github.com/paylink/paylink/internal/wallet"
+	"github.com/paylink/paylink/internal/wire"
+)
+
+func (s *Server) listPasskeys(c *gin.Context) error {
+	keys, err := s.passkeys.List(c.Request.Context(), s.db.Pool, currentSession(c).User.ID)
+	if err != nil {
+		return err
+	}
+	out := wire.List[wire.Passkey]{Data: make([]wire.Passkey, len(keys))}
+	for i := range keys {
+		out.Data[len(keys)-1-i] = keys[i].ToWire() // newest first
+	}
+	c.PureJSON(http.StatusOK, out)
+	return nil
+}
+
+// passkeyRegisterBegin answers the options for navigator.credentials.create
+// ({"publicKey": …}); the challenge is kept server-side.
+func (s *Server) passkeyRegisterBegin(c *gin.Context) error {
+	if err := edge.Decode(c, &emptyRequest{}); err != nil {
+		return err
+	}
+	u := &currentSession(c).User
+	return s.edge.Mutate(c, u.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+		creation, err := s.passkeys.BeginRegistration(ctx, tx, u.PasskeyOwner())
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, creation, nil
+	})
+}
+
+type passkeyRegisterRequest struct {
+	Name       string          `json:"name"`
+	Credential json.RawMessage `json:"credential"`
+}
+
+// passkeyRegisterFinish verifies the new credential and stores it.
+func (s *Server) passkeyRegisterFinish(c *gin.Context) error {
+	var in passkeyRegisterRequest
+	if err := edge.Decode(c, &in); err != nil {
+		return err
+	}
+	u := &currentSession(c).User
+	return s.edge.Mutate(c, u.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+		p, err := s.passkeys.FinishRegistration(ctx, tx, u.PasskeyOwner(), in.Name, in.Credential)
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusCreated, p.ToWire(), nil
+	})
+}
+
+// passkeyLoginBegin answers options for navigator.credentials.get that let
+// the authenticator offer any of its passkeys for this site.
+func (s *Server) passkeyLoginBegin(c *gin.Context) error {
+	if err := edge.Decode(c, &emptyRequest{}); err != nil {
+		return err
+	}
+	ctx := c.Request.Context()
+	var out any
+	err := s.db.WithTx(ctx, func(tx pgx.Tx) error {
+		a, err := s.passkeys.BeginLogin(ctx, tx)
+		out = a
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	c.PureJSON(http.StatusOK, out)
+	return nil
+}
+
+type passkeyLoginRequest struct {
+	Credential json.RawMessage `json:"credential"`
+}
+
+// passkeyLoginFinish verifies the assertion and logs its owner in.
+func (s *Server) passkeyLoginFinish(c *gin.Context) error {
+	var in passkeyLoginRequest
+	if err := edge.Decode(c, &in); err != nil {
+		return err
+	}
+	ctx := c.Request.Context()
+	var userID string
+	err := s.db.WithTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		userID, err = s.passkeys.FinishLogin(ctx, tx, in.Credential)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	u, err := s.wallet.User(ctx, s.db.Pool, userID)
+	if err != nil {
+		return err
+	}
+	return s.logIn(c, u, wallet.MethodPasskey)
+}

@@ -1,0 +1,183 @@
+package walletapp
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/paylink/paylink/internal/httpapi/edge"
+	"github.com/paylink/paylink/internal/wallet"
+	"github.com/paylink/paylink/internal/wire"
+)
+
+const walletSessionKey = "paylink.wallet_session"
+
+// sessionCookie is the cookie's name: with the __Host- prefix behind
+// https, which browsers only accept Secure, host-only and on path /.
+func (s *Server) sessionCookie() string {
+	if s.baseURL.Scheme == "https" {
+		return "__Host-paylink_session"
+	}
+	return "paylink_session"
+}
+
+func (s *Server) setSessionCookie(c *gin.Context, token string, exp time.Time) {
+	http.SetCookie(c.Writer, &http.Cookie{Name: s.sessionCookie(), Value: token, Path: "/", Expires: exp,
+		MaxAge: int(time.Until(exp).Seconds()), HttpOnly: true, Secure: s.baseURL.Scheme == "https", SameSite: http.SameSiteLaxMode})
+}
+
+func (s *Server) clearSessionCookie(c *gin.Context) {
+	http.SetCookie(c.Writer, &http.Cookie{Name: s.sessionCookie(), Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: s.baseURL.Scheme == "https", SameSite: http.SameSiteLaxMode})
+}
+
+// walletSession is the wallet API's authentication: the session cookie
+// log-in sets.
+func (s *Server) walletSession() edge.Auth {
+	return edge.Auth{Name: "wallet session", Scheme: "walletSession", Check: s.checkSession}
+}
+
+// checkSession authenticates the session cookie and puts the session in
+// the context.
+func (s *Server) checkSession(c *gin.Context) (edge.Caller, error) {
+	sess, err := s.SessionFromCookie(c)
+	if err != nil {
+		return edge.Caller{}, err
+	}
+	c.Set(walletSessionKey, sess)
+	return edge.Caller{RateKey: "user:" + sess.User.ID}, nil
+}
+
+// SessionFromCookie returns the live session of the request's cookie, or
+// wallet.ErrLoginRequired. The hosted checkout uses it to pay a link from
+// the wallet.
+func (s *Server) SessionFromCookie(c *gin.Context) (*wallet.Session, error) {
+	token, err := c.Cookie(s.sessionCookie())
+	if err != nil || token == "" {
+		return nil, wallet.ErrLoginRequired
+	}
+	return s.wallet.Authenticate(c.Request.Context(), token)
+}
+
+// currentSession returns the session walletSession found.
+func currentSession(c *gin.Context) *wallet.Session {
+	return c.MustGet(walletSessionKey).(*wallet.Session)
+}
+
+type walletSignUpRequest struct {
+	Email      string `json:"email"`
+	Password   string `json:"password"`
+	FirstName  string `json:"first_name"`
+	MiddleName string `json:"middle_name"`
+	LastName   string `json:"last_name"`
+	Phone      string `json:"phone"`
+}
+
+type userResponse struct {
+	User wire.User `json:"user"`
+}
+
+// walletSignUp creates a wallet user. Like the merchant sign-up, its
+// Idempotency-Key scope is shared by anonymous callers and a replay needs
+// the identical body, password included.
+func (s *Server) walletSignUp(c *gin.Context) error {
+	var in walletSignUpRequest
+	if err := edge.Decode(c, &in); err != nil {
+		return err
+	}
+	su, err := wallet.ValidateSignUp(wallet.SignUp{Email: in.Email, Password: in.Password, FirstName: in.FirstName,
+		MiddleName: in.MiddleName, LastName: in.LastName, Phone: in.Phone})
+	if err != nil {
+		return err
+	}
+	hash := wallet.HashPassword(su.Password)
+	return s.edge.Mutate(c, "wallet-signup", func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+		u, err := s.wallet.CreateUser(ctx, tx, su, hash)
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusCreated, userResponse{User: u.ToWire(false)}, nil
+	})
+}
+
+type walletLoginRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+// walletLogin checks a password and starts a session. Attempts are
+// limited per client IP and e-mail and per IP (Redis), and an e-mail is
+// locked after repeated failures (PostgreSQL).
+func (s *Server) walletLogin(c *gin.Context) error {
+	var in walletLoginRequest
+	if err := edge.Decode(c, &in); err != nil {
+		return err
+	}
+	if err := s.edge.LimitLogIn(c, in.Email); err != nil {
+		return err
+	}
+	u, err := s.wallet.CheckPassword(c.Request.Context(), in.Email, in.Password)
+	var locked *wallet.LockedError
+	if errors.As(err, &locked) {
+		c.Header("Retry-After", strconv.FormatInt(max(1, int64(locked.Until.Sub(s.now()).Seconds())+1), 10))
+	}
+	if err != nil {
+		return err
+	}
+	return s.logIn(c, u, wallet.MethodPassword)
+}
+
+// logIn starts a session for u, replacing the request's previous one, and
+// answers the user with the session cookie.
+func (s *Server) logIn(c *gin.Context, u *wallet.User, method string) error {
+	ctx := c.Request.Context()
+	if old, err := c.Cookie(s.sessionCookie()); err == nil && old != "" {
+		// Best effort: the old session is revoked in PostgreSQL even when
+		// Redis cannot take its tombstone, and a log-in must not fail for it.
+		if err := s.wallet.Logout(ctx, old); err != nil {
+			s.log.WarnContext(ctx, "revoke replaced session", "err", err, "request_id", edge.RequestID(c))
+		}
+	}
+	var (
+		token string
+		exp   time.Time
+	)
+	err := s.db.WithTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		token, exp, err = s.wallet.StartSession(ctx, tx, u.ID, method)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	has, err := s.passkeys.Required(ctx, s.db.Pool, u.ID)
+	if err != nil {
+		return err
+	}
+	s.setSessionCookie(c, token, exp)
+	c.PureJSON(http.StatusOK, userResponse{User: u.ToWire(has)})
+	return nil
+}
+
+type emptyRequest struct{}
+
+// walletLogout revokes the cookie's session everywhere and clears the
+// cookie. Logging out without a session is a no-op that also answers 200.
+func (s *Server) walletLogout(c *gin.Context) error {
+	if err := edge.Decode(c, &emptyRequest{}); err != nil {
+		return err
+	}
+	if token, err := c.Cookie(s.sessionCookie()); err == nil && token != "" {
+		if err := s.wallet.Logout(c.Request.Context(), token); err != nil {
+			return err
+		}
+	}
+	s.clearSessionCookie(c)
+	c.PureJSON(http.StatusOK, gin.H{"logged_out": true})
+	return nil
+}
