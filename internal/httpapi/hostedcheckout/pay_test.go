@@ -369,15 +369,18 @@ func TestCheckoutIdempotency(t *testing.T) {
 	}
 }
 
-// TestSingleUseLinkPaidOnceUnderConcurrency sends 40 shoppers at one
-// single-use link at the same moment: exactly one payment succeeds, once.
+// TestSingleUseLinkPaidOnceUnderConcurrency sends 10 shoppers at one
+// single-use link at the same moment: one is answered 200, the others 410
+// link_completed, and the page is the 410 page afterwards. (That exactly
+// one payment is recorded, with one of everything it brings, is
+// internal/checkout's TestSingleUseLinkIsPaidOnceUnderConcurrency.)
 func TestSingleUseLinkPaidOnceUnderConcurrency(t *testing.T) {
 	t.Parallel()
 	e := apitest.New(t)
 	_, c := e.SignUp("rush@shop.test")
 	l := e.CreateLink(c, map[string]any{"amount": 1999})
 	path := apitest.CheckoutPath(t, l)
-	const shoppers = 40
+	const shoppers = 10
 	var (
 		wg    sync.WaitGroup
 		start = make(chan struct{})
@@ -405,18 +408,6 @@ func TestSingleUseLinkPaidOnceUnderConcurrency(t *testing.T) {
 	}
 	if ok != 1 {
 		t.Fatalf("%d shoppers paid a single-use link, want exactly 1", ok)
-	}
-	for q, want := range map[string]int{
-		`SELECT count(*) FROM payments WHERE payment_link_id = $1`:                                                    1,
-		`SELECT count(*) FROM payments WHERE payment_link_id = $1 AND status = 'succeeded'`:                           1,
-		`SELECT count(*) FROM pending_captures c JOIN payments p ON p.id = c.payment_id WHERE p.payment_link_id = $1`: 1,
-		`SELECT count(*) FROM payment_links WHERE id = $1 AND status = 'completed'`:                                   1,
-		`SELECT count(*) FROM events WHERE type = 'payment_link.completed' AND data->>'id' = $1`:                      1,
-		`SELECT count(*) FROM events WHERE type = 'payment.succeeded' AND data->>'payment_link' = $1`:                 1,
-	} {
-		if n := e.Count(q, l.ID); n != want {
-			t.Errorf("%s = %d, want %d", q, n, want)
-		}
 	}
 	e.WantBalance(c, "USD", 1999)
 	page := e.Do(apitest.Req{Method: "GET", Path: path})

@@ -5,11 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
-	"github.com/paylink/paylink/internal/checkout"
 	"github.com/paylink/paylink/internal/httpapi/apitest"
 	"github.com/paylink/paylink/internal/wire"
 )
@@ -84,51 +81,6 @@ func TestOnlySucceededPaymentsRefund(t *testing.T) {
 	e.WantBalance(c, "USD", 700)
 }
 
-// TestConcurrentPartialRefundsNeverExceedThePayment fires 25 refunds of
-// 300 at a 2500 payment at once: exactly 8 go through.
-func TestConcurrentPartialRefundsNeverExceedThePayment(t *testing.T) {
-	t.Parallel()
-	e := apitest.New(t)
-	_, c := e.SignUp("refund-race@shop.test")
-	p := e.Paid(c, 2500)
-	const n = 25
-	var (
-		wg    sync.WaitGroup
-		start = make(chan struct{})
-		codes = make([]int, n)
-	)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			res := e.Refund(c, p.ID, map[string]any{"amount": 300})
-			codes[i] = res.Status
-			if res.Status != http.StatusCreated && res.ErrorCode() != "refund_exceeds_payment" {
-				t.Errorf("refund: %d %s", res.Status, res.Body)
-			}
-		}()
-	}
-	close(start)
-	wg.Wait()
-	ok := 0
-	for _, s := range codes {
-		if s == http.StatusCreated {
-			ok++
-		}
-	}
-	if ok != 8 {
-		t.Fatalf("%d refunds of 300 succeeded on 2500, want 8", ok)
-	}
-	if got := e.Count(`SELECT amount_refunded FROM payments WHERE id = $1`, p.ID); got != 2400 {
-		t.Fatalf("amount_refunded = %d, want 2400", got)
-	}
-	if got := e.Count(`SELECT sum(amount) FROM refunds WHERE payment_id = $1`, p.ID); got != 2400 {
-		t.Fatalf("refunds sum to %d, want 2400", got)
-	}
-	e.WantBalance(c, "USD", 100)
-}
-
 func TestRefundIsIdempotent(t *testing.T) {
 	t.Parallel()
 	e := apitest.New(t)
@@ -143,57 +95,4 @@ func TestRefundIsIdempotent(t *testing.T) {
 	if got := e.Count(`SELECT amount_refunded FROM payments WHERE id = $1`, p.ID); got != 400 {
 		t.Fatalf("amount_refunded = %d after a replayed refund, want 400", got)
 	}
-}
-
-// TestSettleFinishesWhatACrashLeft simulates a process that died after
-// committing: a refund never sent to the processor, captures still
-// queued, a challenge left processing and one never answered. Settle
-// finishes each, and a second run does nothing more.
-func TestSettleFinishesWhatACrashLeft(t *testing.T) {
-	t.Parallel()
-	e := apitest.New(t)
-	_, c := e.SignUp("settle@shop.test")
-	p1, p2 := e.Paid(c, 1000), e.Paid(c, 2000)
-	if n := e.Count(`SELECT count(*) FROM pending_captures`); n != 2 {
-		t.Fatalf("%d captures queued, want 2", n)
-	}
-	res := e.Refund(c, p1.ID, map[string]any{"amount": 100})
-	var r wire.Refund
-	res.Decode(t, &r)
-	ctx := context.Background()
-	if _, err := e.DB.Pool.Exec(ctx, `UPDATE refunds SET sent_at = NULL, processor_ref = NULL WHERE id = $1`, r.ID); err != nil {
-		t.Fatal(err)
-	}
-	l := e.CreateLink(c, map[string]any{"single_use": false})
-	stuck := apitest.PayAnswerOf(t, e.Pay(apitest.CheckoutPath(t, l), apitest.CardBody("4000000000003220"), "")).Payment
-	abandoned := apitest.PayAnswerOf(t, e.Pay(apitest.CheckoutPath(t, l), apitest.CardBody("4000000000003220"), "")).Payment
-	if _, err := e.DB.Pool.Exec(ctx, `UPDATE payments SET status = 'processing', challenge_outcome = 'approve' WHERE id = $1`, stuck.ID); err != nil {
-		t.Fatal(err)
-	}
-	e.Clock.Advance(time.Hour)
-	rep, err := e.Deps.Checkout.Settle(ctx, e.DB)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep.Captured != 2 || rep.RefundsSent != 1 || rep.Resumed != 1 || rep.Canceled != 1 {
-		t.Fatalf("report = %+v, want 2 captured (p2 and the resumed challenge; p1 by its refund), 1 refund, 1 resumed, 1 canceled", rep)
-	}
-	for id, want := range map[string]string{stuck.ID: "succeeded", abandoned.ID: "canceled", p2.ID: "succeeded"} {
-		var got wire.Payment
-		e.Do(apitest.Req{Method: "GET", Path: "/v1/payments/" + id, Auth: &c}).Decode(t, &got)
-		if got.Status != want {
-			t.Errorf("%s = %s, want %s", id, got.Status, want)
-		}
-	}
-	if n := e.Count(`SELECT count(*) FROM pending_captures`); n != 0 {
-		t.Fatalf("%d captures still queued", n)
-	}
-	if n := e.Count(`SELECT count(*) FROM refunds WHERE sent_at IS NULL`); n != 0 {
-		t.Fatal("refund still unsent")
-	}
-	again, err := e.Deps.Checkout.Settle(ctx, e.DB)
-	if err != nil || again != (checkout.Report{}) {
-		t.Fatalf("second run = %+v, %v; want nothing to do", again, err)
-	}
-	e.WantBalance(c, "USD", 1000+2000+2500-100)
 }
