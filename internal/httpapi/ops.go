@@ -8,14 +8,28 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/paylink/paylink/internal/httpapi/edge"
+	"github.com/paylink/paylink/internal/postgres"
 )
 
-// opsRoutes are the routes of operations: health, readiness, metrics, the
-// API's own description, and the pages' static files.
-func (s *Server) opsRoutes() []edge.Route {
+// opsServer answers the operational routes: health, readiness, metrics,
+// the API's own description, and the pages' static files.
+type opsServer struct {
+	edge     *edge.Edge
+	db       *postgres.DB
+	redis    *redis.Client
+	registry *prometheus.Registry
+	// openAPIDoc is the OpenAPI document served at /v1/openapi.json,
+	// built from every route's declaration once they are all known.
+	openAPIDoc []byte
+}
+
+// routes are the operational routes.
+func (s *opsServer) routes() []edge.Route {
 	return []edge.Route{
 		{Method: "GET", Path: "/healthz", Doc: "healthz", Page: s.healthz},
 		{Method: "GET", Path: "/readyz", Doc: "readyz", Page: s.readyz},
@@ -32,19 +46,16 @@ func (s *Server) opsRoutes() []edge.Route {
 var opsParts embed.FS
 
 // opsOpenAPI is the OpenAPI part of the operational routes.
-func opsOpenAPI() fs.FS {
-	sub, _ := fs.Sub(opsParts, "openapi")
-	return sub
-}
+func opsOpenAPI() fs.FS { return opsParts }
 
-func (s *Server) healthz(c *gin.Context) {
+func (s *opsServer) healthz(c *gin.Context) {
 	c.PureJSON(http.StatusOK, gin.H{"status": "ok"})
 }
 
 // readyz answers 200 only when PostgreSQL and Redis both answer within two
 // seconds, so a load balancer stops sending traffic to a replica that
 // cannot reach them.
-func (s *Server) readyz(c *gin.Context) {
+func (s *opsServer) readyz(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
 	checks := gin.H{"postgres": "ok", "redis": "ok"}
@@ -62,11 +73,11 @@ func (s *Server) readyz(c *gin.Context) {
 	c.PureJSON(status, gin.H{"status": overall, "checks": checks})
 }
 
-func (s *Server) metricsHandler() gin.HandlerFunc {
+func (s *opsServer) metricsHandler() gin.HandlerFunc {
 	h := promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{Registry: s.registry})
 	return gin.WrapH(h)
 }
 
-func (s *Server) openAPI(c *gin.Context) {
+func (s *opsServer) openAPI(c *gin.Context) {
 	c.Data(http.StatusOK, "application/json; charset=utf-8", s.openAPIDoc)
 }

@@ -64,13 +64,7 @@ type Deps struct {
 // Server answers every Paylink route: the merchant API, the hosted
 // checkout and the wallet, on the shared edge, plus operations.
 type Server struct {
-	edge     *edge.Edge
-	db       *postgres.DB
-	redis    *redis.Client
-	registry *prometheus.Registry
-	// openAPIDoc is the OpenAPI document served at /v1/openapi.json,
-	// built from the routes' declarations.
-	openAPIDoc []byte
+	edge *edge.Edge
 }
 
 // New builds the router with every route registered.
@@ -81,7 +75,7 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{edge: e, db: d.DB, redis: d.Redis, registry: d.Registry}
+	ops := &opsServer{edge: e, db: d.DB, redis: d.Redis, registry: d.Registry}
 
 	merchants := merchantapi.New(merchantapi.Deps{Edge: e, Log: d.Log, DB: d.DB, Merchants: d.Merchants,
 		Webhooks: d.Webhooks, Links: d.Links, Checkout: d.Checkout, Forms: d.Forms, Currencies: d.Currencies})
@@ -99,19 +93,19 @@ func New(d Deps) (*Server, error) {
 
 	// The table of contents: every route Paylink serves, by audience.
 	routes := slices.Concat(
-		s.opsRoutes(),      // operations: /healthz, /readyz, /metrics, /v1/openapi.json, /assets/…
+		ops.routes(),       // operations: /healthz, /readyz, /metrics, /v1/openapi.json, /assets/…
 		merchants.Routes(), // merchants' backends, with an API key: /v1/…
 		shoppers.Routes(),  // shoppers' browsers: /pay/…, /embed/forms/…, /sdk/…
 		wallets.Routes(),   // wallet users: /v1/wallet/…, /wallet
 	)
-	if s.openAPIDoc, err = edge.OpenAPI(routes, opsOpenAPI(), merchantapi.OpenAPI(), hostedcheckout.OpenAPI(),
+	if ops.openAPIDoc, err = edge.OpenAPI(routes, opsOpenAPI(), merchantapi.OpenAPI(), hostedcheckout.OpenAPI(),
 		walletapp.OpenAPI()); err != nil {
 		return nil, err
 	}
 	if err := e.Mount(routes...); err != nil {
 		return nil, err
 	}
-	return s, nil
+	return &Server{edge: e}, nil
 }
 
 // ServeHTTP makes Server an http.Handler.

@@ -20,7 +20,7 @@ import (
 var openAPIBase []byte
 
 // OpenAPI builds the OpenAPI document of routes. Each of parts holds
-// *.json files of the form
+// openapi/*.json files of the form
 //
 //	{"operations": {"<operationId>": {summary, parameters, requestBody, responses}},
 //	 "components": {…}}
@@ -102,7 +102,7 @@ func OpenAPI(routes []Route, parts ...fs.FS) ([]byte, error) {
 func readParts(doc map[string]any, parts []fs.FS) (map[string]map[string]any, error) {
 	ops := map[string]map[string]any{}
 	for _, part := range parts {
-		names, err := fs.Glob(part, "*.json")
+		names, err := fs.Glob(part, "openapi/*.json")
 		if err != nil {
 			return nil, err
 		}

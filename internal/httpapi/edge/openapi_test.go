@@ -40,7 +40,7 @@ func part(ops map[string]string, components string) fstest.MapFS {
 		b.WriteString(`, "components": ` + components)
 	}
 	b.WriteString(`}`)
-	return fstest.MapFS{"part.json": {Data: []byte(b.String())}}
+	return fstest.MapFS{"openapi/part.json": {Data: []byte(b.String())}}
 }
 
 func noop(*gin.Context) error { return nil }

@@ -49,15 +49,20 @@ func newAssets() (*Assets, error) {
 	return a, a.addFile(shared, "checkout.css")
 }
 
-// Add registers every file at the root of files. It fails on a name
-// another audience registered already: there is one /assets/ namespace.
-func (a *Assets) Add(files fs.FS) error {
-	names, err := fs.Glob(files, "*")
+// Add registers every file of directory dir in files. It fails on a
+// name another audience registered already: there is one /assets/
+// namespace.
+func (a *Assets) Add(files fs.FS, dir string) error {
+	sub, err := fs.Sub(files, dir)
+	if err != nil {
+		return err
+	}
+	names, err := fs.Glob(sub, "*")
 	if err != nil {
 		return err
 	}
 	for _, name := range names {
-		if err := a.addFile(files, name); err != nil {
+		if err := a.addFile(sub, name); err != nil {
 			return err
 		}
 	}

@@ -28,11 +28,10 @@ func TestPagesEscapeAndLinkAssets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	static, _ := fs.Sub(files, "static")
-	if err := a.Add(static); err != nil {
+	if err := a.Add(files, "static"); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.Add(static); err == nil {
+	if err := a.Add(files, "static"); err == nil {
 		t.Fatal("an asset registered twice was accepted")
 	}
 	var buf bytes.Buffer

@@ -89,10 +89,7 @@ func New(d Deps) (*Server, error) {
 var openAPIFiles embed.FS
 
 // OpenAPI is the OpenAPI part of the hosted checkout (see edge.OpenAPI).
-func OpenAPI() fs.FS {
-	sub, _ := fs.Sub(openAPIFiles, "openapi")
-	return sub
-}
+func OpenAPI() fs.FS { return openAPIFiles }
 
 // Routes are the hosted checkout's routes. Pages (Page) render their own
 // error pages; the JSON POSTs (Handle) check SameOrigin first thing, after

@@ -34,11 +34,7 @@ var embedVariants = []string{"challenge", "error", "receipt"}
 // partials (partial-*.html, shared by pages), by its file name without
 // .html, and registers static/ with assets.
 func parsePages(assets *edge.Assets) (map[string]*template.Template, error) {
-	static, err := fs.Sub(files, "static")
-	if err != nil {
-		return nil, err
-	}
-	if err := assets.Add(static); err != nil {
+	if err := assets.Add(files, "static"); err != nil {
 		return nil, err
 	}
 	names, err := fs.Glob(files, "templates/*.html")

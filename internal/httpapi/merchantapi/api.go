@@ -59,10 +59,7 @@ func New(d Deps) *Server {
 var openAPIFiles embed.FS
 
 // OpenAPI is the OpenAPI part of the merchant API (see edge.OpenAPI).
-func OpenAPI() fs.FS {
-	sub, _ := fs.Sub(openAPIFiles, "openapi")
-	return sub
-}
+func OpenAPI() fs.FS { return openAPIFiles }
 
 // Routes are the merchant API's routes. Every one but sign-up needs an
 // API key, declares the scope a key must hold (API.md's names), and is

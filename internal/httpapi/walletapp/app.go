@@ -71,10 +71,7 @@ func New(d Deps) (*Server, error) {
 var openAPIFiles embed.FS
 
 // OpenAPI is the OpenAPI part of the wallet (see edge.OpenAPI).
-func OpenAPI() fs.FS {
-	sub, _ := fs.Sub(openAPIFiles, "openapi")
-	return sub
-}
+func OpenAPI() fs.FS { return openAPIFiles }
 
 // Routes are the wallet's routes. Every state-changing request is
 // same-origin JSON (checked before anything else); the routes after
@@ -130,15 +127,12 @@ var files embed.FS
 // parsePages parses every page of templates/, by its file name without
 // .html, and registers static/ with assets.
 func parsePages(assets *edge.Assets) (map[string]*template.Template, error) {
-	static, err := fs.Sub(files, "static")
-	if err != nil {
-		return nil, err
-	}
-	if err := assets.Add(static); err != nil {
+	if err := assets.Add(files, "static"); err != nil {
 		return nil, err
 	}
 	pages := map[string]*template.Template{}
 	for _, name := range []string{"wallet", "wallet-login", "wallet-signup"} {
+		var err error
 		if pages[name], err = assets.Page(name, files, "templates/"+name+".html"); err != nil {
 			return nil, err
 		}
