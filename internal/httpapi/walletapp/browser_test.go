@@ -78,7 +78,10 @@ func addAuthenticator(t *testing.T, ctx context.Context) webauthn.AuthenticatorI
 
 // navigates runs trigger and waits until the main frame has navigated to
 // path, or under it when path ends in "/" (the page's own script
-// navigates after its API calls succeed).
+// navigates after its API calls succeed), and the new document has
+// loaded: a click sent while the old document is being replaced names a
+// node that no longer exists ("Could not find node with given id", seen
+// 3 times in 20 runs on a loaded machine).
 func navigates(t *testing.T, ctx context.Context, step, path string, trigger chromedp.Action[chromedp.Void]) {
 	t.Helper()
 	_, err := chromedp.Run(ctx, chromedp.WaitEvent(page.FrameNavigated, func(ev page.EventFrameNavigated) bool {
@@ -88,6 +91,7 @@ func navigates(t *testing.T, ctx context.Context, step, path string, trigger chr
 	if err != nil {
 		t.Fatalf("%s: waiting to navigate to %s: %v", step, path, err)
 	}
+	browsertest.Wait(t, ctx, `document.readyState === "complete"`)
 }
 
 func do(t *testing.T, ctx context.Context, actions ...chromedp.Action[chromedp.Void]) {
