@@ -201,7 +201,11 @@ func seedDemo(ctx context.Context, a *app, siteOrigin string) (demo, error) {
 			pw := make([]byte, 24)
 			_, _ = rand.Read(pw)
 			su := merchant.SignUp{Name: "Demo Shop", Email: demoEmail, Password: base64.RawURLEncoding.EncodeToString(pw)}
-			if m, key, err = a.merchants.SignUp(ctx, tx, su, merchant.HashPassword(su.Password)); err != nil {
+			hash, err := a.passwords.Hash(ctx, su.Password)
+			if err != nil {
+				return err
+			}
+			if m, key, err = a.merchants.SignUp(ctx, tx, su, hash); err != nil {
 				return err
 			}
 		case err != nil:

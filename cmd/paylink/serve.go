@@ -28,6 +28,7 @@ import (
 	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/notify"
 	"github.com/paylink/paylink/internal/passkey"
+	"github.com/paylink/paylink/internal/password"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/processor"
 	"github.com/paylink/paylink/internal/wallet"
@@ -54,6 +55,7 @@ type app struct {
 	links     *links.Service
 	checkout  *checkout.Service
 	forms     *forms.Service
+	passwords *password.Hasher
 }
 
 // openApp reads the configuration and connects to PostgreSQL and Redis.
@@ -99,6 +101,7 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 	}
 	linkSvc := links.NewService(signer, cfg.BaseURL, time.Now)
 	sim := processor.NewSimulator(cfg.SimulatorSecret, time.Now)
+	passwords := password.NewHasher(password.Config{})
 	return &app{
 		cfg: cfg, log: log, db: db, redis: rdb, registry: reg, usage: usage,
 		merchants: merchants,
@@ -114,11 +117,12 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 		}, time.Now),
 		links: linkSvc,
 		wallet: wallet.NewService(db, rdb, cfg.Keyring, wallet.Config{SessionTTL: cfg.WalletSessionTTL,
-			MaxFailures: cfg.LoginMaxFailures, Lockout: cfg.LoginLockout}, time.Now),
+			MaxFailures: cfg.LoginMaxFailures, Lockout: cfg.LoginLockout, Passwords: passwords}, time.Now),
 		passkeys:  passkeys,
 		processor: sim,
 		checkout:  checkout.NewService(sim, linkSvc, time.Now),
 		forms:     forms.NewService(cfg.BaseURL, time.Now),
+		passwords: passwords,
 	}, nil
 }
 
@@ -167,7 +171,7 @@ func (a *app) serve(ctx context.Context, api, work bool, ready func(addr string)
 			Now:    time.Now, Webhooks: a.webhooks,
 			Links: a.links, Checkout: a.checkout, Currencies: a.cfg.Currencies,
 			Wallet: a.wallet, Passkeys: a.passkeys, Processor: a.processor,
-			Forms: a.forms,
+			Forms: a.forms, Passwords: a.passwords,
 		})
 		if err != nil {
 			return err

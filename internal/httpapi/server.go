@@ -26,6 +26,7 @@ import (
 	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/passkey"
+	"github.com/paylink/paylink/internal/password"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/processor"
 	"github.com/paylink/paylink/internal/wallet"
@@ -59,6 +60,8 @@ type Deps struct {
 	Currencies money.Set
 
 	Forms *forms.Service
+	// Passwords hashes sign-up passwords; the process shares one.
+	Passwords *password.Hasher
 }
 
 // Server answers every Paylink route: the merchant API, the hosted
@@ -78,9 +81,11 @@ func New(d Deps) (*Server, error) {
 	ops := &opsServer{edge: e, db: d.DB, redis: d.Redis, registry: d.Registry}
 
 	merchants := merchantapi.New(merchantapi.Deps{Edge: e, Log: d.Log, DB: d.DB, Merchants: d.Merchants,
-		Webhooks: d.Webhooks, Links: d.Links, Checkout: d.Checkout, Forms: d.Forms, Currencies: d.Currencies})
+		Webhooks: d.Webhooks, Links: d.Links, Checkout: d.Checkout, Forms: d.Forms, Currencies: d.Currencies,
+		Passwords: d.Passwords})
 	wallets, err := walletapp.New(walletapp.Deps{Edge: e, Log: d.Log, DB: d.DB, BaseURL: d.BaseURL, Now: d.Now,
-		Wallet: d.Wallet, Passkeys: d.Passkeys, Processor: d.Processor, Links: d.Links, Currencies: d.Currencies})
+		Wallet: d.Wallet, Passkeys: d.Passkeys, Processor: d.Processor, Links: d.Links, Currencies: d.Currencies,
+		Passwords: d.Passwords})
 	if err != nil {
 		return nil, err
 	}

@@ -90,11 +90,13 @@ type SignUp struct {
 	Phone                           string
 }
 
-// Config holds the wallet's tunables.
+// Config holds the wallet's tunables and its password hasher.
 type Config struct {
 	SessionTTL  time.Duration // how long a log-in lasts
 	MaxFailures int           // failed log-ins in a row that lock an e-mail
 	Lockout     time.Duration // how long it stays locked
+	// Passwords runs every password check; the process shares one.
+	Passwords *password.Hasher
 }
 
 // Service manages wallet users, sessions and money.
@@ -188,12 +190,9 @@ func NormalizePhone(s string) (string, error) {
 	return out, nil
 }
 
-// HashPassword hashes a validated password (slowly; call it before
-// opening the transaction of SignUp).
-func HashPassword(pw string) string { return password.Hash(pw) }
-
 // CreateUser stores a new user in tx. in must come from ValidateSignUp and
-// passwordHash from HashPassword. It returns ErrEmailTaken.
+// passwordHash from a password.Hasher (hash before opening tx: it is
+// slow). It returns ErrEmailTaken.
 func (s *Service) CreateUser(ctx context.Context, tx pgx.Tx, in SignUp, passwordHash string) (*User, error) {
 	now := s.now().UTC().Truncate(time.Microsecond)
 	u := &User{ID: id.NewAt("usr", now), Email: in.Email, FirstName: in.FirstName, MiddleName: in.MiddleName,
@@ -240,7 +239,9 @@ func scanUser(row pgx.Row) (*User, error) {
 func (s *Service) CheckPassword(ctx context.Context, email, pw string) (*User, error) {
 	email, err := merchant.NormalizeEmail(email)
 	if err != nil {
-		password.VerifyNone(pw)
+		if err := s.cfg.Passwords.VerifyNone(ctx, pw); err != nil {
+			return nil, err
+		}
 		return nil, ErrInvalidCredentials
 	}
 	now := s.now().UTC()
@@ -262,11 +263,13 @@ func (s *Service) CheckPassword(ctx context.Context, email, pw string) (*User, e
 	ok := false
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
-		password.VerifyNone(pw)
+		if err := s.cfg.Passwords.VerifyNone(ctx, pw); err != nil {
+			return nil, err
+		}
 	case err != nil:
 		return nil, fmt.Errorf("read user: %w", err)
 	default:
-		if ok, err = password.Verify(pw, hash); err != nil {
+		if ok, err = s.cfg.Passwords.Verify(ctx, pw, hash); err != nil {
 			return nil, fmt.Errorf("verify password of %s: %w", u.ID, err)
 		}
 	}

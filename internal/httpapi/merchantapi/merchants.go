@@ -35,7 +35,10 @@ func (s *Server) signUp(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	hash := merchant.HashPassword(su.Password)
+	hash, err := s.passwords.Hash(c.Request.Context(), su.Password)
+	if err != nil {
+		return err
+	}
 	return s.edge.Mutate(c, "signup", func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		m, k, err := s.merchants.SignUp(ctx, tx, su, hash)
 		if err != nil {

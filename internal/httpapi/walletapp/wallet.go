@@ -95,7 +95,10 @@ func (s *Server) walletSignUp(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	hash := wallet.HashPassword(su.Password)
+	hash, err := s.passwords.Hash(c.Request.Context(), su.Password)
+	if err != nil {
+		return err
+	}
 	return s.edge.Mutate(c, "wallet-signup", func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		u, err := s.wallet.CreateUser(ctx, tx, su, hash)
 		if err != nil {
