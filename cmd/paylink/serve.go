@@ -101,7 +101,7 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 	}
 	linkSvc := links.NewService(signer, cfg.BaseURL, time.Now)
 	sim := processor.NewSimulator(cfg.SimulatorSecret, time.Now)
-	passwords := password.NewHasher(password.Config{})
+	passwords := password.NewHasher(password.Config{Slots: cfg.PasswordSlots, Wait: cfg.PasswordWait})
 	return &app{
 		cfg: cfg, log: log, db: db, redis: rdb, registry: reg, usage: usage,
 		merchants: merchants,

@@ -65,7 +65,8 @@ type Config struct {
 	WebAuthnRPID        string             // PAYLINK_WEBAUTHN_RP_ID
 	WebAuthnOrigins     []string           // PAYLINK_WEBAUTHN_ORIGINS
 	WebAuthnTimeout     time.Duration      // PAYLINK_WEBAUTHN_TIMEOUT
-
+	PasswordSlots       int                // PAYLINK_PASSWORD_CONCURRENCY (0: auto)
+	PasswordWait        time.Duration      // PAYLINK_PASSWORD_WAIT
 }
 
 // Var documents one environment variable.
@@ -116,6 +117,8 @@ var vars = [...]Var{
 	{"PAYLINK_SIMULATOR_SECRET", "", "base64 secret (>= 32 bytes) of the built-in card processor simulator, keying card fingerprints and its references; unset: derived from the current encryption key, so set it before rotating that key"},
 	{"PAYLINK_LINK_EXPIRY_INTERVAL", "1m", "how often the worker marks links past expiry expired and settles captures, refunds and abandoned challenges"},
 	{"PAYLINK_DEBUG_ADDR", "", "listen address of a debug server with Go's /debug/pprof profiles (off when unset; keep it on loopback)"},
+	{"PAYLINK_PASSWORD_CONCURRENCY", "auto", "password hashes (sign-up, log-in) a process runs at once; auto is one per CPU the process may use, fewer if a quarter of its memory cannot hold them (each takes about 19 MiB)"},
+	{"PAYLINK_PASSWORD_WAIT", "2s", "how long a sign-up or log-in waits for a free hashing slot before answering 503 server_busy with Retry-After"},
 }
 
 // Load reads the configuration through getenv. Every invalid or missing
@@ -166,6 +169,10 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.TrustedProxies = p.cidrs("PAYLINK_TRUSTED_PROXIES")
 	c.LinkExpiryEvery = p.duration("PAYLINK_LINK_EXPIRY_INTERVAL", time.Second)
 	c.DebugAddr = p.str("PAYLINK_DEBUG_ADDR")
+	if !strings.EqualFold(p.str("PAYLINK_PASSWORD_CONCURRENCY"), "auto") {
+		c.PasswordSlots = p.intRange("PAYLINK_PASSWORD_CONCURRENCY", 1, 1000)
+	}
+	c.PasswordWait = p.duration("PAYLINK_PASSWORD_WAIT", 0)
 	if c.Keyring != nil {
 		c.LinkSigningKeys = p.signingKeys("PAYLINK_LINK_SIGNING_KEYS", c.Keyring)
 		c.SimulatorSecret = p.secret("PAYLINK_SIMULATOR_SECRET", c.Keyring)

@@ -42,7 +42,8 @@ func walletDeps(t *testing.T, d *httpapi.Deps, db *postgres.DB, rdb *redis.Clien
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.Passwords = password.NewHasher(password.Config{})
+	// A loaded test machine must queue hashes, never answer 503.
+	d.Passwords = password.NewHasher(password.Config{Wait: 10 * time.Minute})
 	d.Wallet = wallet.NewService(db, rdb, keyring, wallet.Config{SessionTTL: time.Hour, MaxFailures: 10, Lockout: 15 * time.Minute,
 		Passwords: d.Passwords}, time.Now)
 	d.Passkeys = pk
