@@ -13,28 +13,6 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
 
 	selectUserForLogin = `SELECT ` + userColumns + `, password_hash FROM users WHERE lower(email) = lower($1)`
 
-	selectLock = `SELECT locked_until FROM login_failures WHERE email = $1`
-
-	// recordFailure counts one failed log-in for $1 at $2. A lock still in
-	// force ($2 before locked_until) is left alone, so attempts racing the
-	// one that locked cannot lift it; a spent lock, or failures older than
-	// $5, start the count again. Reaching $3 failures locks until $4.
-	recordFailure = `
-INSERT INTO login_failures AS f (email, failures, locked_until, updated_at)
-VALUES ($1, 1, CASE WHEN 1 >= $3 THEN $4::timestamptz END, $2)
-ON CONFLICT (email) DO UPDATE SET
-    failures = CASE
-        WHEN f.locked_until > $2 THEN f.failures
-        WHEN f.locked_until IS NOT NULL OR f.updated_at < $5 THEN 1
-        ELSE f.failures + 1 END,
-    locked_until = CASE
-        WHEN f.locked_until > $2 THEN f.locked_until
-        WHEN (CASE WHEN f.locked_until IS NOT NULL OR f.updated_at < $5 THEN 1 ELSE f.failures + 1 END) >= $3 THEN $4::timestamptz
-        END,
-    updated_at = $2`
-
-	clearFailures = `DELETE FROM login_failures WHERE email = $1`
-
 	insertSession = `
 INSERT INTO user_sessions (id, user_id, method, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`
 

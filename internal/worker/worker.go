@@ -14,6 +14,7 @@ import (
 	"github.com/paylink/paylink/internal/checkout"
 	"github.com/paylink/paylink/internal/idempotency"
 	"github.com/paylink/paylink/internal/links"
+	"github.com/paylink/paylink/internal/lockout"
 	"github.com/paylink/paylink/internal/notify"
 	"github.com/paylink/paylink/internal/passkey"
 	"github.com/paylink/paylink/internal/postgres"
@@ -165,10 +166,15 @@ func (w *Worker) cleanIdempotency(ctx context.Context, _ *asynq.Task) error {
 	return nil
 }
 
-// cleanWallet deletes expired passkey challenges and sessions that expired
-// over a day ago.
+// cleanWallet deletes expired passkey challenges, sessions that expired
+// over a day ago and log-in attempt counts whose window ended over a day
+// ago (and whose lock, if any, is over).
 func (w *Worker) cleanWallet(ctx context.Context, _ *asynq.Task) error {
 	now := w.d.Now()
+	attempts, err := lockout.DeleteStale(ctx, w.d.DB.Pool, now, now.Add(-24*time.Hour))
+	if err != nil {
+		return err
+	}
 	challenges, err := passkey.DeleteExpiredChallenges(ctx, w.d.DB.Pool, now)
 	if err != nil {
 		return err
@@ -177,7 +183,7 @@ func (w *Worker) cleanWallet(ctx context.Context, _ *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	w.d.Log.InfoContext(ctx, "wallet cleaned", "challenges", challenges, "sessions", sessions)
+	w.d.Log.InfoContext(ctx, "wallet cleaned", "challenges", challenges, "sessions", sessions, "login_attempts", attempts)
 	return nil
 }
 
