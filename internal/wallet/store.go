@@ -19,7 +19,7 @@ INSERT INTO user_sessions (id, user_id, method, created_at, expires_at) VALUES (
 	// selectLiveSession reads a session that is neither revoked nor
 	// expired, with its user.
 	selectLiveSession = `
-SELECT u.id, u.email, u.first_name, u.middle_name, u.last_name, u.phone, u.created_at, s.expires_at
+SELECT u.id, u.email, u.first_name, u.middle_name, u.last_name, u.phone, u.created_at, s.method, s.created_at, s.expires_at
 FROM user_sessions s JOIN users u ON u.id = s.user_id
 WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2`
 
@@ -75,6 +75,9 @@ LIMIT $4`
 UPDATE wallet_notifications SET read_at = coalesce(read_at, $3)
 WHERE user_id = $1 AND id = $2
 RETURNING id, type, message, transaction_id, created_at, read_at`
+
+	insertSecurityNotification = `
+INSERT INTO wallet_notifications (id, user_id, type, message, created_at) VALUES ($1, $2, $3, $4, $5)`
 
 	markAllRead = `
 UPDATE wallet_notifications SET read_at = $2 WHERE user_id = $1 AND read_at IS NULL`
