@@ -127,9 +127,22 @@
     }).finally(function () { busy(button, false); });
   }
 
+  // next is where to go after logging in: ?next= resolved against this
+  // page's own origin, as the browser itself would resolve it (so "/\x",
+  // "/<tab>/x", "//x" and "https://x" are seen for the other sites they
+  // are), followed only when it stays on this origin, and then only its
+  // path and query.
   function next() {
     var n = new URLSearchParams(window.location.search).get("next");
-    return n && n.charAt(0) === "/" && n.charAt(1) !== "/" ? n : "/wallet";
+    if (!n) return "/wallet";
+    var u;
+    try {
+      u = new URL(n, window.location.origin);
+    } catch (e) {
+      return "/wallet";
+    }
+    if (u.origin !== window.location.origin || (u.protocol !== "http:" && u.protocol !== "https:")) return "/wallet";
+    return u.pathname + u.search;
   }
 
   // --- pages ---
