@@ -74,6 +74,16 @@ func Fingerprint(method, path string, canonicalBody []byte) []byte {
 	return h.Sum(nil)
 }
 
+// BindFingerprint ties a request's fingerprint to caller, the payer in a
+// shared scope (a public checkout), so a stored answer can only ever match
+// a request of that caller, on top of its scope.
+func BindFingerprint(fingerprint []byte, caller string) []byte {
+	h := sha256.New()
+	fmt.Fprintf(h, "caller %d:%s\n", len(caller), caller)
+	h.Write(fingerprint)
+	return h.Sum(nil)
+}
+
 // Begin must run first in the transaction that will carry the effect. It
 // takes a transaction-scoped advisory lock on (scope, key): when another
 // transaction holds it, the first request is still running and Begin
