@@ -110,6 +110,10 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 			Keyring: cfg.Keyring, Merchants: merchants, Now: time.Now,
 			Guard:   &webhook.Guard{AllowPrivate: cfg.WebhookAllowPrivate, Resolver: net.DefaultResolver},
 			Timeout: cfg.WebhookTimeout, Schedule: cfg.WebhookRetries, DisableAfter: cfg.WebhookDisableAfter,
+			ShopperEmails: notify.ShopperLimits{
+				PerRecipient: notify.Limit{N: int(cfg.ShopperEmailsTo.Limit), Per: cfg.ShopperEmailsTo.Period},
+				PerMerchant:  notify.Limit{N: int(cfg.ShopperEmailsFrom.Limit), Per: cfg.ShopperEmailsFrom.Period},
+			},
 		}),
 		mail: notify.NewSender(db, notify.SMTP{
 			Host: cfg.SMTPHost, Port: cfg.SMTPPort, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword,

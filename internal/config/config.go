@@ -67,6 +67,8 @@ type Config struct {
 	WebAuthnTimeout     time.Duration      // PAYLINK_WEBAUTHN_TIMEOUT
 	PasswordSlots       int                // PAYLINK_PASSWORD_CONCURRENCY (0: auto)
 	PasswordWait        time.Duration      // PAYLINK_PASSWORD_WAIT
+	ShopperEmailsTo     limiter.Rate       // PAYLINK_SHOPPER_EMAILS_PER_RECIPIENT
+	ShopperEmailsFrom   limiter.Rate       // PAYLINK_SHOPPER_EMAILS_PER_MERCHANT
 }
 
 // Var documents one environment variable.
@@ -118,6 +120,8 @@ var vars = [...]Var{
 	{"PAYLINK_LINK_EXPIRY_INTERVAL", "1m", "how often the worker marks links past expiry expired and settles captures, refunds and abandoned challenges"},
 	{"PAYLINK_DEBUG_ADDR", "", "listen address of a debug server with Go's /debug/pprof profiles (off when unset; keep it on loopback)"},
 	{"PAYLINK_PASSWORD_CONCURRENCY", "auto", "password hashes (sign-up, log-in) a process runs at once; auto is one per CPU the process may use, fewer if a quarter of its memory cannot hold them (each takes about 19 MiB)"},
+	{"PAYLINK_SHOPPER_EMAILS_PER_RECIPIENT", "20-D", "receipts and other e-mails to shoppers one address may get from all merchants together (`N-H` or `N-D`); more are held back, not sent"},
+	{"PAYLINK_SHOPPER_EMAILS_PER_MERCHANT", "1000-D", "e-mails to shoppers one merchant may cause (`N-H` or `N-D`); more are held back, not sent"},
 	{"PAYLINK_PASSWORD_WAIT", "2s", "how long a sign-up or log-in waits for a free hashing slot before answering 503 server_busy with Retry-After"},
 }
 
@@ -173,6 +177,8 @@ func Load(getenv func(string) string) (*Config, error) {
 		c.PasswordSlots = p.intRange("PAYLINK_PASSWORD_CONCURRENCY", 1, 1000)
 	}
 	c.PasswordWait = p.duration("PAYLINK_PASSWORD_WAIT", 0)
+	c.ShopperEmailsTo = p.rate("PAYLINK_SHOPPER_EMAILS_PER_RECIPIENT")
+	c.ShopperEmailsFrom = p.rate("PAYLINK_SHOPPER_EMAILS_PER_MERCHANT")
 	if c.Keyring != nil {
 		c.LinkSigningKeys = p.signingKeys("PAYLINK_LINK_SIGNING_KEYS", c.Keyring)
 		c.SimulatorSecret = p.secret("PAYLINK_SIMULATOR_SECRET", c.Keyring)

@@ -80,12 +80,14 @@ func NewService(keyring *seal.Keyring, usage *Usage, now func() time.Time) *Serv
 }
 
 // ValidateSignUp checks in and returns it normalised (trimmed name,
-// lower-case email), or an *apperr.Error naming the bad field.
+// lower-case email), or an *apperr.Error naming the bad field. The name
+// must pass ValidateName.
 func ValidateSignUp(in SignUp) (SignUp, error) {
-	in.Name = strings.TrimSpace(in.Name)
-	if n := utf8.RuneCountInString(in.Name); n < 1 || n > 100 {
-		return in, ErrNameInvalid
+	name, err := ValidateName(in.Name)
+	if err != nil {
+		return in, err
 	}
+	in.Name = name
 	email, err := NormalizeEmail(in.Email)
 	if err != nil {
 		return in, ErrEmailInvalid

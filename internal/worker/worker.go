@@ -27,6 +27,7 @@ import (
 const (
 	TypeIdempotencyCleanup = "maintenance:idempotency_cleanup"
 	TypeWalletCleanup      = "maintenance:wallet_cleanup"
+	TypeEmailQuotaCleanup  = "maintenance:email_quota_cleanup"
 	TypeWalletCaptures     = "wallet:capture_due"
 	TypeExpireLinks        = "links:expire"
 	TypeSettle             = "checkout:settle"
@@ -109,6 +110,11 @@ func New(d Deps) (*Worker, error) {
 		asynq.Unique(55*time.Minute), asynq.MaxRetry(3)); err != nil {
 		return nil, fmt.Errorf("schedule wallet clean-up: %w", err)
 	}
+	w.mux.HandleFunc(TypeEmailQuotaCleanup, w.cleanEmailQuotas)
+	if _, err := w.scheduler.Register("@every 1h", asynq.NewTask(TypeEmailQuotaCleanup, nil),
+		asynq.Unique(55*time.Minute), asynq.MaxRetry(3)); err != nil {
+		return nil, fmt.Errorf("schedule e-mail quota clean-up: %w", err)
+	}
 	w.mux.HandleFunc(TypeWalletCaptures, w.captureTopUps)
 	if _, err := w.scheduler.Register("@every 1m", asynq.NewTask(TypeWalletCaptures, nil),
 		asynq.Unique(55*time.Second), asynq.MaxRetry(0)); err != nil {
@@ -184,6 +190,17 @@ func (w *Worker) cleanWallet(ctx context.Context, _ *asynq.Task) error {
 		return err
 	}
 	w.d.Log.InfoContext(ctx, "wallet cleaned", "challenges", challenges, "sessions", sessions, "login_attempts", attempts)
+	return nil
+}
+
+// cleanEmailQuotas drops shopper e-mail counts of windows that started
+// over a week ago (the longest window a limit may use is a day).
+func (w *Worker) cleanEmailQuotas(ctx context.Context, _ *asynq.Task) error {
+	n, err := notify.DeleteQuotasBefore(ctx, w.d.DB.Pool, w.d.Now().Add(-7*24*time.Hour))
+	if err != nil {
+		return err
+	}
+	w.d.Log.InfoContext(ctx, "e-mail quotas cleaned", "deleted", n)
 	return nil
 }
 

@@ -244,7 +244,7 @@ func TestWalletBrowserPaysALinkConfirmingWithPasskey(t *testing.T) {
 	}
 	e.WantBalance(shop, "USD", 1999)
 	do(t, ctx, chromedp.Navigate(e.Base+"/wallet"))
-	browsertest.Wait(t, ctx, `document.getElementById("history").textContent.includes("Shop browser-mugs@shop.test") &&
+	browsertest.Wait(t, ctx, `document.getElementById("history").textContent.includes("Shop browser-mugs") &&
 		document.getElementById("balances").textContent.includes("10.01")`)
 	browsertest.Screenshot(t, ctx, "3-wallet-after-payment")
 }
