@@ -97,6 +97,9 @@ func dev(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		return err
 	}
 	defer a.close()
+	// Several checkouts on one machine each run a dev: the default metrics
+	// port may be taken, which must not stop development.
+	a.metricsFallback = getenv("PAYLINK_METRICS_ADDR") == ""
 	site, siteOrigin := listenExample(getenv("PAYLINK_EXAMPLE_ADDR"), stderr)
 	if site != nil {
 		defer site.Close()
@@ -143,9 +146,11 @@ Paylink is running (API, checkout and worker) at %s  (listening on %s)
 
   E-mails (receipts, notifications) are %s
 
+  Metrics (Prometheus; not on the public address): http://%s/metrics
+
 Ctrl-C stops Paylink and the services it started.
 `, base, addr, demoEmail, key.ID, key.Secret, key.ID, key.Secret, base, link.Amount, a.links.URL(link),
-			base, siteNote, d.signed, mailNote)
+			base, siteNote, d.signed, mailNote, a.metricsAddr)
 	})
 }
 

@@ -38,11 +38,13 @@ type Limits = edge.Limits
 
 // Deps is everything the HTTP server needs, built by run.
 type Deps struct {
-	Log            *slog.Logger
-	DB             *postgres.DB
-	Redis          *redis.Client
-	Merchants      *merchant.Service
-	Idempotency    *idempotency.Store
+	Log         *slog.Logger
+	DB          *postgres.DB
+	Redis       *redis.Client
+	Merchants   *merchant.Service
+	Idempotency *idempotency.Store
+	// Registry gets the HTTP metrics; the process serves it on its own
+	// metrics address, never on the public one.
 	Registry       *prometheus.Registry
 	Limits         Limits
 	BaseURL        *url.URL
@@ -78,7 +80,7 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	ops := &opsServer{edge: e, db: d.DB, redis: d.Redis, registry: d.Registry}
+	ops := &opsServer{edge: e, db: d.DB, redis: d.Redis}
 
 	merchants := merchantapi.New(merchantapi.Deps{Edge: e, Log: d.Log, DB: d.DB, Merchants: d.Merchants,
 		Webhooks: d.Webhooks, Links: d.Links, Checkout: d.Checkout, Forms: d.Forms, Currencies: d.Currencies,
@@ -98,7 +100,7 @@ func New(d Deps) (*Server, error) {
 
 	// The table of contents: every route Paylink serves, by audience.
 	routes := slices.Concat(
-		ops.routes(),       // operations: /healthz, /readyz, /metrics, /v1/openapi.json, /assets/…
+		ops.routes(),       // operations: /healthz, /readyz, /v1/openapi.json, /assets/…
 		merchants.Routes(), // merchants' backends, with an API key: /v1/…
 		shoppers.Routes(),  // shoppers' browsers: /pay/…, /embed/forms/…, /sdk/…
 		wallets.Routes(),   // wallet users: /v1/wallet/…, /wallet

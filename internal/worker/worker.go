@@ -41,6 +41,7 @@ type Deps struct {
 	Concurrency          int
 	ShutdownTimeout      time.Duration
 	IdempotencyRetention time.Duration
+	Idempotency          *idempotency.Store
 	Now                  func() time.Time
 	Wallet               *wallet.Service
 	Processor            processor.Processor
@@ -163,12 +164,18 @@ func (w *Worker) Run(ctx context.Context) error {
 	return nil
 }
 
+// cleanIdempotency deletes records past their retention and drops the
+// secret from answers older than idempotency.SecretReplay.
 func (w *Worker) cleanIdempotency(ctx context.Context, _ *asynq.Task) error {
 	n, err := idempotency.DeleteBefore(ctx, w.d.DB.Pool, w.d.Now().Add(-w.d.IdempotencyRetention))
 	if err != nil {
 		return err
 	}
-	w.d.Log.InfoContext(ctx, "idempotency keys cleaned", "deleted", n)
+	forgotten, err := w.d.Idempotency.ForgetSecrets(ctx, w.d.DB.Pool, w.d.Now())
+	if err != nil {
+		return err
+	}
+	w.d.Log.InfoContext(ctx, "idempotency keys cleaned", "deleted", n, "secrets_forgotten", forgotten)
 	return nil
 }
 

@@ -133,8 +133,9 @@ func New(t *testing.T, edit ...func(*httpapi.Deps)) *Env {
 		Idempotency: idempotency.NewStore(keyring),
 		Registry:    prometheus.NewRegistry(),
 		Limits: httpapi.Limits{
-			API:    limiter.Rate{Period: time.Minute, Limit: 10000},
-			Public: limiter.Rate{Period: time.Minute, Limit: 10000},
+			API:          limiter.Rate{Period: time.Minute, Limit: 10000},
+			Public:       limiter.Rate{Period: time.Minute, Limit: 10000},
+			AuthFailures: limiter.Rate{Period: time.Minute, Limit: 10000},
 		},
 		BaseURL: base,
 		Now:     clock.Now,
@@ -143,7 +144,7 @@ func New(t *testing.T, edit ...func(*httpapi.Deps)) *Env {
 			Schedule: []time.Duration{time.Second}, DisableAfter: 72 * time.Hour}),
 
 		Links:      linkSvc,
-		Checkout:   checkout.NewService(processor.NewSimulator(TestSimulatorKey, clock.Now), linkSvc, clock.Now),
+		Checkout:   checkout.NewService(processor.NewSimulator(TestSimulatorKey, processor.NewRedisKeys(rdb), clock.Now), linkSvc, clock.Now),
 		Currencies: currencies,
 		Forms:      forms.NewService(base, clock.Now),
 	}

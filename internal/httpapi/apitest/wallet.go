@@ -49,7 +49,7 @@ func walletDeps(t *testing.T, d *httpapi.Deps, db *postgres.DB, rdb *redis.Clien
 	d.Passkeys = pk
 	d.Currencies = cur
 	secret, _ := keyring.Derive(keyring.Current(), "processor-simulator")
-	d.Processor = processor.NewSimulator(secret, time.Now)
+	d.Processor = processor.NewSimulator(secret, processor.NewRedisKeys(rdb), time.Now)
 	d.Limits.Login = limiter.Rate{Period: time.Minute, Limit: 10000}
 }
 

@@ -23,6 +23,12 @@ type signUpResponse struct {
 	APIKey   wire.APIKey   `json:"api_key"`
 }
 
+// WithoutSecret is r as a late replay answers it, without the key's secret.
+func (r signUpResponse) WithoutSecret() any {
+	r.APIKey.Secret = ""
+	return r
+}
+
 // signUp creates a merchant and its first key pair. Its Idempotency-Key
 // scope is shared by all anonymous callers; a replay needs the identical
 // body, password included, so it never shows a secret to someone else.

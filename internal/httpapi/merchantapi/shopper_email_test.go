@@ -11,7 +11,6 @@ import (
 	"github.com/paylink/paylink/internal/httpapi/apitest"
 	"github.com/paylink/paylink/internal/notify"
 	"github.com/paylink/paylink/internal/webhook"
-	"github.com/paylink/paylink/internal/wire"
 )
 
 // TestShopperEmailsCannotBeTurnedIntoPhishing (security review, finding
@@ -67,9 +66,7 @@ func TestShopperEmailsCannotBeTurnedIntoPhishing(t *testing.T) {
 			if res.Status != http.StatusCreated {
 				t.Fatalf("sign up %s: %d %s", name, res.Status, res.Body)
 			}
-			var out struct {
-				APIKey wire.APIKey `json:"api_key"`
-			}
+			var out signUpAnswer
 			res.Decode(t, &out)
 			return apitest.CheckoutPath(t, e.CreateLink(apitest.Creds{ID: out.APIKey.ID, Secret: out.APIKey.Secret}, map[string]any{"single_use": false}))
 		}

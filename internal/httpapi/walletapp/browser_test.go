@@ -40,7 +40,7 @@ func newWalletBrowserEnv(t *testing.T) *apitest.Env {
 			t.Fatal(err)
 		}
 		d.Links = links.NewService(signer, d.BaseURL, d.Now)
-		d.Checkout = checkout.NewService(processor.NewSimulator(apitest.TestSimulatorKey, d.Now), d.Links, d.Now)
+		d.Checkout = checkout.NewService(processor.NewSimulator(apitest.TestSimulatorKey, processor.NewRedisKeys(d.Redis), d.Now), d.Links, d.Now)
 		pk, err := passkey.New(passkey.Config{RPID: "localhost", RPName: "Paylink", Origins: []string{origin},
 			Timeout: 2 * time.Minute}, time.Now)
 		if err != nil {

@@ -1,4 +1,4 @@
-package httpapi
+package walletapp_test
 
 import (
 	"net/url"
@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/paylink/paylink/internal/browsertest"
+	"github.com/paylink/paylink/internal/httpapi/apitest"
 )
 
 // TestWalletLoginNeverRedirectsOffSite (security review, finding 3): after
@@ -18,8 +19,11 @@ import (
 // absolute URLs, javascript: and their encoded forms all land on /wallet.
 func TestWalletLoginNeverRedirectsOffSite(t *testing.T) {
 	e := newWalletBrowserEnv(t)
-	e.walletUser("next@example.test").do(req{Method: "POST", Path: "/v1/wallet/logout"})
-	base := mustURL(t, e.base)
+	e.WalletUser("next@example.test").Do(apitest.Req{Method: "POST", Path: "/v1/wallet/logout"})
+	base, err := url.Parse(e.Base)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx := browsertest.New(t)
 	for _, tc := range []struct{ next, want string }{
 		{"/%5Cevil.test/x", "/wallet"},
@@ -38,9 +42,9 @@ func TestWalletLoginNeverRedirectsOffSite(t *testing.T) {
 		if _, err := chromedp.Call(ctx, network.ClearBrowserCookies, cdp.Empty{}); err != nil {
 			t.Fatal(err)
 		}
-		do(t, ctx, chromedp.Navigate(e.base+"/wallet/login?next="+tc.next), chromedp.WaitVisible(chromedp.ID("login-submit")),
+		do(t, ctx, chromedp.Navigate(e.Base+"/wallet/login?next="+tc.next), chromedp.WaitVisible(chromedp.ID("login-submit")),
 			chromedp.SendKeys(chromedp.ID("email"), "next@example.test"),
-			chromedp.SendKeys(chromedp.ID("password"), walletPassword))
+			chromedp.SendKeys(chromedp.ID("password"), apitest.WalletPassword))
 		var landed string
 		_, err := chromedp.Run(ctx, chromedp.WaitEvent(page.FrameNavigated, func(ev page.EventFrameNavigated) bool {
 			if ev.Frame.ParentID != "" {
@@ -57,9 +61,9 @@ func TestWalletLoginNeverRedirectsOffSite(t *testing.T) {
 		}
 		u, err := url.Parse(landed)
 		if err != nil || u.Scheme != base.Scheme || u.Host != base.Host || u.RequestURI() != tc.want {
-			t.Errorf("next=%s: the log-in went to %s; want %s%s", tc.next, landed, e.base, tc.want)
+			t.Errorf("next=%s: the log-in went to %s; want %s%s", tc.next, landed, e.Base, tc.want)
 		}
 	}
-	waitForStep(t, ctx, "account", `location.pathname === "/wallet" && document.getElementById("who").textContent.includes("next@example.test")`)
+	browsertest.Wait(t, ctx, `location.pathname === "/wallet" && document.getElementById("who").textContent.includes("next@example.test")`)
 	browsertest.Screenshot(t, ctx, "after-last-log-in")
 }
