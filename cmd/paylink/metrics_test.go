@@ -29,8 +29,12 @@ func TestMetricsAreServedOnlyOnTheirOwnAddress(t *testing.T) {
 			"PAYLINK_ADDR": "127.0.0.1:0", "PAYLINK_METRICS_ADDR": "127.0.0.1:0",
 		}), io.Discard, io.MultiWriter(api, metrics))
 	}()
+	exited := false // run's result was read already
 	defer func() {
 		stop()
+		if exited {
+			return
+		}
 		if err := <-done; err != nil {
 			t.Errorf("api: %v", err)
 		}
@@ -49,6 +53,7 @@ func TestMetricsAreServedOnlyOnTheirOwnAddress(t *testing.T) {
 	select {
 	case addr = <-api.found:
 	case err := <-done:
+		exited = true
 		t.Fatalf("api exited early: %v\n%s", err, api.String())
 	}
 	if st, body := get("http://" + addr + "/healthz"); st != 200 {
@@ -61,6 +66,7 @@ func TestMetricsAreServedOnlyOnTheirOwnAddress(t *testing.T) {
 	select {
 	case maddr = <-metrics.found:
 	case err := <-done:
+		exited = true
 		t.Fatalf("api exited early: %v\n%s", err, metrics.String())
 	}
 	st, body := get("http://" + maddr + "/metrics")
