@@ -28,10 +28,11 @@ admin "CREATE DATABASE bench_checkout"
 export DATABASE_URL
 DATABASE_URL=$(with_db bench_checkout)
 export PAYLINK_ADDR=127.0.0.1:$port PAYLINK_BASE_URL=http://localhost:$port
-export PAYLINK_DEBUG_ADDR=127.0.0.1:$((port + 1))
+export PAYLINK_DEBUG_ADDR=127.0.0.1:$((port + 1)) PAYLINK_METRICS_ADDR=127.0.0.1:$((port + 2))
 export PAYLINK_ENCRYPTION_KEYS=${PAYLINK_ENCRYPTION_KEYS:-"1:$(head -c32 /dev/urandom | base64)"}
-# One client IP and a thousand fresh API keys: lift the rate limits.
-export PAYLINK_RATE_LIMIT_PUBLIC=100000000-S PAYLINK_RATE_LIMIT_API=100000000-S
+# One client IP and a thousand fresh API keys: lift the rate limits. The
+# set-up's parallel sign-ups queue for the password hashing slots.
+export PAYLINK_RATE_LIMIT_PUBLIC=100000000-S PAYLINK_RATE_LIMIT_API=100000000-S PAYLINK_PASSWORD_WAIT=10m
 mkdir -p "$out"
 bin/paylink migrate >/dev/null
 

@@ -97,6 +97,9 @@ func dev(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		return err
 	}
 	defer a.close()
+	// Several checkouts on one machine each run a dev: the default metrics
+	// port may be taken, which must not stop development.
+	a.metricsFallback = getenv("PAYLINK_METRICS_ADDR") == ""
 	site, siteOrigin := listenExample(getenv("PAYLINK_EXAMPLE_ADDR"), stderr)
 	if site != nil {
 		defer site.Close()
@@ -143,9 +146,11 @@ Paylink is running (API, checkout and worker) at %s  (listening on %s)
 
   E-mails (receipts, notifications) are %s
 
+  Metrics (Prometheus; not on the public address): http://%s/metrics
+
 Ctrl-C stops Paylink and the services it started.
 `, base, addr, demoEmail, key.ID, key.Secret, key.ID, key.Secret, base, link.Amount, a.links.URL(link),
-			base, siteNote, d.signed, mailNote)
+			base, siteNote, d.signed, mailNote, a.metricsAddr)
 	})
 }
 
@@ -201,7 +206,11 @@ func seedDemo(ctx context.Context, a *app, siteOrigin string) (demo, error) {
 			pw := make([]byte, 24)
 			_, _ = rand.Read(pw)
 			su := merchant.SignUp{Name: "Demo Shop", Email: demoEmail, Password: base64.RawURLEncoding.EncodeToString(pw)}
-			if m, key, err = a.merchants.SignUp(ctx, tx, su, merchant.HashPassword(su.Password)); err != nil {
+			hash, err := a.passwords.Hash(ctx, su.Password)
+			if err != nil {
+				return err
+			}
+			if m, key, err = a.merchants.SignUp(ctx, tx, su, hash); err != nil {
 				return err
 			}
 		case err != nil:

@@ -141,7 +141,7 @@ func TestAPIGracefulShutdown(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"api"}, getenvFrom(map[string]string{
 			"DATABASE_URL": dbURL, "REDIS_URL": redisURL, "PAYLINK_ENCRYPTION_KEYS": testKeys,
-			"PAYLINK_ADDR": "127.0.0.1:0",
+			"PAYLINK_ADDR": "127.0.0.1:0", "PAYLINK_METRICS_ADDR": "127.0.0.1:0",
 		}), io.Discard, logs)
 	}()
 	addr := started(t, logs, done)

@@ -29,19 +29,20 @@ func enqueueOne(t *testing.T, redisURL string) {
 	}
 }
 
-// TestMetricsIncludeAsynqQueues: /metrics of `paylink api` reports the
-// Asynq queues read from Redis.
+// TestMetricsIncludeAsynqQueues: /metrics of `paylink api`, on its metrics
+// address, reports the Asynq queues read from Redis.
 func TestMetricsIncludeAsynqQueues(t *testing.T) {
 	t.Parallel()
 	_, dbURL := pgtest.NewWithURL(t)
 	_, redisURL := redistest.New(t)
 	enqueueOne(t, redisURL)
-	logs := &lineWatcher{re: regexp.MustCompile(`"msg":"api listening","addr":"([^"]+)"`), found: make(chan string, 1)}
+	logs := &lineWatcher{re: regexp.MustCompile(`"msg":"metrics listening","addr":"([^"]+)"`), found: make(chan string, 1)}
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"api"}, getenvFrom(map[string]string{
 			"DATABASE_URL": dbURL, "REDIS_URL": redisURL, "PAYLINK_ENCRYPTION_KEYS": testKeys, "PAYLINK_ADDR": "127.0.0.1:0",
+			"PAYLINK_METRICS_ADDR": "127.0.0.1:0",
 		}), io.Discard, logs)
 	}()
 	defer func() {

@@ -17,6 +17,7 @@ import (
 	asynqmetrics "github.com/hibiken/asynq/x/metrics"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/paylink/paylink/internal/checkout"
@@ -28,6 +29,7 @@ import (
 	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/notify"
 	"github.com/paylink/paylink/internal/passkey"
+	"github.com/paylink/paylink/internal/password"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/processor"
 	"github.com/paylink/paylink/internal/wallet"
@@ -54,6 +56,11 @@ type app struct {
 	links     *links.Service
 	checkout  *checkout.Service
 	forms     *forms.Service
+	passwords *password.Hasher
+	// metricsFallback lets a taken PAYLINK_METRICS_ADDR fall back to a
+	// free port (paylink dev); metricsAddr is where metrics are served.
+	metricsFallback bool
+	metricsAddr     string
 }
 
 // openApp reads the configuration and connects to PostgreSQL and Redis.
@@ -98,7 +105,8 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 		return nil, err
 	}
 	linkSvc := links.NewService(signer, cfg.BaseURL, time.Now)
-	sim := processor.NewSimulator(cfg.SimulatorSecret, time.Now)
+	sim := processor.NewSimulator(cfg.SimulatorSecret, processor.NewRedisKeys(rdb), time.Now)
+	passwords := password.NewHasher(password.Config{Slots: cfg.PasswordSlots, Wait: cfg.PasswordWait})
 	return &app{
 		cfg: cfg, log: log, db: db, redis: rdb, registry: reg, usage: usage,
 		merchants: merchants,
@@ -107,6 +115,10 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 			Keyring: cfg.Keyring, Merchants: merchants, Now: time.Now,
 			Guard:   &webhook.Guard{AllowPrivate: cfg.WebhookAllowPrivate, Resolver: net.DefaultResolver},
 			Timeout: cfg.WebhookTimeout, Schedule: cfg.WebhookRetries, DisableAfter: cfg.WebhookDisableAfter,
+			ShopperEmails: notify.ShopperLimits{
+				PerRecipient: notify.Limit{N: int(cfg.ShopperEmailsTo.Limit), Per: cfg.ShopperEmailsTo.Period},
+				PerMerchant:  notify.Limit{N: int(cfg.ShopperEmailsFrom.Limit), Per: cfg.ShopperEmailsFrom.Period},
+			},
 		}),
 		mail: notify.NewSender(db, notify.SMTP{
 			Host: cfg.SMTPHost, Port: cfg.SMTPPort, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword,
@@ -114,11 +126,12 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 		}, time.Now),
 		links: linkSvc,
 		wallet: wallet.NewService(db, rdb, cfg.Keyring, wallet.Config{SessionTTL: cfg.WalletSessionTTL,
-			MaxFailures: cfg.LoginMaxFailures, Lockout: cfg.LoginLockout}, time.Now),
+			MaxFailures: cfg.LoginMaxFailures, Lockout: cfg.LoginLockout, Passwords: passwords}, time.Now),
 		passkeys:  passkeys,
 		processor: sim,
 		checkout:  checkout.NewService(sim, linkSvc, time.Now),
 		forms:     forms.NewService(cfg.BaseURL, time.Now),
+		passwords: passwords,
 	}, nil
 }
 
@@ -159,24 +172,28 @@ func (a *app) serve(ctx context.Context, api, work bool, ready func(addr string)
 	)
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	closeMetrics, err := a.registerQueueMetrics()
+	if err != nil {
+		return err
+	}
+	defer closeMetrics()
+	if err := a.serveMetrics(runCtx, &wg); err != nil {
+		return err
+	}
 	if api {
 		srv, err := httpapi.New(httpapi.Deps{
 			Log: a.log, DB: a.db, Redis: a.redis, Merchants: a.merchants, Idempotency: a.idem,
 			Registry: a.registry, BaseURL: a.cfg.BaseURL, TrustedProxies: a.cfg.TrustedProxies,
-			Limits: httpapi.Limits{API: a.cfg.RateAPI, Public: a.cfg.RatePublic, Login: a.cfg.RateLogin},
-			Now:    time.Now, Webhooks: a.webhooks,
+			Limits: httpapi.Limits{API: a.cfg.RateAPI, Public: a.cfg.RatePublic, Login: a.cfg.RateLogin,
+				AuthFailures: a.cfg.RateAuthFailures},
+			Now: time.Now, Webhooks: a.webhooks,
 			Links: a.links, Checkout: a.checkout, Currencies: a.cfg.Currencies,
 			Wallet: a.wallet, Passkeys: a.passkeys, Processor: a.processor,
-			Forms: a.forms,
+			Forms: a.forms, Passwords: a.passwords,
 		})
 		if err != nil {
 			return err
 		}
-		closeMetrics, err := a.registerQueueMetrics()
-		if err != nil {
-			return err
-		}
-		defer closeMetrics()
 		ln, err := net.Listen("tcp", a.cfg.Addr)
 		if err != nil {
 			return fmt.Errorf("listen on %s: %w", a.cfg.Addr, err)
@@ -223,7 +240,8 @@ func (a *app) serve(ctx context.Context, api, work bool, ready func(addr string)
 		}
 		w, err := worker.New(worker.Deps{
 			Log: a.log, DB: a.db, Redis: redisOpt, Concurrency: a.cfg.WorkerConcurrency,
-			ShutdownTimeout: a.cfg.ShutdownTimeout, IdempotencyRetention: a.cfg.IdempotencyRetention, Now: time.Now,
+			ShutdownTimeout: a.cfg.ShutdownTimeout, IdempotencyRetention: a.cfg.IdempotencyRetention, Idempotency: a.idem,
+			Now:      time.Now,
 			Webhooks: a.webhooks, Mail: a.mail, WebhookTimeout: a.cfg.WebhookTimeout, MailTimeout: time.Minute,
 			OutboxPoll: a.cfg.OutboxPoll, OutboxSweep: a.cfg.OutboxSweep,
 			Wallet: a.wallet, Processor: a.processor,
@@ -255,7 +273,7 @@ func (a *app) serve(ctx context.Context, api, work bool, ready func(addr string)
 }
 
 // registerQueueMetrics adds Asynq's queue sizes, latencies and counts to
-// the registry /metrics serves, read from Redis at each scrape. The
+// the registry the metrics address serves, read from Redis at each scrape. The
 // returned function closes the Redis connection once serving is over.
 func (a *app) registerQueueMetrics() (func(), error) {
 	redisOpt, err := asynq.ParseRedisURI(a.cfg.RedisURL)
@@ -268,6 +286,39 @@ func (a *app) registerQueueMetrics() (func(), error) {
 		return nil, fmt.Errorf("register queue metrics: %w", err)
 	}
 	return func() { inspector.Close() }, nil
+}
+
+// serveMetrics serves the registry's Prometheus metrics (requests, Go and
+// process, Asynq's queues) on PAYLINK_METRICS_ADDR until ctx ends; the
+// public address has no /metrics. With metricsFallback (paylink dev,
+// address not chosen) a taken address falls back to a free port.
+func (a *app) serveMetrics(ctx context.Context, wg *sync.WaitGroup) error {
+	ln, err := net.Listen("tcp", a.cfg.MetricsAddr)
+	if err != nil && a.metricsFallback {
+		host, _, _ := net.SplitHostPort(a.cfg.MetricsAddr)
+		a.log.Warn("metrics address taken; using a free port", "addr", a.cfg.MetricsAddr, "err", err)
+		ln, err = net.Listen("tcp", net.JoinHostPort(host, "0"))
+	}
+	if err != nil {
+		return fmt.Errorf("listen on %s (PAYLINK_METRICS_ADDR): %w", a.cfg.MetricsAddr, err)
+	}
+	a.metricsAddr = ln.Addr().String()
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry}))
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	a.log.Info("metrics listening", "addr", a.metricsAddr)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		go func() {
+			<-ctx.Done()
+			hs.Close()
+		}()
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.log.Warn("metrics server", "err", err)
+		}
+	}()
+	return nil
 }
 
 // serveDebug serves Go's profiles on PAYLINK_DEBUG_ADDR until ctx ends,

@@ -244,7 +244,7 @@ func (s *Service) AuthorizeAmount(ctx context.Context, amount money.Amount, key 
 	}
 	a, err := s.proc.Authorize(ctx, key, amount, card)
 	if err != nil {
-		return processor.Authorization{}, ErrProcessorUnavailable.Wrap(err)
+		return processor.Authorization{}, unavailable(err)
 	}
 	return a, nil
 }
@@ -384,9 +384,19 @@ func ParseOutcome(s string) (string, error) {
 func (s *Service) Authenticate(ctx context.Context, p *Payment) (processor.Authorization, error) {
 	a, err := s.proc.Authenticate(ctx, "authn:"+p.ID, p.ProcessorRef, p.ChallengeOutcome == "approve")
 	if err != nil {
-		return processor.Authorization{}, ErrProcessorUnavailable.Wrap(err)
+		return processor.Authorization{}, unavailable(err)
 	}
 	return a, nil
+}
+
+// unavailable is ErrProcessorUnavailable wrapping err, except for a
+// processor key reused with another request: that is a bug of ours in
+// naming attempts, not an outage, and stays a 500 that is logged.
+func unavailable(err error) error {
+	if errors.Is(err, processor.ErrKeyReused) {
+		return err
+	}
+	return ErrProcessorUnavailable.Wrap(err)
 }
 
 // Finish records the processor's answer to a processing payment's

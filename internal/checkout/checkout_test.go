@@ -20,6 +20,7 @@ import (
 	"github.com/paylink/paylink/internal/pgtest"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/processor"
+	"github.com/paylink/paylink/internal/redistest"
 	"github.com/paylink/paylink/internal/seal"
 )
 
@@ -57,13 +58,14 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := &fixture{t: t, ctx: context.Background(), db: pgtest.New(t), clock: &clock{}}
+	rdb, _ := redistest.New(t)
 	signer, err := links.NewSigner([]links.SigningKey{{ID: "t1", Secret: bytes.Repeat([]byte{0x5a}, 32)}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	base, _ := url.Parse("http://paylink.test")
 	f.links = links.NewService(signer, base, f.clock.Now)
-	f.checkout = checkout.NewService(processor.NewSimulator(bytes.Repeat([]byte{0x3c}, 32), f.clock.Now), f.links, f.clock.Now)
+	f.checkout = checkout.NewService(processor.NewSimulator(bytes.Repeat([]byte{0x3c}, 32), processor.NewRedisKeys(rdb), f.clock.Now), f.links, f.clock.Now)
 	keyring, err := seal.Parse("1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
 	if err != nil {
 		t.Fatal(err)

@@ -34,8 +34,9 @@ type Config struct {
 	TrustedProxies  []string      // PAYLINK_TRUSTED_PROXIES
 	ShutdownTimeout time.Duration // PAYLINK_SHUTDOWN_TIMEOUT
 
-	RateAPI    limiter.Rate // PAYLINK_RATE_LIMIT_API
-	RatePublic limiter.Rate // PAYLINK_RATE_LIMIT_PUBLIC
+	RateAPI          limiter.Rate // PAYLINK_RATE_LIMIT_API
+	RatePublic       limiter.Rate // PAYLINK_RATE_LIMIT_PUBLIC
+	RateAuthFailures limiter.Rate // PAYLINK_RATE_LIMIT_AUTH_FAILURES
 
 	Currencies money.Set // PAYLINK_CURRENCIES
 
@@ -58,6 +59,7 @@ type Config struct {
 	SimulatorSecret     []byte             // PAYLINK_SIMULATOR_SECRET
 	LinkExpiryEvery     time.Duration      // PAYLINK_LINK_EXPIRY_INTERVAL
 	DebugAddr           string             // PAYLINK_DEBUG_ADDR
+	MetricsAddr         string             // PAYLINK_METRICS_ADDR
 	WalletSessionTTL    time.Duration      // PAYLINK_WALLET_SESSION_TTL
 	LoginMaxFailures    int                // PAYLINK_LOGIN_MAX_FAILURES
 	LoginLockout        time.Duration      // PAYLINK_LOGIN_LOCKOUT
@@ -65,7 +67,10 @@ type Config struct {
 	WebAuthnRPID        string             // PAYLINK_WEBAUTHN_RP_ID
 	WebAuthnOrigins     []string           // PAYLINK_WEBAUTHN_ORIGINS
 	WebAuthnTimeout     time.Duration      // PAYLINK_WEBAUTHN_TIMEOUT
-
+	PasswordSlots       int                // PAYLINK_PASSWORD_CONCURRENCY (0: auto)
+	PasswordWait        time.Duration      // PAYLINK_PASSWORD_WAIT
+	ShopperEmailsTo     limiter.Rate       // PAYLINK_SHOPPER_EMAILS_PER_RECIPIENT
+	ShopperEmailsFrom   limiter.Rate       // PAYLINK_SHOPPER_EMAILS_PER_MERCHANT
 }
 
 // Var documents one environment variable.
@@ -90,6 +95,7 @@ var vars = [...]Var{
 	{"PAYLINK_SHUTDOWN_TIMEOUT", "25s", "how long SIGTERM waits for in-flight requests and tasks"},
 	{"PAYLINK_RATE_LIMIT_API", "100-S", "merchant API limit per API key (`N-S`, `N-M`, `N-H` or `N-D`)"},
 	{"PAYLINK_RATE_LIMIT_PUBLIC", "60-M", "sign-up and checkout limit per client IP"},
+	{"PAYLINK_RATE_LIMIT_AUTH_FAILURES", "20-M", "failed API-key authentications per client IP; past it the address gets 429 for any key until the window ends"},
 	{"PAYLINK_CURRENCIES", money.DefaultAccepted, "ISO 4217 codes the platform accepts"},
 	{"PAYLINK_IDEMPOTENCY_RETENTION", "48h", "how long Idempotency-Key results are kept (at least 24h)"},
 	{"PAYLINK_KEY_USAGE_FLUSH", "10s", "how often API keys' last_used_at is written"},
@@ -106,8 +112,8 @@ var vars = [...]Var{
 	{"PAYLINK_SMTP_PASSWORD", "", "mail server password; never logged"},
 	{"PAYLINK_SMTP_FROM", "Paylink <no-reply@paylink.test>", "sender of every e-mail"},
 	{"PAYLINK_WALLET_SESSION_TTL", "12h", "how long a wallet log-in lasts"},
-	{"PAYLINK_LOGIN_MAX_FAILURES", "10", "failed wallet log-ins in a row that lock an e-mail address"},
-	{"PAYLINK_LOGIN_LOCKOUT", "15m", "how long a locked wallet e-mail address stays locked"},
+	{"PAYLINK_LOGIN_MAX_FAILURES", "10", "password checks an e-mail address gets per PAYLINK_LOGIN_LOCKOUT (a success starts the count again); the next attempt locks it"},
+	{"PAYLINK_LOGIN_LOCKOUT", "15m", "how long a locked e-mail address stays locked, and the window PAYLINK_LOGIN_MAX_FAILURES counts in"},
 	{"PAYLINK_RATE_LIMIT_LOGIN", "20-M", "wallet log-in attempts per client IP and e-mail (per IP alone: PAYLINK_RATE_LIMIT_PUBLIC)"},
 	{"PAYLINK_WEBAUTHN_RP_ID", "", "passkeys' relying-party id, a domain (default: the host of PAYLINK_BASE_URL)"},
 	{"PAYLINK_WEBAUTHN_ORIGINS", "", "comma-separated origins passkey ceremonies may come from (default: the origin of PAYLINK_BASE_URL)"},
@@ -115,7 +121,12 @@ var vars = [...]Var{
 	{"PAYLINK_LINK_SIGNING_KEYS", "", "payment link URL signing keys, `kid:base64(>= 32 bytes)`, comma-separated, the first signs and all verify; unset: derived from PAYLINK_ENCRYPTION_KEYS (kid `e<version>`)"},
 	{"PAYLINK_SIMULATOR_SECRET", "", "base64 secret (>= 32 bytes) of the built-in card processor simulator, keying card fingerprints and its references; unset: derived from the current encryption key, so set it before rotating that key"},
 	{"PAYLINK_LINK_EXPIRY_INTERVAL", "1m", "how often the worker marks links past expiry expired and settles captures, refunds and abandoned challenges"},
+	{"PAYLINK_METRICS_ADDR", "127.0.0.1:9090", "listen address of the Prometheus /metrics of this process (every paylink process has one; the public address answers /metrics with 404); keep it on loopback or a private network (`paylink dev`: a free port when 9090 is taken)"},
 	{"PAYLINK_DEBUG_ADDR", "", "listen address of a debug server with Go's /debug/pprof profiles (off when unset; keep it on loopback)"},
+	{"PAYLINK_PASSWORD_CONCURRENCY", "auto", "password hashes (sign-up, log-in) a process runs at once; auto is one per CPU the process may use, fewer if a quarter of its memory cannot hold them (each takes about 19 MiB)"},
+	{"PAYLINK_SHOPPER_EMAILS_PER_RECIPIENT", "20-D", "receipts and other e-mails to shoppers one address may get from all merchants together (`N-H` or `N-D`); more are held back, not sent"},
+	{"PAYLINK_SHOPPER_EMAILS_PER_MERCHANT", "1000-D", "e-mails to shoppers one merchant may cause (`N-H` or `N-D`); more are held back, not sent"},
+	{"PAYLINK_PASSWORD_WAIT", "2s", "how long a sign-up or log-in waits for a free hashing slot before answering 503 server_busy with Retry-After"},
 }
 
 // Load reads the configuration through getenv. Every invalid or missing
@@ -123,15 +134,16 @@ var vars = [...]Var{
 func Load(getenv func(string) string) (*Config, error) {
 	p := parser{getenv: getenv}
 	c := &Config{
-		Addr:            p.str("PAYLINK_ADDR"),
-		DatabaseURL:     p.required("DATABASE_URL"),
-		RedisURL:        p.required("REDIS_URL"),
-		DBMaxConns:      int32(p.poolSize("PAYLINK_DB_MAX_CONNS")),
-		LogLevel:        p.oneOf("PAYLINK_LOG_LEVEL", "debug", "info", "warn", "error"),
-		LogFormat:       p.oneOf("PAYLINK_LOG_FORMAT", "json", "text"),
-		ShutdownTimeout: p.duration("PAYLINK_SHUTDOWN_TIMEOUT", time.Second),
-		RateAPI:         p.rate("PAYLINK_RATE_LIMIT_API"),
-		RatePublic:      p.rate("PAYLINK_RATE_LIMIT_PUBLIC"),
+		Addr:             p.str("PAYLINK_ADDR"),
+		DatabaseURL:      p.required("DATABASE_URL"),
+		RedisURL:         p.required("REDIS_URL"),
+		DBMaxConns:       int32(p.poolSize("PAYLINK_DB_MAX_CONNS")),
+		LogLevel:         p.oneOf("PAYLINK_LOG_LEVEL", "debug", "info", "warn", "error"),
+		LogFormat:        p.oneOf("PAYLINK_LOG_FORMAT", "json", "text"),
+		ShutdownTimeout:  p.duration("PAYLINK_SHUTDOWN_TIMEOUT", time.Second),
+		RateAPI:          p.rate("PAYLINK_RATE_LIMIT_API"),
+		RatePublic:       p.rate("PAYLINK_RATE_LIMIT_PUBLIC"),
+		RateAuthFailures: p.rate("PAYLINK_RATE_LIMIT_AUTH_FAILURES"),
 
 		IdempotencyRetention: p.duration("PAYLINK_IDEMPOTENCY_RETENTION", 24*time.Hour),
 		KeyUsageFlush:        p.duration("PAYLINK_KEY_USAGE_FLUSH", 100*time.Millisecond),
@@ -166,6 +178,13 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.TrustedProxies = p.cidrs("PAYLINK_TRUSTED_PROXIES")
 	c.LinkExpiryEvery = p.duration("PAYLINK_LINK_EXPIRY_INTERVAL", time.Second)
 	c.DebugAddr = p.str("PAYLINK_DEBUG_ADDR")
+	c.MetricsAddr = p.str("PAYLINK_METRICS_ADDR")
+	if !strings.EqualFold(p.str("PAYLINK_PASSWORD_CONCURRENCY"), "auto") {
+		c.PasswordSlots = p.intRange("PAYLINK_PASSWORD_CONCURRENCY", 1, 1000)
+	}
+	c.PasswordWait = p.duration("PAYLINK_PASSWORD_WAIT", 0)
+	c.ShopperEmailsTo = p.rate("PAYLINK_SHOPPER_EMAILS_PER_RECIPIENT")
+	c.ShopperEmailsFrom = p.rate("PAYLINK_SHOPPER_EMAILS_PER_MERCHANT")
 	if c.Keyring != nil {
 		c.LinkSigningKeys = p.signingKeys("PAYLINK_LINK_SIGNING_KEYS", c.Keyring)
 		c.SimulatorSecret = p.secret("PAYLINK_SIMULATOR_SECRET", c.Keyring)

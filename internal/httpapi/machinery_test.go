@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"sort"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/ulule/limiter/v3"
 
 	"github.com/paylink/paylink/internal/httpapi"
@@ -232,7 +234,10 @@ func TestOpsEndpoints(t *testing.T) {
 		t.Errorf("readyz = %d %s", res.Status, res.Body)
 	}
 	e.Do(apitest.Req{Method: "GET", Path: "/v1/merchant"})
-	m := e.Do(apitest.Req{Method: "GET", Path: "/metrics"})
+	apitest.WantError(t, e.Do(apitest.Req{Method: "GET", Path: "/metrics"}), 404, "route_not_found") // metrics have their own address
+	rec := httptest.NewRecorder()
+	promhttp.HandlerFor(e.Deps.Registry, promhttp.HandlerOpts{}).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	m := apitest.Response{Status: rec.Code, Body: rec.Body.Bytes()}
 	for _, want := range []string{
 		`paylink_http_requests_total{method="GET",route="/v1/merchant",status="401"} 1`,
 		`paylink_http_request_duration_seconds_bucket{method="GET",route="/readyz",status="200",le=`,

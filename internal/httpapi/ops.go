@@ -8,32 +8,29 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/paylink/paylink/internal/httpapi/edge"
 	"github.com/paylink/paylink/internal/postgres"
 )
 
-// opsServer answers the operational routes: health, readiness, metrics,
+// opsServer answers the operational routes: health, readiness,
 // the API's own description, and the pages' static files.
 type opsServer struct {
-	edge     *edge.Edge
-	db       *postgres.DB
-	redis    *redis.Client
-	registry *prometheus.Registry
+	edge  *edge.Edge
+	db    *postgres.DB
+	redis *redis.Client
 	// openAPIDoc is the OpenAPI document served at /v1/openapi.json,
 	// built from every route's declaration once they are all known.
 	openAPIDoc []byte
 }
 
-// routes are the operational routes.
+// routes are the operational routes. Metrics are not among them: each
+// process serves them on its own metrics address.
 func (s *opsServer) routes() []edge.Route {
 	return []edge.Route{
 		{Method: "GET", Path: "/healthz", Doc: "healthz", Page: s.healthz},
 		{Method: "GET", Path: "/readyz", Doc: "readyz", Page: s.readyz},
-		{Method: "GET", Path: "/metrics", Doc: "metrics", Page: s.metricsHandler()},
 		{Method: "GET", Path: "/v1/openapi.json", Doc: "getOpenAPIDocument", Page: s.openAPI},
 		// The pages' stylesheets and scripts, whichever audience brought them.
 		{Method: "GET", Path: "/assets/*file", Doc: "getAsset", Page: s.edge.ServeAsset},
@@ -71,11 +68,6 @@ func (s *opsServer) readyz(c *gin.Context) {
 		overall = "unavailable"
 	}
 	c.PureJSON(status, gin.H{"status": overall, "checks": checks})
-}
-
-func (s *opsServer) metricsHandler() gin.HandlerFunc {
-	h := promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{Registry: s.registry})
-	return gin.WrapH(h)
 }
 
 func (s *opsServer) openAPI(c *gin.Context) {

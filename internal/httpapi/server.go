@@ -26,6 +26,7 @@ import (
 	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/passkey"
+	"github.com/paylink/paylink/internal/password"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/processor"
 	"github.com/paylink/paylink/internal/wallet"
@@ -37,11 +38,13 @@ type Limits = edge.Limits
 
 // Deps is everything the HTTP server needs, built by run.
 type Deps struct {
-	Log            *slog.Logger
-	DB             *postgres.DB
-	Redis          *redis.Client
-	Merchants      *merchant.Service
-	Idempotency    *idempotency.Store
+	Log         *slog.Logger
+	DB          *postgres.DB
+	Redis       *redis.Client
+	Merchants   *merchant.Service
+	Idempotency *idempotency.Store
+	// Registry gets the HTTP metrics; the process serves it on its own
+	// metrics address, never on the public one.
 	Registry       *prometheus.Registry
 	Limits         Limits
 	BaseURL        *url.URL
@@ -59,6 +62,8 @@ type Deps struct {
 	Currencies money.Set
 
 	Forms *forms.Service
+	// Passwords hashes sign-up passwords; the process shares one.
+	Passwords *password.Hasher
 }
 
 // Server answers every Paylink route: the merchant API, the hosted
@@ -75,12 +80,14 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	ops := &opsServer{edge: e, db: d.DB, redis: d.Redis, registry: d.Registry}
+	ops := &opsServer{edge: e, db: d.DB, redis: d.Redis}
 
 	merchants := merchantapi.New(merchantapi.Deps{Edge: e, Log: d.Log, DB: d.DB, Merchants: d.Merchants,
-		Webhooks: d.Webhooks, Links: d.Links, Checkout: d.Checkout, Forms: d.Forms, Currencies: d.Currencies})
+		Webhooks: d.Webhooks, Links: d.Links, Checkout: d.Checkout, Forms: d.Forms, Currencies: d.Currencies,
+		Passwords: d.Passwords})
 	wallets, err := walletapp.New(walletapp.Deps{Edge: e, Log: d.Log, DB: d.DB, BaseURL: d.BaseURL, Now: d.Now,
-		Wallet: d.Wallet, Passkeys: d.Passkeys, Processor: d.Processor, Links: d.Links, Currencies: d.Currencies})
+		Wallet: d.Wallet, Passkeys: d.Passkeys, Processor: d.Processor, Links: d.Links, Currencies: d.Currencies,
+		Passwords: d.Passwords})
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +100,7 @@ func New(d Deps) (*Server, error) {
 
 	// The table of contents: every route Paylink serves, by audience.
 	routes := slices.Concat(
-		ops.routes(),       // operations: /healthz, /readyz, /metrics, /v1/openapi.json, /assets/…
+		ops.routes(),       // operations: /healthz, /readyz, /v1/openapi.json, /assets/…
 		merchants.Routes(), // merchants' backends, with an API key: /v1/…
 		shoppers.Routes(),  // shoppers' browsers: /pay/…, /embed/forms/…, /sdk/…
 		wallets.Routes(),   // wallet users: /v1/wallet/…, /wallet

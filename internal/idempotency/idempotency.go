@@ -37,11 +37,20 @@ type Request struct {
 	Fingerprint []byte
 }
 
-// Response is a stored answer.
+// Response is a stored answer. Redacted is Body without the secret it
+// carries (a new API key's, a webhook endpoint's), or nil when it carries
+// none.
 type Response struct {
-	Status int
-	Body   []byte
+	Status   int
+	Body     []byte
+	Redacted []byte
 }
+
+// SecretReplay is how long a replay may show the secret of a
+// secret-bearing answer: long enough for a client to retry a request that
+// timed out, short enough that a leaked Idempotency-Key is soon worth
+// nothing. Later replays answer Redacted.
+const SecretReplay = time.Hour
 
 // Store reads and writes idempotency records, sealing stored bodies since
 // some carry secrets shown only once.
@@ -74,13 +83,24 @@ func Fingerprint(method, path string, canonicalBody []byte) []byte {
 	return h.Sum(nil)
 }
 
+// BindFingerprint ties a request's fingerprint to caller, the payer in a
+// shared scope (a public checkout), so a stored answer can only ever match
+// a request of that caller, on top of its scope.
+func BindFingerprint(fingerprint []byte, caller string) []byte {
+	h := sha256.New()
+	fmt.Fprintf(h, "caller %d:%s\n", len(caller), caller)
+	h.Write(fingerprint)
+	return h.Sum(nil)
+}
+
 // Begin must run first in the transaction that will carry the effect. It
 // takes a transaction-scoped advisory lock on (scope, key): when another
 // transaction holds it, the first request is still running and Begin
 // returns ErrInUse at once instead of waiting. Then it looks for a stored
-// response: the same fingerprint returns it for replay, another returns
+// response: the same fingerprint returns it for replay (without its
+// secret once SecretReplay has passed at now), another returns
 // ErrReused. A nil response means "run the request, then call Save".
-func (s *Store) Begin(ctx context.Context, tx pgx.Tx, r Request) (*Response, error) {
+func (s *Store) Begin(ctx context.Context, tx pgx.Tx, r Request, now time.Time) (*Response, error) {
 	// Both statements go in one round trip. The lookup is still a statement
 	// of its own, run after the lock is taken, so under READ COMMITTED it
 	// sees a row committed by whoever held the lock before us.
@@ -97,10 +117,11 @@ func (s *Store) Begin(ctx context.Context, tx pgx.Tx, r Request) (*Response, err
 		return nil, ErrInUse
 	}
 	var (
-		status int
-		sealed []byte
+		status           int
+		sealed, redacted []byte
+		created          time.Time
 	)
-	err := br.QueryRow().Scan(&status, &sealed)
+	err := br.QueryRow().Scan(&status, &sealed, &redacted, &created)
 	if cerr := br.Close(); err == nil && cerr != nil {
 		err = cerr
 	}
@@ -110,7 +131,11 @@ func (s *Store) Begin(ctx context.Context, tx pgx.Tx, r Request) (*Response, err
 	case err != nil:
 		return nil, fmt.Errorf("idempotency lookup: %w", err)
 	}
-	plain, err := s.seal.Open(sealed, aad(r))
+	ad := aad(r)
+	if redacted != nil && !now.Before(created.Add(SecretReplay)) {
+		sealed, ad = redacted, redactedAAD(r)
+	}
+	plain, err := s.seal.Open(sealed, ad)
 	if err != nil || len(plain) < sha256.Size {
 		return nil, fmt.Errorf("open stored response: %w", err)
 	}
@@ -123,12 +148,61 @@ func (s *Store) Begin(ctx context.Context, tx pgx.Tx, r Request) (*Response, err
 // Save stores resp for r through tx (the transaction of the effect, or a
 // postgres.Writes flushed into it); it commits or rolls back with the
 // effect.
+// Both copies of a secret-bearing answer are sealed, never stored bare.
 func (s *Store) Save(ctx context.Context, tx postgres.Execer, r Request, resp Response, now time.Time) error {
-	plain := append(append(make([]byte, 0, sha256.Size+len(resp.Body)), r.Fingerprint...), resp.Body...)
-	if _, err := tx.Exec(ctx, insertRecord, r.Scope, r.Key, resp.Status, s.seal.Seal(plain, aad(r)), now); err != nil {
+	seal := func(body, ad []byte) []byte {
+		plain := append(append(make([]byte, 0, sha256.Size+len(body)), r.Fingerprint...), body...)
+		return s.seal.Seal(plain, ad)
+	}
+	var redacted []byte
+	if resp.Redacted != nil {
+		redacted = seal(resp.Redacted, redactedAAD(r))
+	}
+	if _, err := tx.Exec(ctx, insertRecord, r.Scope, r.Key, resp.Status, seal(resp.Body, aad(r)), redacted, now); err != nil {
 		return fmt.Errorf("save idempotent response: %w", err)
 	}
 	return nil
+}
+
+// ForgetSecrets replaces, in every record made before now minus
+// SecretReplay, the secret-bearing answer by its copy without the secret,
+// so a secret stays stored (sealed) little longer than it may be replayed.
+// It runs in batches and returns how many records it changed.
+func (s *Store) ForgetSecrets(ctx context.Context, db postgres.DBTX, now time.Time) (int64, error) {
+	var total int64
+	cutoff := now.Add(-SecretReplay)
+	for {
+		rows, err := db.Query(ctx, selectSecretBearing, cutoff)
+		if err != nil {
+			return total, fmt.Errorf("read secret-bearing answers: %w", err)
+		}
+		type rec struct {
+			r        Request
+			redacted []byte
+		}
+		recs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (rec, error) {
+			var x rec
+			err := row.Scan(&x.r.Scope, &x.r.Key, &x.redacted)
+			return x, err
+		})
+		if err != nil {
+			return total, fmt.Errorf("read secret-bearing answers: %w", err)
+		}
+		for _, x := range recs {
+			// The copy is re-sealed for the main column's associated data.
+			plain, err := s.seal.Open(x.redacted, redactedAAD(x.r))
+			if err != nil {
+				return total, fmt.Errorf("open answer without secret: %w", err)
+			}
+			if _, err := db.Exec(ctx, forgetSecret, x.r.Scope, x.r.Key, s.seal.Seal(plain, aad(x.r))); err != nil {
+				return total, fmt.Errorf("forget secret: %w", err)
+			}
+			total++
+		}
+		if len(recs) < deleteBatch {
+			return total, nil
+		}
+	}
 }
 
 // DeleteBefore removes records created before cutoff, in batches so the
@@ -148,6 +222,9 @@ func DeleteBefore(ctx context.Context, db postgres.DBTX, cutoff time.Time) (int6
 }
 
 func aad(r Request) []byte { return []byte(r.Scope + "\x00" + r.Key) }
+
+// redactedAAD binds a record's copy without secret to its own column.
+func redactedAAD(r Request) []byte { return []byte(r.Scope + "\x00" + r.Key + "\x00redacted") }
 
 // lockKey folds (scope, key) into the 64-bit advisory lock space. A
 // collision only makes an unrelated request see ErrInUse for the length of

@@ -19,7 +19,6 @@ import (
 
 	"github.com/paylink/paylink/internal/apperr"
 	"github.com/paylink/paylink/internal/id"
-	"github.com/paylink/paylink/internal/password"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/seal"
 	"github.com/paylink/paylink/internal/wire"
@@ -81,12 +80,14 @@ func NewService(keyring *seal.Keyring, usage *Usage, now func() time.Time) *Serv
 }
 
 // ValidateSignUp checks in and returns it normalised (trimmed name,
-// lower-case email), or an *apperr.Error naming the bad field.
+// lower-case email), or an *apperr.Error naming the bad field. The name
+// must pass ValidateName.
 func ValidateSignUp(in SignUp) (SignUp, error) {
-	in.Name = strings.TrimSpace(in.Name)
-	if n := utf8.RuneCountInString(in.Name); n < 1 || n > 100 {
-		return in, ErrNameInvalid
+	name, err := ValidateName(in.Name)
+	if err != nil {
+		return in, err
 	}
+	in.Name = name
 	email, err := NormalizeEmail(in.Email)
 	if err != nil {
 		return in, ErrEmailInvalid
@@ -113,8 +114,8 @@ func NormalizeEmail(addr string) (string, error) {
 }
 
 // SignUp creates a merchant and its first API key in tx. The password must
-// already be validated with ValidateSignUp; hashing it is deliberately slow,
-// so callers do it before opening tx via HashPassword. It returns
+// already be validated with ValidateSignUp; hashing it (password.Hasher)
+// is deliberately slow, so callers do it before opening tx. It returns
 // ErrEmailTaken.
 func (s *Service) SignUp(ctx context.Context, tx pgx.Tx, in SignUp, passwordHash string) (*Merchant, *APIKey, error) {
 	m := &Merchant{ID: id.New("mer"), Name: in.Name, Email: in.Email, CreatedAt: s.now().UTC().Truncate(time.Microsecond)}
@@ -131,9 +132,6 @@ func (s *Service) SignUp(ctx context.Context, tx pgx.Tx, in SignUp, passwordHash
 	}
 	return m, k, nil
 }
-
-// HashPassword hashes a validated password for SignUp.
-func HashPassword(pw string) string { return password.Hash(pw) }
 
 // CreateKey makes a new key pair for merchantID in tx and returns it with
 // its secret, which is never readable again.

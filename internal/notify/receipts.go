@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/paylink/paylink/internal/money"
 )
@@ -111,30 +112,75 @@ func (p Payment) date() string {
 }
 
 // Receipt is the e-mail to the shopper for a succeeded payment to
-// merchantName; ok is false when the payment has no customer e-mail.
+// merchantName; ok is false when the payment has no customer e-mail. Its
+// first line is Paylink's own, naming the merchant in quotes (QuoteName);
+// everything a merchant or shopper chose (the merchant's name, the
+// customer's) comes after it, on lines that cannot start like it.
 func Receipt(p Payment, merchantName string) (Email, bool) {
 	if p.CustomerEmail == "" {
 		return Email{}, false
 	}
+	merchant := QuoteName(merchantName)
 	greeting := "Hello,"
-	if p.CustomerName != "" {
-		greeting = "Hello " + p.CustomerName + ","
+	if name := oneLine(p.CustomerName); name != "" {
+		greeting = "Hello " + name + ","
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s\n\nThank you for your payment to %s. This is your receipt.\n\n", greeting, merchantName)
+	fmt.Fprintf(&b, "%s\n", OnBehalfOf("receipt", merchantName))
+	b.WriteString("The merchant is the seller: ask them about your order. This e-mail only confirms the payment.\n\n")
+	fmt.Fprintf(&b, "%s\n\nThank you for your payment to %s. This is your receipt.\n\n", greeting, merchant)
 	fmt.Fprintf(&b, "  Amount paid:  %s\n", p.Amount.String())
 	fmt.Fprintf(&b, "  Paid with:    %s\n", p.method())
 	if d := p.date(); d != "" {
 		fmt.Fprintf(&b, "  Date:         %s\n", d)
 	}
 	fmt.Fprintf(&b, "  Payment:      %s\n", p.ID)
-	fmt.Fprintf(&b, "\nKeep this e-mail for your records. For questions about your order, contact %s.\n\n— Paylink, on behalf of %s\n",
-		merchantName, merchantName)
+	b.WriteString("\nKeep this e-mail for your records.\n")
 	return Email{
 		To:      p.CustomerEmail,
-		Subject: redact(fmt.Sprintf("Your receipt from %s: %s", merchantName, p.Amount.String())),
+		Subject: redact(fmt.Sprintf("Receipt from %s via Paylink: %s", merchant, p.Amount.String())),
 		Text:    redact(b.String()),
 	}, true
+}
+
+// OnBehalfOf is the line that opens every e-mail Paylink sends a shopper
+// for a merchant: "Paylink sent this <what> on behalf of the merchant
+// “<name>”." It must come first, before any text a merchant or shopper
+// chose, so nothing they write can pass for it.
+func OnBehalfOf(what, merchantName string) string {
+	return fmt.Sprintf("Paylink sent this %s on behalf of the merchant %s.", what, QuoteName(merchantName))
+}
+
+// QuoteName writes a merchant's name for a line Paylink speaks in: inside
+// “ and ”, on one line (line breaks, control, invisible and formatting
+// characters become spaces), with double quotes made ' so the name cannot
+// close the quote, at most 100 characters. Names are checked when they are
+// set (merchant.ValidateName); this also covers names stored before.
+func QuoteName(name string) string {
+	name = strings.Map(func(r rune) rune {
+		switch r {
+		case '"', '“', '”', '„', '‟', '«', '»':
+			return '\''
+		}
+		return r
+	}, oneLine(name))
+	if r := []rune(name); len(r) > 100 {
+		name = string(r[:100]) + "…"
+	}
+	return "“" + name + "”"
+}
+
+// oneLine flattens free text onto one line: every control, invisible,
+// formatting or line-separator character becomes a space, and runs of
+// spaces one.
+func oneLine(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.In(r, unicode.Cc, unicode.Cf, unicode.Co, unicode.Zl, unicode.Zp) {
+			return ' '
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
 }
 
 // MerchantPayment is the e-mail telling merchantName at merchantEmail

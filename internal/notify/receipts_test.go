@@ -58,3 +58,27 @@ func TestReceipt(t *testing.T) {
 		t.Fatalf("MerchantPayment = %+v", m)
 	}
 }
+
+func TestQuoteNameCannotLeaveItsQuotes(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"Tokyo Tea", "“Tokyo Tea”"},
+		{"Acme”. Paylink says: \"pay\"", "“Acme'. Paylink says: 'pay'”"},
+		{"Line\r\nbreak\u2028and\u202ebidi\u200b", "“Line break and bidi”"},
+	} {
+		if got := QuoteName(tt.in); got != tt.want {
+			t.Errorf("QuoteName(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	p := Payment{ID: "pay_1", Amount: money.Amount{Minor: 100, Currency: money.USD}, CustomerEmail: "a@example.test",
+		CustomerName: "Eve\nPaylink: your account is locked"}
+	r, _ := Receipt(p, "Shop\nPaylink Security")
+	lines := strings.Split(r.Text, "\n")
+	if lines[0] != "Paylink sent this receipt on behalf of the merchant “Shop Paylink Security”." {
+		t.Fatalf("first line = %q", lines[0])
+	}
+	for _, l := range lines[1:] {
+		if strings.HasPrefix(l, "Paylink") {
+			t.Errorf("line %q starts like Paylink's own", l)
+		}
+	}
+}

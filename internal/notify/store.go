@@ -42,4 +42,16 @@ UPDATE emails SET failed_at = $2, attempts = attempts + 1, last_error = $3 WHERE
 	backlog = `
 SELECT count(*), count(*) FILTER (WHERE enqueued_at IS NULL), min(created_at)
 FROM emails WHERE sent_at IS NULL AND failed_at IS NULL`
+
+	// countQuota counts one e-mail for $1 in the window starting at $2
+	// and returns the window's count.
+	countQuota = `
+INSERT INTO email_quotas AS q (scope, window_start, sent, updated_at) VALUES ($1, $2, 1, $3)
+ON CONFLICT (scope, window_start) DO UPDATE SET sent = q.sent + 1, updated_at = $3
+RETURNING sent`
+
+	holdBack = `
+UPDATE emails SET failed_at = $2, last_error = $3 WHERE dedupe_key = $1 AND sent_at IS NULL`
+
+	deleteQuotas = `DELETE FROM email_quotas WHERE window_start < $1`
 )

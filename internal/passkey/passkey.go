@@ -1,7 +1,9 @@
 // Package passkey handles wallet users' WebAuthn credentials with
 // go-webauthn: registering a passkey while logged in, logging in with one
-// (discoverable, no password), and confirming a payment or transfer with
-// an assertion whose challenge is bound to its amount, currency and payee.
+// (discoverable, no password), confirming a payment or transfer with an
+// assertion whose challenge is bound to its amount, currency and payee,
+// and the step-up that adding or removing a passkey needs once the user
+// has one (stepup.go), so a password alone can never change them.
 // Every ceremony's challenge is stored server-side, used once and expires
 // soon; user verification is required and sign counters only move up.
 package passkey
@@ -14,11 +16,9 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -49,9 +49,11 @@ var (
 		Message: "This user has no passkey."}
 	ErrNotFound    = &apperr.Error{Kind: apperr.NotFound, Code: "passkey_not_found", Message: "No such passkey."}
 	ErrNameInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "passkey_name_invalid", Param: "name",
-		Message: "A passkey name is 1 to 100 characters."}
+		Message: "A passkey name is 1 to 100 characters, without control characters."}
 	ErrAlreadyRegistered = &apperr.Error{Kind: apperr.Conflict, Code: "passkey_already_registered",
 		Message: "This authenticator is already registered."}
+	ErrStepUpRequired = &apperr.Error{Kind: apperr.Forbidden, Code: "passkey_step_up_required", Param: "passkey_assertion",
+		Message: "Confirm with one of your passkeys first: begin a confirmation with action add_passkey or remove_passkey and send its assertion as passkey_assertion (a passkey log-in in the last 5 minutes also does)."}
 )
 
 // Ceremony purposes, as stored with a challenge.
@@ -59,6 +61,7 @@ const (
 	purposeRegister = "register"
 	purposeLogin    = "login"
 	purposeConfirm  = "confirm"
+	purposeStepUp   = "stepup"
 )
 
 // Config is the relying party: its id (a domain), display name and the
@@ -173,15 +176,20 @@ func (s *Service) BeginRegistration(ctx context.Context, tx pgx.Tx, owner Owner)
 // FinishRegistration verifies the authenticator's answer (the JSON of the
 // PublicKeyCredential from navigator.credentials.create) against the
 // challenge BeginRegistration stored for owner, consumes that challenge
-// and stores the passkey under name. It returns ErrChallengeInvalid,
-// ErrRegistrationInvalid, ErrAlreadyRegistered or ErrNameInvalid.
-func (s *Service) FinishRegistration(ctx context.Context, tx pgx.Tx, owner Owner, name string, credential []byte) (*Passkey, error) {
+// and stores the passkey under name. When owner already has a passkey,
+// su must prove a fresh confirmation by one (see StepUp); the owner's
+// passkey changes are serialised, so two racing first registrations cannot
+// both skip it. It returns ErrChallengeInvalid, ErrRegistrationInvalid,
+// ErrAlreadyRegistered, ErrNameInvalid or a step-up error
+// (ErrStepUpRequired, ErrConfirmationMismatch, ErrAssertionInvalid, …).
+func (s *Service) FinishRegistration(ctx context.Context, tx pgx.Tx, owner Owner, name string, credential []byte, su StepUp) (*Passkey, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
 		name = "Passkey"
 	}
-	if utf8.RuneCountInString(name) > 100 {
-		return nil, ErrNameInvalid
+	name, err := validName(name)
+	if err != nil {
+		return nil, err
 	}
 	parsed, err := protocol.ParseCredentialCreationResponseBytes(credential)
 	if err != nil {
@@ -194,9 +202,14 @@ func (s *Service) FinishRegistration(ctx context.Context, tx pgx.Tx, owner Owner
 	if ch.userID != owner.ID {
 		return nil, ErrChallengeInvalid
 	}
-	keys, err := s.list(ctx, tx, owner.ID)
+	keys, err := s.lockedList(ctx, tx, owner.ID)
 	if err != nil {
 		return nil, err
+	}
+	if len(keys) > 0 {
+		if err := s.checkStepUp(ctx, tx, owner, keys, ActionAddPasskey, su); err != nil {
+			return nil, err
+		}
 	}
 	if len(keys) >= s.cfg.MaxPerUser {
 		return nil, ErrRegistrationInvalid.WithMessage(fmt.Sprintf("A user may register at most %d passkeys.", s.cfg.MaxPerUser))
@@ -314,6 +327,11 @@ func challengeFor(nonce []byte, userID string, b Binding) []byte {
 // returns options for navigator.credentials.get listing the owner's
 // passkeys with user verification required. It returns ErrNotRegistered.
 func (s *Service) BeginConfirmation(ctx context.Context, tx pgx.Tx, owner Owner, b Binding) (*protocol.CredentialAssertion, error) {
+	return s.beginBound(ctx, tx, purposeConfirm, owner, b)
+}
+
+// beginBound stores a challenge of purpose bound to b for owner's passkeys.
+func (s *Service) beginBound(ctx context.Context, tx pgx.Tx, purpose string, owner Owner, b Binding) (*protocol.CredentialAssertion, error) {
 	keys, err := s.list(ctx, tx, owner.ID)
 	if err != nil {
 		return nil, err
@@ -329,7 +347,7 @@ func (s *Service) BeginConfirmation(ctx context.Context, tx pgx.Tx, owner Owner,
 	if err != nil {
 		return nil, fmt.Errorf("begin confirmation: %w", err)
 	}
-	if err := s.saveChallenge(ctx, tx, purposeConfirm, owner.ID, sess, &confirmation{nonce: nonce, Binding: b}); err != nil {
+	if err := s.saveChallenge(ctx, tx, purpose, owner.ID, sess, &confirmation{nonce: nonce, Binding: b}); err != nil {
 		return nil, err
 	}
 	return assertion, nil
@@ -363,11 +381,19 @@ func (s *Service) Confirm(ctx context.Context, tx pgx.Tx, owner Owner, b Binding
 	if len(assertion) == 0 || string(assertion) == "null" {
 		return ErrConfirmationRequired
 	}
+	return s.verifyBound(ctx, tx, purposeConfirm, owner, keys, b, assertion)
+}
+
+// verifyBound checks that assertion answers a challenge of purpose that
+// beginBound made for exactly owner and b, signed by one of keys with
+// user verification and a rising sign counter, and consumes the challenge
+// with tx.
+func (s *Service) verifyBound(ctx context.Context, tx pgx.Tx, purpose string, owner Owner, keys []Passkey, b Binding, assertion []byte) error {
 	parsed, err := protocol.ParseCredentialRequestResponseBytes(assertion)
 	if err != nil {
 		return ErrAssertionInvalid.Wrap(err).WithParam("passkey_assertion")
 	}
-	ch, err := s.takeChallenge(ctx, tx, purposeConfirm, parsed.Response.CollectedClientData.Challenge)
+	ch, err := s.takeChallenge(ctx, tx, purpose, parsed.Response.CollectedClientData.Challenge)
 	if err != nil {
 		return err
 	}
@@ -449,83 +475,4 @@ func (s *Service) list(ctx context.Context, db postgres.DBTX, userID string) ([]
 		return nil, fmt.Errorf("list passkeys: %w", err)
 	}
 	return keys, nil
-}
-
-// confirmation is what a confirm challenge is bound to.
-type confirmation struct {
-	nonce []byte
-	Binding
-}
-
-// challenge is a stored ceremony.
-type challenge struct {
-	userID  string
-	session webauthn.SessionData
-	confirm *confirmation
-}
-
-func (s *Service) saveChallenge(ctx context.Context, tx pgx.Tx, purpose, userID string, sess *webauthn.SessionData, c *confirmation) error {
-	now := s.now().UTC()
-	b, err := json.Marshal(sess)
-	if err != nil {
-		return fmt.Errorf("encode webauthn session: %w", err)
-	}
-	var (
-		uid                     *string
-		nonce                   []byte
-		action, currency, payee *string
-		amount                  *int64
-	)
-	if userID != "" {
-		uid = &userID
-	}
-	if c != nil {
-		cur := string(c.Amount.Currency)
-		nonce, action, amount, currency, payee = c.nonce, &c.Action, &c.Amount.Minor, &cur, &c.Payee
-	}
-	if _, err := tx.Exec(ctx, insertChallenge, sess.Challenge, purpose, uid, b, nonce, action, amount, currency, payee,
-		now.Add(s.cfg.Timeout), now); err != nil {
-		return fmt.Errorf("store webauthn challenge: %w", err)
-	}
-	return nil
-}
-
-// takeChallenge deletes and returns the live challenge of purpose, so it
-// can be used once only (with tx). It returns ErrChallengeInvalid.
-func (s *Service) takeChallenge(ctx context.Context, tx pgx.Tx, purpose, value string) (*challenge, error) {
-	var (
-		c                       challenge
-		uid                     *string
-		raw, nonce              []byte
-		action, currency, payee *string
-		amount                  *int64
-	)
-	err := tx.QueryRow(ctx, takeChallenge, value, purpose, s.now().UTC()).Scan(&uid, &raw, &nonce, &action, &amount, &currency, &payee)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return nil, ErrChallengeInvalid
-	case err != nil:
-		return nil, fmt.Errorf("take webauthn challenge: %w", err)
-	}
-	if err := json.Unmarshal(raw, &c.session); err != nil {
-		return nil, fmt.Errorf("decode webauthn session: %w", err)
-	}
-	if uid != nil {
-		c.userID = *uid
-	}
-	if nonce != nil && action != nil && amount != nil && currency != nil && payee != nil {
-		c.confirm = &confirmation{nonce: nonce, Binding: Binding{Action: *action,
-			Amount: money.Amount{Minor: *amount, Currency: money.Currency(*currency)}, Payee: *payee}}
-	}
-	return &c, nil
-}
-
-// DeleteExpiredChallenges removes challenges that expired before now and
-// returns how many, for the periodic clean-up.
-func DeleteExpiredChallenges(ctx context.Context, db postgres.DBTX, now time.Time) (int64, error) {
-	tag, err := db.Exec(ctx, deleteExpiredChallenges, now)
-	if err != nil {
-		return 0, fmt.Errorf("delete expired webauthn challenges: %w", err)
-	}
-	return tag.RowsAffected(), nil
 }

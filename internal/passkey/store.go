@@ -11,6 +11,14 @@ FROM passkeys WHERE user_id = $1 ORDER BY id`
 
 	countPasskeys = `SELECT count(*) FROM passkeys WHERE user_id = $1`
 
+	lockUserPasskeys = `SELECT pg_advisory_xact_lock(hashtextextended('passkeys:' || $1, 0))`
+
+	deletePasskey = `DELETE FROM passkeys WHERE user_id = $1 AND id = $2`
+
+	renamePasskey = `
+UPDATE passkeys SET name = $3 WHERE user_id = $1 AND id = $2
+RETURNING id, user_id, name, created_at, last_used_at`
+
 	// updateUse advances the sign counter only upwards (or keeps 0 for
 	// authenticators that have none).
 	updateUse = `

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/paylink/paylink/internal/money"
+	"github.com/paylink/paylink/internal/redistest"
 )
 
 var (
@@ -19,10 +20,16 @@ var (
 	usd    = money.Amount{Minor: 2500, Currency: money.USD}
 )
 
+// memory returns a KeyMemory in a Redis database of the test's own.
+func memory(t *testing.T) KeyMemory {
+	rdb, _ := redistest.New(t)
+	return NewRedisKeys(rdb)
+}
+
 func card(number string) Card { return Card{Number: number, ExpMonth: 12, ExpYear: 2030, CVC: "123"} }
 
 func TestTestCards(t *testing.T) {
-	sim := NewSimulator(secret, func() time.Time { return now })
+	sim := NewSimulator(secret, memory(t), func() time.Time { return now })
 	tests := []struct {
 		name   string
 		card   Card
@@ -106,7 +113,8 @@ func TestBrandOf(t *testing.T) {
 }
 
 func TestSameKeySameAnswer(t *testing.T) {
-	sim := NewSimulator(secret, func() time.Time { return now })
+	keys := memory(t)
+	sim := NewSimulator(secret, keys, func() time.Time { return now })
 	ctx := context.Background()
 	a1, _ := sim.Authorize(ctx, "attempt-1", usd, card(CardVisa))
 	a2, _ := sim.Authorize(ctx, "attempt-1", usd, card(CardVisa))
@@ -118,7 +126,7 @@ func TestSameKeySameAnswer(t *testing.T) {
 		t.Fatal("two attempts share a reference")
 	}
 	// Another replica (a second Simulator with the same secret) agrees.
-	other := NewSimulator(secret, func() time.Time { return now })
+	other := NewSimulator(secret, keys, func() time.Time { return now })
 	if a3, _ := other.Authorize(ctx, "attempt-1", usd, card(CardVisa)); a3.ID != a1.ID {
 		t.Fatalf("replicas disagree: %s vs %s", a3.ID, a1.ID)
 	}
@@ -138,10 +146,10 @@ func TestSameKeySameAnswer(t *testing.T) {
 }
 
 func TestForeignReferencesRefused(t *testing.T) {
-	sim := NewSimulator(secret, func() time.Time { return now })
+	sim := NewSimulator(secret, memory(t), func() time.Time { return now })
 	ctx := context.Background()
 	a, _ := sim.Authorize(ctx, "k", usd, card(CardVisa))
-	stranger := NewSimulator(bytes.Repeat([]byte{9}, 32), func() time.Time { return now })
+	stranger := NewSimulator(bytes.Repeat([]byte{9}, 32), memory(t), func() time.Time { return now })
 	forged := a.ID[:len(a.ID)-1] + map[bool]string{true: "b", false: "a"}[strings.HasSuffix(a.ID, "a")]
 	for name, call := range map[string]func() error{
 		"capture by another processor": func() error { _, err := stranger.Capture(ctx, "c", a.ID, usd); return err },
@@ -160,7 +168,7 @@ func TestForeignReferencesRefused(t *testing.T) {
 }
 
 func TestChallenge(t *testing.T) {
-	sim := NewSimulator(secret, func() time.Time { return now })
+	sim := NewSimulator(secret, memory(t), func() time.Time { return now })
 	ctx := context.Background()
 	a, _ := sim.Authorize(ctx, "k", usd, card(CardChallenge))
 	if a.Status != RequiresAction {
@@ -177,7 +185,7 @@ func TestChallenge(t *testing.T) {
 }
 
 func TestUnavailableWhenCanceled(t *testing.T) {
-	sim := NewSimulator(secret, func() time.Time { return now })
+	sim := NewSimulator(secret, memory(t), func() time.Time { return now })
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := sim.Authorize(ctx, "k", usd, card(CardVisa)); !errors.Is(err, ErrUnavailable) {
@@ -224,5 +232,51 @@ func TestMessages(t *testing.T) {
 	}
 	if !Retryable(CodeProcessingError) || Retryable(CodeCardDeclined) {
 		t.Error("only processing_error is retryable")
+	}
+}
+
+// TestSimulatorRefusesAReusedKeyForAnotherRequest (security review,
+// finding 7): like a real processor, the simulator answers a repeated
+// call with the same idempotency key and the same request as the first,
+// and refuses the key with another amount, currency, card or hold.
+func TestSimulatorRefusesAReusedKeyForAnotherRequest(t *testing.T) {
+	ctx := context.Background()
+	sim := NewSimulator(secret, memory(t), func() time.Time { return now })
+	first, err := sim.Authorize(ctx, "k1", usd, card(CardVisa))
+	if err != nil || first.Status != Authorized {
+		t.Fatalf("Authorize = %+v, %v", first, err)
+	}
+	if again, err := sim.Authorize(ctx, "k1", usd, card(CardVisa)); err != nil || again.ID != first.ID {
+		t.Fatalf("the same request again = %+v, %v; want %s", again, err, first.ID)
+	}
+	other := card(CardVisa)
+	other.ExpYear++
+	for name, call := range map[string]func() error{
+		"amount": func() error {
+			_, err := sim.Authorize(ctx, "k1", money.Amount{Minor: 9999, Currency: money.USD}, card(CardVisa))
+			return err
+		},
+		"currency": func() error {
+			_, err := sim.Authorize(ctx, "k1", money.Amount{Minor: 2500, Currency: money.EUR}, card(CardVisa))
+			return err
+		},
+		"card":   func() error { _, err := sim.Authorize(ctx, "k1", usd, card(CardMastercard)); return err },
+		"expiry": func() error { _, err := sim.Authorize(ctx, "k1", usd, other); return err },
+	} {
+		if err := call(); !errors.Is(err, ErrKeyReused) {
+			t.Errorf("key reused with another %s: err = %v, want ErrKeyReused", name, err)
+		}
+	}
+	if _, err := sim.Capture(ctx, "cap1", first.ID, usd); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sim.Capture(ctx, "cap1", first.ID, money.Amount{Minor: 1, Currency: money.USD}); !errors.Is(err, ErrKeyReused) {
+		t.Errorf("capture key reused with another amount: err = %v, want ErrKeyReused", err)
+	}
+	if _, err := sim.Refund(ctx, "rf1", first.ID, usd); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sim.Refund(ctx, "rf1", first.ID, money.Amount{Minor: 100, Currency: money.USD}); !errors.Is(err, ErrKeyReused) {
+		t.Errorf("refund key reused with another amount: err = %v, want ErrKeyReused", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -41,21 +42,26 @@ var testCards = map[string]string{
 	CardChallenge:         "",
 }
 
-// Simulator is the built-in test processor. It keeps no state: every
-// reference is derived from the call's idempotency key with a keyed MAC, so
-// the same key gives the same answer on every API replica and after a
-// restart, and a reference it did not issue is refused. Outcomes depend
-// only on the card (API.md's table); any other valid card is authorized.
+// Simulator is the built-in test processor. Every reference is derived
+// from the call's idempotency key with a keyed MAC, so the same key gives
+// the same answer on every API replica and after a restart, and a
+// reference it did not issue is refused. Like a real processor it also
+// remembers what request each key was first used for (a keyed digest, in
+// a KeyMemory) and refuses the key with another one (ErrKeyReused).
+// Outcomes depend only on the card (API.md's table); any other valid card
+// is authorized.
 type Simulator struct {
 	secret []byte
+	keys   KeyMemory
 	now    func() time.Time
 }
 
 // NewSimulator returns a Simulator keyed with secret (at least 32 bytes),
-// which keys both card fingerprints and references. now gives the time
-// against which card expiry is checked.
-func NewSimulator(secret []byte, now func() time.Time) *Simulator {
-	return &Simulator{secret: secret, now: now}
+// which keys card fingerprints, references and request digests,
+// remembering keys in keys. now gives the time against which card expiry
+// is checked.
+func NewSimulator(secret []byte, keys KeyMemory, now func() time.Time) *Simulator {
+	return &Simulator{secret: secret, keys: keys, now: now}
 }
 
 var _ Processor = (*Simulator)(nil)
@@ -69,6 +75,10 @@ func (s *Simulator) Authorize(ctx context.Context, key string, amount money.Amou
 		return Authorization{}, fmt.Errorf("processor: amount must be positive, got %d", amount.Minor)
 	}
 	card.Number = Normalize(card.Number)
+	if err := s.remember(ctx, "auth", key, strconv.FormatInt(amount.Minor, 10), string(amount.Currency), card.Number,
+		strconv.Itoa(card.ExpMonth), strconv.Itoa(card.ExpYear), card.CVC); err != nil {
+		return Authorization{}, err
+	}
 	a := Authorization{ID: s.ref("auth", key)}
 	brand, code := Validate(card, amount.Currency, s.now())
 	if code != CodeInvalidNumber {
@@ -97,6 +107,9 @@ func (s *Simulator) Authenticate(ctx context.Context, key, authID string, approv
 	}
 	if !s.issued("auth", authID) {
 		return Authorization{}, ErrUnknownAuthorization
+	}
+	if err := s.remember(ctx, "authn", key, authID, strconv.FormatBool(approved)); err != nil {
+		return Authorization{}, err
 	}
 	if !approved {
 		return Authorization{ID: authID, Status: Declined, DeclineCode: CodeAuthenticationFailed}, nil
@@ -132,7 +145,31 @@ func (s *Simulator) follow(ctx context.Context, kind, key, authID string, amount
 	if amount.Minor <= 0 {
 		return "", fmt.Errorf("processor: amount must be positive, got %d", amount.Minor)
 	}
+	if err := s.remember(ctx, kind, key, authID, strconv.FormatInt(amount.Minor, 10), string(amount.Currency)); err != nil {
+		return "", err
+	}
 	return s.ref(kind, key), nil
+}
+
+// remember records the request (fields) first made with key for a call of
+// kind, and refuses the key with any other: ErrKeyReused. A memory that
+// cannot be read is ErrUnavailable, as a processor whose own idempotency
+// store is down answers.
+func (s *Simulator) remember(ctx context.Context, kind, key string, fields ...string) error {
+	h := hmac.New(sha256.New, s.secret)
+	h.Write([]byte("request\x00" + kind))
+	for _, f := range fields {
+		fmt.Fprintf(h, "\x00%d:%s", len(f), f)
+	}
+	digest := h.Sum(nil)
+	held, err := s.keys.Remember(ctx, kind+":"+b32.EncodeToString(s.mac("key\x00" + kind + "\x00" + key)[:20]), digest)
+	if err != nil {
+		return fmt.Errorf("%w: key memory: %w", ErrUnavailable, err)
+	}
+	if !hmac.Equal(held, digest) {
+		return ErrKeyReused
+	}
+	return nil
 }
 
 func (s *Simulator) ready(ctx context.Context, key string) error {

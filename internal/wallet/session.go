@@ -35,6 +35,8 @@ const (
 type Session struct {
 	ID        string
 	User      User
+	Method    string    // MethodPassword or MethodPasskey
+	CreatedAt time.Time // when the log-in happened
 	ExpiresAt time.Time
 }
 
@@ -46,9 +48,13 @@ const revoked = "revoked"
 
 func cacheKey(sessionID string) string { return "paylink:wallet:session:" + sessionID }
 
-// cached is a session as Redis holds it.
+// cached is a session as Redis holds it. Entries cached before Method and
+// CreatedAt existed read as a password log-in, which asks for more, never
+// less.
 type cached struct {
 	User      cachedUser `json:"u"`
+	Method    string     `json:"m"`
+	CreatedAt time.Time  `json:"c"`
 	ExpiresAt time.Time  `json:"e"`
 }
 
@@ -110,7 +116,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Session, err
 		var c cached
 		if json.Unmarshal([]byte(raw), &c) == nil {
 			u := User(c.User)
-			return &Session{ID: sid, User: u, ExpiresAt: c.ExpiresAt}, nil
+			return &Session{ID: sid, User: u, Method: c.Method, CreatedAt: c.CreatedAt, ExpiresAt: c.ExpiresAt}, nil
 		}
 	case errors.Is(err, redis.Nil):
 	default:
@@ -119,7 +125,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Session, err
 	var sess Session
 	u := &sess.User
 	err = s.db.Pool.QueryRow(ctx, selectLiveSession, sid, s.now()).Scan(&u.ID, &u.Email, &u.FirstName, &u.MiddleName,
-		&u.LastName, &u.Phone, &u.CreatedAt, &sess.ExpiresAt)
+		&u.LastName, &u.Phone, &u.CreatedAt, &sess.Method, &sess.CreatedAt, &sess.ExpiresAt)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return nil, ErrLoginRequired
@@ -139,7 +145,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Session, err
 // (SET NX), so a racing read cannot bring a revoked session back.
 func (s *Service) cache(ctx context.Context, sess *Session) {
 	if ttl := sess.ExpiresAt.Sub(s.now()); ttl > 0 {
-		b, _ := json.Marshal(cached{User: cachedUser(sess.User), ExpiresAt: sess.ExpiresAt})
+		b, _ := json.Marshal(cached{User: cachedUser(sess.User), Method: sess.Method, CreatedAt: sess.CreatedAt, ExpiresAt: sess.ExpiresAt})
 		s.redis.SetNX(ctx, cacheKey(sess.ID), b, ttl)
 	}
 }

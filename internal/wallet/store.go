@@ -13,35 +13,13 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
 
 	selectUserForLogin = `SELECT ` + userColumns + `, password_hash FROM users WHERE lower(email) = lower($1)`
 
-	selectLock = `SELECT locked_until FROM login_failures WHERE email = $1`
-
-	// recordFailure counts one failed log-in for $1 at $2. A lock still in
-	// force ($2 before locked_until) is left alone, so attempts racing the
-	// one that locked cannot lift it; a spent lock, or failures older than
-	// $5, start the count again. Reaching $3 failures locks until $4.
-	recordFailure = `
-INSERT INTO login_failures AS f (email, failures, locked_until, updated_at)
-VALUES ($1, 1, CASE WHEN 1 >= $3 THEN $4::timestamptz END, $2)
-ON CONFLICT (email) DO UPDATE SET
-    failures = CASE
-        WHEN f.locked_until > $2 THEN f.failures
-        WHEN f.locked_until IS NOT NULL OR f.updated_at < $5 THEN 1
-        ELSE f.failures + 1 END,
-    locked_until = CASE
-        WHEN f.locked_until > $2 THEN f.locked_until
-        WHEN (CASE WHEN f.locked_until IS NOT NULL OR f.updated_at < $5 THEN 1 ELSE f.failures + 1 END) >= $3 THEN $4::timestamptz
-        END,
-    updated_at = $2`
-
-	clearFailures = `DELETE FROM login_failures WHERE email = $1`
-
 	insertSession = `
 INSERT INTO user_sessions (id, user_id, method, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`
 
 	// selectLiveSession reads a session that is neither revoked nor
 	// expired, with its user.
 	selectLiveSession = `
-SELECT u.id, u.email, u.first_name, u.middle_name, u.last_name, u.phone, u.created_at, s.expires_at
+SELECT u.id, u.email, u.first_name, u.middle_name, u.last_name, u.phone, u.created_at, s.method, s.created_at, s.expires_at
 FROM user_sessions s JOIN users u ON u.id = s.user_id
 WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2`
 
@@ -97,6 +75,9 @@ LIMIT $4`
 UPDATE wallet_notifications SET read_at = coalesce(read_at, $3)
 WHERE user_id = $1 AND id = $2
 RETURNING id, type, message, transaction_id, created_at, read_at`
+
+	insertSecurityNotification = `
+INSERT INTO wallet_notifications (id, user_id, type, message, created_at) VALUES ($1, $2, $3, $4, $5)`
 
 	markAllRead = `
 UPDATE wallet_notifications SET read_at = $2 WHERE user_id = $1 AND read_at IS NULL`

@@ -18,6 +18,7 @@ import (
 
 	"github.com/paylink/paylink/internal/apperr"
 	"github.com/paylink/paylink/internal/id"
+	"github.com/paylink/paylink/internal/lockout"
 	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/passkey"
 	"github.com/paylink/paylink/internal/password"
@@ -35,20 +36,8 @@ var (
 	ErrNameInvalid        = &apperr.Error{Kind: apperr.Invalid, Code: "name_invalid", Message: "Names must be 1 to 100 characters without control characters (the middle name may be empty)."}
 	ErrPhoneInvalid       = &apperr.Error{Kind: apperr.Invalid, Code: "phone_invalid", Param: "phone", Message: "The phone number must be in international form, e.g. +14155550123."}
 	ErrInvalidCredentials = &apperr.Error{Kind: apperr.Unauthenticated, Code: "invalid_credentials", Message: "The e-mail or password is wrong."}
-	ErrAccountLocked      = &apperr.Error{Kind: apperr.RateLimited, Code: "account_locked", Message: "Too many failed log-ins; try again after the number of seconds in Retry-After."}
 	ErrUserNotFound       = &apperr.Error{Kind: apperr.NotFound, Code: "user_not_found", Message: "No such wallet user."}
 )
-
-// LockedError is ErrAccountLocked with the time the lock ends, for a
-// Retry-After header.
-type LockedError struct{ Until time.Time }
-
-func (e *LockedError) Error() string {
-	return "account locked until " + e.Until.UTC().Format(time.RFC3339)
-}
-
-// Unwrap makes errors.Is(err, ErrAccountLocked) and apperr.As work.
-func (e *LockedError) Unwrap() error { return ErrAccountLocked }
 
 // User is a wallet user.
 type User struct {
@@ -90,26 +79,30 @@ type SignUp struct {
 	Phone                           string
 }
 
-// Config holds the wallet's tunables.
+// Config holds the wallet's tunables and its password hasher.
 type Config struct {
 	SessionTTL  time.Duration // how long a log-in lasts
-	MaxFailures int           // failed log-ins in a row that lock an e-mail
-	Lockout     time.Duration // how long it stays locked
+	MaxFailures int           // password checks an e-mail gets per Lockout before it is locked
+	Lockout     time.Duration // how long it stays locked (and the window MaxFailures counts in)
+	// Passwords runs every password check; the process shares one.
+	Passwords *password.Hasher
 }
 
 // Service manages wallet users, sessions and money.
 type Service struct {
-	db    *postgres.DB
-	redis *redis.Client
-	keys  *seal.Keyring
-	cfg   Config
-	now   func() time.Time
+	db      *postgres.DB
+	redis   *redis.Client
+	keys    *seal.Keyring
+	cfg     Config
+	now     func() time.Time
+	lockout *lockout.Guard
 }
 
 // NewService returns a Service storing in db, caching sessions in rdb and
 // signing session tokens with keys.
 func NewService(db *postgres.DB, rdb *redis.Client, keys *seal.Keyring, cfg Config, now func() time.Time) *Service {
-	return &Service{db: db, redis: rdb, keys: keys, cfg: cfg, now: now}
+	return &Service{db: db, redis: rdb, keys: keys, cfg: cfg, now: now,
+		lockout: lockout.New(db, lockout.Config{MaxAttempts: cfg.MaxFailures, Lockout: cfg.Lockout}, now)}
 }
 
 // ValidateSignUp checks in and returns it normalised: names trimmed, e-mail
@@ -188,12 +181,9 @@ func NormalizePhone(s string) (string, error) {
 	return out, nil
 }
 
-// HashPassword hashes a validated password (slowly; call it before
-// opening the transaction of SignUp).
-func HashPassword(pw string) string { return password.Hash(pw) }
-
 // CreateUser stores a new user in tx. in must come from ValidateSignUp and
-// passwordHash from HashPassword. It returns ErrEmailTaken.
+// passwordHash from a password.Hasher (hash before opening tx: it is
+// slow). It returns ErrEmailTaken.
 func (s *Service) CreateUser(ctx context.Context, tx pgx.Tx, in SignUp, passwordHash string) (*User, error) {
 	now := s.now().UTC().Truncate(time.Microsecond)
 	u := &User{ID: id.NewAt("usr", now), Email: in.Email, FirstName: in.FirstName, MiddleName: in.MiddleName,
@@ -233,51 +223,61 @@ func scanUser(row pgx.Row) (*User, error) {
 
 // CheckPassword verifies a log-in attempt and returns the user. Every
 // wrong answer is ErrInvalidCredentials, whether or not the e-mail
-// exists, after the same Argon2id work. Failures are counted per e-mail
-// address; after Config.MaxFailures in a row the address is locked for
-// Config.Lockout and every attempt, right or wrong, gets a *LockedError.
-// A success clears the count.
+// exists, after the same Argon2id work. Each attempt is reserved with the
+// e-mail's lock-out ("wallet:<e-mail>", package lockout) before the
+// password is checked, so at most Config.MaxFailures checks run per
+// Config.Lockout whatever the concurrency; past them the address is
+// locked and every attempt, right or wrong, gets a *lockout.LockedError.
+// A success starts the count again.
 func (s *Service) CheckPassword(ctx context.Context, email, pw string) (*User, error) {
 	email, err := merchant.NormalizeEmail(email)
 	if err != nil {
-		password.VerifyNone(pw)
+		// No account can have this address: same work, same answer.
+		if err := s.cfg.Passwords.VerifyNone(ctx, pw); err != nil {
+			return nil, err
+		}
 		return nil, ErrInvalidCredentials
 	}
-	now := s.now().UTC()
-	var lockedUntil *time.Time
-	err = s.db.Pool.QueryRow(ctx, selectLock, email).Scan(&lockedUntil)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-	case err != nil:
-		return nil, fmt.Errorf("read log-in lock: %w", err)
-	case lockedUntil != nil && lockedUntil.After(now):
-		return nil, &LockedError{Until: *lockedUntil}
+	att, err := s.lockout.Reserve(ctx, "wallet:"+email)
+	if err != nil {
+		return nil, err
 	}
+	u, ok, err := s.verify(ctx, email, pw)
+	if err != nil {
+		// Nothing was checked (the hasher was busy, say): the attempt must
+		// not count against the user.
+		if aerr := att.Abandon(context.WithoutCancel(ctx)); aerr != nil {
+			return nil, errors.Join(err, aerr)
+		}
+		return nil, err
+	}
+	if !ok {
+		return nil, ErrInvalidCredentials
+	}
+	if err := att.Succeeded(ctx); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// verify checks pw against the password of the user with email, or spends
+// the same work when there is none.
+func (s *Service) verify(ctx context.Context, email, pw string) (*User, bool, error) {
 	var (
 		u    User
 		hash string
 	)
-	err = s.db.Pool.QueryRow(ctx, selectUserForLogin, email).Scan(&u.ID, &u.Email, &u.FirstName, &u.MiddleName,
+	err := s.db.Pool.QueryRow(ctx, selectUserForLogin, email).Scan(&u.ID, &u.Email, &u.FirstName, &u.MiddleName,
 		&u.LastName, &u.Phone, &u.CreatedAt, &hash)
-	ok := false
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
-		password.VerifyNone(pw)
+		return nil, false, s.cfg.Passwords.VerifyNone(ctx, pw)
 	case err != nil:
-		return nil, fmt.Errorf("read user: %w", err)
-	default:
-		if ok, err = password.Verify(pw, hash); err != nil {
-			return nil, fmt.Errorf("verify password of %s: %w", u.ID, err)
-		}
+		return nil, false, fmt.Errorf("read user: %w", err)
 	}
-	if !ok {
-		if _, err := s.db.Pool.Exec(ctx, recordFailure, email, now, s.cfg.MaxFailures, now.Add(s.cfg.Lockout), now.Add(-s.cfg.Lockout)); err != nil {
-			return nil, fmt.Errorf("record failed log-in: %w", err)
-		}
-		return nil, ErrInvalidCredentials
+	ok, err := s.cfg.Passwords.Verify(ctx, pw, hash)
+	if err != nil {
+		return nil, false, fmt.Errorf("verify password of %s: %w", u.ID, err)
 	}
-	if _, err := s.db.Pool.Exec(ctx, clearFailures, email); err != nil {
-		return nil, fmt.Errorf("clear failed log-ins: %w", err)
-	}
-	return &u, nil
+	return &u, ok, nil
 }

@@ -147,7 +147,7 @@ func (s *Service) ProcessEvents(ctx context.Context, limit int) (int, error) {
 				}
 				merchants[ev.MerchantID] = m
 			}
-			if err := paymentEmails(ctx, tx, ev, m, now); err != nil {
+			if err := s.paymentEmails(ctx, tx, ev, m, now); err != nil {
 				return err
 			}
 		}
@@ -160,16 +160,17 @@ func (s *Service) ProcessEvents(ctx context.Context, limit int) (int, error) {
 	return n, err
 }
 
-// paymentEmails queues the e-mails of a payment.succeeded event. An event
-// whose data is not a payment gets none: it cannot become readable later,
-// and it must not hold back the events behind it.
-func paymentEmails(ctx context.Context, tx pgx.Tx, ev *Event, m *merchant.Merchant, now time.Time) error {
+// paymentEmails queues the e-mails of a payment.succeeded event: the
+// shopper's receipt within Config.ShopperEmails, and the merchant's own
+// e-mail. An event whose data is not a payment gets none: it cannot
+// become readable later, and it must not hold back the events behind it.
+func (s *Service) paymentEmails(ctx context.Context, tx pgx.Tx, ev *Event, m *merchant.Merchant, now time.Time) error {
 	p, err := notify.ParsePayment(ev.Data)
 	if err != nil {
 		return nil
 	}
 	if receipt, ok := notify.Receipt(p, m.Name); ok {
-		if _, err := notify.QueueOnce(ctx, tx, "receipt:"+p.ID, receipt, now); err != nil {
+		if _, err := notify.QueueShopper(ctx, tx, "receipt:"+p.ID, m.ID, receipt, s.cfg.ShopperEmails, now); err != nil {
 			return err
 		}
 	}

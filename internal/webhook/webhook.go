@@ -17,6 +17,7 @@ import (
 
 	"github.com/paylink/paylink/internal/id"
 	"github.com/paylink/paylink/internal/merchant"
+	"github.com/paylink/paylink/internal/notify"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/seal"
 	"github.com/paylink/paylink/internal/wire"
@@ -147,6 +148,9 @@ type Config struct {
 	// before it is disabled and its merchant e-mailed.
 	DisableAfter time.Duration
 	Now          func() time.Time
+	// ShopperEmails caps the receipts derived from payment events, per
+	// recipient and per merchant.
+	ShopperEmails notify.ShopperLimits
 }
 
 // Service manages endpoints, events and deliveries.

@@ -26,6 +26,12 @@ type WebhookEndpoint struct {
 	CreatedAt               string   `json:"created_at"`
 }
 
+// WithoutSecret is e without its secret, as a late replay answers it.
+func (e WebhookEndpoint) WithoutSecret() any {
+	e.Secret = ""
+	return e
+}
+
 // Deleted answers the deletion of an object.
 type Deleted struct {
 	ID      string `json:"id"`

@@ -61,3 +61,9 @@ type APIKey struct {
 	LastUsedAt *string `json:"last_used_at"`
 	RevokedAt  *string `json:"revoked_at"`
 }
+
+// WithoutSecret is k without its secret, as a late replay answers it.
+func (k APIKey) WithoutSecret() any {
+	k.Secret = ""
+	return k
+}

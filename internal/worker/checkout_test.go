@@ -14,11 +14,13 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/paylink/paylink/internal/checkout"
+	"github.com/paylink/paylink/internal/idempotency"
 	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/pgtest"
 	"github.com/paylink/paylink/internal/processor"
+	"github.com/paylink/paylink/internal/redistest"
 	"github.com/paylink/paylink/internal/seal"
 )
 
@@ -45,6 +47,7 @@ func (c *clock) Advance(d time.Duration) {
 func TestCheckoutTasks(t *testing.T) {
 	t.Parallel()
 	db := pgtest.New(t)
+	rdb, _ := redistest.New(t)
 	ctx := context.Background()
 	clk := &clock{t: time.Now().UTC()}
 	ring, err := seal.Parse("1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
@@ -54,7 +57,7 @@ func TestCheckoutTasks(t *testing.T) {
 	signer, _ := links.NewSigner([]links.SigningKey{{ID: "k", Secret: bytes.Repeat([]byte{1}, 32)}})
 	base, _ := url.Parse("http://paylink.test")
 	linkSvc := links.NewService(signer, base, clk.Now)
-	checkoutSvc := checkout.NewService(processor.NewSimulator(bytes.Repeat([]byte{2}, 32), clk.Now), linkSvc, clk.Now)
+	checkoutSvc := checkout.NewService(processor.NewSimulator(bytes.Repeat([]byte{2}, 32), processor.NewRedisKeys(rdb), clk.Now), linkSvc, clk.Now)
 	merchants := merchant.NewService(ring, merchant.NewUsage(), clk.Now)
 	var short, long *links.Link
 	err = db.WithTx(ctx, func(tx pgx.Tx) error {
@@ -75,7 +78,7 @@ func TestCheckoutTasks(t *testing.T) {
 	}
 	w, err := New(Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), DB: db,
 		Redis: asynq.RedisClientOpt{Addr: "127.0.0.1:1"}, Concurrency: 1, ShutdownTimeout: time.Second,
-		IdempotencyRetention: 48 * time.Hour, Now: clk.Now, Links: linkSvc, Checkout: checkoutSvc, CheckoutEvery: time.Minute})
+		IdempotencyRetention: 48 * time.Hour, Idempotency: idempotency.NewStore(ring), Now: clk.Now, Links: linkSvc, Checkout: checkoutSvc, CheckoutEvery: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}

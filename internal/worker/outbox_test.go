@@ -27,6 +27,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/paylink/paylink/internal/idempotency"
 	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/notify"
 	"github.com/paylink/paylink/internal/pgtest"
@@ -91,7 +92,7 @@ func workerDeps(db *postgres.DB, redisURL string, timeout time.Duration, log *sl
 	from, _ := mail.ParseAddress("Paylink <receipts@paylink.test>")
 	return Deps{
 		Log: log, DB: db, Redis: redisOpt, Concurrency: 4, ShutdownTimeout: 5 * time.Second,
-		IdempotencyRetention: 48 * time.Hour, Now: time.Now,
+		IdempotencyRetention: 48 * time.Hour, Idempotency: idempotency.NewStore(keyring), Now: time.Now,
 		Webhooks: webhook.NewService(db, webhook.Config{
 			Keyring: keyring, Merchants: merchants, Now: time.Now,
 			Guard:   &webhook.Guard{AllowPrivate: true, Resolver: net.DefaultResolver},

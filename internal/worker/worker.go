@@ -14,6 +14,7 @@ import (
 	"github.com/paylink/paylink/internal/checkout"
 	"github.com/paylink/paylink/internal/idempotency"
 	"github.com/paylink/paylink/internal/links"
+	"github.com/paylink/paylink/internal/lockout"
 	"github.com/paylink/paylink/internal/notify"
 	"github.com/paylink/paylink/internal/passkey"
 	"github.com/paylink/paylink/internal/postgres"
@@ -26,6 +27,7 @@ import (
 const (
 	TypeIdempotencyCleanup = "maintenance:idempotency_cleanup"
 	TypeWalletCleanup      = "maintenance:wallet_cleanup"
+	TypeEmailQuotaCleanup  = "maintenance:email_quota_cleanup"
 	TypeWalletCaptures     = "wallet:capture_due"
 	TypeExpireLinks        = "links:expire"
 	TypeSettle             = "checkout:settle"
@@ -39,6 +41,7 @@ type Deps struct {
 	Concurrency          int
 	ShutdownTimeout      time.Duration
 	IdempotencyRetention time.Duration
+	Idempotency          *idempotency.Store
 	Now                  func() time.Time
 	Wallet               *wallet.Service
 	Processor            processor.Processor
@@ -108,6 +111,11 @@ func New(d Deps) (*Worker, error) {
 		asynq.Unique(55*time.Minute), asynq.MaxRetry(3)); err != nil {
 		return nil, fmt.Errorf("schedule wallet clean-up: %w", err)
 	}
+	w.mux.HandleFunc(TypeEmailQuotaCleanup, w.cleanEmailQuotas)
+	if _, err := w.scheduler.Register("@every 1h", asynq.NewTask(TypeEmailQuotaCleanup, nil),
+		asynq.Unique(55*time.Minute), asynq.MaxRetry(3)); err != nil {
+		return nil, fmt.Errorf("schedule e-mail quota clean-up: %w", err)
+	}
 	w.mux.HandleFunc(TypeWalletCaptures, w.captureTopUps)
 	if _, err := w.scheduler.Register("@every 1m", asynq.NewTask(TypeWalletCaptures, nil),
 		asynq.Unique(55*time.Second), asynq.MaxRetry(0)); err != nil {
@@ -156,19 +164,30 @@ func (w *Worker) Run(ctx context.Context) error {
 	return nil
 }
 
+// cleanIdempotency deletes records past their retention and drops the
+// secret from answers older than idempotency.SecretReplay.
 func (w *Worker) cleanIdempotency(ctx context.Context, _ *asynq.Task) error {
 	n, err := idempotency.DeleteBefore(ctx, w.d.DB.Pool, w.d.Now().Add(-w.d.IdempotencyRetention))
 	if err != nil {
 		return err
 	}
-	w.d.Log.InfoContext(ctx, "idempotency keys cleaned", "deleted", n)
+	forgotten, err := w.d.Idempotency.ForgetSecrets(ctx, w.d.DB.Pool, w.d.Now())
+	if err != nil {
+		return err
+	}
+	w.d.Log.InfoContext(ctx, "idempotency keys cleaned", "deleted", n, "secrets_forgotten", forgotten)
 	return nil
 }
 
-// cleanWallet deletes expired passkey challenges and sessions that expired
-// over a day ago.
+// cleanWallet deletes expired passkey challenges, sessions that expired
+// over a day ago and log-in attempt counts whose window ended over a day
+// ago (and whose lock, if any, is over).
 func (w *Worker) cleanWallet(ctx context.Context, _ *asynq.Task) error {
 	now := w.d.Now()
+	attempts, err := lockout.DeleteStale(ctx, w.d.DB.Pool, now, now.Add(-24*time.Hour))
+	if err != nil {
+		return err
+	}
 	challenges, err := passkey.DeleteExpiredChallenges(ctx, w.d.DB.Pool, now)
 	if err != nil {
 		return err
@@ -177,7 +196,18 @@ func (w *Worker) cleanWallet(ctx context.Context, _ *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	w.d.Log.InfoContext(ctx, "wallet cleaned", "challenges", challenges, "sessions", sessions)
+	w.d.Log.InfoContext(ctx, "wallet cleaned", "challenges", challenges, "sessions", sessions, "login_attempts", attempts)
+	return nil
+}
+
+// cleanEmailQuotas drops shopper e-mail counts of windows that started
+// over a week ago (the longest window a limit may use is a day).
+func (w *Worker) cleanEmailQuotas(ctx context.Context, _ *asynq.Task) error {
+	n, err := notify.DeleteQuotasBefore(ctx, w.d.DB.Pool, w.d.Now().Add(-7*24*time.Hour))
+	if err != nil {
+		return err
+	}
+	w.d.Log.InfoContext(ctx, "e-mail quotas cleaned", "deleted", n)
 	return nil
 }
 

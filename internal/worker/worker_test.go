@@ -8,9 +8,12 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/jackc/pgx/v5"
 
+	"github.com/paylink/paylink/internal/idempotency"
 	"github.com/paylink/paylink/internal/pgtest"
 	"github.com/paylink/paylink/internal/redistest"
+	"github.com/paylink/paylink/internal/seal"
 )
 
 // TestShutdownLetsRunningTasksFinish stops the worker while a task runs:
@@ -78,9 +81,41 @@ func TestIdempotencyCleanupTask(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Two secret-bearing answers: one past the hour its secret may be
+	// replayed, one within it.
+	keyring, err := seal.Parse("1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := idempotency.NewStore(keyring)
+	fp := idempotency.Fingerprint("POST", "/v1/api_keys", nil)
+	for key, age := range map[string]time.Duration{"2 hours": 2 * time.Hour, "10 minutes": 10 * time.Minute} {
+		err := db.WithTx(ctx, func(tx pgx.Tx) error {
+			return store.Save(ctx, tx, idempotency.Request{Scope: "mer_s", Key: key, Fingerprint: fp},
+				idempotency.Response{Status: 201, Body: []byte(`{"secret":"sk_test_x"}`), Redacted: []byte(`{}`)}, time.Now().Add(-age))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	w := &Worker{d: Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), DB: db,
-		IdempotencyRetention: 48 * time.Hour, Now: time.Now}}
+		IdempotencyRetention: 48 * time.Hour, Now: time.Now, Idempotency: store}}
 	if err := w.cleanIdempotency(ctx, asynq.NewTask(TypeIdempotencyCleanup, nil)); err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]string{"2 hours": `{}`, "10 minutes": `{"secret":"sk_test_x"}`} {
+		var got *idempotency.Response
+		err := db.WithTx(ctx, func(tx pgx.Tx) error {
+			// Asked as of the record's own time: only what is stored counts.
+			var err error
+			got, err = store.Begin(ctx, tx, idempotency.Request{Scope: "mer_s", Key: key, Fingerprint: fp}, time.Now().Add(-3*time.Hour))
+			return err
+		})
+		if err != nil || got == nil || string(got.Body) != want {
+			t.Errorf("%s old answer after the clean-up = %+v, %v; want %s", key, got, err, want)
+		}
+	}
+	if _, err := db.Pool.Exec(ctx, `DELETE FROM idempotency_keys WHERE scope = 'mer_s'`); err != nil {
 		t.Fatal(err)
 	}
 	var keys []string

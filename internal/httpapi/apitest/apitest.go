@@ -133,8 +133,9 @@ func New(t *testing.T, edit ...func(*httpapi.Deps)) *Env {
 		Idempotency: idempotency.NewStore(keyring),
 		Registry:    prometheus.NewRegistry(),
 		Limits: httpapi.Limits{
-			API:    limiter.Rate{Period: time.Minute, Limit: 10000},
-			Public: limiter.Rate{Period: time.Minute, Limit: 10000},
+			API:          limiter.Rate{Period: time.Minute, Limit: 10000},
+			Public:       limiter.Rate{Period: time.Minute, Limit: 10000},
+			AuthFailures: limiter.Rate{Period: time.Minute, Limit: 10000},
 		},
 		BaseURL: base,
 		Now:     clock.Now,
@@ -143,7 +144,7 @@ func New(t *testing.T, edit ...func(*httpapi.Deps)) *Env {
 			Schedule: []time.Duration{time.Second}, DisableAfter: 72 * time.Hour}),
 
 		Links:      linkSvc,
-		Checkout:   checkout.NewService(processor.NewSimulator(TestSimulatorKey, clock.Now), linkSvc, clock.Now),
+		Checkout:   checkout.NewService(processor.NewSimulator(TestSimulatorKey, processor.NewRedisKeys(rdb), clock.Now), linkSvc, clock.Now),
 		Currencies: currencies,
 		Forms:      forms.NewService(base, clock.Now),
 	}
@@ -255,7 +256,7 @@ func (e *Env) Do(r Req) Response {
 func (e *Env) SignUp(email string) (string, Creds) {
 	e.T.Helper()
 	res := e.Do(Req{Method: "POST", Path: "/v1/merchants",
-		Body: map[string]string{"name": "Shop " + email, "email": email, "password": "correct horse battery"}})
+		Body: map[string]string{"name": ShopName(email), "email": email, "password": "correct horse battery"}})
 	if res.Status != http.StatusCreated {
 		e.T.Fatalf("sign up %s: %d %s", email, res.Status, res.Body)
 	}
@@ -265,6 +266,14 @@ func (e *Env) SignUp(email string) (string, Creds) {
 	}
 	res.Decode(e.T, &out)
 	return out.Merchant.ID, Creds{out.APIKey.ID, out.APIKey.Secret}
+}
+
+// ShopName is the name SignUp gives the merchant of email: "Shop " and the
+// address's local part ("Shop mugs" for mugs@shop.test), as merchant
+// names may not hold e-mail addresses.
+func ShopName(email string) string {
+	local, _, _ := strings.Cut(email, "@")
+	return "Shop " + local
 }
 
 // WantError fails unless res has status and error code.

@@ -19,6 +19,7 @@ import (
 	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/passkey"
 	"github.com/paylink/paylink/internal/passkey/passkeytest"
+	"github.com/paylink/paylink/internal/password"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/processor"
 	"github.com/paylink/paylink/internal/seal"
@@ -41,11 +42,14 @@ func walletDeps(t *testing.T, d *httpapi.Deps, db *postgres.DB, rdb *redis.Clien
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.Wallet = wallet.NewService(db, rdb, keyring, wallet.Config{SessionTTL: time.Hour, MaxFailures: 10, Lockout: 15 * time.Minute}, time.Now)
+	// A loaded test machine must queue hashes, never answer 503.
+	d.Passwords = password.NewHasher(password.Config{Wait: 10 * time.Minute})
+	d.Wallet = wallet.NewService(db, rdb, keyring, wallet.Config{SessionTTL: time.Hour, MaxFailures: 10, Lockout: 15 * time.Minute,
+		Passwords: d.Passwords}, time.Now)
 	d.Passkeys = pk
 	d.Currencies = cur
 	secret, _ := keyring.Derive(keyring.Current(), "processor-simulator")
-	d.Processor = processor.NewSimulator(secret, time.Now)
+	d.Processor = processor.NewSimulator(secret, processor.NewRedisKeys(rdb), time.Now)
 	d.Limits.Login = limiter.Rate{Period: time.Minute, Limit: 10000}
 }
 

@@ -133,6 +133,15 @@ func unknownField(obj map[string]any, t reflect.Type, prefix string) string {
 	return ""
 }
 
+// BindPayer makes payer part of the request's idempotency fingerprint and
+// returns base narrowed to payer, the request's Idempotency-Key scope: a
+// public checkout's key belongs to the shopper who sent it (a wallet user,
+// or a card's holder), never to everyone paying the same link.
+func BindPayer(c *gin.Context, base, payer string) string {
+	c.Set(fingerprintKey, idempotency.BindFingerprint(Fingerprint(c), payer))
+	return base + "/" + payer
+}
+
 // Fingerprint is the request's idempotency fingerprint: its method, path
 // and the body Decode read, normalised (none when nothing was decoded).
 func Fingerprint(c *gin.Context) []byte {

@@ -38,6 +38,9 @@ type Limits struct {
 	API    limiter.Rate // per API key or wallet user
 	Public limiter.Rate // per client IP, sign-up and checkout
 	Login  limiter.Rate // log-in attempts per client IP and e-mail
+	// AuthFailures is failed API-key authentications per client IP; past
+	// it the address gets 429 for any key (zero: no limit).
+	AuthFailures limiter.Rate
 }
 
 // Config is what the edge needs, given by the server that assembles the
@@ -66,7 +69,9 @@ type Edge struct {
 	origin  string // scheme://host of the base URL, for same-origin checks
 	engine  *gin.Engine
 	limits  map[Limit]*limiter.Limiter
-	assets  *Assets
+	// authFail counts failed credential checks per client IP; nil: not limited.
+	authFail *limiter.Limiter
+	assets   *Assets
 }
 
 // New builds the edge and its Gin engine, with no routes yet (see Mount).
@@ -99,6 +104,13 @@ func New(cfg Config) (*Edge, error) {
 			return nil, fmt.Errorf("rate limit store: %w", err)
 		}
 		e.limits[l.class] = limiter.New(store, l.rate)
+	}
+	if cfg.Limits.AuthFailures.Limit > 0 {
+		store, err := redisstore.NewStoreWithOptions(cfg.Redis, limiter.StoreOptions{Prefix: prefix + ":rl:authfail"})
+		if err != nil {
+			return nil, fmt.Errorf("rate limit store: %w", err)
+		}
+		e.authFail = limiter.New(store, cfg.Limits.AuthFailures)
 	}
 	g := gin.New()
 	g.HandleMethodNotAllowed = true

@@ -3,7 +3,10 @@ package edge
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -94,8 +97,19 @@ func (e *Edge) ErrorResponse(c *gin.Context, err error) (int, ErrorBody) {
 	}}
 }
 
+// retryAfter is an error that knows when the client may retry (a lock-out
+// or a full queue); WriteError sends it as Retry-After.
+type retryAfter interface {
+	RetryAfter(now time.Time) time.Duration
+}
+
 // WriteError renders err as API.md's error body and aborts the chain.
 func (e *Edge) WriteError(c *gin.Context, err error) {
+	var ra retryAfter
+	if errors.As(err, &ra) {
+		secs := int64(math.Ceil(ra.RetryAfter(e.now()).Seconds()))
+		c.Header("Retry-After", strconv.FormatInt(max(1, secs), 10))
+	}
 	status, body := e.ErrorResponse(c, err)
 	c.Abort()
 	c.PureJSON(status, body)

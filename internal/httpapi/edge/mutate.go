@@ -59,7 +59,7 @@ func (e *Edge) MutateLater(c *gin.Context, scope string, fn LaterMutation) error
 	err := e.db.WithTxLater(ctx, func(tx pgx.Tx, later *postgres.Writes) error {
 		replayed = false
 		if key != "" {
-			prev, err := e.idem.Begin(ctx, tx, req)
+			prev, err := e.idem.Begin(ctx, tx, req, e.now())
 			if err != nil {
 				return err
 			}
@@ -77,10 +77,19 @@ func (e *Edge) MutateLater(c *gin.Context, scope string, fn LaterMutation) error
 			return fmt.Errorf("encode response: %w", err)
 		}
 		status, body = st, b
-		if key != "" {
-			return e.idem.Save(ctx, later, req, idempotency.Response{Status: st, Body: b}, e.now())
+		if key == "" {
+			return nil
 		}
-		return nil
+		resp := idempotency.Response{Status: st, Body: b}
+		if sb, ok := v.(secretBearing); ok {
+			if resp.Redacted, err = encodeJSON(sb.WithoutSecret()); err != nil {
+				return fmt.Errorf("encode response: %w", err)
+			}
+			if bytes.Equal(resp.Redacted, b) {
+				resp.Redacted = nil
+			}
+		}
+		return e.idem.Save(ctx, later, req, resp, e.now())
 	})
 	if err != nil {
 		return err
@@ -90,6 +99,13 @@ func (e *Edge) MutateLater(c *gin.Context, scope string, fn LaterMutation) error
 	}
 	c.Data(status, "application/json; charset=utf-8", body)
 	return nil
+}
+
+// secretBearing is an answer that may carry a secret shown once (a new API
+// key's, a webhook endpoint's): its replays show the secret only within
+// idempotency.SecretReplay, then WithoutSecret.
+type secretBearing interface {
+	WithoutSecret() any
 }
 
 // ListOf is one page of items, as the API's list object.
@@ -164,7 +180,7 @@ func (e *Edge) PrecheckIdempotency(c *gin.Context, scope string) (bool, error) {
 		return false, err
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // read-only; releases the advisory lock
-	prev, err := e.idem.Begin(ctx, tx, r)
+	prev, err := e.idem.Begin(ctx, tx, r, e.now())
 	if err != nil || prev == nil {
 		return false, err
 	}

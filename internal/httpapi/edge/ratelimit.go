@@ -77,3 +77,26 @@ func (e *Edge) LimitLogIn(c *gin.Context, email string) error {
 	}
 	return nil
 }
+
+// AuthFailuresReached answers ErrRateLimited, with Retry-After, when the
+// client IP has used up its failed credential checks (Limits.AuthFailures):
+// an Auth calls it before checking credentials, so a guessing address is
+// refused for any key, right or wrong, until its window ends.
+func (e *Edge) AuthFailuresReached(c *gin.Context) error {
+	if e.authFail == nil {
+		return nil
+	}
+	lc, err := e.authFail.Peek(c.Request.Context(), byClientIP(c))
+	if err != nil || lc.Remaining > 0 {
+		return nil // best effort, like every limiter: Redis down limits nothing
+	}
+	c.Header("Retry-After", strconv.FormatInt(max(1, lc.Reset-e.now().Unix()), 10))
+	return ErrRateLimited
+}
+
+// CountAuthFailure counts one failed credential check for the client IP.
+func (e *Edge) CountAuthFailure(c *gin.Context) {
+	if e.authFail != nil {
+		_, _ = e.authFail.Get(c.Request.Context(), byClientIP(c))
+	}
+}

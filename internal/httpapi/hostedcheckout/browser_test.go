@@ -39,7 +39,7 @@ func newBrowserEnv(t *testing.T) (e *apitest.Env, shop string) {
 		}
 		d.BaseURL = base
 		d.Links = links.NewService(signer, base, d.Now)
-		d.Checkout = checkout.NewService(processor.NewSimulator(apitest.TestSimulatorKey, d.Now), d.Links, d.Now)
+		d.Checkout = checkout.NewService(processor.NewSimulator(apitest.TestSimulatorKey, processor.NewRedisKeys(d.Redis), d.Now), d.Links, d.Now)
 	})
 	ts := httptest.NewUnstartedServer(e.Server)
 	ts.Listener.Close()

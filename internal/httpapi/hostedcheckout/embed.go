@@ -251,7 +251,7 @@ func (s *Server) payForm(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	card, attempt, err := cardAttempt(c, in.PaymentMethod, "form:"+f.ID)
+	card, attempt, scope, err := s.cardAttempt(c, in.PaymentMethod, "form:"+f.ID, "form:"+f.ID)
 	if err != nil {
 		return err
 	}
@@ -260,7 +260,7 @@ func (s *Server) payForm(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	err = s.edge.Mutate(c, "form:"+f.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+	err = s.edge.Mutate(c, scope, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		p, err := s.checkout.RecordForm(ctx, tx, f, amount, cust, auth)
 		if err != nil {
 			return 0, nil, err

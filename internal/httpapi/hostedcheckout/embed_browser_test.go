@@ -45,7 +45,7 @@ func newEmbedEnv(t *testing.T) *apitest.Env {
 		}
 		d.BaseURL = base
 		d.Links = links.NewService(signer, base, d.Now)
-		d.Checkout = checkout.NewService(processor.NewSimulator(apitest.TestSimulatorKey, d.Now), d.Links, d.Now)
+		d.Checkout = checkout.NewService(processor.NewSimulator(apitest.TestSimulatorKey, processor.NewRedisKeys(d.Redis), d.Now), d.Links, d.Now)
 		d.Forms = forms.NewService(base, d.Now)
 	})
 	ts := httptest.NewUnstartedServer(e.Server)

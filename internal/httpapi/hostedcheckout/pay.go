@@ -99,7 +99,7 @@ func (s *Server) pay(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	card, attempt, err := cardAttempt(c, in.PaymentMethod, c.Param("id"))
+	card, attempt, scope, err := s.cardAttempt(c, in.PaymentMethod, c.Param("id"), "link:"+c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -115,7 +115,7 @@ func (s *Server) pay(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	err = s.edge.MutateLater(c, "link:"+l.ID, func(ctx context.Context, tx pgx.Tx, later *postgres.Writes) (int, any, error) {
+	err = s.edge.MutateLater(c, scope, func(ctx context.Context, tx pgx.Tx, later *postgres.Writes) (int, any, error) {
 		p, err := s.checkout.Record(ctx, tx, later, l, cust, auth)
 		if err != nil {
 			return 0, nil, err
@@ -129,27 +129,33 @@ func (s *Server) pay(c *gin.Context) error {
 }
 
 // cardAttempt checks the card part of a card payment request and names
-// the attempt for the processor: scope, the request's Idempotency-Key (or
-// a fresh id without one: every such request is an attempt of its own)
-// and the request's fingerprint, so a retried request authorizes once.
-func cardAttempt(c *gin.Context, pm payMethodRequest, scope string) (processor.Card, string, error) {
+// the attempt for the processor: attemptScope, the request's
+// Idempotency-Key (or a fresh id without one: every such request is an
+// attempt of its own) and the request's fingerprint, so a retried request
+// authorizes once. It also returns the request's Idempotency-Key scope:
+// scope (link:…, form:…, ref:…), narrowed to the browser's anonymous
+// checkout session when it has one (checkoutSession).
+func (s *Server) cardAttempt(c *gin.Context, pm payMethodRequest, attemptScope, scope string) (processor.Card, string, string, error) {
 	if pm.Type != "card" {
-		return processor.Card{}, "", checkout.ErrMethodUnsupported
+		return processor.Card{}, "", "", checkout.ErrMethodUnsupported
 	}
 	card := pm.Card
 	if card == nil {
-		return processor.Card{}, "", errCardMissing
+		return processor.Card{}, "", "", errCardMissing
 	}
 	key := c.GetHeader("Idempotency-Key")
 	if key != "" && !idempotency.ValidKey(key) {
-		return processor.Card{}, "", idempotency.ErrKeyInvalid
+		return processor.Card{}, "", "", idempotency.ErrKeyInvalid
 	}
 	if key == "" {
 		key = id.New("att")
 	}
-	fp := edge.Fingerprint(c)
+	attempt := checkout.AttemptKey(attemptScope, key, edge.Fingerprint(c))
+	if payer := s.checkoutSession(c); payer != "" {
+		scope = edge.BindPayer(c, scope, payer)
+	}
 	return processor.Card{Number: card.Number, ExpMonth: card.ExpMonth, ExpYear: card.ExpYear, CVC: card.CVC},
-		checkout.AttemptKey(scope, key, fp), nil
+		attempt, scope, nil
 }
 
 // releaseOn voids the card authorization auth, rather than let the hold
@@ -248,6 +254,7 @@ func (s *Server) payPage(c *gin.Context) {
 		s.pageError(c, err)
 		return
 	}
+	s.startCheckoutSession(c)
 	s.page(c, http.StatusOK, "pay", payPage{
 		Merchant: l.MerchantName, Amount: l.Amount.String(), Description: l.Description,
 		Currency: string(l.Amount.Currency), Brands: acceptedBrands(l.Amount.Currency),

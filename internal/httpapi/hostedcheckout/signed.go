@@ -92,6 +92,7 @@ func (s *Server) signedPage(c *gin.Context) {
 		s.signedPageError(c, err)
 		return
 	}
+	s.startCheckoutSession(c)
 	s.page(c, http.StatusOK, "pay", payPage{
 		Merchant: m.Name, Amount: sl.Amount.String(), Description: sl.Description,
 		Currency: string(sl.Amount.Currency), Brands: acceptedBrands(sl.Amount.Currency),
@@ -117,8 +118,7 @@ func (s *Server) paySigned(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	scope := signedScope(m, sl)
-	card, attempt, err := cardAttempt(c, in.PaymentMethod, scope)
+	card, attempt, scope, err := s.cardAttempt(c, in.PaymentMethod, signedScope(m, sl), signedScope(m, sl))
 	if err != nil {
 		return err
 	}

@@ -25,9 +25,11 @@ func (s *Server) payFromWallet(c *gin.Context, assertion json.RawMessage) error 
 	if err != nil {
 		return err
 	}
+	u := &sess.User
+	scope := edge.BindPayer(c, "link:"+c.Param("id"), "user:"+u.ID)
 	// A retry of a payment that went through replays its answer, even
 	// though its single-use link is no longer payable.
-	if replayed, err := s.edge.PrecheckIdempotency(c, "link:"+c.Param("id")); err != nil || replayed {
+	if replayed, err := s.edge.PrecheckIdempotency(c, scope); err != nil || replayed {
 		return err
 	}
 	ctx := c.Request.Context()
@@ -38,8 +40,7 @@ func (s *Server) payFromWallet(c *gin.Context, assertion json.RawMessage) error 
 	if err := l.Payable(s.now()); err != nil {
 		return err
 	}
-	u := &sess.User
-	return s.edge.Mutate(c, "link:"+l.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+	return s.edge.Mutate(c, scope, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		if err := s.passkeys.Confirm(ctx, tx, u.PasskeyOwner(), passkey.PaymentBinding(l.ID, l.Amount), assertion); err != nil {
 			return 0, nil, err
 		}

@@ -61,10 +61,10 @@ func TestPayLinkFromWallet(t *testing.T) {
 	}
 	e.WantBalance(shop, "USD", 2500)
 	h := s.History("?type=payment")
-	if len(h.Data) != 1 || *h.Data[0].Counterparty != "Shop mugs@shop.test" || *h.Data[0].Payment != p.ID {
+	if len(h.Data) != 1 || *h.Data[0].Counterparty != "Shop mugs" || *h.Data[0].Payment != p.ID {
 		t.Errorf("history = %+v", h)
 	}
-	if n := s.Notifications(""); n.Data[0].Type != "payment.succeeded" || !strings.Contains(n.Data[0].Message, "Shop mugs@shop.test") {
+	if n := s.Notifications(""); n.Data[0].Type != "payment.succeeded" || !strings.Contains(n.Data[0].Message, "Shop mugs") {
 		t.Errorf("notification = %+v", n.Data[0])
 	}
 	if got := e.Count("SELECT count(*) FROM events WHERE type IN ('payment.succeeded', 'payment_link.completed')"); got != 2 {
@@ -90,7 +90,7 @@ func TestPayLinkFromWallet(t *testing.T) {
 		t.Errorf("wallet after refund (-want +got):\n%s", diff)
 	}
 	e.WantBalance(shop, "USD", 1500)
-	if r := s.History("?type=refund"); len(r.Data) != 1 || r.Data[0].Amount != 1000 || *r.Data[0].Counterparty != "Shop mugs@shop.test" {
+	if r := s.History("?type=refund"); len(r.Data) != 1 || r.Data[0].Amount != 1000 || *r.Data[0].Counterparty != "Shop mugs" {
 		t.Errorf("refund history = %+v", r)
 	}
 	if n := e.Count("SELECT count(*) FROM refunds WHERE sent_at IS NOT NULL AND processor_ref IS NULL"); n != 1 {

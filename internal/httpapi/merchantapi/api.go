@@ -19,6 +19,7 @@ import (
 	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/money"
+	"github.com/paylink/paylink/internal/password"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/webhook"
 )
@@ -34,6 +35,7 @@ type Deps struct {
 	Checkout   *checkout.Service
 	Forms      *forms.Service
 	Currencies money.Set
+	Passwords  *password.Hasher // sign-up passwords
 }
 
 // Server answers the merchant API's routes.
@@ -47,12 +49,13 @@ type Server struct {
 	checkout   *checkout.Service
 	forms      *forms.Service
 	currencies money.Set
+	passwords  *password.Hasher
 }
 
 // New returns the merchant API.
 func New(d Deps) *Server {
 	return &Server{edge: d.Edge, log: d.Log, db: d.DB, merchants: d.Merchants, webhooks: d.Webhooks,
-		links: d.Links, checkout: d.Checkout, forms: d.Forms, currencies: d.Currencies}
+		links: d.Links, checkout: d.Checkout, forms: d.Forms, currencies: d.Currencies, passwords: d.Passwords}
 }
 
 //go:embed openapi/*.json

@@ -1,6 +1,8 @@
 package merchantapi
 
 import (
+	"errors"
+
 	"github.com/gin-gonic/gin"
 
 	"github.com/paylink/paylink/internal/apperr"
@@ -19,15 +21,23 @@ func (s *Server) apiKey() edge.Auth {
 }
 
 // authenticate checks HTTP Basic credentials (key id, secret) and puts the
-// merchant in the context.
+// merchant in the context. A client IP whose failed authentications
+// reached Limits.AuthFailures gets 429 for any key, checked or not, until
+// its window ends; a request without credentials is not counted.
 func (s *Server) authenticate(c *gin.Context) (edge.Caller, error) {
 	keyID, secret, ok := c.Request.BasicAuth()
 	if !ok {
 		c.Header("WWW-Authenticate", `Basic realm="Paylink"`)
 		return edge.Caller{}, errAuthRequired
 	}
+	if err := s.edge.AuthFailuresReached(c); err != nil {
+		return edge.Caller{}, err
+	}
 	m, err := s.merchants.Authenticate(c.Request.Context(), s.db.Pool, keyID, secret)
 	if err != nil {
+		if e := (*apperr.Error)(nil); errors.As(err, &e) && e.Kind == apperr.Unauthenticated {
+			s.edge.CountAuthFailure(c)
+		}
 		c.Header("WWW-Authenticate", `Basic realm="Paylink"`)
 		return edge.Caller{}, err
 	}

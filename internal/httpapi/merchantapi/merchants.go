@@ -23,6 +23,12 @@ type signUpResponse struct {
 	APIKey   wire.APIKey   `json:"api_key"`
 }
 
+// WithoutSecret is r as a late replay answers it, without the key's secret.
+func (r signUpResponse) WithoutSecret() any {
+	r.APIKey.Secret = ""
+	return r
+}
+
 // signUp creates a merchant and its first key pair. Its Idempotency-Key
 // scope is shared by all anonymous callers; a replay needs the identical
 // body, password included, so it never shows a secret to someone else.
@@ -35,7 +41,10 @@ func (s *Server) signUp(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	hash := merchant.HashPassword(su.Password)
+	hash, err := s.passwords.Hash(c.Request.Context(), su.Password)
+	if err != nil {
+		return err
+	}
 	return s.edge.Mutate(c, "signup", func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		m, k, err := s.merchants.SignUp(ctx, tx, su, hash)
 		if err != nil {

@@ -282,7 +282,7 @@ func TestMerchantPaymentEmailsSetting(t *testing.T) {
 	apitest.WantError(t, e.Do(apitest.Req{Method: "POST", Path: "/v1/merchant", Auth: &key, Body: `{"payment_emails": "yes"}`}), 400, "parameter_invalid")
 	apitest.WantError(t, e.Do(apitest.Req{Method: "POST", Path: "/v1/merchant", Auth: &key, Body: `{"name": "Renamed"}`}), 400, "unknown_parameter")
 	e.Do(apitest.Req{Method: "GET", Path: "/v1/merchant", Auth: &key}).Decode(t, &m)
-	if !m.PaymentEmails || m.Name != "Shop settings@shop.test" {
+	if !m.PaymentEmails || m.Name != "Shop settings" {
 		t.Fatalf("refused requests changed the merchant: %+v", m)
 	}
 }

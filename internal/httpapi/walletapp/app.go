@@ -21,6 +21,7 @@ import (
 	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/passkey"
+	"github.com/paylink/paylink/internal/password"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/processor"
 	"github.com/paylink/paylink/internal/wallet"
@@ -38,6 +39,7 @@ type Deps struct {
 	Processor  processor.Processor // top-ups by card
 	Links      *links.Service      // what a payment confirmation binds
 	Currencies money.Set
+	Passwords  *password.Hasher // sign-up passwords
 }
 
 // Server answers the wallet's routes.
@@ -52,6 +54,7 @@ type Server struct {
 	processor  processor.Processor
 	links      *links.Service
 	currencies money.Set
+	passwords  *password.Hasher
 	pages      map[string]*template.Template
 }
 
@@ -59,7 +62,7 @@ type Server struct {
 // registered with the edge's assets.
 func New(d Deps) (*Server, error) {
 	s := &Server{edge: d.Edge, log: d.Log, db: d.DB, baseURL: d.BaseURL, now: d.Now, wallet: d.Wallet,
-		passkeys: d.Passkeys, processor: d.Processor, links: d.Links, currencies: d.Currencies}
+		passkeys: d.Passkeys, processor: d.Processor, links: d.Links, currencies: d.Currencies, passwords: d.Passwords}
 	var err error
 	if s.pages, err = parsePages(d.Edge.Assets()); err != nil {
 		return nil, err
@@ -108,6 +111,8 @@ func (s *Server) Routes() []edge.Route {
 		user("POST", "/v1/wallet/notifications/:id/read", idempotent, "readWalletNotification", s.readNotification),
 		user("POST", "/v1/wallet/notifications/read_all", idempotent, "readAllWalletNotifications", s.readAllNotifications),
 		user("GET", "/v1/wallet/passkeys", plain, "listPasskeys", s.listPasskeys),
+		user("PATCH", "/v1/wallet/passkeys/:id", plain, "renamePasskey", s.renamePasskey),
+		user("DELETE", "/v1/wallet/passkeys/:id", plain, "deletePasskey", s.deletePasskey),
 		user("POST", "/v1/wallet/passkeys/register/begin", idempotent, "beginPasskeyRegistration", s.passkeyRegisterBegin),
 		user("POST", "/v1/wallet/passkeys/register/finish", idempotent, "finishPasskeyRegistration", s.passkeyRegisterFinish),
 		user("POST", "/v1/wallet/passkeys/confirm/begin", idempotent, "beginPasskeyConfirmation", s.passkeyConfirmBegin),

@@ -40,7 +40,7 @@ func newWalletBrowserEnv(t *testing.T) *apitest.Env {
 			t.Fatal(err)
 		}
 		d.Links = links.NewService(signer, d.BaseURL, d.Now)
-		d.Checkout = checkout.NewService(processor.NewSimulator(apitest.TestSimulatorKey, d.Now), d.Links, d.Now)
+		d.Checkout = checkout.NewService(processor.NewSimulator(apitest.TestSimulatorKey, processor.NewRedisKeys(d.Redis), d.Now), d.Links, d.Now)
 		pk, err := passkey.New(passkey.Config{RPID: "localhost", RPName: "Paylink", Origins: []string{origin},
 			Timeout: 2 * time.Minute}, time.Now)
 		if err != nil {
@@ -248,7 +248,7 @@ func TestWalletBrowserPaysALinkConfirmingWithPasskey(t *testing.T) {
 	}
 	e.WantBalance(shop, "USD", 1999)
 	do(t, ctx, chromedp.Navigate(e.Base+"/wallet"))
-	browsertest.Wait(t, ctx, `document.getElementById("history").textContent.includes("Shop browser-mugs@shop.test") &&
+	browsertest.Wait(t, ctx, `document.getElementById("history").textContent.includes("Shop browser-mugs") &&
 		document.getElementById("balances").textContent.includes("10.01")`)
 	browsertest.Screenshot(t, ctx, "3-wallet-after-payment")
 }

@@ -33,7 +33,9 @@ var (
 	errTypeInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "type_invalid", Param: "type",
 		Message: "type must be one of topup, transfer_in, transfer_out, payment, refund."}
 	errActionInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "action_invalid", Param: "action",
-		Message: "action must be \"transfer\" or \"payment\"."}
+		Message: "action must be transfer, payment, add_passkey or remove_passkey."}
+	errPasskeyIDInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "passkey_id_invalid", Param: "passkey",
+		Message: "passkey must be the id of one of your passkeys (pk_…)."}
 	errPaymentLinkInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "payment_link_invalid", Param: "payment_link",
 		Message: "payment_link must be the id of a payment link (plink_…)."}
 	errReceiverEmailInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "email_invalid", Param: "receiver_email",
@@ -217,13 +219,16 @@ type confirmBeginRequest struct {
 	Amount        json.RawMessage `json:"amount"`
 	Currency      string          `json:"currency"`
 	PaymentLink   string          `json:"payment_link"`
+	Passkey       string          `json:"passkey"`
 }
 
 // passkeyConfirmBegin answers assertion options whose challenge is bound
-// to one transfer (receiver, amount, currency) or to paying one link (its
-// amount, currency and id); the assertion then goes in the transfer's
-// passkey_assertion, or the checkout payment's
-// payment_method.passkey_assertion.
+// to one transfer (receiver, amount, currency), to paying one link (its
+// amount, currency and id), or to a change of the user's passkeys (adding
+// one, or removing the one named); the assertion then goes in the
+// transfer's passkey_assertion, the checkout payment's
+// payment_method.passkey_assertion, or the passkey_assertion of
+// register/finish or DELETE /v1/wallet/passkeys/{id}.
 func (s *Server) passkeyConfirmBegin(c *gin.Context) error {
 	var in confirmBeginRequest
 	if err := edge.Decode(c, &in); err != nil {
@@ -232,6 +237,17 @@ func (s *Server) passkeyConfirmBegin(c *gin.Context) error {
 	u := &currentSession(c).User
 	var binding func(ctx context.Context, tx pgx.Tx) (passkey.Binding, error)
 	switch in.Action {
+	case passkey.ActionAddPasskey, passkey.ActionRemovePasskey:
+		if in.Action == passkey.ActionRemovePasskey && !id.Valid("pk", in.Passkey) {
+			return errPasskeyIDInvalid
+		}
+		return s.edge.Mutate(c, u.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+			a, err := s.passkeys.BeginStepUp(ctx, tx, u.PasskeyOwner(), in.Action, in.Passkey)
+			if err != nil {
+				return 0, nil, err
+			}
+			return http.StatusOK, a, nil
+		})
 	case "transfer":
 		amount, err := s.parseAmount(in.Amount, in.Currency)
 		if err != nil {

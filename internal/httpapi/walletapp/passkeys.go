@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/paylink/paylink/internal/httpapi/edge"
+	"github.com/paylink/paylink/internal/passkey"
 	"github.com/paylink/paylink/internal/wallet"
 	"github.com/paylink/paylink/internal/wire"
 )
@@ -45,22 +46,90 @@ func (s *Server) passkeyRegisterBegin(c *gin.Context) error {
 type passkeyRegisterRequest struct {
 	Name       string          `json:"name"`
 	Credential json.RawMessage `json:"credential"`
+	// PasskeyAssertion is the step-up a user with a passkey needs.
+	PasskeyAssertion json.RawMessage `json:"passkey_assertion"`
 }
 
-// passkeyRegisterFinish verifies the new credential and stores it.
+// stepUp is the session's proof of holding a passkey now: its passkey
+// log-in time, and the request's assertion.
+func stepUp(sess *wallet.Session, assertion json.RawMessage) passkey.StepUp {
+	su := passkey.StepUp{Assertion: assertion}
+	if sess.Method == wallet.MethodPasskey {
+		su.PasskeyLoginAt = sess.CreatedAt
+	}
+	return su
+}
+
+// passkeyRegisterFinish verifies the new credential and stores it, after
+// the step-up when the user already has a passkey, and tells the user.
 func (s *Server) passkeyRegisterFinish(c *gin.Context) error {
 	var in passkeyRegisterRequest
 	if err := edge.Decode(c, &in); err != nil {
 		return err
 	}
-	u := &currentSession(c).User
+	sess := currentSession(c)
+	u := &sess.User
 	return s.edge.Mutate(c, u.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
-		p, err := s.passkeys.FinishRegistration(ctx, tx, u.PasskeyOwner(), in.Name, in.Credential)
+		p, err := s.passkeys.FinishRegistration(ctx, tx, u.PasskeyOwner(), in.Name, in.Credential, stepUp(sess, in.PasskeyAssertion))
 		if err != nil {
+			return 0, nil, err
+		}
+		if err := s.wallet.NotifyPasskey(ctx, tx, u, wallet.NotePasskeyAdded, p.Name); err != nil {
 			return 0, nil, err
 		}
 		return http.StatusCreated, p.ToWire(), nil
 	})
+}
+
+type passkeyRenameRequest struct {
+	Name string `json:"name"`
+}
+
+// renamePasskey is PATCH /v1/wallet/passkeys/{id}.
+func (s *Server) renamePasskey(c *gin.Context) error {
+	var in passkeyRenameRequest
+	if err := edge.Decode(c, &in); err != nil {
+		return err
+	}
+	ctx := c.Request.Context()
+	var p *passkey.Passkey
+	err := s.db.WithTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		p, err = s.passkeys.Rename(ctx, tx, currentSession(c).User.ID, c.Param("id"), in.Name)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	c.PureJSON(http.StatusOK, p.ToWire())
+	return nil
+}
+
+type passkeyDeleteRequest struct {
+	PasskeyAssertion json.RawMessage `json:"passkey_assertion"`
+}
+
+// deletePasskey is DELETE /v1/wallet/passkeys/{id}, with the same step-up
+// as adding one (a JSON body carries the assertion), and tells the user.
+func (s *Server) deletePasskey(c *gin.Context) error {
+	var in passkeyDeleteRequest
+	if err := edge.Decode(c, &in); err != nil {
+		return err
+	}
+	ctx := c.Request.Context()
+	sess := currentSession(c)
+	err := s.db.WithTx(ctx, func(tx pgx.Tx) error {
+		p, err := s.passkeys.Delete(ctx, tx, sess.User.PasskeyOwner(), c.Param("id"), stepUp(sess, in.PasskeyAssertion))
+		if err != nil {
+			return err
+		}
+		return s.wallet.NotifyPasskey(ctx, tx, &sess.User, wallet.NotePasskeyRemoved, p.Name)
+	})
+	if err != nil {
+		return err
+	}
+	c.PureJSON(http.StatusOK, wire.Deleted{ID: c.Param("id"), Deleted: true})
+	return nil
 }
 
 // passkeyLoginBegin answers options for navigator.credentials.get that let

@@ -2,9 +2,7 @@ package walletapp
 
 import (
 	"context"
-	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -95,7 +93,10 @@ func (s *Server) walletSignUp(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	hash := wallet.HashPassword(su.Password)
+	hash, err := s.passwords.Hash(c.Request.Context(), su.Password)
+	if err != nil {
+		return err
+	}
 	return s.edge.Mutate(c, "wallet-signup", func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		u, err := s.wallet.CreateUser(ctx, tx, su, hash)
 		if err != nil {
@@ -112,7 +113,8 @@ type walletLoginRequest struct {
 
 // walletLogin checks a password and starts a session. Attempts are
 // limited per client IP and e-mail and per IP (Redis), and an e-mail is
-// locked after repeated failures (PostgreSQL).
+// locked after repeated failures (PostgreSQL, package lockout); a lock's
+// Retry-After comes from edge.WriteError.
 func (s *Server) walletLogin(c *gin.Context) error {
 	var in walletLoginRequest
 	if err := edge.Decode(c, &in); err != nil {
@@ -122,10 +124,6 @@ func (s *Server) walletLogin(c *gin.Context) error {
 		return err
 	}
 	u, err := s.wallet.CheckPassword(c.Request.Context(), in.Email, in.Password)
-	var locked *wallet.LockedError
-	if errors.As(err, &locked) {
-		c.Header("Retry-After", strconv.FormatInt(max(1, int64(locked.Until.Sub(s.now()).Seconds())+1), 10))
-	}
 	if err != nil {
 		return err
 	}

@@ -177,7 +177,7 @@ func TestWalletLockoutAfterRepeatedFailures(t *testing.T) {
 	clock := &apitest.Clock{}
 	e := apitest.New(t, func(d *httpapi.Deps) {
 		d.Wallet = wallet.NewService(d.DB, d.Redis, apitest.Keyring(t), wallet.Config{SessionTTL: time.Hour, MaxFailures: 10,
-			Lockout: 15 * time.Minute}, clock.Now)
+			Lockout: 15 * time.Minute, Passwords: d.Passwords}, clock.Now)
 	})
 	e.WalletUser("victim@example.test")
 	s := e.NewShopper()
@@ -329,7 +329,7 @@ func TestWalletRejectsForgedAndExpiredTokens(t *testing.T) {
 	clock := &apitest.Clock{}
 	e := apitest.New(t, func(d *httpapi.Deps) {
 		d.Wallet = wallet.NewService(d.DB, d.Redis, apitest.Keyring(t), wallet.Config{SessionTTL: time.Hour, MaxFailures: 10,
-			Lockout: time.Minute}, clock.Now)
+			Lockout: time.Minute, Passwords: d.Passwords}, clock.Now)
 	})
 	s := e.WalletUser("forge@example.test")
 	token := sessionToken(t, s, e)

@@ -127,9 +127,22 @@
     }).finally(function () { busy(button, false); });
   }
 
+  // next is where to go after logging in: ?next= resolved against this
+  // page's own origin, as the browser itself would resolve it (so "/\x",
+  // "/<tab>/x", "//x" and "https://x" are seen for the other sites they
+  // are), followed only when it stays on this origin, and then only its
+  // path and query.
   function next() {
     var n = new URLSearchParams(window.location.search).get("next");
-    return n && n.charAt(0) === "/" && n.charAt(1) !== "/" ? n : "/wallet";
+    if (!n) return "/wallet";
+    var u;
+    try {
+      u = new URL(n, window.location.origin);
+    } catch (e) {
+      return "/wallet";
+    }
+    if (u.origin !== window.location.origin || (u.protocol !== "http:" && u.protocol !== "https:")) return "/wallet";
+    return u.pathname + u.search;
   }
 
   // --- pages ---
@@ -165,7 +178,7 @@
 
   function walletPage(root) {
     var currencies = (root.getAttribute("data-currencies") || "USD").split(",");
-    var user = null, cursor = "";
+    var user = null, cursor = "", passkeyCount = 0;
     document.querySelectorAll("select.currency").forEach(function (sel) {
       currencies.forEach(function (c) {
         var o = document.createElement("option");
@@ -202,6 +215,7 @@
       return api("GET", "/v1/wallet/passkeys").then(function (r) {
         var ul = $("passkeys");
         ul.textContent = "";
+        passkeyCount = (r.data.data || []).length;
         (r.data.data || []).forEach(function (p) {
           var e = li();
           e.textContent = p.name + " · added " + new Date(p.created_at).toLocaleDateString();
@@ -259,21 +273,40 @@
     $("read-all").addEventListener("click", function () {
       api("POST", "/v1/wallet/notifications/read_all", {}).then(loadNotifications);
     });
+    // Adding a passkey once the user has one needs a confirmation by an
+    // existing passkey first (the server refuses it otherwise), so a
+    // password alone can never add one.
     $("add-passkey").addEventListener("click", function () {
-      var b = $("add-passkey");
+      var b = $("add-passkey"), stepUp = null;
       busy(b, true);
-      show("");
-      api("POST", "/v1/wallet/passkeys/register/begin", {}).then(function (r) {
+      show(user && user.has_passkey ? "First confirm with a passkey you already have." : "", true);
+      var confirm = user && user.has_passkey
+        ? api("POST", "/v1/wallet/passkeys/confirm/begin", { action: "add_passkey" }).then(function (r) {
+          if (r.status !== 200) throw new Error(errorText(r));
+          return passkeyGet(r.data);
+        })
+        : Promise.resolve(null);
+      confirm.then(function (assertion) {
+        stepUp = assertion;
+        if (assertion) show("Confirmed. Now create the new passkey.", true);
+        return api("POST", "/v1/wallet/passkeys/register/begin", {});
+      }).then(function (r) {
         if (r.status !== 200) throw new Error(errorText(r));
         return navigator.credentials.create(creationOptions(r.data));
       }).then(function (cred) {
-        return api("POST", "/v1/wallet/passkeys/register/finish", { name: "Passkey", credential: credentialJSON(cred) });
+        var body = { name: passkeyCount ? "Passkey " + (passkeyCount + 1) : "Passkey", credential: credentialJSON(cred) };
+        if (stepUp) body.passkey_assertion = stepUp;
+        return api("POST", "/v1/wallet/passkeys/register/finish", body);
       }).then(function (r) {
         if (r.status !== 201) throw new Error(errorText(r));
         show("Passkey added. You can now log in and confirm payments with it.", true);
         return refresh();
       }).catch(function (e) {
-        show(e.name === "NotAllowedError" ? "The passkey request was cancelled." : e.message);
+        if (e.name === "InvalidStateError") {
+          show("This device already holds a passkey for your wallet; add one from another device or security key.");
+        } else {
+          show(e.name === "NotAllowedError" ? "The passkey request was cancelled." : e.message);
+        }
       }).finally(function () { busy(b, false); });
     });
 

@@ -1,0 +1,138 @@
+package passkey
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/go-webauthn/webauthn/protocol"
+	"github.com/jackc/pgx/v5"
+)
+
+// StepUpWindow is how long after a passkey log-in the session may add or
+// remove passkeys without confirming with one again. Five minutes covers
+// logging in and opening the passkey settings; a session left open longer,
+// or one started with the password alone, must confirm.
+const StepUpWindow = 5 * time.Minute
+
+// Step-up actions a confirmation can approve.
+const (
+	ActionAddPasskey    = "add_passkey"
+	ActionRemovePasskey = "remove_passkey"
+)
+
+// removeAction is the step-up action of removing passkeyID: a confirmation
+// for one passkey cannot remove another.
+func removeAction(passkeyID string) string { return ActionRemovePasskey + ":" + passkeyID }
+
+// StepUp is what shows that the person holding a session holds one of the
+// user's passkeys now: a passkey log-in within StepUpWindow, or an
+// assertion answering a BeginStepUp challenge for the action.
+type StepUp struct {
+	PasskeyLoginAt time.Time // when a passkey log-in started the session; zero for a password log-in
+	Assertion      []byte    // JSON of the PublicKeyCredential, or empty
+}
+
+// BeginStepUp starts confirming a change to owner's passkeys: action is
+// ActionAddPasskey, or ActionRemovePasskey with the passkey's id. The
+// challenge is bound to the user and the action. It returns
+// ErrNotRegistered for a user without passkeys (who needs no step-up) and
+// ErrNotFound for a passkey to remove that is not theirs.
+func (s *Service) BeginStepUp(ctx context.Context, tx pgx.Tx, owner Owner, action, passkeyID string) (*protocol.CredentialAssertion, error) {
+	if action == ActionRemovePasskey {
+		keys, err := s.list(ctx, tx, owner.ID)
+		if err != nil {
+			return nil, err
+		}
+		if find(keys, passkeyID) == nil {
+			return nil, ErrNotFound
+		}
+		action = removeAction(passkeyID)
+	}
+	return s.beginBound(ctx, tx, purposeStepUp, owner, Binding{Action: action})
+}
+
+// checkStepUp checks su for action on owner, whose passkeys are keys.
+func (s *Service) checkStepUp(ctx context.Context, tx pgx.Tx, owner Owner, keys []Passkey, action string, su StepUp) error {
+	if len(su.Assertion) == 0 || string(su.Assertion) == "null" {
+		if !su.PasskeyLoginAt.IsZero() && !s.now().After(su.PasskeyLoginAt.Add(StepUpWindow)) {
+			return nil
+		}
+		return ErrStepUpRequired
+	}
+	err := s.verifyBound(ctx, tx, purposeStepUp, owner, keys, Binding{Action: action}, su.Assertion)
+	if errors.Is(err, ErrConfirmationMismatch) {
+		return ErrConfirmationMismatch.WithMessage("The passkey confirmation was made for another change to your passkeys.")
+	}
+	return err
+}
+
+// Delete removes owner's passkey passkeyID after the step-up su (any
+// passkey of the owner may confirm, the one removed included) and returns
+// it. It returns ErrNotFound or a step-up error.
+func (s *Service) Delete(ctx context.Context, tx pgx.Tx, owner Owner, passkeyID string, su StepUp) (*Passkey, error) {
+	keys, err := s.lockedList(ctx, tx, owner.ID)
+	if err != nil {
+		return nil, err
+	}
+	p := find(keys, passkeyID)
+	if p == nil {
+		return nil, ErrNotFound
+	}
+	if err := s.checkStepUp(ctx, tx, owner, keys, removeAction(passkeyID), su); err != nil {
+		return nil, err
+	}
+	if _, err := tx.Exec(ctx, deletePasskey, owner.ID, passkeyID); err != nil {
+		return nil, fmt.Errorf("delete passkey: %w", err)
+	}
+	return p, nil
+}
+
+// Rename gives userID's passkey passkeyID a new name and returns it. It
+// returns ErrNameInvalid or ErrNotFound.
+func (s *Service) Rename(ctx context.Context, tx pgx.Tx, userID, passkeyID, name string) (*Passkey, error) {
+	name, err := validName(strings.TrimSpace(name))
+	if err != nil {
+		return nil, err
+	}
+	var p Passkey
+	err = tx.QueryRow(ctx, renamePasskey, userID, passkeyID, name).Scan(&p.ID, &p.UserID, &p.Name, &p.CreatedAt, &p.LastUsedAt)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil, ErrNotFound
+	case err != nil:
+		return nil, fmt.Errorf("rename passkey: %w", err)
+	}
+	return &p, nil
+}
+
+// lockedList lists userID's passkeys after taking the transaction's lock
+// on them, so additions and removals of one user never interleave.
+func (s *Service) lockedList(ctx context.Context, tx pgx.Tx, userID string) ([]Passkey, error) {
+	if _, err := tx.Exec(ctx, lockUserPasskeys, userID); err != nil {
+		return nil, fmt.Errorf("lock passkeys: %w", err)
+	}
+	return s.list(ctx, tx, userID)
+}
+
+func find(keys []Passkey, id string) *Passkey {
+	for i := range keys {
+		if keys[i].ID == id {
+			return &keys[i]
+		}
+	}
+	return nil
+}
+
+// validName accepts 1 to 100 characters without control characters (a
+// name reaches e-mails).
+func validName(name string) (string, error) {
+	if n := utf8.RuneCountInString(name); n < 1 || n > 100 || strings.ContainsFunc(name, unicode.IsControl) {
+		return "", ErrNameInvalid
+	}
+	return name, nil
+}

@@ -1,0 +1,2 @@
+DROP INDEX idempotency_keys_secret_idx;
+ALTER TABLE idempotency_keys DROP COLUMN sealed_redacted;
