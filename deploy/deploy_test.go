@@ -1,6 +1,3 @@
-// Package deploy holds the production deployment files (nginx) and the
-// tests that check them, together with the Dockerfile and
-// docker-compose.yml, with what runs on a machine without a Docker engine.
 package deploy
 
 import (
