@@ -11,3 +11,13 @@ import _ "embed"
 //
 //go:embed nginx.conf
 var NginxConf string
+
+// MonitorConf and NodeConf are postgres/monitor.conf and postgres/node.conf:
+// the settings a pg_auto_failover monitor and a data node get when they
+// are created, in docker-compose.yml and in `paylink cluster` alike.
+var (
+	//go:embed postgres/monitor.conf
+	MonitorConf string
+	//go:embed postgres/node.conf
+	NodeConf string
+)

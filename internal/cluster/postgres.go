@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/paylink/paylink/deploy"
 	"github.com/paylink/paylink/internal/devenv"
 )
 
@@ -20,46 +21,9 @@ import (
 // owner, a superuser, has the same name.
 const Database = "paylink"
 
-// monitorTuning makes pg_auto_failover notice a lost node within about
-// two seconds (health checks every second, one retry) and, when the
-// primary is the one lost, give it three seconds to drain before the
-// standby is promoted: a failover takes about six seconds instead of the
-// defaults' half a minute. The node's own keeper demotes a primary cut
-// off from both the monitor and its standby after
-// timeout.network_partition_timeout (nodeTuning).
-const monitorTuning = `
-# Paylink cluster: fast failure detection and promotion.
-shared_buffers = '128MB'
-effective_cache_size = '1GB'
-maintenance_work_mem = '64MB'
-work_mem = '4MB'
-pgautofailover.health_check_period = 1000
-pgautofailover.health_check_timeout = 1000
-pgautofailover.health_check_max_retries = 1
-pgautofailover.health_check_retry_delay = 500
-pgautofailover.node_considered_unhealthy_timeout = 2000
-pgautofailover.primary_demote_timeout = 3000
-`
-
-// nodeTuning replaces pg_autoctl's tuning, which sizes shared_buffers for
-// a machine of its own, with one for a machine shared by the whole
-// topology. Commits stay durable (fsync, synchronous_commit on), and with
-// a healthy standby they wait for it (synchronous_standby_names, set by
-// pg_auto_failover).
-const nodeTuning = `
-# Paylink cluster: sized for one machine running every node.
-shared_buffers = '128MB'
-effective_cache_size = '1GB'
-maintenance_work_mem = '64MB'
-work_mem = '4MB'
-max_connections = 300
-# A standby rebuilt by pg_basebackup waits for a checkpoint of its new
-# primary: keep that under half a minute.
-checkpoint_timeout = '1min'
-checkpoint_completion_target = 0.5
-`
-
-const tuningMark = "# Paylink cluster:"
+// tuningMark starts deploy's monitor.conf and node.conf: a data folder
+// whose postgresql.auto.conf has it was tuned already.
+const tuningMark = "# Paylink: settings of"
 
 // pgaf runs pg_auto_failover: a monitor and two data nodes.
 type pgaf struct {
@@ -134,7 +98,7 @@ func (g *pgaf) tune(pgdata, settings string) error {
 	if err != nil {
 		return err
 	}
-	_, err = f.WriteString(settings)
+	_, err = f.WriteString("\n" + settings)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -156,7 +120,7 @@ func (g *pgaf) start(ctx context.Context, sup *Supervisor, log func(string, ...a
 			"--auth", "trust", "--no-ssl")); err != nil {
 			return err
 		}
-		if err := g.tune(mon, monitorTuning); err != nil {
+		if err := g.tune(mon, deploy.MonitorConf); err != nil {
 			return err
 		}
 	}
@@ -198,7 +162,7 @@ func (g *pgaf) create(ctx context.Context, name, pgdata string, port int) error 
 		"--monitor", g.MonitorURL(), "--replication-quorum", "true", "--candidate-priority", "50")); err != nil {
 		return err
 	}
-	if err := g.tune(pgdata, nodeTuning); err != nil {
+	if err := g.tune(pgdata, deploy.NodeConf); err != nil {
 		return err
 	}
 	return runOnce(ctx, g.command("config", "set", "--pgdata", pgdata, "timeout.network_partition_timeout", "5"))
