@@ -31,6 +31,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/paylink/paylink/internal/chaos"
 	"github.com/paylink/paylink/internal/cluster"
 )
 
@@ -63,7 +64,7 @@ type options struct {
 	users           int
 	seed            uint64
 	rate            float64
-	faults          counts
+	faults          chaos.Counts
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -82,11 +83,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.users, "users", 12, "wallet users")
 	fs.Uint64Var(&o.seed, "seed", 0, "random seed (0: random)")
 	fs.Float64Var(&o.rate, "rate", 40, "operations started per second at most, all clients together (the machine is shared)")
-	fs.IntVar(&o.faults.apiKills, "api-kills", 10, "kill -9 of each of the 2 API processes")
-	fs.IntVar(&o.faults.workerKills, "worker-kills", 10, "kill -9 of each of the 2 worker processes")
-	fs.IntVar(&o.faults.pg, "pg-failovers", 3, "kills of the PostgreSQL primary")
-	fs.IntVar(&o.faults.redis, "redis-failovers", 3, "kills of the Redis master")
-	fs.IntVar(&o.faults.flush, "flushes", 1, "Redis FLUSHALLs")
+	fs.IntVar(&o.faults.APIKills, "api-kills", 10, "kill -9 of each of the 2 API processes")
+	fs.IntVar(&o.faults.WorkerKills, "worker-kills", 10, "kill -9 of each of the 2 worker processes")
+	fs.IntVar(&o.faults.PG, "pg-failovers", 3, "kills of the PostgreSQL primary")
+	fs.IntVar(&o.faults.Redis, "redis-failovers", 3, "kills of the Redis master")
+	fs.IntVar(&o.faults.Flush, "flushes", 1, "Redis FLUSHALLs")
 	if err := fs.Parse(args); err != nil {
 		return exitCode(2)
 	}
@@ -137,8 +138,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stderr, "chaos: %d merchants and %d wallet users ready; load and faults for %s\n", o.merchants, o.users, o.duration)
 
-	in := &injector{dir: o.dir, log: stderr, r: mrand.New(mrand.NewPCG(o.seed, 1))}
-	plan := in.plan(o.faults)
+	in := &chaos.Injector{Dir: o.dir, Log: stderr, Rand: mrand.New(mrand.NewPCG(o.seed, 1))}
+	plan := in.Plan(o.faults)
 	loadStart := time.Now()
 	end := loadStart.Add(o.duration)
 	stopLoad := make(chan struct{})
@@ -155,7 +156,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	go func() {
 		defer close(faultsDone)
 		// The last fault comes 30 s before the end, to see its effect.
-		in.run(ctx, plan, end.Add(-30*time.Second))
+		in.Run(ctx, plan, end.Add(-30*time.Second))
 	}()
 	// The load runs its full time, and on until the faults are all in
 	// (at most 10 minutes more), or until the budget is spent.
@@ -254,7 +255,7 @@ func startCluster(ctx context.Context, o options, mail *mailbox, stderr io.Write
 }
 
 // report prints the final table.
-func report(w io.Writer, o options, k *campaign, in *injector, v *verifier, loadStart, loadEnd time.Time) {
+func report(w io.Writer, o options, k *campaign, in *chaos.Injector, v *verifier, loadStart, loadEnd time.Time) {
 	ops, first := k.st.ops.Load(), k.st.firstTry.Load()
 	share := 0.0
 	if ops > 0 {
@@ -273,27 +274,27 @@ func report(w io.Writer, o options, k *campaign, in *injector, v *verifier, load
 		min          int
 		limit        time.Duration
 	}{
-		{faultPG, "< 15s", o.faults.pg, 15 * time.Second},
-		{faultRedis, "< 10s", o.faults.redis, 10 * time.Second},
-		{faultAPI, "< 1s", 2 * o.faults.apiKills, time.Second},
-		{faultWorker, "reported", 2 * o.faults.workerKills, 0},
-		{faultFlush, "reported", o.faults.flush, 0},
+		{chaos.KindPG, "< 15s", o.faults.PG, 15 * time.Second},
+		{chaos.KindRedis, "< 10s", o.faults.Redis, 10 * time.Second},
+		{chaos.KindAPI, "< 1s", 2 * o.faults.APIKills, time.Second},
+		{chaos.KindWorker, "reported", 2 * o.faults.WorkerKills, 0},
+		{chaos.KindFlush, "reported", o.faults.Flush, 0},
 	}
-	win := windows(in.faults, k.st.successes, loadEnd)
+	win := windows(in.Faults, k.st.successes, loadEnd)
 	for _, kd := range kinds {
 		n, took, settled := 0, 0, 0
 		var longest time.Duration
 		targets := map[string]int{}
-		for i, f := range in.faults {
-			if f.kind != kd.kind || f.at.IsZero() {
+		for i, f := range in.Faults {
+			if f.Kind != kd.kind || f.At.IsZero() {
 				continue
 			}
 			n++
-			targets[f.target]++
-			if f.failedOver {
+			targets[f.Target]++
+			if f.FailedOver {
 				took++
 			}
-			if f.settled {
+			if f.Settled {
 				settled++
 			}
 			longest = max(longest, win[i])
@@ -308,9 +309,9 @@ func report(w io.Writer, o options, k *campaign, in *injector, v *verifier, load
 			kd.limit == 0 || longest < kd.limit)
 	}
 	fmt.Fprintln(w, "\nfaults (time, kind, process, longest time without a successful payment until the next fault):")
-	for i, f := range in.faults {
-		fmt.Fprintf(w, "  %s  %-26s %-11s %8s  %s\n", f.at.Format("15:04:05.000"), f.kind, f.target,
-			win[i].Round(10*time.Millisecond), f.note)
+	for i, f := range in.Faults {
+		fmt.Fprintf(w, "  %s  %-26s %-11s %8s  %s\n", f.At.Format("15:04:05.000"), f.Kind, f.Target,
+			win[i].Round(10*time.Millisecond), f.Note)
 	}
 	for _, e := range k.st.errs {
 		fmt.Fprintln(w, "  note:", e)

@@ -12,6 +12,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/paylink/paylink/internal/chaos"
 )
 
 // row is one line of the final table.
@@ -346,19 +348,19 @@ func (v *verifier) webhooks(ctx context.Context) {
 
 // windows is, per fault, the longest time without a new successful
 // payment from the fault until the next fault (or the end of the load).
-func windows(faults []fault, successes []time.Time, loadEnd time.Time) []time.Duration {
+func windows(faults []chaos.Fault, successes []time.Time, loadEnd time.Time) []time.Duration {
 	sort.Slice(successes, func(i, j int) bool { return successes[i].Before(successes[j]) })
 	out := make([]time.Duration, len(faults))
 	for i, f := range faults {
-		if f.at.IsZero() {
+		if f.At.IsZero() {
 			continue
 		}
 		end := loadEnd
-		if i+1 < len(faults) && !faults[i+1].at.IsZero() && faults[i+1].at.Before(end) {
-			end = faults[i+1].at
+		if i+1 < len(faults) && !faults[i+1].At.IsZero() && faults[i+1].At.Before(end) {
+			end = faults[i+1].At
 		}
-		prev, longest := f.at, time.Duration(0)
-		j := sort.Search(len(successes), func(k int) bool { return successes[k].After(f.at) })
+		prev, longest := f.At, time.Duration(0)
+		j := sort.Search(len(successes), func(k int) bool { return successes[k].After(f.At) })
 		for ; j < len(successes) && successes[j].Before(end); j++ {
 			longest = max(longest, successes[j].Sub(prev))
 			prev = successes[j]

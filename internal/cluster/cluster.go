@@ -193,9 +193,19 @@ func (c *Cluster) startPaylink(ctx context.Context, opts Options) error {
 	if err := runOnce(ctx, migrate); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
+	// Every process gets a metrics address of its own: the default one
+	// (127.0.0.1:9090) would be taken by the first.
+	metrics := func() (string, error) {
+		port, err := devenv.FreePort()
+		return fmt.Sprintf("127.0.0.1:%d", port), err
+	}
 	var apis []string
 	for i := 1; i <= 2; i++ {
 		port, err := devenv.FreePort()
+		if err != nil {
+			return err
+		}
+		m, err := metrics()
 		if err != nil {
 			return err
 		}
@@ -203,7 +213,7 @@ func (c *Cluster) startPaylink(ctx context.Context, opts Options) error {
 		apis = append(apis, addr)
 		name := fmt.Sprintf("api-%d", i)
 		if _, err := c.sup.Start(ctx, Spec{Name: name, Kind: "api", Port: port, RestartDelay: time.Second,
-			Command: command(name, map[string]string{"PAYLINK_ADDR": addr}, "api"),
+			Command: command(name, map[string]string{"PAYLINK_ADDR": addr, "PAYLINK_METRICS_ADDR": m}, "api"),
 			Ready:   httpCheck("http://" + addr + "/readyz"),
 			Health:  httpCheck("http://" + addr + "/healthz"),
 		}); err != nil {
@@ -212,8 +222,12 @@ func (c *Cluster) startPaylink(ctx context.Context, opts Options) error {
 	}
 	for i := 1; i <= 2; i++ {
 		name := fmt.Sprintf("worker-%d", i)
+		m, err := metrics()
+		if err != nil {
+			return err
+		}
 		if _, err := c.sup.Start(ctx, Spec{Name: name, Kind: "worker", RestartDelay: time.Second,
-			Command: command(name, nil, "worker")}); err != nil {
+			Command: command(name, map[string]string{"PAYLINK_METRICS_ADDR": m}, "worker")}); err != nil {
 			return err
 		}
 	}

@@ -1,4 +1,9 @@
-package main
+// Package chaos injects faults into a running `paylink cluster`, one at a
+// time and only once the cluster has recovered from the one before: it
+// kills API and worker processes, the PostgreSQL primary and the Redis
+// master (SIGKILL to the process group, as a machine failing), and wipes
+// Redis. `make chaos` (cmd/paylinkchaos) drives it.
+package chaos
 
 import (
 	"context"
@@ -16,31 +21,33 @@ import (
 
 // Kinds of fault.
 const (
-	faultAPI    = "API process killed"
-	faultWorker = "worker process killed"
-	faultPG     = "PostgreSQL primary killed"
-	faultRedis  = "Redis master killed"
-	faultFlush  = "Redis FLUSHALL"
+	KindAPI    = "API process killed"
+	KindWorker = "worker process killed"
+	KindPG     = "PostgreSQL primary killed"
+	KindRedis  = "Redis master killed"
+	KindFlush  = "Redis FLUSHALL"
 )
 
-// fault is one fault injected.
-type fault struct {
-	kind, target string
-	at           time.Time
-	// failedOver: the standby (PostgreSQL) or replica (Redis) took over.
-	failedOver bool
-	// settled: the whole cluster was back to normal (every process up, a
+// Fault is one fault, planned or injected.
+type Fault struct {
+	Kind   string
+	Target string    // the process, e.g. "api-1", "pg-2", "redis-1"
+	At     time.Time // when it was injected; zero if it could not be
+	// FailedOver: the standby (PostgreSQL) or replica (Redis) took over;
+	// for the other kinds, the fault was injected.
+	FailedOver bool
+	// Settled: the whole cluster was back to normal (every process up, a
 	// synchronous standby, a replica) before the next fault.
-	settled bool
-	note    string
+	Settled bool
+	Note    string // what went wrong, if anything
 }
 
-// injector kills processes of the cluster whose folder is dir.
-type injector struct {
-	dir     string
-	log     io.Writer
-	r       *rand.Rand
-	faults  []fault
+// Injector injects faults into the cluster whose folder is Dir.
+type Injector struct {
+	Dir     string
+	Log     io.Writer
+	Rand    *rand.Rand
+	Faults  []Fault // injected so far
 	lastAPI time.Time
 }
 
@@ -48,35 +55,36 @@ type injector struct {
 // fail_timeout (deploy/nginx.conf) and a margin.
 const apiSpacing = 7 * time.Second
 
-// counts says how many faults of each kind to inject.
-type counts struct {
-	apiKills, workerKills, pg, redis, flush int
+// Counts says how many faults of each kind to inject: kills of each API
+// and each worker process, PostgreSQL and Redis failovers, FLUSHALLs.
+type Counts struct {
+	APIKills, WorkerKills, PG, Redis, Flush int
 }
 
-// plan orders the faults at random, with the slow ones (PostgreSQL,
+// Plan orders the faults at random, with the slow ones (PostgreSQL,
 // Redis, FLUSHALL) spread evenly among the process kills.
-func (in *injector) plan(c counts) []fault {
-	var kills, big []fault
+func (in *Injector) Plan(c Counts) []Fault {
+	var kills, big []Fault
 	for i := 1; i <= 2; i++ {
-		for range c.apiKills {
-			kills = append(kills, fault{kind: faultAPI, target: fmt.Sprintf("api-%d", i)})
+		for range c.APIKills {
+			kills = append(kills, Fault{Kind: KindAPI, Target: fmt.Sprintf("api-%d", i)})
 		}
-		for range c.workerKills {
-			kills = append(kills, fault{kind: faultWorker, target: fmt.Sprintf("worker-%d", i)})
+		for range c.WorkerKills {
+			kills = append(kills, Fault{Kind: KindWorker, Target: fmt.Sprintf("worker-%d", i)})
 		}
 	}
-	for range c.pg {
-		big = append(big, fault{kind: faultPG})
+	for range c.PG {
+		big = append(big, Fault{Kind: KindPG})
 	}
-	for range c.redis {
-		big = append(big, fault{kind: faultRedis})
+	for range c.Redis {
+		big = append(big, Fault{Kind: KindRedis})
 	}
-	for range c.flush {
-		big = append(big, fault{kind: faultFlush})
+	for range c.Flush {
+		big = append(big, Fault{Kind: KindFlush})
 	}
-	in.r.Shuffle(len(kills), func(i, j int) { kills[i], kills[j] = kills[j], kills[i] })
-	in.r.Shuffle(len(big), func(i, j int) { big[i], big[j] = big[j], big[i] })
-	out := make([]fault, 0, len(kills)+len(big))
+	in.Rand.Shuffle(len(kills), func(i, j int) { kills[i], kills[j] = kills[j], kills[i] })
+	in.Rand.Shuffle(len(big), func(i, j int) { big[i], big[j] = big[j], big[i] })
+	out := make([]Fault, 0, len(kills)+len(big))
 	k := 0
 	for i, b := range big {
 		// big[i] comes after its share of the kills.
@@ -92,39 +100,39 @@ func (in *injector) plan(c counts) []fault {
 // cost is about how long a fault takes to inject and recover from.
 func cost(kind string) time.Duration {
 	switch kind {
-	case faultPG:
+	case KindPG:
 		return 30 * time.Second
-	case faultRedis:
+	case KindRedis:
 		return 15 * time.Second
 	default:
 		return 3 * time.Second
 	}
 }
 
-// run injects the planned faults, spread so that the last one comes
+// Run injects the planned faults, spread so that the last one comes
 // before end, each only once the cluster has settled from the one before.
-func (in *injector) run(ctx context.Context, plan []fault, end time.Time) {
+func (in *Injector) Run(ctx context.Context, plan []Fault, end time.Time) {
 	for i, f := range plan {
 		settled := in.waitSettled(ctx, 3*time.Minute)
 		if i > 0 {
-			in.faults[i-1].settled = settled
+			in.Faults[i-1].Settled = settled
 		}
 		if ctx.Err() != nil {
 			return
 		}
 		var left time.Duration
 		for _, g := range plan[i:] {
-			left += cost(g.kind)
+			left += cost(g.Kind)
 		}
 		if spare := time.Until(end) - left; spare > 0 {
-			pause := time.Duration(in.r.Int64N(int64(2*spare/time.Duration(len(plan)-i)) + 1))
+			pause := time.Duration(in.Rand.Int64N(int64(2*spare/time.Duration(len(plan)-i)) + 1))
 			select {
 			case <-ctx.Done():
 				return
 			case <-time.After(pause):
 			}
 		}
-		if f.kind == faultAPI {
+		if f.Kind == KindAPI {
 			// nginx keeps a replica it saw fail out of rotation for its
 			// fail_timeout (5 s) even once it is back: killing the other
 			// one sooner would be two faults at once.
@@ -134,68 +142,68 @@ func (in *injector) run(ctx context.Context, plan []fault, end time.Time) {
 			in.lastAPI = time.Now()
 		}
 		in.inject(ctx, &f)
-		in.faults = append(in.faults, f)
-		fmt.Fprintf(in.log, "chaos: %s %s: %s %s\n", f.at.Format("15:04:05.000"), f.kind, f.target, f.note)
+		in.Faults = append(in.Faults, f)
+		fmt.Fprintf(in.Log, "chaos: %s %s: %s %s\n", f.At.Format("15:04:05.000"), f.Kind, f.Target, f.Note)
 	}
-	if len(in.faults) > 0 {
-		in.faults[len(in.faults)-1].settled = in.waitSettled(ctx, 3*time.Minute)
+	if len(in.Faults) > 0 {
+		in.Faults[len(in.Faults)-1].Settled = in.waitSettled(ctx, 3*time.Minute)
 	}
 }
 
 // inject makes fault f happen and, for a PostgreSQL or Redis master,
 // waits up to a minute to see the other node take over.
-func (in *injector) inject(ctx context.Context, f *fault) {
-	st, err := cluster.ReadState(in.dir)
+func (in *Injector) inject(ctx context.Context, f *Fault) {
+	st, err := cluster.ReadState(in.Dir)
 	if err != nil {
-		f.note = err.Error()
+		f.Note = err.Error()
 		return
 	}
-	switch f.kind {
-	case faultAPI, faultWorker:
-		f.at = time.Now()
-		f.note = kill(st, f.target)
-	case faultPG:
+	switch f.Kind {
+	case KindAPI, KindWorker:
+		f.At = time.Now()
+		f.Note = kill(st, f.Target)
+	case KindPG:
 		nodes, err := cluster.Nodes(ctx, st.MonitorURL)
 		old := primary(nodes)
 		if err != nil || old == "" {
-			f.note = fmt.Sprintf("no primary to kill: %v %+v", err, nodes)
+			f.Note = fmt.Sprintf("no primary to kill: %v %+v", err, nodes)
 			return
 		}
-		f.target, f.at = old, time.Now()
-		f.note = kill(st, old)
-		f.failedOver = in.until(ctx, time.Minute, func(ctx context.Context) bool {
+		f.Target, f.At = old, time.Now()
+		f.Note = kill(st, old)
+		f.FailedOver = in.until(ctx, time.Minute, func(ctx context.Context) bool {
 			nodes, err := cluster.Nodes(ctx, st.MonitorURL)
 			p := primary(nodes)
 			return err == nil && p != "" && p != old
 		})
-	case faultRedis:
+	case KindRedis:
 		old, err := cluster.SentinelMaster(ctx, st.Sentinels)
 		name := processAt(st, old)
 		if err != nil || name == "" {
-			f.note = fmt.Sprintf("no master to kill: %v", err)
+			f.Note = fmt.Sprintf("no master to kill: %v", err)
 			return
 		}
-		f.target, f.at = name, time.Now()
-		f.note = kill(st, name)
-		f.failedOver = in.until(ctx, time.Minute, func(ctx context.Context) bool {
+		f.Target, f.At = name, time.Now()
+		f.Note = kill(st, name)
+		f.FailedOver = in.until(ctx, time.Minute, func(ctx context.Context) bool {
 			addr, err := cluster.SentinelMaster(ctx, st.Sentinels)
 			return err == nil && addr != old
 		})
-	case faultFlush:
+	case KindFlush:
 		addr, err := cluster.SentinelMaster(ctx, st.Sentinels)
 		if err != nil {
-			f.note = err.Error()
+			f.Note = err.Error()
 			return
 		}
 		c := redis.NewClient(&redis.Options{Addr: addr})
 		defer c.Close()
-		f.target, f.at = processAt(st, addr), time.Now()
+		f.Target, f.At = processAt(st, addr), time.Now()
 		if err := c.FlushAll(ctx).Err(); err != nil {
-			f.note = "FLUSHALL: " + err.Error()
+			f.Note = "FLUSHALL: " + err.Error()
 		}
 	}
-	if f.note == "" && f.kind != faultPG && f.kind != faultRedis {
-		f.failedOver = true // nothing to take over; counted as done
+	if f.Note == "" && f.Kind != KindPG && f.Kind != KindRedis {
+		f.FailedOver = true // nothing to take over; counted as done
 	}
 }
 
@@ -237,7 +245,7 @@ func kill(st cluster.State, name string) string {
 }
 
 // until polls cond every 100 ms for up to d.
-func (in *injector) until(ctx context.Context, d time.Duration, cond func(context.Context) bool) bool {
+func (in *Injector) until(ctx context.Context, d time.Duration, cond func(context.Context) bool) bool {
 	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
@@ -256,9 +264,9 @@ func (in *injector) until(ctx context.Context, d time.Duration, cond func(contex
 
 // waitSettled waits until every process runs and answers, PostgreSQL has
 // a primary with a synchronous standby and Redis a master with a replica.
-func (in *injector) waitSettled(ctx context.Context, d time.Duration) bool {
+func (in *Injector) waitSettled(ctx context.Context, d time.Duration) bool {
 	return in.until(ctx, d, func(ctx context.Context) bool {
-		st, err := cluster.ReadState(in.dir)
+		st, err := cluster.ReadState(in.Dir)
 		if err != nil {
 			return false
 		}
