@@ -1,4 +1,4 @@
-package httpapi
+package httpapi_test
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/paylink/paylink/internal/httpapi"
+	"github.com/paylink/paylink/internal/httpapi/apitest"
 	"github.com/paylink/paylink/internal/postgres"
 )
 
@@ -85,7 +87,7 @@ func (p *cutProxy) mend() { p.listen(p.addr) }
 func TestDatabaseUnreachable(t *testing.T) {
 	t.Parallel()
 	var proxy *cutProxy
-	e := newEnv(t, func(d *Deps) {
+	e := apitest.New(t, func(d *httpapi.Deps) {
 		cfg := d.DB.Pool.Config()
 		proxy = newCutProxy(t, net.JoinHostPort(cfg.ConnConfig.Host, strconv.Itoa(int(cfg.ConnConfig.Port))))
 		host, port, _ := net.SplitHostPort(proxy.addr)
@@ -98,47 +100,41 @@ func TestDatabaseUnreachable(t *testing.T) {
 		t.Cleanup(pool.Close)
 		d.DB = &postgres.DB{Pool: pool}
 	})
-	_, key := e.signUp("ops@unreachable.test")
+	_, key := e.SignUp("ops@unreachable.test")
 	linkBody := map[string]any{"amount": 1500, "currency": "USD", "single_use": false}
-	res := e.do(req{Method: "POST", Path: "/v1/payment_links", Auth: &key, Body: linkBody})
-	if res.Status != 201 {
-		t.Fatalf("create link: %d %s", res.Status, res.Body)
-	}
-	var link struct{ ID, URL string }
-	res.decode(t, &link)
-	page := strings.TrimPrefix(link.URL, "http://paylink.test")
+	link := e.CreateLink(key, linkBody)
+	page := apitest.CheckoutPath(t, link)
 
 	proxy.cut()
-	post := req{Method: "POST", Path: "/v1/payment_links", Auth: &key, Body: linkBody,
+	post := apitest.Req{Method: "POST", Path: "/v1/payment_links", Auth: &key, Body: linkBody,
 		Header: map[string]string{"Idempotency-Key": "during-the-outage"}}
-	for _, r := range []req{post, {Method: "GET", Path: "/v1/payment_links/" + link.ID, Auth: &key}} {
-		res := e.do(r)
-		wantError(t, res, 503, "service_unavailable")
+	for _, r := range []apitest.Req{post, {Method: "GET", Path: "/v1/payment_links/" + link.ID, Auth: &key}} {
+		res := e.Do(r)
+		apitest.WantError(t, res, 503, "service_unavailable")
 		if got := res.Header.Get("Retry-After"); got != "1" {
 			t.Errorf("%s %s: Retry-After %q, want 1", r.Method, r.Path, got)
 		}
 	}
-	res = e.do(req{Method: "GET", Path: page})
+	res := e.Do(apitest.Req{Method: "GET", Path: page})
 	if res.Status != 503 || res.Header.Get("Retry-After") != "1" || !strings.Contains(res.Header.Get("Content-Type"), "text/html") {
 		t.Errorf("checkout page while the database is down: %d %q %q; want a 503 page with Retry-After",
 			res.Status, res.Header.Get("Content-Type"), res.Header.Get("Retry-After"))
 	}
-	res = e.do(req{Method: "GET", Path: "/readyz"})
+	res = e.Do(apitest.Req{Method: "GET", Path: "/readyz"})
 	if res.Status != 503 || !strings.Contains(string(res.Body), `"postgres":"unreachable"`) || !strings.Contains(string(res.Body), `"redis":"ok"`) {
 		t.Errorf("readyz while the database is down: %d %s; want 503 naming postgres, not redis", res.Status, res.Body)
 	}
-	if strings.Contains(e.logs.String(), `"level":"ERROR"`) {
-		t.Errorf("an unreachable database was logged as errors:\n%s", e.logs.String())
+	if strings.Contains(e.Logs.String(), `"level":"ERROR"`) {
+		t.Errorf("an unreachable database was logged as errors:\n%s", e.Logs.String())
 	}
 
 	proxy.mend()
-	first := e.do(post)
-	again := e.do(post)
+	first := e.Do(post)
+	again := e.Do(post)
 	if first.Status != 201 || again.Status != 201 || again.Header.Get("Idempotent-Replayed") != "true" || string(first.Body) != string(again.Body) {
 		t.Fatalf("after the outage: %d %s, then %d %s; want 201 once, then its replay", first.Status, first.Body, again.Status, again.Body)
 	}
-	var n int
-	if err := e.db.Pool.QueryRow(context.Background(), "SELECT count(*) FROM payment_links").Scan(&n); err != nil || n != 2 {
-		t.Fatalf("%d links (%v); want 2: the one before the outage and the retried one, once", n, err)
+	if n := e.Count("SELECT count(*) FROM payment_links"); n != 2 {
+		t.Fatalf("%d links; want 2: the one before the outage and the retried one, once", n)
 	}
 }
