@@ -18,6 +18,7 @@ import (
 
 	"github.com/paylink/paylink/internal/config"
 	"github.com/paylink/paylink/internal/devenv"
+	"github.com/paylink/paylink/internal/waitfor"
 )
 
 // syncBuffer collects a supervisor's log for a failing test.
@@ -36,24 +37,6 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
-}
-
-// eventually polls cond every 50 ms until it returns nil or d passes.
-func eventually(t *testing.T, d time.Duration, what string, cond func(context.Context) error) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		err := cond(ctx)
-		cancel()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s: %v", what, d, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // TestSentinelFailover runs a real Redis group (master, replica, three
@@ -114,7 +97,7 @@ func TestSentinelFailover(t *testing.T) {
 	}
 
 	var now string
-	eventually(t, time.Minute, "the Sentinels promote the replica", func(ctx context.Context) error {
+	waitfor.Until(t, time.Minute, "the Sentinels promote the replica", func(ctx context.Context) error {
 		addr, err := SentinelMaster(ctx, group.SentinelAddrs())
 		if err == nil && addr == old {
 			return errSame
@@ -123,7 +106,7 @@ func TestSentinelFailover(t *testing.T) {
 		return err
 	})
 	// The same clients, untouched, now work against the new master.
-	eventually(t, 30*time.Second, "go-redis writes after the failover", func(ctx context.Context) error {
+	waitfor.Until(t, 30*time.Second, "go-redis writes after the failover", func(ctx context.Context) error {
 		return rdb.Set(ctx, "after", "written", 0).Err()
 	})
 	direct := redis.NewClient(&redis.Options{Addr: now})
@@ -146,7 +129,7 @@ func TestSentinelFailover(t *testing.T) {
 
 	// The supervisor starts the old master again; the Sentinels make it a
 	// replica of the new one.
-	eventually(t, 2*time.Minute, "the old master rejoins as a replica", func(ctx context.Context) error {
+	waitfor.Until(t, 2*time.Minute, "the old master rejoins as a replica", func(ctx context.Context) error {
 		if err := RedisSettled(ctx, group.SentinelAddrs()); err != nil {
 			return err
 		}

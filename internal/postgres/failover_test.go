@@ -18,6 +18,7 @@ import (
 
 	"github.com/paylink/paylink/internal/devenv"
 	"github.com/paylink/paylink/internal/postgres"
+	"github.com/paylink/paylink/internal/waitfor"
 )
 
 // server is a PostgreSQL server a test started from the system's binaries.
@@ -153,20 +154,16 @@ func TestMultiHostFailover(t *testing.T) {
 	}
 
 	pgTool(t, "pg_ctl", "promote", "-w", "-D", standbyData)
-	deadline := time.Now().Add(time.Minute)
-	for {
+	waitfor.Until(t, time.Minute, "the pool writes to the promoted standby", func(context.Context) error {
 		port, err := write(3)
-		if err == nil {
-			if port != standby.port {
-				t.Fatalf("write after promotion went to port %d, want the new primary's %d", port, standby.port)
-			}
-			break
+		switch {
+		case err != nil && !postgres.IsUnavailable(err):
+			t.Fatalf("write after promotion: %v; want success, or an error IsUnavailable recognises meanwhile", err)
+		case err == nil && port != standby.port:
+			t.Fatalf("write after promotion went to port %d, want the new primary's %d", port, standby.port)
 		}
-		if !postgres.IsUnavailable(err) || time.Now().After(deadline) {
-			t.Fatalf("write after promotion: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return err
+	})
 	var got []int
 	rows, _ := db.Pool.Query(ctx, "SELECT v FROM t ORDER BY v")
 	if got, err = pgx.CollectRows(rows, pgx.RowTo[int]); err != nil || fmt.Sprint(got) != "[1 3]" {

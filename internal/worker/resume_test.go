@@ -15,6 +15,7 @@ import (
 
 	"github.com/paylink/paylink/internal/cluster"
 	"github.com/paylink/paylink/internal/devenv"
+	"github.com/paylink/paylink/internal/waitfor"
 )
 
 // TestWorkerResumesAfterRedisReturnsEmpty runs a worker on a Redis server
@@ -78,19 +79,12 @@ func TestWorkerResumesAfterRedisReturnsEmpty(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Wait for the new, empty server: the supervisor's second start.
-	for deadline := time.Now().Add(time.Minute); ; {
-		infos := sup.Infos()
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		err := ping(ctx)
-		cancel()
-		if infos[0].Starts == 2 && infos[0].PID > 0 && err == nil {
-			break
+	waitfor.Until(t, time.Minute, "Redis started again, empty", func(ctx context.Context) error {
+		if infos := sup.Infos(); infos[0].Starts != 2 || infos[0].PID == 0 {
+			return fmt.Errorf("supervisor: %+v", infos)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Redis did not come back: %+v %v", infos, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return ping(ctx)
+	})
 	c := redis.NewClient(&redis.Options{Addr: addr})
 	defer c.Close()
 	if n, err := c.DBSize(context.Background()).Result(); err != nil || n != 0 {
