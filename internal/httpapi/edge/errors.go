@@ -113,10 +113,11 @@ var errUnavailable = &apperr.Error{Kind: apperr.Unavailable, Code: "service_unav
 const RetryAfterUnavailable = "1"
 
 // WriteError renders err as API.md's error body and aborts the chain. A
-// 503 carries Retry-After.
+// 503 carries Retry-After (RetryAfterUnavailable, unless the handler set
+// its own).
 func (e *Edge) WriteError(c *gin.Context, err error) {
 	status, body := e.ErrorResponse(c, err)
-	if status == http.StatusServiceUnavailable {
+	if status == http.StatusServiceUnavailable && c.Writer.Header().Get("Retry-After") == "" {
 		c.Header("Retry-After", RetryAfterUnavailable)
 	}
 	c.Abort()
