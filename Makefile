@@ -8,7 +8,12 @@ PAYLINK := bin/paylink
 # Extra flags for go test, e.g. make test TESTFLAGS='-run TestSignUp -v'.
 TESTFLAGS ?=
 
-.PHONY: run test test-js lint build bench clean
+.PHONY: run test test-js lint build bench cluster chaos clean
+# make cluster's public port (nginx, on 127.0.0.1) and make chaos's.
+CLUSTER_PORT ?= 8180
+CHAOS_PORT ?= 8190
+# Extra flags for paylinkchaos, e.g. make chaos CHAOSFLAGS='-duration 2m -pg-failovers 1'.
+CHAOSFLAGS ?=
 
 build:
 	$(GO) build -o $(PAYLINK) ./cmd/paylink
@@ -30,6 +35,17 @@ bench: build
 	$(PAYLINK) devenv -dir .data/bench -- ./scripts/bench.sh
 	$(PAYLINK) devenv -dir .data/bench -- ./scripts/bench-checkout.sh
 
+## cluster: the production topology from Debian packages (pg_auto_failover, Redis Sentinel, nginx, 2 api + 2 worker) on one machine, until Ctrl-C
+cluster: build
+	./scripts/ensure-deps.sh cluster
+	$(PAYLINK) cluster -dir .data/cluster -port $(CLUSTER_PORT)
+
+## chaos: a 10-minute fault campaign against a fresh cluster in .data/chaos; prints a table, non-zero exit on any failed check (see RELIABILITY.md)
+chaos: build
+	./scripts/ensure-deps.sh cluster
+	$(GO) build -o bin/paylinkchaos ./cmd/paylinkchaos
+	bin/paylinkchaos -dir .data/chaos -port $(CHAOS_PORT) $(CHAOSFLAGS)
+
 ## test-js: the SDK's tests only (sdk/js, node --test; zero dependencies)
 test-js:
 	./scripts/ensure-deps.sh test
@@ -42,4 +58,4 @@ lint:
 	$(GO) tool staticcheck ./...
 
 clean:
-	rm -rf bin .data/test .data/bench artifacts
+	rm -rf bin .data/test .data/bench .data/chaos artifacts

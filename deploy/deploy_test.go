@@ -1,9 +1,7 @@
-// Package deploy holds the production deployment files (nginx) and the
-// tests that check them, together with the Dockerfile and
-// docker-compose.yml, with what runs on a machine without a Docker engine.
 package deploy
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,6 +27,24 @@ type compose struct {
 	} `yaml:"services"`
 }
 
+// interpolate does what docker compose does to ${VAR:-default} (the
+// default) and ${VAR:?message} (a value of the right shape here).
+func interpolate(v string) string {
+	return regexp.MustCompile(`\$\{([A-Z_]+)(:-|:\?)([^}]*)\}`).ReplaceAllStringFunc(v, func(m string) string {
+		p := regexp.MustCompile(`\$\{([A-Z_]+)(:-|:\?)([^}]*)\}`).FindStringSubmatch(m)
+		if p[2] == ":-" {
+			return p[3]
+		}
+		if p[1] == "PAYLINK_ENCRYPTION_KEYS" {
+			return "1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+		}
+		return "x"
+	})
+}
+
+// TestComposeFile checks that docker-compose.yml describes make cluster's
+// topology and that the API and worker configuration is one Paylink
+// accepts: both data nodes, the primary only, the three Sentinels.
 func TestComposeFile(t *testing.T) {
 	raw, err := os.ReadFile("../docker-compose.yml")
 	if err != nil {
@@ -38,13 +54,16 @@ func TestComposeFile(t *testing.T) {
 	if err := yaml.Unmarshal(raw, &c); err != nil {
 		t.Fatalf("docker-compose.yml does not parse: %v", err)
 	}
-	for _, name := range []string{"postgres", "redis", "migrate", "api", "worker", "nginx"} {
+	for _, name := range []string{"monitor", "postgres-1", "postgres-2", "redis-1", "redis-2",
+		"sentinel-1", "sentinel-2", "sentinel-3", "migrate", "api", "worker", "nginx"} {
 		if _, ok := c.Services[name]; !ok {
 			t.Errorf("service %s missing", name)
 		}
 	}
-	if r := c.Services["api"].Deploy.Replicas; r < 2 {
-		t.Errorf("api replicas = %d, want at least 2", r)
+	for _, name := range []string{"api", "worker"} {
+		if r := c.Services[name].Deploy.Replicas; r < 2 {
+			t.Errorf("%s replicas = %d, want at least 2", name, r)
+		}
 	}
 	for name, cmd := range map[string]string{"api": "api", "worker": "worker", "migrate": "migrate"} {
 		s := c.Services[name]
@@ -52,7 +71,17 @@ func TestComposeFile(t *testing.T) {
 			t.Errorf("service %s: build %v command %v; want the paylink image running %q", name, s.Build, s.Command, cmd)
 		}
 	}
-	// Every Paylink variable the file sets must be one the binary reads.
+	for name, cmd := range map[string]string{"monitor": "monitor", "postgres-1": "postgres postgres-1", "postgres-2": "postgres postgres-2"} {
+		s := c.Services[name]
+		if s.Build != "./deploy/postgres" || strings.Join(s.Command, " ") != cmd {
+			t.Errorf("service %s: build %v command %v; want deploy/postgres running %q", name, s.Build, s.Command, cmd)
+		}
+	}
+	if cmd := strings.Join(c.Services["redis-2"].Command, " "); !strings.Contains(cmd, "--replicaof redis-1 6379") {
+		t.Errorf("redis-2 is not a replica of redis-1: %s", cmd)
+	}
+	// Every Paylink variable the file sets must be one the binary reads,
+	// and the whole set must load.
 	known := map[string]bool{}
 	for _, v := range config.Vars() {
 		known[v.Name] = true
@@ -64,8 +93,45 @@ func TestComposeFile(t *testing.T) {
 			}
 		}
 	}
+	env := c.Services["api"].Environment
+	cfg, err := config.Load(func(k string) string { return interpolate(env[k]) })
+	if err != nil {
+		t.Fatalf("the api's environment does not load: %v", err)
+	}
+	if got := cfg.Redis; got.MasterName == "" || len(got.Addrs) != 3 {
+		t.Errorf("Redis = %+v; want the three Sentinels and a master name", got)
+	}
+	for i := 1; i <= 3; i++ {
+		cmd := strings.Join(c.Services[fmt.Sprintf("sentinel-%d", i)].Command, " ")
+		if !strings.Contains(cmd, "sentinel monitor "+cfg.Redis.MasterName+" redis-1 6379 2") {
+			t.Errorf("sentinel-%d does not watch master %q on redis-1 with a quorum of 2: %s", i, cfg.Redis.MasterName, cmd)
+		}
+	}
+	if !strings.Contains(cfg.DatabaseURL, "@postgres-1:5432,postgres-2:5432/") {
+		t.Errorf("DATABASE_URL %q does not name both data nodes", cfg.DatabaseURL)
+	}
 	if !strings.Contains(string(raw), "./deploy/nginx.conf:/etc/nginx/nginx.conf") {
 		t.Error("nginx does not mount deploy/nginx.conf")
+	}
+}
+
+// TestPostgresImage checks the data nodes' image: its entrypoint is valid
+// shell and it ships the settings make cluster uses too.
+func TestPostgresImage(t *testing.T) {
+	if out, err := exec.Command("sh", "-n", "postgres/entrypoint.sh").CombinedOutput(); err != nil {
+		t.Fatalf("postgres/entrypoint.sh: %v\n%s", err, out)
+	}
+	raw, err := os.ReadFile("postgres/Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"postgresql-15-auto-failover", "COPY monitor.conf node.conf /etc/paylink/", "USER postgres"} {
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("postgres/Dockerfile lacks %q", want)
+		}
+	}
+	if !strings.Contains(MonitorConf, "pgautofailover.primary_demote_timeout") || !strings.Contains(NodeConf, "shared_buffers") {
+		t.Error("monitor.conf or node.conf lost its settings")
 	}
 }
 

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Installs, from Debian's packages, what `make run`, `make test` or
-# `make bench` need and this machine lacks. With DATABASE_URL / REDIS_URL
-# set, the PostgreSQL / Redis servers are not needed. Nothing is installed
-# when everything is present.
+# Installs, from Debian's packages, what `make run`, `make test`,
+# `make bench` or `make cluster` / `make chaos` need and this machine
+# lacks. With DATABASE_URL / REDIS_URL set, the PostgreSQL / Redis servers
+# are not needed (except for the cluster, which always runs its own).
+# Nothing is installed when everything is present.
 #
-# usage: scripts/ensure-deps.sh run|test|bench
+# usage: scripts/ensure-deps.sh run|test|bench|cluster
 set -euo pipefail
 
 purpose=${1:-run}
@@ -22,10 +23,10 @@ have_pg_server() {
 	compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null
 }
 
-if [[ -z "${DATABASE_URL:-}" ]] && ! have_pg_server; then
+if [[ -z "${DATABASE_URL:-}" || $purpose == cluster ]] && ! have_pg_server; then
 	need+=(postgresql)
 fi
-if [[ -z "${REDIS_URL:-}" ]] && ! command -v redis-server >/dev/null 2>&1; then
+if [[ -z "${REDIS_URL:-}" || $purpose == cluster ]] && ! command -v redis-server >/dev/null 2>&1; then
 	need+=(redis-server)
 fi
 case "$purpose" in
@@ -33,6 +34,14 @@ test)
 	command -v chromium >/dev/null 2>&1 || need+=(chromium)
 	command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || need+=(nginx-light)
 	have_node18 || need+=(nodejs)
+	;;
+cluster)
+	# pg_auto_failover for PostgreSQL 15 (it brings pg_autoctl), Redis
+	# Sentinel, and nginx in front of the API processes.
+	command -v pg_autoctl >/dev/null 2>&1 && compgen -G "/usr/lib/postgresql/*/lib/pgautofailover.so" >/dev/null ||
+		need+=(postgresql-15-auto-failover)
+	command -v redis-sentinel >/dev/null 2>&1 || need+=(redis-sentinel)
+	command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || need+=(nginx-light)
 	;;
 bench)
 	command -v pgbench >/dev/null 2>&1 || compgen -G "/usr/lib/postgresql/*/bin/pgbench" >/dev/null || need+=(postgresql-contrib)

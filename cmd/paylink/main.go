@@ -47,6 +47,10 @@ commands:
   ledger verify
             rebuild every balance from the ledger's postings and report
             any mismatch or unbalanced transaction (exit status 1)
+  cluster [-dir D] [-port P] [-fresh]
+            the production topology on this machine: PostgreSQL with
+            pg_auto_failover, Redis with Sentinel, 2 api and 2 worker
+            processes behind nginx (make cluster)
   devenv -- CMD [ARGS…]
             run CMD with a private PostgreSQL and Redis (for make test/bench)
   queues [-dead N]
@@ -72,6 +76,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return dev(ctx, getenv, stdout, stderr)
 	case "ledger":
 		return ledgerCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "cluster":
+		return clusterCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "devenv":
 		return devenvExec(ctx, args[1:], getenv, stdout, stderr)
 	case "queues":

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/paylink/paylink/internal/config"
 	"github.com/paylink/paylink/internal/notify"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/webhook"
@@ -28,14 +29,15 @@ func queues(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err := fs.Parse(args); err != nil {
 		return exitCode(2)
 	}
-	dbURL, redisURL := strings.TrimSpace(getenv("DATABASE_URL")), strings.TrimSpace(getenv("REDIS_URL"))
-	if dbURL == "" || redisURL == "" {
-		return errors.New("config: DATABASE_URL and REDIS_URL are required")
+	dbURL := strings.TrimSpace(getenv("DATABASE_URL"))
+	if dbURL == "" {
+		return errors.New("config: DATABASE_URL: is required")
 	}
-	redisOpt, err := asynq.ParseRedisURI(redisURL)
+	rc, err := config.LoadRedis(getenv)
 	if err != nil {
-		return fmt.Errorf("parse REDIS_URL: %w", err)
+		return err
 	}
+	redisOpt := rc.Asynq()
 	db, err := postgres.Open(ctx, dbURL, 2)
 	if err != nil {
 		return err

@@ -74,12 +74,7 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 	if err != nil {
 		return nil, err
 	}
-	ropts, err := redis.ParseURL(cfg.RedisURL)
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("parse REDIS_URL: %w", err)
-	}
-	rdb := redis.NewClient(ropts)
+	rdb := cfg.Redis.NewClient()
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := rdb.Ping(pctx).Err(); err != nil {
@@ -234,12 +229,8 @@ func (a *app) serve(ctx context.Context, api, work bool, ready func(addr string)
 		}
 	}
 	if work {
-		redisOpt, err := asynq.ParseRedisURI(a.cfg.RedisURL)
-		if err != nil {
-			return fmt.Errorf("parse REDIS_URL: %w", err)
-		}
 		w, err := worker.New(worker.Deps{
-			Log: a.log, DB: a.db, Redis: redisOpt, Concurrency: a.cfg.WorkerConcurrency,
+			Log: a.log, DB: a.db, Redis: a.cfg.Redis.Asynq(), Concurrency: a.cfg.WorkerConcurrency,
 			ShutdownTimeout: a.cfg.ShutdownTimeout, IdempotencyRetention: a.cfg.IdempotencyRetention, Idempotency: a.idem,
 			Now:      time.Now,
 			Webhooks: a.webhooks, Mail: a.mail, WebhookTimeout: a.cfg.WebhookTimeout, MailTimeout: time.Minute,
@@ -276,11 +267,7 @@ func (a *app) serve(ctx context.Context, api, work bool, ready func(addr string)
 // the registry the metrics address serves, read from Redis at each scrape. The
 // returned function closes the Redis connection once serving is over.
 func (a *app) registerQueueMetrics() (func(), error) {
-	redisOpt, err := asynq.ParseRedisURI(a.cfg.RedisURL)
-	if err != nil {
-		return nil, fmt.Errorf("parse REDIS_URL: %w", err)
-	}
-	inspector := asynq.NewInspector(redisOpt)
+	inspector := asynq.NewInspector(a.cfg.Redis.Asynq())
 	if err := a.registry.Register(asynqmetrics.NewQueueMetricsCollector(inspector)); err != nil {
 		inspector.Close()
 		return nil, fmt.Errorf("register queue metrics: %w", err)

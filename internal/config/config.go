@@ -27,7 +27,7 @@ type Config struct {
 	BaseURL         *url.URL      // PAYLINK_BASE_URL
 	DatabaseURL     string        // DATABASE_URL
 	DBMaxConns      int32         // PAYLINK_DB_MAX_CONNS
-	RedisURL        string        // REDIS_URL
+	Redis           Redis         // REDIS_URL, PAYLINK_REDIS_SENTINEL_MASTER
 	LogLevel        string        // PAYLINK_LOG_LEVEL
 	LogFormat       string        // PAYLINK_LOG_FORMAT
 	Keyring         *seal.Keyring // PAYLINK_ENCRYPTION_KEYS
@@ -83,8 +83,9 @@ type Var struct {
 func Vars() []Var { return vars[:] }
 
 var vars = [...]Var{
-	{"DATABASE_URL", "", "PostgreSQL URL (required; `paylink dev` starts a private server when unset)"},
-	{"REDIS_URL", "", "Redis URL (required; `paylink dev` starts a private server when unset)"},
+	{"DATABASE_URL", "", "PostgreSQL URL (required; `paylink dev` starts a private server when unset); several hosts, postgres://h1:5432,h2:5432/db?target_session_attrs=read-write, follow a failover to whichever is the primary"},
+	{"REDIS_URL", "", "Redis URL (required; `paylink dev` starts a private server when unset); with PAYLINK_REDIS_SENTINEL_MASTER, the Sentinels' addresses, comma-separated: redis://s1:26379,s2:26379,s3:26379/0"},
+	{"PAYLINK_REDIS_SENTINEL_MASTER", "", "master name the Sentinels of REDIS_URL watch (their `sentinel monitor` name); set, every Redis client asks them for the master and follows failovers"},
 	{"PAYLINK_ADDR", ":8080", "listen address of the HTTP server"},
 	{"PAYLINK_BASE_URL", "http://localhost:8080", "public URL of the API and checkout, used in payment link URLs"},
 	{"PAYLINK_DB_MAX_CONNS", "auto", "PostgreSQL pool size per process; auto is 6 per CPU the process may use (12 on 2 cores): more connections than PostgreSQL's cores can serve only add lock and scheduling contention, and requests wait for a connection in the pool instead"},
@@ -135,8 +136,8 @@ func Load(getenv func(string) string) (*Config, error) {
 	p := parser{getenv: getenv}
 	c := &Config{
 		Addr:             p.str("PAYLINK_ADDR"),
-		DatabaseURL:      p.required("DATABASE_URL"),
-		RedisURL:         p.required("REDIS_URL"),
+		DatabaseURL:      p.databaseURL("DATABASE_URL"),
+		Redis:            p.redis(),
 		DBMaxConns:       int32(p.poolSize("PAYLINK_DB_MAX_CONNS")),
 		LogLevel:         p.oneOf("PAYLINK_LOG_LEVEL", "debug", "info", "warn", "error"),
 		LogFormat:        p.oneOf("PAYLINK_LOG_FORMAT", "json", "text"),
@@ -438,4 +439,21 @@ func (p *parser) webAuthn(base *url.URL) (string, []string) {
 		}
 	}
 	return rpID, origins
+}
+
+// databaseURL reads a PostgreSQL URL. One naming several hosts must say
+// target_session_attrs=read-write (or primary): else pgx may settle on a
+// standby, where every write fails.
+func (p *parser) databaseURL(name string) string {
+	s := p.required(name)
+	u, err := url.Parse(s)
+	if err != nil || !strings.Contains(u.Host, ",") {
+		return s // a keyword/value string or one host: pgx checks the rest
+	}
+	switch u.Query().Get("target_session_attrs") {
+	case "read-write", "primary":
+	default:
+		p.fail(name, "names several hosts without target_session_attrs=read-write: Paylink writes, so it must connect to the primary")
+	}
+	return s
 }

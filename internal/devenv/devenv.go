@@ -74,7 +74,7 @@ func Start(ctx context.Context, opts Options) (*Services, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data folder: %w", err)
 	}
-	lock, err := lockDir(dir)
+	lock, err := LockDir(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -110,11 +110,11 @@ func (s *Services) Stop() {
 	}
 }
 
-// lockDir takes an exclusive lock on dir for as long as the services run,
+// LockDir takes an exclusive lock on dir for as long as the services run,
 // so two commands never start servers on one data folder: the second is
 // told to wait or use another folder. The kernel drops the lock when its
 // holder dies, so a crashed run never blocks the next one.
-func lockDir(dir string) (*os.File, error) {
+func LockDir(dir string) (*os.File, error) {
 	f, err := os.OpenFile(filepath.Join(dir, "devenv.lock"), os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return nil, err
@@ -130,7 +130,7 @@ func lockDir(dir string) (*os.File, error) {
 }
 
 func (s *Services) startPostgres(ctx context.Context, dir string, opts Options) error {
-	bin, err := postgresBinDir()
+	bin, err := PostgresBinDir()
 	if err != nil {
 		return err
 	}
@@ -139,7 +139,7 @@ func (s *Services) startPostgres(ctx context.Context, dir string, opts Options) 
 	if err := os.MkdirAll(sock, 0o755); err != nil {
 		return err
 	}
-	cred, err := serviceUser()
+	cred, err := ServiceUser()
 	if err != nil {
 		return err
 	}
@@ -157,7 +157,7 @@ func (s *Services) startPostgres(ctx context.Context, dir string, opts Options) 
 		if err := os.WriteFile(pwFile, []byte(hex.EncodeToString(pw)), 0o600); err != nil {
 			return err
 		}
-		if err := chown(cred, data, sock, pwFile); err != nil {
+		if err := Chown(cred, data, sock, pwFile); err != nil {
 			return err
 		}
 		initdb := exec.CommandContext(ctx, filepath.Join(bin, "initdb"), "-D", data, "-U", "paylink",
@@ -169,14 +169,14 @@ func (s *Services) startPostgres(ctx context.Context, dir string, opts Options) 
 	} else if err != nil {
 		return err
 	}
-	if err := chown(cred, sock); err != nil {
+	if err := Chown(cred, sock); err != nil {
 		return err
 	}
 	pw, err := os.ReadFile(pwFile)
 	if err != nil {
 		return fmt.Errorf("read postgres password: %w", err)
 	}
-	port, err := freePort()
+	port, err := FreePort()
 	if err != nil {
 		return err
 	}
@@ -227,7 +227,7 @@ func (s *Services) startRedis(ctx context.Context, dir string, opts Options) err
 	if err := os.MkdirAll(rdir, 0o755); err != nil {
 		return err
 	}
-	port, err := freePort()
+	port, err := FreePort()
 	if err != nil {
 		return err
 	}
@@ -275,9 +275,9 @@ func waitFor(ctx context.Context, p *proc, ready func(context.Context) error) er
 	return last
 }
 
-// postgresBinDir finds the directory holding initdb and postgres: the PATH
+// PostgresBinDir finds the directory holding initdb and postgres: the PATH
 // first, then Debian's /usr/lib/postgresql/<version>/bin (newest version).
-func postgresBinDir() (string, error) {
+func PostgresBinDir() (string, error) {
 	if p, err := exec.LookPath("initdb"); err == nil {
 		if real, err := filepath.EvalSymlinks(p); err == nil {
 			return filepath.Dir(real), nil
@@ -298,9 +298,9 @@ func postgresBinDir() (string, error) {
 	return "", errors.New("PostgreSQL server binaries not found: install the postgresql package or set DATABASE_URL")
 }
 
-// serviceUser is the account PostgreSQL runs as. PostgreSQL refuses to run
+// ServiceUser is the account PostgreSQL runs as. PostgreSQL refuses to run
 // as root, so under root it runs as the "postgres" system user.
-func serviceUser() (*syscall.Credential, error) {
+func ServiceUser() (*syscall.Credential, error) {
 	if os.Geteuid() != 0 {
 		return nil, nil
 	}
@@ -313,7 +313,8 @@ func serviceUser() (*syscall.Credential, error) {
 	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
 }
 
-func chown(cred *syscall.Credential, paths ...string) error {
+// Chown gives paths, recursively, to cred's user (nil: leaves them).
+func Chown(cred *syscall.Credential, paths ...string) error {
 	if cred == nil {
 		return nil
 	}
@@ -356,7 +357,8 @@ func stopStale(pidFile string) {
 	}
 }
 
-func freePort() (int, error) {
+// FreePort returns a loopback TCP port nobody listens on right now.
+func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, fmt.Errorf("find a free port: %w", err)

@@ -38,6 +38,14 @@ func Open(ctx context.Context, url string, maxConns int32) (*DB, error) {
 		cfg.MaxConns = maxConns
 	}
 	cfg.MaxConnIdleTime = 5 * time.Minute
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		// Per host: a server that does not answer (a failed machine, a
+		// dropped route) costs this long, then pgx tries the next host.
+		cfg.ConnConfig.ConnectTimeout = connectTimeout
+	}
+	// Idle connections to a server that went away are found and dropped
+	// within seconds rather than handed to the next request.
+	cfg.HealthCheckPeriod = 5 * time.Second
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
@@ -53,6 +61,10 @@ func Open(ctx context.Context, url string, maxConns int32) (*DB, error) {
 
 // Close closes the pool, waiting for connections in use to be returned.
 func (db *DB) Close() { db.Pool.Close() }
+
+// connectTimeout bounds one connection attempt to one host, unless
+// DATABASE_URL sets connect_timeout.
+const connectTimeout = 3 * time.Second
 
 // maxAttempts bounds WithTx's retries of serialization failures and
 // deadlocks.

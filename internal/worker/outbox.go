@@ -156,12 +156,21 @@ func (w *Worker) runOutbox(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-relay.C:
-			w.relay(ctx, warned)
+			rctx, cancel := context.WithTimeout(ctx, outboxRound)
+			w.relay(rctx, warned)
+			cancel()
 		case <-sweep.C:
-			w.sweep(ctx, w.d.OutboxSweep)
+			rctx, cancel := context.WithTimeout(ctx, outboxRound)
+			w.sweep(rctx, w.d.OutboxSweep)
+			cancel()
 		}
 	}
 }
+
+// outboxRound bounds one relay or sweep round, so that a call stuck on a
+// database or Redis that went away mid-failover is given up and the next
+// round starts over on fresh connections.
+const outboxRound = 30 * time.Second
 
 // relayWarnEvery limits the relay's warnings while PostgreSQL or Redis is
 // unreachable: it retries every poll interval but says so once a minute.
@@ -175,7 +184,7 @@ func (w *Worker) relay(ctx context.Context, warned map[string]time.Time) {
 		for ctx.Err() == nil {
 			n, err := step()
 			if err != nil {
-				if ctx.Err() == nil && time.Since(warned[what]) >= relayWarnEvery {
+				if !errors.Is(err, context.Canceled) && time.Since(warned[what]) >= relayWarnEvery {
 					warned[what] = time.Now()
 					w.d.Log.WarnContext(ctx, "outbox relay failed; retrying every poll interval", "outbox", what, "err", err)
 				}

@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/paylink/paylink/internal/apperr"
+	"github.com/paylink/paylink/internal/postgres"
 )
 
 var statusByKind = map[apperr.Kind]int{
@@ -87,7 +88,15 @@ func (e *Edge) ErrorResponse(c *gin.Context, err error) (int, ErrorBody) {
 			Message: "The client closed the request.", RequestID: RequestID(c)}}
 	}
 	var ae *apperr.Error
-	if !errors.As(err, &ae) || ae.Kind == apperr.Internal {
+	switch {
+	case errors.As(err, &ae) && ae.Kind != apperr.Internal:
+	case postgres.IsUnavailable(err):
+		// A failover or a lost database: retryable with the same
+		// Idempotency-Key, and a warning rather than an error per request.
+		e.log.WarnContext(c.Request.Context(), "database unavailable", "err", err, "request_id", RequestID(c),
+			"method", c.Request.Method, "route", c.FullPath())
+		ae = errUnavailable
+	default:
 		e.log.ErrorContext(c.Request.Context(), "request failed", "err", err, "request_id", RequestID(c),
 			"method", c.Request.Method, "route", c.FullPath())
 		ae = errInternal
@@ -103,7 +112,18 @@ type retryAfter interface {
 	RetryAfter(now time.Time) time.Duration
 }
 
-// WriteError renders err as API.md's error body and aborts the chain.
+// errUnavailable is what a request gets when PostgreSQL cannot serve it,
+// e.g. during a failover: a 503 to retry after Retry-After.
+var errUnavailable = &apperr.Error{Kind: apperr.Unavailable, Code: "service_unavailable",
+	Message: "The service is briefly unavailable; retry after the number of seconds in Retry-After, with the same Idempotency-Key."}
+
+// RetryAfterUnavailable is the Retry-After of every 503, in seconds: a
+// PostgreSQL or Redis failover takes a few seconds.
+const RetryAfterUnavailable = "1"
+
+// WriteError renders err as API.md's error body and aborts the chain. A
+// 503 carries Retry-After (RetryAfterUnavailable, unless the handler set
+// its own).
 func (e *Edge) WriteError(c *gin.Context, err error) {
 	var ra retryAfter
 	if errors.As(err, &ra) {
@@ -111,6 +131,9 @@ func (e *Edge) WriteError(c *gin.Context, err error) {
 		c.Header("Retry-After", strconv.FormatInt(max(1, secs), 10))
 	}
 	status, body := e.ErrorResponse(c, err)
+	if status == http.StatusServiceUnavailable && c.Writer.Header().Get("Retry-After") == "" {
+		c.Header("Retry-After", RetryAfterUnavailable)
+	}
 	c.Abort()
 	c.PureJSON(status, body)
 }

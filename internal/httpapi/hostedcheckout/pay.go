@@ -409,6 +409,11 @@ func (s *Server) pageError(c *gin.Context, err error) {
 		status, n = http.StatusGone, notice{Icon: "!", Heading: "This link has expired",
 			Message: "Payment links work for a limited time, and this one has run out.",
 			Hint:    "Ask the merchant for a new link."}
+	case postgres.IsUnavailable(err):
+		status = http.StatusServiceUnavailable
+		c.Header("Retry-After", edge.RetryAfterUnavailable)
+		s.log.WarnContext(c.Request.Context(), "database unavailable", "err", err, "request_id", edge.RequestID(c),
+			"route", c.FullPath())
 	default:
 		s.log.ErrorContext(c.Request.Context(), "page failed", "err", err, "request_id", edge.RequestID(c),
 			"route", c.FullPath())
