@@ -83,7 +83,7 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	usage := merchant.NewUsage()
-	merchants := merchant.NewService(cfg.Keyring, usage, time.Now)
+	merchants := merchant.NewService(cfg.Keyring, usage, time.Now).WithCurrencies(cfg.Currencies)
 	passkeys, err := passkey.New(passkey.Config{RPID: cfg.WebAuthnRPID, RPName: "Paylink", Origins: cfg.WebAuthnOrigins,
 		Timeout: cfg.WebAuthnTimeout}, time.Now)
 	if err != nil {

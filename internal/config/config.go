@@ -3,6 +3,7 @@
 package config
 
 import (
+	"crypto/ed25519"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/money"
+	"github.com/paylink/paylink/internal/returnurl"
 	"github.com/paylink/paylink/internal/seal"
 )
 
@@ -55,6 +57,7 @@ type Config struct {
 	SMTPPassword        string             // PAYLINK_SMTP_PASSWORD
 	SMTPFrom            *mail.Address      // PAYLINK_SMTP_FROM
 	LinkSigningKeys     []links.SigningKey // PAYLINK_LINK_SIGNING_KEYS, the signing key first
+	ReturnSigningKeys   []returnurl.Key    // PAYLINK_RETURN_SIGNING_KEYS, the signing key first
 	SimulatorSecret     []byte             // PAYLINK_SIMULATOR_SECRET
 	LinkExpiryEvery     time.Duration      // PAYLINK_LINK_EXPIRY_INTERVAL
 	DebugAddr           string             // PAYLINK_DEBUG_ADDR
@@ -113,6 +116,7 @@ var vars = [...]Var{
 	{"PAYLINK_WEBAUTHN_ORIGINS", "", "comma-separated origins passkey ceremonies may come from (default: the origin of PAYLINK_BASE_URL)"},
 	{"PAYLINK_WEBAUTHN_TIMEOUT", "2m", "how long a passkey challenge (registration, log-in, confirmation) stays usable"},
 	{"PAYLINK_LINK_SIGNING_KEYS", "", "payment link URL signing keys, `kid:base64(>= 32 bytes)`, comma-separated, the first signs and all verify; unset: derived from PAYLINK_ENCRYPTION_KEYS (kid `e<version>`)"},
+	{"PAYLINK_RETURN_SIGNING_KEYS", "", "Ed25519 keys signing the shopper's return to success_url/cancel_url, `kid:base64(32-byte seed)`, comma-separated, the first signs and all are published at /.well-known/paylink-keys.json; unset: derived from PAYLINK_ENCRYPTION_KEYS (kid `e<version>`)"},
 	{"PAYLINK_SIMULATOR_SECRET", "", "base64 secret (>= 32 bytes) of the built-in card processor simulator, keying card fingerprints and its references; unset: derived from the current encryption key, so set it before rotating that key"},
 	{"PAYLINK_LINK_EXPIRY_INTERVAL", "1m", "how often the worker marks links past expiry expired and settles captures, refunds and abandoned challenges"},
 	{"PAYLINK_DEBUG_ADDR", "", "listen address of a debug server with Go's /debug/pprof profiles (off when unset; keep it on loopback)"},
@@ -168,6 +172,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.DebugAddr = p.str("PAYLINK_DEBUG_ADDR")
 	if c.Keyring != nil {
 		c.LinkSigningKeys = p.signingKeys("PAYLINK_LINK_SIGNING_KEYS", c.Keyring)
+		c.ReturnSigningKeys = p.returnKeys("PAYLINK_RETURN_SIGNING_KEYS", c.Keyring)
 		c.SimulatorSecret = p.secret("PAYLINK_SIMULATOR_SECRET", c.Keyring)
 	}
 	if set, err := money.ParseSet(p.str("PAYLINK_CURRENCIES")); err != nil {
@@ -339,6 +344,30 @@ func (p *parser) signingKeys(name string, ring *seal.Keyring) []links.SigningKey
 		p.fail(name, err.Error())
 	}
 	return out
+}
+
+// returnKeys reads `kid:base64(seed),…`, or derives one Ed25519 key per
+// encryption key version when unset (kid `e<version>`): every replica
+// derives the same keys, and returns signed before an encryption-key
+// rotation keep verifying while the old version stays in the keyring.
+func (p *parser) returnKeys(name string, ring *seal.Keyring) []returnurl.Key {
+	spec := p.str(name)
+	if spec == "" {
+		var out []returnurl.Key
+		for _, v := range ring.Versions() {
+			seed, _ := ring.Derive(v, "return-signing")
+			out = append(out, returnurl.Key{ID: "e" + strconv.Itoa(int(v)), Private: ed25519.NewKeyFromSeed(seed)})
+		}
+		return out
+	}
+	keys, err := returnurl.ParseKeys(spec)
+	if err == nil {
+		_, err = returnurl.NewSigner(keys, time.Now)
+	}
+	if err != nil {
+		p.fail(name, err.Error())
+	}
+	return keys
 }
 
 func validKid(kid string) bool {

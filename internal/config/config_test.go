@@ -132,3 +132,30 @@ func TestPasskeysNeedADomainName(t *testing.T) {
 		t.Fatalf("localhost: %v, %v", c, err)
 	}
 }
+
+func TestReturnSigningKeys(t *testing.T) {
+	base := map[string]string{"DATABASE_URL": "postgres://x/y", "REDIS_URL": "redis://z:6379/0",
+		"PAYLINK_ENCRYPTION_KEYS": "2:" + strings.Repeat("B", 43) + "=," + key}
+	c, err := Load(env(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.ReturnSigningKeys) != 2 || c.ReturnSigningKeys[0].ID != "e2" || c.ReturnSigningKeys[1].ID != "e1" {
+		t.Fatalf("derived return keys = %v; want e2 (current encryption key) then e1", c.ReturnSigningKeys)
+	}
+	again, _ := Load(env(base))
+	if !again.ReturnSigningKeys[0].Private.Equal(c.ReturnSigningKeys[0].Private) {
+		t.Error("derived return keys differ between two loads: replicas would sign with different keys")
+	}
+	base["PAYLINK_RETURN_SIGNING_KEYS"] = "r2:" + strings.Repeat("A", 43) + "=, r1:" + strings.Repeat("C", 43) + "="
+	if c, err = Load(env(base)); err != nil || len(c.ReturnSigningKeys) != 2 || c.ReturnSigningKeys[0].ID != "r2" {
+		t.Fatalf("explicit return keys = %v, %v; want r2 then r1", c.ReturnSigningKeys, err)
+	}
+	for _, bad := range []string{"r1", "r1:short", "bad kid!:" + strings.Repeat("A", 43) + "=",
+		"r1:" + strings.Repeat("A", 43) + "=,r1:" + strings.Repeat("C", 43) + "="} {
+		base["PAYLINK_RETURN_SIGNING_KEYS"] = bad
+		if _, err := Load(env(base)); err == nil || !strings.Contains(err.Error(), "PAYLINK_RETURN_SIGNING_KEYS") {
+			t.Errorf("PAYLINK_RETURN_SIGNING_KEYS=%q: err = %v; want it refused", bad, err)
+		}
+	}
+}
