@@ -161,8 +161,12 @@ func (s *Signer) PublicKeys() wire.ReturnKeys {
 	return out
 }
 
+// params are the parameters a signed return adds, in the order it adds
+// them.
+var params = []string{"paylink_payment", "paylink_status", "paylink_source", "paylink_ts", "paylink_kid", "paylink_sig"}
+
 // ErrInvalid means a return URL's paylink_* parameters are missing,
-// malformed, signed by an unknown key or do not verify.
+// repeated, malformed, signed by an unknown key or do not verify.
 var ErrInvalid = errors.New("returnurl: invalid signed return")
 
 // Verify checks the signed return in rawURL against keys (as published)
@@ -175,6 +179,11 @@ func Verify(rawURL string, keys wire.ReturnKeys) (Return, time.Time, error) {
 		return Return{}, time.Time{}, ErrInvalid
 	}
 	q := u.Query()
+	for _, name := range params {
+		if len(q[name]) != 1 {
+			return Return{}, time.Time{}, ErrInvalid // missing, or given twice: which one would the site read?
+		}
+	}
 	r := Return{Payment: q.Get("paylink_payment"), Status: q.Get("paylink_status"), Source: q.Get("paylink_source")}
 	tsText, kid := q.Get("paylink_ts"), q.Get("paylink_kid")
 	ts, err := strconv.ParseInt(tsText, 10, 64)
