@@ -305,7 +305,7 @@ func TestCurrencyNoLongerAccepted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := open.Accepts.CheckPayment(open.Amount.Currency, merchant.MethodCard, ""); !errors.Is(err, merchant.ErrCurrencyWithdrawn) {
+	if err := open.Accepts.CheckCurrency(open.Amount.Currency); !errors.Is(err, merchant.ErrCurrencyWithdrawn) {
 		t.Fatalf("the page's check of an EUR link = %v; want currency_no_longer_accepted (410)", err)
 	}
 	_, err = s.checkout.Authorize(s.ctx, open, "a", visa)

@@ -105,15 +105,25 @@ func (a Acceptance) AcceptsBrand(b processor.Brand) bool {
 	return a.Brands == nil || slices.Contains(a.Brands, b)
 }
 
+// CheckCurrency returns nil if c is accepted, else ErrCurrencyWithdrawn:
+// what a checkout page of a link or form in c answers (410).
+func (a Acceptance) CheckCurrency(c money.Currency) error {
+	if !a.AcceptsCurrency(c) {
+		return ErrCurrencyWithdrawn
+	}
+	return nil
+}
+
 // CheckPayment returns nil if a payment in currency c by method m (with a
 // card of brand b; "" when not known yet or not a card) is accepted, else
 // ErrCurrencyWithdrawn, ErrMethodNotAccepted or ErrCardBrandNotAccepted,
 // in that order. The database applies the same rule to every payment's
 // insert (paylink_merchant_accepts).
 func (a Acceptance) CheckPayment(c money.Currency, m Method, b processor.Brand) error {
+	if err := a.CheckCurrency(c); err != nil {
+		return err
+	}
 	switch {
-	case !a.AcceptsCurrency(c):
-		return ErrCurrencyWithdrawn
 	case !a.AcceptsMethod(m):
 		return ErrMethodNotAccepted
 	case m == MethodCard && b != "" && !a.AcceptsBrand(b):
