@@ -78,6 +78,7 @@ func (s *Server) Routes() []edge.Route {
 		{Method: "POST", Path: "/v1/merchants", Limit: edge.PerIPSignUp, Idempotent: true, Doc: "signUpMerchant", Handle: s.signUp},
 		api("GET", "/v1/merchant", "merchant:read", plain, "getMerchant", s.getMerchant),
 		api("POST", "/v1/merchant", "merchant:write", idempotent, "updateMerchant", s.updateMerchant),
+		api("PATCH", "/v1/merchant", "merchant:write", idempotent, "patchMerchant", s.patchMerchant),
 		api("POST", "/v1/api_keys", "api_keys:write", idempotent, "createAPIKey", s.createKey),
 		api("GET", "/v1/api_keys", "api_keys:read", plain, "listAPIKeys", s.listKeys),
 		api("DELETE", "/v1/api_keys/:id", "api_keys:write", plain, "revokeAPIKey", s.revokeKey),

@@ -118,3 +118,34 @@ func (s *Server) updateMerchant(c *gin.Context) error {
 		return http.StatusOK, merchant.ToWire(updated), nil
 	})
 }
+
+// patchMerchantRequest is PATCH /v1/merchant: a field left out (or null)
+// stays as it is.
+type patchMerchantRequest struct {
+	Name              *string   `json:"name"`
+	Currencies        *[]string `json:"currencies"`
+	PaymentMethods    *[]string `json:"payment_methods"`
+	CardBrands        *[]string `json:"card_brands"`
+	NotificationEmail *string   `json:"notification_email"`
+	NotifyOn          *[]string `json:"notify_on"`
+}
+
+// patchMerchant changes the merchant's name and settings (what it accepts,
+// where and about what it is e-mailed). A refused field changes nothing;
+// the change applies to every replica's next checkout (merchant.Update).
+func (s *Server) patchMerchant(c *gin.Context) error {
+	var in patchMerchantRequest
+	if err := edge.Decode(c, &in); err != nil {
+		return err
+	}
+	m := currentMerchant(c)
+	u := merchant.Update{Name: in.Name, Currencies: in.Currencies, PaymentMethods: in.PaymentMethods,
+		CardBrands: in.CardBrands, NotificationEmail: in.NotificationEmail, NotifyOn: in.NotifyOn}
+	return s.edge.Mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+		updated, err := s.merchants.Update(ctx, tx, m.ID, u)
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, merchant.ToWire(updated), nil
+	})
+}
