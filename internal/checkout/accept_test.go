@@ -26,18 +26,19 @@ import (
 	"github.com/paylink/paylink/internal/seal"
 )
 
-type clock struct {
+// fixedClock is a time a test sets and moves forward.
+type fixedClock struct {
 	mu sync.Mutex
 	t  time.Time
 }
 
-func (c *clock) Now() time.Time {
+func (c *fixedClock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.t
 }
 
-func (c *clock) Advance(d time.Duration) {
+func (c *fixedClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	c.t = c.t.Add(d)
 	c.mu.Unlock()
@@ -64,7 +65,7 @@ func (p *countingProcessor) Void(ctx context.Context, key, authID string) error 
 type shop struct {
 	ctx       context.Context
 	db        *postgres.DB
-	clock     *clock
+	clock     *fixedClock
 	proc      *countingProcessor
 	merchants *merchant.Service
 	links     *links.Service
@@ -79,7 +80,7 @@ func newShop(t *testing.T) *shop {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &shop{ctx: context.Background(), db: pgtest.New(t), clock: &clock{t: time.Now().UTC().Truncate(time.Second)}}
+	s := &shop{ctx: context.Background(), db: pgtest.New(t), clock: &fixedClock{t: time.Now().UTC().Truncate(time.Second)}}
 	signer, _ := links.NewSigner([]links.SigningKey{{ID: "k", Secret: bytes.Repeat([]byte{1}, 32)}})
 	base, _ := url.Parse("http://paylink.test")
 	s.proc = &countingProcessor{Processor: processor.NewSimulator(bytes.Repeat([]byte{2}, 32), s.clock.Now)}
@@ -159,9 +160,8 @@ func (s *shop) ledgerHolds(t *testing.T, want int64) {
 }
 
 var (
-	shopper = checkout.Customer{Email: "ada@example.test", Name: "Ada"}
-	visa    = processor.Card{Number: "4242 4242 4242 4242", ExpMonth: 12, ExpYear: 2040, CVC: "123"}
-	amex    = processor.Card{Number: "378282246310005", ExpMonth: 12, ExpYear: 2040, CVC: "1234"}
+	visa = processor.Card{Number: "4242 4242 4242 4242", ExpMonth: 12, ExpYear: 2040, CVC: "123"}
+	amex = processor.Card{Number: "378282246310005", ExpMonth: 12, ExpYear: 2040, CVC: "1234"}
 )
 
 func wantErr(t *testing.T, err, want error, status apperr.Kind) {
