@@ -520,39 +520,6 @@ func onePayment(r pgx.Row) (*Payment, error) {
 	return p, nil
 }
 
-// Filter narrows a payment list; empty fields match everything.
-type Filter struct {
-	Status Status
-	LinkID string
-	FormID string
-}
-
-// ParseFilter reads the status and payment_link filters of a list. It
-// returns ErrStatusInvalid or ErrLinkFilterInvalid.
-func ParseFilter(status, linkID string) (Filter, error) {
-	switch Status(status) {
-	case "", RequiresAction, Processing, Succeeded, Failed, Canceled:
-	default:
-		return Filter{}, ErrStatusInvalid
-	}
-	if linkID != "" && !id.Valid("plink", linkID) {
-		return Filter{}, ErrLinkFilterInvalid
-	}
-	return Filter{Status: Status(status), LinkID: linkID}, nil
-}
-
-// List returns up to limit payments of merchantID matching f and older
-// than startingAfter (all when empty), newest first, and whether more
-// follow.
-func (s *Service) List(ctx context.Context, db postgres.DBTX, merchantID string, f Filter, limit int, startingAfter string) ([]*Payment, bool, error) {
-	out, more, err := postgres.Page(ctx, db, limit, func(r pgx.CollectableRow) (*Payment, error) { return scanPayment(r) },
-		listPayments, merchantID, startingAfter, string(f.Status), f.LinkID, f.FormID)
-	if err != nil {
-		return nil, false, fmt.Errorf("list payments: %w", err)
-	}
-	return out, more, nil
-}
-
 // Refund is RefundFor without a reason.
 func (s *Service) Refund(ctx context.Context, tx pgx.Tx, merchantID, payID string, amount *int64) (*Refund, *Payment, error) {
 	return s.RefundFor(ctx, tx, merchantID, payID, NewRefund{Amount: amount})

@@ -276,13 +276,3 @@ func (s *Service) Claim(ctx context.Context, db *postgres.DB, p *Payment, outcom
 	}
 	return s.Get(ctx, db.Pool, p.MerchantID, p.ID)
 }
-
-// WithForm adds the payment_form filter of a list (a form id, or "" for
-// any). It returns forms.ErrFilterInvalid.
-func (f Filter) WithForm(formID string) (Filter, error) {
-	if formID != "" && !id.Valid("pform", formID) {
-		return f, forms.ErrFilterInvalid
-	}
-	f.FormID = formID
-	return f, nil
-}

@@ -124,12 +124,6 @@ VALUES ($1, $2, $3, $4, $5, $6)`
 
 	lockPayment = `SELECT ` + paymentColumns + paymentFrom + `WHERE p.merchant_id = $1 AND p.id = $2 FOR UPDATE OF p`
 
-	listPayments = `SELECT ` + paymentColumns + paymentFrom + `
-WHERE p.merchant_id = $1 AND ($2 = '' OR p.id < $2) AND ($3 = '' OR p.status = $3)
-  AND ($4 = '' OR p.payment_link_id = $4) AND ($5 = '' OR p.payment_form_id = $5)
-ORDER BY p.id DESC
-LIMIT $6`
-
 	finishPayment = `
 UPDATE payments SET status = $3, failure_code = $4, updated_at = $5
 WHERE merchant_id = $1 AND id = $2`

@@ -337,13 +337,6 @@ func ParseStatus(s string) (Status, error) {
 	return "", ErrStatusInvalid
 }
 
-// List returns up to limit forms of merchantID older than startingAfter
-// (all when empty) with status (any when empty), newest first, and whether
-// more follow. It is Find without a realm.
-func (s *Service) List(ctx context.Context, db postgres.DBTX, merchantID string, status Status, limit int, startingAfter string) ([]*Form, bool, error) {
-	return s.Find(ctx, db, merchantID, Filter{Status: status}, limit, startingAfter)
-}
-
 // Filter narrows a list of forms; empty fields match every form.
 type Filter struct {
 	Status Status

@@ -59,7 +59,7 @@ func TestFormRealms(t *testing.T) {
 	if w := svc.ToWire(got[0]); w.Realm == nil || *w.Realm != "eu" {
 		t.Errorf("wire realm = %v", w.Realm)
 	}
-	if all, _, err := svc.List(ctx, db.Pool, "mer_a", Active, 10, ""); err != nil || len(all) != 3 {
-		t.Errorf("List = %d forms, %v; want 3", len(all), err)
+	if all, _, err := svc.Find(ctx, db.Pool, "mer_a", Filter{Status: Active}, 10, ""); err != nil || len(all) != 3 {
+		t.Errorf("Find active = %d forms, %v; want 3", len(all), err)
 	}
 }

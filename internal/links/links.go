@@ -403,13 +403,6 @@ func ParseStatus(s string) (Status, error) {
 	return "", ErrStatusInvalid
 }
 
-// List returns up to limit links of merchantID older than startingAfter
-// (all when empty) whose status at now is status (any when empty), newest
-// first, and whether more follow. It is Find without a realm.
-func (s *Service) List(ctx context.Context, db postgres.DBTX, merchantID string, status Status, limit int, startingAfter string) ([]*Link, bool, error) {
-	return s.Find(ctx, db, merchantID, Filter{Status: status}, limit, startingAfter)
-}
-
 // Filter narrows a list of links; empty fields match every link.
 type Filter struct {
 	Status Status

@@ -80,9 +80,9 @@ func TestFindByRealm(t *testing.T) {
 	if w := svc.ToWire(page2[0]); w.Realm == nil || *w.Realm != "eu" {
 		t.Errorf("wire realm = %v, want eu", w.Realm)
 	}
-	all, _, err := svc.List(ctx, db.Pool, "mer_a", "", 10, "")
+	all, _, err := svc.Find(ctx, db.Pool, "mer_a", Filter{}, 10, "")
 	if err != nil || len(all) != 5 {
-		t.Fatalf("List without realm = %d links, %v; want all 5 of mer_a", len(all), err)
+		t.Fatalf("Find without realm = %d links, %v; want all 5 of mer_a", len(all), err)
 	}
 	if _, err := ParseFilter("", "EU"); err == nil {
 		t.Error("ParseFilter accepted realm EU")

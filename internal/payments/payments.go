@@ -34,6 +34,7 @@ import (
 
 	"github.com/paylink/paylink/internal/apperr"
 	"github.com/paylink/paylink/internal/checkout"
+	"github.com/paylink/paylink/internal/forms"
 	"github.com/paylink/paylink/internal/id"
 	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/merchant"
@@ -75,14 +76,19 @@ type Filter struct {
 // forms.ErrFilterInvalid, links.ErrRealmInvalid, ErrEmailInvalid,
 // ErrCreatedInvalid or ErrAmountInvalid.
 func ParseFilter(q url.Values) (Filter, error) {
-	base, err := checkout.ParseFilter(q.Get("status"), q.Get("payment_link"))
-	if err != nil {
-		return Filter{}, err
+	f := Filter{Status: checkout.Status(q.Get("status")), LinkID: q.Get("payment_link"), FormID: q.Get("payment_form")}
+	switch f.Status {
+	case "", checkout.RequiresAction, checkout.Processing, checkout.Succeeded, checkout.Failed, checkout.Canceled:
+	default:
+		return Filter{}, checkout.ErrStatusInvalid
 	}
-	if base, err = base.WithForm(q.Get("payment_form")); err != nil {
-		return Filter{}, err
+	if f.LinkID != "" && !id.Valid("plink", f.LinkID) {
+		return Filter{}, checkout.ErrLinkFilterInvalid
 	}
-	f := Filter{Status: base.Status, LinkID: base.LinkID, FormID: base.FormID}
+	if f.FormID != "" && !id.Valid("pform", f.FormID) {
+		return Filter{}, forms.ErrFilterInvalid
+	}
+	var err error
 	if f.Realm, err = links.CheckRealm(q.Get("realm")); err != nil {
 		return Filter{}, err
 	}
