@@ -95,6 +95,9 @@ func (s *Server) Routes() []edge.Route {
 		api("GET", "/v1/payments", "payments:read", plain, "listPayments", s.listPayments),
 		api("GET", "/v1/payments/:id", "payments:read", plain, "getPayment", s.getPayment),
 		api("POST", "/v1/payments/:id/refunds", "refunds:write", idempotent, "createRefund", s.createRefund),
+		api("GET", "/v1/payments/:id/refunds", "payments:read", plain, "listPaymentRefunds", s.listPaymentRefunds),
+		api("GET", "/v1/refunds", "payments:read", plain, "listRefunds", s.listRefunds),
+		api("GET", "/v1/refunds/:id", "payments:read", plain, "getRefund", s.getRefund),
 		api("GET", "/v1/balance", "balance:read", plain, "getBalance", s.getBalance),
 
 		api("POST", "/v1/webhook_endpoints", "webhooks:write", idempotent, "createWebhookEndpoint", s.createEndpoint),

@@ -123,48 +123,6 @@ func (s *Server) listPayments(c *gin.Context) error {
 	return nil
 }
 
-type refundRequest struct {
-	Amount json.RawMessage `json:"amount"`
-}
-
-// createRefund commits the refund, then asks the processor at once; if
-// that fails the refund stays committed and the settle sweep sends it.
-func (s *Server) createRefund(c *gin.Context) error {
-	var in refundRequest
-	if err := edge.Decode(c, &in); err != nil {
-		return err
-	}
-	var amount *int64
-	if len(in.Amount) > 0 && string(in.Amount) != "null" {
-		n, err := money.ParseMinor(string(in.Amount))
-		if err != nil {
-			return err
-		}
-		amount = &n
-	}
-	m := currentMerchant(c)
-	var (
-		made *checkout.Refund
-		paid *checkout.Payment
-	)
-	err := s.edge.Mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
-		r, p, err := s.checkout.Refund(ctx, tx, m.ID, c.Param("id"), amount)
-		if err != nil {
-			return 0, nil, err
-		}
-		made, paid = r, p
-		return http.StatusCreated, checkout.RefundToWire(r), nil
-	})
-	if err != nil || made == nil {
-		return err
-	}
-	ctx := context.WithoutCancel(c.Request.Context())
-	if err := s.checkout.SendRefund(ctx, s.db, made, paid.ProcessorRef); err != nil {
-		s.log.WarnContext(ctx, "refund left for the settle sweep", "refund", made.ID, "err", err, "request_id", edge.RequestID(c))
-	}
-	return nil
-}
-
 func (s *Server) getBalance(c *gin.Context) error {
 	b, err := s.checkout.Balance(c.Request.Context(), s.db.Pool, currentMerchant(c).ID)
 	if err != nil {
