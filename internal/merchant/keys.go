@@ -15,7 +15,8 @@ import (
 )
 
 // Scope is a permission an API key may be limited to. A route declares
-// the one it needs; APIKey.Require checks it.
+// the one it needs and the HTTP edge checks it (edge.Caller.Allows, the
+// same rule as APIKey.Allows).
 type Scope string
 
 // The scopes a key can be given (API.md).
@@ -100,15 +101,6 @@ func (k *APIKey) Allows(s Scope) bool {
 		return slices.Contains(k.Scopes, Scope(res+":write"))
 	}
 	return false
-}
-
-// Require returns nil if k allows s, else a 403 insufficient_scope error
-// naming s, for the one place in the request path that checks scopes.
-func (k *APIKey) Require(s Scope) error {
-	if k.Allows(s) {
-		return nil
-	}
-	return errInsufficientScope.WithMessage(fmt.Sprintf("This API key does not have the %s scope this request needs.", s))
 }
 
 // covers reports whether every scope of want (nil: full access) is

@@ -182,13 +182,6 @@ func (s *Service) insertKey(ctx context.Context, tx pgx.Tx, merchantID, name str
 	return k, nil
 }
 
-// Authenticate checks a key id and secret and returns the key's merchant;
-// see AuthenticateKey.
-func (s *Service) Authenticate(ctx context.Context, db postgres.DBTX, keyID, secret string) (*Merchant, error) {
-	m, _, err := s.AuthenticateKey(ctx, db, keyID, secret)
-	return m, err
-}
-
 // AuthenticateKey checks a key id and secret and returns the key's
 // merchant, with its settings as they are now, and the key, whose Allows
 // says what it may do. It returns ErrKeyInvalid for an unknown id or a

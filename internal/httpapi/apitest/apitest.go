@@ -117,8 +117,8 @@ func New(t *testing.T, edit ...func(*httpapi.Deps)) *Env {
 	logs := &SyncBuffer{}
 	usage := merchant.NewUsage()
 	base, _ := url.Parse("http://paylink.test")
-	merchants := merchant.NewService(keyring, usage, time.Now)
 	clock := &Clock{}
+	merchants := merchant.NewService(keyring, usage, clock.Now)
 	signer, err := links.NewSigner([]links.SigningKey{TestLinkKey})
 	if err != nil {
 		t.Fatal(err)

@@ -82,6 +82,7 @@ func (s *Server) Routes() []edge.Route {
 		api("POST", "/v1/api_keys", "api_keys:write", idempotent, "createAPIKey", s.createKey),
 		api("GET", "/v1/api_keys", "api_keys:read", plain, "listAPIKeys", s.listKeys),
 		api("DELETE", "/v1/api_keys/:id", "api_keys:write", plain, "revokeAPIKey", s.revokeKey),
+		api("POST", "/v1/api_keys/:id/roll", "api_keys:write", idempotent, "rollAPIKey", s.rollKey),
 
 		api("POST", "/v1/payment_links", "payment_links:write", idempotent, "createPaymentLink", s.createLink),
 		api("GET", "/v1/payment_links", "payment_links:read", plain, "listPaymentLinks", s.listLinks),

@@ -50,16 +50,25 @@ func (s *Server) getMerchant(c *gin.Context) error {
 	return nil
 }
 
-type createKeyRequest struct{}
+type createKeyRequest struct {
+	Name   string    `json:"name"`
+	Scopes *[]string `json:"scopes"`
+}
 
+// createKey makes a key pair, named and scoped as asked (no scopes: full
+// access). No key can make a key with a scope it lacks itself.
 func (s *Server) createKey(c *gin.Context) error {
 	var in createKeyRequest
 	if err := edge.Decode(c, &in); err != nil {
 		return err
 	}
-	m := currentMerchant(c)
+	nk := merchant.NewKey{Name: in.Name}
+	if in.Scopes != nil {
+		nk.Scopes = *in.Scopes // [] is refused (scope_invalid), never full access
+	}
+	m, caller := currentMerchant(c), currentKey(c)
 	return s.edge.Mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
-		k, err := s.merchants.CreateKey(ctx, tx, m.ID)
+		k, err := s.merchants.CreateKeyWith(ctx, tx, caller, nk)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -78,6 +87,32 @@ func (s *Server) listKeys(c *gin.Context) error {
 	}
 	c.PureJSON(http.StatusOK, edge.ListOf(keys, more, func(k merchant.APIKey) wire.APIKey { return k.ToWire() }))
 	return nil
+}
+
+type rollKeyRequest struct {
+	ExpiresIn *int64 `json:"expires_in"`
+}
+
+// rollKey replaces a key by a new pair with the same name and scopes; the
+// old key works until expires_in seconds from now (default 24 h), then
+// answers 401 api_key_expired.
+func (s *Server) rollKey(c *gin.Context) error {
+	var in rollKeyRequest
+	if err := edge.Decode(c, &in); err != nil {
+		return err
+	}
+	grace, err := merchant.RollGrace(in.ExpiresIn)
+	if err != nil {
+		return err
+	}
+	m, caller := currentMerchant(c), currentKey(c)
+	return s.edge.Mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+		made, _, err := s.merchants.RollKey(ctx, tx, caller, c.Param("id"), grace)
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusCreated, made.ToWire(), nil
+	})
 }
 
 func (s *Server) revokeKey(c *gin.Context) error {
