@@ -167,7 +167,7 @@ func (a *app) serve(ctx context.Context, api, work bool, ready func(addr string)
 			Now:    time.Now, Webhooks: a.webhooks,
 			Links: a.links, Checkout: a.checkout, Currencies: a.cfg.Currencies,
 			Wallet: a.wallet, Passkeys: a.passkeys, Processor: a.processor,
-			Forms: a.forms,
+			Forms: a.forms, ExportTimeout: a.cfg.ExportTimeout,
 		})
 		if err != nil {
 			return err

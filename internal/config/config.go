@@ -35,6 +35,7 @@ type Config struct {
 	Keyring         *seal.Keyring // PAYLINK_ENCRYPTION_KEYS
 	TrustedProxies  []string      // PAYLINK_TRUSTED_PROXIES
 	ShutdownTimeout time.Duration // PAYLINK_SHUTDOWN_TIMEOUT
+	ExportTimeout   time.Duration // PAYLINK_EXPORT_TIMEOUT
 
 	RateAPI    limiter.Rate // PAYLINK_RATE_LIMIT_API
 	RatePublic limiter.Rate // PAYLINK_RATE_LIMIT_PUBLIC
@@ -91,6 +92,7 @@ var vars = [...]Var{
 	{"PAYLINK_ENCRYPTION_KEYS", "", "required: master keys sealing secrets at rest, `version:base64(32 bytes)`, comma-separated, first one current"},
 	{"PAYLINK_TRUSTED_PROXIES", "", "comma-separated CIDRs of proxies whose X-Forwarded-For is believed"},
 	{"PAYLINK_SHUTDOWN_TIMEOUT", "25s", "how long SIGTERM waits for in-flight requests and tasks"},
+	{"PAYLINK_EXPORT_TIMEOUT", "30m", "how long one CSV export (GET /v1/reports/payments.csv) may stream, instead of the server's 60s write timeout; it holds one database connection meanwhile"},
 	{"PAYLINK_RATE_LIMIT_API", "100-S", "merchant API limit per API key (`N-S`, `N-M`, `N-H` or `N-D`)"},
 	{"PAYLINK_RATE_LIMIT_PUBLIC", "60-M", "sign-up and checkout limit per client IP"},
 	{"PAYLINK_CURRENCIES", money.DefaultAccepted, "ISO 4217 codes the platform accepts"},
@@ -134,6 +136,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		LogLevel:        p.oneOf("PAYLINK_LOG_LEVEL", "debug", "info", "warn", "error"),
 		LogFormat:       p.oneOf("PAYLINK_LOG_FORMAT", "json", "text"),
 		ShutdownTimeout: p.duration("PAYLINK_SHUTDOWN_TIMEOUT", time.Second),
+		ExportTimeout:   p.duration("PAYLINK_EXPORT_TIMEOUT", time.Second),
 		RateAPI:         p.rate("PAYLINK_RATE_LIMIT_API"),
 		RatePublic:      p.rate("PAYLINK_RATE_LIMIT_PUBLIC"),
 

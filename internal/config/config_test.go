@@ -20,7 +20,8 @@ func TestLoadDefaults(t *testing.T) {
 	}
 	if c.Addr != ":8080" || c.BaseURL.String() != "http://localhost:8080" || c.DBMaxConns != int32(6*runtime.GOMAXPROCS(0)) ||
 		c.IdempotencyRetention != 48*time.Hour || c.RateAPI.Limit != 100 || c.RateAPI.Period != time.Second ||
-		c.RatePublic.Limit != 60 || c.RatePublic.Period != time.Minute || c.Keyring.Current() != 1 || len(c.Currencies.List()) != 7 {
+		c.RatePublic.Limit != 60 || c.RatePublic.Period != time.Minute || c.Keyring.Current() != 1 || len(c.Currencies.List()) != 7 ||
+		c.ExportTimeout != 30*time.Minute {
 		t.Fatalf("defaults = %+v", c)
 	}
 }
@@ -35,13 +36,14 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 		"PAYLINK_TRUSTED_PROXIES":       "10.0.0.0/8, not-an-ip",
 		"PAYLINK_ENCRYPTION_KEYS":       "1:short",
 		"PAYLINK_CURRENCIES":            "USD,DOGE",
+		"PAYLINK_EXPORT_TIMEOUT":        "500ms",
 	}))
 	if err == nil {
 		t.Fatal("Load succeeded with bad configuration")
 	}
 	for _, want := range []string{"DATABASE_URL: is required", "REDIS_URL: is required", "PAYLINK_DB_MAX_CONNS",
 		"PAYLINK_LOG_LEVEL", "PAYLINK_RATE_LIMIT_API", "PAYLINK_IDEMPOTENCY_RETENTION", "PAYLINK_BASE_URL",
-		`"not-an-ip"`, "PAYLINK_ENCRYPTION_KEYS: entry 1", `PAYLINK_CURRENCIES: "DOGE"`} {
+		`"not-an-ip"`, "PAYLINK_ENCRYPTION_KEYS: entry 1", `PAYLINK_CURRENCIES: "DOGE"`, "PAYLINK_EXPORT_TIMEOUT"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}

@@ -59,6 +59,9 @@ type Deps struct {
 	Currencies money.Set
 
 	Forms *forms.Service
+	// ExportTimeout is how long one CSV export may run (0:
+	// merchantapi.DefaultExportTimeout).
+	ExportTimeout time.Duration
 }
 
 // Server answers every Paylink route: the merchant API, the hosted
@@ -78,7 +81,8 @@ func New(d Deps) (*Server, error) {
 	ops := &opsServer{edge: e, db: d.DB, redis: d.Redis, registry: d.Registry}
 
 	merchants := merchantapi.New(merchantapi.Deps{Edge: e, Log: d.Log, DB: d.DB, Merchants: d.Merchants,
-		Webhooks: d.Webhooks, Links: d.Links, Checkout: d.Checkout, Forms: d.Forms, Currencies: d.Currencies})
+		Webhooks: d.Webhooks, Links: d.Links, Checkout: d.Checkout, Forms: d.Forms, Currencies: d.Currencies,
+		Now: d.Now, ExportTimeout: d.ExportTimeout})
 	wallets, err := walletapp.New(walletapp.Deps{Edge: e, Log: d.Log, DB: d.DB, BaseURL: d.BaseURL, Now: d.Now,
 		Wallet: d.Wallet, Passkeys: d.Passkeys, Processor: d.Processor, Links: d.Links, Currencies: d.Currencies})
 	if err != nil {

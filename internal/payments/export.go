@@ -85,15 +85,19 @@ func ExportCSV(ctx context.Context, db *postgres.DB, merchantID string, f Filter
 
 // csvRecord fills rec with p's cells and returns it.
 func csvRecord(rec []string, p *checkout.Payment) []string {
-	meta, _ := json.Marshal(p.Metadata) // a map of strings always encodes
-	if p.Metadata == nil {
-		meta = []byte("{}")
+	meta := "{}"
+	if p.Metadata != nil {
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)   // the cell keeps & < > as the merchant wrote them
+		_ = enc.Encode(p.Metadata) // a map of strings always encodes
+		meta = strings.TrimSuffix(b.String(), "\n")
 	}
 	rec[0], rec[1], rec[2] = p.ID, p.CreatedAt.UTC().Format(time.RFC3339), string(p.Status)
 	rec[3], rec[4] = strconv.FormatInt(p.Amount.Minor, 10), string(p.Amount.Currency)
 	rec[5], rec[6] = strconv.FormatInt(p.AmountRefunded, 10), cell(p.Customer.Email)
 	rec[7], rec[8] = string(p.Card.Brand), p.Card.Last4
-	rec[9], rec[10], rec[11], rec[12] = p.LinkID, p.FormID, cell(p.Realm), cell(string(meta))
+	rec[9], rec[10], rec[11], rec[12] = p.LinkID, p.FormID, cell(p.Realm), cell(meta)
 	return rec
 }
 

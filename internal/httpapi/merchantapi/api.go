@@ -10,6 +10,7 @@ import (
 	"embed"
 	"io/fs"
 	"log/slog"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -34,6 +35,10 @@ type Deps struct {
 	Checkout   *checkout.Service
 	Forms      *forms.Service
 	Currencies money.Set
+	Now        func() time.Time
+	// ExportTimeout is how long one CSV export may run (0:
+	// DefaultExportTimeout).
+	ExportTimeout time.Duration
 }
 
 // Server answers the merchant API's routes.
@@ -47,12 +52,23 @@ type Server struct {
 	checkout   *checkout.Service
 	forms      *forms.Service
 	currencies money.Set
+	now        func() time.Time
+
+	exportTimeout time.Duration
 }
 
 // New returns the merchant API.
 func New(d Deps) *Server {
-	return &Server{edge: d.Edge, log: d.Log, db: d.DB, merchants: d.Merchants, webhooks: d.Webhooks,
-		links: d.Links, checkout: d.Checkout, forms: d.Forms, currencies: d.Currencies}
+	s := &Server{edge: d.Edge, log: d.Log, db: d.DB, merchants: d.Merchants, webhooks: d.Webhooks,
+		links: d.Links, checkout: d.Checkout, forms: d.Forms, currencies: d.Currencies, now: d.Now,
+		exportTimeout: d.ExportTimeout}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.exportTimeout <= 0 {
+		s.exportTimeout = DefaultExportTimeout
+	}
+	return s
 }
 
 //go:embed openapi/*.json
@@ -99,6 +115,7 @@ func (s *Server) Routes() []edge.Route {
 		api("GET", "/v1/payments/:id/refunds", "payments:read", plain, "listPaymentRefunds", s.listPaymentRefunds),
 		api("GET", "/v1/refunds", "payments:read", plain, "listRefunds", s.listRefunds),
 		api("GET", "/v1/refunds/:id", "payments:read", plain, "getRefund", s.getRefund),
+		api("GET", "/v1/reports/payments.csv", "payments:read", plain, "exportPayments", s.exportPayments),
 		api("GET", "/v1/balance", "balance:read", plain, "getBalance", s.getBalance),
 
 		api("POST", "/v1/webhook_endpoints", "webhooks:write", idempotent, "createWebhookEndpoint", s.createEndpoint),
