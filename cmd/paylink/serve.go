@@ -30,6 +30,7 @@ import (
 	"github.com/paylink/paylink/internal/passkey"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/processor"
+	"github.com/paylink/paylink/internal/returnurl"
 	"github.com/paylink/paylink/internal/wallet"
 	"github.com/paylink/paylink/internal/webhook"
 	"github.com/paylink/paylink/internal/worker"
@@ -54,6 +55,7 @@ type app struct {
 	links     *links.Service
 	checkout  *checkout.Service
 	forms     *forms.Service
+	returns   *returnurl.Signer
 }
 
 // openApp reads the configuration and connects to PostgreSQL and Redis.
@@ -97,6 +99,12 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 		rdb.Close()
 		return nil, err
 	}
+	returns, err := returnurl.NewSigner(cfg.ReturnSigningKeys, time.Now)
+	if err != nil {
+		db.Close()
+		rdb.Close()
+		return nil, err
+	}
 	linkSvc := links.NewService(signer, cfg.BaseURL, time.Now)
 	sim := processor.NewSimulator(cfg.SimulatorSecret, time.Now)
 	return &app{
@@ -119,6 +127,7 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 		processor: sim,
 		checkout:  checkout.NewService(sim, linkSvc, time.Now),
 		forms:     forms.NewService(cfg.BaseURL, time.Now),
+		returns:   returns,
 	}, nil
 }
 
@@ -167,7 +176,7 @@ func (a *app) serve(ctx context.Context, api, work bool, ready func(addr string)
 			Now:    time.Now, Webhooks: a.webhooks,
 			Links: a.links, Checkout: a.checkout, Currencies: a.cfg.Currencies,
 			Wallet: a.wallet, Passkeys: a.passkeys, Processor: a.processor,
-			Forms: a.forms, ExportTimeout: a.cfg.ExportTimeout,
+			Forms: a.forms, ExportTimeout: a.cfg.ExportTimeout, Returns: a.returns,
 		})
 		if err != nil {
 			return err

@@ -28,6 +28,7 @@ import (
 	"github.com/paylink/paylink/internal/passkey"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/processor"
+	"github.com/paylink/paylink/internal/returnurl"
 	"github.com/paylink/paylink/internal/wallet"
 	"github.com/paylink/paylink/internal/webhook"
 )
@@ -59,6 +60,8 @@ type Deps struct {
 	Currencies money.Set
 
 	Forms *forms.Service
+	// Returns signs shoppers' returns to merchants' sites.
+	Returns *returnurl.Signer
 	// ExportTimeout is how long one CSV export may run (0:
 	// merchantapi.DefaultExportTimeout).
 	ExportTimeout time.Duration
@@ -90,7 +93,8 @@ func New(d Deps) (*Server, error) {
 	}
 	shoppers, err := hostedcheckout.New(hostedcheckout.Deps{Edge: e, Log: d.Log, DB: d.DB, BaseURL: d.BaseURL,
 		Now: d.Now, Merchants: d.Merchants, Links: d.Links, Checkout: d.Checkout, Forms: d.Forms,
-		Currencies: d.Currencies, Wallet: d.Wallet, Passkeys: d.Passkeys, WalletSession: wallets.SessionFromCookie})
+		Currencies: d.Currencies, Wallet: d.Wallet, Passkeys: d.Passkeys, WalletSession: wallets.SessionFromCookie,
+		Returns: d.Returns})
 	if err != nil {
 		return nil, err
 	}
