@@ -256,7 +256,7 @@ func (s *Server) payForm(c *gin.Context) error {
 		return err
 	}
 	parent, _ := f.Allows(c.Query("parent_origin"))
-	auth, err := s.checkout.AuthorizeAmount(ctx, amount, attempt, card)
+	auth, err := s.checkout.AuthorizeAccepted(ctx, f.Accepts, amount, attempt, card)
 	if err != nil {
 		return err
 	}

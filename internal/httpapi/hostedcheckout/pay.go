@@ -16,6 +16,7 @@ import (
 	"github.com/paylink/paylink/internal/id"
 	"github.com/paylink/paylink/internal/idempotency"
 	"github.com/paylink/paylink/internal/links"
+	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/processor"
@@ -157,13 +158,19 @@ func cardAttempt(c *gin.Context, pm payMethodRequest, scope string) (processor.C
 // lapse, when err is one of closed: what the card was to pay became
 // unpayable while it was authorized.
 func (s *Server) releaseOn(c *gin.Context, auth processor.Authorization, err error, closed ...error) {
-	for _, target := range closed {
+	for _, target := range append(closed, refusedAtInsert...) {
 		if errors.Is(err, target) {
 			s.release(c, auth)
 			return
 		}
 	}
 }
+
+// refusedAtInsert are the merchant's settings refusing a payment's insert
+// after its card was authorized: they changed after the Go check (a
+// cached link's, up to links' cacheTTL old) and before the insert, which
+// reads them as they are. The hold is released like a closed link's.
+var refusedAtInsert = []error{merchant.ErrCardBrandNotAccepted, merchant.ErrMethodNotAccepted, merchant.ErrCurrencyWithdrawn}
 
 // release voids the card authorization auth, logging a failure (the hold
 // then lapses by itself).

@@ -122,7 +122,7 @@ func (s *Server) paySigned(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	auth, err := s.checkout.AuthorizeAmount(c.Request.Context(), sl.Amount, attempt, card)
+	auth, err := s.checkout.AuthorizeAccepted(c.Request.Context(), m.Settings.Acceptance, sl.Amount, attempt, card)
 	if err != nil {
 		return err
 	}
