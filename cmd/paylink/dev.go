@@ -252,7 +252,10 @@ func seedDemo(ctx context.Context, a *app, siteOrigin string) (demo, error) {
 // first time. These keys protect only local development data.
 func devSecrets(dir string) (map[string]string, error) {
 	path := filepath.Join(dir, "dev.env")
-	want := []string{"PAYLINK_ENCRYPTION_KEYS"}
+	// Each secret's value: a master key (version 1), and an Ed25519 seed
+	// for signed returns (kid r1).
+	prefixes := map[string]string{"PAYLINK_ENCRYPTION_KEYS": "1:", "PAYLINK_RETURN_SIGNING_KEYS": "r1:"}
+	want := []string{"PAYLINK_ENCRYPTION_KEYS", "PAYLINK_RETURN_SIGNING_KEYS"}
 	got := map[string]string{}
 	if f, err := os.Open(path); err == nil {
 		sc := bufio.NewScanner(f)
@@ -268,7 +271,7 @@ func devSecrets(dir string) (map[string]string, error) {
 		if got[k] == "" {
 			b := make([]byte, 32)
 			_, _ = rand.Read(b)
-			got[k] = "1:" + base64.StdEncoding.EncodeToString(b)
+			got[k] = prefixes[k] + base64.StdEncoding.EncodeToString(b)
 			changed = true
 		}
 	}

@@ -6,12 +6,15 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/paylink/paylink/internal/pgtest"
 	"github.com/paylink/paylink/internal/redistest"
+	"github.com/paylink/paylink/internal/returnurl"
 )
 
 // TestDevPrintsAWorkingCurlLine runs `paylink dev` on given services and
@@ -135,5 +138,30 @@ func checkSignedLink(t *testing.T, addr, link string) {
 	status, _, page := get(t, "http://"+addr+u.Path+"?"+u.RawQuery)
 	if status != 200 || !strings.Contains(page, "$15.00") || !strings.Contains(page, "Paylink demo mug") {
 		t.Fatalf("printed signed link: %d\n%s", status, page)
+	}
+}
+
+// devSecrets gives an existing .data/dev.env the keys added since it was
+// made, keeping the ones it has (data sealed with them must stay readable).
+func TestDevSecretsAddsMissingKeys(t *testing.T) {
+	dir := t.TempDir()
+	old := "PAYLINK_ENCRYPTION_KEYS=1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n"
+	if err := os.WriteFile(filepath.Join(dir, "dev.env"), []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := devSecrets(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["PAYLINK_ENCRYPTION_KEYS"] != "1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=" {
+		t.Errorf("encryption key changed to %q", got["PAYLINK_ENCRYPTION_KEYS"])
+	}
+	keys, err := returnurl.ParseKeys(got["PAYLINK_RETURN_SIGNING_KEYS"])
+	if err != nil || len(keys) != 1 || keys[0].ID != "r1" {
+		t.Fatalf("generated return key %q: %v, %v", got["PAYLINK_RETURN_SIGNING_KEYS"], keys, err)
+	}
+	again, err := devSecrets(dir)
+	if err != nil || again["PAYLINK_RETURN_SIGNING_KEYS"] != got["PAYLINK_RETURN_SIGNING_KEYS"] {
+		t.Errorf("a second start changed the return key: %q, %v", again["PAYLINK_RETURN_SIGNING_KEYS"], err)
 	}
 }

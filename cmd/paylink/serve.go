@@ -32,6 +32,7 @@ import (
 	"github.com/paylink/paylink/internal/password"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/processor"
+	"github.com/paylink/paylink/internal/returnurl"
 	"github.com/paylink/paylink/internal/wallet"
 	"github.com/paylink/paylink/internal/webhook"
 	"github.com/paylink/paylink/internal/worker"
@@ -61,6 +62,7 @@ type app struct {
 	// free port (paylink dev); metricsAddr is where metrics are served.
 	metricsFallback bool
 	metricsAddr     string
+	returns         *returnurl.Signer
 }
 
 // openApp reads the configuration and connects to PostgreSQL and Redis.
@@ -85,7 +87,7 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	usage := merchant.NewUsage()
-	merchants := merchant.NewService(cfg.Keyring, usage, time.Now)
+	merchants := merchant.NewService(cfg.Keyring, usage, time.Now).WithCurrencies(cfg.Currencies)
 	passkeys, err := passkey.New(passkey.Config{RPID: cfg.WebAuthnRPID, RPName: "Paylink", Origins: cfg.WebAuthnOrigins,
 		Timeout: cfg.WebAuthnTimeout}, time.Now)
 	if err != nil {
@@ -94,6 +96,12 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 		return nil, err
 	}
 	signer, err := links.NewSigner(cfg.LinkSigningKeys)
+	if err != nil {
+		db.Close()
+		rdb.Close()
+		return nil, err
+	}
+	returns, err := returnurl.NewSigner(cfg.ReturnSigningKeys, time.Now)
 	if err != nil {
 		db.Close()
 		rdb.Close()
@@ -127,6 +135,7 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 		checkout:  checkout.NewService(sim, linkSvc, time.Now),
 		forms:     forms.NewService(cfg.BaseURL, time.Now),
 		passwords: passwords,
+		returns:   returns,
 	}, nil
 }
 
@@ -184,7 +193,7 @@ func (a *app) serve(ctx context.Context, api, work bool, ready func(addr string)
 			Now: time.Now, Webhooks: a.webhooks,
 			Links: a.links, Checkout: a.checkout, Currencies: a.cfg.Currencies,
 			Wallet: a.wallet, Passkeys: a.passkeys, Processor: a.processor,
-			Forms: a.forms, Passwords: a.passwords,
+			Forms: a.forms, Passwords: a.passwords, ExportTimeout: a.cfg.ExportTimeout, Returns: a.returns,
 		})
 		if err != nil {
 			return err

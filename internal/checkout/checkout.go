@@ -72,6 +72,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -126,7 +127,12 @@ var (
 		Message: "payment_link must be a payment link id (plink_…)."}
 	ErrOutcomeInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "outcome_invalid", Param: "outcome",
 		Message: "outcome must be approve or fail."}
+	ErrReasonInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "reason_invalid", Param: "reason",
+		Message: "reason must be requested_by_customer, duplicate or fraudulent."}
 )
+
+// Reasons are why a merchant may say it refunds.
+var Reasons = []string{"requested_by_customer", "duplicate", "fraudulent"}
 
 // CardError is the 402 card_error for a decline or card validation code,
 // with the shopper-facing message and the field to fix.
@@ -161,6 +167,7 @@ type Payment struct {
 	LinkID           string
 	FormID           string
 	Reference        string // a signed link's merchant reference
+	Realm            string // its link's or form's; "" for none
 	SingleUse        bool
 	Amount           money.Amount
 	Status           Status
@@ -176,13 +183,15 @@ type Payment struct {
 	UpdatedAt        time.Time
 }
 
-// Refund is money returned on a succeeded payment.
+// Refund is money returned on a succeeded payment. Reason is one of
+// Reasons, or "" when the merchant gave none.
 type Refund struct {
 	ID         string
 	MerchantID string
 	PaymentID  string
 	Amount     money.Amount
 	Status     string
+	Reason     string
 	CreatedAt  time.Time
 }
 
@@ -225,21 +234,40 @@ func AttemptKey(linkID, idempotencyKey string, fingerprint []byte) string {
 	return "pay:" + hex.EncodeToString(h.Sum(nil)[:20])
 }
 
-// Authorize asks the processor to authorize l's amount on card. Problems
-// the card itself shows (number, expiry, CVC, brand, currency) are
-// refused first with a CardError, and nothing is recorded. A decline is
-// not an error: it comes back as a Declined authorization, to be recorded
-// as a failed payment. It returns ErrProcessorUnavailable when the
-// processor cannot be asked.
+// Authorize asks the processor to authorize l's amount on card, if l's
+// merchant accepts it (see AuthorizeAccepted; l.Accepts is as fresh as
+// the Lookup that read l).
 func (s *Service) Authorize(ctx context.Context, l *links.Link, key string, card processor.Card) (processor.Authorization, error) {
-	return s.AuthorizeAmount(ctx, l.Amount, key, card)
+	return s.AuthorizeAccepted(ctx, l.Accepts, l.Amount, key, card)
 }
 
-// AuthorizeAmount is Authorize for an amount that is not a link's: a
-// payment form's or a signed link's.
+// AuthorizeAmount is AuthorizeAccepted for a merchant that accepts
+// everything; a payment it makes is still refused at its insert if the
+// merchant does not accept it.
 func (s *Service) AuthorizeAmount(ctx context.Context, amount money.Amount, key string, card processor.Card) (processor.Authorization, error) {
+	return s.AuthorizeAccepted(ctx, merchant.Acceptance{}, amount, key, card)
+}
+
+// AuthorizeAccepted asks the processor to authorize amount on card: a
+// link's, a payment form's or a signed link's. What the merchant does not
+// accept (acc: the currency, card payments, the card's brand) is refused
+// first, before the processor is asked and before anything is recorded,
+// with merchant.ErrCurrencyWithdrawn, ErrMethodNotAccepted or
+// ErrCardBrandNotAccepted (a card_error); then problems the card itself
+// shows (number, expiry, CVC, brand, currency) with a CardError. A
+// decline is not an error: it comes back as a Declined authorization, to
+// be recorded as a failed payment. It returns ErrProcessorUnavailable when
+// the processor cannot be asked.
+func (s *Service) AuthorizeAccepted(ctx context.Context, acc merchant.Acceptance, amount money.Amount, key string, card processor.Card) (processor.Authorization, error) {
 	card.Number = processor.Normalize(card.Number)
-	if _, code := processor.Validate(card, amount.Currency, s.now()); code != "" {
+	brand, code := processor.Validate(card, amount.Currency, s.now())
+	if brand == processor.Unknown {
+		brand = ""
+	}
+	if err := acc.CheckPayment(amount.Currency, merchant.MethodCard, brand); err != nil {
+		return processor.Authorization{}, err
+	}
+	if code != "" {
 		return processor.Authorization{}, CardError(code)
 	}
 	a, err := s.proc.Authorize(ctx, key, amount, card)
@@ -258,14 +286,18 @@ func (s *Service) AuthorizeAmount(ctx context.Context, amount money.Amount, key 
 // postgres.Writes the caller sends into tx before committing (saving a
 // round trip on the hot path). For a link that can no longer be paid it
 // returns ErrCompleted, ErrDeactivated or ErrExpired from package links,
-// and the caller should Release the authorization after rolling back.
+// and for a payment its merchant no longer accepts (the insert reads the
+// merchant's settings as they are now, whatever l.Accepts said)
+// merchant.ErrCurrencyWithdrawn, ErrMethodNotAccepted or
+// ErrCardBrandNotAccepted; the caller should then Release the
+// authorization after rolling back.
 func (s *Service) Record(ctx context.Context, tx pgx.Tx, later postgres.Execer, l *links.Link, c Customer, a processor.Authorization) (*Payment, error) {
 	now := s.now().UTC().Truncate(time.Microsecond)
 	if err := l.Payable(now); err != nil {
 		return nil, err
 	}
 	p := s.newPayment(l.MerchantID, l.Amount, c, a, now)
-	p.LinkID, p.SingleUse, p.Metadata = l.ID, l.SingleUse, l.Metadata
+	p.LinkID, p.SingleUse, p.Metadata, p.Realm = l.ID, l.SingleUse, l.Metadata, l.Realm
 	held := p.Status == Succeeded && l.SingleUse
 	if held {
 		if err := links.Complete(ctx, tx, l.MerchantID, l.ID, now); err != nil {
@@ -276,7 +308,10 @@ func (s *Service) Record(ctx context.Context, tx pgx.Tx, later postgres.Execer, 
 	if err := insertPaymentRow(ctx, tx, p, held); err != nil {
 		if errors.Is(err, errLinkNotPayable) {
 			s.links.Forget(l.ID)
-			return nil, links.CheckPayable(ctx, tx, l.MerchantID, l.ID, now)
+			if err := links.CheckPayable(ctx, tx, l.MerchantID, l.ID, now); err != nil {
+				return nil, err
+			}
+			return nil, refusal(ctx, tx, p)
 		}
 		return nil, err
 	}
@@ -284,13 +319,30 @@ func (s *Service) Record(ctx context.Context, tx pgx.Tx, later postgres.Execer, 
 }
 
 // errLinkNotPayable means the payment's insert found its link no longer
-// payable; links.CheckPayable says why.
+// payable, or its merchant no longer accepting it; links.CheckPayable or
+// refusal says why.
 var errLinkNotPayable = errors.New("checkout: link not payable")
+
+// refusal says why p's merchant, as it is now, does not accept p, after
+// the database refused p's insert for something other than its link's or
+// form's state. It returns an error in any case: one of merchant's
+// refusals, or an internal error when the settings accept p after all
+// (changed again meanwhile; the shopper may simply retry).
+func refusal(ctx context.Context, db postgres.DBTX, p *Payment) error {
+	acc, err := merchant.LoadAcceptance(ctx, db, p.MerchantID)
+	if err != nil {
+		return err
+	}
+	if err := acc.CheckPayment(p.Amount.Currency, merchant.Method(p.Method), p.Card.Brand); err != nil {
+		return err
+	}
+	return fmt.Errorf("payment %s refused at insert, yet its merchant accepts it now", p.ID)
+}
 
 // insertPaymentRow inserts p, with its capture queue row when it
 // succeeded, if its link is still payable in the database (held: the
-// caller already completed the link in this transaction). It returns
-// errLinkNotPayable otherwise.
+// caller already completed the link in this transaction) and its merchant
+// accepts it. It returns errLinkNotPayable otherwise.
 func insertPaymentRow(ctx context.Context, tx pgx.Tx, p *Payment, held bool) error {
 	query := insertPayment
 	if p.Status == Succeeded {
@@ -478,47 +530,30 @@ func onePayment(r pgx.Row) (*Payment, error) {
 	return p, nil
 }
 
-// Filter narrows a payment list; empty fields match everything.
-type Filter struct {
-	Status Status
-	LinkID string
-	FormID string
+// Refund is RefundFor without a reason.
+func (s *Service) Refund(ctx context.Context, tx pgx.Tx, merchantID, payID string, amount *int64) (*Refund, *Payment, error) {
+	return s.RefundFor(ctx, tx, merchantID, payID, NewRefund{Amount: amount})
 }
 
-// ParseFilter reads the status and payment_link filters of a list. It
-// returns ErrStatusInvalid or ErrLinkFilterInvalid.
-func ParseFilter(status, linkID string) (Filter, error) {
-	switch Status(status) {
-	case "", RequiresAction, Processing, Succeeded, Failed, Canceled:
-	default:
-		return Filter{}, ErrStatusInvalid
-	}
-	if linkID != "" && !id.Valid("plink", linkID) {
-		return Filter{}, ErrLinkFilterInvalid
-	}
-	return Filter{Status: Status(status), LinkID: linkID}, nil
+// NewRefund is what a merchant asks to refund: Amount (the whole rest
+// when nil) and an optional Reason, one of Reasons.
+type NewRefund struct {
+	Amount *int64
+	Reason string
 }
 
-// List returns up to limit payments of merchantID matching f and older
-// than startingAfter (all when empty), newest first, and whether more
-// follow.
-func (s *Service) List(ctx context.Context, db postgres.DBTX, merchantID string, f Filter, limit int, startingAfter string) ([]*Payment, bool, error) {
-	out, more, err := postgres.Page(ctx, db, limit, func(r pgx.CollectableRow) (*Payment, error) { return scanPayment(r) },
-		listPayments, merchantID, startingAfter, string(f.Status), f.LinkID, f.FormID)
-	if err != nil {
-		return nil, false, fmt.Errorf("list payments: %w", err)
-	}
-	return out, more, nil
-}
-
-// Refund returns amount (the whole rest when nil) of merchantID's payment
-// payID, in tx, under the payment's row lock so that concurrent refunds
-// never add up to more than the payment: the refund row, amount_refunded,
-// the ledger postings {merchant −x, card_out +x} and payment.refunded. The
-// processor is asked after commit (SendRefund). It returns ErrNotFound,
+// RefundFor refunds in.Amount of merchantID's payment payID, in tx, under
+// the payment's row lock so that concurrent refunds never add up to more
+// than the payment: the refund row, amount_refunded, the ledger postings
+// {merchant −x, card_out +x} and payment.refunded. The processor is asked
+// after commit (SendRefund). It returns ErrReasonInvalid, ErrNotFound,
 // ErrNotRefundable, ErrRefundExceeds, money.ErrAmountInvalid or
 // ErrBalanceInsufficient.
-func (s *Service) Refund(ctx context.Context, tx pgx.Tx, merchantID, payID string, amount *int64) (*Refund, *Payment, error) {
+func (s *Service) RefundFor(ctx context.Context, tx pgx.Tx, merchantID, payID string, in NewRefund) (*Refund, *Payment, error) {
+	if in.Reason != "" && !slices.Contains(Reasons, in.Reason) {
+		return nil, nil, ErrReasonInvalid
+	}
+	amount := in.Amount
 	p, err := scanPayment(tx.QueryRow(ctx, lockPayment, merchantID, payID))
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
@@ -542,14 +577,14 @@ func (s *Service) Refund(ctx context.Context, tx pgx.Tx, merchantID, payID strin
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
 	r := &Refund{ID: id.NewAt("re", now), MerchantID: merchantID, PaymentID: payID,
-		Amount: money.Amount{Minor: x, Currency: p.Amount.Currency}, Status: "succeeded", CreatedAt: now}
+		Amount: money.Amount{Minor: x, Currency: p.Amount.Currency}, Status: "succeeded", Reason: in.Reason, CreatedAt: now}
 	if _, err := tx.Exec(ctx, addRefunded, merchantID, payID, x, now); err != nil {
 		if postgres.IsCheckViolation(err, "payments_refund_within_amount") {
 			return nil, nil, ErrRefundExceeds
 		}
 		return nil, nil, fmt.Errorf("add refunded amount: %w", err)
 	}
-	if _, err := tx.Exec(ctx, insertRefund, r.ID, merchantID, payID, x, string(r.Amount.Currency), now); err != nil {
+	if _, err := tx.Exec(ctx, insertRefund, r.ID, merchantID, payID, x, string(r.Amount.Currency), now, wire.OrNil(r.Reason)); err != nil {
 		return nil, nil, fmt.Errorf("insert refund: %w", err)
 	}
 	if p.Method == MethodWallet {
@@ -638,7 +673,7 @@ func ToWire(p *Payment) wire.Payment {
 	w := wire.Payment{
 		ID: p.ID, Amount: p.Amount.Minor, Currency: string(p.Amount.Currency), Status: string(p.Status),
 		AmountRefunded: p.AmountRefunded, PaymentLink: wire.OrNil(p.LinkID),
-		PaymentForm: wire.OrNil(p.FormID), Reference: wire.OrNil(p.Reference),
+		PaymentForm: wire.OrNil(p.FormID), Reference: wire.OrNil(p.Reference), Realm: wire.OrNil(p.Realm),
 		PaymentMethod: wire.PaymentMethod{Type: p.Method},
 		Customer: wire.Customer{Email: p.Customer.Email, Name: p.Customer.Name, Phone: wire.OrNil(p.Customer.Phone),
 			Address: p.Customer.Address.toWire()},
@@ -662,8 +697,12 @@ func ToWire(p *Payment) wire.Payment {
 // RefundToWire returns r as the API shows it.
 func RefundToWire(r *Refund) wire.Refund {
 	return wire.Refund{ID: r.ID, Payment: r.PaymentID, Amount: r.Amount.Minor, Currency: string(r.Amount.Currency),
-		Status: r.Status, CreatedAt: wire.Time(r.CreatedAt)}
+		Status: r.Status, Reason: wire.OrNil(r.Reason), CreatedAt: wire.Time(r.CreatedAt)}
 }
+
+// ScanPayment reads a row of PaymentRows, for package payments, which
+// finds payments with filters of its own.
+func ScanPayment(r pgx.Row) (*Payment, error) { return scanPayment(r) }
 
 func scanPayment(r pgx.Row) (*Payment, error) {
 	var (
@@ -674,7 +713,7 @@ func scanPayment(r pgx.Row) (*Payment, error) {
 	err := r.Scan(&p.ID, &p.MerchantID, &p.LinkID, &p.SingleUse, &p.Amount.Minor, &cur, &st, &p.AmountRefunded,
 		&p.FailureCode, &p.Customer.Email, &p.Customer.Name, &p.Method, &brnd, &p.Card.Last4, &p.Card.ExpMonth,
 		&p.Card.ExpYear, &p.Card.Fingerprint, &p.ProcessorRef, &p.ChallengeOutcome, &p.CreatedAt, &p.UpdatedAt,
-		&p.Metadata, &p.FormID, &p.Reference, &p.Customer.Phone, &addr)
+		&p.Metadata, &p.FormID, &p.Reference, &p.Customer.Phone, &addr, &p.Realm)
 	if err != nil {
 		return nil, err
 	}

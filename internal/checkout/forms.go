@@ -111,16 +111,19 @@ func addressFromJSON(m map[string]string) *Address {
 // submission of form f in tx, exactly as Record does for a link: the
 // payment, and for a success the ledger postings, the capture queue row
 // and payment.succeeded; for a decline payment.failed. The insert itself
-// checks, in the database, that the form is still active and that amount
-// is one it accepts. It returns forms.ErrInactive (the caller should then
-// Release the authorization after rolling back).
+// checks, in the database, that the form is still active, that amount
+// is one it accepts and that its merchant accepts the payment as its
+// settings are now. It returns forms.ErrInactive, or
+// merchant.ErrCurrencyWithdrawn, ErrMethodNotAccepted or
+// ErrCardBrandNotAccepted (the caller should then Release the
+// authorization after rolling back).
 func (s *Service) RecordForm(ctx context.Context, tx pgx.Tx, f *forms.Form, amount money.Amount, c Customer, a processor.Authorization) (*Payment, error) {
 	if err := f.Payable(); err != nil {
 		return nil, err
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
 	p := s.newPayment(f.MerchantID, amount, c, a, now)
-	p.FormID, p.Metadata = f.ID, f.Metadata
+	p.FormID, p.Metadata, p.Realm = f.ID, f.Metadata, f.Realm
 	query := insertFormPayment
 	if p.Status == Succeeded {
 		query = insertCapturedFormPayment
@@ -137,7 +140,7 @@ func (s *Service) RecordForm(ctx context.Context, tx pgx.Tx, f *forms.Form, amou
 		if err := forms.CheckPayable(ctx, tx, f.MerchantID, f.ID); err != nil {
 			return nil, err
 		}
-		return nil, fmt.Errorf("form payment of %s: amount %v not accepted at insert", f.ID, amount)
+		return nil, refusal(ctx, tx, p)
 	}
 	return p, s.recordOutcome(ctx, tx, tx, p, nil, now, true)
 }
@@ -155,8 +158,9 @@ type SignedOrder struct {
 // tx, as Record does for a link. A success first claims o's reference
 // (one successful payment per merchant and reference: concurrent payers
 // wait on each other's claim and only the first succeeds). It returns
-// links.ErrCompleted when the reference was paid meanwhile; the caller
-// should then Release the authorization after rolling back.
+// links.ErrCompleted when the reference was paid meanwhile, or one of
+// merchant's refusals when the merchant no longer accepts the payment;
+// the caller should then Release the authorization after rolling back.
 func (s *Service) RecordSigned(ctx context.Context, tx pgx.Tx, o SignedOrder, c Customer, a processor.Authorization) (*Payment, error) {
 	now := s.now().UTC().Truncate(time.Microsecond)
 	p := s.newPayment(o.MerchantID, o.Amount, c, a, now)
@@ -170,7 +174,7 @@ func (s *Service) RecordSigned(ctx context.Context, tx pgx.Tx, o SignedOrder, c 
 	if p.Status == Succeeded {
 		query = insertCapturedSignedPayment
 	}
-	_, err := tx.Exec(ctx, query, p.ID, p.MerchantID, p.Reference, p.Amount.Minor,
+	tag, err := tx.Exec(ctx, query, p.ID, p.MerchantID, p.Reference, p.Amount.Minor,
 		string(p.Amount.Currency), string(p.Status), wire.OrNil(p.FailureCode), p.Customer.Email, p.Customer.Name,
 		wire.OrNil(string(p.Card.Brand)), wire.OrNil(p.Card.Last4), wire.OrNil(p.Card.ExpMonth),
 		wire.OrNil(p.Card.ExpYear), wire.OrNil(p.Card.Fingerprint), p.ProcessorRef, p.CreatedAt)
@@ -179,6 +183,8 @@ func (s *Service) RecordSigned(ctx context.Context, tx pgx.Tx, o SignedOrder, c 
 		return nil, links.ErrCompleted
 	case err != nil:
 		return nil, fmt.Errorf("insert signed link payment: %w", err)
+	case tag.RowsAffected() == 0:
+		return nil, refusal(ctx, tx, p)
 	}
 	return p, s.recordOutcome(ctx, tx, tx, p, nil, now, true)
 }
@@ -269,14 +275,4 @@ func (s *Service) Claim(ctx context.Context, db *postgres.DB, p *Payment, outcom
 		return nil, fmt.Errorf("claim challenge: %w", err)
 	}
 	return s.Get(ctx, db.Pool, p.MerchantID, p.ID)
-}
-
-// WithForm adds the payment_form filter of a list (a form id, or "" for
-// any). It returns forms.ErrFilterInvalid.
-func (f Filter) WithForm(formID string) (Filter, error) {
-	if formID != "" && !id.Valid("pform", formID) {
-		return f, forms.ErrFilterInvalid
-	}
-	f.FormID = formID
-	return f, nil
 }

@@ -6,23 +6,31 @@ const paymentColumns = `p.id, p.merchant_id, coalesce(p.payment_link_id, ''), p.
        coalesce(p.card_exp_year, 0), coalesce(p.card_fingerprint, ''), coalesce(p.processor_ref, ''),
        coalesce(p.challenge_outcome, ''), p.created_at, p.updated_at, coalesce(l.metadata, f.metadata, '{}'),
        coalesce(p.payment_form_id, ''), coalesce(p.merchant_reference, ''), coalesce(p.customer_phone, ''),
-       p.billing_address`
+       p.billing_address, coalesce(p.realm, '')`
 
 const paymentFrom = ` FROM payments p LEFT JOIN payment_links l ON l.id = p.payment_link_id
        LEFT JOIN payment_forms f ON f.id = p.payment_form_id `
 
+// PaymentRows selects payments p (with their link l and form f, for the
+// metadata) as ScanPayment reads them; package payments appends its
+// WHERE clause.
+const PaymentRows = `SELECT ` + paymentColumns + paymentFrom
+
 const (
 	// insertPayment inserts a payment only if its link can still be paid
-	// at $17 (active and not expired), read in the same statement; $18 is
-	// true when the caller already holds the link (a single-use link it
-	// just completed). No row inserted means the link cannot be paid.
+	// at $17 (active and not expired) and its merchant accepts it (the
+	// link's currency, cards, the brand $11), all read in the same
+	// statement; $18 is true when the caller already holds the link (a
+	// single-use link it just completed). No row inserted means the link
+	// cannot be paid or the merchant does not accept the payment.
 	insertPayment = `
 INSERT INTO payments (id, merchant_id, payment_link_id, single_use, amount, currency, status, failure_code,
                       customer_email, customer_name, method_type, card_brand, card_last4, card_exp_month,
-                      card_exp_year, card_fingerprint, processor_ref, created_at, updated_at)
-SELECT $1, l.merchant_id, l.id, $4, $5, $6, $7, $8, $9, $10, 'card', $11, $12, $13, $14, $15, $16, $17, $17
+                      card_exp_year, card_fingerprint, processor_ref, created_at, updated_at, realm)
+SELECT $1, l.merchant_id, l.id, $4, $5, $6, $7, $8, $9, $10, 'card', $11, $12, $13, $14, $15, $16, $17, $17, l.realm
 FROM payment_links l
-WHERE l.merchant_id = $2 AND l.id = $3 AND ($18 OR (l.status = 'active' AND l.expires_at > $17))`
+WHERE l.merchant_id = $2 AND l.id = $3 AND ($18 OR (l.status = 'active' AND l.expires_at > $17))
+  AND paylink_merchant_accepts(l.merchant_id, l.currency, 'card', $11)`
 
 	// insertCapturedPayment inserts a succeeded payment and its capture
 	// queue row in one statement (one round trip on the hot path).
@@ -34,25 +42,31 @@ SELECT id, merchant_id, processor_ref, amount, currency, created_at FROM p`
 
 	// insertWalletPayment inserts a succeeded wallet payment under the
 	// same rule as insertPayment: only if its link can still be paid at
-	// $10, or $11 is true (the caller completed the single-use link).
+	// $10, or $11 is true (the caller completed the single-use link), and
+	// its merchant accepts wallet payments in the link's currency.
 	insertWalletPayment = `
 INSERT INTO payments (id, merchant_id, payment_link_id, single_use, amount, currency, status,
-                      customer_email, customer_name, method_type, wallet_user_id, created_at, updated_at)
-SELECT $1, l.merchant_id, l.id, $4, $5, $6, 'succeeded', $7, $8, 'wallet', $9, $10, $10
+                      customer_email, customer_name, method_type, wallet_user_id, created_at, updated_at, realm)
+SELECT $1, l.merchant_id, l.id, $4, $5, $6, 'succeeded', $7, $8, 'wallet', $9, $10, $10, l.realm
 FROM payment_links l
-WHERE l.merchant_id = $2 AND l.id = $3 AND ($11 OR (l.status = 'active' AND l.expires_at > $10))`
+WHERE l.merchant_id = $2 AND l.id = $3 AND ($11 OR (l.status = 'active' AND l.expires_at > $10))
+  AND paylink_merchant_accepts(l.merchant_id, l.currency, 'wallet', NULL)`
 
 	// insertFormPayment inserts a payment of a form submission only if
-	// the form is still active and takes this amount and currency, read in
-	// the same statement. No row inserted means it does not.
+	// the form is still active and takes this amount and currency, and its
+	// merchant accepts the payment (currency, cards, the brand $12), read
+	// in the same statement. No row inserted means one of these fails.
 	insertFormPayment = `
 INSERT INTO payments (id, merchant_id, payment_form_id, amount, currency, status, failure_code,
                       customer_email, customer_name, customer_phone, billing_address, method_type, card_brand,
-                      card_last4, card_exp_month, card_exp_year, card_fingerprint, processor_ref, created_at, updated_at)
-SELECT $1, f.merchant_id, f.id, $4, $5, $6, $7, $8, $9, $10, $11, 'card', $12, $13, $14, $15, $16, $17, $18, $18
+                      card_last4, card_exp_month, card_exp_year, card_fingerprint, processor_ref, created_at, updated_at,
+                      realm)
+SELECT $1, f.merchant_id, f.id, $4, $5, $6, $7, $8, $9, $10, $11, 'card', $12, $13, $14, $15, $16, $17, $18, $18,
+       f.realm
 FROM payment_forms f
 WHERE f.merchant_id = $2 AND f.id = $3 AND f.status = 'active' AND f.currency = $5
-  AND (f.amount = $4 OR (f.amount IS NULL AND $4 BETWEEN f.amount_min AND f.amount_max))`
+  AND (f.amount = $4 OR (f.amount IS NULL AND $4 BETWEEN f.amount_min AND f.amount_max))
+  AND paylink_merchant_accepts(f.merchant_id, f.currency, 'card', $12)`
 
 	// insertCapturedFormPayment inserts a succeeded form payment and its
 	// capture queue row in one statement.
@@ -62,13 +76,15 @@ RETURNING id, merchant_id, processor_ref, amount, currency, created_at)
 INSERT INTO pending_captures (payment_id, merchant_id, processor_ref, amount, currency, created_at)
 SELECT id, merchant_id, processor_ref, amount, currency, created_at FROM p`
 
-	// insertSignedPayment inserts a payment of a signed link; its
-	// reference was claimed first when it succeeded.
+	// insertSignedPayment inserts a payment of a signed link if its
+	// merchant accepts it (currency, cards, the brand $10); its reference
+	// was claimed first when it succeeded.
 	insertSignedPayment = `
 INSERT INTO payments (id, merchant_id, merchant_reference, amount, currency, status, failure_code,
                       customer_email, customer_name, method_type, card_brand, card_last4, card_exp_month,
                       card_exp_year, card_fingerprint, processor_ref, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'card', $10, $11, $12, $13, $14, $15, $16, $16)
+SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, 'card', $10, $11, $12, $13, $14, $15, $16, $16
+WHERE paylink_merchant_accepts($2, $5, 'card', $10)
 RETURNING id, merchant_id, processor_ref, amount, currency, created_at`
 
 	insertCapturedSignedPayment = `
@@ -108,12 +124,6 @@ VALUES ($1, $2, $3, $4, $5, $6)`
 
 	lockPayment = `SELECT ` + paymentColumns + paymentFrom + `WHERE p.merchant_id = $1 AND p.id = $2 FOR UPDATE OF p`
 
-	listPayments = `SELECT ` + paymentColumns + paymentFrom + `
-WHERE p.merchant_id = $1 AND ($2 = '' OR p.id < $2) AND ($3 = '' OR p.status = $3)
-  AND ($4 = '' OR p.payment_link_id = $4) AND ($5 = '' OR p.payment_form_id = $5)
-ORDER BY p.id DESC
-LIMIT $6`
-
 	finishPayment = `
 UPDATE payments SET status = $3, failure_code = $4, updated_at = $5
 WHERE merchant_id = $1 AND id = $2`
@@ -123,8 +133,8 @@ UPDATE payments SET amount_refunded = amount_refunded + $3, updated_at = $4
 WHERE merchant_id = $1 AND id = $2`
 
 	insertRefund = `
-INSERT INTO refunds (id, merchant_id, payment_id, amount, currency, status, created_at)
-VALUES ($1, $2, $3, $4, $5, 'succeeded', $6)`
+INSERT INTO refunds (id, merchant_id, payment_id, amount, currency, status, created_at, reason)
+VALUES ($1, $2, $3, $4, $5, 'succeeded', $6, $7)`
 
 	pendingCaptures = `
 SELECT payment_id, processor_ref, amount, currency FROM pending_captures

@@ -10,6 +10,7 @@ import (
 
 	"github.com/paylink/paylink/internal/id"
 	"github.com/paylink/paylink/internal/links"
+	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/wallet"
 	"github.com/paylink/paylink/internal/webhook"
@@ -23,17 +24,23 @@ const MethodWallet = "wallet"
 // processor, nothing to capture), the ledger transaction {wallet −x,
 // merchant +x} with the user's history entry and notification
 // (wallet.Pay), the completion of a single-use link, and the events. It
-// returns wallet.ErrInsufficientFunds, or ErrCompleted, ErrDeactivated or
-// ErrExpired from package links.
+// returns wallet.ErrInsufficientFunds, ErrCompleted, ErrDeactivated or
+// ErrExpired from package links, or merchant.ErrCurrencyWithdrawn or
+// ErrMethodNotAccepted when the merchant does not accept the payment
+// (checked first against l.Accepts, then by the insert against the
+// settings as they are now).
 func (s *Service) RecordWallet(ctx context.Context, tx pgx.Tx, l *links.Link, c Customer, userID string) (*Payment, error) {
 	now := s.now().UTC().Truncate(time.Microsecond)
 	if err := l.Payable(now); err != nil {
 		return nil, err
 	}
+	if err := l.Accepts.CheckPayment(l.Amount.Currency, merchant.MethodWallet, ""); err != nil {
+		return nil, err
+	}
 	p := &Payment{
 		ID: id.NewAt("pay", now), MerchantID: l.MerchantID, LinkID: l.ID, SingleUse: l.SingleUse,
 		Amount: l.Amount, Status: Succeeded, Customer: c, Method: MethodWallet,
-		Metadata: l.Metadata, CreatedAt: now, UpdatedAt: now,
+		Metadata: l.Metadata, Realm: l.Realm, CreatedAt: now, UpdatedAt: now,
 	}
 	if l.SingleUse {
 		if err := links.Complete(ctx, tx, l.MerchantID, l.ID, now); err != nil {
@@ -53,7 +60,7 @@ func (s *Service) RecordWallet(ctx context.Context, tx pgx.Tx, l *links.Link, c 
 		if err := links.CheckPayable(ctx, tx, l.MerchantID, l.ID, now); err != nil {
 			return nil, err
 		}
-		return nil, fmt.Errorf("wallet payment of %s: link not payable at insert", l.ID)
+		return nil, refusal(ctx, tx, p)
 	}
 	if _, err := wallet.Pay(ctx, tx, userID, wallet.Merchant{ID: l.MerchantID, Name: l.MerchantName}, l.Amount, p.ID, now); err != nil {
 		return nil, err

@@ -3,6 +3,7 @@
 package config
 
 import (
+	"crypto/ed25519"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/money"
+	"github.com/paylink/paylink/internal/returnurl"
 	"github.com/paylink/paylink/internal/seal"
 )
 
@@ -33,6 +35,7 @@ type Config struct {
 	Keyring         *seal.Keyring // PAYLINK_ENCRYPTION_KEYS
 	TrustedProxies  []string      // PAYLINK_TRUSTED_PROXIES
 	ShutdownTimeout time.Duration // PAYLINK_SHUTDOWN_TIMEOUT
+	ExportTimeout   time.Duration // PAYLINK_EXPORT_TIMEOUT
 
 	RateAPI          limiter.Rate // PAYLINK_RATE_LIMIT_API
 	RatePublic       limiter.Rate // PAYLINK_RATE_LIMIT_PUBLIC
@@ -56,6 +59,7 @@ type Config struct {
 	SMTPPassword        string             // PAYLINK_SMTP_PASSWORD
 	SMTPFrom            *mail.Address      // PAYLINK_SMTP_FROM
 	LinkSigningKeys     []links.SigningKey // PAYLINK_LINK_SIGNING_KEYS, the signing key first
+	ReturnSigningKeys   []returnurl.Key    // PAYLINK_RETURN_SIGNING_KEYS, the signing key first
 	SimulatorSecret     []byte             // PAYLINK_SIMULATOR_SECRET
 	LinkExpiryEvery     time.Duration      // PAYLINK_LINK_EXPIRY_INTERVAL
 	DebugAddr           string             // PAYLINK_DEBUG_ADDR
@@ -94,6 +98,7 @@ var vars = [...]Var{
 	{"PAYLINK_ENCRYPTION_KEYS", "", "required: master keys sealing secrets at rest, `version:base64(32 bytes)`, comma-separated, first one current"},
 	{"PAYLINK_TRUSTED_PROXIES", "", "comma-separated CIDRs of proxies whose X-Forwarded-For is believed"},
 	{"PAYLINK_SHUTDOWN_TIMEOUT", "25s", "how long SIGTERM waits for in-flight requests and tasks"},
+	{"PAYLINK_EXPORT_TIMEOUT", "30m", "how long one CSV export (GET /v1/reports/payments.csv) may stream, instead of the server's 60s write timeout; it holds one database connection meanwhile"},
 	{"PAYLINK_RATE_LIMIT_API", "100-S", "merchant API limit per API key (`N-S`, `N-M`, `N-H` or `N-D`)"},
 	{"PAYLINK_RATE_LIMIT_PUBLIC", "60-M", "sign-up and checkout limit per client IP"},
 	{"PAYLINK_RATE_LIMIT_AUTH_FAILURES", "20-M", "failed API-key authentications per client IP; past it the address gets 429 for any key until the window ends"},
@@ -120,6 +125,7 @@ var vars = [...]Var{
 	{"PAYLINK_WEBAUTHN_ORIGINS", "", "comma-separated origins passkey ceremonies may come from (default: the origin of PAYLINK_BASE_URL)"},
 	{"PAYLINK_WEBAUTHN_TIMEOUT", "2m", "how long a passkey challenge (registration, log-in, confirmation) stays usable"},
 	{"PAYLINK_LINK_SIGNING_KEYS", "", "payment link URL signing keys, `kid:base64(>= 32 bytes)`, comma-separated, the first signs and all verify; unset: derived from PAYLINK_ENCRYPTION_KEYS (kid `e<version>`)"},
+	{"PAYLINK_RETURN_SIGNING_KEYS", "", "Ed25519 keys signing the shopper's return to success_url/cancel_url, `kid:base64(32-byte seed)`, comma-separated, the first signs and all are published at /.well-known/paylink-keys.json; unset: derived from PAYLINK_ENCRYPTION_KEYS (kid `e<version>`)"},
 	{"PAYLINK_SIMULATOR_SECRET", "", "base64 secret (>= 32 bytes) of the built-in card processor simulator, keying card fingerprints and its references; unset: derived from the current encryption key, so set it before rotating that key"},
 	{"PAYLINK_LINK_EXPIRY_INTERVAL", "1m", "how often the worker marks links past expiry expired and settles captures, refunds and abandoned challenges"},
 	{"PAYLINK_METRICS_ADDR", "127.0.0.1:9090", "listen address of the Prometheus /metrics of this process (every paylink process has one; the public address answers /metrics with 404); keep it on loopback or a private network (`paylink dev`: a free port when 9090 is taken)"},
@@ -145,6 +151,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		RateAPI:          p.rate("PAYLINK_RATE_LIMIT_API"),
 		RatePublic:       p.rate("PAYLINK_RATE_LIMIT_PUBLIC"),
 		RateAuthFailures: p.rate("PAYLINK_RATE_LIMIT_AUTH_FAILURES"),
+		ExportTimeout:    p.duration("PAYLINK_EXPORT_TIMEOUT", time.Second),
 
 		IdempotencyRetention: p.duration("PAYLINK_IDEMPOTENCY_RETENTION", 24*time.Hour),
 		KeyUsageFlush:        p.duration("PAYLINK_KEY_USAGE_FLUSH", 100*time.Millisecond),
@@ -188,6 +195,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.ShopperEmailsFrom = p.rate("PAYLINK_SHOPPER_EMAILS_PER_MERCHANT")
 	if c.Keyring != nil {
 		c.LinkSigningKeys = p.signingKeys("PAYLINK_LINK_SIGNING_KEYS", c.Keyring)
+		c.ReturnSigningKeys = p.returnKeys("PAYLINK_RETURN_SIGNING_KEYS", c.Keyring)
 		c.SimulatorSecret = p.secret("PAYLINK_SIMULATOR_SECRET", c.Keyring)
 	}
 	if set, err := money.ParseSet(p.str("PAYLINK_CURRENCIES")); err != nil {
@@ -359,6 +367,30 @@ func (p *parser) signingKeys(name string, ring *seal.Keyring) []links.SigningKey
 		p.fail(name, err.Error())
 	}
 	return out
+}
+
+// returnKeys reads `kid:base64(seed),…`, or derives one Ed25519 key per
+// encryption key version when unset (kid `e<version>`): every replica
+// derives the same keys, and returns signed before an encryption-key
+// rotation keep verifying while the old version stays in the keyring.
+func (p *parser) returnKeys(name string, ring *seal.Keyring) []returnurl.Key {
+	spec := p.str(name)
+	if spec == "" {
+		var out []returnurl.Key
+		for _, v := range ring.Versions() {
+			seed, _ := ring.Derive(v, "return-signing")
+			out = append(out, returnurl.Key{ID: "e" + strconv.Itoa(int(v)), Private: ed25519.NewKeyFromSeed(seed)})
+		}
+		return out
+	}
+	keys, err := returnurl.ParseKeys(spec)
+	if err == nil {
+		_, err = returnurl.NewSigner(keys, time.Now)
+	}
+	if err != nil {
+		p.fail(name, err.Error())
+	}
+	return keys
 }
 
 func validKid(kid string) bool {

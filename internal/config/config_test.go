@@ -20,7 +20,8 @@ func TestLoadDefaults(t *testing.T) {
 	}
 	if c.Addr != ":8080" || c.BaseURL.String() != "http://localhost:8080" || c.DBMaxConns != int32(6*runtime.GOMAXPROCS(0)) ||
 		c.IdempotencyRetention != 48*time.Hour || c.RateAPI.Limit != 100 || c.RateAPI.Period != time.Second ||
-		c.RatePublic.Limit != 60 || c.RatePublic.Period != time.Minute || c.Keyring.Current() != 1 || len(c.Currencies.List()) != 7 {
+		c.RatePublic.Limit != 60 || c.RatePublic.Period != time.Minute || c.Keyring.Current() != 1 || len(c.Currencies.List()) != 7 ||
+		c.ExportTimeout != 30*time.Minute {
 		t.Fatalf("defaults = %+v", c)
 	}
 }
@@ -35,13 +36,14 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 		"PAYLINK_TRUSTED_PROXIES":       "10.0.0.0/8, not-an-ip",
 		"PAYLINK_ENCRYPTION_KEYS":       "1:short",
 		"PAYLINK_CURRENCIES":            "USD,DOGE",
+		"PAYLINK_EXPORT_TIMEOUT":        "500ms",
 	}))
 	if err == nil {
 		t.Fatal("Load succeeded with bad configuration")
 	}
 	for _, want := range []string{"DATABASE_URL: is required", "REDIS_URL: is required", "PAYLINK_DB_MAX_CONNS",
 		"PAYLINK_LOG_LEVEL", "PAYLINK_RATE_LIMIT_API", "PAYLINK_IDEMPOTENCY_RETENTION", "PAYLINK_BASE_URL",
-		`"not-an-ip"`, "PAYLINK_ENCRYPTION_KEYS: entry 1", `PAYLINK_CURRENCIES: "DOGE"`} {
+		`"not-an-ip"`, "PAYLINK_ENCRYPTION_KEYS: entry 1", `PAYLINK_CURRENCIES: "DOGE"`, "PAYLINK_EXPORT_TIMEOUT"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}
@@ -130,5 +132,32 @@ func TestPasskeysNeedADomainName(t *testing.T) {
 	m["PAYLINK_BASE_URL"] = "http://localhost:8080"
 	if c, err := Load(env(m)); err != nil || c.WebAuthnRPID != "localhost" {
 		t.Fatalf("localhost: %v, %v", c, err)
+	}
+}
+
+func TestReturnSigningKeys(t *testing.T) {
+	base := map[string]string{"DATABASE_URL": "postgres://x/y", "REDIS_URL": "redis://z:6379/0",
+		"PAYLINK_ENCRYPTION_KEYS": "2:" + strings.Repeat("B", 43) + "=," + key}
+	c, err := Load(env(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.ReturnSigningKeys) != 2 || c.ReturnSigningKeys[0].ID != "e2" || c.ReturnSigningKeys[1].ID != "e1" {
+		t.Fatalf("derived return keys = %v; want e2 (current encryption key) then e1", c.ReturnSigningKeys)
+	}
+	again, _ := Load(env(base))
+	if !again.ReturnSigningKeys[0].Private.Equal(c.ReturnSigningKeys[0].Private) {
+		t.Error("derived return keys differ between two loads: replicas would sign with different keys")
+	}
+	base["PAYLINK_RETURN_SIGNING_KEYS"] = "r2:" + strings.Repeat("A", 43) + "=, r1:" + strings.Repeat("C", 43) + "="
+	if c, err = Load(env(base)); err != nil || len(c.ReturnSigningKeys) != 2 || c.ReturnSigningKeys[0].ID != "r2" {
+		t.Fatalf("explicit return keys = %v, %v; want r2 then r1", c.ReturnSigningKeys, err)
+	}
+	for _, bad := range []string{"r1", "r1:short", "bad kid!:" + strings.Repeat("A", 43) + "=",
+		"r1:" + strings.Repeat("A", 43) + "=,r1:" + strings.Repeat("C", 43) + "="} {
+		base["PAYLINK_RETURN_SIGNING_KEYS"] = bad
+		if _, err := Load(env(base)); err == nil || !strings.Contains(err.Error(), "PAYLINK_RETURN_SIGNING_KEYS") {
+			t.Errorf("PAYLINK_RETURN_SIGNING_KEYS=%q: err = %v; want it refused", bad, err)
+		}
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/paylink/paylink/internal/apperr"
 	"github.com/paylink/paylink/internal/id"
 	"github.com/paylink/paylink/internal/links"
+	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/wire"
@@ -107,10 +108,13 @@ type Form struct {
 	Collect        []Field
 	AllowedOrigins []string
 	SuccessURL     string
+	Realm          string // "" for none
 	Metadata       map[string]string
 	Status         Status
 	CreatedAt      time.Time
 	DeactivatedAt  *time.Time
+	// Accepts is what the merchant takes now, filled by Open.
+	Accepts merchant.Acceptance
 }
 
 // Collects reports whether f asks the shopper for field.
@@ -167,6 +171,7 @@ type NewForm struct {
 	Collect        []string
 	AllowedOrigins []string
 	SuccessURL     string
+	Realm          string
 	Metadata       map[string]string
 }
 
@@ -181,10 +186,12 @@ func NewService(base *url.URL, now func() time.Time) *Service {
 	return &Service{base: base, now: now}
 }
 
-// Create validates in and stores a new active form for merchantID in tx.
-// It returns ErrTitleInvalid, ErrDescriptionInvalid, ErrAmountChoice,
-// ErrRangeInvalid, ErrCollectInvalid, ErrOriginsInvalid, or
-// links.ErrURLInvalid / links.ErrMetadataInvalid.
+// Create validates in and stores a new active form for merchantID in tx,
+// if the merchant accepts its currency (read by the insert itself). It
+// returns ErrTitleInvalid, ErrDescriptionInvalid, ErrAmountChoice,
+// ErrRangeInvalid, ErrCollectInvalid, ErrOriginsInvalid,
+// links.ErrURLInvalid / links.ErrMetadataInvalid / links.ErrRealmInvalid,
+// or merchant.ErrCurrencyNotAccepted.
 func (s *Service) Create(ctx context.Context, tx pgx.Tx, merchantID string, in NewForm) (*Form, error) {
 	f, err := validate(in)
 	if err != nil {
@@ -192,11 +199,14 @@ func (s *Service) Create(ctx context.Context, tx pgx.Tx, merchantID string, in N
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
 	f.ID, f.MerchantID, f.Status, f.CreatedAt = id.NewAt("pform", now), merchantID, Active, now
-	_, err = tx.Exec(ctx, insertForm, f.ID, merchantID, f.Title, f.Description, string(f.Currency),
+	tag, err := tx.Exec(ctx, insertForm, f.ID, merchantID, f.Title, f.Description, string(f.Currency),
 		wire.OrNil(f.Amount), wire.OrNil(f.AmountMin), wire.OrNil(f.AmountMax), fieldNames(f.Collect),
-		f.AllowedOrigins, wire.OrNil(f.SuccessURL), f.Metadata, f.CreatedAt)
-	if err != nil {
+		f.AllowedOrigins, wire.OrNil(f.SuccessURL), f.Metadata, f.CreatedAt, wire.OrNil(f.Realm))
+	switch {
+	case err != nil:
 		return nil, fmt.Errorf("insert payment form: %w", err)
+	case tag.RowsAffected() == 0:
+		return nil, merchant.ErrCurrencyNotAccepted
 	}
 	return f, nil
 }
@@ -236,6 +246,9 @@ func validate(in NewForm) (*Form, error) {
 		return nil, err
 	}
 	if err := links.CheckMetadata(f.Metadata); err != nil {
+		return nil, err
+	}
+	if f.Realm, err = links.CheckRealm(in.Realm); err != nil {
 		return nil, err
 	}
 	return f, nil
@@ -288,15 +301,18 @@ func (s *Service) Open(ctx context.Context, db postgres.DBTX, formID string) (*F
 	if !id.Valid("pform", formID) {
 		return nil, ErrNotFound
 	}
-	var name string
-	f, err := scanForm(db.QueryRow(ctx, openForm, formID), &name)
+	var (
+		name                 string
+		cur, methods, brands []string
+	)
+	f, err := scanForm(db.QueryRow(ctx, openForm, formID), &name, &cur, &methods, &brands)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return nil, ErrNotFound
 	case err != nil:
 		return nil, fmt.Errorf("open payment form: %w", err)
 	}
-	f.MerchantName = name
+	f.MerchantName, f.Accepts = name, merchant.NewAcceptance(cur, methods, brands)
 	return f, nil
 }
 
@@ -321,12 +337,32 @@ func ParseStatus(s string) (Status, error) {
 	return "", ErrStatusInvalid
 }
 
-// List returns up to limit forms of merchantID older than startingAfter
-// (all when empty) with status (any when empty), newest first, and whether
-// more follow.
-func (s *Service) List(ctx context.Context, db postgres.DBTX, merchantID string, status Status, limit int, startingAfter string) ([]*Form, bool, error) {
+// Filter narrows a list of forms; empty fields match every form.
+type Filter struct {
+	Status Status
+	Realm  string
+}
+
+// ParseFilter reads the status and realm filters of a list. It returns
+// ErrStatusInvalid or links.ErrRealmInvalid.
+func ParseFilter(status, realm string) (Filter, error) {
+	st, err := ParseStatus(status)
+	if err != nil {
+		return Filter{}, err
+	}
+	r, err := links.CheckRealm(realm)
+	return Filter{Status: st, Realm: r}, err
+}
+
+// Find returns up to limit forms of merchantID matching f and older than
+// startingAfter (all when empty), newest first, and whether more follow.
+func (s *Service) Find(ctx context.Context, db postgres.DBTX, merchantID string, f Filter, limit int, startingAfter string) ([]*Form, bool, error) {
+	query, args := listForms, []any{merchantID, startingAfter, string(f.Status)}
+	if f.Realm != "" {
+		query, args = listRealmForms, append(args, f.Realm)
+	}
 	out, more, err := postgres.Page(ctx, db, limit, func(r pgx.CollectableRow) (*Form, error) { return scanForm(r) },
-		listForms, merchantID, startingAfter, string(status))
+		query, args...)
 	if err != nil {
 		return nil, false, fmt.Errorf("list payment forms: %w", err)
 	}
@@ -372,7 +408,7 @@ func (s *Service) ToWire(f *Form) wire.PaymentForm {
 	w := wire.PaymentForm{
 		ID: f.ID, URL: s.URL(f), Status: string(f.Status), Title: f.Title, Description: f.Description,
 		Currency: string(f.Currency), Collect: fieldNames(f.Collect), AllowedOrigins: f.AllowedOrigins,
-		SuccessURL: wire.OrNil(f.SuccessURL), Metadata: f.Metadata, CreatedAt: wire.Time(f.CreatedAt),
+		SuccessURL: wire.OrNil(f.SuccessURL), Realm: wire.OrNil(f.Realm), Metadata: f.Metadata, CreatedAt: wire.Time(f.CreatedAt),
 		DeactivatedAt: wire.TimePtr(f.DeactivatedAt),
 	}
 	if f.Amount > 0 {
@@ -398,10 +434,10 @@ func scanForm(r pgx.Row, extra ...any) (*Form, error) {
 		cur, status     string
 		amt, amin, amax *int64
 		collect         []string
-		success         *string
+		success, realm  *string
 	)
 	dest := append([]any{&f.ID, &f.MerchantID, &f.Title, &f.Description, &cur, &amt, &amin, &amax, &collect,
-		&f.AllowedOrigins, &success, &f.Metadata, &status, &f.CreatedAt, &f.DeactivatedAt}, extra...)
+		&f.AllowedOrigins, &success, &f.Metadata, &status, &f.CreatedAt, &f.DeactivatedAt, &realm}, extra...)
 	if err := r.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -410,8 +446,6 @@ func scanForm(r pgx.Row, extra ...any) (*Form, error) {
 	for _, c := range collect {
 		f.Collect = append(f.Collect, Field(c))
 	}
-	if success != nil {
-		f.SuccessURL = *success
-	}
+	f.SuccessURL, f.Realm = wire.Deref(success), wire.Deref(realm)
 	return &f, nil
 }

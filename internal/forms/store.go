@@ -1,19 +1,23 @@
 package forms
 
 const formColumns = `id, merchant_id, title, description, currency, amount, amount_min, amount_max, collect,
-       allowed_origins, success_url, metadata, status, created_at, deactivated_at`
+       allowed_origins, success_url, metadata, status, created_at, deactivated_at, realm`
 
 const (
+	// insertForm inserts nothing when the merchant does not accept the
+	// currency.
 	insertForm = `
 INSERT INTO payment_forms (id, merchant_id, title, description, currency, amount, amount_min, amount_max,
-                           collect, allowed_origins, success_url, metadata, created_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`
+                           collect, allowed_origins, success_url, metadata, created_at, realm)
+SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14
+WHERE paylink_merchant_accepts($2, $5, NULL, NULL)`
 
 	selectForm = `SELECT ` + formColumns + ` FROM payment_forms WHERE merchant_id = $1 AND id = $2`
 
 	openForm = `
 SELECT f.id, f.merchant_id, f.title, f.description, f.currency, f.amount, f.amount_min, f.amount_max, f.collect,
-       f.allowed_origins, f.success_url, f.metadata, f.status, f.created_at, f.deactivated_at, m.name
+       f.allowed_origins, f.success_url, f.metadata, f.status, f.created_at, f.deactivated_at, f.realm,
+       m.name, m.currencies, m.payment_methods, m.card_brands
 FROM payment_forms f JOIN merchants m ON m.id = f.merchant_id
 WHERE f.id = $1`
 
@@ -22,6 +26,12 @@ SELECT ` + formColumns + ` FROM payment_forms
 WHERE merchant_id = $1 AND ($2 = '' OR id < $2) AND ($3 = '' OR status = $3)
 ORDER BY id DESC
 LIMIT $4`
+
+	listRealmForms = `
+SELECT ` + formColumns + ` FROM payment_forms
+WHERE merchant_id = $1 AND realm = $4 AND ($2 = '' OR id < $2) AND ($3 = '' OR status = $3)
+ORDER BY id DESC
+LIMIT $5`
 
 	deactivateForm = `
 UPDATE payment_forms SET status = 'inactive', deactivated_at = $3

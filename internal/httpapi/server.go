@@ -29,6 +29,7 @@ import (
 	"github.com/paylink/paylink/internal/password"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/processor"
+	"github.com/paylink/paylink/internal/returnurl"
 	"github.com/paylink/paylink/internal/wallet"
 	"github.com/paylink/paylink/internal/webhook"
 )
@@ -64,6 +65,11 @@ type Deps struct {
 	Forms *forms.Service
 	// Passwords hashes sign-up passwords; the process shares one.
 	Passwords *password.Hasher
+	// Returns signs shoppers' returns to merchants' sites.
+	Returns *returnurl.Signer
+	// ExportTimeout is how long one CSV export may run (0:
+	// merchantapi.DefaultExportTimeout).
+	ExportTimeout time.Duration
 }
 
 // Server answers every Paylink route: the merchant API, the hosted
@@ -84,7 +90,7 @@ func New(d Deps) (*Server, error) {
 
 	merchants := merchantapi.New(merchantapi.Deps{Edge: e, Log: d.Log, DB: d.DB, Merchants: d.Merchants,
 		Webhooks: d.Webhooks, Links: d.Links, Checkout: d.Checkout, Forms: d.Forms, Currencies: d.Currencies,
-		Passwords: d.Passwords})
+		Now: d.Now, ExportTimeout: d.ExportTimeout, Passwords: d.Passwords})
 	wallets, err := walletapp.New(walletapp.Deps{Edge: e, Log: d.Log, DB: d.DB, BaseURL: d.BaseURL, Now: d.Now,
 		Wallet: d.Wallet, Passkeys: d.Passkeys, Processor: d.Processor, Links: d.Links, Currencies: d.Currencies,
 		Passwords: d.Passwords})
@@ -93,7 +99,8 @@ func New(d Deps) (*Server, error) {
 	}
 	shoppers, err := hostedcheckout.New(hostedcheckout.Deps{Edge: e, Log: d.Log, DB: d.DB, BaseURL: d.BaseURL,
 		Now: d.Now, Merchants: d.Merchants, Links: d.Links, Checkout: d.Checkout, Forms: d.Forms,
-		Currencies: d.Currencies, Wallet: d.Wallet, Passkeys: d.Passkeys, WalletSession: wallets.SessionFromCookie})
+		Currencies: d.Currencies, Wallet: d.Wallet, Passkeys: d.Passkeys, WalletSession: wallets.SessionFromCookie,
+		Returns: d.Returns})
 	if err != nil {
 		return nil, err
 	}

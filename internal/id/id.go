@@ -28,6 +28,20 @@ func NewAt(prefix string, t time.Time) string {
 	var b [16]byte
 	binary.BigEndian.PutUint64(b[:8], uint64(t.UnixMilli())<<16)
 	_, _ = rand.Read(b[6:])
+	return encode(prefix, b)
+}
+
+// Floor returns the smallest id with prefix that NewAt can make at t's
+// millisecond or later, so that ids made from t on are exactly those
+// >= Floor(prefix, t) when t falls on a millisecond. Lists use it to turn
+// a creation time range into an id range.
+func Floor(prefix string, t time.Time) string {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(t.UnixMilli())<<16)
+	return encode(prefix, b)
+}
+
+func encode(prefix string, b [16]byte) string {
 	var sb strings.Builder
 	sb.Grow(len(prefix) + 1 + Len)
 	sb.WriteString(prefix)

@@ -31,3 +31,20 @@ func TestNewIsUnpredictable(t *testing.T) {
 		seen[id] = true
 	}
 }
+
+func TestFloorBoundsAMillisecond(t *testing.T) {
+	t0 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	lo, next := Floor("pay", t0), Floor("pay", t0.Add(time.Millisecond))
+	if !Valid("pay", lo) {
+		t.Fatalf("Floor = %q, not a valid id", lo)
+	}
+	for i := 0; i < 1000; i++ {
+		in := NewAt("pay", t0.Add(999*time.Microsecond))
+		if !(lo <= in && in < next) {
+			t.Fatalf("id %s made in the millisecond of %s is outside [%s, %s)", in, t0, lo, next)
+		}
+		if before := NewAt("pay", t0.Add(-time.Microsecond)); before >= lo {
+			t.Fatalf("id %s made before %s is not below Floor %s", before, t0, lo)
+		}
+	}
+}

@@ -28,6 +28,7 @@ import (
 
 	"github.com/paylink/paylink/internal/apperr"
 	"github.com/paylink/paylink/internal/id"
+	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/webhook"
@@ -75,6 +76,8 @@ var (
 		Message: "URLs must be absolute http or https URLs of at most 2048 characters, without credentials."}
 	ErrStatusInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "status_invalid", Param: "status",
 		Message: "status must be active, completed, expired or deactivated."}
+	ErrRealmInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "realm_invalid", Param: "realm",
+		Message: "realm must be 1 to 64 characters of a-z, 0-9, '.', '_' and '-'."}
 
 	// ErrExpired, ErrCompleted and ErrDeactivated are what a shopper gets
 	// for a link that can no longer be paid (410).
@@ -96,11 +99,15 @@ type Link struct {
 	Status        Status // as stored; see StatusAt
 	SuccessURL    string
 	CancelURL     string
+	Realm         string // "" for none
 	Metadata      map[string]string
 	ExpiresAt     time.Time
 	CreatedAt     time.Time
 	CompletedAt   *time.Time
 	DeactivatedAt *time.Time
+	// Accepts is what the merchant takes, filled by Open (and Lookup,
+	// through its cache).
+	Accepts merchant.Acceptance
 }
 
 // StatusAt is the link's status at now: a stored active link past its
@@ -137,6 +144,7 @@ type NewLink struct {
 	ExpiresAt   *string
 	SuccessURL  string
 	CancelURL   string
+	Realm       string
 	Metadata    map[string]string
 }
 
@@ -171,11 +179,11 @@ func NewService(signer *Signer, base *url.URL, now func() time.Time) *Service {
 
 // Lookup is Open through a small in-process cache, for the checkout's
 // hot path: what a link is (merchant, amount, currency, single use,
-// expiry, metadata, URLs) never changes, but its Status may be up to a
-// minute old, so a caller must have the database confirm the link is
-// still payable in its own transaction (checkout does, in the payment's
-// insert) and call Forget when it is not. The returned Link is shared:
-// do not modify it.
+// expiry, metadata, URLs) never changes, but its Status and what its
+// merchant Accepts may be up to a minute (cacheTTL) old, so a caller must
+// have the database confirm both in its own transaction (checkout does,
+// in the payment's insert) and call Forget when they no longer hold. The
+// returned Link is shared: do not modify it.
 func (s *Service) Lookup(ctx context.Context, db postgres.DBTX, linkID string) (*Link, error) {
 	now := s.now()
 	if v, ok := s.cache.Load(linkID); ok {
@@ -223,9 +231,11 @@ func (s *Service) Path(l *Link, suffix string) string {
 // URL returns the absolute signed checkout URL of l.
 func (s *Service) URL(l *Link) string { return s.base.String() + s.Path(l, "") }
 
-// Create validates in and stores a new active link for merchantID in tx.
-// It returns ErrExpiryInvalid, ErrMetadataInvalid, ErrDescriptionInvalid or
-// ErrURLInvalid.
+// Create validates in and stores a new active link for merchantID in tx,
+// if the merchant accepts its currency (read by the insert itself, so a
+// settings change by any replica applies at once). It returns
+// ErrExpiryInvalid, ErrMetadataInvalid, ErrDescriptionInvalid,
+// ErrURLInvalid, ErrRealmInvalid or merchant.ErrCurrencyNotAccepted.
 func (s *Service) Create(ctx context.Context, tx pgx.Tx, merchantID string, in NewLink) (*Link, error) {
 	now := s.now().UTC()
 	l, err := validate(in, now)
@@ -236,10 +246,14 @@ func (s *Service) Create(ctx context.Context, tx pgx.Tx, merchantID string, in N
 	l.MerchantID = merchantID
 	l.Status = Active
 	l.CreatedAt = now.Truncate(time.Microsecond)
-	_, err = tx.Exec(ctx, insertLink, l.ID, merchantID, l.Amount.Minor, string(l.Amount.Currency), l.Description,
-		l.SingleUse, wire.OrNil(l.SuccessURL), wire.OrNil(l.CancelURL), l.Metadata, l.ExpiresAt, l.CreatedAt)
-	if err != nil {
+	tag, err := tx.Exec(ctx, insertLink, l.ID, merchantID, l.Amount.Minor, string(l.Amount.Currency), l.Description,
+		l.SingleUse, wire.OrNil(l.SuccessURL), wire.OrNil(l.CancelURL), l.Metadata, l.ExpiresAt, l.CreatedAt,
+		wire.OrNil(l.Realm))
+	switch {
+	case err != nil:
 		return nil, fmt.Errorf("insert payment link: %w", err)
+	case tag.RowsAffected() == 0:
+		return nil, merchant.ErrCurrencyNotAccepted
 	}
 	return l, nil
 }
@@ -286,7 +300,28 @@ func validate(in NewLink, now time.Time) (*Link, error) {
 	if l.CancelURL, err = CheckURL(in.CancelURL, "cancel_url"); err != nil {
 		return nil, err
 	}
+	if l.Realm, err = CheckRealm(in.Realm); err != nil {
+		return nil, err
+	}
 	return l, nil
+}
+
+// CheckRealm accepts "" (no realm) or 1 to 64 characters of a-z, 0-9,
+// '.', '_' and '-', and returns it, else ErrRealmInvalid. Forms and the
+// payment filters share the rule.
+func CheckRealm(realm string) (string, error) {
+	if realm == "" {
+		return "", nil
+	}
+	if len(realm) > 64 {
+		return "", ErrRealmInvalid
+	}
+	for _, c := range realm {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return "", ErrRealmInvalid
+		}
+	}
+	return realm, nil
 }
 
 // CheckMetadata returns ErrMetadataInvalid (naming the bad key) unless m
@@ -343,15 +378,18 @@ func (s *Service) Get(ctx context.Context, db postgres.DBTX, merchantID, linkID 
 // checkout; the caller must have verified the URL's signature. It returns
 // ErrNotFound.
 func (s *Service) Open(ctx context.Context, db postgres.DBTX, linkID string) (*Link, error) {
-	var name string
-	l, err := scanLink(db.QueryRow(ctx, openLink, linkID), &name)
+	var (
+		name                 string
+		cur, methods, brands []string
+	)
+	l, err := scanLink(db.QueryRow(ctx, openLink, linkID), &name, &cur, &methods, &brands)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return nil, ErrNotFound
 	case err != nil:
 		return nil, fmt.Errorf("open payment link: %w", err)
 	}
-	l.MerchantName = name
+	l.MerchantName, l.Accepts = name, merchant.NewAcceptance(cur, methods, brands)
 	return l, nil
 }
 
@@ -365,12 +403,34 @@ func ParseStatus(s string) (Status, error) {
 	return "", ErrStatusInvalid
 }
 
-// List returns up to limit links of merchantID older than startingAfter
-// (all when empty) whose status at now is status (any when empty), newest
-// first, and whether more follow.
-func (s *Service) List(ctx context.Context, db postgres.DBTX, merchantID string, status Status, limit int, startingAfter string) ([]*Link, bool, error) {
+// Filter narrows a list of links; empty fields match every link.
+type Filter struct {
+	Status Status
+	Realm  string
+}
+
+// ParseFilter reads the status and realm filters of a list. It returns
+// ErrStatusInvalid or ErrRealmInvalid.
+func ParseFilter(status, realm string) (Filter, error) {
+	st, err := ParseStatus(status)
+	if err != nil {
+		return Filter{}, err
+	}
+	r, err := CheckRealm(realm)
+	return Filter{Status: st, Realm: r}, err
+}
+
+// Find returns up to limit links of merchantID matching f (the status as
+// of now) and older than startingAfter (all when empty), newest first,
+// and whether more follow. A realm is one index range
+// (payment_links_realm_idx).
+func (s *Service) Find(ctx context.Context, db postgres.DBTX, merchantID string, f Filter, limit int, startingAfter string) ([]*Link, bool, error) {
+	query, args := listLinks, []any{merchantID, startingAfter, string(f.Status), s.now()}
+	if f.Realm != "" {
+		query, args = listRealmLinks, append(args, f.Realm)
+	}
 	out, more, err := postgres.Page(ctx, db, limit, func(r pgx.CollectableRow) (*Link, error) { return scanLink(r) },
-		listLinks, merchantID, startingAfter, string(status), s.now())
+		query, args...)
 	if err != nil {
 		return nil, false, fmt.Errorf("list payment links: %w", err)
 	}
@@ -460,7 +520,7 @@ func (s *Service) ToWire(l *Link) wire.PaymentLink {
 	return wire.PaymentLink{
 		ID: l.ID, URL: s.URL(l), Status: string(l.StatusAt(s.now())), Amount: l.Amount.Minor,
 		Currency: string(l.Amount.Currency), Description: l.Description, SingleUse: l.SingleUse,
-		SuccessURL: wire.OrNil(l.SuccessURL), CancelURL: wire.OrNil(l.CancelURL),
+		SuccessURL: wire.OrNil(l.SuccessURL), CancelURL: wire.OrNil(l.CancelURL), Realm: wire.OrNil(l.Realm),
 		ExpiresAt: wire.Time(l.ExpiresAt), CreatedAt: wire.Time(l.CreatedAt), Metadata: l.Metadata,
 	}
 }
@@ -469,13 +529,13 @@ func (s *Service) ToWire(l *Link) wire.PaymentLink {
 func scanLink(r pgx.Row, extra ...any) (*Link, error) {
 	var l Link
 	var cur string
-	var success, cancel *string
+	var success, cancel, realm *string
 	dest := append([]any{&l.ID, &l.MerchantID, &l.Amount.Minor, &cur, &l.Description, &l.SingleUse, &l.Status,
-		&success, &cancel, &l.Metadata, &l.ExpiresAt, &l.CreatedAt, &l.CompletedAt, &l.DeactivatedAt}, extra...)
+		&success, &cancel, &l.Metadata, &l.ExpiresAt, &l.CreatedAt, &l.CompletedAt, &l.DeactivatedAt, &realm}, extra...)
 	if err := r.Scan(dest...); err != nil {
 		return nil, err
 	}
 	l.Amount.Currency = money.Currency(cur)
-	l.SuccessURL, l.CancelURL = wire.Deref(success), wire.Deref(cancel)
+	l.SuccessURL, l.CancelURL, l.Realm = wire.Deref(success), wire.Deref(cancel), wire.Deref(realm)
 	return &l, nil
 }

@@ -1,20 +1,23 @@
 package links
 
 const linkColumns = `id, merchant_id, amount, currency, description, single_use, status,
-       success_url, cancel_url, metadata, expires_at, created_at, completed_at, deactivated_at`
+       success_url, cancel_url, metadata, expires_at, created_at, completed_at, deactivated_at, realm`
 
 const (
+	// insertLink inserts nothing when the merchant does not accept the
+	// currency.
 	insertLink = `
 INSERT INTO payment_links (id, merchant_id, amount, currency, description, single_use,
-                           success_url, cancel_url, metadata, expires_at, created_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
+                           success_url, cancel_url, metadata, expires_at, created_at, realm)
+SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12
+WHERE paylink_merchant_accepts($2, $4, NULL, NULL)`
 
 	selectLink = `SELECT ` + linkColumns + ` FROM payment_links WHERE merchant_id = $1 AND id = $2`
 
 	openLink = `
 SELECT l.id, l.merchant_id, l.amount, l.currency, l.description, l.single_use, l.status,
-       l.success_url, l.cancel_url, l.metadata, l.expires_at, l.created_at, l.completed_at, l.deactivated_at,
-       m.name
+       l.success_url, l.cancel_url, l.metadata, l.expires_at, l.created_at, l.completed_at, l.deactivated_at, l.realm,
+       m.name, m.currencies, m.payment_methods, m.card_brands
 FROM payment_links l JOIN merchants m ON m.id = l.merchant_id
 WHERE l.id = $1`
 
@@ -26,6 +29,13 @@ WHERE merchant_id = $1 AND ($2 = '' OR id < $2)
   AND ($3 = '' OR $3 = CASE WHEN status = 'active' AND expires_at <= $4 THEN 'expired' ELSE status END)
 ORDER BY id DESC
 LIMIT $5`
+
+	listRealmLinks = `
+SELECT ` + linkColumns + ` FROM payment_links
+WHERE merchant_id = $1 AND realm = $5 AND ($2 = '' OR id < $2)
+  AND ($3 = '' OR $3 = CASE WHEN status = 'active' AND expires_at <= $4 THEN 'expired' ELSE status END)
+ORDER BY id DESC
+LIMIT $6`
 
 	deactivateLink = `
 UPDATE payment_links SET status = 'deactivated', deactivated_at = $3

@@ -1,5 +1,6 @@
-// Package merchant manages merchants and their API keys: sign-up, key
-// creation, authentication and revocation.
+// Package merchant manages merchants, their settings and their API keys:
+// sign-up, what a merchant accepts at checkout, key creation with names
+// and scopes, authentication, rolling and revocation.
 package merchant
 
 import (
@@ -19,6 +20,7 @@ import (
 
 	"github.com/paylink/paylink/internal/apperr"
 	"github.com/paylink/paylink/internal/id"
+	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/seal"
 	"github.com/paylink/paylink/internal/wire"
@@ -46,17 +48,25 @@ type Merchant struct {
 	CreatedAt time.Time
 	// PaymentEmails: the merchant is e-mailed about each succeeded payment.
 	PaymentEmails bool
+	// Settings are as they apply: lists the merchant never set hold
+	// everything the platform offers, and NotificationEmail is Email
+	// unless the merchant chose another.
+	Settings Settings
 }
 
 // APIKey is a merchant's credential pair. Secret is only set on the value
-// returned at creation; it is never readable again.
+// returned at creation; it is never readable again. Scopes is nil for a
+// key with full access; ExpiresAt is set once the key was rolled.
 type APIKey struct {
 	ID         string
 	MerchantID string
+	Name       string
+	Scopes     []Scope
 	Secret     string
 	CreatedAt  time.Time
 	LastUsedAt *time.Time
 	RevokedAt  *time.Time
+	ExpiresAt  *time.Time
 }
 
 // SignUp is what a new merchant gives.
@@ -68,15 +78,26 @@ type SignUp struct {
 
 // Service manages merchants and API keys.
 type Service struct {
-	seal  *seal.Keyring
-	now   func() time.Time
-	usage *Usage
+	seal       *seal.Keyring
+	now        func() time.Time
+	usage      *Usage
+	currencies money.Set
 }
 
 // NewService returns a Service sealing key secrets with keyring and
-// recording key use in usage.
+// recording key use in usage. The platform's currencies are
+// money.DefaultAccepted until WithCurrencies says otherwise.
 func NewService(keyring *seal.Keyring, usage *Usage, now func() time.Time) *Service {
-	return &Service{seal: keyring, now: now, usage: usage}
+	set, _ := money.ParseSet(money.DefaultAccepted)
+	return &Service{seal: keyring, now: now, usage: usage, currencies: set}
+}
+
+// WithCurrencies sets the platform's currencies (PAYLINK_CURRENCIES): what
+// merchants may choose from, and what a merchant that never chose accepts.
+// Call it while wiring, before the Service is used.
+func (s *Service) WithCurrencies(set money.Set) *Service {
+	s.currencies = set
+	return s
 }
 
 // ValidateSignUp checks in and returns it normalised (trimmed name,
@@ -119,6 +140,7 @@ func NormalizeEmail(addr string) (string, error) {
 // ErrEmailTaken.
 func (s *Service) SignUp(ctx context.Context, tx pgx.Tx, in SignUp, passwordHash string) (*Merchant, *APIKey, error) {
 	m := &Merchant{ID: id.New("mer"), Name: in.Name, Email: in.Email, CreatedAt: s.now().UTC().Truncate(time.Microsecond)}
+	m.Settings = s.resolve(m.Email, nil, nil, nil, nil, defaultNotifyOn)
 	_, err := tx.Exec(ctx, insertMerchant, m.ID, m.Name, m.Email, passwordHash, m.CreatedAt)
 	switch {
 	case postgres.IsUniqueViolation(err, "merchants_email_key"):
@@ -133,60 +155,72 @@ func (s *Service) SignUp(ctx context.Context, tx pgx.Tx, in SignUp, passwordHash
 	return m, k, nil
 }
 
-// CreateKey makes a new key pair for merchantID in tx and returns it with
-// its secret, which is never readable again.
+// CreateKey makes a new key pair with full access for merchantID in tx
+// and returns it with its secret, which is never readable again.
 func (s *Service) CreateKey(ctx context.Context, tx pgx.Tx, merchantID string) (*APIKey, error) {
+	return s.insertKey(ctx, tx, merchantID, "", nil)
+}
+
+func (s *Service) insertKey(ctx context.Context, tx pgx.Tx, merchantID, name string, scopes []Scope) (*APIKey, error) {
 	raw := make([]byte, 32)
 	_, _ = rand.Read(raw)
 	k := &APIKey{
 		ID:         id.New("key"),
 		MerchantID: merchantID,
+		Name:       name,
+		Scopes:     scopes,
 		Secret:     "sk_test_" + base64.RawURLEncoding.EncodeToString(raw),
 		CreatedAt:  s.now().UTC().Truncate(time.Microsecond),
 	}
 	digest := sha256.Sum256([]byte(k.Secret))
 	sealed := s.seal.Seal([]byte(k.Secret), []byte(k.ID))
-	if _, err := tx.Exec(ctx, insertKey, k.ID, merchantID, digest[:], sealed, k.CreatedAt); err != nil {
+	if _, err := tx.Exec(ctx, insertKey, k.ID, merchantID, digest[:], sealed, k.CreatedAt, name, scopeNames(scopes)); err != nil {
 		return nil, fmt.Errorf("insert api key: %w", err)
 	}
 	return k, nil
 }
 
-// Authenticate checks a key id and secret and returns the key's merchant.
-// It returns ErrKeyInvalid for an unknown id or a wrong secret (the same
-// answer, so ids cannot be probed) and ErrKeyRevoked for a revoked key
-// presented with its right secret. Use is recorded in memory, not written.
-func (s *Service) Authenticate(ctx context.Context, db postgres.DBTX, keyID, secret string) (*Merchant, error) {
+// AuthenticateKey checks a key id and secret and returns the key's
+// merchant, with its settings as they are now, and the key, whose Allows
+// says what it may do. It returns ErrKeyInvalid for an unknown id or a
+// wrong secret (the same answer, so ids cannot be probed), and
+// ErrKeyRevoked or ErrKeyExpired for a key presented with its right
+// secret that was revoked, or rolled and past its expires_at. Use is
+// recorded in memory, not written.
+func (s *Service) AuthenticateKey(ctx context.Context, db postgres.DBTX, keyID, secret string) (*Merchant, *APIKey, error) {
 	if !id.Valid("key", keyID) || !strings.HasPrefix(secret, "sk_test_") {
-		return nil, ErrKeyInvalid
+		return nil, nil, ErrKeyInvalid
 	}
 	var (
-		m       Merchant
-		digest  []byte
-		revoked *time.Time
+		digest []byte
+		kr     keyRow
 	)
-	err := db.QueryRow(ctx, selectKeyForAuth, keyID).Scan(&digest, &revoked, &m.ID, &m.Name, &m.Email, &m.CreatedAt, &m.PaymentEmails)
+	m, err := s.scanMerchant(db.QueryRow(ctx, selectKeyForAuth, keyID), append([]any{&digest}, kr.dest()...)...)
 	given := sha256.Sum256([]byte(secret))
+	now := s.now()
+	k := kr.key()
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
-		return nil, ErrKeyInvalid
+		return nil, nil, ErrKeyInvalid
 	case err != nil:
-		return nil, fmt.Errorf("look up api key: %w", err)
+		return nil, nil, fmt.Errorf("look up api key: %w", err)
 	case subtle.ConstantTimeCompare(digest, given[:]) != 1:
-		return nil, ErrKeyInvalid
-	case revoked != nil:
-		return nil, ErrKeyRevoked
+		return nil, nil, ErrKeyInvalid
+	case k.RevokedAt != nil:
+		return nil, nil, ErrKeyRevoked
+	case k.ExpiresAt != nil && !now.Before(*k.ExpiresAt):
+		return nil, nil, ErrKeyExpired
 	}
-	s.usage.Touch(keyID, s.now())
-	return &m, nil
+	s.usage.Touch(keyID, now)
+	return m, k, nil
 }
 
 // KeySecret returns the plaintext secret of an active key of merchantID, for
 // verifying HMACs the merchant made with it. It returns ErrKeyNotFound for
-// an unknown or revoked key.
+// an unknown, revoked or expired key.
 func (s *Service) KeySecret(ctx context.Context, db postgres.DBTX, merchantID, keyID string) (string, error) {
 	var sealed []byte
-	err := db.QueryRow(ctx, selectKeySealed, merchantID, keyID).Scan(&sealed)
+	err := db.QueryRow(ctx, selectKeySealed, merchantID, keyID, s.now()).Scan(&sealed)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return "", ErrKeyNotFound
@@ -202,17 +236,15 @@ func (s *Service) KeySecret(ctx context.Context, db postgres.DBTX, merchantID, k
 
 // SigningSecret returns the merchant of the active key keyID and the key's
 // plaintext secret, for verifying a link the merchant signed offline with
-// it (the key id is all the link carries). It returns ErrKeyNotFound for an
-// unknown or revoked key.
+// it (the key id is all the link carries). The merchant comes with its
+// settings as they are now. It returns ErrKeyNotFound for an unknown,
+// revoked or expired key.
 func (s *Service) SigningSecret(ctx context.Context, db postgres.DBTX, keyID string) (*Merchant, string, error) {
 	if !id.Valid("key", keyID) {
 		return nil, "", ErrKeyNotFound
 	}
-	var (
-		m      Merchant
-		sealed []byte
-	)
-	err := db.QueryRow(ctx, selectSigningKey, keyID).Scan(&sealed, &m.ID, &m.Name, &m.Email, &m.CreatedAt, &m.PaymentEmails)
+	var sealed []byte
+	m, err := s.scanMerchant(db.QueryRow(ctx, selectSigningKey, keyID, s.now()), &sealed)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return nil, "", ErrKeyNotFound
@@ -223,20 +255,23 @@ func (s *Service) SigningSecret(ctx context.Context, db postgres.DBTX, keyID str
 	if err != nil {
 		return nil, "", fmt.Errorf("open api key %s: %w", keyID, err)
 	}
-	return &m, string(pt), nil
+	return m, string(pt), nil
 }
 
 // Get returns the merchant with id. It returns ErrNotFound.
 func (s *Service) Get(ctx context.Context, db postgres.DBTX, merchantID string) (*Merchant, error) {
-	var m Merchant
-	err := db.QueryRow(ctx, selectMerchant, merchantID).Scan(&m.ID, &m.Name, &m.Email, &m.CreatedAt, &m.PaymentEmails)
+	return s.oneMerchant(db.QueryRow(ctx, selectMerchant, merchantID))
+}
+
+func (s *Service) oneMerchant(r pgx.Row) (*Merchant, error) {
+	m, err := s.scanMerchant(r)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return nil, ErrNotFound
 	case err != nil:
 		return nil, fmt.Errorf("read merchant: %w", err)
 	}
-	return &m, nil
+	return m, nil
 }
 
 // ListKeys returns up to limit keys of merchantID older than startingAfter
@@ -250,35 +285,27 @@ func (s *Service) ListKeys(ctx context.Context, db postgres.DBTX, merchantID str
 }
 
 func scanKey(r pgx.CollectableRow) (APIKey, error) {
-	var k APIKey
-	err := r.Scan(&k.ID, &k.MerchantID, &k.CreatedAt, &k.LastUsedAt, &k.RevokedAt)
-	return k, err
+	k, err := scanKeyInto(r, nil)
+	if err != nil {
+		return APIKey{}, err
+	}
+	return *k, nil
 }
 
 // RevokeKey revokes keyID of merchantID at once; revoking a revoked key
 // answers it unchanged. The merchant row is locked so two concurrent
-// revocations cannot both pass the last-key check. It returns
-// ErrKeyNotFound or ErrLastActiveKey.
+// revocations cannot both pass the last-key check: a merchant always
+// keeps one key that is neither revoked nor rolled (set to expire). It
+// returns ErrKeyNotFound or ErrLastActiveKey.
 func (s *Service) RevokeKey(ctx context.Context, tx pgx.Tx, merchantID, keyID string) (*APIKey, error) {
-	if _, err := tx.Exec(ctx, lockMerchant, merchantID); err != nil {
-		return nil, fmt.Errorf("lock merchant: %w", err)
-	}
-	var active int
-	if err := tx.QueryRow(ctx, countActiveKeys, merchantID).Scan(&active); err != nil {
-		return nil, fmt.Errorf("count active keys: %w", err)
-	}
-	var k APIKey
-	err := tx.QueryRow(ctx, selectKeyForUpdate, merchantID, keyID).Scan(&k.ID, &k.MerchantID, &k.CreatedAt, &k.LastUsedAt, &k.RevokedAt)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return nil, ErrKeyNotFound
-	case err != nil:
-		return nil, fmt.Errorf("read api key: %w", err)
+	k, lasting, err := lockKey(ctx, tx, merchantID, keyID)
+	if err != nil {
+		return nil, err
 	}
 	if k.RevokedAt != nil {
-		return &k, nil
+		return k, nil
 	}
-	if active <= 1 {
+	if k.ExpiresAt == nil && lasting <= 1 {
 		return nil, ErrLastActiveKey
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
@@ -286,21 +313,13 @@ func (s *Service) RevokeKey(ctx context.Context, tx pgx.Tx, merchantID, keyID st
 		return nil, fmt.Errorf("revoke api key: %w", err)
 	}
 	k.RevokedAt = &now
-	return &k, nil
+	return k, nil
 }
 
 // FindByEmail returns the merchant with email (any case). It returns
 // ErrNotFound.
 func (s *Service) FindByEmail(ctx context.Context, db postgres.DBTX, email string) (*Merchant, error) {
-	var m Merchant
-	err := db.QueryRow(ctx, selectMerchantByEmail, email).Scan(&m.ID, &m.Name, &m.Email, &m.CreatedAt, &m.PaymentEmails)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return nil, ErrNotFound
-	case err != nil:
-		return nil, fmt.Errorf("read merchant: %w", err)
-	}
-	return &m, nil
+	return s.oneMerchant(db.QueryRow(ctx, selectMerchantByEmail, email))
 }
 
 // RevokeKeysExcept revokes every active key of merchantID but keepID, for
@@ -316,24 +335,32 @@ func (s *Service) RevokeKeysExcept(ctx context.Context, tx pgx.Tx, merchantID, k
 // off for merchantID in tx and returns the merchant. It returns
 // ErrNotFound.
 func (s *Service) SetPaymentEmails(ctx context.Context, tx pgx.Tx, merchantID string, on bool) (*Merchant, error) {
-	var m Merchant
-	err := tx.QueryRow(ctx, setPaymentEmails, merchantID, on).Scan(&m.ID, &m.Name, &m.Email, &m.CreatedAt, &m.PaymentEmails)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return nil, ErrNotFound
-	case err != nil:
-		return nil, fmt.Errorf("update merchant: %w", err)
-	}
-	return &m, nil
+	return s.oneMerchant(tx.QueryRow(ctx, setPaymentEmails, merchantID, on))
 }
 
 // ToWire returns m as the API shows it.
 func ToWire(m *Merchant) wire.Merchant {
-	return wire.Merchant{ID: m.ID, Name: m.Name, Email: m.Email, CreatedAt: wire.Time(m.CreatedAt), PaymentEmails: m.PaymentEmails}
+	st := m.Settings
+	w := wire.Merchant{ID: m.ID, Name: m.Name, Email: m.Email, CreatedAt: wire.Time(m.CreatedAt), PaymentEmails: m.PaymentEmails,
+		Currencies: make([]string, len(st.Currencies)), PaymentMethods: make([]string, len(st.Methods)),
+		CardBrands: make([]string, len(st.Brands)), NotificationEmail: st.NotificationEmail,
+		NotifyOn: append([]string{}, st.NotifyOn...)}
+	for i, c := range st.Currencies {
+		w.Currencies[i] = string(c)
+	}
+	for i, x := range st.Methods {
+		w.PaymentMethods[i] = string(x)
+	}
+	for i, b := range st.Brands {
+		w.CardBrands[i] = string(b)
+	}
+	return w
 }
 
 // ToWire returns k as the API shows it; the secret only if k was just made.
+// Scopes is null for a key with full access.
 func (k *APIKey) ToWire() wire.APIKey {
-	return wire.APIKey{ID: k.ID, Secret: k.Secret, CreatedAt: wire.Time(k.CreatedAt),
-		LastUsedAt: wire.TimePtr(k.LastUsedAt), RevokedAt: wire.TimePtr(k.RevokedAt)}
+	return wire.APIKey{ID: k.ID, Name: k.Name, Scopes: scopeNames(k.Scopes), Secret: k.Secret,
+		CreatedAt: wire.Time(k.CreatedAt), LastUsedAt: wire.TimePtr(k.LastUsedAt), RevokedAt: wire.TimePtr(k.RevokedAt),
+		ExpiresAt: wire.TimePtr(k.ExpiresAt)}
 }

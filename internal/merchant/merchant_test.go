@@ -130,7 +130,7 @@ func TestSignUpAndAuthenticate(t *testing.T) {
 	if !strings.HasPrefix(m.ID, "mer_") || !strings.HasPrefix(k.ID, "key_") || !strings.HasPrefix(k.Secret, "sk_test_") {
 		t.Fatalf("sign-up = %+v, %+v", m, k)
 	}
-	got, err := f.svc.Authenticate(f.ctx, f.db.Pool, k.ID, k.Secret)
+	got, _, err := f.svc.AuthenticateKey(f.ctx, f.db.Pool, k.ID, k.Secret)
 	if err != nil || got.ID != m.ID {
 		t.Fatalf("Authenticate with the right secret = %+v, %v", got, err)
 	}
@@ -140,7 +140,7 @@ func TestSignUpAndAuthenticate(t *testing.T) {
 		{"malformed id", "mer_123", k.Secret},
 		{"secret as id", k.Secret, k.ID},
 	} {
-		if _, err := f.svc.Authenticate(f.ctx, f.db.Pool, tc.id, tc.secret); !errors.Is(err, merchant.ErrKeyInvalid) {
+		if _, _, err := f.svc.AuthenticateKey(f.ctx, f.db.Pool, tc.id, tc.secret); !errors.Is(err, merchant.ErrKeyInvalid) {
 			t.Errorf("%s: %v, want ErrKeyInvalid", tc.name, err)
 		}
 	}
@@ -190,10 +190,10 @@ func TestKeyLifecycle(t *testing.T) {
 	if again, err := f.revoke(m.ID, first.ID); err != nil || !again.RevokedAt.Equal(f.now) {
 		t.Fatalf("revoking it again = %+v, %v; want it unchanged", again, err)
 	}
-	if _, err := f.svc.Authenticate(f.ctx, f.db.Pool, first.ID, first.Secret); !errors.Is(err, merchant.ErrKeyRevoked) {
+	if _, _, err := f.svc.AuthenticateKey(f.ctx, f.db.Pool, first.ID, first.Secret); !errors.Is(err, merchant.ErrKeyRevoked) {
 		t.Errorf("a revoked key with its secret: %v, want ErrKeyRevoked", err)
 	}
-	if _, err := f.svc.Authenticate(f.ctx, f.db.Pool, first.ID, first.Secret+"x"); !errors.Is(err, merchant.ErrKeyInvalid) {
+	if _, _, err := f.svc.AuthenticateKey(f.ctx, f.db.Pool, first.ID, first.Secret+"x"); !errors.Is(err, merchant.ErrKeyInvalid) {
 		t.Errorf("a revoked key with a wrong secret: %v, want ErrKeyInvalid (no hint it exists)", err)
 	}
 	if _, _, err := f.svc.SigningSecret(f.ctx, f.db.Pool, first.ID); !errors.Is(err, merchant.ErrKeyNotFound) {
@@ -263,7 +263,7 @@ func TestKeyUseIsWrittenInBatches(t *testing.T) {
 	f := newFixture(t)
 	m, k := f.signUp("usage@tea.test")
 	for range 3 {
-		if _, err := f.svc.Authenticate(f.ctx, f.db.Pool, k.ID, k.Secret); err != nil {
+		if _, _, err := f.svc.AuthenticateKey(f.ctx, f.db.Pool, k.ID, k.Secret); err != nil {
 			t.Fatal(err)
 		}
 	}

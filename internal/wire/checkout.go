@@ -12,6 +12,7 @@ type PaymentLink struct {
 	SingleUse   bool              `json:"single_use"`
 	SuccessURL  *string           `json:"success_url"`
 	CancelURL   *string           `json:"cancel_url"`
+	Realm       *string           `json:"realm"`
 	ExpiresAt   string            `json:"expires_at"`
 	CreatedAt   string            `json:"created_at"`
 	Metadata    map[string]string `json:"metadata"`
@@ -28,6 +29,7 @@ type Payment struct {
 	PaymentLink    *string           `json:"payment_link"`
 	PaymentForm    *string           `json:"payment_form"`
 	Reference      *string           `json:"reference"`
+	Realm          *string           `json:"realm"`
 	PaymentMethod  PaymentMethod     `json:"payment_method"`
 	Customer       Customer          `json:"customer"`
 	FailureCode    *string           `json:"failure_code"`
@@ -66,14 +68,16 @@ type Address struct {
 	Country    string `json:"country"`
 }
 
-// Refund is a refund as the API shows it.
+// Refund is a refund as the API shows it; Reason is null when the
+// merchant gave none.
 type Refund struct {
-	ID        string `json:"id"`
-	Payment   string `json:"payment"`
-	Amount    int64  `json:"amount"`
-	Currency  string `json:"currency"`
-	Status    string `json:"status"`
-	CreatedAt string `json:"created_at"`
+	ID        string  `json:"id"`
+	Payment   string  `json:"payment"`
+	Amount    int64   `json:"amount"`
+	Currency  string  `json:"currency"`
+	Status    string  `json:"status"`
+	Reason    *string `json:"reason"`
+	CreatedAt string  `json:"created_at"`
 }
 
 // Balance is a merchant's ledger balance, one amount per currency.

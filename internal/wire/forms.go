@@ -15,6 +15,7 @@ type PaymentForm struct {
 	Collect        []string          `json:"collect"`
 	AllowedOrigins []string          `json:"allowed_origins"`
 	SuccessURL     *string           `json:"success_url"`
+	Realm          *string           `json:"realm"`
 	Metadata       map[string]string `json:"metadata"`
 	CreatedAt      string            `json:"created_at"`
 	DeactivatedAt  *string           `json:"deactivated_at"`

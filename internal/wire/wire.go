@@ -44,22 +44,46 @@ type List[T any] struct {
 	HasMore bool `json:"has_more"`
 }
 
-// Merchant is a merchant as the API shows it.
+// Merchant is a merchant as the API shows it, with its settings as they
+// apply (lists never empty).
 type Merchant struct {
-	ID            string `json:"id"`
-	Name          string `json:"name"`
-	Email         string `json:"email"`
-	CreatedAt     string `json:"created_at"`
-	PaymentEmails bool   `json:"payment_emails"`
+	ID                string   `json:"id"`
+	Name              string   `json:"name"`
+	Email             string   `json:"email"`
+	CreatedAt         string   `json:"created_at"`
+	PaymentEmails     bool     `json:"payment_emails"`
+	Currencies        []string `json:"currencies"`
+	PaymentMethods    []string `json:"payment_methods"`
+	CardBrands        []string `json:"card_brands"`
+	NotificationEmail string   `json:"notification_email"`
+	NotifyOn          []string `json:"notify_on"`
 }
 
 // APIKey is an API key as the API shows it; Secret only when created.
+// Scopes is null for a key with full access; ExpiresAt is set once the key
+// was rolled.
 type APIKey struct {
-	ID         string  `json:"id"`
-	Secret     string  `json:"secret,omitempty"`
-	CreatedAt  string  `json:"created_at"`
-	LastUsedAt *string `json:"last_used_at"`
-	RevokedAt  *string `json:"revoked_at"`
+	ID         string   `json:"id"`
+	Name       string   `json:"name"`
+	Scopes     []string `json:"scopes"`
+	Secret     string   `json:"secret,omitempty"`
+	CreatedAt  string   `json:"created_at"`
+	LastUsedAt *string  `json:"last_used_at"`
+	RevokedAt  *string  `json:"revoked_at"`
+	ExpiresAt  *string  `json:"expires_at"`
+}
+
+// ReturnKeys is GET /.well-known/paylink-keys.json: the public keys that
+// verify the signed return to a merchant's site.
+type ReturnKeys struct {
+	Keys []ReturnKey `json:"keys"`
+}
+
+// ReturnKey is one Ed25519 public key, base64url without padding.
+type ReturnKey struct {
+	KID       string `json:"kid"`
+	Alg       string `json:"alg"`
+	PublicKey string `json:"public_key"`
 }
 
 // WithoutSecret is k without its secret, as a late replay answers it.

@@ -1,5 +1,8 @@
 /// <reference types="node" />
 
+export { verifyReturn, ReturnVerificationError } from "./return";
+export type { PaylinkReturn, PaylinkReturnKey } from "./return";
+
 export class WebhookVerificationError extends Error {}
 
 export class PaylinkError extends Error {

@@ -1,7 +1,9 @@
-// Paylink server helpers for Node 18+: verify webhooks, create payment
-// links over the API, and sign stateless payment links offline. Zero
-// dependencies: node:crypto and the global fetch only.
+// Paylink server helpers for Node 18+: verify webhooks and signed returns,
+// create payment links over the API, and sign stateless payment links
+// offline. Zero dependencies: node:crypto and the global fetch only.
 import { createHmac, randomUUID, timingSafeEqual } from "node:crypto";
+
+export { verifyReturn, ReturnVerificationError } from "./return.mjs";
 
 /** Thrown when a webhook's signature or timestamp does not check out. */
 export class WebhookVerificationError extends Error {

@@ -8,6 +8,7 @@ package apitest
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -37,6 +38,7 @@ import (
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/processor"
 	"github.com/paylink/paylink/internal/redistest"
+	"github.com/paylink/paylink/internal/returnurl"
 	"github.com/paylink/paylink/internal/seal"
 	"github.com/paylink/paylink/internal/webhook"
 	"github.com/paylink/paylink/internal/wire"
@@ -85,6 +87,19 @@ var (
 	TestSimulatorKey = bytes.Repeat([]byte{0x3c}, 32)
 )
 
+// TestReturnKey is the Ed25519 key signing shoppers' returns in every
+// HTTP test.
+var TestReturnKey = returnurl.Key{ID: "t1", Private: ed25519.NewKeyFromSeed(bytes.Repeat([]byte{0x71}, ed25519.SeedSize))}
+
+// TestReturns is the signer of shoppers' returns of the HTTP tests.
+func TestReturns(now func() time.Time) *returnurl.Signer {
+	s, err := returnurl.NewSigner([]returnurl.Key{TestReturnKey}, now)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
 // SyncBuffer is a log writer safe for concurrent use.
 type SyncBuffer struct {
 	mu sync.Mutex
@@ -117,8 +132,8 @@ func New(t *testing.T, edit ...func(*httpapi.Deps)) *Env {
 	logs := &SyncBuffer{}
 	usage := merchant.NewUsage()
 	base, _ := url.Parse("http://paylink.test")
-	merchants := merchant.NewService(keyring, usage, time.Now)
 	clock := &Clock{}
+	merchants := merchant.NewService(keyring, usage, clock.Now)
 	signer, err := links.NewSigner([]links.SigningKey{TestLinkKey})
 	if err != nil {
 		t.Fatal(err)
@@ -147,6 +162,7 @@ func New(t *testing.T, edit ...func(*httpapi.Deps)) *Env {
 		Checkout:   checkout.NewService(processor.NewSimulator(TestSimulatorKey, processor.NewRedisKeys(rdb), clock.Now), linkSvc, clock.Now),
 		Currencies: currencies,
 		Forms:      forms.NewService(base, clock.Now),
+		Returns:    TestReturns(clock.Now),
 	}
 	walletDeps(t, &d, db, rdb, keyring)
 	e := &Env{T: t, DB: db, Usage: usage, Logs: logs, Clock: clock}

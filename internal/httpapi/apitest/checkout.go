@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/paylink/paylink/internal/httpapi/edge"
+	"github.com/paylink/paylink/internal/returnurl"
 	"github.com/paylink/paylink/internal/wire"
 )
 
@@ -186,4 +187,33 @@ func (e *Env) CreateForm(c Creds, body map[string]any) wire.PaymentForm {
 	var f wire.PaymentForm
 	res.Decode(e.T, &f)
 	return f
+}
+
+// WantSignedReturn fails unless got is target with a signed return added
+// (API.md, "Signed return to the merchant's site") that verifies, with
+// the keys the server publishes, as want, and stops verifying once its
+// status is edited.
+func (e *Env) WantSignedReturn(got, target string, want returnurl.Return) {
+	e.T.Helper()
+	res := e.Do(Req{Method: "GET", Path: "/.well-known/paylink-keys.json"})
+	var keys wire.ReturnKeys
+	res.Decode(e.T, &keys)
+	if res.Status != http.StatusOK || res.Header.Get("Access-Control-Allow-Origin") != "*" || len(keys.Keys) == 0 {
+		e.T.Fatalf("GET /.well-known/paylink-keys.json = %d %v %s", res.Status, res.Header, res.Body)
+	}
+	sep := "?"
+	if strings.Contains(target, "?") {
+		sep = "&"
+	}
+	if !strings.HasPrefix(got, target+sep+"paylink_payment=") {
+		e.T.Fatalf("return URL %s does not start with %s%spaylink_payment=", got, target, sep)
+	}
+	r, _, err := returnurl.Verify(got, keys)
+	if err != nil || r != want {
+		e.T.Fatalf("return URL %s verifies as %+v, %v; want %+v", got, r, err, want)
+	}
+	edited := strings.Replace(got, "paylink_status="+want.Status, "paylink_status=succeeded_", 1)
+	if _, _, err := returnurl.Verify(edited, keys); err == nil || edited == got {
+		e.T.Fatalf("an edited return URL still verifies: %s", edited)
+	}
 }

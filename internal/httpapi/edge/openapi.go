@@ -27,8 +27,9 @@ var openAPIBase []byte
 //
 // Every route's Doc names one operation, placed at the route's path and
 // method; what the route declares is added to it, never written by hand:
-// its security (from Auth), the Idempotency-Key parameter (Idempotent) and
-// the 429 answer (Limit). It is an error for a route to name no operation
+// its security (from Auth), the API-key scope it needs as
+// x-paylink-scope with the 403 answer (Scope), the Idempotency-Key
+// parameter (Idempotent) and the 429 answer (Limit). It is an error for a route to name no operation
 // or one named already, for an operation to document no route, for a part
 // to write what the declarations decide, and for two parts to define a
 // component differently.
@@ -70,11 +71,15 @@ func OpenAPI(routes []Route, parts ...fs.FS) ([]byte, error) {
 			params, _ := op["parameters"].([]any)
 			op["parameters"] = append(slices.Clone(params), map[string]any{"$ref": "#/components/parameters/IdempotencyKey"})
 		}
-		if r.Limit != Unlimited {
-			responses := maps.Clone(op["responses"].(map[string]any))
-			responses["429"] = map[string]any{"$ref": "#/components/responses/RateLimited"}
-			op["responses"] = responses
+		responses := maps.Clone(op["responses"].(map[string]any))
+		if r.Scope != "" {
+			op["x-paylink-scope"] = r.Scope
+			responses["403"] = map[string]any{"$ref": "#/components/responses/Error"}
 		}
+		if r.Limit != Unlimited {
+			responses["429"] = map[string]any{"$ref": "#/components/responses/RateLimited"}
+		}
+		op["responses"] = responses
 		path := openAPIPath(r.Path)
 		item, _ := paths[path].(map[string]any)
 		if item == nil {
@@ -139,7 +144,7 @@ func readParts(doc map[string]any, parts []fs.FS) (map[string]map[string]any, er
 // declaredOnly refuses an operation that writes what the route's
 // declaration decides, so the two can never disagree.
 func declaredOnly(op map[string]any) error {
-	for _, k := range []string{"security", "operationId"} {
+	for _, k := range []string{"security", "operationId", "x-paylink-scope"} {
 		if _, ok := op[k]; ok {
 			return fmt.Errorf("%q comes from the route's declaration", k)
 		}

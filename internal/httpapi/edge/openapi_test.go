@@ -52,7 +52,7 @@ func TestOpenAPIComesFromTheDeclarations(t *testing.T) {
 	session := Auth{Name: "session", Scheme: "session", Check: func(*gin.Context) (Caller, error) { return Caller{}, nil }}
 	key := Auth{Name: "API key", Scheme: "apiKey", Check: session.Check}
 	routes := []Route{
-		{Method: "POST", Path: "/v1/things", Auth: key, Limit: PerCaller, Idempotent: true, Doc: "createThing", Handle: noop},
+		{Method: "POST", Path: "/v1/things", Auth: key, Scope: "things:write", Limit: PerCaller, Idempotent: true, Doc: "createThing", Handle: noop},
 		{Method: "GET", Path: "/v1/things/:id", Auth: session, Doc: "getThing", Handle: noop},
 		{Method: "GET", Path: "/files/*file", Doc: "getFile", Handle: noop},
 	}
@@ -69,6 +69,7 @@ func TestOpenAPIComesFromTheDeclarations(t *testing.T) {
 		} `json:"components"`
 		Paths map[string]map[string]struct {
 			OperationID string           `json:"operationId"`
+			Scope       string           `json:"x-paylink-scope"`
 			Security    *[]any           `json:"security"`
 			Parameters  []map[string]any `json:"parameters"`
 			Responses   map[string]any   `json:"responses"`
@@ -82,10 +83,12 @@ func TestOpenAPIComesFromTheDeclarations(t *testing.T) {
 		t.Fatalf("document frame: %s", doc)
 	}
 	if create.OperationID != "createThing" || create.Security != nil || len(create.Parameters) != 2 ||
-		create.Parameters[1]["$ref"] != "#/components/parameters/IdempotencyKey" || create.Responses["429"] == nil {
-		t.Errorf("POST /v1/things (API key, idempotent, limited) = %+v", create)
+		create.Parameters[1]["$ref"] != "#/components/parameters/IdempotencyKey" || create.Responses["429"] == nil ||
+		create.Scope != "things:write" || create.Responses["403"] == nil {
+		t.Errorf("POST /v1/things (API key, scoped, idempotent, limited) = %+v", create)
 	}
-	if get.Security == nil || len(*get.Security) != 1 || len(get.Parameters) != 1 || get.Responses["429"] != nil {
+	if get.Security == nil || len(*get.Security) != 1 || len(get.Parameters) != 1 || get.Responses["429"] != nil ||
+		get.Scope != "" || get.Responses["403"] != nil {
 		t.Errorf("GET /v1/things/{id} (session) = %+v", get)
 	}
 	if file.Security == nil || len(*file.Security) != 0 {
@@ -110,6 +113,7 @@ func TestOpenAPIRefusesDrift(t *testing.T) {
 		{"hand-written key", []Route{r}, map[string]string{"getA": `{"parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}], "responses": {}}`},
 			"Idempotency-Key parameter"},
 		{"hand-written 429", []Route{r}, map[string]string{"getA": `{"responses": {"429": {}}}`}, "429 answer"},
+		{"hand-written scope", []Route{r}, map[string]string{"getA": `{"x-paylink-scope": "a:read", "responses": {}}`}, `"x-paylink-scope" comes from`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

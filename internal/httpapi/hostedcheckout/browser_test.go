@@ -19,6 +19,7 @@ import (
 	"github.com/paylink/paylink/internal/httpapi/apitest"
 	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/processor"
+	"github.com/paylink/paylink/internal/returnurl"
 	"github.com/paylink/paylink/internal/wire"
 )
 
@@ -73,6 +74,14 @@ func fillCard(t *testing.T, ctx context.Context, number, expiry, cvc string) {
 	))
 }
 
+// landedOn is the browser's current URL.
+func landedOn(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	href, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href`))
+	must(t, err)
+	return href
+}
+
 func TestBrowserPaysALink(t *testing.T) {
 	e, shop := newBrowserEnv(t)
 	_, c := e.SignUp("browser@shop.test")
@@ -95,11 +104,15 @@ func TestBrowserPaysALink(t *testing.T) {
 	browsertest.WaitText(t, ctx, "#receipt-card", "Visa •••• 4242")
 	browsertest.Screenshot(t, ctx, "3-receipt")
 
-	browsertest.Wait(t, ctx, fmt.Sprintf(`location.href === %q && !!document.getElementById("shop")`, shop+"/ok"))
+	browsertest.Wait(t, ctx, fmt.Sprintf(`location.href.startsWith(%q) && !!document.getElementById("shop")`, shop+"/ok?"))
 	browsertest.Screenshot(t, ctx, "4-redirected")
-	if n := e.Count(`SELECT count(*) FROM payments WHERE payment_link_id = $1 AND status = 'succeeded'`, l.ID); n != 1 {
-		t.Fatalf("%d succeeded payments after the browser paid", n)
+	var paid wire.List[wire.Payment]
+	e.Do(apitest.Req{Method: "GET", Path: "/v1/payments?status=succeeded&payment_link=" + l.ID, Auth: &c}).Decode(t, &paid)
+	if len(paid.Data) != 1 {
+		t.Fatalf("%d succeeded payments after the browser paid", len(paid.Data))
 	}
+	// The shop's page was reached with a signed return naming the payment.
+	e.WantSignedReturn(landedOn(t, ctx), shop+"/ok", returnurl.Return{Payment: paid.Data[0].ID, Status: "succeeded", Source: l.ID})
 	e.WantBalance(c, "USD", 2500)
 }
 
@@ -152,12 +165,13 @@ func TestBrowserChallenge(t *testing.T) {
 	must(t, chromedp.Do(ctx, chromedp.Click(chromedp.ID("approve"))))
 	browsertest.Wait(t, ctx, `document.getElementById("receipt") && document.getElementById("receipt").dataset.status === "succeeded"`)
 	browsertest.Screenshot(t, ctx, "2-approved")
-	browsertest.Wait(t, ctx, fmt.Sprintf(`location.href === %q`, shop+"/done"))
+	browsertest.Wait(t, ctx, fmt.Sprintf(`location.href.startsWith(%q)`, shop+"/done?"))
 	var p wire.List[wire.Payment]
 	e.Do(apitest.Req{Method: "GET", Path: "/v1/payments?payment_link=" + l.ID, Auth: &c}).Decode(t, &p)
 	if len(p.Data) != 1 || p.Data[0].Status != "succeeded" {
 		t.Fatalf("payments after the challenge = %+v", p.Data)
 	}
+	e.WantSignedReturn(landedOn(t, ctx), shop+"/done", returnurl.Return{Payment: p.Data[0].ID, Status: "succeeded", Source: l.ID})
 }
 
 func TestBrowserDeactivatedLinkShows410(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/paylink/paylink/internal/httpapi/apitest"
+	"github.com/paylink/paylink/internal/returnurl"
 )
 
 func TestChallengeApproved(t *testing.T) {
@@ -30,9 +31,10 @@ func TestChallengeApproved(t *testing.T) {
 	res := e.Answer(a.NextAction.URL, "approve", "ans-1")
 	done := apitest.PayAnswerOf(t, res)
 	if res.Status != http.StatusOK || done.Payment.Status != "succeeded" || done.Payment.ID != a.Payment.ID ||
-		done.RedirectURL == nil || *done.RedirectURL != "https://shop.test/thanks" {
+		done.RedirectURL == nil {
 		t.Fatalf("approve: %d %s", res.Status, res.Body)
 	}
+	e.WantSignedReturn(*done.RedirectURL, "https://shop.test/thanks", returnurl.Return{Payment: done.Payment.ID, Status: "succeeded", Source: l.ID})
 	// Answering again (a double click, a late "fail") changes nothing.
 	for _, outcome := range []string{"approve", "fail"} {
 		again := apitest.PayAnswerOf(t, e.Answer(a.NextAction.URL, outcome, ""))
@@ -55,6 +57,26 @@ func TestChallengeApproved(t *testing.T) {
 	if receipt.Status != http.StatusOK || !strings.Contains(string(receipt.Body), "Payment successful") ||
 		!strings.Contains(string(receipt.Body), "•••• 3220") {
 		t.Fatalf("receipt: %d %s", receipt.Status, receipt.Body)
+	}
+}
+
+// TestFailedChallengeReturnsToCancelURL: a failed challenge sends the
+// shopper back to the link's cancel_url with a signed return saying so.
+func TestFailedChallengeReturnsToCancelURL(t *testing.T) {
+	t.Parallel()
+	e := apitest.New(t)
+	_, c := e.SignUp("challenge-cancel@shop.test")
+	l := e.CreateLink(c, map[string]any{"success_url": "https://shop.test/thanks", "cancel_url": "https://shop.test/cart?step=pay"})
+	a := e.Challenge(l)
+	done := apitest.PayAnswerOf(t, e.Answer(a.NextAction.URL, "fail", ""))
+	if done.Payment.Status != "failed" || done.RedirectURL == nil {
+		t.Fatalf("fail: %+v", done)
+	}
+	e.WantSignedReturn(*done.RedirectURL, "https://shop.test/cart?step=pay", returnurl.Return{Payment: done.Payment.ID, Status: "failed", Source: l.ID})
+	// A card declined at once stays on the page to try again: no redirect.
+	declined := apitest.PayAnswerOf(t, e.Pay(apitest.CheckoutPath(t, l), apitest.CardBody("4000000000000002"), ""))
+	if declined.Payment.Status != "failed" || declined.RedirectURL != nil {
+		t.Fatalf("decline: %+v", declined)
 	}
 }
 

@@ -11,6 +11,7 @@ package hostedcheckout
 
 import (
 	"embed"
+	"errors"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -27,6 +28,7 @@ import (
 	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/passkey"
 	"github.com/paylink/paylink/internal/postgres"
+	"github.com/paylink/paylink/internal/returnurl"
 	"github.com/paylink/paylink/internal/wallet"
 )
 
@@ -48,6 +50,9 @@ type Deps struct {
 	// cookie, or wallet.ErrLoginRequired: the wallet's own way to read it,
 	// for paying a link from the wallet.
 	WalletSession func(*gin.Context) (*wallet.Session, error)
+	// Returns signs the shopper's return to the merchant's site and
+	// publishes its public keys.
+	Returns *returnurl.Signer
 }
 
 // Server answers the hosted checkout's routes.
@@ -65,6 +70,7 @@ type Server struct {
 	wallet        *wallet.Service
 	passkeys      *passkey.Service
 	walletSession func(*gin.Context) (*wallet.Session, error)
+	returns       *returnurl.Signer
 	pages         map[string]*template.Template
 	sdk           sdkFiles
 }
@@ -74,7 +80,10 @@ type Server struct {
 func New(d Deps) (*Server, error) {
 	s := &Server{edge: d.Edge, log: d.Log, db: d.DB, baseURL: d.BaseURL, now: d.Now, merchants: d.Merchants,
 		links: d.Links, checkout: d.Checkout, forms: d.Forms, currencies: d.Currencies, wallet: d.Wallet,
-		passkeys: d.Passkeys, walletSession: d.WalletSession}
+		passkeys: d.Passkeys, walletSession: d.WalletSession, returns: d.Returns}
+	if s.returns == nil {
+		return nil, errors.New("hostedcheckout: no return signer")
+	}
 	var err error
 	if s.pages, err = parsePages(d.Edge.Assets()); err != nil {
 		return nil, err
@@ -112,6 +121,9 @@ func (s *Server) Routes() []edge.Route {
 		page("/pay/:id/payments/:payment", "receiptPage", s.receiptPageHandler),
 		page("/pay/:id/payments/:payment/challenge", "challengePage", s.challengePageHandler),
 		post("/pay/:id/payments/:payment/challenge", "answerChallenge", s.answerChallenge),
+
+		// The keys that verify a shopper's signed return to the merchant.
+		{Method: "GET", Path: "/.well-known/paylink-keys.json", Doc: "getReturnKeys", Page: s.returnKeys},
 
 		// A stateless signed link.
 		page("/pay/s", "signedLinkPage", s.signedPage),

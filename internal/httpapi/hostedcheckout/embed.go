@@ -256,7 +256,7 @@ func (s *Server) payForm(c *gin.Context) error {
 		return err
 	}
 	parent, _ := f.Allows(c.Query("parent_origin"))
-	auth, err := s.checkout.AuthorizeAmount(ctx, amount, attempt, card)
+	auth, err := s.checkout.AuthorizeAccepted(ctx, f.Accepts, amount, attempt, card)
 	if err != nil {
 		return err
 	}
@@ -265,7 +265,7 @@ func (s *Server) payForm(c *gin.Context) error {
 		if err != nil {
 			return 0, nil, err
 		}
-		status, body := s.recordedAnswer(c, formTarget(f, parent), p)
+		status, body := s.recordedAnswer(c, s.formTarget(f, parent), p)
 		return status, body, nil
 	})
 	// The form was turned off while this card was authorized.
@@ -275,8 +275,9 @@ func (s *Server) payForm(c *gin.Context) error {
 
 // formTarget is form f as what a payment pays, inside a frame whose
 // parent is parent.
-func formTarget(f *forms.Form, parent string) payTarget {
-	return payTarget{path: func(suffix string) string { return embedPath(f, suffix, parent) }, successURL: f.SuccessURL}
+func (s *Server) formTarget(f *forms.Form, parent string) payTarget {
+	return payTarget{path: func(suffix string) string { return embedPath(f, suffix, parent) },
+		successURL: f.SuccessURL, source: f.ID, returns: s.returns}
 }
 
 // outcomeMessage is what a receipt posts to the SDK: success, or an error
@@ -313,13 +314,14 @@ func (s *Server) embedReceipt(c *gin.Context) {
 	}
 	// Inside the frame the SDK, told by outcomeMessage, follows the
 	// success URL; the page itself must not.
-	t := formTarget(f, parent)
+	t := s.formTarget(f, parent)
+	redirect := t.returnURL(p, false)
 	t.successURL = ""
 	data := receiptOf(f.MerchantName, f.Title, p, t, func() bool { return f.Payable() == nil })
 	s.embedRender(c, f, http.StatusOK, "embed/receipt", struct {
 		receiptPage
 		frame
-	}{data, frame{ParentOrigin: parent, ParentMessage: outcomeMessage(p, f.SuccessURL)}})
+	}{data, frame{ParentOrigin: parent, ParentMessage: outcomeMessage(p, redirect)}})
 }
 
 // embedChallengePage is GET /embed/forms/{id}/payments/{payment}/challenge:
@@ -369,7 +371,7 @@ func (s *Server) answerFormChallenge(c *gin.Context) error {
 		return err
 	}
 	parent, _ := f.Allows(c.Query("parent_origin"))
-	return s.finishChallenge(c, "form:"+f.ID, p, outcome, f.Payable, formTarget(f, parent))
+	return s.finishChallenge(c, "form:"+f.ID, p, outcome, f.Payable, s.formTarget(f, parent))
 }
 
 // readChallenge reads a challenge answer's body and Idempotency-Key.
@@ -406,7 +408,7 @@ func (s *Server) finishChallenge(c *gin.Context, scope string, p *checkout.Payme
 		}
 	}
 	if p.Status != checkout.Processing {
-		c.PureJSON(http.StatusOK, s.settledAnswer(t, p))
+		c.PureJSON(http.StatusOK, s.settledAnswer(t, p, true))
 		return nil
 	}
 	auth, err := s.checkout.Authenticate(ctx, p)
@@ -420,7 +422,7 @@ func (s *Server) finishChallenge(c *gin.Context, scope string, p *checkout.Payme
 			return 0, nil, err
 		}
 		final = f
-		return http.StatusOK, s.settledAnswer(t, f), nil
+		return http.StatusOK, s.settledAnswer(t, f, true), nil
 	})
 	if err == nil && final != nil && final.Status == checkout.Canceled {
 		s.release(c, auth)

@@ -16,9 +16,11 @@ import (
 	"github.com/paylink/paylink/internal/id"
 	"github.com/paylink/paylink/internal/idempotency"
 	"github.com/paylink/paylink/internal/links"
+	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/processor"
+	"github.com/paylink/paylink/internal/returnurl"
 	"github.com/paylink/paylink/internal/wire"
 )
 
@@ -162,13 +164,19 @@ func (s *Server) cardAttempt(c *gin.Context, pm payMethodRequest, attemptScope, 
 // lapse, when err is one of closed: what the card was to pay became
 // unpayable while it was authorized.
 func (s *Server) releaseOn(c *gin.Context, auth processor.Authorization, err error, closed ...error) {
-	for _, target := range closed {
+	for _, target := range append(closed, refusedAtInsert...) {
 		if errors.Is(err, target) {
 			s.release(c, auth)
 			return
 		}
 	}
 }
+
+// refusedAtInsert are the merchant's settings refusing a payment's insert
+// after its card was authorized: they changed after the Go check (a
+// cached link's, up to links' cacheTTL old) and before the insert, which
+// reads them as they are. The hold is released like a closed link's.
+var refusedAtInsert = []error{merchant.ErrCardBrandNotAccepted, merchant.ErrMethodNotAccepted, merchant.ErrCurrencyWithdrawn}
 
 // release voids the card authorization auth, logging a failure (the hold
 // then lapses by itself).
@@ -184,18 +192,47 @@ func (s *Server) release(c *gin.Context, auth processor.Authorization) {
 type payTarget struct {
 	path       func(suffix string) string // the path of its page, with suffix appended
 	successURL string                     // where a succeeded payment goes on to
+	cancelURL  string                     // where a failed challenge goes back to ("" for forms)
+	source     string                     // what a signed return names: the link or form id, or "<merchant>:<reference>"
+	returns    *returnurl.Signer
 }
 
 func (s *Server) linkTarget(l *links.Link) payTarget {
-	return payTarget{path: func(suffix string) string { return s.links.Path(l, suffix) }, successURL: l.SuccessURL}
+	return payTarget{path: func(suffix string) string { return s.links.Path(l, suffix) },
+		successURL: l.SuccessURL, cancelURL: l.CancelURL, source: l.ID, returns: s.returns}
+}
+
+// returnURL is where the shopper goes on to after p, signed (API.md,
+// "Signed return to the merchant's site"): the success URL of a succeeded
+// payment, and after a challenge (afterChallenge) the cancel URL of a
+// failed or canceled one; "" for none.
+func (t payTarget) returnURL(p *checkout.Payment, afterChallenge bool) string {
+	target := ""
+	switch p.Status {
+	case checkout.Succeeded:
+		target = t.successURL
+	case checkout.Failed, checkout.Canceled:
+		if afterChallenge {
+			target = t.cancelURL
+		}
+	}
+	if target == "" {
+		return ""
+	}
+	u, err := t.returns.URL(target, returnurl.Return{Payment: p.ID, Status: string(p.Status), Source: t.source})
+	if err != nil {
+		return "" // links.CheckURL stores only absolute http(s) URLs, which always sign
+	}
+	return u
 }
 
 // settledAnswer is the JSON answer for p: the payment, its receipt, and
-// for a success the success URL. It is the whole answer of a challenge.
-func (s *Server) settledAnswer(t payTarget, p *checkout.Payment) payAnswer {
+// where the shopper goes on to (returnURL). It is the whole answer of a
+// challenge (afterChallenge).
+func (s *Server) settledAnswer(t payTarget, p *checkout.Payment, afterChallenge bool) payAnswer {
 	a := payAnswer{Payment: checkout.ToWire(p), ReceiptURL: s.baseURL.String() + t.path("/payments/"+p.ID)}
-	if p.Status == checkout.Succeeded && t.successURL != "" {
-		a.RedirectURL = &t.successURL
+	if u := t.returnURL(p, afterChallenge); u != "" {
+		a.RedirectURL = &u
 	}
 	return a
 }
@@ -203,7 +240,7 @@ func (s *Server) settledAnswer(t payTarget, p *checkout.Payment) payAnswer {
 // recordedAnswer is the status and JSON answer for a recorded payment: 402
 // with the card_error for a decline, the challenge page as next_action.
 func (s *Server) recordedAnswer(c *gin.Context, t payTarget, p *checkout.Payment) (int, payAnswer) {
-	a := s.settledAnswer(t, p)
+	a := s.settledAnswer(t, p, false)
 	switch p.Status {
 	case checkout.RequiresAction:
 		a.NextAction = &nextAction{Type: "challenge", URL: s.baseURL.String() + t.path("/payments/"+p.ID+"/challenge")}
@@ -306,7 +343,7 @@ func receiptOf(merchant, description string, p *checkout.Payment, t payTarget, c
 	}
 	switch p.Status {
 	case checkout.Succeeded:
-		data.SuccessURL = t.successURL
+		data.SuccessURL = t.returnURL(p, false)
 	case checkout.Failed, checkout.Canceled:
 		data.Failure = processor.Message(p.FailureCode)
 		if p.Status == checkout.Canceled {

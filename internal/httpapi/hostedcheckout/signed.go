@@ -122,7 +122,7 @@ func (s *Server) paySigned(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	auth, err := s.checkout.AuthorizeAmount(c.Request.Context(), sl.Amount, attempt, card)
+	auth, err := s.checkout.AuthorizeAccepted(c.Request.Context(), m.Settings.Acceptance, sl.Amount, attempt, card)
 	if err != nil {
 		return err
 	}
@@ -132,7 +132,7 @@ func (s *Server) paySigned(c *gin.Context) error {
 		if err != nil {
 			return 0, nil, err
 		}
-		status, body := s.recordedAnswer(c, signedTarget(sl), p)
+		status, body := s.recordedAnswer(c, s.signedTarget(sl, m), p)
 		return status, body, nil
 	})
 	// Another shopper paid this reference while the card was authorized.
@@ -145,9 +145,10 @@ func signedPath(sl *links.Signed, suffix string) string {
 	return "/pay/s" + suffix + "?" + sl.Query()
 }
 
-// signedTarget is signed link sl as what a payment pays.
-func signedTarget(sl *links.Signed) payTarget {
-	return payTarget{path: func(suffix string) string { return signedPath(sl, suffix) }, successURL: sl.SuccessURL}
+// signedTarget is signed link sl of merchant m as what a payment pays.
+func (s *Server) signedTarget(sl *links.Signed, m *merchant.Merchant) payTarget {
+	return payTarget{path: func(suffix string) string { return signedPath(sl, suffix) }, successURL: sl.SuccessURL,
+		cancelURL: sl.CancelURL, source: m.ID + ":" + sl.Reference, returns: s.returns}
 }
 
 // signedReceipt is GET /pay/s/payments/{payment}?…: a payment's outcome.
@@ -165,7 +166,7 @@ func (s *Server) signedReceipt(c *gin.Context) {
 		s.pageError(c, err)
 		return
 	}
-	data := receiptOf(m.Name, sl.Description, p, signedTarget(sl),
+	data := receiptOf(m.Name, sl.Description, p, s.signedTarget(sl, m),
 		func() bool { return !expired && s.referenceUnpaid(c, m, sl) == nil })
 	s.page(c, http.StatusOK, "receipt", data)
 }
@@ -210,5 +211,5 @@ func (s *Server) answerSignedChallenge(c *gin.Context) error {
 		return err
 	}
 	return s.finishChallenge(c, signedScope(m, sl), p, outcome,
-		func() error { return s.referenceUnpaid(c, m, sl) }, signedTarget(sl))
+		func() error { return s.referenceUnpaid(c, m, sl) }, s.signedTarget(sl, m))
 }

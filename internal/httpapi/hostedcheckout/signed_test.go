@@ -12,6 +12,7 @@ import (
 
 	"github.com/paylink/paylink/internal/httpapi/apitest"
 	"github.com/paylink/paylink/internal/links"
+	"github.com/paylink/paylink/internal/returnurl"
 	"github.com/paylink/paylink/internal/wire"
 )
 
@@ -67,9 +68,10 @@ func TestSignedLinkPageAndPayment(t *testing.T) {
 	a := apitest.PayAnswerOf(t, res)
 	if res.Status != 200 || a.Payment.Status != "succeeded" || a.Payment.Reference == nil || *a.Payment.Reference != "order-17" ||
 		a.Payment.PaymentLink != nil || a.Payment.PaymentForm != nil || a.Payment.Amount != 2500 ||
-		a.RedirectURL == nil || *a.RedirectURL != "https://shop.example/ok?order=17" {
+		a.RedirectURL == nil {
 		t.Fatalf("pay signed link: %d %s", res.Status, res.Body)
 	}
+	e.WantSignedReturn(*a.RedirectURL, "https://shop.example/ok?order=17", returnurl.Return{Payment: a.Payment.ID, Status: "succeeded", Source: mid + ":order-17"})
 	receipt := e.Do(apitest.Req{Method: "GET", Path: strings.TrimPrefix(a.ReceiptURL, "http://paylink.test")})
 	if receipt.Status != 200 || !strings.Contains(string(receipt.Body), `data-status="succeeded"`) ||
 		!strings.Contains(string(receipt.Body), a.Payment.ID) {

@@ -10,6 +10,7 @@ import (
 	"embed"
 	"io/fs"
 	"log/slog"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -36,6 +37,10 @@ type Deps struct {
 	Forms      *forms.Service
 	Currencies money.Set
 	Passwords  *password.Hasher // sign-up passwords
+	Now        func() time.Time
+	// ExportTimeout is how long one CSV export may run (0:
+	// DefaultExportTimeout).
+	ExportTimeout time.Duration
 }
 
 // Server answers the merchant API's routes.
@@ -50,12 +55,23 @@ type Server struct {
 	forms      *forms.Service
 	currencies money.Set
 	passwords  *password.Hasher
+	now        func() time.Time
+
+	exportTimeout time.Duration
 }
 
 // New returns the merchant API.
 func New(d Deps) *Server {
-	return &Server{edge: d.Edge, log: d.Log, db: d.DB, merchants: d.Merchants, webhooks: d.Webhooks,
-		links: d.Links, checkout: d.Checkout, forms: d.Forms, currencies: d.Currencies, passwords: d.Passwords}
+	s := &Server{edge: d.Edge, log: d.Log, db: d.DB, merchants: d.Merchants, webhooks: d.Webhooks,
+		links: d.Links, checkout: d.Checkout, forms: d.Forms, currencies: d.Currencies, now: d.Now,
+		exportTimeout: d.ExportTimeout, passwords: d.Passwords}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.exportTimeout <= 0 {
+		s.exportTimeout = DefaultExportTimeout
+	}
+	return s
 }
 
 //go:embed openapi/*.json
@@ -81,9 +97,11 @@ func (s *Server) Routes() []edge.Route {
 		{Method: "POST", Path: "/v1/merchants", Limit: edge.PerIPSignUp, Idempotent: true, Doc: "signUpMerchant", Handle: s.signUp},
 		api("GET", "/v1/merchant", "merchant:read", plain, "getMerchant", s.getMerchant),
 		api("POST", "/v1/merchant", "merchant:write", idempotent, "updateMerchant", s.updateMerchant),
+		api("PATCH", "/v1/merchant", "merchant:write", idempotent, "patchMerchant", s.patchMerchant),
 		api("POST", "/v1/api_keys", "api_keys:write", idempotent, "createAPIKey", s.createKey),
 		api("GET", "/v1/api_keys", "api_keys:read", plain, "listAPIKeys", s.listKeys),
 		api("DELETE", "/v1/api_keys/:id", "api_keys:write", plain, "revokeAPIKey", s.revokeKey),
+		api("POST", "/v1/api_keys/:id/roll", "api_keys:write", idempotent, "rollAPIKey", s.rollKey),
 
 		api("POST", "/v1/payment_links", "payment_links:write", idempotent, "createPaymentLink", s.createLink),
 		api("GET", "/v1/payment_links", "payment_links:read", plain, "listPaymentLinks", s.listLinks),
@@ -97,6 +115,10 @@ func (s *Server) Routes() []edge.Route {
 		api("GET", "/v1/payments", "payments:read", plain, "listPayments", s.listPayments),
 		api("GET", "/v1/payments/:id", "payments:read", plain, "getPayment", s.getPayment),
 		api("POST", "/v1/payments/:id/refunds", "refunds:write", idempotent, "createRefund", s.createRefund),
+		api("GET", "/v1/payments/:id/refunds", "payments:read", plain, "listPaymentRefunds", s.listPaymentRefunds),
+		api("GET", "/v1/refunds", "payments:read", plain, "listRefunds", s.listRefunds),
+		api("GET", "/v1/refunds/:id", "payments:read", plain, "getRefund", s.getRefund),
+		api("GET", "/v1/reports/payments.csv", "payments:read", plain, "exportPayments", s.exportPayments),
 		api("GET", "/v1/balance", "balance:read", plain, "getBalance", s.getBalance),
 
 		api("POST", "/v1/webhook_endpoints", "webhooks:write", idempotent, "createWebhookEndpoint", s.createEndpoint),

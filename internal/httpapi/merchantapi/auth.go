@@ -10,7 +10,10 @@ import (
 	"github.com/paylink/paylink/internal/merchant"
 )
 
-const merchantKey = "paylink.merchant"
+const (
+	merchantKey = "paylink.merchant"
+	apiKeyKey   = "paylink.api_key"
+)
 
 var errAuthRequired = &apperr.Error{Kind: apperr.Unauthenticated, Code: "api_key_missing",
 	Message: "Authenticate with HTTP Basic: your API key id as the username and its secret as the password."}
@@ -20,10 +23,13 @@ func (s *Server) apiKey() edge.Auth {
 	return edge.Auth{Name: "API key", Scheme: "apiKey", Check: s.authenticate}
 }
 
-// authenticate checks HTTP Basic credentials (key id, secret) and puts the
-// merchant in the context. A client IP whose failed authentications
-// reached Limits.AuthFailures gets 429 for any key, checked or not, until
-// its window ends; a request without credentials is not counted.
+// authenticate checks HTTP Basic credentials (key id, secret), puts the
+// merchant and the key in the context, and answers the key's scopes for
+// the route's Scope check (edge), the one place scopes are enforced. A
+// rolled key past its expires_at is 401 api_key_expired. A client IP whose
+// failed authentications reached Limits.AuthFailures gets 429 for any
+// key, checked or not, until its window ends; a request without
+// credentials is not counted.
 func (s *Server) authenticate(c *gin.Context) (edge.Caller, error) {
 	keyID, secret, ok := c.Request.BasicAuth()
 	if !ok {
@@ -33,7 +39,7 @@ func (s *Server) authenticate(c *gin.Context) (edge.Caller, error) {
 	if err := s.edge.AuthFailuresReached(c); err != nil {
 		return edge.Caller{}, err
 	}
-	m, err := s.merchants.Authenticate(c.Request.Context(), s.db.Pool, keyID, secret)
+	m, k, err := s.merchants.AuthenticateKey(c.Request.Context(), s.db.Pool, keyID, secret)
 	if err != nil {
 		if e := (*apperr.Error)(nil); errors.As(err, &e) && e.Kind == apperr.Unauthenticated {
 			s.edge.CountAuthFailure(c)
@@ -42,8 +48,17 @@ func (s *Server) authenticate(c *gin.Context) (edge.Caller, error) {
 		return edge.Caller{}, err
 	}
 	c.Set(merchantKey, m)
-	// Keys have no scopes yet: every key has full access.
-	return edge.Caller{RateKey: "key:" + keyID, Merchant: m.ID}, nil
+	c.Set(apiKeyKey, k)
+	var scopes []string // nil: full access
+	for _, sc := range k.Scopes {
+		scopes = append(scopes, string(sc))
+	}
+	return edge.Caller{RateKey: "key:" + keyID, Scopes: scopes, Merchant: m.ID}, nil
+}
+
+// currentKey returns the API key authenticate found.
+func currentKey(c *gin.Context) *merchant.APIKey {
+	return c.MustGet(apiKeyKey).(*merchant.APIKey)
 }
 
 // currentMerchant returns the merchant authenticate found.

@@ -24,6 +24,7 @@ type createFormRequest struct {
 	AllowedOrigins []string          `json:"allowed_origins"`
 	SuccessURL     string            `json:"success_url"`
 	Metadata       map[string]string `json:"metadata"`
+	Realm          string            `json:"realm"`
 }
 
 func (s *Server) createForm(c *gin.Context) error {
@@ -32,7 +33,7 @@ func (s *Server) createForm(c *gin.Context) error {
 		return err
 	}
 	nf := forms.NewForm{Title: in.Title, Description: in.Description, Collect: in.Collect,
-		AllowedOrigins: in.AllowedOrigins, SuccessURL: in.SuccessURL, Metadata: in.Metadata}
+		AllowedOrigins: in.AllowedOrigins, SuccessURL: in.SuccessURL, Metadata: in.Metadata, Realm: in.Realm}
 	var err error
 	if nf.Amount, err = money.ParseOptionalMinor(string(in.Amount), "amount"); err != nil {
 		return err
@@ -70,11 +71,11 @@ func (s *Server) listForms(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	status, err := forms.ParseStatus(c.Query("status"))
+	f, err := forms.ParseFilter(c.Query("status"), c.Query("realm"))
 	if err != nil {
 		return err
 	}
-	list, more, err := s.forms.List(c.Request.Context(), s.db.Pool, currentMerchant(c).ID, status, p.Limit, p.StartingAfter)
+	list, more, err := s.forms.Find(c.Request.Context(), s.db.Pool, currentMerchant(c).ID, f, p.Limit, p.StartingAfter)
 	if err != nil {
 		return err
 	}

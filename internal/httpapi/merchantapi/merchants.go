@@ -59,16 +59,25 @@ func (s *Server) getMerchant(c *gin.Context) error {
 	return nil
 }
 
-type createKeyRequest struct{}
+type createKeyRequest struct {
+	Name   string    `json:"name"`
+	Scopes *[]string `json:"scopes"`
+}
 
+// createKey makes a key pair, named and scoped as asked (no scopes: full
+// access). No key can make a key with a scope it lacks itself.
 func (s *Server) createKey(c *gin.Context) error {
 	var in createKeyRequest
 	if err := edge.Decode(c, &in); err != nil {
 		return err
 	}
-	m := currentMerchant(c)
+	nk := merchant.NewKey{Name: in.Name}
+	if in.Scopes != nil {
+		nk.Scopes = *in.Scopes // [] is refused (scope_invalid), never full access
+	}
+	m, caller := currentMerchant(c), currentKey(c)
 	return s.edge.Mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
-		k, err := s.merchants.CreateKey(ctx, tx, m.ID)
+		k, err := s.merchants.CreateKeyWith(ctx, tx, caller, nk)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -87,6 +96,32 @@ func (s *Server) listKeys(c *gin.Context) error {
 	}
 	c.PureJSON(http.StatusOK, edge.ListOf(keys, more, func(k merchant.APIKey) wire.APIKey { return k.ToWire() }))
 	return nil
+}
+
+type rollKeyRequest struct {
+	ExpiresIn *int64 `json:"expires_in"`
+}
+
+// rollKey replaces a key by a new pair with the same name and scopes; the
+// old key works until expires_in seconds from now (default 24 h), then
+// answers 401 api_key_expired.
+func (s *Server) rollKey(c *gin.Context) error {
+	var in rollKeyRequest
+	if err := edge.Decode(c, &in); err != nil {
+		return err
+	}
+	grace, err := merchant.RollGrace(in.ExpiresIn)
+	if err != nil {
+		return err
+	}
+	m, caller := currentMerchant(c), currentKey(c)
+	return s.edge.Mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+		made, _, err := s.merchants.RollKey(ctx, tx, caller, c.Param("id"), grace)
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusCreated, made.ToWire(), nil
+	})
 }
 
 func (s *Server) revokeKey(c *gin.Context) error {
@@ -121,6 +156,37 @@ func (s *Server) updateMerchant(c *gin.Context) error {
 			return http.StatusOK, merchant.ToWire(m), nil
 		}
 		updated, err := s.merchants.SetPaymentEmails(ctx, tx, m.ID, *in.PaymentEmails)
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, merchant.ToWire(updated), nil
+	})
+}
+
+// patchMerchantRequest is PATCH /v1/merchant: a field left out (or null)
+// stays as it is.
+type patchMerchantRequest struct {
+	Name              *string   `json:"name"`
+	Currencies        *[]string `json:"currencies"`
+	PaymentMethods    *[]string `json:"payment_methods"`
+	CardBrands        *[]string `json:"card_brands"`
+	NotificationEmail *string   `json:"notification_email"`
+	NotifyOn          *[]string `json:"notify_on"`
+}
+
+// patchMerchant changes the merchant's name and settings (what it accepts,
+// where and about what it is e-mailed). A refused field changes nothing;
+// the change applies to every replica's next checkout (merchant.Update).
+func (s *Server) patchMerchant(c *gin.Context) error {
+	var in patchMerchantRequest
+	if err := edge.Decode(c, &in); err != nil {
+		return err
+	}
+	m := currentMerchant(c)
+	u := merchant.Update{Name: in.Name, Currencies: in.Currencies, PaymentMethods: in.PaymentMethods,
+		CardBrands: in.CardBrands, NotificationEmail: in.NotificationEmail, NotifyOn: in.NotifyOn}
+	return s.edge.Mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+		updated, err := s.merchants.Update(ctx, tx, m.ID, u)
 		if err != nil {
 			return 0, nil, err
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -38,7 +39,7 @@ func TestSignUp(t *testing.T) {
 	me := e.Do(apitest.Req{Method: "GET", Path: "/v1/merchant", Auth: &apitest.Creds{ID: out.APIKey.ID, Secret: out.APIKey.Secret}})
 	var got wire.Merchant
 	me.Decode(t, &got)
-	if me.Status != 200 || got != out.Merchant {
+	if me.Status != 200 || !reflect.DeepEqual(got, out.Merchant) {
 		t.Errorf("GET /v1/merchant = %d %+v; want 200 %+v", me.Status, got, out.Merchant)
 	}
 

@@ -12,6 +12,7 @@ import (
 	"github.com/paylink/paylink/internal/httpapi/edge"
 	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/money"
+	"github.com/paylink/paylink/internal/payments"
 )
 
 type createLinkRequest struct {
@@ -24,6 +25,7 @@ type createLinkRequest struct {
 	SuccessURL  string            `json:"success_url"`
 	CancelURL   string            `json:"cancel_url"`
 	Metadata    map[string]string `json:"metadata"`
+	Realm       string            `json:"realm"`
 }
 
 func (s *Server) createLink(c *gin.Context) error {
@@ -41,7 +43,7 @@ func (s *Server) createLink(c *gin.Context) error {
 	}
 	nl := links.NewLink{Amount: money.Amount{Minor: minor, Currency: cur}, Description: in.Description,
 		SingleUse: in.SingleUse == nil || *in.SingleUse, ExpiresIn: in.ExpiresIn, ExpiresAt: in.ExpiresAt,
-		SuccessURL: in.SuccessURL, CancelURL: in.CancelURL, Metadata: in.Metadata}
+		SuccessURL: in.SuccessURL, CancelURL: in.CancelURL, Metadata: in.Metadata, Realm: in.Realm}
 	m := currentMerchant(c)
 	return s.edge.Mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		l, err := s.links.Create(ctx, tx, m.ID, nl)
@@ -66,11 +68,11 @@ func (s *Server) listLinks(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	status, err := links.ParseStatus(c.Query("status"))
+	f, err := links.ParseFilter(c.Query("status"), c.Query("realm"))
 	if err != nil {
 		return err
 	}
-	list, more, err := s.links.List(c.Request.Context(), s.db.Pool, currentMerchant(c).ID, status, p.Limit, p.StartingAfter)
+	list, more, err := s.links.Find(c.Request.Context(), s.db.Pool, currentMerchant(c).ID, f, p.Limit, p.StartingAfter)
 	if err != nil {
 		return err
 	}
@@ -109,60 +111,15 @@ func (s *Server) listPayments(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	f, err := checkout.ParseFilter(c.Query("status"), c.Query("payment_link"))
+	f, err := payments.ParseFilter(c.Request.URL.Query())
 	if err != nil {
 		return err
 	}
-	if f, err = f.WithForm(c.Query("payment_form")); err != nil {
-		return err
-	}
-	list, more, err := s.checkout.List(c.Request.Context(), s.db.Pool, currentMerchant(c).ID, f, p.Limit, p.StartingAfter)
+	list, more, err := payments.Search(c.Request.Context(), s.db.Pool, currentMerchant(c).ID, f, p.Limit, p.StartingAfter)
 	if err != nil {
 		return err
 	}
 	c.PureJSON(http.StatusOK, edge.ListOf(list, more, checkout.ToWire))
-	return nil
-}
-
-type refundRequest struct {
-	Amount json.RawMessage `json:"amount"`
-}
-
-// createRefund commits the refund, then asks the processor at once; if
-// that fails the refund stays committed and the settle sweep sends it.
-func (s *Server) createRefund(c *gin.Context) error {
-	var in refundRequest
-	if err := edge.Decode(c, &in); err != nil {
-		return err
-	}
-	var amount *int64
-	if len(in.Amount) > 0 && string(in.Amount) != "null" {
-		n, err := money.ParseMinor(string(in.Amount))
-		if err != nil {
-			return err
-		}
-		amount = &n
-	}
-	m := currentMerchant(c)
-	var (
-		made *checkout.Refund
-		paid *checkout.Payment
-	)
-	err := s.edge.Mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
-		r, p, err := s.checkout.Refund(ctx, tx, m.ID, c.Param("id"), amount)
-		if err != nil {
-			return 0, nil, err
-		}
-		made, paid = r, p
-		return http.StatusCreated, checkout.RefundToWire(r), nil
-	})
-	if err != nil || made == nil {
-		return err
-	}
-	ctx := context.WithoutCancel(c.Request.Context())
-	if err := s.checkout.SendRefund(ctx, s.db, made, paid.ProcessorRef); err != nil {
-		s.log.WarnContext(ctx, "refund left for the settle sweep", "refund", made.ID, "err", err, "request_id", edge.RequestID(c))
-	}
 	return nil
 }
 

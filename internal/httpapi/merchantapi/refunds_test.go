@@ -74,7 +74,8 @@ func TestOnlySucceededPaymentsRefund(t *testing.T) {
 	_, other := e.SignUp("thief@shop.test")
 	p := e.Paid(c, 700)
 	apitest.WantError(t, e.Refund(other, p.ID, nil), 404, "payment_not_found")
-	apitest.WantError(t, e.Refund(c, p.ID, map[string]any{"amount": 100, "reason": "x"}), 400, "unknown_parameter")
+	apitest.WantError(t, e.Refund(c, p.ID, map[string]any{"amount": 100, "reason": "x"}), 400, "reason_invalid")
+	apitest.WantError(t, e.Refund(c, p.ID, map[string]any{"amount": 100, "note": "x"}), 400, "unknown_parameter")
 	if n := e.Count(`SELECT count(*) FROM refunds`); n != 0 {
 		t.Fatalf("%d refunds after refused requests", n)
 	}

@@ -1,0 +1,180 @@
+package merchantapi_test
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/paylink/paylink/internal/httpapi/apitest"
+	"github.com/paylink/paylink/internal/wire"
+)
+
+// listIDs GETs path (a list) and returns its ids and has_more; it fails
+// unless the answer is 200.
+func listIDs(t *testing.T, e *apitest.Env, c apitest.Creds, path string) ([]string, bool) {
+	t.Helper()
+	res := e.Do(apitest.Req{Method: "GET", Path: path, Auth: &c})
+	if res.Status != http.StatusOK {
+		t.Fatalf("GET %s = %d %s", path, res.Status, res.Body)
+	}
+	var l struct {
+		Data    []struct{ ID string } `json:"data"`
+		HasMore bool                  `json:"has_more"`
+	}
+	res.Decode(t, &l)
+	ids := []string{}
+	for _, d := range l.Data {
+		ids = append(ids, d.ID)
+	}
+	return ids, l.HasMore
+}
+
+// payAs pays link with a card as a shopper with email, and returns the
+// payment.
+func payAs(t *testing.T, e *apitest.Env, link wire.PaymentLink, number, email string) wire.Payment {
+	t.Helper()
+	body := apitest.CardBody(number)
+	body["email"] = email
+	return apitest.PayAnswerOf(t, e.Pay(apitest.CheckoutPath(t, link), body, "")).Payment
+}
+
+// TestSearchPaymentsOverHTTP: GET /v1/payments reads every Part 2 filter
+// from the query, alone and combined, pages under a filter, and carries
+// the link's realm on each payment. (Package payments tests the filters'
+// meaning in depth; this is the route.)
+func TestSearchPaymentsOverHTTP(t *testing.T) {
+	t.Parallel()
+	e := apitest.New(t)
+	_, c := e.SignUp("search@shop.test")
+	eu := e.CreateLink(c, map[string]any{"amount": 1000, "realm": "shop.eu", "single_use": false})
+	plain := e.CreateLink(c, map[string]any{"amount": 5000, "single_use": false})
+	if eu.Realm == nil || *eu.Realm != "shop.eu" || plain.Realm != nil {
+		t.Fatalf("link realms = %v, %v", eu.Realm, plain.Realm)
+	}
+
+	p1 := payAs(t, e, eu, "4242424242424242", "ada@a.test")
+	p2 := payAs(t, e, plain, "4242424242424242", "ada@a.test")
+	e.Clock.Advance(time.Hour)
+	p3 := payAs(t, e, eu, "4242424242424242", "Bob@B.test")
+	p4 := payAs(t, e, eu, "4000000000000002", "ada@a.test") // declined
+	if p1.Realm == nil || *p1.Realm != "shop.eu" || p2.Realm != nil || p4.Status != "failed" {
+		t.Fatalf("payments: realm %v / %v, declined status %q", p1.Realm, p2.Realm, p4.Status)
+	}
+	created, err := time.Parse(time.RFC3339, p3.CreatedAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	split := created.Add(-30 * time.Minute).Format(time.RFC3339)
+
+	for _, tt := range []struct {
+		query string
+		want  []string // newest first
+	}{
+		{"", []string{p4.ID, p3.ID, p2.ID, p1.ID}},
+		{"realm=shop.eu", []string{p4.ID, p3.ID, p1.ID}},
+		{"email=ADA@a.test", []string{p4.ID, p2.ID, p1.ID}},
+		{"email=bob@b.test", []string{p3.ID}},
+		{"created_gte=" + url.QueryEscape(split), []string{p4.ID, p3.ID}},
+		{"created_lt=" + url.QueryEscape(split), []string{p2.ID, p1.ID}},
+		{"amount_gte=5000", []string{p2.ID}},
+		{"amount_lte=1000", []string{p4.ID, p3.ID, p1.ID}},
+		{"status=failed", []string{p4.ID}},
+		{"payment_link=" + plain.ID, []string{p2.ID}},
+		{"realm=shop.eu&status=succeeded&email=ada@a.test", []string{p1.ID}},
+		{"realm=shop.eu&created_gte=" + url.QueryEscape(split) + "&amount_gte=1000&amount_lte=1000", []string{p4.ID, p3.ID}},
+		{"realm=other", []string{}},
+	} {
+		got, more := listIDs(t, e, c, "/v1/payments?"+tt.query)
+		if !slices.Equal(got, tt.want) || more {
+			t.Errorf("?%s = %v (has_more %v); want %v", tt.query, got, more, tt.want)
+		}
+	}
+
+	// Pages of one under a filter: every match once, in order, while a
+	// new matching payment arrives between pages (it sorts first, so it
+	// belongs to no later page).
+	var paged []string
+	after := ""
+	for page := 0; ; page++ {
+		path := "/v1/payments?realm=shop.eu&limit=1"
+		if after != "" {
+			path += "&starting_after=" + after
+		}
+		got, more := listIDs(t, e, c, path)
+		paged = append(paged, got...)
+		if page == 0 {
+			payAs(t, e, eu, "4242424242424242", "late@a.test")
+		}
+		if !more {
+			break
+		}
+		after = got[len(got)-1]
+	}
+	if want := []string{p4.ID, p3.ID, p1.ID}; !slices.Equal(paged, want) {
+		t.Fatalf("pages of realm=shop.eu = %v; want %v", paged, want)
+	}
+}
+
+// TestSearchRefusesMalformedFilters: each malformed filter is 400 with
+// its param, before anything is read.
+func TestSearchRefusesMalformedFilters(t *testing.T) {
+	t.Parallel()
+	e := apitest.New(t)
+	_, c := e.SignUp("malformed@shop.test")
+	for _, tt := range []struct{ query, code, param string }{
+		{"status=paid", "status_invalid", "status"},
+		{"payment_link=pay_123", "payment_link_invalid", "payment_link"},
+		{"payment_form=plink_1", "payment_form_invalid", "payment_form"},
+		{"realm=Shop", "realm_invalid", "realm"},
+		{"email=nobody", "email_invalid", "email"},
+		{"created_gte=2026-13-01", "created_invalid", "created_gte"},
+		{"created_lt=yesterday", "created_invalid", "created_lt"},
+		{"amount_gte=-1", "amount_invalid", "amount_gte"},
+		{"amount_lte=1.5", "amount_invalid", "amount_lte"},
+		{"limit=0", "limit_invalid", "limit"},
+	} {
+		res := e.Do(apitest.Req{Method: "GET", Path: "/v1/payments?" + tt.query, Auth: &c})
+		apitest.WantError(t, res, 400, tt.code)
+		var b struct {
+			Error struct{ Param string } `json:"error"`
+		}
+		res.Decode(t, &b)
+		if b.Error.Param != tt.param {
+			t.Errorf("?%s: param %q, want %q", tt.query, b.Error.Param, tt.param)
+		}
+	}
+}
+
+// TestRealmsOnLinksAndForms: realm is taken on creation, checked, and
+// filters both lists.
+func TestRealmsOnLinksAndForms(t *testing.T) {
+	t.Parallel()
+	e := apitest.New(t)
+	_, c := e.SignUp("realms@shop.test")
+	a := e.CreateLink(c, map[string]any{"realm": "site-a"})
+	e.CreateLink(c, nil)
+	fa := e.CreateForm(c, map[string]any{"realm": "site-a"})
+	e.CreateForm(c, nil)
+	if got, _ := listIDs(t, e, c, "/v1/payment_links?realm=site-a"); !slices.Equal(got, []string{a.ID}) {
+		t.Errorf("links of realm site-a = %v, want [%s]", got, a.ID)
+	}
+	if got, _ := listIDs(t, e, c, "/v1/payment_forms?realm=site-a&status=active"); !slices.Equal(got, []string{fa.ID}) {
+		t.Errorf("forms of realm site-a = %v, want [%s]", got, fa.ID)
+	}
+	if got, _ := listIDs(t, e, c, "/v1/payment_links"); len(got) != 2 {
+		t.Errorf("all links = %v, want 2", got)
+	}
+	for _, path := range []string{"/v1/payment_links", "/v1/payment_forms"} {
+		apitest.WantError(t, e.Do(apitest.Req{Method: "GET", Path: path + "?realm=A", Auth: &c}), 400, "realm_invalid")
+		body := map[string]any{"amount": 500, "currency": "usd", "realm": "has space"}
+		if path == "/v1/payment_forms" {
+			body["title"], body["allowed_origins"] = "Donate", []string{apitest.ShopOrigin}
+		}
+		apitest.WantError(t, e.Do(apitest.Req{Method: "POST", Path: path, Auth: &c, Body: body}), 400, "realm_invalid")
+	}
+	if n := e.Count(`SELECT (SELECT count(*) FROM payment_links) + (SELECT count(*) FROM payment_forms)`); n != 4 {
+		t.Errorf("%d links and forms; the refused ones were stored", n)
+	}
+}

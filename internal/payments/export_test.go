@@ -1,0 +1,62 @@
+package payments
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/paylink/paylink/internal/id"
+	"github.com/paylink/paylink/internal/pgtest"
+)
+
+func TestExportCSVContent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := pgtest.New(t)
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO merchants (id, name, email, password_hash) VALUES ('mer_a', 'Shop', 'a@shop.test', 'x')`); err != nil {
+		t.Fatal(err)
+	}
+	link := id.NewAt("plink", t0)
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO payment_links (id, merchant_id, amount, currency, single_use, metadata, expires_at, created_at)
+		VALUES ($1, 'mer_a', 2500, 'USD', false, $2, $3, $3)`, link, map[string]string{"order": "A-17, \"blue\"", "n": "1"}, t0); err != nil {
+		t.Fatal(err)
+	}
+	older, newer := t0.Add(time.Second), t0.Add(2*time.Second)
+	insert(t, db, []row{
+		{id: id.NewAt("pay", older), merchant: "mer_a", link: link, realm: "shop.eu", email: "ada@example.test",
+			status: "succeeded", brand: "visa", amount: 2500, refunded: 500, created: older},
+		{id: id.NewAt("pay", newer), merchant: "mer_a", email: "=cmd@example.test", status: "failed", amount: 100,
+			created: newer},
+	})
+	var buf bytes.Buffer
+	n, err := ExportCSV(ctx, db, "mer_a", Filter{}, &buf)
+	if err != nil || n != 2 {
+		t.Fatalf("ExportCSV = %d, %v; want 2 rows", n, err)
+	}
+	got, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{
+		CSVHeader,
+		{got[1][0], "2026-11-01T12:00:02Z", "failed", "100", "USD", "0", "'=cmd@example.test",
+			"", "", "", "", "", "{}"},
+		{got[2][0], "2026-11-01T12:00:01Z", "succeeded", "2500", "USD", "500", "ada@example.test", "visa", "4242", link, "",
+			"shop.eu", `{"n":"1","order":"A-17, \"blue\""}`},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("CSV (-want +got):\n%s", diff)
+	}
+	if got[1][0] <= got[2][0] {
+		t.Errorf("rows not newest first: %s before %s", got[1][0], got[2][0])
+	}
+	// Another merchant's export is empty but for the header.
+	buf.Reset()
+	if n, err := ExportCSV(ctx, db, "mer_b", Filter{}, &buf); err != nil || n != 0 || buf.String() != "id,created_at,status,amount,currency,amount_refunded,customer_email,card_brand,card_last4,payment_link,payment_form,realm,metadata\n" {
+		t.Errorf("mer_b's export = %d rows, %v: %q", n, err, buf.String())
+	}
+}

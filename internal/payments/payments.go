@@ -1,0 +1,211 @@
+// Package payments finds a merchant's payments and refunds: the filters
+// of GET /v1/payments (status, link, form, realm, customer e-mail,
+// creation time and amount ranges, combined), cursor pages under any of
+// them, the CSV export streamed from a PostgreSQL cursor, and the refund
+// lists.
+//
+// It only reads. Package checkout creates and changes payments and
+// refunds; this package reads payment rows through checkout.PaymentRows
+// and checkout.ScanPayment, so a payment is read one way everywhere.
+//
+// # Pages and indexes
+//
+// Every list is newest first, ORDER BY id DESC, and the next page is
+// id < starting_after. Ids sort by creation time (package id), so a
+// payment made while a merchant pages through a list sorts before the
+// first page and never shifts a later one: no row is lost or repeated.
+// Each filter has an index that starts with the merchant and ends with
+// the id (migration 0022), so one page is one index range at any table
+// size; a creation time range is turned into an id range (id.Floor) plus
+// the exact time condition. A status is written into the SQL as a
+// literal (it is one of five known words), so PostgreSQL can use the
+// partial status index whatever the plan cache does.
+package payments
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/paylink/paylink/internal/apperr"
+	"github.com/paylink/paylink/internal/checkout"
+	"github.com/paylink/paylink/internal/forms"
+	"github.com/paylink/paylink/internal/id"
+	"github.com/paylink/paylink/internal/links"
+	"github.com/paylink/paylink/internal/merchant"
+	"github.com/paylink/paylink/internal/money"
+	"github.com/paylink/paylink/internal/postgres"
+)
+
+// Errors of malformed filters; each names its query parameter.
+var (
+	ErrEmailInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "email_invalid", Param: "email",
+		Message: "email must be a whole e-mail address; it matches the customer's exactly, in any case."}
+	ErrCreatedInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "created_invalid", Param: "created_gte",
+		Message: "created_gte and created_lt must be RFC 3339 times, like 2026-11-22T10:00:00Z."}
+	ErrAmountInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "amount_invalid", Param: "amount_gte",
+		Message: "amount_gte and amount_lte must be whole numbers of the currency's minor unit from 0 to 99999999."}
+)
+
+// Filter narrows a list of payments; zero fields match every payment.
+// CreatedGTE and CreatedLT bound the creation time (from, inclusive; to,
+// exclusive); AmountGTE and AmountLTE the amount in minor units (both
+// inclusive), whatever the currency.
+type Filter struct {
+	Status     checkout.Status
+	LinkID     string
+	FormID     string
+	Realm      string
+	Email      string // lower-case
+	CreatedGTE *time.Time
+	CreatedLT  *time.Time
+	AmountGTE  *int64
+	AmountLTE  *int64
+}
+
+// ParseFilter reads the filters of GET /v1/payments and of the CSV export
+// from a query string: status, payment_link, payment_form, realm, email,
+// created_gte, created_lt, amount_gte, amount_lte. Other parameters are
+// left to the caller. It returns, naming the parameter,
+// checkout.ErrStatusInvalid, checkout.ErrLinkFilterInvalid,
+// forms.ErrFilterInvalid, links.ErrRealmInvalid, ErrEmailInvalid,
+// ErrCreatedInvalid or ErrAmountInvalid.
+func ParseFilter(q url.Values) (Filter, error) {
+	f := Filter{Status: checkout.Status(q.Get("status")), LinkID: q.Get("payment_link"), FormID: q.Get("payment_form")}
+	switch f.Status {
+	case "", checkout.RequiresAction, checkout.Processing, checkout.Succeeded, checkout.Failed, checkout.Canceled:
+	default:
+		return Filter{}, checkout.ErrStatusInvalid
+	}
+	if f.LinkID != "" && !id.Valid("plink", f.LinkID) {
+		return Filter{}, checkout.ErrLinkFilterInvalid
+	}
+	if f.FormID != "" && !id.Valid("pform", f.FormID) {
+		return Filter{}, forms.ErrFilterInvalid
+	}
+	var err error
+	if f.Realm, err = links.CheckRealm(q.Get("realm")); err != nil {
+		return Filter{}, err
+	}
+	if e := q.Get("email"); e != "" {
+		if f.Email, err = merchant.NormalizeEmail(e); err != nil {
+			return Filter{}, ErrEmailInvalid
+		}
+	}
+	if f.CreatedGTE, err = parseTime(q, "created_gte"); err != nil {
+		return Filter{}, err
+	}
+	if f.CreatedLT, err = parseTime(q, "created_lt"); err != nil {
+		return Filter{}, err
+	}
+	if f.AmountGTE, err = parseAmount(q, "amount_gte"); err != nil {
+		return Filter{}, err
+	}
+	if f.AmountLTE, err = parseAmount(q, "amount_lte"); err != nil {
+		return Filter{}, err
+	}
+	return f, nil
+}
+
+func parseTime(q url.Values, name string) (*time.Time, error) {
+	s, ok := q[name]
+	if !ok {
+		return nil, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s[0])
+	if err != nil || t.Year() < 1970 {
+		return nil, ErrCreatedInvalid.WithParam(name)
+	}
+	t = t.UTC()
+	return &t, nil
+}
+
+func parseAmount(q url.Values, name string) (*int64, error) {
+	s, ok := q[name]
+	if !ok {
+		return nil, nil
+	}
+	n, err := strconv.ParseInt(s[0], 10, 64)
+	if err != nil || n < 0 || n > money.MaxMinor || strconv.FormatInt(n, 10) != s[0] {
+		return nil, ErrAmountInvalid.WithParam(name)
+	}
+	return &n, nil
+}
+
+// Search returns up to limit payments of merchantID matching f and older
+// than startingAfter (all when empty), newest first, and whether more
+// follow.
+func Search(ctx context.Context, db postgres.DBTX, merchantID string, f Filter, limit int, startingAfter string) ([]*checkout.Payment, bool, error) {
+	q := f.query(merchantID, startingAfter)
+	out, more, err := postgres.Page(ctx, db, limit, func(r pgx.CollectableRow) (*checkout.Payment, error) {
+		return checkout.ScanPayment(r)
+	}, q.sql+" LIMIT "+q.next(), q.args...)
+	if err != nil {
+		return nil, false, fmt.Errorf("search payments: %w", err)
+	}
+	return out, more, nil
+}
+
+// query is a payment list's SQL, without LIMIT, and its arguments.
+type query struct {
+	sql  string
+	args []any
+}
+
+// next returns the placeholder of one more argument, which the caller
+// must append to args.
+func (q *query) next() string { return "$" + strconv.Itoa(len(q.args)+1) }
+
+// arg adds v and returns its placeholder.
+func (q *query) arg(v any) string {
+	q.args = append(q.args, v)
+	return "$" + strconv.Itoa(len(q.args))
+}
+
+// query builds the SQL of f with only the conditions f sets, so each
+// combination of filters is a plain statement PostgreSQL plans with its
+// indexes.
+func (f Filter) query(merchantID, startingAfter string) query {
+	q := query{}
+	where := []string{"p.merchant_id = " + q.arg(merchantID)}
+	if startingAfter != "" {
+		where = append(where, "p.id < "+q.arg(startingAfter))
+	}
+	if f.Status != "" {
+		where = append(where, "p.status = '"+string(f.Status)+"'") // one of five known words
+	}
+	if f.LinkID != "" {
+		where = append(where, "p.payment_link_id = "+q.arg(f.LinkID))
+	}
+	if f.FormID != "" {
+		where = append(where, "p.payment_form_id = "+q.arg(f.FormID))
+	}
+	if f.Realm != "" {
+		where = append(where, "p.realm = "+q.arg(f.Realm))
+	}
+	if f.Email != "" {
+		where = append(where, "lower(p.customer_email) = "+q.arg(f.Email))
+	}
+	// A payment's id carries its creation millisecond, so a time range is
+	// first an id range (the index), then the exact time.
+	if t := f.CreatedGTE; t != nil {
+		where = append(where, "p.id >= "+q.arg(id.Floor("pay", *t)), "p.created_at >= "+q.arg(*t))
+	}
+	if t := f.CreatedLT; t != nil {
+		next := time.UnixMilli(t.UnixMilli() + 1)
+		where = append(where, "p.id < "+q.arg(id.Floor("pay", next)), "p.created_at < "+q.arg(*t))
+	}
+	if f.AmountGTE != nil {
+		where = append(where, "p.amount >= "+q.arg(*f.AmountGTE))
+	}
+	if f.AmountLTE != nil {
+		where = append(where, "p.amount <= "+q.arg(*f.AmountLTE))
+	}
+	q.sql = checkout.PaymentRows + "WHERE " + strings.Join(where, " AND ") + " ORDER BY p.id DESC"
+	return q
+}
