@@ -4,17 +4,21 @@
 # `bin/paylink devenv -dir .data/bench` provides (durable commits: fsync
 # and synchronous_commit on), then runs `paylinkbench checkout` against
 # it: signed reusable links, card 4242, a fresh Idempotency-Key per
-# payment, spread over BENCH_MERCHANTS merchants and all into one. A CPU
-# profile of the API is saved per shape under .data/bench/.
+# payment, spread over BENCH_MERCHANTS merchants and all into one; then
+# the webhooks shape: spread again with one webhook endpoint per merchant
+# on a local receiver and `paylink worker` running. A CPU profile of the
+# API (and of the worker) is saved per shape under .data/bench/.
 #
 # Environment: BENCH_CLIENTS (32), BENCH_SECONDS (30), BENCH_MERCHANTS
-# (1000). Extra arguments go to paylinkbench checkout.
+# (1000), BENCH_SHAPES (spread,hot,webhooks). Extra arguments go to
+# paylinkbench checkout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${DATABASE_URL:?run me under bin/paylink devenv}"
 clients=${BENCH_CLIENTS:-32}
 seconds=${BENCH_SECONDS:-30}
 merchants=${BENCH_MERCHANTS:-1000}
+shapes=${BENCH_SHAPES:-spread,hot,webhooks}
 port=${PAYLINK_BENCH_PORT:-18480}
 out=.data/bench
 
@@ -29,6 +33,8 @@ export DATABASE_URL
 DATABASE_URL=$(with_db bench_checkout)
 export PAYLINK_ADDR=127.0.0.1:$port PAYLINK_BASE_URL=http://localhost:$port
 export PAYLINK_DEBUG_ADDR=127.0.0.1:$((port + 1))
+# The webhooks shape's receiver is on loopback.
+export PAYLINK_WEBHOOK_ALLOW_PRIVATE=true
 export PAYLINK_ENCRYPTION_KEYS=${PAYLINK_ENCRYPTION_KEYS:-"1:$(head -c32 /dev/urandom | base64)"}
 # One client IP and a thousand fresh API keys: lift the rate limits.
 export PAYLINK_RATE_LIMIT_PUBLIC=100000000-S PAYLINK_RATE_LIMIT_API=100000000-S
@@ -66,13 +72,18 @@ cpu="api=$api"
 [[ -n $postmaster ]] && cpu="$cpu,postgres=$postmaster+"
 [[ -n $redispid ]] && cpu="$cpu,redis=$redispid"
 
-echo "== paylinkbench checkout -c $clients -d ${seconds}s -merchants $merchants (paylink api: one process, DB pool ${PAYLINK_DB_MAX_CONNS:-auto})"
+echo "== paylinkbench checkout -c $clients -d ${seconds}s -merchants $merchants -shape $shapes (paylink api: one process, DB pool ${PAYLINK_DB_MAX_CONNS:-auto}; worker: ${PAYLINK_WORKER_CONCURRENCY:-default} tasks at once)"
+workerdebug=127.0.0.1:$((port + 3))
 bin/paylinkbench checkout -url "http://127.0.0.1:$port" -c "$clients" -d "${seconds}s" -merchants "$merchants" \
+	-shape "$shapes" -state "$out/checkout-merchants.json" \
+	-worker "env PAYLINK_DEBUG_ADDR=$workerdebug bin/paylink worker" \
+	-worker-pprof "http://$workerdebug" -db "$DATABASE_URL" \
 	-pprof "http://$PAYLINK_DEBUG_ADDR" -profile-dir "$out" -cpu "$cpu" -clk-tck "$(getconf CLK_TCK)" "$@"
+rm -f "$out/checkout-merchants.json"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min)"
-for shape in spread hot; do
+for shape in spread hot webhooks-api webhooks-worker; do
 	if [[ -s $out/checkout-$shape.pprof ]]; then
-		echo "== CPU profile of paylink api, $shape (top 20 by own time)"
+		echo "== CPU profile, $shape (top 20 by own time)"
 		go tool pprof -top -nodecount=20 bin/paylink "$out/checkout-$shape.pprof" 2>/dev/null | tail -n +6
 	fi
 done
