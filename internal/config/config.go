@@ -42,6 +42,7 @@ type Config struct {
 	IdempotencyRetention time.Duration // PAYLINK_IDEMPOTENCY_RETENTION
 	KeyUsageFlush        time.Duration // PAYLINK_KEY_USAGE_FLUSH
 	WorkerConcurrency    int           // PAYLINK_WORKER_CONCURRENCY
+	WebhookConcurrency   int           // PAYLINK_WEBHOOK_CONCURRENCY
 
 	WebhookAllowPrivate bool               // PAYLINK_WEBHOOK_ALLOW_PRIVATE
 	WebhookTimeout      time.Duration      // PAYLINK_WEBHOOK_TIMEOUT
@@ -94,6 +95,7 @@ var vars = [...]Var{
 	{"PAYLINK_IDEMPOTENCY_RETENTION", "48h", "how long Idempotency-Key results are kept (at least 24h)"},
 	{"PAYLINK_KEY_USAGE_FLUSH", "10s", "how often API keys' last_used_at is written"},
 	{"PAYLINK_WORKER_CONCURRENCY", "10", "tasks a worker runs at once"},
+	{"PAYLINK_WEBHOOK_CONCURRENCY", "100", "first attempts of new webhook deliveries a worker makes at once, straight from the outbox; only retries go through the task queue (0: every attempt does)"},
 	{"PAYLINK_WEBHOOK_ALLOW_PRIVATE", "false", "let webhook endpoints use http:// and loopback, private and CGNAT addresses (tests, local development); link-local and metadata addresses stay refused"},
 	{"PAYLINK_WEBHOOK_TIMEOUT", "15s", "how long a webhook receiver has to answer 2xx"},
 	{"PAYLINK_WEBHOOK_RETRY_SCHEDULE", "5s,5m,30m,2h,5h,10h,10h", "delay before each webhook retry, ±20% jitter (one more attempt than entries)"},
@@ -136,6 +138,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		IdempotencyRetention: p.duration("PAYLINK_IDEMPOTENCY_RETENTION", 24*time.Hour),
 		KeyUsageFlush:        p.duration("PAYLINK_KEY_USAGE_FLUSH", 100*time.Millisecond),
 		WorkerConcurrency:    p.intRange("PAYLINK_WORKER_CONCURRENCY", 1, 1000),
+		WebhookConcurrency:   p.intRange("PAYLINK_WEBHOOK_CONCURRENCY", 0, 10000),
 
 		WebhookAllowPrivate: p.boolean("PAYLINK_WEBHOOK_ALLOW_PRIVATE"),
 		WebhookTimeout:      p.duration("PAYLINK_WEBHOOK_TIMEOUT", time.Millisecond),

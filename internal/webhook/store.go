@@ -2,8 +2,11 @@ package webhook
 
 const (
 	// recordEvent inserts the event and its deliveries in one statement.
-	// A delivery id is "dlv_" + the event's 10 timestamp characters ($7 is
-	// a fresh id made at the same time) + 16 random ones.
+	// The first delivery's id is $7, a fresh id made at the same time as
+	// the event; any other is "dlv_" + the same 10 timestamp characters +
+	// 16 random ones. (paylink_random_b32, a SQL function, is planned anew
+	// at every statement that calls it, which costs more than the rest of
+	// the statement: most merchants have one endpoint, which never calls it.)
 	recordEvent = `
 WITH ev AS (
     INSERT INTO events (id, merchant_id, type, data, created_at, notified_at)
@@ -11,7 +14,8 @@ WITH ev AS (
     RETURNING id
 )
 INSERT INTO webhook_deliveries (id, merchant_id, event_id, endpoint_id, next_attempt_at, created_at)
-SELECT substr($7::text, 1, 14) || paylink_random_b32(16), $2, ev.id, e.id, $5, $5
+SELECT CASE WHEN row_number() OVER () = 1 THEN $7::text ELSE substr($7::text, 1, 14) || paylink_random_b32(16) END,
+    $2, ev.id, e.id, $5, $5
 FROM ev, webhook_endpoints e
 WHERE e.merchant_id = $2 AND e.status = 'enabled' AND e.deleted_at IS NULL
   AND e.events && ARRAY[$3::text, '*']`
@@ -150,8 +154,11 @@ WHERE merchant_id = $1 AND id = $2`
 UPDATE webhook_deliveries SET status = 'failed', attempts = $3, completed_at = $4, next_attempt_at = NULL, locked_until = NULL
 WHERE merchant_id = $1 AND id = $2`
 
+	// deliveryRetry schedules the next attempt; a delivery whose first
+	// attempt the outbox made itself is handed to the task queue from now
+	// on ($5).
 	deliveryRetry = `
-UPDATE webhook_deliveries SET attempts = $3, next_attempt_at = $4, locked_until = NULL
+UPDATE webhook_deliveries SET attempts = $3, next_attempt_at = $4, locked_until = NULL, enqueued_at = coalesce(enqueued_at, $5)
 WHERE merchant_id = $1 AND id = $2`
 
 	endpointHealthy = `
@@ -169,16 +176,56 @@ RETURNING failing_since`
 UPDATE webhook_endpoints SET status = 'disabled', disabled_reason = $3
 WHERE merchant_id = $1 AND id = $2 AND status = 'enabled'`
 
+	// selectUnrelayed reads new deliveries not leased ($2 is now) to a
+	// worker making their first attempt itself.
 	selectUnrelayed = `
 SELECT id, merchant_id, next_attempt_at
 FROM webhook_deliveries
-WHERE enqueued_at IS NULL AND status = 'pending'
+WHERE enqueued_at IS NULL AND status = 'pending' AND (locked_until IS NULL OR locked_until <= $2)
 ORDER BY id
 LIMIT $1
 FOR UPDATE SKIP LOCKED`
 
 	markRelayed = `
 UPDATE webhook_deliveries SET enqueued_at = $2 WHERE id = ANY($1)`
+
+	// claimNew leases up to $3 new deliveries, not leased at $1 and due
+	// by $4, until $2 for their first attempt, and reads what it needs.
+	claimNew = `
+UPDATE webhook_deliveries d SET locked_until = $2
+FROM (SELECT id FROM webhook_deliveries
+      WHERE enqueued_at IS NULL AND status = 'pending' AND (locked_until IS NULL OR locked_until <= $1)
+        AND next_attempt_at <= $4
+      ORDER BY id
+      LIMIT $3
+      FOR UPDATE SKIP LOCKED) due, webhook_endpoints e, events ev
+WHERE d.id = due.id AND e.id = d.endpoint_id AND ev.id = d.event_id
+RETURNING d.merchant_id, d.id, d.attempts, d.event_id, d.endpoint_id, e.url, e.status, e.deleted_at, e.secret_sealed,
+    e.previous_secret_sealed, e.previous_secret_expires_at, ev.type, ev.data, ev.created_at`
+
+	// recordSucceeded stores first attempts that succeeded, all in one
+	// statement: the attempts, the deliveries' new state, and the end of
+	// their endpoints' failure streaks.
+	recordSucceeded = `
+WITH o AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::timestamptz[], $6::int[], $7::int[], $8::text[])
+        AS o(merchant_id, delivery_id, endpoint_id, n, attempted_at, status_code, latency_ms, response_body)
+), attempts AS (
+    INSERT INTO webhook_attempts (delivery_id, n, merchant_id, attempted_at, status_code, latency_ms, response_body, error)
+    SELECT delivery_id, n, merchant_id, attempted_at, status_code, latency_ms, response_body, '' FROM o
+), deliveries AS (
+    UPDATE webhook_deliveries d SET status = 'succeeded', attempts = o.n, completed_at = o.attempted_at,
+        next_attempt_at = NULL, locked_until = NULL
+    FROM o WHERE d.merchant_id = o.merchant_id AND d.id = o.delivery_id
+)
+UPDATE webhook_endpoints e SET failing_since = NULL
+FROM (SELECT DISTINCT merchant_id, endpoint_id FROM o) x
+WHERE e.merchant_id = x.merchant_id AND e.id = x.endpoint_id AND e.failing_since IS NOT NULL`
+
+	// handOver gives a leased delivery to the task queue from now on.
+	handOver = `
+UPDATE webhook_deliveries SET enqueued_at = coalesce(enqueued_at, $3), locked_until = NULL
+WHERE merchant_id = $1 AND id = $2 AND status = 'pending'`
 
 	// selectOverdue pages through pending deliveries due before $1 and
 	// not leased at $2, after the key ($3, $4).

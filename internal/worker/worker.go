@@ -47,6 +47,10 @@ type Deps struct {
 	Mail     *notify.Sender
 	// WebhookTimeout bounds one delivery attempt; the task gets a little more.
 	WebhookTimeout time.Duration
+	// WebhookConcurrency is how many first attempts of new webhook
+	// deliveries the worker makes at once straight from the outbox; 0
+	// hands every attempt to Asynq.
+	WebhookConcurrency int
 	// MailTimeout bounds one SMTP conversation.
 	MailTimeout time.Duration
 	// OutboxPoll is how often new outbox rows are handed to Asynq, and how

@@ -1,0 +1,116 @@
+package worker
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/paylink/paylink/internal/webhook"
+)
+
+// recordBatch bounds how many first attempts one RecordFirst stores.
+const recordBatch = 500
+
+// runFirstAttempts makes the first attempt of every new webhook delivery
+// itself, up to Deps.WebhookConcurrency at once, until ctx ends (see
+// webhook.ClaimNew): the task queue then only carries retries. New
+// deliveries are claimed every poll interval, and again as soon as half
+// the slots are free while the last claim found more than it could take.
+// Outcomes are stored in batches by one recorder, so a busy outbox costs
+// one claim and one record statement per batch rather than per delivery.
+// In-flight attempts finish (or are released) and are recorded before it
+// returns.
+func (w *Worker) runFirstAttempts(ctx context.Context) {
+	slots := w.d.WebhookConcurrency
+	made := make(chan *webhook.FirstAttempt, slots)
+	recorded := make(chan struct{})
+	go func() {
+		defer close(recorded)
+		w.recordFirst(ctx, made)
+	}()
+	var (
+		attempts sync.WaitGroup
+		mu       sync.Mutex
+		busy     int
+		freed    = make(chan struct{}, 1) // half the slots are free again
+	)
+	poll := time.NewTicker(w.d.OutboxPoll)
+	defer poll.Stop()
+	warned := time.Time{}
+	for ctx.Err() == nil {
+		mu.Lock()
+		free := slots - busy
+		mu.Unlock()
+		full := false
+		if free > 0 {
+			claimed, err := w.d.Webhooks.ClaimNew(ctx, free)
+			if err != nil && ctx.Err() == nil && time.Since(warned) >= relayWarnEvery {
+				warned = time.Now()
+				w.d.Log.WarnContext(ctx, "claiming new webhook deliveries failed; retrying every poll interval", "err", err)
+			}
+			full = len(claimed) == free
+			mu.Lock()
+			busy += len(claimed)
+			mu.Unlock()
+			for _, a := range claimed {
+				attempts.Go(func() {
+					w.d.Webhooks.Make(ctx, a)
+					made <- a
+					mu.Lock()
+					busy--
+					half := busy <= slots/2
+					mu.Unlock()
+					if half {
+						select {
+						case freed <- struct{}{}:
+						default:
+						}
+					}
+				})
+			}
+		}
+		if full {
+			select {
+			case <-ctx.Done():
+			case <-freed:
+			case <-poll.C:
+			}
+			continue
+		}
+		select {
+		case <-ctx.Done():
+		case <-poll.C:
+		}
+	}
+	attempts.Wait()
+	close(made)
+	<-recorded
+}
+
+// recordFirst stores the attempts sent on made, as many at a time as have
+// arrived, until made is closed. Recording goes on through shutdown: the
+// receivers have answered.
+func (w *Worker) recordFirst(ctx context.Context, made <-chan *webhook.FirstAttempt) {
+	rctx := context.WithoutCancel(ctx)
+	for a := range made {
+		batch := []*webhook.FirstAttempt{a}
+	more:
+		for len(batch) < recordBatch {
+			select {
+			case b, ok := <-made:
+				if !ok {
+					break more
+				}
+				batch = append(batch, b)
+			default:
+				break more
+			}
+		}
+		tctx, cancel := context.WithTimeout(rctx, 30*time.Second)
+		if err := w.d.Webhooks.RecordFirst(tctx, w.queue, batch); err != nil {
+			w.d.Log.WarnContext(ctx, "recording webhook attempts failed; they are made again once their leases run out",
+				"count", len(batch), "err", err)
+		}
+		cancel()
+	}
+}
