@@ -8,6 +8,9 @@ VALUES ($1, $2, $3, $4, $5)`
 	selectMerchant = `
 SELECT id, name, email, created_at, payment_emails FROM merchants WHERE id = $1`
 
+	selectMerchants = `
+SELECT id, name, email, created_at, payment_emails FROM merchants WHERE id = ANY($1)`
+
 	selectMerchantByEmail = `
 SELECT id, name, email, created_at, payment_emails FROM merchants WHERE lower(email) = lower($1)`
 

@@ -8,6 +8,15 @@ INSERT INTO emails (id, to_addr, subject, body, created_at) VALUES ($1, $2, $3, 
 INSERT INTO emails (id, to_addr, subject, body, created_at, dedupe_key) VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING`
 
+	// insertEmailsOnce is insertEmailOnce for many messages; a key given
+	// twice queues the first.
+	insertEmailsOnce = `
+INSERT INTO emails (id, to_addr, subject, body, created_at, dedupe_key)
+SELECT m.id, m.to_addr, m.subject, m.body, $5, m.dedupe_key
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $6::text[]) WITH ORDINALITY AS m(id, to_addr, subject, body, dedupe_key, n)
+ORDER BY m.n
+ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING`
+
 	selectUnrelayed = `
 SELECT id FROM emails
 WHERE enqueued_at IS NULL AND sent_at IS NULL AND failed_at IS NULL
