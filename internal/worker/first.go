@@ -16,18 +16,20 @@ const recordBatch = 500
 // webhook.ClaimNew): the task queue then only carries retries. New
 // deliveries are claimed every poll interval, and again as soon as half
 // the slots are free while the last claim found more than it could take.
-// Outcomes are stored in batches by one recorder, so a busy outbox costs
-// one claim and one record statement per batch rather than per delivery.
-// In-flight attempts finish (or are released) and are recorded before it
-// returns.
+// Outcomes are stored in batches by a few recorders, so a busy outbox
+// costs one claim and one record statement per batch rather than per
+// delivery, and a slow commit holds up neither the attempts nor the
+// claims. In-flight attempts finish (or are released) and are recorded
+// before it returns.
 func (w *Worker) runFirstAttempts(ctx context.Context) {
 	slots := w.d.WebhookConcurrency
-	made := make(chan *webhook.FirstAttempt, slots)
-	recorded := make(chan struct{})
-	go func() {
-		defer close(recorded)
-		w.recordFirst(ctx, made)
-	}()
+	// Made attempts wait here for a recorder; when all recorders lag this
+	// far behind, attempts wait too, and so do new claims.
+	made := make(chan *webhook.FirstAttempt, 4*slots)
+	var recording sync.WaitGroup
+	for range recorders {
+		recording.Go(func() { w.recordFirst(ctx, made) })
+	}
 	var (
 		attempts sync.WaitGroup
 		mu       sync.Mutex
@@ -55,7 +57,6 @@ func (w *Worker) runFirstAttempts(ctx context.Context) {
 			for _, a := range claimed {
 				attempts.Go(func() {
 					w.d.Webhooks.Make(ctx, a)
-					made <- a
 					mu.Lock()
 					busy--
 					half := busy <= slots/2
@@ -66,6 +67,7 @@ func (w *Worker) runFirstAttempts(ctx context.Context) {
 						default:
 						}
 					}
+					made <- a
 				})
 			}
 		}
@@ -84,8 +86,11 @@ func (w *Worker) runFirstAttempts(ctx context.Context) {
 	}
 	attempts.Wait()
 	close(made)
-	<-recorded
+	recording.Wait()
 }
+
+// recorders is how many batches of outcomes are recorded at once.
+const recorders = 4
 
 // recordFirst stores the attempts sent on made, as many at a time as have
 // arrived, until made is closed. Recording goes on through shutdown: the
