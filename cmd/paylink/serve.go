@@ -224,6 +224,7 @@ func (a *app) serve(ctx context.Context, api, work bool, ready func(addr string)
 		w, err := worker.New(worker.Deps{
 			Log: a.log, DB: a.db, Redis: redisOpt, Concurrency: a.cfg.WorkerConcurrency,
 			ShutdownTimeout: a.cfg.ShutdownTimeout, IdempotencyRetention: a.cfg.IdempotencyRetention, Now: time.Now,
+			WebhookRetention: a.cfg.WebhookRetention, EmailRetention: a.cfg.EmailRetention,
 			Webhooks: a.webhooks, Mail: a.mail, WebhookTimeout: a.cfg.WebhookTimeout, MailTimeout: time.Minute,
 			WebhookConcurrency: a.cfg.WebhookConcurrency,
 			OutboxPoll:         a.cfg.OutboxPoll, OutboxSweep: a.cfg.OutboxSweep,

@@ -40,6 +40,8 @@ type Config struct {
 	Currencies money.Set // PAYLINK_CURRENCIES
 
 	IdempotencyRetention time.Duration // PAYLINK_IDEMPOTENCY_RETENTION
+	WebhookRetention     time.Duration // PAYLINK_WEBHOOK_RETENTION
+	EmailRetention       time.Duration // PAYLINK_EMAIL_RETENTION
 	KeyUsageFlush        time.Duration // PAYLINK_KEY_USAGE_FLUSH
 	WorkerConcurrency    int           // PAYLINK_WORKER_CONCURRENCY
 	WebhookConcurrency   int           // PAYLINK_WEBHOOK_CONCURRENCY
@@ -93,6 +95,8 @@ var vars = [...]Var{
 	{"PAYLINK_RATE_LIMIT_PUBLIC", "60-M", "sign-up and checkout limit per client IP"},
 	{"PAYLINK_CURRENCIES", money.DefaultAccepted, "ISO 4217 codes the platform accepts"},
 	{"PAYLINK_IDEMPOTENCY_RETENTION", "48h", "how long Idempotency-Key results are kept (at least 24h)"},
+	{"PAYLINK_WEBHOOK_RETENTION", "720h", "how long finished webhook deliveries and their attempts are kept (at least 24h; events are kept)"},
+	{"PAYLINK_EMAIL_RETENTION", "720h", "how long sent e-mails are kept (at least 24h)"},
 	{"PAYLINK_KEY_USAGE_FLUSH", "10s", "how often API keys' last_used_at is written"},
 	{"PAYLINK_WORKER_CONCURRENCY", "10", "tasks a worker runs at once"},
 	{"PAYLINK_WEBHOOK_CONCURRENCY", "100", "first attempts of new webhook deliveries a worker makes at once, straight from the outbox; only retries go through the task queue (0: every attempt does)"},
@@ -136,6 +140,8 @@ func Load(getenv func(string) string) (*Config, error) {
 		RatePublic:      p.rate("PAYLINK_RATE_LIMIT_PUBLIC"),
 
 		IdempotencyRetention: p.duration("PAYLINK_IDEMPOTENCY_RETENTION", 24*time.Hour),
+		WebhookRetention:     p.duration("PAYLINK_WEBHOOK_RETENTION", 24*time.Hour),
+		EmailRetention:       p.duration("PAYLINK_EMAIL_RETENTION", 24*time.Hour),
 		KeyUsageFlush:        p.duration("PAYLINK_KEY_USAGE_FLUSH", 100*time.Millisecond),
 		WorkerConcurrency:    p.intRange("PAYLINK_WORKER_CONCURRENCY", 1, 1000),
 		WebhookConcurrency:   p.intRange("PAYLINK_WEBHOOK_CONCURRENCY", 0, 10000),

@@ -1,8 +1,5 @@
 package idempotency
 
-// deleteBatch is the LIMIT in deleteOld.
-const deleteBatch = 5000
-
 const (
 	tryLock      = `SELECT pg_try_advisory_xact_lock($1)`
 	selectRecord = `SELECT status, sealed FROM idempotency_keys WHERE scope = $1 AND key = $2`
@@ -11,5 +8,5 @@ INSERT INTO idempotency_keys (scope, key, status, sealed, created_at)
 VALUES ($1, $2, $3, $4, $5)`
 	deleteOld = `
 DELETE FROM idempotency_keys WHERE ctid = ANY (ARRAY(
-    SELECT ctid FROM idempotency_keys WHERE created_at < $1 LIMIT 5000))`
+    SELECT ctid FROM idempotency_keys WHERE created_at < $1 LIMIT $2))`
 )

@@ -31,6 +31,20 @@ func Queue(ctx context.Context, tx pgx.Tx, e Email, now time.Time) error {
 	return nil
 }
 
+// PurgeDone deletes up to batch e-mails made before cutoff that were sent
+// or given up on, in one short statement, and returns how many it
+// deleted; unsent ones are kept. A message queued with QueueOnce can be
+// queued again once its row is gone, so cutoff must lie beyond any time
+// the same key could come up again. Call it until it returns less than
+// batch.
+func PurgeDone(ctx context.Context, db postgres.DBTX, cutoff time.Time, batch int) (int64, error) {
+	tag, err := db.Exec(ctx, purgeDone, id.Floor("eml", cutoff), batch)
+	if err != nil {
+		return 0, fmt.Errorf("purge sent e-mails: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
 // Keyed is a message that must go out at most once: Key names it.
 type Keyed struct {
 	Key string

@@ -48,6 +48,16 @@ UPDATE emails SET attempts = attempts + 1, last_error = $2 WHERE id = $1`
 	markFailed = `
 UPDATE emails SET failed_at = $2, attempts = attempts + 1, last_error = $3 WHERE id = $1`
 
+	// purgeDone deletes up to $2 e-mails with ids below $1 (made before a
+	// cutoff) that were sent or given up on, oldest first.
+	purgeDone = `
+DELETE FROM emails WHERE id IN (
+    SELECT id FROM emails
+    WHERE id < $1 AND (sent_at IS NOT NULL OR failed_at IS NOT NULL)
+    ORDER BY id
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED)`
+
 	backlog = `
 SELECT count(*), count(*) FILTER (WHERE enqueued_at IS NULL), min(created_at)
 FROM emails WHERE sent_at IS NULL AND failed_at IS NULL`

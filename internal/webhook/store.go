@@ -249,6 +249,21 @@ FOR UPDATE SKIP LOCKED`
 	markNotified = `
 UPDATE events SET notified_at = $2 WHERE id = ANY($1)`
 
+	// purgeFinished deletes up to $2 finished deliveries with ids below $1
+	// (made before a cutoff; ids sort by time), oldest first, and their
+	// attempts.
+	purgeFinished = `
+WITH d AS (
+    SELECT id FROM webhook_deliveries
+    WHERE id < $1 AND status <> 'pending'
+    ORDER BY id
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+), attempts AS (
+    DELETE FROM webhook_attempts a USING d WHERE a.delivery_id = d.id
+)
+DELETE FROM webhook_deliveries w USING d WHERE w.id = d.id`
+
 	backlog = `
 SELECT count(*), count(*) FILTER (WHERE enqueued_at IS NULL), count(*) FILTER (WHERE next_attempt_at < $1),
     min(created_at), (SELECT count(*) FROM events WHERE notified_at IS NULL)

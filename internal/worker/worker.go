@@ -25,6 +25,7 @@ import (
 // Task type names.
 const (
 	TypeIdempotencyCleanup = "maintenance:idempotency_cleanup"
+	TypeRetention          = "maintenance:retention"
 	TypeWalletCleanup      = "maintenance:wallet_cleanup"
 	TypeWalletCaptures     = "wallet:capture_due"
 	TypeExpireLinks        = "links:expire"
@@ -39,6 +40,11 @@ type Deps struct {
 	Concurrency          int
 	ShutdownTimeout      time.Duration
 	IdempotencyRetention time.Duration
+	// WebhookRetention is how long finished webhook deliveries and their
+	// attempts are kept, EmailRetention how long sent e-mails are; 0 keeps
+	// them forever.
+	WebhookRetention time.Duration
+	EmailRetention   time.Duration
 	Now                  func() time.Time
 	Wallet               *wallet.Service
 	Processor            processor.Processor
@@ -106,6 +112,11 @@ func New(d Deps) (*Worker, error) {
 	if _, err := w.scheduler.Register("@every 1h", asynq.NewTask(TypeIdempotencyCleanup, nil),
 		asynq.Unique(55*time.Minute), asynq.MaxRetry(3)); err != nil {
 		return nil, fmt.Errorf("schedule idempotency clean-up: %w", err)
+	}
+	w.mux.HandleFunc(TypeRetention, w.purgeOld)
+	if _, err := w.scheduler.Register("@every 10m", asynq.NewTask(TypeRetention, nil),
+		asynq.Unique(9*time.Minute), asynq.MaxRetry(3), asynq.Timeout(time.Hour)); err != nil {
+		return nil, fmt.Errorf("schedule retention: %w", err)
 	}
 	w.mux.HandleFunc(TypeWalletCleanup, w.cleanWallet)
 	if _, err := w.scheduler.Register("@every 1h", asynq.NewTask(TypeWalletCleanup, nil),
