@@ -51,12 +51,12 @@ UPDATE emails SET failed_at = $2, attempts = attempts + 1, last_error = $3 WHERE
 	// purgeDone deletes up to $2 e-mails with ids below $1 (made before a
 	// cutoff) that were sent or given up on, oldest first.
 	purgeDone = `
-DELETE FROM emails WHERE id IN (
+DELETE FROM emails WHERE id = ANY (ARRAY(
     SELECT id FROM emails
     WHERE id < $1 AND (sent_at IS NOT NULL OR failed_at IS NOT NULL)
     ORDER BY id
     LIMIT $2
-    FOR UPDATE SKIP LOCKED)`
+    FOR UPDATE SKIP LOCKED))`
 
 	backlog = `
 SELECT count(*), count(*) FILTER (WHERE enqueued_at IS NULL), min(created_at)

@@ -16,9 +16,9 @@ import (
 // transaction holds are skipped, so the purge never waits on them; call it
 // until it returns less than batch.
 func PurgeFinished(ctx context.Context, db postgres.DBTX, cutoff time.Time, batch int) (int64, error) {
-	tag, err := db.Exec(ctx, purgeFinished, id.Floor("dlv", cutoff), batch)
-	if err != nil {
+	var n int64
+	if err := db.QueryRow(ctx, purgeFinished, id.Floor("dlv", cutoff), batch).Scan(&n); err != nil {
 		return 0, fmt.Errorf("purge finished webhook deliveries: %w", err)
 	}
-	return tag.RowsAffected(), nil
+	return n, nil
 }

@@ -191,21 +191,30 @@ UPDATE webhook_deliveries SET enqueued_at = $2 WHERE id = ANY($1)`
 
 	// claimNew leases up to $3 new deliveries, not leased at $1 and due
 	// by $4, until $2 for their first attempt, and reads what it needs.
+	// (= ANY of an array keeps every step an index probe, whatever the
+	// planner guesses of the batch's size.)
 	claimNew = `
-UPDATE webhook_deliveries d SET locked_until = $2
-FROM (SELECT id FROM webhook_deliveries
-      WHERE enqueued_at IS NULL AND status = 'pending' AND (locked_until IS NULL OR locked_until <= $1)
-        AND next_attempt_at <= $4
-      ORDER BY id
-      LIMIT $3
-      FOR UPDATE SKIP LOCKED) due, webhook_endpoints e, events ev
-WHERE d.id = due.id AND e.id = d.endpoint_id AND ev.id = d.event_id
-RETURNING d.merchant_id, d.id, d.attempts, d.event_id, d.endpoint_id, e.url, e.status, e.deleted_at, e.secret_sealed,
-    e.previous_secret_sealed, e.previous_secret_expires_at, ev.type, ev.data, ev.created_at`
+WITH leased AS (
+    UPDATE webhook_deliveries SET locked_until = $2
+    WHERE id = ANY (ARRAY(
+        SELECT id FROM webhook_deliveries
+        WHERE enqueued_at IS NULL AND status = 'pending' AND (locked_until IS NULL OR locked_until <= $1)
+          AND next_attempt_at <= $4
+        ORDER BY id
+        LIMIT $3
+        FOR UPDATE SKIP LOCKED))
+    RETURNING merchant_id, id, attempts, event_id, endpoint_id
+)
+SELECT d.merchant_id, d.id, d.attempts, d.event_id, d.endpoint_id, e.url, e.status, e.deleted_at, e.secret_sealed,
+    e.previous_secret_sealed, e.previous_secret_expires_at, ev.type, ev.data, ev.created_at
+FROM leased d
+JOIN webhook_endpoints e ON e.id = d.endpoint_id
+JOIN events ev ON ev.id = d.event_id`
 
 	// recordSucceeded stores first attempts that succeeded, all in one
 	// statement: the attempts, the deliveries' new state, and the end of
-	// their endpoints' failure streaks.
+	// their endpoints' failure streaks. The = ANY conditions keep the
+	// updates index probes.
 	recordSucceeded = `
 WITH o AS (
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::timestamptz[], $6::int[], $7::int[], $8::text[])
@@ -216,11 +225,10 @@ WITH o AS (
 ), deliveries AS (
     UPDATE webhook_deliveries d SET status = 'succeeded', attempts = o.n, completed_at = o.attempted_at,
         next_attempt_at = NULL, locked_until = NULL
-    FROM o WHERE d.merchant_id = o.merchant_id AND d.id = o.delivery_id
+    FROM o WHERE d.id = ANY ($2) AND d.id = o.delivery_id AND d.merchant_id = o.merchant_id
 )
 UPDATE webhook_endpoints e SET failing_since = NULL
-FROM (SELECT DISTINCT merchant_id, endpoint_id FROM o) x
-WHERE e.merchant_id = x.merchant_id AND e.id = x.endpoint_id AND e.failing_since IS NOT NULL`
+WHERE e.id = ANY ($3) AND e.failing_since IS NOT NULL`
 
 	// handOver gives a leased delivery to the task queue from now on.
 	handOver = `
@@ -254,15 +262,18 @@ UPDATE events SET notified_at = $2 WHERE id = ANY($1)`
 	// attempts.
 	purgeFinished = `
 WITH d AS (
-    SELECT id FROM webhook_deliveries
-    WHERE id < $1 AND status <> 'pending'
-    ORDER BY id
-    LIMIT $2
-    FOR UPDATE SKIP LOCKED
+    DELETE FROM webhook_deliveries
+    WHERE id = ANY (ARRAY(
+        SELECT id FROM webhook_deliveries
+        WHERE id < $1 AND status <> 'pending'
+        ORDER BY id
+        LIMIT $2
+        FOR UPDATE SKIP LOCKED))
+    RETURNING id
 ), attempts AS (
-    DELETE FROM webhook_attempts a USING d WHERE a.delivery_id = d.id
+    DELETE FROM webhook_attempts WHERE delivery_id = ANY (ARRAY(SELECT id FROM d))
 )
-DELETE FROM webhook_deliveries w USING d WHERE w.id = d.id`
+SELECT count(*) FROM d`
 
 	backlog = `
 SELECT count(*), count(*) FILTER (WHERE enqueued_at IS NULL), count(*) FILTER (WHERE next_attempt_at < $1),

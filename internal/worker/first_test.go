@@ -3,6 +3,8 @@ package worker
 import (
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
 	"os"
 	"os/exec"
 	"strings"
@@ -131,4 +133,33 @@ func TestDirectWorkerKilledMidDelivery(t *testing.T) {
 			t.Fatalf("webhook-id %q, want %s both times so the receiver can dedupe", r.header.Get("webhook-id"), evtID)
 		}
 	}
+}
+
+// BenchmarkDirectDeliveryThroughput records b.N payment events for one
+// endpoint (a local receiver answering 204), then measures how fast one
+// worker making first attempts itself delivers them all.
+//
+//	bin/paylink devenv -fast -- go test ./internal/worker -run '^$' -bench DirectDelivery -benchtime 4000x
+func BenchmarkDirectDeliveryThroughput(b *testing.B) {
+	h := newHarness(b, 5*time.Second, func(d *Deps) { d.WebhookConcurrency = 100; d.OutboxPoll = 250 * time.Millisecond })
+	var got atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		got.Add(1)
+		w.WriteHeader(204)
+	}))
+	defer srv.Close()
+	h.endpoint(srv.URL)
+	for i := range b.N {
+		h.pay(fmt.Sprintf("pay_bench_%d", i), "Ada Shopper")
+	}
+	w := h.newWorker()
+	b.ResetTimer()
+	start := time.Now()
+	h.run(w)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for got.Load() < int64(b.N) {
+		<-tick.C
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "deliveries/s")
 }
