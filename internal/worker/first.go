@@ -43,14 +43,17 @@ func (w *Worker) runFirstAttempts(ctx context.Context) {
 		mu.Lock()
 		free := slots - busy
 		mu.Unlock()
-		full := false
+		// more: the outbox may hold more than was claimed (or nothing
+		// could be claimed, every slot being busy), so claim again as soon
+		// as slots free up rather than at the next poll.
+		more := free == 0
 		if free > 0 {
 			claimed, err := w.d.Webhooks.ClaimNew(ctx, free)
 			if err != nil && ctx.Err() == nil && time.Since(warned) >= relayWarnEvery {
 				warned = time.Now()
 				w.d.Log.WarnContext(ctx, "claiming new webhook deliveries failed; retrying every poll interval", "err", err)
 			}
-			full = len(claimed) == free
+			more = len(claimed) == free
 			mu.Lock()
 			busy += len(claimed)
 			mu.Unlock()
@@ -71,7 +74,7 @@ func (w *Worker) runFirstAttempts(ctx context.Context) {
 				})
 			}
 		}
-		if full {
+		if more {
 			select {
 			case <-ctx.Done():
 			case <-freed:
