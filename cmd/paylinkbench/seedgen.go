@@ -248,7 +248,8 @@ func (g *generator) payment(s streams, t time.Time, customers int) error {
 	p := &checkout.Payment{ID: payID, MerchantID: m.id, LinkID: m.link,
 		Amount: money.Amount{Minor: 100 + g.rng.Int64N(50_000), Currency: money.USD}, Status: checkout.Succeeded,
 		Customer: checkout.Customer{Email: fmt.Sprintf("shopper%d@example.test", c), Name: fmt.Sprintf("Shopper %d", c)},
-		Method: "card", Card: card, ProcessorRef: "auth_" + strings.TrimPrefix(payID, "pay_"), Metadata: map[string]string{}, CreatedAt: t, UpdatedAt: t}
+		Method:   "card", Card: card, ProcessorRef: "auth_" + strings.TrimPrefix(payID, "pay_"), Metadata: map[string]string{},
+		CreatedAt: t, UpdatedAt: t}
 	evType := "payment.succeeded"
 	if g.rng.IntN(100) < 5 {
 		p.Status, p.FailureCode, evType = checkout.Failed, "card_declined", "payment.failed"

@@ -45,9 +45,9 @@ type Deps struct {
 	// them forever.
 	WebhookRetention time.Duration
 	EmailRetention   time.Duration
-	Now                  func() time.Time
-	Wallet               *wallet.Service
-	Processor            processor.Processor
+	Now              func() time.Time
+	Wallet           *wallet.Service
+	Processor        processor.Processor
 
 	Webhooks *webhook.Service
 	Mail     *notify.Sender
