@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"testing"
@@ -125,5 +126,97 @@ func TestRetentionKeepsWhatIsKeptForever(t *testing.T) {
 	})
 	if err != nil || prev == nil || string(prev.Body) != `{"id":"k-47h"}` {
 		t.Fatalf("replay of a key inside retention = %+v, %v; want its stored answer", prev, err)
+	}
+}
+
+// TestRetentionBatchesAreBounded: sent e-mails and Idempotency-Key records
+// past retention go at most batch rows per statement, an unsent e-mail or
+// a record inside retention never, and an e-mail another transaction holds
+// is skipped rather than waited for.
+func TestRetentionBatchesAreBounded(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := pgtest.New(t)
+	now := time.Now()
+	old, cutoff := now.Add(-40*24*time.Hour), now.Add(-30*24*time.Hour)
+	keyring, _ := seal.Parse(testKeys)
+	idem := idempotency.NewStore(keyring)
+	queue := func(key string, at time.Time, sent bool) {
+		t.Helper()
+		err := db.WithTx(ctx, func(tx pgx.Tx) error {
+			if _, err := notify.QueueOnce(ctx, tx, key, notify.Email{To: "a@x.test", Subject: "Receipt", Text: "Thanks"}, at); err != nil {
+				return err
+			}
+			if sent {
+				_, err := tx.Exec(ctx, `UPDATE emails SET sent_at = $2 WHERE dedupe_key = $1`, key, at)
+				return err
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 5 {
+		queue(fmt.Sprintf("old-sent-%d", i), old.Add(time.Duration(i)*time.Minute), true)
+	}
+	queue("old-unsent", old, false)
+	queue("recent-sent", now, true)
+	for i := range 5 {
+		req := idempotency.Request{Scope: "mer_x", Key: fmt.Sprintf("old-%d", i), Fingerprint: make([]byte, 32)}
+		if err := idem.Save(ctx, db.Pool, req, idempotency.Response{Status: 201, Body: []byte(`{}`)}, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := idem.Save(ctx, db.Pool, idempotency.Request{Scope: "mer_x", Key: "recent", Fingerprint: make([]byte, 32)},
+		idempotency.Response{Status: 201, Body: []byte(`{}`)}, now); err != nil {
+		t.Fatal(err)
+	}
+
+	// Another transaction holds the oldest sent e-mail.
+	holder, err := db.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Rollback(context.Background())
+	if _, err := holder.Exec(ctx, `SELECT 1 FROM emails WHERE dedupe_key = 'old-sent-0' FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+	batches := func(step func(int) (int64, error)) []int64 {
+		t.Helper()
+		var out []int64
+		for {
+			n, err := step(2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, n)
+			if n < 2 {
+				return out
+			}
+		}
+	}
+	emails := batches(func(b int) (int64, error) { return notify.PurgeDone(ctx, db.Pool, cutoff, b) })
+	if fmt.Sprint(emails) != "[2 2 0]" {
+		t.Errorf("e-mail batches %v; want [2 2 0] (the held one skipped)", emails)
+	}
+	holder.Rollback(ctx)
+	if n, err := notify.PurgeDone(ctx, db.Pool, cutoff, 2); n != 1 || err != nil {
+		t.Errorf("after the holder let go: %d, %v; want the 1 it held", n, err)
+	}
+	keys := batches(func(b int) (int64, error) { return idempotency.DeleteBatch(ctx, db.Pool, now.Add(-48*time.Hour), b) })
+	if fmt.Sprint(keys) != "[2 2 1]" {
+		t.Errorf("Idempotency-Key batches %v; want [2 2 1]", keys)
+	}
+	var left []string
+	rows, err := db.Pool.Query(ctx, `SELECT dedupe_key FROM emails UNION ALL SELECT key FROM idempotency_keys ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if left, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(left) != "[old-unsent recent recent-sent]" {
+		t.Errorf("left %v; want the unsent e-mail and what is inside retention", left)
 	}
 }
