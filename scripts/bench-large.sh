@@ -97,13 +97,11 @@ per_row AS (SELECT (pg_total_relation_size('webhook_deliveries') + pg_total_rela
                        / greatest((SELECT count(*) FROM webhook_deliveries), 1) AS delivery,
                    pg_total_relation_size('emails')::numeric / greatest((SELECT count(*) FROM emails), 1) AS email,
                    pg_total_relation_size('idempotency_keys')::numeric / greatest((SELECT count(*) FROM idempotency_keys), 1) AS idem)
-SELECT format('kept forever: %s bytes per payment (payments, events, ledger), against the design''s 256 bytes per link: %s x', round(f.b), round(f.b / 256, 1))
-UNION ALL
-SELECT format('per row kept by retention: delivery with its attempt %s bytes, receipt %s bytes, Idempotency-Key record %s bytes', round(p.delivery), round(p.email), round(p.idem))
-UNION ALL
-SELECT format('10 million payments a day: %s TB a year kept forever, plus %s GB held by retention (30 days of deliveries and receipts, 48 hours of keys)',
-              round(f.b * 1e7 * 365 / 1e12, 1), round((30 * 1e7 * (p.delivery + p.email) + 2 * 1e7 * p.idem) / 1e9))
-FROM forever f, per_row p" | sed 's/^/  /'
+SELECT line FROM forever f, per_row p, LATERAL (VALUES
+  (format('kept forever: %s bytes per payment (payments, events, ledger), against the design''s 256 bytes per link: %s x', round(f.b), round(f.b / 256, 1))),
+  (format('per row kept by retention: delivery with its attempt %s bytes, receipt %s bytes, Idempotency-Key record %s bytes', round(p.delivery), round(p.email), round(p.idem))),
+  (format('10 million payments a day: %s TB a year kept forever, plus %s GB held by retention (30 days of deliveries and receipts, 48 hours of keys)',
+          round(f.b * 1e7 * 365 / 1e12, 1), round((30 * 1e7 * (p.delivery + p.email) + 2 * 1e7 * p.idem) / 1e9)))) AS v(line)" | sed 's/^/  /'
 echo "database size: $(sql $db "SELECT pg_size_pretty(pg_database_size('$db'))")"
 
 echo "== paylink ledger verify over the whole ledger"
