@@ -127,7 +127,7 @@ FNR == 1 { file++ }
 	shape = $2
 	for (i = 1; i <= NF; i++) {
 		if ($i == "payments/s,") rate[file, shape] = $(i - 1)
-		if ($i == "p99") p99[file, shape] = $(i + 1)
+		if ($i == "p99") { p99[file, shape] = $(i + 1); sub(/,$/, "", p99[file, shape]) }
 	}
 }
 END {
