@@ -29,11 +29,16 @@ test: build lint
 	cd sdk/js && node --test test/
 	$(PAYLINK) devenv -dir .data/test -fast -- $(GO) test -race -count=1 -timeout 15m $(TESTFLAGS) ./...
 
-## bench: pgbench, the ledger and the checkout benchmarks on a private, durable PostgreSQL (see BENCHMARKS.md)
+## bench: pgbench, the ledger, checkout, webhook and scale-out benchmarks on a private, durable PostgreSQL
+## (see BENCHMARKS.md); BENCH_SCALE=large make bench: the same checkout and the reads on 10 million payments
 bench: build
 	./scripts/ensure-deps.sh bench
+ifeq ($(BENCH_SCALE),large)
+	$(PAYLINK) devenv -dir .data/bench -- ./scripts/bench-large.sh
+else
 	$(PAYLINK) devenv -dir .data/bench -- ./scripts/bench.sh
 	$(PAYLINK) devenv -dir .data/bench -- ./scripts/bench-checkout.sh
+endif
 
 ## cluster: the production topology from Debian packages (pg_auto_failover, Redis Sentinel, nginx, 2 api + 2 worker) on one machine, until Ctrl-C
 cluster: build

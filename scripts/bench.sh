@@ -6,15 +6,16 @@
 # (durable commits: fsync and synchronous_commit on), which sets
 # DATABASE_URL to an admin URL of a private server.
 #
-# Environment: BENCH_CLIENTS (32), BENCH_SECONDS (30), BENCH_SCALE (pgbench
-# scale factor, default = clients: one branch row per client as pgbench's
-# documentation advises, so pgbench is not throttled by its own hot row).
+# Environment: BENCH_CLIENTS (32), BENCH_SECONDS (30), BENCH_PGBENCH_SCALE
+# (pgbench scale factor, default = clients: one branch row per client as
+# pgbench's documentation advises, so pgbench is not throttled by its own
+# hot row).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${DATABASE_URL:?run me under bin/paylink devenv}"
 clients=${BENCH_CLIENTS:-32}
 seconds=${BENCH_SECONDS:-30}
-scale=${BENCH_SCALE:-$clients}
+scale=${BENCH_PGBENCH_SCALE:-$clients}
 
 pgbin=$(dirname "$(command -v pgbench || ls -d /usr/lib/postgresql/*/bin/pgbench | sort -V | tail -1)")
 admin() { PGOPTIONS="-c client_min_messages=warning" "$pgbin/psql" "$DATABASE_URL" -qAtX -v ON_ERROR_STOP=1 -c "$1"; }

@@ -45,6 +45,8 @@ cluster)
 	;;
 bench)
 	command -v pgbench >/dev/null 2>&1 || compgen -G "/usr/lib/postgresql/*/bin/pgbench" >/dev/null || need+=(postgresql-contrib)
+	command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || need+=(nginx-light)
+	command -v curl >/dev/null 2>&1 || need+=(curl)
 	;;
 esac
 

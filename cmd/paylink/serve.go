@@ -241,9 +241,11 @@ func (a *app) serve(ctx context.Context, api, work bool, ready func(addr string)
 		w, err := worker.New(worker.Deps{
 			Log: a.log, DB: a.db, Redis: a.cfg.Redis.Asynq(), Concurrency: a.cfg.WorkerConcurrency,
 			ShutdownTimeout: a.cfg.ShutdownTimeout, IdempotencyRetention: a.cfg.IdempotencyRetention, Idempotency: a.idem,
-			Now:      time.Now,
+			Now:              time.Now,
+			WebhookRetention: a.cfg.WebhookRetention, EmailRetention: a.cfg.EmailRetention,
 			Webhooks: a.webhooks, Mail: a.mail, WebhookTimeout: a.cfg.WebhookTimeout, MailTimeout: time.Minute,
-			OutboxPoll: a.cfg.OutboxPoll, OutboxSweep: a.cfg.OutboxSweep,
+			WebhookConcurrency: a.cfg.WebhookConcurrency,
+			OutboxPoll:         a.cfg.OutboxPoll, OutboxSweep: a.cfg.OutboxSweep,
 			Wallet: a.wallet, Processor: a.processor,
 			Links: a.links, Checkout: a.checkout, CheckoutEvery: a.cfg.LinkExpiryEvery,
 		})

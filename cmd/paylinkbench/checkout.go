@@ -10,237 +10,191 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
-	mrand "math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
-	"runtime"
-	"slices"
-	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 )
+
+// checkoutFlags are paylinkbench checkout's options.
+type checkoutFlags struct {
+	api, shapes, pprofURL, profileDir, cpuSpec, state string
+	concurrency, merchants, clkTck                    int
+	duration, warmup                                  time.Duration
+	hooks                                             webhookFlags
+}
 
 // benchCheckout drives checkout payments end to end over HTTP against a
 // running Paylink API: each client POSTs the hosted checkout's JSON (card
 // 4242, a fresh Idempotency-Key each) to a signed reusable link, as fast
 // as it can, for the given duration. Shape "spread" pays links of many
-// merchants picked at random; "hot" pays one merchant's link.
+// merchants picked at random; "hot" pays one merchant's link; "webhooks"
+// is spread with a webhook endpoint per merchant on a local receiver and
+// the worker running (see webhooks.go).
 func benchCheckout(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var f checkoutFlags
 	fs := flag.NewFlagSet("checkout", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	api := fs.String("url", "http://127.0.0.1:8080", "base URL of the running API")
-	concurrency := fs.Int("c", 32, "concurrent clients")
-	duration := fs.Duration("d", 30*time.Second, "how long each shape runs")
-	warmup := fs.Duration("warmup", 3*time.Second, "unmeasured load before each shape")
-	merchants := fs.Int("merchants", 1000, "merchants (one link each) for the spread shape")
-	shapes := fs.String("shape", "spread,hot", "comma-separated shapes: spread, hot")
-	pprofURL := fs.String("pprof", "", "base URL of the API's PAYLINK_DEBUG_ADDR; when set, a CPU profile of each measured run is saved")
-	profileDir := fs.String("profile-dir", ".", "where -pprof profiles go (checkout-<shape>.pprof)")
-	cpuSpec := fs.String("cpu", "", "processes whose CPU time per payment to report: name=pid,… (pid+ adds its children; Linux /proc)")
-	clkTck := fs.Int("clk-tck", 100, "clock ticks per second of /proc CPU times (getconf CLK_TCK)")
+	fs.StringVar(&f.api, "url", "http://127.0.0.1:8080", "base URL of the running API")
+	fs.IntVar(&f.concurrency, "c", 32, "concurrent clients")
+	fs.DurationVar(&f.duration, "d", 30*time.Second, "how long each shape runs")
+	fs.DurationVar(&f.warmup, "warmup", 3*time.Second, "unmeasured load before each shape")
+	fs.IntVar(&f.merchants, "merchants", 1000, "merchants (one link each) for the spread shape")
+	fs.StringVar(&f.shapes, "shape", "spread,hot", "comma-separated shapes: spread, hot, webhooks")
+	fs.StringVar(&f.pprofURL, "pprof", "", "base URL of the API's PAYLINK_DEBUG_ADDR; when set, a CPU profile of each measured run is saved")
+	fs.StringVar(&f.profileDir, "profile-dir", ".", "where -pprof profiles go (checkout-<shape>.pprof)")
+	fs.StringVar(&f.cpuSpec, "cpu", "", "processes whose CPU time per payment to report: name=pid,… (pid+ adds its children; Linux /proc)")
+	fs.IntVar(&f.clkTck, "clk-tck", 100, "clock ticks per second of /proc CPU times (getconf CLK_TCK)")
+	fs.StringVar(&f.state, "state", "", "file keeping the merchants and links made by the setup: reused when it exists, written when not")
+	f.hooks.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	base, err := url.Parse(strings.TrimRight(*api, "/"))
+	base, err := url.Parse(strings.TrimRight(f.api, "/"))
 	if err != nil {
 		return fmt.Errorf("-url: %w", err)
 	}
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-		MaxIdleConns: *concurrency * 2, MaxIdleConnsPerHost: *concurrency * 2, IdleConnTimeout: time.Minute,
+		MaxIdleConns: f.concurrency * 2, MaxIdleConnsPerHost: f.concurrency * 2, IdleConnTimeout: time.Minute,
 	}}
-	procs, err := parseProcs(*cpuSpec)
+	procs, err := parseProcs(f.cpuSpec)
 	if err != nil {
 		return err
 	}
-	b := &bench{base: base, client: client}
-	fmt.Fprintf(stdout, "checkout: setting up %d merchants with one reusable link each…\n", *merchants)
-	start := time.Now()
-	linkURLs, err := b.setup(ctx, *merchants, *concurrency)
-	if err != nil {
+	s := &shop{base: base, client: client}
+	if err := s.load(ctx, f.state, f.merchants, f.concurrency, stdout); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "checkout: setup took %s\n", time.Since(start).Round(time.Millisecond))
-	for _, shape := range strings.Split(*shapes, ",") {
+	p := &payer{client: client}
+	var spread float64 // payments/s of the spread shape, for the webhooks shape to compare with
+	for _, shape := range strings.Split(f.shapes, ",") {
+		shape = strings.TrimSpace(shape)
 		var targets []string
-		switch strings.TrimSpace(shape) {
-		case "spread":
-			targets = linkURLs
+		switch shape {
+		case "spread", "webhooks":
+			targets = s.linkURLs()
 		case "hot":
-			targets = linkURLs[:1]
+			targets = s.linkURLs()[:1]
 		default:
 			return fmt.Errorf("unknown shape %q", shape)
 		}
-		b.run(ctx, targets, *concurrency, *warmup)
+		if shape == "webhooks" {
+			if err := benchWebhooks(ctx, &f, s, p, procs, spread, stdout, stderr); err != nil {
+				return err
+			}
+			continue
+		}
+		p.run(ctx, targets, f.concurrency, f.warmup)
 		profiled := make(chan error, 1)
-		if *pprofURL != "" {
+		if f.pprofURL != "" {
 			go func() {
-				profiled <- b.profile(ctx, *pprofURL, *duration, filepath.Join(*profileDir, "checkout-"+strings.TrimSpace(shape)+".pprof"))
+				profiled <- profile(ctx, f.pprofURL, f.duration, filepath.Join(f.profileDir, "checkout-"+shape+".pprof"))
 			}()
 		} else {
 			profiled <- nil
 		}
-		before := cpuTimes(procs, *clkTck)
-		res := b.run(ctx, targets, *concurrency, *duration)
-		after := cpuTimes(procs, *clkTck)
+		before := cpuTimes(procs, f.clkTck)
+		res := p.run(ctx, targets, f.concurrency, f.duration)
+		after := cpuTimes(procs, f.clkTck)
 		if err := <-profiled; err != nil {
 			fmt.Fprintf(stderr, "checkout: cpu profile: %v\n", err)
 		}
+		rate := float64(res.ok) / f.duration.Seconds()
+		if shape == "spread" {
+			spread = rate
+		}
 		fmt.Fprintf(stdout, "checkout %-6s c=%d d=%s links=%d: %d payments, %.0f payments/s, p50 %s, p99 %s, max %s, errors %d\n",
-			shape, *concurrency, *duration, len(targets), res.ok, float64(res.ok)/duration.Seconds(),
+			shape, f.concurrency, f.duration, len(targets), res.ok, rate,
 			res.quantile(0.50), res.quantile(0.99), res.quantile(1), res.errors)
 		if res.firstErr != "" {
 			fmt.Fprintf(stdout, "  first error: %s\n", res.firstErr)
 		}
-		if len(procs) > 0 && res.ok > 0 {
-			var parts []string
-			var total time.Duration
-			for _, p := range procs {
-				d := after[p.name] - before[p.name]
-				total += d
-				parts = append(parts, fmt.Sprintf("%s %.3f", p.name, ms(d)/float64(res.ok)))
-			}
-			fmt.Fprintf(stdout, "  CPU per payment (ms): %s; total %.3f ms, so %d cores could do at most %.0f payments/s\n",
-				strings.Join(parts, ", "), ms(total)/float64(res.ok), runtime.NumCPU(),
-				float64(runtime.NumCPU())*1000/(ms(total)/float64(res.ok)))
-		}
+		fmt.Fprint(stdout, cpuLine(procs, before, after, res.ok, "payment", "payments"))
 	}
 	return nil
 }
 
-// profile saves a CPU profile of the API taken over most of d.
-func (b *bench) profile(ctx context.Context, pprofURL string, d time.Duration, path string) error {
-	secs := max(int(d.Seconds())-1, 1)
-	req, err := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", strings.TrimRight(pprofURL, "/"), secs), nil)
-	if err != nil {
-		return err
-	}
-	res, err := (&http.Client{Timeout: d + 30*time.Second}).Do(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("profile: %s", res.Status)
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(f, res.Body); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+// merchantSetup is one benchmark merchant: its API key and its reusable
+// link's checkout path and query.
+type merchantSetup struct {
+	KeyID     string `json:"key_id"`
+	KeySecret string `json:"key_secret"`
+	LinkPath  string `json:"link_path"`
 }
 
-// proc is a process whose CPU time the benchmark reports.
-type proc struct {
-	name     string
-	pid      int
-	children bool
+// shop is the merchants' side of the benchmark.
+type shop struct {
+	base      *url.URL
+	client    *http.Client
+	merchants []merchantSetup
 }
 
-// parseProcs reads "api=123,postgres=456+" (+: with its children).
-func parseProcs(spec string) ([]proc, error) {
-	var out []proc
-	for _, part := range strings.Split(spec, ",") {
-		if part = strings.TrimSpace(part); part == "" {
-			continue
-		}
-		name, pid, ok := strings.Cut(part, "=")
-		p := proc{name: name, children: strings.HasSuffix(pid, "+")}
-		n, err := strconv.Atoi(strings.TrimSuffix(pid, "+"))
-		if !ok || err != nil || n <= 0 {
-			return nil, fmt.Errorf("-cpu: %q is not name=pid", part)
-		}
-		p.pid = n
-		out = append(out, p)
-	}
-	if len(out) > 0 {
-		out = append(out, proc{name: "bench", pid: os.Getpid()})
-	}
-	return out, nil
-}
-
-// cpuTimes returns the user+system CPU time so far of each process (and
-// its children, for pid+), from /proc.
-func cpuTimes(procs []proc, clkTck int) map[string]time.Duration {
-	out := map[string]time.Duration{}
-	if len(procs) == 0 {
-		return out
-	}
-	stats := map[int][2]int64{} // pid → (ppid, ticks)
-	dirs, _ := os.ReadDir("/proc")
-	for _, d := range dirs {
-		pid, err := strconv.Atoi(d.Name())
-		if err != nil {
-			continue
-		}
-		raw, err := os.ReadFile("/proc/" + d.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		// Fields after the command (which may hold spaces): state ppid … utime(14) stime(15).
-		f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+1:]))
-		if len(f) < 13 {
-			continue
-		}
-		ppid, _ := strconv.ParseInt(f[1], 10, 64)
-		ut, _ := strconv.ParseInt(f[11], 10, 64)
-		st, _ := strconv.ParseInt(f[12], 10, 64)
-		stats[pid] = [2]int64{ppid, ut + st}
-	}
-	for _, p := range procs {
-		ticks := stats[p.pid][1]
-		if p.children {
-			for _, s := range stats {
-				if s[0] == int64(p.pid) {
-					ticks += s[1]
-				}
-			}
-		}
-		out[p.name] = time.Duration(ticks) * time.Second / time.Duration(clkTck)
+// linkURLs returns the merchants' checkout URLs on the API under test.
+func (s *shop) linkURLs() []string {
+	out := make([]string, len(s.merchants))
+	for i, m := range s.merchants {
+		out[i] = s.base.String() + m.LinkPath
 	}
 	return out
 }
 
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-type bench struct {
-	base   *url.URL
-	client *http.Client
+// load reads the merchants from state when that file exists; otherwise it
+// signs up n merchants (parallel at a time), and writes them to state
+// when it is named.
+func (s *shop) load(ctx context.Context, state string, n, parallel int, stdout io.Writer) error {
+	if state != "" {
+		raw, err := os.ReadFile(state)
+		if err == nil {
+			if err := json.Unmarshal(raw, &s.merchants); err != nil || len(s.merchants) == 0 {
+				return fmt.Errorf("-state %s: unreadable (%v); delete it to set up again", state, err)
+			}
+			fmt.Fprintf(stdout, "checkout: %d merchants from %s\n", len(s.merchants), state)
+			return nil
+		}
+		if !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "checkout: setting up %d merchants with one reusable link each…\n", n)
+	start := time.Now()
+	if err := s.setup(ctx, n, parallel); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "checkout: setup took %s\n", time.Since(start).Round(time.Millisecond))
+	if state == "" {
+		return nil
+	}
+	raw, _ := json.Marshal(s.merchants)
+	return os.WriteFile(state, raw, 0o600)
 }
 
 // setup signs up n merchants and creates one reusable link each, n at a
-// time in parallel, and returns the links' checkout paths.
-func (b *bench) setup(ctx context.Context, n, parallel int) ([]string, error) {
-	out := make([]string, n)
+// time in parallel.
+func (s *shop) setup(ctx context.Context, n, parallel int) error {
+	s.merchants = make([]merchantSetup, n)
 	errs := make(chan error, n)
 	sem := make(chan struct{}, parallel)
 	var wg sync.WaitGroup
 	run := hex.EncodeToString(randomBytes(4))
 	for i := range n {
-		wg.Add(1)
 		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			defer func() { <-sem }()
 			var su struct {
 				APIKey struct{ ID, Secret string } `json:"api_key"`
 			}
 			email := fmt.Sprintf("bench-%s-%d@bench.test", run, i)
-			if err := b.call(ctx, "POST", "/v1/merchants", "", map[string]string{
+			if err := s.call(ctx, "POST", "/v1/merchants", "", map[string]string{
 				"name": fmt.Sprintf("Bench %d", i), "email": email, "password": "bench-password-" + run}, &su); err != nil {
 				errs <- err
 				return
 			}
 			var link struct{ URL string }
-			if err := b.call(ctx, "POST", "/v1/payment_links", su.APIKey.ID+":"+su.APIKey.Secret, map[string]any{
+			basic := su.APIKey.ID + ":" + su.APIKey.Secret
+			if err := s.call(ctx, "POST", "/v1/payment_links", basic, map[string]any{
 				"amount": 1000 + i%100, "currency": "USD", "single_use": false, "expires_in": 7 * 24 * 3600,
 				"description": "benchmark"}, &link); err != nil {
 				errs <- err
@@ -251,20 +205,22 @@ func (b *bench) setup(ctx context.Context, n, parallel int) ([]string, error) {
 				errs <- err
 				return
 			}
-			out[i] = b.base.String() + u.Path + "?" + u.RawQuery
-		}()
+			s.merchants[i] = merchantSetup{KeyID: su.APIKey.ID, KeySecret: su.APIKey.Secret, LinkPath: u.Path + "?" + u.RawQuery}
+		})
 	}
 	wg.Wait()
 	close(errs)
 	if err := <-errs; err != nil {
-		return nil, fmt.Errorf("setup: %w", err)
+		return fmt.Errorf("setup: %w", err)
 	}
-	return out, nil
+	return nil
 }
 
-func (b *bench) call(ctx context.Context, method, path, basic string, body, out any) error {
+// call makes one merchant API request (basic is "key:secret" or empty)
+// and decodes a 2xx answer into out.
+func (s *shop) call(ctx context.Context, method, path, basic string, body, out any) error {
 	raw, _ := json.Marshal(body)
-	req, err := http.NewRequestWithContext(ctx, method, b.base.String()+path, bytes.NewReader(raw))
+	req, err := http.NewRequestWithContext(ctx, method, s.base.String()+path, bytes.NewReader(raw))
 	if err != nil {
 		return err
 	}
@@ -272,7 +228,7 @@ func (b *bench) call(ctx context.Context, method, path, basic string, body, out 
 	if id, secret, ok := strings.Cut(basic, ":"); ok {
 		req.SetBasicAuth(id, secret)
 	}
-	res, err := b.client.Do(req)
+	res, err := s.client.Do(req)
 	if err != nil {
 		return err
 	}
@@ -282,88 +238,6 @@ func (b *bench) call(ctx context.Context, method, path, basic string, body, out 
 		return fmt.Errorf("%s %s: %d %s", method, path, res.StatusCode, data)
 	}
 	return json.Unmarshal(data, out)
-}
-
-// result is one measured run.
-type result struct {
-	ok, errors int
-	firstErr   string
-	latencies  []time.Duration
-}
-
-func (r result) quantile(q float64) time.Duration {
-	if len(r.latencies) == 0 {
-		return 0
-	}
-	i := int(math.Ceil(q*float64(len(r.latencies)))) - 1
-	return r.latencies[max(i, 0)].Round(10 * time.Microsecond)
-}
-
-// payBody is the checkout page's JSON for test card 4242.
-var payBody = []byte(`{"email":"bench@shopper.test","name":"Bench Shopper","payment_method":{"type":"card",` +
-	`"card":{"number":"4242424242424242","exp_month":12,"exp_year":2040,"cvc":"123"}}}`)
-
-// run pays targets from concurrency clients for d and returns what the
-// successful payments took.
-func (b *bench) run(ctx context.Context, targets []string, concurrency int, d time.Duration) result {
-	ctx, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		all      result
-		failures atomic.Int64
-	)
-	for w := range concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rng := mrand.New(mrand.NewPCG(uint64(w), uint64(time.Now().UnixNano())))
-			lat := make([]time.Duration, 0, 1<<14)
-			var firstErr string
-			key := make([]byte, 16)
-			for ctx.Err() == nil {
-				target := targets[rng.IntN(len(targets))]
-				_, _ = rand.Read(key)
-				req, _ := http.NewRequestWithContext(ctx, "POST", target, bytes.NewReader(payBody))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("Idempotency-Key", hex.EncodeToString(key))
-				t0 := time.Now()
-				res, err := b.client.Do(req)
-				if err != nil {
-					if ctx.Err() == nil {
-						failures.Add(1)
-						if firstErr == "" {
-							firstErr = err.Error()
-						}
-					}
-					continue
-				}
-				body, _ := io.ReadAll(res.Body)
-				res.Body.Close()
-				elapsed := time.Since(t0)
-				if res.StatusCode != http.StatusOK || !bytes.Contains(body, []byte(`"status":"succeeded"`)) {
-					failures.Add(1)
-					if firstErr == "" {
-						firstErr = fmt.Sprintf("%d %.300s", res.StatusCode, body)
-					}
-					continue
-				}
-				lat = append(lat, elapsed)
-			}
-			mu.Lock()
-			all.latencies = append(all.latencies, lat...)
-			if all.firstErr == "" {
-				all.firstErr = firstErr
-			}
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	slices.Sort(all.latencies)
-	all.ok = len(all.latencies)
-	all.errors = int(failures.Load())
-	return all
 }
 
 func randomBytes(n int) []byte {

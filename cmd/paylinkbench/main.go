@@ -37,6 +37,8 @@ const usage = `usage: paylinkbench <benchmark> [flags]
 benchmarks:
   ledger    ledger transfers per second and latency (-h for flags)
   checkout  checkout payments per second over HTTP against a running API (-h for flags)
+  seed      fill an empty database with a long, skewed history, fast (COPY) (-h for flags)
+  reads     list, balance and wallet reads against a running API on a seeded database (-h for flags)
 `
 
 // run dispatches to one benchmark; each lives in its own file.
@@ -50,6 +52,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return benchLedger(ctx, args[1:], getenv, stdout, stderr)
 	case "checkout":
 		return benchCheckout(ctx, args[1:], stdout, stderr)
+	case "seed":
+		return benchSeed(ctx, args[1:], getenv, stdout, stderr)
+	case "reads":
+		return benchReads(ctx, args[1:], stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "paylinkbench: unknown benchmark %q\n\n%s", args[0], usage)
 		return exitCode(2)

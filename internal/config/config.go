@@ -44,8 +44,11 @@ type Config struct {
 	Currencies money.Set // PAYLINK_CURRENCIES
 
 	IdempotencyRetention time.Duration // PAYLINK_IDEMPOTENCY_RETENTION
+	WebhookRetention     time.Duration // PAYLINK_WEBHOOK_RETENTION
+	EmailRetention       time.Duration // PAYLINK_EMAIL_RETENTION
 	KeyUsageFlush        time.Duration // PAYLINK_KEY_USAGE_FLUSH
 	WorkerConcurrency    int           // PAYLINK_WORKER_CONCURRENCY
+	WebhookConcurrency   int           // PAYLINK_WEBHOOK_CONCURRENCY
 
 	WebhookAllowPrivate bool               // PAYLINK_WEBHOOK_ALLOW_PRIVATE
 	WebhookTimeout      time.Duration      // PAYLINK_WEBHOOK_TIMEOUT
@@ -104,8 +107,11 @@ var vars = [...]Var{
 	{"PAYLINK_RATE_LIMIT_AUTH_FAILURES", "20-M", "failed API-key authentications per client IP; past it the address gets 429 for any key until the window ends"},
 	{"PAYLINK_CURRENCIES", money.DefaultAccepted, "ISO 4217 codes the platform accepts"},
 	{"PAYLINK_IDEMPOTENCY_RETENTION", "48h", "how long Idempotency-Key results are kept (at least 24h)"},
+	{"PAYLINK_WEBHOOK_RETENTION", "720h", "how long finished webhook deliveries and their attempts are kept (at least 24h; events are kept)"},
+	{"PAYLINK_EMAIL_RETENTION", "720h", "how long sent e-mails are kept (at least 24h)"},
 	{"PAYLINK_KEY_USAGE_FLUSH", "10s", "how often API keys' last_used_at is written"},
 	{"PAYLINK_WORKER_CONCURRENCY", "10", "tasks a worker runs at once"},
+	{"PAYLINK_WEBHOOK_CONCURRENCY", "100", "first attempts of new webhook deliveries a worker makes at once, straight from the outbox; only retries go through the task queue (0: every attempt does)"},
 	{"PAYLINK_WEBHOOK_ALLOW_PRIVATE", "false", "let webhook endpoints use http:// and loopback, private and CGNAT addresses (tests, local development); link-local and metadata addresses stay refused"},
 	{"PAYLINK_WEBHOOK_TIMEOUT", "15s", "how long a webhook receiver has to answer 2xx"},
 	{"PAYLINK_WEBHOOK_RETRY_SCHEDULE", "5s,5m,30m,2h,5h,10h,10h", "delay before each webhook retry, ±20% jitter (one more attempt than entries)"},
@@ -154,8 +160,11 @@ func Load(getenv func(string) string) (*Config, error) {
 		ExportTimeout:    p.duration("PAYLINK_EXPORT_TIMEOUT", time.Second),
 
 		IdempotencyRetention: p.duration("PAYLINK_IDEMPOTENCY_RETENTION", 24*time.Hour),
+		WebhookRetention:     p.duration("PAYLINK_WEBHOOK_RETENTION", 24*time.Hour),
+		EmailRetention:       p.duration("PAYLINK_EMAIL_RETENTION", 24*time.Hour),
 		KeyUsageFlush:        p.duration("PAYLINK_KEY_USAGE_FLUSH", 100*time.Millisecond),
 		WorkerConcurrency:    p.intRange("PAYLINK_WORKER_CONCURRENCY", 1, 1000),
+		WebhookConcurrency:   p.intRange("PAYLINK_WEBHOOK_CONCURRENCY", 0, 10000),
 
 		WebhookAllowPrivate: p.boolean("PAYLINK_WEBHOOK_ALLOW_PRIVATE"),
 		WebhookTimeout:      p.duration("PAYLINK_WEBHOOK_TIMEOUT", time.Millisecond),

@@ -31,16 +31,17 @@ func NewAt(prefix string, t time.Time) string {
 	return encode(prefix, b)
 }
 
-// Floor returns the smallest id with prefix that NewAt can make at t's
-// millisecond or later, so that ids made from t on are exactly those
-// >= Floor(prefix, t) when t falls on a millisecond. Lists use it to turn
-// a creation time range into an id range.
+// Floor returns the lowest id with prefix that NewAt can make at t (its
+// random bits all zero): ids made before t sort below it, ids made at or
+// after t at or above it, which lets a time range be read off an index on
+// the id.
 func Floor(prefix string, t time.Time) string {
 	var b [16]byte
 	binary.BigEndian.PutUint64(b[:8], uint64(t.UnixMilli())<<16)
 	return encode(prefix, b)
 }
 
+// encode writes prefix, "_" and the 128 bits of b in base32.
 func encode(prefix string, b [16]byte) string {
 	var sb strings.Builder
 	sb.Grow(len(prefix) + 1 + Len)

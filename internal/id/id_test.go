@@ -48,3 +48,17 @@ func TestFloorBoundsAMillisecond(t *testing.T) {
 		}
 	}
 }
+
+func TestFloorBoundsTheIdsOfAMoment(t *testing.T) {
+	t0 := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+	floor := Floor("dlv", t0)
+	if !Valid("dlv", floor) {
+		t.Fatalf("Floor = %q is not a valid id", floor)
+	}
+	for range 100 {
+		before, at, after := NewAt("dlv", t0.Add(-time.Millisecond)), NewAt("dlv", t0), NewAt("dlv", t0.Add(time.Millisecond))
+		if !(before < floor && floor <= at && at < after) {
+			t.Fatalf("ids around Floor = %s: %s, %s, %s; want before < floor <= at < after", floor, before, at, after)
+		}
+	}
+}

@@ -210,15 +210,26 @@ func (s *Store) ForgetSecrets(ctx context.Context, db postgres.DBTX, now time.Ti
 func DeleteBefore(ctx context.Context, db postgres.DBTX, cutoff time.Time) (int64, error) {
 	var total int64
 	for {
-		tag, err := db.Exec(ctx, deleteOld, cutoff)
-		if err != nil {
-			return total, fmt.Errorf("delete old idempotency keys: %w", err)
-		}
-		total += tag.RowsAffected()
-		if tag.RowsAffected() < deleteBatch {
-			return total, nil
+		n, err := DeleteBatch(ctx, db, cutoff, deleteBatch)
+		total += n
+		if err != nil || n < deleteBatch {
+			return total, err
 		}
 	}
+}
+
+// deleteBatch is how many records DeleteBefore removes per statement.
+const deleteBatch = 5000
+
+// DeleteBatch removes up to batch records created before cutoff in one
+// short statement and returns how many it removed; call it until it
+// returns less than batch.
+func DeleteBatch(ctx context.Context, db postgres.DBTX, cutoff time.Time, batch int) (int64, error) {
+	tag, err := db.Exec(ctx, deleteOld, cutoff, batch)
+	if err != nil {
+		return 0, fmt.Errorf("delete old idempotency keys: %w", err)
+	}
+	return tag.RowsAffected(), nil
 }
 
 func aad(r Request) []byte { return []byte(r.Scope + "\x00" + r.Key) }

@@ -1,8 +1,5 @@
 package idempotency
 
-// deleteBatch is the LIMIT in deleteOld.
-const deleteBatch = 5000
-
 const (
 	tryLock      = `SELECT pg_try_advisory_xact_lock($1)`
 	selectRecord = `SELECT status, sealed, sealed_redacted, created_at FROM idempotency_keys WHERE scope = $1 AND key = $2`
@@ -19,5 +16,5 @@ LIMIT 5000`
 UPDATE idempotency_keys SET sealed = $3, sealed_redacted = NULL WHERE scope = $1 AND key = $2`
 	deleteOld = `
 DELETE FROM idempotency_keys WHERE ctid = ANY (ARRAY(
-    SELECT ctid FROM idempotency_keys WHERE created_at < $1 LIMIT 5000))`
+    SELECT ctid FROM idempotency_keys WHERE created_at < $1 LIMIT $2))`
 )

@@ -274,6 +274,26 @@ func (s *Service) oneMerchant(r pgx.Row) (*Merchant, error) {
 	return m, nil
 }
 
+// GetMany returns the merchants with the given ids, by id, in one query;
+// ids that name no merchant are left out.
+func (s *Service) GetMany(ctx context.Context, db postgres.DBTX, ids []string) (map[string]*Merchant, error) {
+	rows, err := db.Query(ctx, selectMerchants, ids)
+	if err != nil {
+		return nil, fmt.Errorf("read merchants: %w", err)
+	}
+	out := make(map[string]*Merchant, len(ids))
+	var m Merchant
+	_, err = pgx.ForEachRow(rows, []any{&m.ID, &m.Name, &m.Email, &m.CreatedAt, &m.PaymentEmails}, func() error {
+		c := m
+		out[m.ID] = &c
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read merchants: %w", err)
+	}
+	return out, nil
+}
+
 // ListKeys returns up to limit keys of merchantID older than startingAfter
 // (all when empty), newest first, and whether more follow.
 func (s *Service) ListKeys(ctx context.Context, db postgres.DBTX, merchantID string, limit int, startingAfter string) ([]APIKey, bool, error) {

@@ -16,6 +16,8 @@ VALUES ($1, $2, $3, $4, $5)`
 
 	selectMerchantByEmail = `SELECT ` + merchantColumns + ` FROM merchants m WHERE lower(m.email) = lower($1)`
 
+	selectMerchants = `SELECT ` + merchantColumns + ` FROM merchants m WHERE m.id = ANY($1)`
+
 	setPaymentEmails = `
 UPDATE merchants m SET payment_emails = $2 WHERE m.id = $1
 RETURNING ` + merchantColumns

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/paylink/paylink/internal/id"
+	"github.com/paylink/paylink/internal/postgres"
 )
 
 // Email is one plain-text message.
@@ -26,6 +27,43 @@ type Email struct {
 func Queue(ctx context.Context, tx pgx.Tx, e Email, now time.Time) error {
 	if _, err := tx.Exec(ctx, insertEmail, id.NewAt("eml", now), e.To, e.Subject, e.Text, now); err != nil {
 		return fmt.Errorf("queue e-mail: %w", err)
+	}
+	return nil
+}
+
+// PurgeDone deletes up to batch e-mails made before cutoff that were sent
+// or given up on, in one short statement, and returns how many it
+// deleted; unsent ones are kept. A message queued with QueueOnce can be
+// queued again once its row is gone, so cutoff must lie beyond any time
+// the same key could come up again. Call it until it returns less than
+// batch.
+func PurgeDone(ctx context.Context, db postgres.DBTX, cutoff time.Time, batch int) (int64, error) {
+	tag, err := db.Exec(ctx, purgeDone, id.Floor("eml", cutoff), batch)
+	if err != nil {
+		return 0, fmt.Errorf("purge sent e-mails: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// Keyed is a message that must go out at most once: Key names it.
+type Keyed struct {
+	Key string
+	Email
+}
+
+// QueueOnceAll is QueueOnce for many messages, in one statement through
+// tx (a transaction, or a postgres.Writes sent with its commit).
+func QueueOnceAll(ctx context.Context, tx postgres.Execer, msgs []Keyed, now time.Time) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	n := len(msgs)
+	ids, to, subjects, bodies, keys := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	for i, m := range msgs {
+		ids[i], to[i], subjects[i], bodies[i], keys[i] = id.NewAt("eml", now), m.To, m.Subject, m.Text, m.Key
+	}
+	if _, err := tx.Exec(ctx, insertEmailsOnce, ids, to, subjects, bodies, now, keys); err != nil {
+		return fmt.Errorf("queue %d e-mails: %w", n, err)
 	}
 	return nil
 }

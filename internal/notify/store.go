@@ -8,6 +8,15 @@ INSERT INTO emails (id, to_addr, subject, body, created_at) VALUES ($1, $2, $3, 
 INSERT INTO emails (id, to_addr, subject, body, created_at, dedupe_key) VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING`
 
+	// insertEmailsOnce is insertEmailOnce for many messages; a key given
+	// twice queues the first.
+	insertEmailsOnce = `
+INSERT INTO emails (id, to_addr, subject, body, created_at, dedupe_key)
+SELECT m.id, m.to_addr, m.subject, m.body, $5, m.dedupe_key
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $6::text[]) WITH ORDINALITY AS m(id, to_addr, subject, body, dedupe_key, n)
+ORDER BY m.n
+ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING`
+
 	selectUnrelayed = `
 SELECT id FROM emails
 WHERE enqueued_at IS NULL AND sent_at IS NULL AND failed_at IS NULL
@@ -38,6 +47,16 @@ UPDATE emails SET attempts = attempts + 1, last_error = $2 WHERE id = $1`
 
 	markFailed = `
 UPDATE emails SET failed_at = $2, attempts = attempts + 1, last_error = $3 WHERE id = $1`
+
+	// purgeDone deletes up to $2 e-mails with ids below $1 (made before a
+	// cutoff) that were sent or given up on, oldest first.
+	purgeDone = `
+DELETE FROM emails WHERE id = ANY (ARRAY(
+    SELECT id FROM emails
+    WHERE id < $1 AND (sent_at IS NOT NULL OR failed_at IS NOT NULL)
+    ORDER BY id
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED))`
 
 	backlog = `
 SELECT count(*), count(*) FILTER (WHERE enqueued_at IS NULL), min(created_at)

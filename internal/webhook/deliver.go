@@ -92,38 +92,19 @@ func (s *Service) Deliver(ctx context.Context, merchantID, deliveryID string) er
 	if err != nil || j == nil {
 		return err
 	}
-	if j.endpointDeleted {
-		_, err := s.db.Pool.Exec(ctx, finishDelivery, merchantID, deliveryID, DeliveryCanceled, now)
+	if done, err := s.finishUnsendable(ctx, merchantID, deliveryID, j, now); done {
 		return err
-	}
-	if j.endpointStatus != StatusEnabled {
-		if _, err := s.db.Pool.Exec(ctx, finishDelivery, merchantID, deliveryID, DeliveryFailed, now); err != nil {
-			return err
-		}
-		return fmt.Errorf("endpoint %s is disabled: %w", j.endpointID, ErrGaveUp)
 	}
 	// release gives the lease back when no attempt was made, so the
 	// task's next run can go at once.
 	release := func(err error) error {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		_, _ = s.db.Pool.Exec(rctx, releaseDelivery, merchantID, deliveryID)
+		s.release(ctx, merchantID, deliveryID)
 		return err
 	}
-	ev := Event{ID: j.eventID, Type: j.eventType, Data: j.data, CreatedAt: j.eventCreated}
-	body, err := ev.Envelope()
+	res, err := s.attempt(ctx, j, now)
 	if err != nil {
 		return release(err)
 	}
-	secrets, err := s.secrets(j.endpointID, j.secret, j.previous, j.previousExpires, now)
-	if err != nil {
-		return release(err)
-	}
-	sig, err := signatureHeader(secrets, ev.ID, now.Unix(), body)
-	if err != nil {
-		return release(err)
-	}
-	res := s.post(ctx, j.url, ev.ID, now.Unix(), sig, body)
 	if ctx.Err() != nil {
 		// Stopped from our side (shutdown): not the receiver's failure.
 		return release(ctx.Err())
@@ -132,6 +113,50 @@ func (s *Service) Deliver(ctx context.Context, merchantID, deliveryID string) er
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	return s.record(rctx, merchantID, deliveryID, j, res, now)
+}
+
+// finishUnsendable ends a claimed delivery whose endpoint can no longer
+// receive it: canceled when the endpoint was deleted, failed (an error
+// wrapping ErrGaveUp) when it is disabled. It reports false, nil when the
+// endpoint is enabled.
+func (s *Service) finishUnsendable(ctx context.Context, merchantID, deliveryID string, j *job, now time.Time) (bool, error) {
+	switch {
+	case j.endpointDeleted:
+		_, err := s.db.Pool.Exec(ctx, finishDelivery, merchantID, deliveryID, DeliveryCanceled, now)
+		return true, err
+	case j.endpointStatus != StatusEnabled:
+		if _, err := s.db.Pool.Exec(ctx, finishDelivery, merchantID, deliveryID, DeliveryFailed, now); err != nil {
+			return true, err
+		}
+		return true, fmt.Errorf("endpoint %s is disabled: %w", j.endpointID, ErrGaveUp)
+	}
+	return false, nil
+}
+
+// release gives back the lease of a delivery no attempt was made for.
+func (s *Service) release(ctx context.Context, merchantID, deliveryID string) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	_, _ = s.db.Pool.Exec(rctx, releaseDelivery, merchantID, deliveryID)
+}
+
+// attempt signs j's event and POSTs it at now. An error means no request
+// was made.
+func (s *Service) attempt(ctx context.Context, j *job, now time.Time) (result, error) {
+	ev := Event{ID: j.eventID, Type: j.eventType, Data: j.data, CreatedAt: j.eventCreated}
+	body, err := ev.Envelope()
+	if err != nil {
+		return result{}, err
+	}
+	secrets, err := s.secrets(j.endpointID, j.secret, j.previous, j.previousExpires, now)
+	if err != nil {
+		return result{}, err
+	}
+	sig, err := signatureHeader(secrets, ev.ID, now.Unix(), body)
+	if err != nil {
+		return result{}, err
+	}
+	return s.post(ctx, j.url, ev.ID, now.Unix(), sig, body), nil
 }
 
 // claim leases a pending, due delivery. It returns nil, nil when there is
@@ -301,7 +326,7 @@ func (s *Service) record(ctx context.Context, merchantID, deliveryID string, j *
 				outcome = fmt.Errorf("%w: %d attempts made: %w", attemptErr, n, ErrGaveUp)
 			default:
 				d := s.delay(n, r.retryAfter)
-				if _, err := tx.Exec(ctx, deliveryRetry, merchantID, deliveryID, n, now.Add(d)); err != nil {
+				if _, err := tx.Exec(ctx, deliveryRetry, merchantID, deliveryID, n, now.Add(d), now); err != nil {
 					return fmt.Errorf("schedule retry: %w", err)
 				}
 				outcome = &RetryError{After: d, Err: fmt.Errorf("attempt %d: %w", n, attemptErr)}

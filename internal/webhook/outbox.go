@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -31,7 +32,7 @@ func (s *Service) Relay(ctx context.Context, q Enqueuer, limit int) (int, error)
 		return 0, fmt.Errorf("relay deliveries: %w", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // a no-op after commit
-	rows, err := tx.Query(ctx, selectUnrelayed, limit)
+	rows, err := tx.Query(ctx, selectUnrelayed, limit, s.cfg.Now())
 	if err != nil {
 		return 0, fmt.Errorf("relay deliveries: %w", err)
 	}
@@ -116,10 +117,13 @@ func (s *Service) Sweep(ctx context.Context, q Enqueuer, grace time.Duration) (i
 // a receipt to the shopper and, when the merchant asked for them, an
 // e-mail to the merchant. Each message is queued once per payment
 // whatever happens to the event later (redeliveries send no e-mail). It
-// returns how many events were processed.
+// returns how many events were processed. A batch costs three round
+// trips (the events, their merchants, and the merchants' e-mails sent with
+// the commit) plus each receipt's queueing and quota check, which decides
+// whether the shopper's e-mail is held back.
 func (s *Service) ProcessEvents(ctx context.Context, limit int) (int, error) {
 	var n int
-	err := s.db.WithTx(ctx, func(tx pgx.Tx) error {
+	err := s.db.WithTxLater(ctx, func(tx pgx.Tx, later *postgres.Writes) error {
 		n = 0
 		rows, err := tx.Query(ctx, selectUnnotified, limit)
 		if err != nil {
@@ -133,25 +137,38 @@ func (s *Service) ProcessEvents(ctx context.Context, limit int) (int, error) {
 			return nil
 		}
 		now := s.cfg.Now()
-		merchants := map[string]*merchant.Merchant{}
 		ids := make([]string, len(evs))
+		var merchantIDs []string
 		for i, ev := range evs {
 			ids[i] = ev.ID
-			if ev.Type != PaymentSucceeded {
-				continue
-			}
-			m, ok := merchants[ev.MerchantID]
-			if !ok {
-				if m, err = s.cfg.Merchants.Get(ctx, tx, ev.MerchantID); err != nil {
-					return err
-				}
-				merchants[ev.MerchantID] = m
-			}
-			if err := s.paymentEmails(ctx, tx, ev, m, now); err != nil {
-				return err
+			if ev.Type == PaymentSucceeded && !slices.Contains(merchantIDs, ev.MerchantID) {
+				merchantIDs = append(merchantIDs, ev.MerchantID)
 			}
 		}
-		if _, err := tx.Exec(ctx, markNotified, ids, now); err != nil {
+		var msgs []notify.Keyed
+		if len(merchantIDs) > 0 {
+			merchants, err := s.cfg.Merchants.GetMany(ctx, tx, merchantIDs)
+			if err != nil {
+				return err
+			}
+			for _, ev := range evs {
+				m := merchants[ev.MerchantID]
+				if ev.Type != PaymentSucceeded || m == nil {
+					continue
+				}
+				receipt, mine := paymentEmails(ev, m)
+				if receipt != nil {
+					if _, err := notify.QueueShopper(ctx, tx, receipt.Key, m.ID, receipt.Email, s.cfg.ShopperEmails, now); err != nil {
+						return err
+					}
+				}
+				msgs = append(msgs, mine...)
+			}
+		}
+		if err := notify.QueueOnceAll(ctx, later, msgs, now); err != nil {
+			return err
+		}
+		if _, err := later.Exec(ctx, markNotified, ids, now); err != nil {
 			return fmt.Errorf("mark events notified: %w", err)
 		}
 		n = len(evs)
@@ -160,26 +177,23 @@ func (s *Service) ProcessEvents(ctx context.Context, limit int) (int, error) {
 	return n, err
 }
 
-// paymentEmails queues the e-mails of a payment.succeeded event: the
-// shopper's receipt within Config.ShopperEmails, and the merchant's own
-// e-mail. An event whose data is not a payment gets none: it cannot
-// become readable later, and it must not hold back the events behind it.
-func (s *Service) paymentEmails(ctx context.Context, tx pgx.Tx, ev *Event, m *merchant.Merchant, now time.Time) error {
+// paymentEmails returns the e-mails of a payment.succeeded event: the
+// shopper's receipt, which the caller queues within Config.ShopperEmails,
+// and the merchant's own e-mails. An event whose data is not a payment
+// gets none: it cannot become readable later, and it must not hold back
+// the events behind it.
+func paymentEmails(ev *Event, m *merchant.Merchant) (receipt *notify.Keyed, merchantMsgs []notify.Keyed) {
 	p, err := notify.ParsePayment(ev.Data)
 	if err != nil {
-		return nil
+		return nil, nil
 	}
-	if receipt, ok := notify.Receipt(p, m.Name); ok {
-		if _, err := notify.QueueShopper(ctx, tx, "receipt:"+p.ID, m.ID, receipt, s.cfg.ShopperEmails, now); err != nil {
-			return err
-		}
+	if r, ok := notify.Receipt(p, m.Name); ok {
+		receipt = &notify.Keyed{Key: "receipt:" + p.ID, Email: r}
 	}
 	if m.PaymentEmails {
-		if _, err := notify.QueueOnce(ctx, tx, "merchant_payment:"+p.ID, notify.MerchantPayment(p, m.Name, m.Email), now); err != nil {
-			return err
-		}
+		merchantMsgs = append(merchantMsgs, notify.Keyed{Key: "merchant_payment:" + p.ID, Email: notify.MerchantPayment(p, m.Name, m.Email)})
 	}
-	return nil
+	return receipt, merchantMsgs
 }
 
 // Backlog describes the webhook outbox for operators.

@@ -222,8 +222,8 @@ func (g *Guard) Client(timeout time.Duration) *http.Client {
 			ForceAttemptHTTP2:     true,
 			TLSHandshakeTimeout:   10 * time.Second,
 			ResponseHeaderTimeout: timeout,
-			MaxIdleConns:          100,
-			MaxIdleConnsPerHost:   4,
+			MaxIdleConns:          1024,
+			MaxIdleConnsPerHost:   128, // many deliveries go to one host at once: keep their connections
 			IdleConnTimeout:       90 * time.Second,
 		},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

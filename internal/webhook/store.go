@@ -2,8 +2,12 @@ package webhook
 
 const (
 	// recordEvent inserts the event and its deliveries in one statement.
-	// A delivery id is "dlv_" + the event's 10 timestamp characters ($7 is
-	// a fresh id made at the same time) + 16 random ones.
+	// A delivery's id is "dlv_" + the timestamp characters of $7 (a fresh
+	// id made at the same time as the event) + 16 hexadecimal characters
+	// (all in the ids' alphabet) of md5($7 || endpoint id): as
+	// unguessable as $7's random part, distinct per endpoint, and cheap.
+	// (paylink_random_b32, a SQL function, is planned anew by every
+	// statement that calls it, which cost more than the rest of this one.)
 	recordEvent = `
 WITH ev AS (
     INSERT INTO events (id, merchant_id, type, data, created_at, notified_at)
@@ -11,7 +15,7 @@ WITH ev AS (
     RETURNING id
 )
 INSERT INTO webhook_deliveries (id, merchant_id, event_id, endpoint_id, next_attempt_at, created_at)
-SELECT substr($7::text, 1, 14) || paylink_random_b32(16), $2, ev.id, e.id, $5, $5
+SELECT substr($7::text, 1, 14) || substr(md5($7::text || e.id), 1, 16), $2, ev.id, e.id, $5, $5
 FROM ev, webhook_endpoints e
 WHERE e.merchant_id = $2 AND e.status = 'enabled' AND e.deleted_at IS NULL
   AND e.events && ARRAY[$3::text, '*']`
@@ -90,7 +94,7 @@ LIMIT $4`
 
 	redeliver = `
 INSERT INTO webhook_deliveries (id, merchant_id, event_id, endpoint_id, next_attempt_at, created_at)
-SELECT substr($6::text, 1, 14) || paylink_random_b32(16), $1, $2, e.id, $5, $5
+SELECT substr($6::text, 1, 14) || substr(md5($6::text || e.id), 1, 16), $1, $2, e.id, $5, $5
 FROM webhook_endpoints e
 WHERE e.merchant_id = $1 AND e.status = 'enabled' AND e.deleted_at IS NULL
   AND (($4 = '' AND e.events && ARRAY[$3::text, '*']) OR e.id = $4)
@@ -150,8 +154,11 @@ WHERE merchant_id = $1 AND id = $2`
 UPDATE webhook_deliveries SET status = 'failed', attempts = $3, completed_at = $4, next_attempt_at = NULL, locked_until = NULL
 WHERE merchant_id = $1 AND id = $2`
 
+	// deliveryRetry schedules the next attempt; a delivery whose first
+	// attempt the outbox made itself is handed to the task queue from now
+	// on ($5).
 	deliveryRetry = `
-UPDATE webhook_deliveries SET attempts = $3, next_attempt_at = $4, locked_until = NULL
+UPDATE webhook_deliveries SET attempts = $3, next_attempt_at = $4, locked_until = NULL, enqueued_at = coalesce(enqueued_at, $5)
 WHERE merchant_id = $1 AND id = $2`
 
 	endpointHealthy = `
@@ -169,16 +176,64 @@ RETURNING failing_since`
 UPDATE webhook_endpoints SET status = 'disabled', disabled_reason = $3
 WHERE merchant_id = $1 AND id = $2 AND status = 'enabled'`
 
+	// selectUnrelayed reads new deliveries not leased ($2 is now) to a
+	// worker making their first attempt itself.
 	selectUnrelayed = `
 SELECT id, merchant_id, next_attempt_at
 FROM webhook_deliveries
-WHERE enqueued_at IS NULL AND status = 'pending'
+WHERE enqueued_at IS NULL AND status = 'pending' AND (locked_until IS NULL OR locked_until <= $2)
 ORDER BY id
 LIMIT $1
 FOR UPDATE SKIP LOCKED`
 
 	markRelayed = `
 UPDATE webhook_deliveries SET enqueued_at = $2 WHERE id = ANY($1)`
+
+	// claimNew leases up to $3 new deliveries, not leased at $1 and due
+	// by $4, until $2 for their first attempt, and reads what it needs.
+	// (= ANY of an array keeps every step an index probe, whatever the
+	// planner guesses of the batch's size.)
+	claimNew = `
+WITH leased AS (
+    UPDATE webhook_deliveries SET locked_until = $2
+    WHERE id = ANY (ARRAY(
+        SELECT id FROM webhook_deliveries
+        WHERE enqueued_at IS NULL AND status = 'pending' AND (locked_until IS NULL OR locked_until <= $1)
+          AND next_attempt_at <= $4
+        ORDER BY id
+        LIMIT $3
+        FOR UPDATE SKIP LOCKED))
+    RETURNING merchant_id, id, attempts, event_id, endpoint_id
+)
+SELECT d.merchant_id, d.id, d.attempts, d.event_id, d.endpoint_id, e.url, e.status, e.deleted_at, e.secret_sealed,
+    e.previous_secret_sealed, e.previous_secret_expires_at, ev.type, ev.data, ev.created_at
+FROM leased d
+JOIN webhook_endpoints e ON e.id = d.endpoint_id
+JOIN events ev ON ev.id = d.event_id`
+
+	// recordSucceeded stores first attempts that succeeded, all in one
+	// statement: the attempts, the deliveries' new state, and the end of
+	// their endpoints' failure streaks. The = ANY conditions keep the
+	// updates index probes.
+	recordSucceeded = `
+WITH o AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::timestamptz[], $6::int[], $7::int[], $8::text[])
+        AS o(merchant_id, delivery_id, endpoint_id, n, attempted_at, status_code, latency_ms, response_body)
+), attempts AS (
+    INSERT INTO webhook_attempts (delivery_id, n, merchant_id, attempted_at, status_code, latency_ms, response_body, error)
+    SELECT delivery_id, n, merchant_id, attempted_at, status_code, latency_ms, response_body, '' FROM o
+), deliveries AS (
+    UPDATE webhook_deliveries d SET status = 'succeeded', attempts = o.n, completed_at = o.attempted_at,
+        next_attempt_at = NULL, locked_until = NULL
+    FROM o WHERE d.id = ANY ($2) AND d.id = o.delivery_id AND d.merchant_id = o.merchant_id
+)
+UPDATE webhook_endpoints e SET failing_since = NULL
+WHERE e.id = ANY ($3) AND e.failing_since IS NOT NULL`
+
+	// handOver gives a leased delivery to the task queue from now on.
+	handOver = `
+UPDATE webhook_deliveries SET enqueued_at = coalesce(enqueued_at, $3), locked_until = NULL
+WHERE merchant_id = $1 AND id = $2 AND status = 'pending'`
 
 	// selectOverdue pages through pending deliveries due before $1 and
 	// not leased at $2, after the key ($3, $4).
@@ -201,6 +256,24 @@ FOR UPDATE SKIP LOCKED`
 
 	markNotified = `
 UPDATE events SET notified_at = $2 WHERE id = ANY($1)`
+
+	// purgeFinished deletes up to $2 finished deliveries with ids below $1
+	// (made before a cutoff; ids sort by time), oldest first, and their
+	// attempts.
+	purgeFinished = `
+WITH d AS (
+    DELETE FROM webhook_deliveries
+    WHERE id = ANY (ARRAY(
+        SELECT id FROM webhook_deliveries
+        WHERE id < $1 AND status <> 'pending'
+        ORDER BY id
+        LIMIT $2
+        FOR UPDATE SKIP LOCKED))
+    RETURNING id
+), attempts AS (
+    DELETE FROM webhook_attempts WHERE delivery_id = ANY (ARRAY(SELECT id FROM d))
+)
+SELECT count(*) FROM d`
 
 	backlog = `
 SELECT count(*), count(*) FILTER (WHERE enqueued_at IS NULL), count(*) FILTER (WHERE next_attempt_at < $1),

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -144,27 +145,64 @@ func retryDelay(n int, err error, t *asynq.Task) time.Duration {
 
 // runOutbox relays new outbox rows every poll interval and sweeps for rows
 // lost from Redis every sweep interval, until ctx ends. Every worker
-// replica runs it; rows are claimed with SKIP LOCKED.
+// replica runs it; rows are claimed with SKIP LOCKED. Each outbox has a
+// loop of its own, so a backlog in one never holds up another; with
+// Deps.WebhookConcurrency set, new webhook deliveries are attempted here
+// rather than handed to Asynq (runFirstAttempts).
 func (w *Worker) runOutbox(ctx context.Context) {
-	relay := time.NewTicker(w.d.OutboxPoll)
-	defer relay.Stop()
-	sweep := time.NewTicker(w.d.OutboxSweep)
-	defer sweep.Stop()
-	warned := map[string]time.Time{}
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-relay.C:
-			rctx, cancel := context.WithTimeout(ctx, outboxRound)
-			w.relay(rctx, warned)
-			cancel()
-		case <-sweep.C:
-			rctx, cancel := context.WithTimeout(ctx, outboxRound)
-			w.sweep(rctx, w.d.OutboxSweep)
-			cancel()
-		}
+	var wg sync.WaitGroup
+	every := func(d time.Duration, fn func()) {
+		wg.Go(func() {
+			t := time.NewTicker(d)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					fn()
+				}
+			}
+		})
 	}
+	for _, o := range w.outboxes() {
+		warned := map[string]time.Time{}
+		every(w.d.OutboxPoll, func() { w.round(ctx, func(rctx context.Context) { w.drain(rctx, o, warned) }) })
+	}
+	if w.d.WebhookConcurrency > 0 {
+		wg.Go(func() { w.runFirstAttempts(ctx) })
+	}
+	every(w.d.OutboxSweep, func() { w.round(ctx, func(rctx context.Context) { w.sweep(rctx, w.d.OutboxSweep) }) })
+	wg.Wait()
+}
+
+// outbox is one kind of outbox row to relay: a step handles one batch and
+// says how many rows it handled.
+type outbox struct {
+	name string
+	step func(ctx context.Context) (int, error)
+}
+
+// outboxes are the outboxes the relay drains every poll interval: new
+// webhook deliveries to hand to Asynq (unless first attempts are made
+// here), events to derive e-mails from, and e-mails to hand to Asynq
+// (when an SMTP server is configured).
+func (w *Worker) outboxes() []outbox {
+	var out []outbox
+	if w.d.WebhookConcurrency == 0 {
+		out = append(out, outbox{"webhooks", func(ctx context.Context) (int, error) {
+			return w.d.Webhooks.Relay(ctx, w.queue, relayBatch)
+		}})
+	}
+	out = append(out, outbox{"events", func(ctx context.Context) (int, error) {
+		return w.d.Webhooks.ProcessEvents(ctx, relayBatch)
+	}})
+	if w.d.Mail.Enabled() {
+		out = append(out, outbox{"emails", func(ctx context.Context) (int, error) {
+			return w.d.Mail.Relay(ctx, w.queue, relayBatch)
+		}})
+	}
+	return out
 }
 
 // outboxRound bounds one relay or sweep round, so that a call stuck on a
@@ -172,33 +210,40 @@ func (w *Worker) runOutbox(ctx context.Context) {
 // round starts over on fresh connections.
 const outboxRound = 30 * time.Second
 
+// round runs fn with a context that ends after outboxRound.
+func (w *Worker) round(ctx context.Context, fn func(context.Context)) {
+	rctx, cancel := context.WithTimeout(ctx, outboxRound)
+	defer cancel()
+	fn(rctx)
+}
+
 // relayWarnEvery limits the relay's warnings while PostgreSQL or Redis is
 // unreachable: it retries every poll interval but says so once a minute.
 const relayWarnEvery = time.Minute
 
-// relay hands every new delivery and e-mail to Asynq and derives the
-// e-mails of new events. Failures are retried next round and logged at
-// most once per relayWarnEvery and outbox (warned holds the last times).
+// relay makes one pass over every outbox (see outboxes).
 func (w *Worker) relay(ctx context.Context, warned map[string]time.Time) {
-	drain := func(what string, step func() (int, error)) {
-		for ctx.Err() == nil {
-			n, err := step()
-			if err != nil {
-				if !errors.Is(err, context.Canceled) && time.Since(warned[what]) >= relayWarnEvery {
-					warned[what] = time.Now()
-					w.d.Log.WarnContext(ctx, "outbox relay failed; retrying every poll interval", "outbox", what, "err", err)
-				}
-				return
-			}
-			if n < relayBatch {
-				return
-			}
-		}
+	for _, o := range w.outboxes() {
+		w.drain(ctx, o, warned)
 	}
-	drain("webhooks", func() (int, error) { return w.d.Webhooks.Relay(ctx, w.queue, relayBatch) })
-	drain("events", func() (int, error) { return w.d.Webhooks.ProcessEvents(ctx, relayBatch) })
-	if w.d.Mail.Enabled() {
-		drain("emails", func() (int, error) { return w.d.Mail.Relay(ctx, w.queue, relayBatch) })
+}
+
+// drain runs o's step until a batch comes back short. Failures are
+// retried next round and logged at most once per relayWarnEvery and
+// outbox (warned holds the last times).
+func (w *Worker) drain(ctx context.Context, o outbox, warned map[string]time.Time) {
+	for ctx.Err() == nil {
+		n, err := o.step(ctx)
+		if err != nil {
+			if !errors.Is(err, context.Canceled) && time.Since(warned[o.name]) >= relayWarnEvery {
+				warned[o.name] = time.Now()
+				w.d.Log.WarnContext(ctx, "outbox relay failed; retrying every poll interval", "outbox", o.name, "err", err)
+			}
+			return
+		}
+		if n < relayBatch {
+			return
+		}
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -66,6 +67,7 @@ func runChildWorker() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	d.WebhookConcurrency, _ = strconv.Atoi(os.Getenv("PAYLINK_TEST_CHILD_WEBHOOK_CONCURRENCY"))
 	w, err := New(d)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

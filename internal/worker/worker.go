@@ -26,6 +26,7 @@ import (
 // Task type names.
 const (
 	TypeIdempotencyCleanup = "maintenance:idempotency_cleanup"
+	TypeRetention          = "maintenance:retention"
 	TypeWalletCleanup      = "maintenance:wallet_cleanup"
 	TypeEmailQuotaCleanup  = "maintenance:email_quota_cleanup"
 	TypeWalletCaptures     = "wallet:capture_due"
@@ -41,15 +42,24 @@ type Deps struct {
 	Concurrency          int
 	ShutdownTimeout      time.Duration
 	IdempotencyRetention time.Duration
-	Idempotency          *idempotency.Store
-	Now                  func() time.Time
-	Wallet               *wallet.Service
-	Processor            processor.Processor
+	// WebhookRetention is how long finished webhook deliveries and their
+	// attempts are kept, EmailRetention how long sent e-mails are; 0 keeps
+	// them forever.
+	WebhookRetention time.Duration
+	EmailRetention   time.Duration
+	Idempotency      *idempotency.Store
+	Now              func() time.Time
+	Wallet           *wallet.Service
+	Processor        processor.Processor
 
 	Webhooks *webhook.Service
 	Mail     *notify.Sender
 	// WebhookTimeout bounds one delivery attempt; the task gets a little more.
 	WebhookTimeout time.Duration
+	// WebhookConcurrency is how many first attempts of new webhook
+	// deliveries the worker makes at once straight from the outbox; 0
+	// hands every attempt to Asynq.
+	WebhookConcurrency int
 	// MailTimeout bounds one SMTP conversation.
 	MailTimeout time.Duration
 	// OutboxPoll is how often new outbox rows are handed to Asynq, and how
@@ -105,6 +115,11 @@ func New(d Deps) (*Worker, error) {
 	if _, err := w.scheduler.Register("@every 1h", asynq.NewTask(TypeIdempotencyCleanup, nil),
 		asynq.Unique(55*time.Minute), asynq.MaxRetry(3)); err != nil {
 		return nil, fmt.Errorf("schedule idempotency clean-up: %w", err)
+	}
+	w.mux.HandleFunc(TypeRetention, w.purgeOld)
+	if _, err := w.scheduler.Register("@every 10m", asynq.NewTask(TypeRetention, nil),
+		asynq.Unique(9*time.Minute), asynq.MaxRetry(3), asynq.Timeout(time.Hour)); err != nil {
+		return nil, fmt.Errorf("schedule retention: %w", err)
 	}
 	w.mux.HandleFunc(TypeWalletCleanup, w.cleanWallet)
 	if _, err := w.scheduler.Register("@every 1h", asynq.NewTask(TypeWalletCleanup, nil),

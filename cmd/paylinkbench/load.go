@@ -1,0 +1,116 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"math"
+	mrand "math/rand/v2"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// result is one measured run.
+type result struct {
+	ok, errors int
+	firstErr   string
+	latencies  []time.Duration
+}
+
+func (r result) quantile(q float64) time.Duration {
+	if len(r.latencies) == 0 {
+		return 0
+	}
+	i := int(math.Ceil(q*float64(len(r.latencies)))) - 1
+	return r.latencies[max(i, 0)].Round(10 * time.Microsecond)
+}
+
+// payBody is the checkout page's JSON for test card 4242.
+var payBody = []byte(`{"email":"bench@shopper.test","name":"Bench Shopper","payment_method":{"type":"card",` +
+	`"card":{"number":"4242424242424242","exp_month":12,"exp_year":2040,"cvc":"123"}}}`)
+
+// payIDMarker precedes the payment's id in a checkout answer.
+var payIDMarker = []byte(`"id":"pay_`)
+
+// payer is the shoppers' side of the checkout benchmark.
+type payer struct {
+	client *http.Client
+	// paid, when set, is told each succeeded payment's id and when its
+	// answer arrived.
+	paid func(payID string, at time.Time)
+	// succeeded counts succeeded payments as they happen, for sampling.
+	succeeded atomic.Int64
+}
+
+// run pays targets from concurrency clients for d and returns what the
+// successful payments took.
+func (p *payer) run(ctx context.Context, targets []string, concurrency int, d time.Duration) result {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		all      result
+		failures atomic.Int64
+	)
+	for w := range concurrency {
+		wg.Go(func() {
+			rng := mrand.New(mrand.NewPCG(uint64(w), uint64(time.Now().UnixNano())))
+			lat := make([]time.Duration, 0, 1<<14)
+			var firstErr string
+			key := make([]byte, 16)
+			for ctx.Err() == nil {
+				target := targets[rng.IntN(len(targets))]
+				_, _ = rand.Read(key)
+				req, _ := http.NewRequestWithContext(ctx, "POST", target, bytes.NewReader(payBody))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Idempotency-Key", hex.EncodeToString(key))
+				t0 := time.Now()
+				res, err := p.client.Do(req)
+				if err != nil {
+					if ctx.Err() == nil {
+						failures.Add(1)
+						if firstErr == "" {
+							firstErr = err.Error()
+						}
+					}
+					continue
+				}
+				body, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				t1 := time.Now()
+				if res.StatusCode != http.StatusOK || !bytes.Contains(body, []byte(`"status":"succeeded"`)) {
+					failures.Add(1)
+					if firstErr == "" {
+						firstErr = fmt.Sprintf("%d %.300s", res.StatusCode, body)
+					}
+					continue
+				}
+				p.succeeded.Add(1)
+				if p.paid != nil {
+					if i := bytes.Index(body, payIDMarker); i >= 0 && len(body) >= i+6+30 {
+						p.paid(string(body[i+6:i+6+30]), t1)
+					}
+				}
+				lat = append(lat, t1.Sub(t0))
+			}
+			mu.Lock()
+			all.latencies = append(all.latencies, lat...)
+			if all.firstErr == "" {
+				all.firstErr = firstErr
+			}
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	slices.Sort(all.latencies)
+	all.ok = len(all.latencies)
+	all.errors = int(failures.Load())
+	return all
+}
