@@ -33,7 +33,7 @@ func TestMerchantSettingsDefaultsAndPatch(t *testing.T) {
 	e := apitest.New(t)
 	_, c := e.SignUp("settings@shop.test")
 	m := getMerchant(t, e, c)
-	want := wire.Merchant{ID: m.ID, Name: "Shop settings@shop.test", Email: "settings@shop.test", CreatedAt: m.CreatedAt,
+	want := wire.Merchant{ID: m.ID, Name: "Shop settings", Email: "settings@shop.test", CreatedAt: m.CreatedAt,
 		Currencies:     []string{"AUD", "CAD", "EUR", "GBP", "INR", "JPY", "USD"},
 		PaymentMethods: []string{"card", "wallet"}, CardBrands: []string{"visa", "mastercard", "amex", "discover"},
 		NotificationEmail: "settings@shop.test", NotifyOn: []string{"payment.succeeded"}}
