@@ -96,7 +96,7 @@ var vars = [...]Var{
 	{"PAYLINK_WORKER_CONCURRENCY", "10", "tasks a worker runs at once"},
 	{"PAYLINK_WEBHOOK_ALLOW_PRIVATE", "false", "let webhook endpoints use http:// and loopback, private and CGNAT addresses (tests, local development); link-local and metadata addresses stay refused"},
 	{"PAYLINK_WEBHOOK_TIMEOUT", "15s", "how long a webhook receiver has to answer 2xx"},
-	{"PAYLINK_WEBHOOK_RETRY_SCHEDULE", "5s,5m,30m,2h,5h,10h,10h", "delay before each webhook retry, ±20% jitter (one more attempt than entries)"},
+	{"PAYLINK_WEBHOOK_RETRY_SCHEDULE", "5s,5m,30m,2h,5h,10h,10h,14h,14h,14h", "delay before each webhook retry, ±20% jitter (one more attempt than entries; the default spans 69 h 35 min, about three days)"},
 	{"PAYLINK_WEBHOOK_DISABLE_AFTER", "72h", "a webhook endpoint failing this long without a success is disabled and its merchant e-mailed"},
 	{"PAYLINK_OUTBOX_POLL", "250ms", "how often the worker hands new webhook deliveries and e-mails to Asynq"},
 	{"PAYLINK_OUTBOX_SWEEP", "1m", "how often, and after how long overdue, deliveries and e-mails lost from Redis are queued again"},

@@ -64,7 +64,8 @@ func TestLoadWebhookAndMail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour}
+	want := []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour,
+		14 * time.Hour, 14 * time.Hour, 14 * time.Hour}
 	if c.WebhookAllowPrivate || c.WebhookTimeout != 15*time.Second || len(c.WebhookRetries) != len(want) ||
 		c.WebhookDisableAfter != 72*time.Hour || c.SMTPHost != "" || c.SMTPPort != 587 || c.SMTPFrom.Address != "no-reply@paylink.test" {
 		t.Fatalf("defaults = %+v", c)
@@ -130,5 +131,24 @@ func TestPasskeysNeedADomainName(t *testing.T) {
 	m["PAYLINK_BASE_URL"] = "http://localhost:8080"
 	if c, err := Load(env(m)); err != nil || c.WebAuthnRPID != "localhost" {
 		t.Fatalf("localhost: %v, %v", c, err)
+	}
+}
+
+// A failing webhook delivery is retried for about three days by default
+// (API.md): 69 h 35 min 5 s before the jitter, 55–84 h with it.
+func TestDefaultWebhookScheduleSpansAboutThreeDays(t *testing.T) {
+	c, err := Load(env(map[string]string{"DATABASE_URL": "postgres://x/y", "REDIS_URL": "redis://z:6379/0", "PAYLINK_ENCRYPTION_KEYS": key}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total time.Duration
+	for _, d := range c.WebhookRetries {
+		total += d
+	}
+	if total != 69*time.Hour+35*time.Minute+5*time.Second {
+		t.Fatalf("schedule %v spans %s", c.WebhookRetries, total)
+	}
+	if lo, hi := total*8/10, total*12/10; lo < 55*time.Hour || hi > 84*time.Hour {
+		t.Fatalf("with ±20%% jitter the span is %s–%s", lo, hi)
 	}
 }

@@ -24,11 +24,15 @@ import (
 
 // Event types.
 const (
-	PaymentSucceeded     = "payment.succeeded"
-	PaymentFailed        = "payment.failed"
-	PaymentRefunded      = "payment.refunded"
-	PaymentLinkCompleted = "payment_link.completed"
-	PaymentLinkExpired   = "payment_link.expired"
+	PaymentSucceeded      = "payment.succeeded"
+	PaymentFailed         = "payment.failed"
+	PaymentRefunded       = "payment.refunded"
+	PaymentRequiresAction = "payment.requires_action"
+	PaymentCanceled       = "payment.canceled"
+	RefundSucceeded       = "refund.succeeded"
+	PaymentLinkCompleted  = "payment_link.completed"
+	PaymentLinkExpired    = "payment_link.expired"
+	PaymentLinkSent       = "payment_link.sent"
 )
 
 // AllEvents is the wildcard an endpoint subscribes with to receive every
@@ -37,7 +41,8 @@ const AllEvents = "*"
 
 // Types returns every event type an endpoint can subscribe to.
 func Types() []string {
-	return []string{PaymentSucceeded, PaymentFailed, PaymentRefunded, PaymentLinkCompleted, PaymentLinkExpired}
+	return []string{PaymentSucceeded, PaymentFailed, PaymentRefunded, PaymentRequiresAction, PaymentCanceled,
+		RefundSucceeded, PaymentLinkCompleted, PaymentLinkExpired, PaymentLinkSent}
 }
 
 // notifies reports whether events of type t have notifications (e-mails)

@@ -103,6 +103,7 @@ func (s *Server) Routes() []edge.Route {
 		api("POST", "/v1/webhook_endpoints/:id", "webhooks:write", idempotent, "updateWebhookEndpoint", s.updateEndpoint),
 		api("DELETE", "/v1/webhook_endpoints/:id", "webhooks:write", plain, "deleteWebhookEndpoint", s.deleteEndpoint),
 		api("POST", "/v1/webhook_endpoints/:id/rotate_secret", "webhooks:write", idempotent, "rotateWebhookEndpointSecret", s.rotateSecret),
+		api("POST", "/v1/webhook_endpoints/:id/test", "webhooks:write", plain, "testWebhookEndpoint", s.testEndpoint),
 		api("GET", "/v1/webhook_endpoints/:id/deliveries", "webhooks:read", plain, "listWebhookEndpointDeliveries", s.listEndpointDeliveries),
 		api("GET", "/v1/events", "webhooks:read", plain, "listEvents", s.listEvents),
 		api("GET", "/v1/events/:id", "webhooks:read", plain, "getEvent", s.getEvent),
