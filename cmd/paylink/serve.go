@@ -109,7 +109,8 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 			Timeout: cfg.WebhookTimeout, Schedule: cfg.WebhookRetries, DisableAfter: cfg.WebhookDisableAfter,
 		}),
 		mail: notify.NewSender(db, notify.SMTP{
-			Host: cfg.SMTPHost, Port: cfg.SMTPPort, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword,
+			Host: cfg.SMTPHost, Port: cfg.SMTPPort, TLS: cfg.SMTPTLS, Helo: cfg.SMTPHelo,
+			Username: cfg.SMTPUsername, Password: cfg.SMTPPassword,
 			From: cfg.SMTPFrom, Timeout: time.Minute,
 		}, time.Now),
 		links: linkSvc,
