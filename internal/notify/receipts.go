@@ -23,6 +23,9 @@ type Payment struct {
 	CustomerEmail string
 	CustomerName  string
 	CreatedAt     time.Time
+	// AmountRefunded and FailureMessage are the payment's own fields.
+	AmountRefunded int64
+	FailureMessage string
 }
 
 // errNotPayment means event data is not a payment object.
@@ -32,8 +35,10 @@ var errNotPayment = errors.New("event data is not a payment")
 // an error when the id, amount or currency is missing.
 func ParsePayment(data []byte) (Payment, error) {
 	var raw struct {
-		ID            string          `json:"id"`
-		Amount        int64           `json:"amount"`
+		ID             string          `json:"id"`
+		Amount         int64           `json:"amount"`
+		AmountRefunded int64           `json:"amount_refunded"`
+		FailureMessage *string         `json:"failure_message"`
 		Currency      string          `json:"currency"`
 		PaymentLink   json.RawMessage `json:"payment_link"`
 		CreatedAt     string          `json:"created_at"`
@@ -53,7 +58,11 @@ func ParsePayment(data []byte) (Payment, error) {
 	if raw.ID == "" || raw.Amount <= 0 || raw.Currency == "" {
 		return Payment{}, errNotPayment
 	}
-	p := Payment{ID: raw.ID, Amount: money.Amount{Minor: raw.Amount, Currency: money.Currency(strings.ToUpper(raw.Currency))}}
+	p := Payment{ID: raw.ID, Amount: money.Amount{Minor: raw.Amount, Currency: money.Currency(strings.ToUpper(raw.Currency))},
+		AmountRefunded: raw.AmountRefunded}
+	if raw.FailureMessage != nil {
+		p.FailureMessage = *raw.FailureMessage
+	}
 	// payment_link is the link's id; accept an expanded object too.
 	var link struct {
 		ID string `json:"id"`
@@ -108,33 +117,6 @@ func (p Payment) date() string {
 		return ""
 	}
 	return p.CreatedAt.UTC().Format("2 January 2006, 15:04 MST")
-}
-
-// Receipt is the e-mail to the shopper for a succeeded payment to
-// merchantName; ok is false when the payment has no customer e-mail.
-func Receipt(p Payment, merchantName string) (Email, bool) {
-	if p.CustomerEmail == "" {
-		return Email{}, false
-	}
-	greeting := "Hello,"
-	if p.CustomerName != "" {
-		greeting = "Hello " + p.CustomerName + ","
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s\n\nThank you for your payment to %s. This is your receipt.\n\n", greeting, merchantName)
-	fmt.Fprintf(&b, "  Amount paid:  %s\n", p.Amount.String())
-	fmt.Fprintf(&b, "  Paid with:    %s\n", p.method())
-	if d := p.date(); d != "" {
-		fmt.Fprintf(&b, "  Date:         %s\n", d)
-	}
-	fmt.Fprintf(&b, "  Payment:      %s\n", p.ID)
-	fmt.Fprintf(&b, "\nKeep this e-mail for your records. For questions about your order, contact %s.\n\n— Paylink, on behalf of %s\n",
-		merchantName, merchantName)
-	return Email{
-		To:      p.CustomerEmail,
-		Subject: redact(fmt.Sprintf("Your receipt from %s: %s", merchantName, p.Amount.String())),
-		Text:    redact(b.String()),
-	}, true
 }
 
 // MerchantPayment is the e-mail telling merchantName at merchantEmail

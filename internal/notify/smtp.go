@@ -153,7 +153,7 @@ func (s *Sender) Send(ctx context.Context, emailID string, last bool) error {
 		created time.Time
 		done    bool
 	)
-	err := s.db.Pool.QueryRow(ctx, selectEmail, emailID).Scan(&e.To, &e.Subject, &e.Text, &created, &done)
+	err := s.db.Pool.QueryRow(ctx, selectEmail, emailID).Scan(&e.To, &e.Subject, &e.Text, &e.HTML, &created, &done)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return fmt.Errorf("e-mail %s does not exist: %w", emailID, ErrGaveUp)
@@ -212,17 +212,42 @@ func (s *Sender) message(emailID string, e Email, created time.Time) ([]byte, er
 	header("Date", created.UTC().Format(time.RFC1123Z))
 	header("Message-ID", "<"+emailID+"@"+domain+">")
 	header("MIME-Version", "1.0")
-	header("Content-Type", "text/plain; charset=utf-8")
-	header("Content-Transfer-Encoding", "quoted-printable")
+	if e.HTML == "" {
+		header("Content-Type", "text/plain; charset=utf-8")
+		header("Content-Transfer-Encoding", "quoted-printable")
+		b.WriteString("\r\n")
+		if err := writeQP(&b, e.Text); err != nil {
+			return nil, err
+		}
+		return b.Bytes(), nil
+	}
+	// multipart/alternative: plain text first, HTML preferred by readers
+	// that show it. The boundary derives from the id and cannot occur in
+	// quoted-printable lines, which never start with "--=_".
+	boundary := "=_paylink_" + emailID
+	header("Content-Type", `multipart/alternative; boundary="`+boundary+`"`)
 	b.WriteString("\r\n")
-	qp := quotedprintable.NewWriter(&b)
-	if _, err := qp.Write([]byte(e.Text)); err != nil {
-		return nil, err
+	for _, part := range []struct{ kind, body string }{{"text/plain", e.Text}, {"text/html", e.HTML}} {
+		b.WriteString("--" + boundary + "\r\n")
+		header("Content-Type", part.kind+"; charset=utf-8")
+		header("Content-Transfer-Encoding", "quoted-printable")
+		b.WriteString("\r\n")
+		if err := writeQP(&b, part.body); err != nil {
+			return nil, err
+		}
+		b.WriteString("\r\n")
 	}
-	if err := qp.Close(); err != nil {
-		return nil, err
-	}
+	b.WriteString("--" + boundary + "--\r\n")
 	return b.Bytes(), nil
+}
+
+// writeQP appends text to b, quoted-printable.
+func writeQP(b *bytes.Buffer, text string) error {
+	qp := quotedprintable.NewWriter(b)
+	if _, err := qp.Write([]byte(text)); err != nil {
+		return err
+	}
+	return qp.Close()
 }
 
 // deliver runs one SMTP conversation: TLS as configured, EHLO with the

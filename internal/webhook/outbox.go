@@ -9,7 +9,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/paylink/paylink/internal/merchant"
-	"github.com/paylink/paylink/internal/notify"
 	"github.com/paylink/paylink/internal/postgres"
 )
 
@@ -112,9 +111,7 @@ func (s *Service) Sweep(ctx context.Context, q Enqueuer, grace time.Duration) (i
 }
 
 // ProcessEvents derives the notifications of up to limit recorded events
-// that have not had theirs yet, in one transaction: for payment.succeeded,
-// a receipt to the shopper and, when the merchant asked for them, an
-// e-mail to the merchant. Each message is queued once per payment
+// that have not had theirs yet, in one transaction (see paymentEmails). Each message is queued once per payment
 // whatever happens to the event later (redeliveries send no e-mail). It
 // returns how many events were processed.
 func (s *Service) ProcessEvents(ctx context.Context, limit int) (int, error) {
@@ -137,7 +134,7 @@ func (s *Service) ProcessEvents(ctx context.Context, limit int) (int, error) {
 		ids := make([]string, len(evs))
 		for i, ev := range evs {
 			ids[i] = ev.ID
-			if ev.Type != PaymentSucceeded {
+			if !notifies(ev.Type) {
 				continue
 			}
 			m, ok := merchants[ev.MerchantID]
@@ -147,7 +144,7 @@ func (s *Service) ProcessEvents(ctx context.Context, limit int) (int, error) {
 				}
 				merchants[ev.MerchantID] = m
 			}
-			if err := paymentEmails(ctx, tx, ev, m, now); err != nil {
+			if err := s.paymentEmails(ctx, tx, ev, m, now); err != nil {
 				return err
 			}
 		}
@@ -158,27 +155,6 @@ func (s *Service) ProcessEvents(ctx context.Context, limit int) (int, error) {
 		return nil
 	})
 	return n, err
-}
-
-// paymentEmails queues the e-mails of a payment.succeeded event. An event
-// whose data is not a payment gets none: it cannot become readable later,
-// and it must not hold back the events behind it.
-func paymentEmails(ctx context.Context, tx pgx.Tx, ev *Event, m *merchant.Merchant, now time.Time) error {
-	p, err := notify.ParsePayment(ev.Data)
-	if err != nil {
-		return nil
-	}
-	if receipt, ok := notify.Receipt(p, m.Name); ok {
-		if _, err := notify.QueueOnce(ctx, tx, "receipt:"+p.ID, receipt, now); err != nil {
-			return err
-		}
-	}
-	if m.PaymentEmails {
-		if _, err := notify.QueueOnce(ctx, tx, "merchant_payment:"+p.ID, notify.MerchantPayment(p, m.Name, m.Email), now); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // Backlog describes the webhook outbox for operators.

@@ -47,7 +47,9 @@ func Types() []string {
 
 // notifies reports whether events of type t have notifications (e-mails)
 // derived from them after commit; other events are recorded as notified.
-func notifies(t string) bool { return t == PaymentSucceeded }
+func notifies(t string) bool {
+	return t == PaymentSucceeded || t == PaymentFailed || t == RefundSucceeded
+}
 
 // Record writes an event of eventType for merchantID through tx (the
 // business transaction, or a postgres.Writes flushed into it before
@@ -152,6 +154,10 @@ type Config struct {
 	// before it is disabled and its merchant e-mailed.
 	DisableAfter time.Duration
 	Now          func() time.Time
+	// RetryURL returns where the shopper of a failed payment on link
+	// linkID can try again, or "" when the link no longer takes payments;
+	// nil offers no link.
+	RetryURL func(ctx context.Context, db postgres.DBTX, merchantID, linkID string) string
 }
 
 // Service manages endpoints, events and deliveries.
