@@ -39,10 +39,10 @@ func ParsePayment(data []byte) (Payment, error) {
 		Amount         int64           `json:"amount"`
 		AmountRefunded int64           `json:"amount_refunded"`
 		FailureMessage *string         `json:"failure_message"`
-		Currency      string          `json:"currency"`
-		PaymentLink   json.RawMessage `json:"payment_link"`
-		CreatedAt     string          `json:"created_at"`
-		PaymentMethod *struct {
+		Currency       string          `json:"currency"`
+		PaymentLink    json.RawMessage `json:"payment_link"`
+		CreatedAt      string          `json:"created_at"`
+		PaymentMethod  *struct {
 			Type  string `json:"type"`
 			Brand string `json:"brand"`
 			Last4 string `json:"last4"`
