@@ -6,6 +6,7 @@ import (
 	htmltemplate "html/template"
 	"strings"
 	texttemplate "text/template"
+	"time"
 
 	"github.com/paylink/paylink/internal/money"
 )
@@ -28,8 +29,10 @@ type mailData struct {
 	Title, Greeting, Merchant string
 	Amount, Method, Date      string
 	PaymentID                 string
-	Reason, RetryURL          string // failed
+	Reason, RetryURL          string // failed; RetryURL is the link to pay
 	Refund, Refunded, Left    string // refunded
+	Description               string // link
+	Reminder                  bool   // link
 }
 
 // compose renders template name for to, both parts, and masks anything
@@ -96,4 +99,12 @@ func Refunded(p Payment, refund money.Amount, merchantName string) (Email, bool)
 	d.Refunded = money.Amount{Minor: p.AmountRefunded, Currency: p.Amount.Currency}.String()
 	d.Left = money.Amount{Minor: p.Amount.Minor - p.AmountRefunded, Currency: p.Amount.Currency}.String()
 	return compose("refunded", p.CustomerEmail, d), true
+}
+
+// LinkEmail is the e-mail carrying merchantName's payment link url for
+// amount (and description) to to, valid until expires; reminder says it
+// is a reminder of an earlier one.
+func LinkEmail(to, merchantName string, amount money.Amount, description, url string, expires time.Time, reminder bool) Email {
+	return compose("link", to, mailData{Merchant: merchantName, Amount: amount.String(), Description: description,
+		RetryURL: url, Date: expires.UTC().Format("2 January 2006, 15:04 MST"), Reminder: reminder})
 }

@@ -87,6 +87,7 @@ func (s *Server) Routes() []edge.Route {
 		api("GET", "/v1/payment_links/:id", "payment_links:read", plain, "getPaymentLink", s.getLink),
 		api("POST", "/v1/payment_links/:id/deactivate", "payment_links:write", idempotent, "deactivatePaymentLink", s.deactivateLink),
 		api("GET", "/v1/payment_links/:id/qr", "payment_links:read", plain, "getPaymentLinkQR", s.linkQR),
+		api("POST", "/v1/payment_links/:id/send", "payment_links:write", idempotent, "sendPaymentLink", s.sendLink),
 		api("POST", "/v1/payment_forms", "payment_forms:write", idempotent, "createPaymentForm", s.createForm),
 		api("GET", "/v1/payment_forms", "payment_forms:read", plain, "listPaymentForms", s.listForms),
 		api("GET", "/v1/payment_forms/:id", "payment_forms:read", plain, "getPaymentForm", s.getForm),
