@@ -108,3 +108,9 @@ func LinkEmail(to, merchantName string, amount money.Amount, description, url st
 	return compose("link", to, mailData{Merchant: merchantName, Amount: amount.String(), Description: description,
 		RetryURL: url, Date: expires.UTC().Format("2 January 2006, 15:04 MST"), Reminder: reminder})
 }
+
+// WalletEmail is the e-mail to a wallet user about one status of one of
+// their transactions, message saying what happened.
+func WalletEmail(to, message string) Email {
+	return compose("wallet", to, mailData{Reason: message})
+}
