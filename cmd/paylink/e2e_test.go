@@ -212,9 +212,22 @@ func TestPaymentReachesMerchantAndShopper(t *testing.T) {
 	if st := s.call("POST", "/v1/payments/"+paid.Payment.ID+"/refunds", key, map[string]any{"amount": 500}, &refund); st != 201 {
 		t.Fatalf("refund: %d", st)
 	}
-	env := verify(t, endpoint.Secret, within(t, s.hooks, "webhook delivery"))
-	data := env["data"].(map[string]any)
-	if env["type"] != "payment.refunded" || data["id"] != paid.Payment.ID || data["amount_refunded"] != float64(500) {
-		t.Fatalf("after the refund got %v %v", env["type"], data)
+	// The refund is two events: the payment as it is now, and the refund.
+	after := map[string]map[string]any{}
+	for len(after) < 2 {
+		env := verify(t, endpoint.Secret, within(t, s.hooks, "webhook delivery"))
+		after[env["type"].(string)] = env["data"].(map[string]any)
+	}
+	if data := after["payment.refunded"]; data["id"] != paid.Payment.ID || data["amount_refunded"] != float64(500) {
+		t.Fatalf("payment.refunded data = %v (events %v)", data, after)
+	}
+	if data := after["refund.succeeded"]; data["payment"] != paid.Payment.ID || data["amount"] != float64(500) {
+		t.Fatalf("refund.succeeded data = %v", data)
+	}
+	// And the shopper hears of it: the amount and what is left.
+	m := within(t, s.mail, "refund e-mail")
+	if strings.Join(m.To, ",") != "ada@example.test" || !strings.Contains(string(m.Data), "$5.00") ||
+		!strings.Contains(string(m.Data), "$20.00") {
+		t.Fatalf("refund e-mail to %v:\n%s", m.To, m.Data)
 	}
 }

@@ -122,9 +122,11 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 				PerRecipient: notify.Limit{N: int(cfg.ShopperEmailsTo.Limit), Per: cfg.ShopperEmailsTo.Period},
 				PerMerchant:  notify.Limit{N: int(cfg.ShopperEmailsFrom.Limit), Per: cfg.ShopperEmailsFrom.Period},
 			},
+			RetryURL: linkSvc.PayableURL,
 		}),
 		mail: notify.NewSender(db, notify.SMTP{
-			Host: cfg.SMTPHost, Port: cfg.SMTPPort, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword,
+			Host: cfg.SMTPHost, Port: cfg.SMTPPort, TLS: cfg.SMTPTLS, Helo: cfg.SMTPHelo,
+			Username: cfg.SMTPUsername, Password: cfg.SMTPPassword,
 			From: cfg.SMTPFrom, Timeout: time.Minute,
 		}, time.Now),
 		links: linkSvc,

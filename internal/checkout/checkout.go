@@ -407,6 +407,14 @@ func (s *Service) recordOutcome(ctx context.Context, tx pgx.Tx, later postgres.E
 		if _, err := webhook.Record(ctx, later, p.MerchantID, webhook.PaymentFailed, ToWire(p), now); err != nil {
 			return err
 		}
+	case RequiresAction:
+		if _, err := webhook.Record(ctx, later, p.MerchantID, webhook.PaymentRequiresAction, ToWire(p), now); err != nil {
+			return err
+		}
+	case Canceled:
+		if _, err := webhook.Record(ctx, later, p.MerchantID, webhook.PaymentCanceled, ToWire(p), now); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -604,6 +612,9 @@ func (s *Service) RefundFor(ctx context.Context, tx pgx.Tx, merchantID, payID st
 	p.AmountRefunded += x
 	p.UpdatedAt = now
 	if _, err := webhook.Record(ctx, tx, merchantID, webhook.PaymentRefunded, ToWire(p), now); err != nil {
+		return nil, nil, err
+	}
+	if _, err := webhook.Record(ctx, tx, merchantID, webhook.RefundSucceeded, RefundToWire(r), now); err != nil {
 		return nil, nil, err
 	}
 	return r, p, nil

@@ -324,6 +324,9 @@ func TestRefundsNeverExceedThePayment(t *testing.T) {
 	if n := f.count(`SELECT count(*) FROM events WHERE type = 'payment.refunded'`); n != 9 {
 		t.Errorf("%d payment.refunded events, want one per refund (9)", n)
 	}
+	if n := f.count(`SELECT count(DISTINCT data->>'id') FROM events WHERE type = 'refund.succeeded' AND data->>'payment' = $1`, p.ID); n != 9 {
+		t.Errorf("%d refund.succeeded events of distinct refunds, want one per refund (9)", n)
+	}
 }
 
 // challenged is a payment of l with the challenge card, waiting for its
@@ -427,6 +430,9 @@ func TestSettleFinishesWhatACrashLeft(t *testing.T) {
 	}
 	if n := f.count(`SELECT count(*) FROM refunds WHERE id = $1 AND sent_at IS NOT NULL`, r.ID); n != 1 {
 		t.Error("the refund is still unsent")
+	}
+	if n := f.count(`SELECT count(*) FROM events WHERE type = 'payment.canceled' AND data->>'id' = $1 AND data->>'status' = 'canceled'`, abandoned.ID); n != 1 {
+		t.Errorf("%d payment.canceled events of the abandoned challenge, want 1", n)
 	}
 	again, err := f.checkout.Settle(f.ctx, f.db)
 	if err != nil || again != (checkout.Report{}) {

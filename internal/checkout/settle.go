@@ -10,6 +10,7 @@ import (
 
 	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/postgres"
+	"github.com/paylink/paylink/internal/webhook"
 )
 
 // Settle timing.
@@ -55,12 +56,8 @@ func (s *Service) Settle(ctx context.Context, db *postgres.DB) (Report, error) {
 	rep.Resumed = n
 	errs = append(errs, err)
 	now := s.now().UTC()
-	tag, err := db.Pool.Exec(ctx, cancelAbandoned, now, now.Add(-ChallengeTimeout), settleBatch)
-	if err != nil {
-		errs = append(errs, fmt.Errorf("cancel abandoned challenges: %w", err))
-	} else {
-		rep.Canceled = int(tag.RowsAffected())
-	}
+	rep.Canceled, err = cancelAbandonedChallenges(ctx, db, now)
+	errs = append(errs, err)
 	rep.Captured, err = s.captureQueued(ctx, db)
 	errs = append(errs, err)
 	rep.RefundsSent, err = s.sendUnsentRefunds(ctx, db)
@@ -190,4 +187,34 @@ func (s *Service) resume(ctx context.Context, db *postgres.DB, merchantID, payID
 		return s.Release(ctx, a)
 	}
 	return nil
+}
+
+// cancelAbandonedChallenges cancels up to a batch of challenges nobody
+// answered within ChallengeTimeout, each with its payment.canceled event,
+// and returns how many.
+func cancelAbandonedChallenges(ctx context.Context, db *postgres.DB, now time.Time) (int, error) {
+	now = now.Truncate(time.Microsecond)
+	var n int
+	err := db.WithTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, cancelAbandoned, now, now.Add(-ChallengeTimeout), settleBatch)
+		if err != nil {
+			return err
+		}
+		gone, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Payment, error) { return scanPayment(r) })
+		if err != nil {
+			return err
+		}
+		for _, p := range gone {
+			p.Status, p.UpdatedAt = Canceled, now
+			if _, err := webhook.Record(ctx, tx, p.MerchantID, webhook.PaymentCanceled, ToWire(p), now); err != nil {
+				return err
+			}
+		}
+		n = len(gone)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("cancel abandoned challenges: %w", err)
+	}
+	return n, nil
 }

@@ -160,8 +160,13 @@ SELECT p.merchant_id, p.id FROM payments p
 WHERE p.status = 'processing' AND p.updated_at <= $1
 ORDER BY p.updated_at LIMIT $2`
 
+	// cancelAbandoned cancels challenges unanswered since $2 and reads
+	// them (as they were before: the caller sets status and updated_at).
 	cancelAbandoned = `
-UPDATE payments SET status = 'canceled', updated_at = $1
-WHERE id IN (SELECT id FROM payments WHERE status = 'requires_action' AND updated_at <= $2
-             ORDER BY updated_at LIMIT $3 FOR UPDATE SKIP LOCKED)`
+WITH gone AS (
+  UPDATE payments SET status = 'canceled', updated_at = $1
+  WHERE id IN (SELECT id FROM payments WHERE status = 'requires_action' AND updated_at <= $2
+               ORDER BY updated_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+  RETURNING id)
+SELECT ` + paymentColumns + paymentFrom + `WHERE p.id IN (SELECT id FROM gone)`
 )

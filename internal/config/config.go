@@ -58,6 +58,8 @@ type Config struct {
 	OutboxSweep         time.Duration      // PAYLINK_OUTBOX_SWEEP
 	SMTPHost            string             // PAYLINK_SMTP_HOST
 	SMTPPort            int                // PAYLINK_SMTP_PORT
+	SMTPTLS             string             // PAYLINK_SMTP_TLS
+	SMTPHelo            string             // PAYLINK_SMTP_HELO
 	SMTPUsername        string             // PAYLINK_SMTP_USERNAME
 	SMTPPassword        string             // PAYLINK_SMTP_PASSWORD
 	SMTPFrom            *mail.Address      // PAYLINK_SMTP_FROM
@@ -114,12 +116,14 @@ var vars = [...]Var{
 	{"PAYLINK_WEBHOOK_CONCURRENCY", "100", "first attempts of new webhook deliveries a worker makes at once, straight from the outbox; only retries go through the task queue (0: every attempt does)"},
 	{"PAYLINK_WEBHOOK_ALLOW_PRIVATE", "false", "let webhook endpoints use http:// and loopback, private and CGNAT addresses (tests, local development); link-local and metadata addresses stay refused"},
 	{"PAYLINK_WEBHOOK_TIMEOUT", "15s", "how long a webhook receiver has to answer 2xx"},
-	{"PAYLINK_WEBHOOK_RETRY_SCHEDULE", "5s,5m,30m,2h,5h,10h,10h", "delay before each webhook retry, ±20% jitter (one more attempt than entries)"},
+	{"PAYLINK_WEBHOOK_RETRY_SCHEDULE", "5s,5m,30m,2h,5h,10h,10h,14h,14h,14h", "delay before each webhook retry, ±20% jitter (one more attempt than entries; the default spans 69 h 35 min, about three days)"},
 	{"PAYLINK_WEBHOOK_DISABLE_AFTER", "72h", "a webhook endpoint failing this long without a success is disabled and its merchant e-mailed"},
 	{"PAYLINK_OUTBOX_POLL", "250ms", "how often the worker hands new webhook deliveries and e-mails to Asynq"},
 	{"PAYLINK_OUTBOX_SWEEP", "1m", "how often, and after how long overdue, deliveries and e-mails lost from Redis are queued again"},
 	{"PAYLINK_SMTP_HOST", "", "mail server for receipts and notifications; unset keeps e-mails queued (`paylink dev`: a local sink writing to .data/mail)"},
-	{"PAYLINK_SMTP_PORT", "587", "mail server port; STARTTLS is used when the server offers it"},
+	{"PAYLINK_SMTP_PORT", "587", "mail server port: 587 (or 25) for STARTTLS, 465 for implicit TLS"},
+	{"PAYLINK_SMTP_TLS", "auto", "`auto` (STARTTLS when the server offers it), `starttls` (required), `implicit` (TLS from the first byte, port 465) or `none` (plain, only to a relay on loopback when a password is set)"},
+	{"PAYLINK_SMTP_HELO", "", "the name Paylink gives in EHLO (default: the host of PAYLINK_BASE_URL)"},
 	{"PAYLINK_SMTP_USERNAME", "", "mail server user name (PLAIN authentication, over TLS only); unset for none"},
 	{"PAYLINK_SMTP_PASSWORD", "", "mail server password; never logged"},
 	{"PAYLINK_SMTP_FROM", "Paylink <no-reply@paylink.test>", "sender of every e-mail"},
@@ -179,6 +183,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		SMTPFrom:            p.address("PAYLINK_SMTP_FROM"),
 	}
 	c.BaseURL = p.baseURL("PAYLINK_BASE_URL")
+	c.SMTPTLS, c.SMTPHelo = p.smtpSecurity(c)
 	c.WalletSessionTTL = p.duration("PAYLINK_WALLET_SESSION_TTL", time.Minute)
 	c.LoginMaxFailures = p.intRange("PAYLINK_LOGIN_MAX_FAILURES", 1, 1000)
 	c.LoginLockout = p.duration("PAYLINK_LOGIN_LOCKOUT", time.Second)

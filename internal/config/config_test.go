@@ -66,7 +66,8 @@ func TestLoadWebhookAndMail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour}
+	want := []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour,
+		14 * time.Hour, 14 * time.Hour, 14 * time.Hour}
 	if c.WebhookAllowPrivate || c.WebhookTimeout != 15*time.Second || len(c.WebhookRetries) != len(want) ||
 		c.WebhookDisableAfter != 72*time.Hour || c.SMTPHost != "" || c.SMTPPort != 587 || c.SMTPFrom.Address != "no-reply@paylink.test" {
 		t.Fatalf("defaults = %+v", c)
@@ -158,6 +159,72 @@ func TestReturnSigningKeys(t *testing.T) {
 		base["PAYLINK_RETURN_SIGNING_KEYS"] = bad
 		if _, err := Load(env(base)); err == nil || !strings.Contains(err.Error(), "PAYLINK_RETURN_SIGNING_KEYS") {
 			t.Errorf("PAYLINK_RETURN_SIGNING_KEYS=%q: err = %v; want it refused", bad, err)
+		}
+	}
+}
+
+// A failing webhook delivery is retried for about three days by default
+// (API.md): 69 h 35 min 5 s before the jitter, 55–84 h with it.
+func TestDefaultWebhookScheduleSpansAboutThreeDays(t *testing.T) {
+	c, err := Load(env(map[string]string{"DATABASE_URL": "postgres://x/y", "REDIS_URL": "redis://z:6379/0", "PAYLINK_ENCRYPTION_KEYS": key}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total time.Duration
+	for _, d := range c.WebhookRetries {
+		total += d
+	}
+	if total != 69*time.Hour+35*time.Minute+5*time.Second {
+		t.Fatalf("schedule %v spans %s", c.WebhookRetries, total)
+	}
+	if lo, hi := total*8/10, total*12/10; lo < 55*time.Hour || hi > 84*time.Hour {
+		t.Fatalf("with ±20%% jitter the span is %s–%s", lo, hi)
+	}
+}
+
+// SMTP security settings that cannot work, or would send the password in
+// clear, stop the start with a message naming the fix.
+func TestSMTPSecurityCombinations(t *testing.T) {
+	base := map[string]string{"DATABASE_URL": "postgres://x/y", "REDIS_URL": "redis://z:6379/0", "PAYLINK_ENCRYPTION_KEYS": key,
+		"PAYLINK_SMTP_HOST": "smtp.mail.test", "PAYLINK_BASE_URL": "https://pay.shop.test"}
+	with := func(kv ...string) map[string]string {
+		m := map[string]string{}
+		for k, v := range base {
+			m[k] = v
+		}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	c, err := Load(env(base))
+	if err != nil || c.SMTPTLS != "auto" || c.SMTPHelo != "pay.shop.test" {
+		t.Fatalf("defaults: %+v, %v", c, err)
+	}
+	for _, ok := range []map[string]string{
+		with("PAYLINK_SMTP_TLS", "implicit", "PAYLINK_SMTP_PORT", "465", "PAYLINK_SMTP_USERNAME", "u", "PAYLINK_SMTP_PASSWORD", "p"),
+		with("PAYLINK_SMTP_TLS", "starttls", "PAYLINK_SMTP_HELO", "mx1.shop.test"),
+		with("PAYLINK_SMTP_TLS", "none", "PAYLINK_SMTP_HOST", "127.0.0.1", "PAYLINK_SMTP_USERNAME", "u", "PAYLINK_SMTP_PASSWORD", "p"),
+	} {
+		if _, err := Load(env(ok)); err != nil {
+			t.Errorf("%v: %v", ok, err)
+		}
+	}
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{with("PAYLINK_SMTP_TLS", "implicit"), "use PAYLINK_SMTP_PORT=465"},
+		{with("PAYLINK_SMTP_PORT", "465"), "set PAYLINK_SMTP_TLS=implicit"},
+		{with("PAYLINK_SMTP_TLS", "starttls", "PAYLINK_SMTP_PORT", "465"), "set PAYLINK_SMTP_TLS=implicit"},
+		{with("PAYLINK_SMTP_TLS", "none", "PAYLINK_SMTP_USERNAME", "u", "PAYLINK_SMTP_PASSWORD", "p"), "password in clear"},
+		{with("PAYLINK_SMTP_USERNAME", "u"), "PAYLINK_SMTP_USERNAME: set both"},
+		{with("PAYLINK_SMTP_TLS", "ssl"), `PAYLINK_SMTP_TLS: "ssl" is not one of`},
+		{with("PAYLINK_SMTP_HELO", "bad name!"), `PAYLINK_SMTP_HELO: "bad name!" is not a host name`},
+	} {
+		_, err := Load(env(tc.env))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want an error with %q", tc.env, err, tc.want)
 		}
 	}
 }

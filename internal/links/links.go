@@ -539,3 +539,14 @@ func scanLink(r pgx.Row, extra ...any) (*Link, error) {
 	l.SuccessURL, l.CancelURL, l.Realm = wire.Deref(success), wire.Deref(cancel), wire.Deref(realm)
 	return &l, nil
 }
+
+// PayableURL returns the signed checkout URL of merchantID's link linkID
+// while it takes payments, else "" (also when it cannot be read): where a
+// shopper whose payment failed may try again.
+func (s *Service) PayableURL(ctx context.Context, db postgres.DBTX, merchantID, linkID string) string {
+	l, err := s.Get(ctx, db, merchantID, linkID)
+	if err != nil || l.Payable(s.now()) != nil {
+		return ""
+	}
+	return s.URL(l)
+}

@@ -24,6 +24,9 @@ type Payment struct {
 	CustomerEmail string
 	CustomerName  string
 	CreatedAt     time.Time
+	// AmountRefunded and FailureMessage are the payment's own fields.
+	AmountRefunded int64
+	FailureMessage string
 }
 
 // errNotPayment means event data is not a payment object.
@@ -33,12 +36,14 @@ var errNotPayment = errors.New("event data is not a payment")
 // an error when the id, amount or currency is missing.
 func ParsePayment(data []byte) (Payment, error) {
 	var raw struct {
-		ID            string          `json:"id"`
-		Amount        int64           `json:"amount"`
-		Currency      string          `json:"currency"`
-		PaymentLink   json.RawMessage `json:"payment_link"`
-		CreatedAt     string          `json:"created_at"`
-		PaymentMethod *struct {
+		ID             string          `json:"id"`
+		Amount         int64           `json:"amount"`
+		AmountRefunded int64           `json:"amount_refunded"`
+		FailureMessage *string         `json:"failure_message"`
+		Currency       string          `json:"currency"`
+		PaymentLink    json.RawMessage `json:"payment_link"`
+		CreatedAt      string          `json:"created_at"`
+		PaymentMethod  *struct {
 			Type  string `json:"type"`
 			Brand string `json:"brand"`
 			Last4 string `json:"last4"`
@@ -54,7 +59,11 @@ func ParsePayment(data []byte) (Payment, error) {
 	if raw.ID == "" || raw.Amount <= 0 || raw.Currency == "" {
 		return Payment{}, errNotPayment
 	}
-	p := Payment{ID: raw.ID, Amount: money.Amount{Minor: raw.Amount, Currency: money.Currency(strings.ToUpper(raw.Currency))}}
+	p := Payment{ID: raw.ID, Amount: money.Amount{Minor: raw.Amount, Currency: money.Currency(strings.ToUpper(raw.Currency))},
+		AmountRefunded: raw.AmountRefunded}
+	if raw.FailureMessage != nil {
+		p.FailureMessage = *raw.FailureMessage
+	}
 	// payment_link is the link's id; accept an expanded object too.
 	var link struct {
 		ID string `json:"id"`
@@ -109,38 +118,6 @@ func (p Payment) date() string {
 		return ""
 	}
 	return p.CreatedAt.UTC().Format("2 January 2006, 15:04 MST")
-}
-
-// Receipt is the e-mail to the shopper for a succeeded payment to
-// merchantName; ok is false when the payment has no customer e-mail. Its
-// first line is Paylink's own, naming the merchant in quotes (QuoteName);
-// everything a merchant or shopper chose (the merchant's name, the
-// customer's) comes after it, on lines that cannot start like it.
-func Receipt(p Payment, merchantName string) (Email, bool) {
-	if p.CustomerEmail == "" {
-		return Email{}, false
-	}
-	merchant := QuoteName(merchantName)
-	greeting := "Hello,"
-	if name := oneLine(p.CustomerName); name != "" {
-		greeting = "Hello " + name + ","
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s\n", OnBehalfOf("receipt", merchantName))
-	b.WriteString("The merchant is the seller: ask them about your order. This e-mail only confirms the payment.\n\n")
-	fmt.Fprintf(&b, "%s\n\nThank you for your payment to %s. This is your receipt.\n\n", greeting, merchant)
-	fmt.Fprintf(&b, "  Amount paid:  %s\n", p.Amount.String())
-	fmt.Fprintf(&b, "  Paid with:    %s\n", p.method())
-	if d := p.date(); d != "" {
-		fmt.Fprintf(&b, "  Date:         %s\n", d)
-	}
-	fmt.Fprintf(&b, "  Payment:      %s\n", p.ID)
-	b.WriteString("\nKeep this e-mail for your records.\n")
-	return Email{
-		To:      p.CustomerEmail,
-		Subject: redact(fmt.Sprintf("Receipt from %s via Paylink: %s", merchant, p.Amount.String())),
-		Text:    redact(b.String()),
-	}, true
 }
 
 // OnBehalfOf is the line that opens every e-mail Paylink sends a shopper

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"mime"
@@ -31,11 +32,23 @@ var ErrGaveUp = errors.New("e-mail given up")
 type SMTP struct {
 	Host     string
 	Port     int
+	TLS      string // TLSAuto (""), TLSStartTLS, TLSImplicit or TLSNone
+	Helo     string // the name given in EHLO; "" is "localhost"
 	Username string // with Password, authenticate (PLAIN, only over TLS or to localhost)
 	Password string
 	From     *mail.Address
 	Timeout  time.Duration // one whole SMTP conversation
+	// RootCAs verifies the server's certificate; nil is the system's.
+	RootCAs *x509.CertPool
 }
+
+// How the conversation with the mail server is protected.
+const (
+	TLSAuto     = "auto"     // STARTTLS when the server offers it
+	TLSStartTLS = "starttls" // STARTTLS or nothing is sent (port 587)
+	TLSImplicit = "implicit" // TLS from the first byte (port 465)
+	TLSNone     = "none"     // plain text (a local relay)
+)
 
 // Enqueuer hands e-mails to the task queue. EnqueueEmail must be
 // idempotent per e-mail id: it reports false, nil when the task is already
@@ -140,7 +153,7 @@ func (s *Sender) Send(ctx context.Context, emailID string, last bool) error {
 		created time.Time
 		done    bool
 	)
-	err := s.db.Pool.QueryRow(ctx, selectEmail, emailID).Scan(&e.To, &e.Subject, &e.Text, &created, &done)
+	err := s.db.Pool.QueryRow(ctx, selectEmail, emailID).Scan(&e.To, &e.Subject, &e.Text, &e.HTML, &created, &done)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return fmt.Errorf("e-mail %s does not exist: %w", emailID, ErrGaveUp)
@@ -199,27 +212,60 @@ func (s *Sender) message(emailID string, e Email, created time.Time) ([]byte, er
 	header("Date", created.UTC().Format(time.RFC1123Z))
 	header("Message-ID", "<"+emailID+"@"+domain+">")
 	header("MIME-Version", "1.0")
-	header("Content-Type", "text/plain; charset=utf-8")
-	header("Content-Transfer-Encoding", "quoted-printable")
+	if e.HTML == "" {
+		header("Content-Type", "text/plain; charset=utf-8")
+		header("Content-Transfer-Encoding", "quoted-printable")
+		b.WriteString("\r\n")
+		if err := writeQP(&b, e.Text); err != nil {
+			return nil, err
+		}
+		return b.Bytes(), nil
+	}
+	// multipart/alternative: plain text first, HTML preferred by readers
+	// that show it. The boundary derives from the id and cannot occur in
+	// quoted-printable lines, which never start with "--=_".
+	boundary := "=_paylink_" + emailID
+	header("Content-Type", `multipart/alternative; boundary="`+boundary+`"`)
 	b.WriteString("\r\n")
-	qp := quotedprintable.NewWriter(&b)
-	if _, err := qp.Write([]byte(e.Text)); err != nil {
-		return nil, err
+	for _, part := range []struct{ kind, body string }{{"text/plain", e.Text}, {"text/html", e.HTML}} {
+		b.WriteString("--" + boundary + "\r\n")
+		header("Content-Type", part.kind+"; charset=utf-8")
+		header("Content-Transfer-Encoding", "quoted-printable")
+		b.WriteString("\r\n")
+		if err := writeQP(&b, part.body); err != nil {
+			return nil, err
+		}
+		b.WriteString("\r\n")
 	}
-	if err := qp.Close(); err != nil {
-		return nil, err
-	}
+	b.WriteString("--" + boundary + "--\r\n")
 	return b.Bytes(), nil
 }
 
-// deliver runs one SMTP conversation: STARTTLS when offered, AUTH when
-// configured, one recipient.
+// writeQP appends text to b, quoted-printable.
+func writeQP(b *bytes.Buffer, text string) error {
+	qp := quotedprintable.NewWriter(b)
+	if _, err := qp.Write([]byte(text)); err != nil {
+		return err
+	}
+	return qp.Close()
+}
+
+// deliver runs one SMTP conversation: TLS as configured, EHLO with the
+// configured name, AUTH when configured, one recipient.
 func (s *Sender) deliver(ctx context.Context, to string, msg []byte) error {
 	addr := net.JoinHostPort(s.smtp.Host, strconv.Itoa(s.smtp.Port))
 	ctx, cancel := context.WithTimeout(ctx, s.smtp.Timeout)
 	defer cancel()
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	tlsConfig := &tls.Config{ServerName: s.smtp.Host, MinVersion: tls.VersionTLS12, RootCAs: s.smtp.RootCAs}
+	var (
+		conn net.Conn
+		err  error
+	)
+	if s.smtp.TLS == TLSImplicit {
+		conn, err = (&tls.Dialer{Config: tlsConfig}).DialContext(ctx, "tcp", addr)
+	} else {
+		conn, err = (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+	}
 	if err != nil {
 		return err
 	}
@@ -231,10 +277,19 @@ func (s *Sender) deliver(ctx context.Context, to string, msg []byte) error {
 		return err
 	}
 	defer c.Close()
-	if ok, _ := c.Extension("STARTTLS"); ok {
-		if err := c.StartTLS(&tls.Config{ServerName: s.smtp.Host, MinVersion: tls.VersionTLS12}); err != nil {
+	if s.smtp.Helo != "" {
+		if err := c.Hello(s.smtp.Helo); err != nil {
 			return err
 		}
+	}
+	switch offered, _ := c.Extension("STARTTLS"); {
+	case s.smtp.TLS == TLSImplicit || s.smtp.TLS == TLSNone:
+	case offered:
+		if err := c.StartTLS(tlsConfig); err != nil {
+			return err
+		}
+	case s.smtp.TLS == TLSStartTLS:
+		return fmt.Errorf("%s does not offer STARTTLS, which PAYLINK_SMTP_TLS=starttls requires", addr)
 	}
 	if s.smtp.Username != "" {
 		if err := c.Auth(smtp.PlainAuth("", s.smtp.Username, s.smtp.Password, s.smtp.Host)); err != nil {

@@ -2,10 +2,10 @@ package notify
 
 const (
 	insertEmail = `
-INSERT INTO emails (id, to_addr, subject, body, created_at) VALUES ($1, $2, $3, $4, $5)`
+INSERT INTO emails (id, to_addr, subject, body, created_at, html) VALUES ($1, $2, $3, $4, $5, $6)`
 
 	insertEmailOnce = `
-INSERT INTO emails (id, to_addr, subject, body, created_at, dedupe_key) VALUES ($1, $2, $3, $4, $5, $6)
+INSERT INTO emails (id, to_addr, subject, body, created_at, dedupe_key, html) VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING`
 
 	// insertEmailsOnce is insertEmailOnce for many messages; a key given
@@ -36,7 +36,7 @@ ORDER BY id
 LIMIT $3`
 
 	selectEmail = `
-SELECT to_addr, subject, body, created_at, sent_at IS NOT NULL OR failed_at IS NOT NULL
+SELECT to_addr, subject, body, coalesce(html, ''), created_at, sent_at IS NOT NULL OR failed_at IS NOT NULL
 FROM emails WHERE id = $1`
 
 	markSent = `

@@ -2,11 +2,13 @@
 // hands it to a function instead of delivering it: `paylink dev` writes
 // each message to a file so a newcomer can read the receipts, and tests
 // receive them on a channel. It speaks just enough SMTP for net/smtp and
-// common clients (EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT); it has
-// no TLS and no authentication, so it listens on loopback only.
+// common clients (EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT, and with
+// ListenTLS, STARTTLS or implicit TLS); it has no authentication, so it
+// listens on loopback only.
 package smtpsink
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -28,6 +30,8 @@ type Message struct {
 	From string
 	To   []string
 	Data []byte
+	Helo string // the name the client gave in EHLO or HELO
+	TLS  bool   // whether the message came over TLS
 }
 
 // Server is a running sink.
@@ -38,17 +42,27 @@ type Server struct {
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
 	closed atomic.Bool
+	tls    *tls.Config // offered with STARTTLS, unless implicit
+	// implicit means the listener speaks TLS from the first byte (465).
+	implicit bool
 }
 
 // Listen starts a sink on addr (e.g. "127.0.0.1:0") that passes each
 // message to handle; an error from handle is answered 451 so the sender
 // retries.
 func Listen(addr string, handle func(Message) error) (*Server, error) {
+	return ListenTLS(addr, nil, false, handle)
+}
+
+// ListenTLS is Listen with TLS: cfg is offered with STARTTLS, or with
+// implicit set, spoken from the first byte as on port 465. A nil cfg is
+// Listen.
+func ListenTLS(addr string, cfg *tls.Config, implicit bool, handle func(Message) error) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("smtp sink: %w", err)
 	}
-	s := &Server{ln: ln, handle: handle, conns: map[net.Conn]struct{}{}}
+	s := &Server{ln: ln, handle: handle, conns: map[net.Conn]struct{}{}, tls: cfg, implicit: implicit && cfg != nil}
 	s.wg.Add(1)
 	go s.serve()
 	return s, nil
@@ -99,6 +113,10 @@ func (s *Server) serve() {
 
 // session runs one SMTP conversation.
 func (s *Server) session(c net.Conn) {
+	secure := false
+	if s.implicit {
+		c, secure = tls.Server(c, s.tls), true
+	}
 	tp := textproto.NewConn(c)
 	reply := func(format string, args ...any) bool {
 		_ = c.SetDeadline(time.Now().Add(time.Minute))
@@ -107,7 +125,10 @@ func (s *Server) session(c net.Conn) {
 	if !reply("220 paylink-sink ESMTP ready") {
 		return
 	}
-	var msg Message
+	var (
+		msg  Message
+		helo string
+	)
 	for {
 		_ = c.SetDeadline(time.Now().Add(5 * time.Minute))
 		line, err := tp.ReadLine()
@@ -117,10 +138,36 @@ func (s *Server) session(c net.Conn) {
 		verb, arg, _ := strings.Cut(line, " ")
 		switch strings.ToUpper(verb) {
 		case "EHLO":
-			if !reply("250-paylink-sink\r\n250-8BITMIME\r\n250 SIZE %d", maxMessage) {
+			helo = strings.TrimSpace(arg)
+			offer := ""
+			if s.tls != nil && !secure {
+				offer = "250-STARTTLS\r\n"
+			}
+			if !reply("250-paylink-sink\r\n%s250-8BITMIME\r\n250 SIZE %d", offer, maxMessage) {
 				return
 			}
-		case "HELO", "NOOP":
+		case "STARTTLS":
+			if s.tls == nil || secure {
+				if !reply("502 command not implemented") {
+					return
+				}
+				continue
+			}
+			if !reply("220 ready to start TLS") {
+				return
+			}
+			tc := tls.Server(c, s.tls)
+			_ = tc.SetDeadline(time.Now().Add(time.Minute))
+			if tc.Handshake() != nil {
+				return
+			}
+			c, secure, tp, msg, helo = tc, true, textproto.NewConn(tc), Message{}, ""
+		case "HELO":
+			helo = strings.TrimSpace(arg)
+			if !reply("250 OK") {
+				return
+			}
+		case "NOOP":
 			if !reply("250 OK") {
 				return
 			}
@@ -157,7 +204,7 @@ func (s *Server) session(c net.Conn) {
 				reply("552 message too large")
 				return
 			}
-			msg.Data = data
+			msg.Data, msg.Helo, msg.TLS = data, helo, secure
 			if err := s.handle(msg); err != nil {
 				if !reply("451 could not store message") {
 					return

@@ -314,8 +314,9 @@ func record(ctx context.Context, tx pgx.Tx, t *Transaction, email, message strin
 		t.ID, t.UpdatedAt); err != nil {
 		return fmt.Errorf("insert notification: %w", err)
 	}
-	return notify.Queue(ctx, tx, notify.Email{To: email, Subject: "Paylink wallet: " + message,
-		Text: message + "\n\nSee your wallet's history for details.\n"}, t.UpdatedAt)
+	// One e-mail per transaction and status, whatever retries the caller makes.
+	_, err = notify.QueueOnce(ctx, tx, "wallet:"+t.ID+":"+t.Status, notify.WalletEmail(email, message), t.UpdatedAt)
+	return err
 }
 
 // Transactions returns up to limit of userID's history entries older than

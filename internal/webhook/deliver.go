@@ -307,7 +307,7 @@ func (s *Service) record(ctx context.Context, merchantID, deliveryID string, j *
 			}
 			return nil
 		case r.status == http.StatusGone:
-			if err := s.disable(ctx, tx, merchantID, j, ReasonGone, now); err != nil {
+			if err := s.disable(ctx, tx, merchantID, j, ReasonGone, now, now); err != nil {
 				return err
 			}
 			outcome = fmt.Errorf("endpoint answered 410 Gone and is disabled: %w", ErrGaveUp)
@@ -317,8 +317,10 @@ func (s *Service) record(ctx context.Context, merchantID, deliveryID string, j *
 				return fmt.Errorf("mark endpoint failing: %w", err)
 			}
 			switch {
-			case now.Sub(since) >= s.cfg.DisableAfter:
-				if err := s.disable(ctx, tx, merchantID, j, ReasonFailing, now); err != nil {
+			// Disabled after failing for DisableAfter, or at the last retry
+			// of an event the endpoint has failed ever since it happened.
+			case now.Sub(since) >= s.cfg.DisableAfter, n > len(s.cfg.Schedule) && !since.After(j.eventCreated):
+				if err := s.disable(ctx, tx, merchantID, j, ReasonFailing, now, since); err != nil {
 					return err
 				}
 				outcome = fmt.Errorf("%w: endpoint failing since %s is disabled: %w", attemptErr, since.UTC().Format(time.RFC3339), ErrGaveUp)
@@ -344,9 +346,9 @@ func (s *Service) record(ctx context.Context, merchantID, deliveryID string, j *
 	return outcome
 }
 
-// disable turns an endpoint off for reason and, if this call disabled it,
-// e-mails its merchant in the same transaction.
-func (s *Service) disable(ctx context.Context, tx pgx.Tx, merchantID string, j *job, reason string, now time.Time) error {
+// disable turns an endpoint off for reason (failing since since) and, if
+// this call disabled it, e-mails its merchant in the same transaction.
+func (s *Service) disable(ctx context.Context, tx pgx.Tx, merchantID string, j *job, reason string, now, since time.Time) error {
 	tag, err := tx.Exec(ctx, disableEndpoint, merchantID, j.endpointID, reason)
 	if err != nil {
 		return fmt.Errorf("disable endpoint: %w", err)
@@ -360,7 +362,8 @@ func (s *Service) disable(ctx context.Context, tx pgx.Tx, merchantID string, j *
 	}
 	why := "it answered 410 Gone, which means the receiver no longer exists"
 	if reason == ReasonFailing {
-		why = fmt.Sprintf("every delivery to it has failed for more than %s", humanDuration(s.cfg.DisableAfter))
+		why = fmt.Sprintf("every delivery to it since %s has failed, retries included",
+			since.UTC().Format("2 Jan 2006 15:04 MST"))
 	}
 	return notify.Queue(ctx, tx, notify.Email{
 		To:      m.Email,
@@ -382,15 +385,4 @@ GET /v1/webhook_endpoints/%s/deliveries.
 — Paylink
 `, m.Name, j.url, j.endpointID, why, j.endpointID, j.endpointID),
 	}, now)
-}
-
-// humanDuration writes d in days or hours for people.
-func humanDuration(d time.Duration) string {
-	switch {
-	case d >= 48*time.Hour && d%(24*time.Hour) == 0:
-		return fmt.Sprintf("%d days", d/(24*time.Hour))
-	case d >= time.Hour && d%time.Hour == 0:
-		return fmt.Sprintf("%d hours", d/time.Hour)
-	}
-	return d.String()
 }

@@ -328,7 +328,7 @@ func TestScheduleExhaustedFailsDelivery(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, func(c *Config) { c.Schedule = []time.Duration{time.Second, time.Second} })
 	rcv := newReceiver(t, status(500, "no"))
-	f.endpoint(rcv.URL, AllEvents)
+	ep := f.endpoint(rcv.URL, AllEvents)
 	d := f.onlyDelivery(f.record(PaymentSucceeded, payment("pay_1")))
 	for i := 1; i <= 3; i++ {
 		err := f.svc.Deliver(f.ctx, f.merchant.ID, d.ID)
@@ -343,6 +343,41 @@ func TestScheduleExhaustedFailsDelivery(t *testing.T) {
 	}
 	if got := f.onlyDelivery(d.EventID); got.Status != DeliveryFailed || got.Attempts != 3 || got.NextAttemptAt != nil {
 		t.Fatalf("delivery = %+v; want failed after 3 attempts", got)
+	}
+	// It failed from the event on: the last failure disables the endpoint
+	// and tells the merchant, once.
+	got, _ := f.svc.GetEndpoint(f.ctx, f.db.Pool, f.merchant.ID, ep.ID)
+	if got.Status != StatusDisabled || got.DisabledReason != ReasonFailing {
+		t.Fatalf("endpoint = %s/%s; want disabled/failing", got.Status, got.DisabledReason)
+	}
+	if mails := f.emails(); len(mails) != 1 || !strings.Contains(mails[0].body, "has failed, retries included") {
+		t.Fatalf("e-mails = %+v; want one saying the retries are spent", mails)
+	}
+}
+
+// TestScheduleExhaustedAfterASuccessKeepsEndpoint: an endpoint that
+// answered another event since this one failed first stays enabled when
+// this one's retries run out.
+func TestScheduleExhaustedAfterASuccessKeepsEndpoint(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, func(c *Config) { c.Schedule = []time.Duration{time.Second} })
+	rcv := newReceiver(t, status(500, "down"), status(200, "ok"), status(500, "down"))
+	ep := f.endpoint(rcv.URL, AllEvents)
+	d := f.onlyDelivery(f.record(PaymentSucceeded, payment("pay_1")))
+	if err := f.svc.Deliver(f.ctx, f.merchant.ID, d.ID); !errors.As(err, new(*RetryError)) {
+		t.Fatalf("first attempt: %v", err)
+	}
+	f.clock.Advance(time.Minute)
+	other := f.onlyDelivery(f.record(PaymentSucceeded, payment("pay_2")))
+	if err := f.svc.Deliver(f.ctx, f.merchant.ID, other.ID); err != nil {
+		t.Fatalf("other event: %v", err)
+	}
+	f.clock.Advance(time.Minute)
+	if err := f.svc.Deliver(f.ctx, f.merchant.ID, d.ID); !errors.Is(err, ErrGaveUp) {
+		t.Fatalf("last attempt: %v; want ErrGaveUp", err)
+	}
+	if got, _ := f.svc.GetEndpoint(f.ctx, f.db.Pool, f.merchant.ID, ep.ID); got.Status != StatusEnabled {
+		t.Fatalf("endpoint %s after a success in between; want enabled", got.Status)
 	}
 }
 
@@ -381,7 +416,7 @@ func TestEndpointFailingForDaysIsDisabled(t *testing.T) {
 		t.Fatal("a disabled endpoint was called")
 	}
 	mails := f.emails()
-	if len(mails) != 1 || !strings.Contains(mails[0].body, "failed for more than 3 days") {
+	if len(mails) != 1 || !strings.Contains(mails[0].body, "since "+f.clock.Now().Add(-73*time.Hour).UTC().Format("2 Jan 2006 15:04")+" UTC has failed") {
 		t.Fatalf("e-mails = %+v; want one about the failure streak", mails)
 	}
 	// Enabling it again ends the streak.

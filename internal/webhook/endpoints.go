@@ -21,7 +21,7 @@ var (
 	ErrEndpointNotFound = &apperr.Error{Kind: apperr.NotFound, Code: "webhook_endpoint_not_found",
 		Message: "No such webhook endpoint."}
 	ErrEventsInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "events_invalid", Param: "events",
-		Message: "events must list 1 to 20 event types (payment.succeeded, payment.failed, payment.refunded, payment_link.completed, payment_link.expired) or \"*\" for all."}
+		Message: "events must list 1 to 20 event types (payment.succeeded, payment.failed, payment.refunded, payment.requires_action, payment.canceled, refund.succeeded, payment_link.completed, payment_link.expired, payment_link.sent) or \"*\" for all."}
 	ErrDescriptionInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "description_invalid", Param: "description",
 		Message: "description must be at most 500 characters."}
 	ErrTooManyEndpoints = &apperr.Error{Kind: apperr.Invalid, Code: "webhook_endpoint_limit",

@@ -20,7 +20,7 @@ import (
 var (
 	ErrEventNotFound = &apperr.Error{Kind: apperr.NotFound, Code: "event_not_found", Message: "No such event."}
 	ErrTypeInvalid   = &apperr.Error{Kind: apperr.Invalid, Code: "type_invalid", Param: "type",
-		Message: "type must be one of payment.succeeded, payment.failed, payment.refunded, payment_link.completed, payment_link.expired."}
+		Message: "type must be one of payment.succeeded, payment.failed, payment.refunded, payment.requires_action, payment.canceled, refund.succeeded, payment_link.completed, payment_link.expired, payment_link.sent."}
 	ErrEndpointDisabled = &apperr.Error{Kind: apperr.Conflict, Code: "webhook_endpoint_disabled",
 		Message: "This webhook endpoint is disabled; enable it before redelivering to it."}
 )

@@ -9,8 +9,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/paylink/paylink/internal/merchant"
-	"github.com/paylink/paylink/internal/notify"
 	"github.com/paylink/paylink/internal/postgres"
 )
 
@@ -113,14 +111,12 @@ func (s *Service) Sweep(ctx context.Context, q Enqueuer, grace time.Duration) (i
 }
 
 // ProcessEvents derives the notifications of up to limit recorded events
-// that have not had theirs yet, in one transaction: for payment.succeeded,
-// a receipt to the shopper and, when the merchant asked for them, an
-// e-mail to the merchant. Each message is queued once per payment
-// whatever happens to the event later (redeliveries send no e-mail). It
-// returns how many events were processed. A batch costs three round
-// trips (the events, their merchants, and the merchants' e-mails sent with
-// the commit) plus each receipt's queueing and quota check, which decides
-// whether the shopper's e-mail is held back.
+// that have not had theirs yet, in one transaction (see paymentEmails).
+// Each message is queued once per payment whatever happens to the event
+// later (redeliveries send no e-mail). It returns how many events were
+// processed. A batch reads its events and their merchants in two round
+// trips; each e-mail then costs its queueing (and a shopper's, its quota
+// check), and marking the events is sent with the commit.
 func (s *Service) ProcessEvents(ctx context.Context, limit int) (int, error) {
 	var n int
 	err := s.db.WithTxLater(ctx, func(tx pgx.Tx, later *postgres.Writes) error {
@@ -141,32 +137,22 @@ func (s *Service) ProcessEvents(ctx context.Context, limit int) (int, error) {
 		var merchantIDs []string
 		for i, ev := range evs {
 			ids[i] = ev.ID
-			if ev.Type == PaymentSucceeded && !slices.Contains(merchantIDs, ev.MerchantID) {
+			if notifies(ev.Type) && !slices.Contains(merchantIDs, ev.MerchantID) {
 				merchantIDs = append(merchantIDs, ev.MerchantID)
 			}
 		}
-		var msgs []notify.Keyed
 		if len(merchantIDs) > 0 {
 			merchants, err := s.cfg.Merchants.GetMany(ctx, tx, merchantIDs)
 			if err != nil {
 				return err
 			}
 			for _, ev := range evs {
-				m := merchants[ev.MerchantID]
-				if ev.Type != PaymentSucceeded || m == nil {
-					continue
-				}
-				receipt, mine := paymentEmails(ev, m)
-				if receipt != nil {
-					if _, err := notify.QueueShopper(ctx, tx, receipt.Key, m.ID, receipt.Email, s.cfg.ShopperEmails, now); err != nil {
+				if m := merchants[ev.MerchantID]; notifies(ev.Type) && m != nil {
+					if err := s.paymentEmails(ctx, tx, ev, m, now); err != nil {
 						return err
 					}
 				}
-				msgs = append(msgs, mine...)
 			}
-		}
-		if err := notify.QueueOnceAll(ctx, later, msgs, now); err != nil {
-			return err
 		}
 		if _, err := later.Exec(ctx, markNotified, ids, now); err != nil {
 			return fmt.Errorf("mark events notified: %w", err)
@@ -175,25 +161,6 @@ func (s *Service) ProcessEvents(ctx context.Context, limit int) (int, error) {
 		return nil
 	})
 	return n, err
-}
-
-// paymentEmails returns the e-mails of a payment.succeeded event: the
-// shopper's receipt, which the caller queues within Config.ShopperEmails,
-// and the merchant's own e-mails. An event whose data is not a payment
-// gets none: it cannot become readable later, and it must not hold back
-// the events behind it.
-func paymentEmails(ev *Event, m *merchant.Merchant) (receipt *notify.Keyed, merchantMsgs []notify.Keyed) {
-	p, err := notify.ParsePayment(ev.Data)
-	if err != nil {
-		return nil, nil
-	}
-	if r, ok := notify.Receipt(p, m.Name); ok {
-		receipt = &notify.Keyed{Key: "receipt:" + p.ID, Email: r}
-	}
-	if m.PaymentEmails {
-		merchantMsgs = append(merchantMsgs, notify.Keyed{Key: "merchant_payment:" + p.ID, Email: notify.MerchantPayment(p, m.Name, m.Email)})
-	}
-	return receipt, merchantMsgs
 }
 
 // Backlog describes the webhook outbox for operators.

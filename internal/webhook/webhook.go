@@ -25,11 +25,15 @@ import (
 
 // Event types.
 const (
-	PaymentSucceeded     = "payment.succeeded"
-	PaymentFailed        = "payment.failed"
-	PaymentRefunded      = "payment.refunded"
-	PaymentLinkCompleted = "payment_link.completed"
-	PaymentLinkExpired   = "payment_link.expired"
+	PaymentSucceeded      = "payment.succeeded"
+	PaymentFailed         = "payment.failed"
+	PaymentRefunded       = "payment.refunded"
+	PaymentRequiresAction = "payment.requires_action"
+	PaymentCanceled       = "payment.canceled"
+	RefundSucceeded       = "refund.succeeded"
+	PaymentLinkCompleted  = "payment_link.completed"
+	PaymentLinkExpired    = "payment_link.expired"
+	PaymentLinkSent       = "payment_link.sent"
 )
 
 // AllEvents is the wildcard an endpoint subscribes with to receive every
@@ -38,12 +42,15 @@ const AllEvents = "*"
 
 // Types returns every event type an endpoint can subscribe to.
 func Types() []string {
-	return []string{PaymentSucceeded, PaymentFailed, PaymentRefunded, PaymentLinkCompleted, PaymentLinkExpired}
+	return []string{PaymentSucceeded, PaymentFailed, PaymentRefunded, PaymentRequiresAction, PaymentCanceled,
+		RefundSucceeded, PaymentLinkCompleted, PaymentLinkExpired, PaymentLinkSent}
 }
 
 // notifies reports whether events of type t have notifications (e-mails)
 // derived from them after commit; other events are recorded as notified.
-func notifies(t string) bool { return t == PaymentSucceeded }
+func notifies(t string) bool {
+	return t == PaymentSucceeded || t == PaymentFailed || t == RefundSucceeded
+}
 
 // Record writes an event of eventType for merchantID through tx (the
 // business transaction, or a postgres.Writes flushed into it before
@@ -151,6 +158,10 @@ type Config struct {
 	// ShopperEmails caps the receipts derived from payment events, per
 	// recipient and per merchant.
 	ShopperEmails notify.ShopperLimits
+	// RetryURL returns where the shopper of a failed payment on link
+	// linkID can try again, or "" when the link no longer takes payments;
+	// nil offers no link.
+	RetryURL func(ctx context.Context, db postgres.DBTX, merchantID, linkID string) string
 }
 
 // Service manages endpoints, events and deliveries.

@@ -60,3 +60,14 @@ type WebhookAttempt struct {
 	ResponseBody string  `json:"response_body"`
 	Error        *string `json:"error"`
 }
+
+// WebhookPing is how an endpoint answered a test ping: the event sent and
+// the one attempt.
+type WebhookPing struct {
+	Event        Event   `json:"event"`
+	Succeeded    bool    `json:"succeeded"`
+	StatusCode   *int    `json:"status_code"`
+	LatencyMS    int64   `json:"latency_ms"`
+	ResponseBody string  `json:"response_body"`
+	Error        *string `json:"error"`
+}

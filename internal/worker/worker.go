@@ -237,7 +237,8 @@ func (w *Worker) captureTopUps(ctx context.Context, _ *asynq.Task) error {
 }
 
 // expireLinks stores the expired status of links past expiry and records
-// payment_link.expired for each, in batches until none is left.
+// payment_link.expired for each, in batches until none is left; then it
+// queues the link reminders that are due (links.SendReminders).
 func (w *Worker) expireLinks(ctx context.Context, _ *asynq.Task) error {
 	total := 0
 	for {
@@ -253,7 +254,16 @@ func (w *Worker) expireLinks(ctx context.Context, _ *asynq.Task) error {
 	if total > 0 {
 		w.d.Log.InfoContext(ctx, "payment links expired", "count", total)
 	}
-	return nil
+	// Then the reminders of links sent by e-mail that are due.
+	for {
+		n, err := w.d.Links.SendReminders(ctx, w.d.DB, expireBatch)
+		if n > 0 {
+			w.d.Log.InfoContext(ctx, "payment link reminders queued", "count", n)
+		}
+		if err != nil || n < expireBatch {
+			return err
+		}
+	}
 }
 
 // expireBatch is how many links one expiry transaction marks.

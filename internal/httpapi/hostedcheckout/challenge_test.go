@@ -25,7 +25,11 @@ func TestChallengeApproved(t *testing.T) {
 		page.Header.Get("Content-Security-Policy") == "" {
 		t.Fatalf("challenge page: %d %s", page.Status, page.Body)
 	}
-	if n := e.Count(`SELECT count(*) FROM events WHERE merchant_id = $1`, mid); n != 0 {
+	// Waiting for the shopper is an event of its own, the only one so far.
+	if n := e.Count(`SELECT count(*) FROM events WHERE merchant_id = $1 AND type = 'payment.requires_action' AND data->>'id' = $2`, mid, a.Payment.ID); n != 1 {
+		t.Fatalf("%d payment.requires_action events before the challenge was answered", n)
+	}
+	if n := e.Count(`SELECT count(*) FROM events WHERE merchant_id = $1`, mid); n != 1 {
 		t.Fatalf("%d events before the challenge was answered", n)
 	}
 	res := e.Answer(a.NextAction.URL, "approve", "ans-1")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"html/template"
 	"net/http"
 	"strings"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/processor"
+	"github.com/paylink/paylink/internal/qr"
 	"github.com/paylink/paylink/internal/returnurl"
 	"github.com/paylink/paylink/internal/wire"
 )
@@ -296,13 +298,26 @@ func (s *Server) payPage(c *gin.Context) {
 		Merchant: l.MerchantName, Amount: l.Amount.String(), Description: l.Description,
 		Currency: string(l.Amount.Currency), Brands: acceptedBrands(l.Amount.Currency),
 		CancelURL: l.CancelURL, ExpiresAt: l.ExpiresAt.UTC().Format("2 Jan 2006 15:04 MST"),
-		Wallet: s.walletOffer(c, l),
+		Wallet: s.walletOffer(c, l), QR: phoneQR(s.links.URL(l)),
 	})
 }
 
 type payPage struct {
 	Merchant, Amount, Description, Currency, Brands, CancelURL, ExpiresAt string
 	Wallet                                                                *walletOffer
+	// QR is the page's own URL as an inline SVG QR code, shown on wide
+	// screens ("pay on your phone"); empty when there is none.
+	QR template.HTML
+}
+
+// phoneQR draws url as the page's QR code; a URL too long to encode
+// leaves the page without one.
+func phoneQR(url string) template.HTML {
+	code, err := qr.New(url)
+	if err != nil {
+		return ""
+	}
+	return template.HTML(code.SVG(192)) //nolint:gosec // our own SVG: digits and fixed markup only
 }
 
 // acceptedBrands lists the card brands that take currency, for the page's

@@ -178,7 +178,7 @@ func TestEachTestCard(t *testing.T) {
 		"expired card":       {"4000000000000069", 402, "expired_card", "failed", "USD", "payment.failed", "expired_card"},
 		"incorrect cvc":      {"4000000000000127", 402, "incorrect_cvc", "failed", "USD", "payment.failed", "incorrect_cvc"},
 		"processing error":   {"4000000000000119", 402, "processing_error", "failed", "USD", "payment.failed", "processing_error"},
-		"challenge":          {"4000000000003220", 200, "", "requires_action", "USD", "", ""},
+		"challenge":          {"4000000000003220", 200, "", "requires_action", "USD", "payment.requires_action", ""},
 		"luhn failure":       {"4242424242424241", 402, "invalid_number", "", "USD", "", ""},
 	}
 	for name, tc := range cases {

@@ -1,0 +1,34 @@
+package hostedcheckout_test
+
+import (
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/paylink/paylink/internal/browsertest"
+	"github.com/paylink/paylink/internal/qr/qrtest"
+)
+
+// On a desktop the checkout page offers to carry on on a phone: its QR
+// code, read by a decoder as a phone's camera would, is the page's own
+// signed URL. On a phone the code is not shown.
+func TestBrowserCheckoutShowsItsQROnWideScreens(t *testing.T) {
+	e, _ := newBrowserEnv(t)
+	_, c := e.SignUp("browser-qr@shop.test")
+	l := e.CreateLink(c, map[string]any{"amount": 4200, "description": "Framed print"})
+	ctx := browsertest.New(t)
+
+	must(t, chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(l.URL)))
+	browsertest.Wait(t, ctx, `(() => { const q = document.querySelector("#phone-qr svg");
+		return !!q && getComputedStyle(document.getElementById("phone-qr")).display !== "none" && q.getBoundingClientRect().width >= 150; })()`)
+	browsertest.Screenshot(t, ctx, "qr-1280")
+	shot, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS("#phone-qr .qr")))
+	must(t, err)
+	if got := qrtest.DecodePNG(t, shot); got != l.URL {
+		t.Fatalf("the page's QR decodes to %q, want the page's URL %q", got, l.URL)
+	}
+
+	must(t, chromedp.Do(ctx, chromedp.EmulateViewport(375, 812), chromedp.Navigate(l.URL)))
+	browsertest.Wait(t, ctx, `!!document.getElementById("pay-form") && getComputedStyle(document.getElementById("phone-qr")).display === "none"`)
+	browsertest.Screenshot(t, ctx, "qr-375")
+}

@@ -1,0 +1,221 @@
+package links_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/paylink/paylink/internal/links"
+	"github.com/paylink/paylink/internal/merchant"
+	"github.com/paylink/paylink/internal/money"
+	"github.com/paylink/paylink/internal/pgtest"
+	"github.com/paylink/paylink/internal/postgres"
+	"github.com/paylink/paylink/internal/seal"
+)
+
+// clock is the services' time, moved only by the test.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
+
+type sendFixture struct {
+	t     *testing.T
+	ctx   context.Context
+	db    *postgres.DB
+	clock *clock
+	links *links.Service
+	mer   *merchant.Merchant
+}
+
+func newSendFixture(t *testing.T) *sendFixture {
+	t.Helper()
+	f := &sendFixture{t: t, ctx: context.Background(), db: pgtest.New(t),
+		clock: &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}}
+	signer, err := links.NewSigner([]links.SigningKey{{ID: "t1", Secret: bytes.Repeat([]byte{0x5a}, 32)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, _ := url.Parse("http://paylink.test")
+	f.links = links.NewService(signer, base, f.clock.Now)
+	keyring, _ := seal.Parse("1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
+	merchants := merchant.NewService(keyring, merchant.NewUsage(), f.clock.Now)
+	f.tx(func(tx pgx.Tx) (err error) {
+		f.mer, _, err = merchants.SignUp(f.ctx, tx, merchant.SignUp{Name: "Tea House", Email: "owner@tea.test"}, "hash")
+		return err
+	})
+	return f
+}
+
+func (f *sendFixture) tx(fn func(pgx.Tx) error) {
+	f.t.Helper()
+	if err := f.db.WithTx(f.ctx, fn); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+func (f *sendFixture) link(expiresIn time.Duration) *links.Link {
+	f.t.Helper()
+	var l *links.Link
+	secs := int64(expiresIn / time.Second)
+	f.tx(func(tx pgx.Tx) (err error) {
+		l, err = f.links.Create(f.ctx, tx, f.mer.ID, links.NewLink{Amount: money.Amount{Minor: 2500, Currency: money.USD},
+			Description: "Sencha", ExpiresIn: &secs})
+		return err
+	})
+	return l
+}
+
+func (f *sendFixture) send(linkID, email string, reminders bool) error {
+	return f.db.WithTx(f.ctx, func(tx pgx.Tx) error {
+		_, err := f.links.Send(f.ctx, tx, f.mer.ID, f.mer.Name, linkID, email, reminders)
+		return err
+	})
+}
+
+func (f *sendFixture) count(q string, args ...any) int {
+	f.t.Helper()
+	var n int
+	if err := f.db.Pool.QueryRow(f.ctx, q, args...).Scan(&n); err != nil {
+		f.t.Fatal(err)
+	}
+	return n
+}
+
+// A link valid for 8 days, sent with reminders, is reminded every 3 days
+// and 24 hours before it expires, each once, at those moments and not
+// before; several workers scanning at once send each reminder once.
+func TestRemindersComeAtTheirMomentsOnce(t *testing.T) {
+	t.Parallel()
+	f := newSendFixture(t)
+	start := f.clock.Now()
+	l := f.link(8 * 24 * time.Hour)
+	if err := f.send(l.ID, "Ada@Example.test", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.send(l.ID, "bob@example.test", false); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.count(`SELECT count(*) FROM emails WHERE dedupe_key LIKE 'link_sent:%'`); n != 2 {
+		t.Fatalf("%d link e-mails sent now, want 2", n)
+	}
+	if n := f.count(`SELECT count(*) FROM events WHERE type = 'payment_link.sent' AND data->>'id' = $1`, l.ID); n != 2 {
+		t.Fatalf("%d payment_link.sent events, want 2", n)
+	}
+	scan := func(at time.Duration, workers int) int {
+		f.clock.Set(start.Add(at))
+		var (
+			wg    sync.WaitGroup
+			mu    sync.Mutex
+			total int
+		)
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				n, err := f.links.SendReminders(f.ctx, f.db, 100)
+				if err != nil {
+					t.Error(err)
+				}
+				mu.Lock()
+				total += n
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+		return total
+	}
+	for _, step := range []struct {
+		at   time.Duration
+		want int
+	}{
+		{71*time.Hour + 59*time.Minute, 0},
+		{72 * time.Hour, 1}, // 3 days on
+		{72*time.Hour + time.Minute, 0},
+		{143 * time.Hour, 0},
+		{144 * time.Hour, 1}, // 6 days on
+		{167 * time.Hour, 0},
+		{168 * time.Hour, 1}, // 24 hours before expiry
+		{191 * time.Hour, 0},
+		{30 * 24 * time.Hour, 0},
+	} {
+		if got := scan(step.at, 4); got != step.want {
+			t.Fatalf("at +%s: %d reminders, want %d", step.at, got, step.want)
+		}
+	}
+	if n := f.count(`SELECT count(*) FROM emails WHERE dedupe_key LIKE 'link_reminder:%' AND to_addr = 'ada@example.test'`); n != 3 {
+		t.Fatalf("%d reminder e-mails, want 3", n)
+	}
+	if n := f.count(`SELECT count(*) FROM emails WHERE to_addr = 'bob@example.test'`); n != 1 {
+		t.Fatalf("bob, without reminders, got %d e-mails", n)
+	}
+}
+
+// Reminders stop once the link is paid by the recipient or deactivated;
+// a link expiring within a day gets none.
+func TestRemindersStop(t *testing.T) {
+	t.Parallel()
+	f := newSendFixture(t)
+	start := f.clock.Now()
+	paid, closed, short := f.link(10*24*time.Hour), f.link(10*24*time.Hour), f.link(20*time.Hour)
+	for _, id := range []string{paid.ID, closed.ID, short.ID} {
+		if err := f.send(id, "ada@example.test", true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.db.Pool.Exec(f.ctx, `
+INSERT INTO payments (id, merchant_id, payment_link_id, single_use, amount, currency, status, customer_email, customer_name, method_type, created_at, updated_at)
+VALUES ('pay_1', $1, $2, false, 2500, 'USD', 'succeeded', 'ADA@example.test', 'Ada', 'card', $3, $3)`, f.mer.ID, paid.ID, start); err != nil {
+		t.Fatal(err)
+	}
+	f.tx(func(tx pgx.Tx) error { _, err := f.links.Deactivate(f.ctx, tx, f.mer.ID, closed.ID); return err })
+	f.clock.Set(start.Add(30 * 24 * time.Hour))
+	if n, err := f.links.SendReminders(f.ctx, f.db, 100); n != 0 || err != nil {
+		t.Fatalf("SendReminders = %d, %v; want none", n, err)
+	}
+	if n := f.count(`SELECT count(*) FROM link_sends WHERE next_reminder_at IS NOT NULL`); n != 0 {
+		t.Fatalf("%d sendings still scheduled", n)
+	}
+}
+
+// Bad input changes nothing; an inactive link is 410; at most 10
+// recipients a link a day.
+func TestSendLimits(t *testing.T) {
+	t.Parallel()
+	f := newSendFixture(t)
+	l := f.link(48 * time.Hour)
+	if err := f.send(l.ID, "Ada <ada@example.test>", false); !errors.Is(err, links.ErrEmailInvalid) {
+		t.Fatalf("named address: %v", err)
+	}
+	for i := range links.MaxRecipientsPerDay {
+		if err := f.send(l.ID, string(rune('a'+i))+"@example.test", false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.send(l.ID, "z@example.test", false); !errors.Is(err, links.ErrRecipientLimit) {
+		t.Fatalf("11th recipient: %v", err)
+	}
+	if err := f.send(l.ID, "a@example.test", false); err != nil {
+		t.Fatalf("sending again to a recipient of today: %v", err)
+	}
+	f.clock.Set(f.clock.Now().Add(25 * time.Hour))
+	if err := f.send(l.ID, "z@example.test", false); err != nil {
+		t.Fatalf("a day later: %v", err)
+	}
+	f.clock.Set(f.clock.Now().Add(24 * time.Hour))
+	if err := f.send(l.ID, "y@example.test", false); !errors.Is(err, links.ErrLinkInactive) {
+		t.Fatalf("expired link: %v", err)
+	}
+	if n := f.count(`SELECT count(*) FROM link_sends`); n != 12 {
+		t.Fatalf("%d sendings recorded, want 12", n)
+	}
+}

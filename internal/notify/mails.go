@@ -1,0 +1,124 @@
+package notify
+
+import (
+	"bytes"
+	"embed"
+	htmltemplate "html/template"
+	"strings"
+	texttemplate "text/template"
+	"time"
+
+	"github.com/paylink/paylink/internal/money"
+)
+
+// The shopper's e-mails are templates/<name>.txt (which also defines
+// "<name>-subject") and templates/<name>.html in layout.html's frame.
+//
+//go:embed templates/*
+var templateFiles embed.FS
+
+var (
+	funcs     = map[string]any{"pair": func(a, b string) [2]string { return [2]string{a, b} }}
+	textMails = texttemplate.Must(texttemplate.New("").Funcs(funcs).ParseFS(templateFiles, "templates/*.txt"))
+	htmlMails = htmltemplate.Must(htmltemplate.New("").Funcs(funcs).ParseFS(templateFiles, "templates/*.html"))
+)
+
+// mailData is what the shopper templates read; every amount is written in
+// its currency's format.
+type mailData struct {
+	// OnBehalf is Paylink's own first line (OnBehalfOf) of an e-mail sent
+	// for a merchant; Merchant is the merchant's name in QuoteName's form.
+	OnBehalf                  string
+	Title, Greeting, Merchant string
+	Amount, Method, Date      string
+	PaymentID                 string
+	Reason, RetryURL          string // failed; RetryURL is the link to pay
+	Refund, Refunded, Left    string // refunded
+	Description               string // link
+	Reminder                  bool   // link
+}
+
+// compose renders template name for to, both parts, and masks anything
+// that looks like a card number in the result.
+func compose(name, to string, d mailData) Email {
+	var subject, text, html bytes.Buffer
+	must(textMails.ExecuteTemplate(&subject, name+"-subject", d))
+	d.Title = strings.TrimSpace(subject.String())
+	if d.OnBehalf != "" {
+		text.WriteString(d.OnBehalf + "\n\n")
+	}
+	must(textMails.ExecuteTemplate(&text, name+".txt", d))
+	must(htmlMails.ExecuteTemplate(&html, name+".html", d))
+	return Email{To: to, Subject: redact(d.Title), Text: redact(text.String()), HTML: redact(html.String())}
+}
+
+// must panics on a template that cannot run: the templates are fixed at
+// build time and TestShopperEmails renders every one.
+func must(err error) {
+	if err != nil {
+		panic(err)
+	}
+}
+
+// shopperData is the part of mailData every shopper e-mail about p has;
+// what names the e-mail in Paylink's first line ("receipt", "notice").
+func shopperData(p Payment, merchantName, what string) mailData {
+	greeting := "Hello,"
+	if name := oneLine(p.CustomerName); name != "" {
+		greeting = "Hello " + name + ","
+	}
+	return mailData{OnBehalf: OnBehalfOf(what, merchantName), Greeting: greeting, Merchant: QuoteName(merchantName),
+		Amount: p.Amount.String(), Method: p.method(), Date: p.date(), PaymentID: p.ID}
+}
+
+// Receipt is the e-mail to the shopper for a succeeded payment to
+// merchantName; ok is false when the payment has no customer e-mail.
+func Receipt(p Payment, merchantName string) (Email, bool) {
+	if p.CustomerEmail == "" {
+		return Email{}, false
+	}
+	return compose("receipt", p.CustomerEmail, shopperData(p, merchantName, "receipt")), true
+}
+
+// Failed is the e-mail to the shopper for a failed payment: why, and
+// retryURL to try again when the link is still open ("" when not).
+func Failed(p Payment, merchantName, retryURL string) (Email, bool) {
+	if p.CustomerEmail == "" {
+		return Email{}, false
+	}
+	d := shopperData(p, merchantName, "notice")
+	d.Reason = p.FailureMessage
+	if d.Reason == "" {
+		d.Reason = "the payment was declined."
+	}
+	d.RetryURL = retryURL
+	return compose("failed", p.CustomerEmail, d), true
+}
+
+// Refunded is the e-mail to the shopper for a refund of refund on p, p
+// as it is after the refund (its AmountRefunded includes it).
+func Refunded(p Payment, refund money.Amount, merchantName string) (Email, bool) {
+	if p.CustomerEmail == "" {
+		return Email{}, false
+	}
+	d := shopperData(p, merchantName, "notice")
+	d.Refund = refund.String()
+	d.Refunded = money.Amount{Minor: p.AmountRefunded, Currency: p.Amount.Currency}.String()
+	d.Left = money.Amount{Minor: p.Amount.Minor - p.AmountRefunded, Currency: p.Amount.Currency}.String()
+	return compose("refunded", p.CustomerEmail, d), true
+}
+
+// LinkEmail is the e-mail carrying merchantName's payment link url for
+// amount (and description) to to, valid until expires; reminder says it
+// is a reminder of an earlier one.
+func LinkEmail(to, merchantName string, amount money.Amount, description, url string, expires time.Time, reminder bool) Email {
+	return compose("link", to, mailData{OnBehalf: OnBehalfOf("payment link", merchantName), Merchant: QuoteName(merchantName),
+		Amount: amount.String(), Description: oneLine(description),
+		RetryURL: url, Date: expires.UTC().Format("2 January 2006, 15:04 MST"), Reminder: reminder})
+}
+
+// WalletEmail is the e-mail to a wallet user about one status of one of
+// their transactions, message saying what happened.
+func WalletEmail(to, message string) Email {
+	return compose("wallet", to, mailData{Reason: message})
+}

@@ -1,0 +1,103 @@
+package notify
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/paylink/paylink/internal/browsertest"
+	"github.com/paylink/paylink/internal/money"
+)
+
+// shopperMails is one of each shopper e-mail, for a payment whose
+// customer name hides a card number.
+func shopperMails(t *testing.T) map[string]Email {
+	t.Helper()
+	p := Payment{ID: "pay_01kaqv7n2tq1w4e0m8a6r3c5yb", Amount: money.Amount{Minor: 123456, Currency: money.EUR},
+		MethodType: "card", Brand: "visa", Last4: "4242", CustomerEmail: "ada@example.test",
+		CustomerName: "Ada 4242 4242 4242 4242", FailureMessage: "Your card was declined."}
+	out := map[string]Email{}
+	var ok bool
+	if out["receipt"], ok = Receipt(p, "Tokyo Tea"); !ok {
+		t.Fatal("no receipt")
+	}
+	if out["failed"], ok = Failed(p, "Tokyo Tea", "https://pay.test/pay/plink_1?exp=1&kid=k&sig=s"); !ok {
+		t.Fatal("no failure e-mail")
+	}
+	p.AmountRefunded = 23456
+	if out["refunded"], ok = Refunded(p, money.Amount{Minor: 3456, Currency: money.EUR}, "Tokyo Tea"); !ok {
+		t.Fatal("no refund e-mail")
+	}
+	out["link"] = LinkEmail("ada@example.test", "Tokyo Tea", p.Amount, "Gyokuro, 100 g",
+		"https://pay.test/pay/plink_1?exp=1&kid=k&sig=s", time.Date(2026, 12, 24, 18, 0, 0, 0, time.UTC), true)
+	out["wallet"] = WalletEmail("ada@example.test", "You paid €1,234.56 to Tokyo Tea.")
+	return out
+}
+
+// Every shopper e-mail has both parts from the templates, the merchant's
+// name, the amount in its currency's format, and no card number.
+func TestShopperEmails(t *testing.T) {
+	t.Parallel()
+	want := map[string][]string{
+		"receipt":  {"€1,234.56", "Visa ending in 4242", "pay_01kaqv7n2tq1w4e0m8a6r3c5yb", "Tokyo Tea"},
+		"failed":   {"€1,234.56", "Your card was declined.", "https://pay.test/pay/plink_1?exp=1", "Tokyo Tea"},
+		"refunded": {"€34.56", "€234.56", "€1,000.00", "Tokyo Tea"},
+		"wallet":   {"You paid €1,234.56 to Tokyo Tea."},
+		"link":     {"€1,234.56", "Gyokuro, 100 g", "https://pay.test/pay/plink_1?exp=1", "24 December 2026, 18:00 UTC", "eminder"},
+	}
+	for name, e := range shopperMails(t) {
+		if e.To != "ada@example.test" || e.Subject == "" || !strings.Contains(e.Subject, "Tokyo Tea") && name != "wallet" {
+			t.Errorf("%s: to %q, subject %q", name, e.To, e.Subject)
+		}
+		for _, part := range []string{e.Text, e.HTML} {
+			for _, w := range want[name] {
+				// html/template writes & in URLs as &amp;.
+				if !strings.Contains(part, w) && !strings.Contains(part, strings.ReplaceAll(w, "&", "&amp;")) {
+					t.Errorf("%s lacks %q:\n%s", name, w, part)
+				}
+			}
+			if strings.Contains(part, "4242 4242 4242 4242") || strings.Contains(part, "4242424242424242") {
+				t.Errorf("%s contains a card number", name)
+			}
+		}
+		if !strings.HasPrefix(e.HTML, "<!doctype html>") || strings.Contains(e.HTML, "<script") {
+			t.Errorf("%s: html part starts %.60q", name, e.HTML)
+		}
+	}
+	if _, ok := Failed(Payment{ID: "pay_1", Amount: money.Amount{Minor: 1, Currency: money.USD}}, "X", ""); ok {
+		t.Error("a failure e-mail without a customer e-mail")
+	}
+}
+
+// Each e-mail's HTML part as a mail reader shows it, on a phone and on a
+// desktop: screenshots under artifacts/screenshots/.
+func TestBrowserRendersShopperEmails(t *testing.T) {
+	mails := shopperMails(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e, ok := mails[strings.TrimPrefix(r.URL.Path, "/")]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, e.HTML)
+	}))
+	t.Cleanup(srv.Close)
+	ctx := browsertest.New(t)
+	for _, name := range []string{"receipt", "failed", "refunded", "link", "wallet"} {
+		for _, width := range []int64{375, 1280} {
+			if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, 900), chromedp.Navigate(srv.URL+"/"+name)); err != nil {
+				t.Fatal(err)
+			}
+			browsertest.Wait(t, ctx, fmt.Sprintf(`document.title === %q && document.body.innerText.includes("Tokyo Tea")`, mails[name].Subject))
+			// Nothing sticks out sideways on a phone.
+			browsertest.Wait(t, ctx, `document.documentElement.scrollWidth <= window.innerWidth`)
+			browsertest.Screenshot(t, ctx, fmt.Sprintf("%s-%d", name, width))
+		}
+	}
+}
