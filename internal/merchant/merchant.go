@@ -281,14 +281,16 @@ func (s *Service) GetMany(ctx context.Context, db postgres.DBTX, ids []string) (
 	if err != nil {
 		return nil, fmt.Errorf("read merchants: %w", err)
 	}
+	defer rows.Close()
 	out := make(map[string]*Merchant, len(ids))
-	var m Merchant
-	_, err = pgx.ForEachRow(rows, []any{&m.ID, &m.Name, &m.Email, &m.CreatedAt, &m.PaymentEmails}, func() error {
-		c := m
-		out[m.ID] = &c
-		return nil
-	})
-	if err != nil {
+	for rows.Next() {
+		m, err := s.scanMerchant(rows)
+		if err != nil {
+			return nil, fmt.Errorf("read merchants: %w", err)
+		}
+		out[m.ID] = m
+	}
+	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read merchants: %w", err)
 	}
 	return out, nil
