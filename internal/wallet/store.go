@@ -63,9 +63,9 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $
 
 	listTransactions = `
 SELECT ` + transactionColumns + ` FROM wallet_transactions
-WHERE user_id = $1 AND ($2 = '' OR type = $2) AND ($3 = '' OR id < $3)
+WHERE user_id = $1 AND ($2 = '' OR type = $2) AND ($3 = '' OR id < $3) AND ($4 = '' OR status = $4)
 ORDER BY id DESC
-LIMIT $4`
+LIMIT $5`
 
 	selectPaymentEntry = `SELECT ` + transactionColumns + ` FROM wallet_transactions
 WHERE payment_id = $1 AND type = 'payment' AND counterparty_merchant_id IS NOT NULL`
@@ -100,4 +100,31 @@ RETURNING id, type, message, transaction_id, created_at, read_at`
 
 	markAllRead = `
 UPDATE wallet_notifications SET read_at = $2 WHERE user_id = $1 AND read_at IS NULL`
+)
+
+const (
+	insertPayout = `
+INSERT INTO wallet_payouts (id, user_id, amount, currency, card_sealed, status, created_at)
+VALUES ($1, $2, $3, $4, $5, 'processing', $6)`
+
+	selectPayout = `SELECT amount, currency, card_sealed, status FROM wallet_payouts WHERE id = $1`
+
+	lockPayout = `SELECT user_id, status FROM wallet_payouts WHERE id = $1 FOR UPDATE`
+
+	settlePayout = `
+UPDATE wallet_payouts SET status = $2, failure_code = $3, processor_ref = $4, settled_at = $5, card_sealed = NULL
+WHERE id = $1`
+
+	setTransactionStatus = `
+UPDATE wallet_transactions SET status = $2, failure_code = $3, updated_at = $4 WHERE id = $1
+RETURNING ` + transactionColumns
+
+	selectUnrelayedPayouts = `
+SELECT id FROM wallet_payouts WHERE status = 'processing' AND enqueued_at IS NULL
+ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`
+
+	markPayoutsRelayed = `UPDATE wallet_payouts SET enqueued_at = $2 WHERE id = ANY($1)`
+
+	selectOverduePayouts = `
+SELECT id FROM wallet_payouts WHERE status = 'processing' AND enqueued_at < $1 ORDER BY id LIMIT 1000`
 )

@@ -31,9 +31,11 @@ import (
 	"github.com/paylink/paylink/internal/notify"
 	"github.com/paylink/paylink/internal/pgtest"
 	"github.com/paylink/paylink/internal/postgres"
+	"github.com/paylink/paylink/internal/processor"
 	"github.com/paylink/paylink/internal/redistest"
 	"github.com/paylink/paylink/internal/seal"
 	"github.com/paylink/paylink/internal/smtpsink"
+	"github.com/paylink/paylink/internal/wallet"
 	"github.com/paylink/paylink/internal/webhook"
 )
 
@@ -65,6 +67,9 @@ func runChildWorker() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	if os.Getenv(holdPayoutEnv) != "" {
+		d.Processor = holdPayout{d.Processor}
+	}
 	w, err := New(d)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -89,8 +94,15 @@ func workerDeps(db *postgres.DB, redisURL string, timeout time.Duration, log *sl
 	}
 	merchants := merchant.NewService(keyring, merchant.NewUsage(), time.Now)
 	from, _ := mail.ParseAddress("Paylink <receipts@paylink.test>")
+	redisClientOpt, err := redis.ParseURL(redisURL)
+	if err != nil {
+		return Deps{}, err
+	}
 	return Deps{
-		Log: log, DB: db, Redis: redisOpt, Concurrency: 4, ShutdownTimeout: 5 * time.Second,
+		Wallet: wallet.NewService(db, redis.NewClient(redisClientOpt), keyring,
+			wallet.Config{SessionTTL: time.Hour, MaxFailures: 10, Lockout: time.Minute}, time.Now),
+		Processor: processor.NewSimulator(bytes.Repeat([]byte{4}, 32), time.Now),
+		Log:       log, DB: db, Redis: redisOpt, Concurrency: 4, ShutdownTimeout: 5 * time.Second,
 		IdempotencyRetention: 48 * time.Hour, Now: time.Now,
 		Webhooks: webhook.NewService(db, webhook.Config{
 			Keyring: keyring, Merchants: merchants, Now: time.Now,

@@ -97,6 +97,7 @@ func New(d Deps) (*Worker, error) {
 	w.mux.HandleFunc(TypeIdempotencyCleanup, w.cleanIdempotency)
 	w.mux.HandleFunc(TypeWebhookDeliver, w.deliverWebhook)
 	w.mux.HandleFunc(TypeEmailSend, w.sendEmail)
+	w.mux.HandleFunc(TypeWalletPayout, w.settlePayout)
 	// Every replica's scheduler registers the same entries; Unique makes
 	// the copies enqueued within one period collapse into one task.
 	if _, err := w.scheduler.Register("@every 1h", asynq.NewTask(TypeIdempotencyCleanup, nil),

@@ -102,6 +102,7 @@ func (s *Server) Routes() []edge.Route {
 		user("GET", "/v1/wallet/account", plain, "getWalletAccount", s.walletAccount),
 		user("POST", "/v1/wallet/topup", idempotent, "walletTopUp", s.walletTopUp),
 		user("POST", "/v1/wallet/transfers", idempotent, "walletTransfer", s.walletTransfer),
+		user("POST", "/v1/wallet/withdrawals", idempotent, "walletWithdraw", s.walletWithdraw),
 		user("GET", "/v1/wallet/transactions", plain, "listWalletTransactions", s.listWalletTransactions),
 		user("GET", "/v1/wallet/transactions/:id", plain, "getWalletTransaction", s.getWalletTransaction),
 		user("GET", "/v1/wallet/notifications", plain, "listWalletNotifications", s.listNotifications),

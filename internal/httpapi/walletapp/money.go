@@ -31,7 +31,9 @@ var (
 	errProcessorUnavailable = &apperr.Error{Kind: apperr.Unavailable, Code: "processor_unavailable",
 		Message: "The card processor could not be reached; nothing was charged. Retry with the same Idempotency-Key."}
 	errTypeInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "type_invalid", Param: "type",
-		Message: "type must be one of topup, transfer_in, transfer_out, payment, refund."}
+		Message: "type must be one of topup, transfer_in, transfer_out, payment, refund, withdrawal."}
+	errStatusInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "status_invalid", Param: "status",
+		Message: "status must be one of requires_action, processing, succeeded, failed, canceled."}
 	errActionInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "action_invalid", Param: "action",
 		Message: "action must be \"transfer\" or \"payment\"."}
 	errPaymentLinkInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "payment_link_invalid", Param: "payment_link",
@@ -127,11 +129,7 @@ func (s *Server) walletTopUp(c *gin.Context) error {
 	}
 	switch auth.Status {
 	case processor.Declined:
-		e := &apperr.Error{Kind: apperr.CardDeclined, Code: auth.DeclineCode, Message: processor.Message(auth.DeclineCode), Param: "card"}
-		if auth.DeclineCode == processor.CodeInvalidNumber {
-			e.Param = "card.number"
-		}
-		return e
+		return cardError(auth.DeclineCode)
 	case processor.RequiresAction:
 		if err := s.processor.Void(ctx, key+":void", auth.ID); err != nil {
 			return errProcessorUnavailable.Wrap(err)
@@ -285,7 +283,10 @@ func (s *Server) passkeyConfirmBegin(c *gin.Context) error {
 }
 
 var walletTypes = map[string]bool{wallet.TypeTopUp: true, wallet.TypeTransferIn: true, wallet.TypeTransferOut: true,
-	wallet.TypePayment: true, wallet.TypeRefund: true}
+	wallet.TypePayment: true, wallet.TypeRefund: true, wallet.TypeWithdrawal: true}
+
+var walletStatuses = map[string]bool{wallet.StatusRequiresAction: true, wallet.StatusProcessing: true,
+	wallet.StatusSucceeded: true, wallet.StatusFailed: true, wallet.StatusCanceled: true}
 
 func (s *Server) listWalletTransactions(c *gin.Context) error {
 	p, err := edge.ParseList(c, "txn")
@@ -296,7 +297,11 @@ func (s *Server) listWalletTransactions(c *gin.Context) error {
 	if typ != "" && !walletTypes[typ] {
 		return errTypeInvalid
 	}
-	list, more, err := s.wallet.Transactions(c.Request.Context(), s.db.Pool, currentSession(c).User.ID, typ, p.Limit, p.StartingAfter)
+	status := c.Query("status")
+	if status != "" && !walletStatuses[status] {
+		return errStatusInvalid
+	}
+	list, more, err := s.wallet.Transactions(c.Request.Context(), s.db.Pool, currentSession(c).User.ID, typ, status, p.Limit, p.StartingAfter)
 	if err != nil {
 		return err
 	}
