@@ -128,3 +128,17 @@ ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`
 	selectOverduePayouts = `
 SELECT id FROM wallet_payouts WHERE status = 'processing' AND enqueued_at < $1 ORDER BY id LIMIT 1000`
 )
+
+const (
+	lockTopUp = `SELECT ` + transactionColumns + ` FROM wallet_transactions
+WHERE user_id = $1 AND id = $2 AND type = 'topup' FOR UPDATE`
+
+	// cancelAbandonedTopUps cancels top-ups waiting for their challenge
+	// since before $1, at $2, at most $3.
+	cancelAbandonedTopUps = `
+UPDATE wallet_transactions SET status = 'canceled', failure_code = 'challenge_expired', updated_at = $2
+WHERE id IN (SELECT id FROM wallet_transactions
+             WHERE status = 'requires_action' AND type = 'topup' AND created_at < $1
+             ORDER BY created_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+RETURNING ` + transactionColumns
+)

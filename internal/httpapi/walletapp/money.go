@@ -26,8 +26,6 @@ import (
 var (
 	errCardRequired = &apperr.Error{Kind: apperr.Invalid, Code: "card_required", Param: "card",
 		Message: "Give the card to top up from: number, exp_month, exp_year and cvc."}
-	errAuthenticationRequired = &apperr.Error{Kind: apperr.CardDeclined, Code: "authentication_required", Param: "card",
-		Message: "This card asks for issuer authentication, which wallet top-ups do not offer; use another card."}
 	errProcessorUnavailable = &apperr.Error{Kind: apperr.Unavailable, Code: "processor_unavailable",
 		Message: "The card processor could not be reached; nothing was charged. Retry with the same Idempotency-Key."}
 	errTypeInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "type_invalid", Param: "type",
@@ -99,7 +97,8 @@ type topUpRequest struct {
 // user and the Idempotency-Key, so a retry never authorizes twice; the
 // credit's ledger reference is the authorization, so it is posted once;
 // the capture happens only for a committed credit (a sweep finishes it
-// after a crash). A declined card changes nothing.
+// after a crash). A declined card changes nothing; a card that asks for
+// the issuer's challenge gives a requires_action top-up (topUpChallenged).
 func (s *Server) walletTopUp(c *gin.Context) error {
 	var in topUpRequest
 	if err := edge.Decode(c, &in); err != nil {
@@ -131,10 +130,7 @@ func (s *Server) walletTopUp(c *gin.Context) error {
 	case processor.Declined:
 		return cardError(auth.DeclineCode)
 	case processor.RequiresAction:
-		if err := s.processor.Void(ctx, key+":void", auth.ID); err != nil {
-			return errProcessorUnavailable.Wrap(err)
-		}
-		return errAuthenticationRequired
+		return s.topUpChallenged(c, u, amount, auth)
 	}
 	details := wallet.Card{Brand: string(auth.Card.Brand), Last4: auth.Card.Last4}
 	err = s.edge.Mutate(c, u.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {

@@ -331,6 +331,10 @@
       busy(b, true);
       show("");
       api("POST", "/v1/wallet/topup", body, topupKey(body)).then(function (r) {
+        if (r.status === 200 && r.data.next_action && r.data.next_action.url) {
+          window.location.assign(r.data.next_action.url);
+          return;
+        }
         if (r.status !== 201) throw new Error(errorText(r));
         show("Added " + format(r.data.amount, r.data.currency) + " to your wallet.", true);
         $("topup-form").reset();
@@ -380,7 +384,30 @@
     });
   }
 
+  // The simulated issuer's check of a top-up: approve or fail, then back
+  // to the wallet, which shows the outcome.
+  function challengePage(root) {
+    var buttons = root.querySelectorAll("button[data-outcome]"), keys = {};
+    Array.prototype.forEach.call(buttons, function (b) {
+      b.addEventListener("click", function () {
+        var outcome = b.getAttribute("data-outcome");
+        keys[outcome] = keys[outcome] || newKey();
+        Array.prototype.forEach.call(buttons, function (x) { x.disabled = true; });
+        show("");
+        api("POST", "/v1/wallet/topups/" + encodeURIComponent(root.getAttribute("data-id")) + "/challenge",
+          { outcome: outcome }, keys[outcome]).then(function (r) {
+          if (r.status !== 200) throw new Error(errorText(r));
+          window.location.assign("/wallet?topup=" + encodeURIComponent(r.data.id));
+        }).catch(function (e) {
+          show(e.message);
+          Array.prototype.forEach.call(buttons, function (x) { x.disabled = false; });
+        });
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    if ($("topup-challenge")) challengePage($("topup-challenge"));
     if ($("wallet-pay")) walletPay($("wallet-pay"));
     if ($("signup-form")) signupPage($("signup-form"));
     if ($("login-form")) loginPage($("login-form"));
