@@ -333,11 +333,18 @@ func notifyStatus(ctx context.Context, tx pgx.Tx, t *Transaction, email, message
 		Text: message + "\n\nSee your wallet's history for details.\n"}, t.UpdatedAt)
 }
 
+// Filter narrows a history listing; empty fields match everything.
+type Filter struct {
+	Type, Status string
+	Currency     money.Currency
+}
+
 // Transactions returns up to limit of userID's history entries older than
-// startingAfter (all when empty), newest first, of type typ and status
-// status when given, and whether more follow.
-func (s *Service) Transactions(ctx context.Context, db postgres.DBTX, userID, typ, status string, limit int, startingAfter string) ([]Transaction, bool, error) {
-	list, more, err := postgres.Page(ctx, db, limit, scanTransaction, listTransactions, userID, typ, startingAfter, status)
+// startingAfter (all when empty), newest first, that match f, and whether
+// more follow.
+func (s *Service) Transactions(ctx context.Context, db postgres.DBTX, userID string, f Filter, limit int, startingAfter string) ([]Transaction, bool, error) {
+	list, more, err := postgres.Page(ctx, db, limit, scanTransaction, listTransactions, userID, f.Type, startingAfter, f.Status,
+		string(f.Currency))
 	if err != nil {
 		return nil, false, fmt.Errorf("list wallet transactions: %w", err)
 	}

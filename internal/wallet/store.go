@@ -64,8 +64,9 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $
 	listTransactions = `
 SELECT ` + transactionColumns + ` FROM wallet_transactions
 WHERE user_id = $1 AND ($2 = '' OR type = $2) AND ($3 = '' OR id < $3) AND ($4 = '' OR status = $4)
+  AND ($5 = '' OR currency = $5)
 ORDER BY id DESC
-LIMIT $5`
+LIMIT $6`
 
 	selectPaymentEntry = `SELECT ` + transactionColumns + ` FROM wallet_transactions
 WHERE payment_id = $1 AND type = 'payment' AND counterparty_merchant_id IS NOT NULL`

@@ -98,6 +98,10 @@ func (e *Edge) ErrorResponse(c *gin.Context, err error) (int, ErrorBody) {
 func (e *Edge) WriteError(c *gin.Context, err error) {
 	status, body := e.ErrorResponse(c, err)
 	c.Abort()
+	if r := routeOf(c); r != nil && r.Envelope != nil {
+		c.PureJSON(status, r.Envelope(status, body))
+		return
+	}
 	c.PureJSON(status, body)
 }
 

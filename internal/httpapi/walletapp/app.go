@@ -92,7 +92,7 @@ func (s *Server) Routes() []edge.Route {
 		idempotent = true
 		plain      = false
 	)
-	return []edge.Route{
+	return append([]edge.Route{
 		public("/v1/wallet/signup", edge.PerIPSignUp, idempotent, "walletSignUp", s.walletSignUp),
 		public("/v1/wallet/login", edge.PerLogIn, plain, "walletLogIn", s.walletLogin),
 		public("/v1/wallet/logout", edge.Unlimited, plain, "walletLogOut", s.walletLogout),
@@ -118,7 +118,7 @@ func (s *Server) Routes() []edge.Route {
 		page("/wallet/login", "walletLogInPage", s.walletLoginPage),
 		page("/wallet/signup", "walletSignUpPage", s.walletSignUpPage),
 		page("/wallet/topups/:id/challenge", "walletTopUpChallengePage", s.topUpChallengePage),
-	}
+	}, s.seedRoutes(session)...)
 }
 
 // The wallet's pages are templates/*.html in the shared layout, with

@@ -111,6 +111,13 @@ func (s *Server) walletTopUp(c *gin.Context) error {
 	if in.Card == nil {
 		return errCardRequired
 	}
+	card := processor.Card{Number: in.Card.Number, ExpMonth: in.Card.ExpMonth, ExpYear: in.Card.ExpYear, CVC: in.Card.CVC}
+	return s.topUp(c, amount, card, func(t *wallet.Transaction) any { return t.ToWire() })
+}
+
+// topUp is a top-up of amount from card for the session's user, answered
+// answer(top-up) once credited (see walletTopUp).
+func (s *Server) topUp(c *gin.Context, amount money.Amount, card processor.Card, answer func(*wallet.Transaction) any) error {
 	u := &currentSession(c).User
 	if replayed, err := s.edge.PrecheckIdempotency(c, u.ID); err != nil || replayed {
 		return err
@@ -121,7 +128,6 @@ func (s *Server) walletTopUp(c *gin.Context) error {
 		sum := sha256.Sum256([]byte(u.ID + "\x00" + k))
 		key = "wtop_" + hex.EncodeToString(sum[:16])
 	}
-	card := processor.Card{Number: in.Card.Number, ExpMonth: in.Card.ExpMonth, ExpYear: in.Card.ExpYear, CVC: in.Card.CVC}
 	auth, err := s.processor.Authorize(ctx, key, amount, card)
 	if err != nil {
 		return errProcessorUnavailable.Wrap(err)
@@ -138,7 +144,7 @@ func (s *Server) walletTopUp(c *gin.Context) error {
 		if err != nil {
 			return 0, nil, err
 		}
-		return http.StatusCreated, t.ToWire(), nil
+		return http.StatusCreated, answer(t), nil
 	})
 	if err != nil {
 		return err // not committed: the authorization lapses uncaptured
@@ -175,6 +181,12 @@ func (s *Server) walletTransfer(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	return s.transfer(c, in, amount, func(t *wallet.Transaction) any { return t.ToWire() })
+}
+
+// transfer sends amount to in's receiver from the session's user,
+// answered answer(sender's entry) (see walletTransfer).
+func (s *Server) transfer(c *gin.Context, in transferRequest, amount money.Amount, answer func(*wallet.Transaction) any) error {
 	email, err := merchant.NormalizeEmail(in.ReceiverEmail)
 	if err != nil {
 		return errReceiverEmailInvalid
@@ -201,7 +213,7 @@ func (s *Server) walletTransfer(c *gin.Context) error {
 		if err != nil {
 			return 0, nil, err
 		}
-		return http.StatusCreated, t.ToWire(), nil
+		return http.StatusCreated, answer(t), nil
 	})
 }
 
@@ -297,7 +309,8 @@ func (s *Server) listWalletTransactions(c *gin.Context) error {
 	if status != "" && !walletStatuses[status] {
 		return errStatusInvalid
 	}
-	list, more, err := s.wallet.Transactions(c.Request.Context(), s.db.Pool, currentSession(c).User.ID, typ, status, p.Limit, p.StartingAfter)
+	list, more, err := s.wallet.Transactions(c.Request.Context(), s.db.Pool, currentSession(c).User.ID, wallet.Filter{Type: typ, Status: status},
+		p.Limit, p.StartingAfter)
 	if err != nil {
 		return err
 	}
