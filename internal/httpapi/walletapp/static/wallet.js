@@ -170,7 +170,7 @@
       currencies.forEach(function (c) {
         var o = document.createElement("option");
         o.value = o.textContent = c;
-        if (c === "USD") o.selected = true;
+        if (c === "USD") o.selected = o.defaultSelected = true; // form.reset() keeps USD
         sel.appendChild(o);
       });
     });
@@ -209,25 +209,39 @@
         });
       });
     }
-    var labels = { topup: "Added money", transfer_in: "Received", transfer_out: "Sent", payment: "Paid", refund: "Refund" };
+    var labels = { topup: "Added money", transfer_in: "Received", transfer_out: "Sent", payment: "Paid", refund: "Refund",
+      withdrawal: "Withdrawn" };
+    var statuses = { succeeded: "Succeeded", processing: "Processing", requires_action: "Waiting for your bank",
+      failed: "Failed", canceled: "Canceled", pending: "Pending" };
+    var poll = null;
+    // loadHistory lists the history with the chosen filters; while a
+    // movement is still on its way it looks again every few seconds, so
+    // a withdrawal's outcome shows without reloading.
     function loadHistory(more) {
       var q = "/v1/wallet/transactions?limit=10" + (more && cursor ? "&starting_after=" + encodeURIComponent(cursor) : "");
+      if ($("history_type").value) q += "&type=" + encodeURIComponent($("history_type").value);
+      if ($("history_status").value) q += "&status=" + encodeURIComponent($("history_status").value);
       return api("GET", q).then(function (r) {
         var ul = $("history");
         if (!more) ul.textContent = "";
-        var list = r.data.data || [];
-        if (!list.length && !more) ul.appendChild(span("muted", "Nothing yet."));
+        var list = r.data.data || [], waiting = false;
+        if (!list.length && !more) ul.appendChild(span("muted", "Nothing here yet."));
         list.forEach(function (t) {
           var e = li(), incoming = t.type === "topup" || t.type === "transfer_in" || t.type === "refund";
+          waiting = waiting || t.status === "processing";
           e.setAttribute("data-id", t.id);
           e.appendChild(span("what", labels[t.type] + (t.counterparty ? " · " + t.counterparty : "")));
           e.appendChild(span("amt" + (incoming ? " in" : ""), (incoming ? "+" : "−") + format(t.amount, t.currency)));
-          e.appendChild(span("meta", new Date(t.created_at).toLocaleString() + (t.note ? " · " + t.note : "")));
-          e.appendChild(span("meta status", t.status));
+          e.appendChild(span("meta", new Date(t.created_at).toLocaleString() + (t.note ? " · " + t.note : "") +
+            (t.failure_code ? " · " + t.failure_code.replace(/_/g, " ") : "")));
+          e.appendChild(span("meta status status-" + t.status, statuses[t.status] || t.status));
           ul.appendChild(e);
           cursor = t.id;
         });
         $("history-more").hidden = !r.data.has_more;
+        if (waiting && !poll) {
+          poll = setTimeout(function () { poll = null; loadAccount(); loadHistory(false); loadNotifications(); }, 3000);
+        }
       });
     }
     function loadNotifications() {
@@ -256,6 +270,9 @@
       }).catch(function (e) { show(e.message); });
     });
     $("history-more").addEventListener("click", function () { loadHistory(true); });
+    ["history_type", "history_status"].forEach(function (f) {
+      $(f).addEventListener("change", function () { cursor = ""; loadHistory(false); });
+    });
     $("read-all").addEventListener("click", function () {
       api("POST", "/v1/wallet/notifications/read_all", {}).then(loadNotifications);
     });
@@ -287,7 +304,16 @@
         return key;
       };
     }
-    var transferKey = keyed(), topupKey = keyed();
+    var transferKey = keyed(), topupKey = keyed(), withdrawKey = keyed();
+
+    // cardBody reads the card fields whose ids start with prefix.
+    function cardBody(prefix) {
+      var exp = /^\s*(\d{1,2})\s*\/\s*(\d{2}|\d{4})\s*$/.exec($(prefix + "card_exp").value);
+      if (!exp) return null;
+      var year = parseInt(exp[2], 10);
+      return { number: $(prefix + "card_number").value.replace(/[\s-]/g, ""), exp_month: parseInt(exp[1], 10),
+        exp_year: year < 100 ? 2000 + year : year, cvc: $(prefix + "card_cvc").value.trim() };
+    }
 
     $("transfer-form").addEventListener("submit", function (ev) {
       ev.preventDefault();
@@ -323,11 +349,9 @@
       var b = $("topup-submit"), currency = $("topup_currency").value;
       var amount = toMinor($("topup_amount").value, currency);
       if (!amount) { show("Enter an amount like 20.00."); return; }
-      var exp = /^\s*(\d{1,2})\s*\/\s*(\d{2}|\d{4})\s*$/.exec($("card_exp").value);
-      if (!exp) { show("Enter the card's expiry as MM/YY."); return; }
-      var year = parseInt(exp[2], 10);
-      var body = { amount: amount, currency: currency, card: { number: $("card_number").value.replace(/[\s-]/g, ""),
-        exp_month: parseInt(exp[1], 10), exp_year: year < 100 ? 2000 + year : year, cvc: $("card_cvc").value.trim() } };
+      var card = cardBody("");
+      if (!card) { show("Enter the card's expiry as MM/YY."); return; }
+      var body = { amount: amount, currency: currency, card: card };
       busy(b, true);
       show("");
       api("POST", "/v1/wallet/topup", body, topupKey(body)).then(function (r) {
@@ -341,6 +365,36 @@
         return refresh();
       }).catch(function (e) { show(e.message); }).finally(function () { busy(b, false); });
     });
+
+    $("withdraw-form").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var b = $("withdraw-submit"), currency = $("withdraw_currency").value;
+      var amount = toMinor($("withdraw_amount").value, currency);
+      if (!amount) { show("Enter an amount like 20.00."); return; }
+      var card = cardBody("withdraw_");
+      if (!card) { show("Enter the card's expiry as MM/YY."); return; }
+      var body = { amount: amount, currency: currency, card: card };
+      busy(b, true);
+      show("");
+      api("POST", "/v1/wallet/withdrawals", body, withdrawKey(body)).then(function (r) {
+        if (r.status !== 201) throw new Error(errorText(r));
+        show("Withdrawing " + format(r.data.amount, r.data.currency) + " to the card ending in " + r.data.card.last4 +
+          ". The history shows when it arrives.", true);
+        $("withdraw-form").reset();
+        return refresh();
+      }).catch(function (e) { show(e.message); }).finally(function () { busy(b, false); });
+    });
+
+    // Back from a top-up's bank check: say how it ended.
+    var topup = new URLSearchParams(window.location.search).get("topup");
+    if (topup) {
+      api("GET", "/v1/wallet/transactions/" + encodeURIComponent(topup)).then(function (r) {
+        if (r.status !== 200) return;
+        var t = r.data;
+        show(t.status === "succeeded" ? "Added " + format(t.amount, t.currency) + " to your wallet."
+          : "The top-up of " + format(t.amount, t.currency) + " was not added: your bank did not confirm it.", t.status === "succeeded");
+      });
+    }
 
     refresh();
   }
