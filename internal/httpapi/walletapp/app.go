@@ -110,6 +110,7 @@ func (s *Server) Routes() []edge.Route {
 		user("POST", "/v1/wallet/notifications/:id/read", idempotent, "readWalletNotification", s.readNotification),
 		user("POST", "/v1/wallet/notifications/read_all", idempotent, "readAllWalletNotifications", s.readAllNotifications),
 		user("GET", "/v1/wallet/passkeys", plain, "listPasskeys", s.listPasskeys),
+		user("PATCH", "/v1/wallet/passkeys/:id", idempotent, "renamePasskey", s.renamePasskey),
 		user("POST", "/v1/wallet/passkeys/register/begin", idempotent, "beginPasskeyRegistration", s.passkeyRegisterBegin),
 		user("POST", "/v1/wallet/passkeys/register/finish", idempotent, "finishPasskeyRegistration", s.passkeyRegisterFinish),
 		user("POST", "/v1/wallet/passkeys/confirm/begin", idempotent, "beginPasskeyConfirmation", s.passkeyConfirmBegin),
