@@ -21,6 +21,7 @@ const (
 
 	QueueWebhooks = "webhooks"
 	QueueEmail    = "email"
+	QueuePayouts  = "payouts"
 	QueueDefault  = "default"
 )
 
@@ -89,7 +90,7 @@ func (q *enqueuer) EnqueuePayout(ctx context.Context, txnID string) (bool, error
 	if err != nil {
 		return false, err
 	}
-	return q.enqueue(ctx, asynq.NewTask(TypeWalletPayout, payload), QueueDefault, txnID,
+	return q.enqueue(ctx, asynq.NewTask(TypeWalletPayout, payload), QueuePayouts, txnID,
 		asynq.MaxRetry(payoutMaxRetry), asynq.Timeout(q.mailTimeout))
 }
 

@@ -113,6 +113,9 @@ func workerDeps(db *postgres.DB, redisURL string, timeout time.Duration, log *sl
 		Mail:           notify.NewSender(db, notify.SMTP{From: from, Timeout: 10 * time.Second}, time.Now),
 		WebhookTimeout: timeout, MailTimeout: 10 * time.Second,
 		OutboxPoll: 20 * time.Millisecond, OutboxSweep: time.Hour,
+		// No link or checkout service here: their periodic tasks must not
+		// fire during a test (they would fail every second).
+		CheckoutEvery: time.Hour,
 	}, nil
 }
 

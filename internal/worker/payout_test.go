@@ -91,8 +91,8 @@ func TestWorkerSettlesWithdrawals(t *testing.T) {
 	paid, alice := h.withdrawal("paid@example.test", processor.CardVisa, 900, 400)
 	refused, bob := h.withdrawal("refused@example.test", processor.CardInsufficientFunds, 900, 400)
 	h.run(h.newWorker())
-	h.waitSucceeded(TypeWalletPayout, paid, time.Minute)
-	h.waitSucceeded(TypeWalletPayout, refused, time.Minute)
+	h.waitSucceeded(TypeWalletPayout, paid, waitLimit)
+	h.waitSucceeded(TypeWalletPayout, refused, waitLimit)
 	h.settled(paid, alice, wallet.StatusSucceeded, 500)
 	h.settled(refused, bob, wallet.StatusFailed, 900)
 }
@@ -106,7 +106,7 @@ func TestRedisFlushedBeforePayout(t *testing.T) {
 	id, u := h.withdrawal("flushed@example.test", processor.CardVisa, 700, 700)
 	w := h.newWorker()
 	w.relay(h.ctx, map[string]time.Time{})
-	if _, err := w.queue.inspector.GetTaskInfo(QueueDefault, id); err != nil {
+	if _, err := w.queue.inspector.GetTaskInfo(QueuePayouts, id); err != nil {
 		t.Fatalf("task not in Redis after the relay: %v", err)
 	}
 	if err := h.rdb.FlushDB(h.ctx).Err(); err != nil {
@@ -114,7 +114,7 @@ func TestRedisFlushedBeforePayout(t *testing.T) {
 	}
 	h.run(w)
 	w.sweep(h.ctx, 0)
-	h.waitSucceeded(TypeWalletPayout, id, time.Minute)
+	h.waitSucceeded(TypeWalletPayout, id, waitLimit)
 	h.settled(id, u, wallet.StatusSucceeded, 0)
 	if n, err := h.deps.Wallet.SweepPayouts(h.ctx, w.queue, 0); n != 0 || err != nil {
 		t.Fatalf("second sweep = %d, %v; want nothing left", n, err)

@@ -85,7 +85,8 @@ func New(d Deps) (*Worker, error) {
 			d.Log.ErrorContext(ctx, "task failed", "type", t.Type(), "err", err, "retry", retried, "max_retry", maxRetry)
 		}),
 
-		Queues:         map[string]int{QueueWebhooks: 6, QueueEmail: 3, QueueDefault: 1},
+		// Payouts have money in flight: they do not wait behind maintenance.
+		Queues:         map[string]int{QueueWebhooks: 6, QueueEmail: 3, QueuePayouts: 3, QueueDefault: 1},
 		RetryDelayFunc: retryDelay,
 		// New tasks and due retries are noticed within one poll interval.
 		TaskCheckInterval:        d.OutboxPoll,
