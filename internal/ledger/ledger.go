@@ -72,6 +72,10 @@ const (
 	Wallet   AccountKind = "wallet"   // Owner = wallet user id ("usr_…"); balance may never go below zero
 	CardIn   AccountKind = "card_in"  // system (Owner ""): money arriving from card networks; may go negative
 	CardOut  AccountKind = "card_out" // system (Owner ""): money leaving to cards (refunds); may go negative
+	// PayoutsInFlight (system, Owner "") holds money on its way to a card
+	// (a wallet withdrawal) until the processor has paid or refused it; it
+	// may never go below zero.
+	PayoutsInFlight AccountKind = "payouts_in_flight"
 )
 
 // mayGoNegative reports whether accounts of kind k may have a negative
@@ -85,6 +89,8 @@ func (k AccountKind) shards() int16 {
 		return 32
 	case CardIn, CardOut:
 		return 64
+	case PayoutsInFlight:
+		return 16
 	default:
 		return 1
 	}
@@ -129,7 +135,7 @@ func (a Account) validate() error {
 		if !id.Valid("usr", a.Owner) {
 			return ErrInvalid.Wrap(fmt.Errorf("wallet account owner %q is not a user id", a.Owner))
 		}
-	case CardIn, CardOut:
+	case CardIn, CardOut, PayoutsInFlight:
 		if a.Owner != "" {
 			return ErrInvalid.Wrap(fmt.Errorf("system account %s has owner %q", a.Kind, a.Owner))
 		}

@@ -131,7 +131,10 @@ func Exponent(c Currency) (int, bool) {
 }
 
 // Set is the set of currencies the platform accepts.
-type Set struct{ m map[Currency]bool }
+type Set struct {
+	m     map[Currency]bool
+	first Currency
+}
 
 // DefaultAccepted is the accepted set when configuration names none.
 const DefaultAccepted = "USD,EUR,GBP,JPY,INR,AUD,CAD"
@@ -149,12 +152,19 @@ func ParseSet(list string) (Set, error) {
 			return Set{}, fmt.Errorf("%q is not an ISO 4217 code Paylink knows", part)
 		}
 		s.m[code] = true
+		if s.first == "" {
+			s.first = code
+		}
 	}
 	if len(s.m) == 0 {
 		return Set{}, errors.New("no currency given")
 	}
 	return s, nil
 }
+
+// First is the first currency the list named: the platform's main
+// currency (the seed-compatible wallet routes count in it).
+func (s Set) First() Currency { return s.first }
 
 // Parse returns code upper-cased if the set accepts it, else
 // ErrCurrencyUnsupported.

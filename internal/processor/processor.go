@@ -24,7 +24,8 @@ import (
 )
 
 // Processor authorizes card payments, completes challenges (3-D Secure
-// style), captures authorized money, releases holds and refunds.
+// style), captures authorized money, releases holds, refunds, and pays out
+// to cards.
 // Implementations must be safe for concurrent use and idempotent per key.
 type Processor interface {
 	// Authorize places a hold of amount on card. A decline is not an error:
@@ -43,6 +44,28 @@ type Processor interface {
 	// Refund returns amount of a captured authorization to the card and
 	// returns the refund's reference.
 	Refund(ctx context.Context, key, authID string, amount money.Amount) (string, error)
+	// Payout sends amount to card (a push to the card, as for a wallet
+	// withdrawal). A refusal is not an error: it is a Payout with Status
+	// PayoutFailed and a FailureCode. An error means the processor could
+	// not be asked or did not answer; nothing is known to have happened,
+	// and the same call with the same key may be retried.
+	Payout(ctx context.Context, key string, amount money.Amount, card Card) (Payout, error)
+}
+
+// PayoutStatus is the outcome of a payout.
+type PayoutStatus string
+
+// Payout outcomes.
+const (
+	PayoutPaid   PayoutStatus = "paid"
+	PayoutFailed PayoutStatus = "failed"
+)
+
+// Payout is a processor's answer to Payout.
+type Payout struct {
+	ID          string // the processor's reference
+	Status      PayoutStatus
+	FailureCode string // set when Status is PayoutFailed
 }
 
 // ErrUnavailable means the processor could not be reached or did not

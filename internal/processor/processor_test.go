@@ -280,3 +280,44 @@ func TestSimulatorRefusesAReusedKeyForAnotherRequest(t *testing.T) {
 		t.Errorf("refund key reused with another amount: err = %v, want ErrKeyReused", err)
 	}
 }
+
+// TestPayout: a payout to a card that would be authorized is paid, one to
+// a card that declines fails with the decline's code, and the same key
+// answers the same reference.
+func TestPayout(t *testing.T) {
+	sim := NewSimulator(secret, memory(t), func() time.Time { return now })
+	ctx := context.Background()
+	noCVC := func(number string) Card { return Card{Number: number, ExpMonth: 12, ExpYear: 2030} }
+	tests := []struct {
+		card   Card
+		status PayoutStatus
+		code   string
+	}{
+		{noCVC(CardVisa), PayoutPaid, ""},
+		{noCVC(CardAmex), PayoutPaid, ""},
+		{noCVC(CardChallenge), PayoutPaid, ""},
+		{noCVC(CardDeclined), PayoutFailed, CodeCardDeclined},
+		{noCVC(CardInsufficientFunds), PayoutFailed, CodeInsufficientFunds},
+		{noCVC(CardProcessingError), PayoutFailed, CodeProcessingError},
+		{noCVC("4242424242424241"), PayoutFailed, CodeInvalidNumber},
+		{Card{Number: CardVisa, ExpMonth: 1, ExpYear: 2026}, PayoutFailed, CodeExpiredCard},
+	}
+	for i, tt := range tests {
+		p, err := sim.Payout(ctx, fmt.Sprint("po-", i), usd, tt.card)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Status != tt.status || p.FailureCode != tt.code || !strings.HasPrefix(p.ID, "po_") {
+			t.Errorf("payout %d: %+v; want %s %q", i, p, tt.status, tt.code)
+		}
+	}
+	a, _ := sim.Payout(ctx, "same", usd, noCVC(CardVisa))
+	b, _ := sim.Payout(ctx, "same", usd, noCVC(CardVisa))
+	c, _ := sim.Payout(ctx, "other", usd, noCVC(CardVisa))
+	if a.ID != b.ID || a.ID == c.ID {
+		t.Fatalf("references %s, %s, %s: want the first two equal and the third different", a.ID, b.ID, c.ID)
+	}
+	if _, err := sim.Payout(ctx, "", usd, noCVC(CardVisa)); err == nil {
+		t.Fatal("a payout without a key was accepted")
+	}
+}

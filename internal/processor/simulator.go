@@ -133,6 +133,34 @@ func (s *Simulator) Refund(ctx context.Context, key, authID string, amount money
 	return s.follow(ctx, "rfd", key, authID, amount)
 }
 
+// Payout implements Processor. The card must be one a payment could be
+// authorized on (expiry and number checked; a payout asks for no CVC), and
+// a test card that declines a payment fails the payout with the same code,
+// so a withdrawal to it comes back. The challenge card is paid: a payout
+// needs no issuer authentication.
+func (s *Simulator) Payout(ctx context.Context, key string, amount money.Amount, card Card) (Payout, error) {
+	if err := s.ready(ctx, key); err != nil {
+		return Payout{}, err
+	}
+	if amount.Minor <= 0 {
+		return Payout{}, fmt.Errorf("processor: amount must be positive, got %d", amount.Minor)
+	}
+	card.Number = Normalize(card.Number)
+	p := Payout{ID: s.ref("po", key), Status: PayoutPaid}
+	card.CVC = "000"
+	if BrandOf(card.Number) == Amex {
+		card.CVC = "0000"
+	}
+	_, code := Validate(card, amount.Currency, s.now())
+	if code == "" {
+		code = testCards[card.Number]
+	}
+	if code != "" {
+		p.Status, p.FailureCode = PayoutFailed, code
+	}
+	return p, nil
+}
+
 // follow is a call on an existing authorization: it checks the reference
 // and answers a reference derived from key.
 func (s *Simulator) follow(ctx context.Context, kind, key, authID string, amount money.Amount) (string, error) {

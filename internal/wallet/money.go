@@ -40,12 +40,21 @@ const (
 	TypeTransferOut = "transfer_out"
 	TypePayment     = "payment"
 	TypeRefund      = "refund"
+	TypeWithdrawal  = "withdrawal"
 )
 
-// StatusSucceeded is the status of a completed money movement. (Wallet
-// movements complete in one transaction; the schema also allows pending,
-// failed and canceled for flows that wait on someone.)
-const StatusSucceeded = "succeeded"
+// Transaction statuses. Transfers, payments and refunds complete in one
+// transaction (succeeded); a withdrawal is processing until the processor
+// has paid the card (succeeded) or refused (failed); a challenged top-up
+// is requires_action until its challenge is answered (succeeded, failed)
+// or abandoned (canceled).
+const (
+	StatusSucceeded      = "succeeded"
+	StatusProcessing     = "processing"
+	StatusRequiresAction = "requires_action"
+	StatusFailed         = "failed"
+	StatusCanceled       = "canceled"
+)
 
 // Ledger transaction kinds the wallet posts.
 const (
@@ -310,20 +319,33 @@ func record(ctx context.Context, tx pgx.Tx, t *Transaction, email, message strin
 	if err != nil {
 		return fmt.Errorf("insert wallet transaction: %w", err)
 	}
+	return notifyStatus(ctx, tx, t, email, message)
+}
+
+// notifyStatus tells t's user, in-app and by e-mail to email, that t
+// reached its current status, in tx.
+func notifyStatus(ctx context.Context, tx pgx.Tx, t *Transaction, email, message string) error {
 	if _, err := tx.Exec(ctx, insertNotification, id.NewAt("ntf", t.UpdatedAt), t.UserID, t.Type+"."+t.Status, message,
 		t.ID, t.UpdatedAt); err != nil {
 		return fmt.Errorf("insert notification: %w", err)
 	}
 	// One e-mail per transaction and status, whatever retries the caller makes.
-	_, err = notify.QueueOnce(ctx, tx, "wallet:"+t.ID+":"+t.Status, notify.WalletEmail(email, message), t.UpdatedAt)
+	_, err := notify.QueueOnce(ctx, tx, "wallet:"+t.ID+":"+t.Status, notify.WalletEmail(email, message), t.UpdatedAt)
 	return err
 }
 
+// Filter narrows a history listing; empty fields match everything.
+type Filter struct {
+	Type, Status string
+	Currency     money.Currency
+}
+
 // Transactions returns up to limit of userID's history entries older than
-// startingAfter (all when empty), newest first, of type typ when given,
-// and whether more follow.
-func (s *Service) Transactions(ctx context.Context, db postgres.DBTX, userID, typ string, limit int, startingAfter string) ([]Transaction, bool, error) {
-	list, more, err := postgres.Page(ctx, db, limit, scanTransaction, listTransactions, userID, typ, startingAfter)
+// startingAfter (all when empty), newest first, that match f, and whether
+// more follow.
+func (s *Service) Transactions(ctx context.Context, db postgres.DBTX, userID string, f Filter, limit int, startingAfter string) ([]Transaction, bool, error) {
+	list, more, err := postgres.Page(ctx, db, limit, scanTransaction, listTransactions, userID, f.Type, startingAfter, f.Status,
+		string(f.Currency))
 	if err != nil {
 		return nil, false, fmt.Errorf("list wallet transactions: %w", err)
 	}

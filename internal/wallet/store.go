@@ -41,9 +41,10 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $
 
 	listTransactions = `
 SELECT ` + transactionColumns + ` FROM wallet_transactions
-WHERE user_id = $1 AND ($2 = '' OR type = $2) AND ($3 = '' OR id < $3)
+WHERE user_id = $1 AND ($2 = '' OR type = $2) AND ($3 = '' OR id < $3) AND ($4 = '' OR status = $4)
+  AND ($5 = '' OR currency = $5)
 ORDER BY id DESC
-LIMIT $4`
+LIMIT $6`
 
 	selectPaymentEntry = `SELECT ` + transactionColumns + ` FROM wallet_transactions
 WHERE payment_id = $1 AND type = 'payment' AND counterparty_merchant_id IS NOT NULL`
@@ -81,4 +82,45 @@ INSERT INTO wallet_notifications (id, user_id, type, message, created_at) VALUES
 
 	markAllRead = `
 UPDATE wallet_notifications SET read_at = $2 WHERE user_id = $1 AND read_at IS NULL`
+)
+
+const (
+	insertPayout = `
+INSERT INTO wallet_payouts (id, user_id, amount, currency, card_sealed, status, created_at)
+VALUES ($1, $2, $3, $4, $5, 'processing', $6)`
+
+	selectPayout = `SELECT amount, currency, card_sealed, status FROM wallet_payouts WHERE id = $1`
+
+	lockPayout = `SELECT user_id, status FROM wallet_payouts WHERE id = $1 FOR UPDATE`
+
+	settlePayout = `
+UPDATE wallet_payouts SET status = $2, failure_code = $3, processor_ref = $4, settled_at = $5, card_sealed = NULL
+WHERE id = $1`
+
+	setTransactionStatus = `
+UPDATE wallet_transactions SET status = $2, failure_code = $3, updated_at = $4 WHERE id = $1
+RETURNING ` + transactionColumns
+
+	selectUnrelayedPayouts = `
+SELECT id FROM wallet_payouts WHERE status = 'processing' AND enqueued_at IS NULL
+ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`
+
+	markPayoutsRelayed = `UPDATE wallet_payouts SET enqueued_at = $2 WHERE id = ANY($1)`
+
+	selectOverduePayouts = `
+SELECT id FROM wallet_payouts WHERE status = 'processing' AND enqueued_at < $1 ORDER BY id LIMIT 1000`
+)
+
+const (
+	lockTopUp = `SELECT ` + transactionColumns + ` FROM wallet_transactions
+WHERE user_id = $1 AND id = $2 AND type = 'topup' FOR UPDATE`
+
+	// cancelAbandonedTopUps cancels top-ups waiting for their challenge
+	// since before $1, at $2, at most $3.
+	cancelAbandonedTopUps = `
+UPDATE wallet_transactions SET status = 'canceled', failure_code = 'challenge_expired', updated_at = $2
+WHERE id IN (SELECT id FROM wallet_transactions
+             WHERE status = 'requires_action' AND type = 'topup' AND created_at < $1
+             ORDER BY created_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+RETURNING ` + transactionColumns
 )

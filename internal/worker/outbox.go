@@ -18,9 +18,11 @@ import (
 const (
 	TypeWebhookDeliver = "webhook:deliver"
 	TypeEmailSend      = "email:send"
+	TypeWalletPayout   = "wallet:payout"
 
 	QueueWebhooks = "webhooks"
 	QueueEmail    = "email"
+	QueuePayouts  = "payouts"
 	QueueDefault  = "default"
 )
 
@@ -33,12 +35,20 @@ const (
 	// emailMaxRetry is how many times a refused e-mail is retried (Asynq's
 	// default backoff: about a day in all).
 	emailMaxRetry = 12
+	// payoutMaxRetry is how many times a payout the processor did not
+	// answer is retried by Asynq; after that the sweep hands it over again.
+	payoutMaxRetry = 12
 )
 
 // deliveryTask is the payload of TypeWebhookDeliver.
 type deliveryTask struct {
 	MerchantID string `json:"merchant_id"`
 	DeliveryID string `json:"delivery_id"`
+}
+
+// payoutTask is the payload of TypeWalletPayout.
+type payoutTask struct {
+	TransactionID string `json:"transaction_id"`
 }
 
 // emailTask is the payload of TypeEmailSend.
@@ -73,6 +83,16 @@ func (q *enqueuer) EnqueueEmail(ctx context.Context, emailID string) (bool, erro
 	}
 	return q.enqueue(ctx, asynq.NewTask(TypeEmailSend, payload), QueueEmail, emailID,
 		asynq.MaxRetry(emailMaxRetry), asynq.Timeout(q.mailTimeout))
+}
+
+// EnqueuePayout queues the settlement of withdrawal txnID.
+func (q *enqueuer) EnqueuePayout(ctx context.Context, txnID string) (bool, error) {
+	payload, err := json.Marshal(payoutTask{TransactionID: txnID})
+	if err != nil {
+		return false, err
+	}
+	return q.enqueue(ctx, asynq.NewTask(TypeWalletPayout, payload), QueuePayouts, txnID,
+		asynq.MaxRetry(payoutMaxRetry), asynq.Timeout(q.mailTimeout))
 }
 
 // enqueue adds t with task id taskID. A task with that id that is queued,
@@ -127,6 +147,16 @@ func (w *Worker) sendEmail(ctx context.Context, t *asynq.Task) error {
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	}
 	return err
+}
+
+// settlePayout pays out one withdrawal and settles it (once, whatever
+// ran before: see wallet.(*Service).SettlePayout).
+func (w *Worker) settlePayout(ctx context.Context, t *asynq.Task) error {
+	var p payoutTask
+	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+		return fmt.Errorf("bad %s payload: %v: %w", t.Type(), err, asynq.SkipRetry)
+	}
+	return w.d.Wallet.SettlePayout(ctx, w.d.Processor, p.TransactionID)
 }
 
 // retryDelay is Asynq's retry delay: the one a webhook attempt asked for,
@@ -197,6 +227,11 @@ func (w *Worker) outboxes() []outbox {
 	out = append(out, outbox{"events", func(ctx context.Context) (int, error) {
 		return w.d.Webhooks.ProcessEvents(ctx, relayBatch)
 	}})
+	if w.d.Wallet != nil {
+		out = append(out, outbox{"payouts", func(ctx context.Context) (int, error) {
+			return w.d.Wallet.RelayPayouts(ctx, w.queue, relayBatch)
+		}})
+	}
 	if w.d.Mail.Enabled() {
 		out = append(out, outbox{"emails", func(ctx context.Context) (int, error) {
 			return w.d.Mail.Relay(ctx, w.queue, relayBatch)
@@ -247,9 +282,18 @@ func (w *Worker) drain(ctx context.Context, o outbox, warned map[string]time.Tim
 	}
 }
 
-// sweep queues again the deliveries and e-mails overdue by more than
-// grace that Redis lost.
+// sweep queues again the deliveries, payouts and e-mails overdue by more
+// than grace that Redis lost.
 func (w *Worker) sweep(ctx context.Context, grace time.Duration) {
+	if w.d.Wallet != nil {
+		n, err := w.d.Wallet.SweepPayouts(ctx, w.queue, grace)
+		if err != nil {
+			w.d.Log.WarnContext(ctx, "outbox sweep failed", "outbox", "payouts", "err", err)
+		}
+		if n > 0 {
+			w.d.Log.WarnContext(ctx, "wallet payouts missing from Redis queued again", "count", n)
+		}
+	}
 	n, err := w.d.Webhooks.Sweep(ctx, w.queue, grace)
 	if err != nil {
 		w.d.Log.WarnContext(ctx, "outbox sweep failed", "outbox", "webhooks", "err", err)

@@ -33,9 +33,11 @@ import (
 	"github.com/paylink/paylink/internal/notify"
 	"github.com/paylink/paylink/internal/pgtest"
 	"github.com/paylink/paylink/internal/postgres"
+	"github.com/paylink/paylink/internal/processor"
 	"github.com/paylink/paylink/internal/redistest"
 	"github.com/paylink/paylink/internal/seal"
 	"github.com/paylink/paylink/internal/smtpsink"
+	"github.com/paylink/paylink/internal/wallet"
 	"github.com/paylink/paylink/internal/webhook"
 )
 
@@ -68,6 +70,9 @@ func runChildWorker() {
 		os.Exit(1)
 	}
 	d.WebhookConcurrency, _ = strconv.Atoi(os.Getenv("PAYLINK_TEST_CHILD_WEBHOOK_CONCURRENCY"))
+	if os.Getenv(holdPayoutEnv) != "" {
+		d.Processor = holdPayout{d.Processor}
+	}
 	w, err := New(d)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -92,8 +97,15 @@ func workerDeps(db *postgres.DB, redisURL string, timeout time.Duration, log *sl
 	}
 	merchants := merchant.NewService(keyring, merchant.NewUsage(), time.Now)
 	from, _ := mail.ParseAddress("Paylink <receipts@paylink.test>")
+	redisClientOpt, err := redis.ParseURL(redisURL)
+	if err != nil {
+		return Deps{}, err
+	}
 	return Deps{
-		Log: log, DB: db, Redis: redisOpt, Concurrency: 4, ShutdownTimeout: 5 * time.Second,
+		Wallet: wallet.NewService(db, redis.NewClient(redisClientOpt), keyring,
+			wallet.Config{SessionTTL: time.Hour, MaxFailures: 10, Lockout: time.Minute}, time.Now),
+		Processor: processor.NewSimulator(bytes.Repeat([]byte{4}, 32), processor.NewRedisKeys(redis.NewClient(redisClientOpt)), time.Now),
+		Log:       log, DB: db, Redis: redisOpt, Concurrency: 4, ShutdownTimeout: 5 * time.Second,
 		IdempotencyRetention: 48 * time.Hour, Idempotency: idempotency.NewStore(keyring), Now: time.Now,
 		Webhooks: webhook.NewService(db, webhook.Config{
 			Keyring: keyring, Merchants: merchants, Now: time.Now,
@@ -104,6 +116,9 @@ func workerDeps(db *postgres.DB, redisURL string, timeout time.Duration, log *sl
 		Mail:           notify.NewSender(db, notify.SMTP{From: from, Timeout: 10 * time.Second}, time.Now),
 		WebhookTimeout: timeout, MailTimeout: 10 * time.Second,
 		OutboxPoll: 20 * time.Millisecond, OutboxSweep: time.Hour,
+		// No link or checkout service here: their periodic tasks must not
+		// fire during a test (they would fail every second).
+		CheckoutEvery: time.Hour,
 	}, nil
 }
 

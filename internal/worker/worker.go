@@ -4,6 +4,7 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -97,7 +98,8 @@ func New(d Deps) (*Worker, error) {
 			d.Log.ErrorContext(ctx, "task failed", "type", t.Type(), "err", err, "retry", retried, "max_retry", maxRetry)
 		}),
 
-		Queues:         map[string]int{QueueWebhooks: 6, QueueEmail: 3, QueueDefault: 1},
+		// Payouts have money in flight: they do not wait behind maintenance.
+		Queues:         map[string]int{QueueWebhooks: 6, QueueEmail: 3, QueuePayouts: 3, QueueDefault: 1},
 		RetryDelayFunc: retryDelay,
 		// New tasks and due retries are noticed within one poll interval.
 		TaskCheckInterval:        d.OutboxPoll,
@@ -110,6 +112,7 @@ func New(d Deps) (*Worker, error) {
 	w.mux.HandleFunc(TypeIdempotencyCleanup, w.cleanIdempotency)
 	w.mux.HandleFunc(TypeWebhookDeliver, w.deliverWebhook)
 	w.mux.HandleFunc(TypeEmailSend, w.sendEmail)
+	w.mux.HandleFunc(TypeWalletPayout, w.settlePayout)
 	// Every replica's scheduler registers the same entries; Unique makes
 	// the copies enqueued within one period collapse into one task.
 	if _, err := w.scheduler.Register("@every 1h", asynq.NewTask(TypeIdempotencyCleanup, nil),
@@ -227,13 +230,25 @@ func (w *Worker) cleanEmailQuotas(ctx context.Context, _ *asynq.Task) error {
 }
 
 // captureTopUps captures wallet top-ups whose request committed the credit
-// but did not capture (a crash, or the processor was down), a minute on.
+// but did not capture (a crash, or the processor was down), a minute on,
+// and cancels top-ups whose challenge nobody answered in time, releasing
+// their holds.
 func (w *Worker) captureTopUps(ctx context.Context, _ *asynq.Task) error {
 	n, err := w.d.Wallet.CaptureDue(ctx, w.d.Processor, w.d.Now().Add(-time.Minute), 100)
 	if n > 0 {
 		w.d.Log.InfoContext(ctx, "wallet top-ups captured", "count", n)
 	}
-	return err
+	refs, expErr := w.d.Wallet.ExpireTopUps(ctx, w.d.Now().Add(-wallet.ChallengeTimeout), 100)
+	for _, ref := range refs {
+		// A hold not released lapses at the issuer by itself.
+		if err := w.d.Processor.Void(ctx, "wallet-void:"+ref, ref); err != nil {
+			w.d.Log.WarnContext(ctx, "abandoned top-up's hold not released", "ref", ref, "err", err)
+		}
+	}
+	if len(refs) > 0 {
+		w.d.Log.InfoContext(ctx, "abandoned wallet top-ups canceled", "count", len(refs))
+	}
+	return errors.Join(err, expErr)
 }
 
 // expireLinks stores the expired status of links past expiry and records

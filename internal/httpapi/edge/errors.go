@@ -135,6 +135,10 @@ func (e *Edge) WriteError(c *gin.Context, err error) {
 		c.Header("Retry-After", RetryAfterUnavailable)
 	}
 	c.Abort()
+	if r := routeOf(c); r != nil && r.Envelope != nil {
+		c.PureJSON(status, r.Envelope(status, body))
+		return
+	}
 	c.PureJSON(status, body)
 }
 

@@ -35,6 +35,10 @@ type Route struct {
 	Handle func(*gin.Context) error
 	// Page answers the route entirely by itself (HTML pages, files).
 	Page gin.HandlerFunc
+	// Envelope, when set, renders the route's errors in another shape
+	// than API.md's error body (the seed-compatible wallet routes): it
+	// gets the status and the body WriteError would have answered.
+	Envelope func(status int, body ErrorBody) any
 }
 
 // Limit names which rate limit (configuration, Redis counters shared by

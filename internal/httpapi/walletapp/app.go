@@ -95,7 +95,7 @@ func (s *Server) Routes() []edge.Route {
 		idempotent = true
 		plain      = false
 	)
-	return []edge.Route{
+	return append([]edge.Route{
 		public("/v1/wallet/signup", edge.PerIPSignUp, idempotent, "walletSignUp", s.walletSignUp),
 		public("/v1/wallet/login", edge.PerLogIn, plain, "walletLogIn", s.walletLogin),
 		public("/v1/wallet/logout", edge.Unlimited, plain, "walletLogOut", s.walletLogout),
@@ -105,6 +105,8 @@ func (s *Server) Routes() []edge.Route {
 		user("GET", "/v1/wallet/account", plain, "getWalletAccount", s.walletAccount),
 		user("POST", "/v1/wallet/topup", idempotent, "walletTopUp", s.walletTopUp),
 		user("POST", "/v1/wallet/transfers", idempotent, "walletTransfer", s.walletTransfer),
+		user("POST", "/v1/wallet/withdrawals", idempotent, "walletWithdraw", s.walletWithdraw),
+		user("POST", "/v1/wallet/topups/:id/challenge", idempotent, "answerTopUpChallenge", s.answerTopUpChallenge),
 		user("GET", "/v1/wallet/transactions", plain, "listWalletTransactions", s.listWalletTransactions),
 		user("GET", "/v1/wallet/transactions/:id", plain, "getWalletTransaction", s.getWalletTransaction),
 		user("GET", "/v1/wallet/notifications", plain, "listWalletNotifications", s.listNotifications),
@@ -120,7 +122,8 @@ func (s *Server) Routes() []edge.Route {
 		page("/wallet", "walletPage", s.walletPage),
 		page("/wallet/login", "walletLogInPage", s.walletLoginPage),
 		page("/wallet/signup", "walletSignUpPage", s.walletSignUpPage),
-	}
+		page("/wallet/topups/:id/challenge", "walletTopUpChallengePage", s.topUpChallengePage),
+	}, s.seedRoutes(session)...)
 }
 
 // The wallet's pages are templates/*.html in the shared layout, with
@@ -136,7 +139,7 @@ func parsePages(assets *edge.Assets) (map[string]*template.Template, error) {
 		return nil, err
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"wallet", "wallet-login", "wallet-signup"} {
+	for _, name := range []string{"wallet", "wallet-login", "wallet-signup", "wallet-challenge"} {
 		var err error
 		if pages[name], err = assets.Page(name, files, "templates/"+name+".html"); err != nil {
 			return nil, err

@@ -26,12 +26,12 @@ import (
 var (
 	errCardRequired = &apperr.Error{Kind: apperr.Invalid, Code: "card_required", Param: "card",
 		Message: "Give the card to top up from: number, exp_month, exp_year and cvc."}
-	errAuthenticationRequired = &apperr.Error{Kind: apperr.CardDeclined, Code: "authentication_required", Param: "card",
-		Message: "This card asks for issuer authentication, which wallet top-ups do not offer; use another card."}
 	errProcessorUnavailable = &apperr.Error{Kind: apperr.Unavailable, Code: "processor_unavailable",
 		Message: "The card processor could not be reached; nothing was charged. Retry with the same Idempotency-Key."}
 	errTypeInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "type_invalid", Param: "type",
-		Message: "type must be one of topup, transfer_in, transfer_out, payment, refund."}
+		Message: "type must be one of topup, transfer_in, transfer_out, payment, refund, withdrawal."}
+	errStatusInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "status_invalid", Param: "status",
+		Message: "status must be one of requires_action, processing, succeeded, failed, canceled."}
 	errActionInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "action_invalid", Param: "action",
 		Message: "action must be transfer, payment, add_passkey or remove_passkey."}
 	errPasskeyIDInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "passkey_id_invalid", Param: "passkey",
@@ -99,7 +99,8 @@ type topUpRequest struct {
 // user and the Idempotency-Key, so a retry never authorizes twice; the
 // credit's ledger reference is the authorization, so it is posted once;
 // the capture happens only for a committed credit (a sweep finishes it
-// after a crash). A declined card changes nothing.
+// after a crash). A declined card changes nothing; a card that asks for
+// the issuer's challenge gives a requires_action top-up (topUpChallenged).
 func (s *Server) walletTopUp(c *gin.Context) error {
 	var in topUpRequest
 	if err := edge.Decode(c, &in); err != nil {
@@ -112,6 +113,13 @@ func (s *Server) walletTopUp(c *gin.Context) error {
 	if in.Card == nil {
 		return errCardRequired
 	}
+	card := processor.Card{Number: in.Card.Number, ExpMonth: in.Card.ExpMonth, ExpYear: in.Card.ExpYear, CVC: in.Card.CVC}
+	return s.topUp(c, amount, card, func(t *wallet.Transaction) any { return t.ToWire() })
+}
+
+// topUp is a top-up of amount from card for the session's user, answered
+// answer(top-up) once credited (see walletTopUp).
+func (s *Server) topUp(c *gin.Context, amount money.Amount, card processor.Card, answer func(*wallet.Transaction) any) error {
 	u := &currentSession(c).User
 	if replayed, err := s.edge.PrecheckIdempotency(c, u.ID); err != nil || replayed {
 		return err
@@ -122,23 +130,15 @@ func (s *Server) walletTopUp(c *gin.Context) error {
 		sum := sha256.Sum256([]byte(u.ID + "\x00" + k))
 		key = "wtop_" + hex.EncodeToString(sum[:16])
 	}
-	card := processor.Card{Number: in.Card.Number, ExpMonth: in.Card.ExpMonth, ExpYear: in.Card.ExpYear, CVC: in.Card.CVC}
 	auth, err := s.processor.Authorize(ctx, key, amount, card)
 	if err != nil {
 		return errProcessorUnavailable.Wrap(err)
 	}
 	switch auth.Status {
 	case processor.Declined:
-		e := &apperr.Error{Kind: apperr.CardDeclined, Code: auth.DeclineCode, Message: processor.Message(auth.DeclineCode), Param: "card"}
-		if auth.DeclineCode == processor.CodeInvalidNumber {
-			e.Param = "card.number"
-		}
-		return e
+		return cardError(auth.DeclineCode)
 	case processor.RequiresAction:
-		if err := s.processor.Void(ctx, key+":void", auth.ID); err != nil {
-			return errProcessorUnavailable.Wrap(err)
-		}
-		return errAuthenticationRequired
+		return s.topUpChallenged(c, u, amount, auth)
 	}
 	details := wallet.Card{Brand: string(auth.Card.Brand), Last4: auth.Card.Last4}
 	err = s.edge.Mutate(c, u.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
@@ -146,7 +146,7 @@ func (s *Server) walletTopUp(c *gin.Context) error {
 		if err != nil {
 			return 0, nil, err
 		}
-		return http.StatusCreated, t.ToWire(), nil
+		return http.StatusCreated, answer(t), nil
 	})
 	if err != nil {
 		return err // not committed: the authorization lapses uncaptured
@@ -183,6 +183,12 @@ func (s *Server) walletTransfer(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	return s.transfer(c, in, amount, func(t *wallet.Transaction) any { return t.ToWire() })
+}
+
+// transfer sends amount to in's receiver from the session's user,
+// answered answer(sender's entry) (see walletTransfer).
+func (s *Server) transfer(c *gin.Context, in transferRequest, amount money.Amount, answer func(*wallet.Transaction) any) error {
 	email, err := merchant.NormalizeEmail(in.ReceiverEmail)
 	if err != nil {
 		return errReceiverEmailInvalid
@@ -209,7 +215,7 @@ func (s *Server) walletTransfer(c *gin.Context) error {
 		if err != nil {
 			return 0, nil, err
 		}
-		return http.StatusCreated, t.ToWire(), nil
+		return http.StatusCreated, answer(t), nil
 	})
 }
 
@@ -301,7 +307,10 @@ func (s *Server) passkeyConfirmBegin(c *gin.Context) error {
 }
 
 var walletTypes = map[string]bool{wallet.TypeTopUp: true, wallet.TypeTransferIn: true, wallet.TypeTransferOut: true,
-	wallet.TypePayment: true, wallet.TypeRefund: true}
+	wallet.TypePayment: true, wallet.TypeRefund: true, wallet.TypeWithdrawal: true}
+
+var walletStatuses = map[string]bool{wallet.StatusRequiresAction: true, wallet.StatusProcessing: true,
+	wallet.StatusSucceeded: true, wallet.StatusFailed: true, wallet.StatusCanceled: true}
 
 func (s *Server) listWalletTransactions(c *gin.Context) error {
 	p, err := edge.ParseList(c, "txn")
@@ -312,7 +321,12 @@ func (s *Server) listWalletTransactions(c *gin.Context) error {
 	if typ != "" && !walletTypes[typ] {
 		return errTypeInvalid
 	}
-	list, more, err := s.wallet.Transactions(c.Request.Context(), s.db.Pool, currentSession(c).User.ID, typ, p.Limit, p.StartingAfter)
+	status := c.Query("status")
+	if status != "" && !walletStatuses[status] {
+		return errStatusInvalid
+	}
+	list, more, err := s.wallet.Transactions(c.Request.Context(), s.db.Pool, currentSession(c).User.ID, wallet.Filter{Type: typ, Status: status},
+		p.Limit, p.StartingAfter)
 	if err != nil {
 		return err
 	}

@@ -81,7 +81,6 @@ func TestWalletTopUpDeclinesChangeNothing(t *testing.T) {
 		{"incorrect cvc", "4000000000000127", "incorrect_cvc", "card"},
 		{"processing error", "4000000000000119", "processing_error", "card"},
 		{"luhn failure", "4242424242424241", "invalid_number", "card.number"},
-		{"challenge", "4000000000003220", "authentication_required", "card"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

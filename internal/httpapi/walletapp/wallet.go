@@ -84,6 +84,12 @@ type userResponse struct {
 // Idempotency-Key scope is shared by anonymous callers and a replay needs
 // the identical body, password included.
 func (s *Server) walletSignUp(c *gin.Context) error {
+	return s.signUp(c, func(u *wallet.User) any { return userResponse{User: u.ToWire(false)} })
+}
+
+// signUp creates the user the request's body describes and answers
+// answer(user), 201.
+func (s *Server) signUp(c *gin.Context, answer func(*wallet.User) any) error {
 	var in walletSignUpRequest
 	if err := edge.Decode(c, &in); err != nil {
 		return err
@@ -102,7 +108,7 @@ func (s *Server) walletSignUp(c *gin.Context) error {
 		if err != nil {
 			return 0, nil, err
 		}
-		return http.StatusCreated, userResponse{User: u.ToWire(false)}, nil
+		return http.StatusCreated, answer(u), nil
 	})
 }
 
@@ -116,23 +122,40 @@ type walletLoginRequest struct {
 // locked after repeated failures (PostgreSQL, package lockout); a lock's
 // Retry-After comes from edge.WriteError.
 func (s *Server) walletLogin(c *gin.Context) error {
-	var in walletLoginRequest
-	if err := edge.Decode(c, &in); err != nil {
-		return err
-	}
-	if err := s.edge.LimitLogIn(c, in.Email); err != nil {
-		return err
-	}
-	u, err := s.wallet.CheckPassword(c.Request.Context(), in.Email, in.Password)
+	u, err := s.checkPassword(c)
 	if err != nil {
 		return err
 	}
 	return s.logIn(c, u, wallet.MethodPassword)
 }
 
+// checkPassword reads a log-in request and returns its user if the
+// password is right, counting the attempt.
+func (s *Server) checkPassword(c *gin.Context) (*wallet.User, error) {
+	var in walletLoginRequest
+	if err := edge.Decode(c, &in); err != nil {
+		return nil, err
+	}
+	if err := s.edge.LimitLogIn(c, in.Email); err != nil {
+		return nil, err
+	}
+	return s.wallet.CheckPassword(c.Request.Context(), in.Email, in.Password)
+}
+
 // logIn starts a session for u, replacing the request's previous one, and
 // answers the user with the session cookie.
 func (s *Server) logIn(c *gin.Context, u *wallet.User, method string) error {
+	has, err := s.startSession(c, u, method)
+	if err != nil {
+		return err
+	}
+	c.PureJSON(http.StatusOK, userResponse{User: u.ToWire(has)})
+	return nil
+}
+
+// startSession starts a session for u, replacing the request's previous
+// one, sets its cookie, and says whether u has a passkey.
+func (s *Server) startSession(c *gin.Context, u *wallet.User, method string) (bool, error) {
 	ctx := c.Request.Context()
 	if old, err := c.Cookie(s.sessionCookie()); err == nil && old != "" {
 		// Best effort: the old session is revoked in PostgreSQL even when
@@ -151,15 +174,14 @@ func (s *Server) logIn(c *gin.Context, u *wallet.User, method string) error {
 		return err
 	})
 	if err != nil {
-		return err
+		return false, err
 	}
 	has, err := s.passkeys.Required(ctx, s.db.Pool, u.ID)
 	if err != nil {
-		return err
+		return false, err
 	}
 	s.setSessionCookie(c, token, exp)
-	c.PureJSON(http.StatusOK, userResponse{User: u.ToWire(has)})
-	return nil
+	return has, nil
 }
 
 type emptyRequest struct{}

@@ -183,7 +183,7 @@
       currencies.forEach(function (c) {
         var o = document.createElement("option");
         o.value = o.textContent = c;
-        if (c === "USD") o.selected = true;
+        if (c === "USD") o.selected = o.defaultSelected = true; // form.reset() keeps USD
         sel.appendChild(o);
       });
     });
@@ -223,25 +223,39 @@
         });
       });
     }
-    var labels = { topup: "Added money", transfer_in: "Received", transfer_out: "Sent", payment: "Paid", refund: "Refund" };
+    var labels = { topup: "Added money", transfer_in: "Received", transfer_out: "Sent", payment: "Paid", refund: "Refund",
+      withdrawal: "Withdrawn" };
+    var statuses = { succeeded: "Succeeded", processing: "Processing", requires_action: "Waiting for your bank",
+      failed: "Failed", canceled: "Canceled", pending: "Pending" };
+    var poll = null;
+    // loadHistory lists the history with the chosen filters; while a
+    // movement is still on its way it looks again every few seconds, so
+    // a withdrawal's outcome shows without reloading.
     function loadHistory(more) {
       var q = "/v1/wallet/transactions?limit=10" + (more && cursor ? "&starting_after=" + encodeURIComponent(cursor) : "");
+      if ($("history_type").value) q += "&type=" + encodeURIComponent($("history_type").value);
+      if ($("history_status").value) q += "&status=" + encodeURIComponent($("history_status").value);
       return api("GET", q).then(function (r) {
         var ul = $("history");
         if (!more) ul.textContent = "";
-        var list = r.data.data || [];
-        if (!list.length && !more) ul.appendChild(span("muted", "Nothing yet."));
+        var list = r.data.data || [], waiting = false;
+        if (!list.length && !more) ul.appendChild(span("muted", "Nothing here yet."));
         list.forEach(function (t) {
           var e = li(), incoming = t.type === "topup" || t.type === "transfer_in" || t.type === "refund";
+          waiting = waiting || t.status === "processing";
           e.setAttribute("data-id", t.id);
           e.appendChild(span("what", labels[t.type] + (t.counterparty ? " · " + t.counterparty : "")));
           e.appendChild(span("amt" + (incoming ? " in" : ""), (incoming ? "+" : "−") + format(t.amount, t.currency)));
-          e.appendChild(span("meta", new Date(t.created_at).toLocaleString() + (t.note ? " · " + t.note : "")));
-          e.appendChild(span("meta status", t.status));
+          e.appendChild(span("meta", new Date(t.created_at).toLocaleString() + (t.note ? " · " + t.note : "") +
+            (t.failure_code ? " · " + t.failure_code.replace(/_/g, " ") : "")));
+          e.appendChild(span("meta status status-" + t.status, statuses[t.status] || t.status));
           ul.appendChild(e);
           cursor = t.id;
         });
         $("history-more").hidden = !r.data.has_more;
+        if (waiting && !poll) {
+          poll = setTimeout(function () { poll = null; loadAccount(); loadHistory(false); loadNotifications(); }, 3000);
+        }
       });
     }
     function loadNotifications() {
@@ -270,6 +284,9 @@
       }).catch(function (e) { show(e.message); });
     });
     $("history-more").addEventListener("click", function () { loadHistory(true); });
+    ["history_type", "history_status"].forEach(function (f) {
+      $(f).addEventListener("change", function () { cursor = ""; loadHistory(false); });
+    });
     $("read-all").addEventListener("click", function () {
       api("POST", "/v1/wallet/notifications/read_all", {}).then(loadNotifications);
     });
@@ -320,7 +337,16 @@
         return key;
       };
     }
-    var transferKey = keyed(), topupKey = keyed();
+    var transferKey = keyed(), topupKey = keyed(), withdrawKey = keyed();
+
+    // cardBody reads the card fields whose ids start with prefix.
+    function cardBody(prefix) {
+      var exp = /^\s*(\d{1,2})\s*\/\s*(\d{2}|\d{4})\s*$/.exec($(prefix + "card_exp").value);
+      if (!exp) return null;
+      var year = parseInt(exp[2], 10);
+      return { number: $(prefix + "card_number").value.replace(/[\s-]/g, ""), exp_month: parseInt(exp[1], 10),
+        exp_year: year < 100 ? 2000 + year : year, cvc: $(prefix + "card_cvc").value.trim() };
+    }
 
     $("transfer-form").addEventListener("submit", function (ev) {
       ev.preventDefault();
@@ -356,20 +382,52 @@
       var b = $("topup-submit"), currency = $("topup_currency").value;
       var amount = toMinor($("topup_amount").value, currency);
       if (!amount) { show("Enter an amount like 20.00."); return; }
-      var exp = /^\s*(\d{1,2})\s*\/\s*(\d{2}|\d{4})\s*$/.exec($("card_exp").value);
-      if (!exp) { show("Enter the card's expiry as MM/YY."); return; }
-      var year = parseInt(exp[2], 10);
-      var body = { amount: amount, currency: currency, card: { number: $("card_number").value.replace(/[\s-]/g, ""),
-        exp_month: parseInt(exp[1], 10), exp_year: year < 100 ? 2000 + year : year, cvc: $("card_cvc").value.trim() } };
+      var card = cardBody("");
+      if (!card) { show("Enter the card's expiry as MM/YY."); return; }
+      var body = { amount: amount, currency: currency, card: card };
       busy(b, true);
       show("");
       api("POST", "/v1/wallet/topup", body, topupKey(body)).then(function (r) {
+        if (r.status === 200 && r.data.next_action && r.data.next_action.url) {
+          window.location.assign(r.data.next_action.url);
+          return;
+        }
         if (r.status !== 201) throw new Error(errorText(r));
         show("Added " + format(r.data.amount, r.data.currency) + " to your wallet.", true);
         $("topup-form").reset();
         return refresh();
       }).catch(function (e) { show(e.message); }).finally(function () { busy(b, false); });
     });
+
+    $("withdraw-form").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var b = $("withdraw-submit"), currency = $("withdraw_currency").value;
+      var amount = toMinor($("withdraw_amount").value, currency);
+      if (!amount) { show("Enter an amount like 20.00."); return; }
+      var card = cardBody("withdraw_");
+      if (!card) { show("Enter the card's expiry as MM/YY."); return; }
+      var body = { amount: amount, currency: currency, card: card };
+      busy(b, true);
+      show("");
+      api("POST", "/v1/wallet/withdrawals", body, withdrawKey(body)).then(function (r) {
+        if (r.status !== 201) throw new Error(errorText(r));
+        show("Withdrawing " + format(r.data.amount, r.data.currency) + " to the card ending in " + r.data.card.last4 +
+          ". The history shows when it arrives.", true);
+        $("withdraw-form").reset();
+        return refresh();
+      }).catch(function (e) { show(e.message); }).finally(function () { busy(b, false); });
+    });
+
+    // Back from a top-up's bank check: say how it ended.
+    var topup = new URLSearchParams(window.location.search).get("topup");
+    if (topup) {
+      api("GET", "/v1/wallet/transactions/" + encodeURIComponent(topup)).then(function (r) {
+        if (r.status !== 200) return;
+        var t = r.data;
+        show(t.status === "succeeded" ? "Added " + format(t.amount, t.currency) + " to your wallet."
+          : "The top-up of " + format(t.amount, t.currency) + " was not added: your bank did not confirm it.", t.status === "succeeded");
+      });
+    }
 
     refresh();
   }
@@ -413,7 +471,30 @@
     });
   }
 
+  // The simulated issuer's check of a top-up: approve or fail, then back
+  // to the wallet, which shows the outcome.
+  function challengePage(root) {
+    var buttons = root.querySelectorAll("button[data-outcome]"), keys = {};
+    Array.prototype.forEach.call(buttons, function (b) {
+      b.addEventListener("click", function () {
+        var outcome = b.getAttribute("data-outcome");
+        keys[outcome] = keys[outcome] || newKey();
+        Array.prototype.forEach.call(buttons, function (x) { x.disabled = true; });
+        show("");
+        api("POST", "/v1/wallet/topups/" + encodeURIComponent(root.getAttribute("data-id")) + "/challenge",
+          { outcome: outcome }, keys[outcome]).then(function (r) {
+          if (r.status !== 200) throw new Error(errorText(r));
+          window.location.assign("/wallet?topup=" + encodeURIComponent(r.data.id));
+        }).catch(function (e) {
+          show(e.message);
+          Array.prototype.forEach.call(buttons, function (x) { x.disabled = false; });
+        });
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    if ($("topup-challenge")) challengePage($("topup-challenge"));
     if ($("wallet-pay")) walletPay($("wallet-pay"));
     if ($("signup-form")) signupPage($("signup-form"));
     if ($("login-form")) loginPage($("login-form"));

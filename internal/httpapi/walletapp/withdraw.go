@@ -1,0 +1,68 @@
+package walletapp
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/paylink/paylink/internal/apperr"
+	"github.com/paylink/paylink/internal/httpapi/edge"
+	"github.com/paylink/paylink/internal/processor"
+	"github.com/paylink/paylink/internal/wallet"
+)
+
+var errWithdrawCardRequired = &apperr.Error{Kind: apperr.Invalid, Code: "card_required", Param: "card",
+	Message: "Give the card to withdraw to: number, exp_month, exp_year and cvc."}
+
+type withdrawRequest struct {
+	Amount   json.RawMessage `json:"amount"`
+	Currency string          `json:"currency"`
+	Card     *cardRequest    `json:"card"`
+}
+
+// cardError is the 402 a card that cannot be used answers, as at
+// checkout.
+func cardError(code string) error {
+	e := &apperr.Error{Kind: apperr.CardDeclined, Code: code, Message: processor.Message(code), Param: "card"}
+	if code == processor.CodeInvalidNumber {
+		e.Param = "card.number"
+	}
+	return e
+}
+
+// walletWithdraw takes money out of the wallet at once towards a card and
+// answers the withdrawal, processing; the worker pays the card and settles
+// it. A card that fails the checks a payment would make is refused before
+// anything moves; one the issuer refuses fails the withdrawal later, with
+// the money back.
+func (s *Server) walletWithdraw(c *gin.Context) error {
+	var in withdrawRequest
+	if err := edge.Decode(c, &in); err != nil {
+		return err
+	}
+	amount, err := s.parseAmount(in.Amount, in.Currency)
+	if err != nil {
+		return err
+	}
+	if in.Card == nil {
+		return errWithdrawCardRequired
+	}
+	card := processor.Card{Number: processor.Normalize(in.Card.Number), ExpMonth: in.Card.ExpMonth,
+		ExpYear: in.Card.ExpYear, CVC: in.Card.CVC}
+	brand, code := processor.Validate(card, amount.Currency, s.now())
+	if code != "" {
+		return cardError(code)
+	}
+	details := wallet.Card{Brand: string(brand), Last4: processor.Last4(card.Number)}
+	u := &currentSession(c).User
+	return s.edge.Mutate(c, u.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+		t, err := s.wallet.Withdraw(ctx, tx, u, amount, card, details)
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusCreated, t.ToWire(), nil
+	})
+}

@@ -1,0 +1,1 @@
+DROP INDEX wallet_transactions_waiting_topups_idx;
