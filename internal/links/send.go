@@ -68,8 +68,9 @@ FOR UPDATE OF s SKIP LOCKED`
 	advanceReminder = `
 UPDATE link_sends SET next_reminder_at = $2, reminders_sent = reminders_sent + $3 WHERE id = $1`
 
+	// prefixedLinkColumns is linkColumns read through the alias l.
 	prefixedLinkColumns = `l.id, l.merchant_id, l.amount, l.currency, l.description, l.single_use, l.status,
-       l.success_url, l.cancel_url, l.metadata, l.expires_at, l.created_at, l.completed_at, l.deactivated_at`
+       l.success_url, l.cancel_url, l.metadata, l.expires_at, l.created_at, l.completed_at, l.deactivated_at, l.realm`
 )
 
 // Sent is a link sent to a recipient.

@@ -76,7 +76,7 @@ func TestShopperEmailsOnFailureAndRefund(t *testing.T) {
 		t.Fatalf("failure e-mail = %+v", fe)
 	}
 	if c := byKey["payment_failed:pay_failed_closed"]; strings.Contains(c.body, "https://") ||
-		!strings.Contains(c.body, "go back to Acme Mugs") {
+		!strings.Contains(c.body, "go back to “Acme Mugs”") {
 		t.Fatalf("failure on a closed link offers a retry: %+v", c)
 	}
 	for key, want := range map[string][]string{
