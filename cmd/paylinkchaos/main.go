@@ -198,8 +198,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // startCluster runs `paylink cluster` in o.dir, afresh, with settings
 // for the campaign: its mail to mail, no rate limits (every client comes
-// from 127.0.0.1), webhook retries and the outbox sweep in seconds. It
-// returns once the cluster is up, and a function stopping it.
+// from 127.0.0.1), no caps on shopper e-mails, webhook retries and the
+// outbox sweep in seconds. It returns once the cluster is up, and a
+// function stopping it.
 func startCluster(ctx context.Context, o options, mail *mailbox, stderr io.Writer) (func(), error) {
 	if err := os.MkdirAll(o.dir, 0o755); err != nil {
 		return nil, err
@@ -214,6 +215,10 @@ func startCluster(ctx context.Context, o options, mail *mailbox, stderr io.Write
 	cmd.Env = append(os.Environ(),
 		"PAYLINK_SMTP_HOST=127.0.0.1", fmt.Sprintf("PAYLINK_SMTP_PORT=%d", mail.sink.Addr().Port),
 		"PAYLINK_RATE_LIMIT_API=1000000-S", "PAYLINK_RATE_LIMIT_PUBLIC=1000000-S", "PAYLINK_RATE_LIMIT_LOGIN=1000000-S",
+		// A few shoppers paying thousands of times would reach the caps on
+		// shopper e-mails, which hold receipts back by design; the campaign
+		// checks that every e-mail is sent, so it lifts them.
+		"PAYLINK_SHOPPER_EMAILS_PER_RECIPIENT=100000000-D", "PAYLINK_SHOPPER_EMAILS_PER_MERCHANT=100000000-D",
 		"PAYLINK_WEBHOOK_RETRY_SCHEDULE=1s,2s,3s,5s,5s,10s,10s,10s,10s,10s,10s,10s,10s,10s,10s,10s,10s,10s,10s,10s",
 		"PAYLINK_OUTBOX_SWEEP=10s", "PAYLINK_LINK_EXPIRY_INTERVAL=10s")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGINT}

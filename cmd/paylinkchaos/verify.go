@@ -119,8 +119,14 @@ func (v *verifier) run(ctx context.Context) {
 	v.refunds(ctx)
 	v.webhooks(ctx)
 	n, unsent, err := v.unsentEmails(ctx)
+	var given int
+	if err == nil {
+		// E-mails given up on (failed_at) are unsent too; say how many, as
+		// they point at a cause (a cap, a refused address) and not a delay.
+		err = v.db.QueryRow(ctx, `SELECT count(*) FROM emails WHERE failed_at IS NOT NULL`).Scan(&given)
+	}
 	v.add("every e-mail sent (PostgreSQL sent_at, and received by the SMTP server)",
-		fmt.Sprintf("%d of %d%s", n-unsent, n, errNote(err)), "all", err == nil && unsent == 0 && n > 0)
+		fmt.Sprintf("%d of %d (%d given up)%s", n-unsent, n, given, errNote(err)), "all", err == nil && unsent == 0 && n > 0)
 }
 
 func errNote(err error) string {
