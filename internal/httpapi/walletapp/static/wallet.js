@@ -145,6 +145,9 @@
     return u.pathname + u.search;
   }
 
+  // What wallet-passkeys.js builds on; it adds renderPasskeys.
+  window.PaylinkWallet = { api: api, errorText: errorText, show: show, passkeyGet: passkeyGet };
+
   // --- pages ---
   function signupPage(form) {
     form.addEventListener("submit", function (ev) {
@@ -213,10 +216,14 @@
     }
     function loadPasskeys() {
       return api("GET", "/v1/wallet/passkeys").then(function (r) {
-        var ul = $("passkeys");
+        var ul = $("passkeys"), list = r.data.data || [];
+        passkeyCount = list.length;
+        if (window.PaylinkWallet.renderPasskeys) { // rename and remove buttons
+          window.PaylinkWallet.renderPasskeys(ul, list, refresh);
+          return;
+        }
         ul.textContent = "";
-        passkeyCount = (r.data.data || []).length;
-        (r.data.data || []).forEach(function (p) {
+        list.forEach(function (p) {
           var e = li();
           e.textContent = p.name + " · added " + new Date(p.created_at).toLocaleDateString();
           ul.appendChild(e);
