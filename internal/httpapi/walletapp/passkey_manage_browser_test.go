@@ -33,16 +33,18 @@ func passkeyNames(t *testing.T, ctx context.Context, want ...string) {
 		func(s string) bool { return s == strings.Join(want, "|") })
 }
 
-// TestWalletBrowserRenamesAndDeletesPasskeys: on the wallet page, with the
-// keyboard only, a user renames a passkey (an empty name is refused in
-// place, sending nothing), starts removing one and keeps it, then removes
-// it: the page asks first, and the removal is confirmed with a passkey in
-// the browser's authenticator, as the session began with the password.
-// Removing the last one puts the page back to "no passkey". Each removal
-// is notified and e-mailed.
-func TestWalletBrowserRenamesAndDeletesPasskeys(t *testing.T) {
+// TestWalletBrowserManagesPasskeys: on the wallet page, with the keyboard
+// only, a user renames a passkey (an empty name is refused in place,
+// sending nothing), withdraws with a passkey confirmation, starts removing
+// a passkey and keeps it, then removes it: the page asks first, and the
+// removal is confirmed with a passkey in the browser's authenticator, as
+// the session began with the password. Removing the last one puts the
+// page back to "no passkey". Each removal is notified and e-mailed.
+func TestWalletBrowserManagesPasskeys(t *testing.T) {
 	e := newWalletBrowserEnv(t)
-	e.WalletUser("keys.owner@example.test").Do(apitest.Req{Method: "POST", Path: "/v1/wallet/logout"})
+	owner := e.WalletUser("keys.owner@example.test")
+	owner.TopUp(5000, "USD")
+	owner.Do(apitest.Req{Method: "POST", Path: "/v1/wallet/logout"})
 	ctx := browsertest.New(t)
 	phone := addAuthenticator(t, ctx)
 
@@ -86,6 +88,24 @@ func TestWalletBrowserRenamesAndDeletesPasskeys(t *testing.T) {
 		t.Fatalf("passkeys named Security key in the database = %d, want 1", n)
 	}
 
+	// A withdrawal needs a passkey's confirmation: the page asks the
+	// authenticator before sending it.
+	signs := signCount(t, ctx, phone) + signCount(t, ctx, key)
+	do(t, ctx, chromedp.SendKeys(chromedp.ID("withdraw_amount"), "20.00"),
+		chromedp.SendKeys(chromedp.ID("withdraw_card_number"), "4242 4242 4242 4242"),
+		chromedp.SendKeys(chromedp.ID("withdraw_card_exp"), "12/30"),
+		chromedp.SendKeys(chromedp.ID("withdraw_card_cvc"), "123"),
+		chromedp.Focus(chromedp.ID("withdraw-submit")), chromedp.KeyEvent(kb.Enter))
+	browsertest.Wait(t, ctx, `document.getElementById("message").textContent.startsWith("Withdrawing ") &&
+		document.querySelector("#history li .what").textContent === "Withdrawn" &&
+		document.querySelector("#balances li").textContent.includes("30.00")`)
+	if after := signCount(t, ctx, phone) + signCount(t, ctx, key); after <= signs {
+		t.Errorf("sign counts %v before and %v after the withdrawal: no passkey confirmed it", signs, after)
+	}
+	if n := e.Count("SELECT count(*) FROM wallet_transactions WHERE type = 'withdrawal' AND amount = 2000"); n != 1 {
+		t.Fatalf("withdrawals stored = %d, want 1", n)
+	}
+
 	// Remove "Passkey" (the phone's): the page asks first, with the focus
 	// on keeping it; Escape keeps it.
 	do(t, ctx, chromedp.Focus(chromedp.CSS(`#passkeys li:nth-child(2) button.remove`)), chromedp.KeyEvent(kb.Enter))
@@ -98,7 +118,7 @@ func TestWalletBrowserRenamesAndDeletesPasskeys(t *testing.T) {
 	if n := e.Count("SELECT count(*) FROM passkeys"); n != 2 {
 		t.Fatalf("passkeys after keeping it = %d, want 2", n)
 	}
-	signs := signCount(t, ctx, phone) + signCount(t, ctx, key)
+	signs = signCount(t, ctx, phone) + signCount(t, ctx, key)
 	do(t, ctx, chromedp.KeyEvent(kb.Enter))
 	browsertest.Wait(t, ctx, `document.activeElement.textContent === "Keep it"`)
 	backTab(t, ctx, "Remove passkey") // from "Keep it"

@@ -164,10 +164,7 @@
     return w.api("DELETE", path, {}).then(function (r) {
       if (r.status === 200) return r;
       if (r.status !== 403 || !r.data.error || r.data.error.code !== "passkey_step_up_required") throw new Error(w.errorText(r));
-      return w.api("POST", "/v1/wallet/passkeys/confirm/begin", { action: "remove_passkey", passkey: id }).then(function (r) {
-        if (r.status !== 200) throw new Error(w.errorText(r));
-        return w.passkeyGet(r.data);
-      }).then(function (assertion) {
+      return w.confirmFirst(true, { action: "remove_passkey", passkey: id }).then(function (assertion) {
         return w.api("DELETE", path, { passkey_assertion: assertion });
       }).then(function (r) {
         if (r.status !== 200) throw new Error(w.errorText(r));

@@ -111,6 +111,16 @@
     return navigator.credentials.get(requestOptions(options)).then(credentialJSON);
   }
 
+  // confirmFirst resolves to the assertion of a passkey confirmation
+  // begun with body (confirm/begin) when needed, else to null.
+  function confirmFirst(needed, body) {
+    if (!needed) return Promise.resolve(null);
+    return api("POST", "/v1/wallet/passkeys/confirm/begin", body).then(function (r) {
+      if (r.status !== 200) throw new Error(errorText(r));
+      return passkeyGet(r.data);
+    });
+  }
+
   function loginWithPasskey(button) {
     busy(button, true);
     show("");
@@ -146,7 +156,7 @@
   }
 
   // What wallet-passkeys.js builds on; it adds renderPasskeys.
-  window.PaylinkWallet = { api: api, errorText: errorText, show: show, passkeyGet: passkeyGet };
+  window.PaylinkWallet = { api: api, errorText: errorText, show: show, confirmFirst: confirmFirst };
 
   // --- pages ---
   function signupPage(form) {
@@ -210,7 +220,7 @@
           ul.appendChild(e);
         });
         $("passkey-status").textContent = user.has_passkey
-          ? "Payments and transfers are confirmed with your passkey."
+          ? "Payments, transfers and withdrawals are confirmed with your passkey."
           : "Log in and confirm payments with your fingerprint, face or device PIN instead of a password.";
       });
     }
@@ -304,13 +314,7 @@
       var b = $("add-passkey"), stepUp = null;
       busy(b, true);
       show(user && user.has_passkey ? "First confirm with a passkey you already have." : "", true);
-      var confirm = user && user.has_passkey
-        ? api("POST", "/v1/wallet/passkeys/confirm/begin", { action: "add_passkey" }).then(function (r) {
-          if (r.status !== 200) throw new Error(errorText(r));
-          return passkeyGet(r.data);
-        })
-        : Promise.resolve(null);
-      confirm.then(function (assertion) {
+      confirmFirst(user && user.has_passkey, { action: "add_passkey" }).then(function (assertion) {
         stepUp = assertion;
         if (assertion) show("Confirmed. Now create the new passkey.", true);
         return api("POST", "/v1/wallet/passkeys/register/begin", {});
@@ -363,14 +367,8 @@
       var body = { receiver_email: $("receiver_email").value.trim(), amount: amount, currency: currency, note: $("note").value };
       busy(b, true);
       show("");
-      var confirm = user && user.has_passkey
-        ? api("POST", "/v1/wallet/passkeys/confirm/begin", { action: "transfer", receiver_email: body.receiver_email, amount: amount, currency: currency })
-          .then(function (r) {
-            if (r.status !== 200) throw new Error(errorText(r));
-            return passkeyGet(r.data);
-          })
-        : Promise.resolve(null);
-      confirm.then(function (assertion) {
+      confirmFirst(user && user.has_passkey,
+        { action: "transfer", receiver_email: body.receiver_email, amount: amount, currency: currency }).then(function (assertion) {
         var send = Object.assign({}, body);
         if (assertion) send.passkey_assertion = assertion;
         return api("POST", "/v1/wallet/transfers", send, transferKey(send));
@@ -416,13 +414,22 @@
       var body = { amount: amount, currency: currency, card: card };
       busy(b, true);
       show("");
-      api("POST", "/v1/wallet/withdrawals", body, withdrawKey(body)).then(function (r) {
+      // With a passkey, money leaves the wallet only once a passkey
+      // confirms this card, amount and currency (as for a transfer).
+      confirmFirst(user && user.has_passkey,
+        { action: "withdrawal", amount: amount, currency: currency, card: { number: card.number } }).then(function (assertion) {
+        var send = Object.assign({}, body);
+        if (assertion) send.passkey_assertion = assertion;
+        return api("POST", "/v1/wallet/withdrawals", send, withdrawKey(send));
+      }).then(function (r) {
         if (r.status !== 201) throw new Error(errorText(r));
         show("Withdrawing " + format(r.data.amount, r.data.currency) + " to the card ending in " + r.data.card.last4 +
           ". The history shows when it arrives.", true);
         $("withdraw-form").reset();
         return refresh();
-      }).catch(function (e) { show(e.message); }).finally(function () { busy(b, false); });
+      }).catch(function (e) {
+        show(e.name === "NotAllowedError" ? "The passkey confirmation was cancelled; nothing was withdrawn." : e.message);
+      }).finally(function () { busy(b, false); });
     });
 
     // Back from a top-up's bank check: say how it ended.
@@ -448,14 +455,8 @@
     button.addEventListener("click", function () {
       busy(button, true);
       show("");
-      var confirm = root.getAttribute("data-passkey") === "true"
-        ? api("POST", "/v1/wallet/passkeys/confirm/begin", { action: "payment", payment_link: root.getAttribute("data-link") })
-          .then(function (r) {
-            if (r.status !== 200) throw new Error(errorText(r));
-            return passkeyGet(r.data);
-          })
-        : Promise.resolve(null);
-      confirm.then(function (assertion) {
+      confirmFirst(root.getAttribute("data-passkey") === "true",
+        { action: "payment", payment_link: root.getAttribute("data-link") }).then(function (assertion) {
         var method = { type: "wallet" };
         if (assertion) method.passkey_assertion = assertion;
         key = assertion || !key ? newKey() : key;
