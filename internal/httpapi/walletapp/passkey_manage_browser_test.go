@@ -48,24 +48,11 @@ func TestWalletBrowserManagesPasskeys(t *testing.T) {
 	ctx := browsertest.New(t)
 	phone := addAuthenticator(t, ctx)
 
-	do(t, ctx, chromedp.Navigate(e.Base+"/wallet/login"),
-		chromedp.SendKeys(chromedp.ID("email"), "keys.owner@example.test"),
-		chromedp.SendKeys(chromedp.ID("password"), apitest.WalletPassword))
-	navigates(t, ctx, "log in", "/wallet", chromedp.Click(chromedp.ID("login-submit")))
-	browsertest.Wait(t, ctx, `document.getElementById("who").textContent.includes("keys.owner@example.test")`)
+	logInWithPassword(t, ctx, e, "keys.owner@example.test")
 	do(t, ctx, chromedp.Click(chromedp.ID("add-passkey")))
 	passkeyNames(t, ctx, "Passkey")
 	// A second passkey on a security key (confirmed by the phone's).
-	res, err := chromedp.Call(ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
-		Options: &webauthn.VirtualAuthenticatorOptions{
-			Protocol: webauthn.AuthenticatorProtocolCtap2, Ctap2version: webauthn.Ctap2versionCtap21,
-			Transport: webauthn.AuthenticatorTransportUsb, HasResidentKey: true, HasUserVerification: true,
-			IsUserVerified: true, AutomaticPresenceSimulation: true,
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := res.AuthenticatorID
+	key := addSecurityKey(t, ctx)
 	browsertest.Wait(t, ctx, `!document.getElementById("add-passkey").disabled`)
 	do(t, ctx, chromedp.Click(chromedp.ID("add-passkey")))
 	passkeyNames(t, ctx, "Passkey 2", "Passkey")

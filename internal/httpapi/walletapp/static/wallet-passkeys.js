@@ -16,6 +16,11 @@
     if (text !== undefined) e.textContent = text;
     return e;
   }
+  // put appends the nodes after parent to it, and returns it.
+  function put(parent) {
+    for (var i = 1; i < arguments.length; i++) parent.appendChild(arguments[i]);
+    return parent;
+  }
   function button(text, cls, label) {
     var b = el("button", cls, text);
     b.type = "button";
@@ -44,17 +49,11 @@
   function item(p, changed) {
     var li = el("li");
     li.setAttribute("data-id", p.id);
-    var about = el("div", "passkey-about");
-    about.appendChild(el("span", "what", p.name));
-    about.appendChild(el("span", "meta", "Added " + day(p.created_at) +
-      (p.last_used_at ? " \u00b7 last used " + day(p.last_used_at) : " \u00b7 not used yet")));
-    var actions = el("div", "passkey-actions");
     var rename = button("Rename", "button-secondary button-small rename", "Rename passkey " + p.name);
     var remove = button("Remove", "button-secondary button-small text-danger remove", "Remove passkey " + p.name);
-    actions.appendChild(rename);
-    actions.appendChild(remove);
-    li.appendChild(about);
-    li.appendChild(actions);
+    var about = put(el("div", "passkey-about"), el("span", "what", p.name), el("span", "meta", "Added " + day(p.created_at) +
+      (p.last_used_at ? " \u00b7 last used " + day(p.last_used_at) : " \u00b7 not used yet")));
+    put(li, about, put(el("div", "passkey-actions"), rename, remove));
     rename.addEventListener("click", function () { renameForm(li, p, changed); });
     remove.addEventListener("click", function () { confirmRemove(li, p, changed); });
     return li;
@@ -92,17 +91,10 @@
     error.id = input.id + "-error";
     error.setAttribute("role", "alert");
     input.setAttribute("aria-describedby", error.id);
-    field.appendChild(label);
-    field.appendChild(input);
-    field.appendChild(error);
-    var actions = el("div", "passkey-actions");
     var save = el("button", "button-small", "Save name");
     save.type = "submit";
     var cancel = button("Cancel", "button-secondary button-small");
-    actions.appendChild(save);
-    actions.appendChild(cancel);
-    form.appendChild(field);
-    form.appendChild(actions);
+    put(form, put(field, label, input, error), put(el("div", "passkey-actions"), save, cancel));
     var close = panel(li, form, ".rename");
     cancel.addEventListener("click", close);
     function invalid(text) {
@@ -133,13 +125,9 @@
       "You will be asked to confirm with one of your passkeys.");
     question.id = "passkey-remove-" + p.id;
     box.setAttribute("aria-labelledby", question.id);
-    var actions = el("div", "passkey-actions");
     var yes = button("Remove passkey", "button-small button-danger confirm-remove");
     var no = button("Keep it", "button-secondary button-small");
-    actions.appendChild(yes);
-    actions.appendChild(no);
-    box.appendChild(question);
-    box.appendChild(actions);
+    put(box, question, put(el("div", "passkey-actions"), yes, no));
     var close = panel(li, box, ".remove");
     no.addEventListener("click", close);
     yes.addEventListener("click", function () {
