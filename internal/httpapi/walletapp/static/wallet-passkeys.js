@@ -1,9 +1,10 @@
-// Paylink wallet page: renaming and removing passkeys. It runs after
-// wallet.js, whose list of passkeys it enhances (without this file the list
-// only names them): each passkey gets a Rename and a Remove button.
+// Paylink wallet page: adding, renaming and removing passkeys. It runs
+// after wallet.js, whose list of passkeys it draws (without this file the
+// list only names them): each passkey gets a Rename and a Remove button.
 // Renaming opens a small form in place; removing asks first, then confirms
 // with a passkey, the step-up the server asks for unless the session began
-// with a passkey a few minutes ago. No inline script (the CSP forbids it).
+// with a passkey a few minutes ago; adding a second one confirms with the
+// first. No inline script (the CSP forbids it).
 (function () {
   "use strict";
 
@@ -40,7 +41,10 @@
 
   // renderPasskeys draws keys (newest first) into ul; changed reloads the
   // page's data after a change and resolves when it is drawn.
+  var count = 0, reload = function () { return Promise.resolve(); };
   w.renderPasskeys = function (ul, keys, changed) {
+    count = keys.length;
+    reload = changed;
     ul.textContent = "";
     ul.classList.add("passkeys");
     keys.forEach(function (p) { ul.appendChild(item(p, changed)); });
@@ -143,6 +147,38 @@
     });
     no.focus();
   }
+
+  // Adding a passkey once the user has one needs a confirmation by an
+  // existing passkey first (the server refuses it otherwise), so a
+  // password alone can never add one.
+  var add = document.getElementById("add-passkey");
+  if (add) add.addEventListener("click", function () {
+    var stepUp = null;
+    add.disabled = true;
+    w.show(count ? "First confirm with a passkey you already have." : "", true);
+    w.confirmFirst(count > 0, { action: "add_passkey" }).then(function (assertion) {
+      stepUp = assertion;
+      if (assertion) w.show("Confirmed. Now create the new passkey.", true);
+      return w.api("POST", "/v1/wallet/passkeys/register/begin", {});
+    }).then(function (r) {
+      if (r.status !== 200) throw new Error(w.errorText(r));
+      return navigator.credentials.create(w.creationOptions(r.data));
+    }).then(function (cred) {
+      var body = { name: count ? "Passkey " + (count + 1) : "Passkey", credential: w.credentialJSON(cred) };
+      if (stepUp) body.passkey_assertion = stepUp;
+      return w.api("POST", "/v1/wallet/passkeys/register/finish", body);
+    }).then(function (r) {
+      if (r.status !== 201) throw new Error(w.errorText(r));
+      w.show("Passkey added. You can now log in and confirm payments with it.", true);
+      return reload();
+    }).catch(function (e) {
+      if (e.name === "InvalidStateError") {
+        w.show("This device already holds a passkey for your wallet; add one from another device or security key.");
+      } else {
+        w.show(e.name === "NotAllowedError" ? "The passkey request was cancelled." : e.message);
+      }
+    }).finally(function () { add.disabled = false; });
+  });
 
   // remove deletes passkey id. Without a recent passkey log-in the server
   // answers passkey_step_up_required; then a passkey confirms the removal

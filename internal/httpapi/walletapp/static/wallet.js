@@ -156,7 +156,8 @@
   }
 
   // What wallet-passkeys.js builds on; it adds renderPasskeys.
-  window.PaylinkWallet = { api: api, errorText: errorText, show: show, confirmFirst: confirmFirst };
+  window.PaylinkWallet = { api: api, errorText: errorText, show: show, confirmFirst: confirmFirst,
+    creationOptions: creationOptions, credentialJSON: credentialJSON };
 
   // --- pages ---
   function signupPage(form) {
@@ -191,7 +192,7 @@
 
   function walletPage(root) {
     var currencies = (root.getAttribute("data-currencies") || "USD").split(",");
-    var user = null, cursor = "", passkeyCount = 0;
+    var user = null, cursor = "";
     document.querySelectorAll("select.currency").forEach(function (sel) {
       currencies.forEach(function (c) {
         var o = document.createElement("option");
@@ -227,8 +228,7 @@
     function loadPasskeys() {
       return api("GET", "/v1/wallet/passkeys").then(function (r) {
         var ul = $("passkeys"), list = r.data.data || [];
-        passkeyCount = list.length;
-        if (window.PaylinkWallet.renderPasskeys) { // rename and remove buttons
+        if (window.PaylinkWallet.renderPasskeys) { // with its buttons
           window.PaylinkWallet.renderPasskeys(ul, list, refresh);
           return;
         }
@@ -307,37 +307,6 @@
     $("read-all").addEventListener("click", function () {
       api("POST", "/v1/wallet/notifications/read_all", {}).then(loadNotifications);
     });
-    // Adding a passkey once the user has one needs a confirmation by an
-    // existing passkey first (the server refuses it otherwise), so a
-    // password alone can never add one.
-    $("add-passkey").addEventListener("click", function () {
-      var b = $("add-passkey"), stepUp = null;
-      busy(b, true);
-      show(user && user.has_passkey ? "First confirm with a passkey you already have." : "", true);
-      confirmFirst(user && user.has_passkey, { action: "add_passkey" }).then(function (assertion) {
-        stepUp = assertion;
-        if (assertion) show("Confirmed. Now create the new passkey.", true);
-        return api("POST", "/v1/wallet/passkeys/register/begin", {});
-      }).then(function (r) {
-        if (r.status !== 200) throw new Error(errorText(r));
-        return navigator.credentials.create(creationOptions(r.data));
-      }).then(function (cred) {
-        var body = { name: passkeyCount ? "Passkey " + (passkeyCount + 1) : "Passkey", credential: credentialJSON(cred) };
-        if (stepUp) body.passkey_assertion = stepUp;
-        return api("POST", "/v1/wallet/passkeys/register/finish", body);
-      }).then(function (r) {
-        if (r.status !== 201) throw new Error(errorText(r));
-        show("Passkey added. You can now log in and confirm payments with it.", true);
-        return refresh();
-      }).catch(function (e) {
-        if (e.name === "InvalidStateError") {
-          show("This device already holds a passkey for your wallet; add one from another device or security key.");
-        } else {
-          show(e.name === "NotAllowedError" ? "The passkey request was cancelled." : e.message);
-        }
-      }).finally(function () { busy(b, false); });
-    });
-
     // One Idempotency-Key per attempt of a form; a retry after a network
     // error reuses it, a changed form gets a new one.
     function keyed() {
