@@ -320,4 +320,25 @@ func TestPayout(t *testing.T) {
 	if _, err := sim.Payout(ctx, "", usd, noCVC(CardVisa)); err == nil {
 		t.Fatal("a payout without a key was accepted")
 	}
+	// A key is the payout it was first used for: another amount,
+	// currency, card or expiry under it is refused, as a real processor
+	// refuses it (a withdrawal's key must never pay a second request).
+	later := noCVC(CardVisa)
+	later.ExpYear++
+	for name, p := range map[string]struct {
+		amount money.Amount
+		card   Card
+	}{
+		"amount":   {money.Amount{Minor: 9999, Currency: money.USD}, noCVC(CardVisa)},
+		"currency": {money.Amount{Minor: usd.Minor, Currency: money.EUR}, noCVC(CardVisa)},
+		"card":     {usd, noCVC(CardMastercard)},
+		"expiry":   {usd, later},
+	} {
+		if got, err := sim.Payout(ctx, "same", p.amount, p.card); !errors.Is(err, ErrKeyReused) {
+			t.Errorf("payout key reused with another %s: %+v, %v; want ErrKeyReused", name, got, err)
+		}
+	}
+	if again, err := sim.Payout(ctx, "same", usd, noCVC("4242 4242 4242 4242")); err != nil || again.ID != a.ID {
+		t.Errorf("the same payout again (number spaced) = %+v, %v; want %s", again, err, a.ID)
+	}
 }

@@ -137,7 +137,9 @@ func (s *Simulator) Refund(ctx context.Context, key, authID string, amount money
 // authorized on (expiry and number checked; a payout asks for no CVC), and
 // a test card that declines a payment fails the payout with the same code,
 // so a withdrawal to it comes back. The challenge card is paid: a payout
-// needs no issuer authentication.
+// needs no issuer authentication. Like every call, the key is remembered
+// with its request: reusing it for another amount, currency or card is
+// ErrKeyReused.
 func (s *Simulator) Payout(ctx context.Context, key string, amount money.Amount, card Card) (Payout, error) {
 	if err := s.ready(ctx, key); err != nil {
 		return Payout{}, err
@@ -146,6 +148,10 @@ func (s *Simulator) Payout(ctx context.Context, key string, amount money.Amount,
 		return Payout{}, fmt.Errorf("processor: amount must be positive, got %d", amount.Minor)
 	}
 	card.Number = Normalize(card.Number)
+	if err := s.remember(ctx, "po", key, strconv.FormatInt(amount.Minor, 10), string(amount.Currency), card.Number,
+		strconv.Itoa(card.ExpMonth), strconv.Itoa(card.ExpYear)); err != nil {
+		return Payout{}, err
+	}
 	p := Payout{ID: s.ref("po", key), Status: PayoutPaid}
 	card.CVC = "000"
 	if BrandOf(card.Number) == Amex {

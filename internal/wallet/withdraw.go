@@ -41,6 +41,13 @@ type PayoutEnqueuer interface {
 // retries or how many workers race.
 func payoutKey(txnID string) string { return "wallet-payout:" + txnID }
 
+// CardPayee is what a passkey confirmation of a withdrawal binds as its
+// payee: the card's number under a keyed digest, so the confirmation is
+// for that card only and the stored challenge never holds the number.
+func (s *Service) CardPayee(number string) string {
+	return "card:" + s.keys.Sign("withdrawal payee", []byte(processor.Normalize(number)))
+}
+
 // Withdraw takes amount out of u's wallet at once, in tx, towards card:
 // one ledger transaction (wallet to payouts_in_flight), a withdrawal in
 // the history with status processing, a notification, and the payout row

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -64,10 +65,23 @@ func addAuthenticator(t *testing.T, ctx context.Context) webauthn.AuthenticatorI
 	if _, err := chromedp.Call(ctx, webauthn.Enable, webauthn.EnableParams{EnableUI: new(false)}); err != nil {
 		t.Fatal(err)
 	}
+	return virtualAuthenticator(t, ctx, webauthn.AuthenticatorTransportInternal)
+}
+
+// addSecurityKey gives the browser, after addAuthenticator, a second
+// authenticator: a USB security key with resident keys and user
+// verification.
+func addSecurityKey(t *testing.T, ctx context.Context) webauthn.AuthenticatorID {
+	t.Helper()
+	return virtualAuthenticator(t, ctx, webauthn.AuthenticatorTransportUsb)
+}
+
+func virtualAuthenticator(t *testing.T, ctx context.Context, transport webauthn.AuthenticatorTransport) webauthn.AuthenticatorID {
+	t.Helper()
 	res, err := chromedp.Call(ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
 		Options: &webauthn.VirtualAuthenticatorOptions{
 			Protocol: webauthn.AuthenticatorProtocolCtap2, Ctap2version: webauthn.Ctap2versionCtap21,
-			Transport: webauthn.AuthenticatorTransportInternal, HasResidentKey: true, HasUserVerification: true,
+			Transport: transport, HasResidentKey: true, HasUserVerification: true,
 			IsUserVerified: true, AutomaticPresenceSimulation: true,
 		}})
 	if err != nil {
@@ -92,6 +106,17 @@ func navigates(t *testing.T, ctx context.Context, step, path string, trigger chr
 		t.Fatalf("%s: waiting to navigate to %s: %v", step, path, err)
 	}
 	browsertest.Wait(t, ctx, `document.readyState === "complete"`)
+}
+
+// logInWithPassword logs email in on the wallet's log-in page and waits
+// for the wallet page to show them.
+func logInWithPassword(t *testing.T, ctx context.Context, e *apitest.Env, email string) {
+	t.Helper()
+	do(t, ctx, chromedp.Navigate(e.Base+"/wallet/login"),
+		chromedp.SendKeys(chromedp.ID("email"), email),
+		chromedp.SendKeys(chromedp.ID("password"), apitest.WalletPassword))
+	navigates(t, ctx, "log in", "/wallet", chromedp.Click(chromedp.ID("login-submit")))
+	browsertest.Wait(t, ctx, `document.getElementById("who").textContent.includes(`+strconv.Quote(email)+`)`)
 }
 
 func do(t *testing.T, ctx context.Context, actions ...chromedp.Action[chromedp.Void]) {

@@ -33,7 +33,7 @@ var (
 	errStatusInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "status_invalid", Param: "status",
 		Message: "status must be one of requires_action, processing, succeeded, failed, canceled."}
 	errActionInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "action_invalid", Param: "action",
-		Message: "action must be transfer, payment, add_passkey or remove_passkey."}
+		Message: "action must be transfer, payment, withdrawal, add_passkey or remove_passkey."}
 	errPasskeyIDInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "passkey_id_invalid", Param: "passkey",
 		Message: "passkey must be the id of one of your passkeys (pk_…)."}
 	errPaymentLinkInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "payment_link_invalid", Param: "payment_link",
@@ -226,13 +226,17 @@ type confirmBeginRequest struct {
 	Currency      string          `json:"currency"`
 	PaymentLink   string          `json:"payment_link"`
 	Passkey       string          `json:"passkey"`
+	Card          *struct {
+		Number string `json:"number"`
+	} `json:"card"`
 }
 
 // passkeyConfirmBegin answers assertion options whose challenge is bound
-// to one transfer (receiver, amount, currency), to paying one link (its
-// amount, currency and id), or to a change of the user's passkeys (adding
-// one, or removing the one named); the assertion then goes in the
-// transfer's passkey_assertion, the checkout payment's
+// to one transfer (receiver, amount, currency), to one withdrawal (card
+// number, amount, currency), to paying one link (its amount, currency and
+// id), or to a change of the user's passkeys (adding one, or removing the
+// one named); the assertion then goes in the transfer's or withdrawal's
+// passkey_assertion, the checkout payment's
 // payment_method.passkey_assertion, or the passkey_assertion of
 // register/finish or DELETE /v1/wallet/passkeys/{id}.
 func (s *Server) passkeyConfirmBegin(c *gin.Context) error {
@@ -276,6 +280,16 @@ func (s *Server) passkeyConfirmBegin(c *gin.Context) error {
 			}
 			return transferBinding(receiver.ID, amount), nil
 		}
+	case actionWithdrawal:
+		amount, err := s.parseAmount(in.Amount, in.Currency)
+		if err != nil {
+			return err
+		}
+		if in.Card == nil || processor.Normalize(in.Card.Number) == "" {
+			return errWithdrawCardRequired
+		}
+		b := withdrawalBinding(s.wallet.CardPayee(in.Card.Number), amount)
+		binding = func(context.Context, pgx.Tx) (passkey.Binding, error) { return b, nil }
 	case "payment":
 		if !id.Valid("plink", in.PaymentLink) {
 			return errPaymentLinkInvalid

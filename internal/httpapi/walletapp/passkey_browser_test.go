@@ -20,26 +20,13 @@ func TestWalletBrowserAddsASecondPasskeyAfterConfirming(t *testing.T) {
 	ctx := browsertest.New(t)
 	phone := addAuthenticator(t, ctx)
 
-	do(t, ctx, chromedp.Navigate(e.Base+"/wallet/login"),
-		chromedp.SendKeys(chromedp.ID("email"), "two.keys@example.test"),
-		chromedp.SendKeys(chromedp.ID("password"), apitest.WalletPassword))
-	navigates(t, ctx, "log in", "/wallet", chromedp.Click(chromedp.ID("login-submit")))
-	browsertest.Wait(t, ctx, `document.getElementById("who").textContent.includes("two.keys@example.test")`)
+	logInWithPassword(t, ctx, e, "two.keys@example.test")
 	do(t, ctx, chromedp.Click(chromedp.ID("add-passkey")))
 	browsertest.Wait(t, ctx, `document.getElementById("message").textContent.includes("Passkey added") &&
 		document.getElementById("passkeys").children.length === 1`)
 
 	// A second authenticator; the first still answers the confirmation.
-	res, err := chromedp.Call(ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
-		Options: &webauthn.VirtualAuthenticatorOptions{
-			Protocol: webauthn.AuthenticatorProtocolCtap2, Ctap2version: webauthn.Ctap2versionCtap21,
-			Transport: webauthn.AuthenticatorTransportUsb, HasResidentKey: true, HasUserVerification: true,
-			IsUserVerified: true, AutomaticPresenceSimulation: true,
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := res.AuthenticatorID
+	key := addSecurityKey(t, ctx)
 	do(t, ctx, chromedp.Click(chromedp.ID("add-passkey")))
 	browsertest.Wait(t, ctx, `document.getElementById("message").textContent.includes("Passkey added") &&
 		document.getElementById("passkeys").children.length === 2`)

@@ -10,6 +10,8 @@ import (
 
 	"github.com/paylink/paylink/internal/apperr"
 	"github.com/paylink/paylink/internal/httpapi/edge"
+	"github.com/paylink/paylink/internal/money"
+	"github.com/paylink/paylink/internal/passkey"
 	"github.com/paylink/paylink/internal/processor"
 	"github.com/paylink/paylink/internal/wallet"
 )
@@ -21,7 +23,17 @@ type withdrawRequest struct {
 	Amount   json.RawMessage `json:"amount"`
 	Currency string          `json:"currency"`
 	Card     *cardRequest    `json:"card"`
+	// PasskeyAssertion confirms the withdrawal when the user has a passkey.
+	PasskeyAssertion json.RawMessage `json:"passkey_assertion"`
 }
+
+// withdrawalBinding is what a user with a passkey confirms to withdraw
+// amount to the card whose payee is payee (wallet.CardPayee).
+func withdrawalBinding(payee string, amount money.Amount) passkey.Binding {
+	return passkey.Binding{Action: actionWithdrawal, Amount: amount, Payee: payee}
+}
+
+const actionWithdrawal = "withdrawal"
 
 // cardError is the 402 a card that cannot be used answers, as at
 // checkout.
@@ -37,7 +49,10 @@ func cardError(code string) error {
 // answers the withdrawal, processing; the worker pays the card and settles
 // it. A card that fails the checks a payment would make is refused before
 // anything moves; one the issuer refuses fails the withdrawal later, with
-// the money back.
+// the money back. When the user has a passkey the request must carry an
+// assertion for a confirmation of exactly this card, amount and currency,
+// as a transfer does: money leaving the wallet never moves on the password
+// alone.
 func (s *Server) walletWithdraw(c *gin.Context) error {
 	var in withdrawRequest
 	if err := edge.Decode(c, &in); err != nil {
@@ -59,6 +74,10 @@ func (s *Server) walletWithdraw(c *gin.Context) error {
 	details := wallet.Card{Brand: string(brand), Last4: processor.Last4(card.Number)}
 	u := &currentSession(c).User
 	return s.edge.Mutate(c, u.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+		binding := withdrawalBinding(s.wallet.CardPayee(card.Number), amount)
+		if err := s.passkeys.Confirm(ctx, tx, u.PasskeyOwner(), binding, in.PasskeyAssertion); err != nil {
+			return 0, nil, err
+		}
 		t, err := s.wallet.Withdraw(ctx, tx, u, amount, card, details)
 		if err != nil {
 			return 0, nil, err

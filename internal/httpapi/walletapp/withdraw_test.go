@@ -2,6 +2,7 @@ package walletapp_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -9,6 +10,7 @@ import (
 
 	"github.com/paylink/paylink/internal/httpapi/apitest"
 	"github.com/paylink/paylink/internal/ledger"
+	"github.com/paylink/paylink/internal/passkey/passkeytest"
 	"github.com/paylink/paylink/internal/wire"
 )
 
@@ -123,5 +125,74 @@ func TestWalletWithdrawalRefusals(t *testing.T) {
 	}
 	if diff := cmp.Diff(map[string]int64{"USD": 1000}, s.Balances()); diff != "" {
 		t.Errorf("balance (-want +got):\n%s", diff)
+	}
+}
+
+// withdrawalConfirmation begins a passkey confirmation of a withdrawal of
+// amount USD to card number and answers it with auth.
+func withdrawalConfirmation(t *testing.T, s *apitest.Shopper, auth *passkeytest.Authenticator, amount int, number string) json.RawMessage {
+	t.Helper()
+	opts := s.Do(apitest.Req{Method: "POST", Path: "/v1/wallet/passkeys/confirm/begin", Body: map[string]any{
+		"action": "withdrawal", "amount": amount, "currency": "USD", "card": map[string]any{"number": number}}})
+	if opts.Status != 200 {
+		t.Fatalf("confirm/begin withdrawal: %d %s", opts.Status, opts.Body)
+	}
+	a, err := auth.Get(opts.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// TestWithdrawalNeedsPasskeyConfirmation: money leaves the wallet of a
+// user with a passkey only with a confirmation of exactly this card,
+// amount and currency, as a transfer does; the password alone (a stolen
+// session) withdraws nothing. The confirmation is single use, and the
+// stored challenge holds no card number.
+func TestWithdrawalNeedsPasskeyConfirmation(t *testing.T) {
+	t.Parallel()
+	e := apitest.New(t)
+	s := e.WalletUser("pk-withdraw@example.test")
+	phone := passkeytest.New(apitest.Origin)
+	apitest.RegisterPasskey(t, s, phone)
+	s.TopUp(5000, "USD")
+	before := apitest.MoneyRows(t, e)
+	withdrawWith := func(amount int, number string, assertion json.RawMessage) apitest.Response {
+		return s.Do(apitest.Req{Method: "POST", Path: "/v1/wallet/withdrawals", Body: map[string]any{"amount": amount,
+			"currency": "USD", "card": apitest.Card(number), "passkey_assertion": assertion}})
+	}
+	apitest.WantError(t, withdraw(s, 2000, "USD", "4242424242424242"), 403, "passkey_confirmation_required")
+	apitest.WantError(t, withdrawWith(2000, "5555555555554444", withdrawalConfirmation(t, s, phone, 2000, "4242424242424242")),
+		403, "passkey_confirmation_mismatch") // confirmed for another card
+	apitest.WantError(t, withdrawWith(2001, "4242424242424242", withdrawalConfirmation(t, s, phone, 2000, "4242424242424242")),
+		403, "passkey_confirmation_mismatch") // for another amount
+	apitest.WantError(t, s.Do(apitest.Req{Method: "POST", Path: "/v1/wallet/passkeys/confirm/begin", Body: map[string]any{
+		"action": "withdrawal", "amount": 2000, "currency": "USD"}}), 400, "card_required")
+	if after := apitest.MoneyRows(t, e); after != before {
+		t.Fatalf("refused withdrawals wrote rows: %s, before %s", after, before)
+	}
+	if b := s.Balances()["USD"]; b != 5000 {
+		t.Fatalf("balance after refusals = %d, want 5000", b)
+	}
+	if n := e.Count("SELECT count(*) FROM webauthn_challenges WHERE payee LIKE '%4242%' OR payee LIKE '%4444%'"); n != 0 {
+		t.Errorf("%d stored challenges hold a card number", n)
+	}
+
+	// The spaced number the page sends is the same card.
+	ok := withdrawalConfirmation(t, s, phone, 2000, "4242 4242 4242 4242")
+	res := withdrawWith(2000, "4242424242424242", ok)
+	if res.Status != 201 {
+		t.Fatalf("confirmed withdrawal: %d %s", res.Status, res.Body)
+	}
+	if b := s.Balances()["USD"]; b != 3000 {
+		t.Fatalf("balance after the withdrawal = %d, want 3000", b)
+	}
+	// The same confirmation again (a new Idempotency-Key): refused.
+	apitest.WantError(t, withdrawWith(2000, "4242424242424242", ok), 400, "passkey_challenge_invalid")
+	if b := s.Balances()["USD"]; b != 3000 {
+		t.Fatalf("balance after a replayed confirmation = %d, want 3000", b)
+	}
+	if strings.Contains(e.Logs.String(), "4242424242424242") {
+		t.Error("a card number reached the log")
 	}
 }

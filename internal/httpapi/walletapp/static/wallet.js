@@ -111,6 +111,16 @@
     return navigator.credentials.get(requestOptions(options)).then(credentialJSON);
   }
 
+  // confirmFirst resolves to the assertion of a passkey confirmation
+  // begun with body (confirm/begin) when needed, else to null.
+  function confirmFirst(needed, body) {
+    if (!needed) return Promise.resolve(null);
+    return api("POST", "/v1/wallet/passkeys/confirm/begin", body).then(function (r) {
+      if (r.status !== 200) throw new Error(errorText(r));
+      return passkeyGet(r.data);
+    });
+  }
+
   function loginWithPasskey(button) {
     busy(button, true);
     show("");
@@ -145,6 +155,10 @@
     return u.pathname + u.search;
   }
 
+  // What wallet-passkeys.js builds on; it adds renderPasskeys.
+  window.PaylinkWallet = { api: api, errorText: errorText, show: show, confirmFirst: confirmFirst,
+    creationOptions: creationOptions, credentialJSON: credentialJSON };
+
   // --- pages ---
   function signupPage(form) {
     form.addEventListener("submit", function (ev) {
@@ -178,7 +192,7 @@
 
   function walletPage(root) {
     var currencies = (root.getAttribute("data-currencies") || "USD").split(",");
-    var user = null, cursor = "", passkeyCount = 0;
+    var user = null, cursor = "";
     document.querySelectorAll("select.currency").forEach(function (sel) {
       currencies.forEach(function (c) {
         var o = document.createElement("option");
@@ -207,16 +221,19 @@
           ul.appendChild(e);
         });
         $("passkey-status").textContent = user.has_passkey
-          ? "Payments and transfers are confirmed with your passkey."
+          ? "Payments, transfers and withdrawals are confirmed with your passkey."
           : "Log in and confirm payments with your fingerprint, face or device PIN instead of a password.";
       });
     }
     function loadPasskeys() {
       return api("GET", "/v1/wallet/passkeys").then(function (r) {
-        var ul = $("passkeys");
+        var ul = $("passkeys"), list = r.data.data || [];
+        if (window.PaylinkWallet.renderPasskeys) { // with its buttons
+          window.PaylinkWallet.renderPasskeys(ul, list, refresh);
+          return;
+        }
         ul.textContent = "";
-        passkeyCount = (r.data.data || []).length;
-        (r.data.data || []).forEach(function (p) {
+        list.forEach(function (p) {
           var e = li();
           e.textContent = p.name + " · added " + new Date(p.created_at).toLocaleDateString();
           ul.appendChild(e);
@@ -290,43 +307,6 @@
     $("read-all").addEventListener("click", function () {
       api("POST", "/v1/wallet/notifications/read_all", {}).then(loadNotifications);
     });
-    // Adding a passkey once the user has one needs a confirmation by an
-    // existing passkey first (the server refuses it otherwise), so a
-    // password alone can never add one.
-    $("add-passkey").addEventListener("click", function () {
-      var b = $("add-passkey"), stepUp = null;
-      busy(b, true);
-      show(user && user.has_passkey ? "First confirm with a passkey you already have." : "", true);
-      var confirm = user && user.has_passkey
-        ? api("POST", "/v1/wallet/passkeys/confirm/begin", { action: "add_passkey" }).then(function (r) {
-          if (r.status !== 200) throw new Error(errorText(r));
-          return passkeyGet(r.data);
-        })
-        : Promise.resolve(null);
-      confirm.then(function (assertion) {
-        stepUp = assertion;
-        if (assertion) show("Confirmed. Now create the new passkey.", true);
-        return api("POST", "/v1/wallet/passkeys/register/begin", {});
-      }).then(function (r) {
-        if (r.status !== 200) throw new Error(errorText(r));
-        return navigator.credentials.create(creationOptions(r.data));
-      }).then(function (cred) {
-        var body = { name: passkeyCount ? "Passkey " + (passkeyCount + 1) : "Passkey", credential: credentialJSON(cred) };
-        if (stepUp) body.passkey_assertion = stepUp;
-        return api("POST", "/v1/wallet/passkeys/register/finish", body);
-      }).then(function (r) {
-        if (r.status !== 201) throw new Error(errorText(r));
-        show("Passkey added. You can now log in and confirm payments with it.", true);
-        return refresh();
-      }).catch(function (e) {
-        if (e.name === "InvalidStateError") {
-          show("This device already holds a passkey for your wallet; add one from another device or security key.");
-        } else {
-          show(e.name === "NotAllowedError" ? "The passkey request was cancelled." : e.message);
-        }
-      }).finally(function () { busy(b, false); });
-    });
-
     // One Idempotency-Key per attempt of a form; a retry after a network
     // error reuses it, a changed form gets a new one.
     function keyed() {
@@ -356,14 +336,8 @@
       var body = { receiver_email: $("receiver_email").value.trim(), amount: amount, currency: currency, note: $("note").value };
       busy(b, true);
       show("");
-      var confirm = user && user.has_passkey
-        ? api("POST", "/v1/wallet/passkeys/confirm/begin", { action: "transfer", receiver_email: body.receiver_email, amount: amount, currency: currency })
-          .then(function (r) {
-            if (r.status !== 200) throw new Error(errorText(r));
-            return passkeyGet(r.data);
-          })
-        : Promise.resolve(null);
-      confirm.then(function (assertion) {
+      confirmFirst(user && user.has_passkey,
+        { action: "transfer", receiver_email: body.receiver_email, amount: amount, currency: currency }).then(function (assertion) {
         var send = Object.assign({}, body);
         if (assertion) send.passkey_assertion = assertion;
         return api("POST", "/v1/wallet/transfers", send, transferKey(send));
@@ -409,13 +383,22 @@
       var body = { amount: amount, currency: currency, card: card };
       busy(b, true);
       show("");
-      api("POST", "/v1/wallet/withdrawals", body, withdrawKey(body)).then(function (r) {
+      // With a passkey, money leaves the wallet only once a passkey
+      // confirms this card, amount and currency (as for a transfer).
+      confirmFirst(user && user.has_passkey,
+        { action: "withdrawal", amount: amount, currency: currency, card: { number: card.number } }).then(function (assertion) {
+        var send = Object.assign({}, body);
+        if (assertion) send.passkey_assertion = assertion;
+        return api("POST", "/v1/wallet/withdrawals", send, withdrawKey(send));
+      }).then(function (r) {
         if (r.status !== 201) throw new Error(errorText(r));
         show("Withdrawing " + format(r.data.amount, r.data.currency) + " to the card ending in " + r.data.card.last4 +
           ". The history shows when it arrives.", true);
         $("withdraw-form").reset();
         return refresh();
-      }).catch(function (e) { show(e.message); }).finally(function () { busy(b, false); });
+      }).catch(function (e) {
+        show(e.name === "NotAllowedError" ? "The passkey confirmation was cancelled; nothing was withdrawn." : e.message);
+      }).finally(function () { busy(b, false); });
     });
 
     // Back from a top-up's bank check: say how it ended.
@@ -441,14 +424,8 @@
     button.addEventListener("click", function () {
       busy(button, true);
       show("");
-      var confirm = root.getAttribute("data-passkey") === "true"
-        ? api("POST", "/v1/wallet/passkeys/confirm/begin", { action: "payment", payment_link: root.getAttribute("data-link") })
-          .then(function (r) {
-            if (r.status !== 200) throw new Error(errorText(r));
-            return passkeyGet(r.data);
-          })
-        : Promise.resolve(null);
-      confirm.then(function (assertion) {
+      confirmFirst(root.getAttribute("data-passkey") === "true",
+        { action: "payment", payment_link: root.getAttribute("data-link") }).then(function (assertion) {
         var method = { type: "wallet" };
         if (assertion) method.passkey_assertion = assertion;
         key = assertion || !key ? newKey() : key;
