@@ -88,14 +88,18 @@ func (s *Server) referenceUnpaid(c *gin.Context, m *merchant.Merchant, sl *links
 // signedPage is GET /pay/s?…: the checkout page of a signed link.
 func (s *Server) signedPage(c *gin.Context) {
 	sl, m, err := s.openPayableSigned(c)
+	if err == nil {
+		err = checkCards(m.Settings.Acceptance, sl.Amount.Currency)
+	}
 	if err != nil {
 		s.signedPageError(c, err)
 		return
 	}
 	s.startCheckoutSession(c)
+	card := offerCards(m.Settings.Acceptance, sl.Amount.Currency)
 	s.page(c, http.StatusOK, "pay", payPage{
 		Merchant: m.Name, Amount: sl.Amount.String(), Description: sl.Description,
-		Currency: string(sl.Amount.Currency), Brands: acceptedBrands(sl.Amount.Currency),
+		Currency: string(sl.Amount.Currency), Card: &card,
 		CancelURL: sl.CancelURL, ExpiresAt: sl.ExpiresAt.Format("2 Jan 2006 15:04 MST"),
 	})
 }
