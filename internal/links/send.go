@@ -42,6 +42,11 @@ var (
 const (
 	lockLinkSends = `SELECT pg_advisory_xact_lock(hashtextextended('link_sends:' || $1, 0))`
 
+	// lockRecipientSends serializes the sendings of merchant $1 to address
+	// $2 (taken after the link's lock, always in that order), so that
+	// sendings of several links at once cannot pass the count together.
+	lockRecipientSends = `SELECT pg_advisory_xact_lock(hashtextextended('link_sends_to:' || $1 || ':' || $2, 0))`
+
 	// countSends counts, since $3, the distinct recipients of link $1
 	// other than $2 and the sendings to $2 by the link's merchant.
 	countSends = `
@@ -108,6 +113,9 @@ func (s *Service) Send(ctx context.Context, tx pgx.Tx, merchantID, merchantName,
 	now := s.now().UTC().Truncate(time.Microsecond)
 	if _, err := tx.Exec(ctx, lockLinkSends, linkID); err != nil {
 		return nil, fmt.Errorf("lock link sendings: %w", err)
+	}
+	if _, err := tx.Exec(ctx, lockRecipientSends, merchantID, to); err != nil {
+		return nil, fmt.Errorf("lock sendings to a recipient: %w", err)
 	}
 	l, err := s.Get(ctx, tx, merchantID, linkID)
 	if err != nil {

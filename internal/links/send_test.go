@@ -219,3 +219,63 @@ func TestSendLimits(t *testing.T) {
 		t.Fatalf("%d sendings recorded, want 12", n)
 	}
 }
+
+// TestSendLimitPerAddress: one merchant sends one address at most
+// MaxSendsPerRecipient (5) links in 24 hours, whatever the links, the
+// address's case, or how many sendings run at once; the refused ones
+// record nothing, other addresses are not held back, and the window
+// slides.
+func TestSendLimitPerAddress(t *testing.T) {
+	t.Parallel()
+	f := newSendFixture(t)
+	ls := make([]*links.Link, 8)
+	for i := range ls {
+		ls[i] = f.link(72 * time.Hour)
+	}
+	// Eight sendings of eight links to one address at once: five pass.
+	errs := make(chan error, len(ls))
+	var wg sync.WaitGroup
+	for _, l := range ls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- f.send(l.ID, "Ada@Example.test", false)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	var sent, busy int
+	for err := range errs {
+		switch {
+		case err == nil:
+			sent++
+		case errors.Is(err, links.ErrRecipientBusy):
+			busy++
+		default:
+			t.Fatalf("send: %v", err)
+		}
+	}
+	if sent != links.MaxSendsPerRecipient || busy != len(ls)-links.MaxSendsPerRecipient {
+		t.Fatalf("%d sent, %d refused; want %d and %d", sent, busy, links.MaxSendsPerRecipient, len(ls)-links.MaxSendsPerRecipient)
+	}
+	if err := f.send(ls[0].ID, "ada@example.test", false); !errors.Is(err, links.ErrRecipientBusy) {
+		t.Fatalf("6th sending, other case: %v", err)
+	}
+	if err := f.send(ls[0].ID, "bob@example.test", false); err != nil {
+		t.Fatalf("another address: %v", err)
+	}
+	if n := f.count(`SELECT count(*) FROM link_sends WHERE email = 'ada@example.test'`); n != links.MaxSendsPerRecipient {
+		t.Fatalf("%d sendings to the address recorded, want %d", n, links.MaxSendsPerRecipient)
+	}
+	if n := f.count(`SELECT count(*) FROM emails WHERE to_addr = 'ada@example.test'`); n != links.MaxSendsPerRecipient {
+		t.Fatalf("%d e-mails to the address queued, want %d", n, links.MaxSendsPerRecipient)
+	}
+	f.clock.Set(f.clock.Now().Add(24*time.Hour - time.Microsecond))
+	if err := f.send(ls[0].ID, "ada@example.test", false); !errors.Is(err, links.ErrRecipientBusy) {
+		t.Fatalf("just inside the window: %v", err)
+	}
+	f.clock.Set(f.clock.Now().Add(time.Microsecond))
+	if err := f.send(ls[0].ID, "ada@example.test", false); err != nil {
+		t.Fatalf("24 hours later: %v", err)
+	}
+}
