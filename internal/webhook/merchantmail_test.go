@@ -26,11 +26,13 @@ func (f *fixture) sendable(to string) int {
 // again (its mark lost) or the same change is reported twice; a second
 // refund of the same payment is a new change; a notification address
 // other than the sign-up one is under the per-recipient limit, the
-// sign-up address is not.
+// sign-up address under none; neither counts against the merchant's
+// (shopper) limit.
 func TestMerchantEmailsOncePerChangeAndWithinLimits(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	f.svc.cfg.ShopperEmails = notify.ShopperLimits{PerRecipient: notify.Limit{N: 2, Per: 24 * time.Hour}}
+	f.svc.cfg.ShopperEmails = notify.ShopperLimits{PerRecipient: notify.Limit{N: 2, Per: 24 * time.Hour},
+		PerMerchant: notify.Limit{N: 1, Per: 24 * time.Hour}}
 	alerts, on := "alerts@acme.test", []string{PaymentFailed, PaymentRefunded, PaymentSucceeded}
 	f.tx(func(tx pgx.Tx) error {
 		_, err := f.svc.cfg.Merchants.Update(f.ctx, tx, f.merchant.ID, merchant.Update{NotificationEmail: &alerts, NotifyOn: &on})
@@ -85,6 +87,6 @@ func TestMerchantEmailsOncePerChangeAndWithinLimits(t *testing.T) {
 	}
 	process(3)
 	if n := f.sendable(signUp); n != 3 {
-		t.Fatalf("%d e-mails to the sign-up address; want 3 (no per-recipient limit)", n)
+		t.Fatalf("%d e-mails to the sign-up address; want 3 (no limit)", n)
 	}
 }

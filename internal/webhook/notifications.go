@@ -77,18 +77,20 @@ func (s *Service) paymentEmails(ctx context.Context, tx pgx.Tx, ev *Event, m *me
 // a refund the amount refunded so far, which each refund raises) and the
 // address, so a retried batch, a second worker or the same change reported
 // twice sends nothing more, while a change of address mails the new one.
-// Anyone can sign up and point notification_email at anyone, so these
-// e-mails count against the shopper e-mail limits: the merchant's always,
-// the recipient's unless the address is the merchant's own sign-up e-mail
-// (which no other merchant can have).
+// The sign-up e-mail is the merchant's own (no other merchant can have
+// it), so e-mails to it are not limited, as before notify_on. Any other
+// address is one the merchant typed, unverified, like a shopper's: anyone
+// could sign up, point it at a stranger and pay their own links, so it is
+// under the per-recipient limit of the shopper e-mails (not the
+// per-merchant one, which stays the shoppers').
 func (s *Service) merchantEmail(ctx context.Context, tx pgx.Tx, ev *Event, p notify.Payment, m *merchant.Merchant, now time.Time) error {
 	if !slices.Contains(m.Settings.NotifyOn, ev.Type) {
 		return nil
 	}
 	to := m.Settings.NotificationEmail
-	lim := s.cfg.ShopperEmails
-	if strings.EqualFold(to, m.Email) {
-		lim.PerRecipient = notify.Limit{}
+	var lim notify.ShopperLimits
+	if !strings.EqualFold(to, m.Email) {
+		lim.PerRecipient = s.cfg.ShopperEmails.PerRecipient
 	}
 	key := "notify:" + ev.Type + ":" + p.ID
 	if ev.Type == PaymentRefunded {
