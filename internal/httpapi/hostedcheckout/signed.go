@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 
 	"github.com/gin-gonic/gin"
 	"github.com/jackc/pgx/v5"
@@ -101,6 +102,8 @@ func (s *Server) signedPage(c *gin.Context) {
 		Merchant: m.Name, Amount: sl.Amount.String(), Description: sl.Description,
 		Currency: string(sl.Amount.Currency), Card: &card,
 		CancelURL: sl.CancelURL, ExpiresAt: sl.ExpiresAt.Format("2 Jan 2006 15:04 MST"),
+		// The page's own URL, as the merchant signed it.
+		QR: phoneQR(s.baseURL.ResolveReference(&url.URL{Path: c.Request.URL.Path, RawQuery: c.Request.URL.RawQuery}).String()),
 	})
 }
 
