@@ -36,6 +36,7 @@ type delivery struct {
 type system struct {
 	t     *testing.T
 	base  string // http://127.0.0.1:port
+	dbURL string
 	hooks chan delivery
 	mail  <-chan smtpsink.Message
 }
@@ -50,7 +51,7 @@ func startSystem(t *testing.T) *system {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sink.Close() })
-	s := &system{t: t, hooks: make(chan delivery, 16), mail: mail}
+	s := &system{t: t, dbURL: dbURL, hooks: make(chan delivery, 16), mail: mail}
 	logs := &lineWatcher{re: regexp.MustCompile(`msg="api listening" addr=(\S+)`), found: make(chan string, 1)}
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -107,7 +107,11 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 		rdb.Close()
 		return nil, err
 	}
-	linkSvc := links.NewService(signer, cfg.BaseURL, time.Now)
+	shopperEmails := notify.ShopperLimits{
+		PerRecipient: notify.Limit{N: int(cfg.ShopperEmailsTo.Limit), Per: cfg.ShopperEmailsTo.Period},
+		PerMerchant:  notify.Limit{N: int(cfg.ShopperEmailsFrom.Limit), Per: cfg.ShopperEmailsFrom.Period},
+	}
+	linkSvc := links.NewService(signer, cfg.BaseURL, time.Now).WithShopperLimits(shopperEmails)
 	sim := processor.NewSimulator(cfg.SimulatorSecret, processor.NewRedisKeys(rdb), time.Now)
 	passwords := password.NewHasher(password.Config{Slots: cfg.PasswordSlots, Wait: cfg.PasswordWait})
 	return &app{
@@ -118,11 +122,7 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 			Keyring: cfg.Keyring, Merchants: merchants, Now: time.Now,
 			Guard:   &webhook.Guard{AllowPrivate: cfg.WebhookAllowPrivate, Resolver: net.DefaultResolver},
 			Timeout: cfg.WebhookTimeout, Schedule: cfg.WebhookRetries, DisableAfter: cfg.WebhookDisableAfter,
-			ShopperEmails: notify.ShopperLimits{
-				PerRecipient: notify.Limit{N: int(cfg.ShopperEmailsTo.Limit), Per: cfg.ShopperEmailsTo.Period},
-				PerMerchant:  notify.Limit{N: int(cfg.ShopperEmailsFrom.Limit), Per: cfg.ShopperEmailsFrom.Period},
-			},
-			RetryURL: linkSvc.PayableURL,
+			ShopperEmails: shopperEmails, RetryURL: linkSvc.PayableURL,
 		}),
 		mail: notify.NewSender(db, notify.SMTP{
 			Host: cfg.SMTPHost, Port: cfg.SMTPPort, TLS: cfg.SMTPTLS, Helo: cfg.SMTPHelo,

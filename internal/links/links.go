@@ -30,6 +30,7 @@ import (
 	"github.com/paylink/paylink/internal/id"
 	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/money"
+	"github.com/paylink/paylink/internal/notify"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/webhook"
 	"github.com/paylink/paylink/internal/wire"
@@ -153,6 +154,8 @@ type Service struct {
 	signer *Signer
 	base   *url.URL
 	now    func() time.Time
+	// shopperLimits bound the link e-mails (see WithShopperLimits).
+	shopperLimits notify.ShopperLimits
 
 	cache     sync.Map // link id → cachedLink, for Lookup
 	cacheSize atomic.Int64

@@ -37,10 +37,27 @@ var (
 		Message: "A link may be sent to at most 10 recipients a day."}
 	ErrRecipientBusy = &apperr.Error{Kind: apperr.RateLimited, Code: "send_limit_reached", Param: "email",
 		Message: "This address has been sent 5 links by this merchant today; try again tomorrow."}
+	// ErrShopperEmailLimit is a sending over the platform's shopper e-mail
+	// limits (notify.QueueShopper: per address from all merchants, per
+	// merchant), which receipts count against too.
+	ErrShopperEmailLimit = &apperr.Error{Kind: apperr.RateLimited, Code: "send_limit_reached", Param: "email",
+		Message: "Paylink has sent this address, or sent for this account, as many e-mails as it may today; try again tomorrow."}
 )
+
+// WithShopperLimits makes the link e-mails (sendings and reminders) count
+// against lim like every other e-mail to a shopper, and returns s.
+func (s *Service) WithShopperLimits(lim notify.ShopperLimits) *Service {
+	s.shopperLimits = lim
+	return s
+}
 
 const (
 	lockLinkSends = `SELECT pg_advisory_xact_lock(hashtextextended('link_sends:' || $1, 0))`
+
+	// lockRecipientSends serializes the sendings of merchant $1 to address
+	// $2 (taken after the link's lock, always in that order), so that
+	// sendings of several links at once cannot pass the count together.
+	lockRecipientSends = `SELECT pg_advisory_xact_lock(hashtextextended('link_sends_to:' || $1 || ':' || $2, 0))`
 
 	// countSends counts, since $3, the distinct recipients of link $1
 	// other than $2 and the sendings to $2 by the link's merchant.
@@ -109,6 +126,9 @@ func (s *Service) Send(ctx context.Context, tx pgx.Tx, merchantID, merchantName,
 	if _, err := tx.Exec(ctx, lockLinkSends, linkID); err != nil {
 		return nil, fmt.Errorf("lock link sendings: %w", err)
 	}
+	if _, err := tx.Exec(ctx, lockRecipientSends, merchantID, to); err != nil {
+		return nil, fmt.Errorf("lock sendings to a recipient: %w", err)
+	}
 	l, err := s.Get(ctx, tx, merchantID, linkID)
 	if err != nil {
 		return nil, err
@@ -137,8 +157,11 @@ func (s *Service) Send(ctx context.Context, tx pgx.Tx, merchantID, merchantName,
 		return nil, fmt.Errorf("record link sending: %w", err)
 	}
 	e := notify.LinkEmail(to, merchantName, l.Amount, l.Description, s.URL(l), l.ExpiresAt, false)
-	if _, err := notify.QueueOnce(ctx, tx, "link_sent:"+sendID, e, now); err != nil {
+	switch queued, err := notify.QueueShopper(ctx, tx, "link_sent:"+sendID, merchantID, e, s.shopperLimits, now); {
+	case err != nil:
 		return nil, err
+	case !queued: // held back: refuse the sending (the caller's rollback undoes all of it)
+		return nil, ErrShopperEmailLimit
 	}
 	if _, err := webhook.Record(ctx, tx, merchantID, webhook.PaymentLinkSent, s.ToWire(l), now); err != nil {
 		return nil, err
@@ -191,7 +214,8 @@ func (s *Service) SendReminders(ctx context.Context, db *postgres.DB, limit int)
 			}
 			e := notify.LinkEmail(d.email, d.merchant, d.link.Amount, d.link.Description, s.URL(d.link), d.link.ExpiresAt, true)
 			key := fmt.Sprintf("link_reminder:%s:%d", d.sendID, d.at.Unix())
-			if _, err := notify.QueueOnce(ctx, tx, key, e, now); err != nil {
+			// Over the shopper limits, the reminder is stored held back.
+			if _, err := notify.QueueShopper(ctx, tx, key, d.link.MerchantID, e, s.shopperLimits, now); err != nil {
 				return err
 			}
 			var next *time.Time

@@ -14,6 +14,7 @@ import (
 	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/money"
+	"github.com/paylink/paylink/internal/notify"
 	"github.com/paylink/paylink/internal/pgtest"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/seal"
@@ -217,5 +218,114 @@ func TestSendLimits(t *testing.T) {
 	}
 	if n := f.count(`SELECT count(*) FROM link_sends`); n != 12 {
 		t.Fatalf("%d sendings recorded, want 12", n)
+	}
+}
+
+// TestSendLimitPerAddress: one merchant sends one address at most
+// MaxSendsPerRecipient (5) links in 24 hours, whatever the links, the
+// address's case, or how many sendings run at once; the refused ones
+// record nothing, other addresses are not held back, and the window
+// slides.
+func TestSendLimitPerAddress(t *testing.T) {
+	t.Parallel()
+	f := newSendFixture(t)
+	ls := make([]*links.Link, 8)
+	for i := range ls {
+		ls[i] = f.link(72 * time.Hour)
+	}
+	// Eight sendings of eight links to one address at once: five pass.
+	errs := make(chan error, len(ls))
+	var wg sync.WaitGroup
+	for _, l := range ls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- f.send(l.ID, "Ada@Example.test", false)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	var sent, busy int
+	for err := range errs {
+		switch {
+		case err == nil:
+			sent++
+		case errors.Is(err, links.ErrRecipientBusy):
+			busy++
+		default:
+			t.Fatalf("send: %v", err)
+		}
+	}
+	if sent != links.MaxSendsPerRecipient || busy != len(ls)-links.MaxSendsPerRecipient {
+		t.Fatalf("%d sent, %d refused; want %d and %d", sent, busy, links.MaxSendsPerRecipient, len(ls)-links.MaxSendsPerRecipient)
+	}
+	if err := f.send(ls[0].ID, "ada@example.test", false); !errors.Is(err, links.ErrRecipientBusy) {
+		t.Fatalf("6th sending, other case: %v", err)
+	}
+	if err := f.send(ls[0].ID, "bob@example.test", false); err != nil {
+		t.Fatalf("another address: %v", err)
+	}
+	if n := f.count(`SELECT count(*) FROM link_sends WHERE email = 'ada@example.test'`); n != links.MaxSendsPerRecipient {
+		t.Fatalf("%d sendings to the address recorded, want %d", n, links.MaxSendsPerRecipient)
+	}
+	if n := f.count(`SELECT count(*) FROM emails WHERE to_addr = 'ada@example.test'`); n != links.MaxSendsPerRecipient {
+		t.Fatalf("%d e-mails to the address queued, want %d", n, links.MaxSendsPerRecipient)
+	}
+	f.clock.Set(f.clock.Now().Add(24*time.Hour - time.Microsecond))
+	if err := f.send(ls[0].ID, "ada@example.test", false); !errors.Is(err, links.ErrRecipientBusy) {
+		t.Fatalf("just inside the window: %v", err)
+	}
+	f.clock.Set(f.clock.Now().Add(time.Microsecond))
+	if err := f.send(ls[0].ID, "ada@example.test", false); err != nil {
+		t.Fatalf("24 hours later: %v", err)
+	}
+}
+
+// TestSendingsCountAgainstShopperLimits: a link e-mail is an e-mail to a
+// shopper like a receipt: over the platform's per-address limit (shared
+// with every merchant and every receipt) the sending is refused with 429
+// send_limit_reached and nothing of it is kept; a reminder over it is
+// stored held back, not sent.
+func TestSendingsCountAgainstShopperLimits(t *testing.T) {
+	t.Parallel()
+	f := newSendFixture(t)
+	f.links.WithShopperLimits(notify.ShopperLimits{PerRecipient: notify.Limit{N: 2, Per: 24 * time.Hour}})
+	l := f.link(8 * 24 * time.Hour)
+	// A receipt to the address today already counts.
+	f.tx(func(tx pgx.Tx) error {
+		_, err := notify.QueueShopper(f.ctx, tx, "receipt:pay_1", f.mer.ID, notify.Email{To: "ada@example.test", Subject: "r", Text: "r"},
+			notify.ShopperLimits{PerRecipient: notify.Limit{N: 2, Per: 24 * time.Hour}}, f.clock.Now())
+		return err
+	})
+	if err := f.send(l.ID, "ada@example.test", true); err != nil {
+		t.Fatalf("second e-mail of the day: %v", err)
+	}
+	if err := f.send(l.ID, "ada@example.test", true); !errors.Is(err, links.ErrShopperEmailLimit) {
+		t.Fatalf("third e-mail of the day: %v; want ErrShopperEmailLimit", err)
+	}
+	if n := f.count(`SELECT count(*) FROM link_sends`); n != 1 {
+		t.Fatalf("%d sendings recorded, want the 1 allowed", n)
+	}
+	if n := f.count(`SELECT count(*) FROM emails WHERE to_addr = 'ada@example.test'`); n != 2 {
+		t.Fatalf("%d e-mails stored for the address, want 2 (the refused sending keeps nothing)", n)
+	}
+	if err := f.send(l.ID, "bob@example.test", false); err != nil {
+		t.Fatalf("another address: %v", err)
+	}
+	// The first reminder is due at +72 h, in a new window that two
+	// receipts have filled: it is stored held back, not sent.
+	f.clock.Set(f.clock.Now().Add(72 * time.Hour))
+	for _, pay := range []string{"pay_2", "pay_3"} {
+		f.tx(func(tx pgx.Tx) error {
+			_, err := notify.QueueShopper(f.ctx, tx, "receipt:"+pay, f.mer.ID, notify.Email{To: "ada@example.test", Subject: "r", Text: "r"},
+				notify.ShopperLimits{PerRecipient: notify.Limit{N: 2, Per: 24 * time.Hour}}, f.clock.Now())
+			return err
+		})
+	}
+	if _, err := f.links.SendReminders(f.ctx, f.db, 10); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.count(`SELECT count(*) FROM emails WHERE dedupe_key LIKE 'link_reminder:%' AND failed_at IS NOT NULL AND last_error LIKE '%limit%'`); n != 1 {
+		t.Fatalf("%d reminders held back, want 1", n)
 	}
 }

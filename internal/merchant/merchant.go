@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -46,7 +47,8 @@ type Merchant struct {
 	Name      string
 	Email     string
 	CreatedAt time.Time
-	// PaymentEmails: the merchant is e-mailed about each succeeded payment.
+	// PaymentEmails: the merchant is e-mailed about each succeeded payment
+	// (payment.succeeded is in Settings.NotifyOn).
 	PaymentEmails bool
 	// Settings are as they apply: lists the merchant never set hold
 	// everything the platform offers, and NotificationEmail is Email
@@ -141,6 +143,7 @@ func NormalizeEmail(addr string) (string, error) {
 func (s *Service) SignUp(ctx context.Context, tx pgx.Tx, in SignUp, passwordHash string) (*Merchant, *APIKey, error) {
 	m := &Merchant{ID: id.New("mer"), Name: in.Name, Email: in.Email, CreatedAt: s.now().UTC().Truncate(time.Microsecond)}
 	m.Settings = s.resolve(m.Email, nil, nil, nil, nil, defaultNotifyOn)
+	m.PaymentEmails = slices.Contains(defaultNotifyOn, "payment.succeeded")
 	_, err := tx.Exec(ctx, insertMerchant, m.ID, m.Name, m.Email, passwordHash, m.CreatedAt)
 	switch {
 	case postgres.IsUniqueViolation(err, "merchants_email_key"):
@@ -354,7 +357,8 @@ func (s *Service) RevokeKeysExcept(ctx context.Context, tx pgx.Tx, merchantID, k
 }
 
 // SetPaymentEmails turns the e-mails about each succeeded payment on or
-// off for merchantID in tx and returns the merchant. It returns
+// off for merchantID in tx (adds payment.succeeded to notify_on or removes
+// it) and returns the merchant. It returns
 // ErrNotFound.
 func (s *Service) SetPaymentEmails(ctx context.Context, tx pgx.Tx, merchantID string, on bool) (*Merchant, error) {
 	return s.oneMerchant(tx.QueryRow(ctx, setPaymentEmails, merchantID, on))

@@ -107,7 +107,7 @@ func TestNewMerchantSettingsDefaults(t *testing.T) {
 	want := wire.Merchant{ID: f.m.ID, Name: "Shop", Email: "ops@shop.test", CreatedAt: wire.Time(f.clock.Now()),
 		Currencies: []string{"AUD", "CAD", "EUR", "GBP", "INR", "JPY", "USD"}, PaymentMethods: []string{"card", "wallet"},
 		CardBrands: []string{"visa", "mastercard", "amex", "discover"}, NotificationEmail: "ops@shop.test",
-		NotifyOn: []string{"payment.succeeded"}}
+		NotifyOn: []string{"payment.succeeded"}, PaymentEmails: true}
 	if diff := cmp.Diff(want, ToWire(f.m)); diff != "" {
 		t.Errorf("SignUp's merchant (-want +got):\n%s", diff)
 	}

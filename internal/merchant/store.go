@@ -1,7 +1,9 @@
 package merchant
 
 // merchantColumns are what scanMerchant reads, from merchants m.
-const merchantColumns = `m.id, m.name, m.email, m.created_at, m.payment_emails, m.currencies, m.payment_methods,
+// payment_emails is no longer read: it is the "payment.succeeded" of
+// notify_on, which decides the e-mails.
+const merchantColumns = `m.id, m.name, m.email, m.created_at, 'payment.succeeded' = ANY (m.notify_on), m.currencies, m.payment_methods,
        m.card_brands, m.notification_email, m.notify_on`
 
 // keyColumns are what scanKey reads, from api_keys k.
@@ -18,8 +20,14 @@ VALUES ($1, $2, $3, $4, $5)`
 
 	selectMerchants = `SELECT ` + merchantColumns + ` FROM merchants m WHERE m.id = ANY($1)`
 
+	// setPaymentEmails adds payment.succeeded to notify_on or removes it;
+	// the old column is kept in step for a replica of the previous release.
 	setPaymentEmails = `
-UPDATE merchants m SET payment_emails = $2 WHERE m.id = $1
+UPDATE merchants m SET payment_emails = $2,
+       notify_on = CASE WHEN NOT $2 THEN array_remove(m.notify_on, 'payment.succeeded')
+                        WHEN 'payment.succeeded' = ANY (m.notify_on) THEN m.notify_on
+                        ELSE array_append(m.notify_on, 'payment.succeeded') END
+WHERE m.id = $1
 RETURNING ` + merchantColumns
 
 	// updateMerchant changes the fields given (non-NULL); a list the

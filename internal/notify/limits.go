@@ -31,7 +31,8 @@ type ShopperLimits struct {
 const heldBack = "not sent: shopper e-mail limit reached"
 
 // QueueShopper is QueueOnce for an e-mail to a shopper sent on behalf of
-// merchantID, within lim: each first-time e-mail counts against the
+// merchantID (or to the address merchantID chose for its notifications),
+// within lim: each first-time e-mail counts against the
 // recipient's and the merchant's current windows, and one over either
 // limit is stored as failed with the reason instead of being sent. It
 // reports whether the e-mail was queued for sending. Every e-mail to a

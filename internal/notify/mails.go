@@ -11,7 +11,7 @@ import (
 	"github.com/paylink/paylink/internal/money"
 )
 
-// The shopper's e-mails are templates/<name>.txt (which also defines
+// The e-mails are templates/<name>.txt (which also defines
 // "<name>-subject") and templates/<name>.html in layout.html's frame.
 //
 //go:embed templates/*
@@ -36,6 +36,9 @@ type mailData struct {
 	Refund, Refunded, Left    string // refunded
 	Description               string // link
 	Reminder                  bool   // link
+	// Event is set on the merchant's e-mails only: the notify_on event
+	// the e-mail reports.
+	Event, Link, Customer string
 }
 
 // compose renders template name for to, both parts, and masks anything

@@ -36,10 +36,13 @@ func shopperMails(t *testing.T) map[string]Email {
 	out["link"] = LinkEmail("ada@example.test", "Tokyo Tea", p.Amount, "Gyokuro, 100 g",
 		"https://pay.test/pay/plink_1?exp=1&kid=k&sig=s", time.Date(2026, 12, 24, 18, 0, 0, 0, time.UTC), true)
 	out["wallet"] = WalletEmail("ada@example.test", "You paid €1,234.56 to Tokyo Tea.")
+	for _, ev := range []string{"payment.succeeded", "payment.failed", "payment.refunded"} {
+		out["merchant-"+strings.TrimPrefix(ev, "payment.")] = MerchantNotice(ev, p, "Tokyo Tea", "ops@tea.test")
+	}
 	return out
 }
 
-// Every shopper e-mail has both parts from the templates, the merchant's
+// Every e-mail has both parts from the templates, the merchant's
 // name, the amount in its currency's format, and no card number.
 func TestShopperEmails(t *testing.T) {
 	t.Parallel()
@@ -49,9 +52,17 @@ func TestShopperEmails(t *testing.T) {
 		"refunded": {"€34.56", "€234.56", "€1,000.00", "Tokyo Tea"},
 		"wallet":   {"You paid €1,234.56 to Tokyo Tea."},
 		"link":     {"€1,234.56", "Gyokuro, 100 g", "https://pay.test/pay/plink_1?exp=1", "24 December 2026, 18:00 UTC", "eminder"},
+		// The merchant's, per notify_on event: what happened, the event, the customer.
+		"merchant-succeeded": {"eceived a payment of", "€1,234.56", "Visa ending in 4242", "pay_01kaqv7n2tq1w4e0m8a6r3c5yb", "ada@example.test", "notify_on includes payment.succeeded"},
+		"merchant-failed":    {"€1,234.56", "failed: Your card was declined. Nothing was charged.", "notify_on includes payment.failed"},
+		"merchant-refunded":  {"€234.56", "€1,000.00", "still paid", "notify_on includes payment.refunded"},
 	}
 	for name, e := range shopperMails(t) {
-		if e.To != "ada@example.test" || e.Subject == "" || !strings.Contains(e.Subject, "Tokyo Tea") && name != "wallet" {
+		to := "ada@example.test"
+		if strings.HasPrefix(name, "merchant-") {
+			to = "ops@tea.test"
+		}
+		if e.To != to || e.Subject == "" || !strings.Contains(e.Subject, "Tokyo Tea") && name != "wallet" && to != "ops@tea.test" {
 			t.Errorf("%s: to %q, subject %q", name, e.To, e.Subject)
 		}
 		for _, part := range []string{e.Text, e.HTML} {
@@ -89,7 +100,7 @@ func TestBrowserRendersShopperEmails(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	ctx := browsertest.New(t)
-	for _, name := range []string{"receipt", "failed", "refunded", "link", "wallet"} {
+	for _, name := range []string{"receipt", "failed", "refunded", "link", "wallet", "merchant-succeeded", "merchant-failed", "merchant-refunded"} {
 		for _, width := range []int64{375, 1280} {
 			if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, 900), chromedp.Navigate(srv.URL+"/"+name)); err != nil {
 				t.Fatal(err)

@@ -160,32 +160,22 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-// MerchantPayment is the e-mail telling merchantName at merchantEmail
-// about a succeeded payment.
-func MerchantPayment(p Payment, merchantName, merchantEmail string) Email {
-	var b strings.Builder
-	fmt.Fprintf(&b, "Hello %s,\n\nYou received a payment of %s.\n\n", merchantName, p.Amount.String())
-	fmt.Fprintf(&b, "  Payment:      %s\n", p.ID)
-	if p.PaymentLink != "" {
-		fmt.Fprintf(&b, "  Payment link: %s\n", p.PaymentLink)
-	}
+// MerchantNotice is the e-mail telling merchantName, at to, about event
+// (one of merchant.NotifyEvents) of p, p as the event left it.
+func MerchantNotice(event string, p Payment, merchantName, to string) Email {
 	customer := p.CustomerEmail
-	if p.CustomerName != "" {
-		customer = strings.TrimSpace(p.CustomerName + " <" + p.CustomerEmail + ">")
+	if name := oneLine(p.CustomerName); name != "" {
+		customer = strings.TrimSpace(name + " <" + p.CustomerEmail + ">")
 	}
-	if customer != "" {
-		fmt.Fprintf(&b, "  Customer:     %s\n", customer)
+	d := mailData{Event: event, Greeting: "Hello " + oneLine(merchantName) + ",", Merchant: QuoteName(merchantName),
+		Amount: p.Amount.String(), Method: p.method(), Date: p.date(), PaymentID: p.ID, Link: p.PaymentLink,
+		Customer: customer, Reason: p.FailureMessage,
+		Refunded: money.Amount{Minor: p.AmountRefunded, Currency: p.Amount.Currency}.String(),
+		Left:     money.Amount{Minor: p.Amount.Minor - p.AmountRefunded, Currency: p.Amount.Currency}.String()}
+	if d.Reason == "" {
+		d.Reason = "the payment was declined."
 	}
-	fmt.Fprintf(&b, "  Paid with:    %s\n", p.method())
-	if d := p.date(); d != "" {
-		fmt.Fprintf(&b, "  Date:         %s\n", d)
-	}
-	b.WriteString("\nYou get this e-mail because payment e-mails are on; turn them off with\nPOST /v1/merchant {\"payment_emails\": false}.\n\n— Paylink\n")
-	return Email{
-		To:      merchantEmail,
-		Subject: redact("Payment received: " + p.Amount.String() + " (" + p.ID + ")"),
-		Text:    redact(b.String()),
-	}
+	return compose("merchant", to, d)
 }
 
 // digitRun finds runs of 12 to 19 digits, possibly split by spaces or

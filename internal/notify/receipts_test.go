@@ -54,8 +54,8 @@ func TestReceipt(t *testing.T) {
 		t.Fatal("a receipt without a customer e-mail")
 	}
 	p.MethodType = "wallet"
-	if m := MerchantPayment(p, "Tokyo Tea", "ops@tea.test"); m.To != "ops@tea.test" || !strings.Contains(m.Text, "Paylink wallet") {
-		t.Fatalf("MerchantPayment = %+v", m)
+	if m := MerchantNotice("payment.succeeded", p, "Tokyo Tea", "ops@tea.test"); m.To != "ops@tea.test" || !strings.Contains(m.Text, "Paylink wallet") {
+		t.Fatalf("MerchantNotice = %+v", m)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/paylink/paylink/internal/apperr"
 	"github.com/paylink/paylink/internal/checkout"
 	"github.com/paylink/paylink/internal/postgres"
 )
@@ -25,6 +27,28 @@ var CSVHeader = []string{"id", "created_at", "status", "amount", "currency", "am
 // the most the export holds at once.
 const exportBatch = 500
 
+// MaxConcurrentExports is how many exports of one merchant may run at
+// once, across every replica: each holds a database connection for as
+// long as it streams, so a merchant cannot tie up the pool with them.
+const MaxConcurrentExports = 2
+
+// ExportRetryAfter is what a refused export is told to wait.
+const ExportRetryAfter = 30 * time.Second
+
+// ErrExportBusy is an export refused because the merchant already has
+// MaxConcurrentExports running.
+var ErrExportBusy = &apperr.Error{Kind: apperr.RateLimited, Code: "export_limit_reached",
+	Message: "This account already has " + strconv.Itoa(MaxConcurrentExports) + " exports running; try again when one has finished."}
+
+// takeExportSlot takes the first free one of merchant $1's $2 export
+// slots, a transaction-level advisory lock (freed by the export's end,
+// its rollback, or its connection dying with its replica), and returns
+// its number; no row means every slot is taken.
+const takeExportSlot = `
+SELECT s FROM generate_series(0, $2 - 1) s
+WHERE pg_try_advisory_xact_lock(hashtext('payments_export:' || $1), s)
+LIMIT 1`
+
 // ExportCSV writes every payment of merchantID matching f to w as CSV
 // (CSVHeader, then one row per payment, newest first; amounts in minor
 // units, times RFC 3339 UTC, metadata as one JSON object), and returns
@@ -34,13 +58,21 @@ const exportBatch = 500
 // the export is one consistent snapshot. A cell a spreadsheet would take
 // for a formula (starting with = + - @, a tab or a carriage return) is
 // prefixed with a single quote. An error after the first rows leaves w
-// with a partial export.
+// with a partial export. An export over MaxConcurrentExports of the
+// merchant is ErrExportBusy, before anything is written.
 func ExportCSV(ctx context.Context, db *postgres.DB, merchantID string, f Filter, w io.Writer) (int, error) {
 	tx, err := db.Pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return 0, fmt.Errorf("export payments: %w", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // read-only: nothing to keep
+	var slot int
+	switch err := tx.QueryRow(ctx, takeExportSlot, merchantID, MaxConcurrentExports).Scan(&slot); {
+	case errors.Is(err, pgx.ErrNoRows):
+		return 0, ErrExportBusy
+	case err != nil:
+		return 0, fmt.Errorf("export payments: %w", err)
+	}
 	q := f.query(merchantID, "")
 	if _, err := tx.Exec(ctx, "DECLARE export NO SCROLL CURSOR FOR "+q.sql, q.args...); err != nil {
 		return 0, fmt.Errorf("export payments: %w", err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"errors"
 	"testing"
 	"time"
 
@@ -58,5 +59,66 @@ func TestExportCSVContent(t *testing.T) {
 	buf.Reset()
 	if n, err := ExportCSV(ctx, db, "mer_b", Filter{}, &buf); err != nil || n != 0 || buf.String() != "id,created_at,status,amount,currency,amount_refunded,customer_email,card_brand,card_last4,payment_link,payment_form,realm,metadata\n" {
 		t.Errorf("mer_b's export = %d rows, %v: %q", n, err, buf.String())
+	}
+}
+
+// heldWriter holds the export writing to it at its first write, until
+// released: an export in progress, holding its slot.
+type heldWriter struct {
+	started chan struct{}
+	release chan struct{}
+}
+
+func (w *heldWriter) Write(p []byte) (int, error) {
+	if w.started != nil {
+		close(w.started)
+		w.started = nil
+		<-w.release
+	}
+	return len(p), nil
+}
+
+// TestExportsPerMerchantAreBounded: with MaxConcurrentExports exports of
+// a merchant running, another is ErrExportBusy before it writes anything,
+// whatever process asks (slots are in the database); another merchant is
+// not held back; once one export ends, the next runs.
+func TestExportsPerMerchantAreBounded(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := pgtest.New(t)
+	running := make([]*heldWriter, MaxConcurrentExports)
+	done := make(chan error, MaxConcurrentExports)
+	for i := range running {
+		w := &heldWriter{started: make(chan struct{}), release: make(chan struct{})}
+		running[i] = w
+		started := w.started
+		go func() {
+			_, err := ExportCSV(ctx, db, "mer_busy", Filter{}, w)
+			done <- err
+		}()
+		select {
+		case <-started:
+		case <-time.After(time.Minute):
+			t.Fatalf("export %d did not start", i+1)
+		}
+	}
+	var buf bytes.Buffer
+	if _, err := ExportCSV(ctx, db, "mer_busy", Filter{}, &buf); !errors.Is(err, ErrExportBusy) || buf.Len() != 0 {
+		t.Fatalf("export over the limit = %v, %d bytes written; want ErrExportBusy and nothing", err, buf.Len())
+	}
+	if _, err := ExportCSV(ctx, db, "mer_other", Filter{}, &buf); err != nil {
+		t.Fatalf("another merchant's export: %v", err)
+	}
+	close(running[0].release)
+	if err := <-done; err != nil {
+		t.Fatalf("first export: %v", err)
+	}
+	buf.Reset()
+	if _, err := ExportCSV(ctx, db, "mer_busy", Filter{}, &buf); err != nil || buf.Len() == 0 {
+		t.Fatalf("export after one finished = %v, %d bytes", err, buf.Len())
+	}
+	close(running[1].release)
+	if err := <-done; err != nil {
+		t.Fatalf("second export: %v", err)
 	}
 }

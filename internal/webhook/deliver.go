@@ -347,7 +347,8 @@ func (s *Service) record(ctx context.Context, merchantID, deliveryID string, j *
 }
 
 // disable turns an endpoint off for reason (failing since since) and, if
-// this call disabled it, e-mails its merchant in the same transaction.
+// this call disabled it, e-mails its merchant's notification e-mail in the
+// same transaction (whatever its notify_on: API.md says always).
 func (s *Service) disable(ctx context.Context, tx pgx.Tx, merchantID string, j *job, reason string, now, since time.Time) error {
 	tag, err := tx.Exec(ctx, disableEndpoint, merchantID, j.endpointID, reason)
 	if err != nil {
@@ -366,7 +367,7 @@ func (s *Service) disable(ctx context.Context, tx pgx.Tx, merchantID string, j *
 			since.UTC().Format("2 Jan 2006 15:04 MST"))
 	}
 	return notify.Queue(ctx, tx, notify.Email{
-		To:      m.Email,
+		To:      m.Settings.NotificationEmail,
 		Subject: "Paylink: webhook endpoint disabled",
 		Text: fmt.Sprintf(`Hello %s,
 

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/paylink/paylink/internal/merchant"
 )
 
 // TestDeliverSignedPayment: a payment's event reaches the endpoint as the
@@ -195,11 +197,16 @@ func TestSlowReceiverIsRetried(t *testing.T) {
 }
 
 // TestGoneDisablesEndpoint: 410 disables the endpoint at once, fails the
-// delivery without retry, e-mails the merchant once, and later events are
-// not delivered to it.
+// delivery without retry, e-mails the merchant's notification e-mail once
+// (even with notify_on empty), and later events are not delivered to it.
 func TestGoneDisablesEndpoint(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
+	alerts, none := "alerts@acme.test", []string{}
+	f.tx(func(tx pgx.Tx) error {
+		_, err := f.svc.cfg.Merchants.Update(f.ctx, tx, f.merchant.ID, merchant.Update{NotificationEmail: &alerts, NotifyOn: &none})
+		return err
+	})
 	rcv := newReceiver(t, status(410, "gone"))
 	ep := f.endpoint(rcv.URL, AllEvents)
 	d := f.onlyDelivery(f.record(PaymentSucceeded, payment("pay_1")))
@@ -217,7 +224,7 @@ func TestGoneDisablesEndpoint(t *testing.T) {
 		t.Fatalf("delivery = %+v; want failed after one 410", d)
 	}
 	mails := f.emails()
-	if len(mails) != 1 || mails[0].to != "ops@acme.test" || !strings.Contains(mails[0].body, ep.ID) ||
+	if len(mails) != 1 || mails[0].to != alerts || !strings.Contains(mails[0].body, ep.ID) ||
 		!strings.Contains(mails[0].body, "410") {
 		t.Fatalf("e-mails = %+v; want one to the merchant about %s", mails, ep.ID)
 	}

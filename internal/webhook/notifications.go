@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -26,11 +29,12 @@ LIMIT 1`
 // paymentEmails queues the e-mails a payment event brings, each at most
 // once per status change (a dedupe key per payment, or per refund), the
 // shopper's within Config.ShopperEmails:
-//   - payment.succeeded: a receipt to the shopper and, when the merchant
-//     asked for them, an e-mail to the merchant;
+//   - payment.succeeded: a receipt to the shopper;
 //   - payment.failed: why, to the shopper, with a link to try again while
 //     the link takes payments;
-//   - refund.succeeded: the amount and what is left, to the shopper.
+//   - refund.succeeded: the amount and what is left, to the shopper;
+//   - and, for an event in the merchant's notify_on, the merchant's
+//     e-mail (merchantEmail).
 //
 // An event whose data is not what its type says gets none: it cannot
 // become readable later, and it must not hold back the events behind it.
@@ -42,28 +46,59 @@ func (s *Service) paymentEmails(ctx context.Context, tx pgx.Tx, ev *Event, m *me
 	if err != nil {
 		return nil
 	}
-	if ev.Type == PaymentFailed {
+	var (
+		shopper notify.Email
+		ok      bool
+		key     string
+	)
+	switch ev.Type {
+	case PaymentFailed:
 		retry := ""
 		if s.cfg.RetryURL != nil && p.PaymentLink != "" {
 			retry = s.cfg.RetryURL(ctx, tx, m.ID, p.PaymentLink)
 		}
-		if e, ok := notify.Failed(p, m.Name, retry); ok {
-			_, err := notify.QueueShopper(ctx, tx, "payment_failed:"+p.ID, m.ID, e, s.cfg.ShopperEmails, now)
+		shopper, ok = notify.Failed(p, m.Name, retry)
+		key = "payment_failed:" + p.ID
+	case PaymentSucceeded:
+		shopper, ok = notify.Receipt(p, m.Name)
+		key = "receipt:" + p.ID
+	}
+	if ok {
+		if _, err := notify.QueueShopper(ctx, tx, key, m.ID, shopper, s.cfg.ShopperEmails, now); err != nil {
 			return err
 		}
+	}
+	return s.merchantEmail(ctx, tx, ev, p, m, now)
+}
+
+// merchantEmail queues the merchant's e-mail about ev when its type is in
+// the merchant's notify_on, to its notification e-mail, once per status
+// change and address: the key names the event type, the payment (and for
+// a refund the amount refunded so far, which each refund raises) and the
+// address, so a retried batch, a second worker or the same change reported
+// twice sends nothing more, while a change of address mails the new one.
+// The sign-up e-mail is the merchant's own (no other merchant can have
+// it), so e-mails to it are not limited, as before notify_on. Any other
+// address is one the merchant typed, unverified, like a shopper's: anyone
+// could sign up, point it at a stranger and pay their own links, so it is
+// under the per-recipient limit of the shopper e-mails (not the
+// per-merchant one, which stays the shoppers').
+func (s *Service) merchantEmail(ctx context.Context, tx pgx.Tx, ev *Event, p notify.Payment, m *merchant.Merchant, now time.Time) error {
+	if !slices.Contains(m.Settings.NotifyOn, ev.Type) {
 		return nil
 	}
-	if receipt, ok := notify.Receipt(p, m.Name); ok {
-		if _, err := notify.QueueShopper(ctx, tx, "receipt:"+p.ID, m.ID, receipt, s.cfg.ShopperEmails, now); err != nil {
-			return err
-		}
+	to := m.Settings.NotificationEmail
+	var lim notify.ShopperLimits
+	if !strings.EqualFold(to, m.Email) {
+		lim.PerRecipient = s.cfg.ShopperEmails.PerRecipient
 	}
-	if m.PaymentEmails {
-		if _, err := notify.QueueOnce(ctx, tx, "merchant_payment:"+p.ID, notify.MerchantPayment(p, m.Name, m.Email), now); err != nil {
-			return err
-		}
+	key := "notify:" + ev.Type + ":" + p.ID
+	if ev.Type == PaymentRefunded {
+		key += ":" + strconv.FormatInt(p.AmountRefunded, 10)
 	}
-	return nil
+	key += ":" + strings.ToLower(to)
+	_, err := notify.QueueShopper(ctx, tx, key, m.ID, notify.MerchantNotice(ev.Type, p, m.Name, to), lim, now)
+	return err
 }
 
 // refundEmail queues the shopper's e-mail of a refund.succeeded event.

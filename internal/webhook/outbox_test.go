@@ -123,10 +123,14 @@ func TestReceiptsAreDerivedOncePerPayment(t *testing.T) {
 	p := payment("pay_01kaqv7n2tq1w4e0m8a6r3c5yb")
 	// A card number that slipped into free text must not reach the e-mail.
 	p["customer"] = map[string]string{"email": "ada@example.test", "name": "Ada 4242 4242 4242 4242"}
+	f.tx(func(tx pgx.Tx) error {
+		_, err := f.svc.cfg.Merchants.SetPaymentEmails(f.ctx, tx, f.merchant.ID, false)
+		return err
+	})
 	evtID := f.record(PaymentSucceeded, p)
-	f.record(PaymentRefunded, payment("pay_refunded")) // alone, it brings no e-mail
-	if n, err := f.svc.ProcessEvents(f.ctx, 100); n != 1 || err != nil {
-		t.Fatalf("ProcessEvents = %d, %v; want the 1 payment.succeeded event", n, err)
+	f.record(PaymentRefunded, payment("pay_refunded")) // not in notify_on: no e-mail
+	if n, err := f.svc.ProcessEvents(f.ctx, 100); n != 2 || err != nil {
+		t.Fatalf("ProcessEvents = %d, %v; want the 2 payment events", n, err)
 	}
 	mails := f.emails()
 	if len(mails) != 1 {
@@ -164,7 +168,7 @@ func TestReceiptsAreDerivedOncePerPayment(t *testing.T) {
 	if len(byKey) != 4 {
 		t.Fatalf("e-mails %v; want receipts for both payments and merchant e-mails for both", keys(byKey))
 	}
-	me := byKey["merchant_payment:pay_second"]
+	me := byKey["notify:payment.succeeded:pay_second:ops@acme.test"]
 	if me.to != "ops@acme.test" || !strings.Contains(me.body, "$25.00") || !strings.Contains(me.body, "ada@example.test") {
 		t.Fatalf("merchant e-mail = %+v", me)
 	}

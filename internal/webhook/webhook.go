@@ -49,7 +49,7 @@ func Types() []string {
 // notifies reports whether events of type t have notifications (e-mails)
 // derived from them after commit; other events are recorded as notified.
 func notifies(t string) bool {
-	return t == PaymentSucceeded || t == PaymentFailed || t == RefundSucceeded
+	return t == PaymentSucceeded || t == PaymentFailed || t == PaymentRefunded || t == RefundSucceeded
 }
 
 // Record writes an event of eventType for merchantID through tx (the

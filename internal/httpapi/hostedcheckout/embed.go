@@ -103,12 +103,18 @@ func embedPath(f *forms.Form, suffix, parent string) string {
 
 // embedError renders the friendly page for err inside the frame: 404 for
 // an unknown form or payment, 403 for a parent origin the form does not
-// allow, 410 (posted to the SDK as an error too) for an inactive form.
+// allow, 410 (posted to the SDK as an error too) for an inactive form or
+// one in a currency or by a method the merchant no longer takes.
 func (s *Server) embedError(c *gin.Context, f *forms.Form, parent string, err error) {
 	status, n := http.StatusInternalServerError, notice{Icon: "!", Heading: "Something went wrong",
 		Message: "We could not load this payment form. Please try again in a moment.", Hint: "Reference: " + edge.RequestID(c)}
 	var msg string
+	refusalStatus, refusal, refused := refusalNotice(err)
 	switch {
+	case refused:
+		status, n = refusalStatus, refusal
+		e, _ := apperr.As(err)
+		msg = embedMessage{Type: "error", Error: &embedErrorMsg{Code: e.Code, Message: e.Message}}.String()
 	case errors.Is(err, forms.ErrNotFound):
 		status, n = http.StatusNotFound, notice{Icon: "?", Heading: "Payment form not found",
 			Message: "This payment form does not exist.", Hint: "Check the form id given to Paylink.mount."}
@@ -134,7 +140,8 @@ func (s *Server) embedError(c *gin.Context, f *forms.Form, parent string, err er
 
 type formPage struct {
 	frame
-	Merchant, Title, Description, Currency, Brands string
+	cardOffer
+	Merchant, Title, Description, Currency string
 	// Amount is the fixed amount, formatted; "" when the shopper chooses
 	// between Min and Max.
 	Amount, Min, Max   string
@@ -149,13 +156,16 @@ func (s *Server) embedPage(c *gin.Context) {
 	if err == nil {
 		err = f.Payable()
 	}
+	if err == nil {
+		err = checkCards(f.Accepts, f.Currency)
+	}
 	if err != nil {
 		s.embedError(c, f, parent, err)
 		return
 	}
 	exp, _ := money.Exponent(f.Currency)
 	data := formPage{frame: frame{ParentOrigin: parent}, Merchant: f.MerchantName, Title: f.Title,
-		Description: f.Description, Currency: string(f.Currency), Brands: acceptedBrands(f.Currency),
+		Description: f.Description, Currency: string(f.Currency), cardOffer: offerCards(f.Accepts, f.Currency),
 		MinMinor: f.AmountMin, MaxMinor: f.AmountMax, Exponent: exp,
 		Phone: f.Collects(forms.Phone), Address: f.Collects(forms.BillingAddress)}
 	if f.Amount > 0 {

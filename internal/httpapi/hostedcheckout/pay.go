@@ -6,7 +6,6 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 	"github.com/jackc/pgx/v5"
@@ -289,22 +288,35 @@ func (s *Server) answerChallenge(c *gin.Context) error {
 // payPage is GET /pay/{id}: the checkout page.
 func (s *Server) payPage(c *gin.Context) {
 	l, err := s.openPayable(c)
+	if err == nil {
+		err = l.Accepts.CheckCurrency(l.Amount.Currency)
+	}
 	if err != nil {
 		s.pageError(c, err)
 		return
 	}
 	s.startCheckoutSession(c)
-	s.page(c, http.StatusOK, "pay", payPage{
+	data := payPage{
 		Merchant: l.MerchantName, Amount: l.Amount.String(), Description: l.Description,
-		Currency: string(l.Amount.Currency), Brands: acceptedBrands(l.Amount.Currency),
-		CancelURL: l.CancelURL, ExpiresAt: l.ExpiresAt.UTC().Format("2 Jan 2006 15:04 MST"),
-		Wallet: s.walletOffer(c, l), QR: phoneQR(s.links.URL(l)),
-	})
+		Currency: string(l.Amount.Currency), CancelURL: l.CancelURL, ExpiresAt: l.ExpiresAt.UTC().Format("2 Jan 2006 15:04 MST"),
+		QR: phoneQR(s.links.URL(l)),
+	}
+	// The page offers only the methods and brands the merchant takes.
+	if l.Accepts.AcceptsMethod(merchant.MethodCard) {
+		card := offerCards(l.Accepts, l.Amount.Currency)
+		data.Card = &card
+	}
+	if l.Accepts.AcceptsMethod(merchant.MethodWallet) {
+		data.Wallet = s.walletOffer(c, l)
+	}
+	s.page(c, http.StatusOK, "pay", data)
 }
 
 type payPage struct {
-	Merchant, Amount, Description, Currency, Brands, CancelURL, ExpiresAt string
-	Wallet                                                                *walletOffer
+	Merchant, Amount, Description, Currency, CancelURL, ExpiresAt string
+	// Card is the card form's offer; nil when the merchant takes no cards.
+	Card   *cardOffer
+	Wallet *walletOffer
 	// QR is the page's own URL as an inline SVG QR code, shown on wide
 	// screens ("pay on your phone"); empty when there is none.
 	QR template.HTML
@@ -318,18 +330,6 @@ func phoneQR(url string) template.HTML {
 		return ""
 	}
 	return template.HTML(code.SVG(192)) //nolint:gosec // our own SVG: digits and fixed markup only
-}
-
-// acceptedBrands lists the card brands that take currency, for the page's
-// inline check.
-func acceptedBrands(c money.Currency) string {
-	var out []string
-	for _, b := range []processor.Brand{processor.Visa, processor.Mastercard, processor.Amex, processor.Discover} {
-		if processor.Supports(b, c) {
-			out = append(out, string(b))
-		}
-	}
-	return strings.Join(out, " ")
 }
 
 type receiptPage struct {
@@ -442,6 +442,10 @@ func brandName(b processor.Brand) string {
 func (s *Server) pageError(c *gin.Context, err error) {
 	status, n := http.StatusInternalServerError, notice{Icon: "!", Heading: "Something went wrong",
 		Message: "We could not load this page. Please try again in a moment.", Hint: "Reference: " + edge.RequestID(c)}
+	if st, refusal, ok := refusalNotice(err); ok {
+		s.page(c, st, "error", refusal)
+		return
+	}
 	switch {
 	case errors.Is(err, links.ErrBadSignature):
 		status, n = http.StatusForbidden, notice{Icon: "!", Heading: "This payment link is not valid",

@@ -31,4 +31,19 @@ func TestBrowserCheckoutShowsItsQROnWideScreens(t *testing.T) {
 	must(t, chromedp.Do(ctx, chromedp.EmulateViewport(375, 812), chromedp.Navigate(l.URL)))
 	browsertest.Wait(t, ctx, `!!document.getElementById("pay-form") && getComputedStyle(document.getElementById("phone-qr")).display === "none"`)
 	browsertest.Screenshot(t, ctx, "qr-375")
+
+	// A signed link's page is a checkout page too: its QR is its URL as
+	// the merchant signed it.
+	signed := e.Base + signedPath(e, c, map[string]string{"success_url": "", "cancel_url": ""})
+	must(t, chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(signed)))
+	browsertest.Wait(t, ctx, `!!document.querySelector("#phone-qr svg") && getComputedStyle(document.getElementById("phone-qr")).display !== "none"`)
+	browsertest.Screenshot(t, ctx, "signed-qr-1280")
+	shot, err = chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS("#phone-qr .qr")))
+	must(t, err)
+	if got := qrtest.DecodePNG(t, shot); got != signed {
+		t.Fatalf("the signed link page's QR decodes to %q, want the page's URL %q", got, signed)
+	}
+	must(t, chromedp.Do(ctx, chromedp.EmulateViewport(375, 812), chromedp.Navigate(signed)))
+	browsertest.Wait(t, ctx, `!!document.getElementById("pay-form") && getComputedStyle(document.getElementById("phone-qr")).display === "none"`)
+	browsertest.Screenshot(t, ctx, "signed-qr-375")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 
 	"github.com/gin-gonic/gin"
 	"github.com/jackc/pgx/v5"
@@ -88,15 +89,21 @@ func (s *Server) referenceUnpaid(c *gin.Context, m *merchant.Merchant, sl *links
 // signedPage is GET /pay/s?…: the checkout page of a signed link.
 func (s *Server) signedPage(c *gin.Context) {
 	sl, m, err := s.openPayableSigned(c)
+	if err == nil {
+		err = checkCards(m.Settings.Acceptance, sl.Amount.Currency)
+	}
 	if err != nil {
 		s.signedPageError(c, err)
 		return
 	}
 	s.startCheckoutSession(c)
+	card := offerCards(m.Settings.Acceptance, sl.Amount.Currency)
 	s.page(c, http.StatusOK, "pay", payPage{
 		Merchant: m.Name, Amount: sl.Amount.String(), Description: sl.Description,
-		Currency: string(sl.Amount.Currency), Brands: acceptedBrands(sl.Amount.Currency),
+		Currency: string(sl.Amount.Currency), Card: &card,
 		CancelURL: sl.CancelURL, ExpiresAt: sl.ExpiresAt.Format("2 Jan 2006 15:04 MST"),
+		// The page's own URL, as the merchant signed it.
+		QR: phoneQR(s.baseURL.ResolveReference(&url.URL{Path: c.Request.URL.Path, RawQuery: c.Request.URL.RawQuery}).String()),
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -23,7 +24,9 @@ const DefaultExportTimeout = 30 * time.Minute
 // time limit, exportTimeout, instead of the server's WriteTimeout, which
 // a large export outlasts. A failure after the first byte cannot change
 // the status any more: the connection is cut, so the client sees a broken
-// transfer rather than a file that looks complete.
+// transfer rather than a file that looks complete. A merchant with
+// payments.MaxConcurrentExports exports running gets a 429
+// export_limit_reached with Retry-After.
 func (s *Server) exportPayments(c *gin.Context) error {
 	f, err := payments.ParseFilter(c.Request.URL.Query())
 	if err != nil {
@@ -45,6 +48,9 @@ func (s *Server) exportPayments(c *gin.Context) error {
 	rows, err := payments.ExportCSV(ctx, s.db, m.ID, f, flusher{c.Writer, rc})
 	if err != nil && !c.Writer.Written() {
 		h.Del("Content-Disposition")
+		if errors.Is(err, payments.ErrExportBusy) {
+			h.Set("Retry-After", strconv.Itoa(int(payments.ExportRetryAfter/time.Second)))
+		}
 		return err
 	}
 	if err != nil {

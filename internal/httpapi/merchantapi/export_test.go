@@ -19,6 +19,7 @@ import (
 
 	"github.com/paylink/paylink/internal/httpapi/apitest"
 	"github.com/paylink/paylink/internal/id"
+	"github.com/paylink/paylink/internal/payments"
 	"github.com/paylink/paylink/internal/wire"
 )
 
@@ -234,5 +235,42 @@ func TestExportStreamsInFlatMemory(t *testing.T) {
 	t.Logf("%d rows over HTTP; live heap grew at most %d bytes", n, grew)
 	if grew > httpExportBound {
 		t.Errorf("the live heap grew by %d bytes, more than %d: the export is not streaming", grew, httpExportBound)
+	}
+}
+
+// TestExportLimitIs429WithRetryAfter: while a merchant's export slots
+// are all taken (held here the way running exports hold them, see
+// payments.TestExportsPerMerchantAreBounded for real exports), its next
+// export is a JSON 429 export_limit_reached with Retry-After and no CSV
+// headers; another merchant's export still runs; freed, it runs again.
+func TestExportLimitIs429WithRetryAfter(t *testing.T) {
+	t.Parallel()
+	e := apitest.New(t)
+	busy, c := e.SignUp("export-busy@shop.test")
+	_, other := e.SignUp("export-other@shop.test")
+	ctx := context.Background()
+	tx, err := e.DB.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // only locks
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('payments_export:' || $1), s)
+		FROM generate_series(0, $2 - 1) s`, busy, payments.MaxConcurrentExports); err != nil {
+		t.Fatal(err)
+	}
+	res := e.Do(apitest.Req{Method: "GET", Path: "/v1/reports/payments.csv", Auth: &c})
+	apitest.WantError(t, res, http.StatusTooManyRequests, "export_limit_reached")
+	if res.Header.Get("Retry-After") != "30" || res.Header.Get("Content-Disposition") != "" {
+		t.Fatalf("busy export headers = %v", res.Header)
+	}
+	if res := e.Do(apitest.Req{Method: "GET", Path: "/v1/reports/payments.csv", Auth: &other}); res.Status != http.StatusOK {
+		t.Fatalf("another merchant's export = %d %s", res.Status, res.Body)
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if res := e.Do(apitest.Req{Method: "GET", Path: "/v1/reports/payments.csv", Auth: &c}); res.Status != http.StatusOK ||
+		!strings.HasPrefix(string(res.Body), "id,created_at") {
+		t.Fatalf("export once the slots are free = %d %.100s", res.Status, res.Body)
 	}
 }

@@ -36,7 +36,7 @@ func TestMerchantSettingsDefaultsAndPatch(t *testing.T) {
 	want := wire.Merchant{ID: m.ID, Name: "Shop settings", Email: "settings@shop.test", CreatedAt: m.CreatedAt,
 		Currencies:     []string{"AUD", "CAD", "EUR", "GBP", "INR", "JPY", "USD"},
 		PaymentMethods: []string{"card", "wallet"}, CardBrands: []string{"visa", "mastercard", "amex", "discover"},
-		NotificationEmail: "settings@shop.test", NotifyOn: []string{"payment.succeeded"}}
+		NotificationEmail: "settings@shop.test", NotifyOn: []string{"payment.succeeded"}, PaymentEmails: true}
 	if !reflect.DeepEqual(m, want) {
 		t.Fatalf("new merchant = %+v\nwant %+v", m, want)
 	}
@@ -52,6 +52,7 @@ func TestMerchantSettingsDefaultsAndPatch(t *testing.T) {
 	want.CardBrands = []string{"visa"}
 	want.NotificationEmail = "ops@shop.test"
 	want.NotifyOn = []string{"payment.failed", "payment.refunded"}
+	want.PaymentEmails = false // payment_emails is notify_on's payment.succeeded
 	if !reflect.DeepEqual(patched, want) {
 		t.Fatalf("PATCH answered %+v\nwant %+v", patched, want)
 	}

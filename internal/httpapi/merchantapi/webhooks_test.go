@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -261,28 +262,43 @@ func TestEventsAPI(t *testing.T) {
 	apitest.WantError(t, e.Do(apitest.Req{Method: "GET", Path: "/v1/webhook_endpoints/" + ep.ID + "/deliveries", Auth: &other}), 404, "webhook_endpoint_not_found")
 }
 
+// TestMerchantPaymentEmailsSetting: the older payment_emails switch is
+// the payment.succeeded of notify_on, which decides the e-mails: it shows
+// it, and turning it on or off adds or removes that event alone.
 func TestMerchantPaymentEmailsSetting(t *testing.T) {
 	t.Parallel()
 	e := apitest.New(t)
 	_, key := e.SignUp("settings@shop.test")
 	var m wire.Merchant
 	e.Do(apitest.Req{Method: "GET", Path: "/v1/merchant", Auth: &key}).Decode(t, &m)
-	if m.PaymentEmails {
-		t.Fatal("payment e-mails are on by default")
+	if !m.PaymentEmails || !slices.Equal(m.NotifyOn, []string{"payment.succeeded"}) {
+		t.Fatalf("defaults: payment_emails %v, notify_on %v; want true, [payment.succeeded] (API.md)", m.PaymentEmails, m.NotifyOn)
 	}
-	res := e.Do(apitest.Req{Method: "POST", Path: "/v1/merchant", Auth: &key, Body: map[string]bool{"payment_emails": true}})
-	res.Decode(t, &m)
-	if res.Status != 200 || !m.PaymentEmails {
-		t.Fatalf("turn on = %d %s", res.Status, res.Body)
+	post := func(on bool, wantNotifyOn ...string) {
+		t.Helper()
+		res := e.Do(apitest.Req{Method: "POST", Path: "/v1/merchant", Auth: &key, Body: map[string]bool{"payment_emails": on}})
+		res.Decode(t, &m)
+		if res.Status != 200 || m.PaymentEmails != on || !slices.Equal(m.NotifyOn, wantNotifyOn) {
+			t.Fatalf("payment_emails %v = %d %s; want notify_on %v", on, res.Status, res.Body, wantNotifyOn)
+		}
+		e.Do(apitest.Req{Method: "GET", Path: "/v1/merchant", Auth: &key}).Decode(t, &m)
+		if m.PaymentEmails != on || !slices.Equal(m.NotifyOn, wantNotifyOn) {
+			t.Fatalf("the setting did not stick: %+v", m)
+		}
 	}
-	e.Do(apitest.Req{Method: "GET", Path: "/v1/merchant", Auth: &key}).Decode(t, &m)
-	if !m.PaymentEmails {
-		t.Fatal("the setting did not stick")
+	post(false)
+	res := e.Do(apitest.Req{Method: "PATCH", Path: "/v1/merchant", Auth: &key, Body: map[string]any{"notify_on": []string{"payment.refunded"}}})
+	if res.Status != 200 {
+		t.Fatalf("PATCH notify_on = %d %s", res.Status, res.Body)
 	}
+	post(true, "payment.refunded", "payment.succeeded")
+	post(true, "payment.refunded", "payment.succeeded") // on again: no second copy
+	post(false, "payment.refunded")
+	post(true, "payment.refunded", "payment.succeeded")
 	apitest.WantError(t, e.Do(apitest.Req{Method: "POST", Path: "/v1/merchant", Auth: &key, Body: `{"payment_emails": "yes"}`}), 400, "parameter_invalid")
 	apitest.WantError(t, e.Do(apitest.Req{Method: "POST", Path: "/v1/merchant", Auth: &key, Body: `{"name": "Renamed"}`}), 400, "unknown_parameter")
 	e.Do(apitest.Req{Method: "GET", Path: "/v1/merchant", Auth: &key}).Decode(t, &m)
-	if !m.PaymentEmails || m.Name != "Shop settings" {
+	if !m.PaymentEmails || m.Name != "Shop settings" || len(m.NotifyOn) != 2 {
 		t.Fatalf("refused requests changed the merchant: %+v", m)
 	}
 }

@@ -14,6 +14,7 @@
   var formError = document.getElementById("form-error");
   var brandLabel = document.getElementById("number-brand");
   var accepted = (form.getAttribute("data-brands") || "").split(" ");
+  var inCurrency = (form.getAttribute("data-currency-brands") || "").split(" ");
   var names = { visa: "Visa", mastercard: "Mastercard", amex: "American Express", discover: "Discover" };
   var input = {
     email: document.getElementById("email"),
@@ -92,7 +93,8 @@
       if (!luhn(n)) { return "Your card number is invalid. Check it and try again."; }
       var brand = brandOf(n);
       if (!brand) { return "This card brand is not supported."; }
-      if (accepted.indexOf(brand) < 0) { return names[brand] + " cards cannot pay in this currency. Try another card."; }
+      if (inCurrency.indexOf(brand) < 0) { return names[brand] + " cards cannot pay in this currency. Try another card."; }
+      if (accepted.indexOf(brand) < 0) { return "This merchant does not accept " + names[brand] + " cards. Try another card."; }
       return "";
     case "expiry":
       var e = parseExpiry(v);
@@ -118,7 +120,8 @@
     var n = digits(input.number.value).slice(0, 19);
     var brand = brandOf(n);
     input.number.value = groupNumber(n, brand);
-    brandLabel.textContent = brand ? names[brand] : "";
+    // The label sits inside the field: short names keep it clear of the digits.
+    brandLabel.textContent = brand ? (brand === "amex" ? "Amex" : names[brand]) : "";
     input.cvc.setAttribute("maxlength", brand === "amex" ? "4" : "3");
   });
   input.expiry.addEventListener("input", function (ev) {
