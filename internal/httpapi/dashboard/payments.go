@@ -105,7 +105,12 @@ func (s *Server) payments(c *gin.Context, v *visit) {
 		return
 	}
 	if id.Valid("pay", ff.Q) {
-		c.Redirect(http.StatusSeeOther, "/dashboard/payments/"+ff.Q)
+		// A payment id opens its page, if it is the merchant's.
+		if _, err := s.Checkout.Get(c.Request.Context(), s.DB.Pool, v.Merchant.ID, ff.Q); err == nil {
+			c.Redirect(http.StatusSeeOther, "/dashboard/payments/"+ff.Q)
+			return
+		}
+		s.render(c, http.StatusOK, "payments", v, "payments", d)
 		return
 	}
 	after := q.Get("starting_after")
