@@ -73,8 +73,13 @@ type linkForm struct {
 }
 
 func (s *Server) newLink(c *gin.Context, v *visit) {
+	accepted := v.Merchant.Settings.Currencies
+	cur := s.Currencies.First() // the platform's first, when the merchant takes it
+	if !v.Merchant.Settings.AcceptsCurrency(cur) && len(accepted) > 0 {
+		cur = accepted[0]
+	}
 	s.render(c, http.StatusOK, "link-new", v, "links", linkForm{SingleUse: true, ExpiresInDays: "7",
-		Currencies: v.Merchant.Settings.Currencies})
+		Currency: string(cur), Currencies: accepted})
 }
 
 var (
