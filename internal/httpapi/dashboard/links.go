@@ -34,7 +34,7 @@ type linksData struct {
 func (s *Server) links(c *gin.Context, v *visit) {
 	d := linksData{Status: c.Query("status"), Realm: c.Query("realm"),
 		Statuses: []string{"active", "completed", "expired", "deactivated"},
-		Now: func(l *links.Link) links.Status { return l.StatusAt(s.Now()) }}
+		Now:      func(l *links.Link) links.Status { return l.StatusAt(s.Now()) }}
 	f, err := links.ParseFilter(d.Status, d.Realm)
 	if err != nil {
 		var status int
