@@ -71,7 +71,7 @@ func OpenAPI() fs.FS { return openAPIFiles }
 // pageNames are the templates of web/templates, each rendered in
 // web/templates/layout.html.
 var pageNames = []string{"landing", "docs", "login", "signup", "home", "payments", "payment", "refund-confirm",
-	"links", "link-new", "link", "error"}
+	"links", "link-new", "link", "developers", "secret", "endpoint", "settings", "error"}
 
 // New returns the dashboard with its pages parsed and its scripts and
 // styles registered with the edge's assets.
@@ -125,6 +125,18 @@ func (s *Server) Routes() []edge.Route {
 		get("/dashboard/links/:id", "dashboardLink", s.authed(s.link)),
 		get("/dashboard/links/:id/qr", "dashboardLinkQR", s.authed(s.linkQR)),
 		post("/dashboard/links/:id/deactivate", "dashboardDeactivateLink", edge.PerIPCheckout, s.acting(s.deactivateLink)),
+
+		get("/dashboard/developers", "dashboardDevelopers", s.authed(s.developers)),
+		post("/dashboard/developers/keys", "dashboardCreateKey", edge.PerIPCheckout, s.acting(s.createKey)),
+		post("/dashboard/developers/keys/:id/roll", "dashboardRollKey", edge.PerIPCheckout, s.acting(s.rollKey)),
+		post("/dashboard/developers/keys/:id/revoke", "dashboardRevokeKey", edge.PerIPCheckout, s.acting(s.revokeKey)),
+		post("/dashboard/developers/webhooks", "dashboardCreateEndpoint", edge.PerIPCheckout, s.acting(s.createEndpoint)),
+		get("/dashboard/developers/webhooks/:id", "dashboardEndpoint", s.authed(s.endpoint)),
+		post("/dashboard/developers/webhooks/:id/test", "dashboardTestEndpoint", edge.PerIPCheckout, s.acting(s.testEndpoint)),
+
+		get("/dashboard/settings", "dashboardSettings", s.authed(s.settings)),
+		post("/dashboard/settings", "dashboardSaveSettings", edge.PerIPCheckout, s.acting(s.saveSettings)),
+		post("/dashboard/settings/sessions/:id/revoke", "dashboardRevokeSession", edge.PerIPCheckout, s.acting(s.revokeSession)),
 	}
 }
 
