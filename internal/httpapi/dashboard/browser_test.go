@@ -3,8 +3,11 @@ package dashboard_test
 import (
 	"context"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -19,7 +22,7 @@ import (
 
 // newBrowserEnv is apitest.New served on a real listener whose address is
 // the base URL, so the pages' forms and the links' URLs work in Chromium.
-func newBrowserEnv(t *testing.T) *apitest.Env {
+func newBrowserEnv(t *testing.T, edit ...func(*httpapi.Deps)) *apitest.Env {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -34,6 +37,9 @@ func newBrowserEnv(t *testing.T) *apitest.Env {
 		d.BaseURL = base
 		d.Links = links.NewService(signer, base, d.Now)
 		d.Checkout = checkout.NewService(processor.NewSimulator(apitest.TestSimulatorKey, processor.NewRedisKeys(d.Redis), d.Now), d.Links, d.Now)
+		for _, f := range edit {
+			f(d)
+		}
 	})
 	ts := httptest.NewUnstartedServer(e.Server)
 	ts.Listener.Close()
@@ -58,7 +64,12 @@ func shots(t *testing.T, ctx context.Context, step string) {
 	browsertest.Wait(t, ctx, `[...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
 		.every(e => e.labels && e.labels.length > 0 && e.labels[0].textContent.trim() !== "")`)
 	must(t, chromedp.Do(ctx, chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile)))
-	browsertest.Wait(t, ctx, `window.innerWidth === 375`)
+	// A page wider than the phone widens the layout viewport: name what.
+	browsertest.WaitEval(t, ctx, "no element wider than 375 px", `[...document.querySelectorAll("body *")]
+		.filter(e => e.getBoundingClientRect().right > 376 && !e.closest(".table-wrap table")).map(e => e.tagName + "#" + e.id + "." + e.className).slice(0, 5).join(" ")`,
+		func(s string) bool { return s == "" })
+	browsertest.WaitEval(t, ctx, "a 375 px wide layout", `[window.innerWidth, document.documentElement.scrollWidth, document.documentElement.clientWidth, visualViewport.width].join(" ")`,
+		func(s string) bool { return strings.HasPrefix(s, "375 ") })
 	// Nothing is wider than the phone: no sideways scrolling.
 	browsertest.Wait(t, ctx, `document.documentElement.scrollWidth <= document.documentElement.clientWidth`)
 	browsertest.Screenshot(t, ctx, step+"-375")
@@ -167,4 +178,47 @@ func TestBrowserDashboard(t *testing.T) {
 	if n := e.Count(`SELECT count(*) FROM refunds WHERE amount = 1000`); n != 1 {
 		t.Fatalf("%d refunds of 1000", n)
 	}
+}
+
+// A merchant creates a scoped key and sees its secret once, adds a webhook
+// endpoint pointing at a local receiver, sends it a test event and sees
+// how it answered, and looks at its settings and sessions.
+func TestBrowserDevelopersAndSettings(t *testing.T) {
+	e := newBrowserEnv(t, allowPrivate)
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(rcv.Close)
+	e.SignUp("dev@shop.test")
+	ctx := browsertest.New(t)
+	must(t, chromedp.Do(ctx, chromedp.Navigate(e.Base+"/dashboard/login")))
+	browsertest.Wait(t, ctx, `!!document.getElementById("login-submit")`)
+	shots(t, ctx, "01-login")
+	must(t, chromedp.Do(ctx, chromedp.SendKeys("#email", "dev@shop.test"), chromedp.SendKeys("#password", testPassword),
+		chromedp.Click("#login-submit")))
+	browsertest.Wait(t, ctx, `location.pathname === "/dashboard" && !!document.querySelector(".logout")`)
+
+	must(t, chromedp.Do(ctx, chromedp.Navigate(e.Base+"/dashboard/developers")))
+	browsertest.Wait(t, ctx, `!!document.getElementById("create-key")`)
+	shots(t, ctx, "02-developers")
+	must(t, chromedp.Do(ctx, chromedp.SendKeys("#key-name", "Reports"), chromedp.Click("#scope-payments\\:read"),
+		chromedp.Click("#create-key")))
+	secret := browsertest.WaitEval(t, ctx, "the new key's secret", `(document.getElementById("secret") || {}).value || ""`,
+		func(s string) bool { return strings.HasPrefix(s, "sk_") })
+	shots(t, ctx, "03-key-secret")
+	must(t, chromedp.Do(ctx, chromedp.Navigate(e.Base+"/dashboard/developers")))
+	browsertest.Wait(t, ctx, `document.getElementById("keys").textContent.includes("payments:read")`)
+	browsertest.Wait(t, ctx, "!document.body.innerHTML.includes("+strconv.Quote(secret)+")")
+
+	must(t, chromedp.Do(ctx, chromedp.SendKeys("#hook-url", rcv.URL+"/hook"), chromedp.Click("#create-endpoint")))
+	browsertest.Wait(t, ctx, `!!document.getElementById("secret") && document.getElementById("secret").value.startsWith("whsec_")`)
+	must(t, chromedp.Do(ctx, chromedp.Click("a.button")))
+	browsertest.Wait(t, ctx, `location.pathname.startsWith("/dashboard/developers/webhooks/we_") && !!document.getElementById("send-test")`)
+	must(t, chromedp.Do(ctx, chromedp.Click("#send-test")))
+	browsertest.Wait(t, ctx, `!!document.getElementById("ping-result") && document.getElementById("ping-result").textContent.includes("HTTP 204")`)
+	shots(t, ctx, "04-endpoint-tested")
+
+	must(t, chromedp.Do(ctx, chromedp.Navigate(e.Base+"/dashboard/settings")))
+	browsertest.Wait(t, ctx, `document.getElementById("sessions").textContent.includes("this browser")`)
+	shots(t, ctx, "05-settings")
 }

@@ -26,6 +26,13 @@ var funcs = template.FuncMap{
 	"whenText": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
 	// idemKey is a fresh Idempotency-Key for the form being rendered.
 	"idemKey": newIdempotencyKey,
+	// ms is a latency in whole milliseconds.
+	"ms": func(d time.Duration) string {
+		if d < time.Millisecond {
+			return "<1 ms"
+		}
+		return strconv.FormatInt(d.Milliseconds(), 10) + " ms"
+	},
 	"pct": func(n, of int64) string {
 		if of == 0 {
 			return "—"
