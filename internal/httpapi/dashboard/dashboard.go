@@ -118,6 +118,7 @@ func (s *Server) Routes() []edge.Route {
 		get("/dashboard/payments/:id", "dashboardPayment", s.authed(s.payment)),
 		get("/dashboard/payments/:id/refund", "dashboardRefundConfirm", s.authed(s.refundConfirm)),
 		post("/dashboard/payments/:id/refund", "dashboardRefund", edge.PerIPCheckout, s.acting(s.refund)),
+		post("/dashboard/events/:id/redeliver", "dashboardRedeliver", edge.PerIPCheckout, s.acting(s.redeliver)),
 
 		get("/dashboard/links", "dashboardLinks", s.authed(s.links)),
 		get("/dashboard/links/new", "dashboardNewLink", s.authed(s.newLink)),
@@ -133,6 +134,8 @@ func (s *Server) Routes() []edge.Route {
 		post("/dashboard/developers/webhooks", "dashboardCreateEndpoint", edge.PerIPCheckout, s.acting(s.createEndpoint)),
 		get("/dashboard/developers/webhooks/:id", "dashboardEndpoint", s.authed(s.endpoint)),
 		post("/dashboard/developers/webhooks/:id/test", "dashboardTestEndpoint", edge.PerIPCheckout, s.acting(s.testEndpoint)),
+		post("/dashboard/developers/webhooks/:id/rotate", "dashboardRotateEndpointSecret", edge.PerIPCheckout, s.acting(s.rotateEndpointSecret)),
+		post("/dashboard/developers/webhooks/:id/enable", "dashboardEnableEndpoint", edge.PerIPCheckout, s.acting(s.enableEndpoint)),
 
 		get("/dashboard/settings", "dashboardSettings", s.authed(s.settings)),
 		post("/dashboard/settings", "dashboardSaveSettings", edge.PerIPCheckout, s.acting(s.saveSettings)),

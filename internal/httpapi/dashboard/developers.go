@@ -205,3 +205,47 @@ func (s *Server) testEndpoint(c *gin.Context, v *visit, _ url.Values) {
 	}
 	s.endpointPage(c, v, r)
 }
+
+// enableEndpoint turns a disabled endpoint back on (webhook.UpdateEndpoint
+// with status enabled, as POST /v1/webhook_endpoints/{id} does).
+func (s *Server) enableEndpoint(c *gin.Context, v *visit, _ url.Values) {
+	eid := c.Param("id")
+	enabled := webhook.StatusEnabled
+	_, _, err := s.Edge.MutateAnswer(c, v.Merchant.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+		e, err := s.Webhooks.UpdateEndpoint(ctx, tx, v.Merchant.ID, eid, webhook.EndpointUpdate{Status: &enabled})
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, e.ToWire(), nil
+	})
+	if err != nil {
+		s.errorPage(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/dashboard/developers/webhooks/"+eid)
+}
+
+// rotateEndpointSecret gives the endpoint a new signing secret
+// (webhook.RotateSecret; the old one still signs for the default
+// overlap) and shows it once.
+func (s *Server) rotateEndpointSecret(c *gin.Context, v *visit, _ url.Values) {
+	eid := c.Param("id")
+	_, body, err := s.Edge.MutateAnswer(c, v.Merchant.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+		e, err := s.Webhooks.RotateSecret(ctx, tx, v.Merchant.ID, eid, webhook.DefaultOverlap)
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, e.ToWire(), nil
+	})
+	if err != nil {
+		s.errorPage(c, err)
+		return
+	}
+	var e wire.WebhookEndpoint
+	if err := json.Unmarshal(body, &e); err != nil {
+		s.errorPage(c, err)
+		return
+	}
+	s.render(c, http.StatusOK, "secret", v, "developers", secretData{Title: "The endpoint's new signing secret",
+		What: "signing secret", ID: e.ID, Secret: e.Secret, Back: "/dashboard/developers/webhooks/" + e.ID})
+}

@@ -140,6 +140,34 @@ func TestDashboardWebhooks(t *testing.T) {
 		t.Fatalf("the payment's timeline lacks the delivery:\n%s", page.Body)
 	}
 
+	// Redeliver the payment's event from its page: one more delivery.
+	var evt string
+	if err := env.DB.Pool.QueryRow(t.Context(), `SELECT event_id FROM webhook_deliveries WHERE id = $1`, dlv).Scan(&evt); err != nil {
+		t.Fatal(err)
+	}
+	wantContains(t, b.get("/dashboard/payments/"+pay.ID), `action="/dashboard/events/`+evt+`/redeliver"`)
+	if p := b.post("/dashboard/events/"+evt+"/redeliver", url.Values{"payment": {pay.ID}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("redeliver: %d %s", p.Status, p.Body)
+	}
+	if n := env.Count(`SELECT count(*) FROM webhook_deliveries WHERE event_id = $1`, evt); n != 2 {
+		t.Fatalf("%d deliveries after redelivery", n)
+	}
+	// Rotate shows a new secret; a disabled endpoint can be turned on.
+	p = b.post("/dashboard/developers/webhooks/"+ep[1]+"/rotate", url.Values{})
+	if p.Status != http.StatusOK || secretValue.FindStringSubmatch(p.Body) == nil {
+		t.Fatalf("rotate: %d %s", p.Status, p.Body)
+	}
+	if res := env.Do(apitest.Req{Method: "POST", Path: "/v1/webhook_endpoints/" + ep[1], Auth: &creds, Body: map[string]any{"status": "disabled"}}); res.Status != http.StatusOK {
+		t.Fatalf("disable: %d %s", res.Status, res.Body)
+	}
+	wantContains(t, b.get("/dashboard/developers/webhooks/"+ep[1]), `id="enable"`)
+	if p := b.post("/dashboard/developers/webhooks/"+ep[1]+"/enable", url.Values{}); p.Status != http.StatusSeeOther {
+		t.Fatalf("enable: %d %s", p.Status, p.Body)
+	}
+	if n := env.Count(`SELECT count(*) FROM webhook_endpoints WHERE id = $1 AND status = 'enabled'`, ep[1]); n != 1 {
+		t.Fatal("the endpoint is not enabled again")
+	}
+
 	_, _ = env.SignUp("nosy@shop.test")
 	o := newBrowser(env)
 	o.login("nosy@shop.test")
@@ -151,6 +179,12 @@ func TestDashboardWebhooks(t *testing.T) {
 	}
 	if strings.Contains(o.get("/dashboard/developers").Body, ep[1]) {
 		t.Error("other merchant lists the endpoint")
+	}
+	for _, path := range []string{"/dashboard/developers/webhooks/" + ep[1] + "/rotate", "/dashboard/developers/webhooks/" + ep[1] + "/enable",
+		"/dashboard/events/" + evt + "/redeliver"} {
+		if p := o.post(path, url.Values{"payment": {pay.ID}}); p.Status != http.StatusNotFound {
+			t.Errorf("other merchant POST %s: %d", path, p.Status)
+		}
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/paylink/paylink/internal/apperr"
 	"github.com/paylink/paylink/internal/checkout"
@@ -206,15 +207,16 @@ type timelineEntry struct {
 }
 
 type paymentData struct {
-	Payment    *checkout.Payment
-	Refunds    []*checkout.Refund
-	Refundable int64 // what is left to refund
-	Timeline   []timelineEntry
-	Reasons    []string
-	Refunded   string // the refund just made, from ?refunded=
-	Errors     map[string]string
-	Amount     string // the refund amount typed
-	Reason     string
+	Payment     *checkout.Payment
+	Refunds     []*checkout.Refund
+	Refundable  int64 // what is left to refund
+	Timeline    []timelineEntry
+	Reasons     []string
+	Refunded    string // the refund just made, from ?refunded=
+	Redelivered string // the event just queued again, from ?redelivered=
+	Errors      map[string]string
+	Amount      string // the refund amount typed
+	Reason      string
 }
 
 // payment is one payment's page: its details, refunds, the timeline of
@@ -227,6 +229,9 @@ func (s *Server) payment(c *gin.Context, v *visit) {
 	}
 	if r := c.Query("refunded"); id.Valid("re", r) {
 		d.Refunded = r
+	}
+	if e := c.Query("redelivered"); id.Valid("evt", e) {
+		d.Redelivered = e
 	}
 	s.render(c, http.StatusOK, "payment", v, "payments", d)
 }
@@ -254,4 +259,28 @@ func (s *Server) loadPayment(c *gin.Context, v *visit, payID string) (*paymentDa
 		d.Timeline = append(d.Timeline, timelineEntry{Event: e, Deliveries: deliveries[e.ID]})
 	}
 	return d, nil
+}
+
+// redeliver queues an event of the payment again to every subscribed
+// endpoint (webhook.Redeliver, as POST /v1/events/{id}/redeliver does) and
+// shows the payment.
+func (s *Server) redeliver(c *gin.Context, v *visit, form url.Values) {
+	payID := form.Get("payment")
+	if !id.Valid("pay", payID) {
+		s.errorPage(c, checkout.ErrNotFound)
+		return
+	}
+	evtID := c.Param("id")
+	_, _, err := s.Edge.MutateAnswer(c, v.Merchant.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+		ds, err := s.Webhooks.Redeliver(ctx, tx, v.Merchant.ID, evtID, "")
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, map[string]int{"deliveries": len(ds)}, nil
+	})
+	if err != nil {
+		s.errorPage(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/dashboard/payments/"+payID+"?redelivered="+url.QueryEscape(evtID))
 }
