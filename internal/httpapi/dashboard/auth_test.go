@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paylink/paylink/internal/httpapi"
 	"github.com/paylink/paylink/internal/httpapi/apitest"
 )
 
@@ -207,4 +208,29 @@ func TestLogInLockOut(t *testing.T) {
 	}
 	env.Clock.Advance(16 * time.Minute)
 	newBrowser(env).login("locked@shop.test")
+}
+
+// Behind https the session cookie is Secure and __Host- prefixed.
+func TestSessionCookieBehindHTTPS(t *testing.T) {
+	env := apitest.New(t, func(d *httpapi.Deps) { d.BaseURL, _ = url.Parse("https://paylink.test") })
+	b := newBrowser(env)
+	b.origin = "https://paylink.test"
+	p := b.post("/dashboard/signup", url.Values{"name": {"Secure Shop"}, "email": {"secure@shop.test"}, "password": {testPassword}})
+	if p.Status != http.StatusSeeOther {
+		t.Fatalf("sign up: %d %s", p.Status, p.Body)
+	}
+	cookie := p.Header.Get("Set-Cookie")
+	for _, want := range []string{"__Host-paylink_dashboard=", "Secure", "HttpOnly", "SameSite=Lax", "Path=/"} {
+		if !strings.Contains(cookie, want) {
+			t.Errorf("cookie %q lacks %s", cookie, want)
+		}
+	}
+	if strings.Contains(cookie, "Domain=") {
+		t.Errorf("cookie %q names a domain", cookie)
+	}
+	// The http origin of the same host is another origin.
+	b.origin = "http://paylink.test"
+	if p := b.post("/dashboard/login", url.Values{"email": {"secure@shop.test"}, "password": {testPassword}}); p.Status != http.StatusForbidden {
+		t.Fatalf("http origin: %d", p.Status)
+	}
 }

@@ -175,3 +175,18 @@ func TestConcurrentDashboardRefunds(t *testing.T) {
 		t.Fatalf("ledger: %v %+v", err, rep)
 	}
 }
+
+// Home sums today's payments per currency and lists what needs attention:
+// a payment waiting for the shopper's challenge.
+func TestHomeNumbersAndAttention(t *testing.T) {
+	env := apitest.New(t)
+	_, creds := env.SignUp("home@shop.test")
+	env.Paid(creds, 1000)
+	env.Paid(creds, 2550)
+	env.Challenge(env.CreateLink(creds, nil))
+	b := newBrowser(env)
+	b.login("home@shop.test")
+	p := b.get("/dashboard")
+	wantContains(t, p, `data-testid="balance-USD">$35.50<`, "Needs your attention", "waiting for the shopper's challenge",
+		"3 payments · 66.7% succeeded", `<svg class="chart"`)
+}
