@@ -118,6 +118,7 @@ Paylink's production topology is running at %s  (nginx on 127.0.0.1:%d)
   State, logs:     %s, %s/
 
   Demo merchant:   %s, API key %s:%s
+  Dashboard:       %s/dashboard  (password %s, new at every start)
     curl -u %s:%s %s/v1/merchant
   Checkout link:   %s
 
@@ -127,7 +128,7 @@ Paylink's production topology is running at %s  (nginx on 127.0.0.1:%d)
 Ctrl-C stops all of it.
 `, st.PublicURL, *port, strings.Join(st.APIs, ", "), st.DatabaseURL, st.MonitorURL, st.RedisURL, st.RedisMaster,
 		strings.Join(procs, " "), filepath.Join(*dir, cluster.StateFile), filepath.Join(*dir, "logs"),
-		demoEmail, d.key.ID, d.key.Secret, d.key.ID, d.key.Secret, st.PublicURL, a.links.URL(d.link), mailNote, st.MonitorURL)
+		demoEmail, d.key.ID, d.key.Secret, st.PublicURL, d.password, d.key.ID, d.key.Secret, st.PublicURL, a.links.URL(d.link), mailNote, st.MonitorURL)
 	<-ctx.Done()
 	fmt.Fprintln(stderr, "cluster: stopping")
 	return nil

@@ -125,7 +125,8 @@ func dev(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		fmt.Fprintf(stdout, `
 Paylink is running (API, checkout and worker) at %s  (listening on %s)
 
-  Demo merchant:   Demo Shop <%s>
+  Dashboard:       %s/dashboard
+  Demo merchant:   Demo Shop <%s>, password %s   (new at every start)
   API key id:      %s
   API key secret:  %s   (shown once; a new pair is made at every start)
 
@@ -149,7 +150,7 @@ Paylink is running (API, checkout and worker) at %s  (listening on %s)
   Metrics (Prometheus; not on the public address): http://%s/metrics
 
 Ctrl-C stops Paylink and the services it started.
-`, base, addr, demoEmail, key.ID, key.Secret, key.ID, key.Secret, base, link.Amount, a.links.URL(link),
+`, base, addr, base, demoEmail, d.password, key.ID, key.Secret, key.ID, key.Secret, base, link.Amount, a.links.URL(link),
 			base, siteNote, d.signed, mailNote, a.metricsAddr)
 	})
 }
@@ -183,10 +184,11 @@ func listenExample(addr string, stderr io.Writer) (net.Listener, string) {
 
 // demo is what seedDemo made.
 type demo struct {
-	key    *merchant.APIKey
-	link   *links.Link
-	form   *forms.Form // nil without an example site
-	signed string      // a signed link's URL
+	password string // the dashboard password, new at every start
+	key      *merchant.APIKey
+	link     *links.Link
+	form     *forms.Form // nil without an example site
+	signed   string      // a signed link's URL
 }
 
 // seedDemo makes sure the demo merchant exists and gives it a fresh key
@@ -199,17 +201,18 @@ func seedDemo(ctx context.Context, a *app, siteOrigin string) (demo, error) {
 		link *links.Link
 		form *forms.Form
 	)
-	err := a.db.WithTx(ctx, func(tx pgx.Tx) error {
+	pw := make([]byte, 12)
+	_, _ = rand.Read(pw)
+	password := base64.RawURLEncoding.EncodeToString(pw)
+	hash, err := a.passwords.Hash(ctx, password)
+	if err != nil {
+		return demo{}, err
+	}
+	err = a.db.WithTx(ctx, func(tx pgx.Tx) error {
 		m, err := a.merchants.FindByEmail(ctx, tx, demoEmail)
 		switch {
 		case errors.Is(err, merchant.ErrNotFound):
-			pw := make([]byte, 24)
-			_, _ = rand.Read(pw)
-			su := merchant.SignUp{Name: "Demo Shop", Email: demoEmail, Password: base64.RawURLEncoding.EncodeToString(pw)}
-			hash, err := a.passwords.Hash(ctx, su.Password)
-			if err != nil {
-				return err
-			}
+			su := merchant.SignUp{Name: "Demo Shop", Email: demoEmail, Password: password}
 			if m, key, err = a.merchants.SignUp(ctx, tx, su, hash); err != nil {
 				return err
 			}
@@ -220,6 +223,9 @@ func seedDemo(ctx context.Context, a *app, siteOrigin string) (demo, error) {
 				return err
 			}
 			if err := a.merchants.RevokeKeysExcept(ctx, tx, m.ID, key.ID); err != nil {
+				return err
+			}
+			if err := merchant.SetPasswordHash(ctx, tx, m.ID, hash); err != nil {
 				return err
 			}
 		}
@@ -245,7 +251,7 @@ func seedDemo(ctx context.Context, a *app, siteOrigin string) (demo, error) {
 	signed := links.SignedURL(a.cfg.BaseURL, key.Secret, map[string]string{
 		"key": key.ID, "amount": "1500", "currency": "USD", "ref": fmt.Sprintf("demo-%x", ref),
 		"exp": strconv.FormatInt(time.Now().Add(7*24*time.Hour).Unix(), 10), "description": "Paylink demo mug"})
-	return demo{key: key, link: link, form: form, signed: signed}, nil
+	return demo{password: password, key: key, link: link, form: form, signed: signed}, nil
 }
 
 // devSecrets reads dir/dev.env, creating it with fresh random keys the

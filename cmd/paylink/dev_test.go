@@ -36,7 +36,8 @@ func TestDevPrintsAWorkingCurlLine(t *testing.T) {
 		out := &lineWatcher{re: printed, found: make(chan string, 1)}
 		go func() { done <- run(ctx, []string{"dev"}, getenvFrom(env), out, io.Discard) }()
 		started(t, out, done)
-		return stop, done, printed.FindStringSubmatch(out.String())
+		m := printed.FindStringSubmatch(out.String())
+		return stop, done, append(m, dashPrinted.FindStringSubmatch(out.String())...) // m[8]: base URL, m[9]: password
 	}
 
 	stop, done, m := start()
@@ -53,6 +54,10 @@ func TestDevPrintsAWorkingCurlLine(t *testing.T) {
 	if res.StatusCode != 200 || merchant.Email != demoEmail {
 		t.Fatalf("the printed curl line answered %d %+v; want 200 for %s", res.StatusCode, merchant, demoEmail)
 	}
+	if len(m) != 10 || dashboardLogIn(t, addr, m[8], m[9]) != http.StatusSeeOther {
+		t.Fatalf("the printed dashboard password does not log in: %q", m[7:])
+	}
+	password := m[9]
 	checkExampleSite(t, addr, keyID, secret, m[4], m[5])
 	checkSignedLink(t, addr, m[6])
 	stop()
@@ -76,6 +81,30 @@ func TestDevPrintsAWorkingCurlLine(t *testing.T) {
 	if res.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("the first run's key after a restart: %d, want 401", res.StatusCode)
 	}
+	if len(m) != 10 || m[9] == password || dashboardLogIn(t, m[1], m[8], password) != http.StatusUnauthorized ||
+		dashboardLogIn(t, m[1], m[8], m[9]) != http.StatusSeeOther {
+		t.Fatal("a restart must print a new dashboard password and retire the old one")
+	}
+}
+
+// dashPrinted is the dashboard's lines of dev's banner.
+var dashPrinted = regexp.MustCompile(`Dashboard:\s+(\S+)/dashboard\n\s+Demo merchant:\s+Demo Shop <demo@paylink\.test>, password (\S+) `)
+
+// dashboardLogIn posts the dashboard's log-in form for the demo merchant to
+// the server at addr, as a page of origin would, and returns the status.
+func dashboardLogIn(t *testing.T, addr, origin, password string) int {
+	t.Helper()
+	form := url.Values{"email": {demoEmail}, "password": {password}, "idempotency_key": {"dev-test-login"}}
+	req, _ := http.NewRequest("POST", "http://"+addr+"/dashboard/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", origin)
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode
 }
 
 // get fetches url and returns the status, headers and body.

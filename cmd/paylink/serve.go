@@ -27,6 +27,7 @@ import (
 	"github.com/paylink/paylink/internal/idempotency"
 	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/merchant"
+	"github.com/paylink/paylink/internal/merchantauth"
 	"github.com/paylink/paylink/internal/notify"
 	"github.com/paylink/paylink/internal/passkey"
 	"github.com/paylink/paylink/internal/password"
@@ -58,6 +59,8 @@ type app struct {
 	checkout  *checkout.Service
 	forms     *forms.Service
 	passwords *password.Hasher
+	// merchantLogins are the dashboard's log-ins and sessions.
+	merchantLogins *merchantauth.Service
 	// metricsFallback lets a taken PAYLINK_METRICS_ADDR fall back to a
 	// free port (paylink dev); metricsAddr is where metrics are served.
 	metricsFallback bool
@@ -137,7 +140,9 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 		checkout:  checkout.NewService(sim, linkSvc, time.Now),
 		forms:     forms.NewService(cfg.BaseURL, time.Now),
 		passwords: passwords,
-		returns:   returns,
+		merchantLogins: merchantauth.New(db, merchantauth.Config{MaxFailures: cfg.LoginMaxFailures,
+			Lockout: cfg.LoginLockout, Passwords: passwords}, time.Now),
+		returns: returns,
 	}, nil
 }
 
@@ -196,6 +201,7 @@ func (a *app) serve(ctx context.Context, api, work bool, ready func(addr string)
 			Links: a.links, Checkout: a.checkout, Currencies: a.cfg.Currencies,
 			Wallet: a.wallet, Passkeys: a.passkeys, Processor: a.processor,
 			Forms: a.forms, Passwords: a.passwords, ExportTimeout: a.cfg.ExportTimeout, Returns: a.returns,
+			MerchantLogins: a.merchantLogins,
 		})
 		if err != nil {
 			return err

@@ -550,6 +550,31 @@ type NewRefund struct {
 	Reason string
 }
 
+// CheckRefund says whether in could be refunded on p as p stands: it
+// returns ErrReasonInvalid, ErrNotRefundable, money.ErrAmountInvalid or
+// ErrRefundExceeds. RefundFor checks it again under the payment's lock;
+// a page may call it first to refuse before asking for confirmation.
+func CheckRefund(p *Payment, in NewRefund) error {
+	if in.Reason != "" && !slices.Contains(Reasons, in.Reason) {
+		return ErrReasonInvalid
+	}
+	if p.Status != Succeeded {
+		return ErrNotRefundable
+	}
+	left := p.Amount.Minor - p.AmountRefunded
+	x := left
+	if in.Amount != nil {
+		x = *in.Amount
+	}
+	switch {
+	case x < 1 && in.Amount != nil:
+		return money.ErrAmountInvalid
+	case x < 1 || x > left:
+		return ErrRefundExceeds
+	}
+	return nil
+}
+
 // RefundFor refunds in.Amount of merchantID's payment payID, in tx, under
 // the payment's row lock so that concurrent refunds never add up to more
 // than the payment: the refund row, amount_refunded, the ledger postings
@@ -558,10 +583,6 @@ type NewRefund struct {
 // ErrNotRefundable, ErrRefundExceeds, money.ErrAmountInvalid or
 // ErrBalanceInsufficient.
 func (s *Service) RefundFor(ctx context.Context, tx pgx.Tx, merchantID, payID string, in NewRefund) (*Refund, *Payment, error) {
-	if in.Reason != "" && !slices.Contains(Reasons, in.Reason) {
-		return nil, nil, ErrReasonInvalid
-	}
-	amount := in.Amount
 	p, err := scanPayment(tx.QueryRow(ctx, lockPayment, merchantID, payID))
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
@@ -569,19 +590,12 @@ func (s *Service) RefundFor(ctx context.Context, tx pgx.Tx, merchantID, payID st
 	case err != nil:
 		return nil, nil, fmt.Errorf("lock payment: %w", err)
 	}
-	if p.Status != Succeeded {
-		return nil, nil, ErrNotRefundable
+	if err := CheckRefund(p, in); err != nil {
+		return nil, nil, err
 	}
-	left := p.Amount.Minor - p.AmountRefunded
-	x := left
-	if amount != nil {
-		x = *amount
-	}
-	switch {
-	case x < 1 && amount != nil:
-		return nil, nil, money.ErrAmountInvalid
-	case x < 1 || x > left:
-		return nil, nil, ErrRefundExceeds
+	x := p.Amount.Minor - p.AmountRefunded
+	if in.Amount != nil {
+		x = *in.Amount
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
 	r := &Refund{ID: id.NewAt("re", now), MerchantID: merchantID, PaymentID: payID,

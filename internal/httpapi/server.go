@@ -1,7 +1,7 @@
 // Package httpapi is Paylink's HTTP server. It assembles, in one table of
 // contents (New), the routes of each audience — the merchant API
 // (merchantapi), the hosted checkout (hostedcheckout), the wallet
-// (walletapp) — on the machinery they share (edge), and serves the
+// (walletapp), the merchant dashboard and landing pages (dashboard) — on the machinery they share (edge), and serves the
 // operational routes itself.
 package httpapi
 
@@ -17,6 +17,7 @@ import (
 
 	"github.com/paylink/paylink/internal/checkout"
 	"github.com/paylink/paylink/internal/forms"
+	"github.com/paylink/paylink/internal/httpapi/dashboard"
 	"github.com/paylink/paylink/internal/httpapi/edge"
 	"github.com/paylink/paylink/internal/httpapi/hostedcheckout"
 	"github.com/paylink/paylink/internal/httpapi/merchantapi"
@@ -24,6 +25,7 @@ import (
 	"github.com/paylink/paylink/internal/idempotency"
 	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/merchant"
+	"github.com/paylink/paylink/internal/merchantauth"
 	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/passkey"
 	"github.com/paylink/paylink/internal/password"
@@ -67,6 +69,9 @@ type Deps struct {
 	Passwords *password.Hasher
 	// Returns signs shoppers' returns to merchants' sites.
 	Returns *returnurl.Signer
+	// MerchantLogins checks dashboard passwords and keeps dashboard
+	// sessions.
+	MerchantLogins *merchantauth.Service
 	// ExportTimeout is how long one CSV export may run (0:
 	// merchantapi.DefaultExportTimeout).
 	ExportTimeout time.Duration
@@ -105,15 +110,23 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 
+	merchantPages, err := dashboard.New(dashboard.Deps{Edge: e, Log: d.Log, DB: d.DB, BaseURL: d.BaseURL, Now: d.Now,
+		Merchants: d.Merchants, Logins: d.MerchantLogins, Passwords: d.Passwords, Checkout: d.Checkout, Links: d.Links,
+		Webhooks: d.Webhooks, Currencies: d.Currencies, OpenAPI: func() []byte { return ops.openAPIDoc }})
+	if err != nil {
+		return nil, err
+	}
+
 	// The table of contents: every route Paylink serves, by audience.
 	routes := slices.Concat(
-		ops.routes(),       // operations: /healthz, /readyz, /v1/openapi.json, /assets/…
-		merchants.Routes(), // merchants' backends, with an API key: /v1/…
-		shoppers.Routes(),  // shoppers' browsers: /pay/…, /embed/forms/…, /sdk/…
-		wallets.Routes(),   // wallet users: /v1/wallet/…, /wallet
+		ops.routes(),           // operations: /healthz, /readyz, /v1/openapi.json, /assets/…
+		merchants.Routes(),     // merchants' backends, with an API key: /v1/…
+		shoppers.Routes(),      // shoppers' browsers: /pay/…, /embed/forms/…, /sdk/…
+		wallets.Routes(),       // wallet users: /v1/wallet/…, /wallet
+		merchantPages.Routes(), // merchants' browsers: /, /docs, /dashboard/…
 	)
 	if ops.openAPIDoc, err = edge.OpenAPI(routes, opsOpenAPI(), merchantapi.OpenAPI(), hostedcheckout.OpenAPI(),
-		walletapp.OpenAPI()); err != nil {
+		walletapp.OpenAPI(), dashboard.OpenAPI()); err != nil {
 		return nil, err
 	}
 	if err := e.Mount(routes...); err != nil {

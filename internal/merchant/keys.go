@@ -256,3 +256,8 @@ func (kr *keyRow) key() *APIKey {
 	}
 	return &k
 }
+
+// Owner is the caller of a request the merchant makes itself, through its
+// dashboard session rather than with a key: full access, so it may make,
+// roll and revoke keys of any scope (CreateKeyWith, RollKey).
+func Owner(merchantID string) *APIKey { return &APIKey{MerchantID: merchantID} }

@@ -96,3 +96,8 @@ UPDATE api_keys k SET last_used_at = u.used_at
 FROM unnest($1::text[], $2::timestamptz[]) AS u(id, used_at)
 WHERE k.id = u.id AND (k.last_used_at IS NULL OR k.last_used_at < u.used_at)`
 )
+
+const (
+	selectPasswordHash = `SELECT id, password_hash FROM merchants WHERE lower(email) = lower($1)`
+	setPasswordHash    = `UPDATE merchants SET password_hash = $2 WHERE id = $1`
+)

@@ -189,3 +189,37 @@ func attachAttempts(ctx context.Context, db postgres.DBTX, merchantID string, ds
 	}
 	return nil
 }
+
+// EventsAbout returns the events of merchantID about payment payID (its
+// own, data.id, and its refunds', data.payment), oldest first, each with
+// its deliveries and their attempts.
+func (s *Service) EventsAbout(ctx context.Context, db postgres.DBTX, merchantID, payID string) ([]*Event, map[string][]*Delivery, error) {
+	rows, err := db.Query(ctx, eventsAbout, merchantID, payID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list events about %s: %w", payID, err)
+	}
+	events, err := pgx.CollectRows(rows, scanEvent)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list events about %s: %w", payID, err)
+	}
+	ids := make([]string, len(events))
+	for i, e := range events {
+		ids[i] = e.ID
+	}
+	rows, err = db.Query(ctx, deliveriesOfEvents, merchantID, ids)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list deliveries about %s: %w", payID, err)
+	}
+	ds, err := pgx.CollectRows(rows, scanDelivery)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list deliveries about %s: %w", payID, err)
+	}
+	if err := attachAttempts(ctx, db, merchantID, ds); err != nil {
+		return nil, nil, err
+	}
+	byEvent := map[string][]*Delivery{}
+	for _, d := range ds {
+		byEvent[d.EventID] = append(byEvent[d.EventID], d)
+	}
+	return events, byEvent, nil
+}

@@ -100,6 +100,20 @@ WHERE e.merchant_id = $1 AND e.status = 'enabled' AND e.deleted_at IS NULL
   AND (($4 = '' AND e.events && ARRAY[$3::text, '*']) OR e.id = $4)
 RETURNING ` + deliveryColumns
 
+	// eventsAbout reads a payment's events and its refunds' (indexes
+	// events_object_idx, events_payment_idx).
+	eventsAbout = `
+SELECT ` + eventColumns + ` FROM events WHERE merchant_id = $1 AND data->>'id' = $2
+UNION ALL
+SELECT ` + eventColumns + ` FROM events WHERE merchant_id = $1 AND data ? 'payment' AND data->>'payment' = $2
+ORDER BY id LIMIT 200`
+
+	deliveriesOfEvents = `
+SELECT ` + deliveryColumns + `
+FROM webhook_deliveries
+WHERE merchant_id = $1 AND event_id = ANY($2)
+ORDER BY id`
+
 	listEventDeliveries = `
 SELECT ` + deliveryColumns + `
 FROM webhook_deliveries

@@ -33,6 +33,7 @@ import (
 	"github.com/paylink/paylink/internal/idempotency"
 	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/merchant"
+	"github.com/paylink/paylink/internal/merchantauth"
 	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/pgtest"
 	"github.com/paylink/paylink/internal/postgres"
@@ -165,6 +166,8 @@ func New(t *testing.T, edit ...func(*httpapi.Deps)) *Env {
 		Returns:    TestReturns(clock.Now),
 	}
 	walletDeps(t, &d, db, rdb, keyring)
+	d.MerchantLogins = merchantauth.New(db, merchantauth.Config{MaxFailures: 10, Lockout: 15 * time.Minute,
+		Passwords: d.Passwords}, clock.Now)
 	e := &Env{T: t, DB: db, Usage: usage, Logs: logs, Clock: clock}
 	e.Server, e.Base = e.start(d, edit...)
 	return e

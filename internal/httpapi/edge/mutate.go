@@ -41,13 +41,32 @@ func (e *Edge) Mutate(c *gin.Context, scope string, fn Mutation) error {
 // MutateLater is Mutate for work that queues some of its writes (events,
 // say) in later; the hot checkout path uses it to save round trips.
 func (e *Edge) MutateLater(c *gin.Context, scope string, fn LaterMutation) error {
-	if err := mustBeIdempotent(c); err != nil {
+	status, body, err := e.mutate(c, scope, fn)
+	if err != nil {
 		return err
+	}
+	c.Data(status, "application/json; charset=utf-8", body)
+	return nil
+}
+
+// MutateAnswer is Mutate for pages: it answers nothing itself but returns
+// the status and JSON body stored with the effect (the first request's
+// on a replay), for the page to render or redirect by.
+func (e *Edge) MutateAnswer(c *gin.Context, scope string, fn Mutation) (int, []byte, error) {
+	return e.mutate(c, scope, func(ctx context.Context, tx pgx.Tx, _ *postgres.Writes) (int, any, error) {
+		return fn(ctx, tx)
+	})
+}
+
+// mutate is MutateLater without writing the answer.
+func (e *Edge) mutate(c *gin.Context, scope string, fn LaterMutation) (int, []byte, error) {
+	if err := mustBeIdempotent(c); err != nil {
+		return 0, nil, err
 	}
 	ctx := c.Request.Context()
 	key := c.GetHeader("Idempotency-Key")
 	if key != "" && !idempotency.ValidKey(key) {
-		return idempotency.ErrKeyInvalid
+		return 0, nil, idempotency.ErrKeyInvalid
 	}
 	req := idempotency.Request{Scope: scope, Key: key,
 		Fingerprint: Fingerprint(c)}
@@ -92,13 +111,12 @@ func (e *Edge) MutateLater(c *gin.Context, scope string, fn LaterMutation) error
 		return e.idem.Save(ctx, later, req, resp, e.now())
 	})
 	if err != nil {
-		return err
+		return 0, nil, err
 	}
 	if replayed {
 		c.Header("Idempotent-Replayed", "true")
 	}
-	c.Data(status, "application/json; charset=utf-8", body)
-	return nil
+	return status, body, nil
 }
 
 // secretBearing is an answer that may carry a secret shown once (a new API

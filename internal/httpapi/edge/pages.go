@@ -117,6 +117,16 @@ func (a *Assets) PageInLayout(name string, files fs.FS, patterns ...string) (*te
 	return t, nil
 }
 
+// PageWithFuncs is PageInLayout for pages that call functions of their
+// own (funcs) beside asset.
+func (a *Assets) PageWithFuncs(name string, funcs template.FuncMap, files fs.FS, patterns ...string) (*template.Template, error) {
+	t, err := template.New(name).Funcs(a.funcs()).Funcs(funcs).ParseFS(files, patterns...)
+	if err != nil {
+		return nil, fmt.Errorf("parse page %s: %w", name, err)
+	}
+	return t, nil
+}
+
 // funcs are the functions every page may call: {{asset "name"}} is the
 // URL of an asset.
 func (a *Assets) funcs() template.FuncMap { return template.FuncMap{"asset": a.url} }

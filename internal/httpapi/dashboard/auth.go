@@ -1,0 +1,219 @@
+package dashboard
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/paylink/paylink/internal/lockout"
+	"github.com/paylink/paylink/internal/merchant"
+	"github.com/paylink/paylink/internal/merchantauth"
+)
+
+// cookieName is the session cookie's name: with the __Host- prefix
+// behind https, which browsers only accept Secure, host-only, on path /.
+func (s *Server) cookieName() string {
+	if s.BaseURL.Scheme == "https" {
+		return "__Host-paylink_dashboard"
+	}
+	return "paylink_dashboard"
+}
+
+// setCookie sets the session cookie the wallet's way: HttpOnly,
+// SameSite=Lax, Secure behind https, gone at the session's absolute end.
+func (s *Server) setCookie(c *gin.Context, token string, exp time.Time) {
+	maxAge := int(exp.Sub(s.Now()).Seconds())
+	if token == "" {
+		maxAge = -1
+	}
+	http.SetCookie(c.Writer, &http.Cookie{Name: s.cookieName(), Value: token, Path: "/", Expires: exp, MaxAge: maxAge,
+		HttpOnly: true, Secure: s.BaseURL.Scheme == "https", SameSite: http.SameSiteLaxMode})
+}
+
+// safeNext is where a log-in goes on to: a dashboard path of this site,
+// never another site ("//evil.test", "/\evil.test").
+func safeNext(next string) string {
+	if strings.HasPrefix(next, "/dashboard") && !strings.ContainsAny(next, "\\\r\n") && !strings.HasPrefix(next, "//") {
+		return next
+	}
+	return "/dashboard"
+}
+
+// authForm is the log-in and sign-up pages' data: what was typed (never
+// the password), where to go next, and errors by field ("" for the form).
+type authForm struct {
+	Name, Email, Next string
+	Errors            map[string]string
+}
+
+func (s *Server) loginPage(c *gin.Context) {
+	if _, err := s.currentVisit(c); err == nil {
+		c.Redirect(http.StatusSeeOther, safeNext(c.Query("next")))
+		return
+	}
+	s.render(c, http.StatusOK, "login", nil, "", authForm{Next: safeNext(c.Query("next"))})
+}
+
+// login checks the e-mail and password (rate-limited per IP and e-mail,
+// and locked per e-mail after repeated failures, by merchantauth) and
+// starts a session.
+func (s *Server) login(c *gin.Context) {
+	form, err := s.Edge.ReadForm(c)
+	if err != nil {
+		s.errorPage(c, err)
+		return
+	}
+	in := authForm{Email: form.Get("email"), Next: safeNext(form.Get("next"))}
+	mid, err := s.checkLogin(c, in.Email, form.Get("password"))
+	if err != nil {
+		var status int
+		status, in.Errors = s.failed(c, err)
+		s.render(c, status, "login", nil, "", in)
+		return
+	}
+	if err := s.startSession(c, mid); err != nil {
+		s.errorPage(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, in.Next)
+}
+
+func (s *Server) checkLogin(c *gin.Context, email, pw string) (string, error) {
+	if err := s.Edge.LimitLogIn(c, email); err != nil {
+		return "", err
+	}
+	return s.Logins.CheckPassword(c.Request.Context(), email, pw)
+}
+
+// startSession starts a session of merchantID, replacing the browser's
+// previous one, and sets its cookie.
+func (s *Server) startSession(c *gin.Context, merchantID string) error {
+	ctx := c.Request.Context()
+	if old, err := c.Cookie(s.cookieName()); err == nil && old != "" {
+		if err := s.Logins.Logout(ctx, old); err != nil {
+			s.Log.WarnContext(ctx, "revoke replaced dashboard session", "err", err)
+		}
+	}
+	var (
+		token string
+		exp   time.Time
+	)
+	err := s.DB.WithTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		token, exp, err = s.Logins.Start(ctx, tx, merchantID, merchantauth.MethodPassword, c.Request.UserAgent())
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	s.setCookie(c, token, exp)
+	return nil
+}
+
+func (s *Server) signUpPage(c *gin.Context) {
+	s.render(c, http.StatusOK, "signup", nil, "", authForm{})
+}
+
+// signUp creates a merchant (and, as the API's sign-up does, its first
+// API key, whose secret the merchant can replace in Developers) and logs
+// it in. A replay of the same form (same key, same fields, password
+// included) logs in the merchant the first request made.
+func (s *Server) signUp(c *gin.Context) {
+	form, err := s.Edge.ReadForm(c)
+	if err != nil {
+		s.errorPage(c, err)
+		return
+	}
+	in := authForm{Name: form.Get("name"), Email: form.Get("email")}
+	mid, err := s.createMerchant(c, in.Name, in.Email, form.Get("password"))
+	if err != nil {
+		var status int
+		status, in.Errors = s.failed(c, err)
+		s.render(c, status, "signup", nil, "", in)
+		return
+	}
+	if err := s.startSession(c, mid); err != nil {
+		s.errorPage(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/dashboard")
+}
+
+func (s *Server) createMerchant(c *gin.Context, name, email, pw string) (string, error) {
+	su, err := merchant.ValidateSignUp(merchant.SignUp{Name: name, Email: email, Password: pw})
+	if err != nil {
+		return "", err
+	}
+	hash, err := s.Passwords.Hash(c.Request.Context(), su.Password)
+	if err != nil {
+		return "", err
+	}
+	_, body, err := s.Edge.MutateAnswer(c, "dashboard-signup", func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+		m, _, err := s.Merchants.SignUp(ctx, tx, su, hash)
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusCreated, map[string]string{"merchant": m.ID}, nil
+	})
+	if err != nil {
+		return "", err
+	}
+	var out struct{ Merchant string }
+	if err := json.Unmarshal(body, &out); err != nil {
+		return "", err
+	}
+	return out.Merchant, nil
+}
+
+// logout ends this browser's session, or with everywhere=1 every session
+// of its merchant, and clears the cookie.
+func (s *Server) logout(c *gin.Context) {
+	form, err := s.Edge.ReadForm(c)
+	if err != nil {
+		s.errorPage(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	if form.Get("everywhere") == "1" {
+		if v, err := s.currentVisit(c); err == nil {
+			if _, err := s.Logins.RevokeAll(ctx, v.Merchant.ID); err != nil {
+				s.errorPage(c, err)
+				return
+			}
+		}
+	} else if token, err := c.Cookie(s.cookieName()); err == nil && token != "" {
+		if err := s.Logins.Logout(ctx, token); err != nil {
+			s.errorPage(c, err)
+			return
+		}
+	}
+	s.setCookie(c, "", time.Unix(0, 0))
+	c.Redirect(http.StatusSeeOther, "/dashboard/login?logged_out=1")
+}
+
+// failed is the status the API answers err with and its message by the
+// form field it concerns ("" for the whole form). Internal errors are
+// logged once, by edge.ErrorResponse, and shown without detail.
+func (s *Server) failed(c *gin.Context, err error) (int, map[string]string) {
+	status, body := s.Edge.ErrorResponse(c, err)
+	if lk := (*lockout.LockedError)(nil); errors.As(err, &lk) {
+		c.Header("Retry-After", strconv.Itoa(max(1, int(lk.RetryAfter(s.Now()).Seconds()))))
+	}
+	return status, map[string]string{body.Error.Param: body.Error.Message}
+}
+
+// withQuery returns path with q.
+func withQuery(path string, q url.Values) string {
+	if len(q) == 0 {
+		return path
+	}
+	return path + "?" + q.Encode()
+}

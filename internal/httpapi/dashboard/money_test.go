@@ -1,0 +1,192 @@
+package dashboard_test
+
+import (
+	"context"
+	"encoding/csv"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/paylink/paylink/internal/httpapi/apitest"
+	"github.com/paylink/paylink/internal/ledger"
+)
+
+// Merchant A's session never reaches merchant B's payment, link or refund
+// form, by id or in a list or an export.
+func TestMerchantsSeeOnlyTheirOwn(t *testing.T) {
+	env := apitest.New(t)
+	_, credsA := env.SignUp("a@shop.test")
+	_, credsB := env.SignUp("b@shop.test")
+	payA, payB := env.Paid(credsA, 1111), env.Paid(credsB, 2222)
+	linkB := env.CreateLink(credsB, map[string]any{"amount": 3333, "description": "B's secret mug"})
+	a := newBrowser(env)
+	a.login("a@shop.test")
+
+	for _, path := range []string{"/dashboard/payments/" + payB.ID, "/dashboard/links/" + linkB.ID,
+		"/dashboard/links/" + linkB.ID + "/qr", "/dashboard/payments/" + payB.ID + "/refund?amount=1"} {
+		if p := a.get(path); p.Status != http.StatusNotFound {
+			t.Errorf("A GET %s: %d", path, p.Status)
+		}
+	}
+	if p := a.post("/dashboard/payments/"+payB.ID+"/refund", url.Values{"amount": {"1.00"}}); p.Status != http.StatusNotFound {
+		t.Errorf("A refunds B's payment: %d", p.Status)
+	}
+	if p := a.post("/dashboard/links/"+linkB.ID+"/deactivate", url.Values{}); p.Status != http.StatusNotFound {
+		t.Errorf("A deactivates B's link: %d", p.Status)
+	}
+	// Searching for B's payment id finds nothing (the search box keeps
+	// what was typed).
+	if p := a.get("/dashboard/payments?q=" + payB.ID); p.Status != http.StatusOK ||
+		strings.Contains(p.Body, `href="/dashboard/payments/`+payB.ID) || strings.Contains(p.Body, "$22.22") {
+		t.Errorf("searching B's payment: %d %s", p.Status, p.Body)
+	}
+	for _, path := range []string{"/dashboard", "/dashboard/payments", "/dashboard/links", "/dashboard/payments.csv"} {
+		p := a.get(path)
+		if strings.Contains(p.Body, payB.ID) || strings.Contains(p.Body, linkB.ID) || strings.Contains(p.Body, "$22.22") ||
+			strings.Contains(p.Body, "B's secret mug") {
+			t.Errorf("A's %s shows B's objects", path)
+		}
+	}
+	if p := a.get("/dashboard/payments"); !strings.Contains(p.Body, payA.ID) {
+		t.Error("A's list lacks A's payment")
+	}
+	if n := env.Count(`SELECT count(*) FROM refunds`); n != 0 {
+		t.Fatalf("%d refunds", n)
+	}
+	if n := env.Count(`SELECT count(*) FROM payment_links WHERE status = 'deactivated'`); n != 0 {
+		t.Fatalf("%d links deactivated", n)
+	}
+}
+
+// The CSV holds exactly the payments the page's filters select.
+func TestCSVOfTheFilteredPayments(t *testing.T) {
+	env := apitest.New(t)
+	_, creds := env.SignUp("csv@shop.test")
+	var want []string
+	for _, amount := range []int{500, 1500, 2500, 3500} {
+		p := env.Paid(creds, amount)
+		if amount >= 1500 && amount <= 2500 {
+			want = append(want, p.ID)
+		}
+	}
+	b := newBrowser(env)
+	b.login("csv@shop.test")
+	list := b.get("/dashboard/payments?amount_gte=1500&amount_lte=2500&status=succeeded")
+	wantContains(t, list, `href="/dashboard/payments.csv?amount_gte=1500&amp;amount_lte=2500&amp;status=succeeded"`)
+	p := b.get("/dashboard/payments.csv?amount_gte=1500&amount_lte=2500&status=succeeded")
+	if p.Status != http.StatusOK || !strings.HasPrefix(p.Header.Get("Content-Type"), "text/csv") {
+		t.Fatalf("csv: %d %s", p.Status, p.Header.Get("Content-Type"))
+	}
+	rows, err := csv.NewReader(strings.NewReader(p.Body)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rows[1:] {
+		got = append(got, r[0])
+	}
+	if len(got) != 2 || !containsAll(got, want) {
+		t.Fatalf("csv ids %v; want %v", got, want)
+	}
+	// A bad filter is an error page, not a CSV.
+	if p := b.get("/dashboard/payments.csv?amount_gte=lots"); p.Status != http.StatusBadRequest {
+		t.Fatalf("bad filter: %d", p.Status)
+	}
+	if p := b.get("/dashboard/payments?amount_gte=lots"); p.Status != http.StatusBadRequest {
+		t.Fatalf("bad filter page: %d", p.Status)
+	} else {
+		wantContains(t, p, "amount_gte and amount_lte must be whole numbers")
+	}
+}
+
+func containsAll(got, want []string) bool {
+	for _, w := range want {
+		found := false
+		for _, g := range got {
+			found = found || g == w
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// Two dashboard refunds racing on one payment never return more than it:
+// of two refunds of 6.00 on a 10.00 payment one is made and the other
+// refused with the API's message; a double submit of one form acts once.
+func TestConcurrentDashboardRefunds(t *testing.T) {
+	env := apitest.New(t)
+	_, creds := env.SignUp("race@shop.test")
+	pay := env.Paid(creds, 1000)
+	b := newBrowser(env)
+	b.login("race@shop.test")
+
+	confirm := b.get("/dashboard/payments/" + pay.ID + "/refund?amount=6.00&reason=duplicate")
+	wantContains(t, confirm, "Refund $6.00?", `name="idempotency_key"`)
+	if over := b.get("/dashboard/payments/" + pay.ID + "/refund?amount=10.01"); over.Status != http.StatusBadRequest {
+		t.Fatalf("over-refund confirm: %d", over.Status)
+	} else {
+		wantContains(t, over, "The refund is more than what is left to refund on this payment.")
+	}
+
+	var wg sync.WaitGroup
+	pages := make([]page, 2)
+	for i := range pages {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pages[i] = b.post("/dashboard/payments/"+pay.ID+"/refund", url.Values{"amount": {"6.00"}, "reason": {"duplicate"}})
+		}()
+	}
+	wg.Wait()
+	made, refused := 0, 0
+	for _, p := range pages {
+		switch {
+		case p.Status == http.StatusSeeOther && strings.Contains(p.Location, "refunded=re_"):
+			made++
+		case p.Status == http.StatusBadRequest && strings.Contains(p.Body, "The refund is more than what is left"):
+			refused++
+		default:
+			t.Fatalf("refund answer %d %q %s", p.Status, p.Location, p.Body)
+		}
+	}
+	if made != 1 || refused != 1 {
+		t.Fatalf("made %d, refused %d", made, refused)
+	}
+	// The same form sent twice (one key) refunds once.
+	form := url.Values{"amount": {"1.50"}, "idempotency_key": {"double-" + randomSuffix()}}
+	first, second := b.post("/dashboard/payments/"+pay.ID+"/refund", form), b.post("/dashboard/payments/"+pay.ID+"/refund", form)
+	if first.Status != http.StatusSeeOther || second.Location != first.Location {
+		t.Fatalf("double submit: %d %q / %d %q", first.Status, first.Location, second.Status, second.Location)
+	}
+	if n := env.Count(`SELECT count(*) FROM refunds WHERE payment_id = $1`, pay.ID); n != 2 {
+		t.Fatalf("%d refunds; want 2", n)
+	}
+	if n := env.Count(`SELECT amount_refunded FROM payments WHERE id = $1`, pay.ID); n != 750 {
+		t.Fatalf("refunded %d; want 750", n)
+	}
+	page := b.get("/dashboard/payments/" + pay.ID)
+	wantContains(t, page, "$7.50", "$6.00", "$1.50", "payment.succeeded")
+	rep, err := ledger.Verify(context.Background(), env.DB.Pool)
+	if err != nil || !rep.OK() {
+		t.Fatalf("ledger: %v %+v", err, rep)
+	}
+}
+
+// Home sums today's payments per currency and lists what needs attention:
+// a payment waiting for the shopper's challenge.
+func TestHomeNumbersAndAttention(t *testing.T) {
+	env := apitest.New(t)
+	_, creds := env.SignUp("home@shop.test")
+	env.Paid(creds, 1000)
+	env.Paid(creds, 2550)
+	env.Challenge(env.CreateLink(creds, nil))
+	b := newBrowser(env)
+	b.login("home@shop.test")
+	p := b.get("/dashboard")
+	wantContains(t, p, `data-testid="balance-USD">$35.50<`, "Needs your attention", "waiting for the shopper's challenge",
+		"3 payments · 66.7% succeeded", `<svg class="chart"`)
+}
