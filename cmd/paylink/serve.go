@@ -33,6 +33,7 @@ import (
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/processor"
 	"github.com/paylink/paylink/internal/returnurl"
+	"github.com/paylink/paylink/internal/risk"
 	"github.com/paylink/paylink/internal/wallet"
 	"github.com/paylink/paylink/internal/webhook"
 	"github.com/paylink/paylink/internal/worker"
@@ -134,7 +135,9 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 			MaxFailures: cfg.LoginMaxFailures, Lockout: cfg.LoginLockout, Passwords: passwords}, time.Now),
 		passkeys:  passkeys,
 		processor: sim,
-		checkout:  checkout.NewService(sim, linkSvc, time.Now),
+		checkout: checkout.NewService(sim, linkSvc, time.Now).WithRisk(
+			risk.NewEngine(db, risk.NewCounters(rdb, "", risk.DefaultThresholds), risk.DefaultThresholds, log, time.Now),
+			sim.Fingerprint),
 		forms:     forms.NewService(cfg.BaseURL, time.Now),
 		passwords: passwords,
 		returns:   returns,
