@@ -22,6 +22,9 @@ CREATE INDEX payment_risk_merchant_idx ON payment_risk (merchant_id, created_at 
 -- A merchant's rules (CEL expressions) and allow/block list items.
 CREATE TABLE risk_rules (
     id           text PRIMARY KEY,
+    -- the order rules are tried in: creation order, exact even for rules
+    -- created in the same instant
+    position     bigint GENERATED ALWAYS AS IDENTITY,
     merchant_id  text NOT NULL REFERENCES merchants (id),
     action       text NOT NULL CHECK (action IN ('allow', 'block', 'challenge', 'review')),
     expression   text NOT NULL,
@@ -32,7 +35,7 @@ CREATE TABLE risk_rules (
     created_at   timestamptz NOT NULL,
     updated_at   timestamptz NOT NULL
 );
-CREATE INDEX risk_rules_merchant_idx ON risk_rules (merchant_id, id);
+CREATE INDEX risk_rules_merchant_idx ON risk_rules (merchant_id, position);
 
 CREATE TABLE risk_list_items (
     id           text PRIMARY KEY,

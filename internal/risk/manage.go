@@ -56,7 +56,7 @@ const (
 INSERT INTO risk_rules (id, merchant_id, action, expression, description, enabled, created_at, updated_at)
 SELECT $1, $2, $3, $4, $5, true, $6, $6
 WHERE (SELECT count(*) FROM risk_rules WHERE merchant_id = $2) < $7`
-	selectRules = `SELECT ` + ruleColumns + ` FROM risk_rules WHERE merchant_id = $1 ORDER BY id`
+	selectRules = `SELECT ` + ruleColumns + ` FROM risk_rules WHERE merchant_id = $1 ORDER BY position`
 	selectRule  = `SELECT ` + ruleColumns + ` FROM risk_rules WHERE merchant_id = $1 AND id = $2`
 	lockRule    = selectRule + ` FOR UPDATE`
 	updateRule  = `
