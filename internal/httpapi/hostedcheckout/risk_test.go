@@ -83,6 +83,7 @@ func TestCardTestingBlockedAtCheckout(t *testing.T) {
 	// Still blocked, whatever the card; the balance holds only the one payment.
 	apitest.WantError(t, e.Pay(path, apitest.CardBody("4242424242424242"), "again"), http.StatusPaymentRequired, "payment_blocked")
 	e.WantBalance(c, "USD", 2500)
+	verifyLedger(t, e)
 }
 
 // TestRiskTestCards: the highest-risk test card is blocked by default;
@@ -115,4 +116,47 @@ func TestRiskTestCards(t *testing.T) {
 		t.Fatalf("review.opened events: %d, want 1", n)
 	}
 	e.WantBalance(c, "USD", 2500)
+}
+
+// TestWalletPaymentScreened: a wallet payment is screened too; blocked,
+// it is a failed payment with its risk, no money moves from the wallet
+// and the single-use link stays payable; allowed, it carries its risk
+// and no fingerprint.
+func TestWalletPaymentScreened(t *testing.T) {
+	t.Parallel()
+	e := apitest.New(t)
+	_, shop := e.SignUp("wallet-risk@shop.test")
+	l := e.CreateLink(shop, map[string]any{"amount": 2500})
+	path := apitest.CheckoutPath(t, l)
+	s := e.WalletUser("payer@example.test")
+	s.TopUp(5000, "USD")
+	var item wire.RiskListItem
+	e.Do(apitest.Req{Method: "POST", Path: "/v1/risk/lists/block/items", Auth: &shop,
+		Body: map[string]any{"type": "email", "value": "PAYER@example.test"}}).Decode(t, &item)
+
+	res := s.Do(apitest.Req{Method: "POST", Path: path, Body: walletPayBody(nil), Header: map[string]string{"Idempotency-Key": "w1"}})
+	apitest.WantError(t, res, http.StatusPaymentRequired, "payment_blocked")
+	p := merchantView(t, e, shop, apitest.PayAnswerOf(t, res).Payment.ID)
+	if p.Status != "failed" || p.PaymentMethod.Type != "wallet" || p.Risk.V == nil || p.Risk.V.Outcome != "block" ||
+		!slices.Contains(p.Risk.V.Reasons, "block_list") {
+		t.Fatalf("blocked wallet payment: %+v risk %+v", p, p.Risk.V)
+	}
+	if b := s.Balances(); b["USD"] != 5000 {
+		t.Fatalf("wallet after a blocked payment: %v", b)
+	}
+	e.WantBalance(shop, "USD", 0)
+
+	e.Do(apitest.Req{Method: "DELETE", Path: "/v1/risk/lists/block/items/" + item.ID, Auth: &shop})
+	res = s.Do(apitest.Req{Method: "POST", Path: path, Body: walletPayBody(nil), Header: map[string]string{"Idempotency-Key": "w2"}})
+	if res.Status != http.StatusOK {
+		t.Fatalf("after unblocking: %d %s", res.Status, res.Body)
+	}
+	p = merchantView(t, e, shop, apitest.PayAnswerOf(t, res).Payment.ID)
+	if p.Status != "succeeded" || p.Risk.V == nil || p.Risk.V.Outcome != "allow" || p.PaymentMethod.Fingerprint.V != nil {
+		t.Fatalf("allowed wallet payment: %+v risk %+v", p, p.Risk.V)
+	}
+	if b := s.Balances(); b["USD"] != 2500 {
+		t.Fatalf("wallet after paying: %v", b)
+	}
+	verifyLedger(t, e)
 }
