@@ -135,13 +135,22 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 			MaxFailures: cfg.LoginMaxFailures, Lockout: cfg.LoginLockout, Passwords: passwords}, time.Now),
 		passkeys:  passkeys,
 		processor: sim,
-		checkout: checkout.NewService(sim, linkSvc, time.Now).WithRisk(
-			risk.NewEngine(db, risk.NewCounters(rdb, "", risk.DefaultThresholds), risk.DefaultThresholds, log, time.Now),
-			sim.Fingerprint),
+		checkout:  newCheckout(cfg, db, rdb, log, sim, linkSvc),
 		forms:     forms.NewService(cfg.BaseURL, time.Now),
 		passwords: passwords,
 		returns:   returns,
 	}, nil
+}
+
+// newCheckout is the checkout service, screening payments unless
+// PAYLINK_RISK_SCREENING is false.
+func newCheckout(cfg *config.Config, db *postgres.DB, rdb redis.UniversalClient, log *slog.Logger, sim *processor.Simulator, linkSvc *links.Service) *checkout.Service {
+	svc := checkout.NewService(sim, linkSvc, time.Now)
+	if !cfg.RiskScreening {
+		return svc
+	}
+	th := cfg.RiskThresholds
+	return svc.WithRisk(risk.NewEngine(db, risk.NewCounters(rdb, "", th), th, log, time.Now), sim.Fingerprint)
 }
 
 func (a *app) close() {
