@@ -26,17 +26,17 @@ import (
 
 // Config is everything a paylink process can be told.
 type Config struct {
-	Addr            string        // PAYLINK_ADDR
-	BaseURL         *url.URL      // PAYLINK_BASE_URL
-	DatabaseURL     string        // DATABASE_URL
-	DBMaxConns      int32         // PAYLINK_DB_MAX_CONNS
-	Redis           Redis         // REDIS_URL, PAYLINK_REDIS_SENTINEL_MASTER
-	LogLevel        string        // PAYLINK_LOG_LEVEL
-	LogFormat       string        // PAYLINK_LOG_FORMAT
-	Keyring         *seal.Keyring // PAYLINK_ENCRYPTION_KEYS
-	TrustedProxies  []string      // PAYLINK_TRUSTED_PROXIES
-	ShutdownTimeout time.Duration // PAYLINK_SHUTDOWN_TIMEOUT
-	ExportTimeout   time.Duration // PAYLINK_EXPORT_TIMEOUT
+	Addr            string          // PAYLINK_ADDR
+	BaseURL         *url.URL        // PAYLINK_BASE_URL
+	DatabaseURL     string          // DATABASE_URL
+	DBMaxConns      int32           // PAYLINK_DB_MAX_CONNS
+	Redis           Redis           // REDIS_URL, PAYLINK_REDIS_SENTINEL_MASTER
+	LogLevel        string          // PAYLINK_LOG_LEVEL
+	LogFormat       string          // PAYLINK_LOG_FORMAT
+	Keyring         *seal.Keyring   // PAYLINK_ENCRYPTION_KEYS
+	TrustedProxies  []string        // PAYLINK_TRUSTED_PROXIES
+	ShutdownTimeout time.Duration   // PAYLINK_SHUTDOWN_TIMEOUT
+	ExportTimeout   time.Duration   // PAYLINK_EXPORT_TIMEOUT
 	RiskScreening   bool            // PAYLINK_RISK_SCREENING
 	RiskThresholds  risk.Thresholds // PAYLINK_RISK_THRESHOLDS
 

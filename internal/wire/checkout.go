@@ -152,3 +152,28 @@ type RiskBacktest struct {
 	Of       int      `json:"of"`
 	Payments []string `json:"payments"`
 }
+
+// RiskInsights summarises a merchant's screening over some days.
+type RiskInsights struct {
+	Days              int          `json:"days"`
+	Attempts          int64        `json:"attempts"`
+	Outcomes          RiskOutcomes `json:"outcomes"`
+	BlockedAmount     []Money      `json:"blocked_amount"`
+	TopReasons        []RiskReason `json:"top_reasons"`
+	OpenReviews       int64        `json:"open_reviews"`
+	FraudulentRefunds int64        `json:"fraudulent_refunds"`
+}
+
+// RiskOutcomes counts decisions by outcome.
+type RiskOutcomes struct {
+	Allow     int64 `json:"allow"`
+	Review    int64 `json:"review"`
+	Challenge int64 `json:"challenge"`
+	Block     int64 `json:"block"`
+}
+
+// RiskReason is how often a reason was given.
+type RiskReason struct {
+	Reason string `json:"reason"`
+	Count  int64  `json:"count"`
+}

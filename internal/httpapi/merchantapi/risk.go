@@ -13,8 +13,8 @@ import (
 	"github.com/paylink/paylink/internal/wire"
 )
 
-// riskRoutes are API.md Part 3's routes: rules, lists, backtests and
-// reviews.
+// riskRoutes are API.md Part 3's routes: rules, lists, backtests,
+// insights and reviews.
 func (s *Server) riskRoutes(api func(method, path, scope string, idempotent bool, doc string, h func(*gin.Context) error) edge.Route) []edge.Route {
 	return []edge.Route{
 		api("POST", "/v1/risk/rules", "risk:write", true, "createRiskRule", s.createRule),
@@ -26,6 +26,7 @@ func (s *Server) riskRoutes(api func(method, path, scope string, idempotent bool
 		api("POST", "/v1/risk/lists/:list/items", "risk:write", true, "addRiskListItem", s.addItem),
 		api("GET", "/v1/risk/lists/:list/items", "risk:read", false, "listRiskListItems", s.listItems),
 		api("DELETE", "/v1/risk/lists/:list/items/:id", "risk:write", false, "deleteRiskListItem", s.deleteItem),
+		api("GET", "/v1/risk/insights", "risk:read", false, "getRiskInsights", s.insights),
 		api("GET", "/v1/reviews", "risk:read", false, "listReviews", s.listReviews),
 		api("GET", "/v1/reviews/:id", "risk:read", false, "getReview", s.getReview),
 		api("POST", "/v1/reviews/:id/approve", "risk:write", true, "approveReview", s.approveReview),
@@ -260,4 +261,18 @@ func (s *Server) approveReview(c *gin.Context) error {
 		}
 		return http.StatusOK, r.ToWire(), nil
 	})
+}
+
+// insights is GET /v1/risk/insights?days=30.
+func (s *Server) insights(c *gin.Context) error {
+	days, err := risk.ParseDays(c.Query("days"))
+	if err != nil {
+		return err
+	}
+	out, err := risk.Insights(c.Request.Context(), s.db.Pool, currentMerchant(c).ID, days, s.now())
+	if err != nil {
+		return err
+	}
+	c.PureJSON(http.StatusOK, out)
+	return nil
 }

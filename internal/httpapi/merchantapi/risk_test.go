@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/paylink/paylink/internal/httpapi/apitest"
 	"github.com/paylink/paylink/internal/wire"
 )
@@ -246,5 +248,25 @@ func TestReviewLifeCycle(t *testing.T) {
 	riskReq(e, c, "GET", "/v1/reviews?status=closed", nil).Decode(t, &open)
 	if len(open.Data) != 2 {
 		t.Fatalf("closed reviews = %+v", open.Data)
+	}
+
+	body := apitest.CardBody("4100000000000019")
+	body["email"] = "new@shop.test" // a returning customer: the review rule does not match
+	apitest.WantError(t, e.Pay(apitest.CheckoutPath(t, l), body, "v4"), http.StatusPaymentRequired, "payment_blocked")
+	var in wire.RiskInsights
+	res = riskReq(e, c, "GET", "/v1/risk/insights", nil)
+	res.Decode(t, &in)
+	want := wire.RiskInsights{Days: 30, Attempts: 4, Outcomes: wire.RiskOutcomes{Allow: 1, Review: 2, Block: 1},
+		BlockedAmount: []wire.Money{{Currency: "USD", Amount: 2500}},
+		TopReasons:    []wire.RiskReason{{Reason: "test_card", Count: 1}},
+		OpenReviews:   0, FraudulentRefunds: 1}
+	if len(in.TopReasons) > 0 {
+		in.TopReasons = in.TopReasons[len(in.TopReasons)-1:] // the rule's id leads; test_card is last
+	}
+	if diff := cmp.Diff(want, in); diff != "" {
+		t.Errorf("insights (-want +got):\n%s", diff)
+	}
+	for _, q := range []string{"?days=0", "?days=91", "?days=x"} {
+		apitest.WantError(t, riskReq(e, c, "GET", "/v1/risk/insights"+q, nil), http.StatusBadRequest, "parameter_invalid")
 	}
 }
