@@ -20,7 +20,7 @@ import (
 // payment, in these columns.
 var CSVHeader = []string{"id", "created_at", "status", "amount", "currency", "amount_refunded", "customer_email",
 	"card_brand", "card_last4", "payment_link", "payment_form", "realm", "metadata",
-	"risk_score", "risk_level", "risk_outcome", "risk_reasons", "risk_rule", "review"}
+	"risk_score", "risk_level", "risk_outcome", "risk_reasons", "risk_rule", "review", "card_fingerprint"}
 
 // exportBatch is how many rows one FETCH of the export's cursor reads:
 // the most the export holds at once.
@@ -105,7 +105,7 @@ func csvRecord(rec []string, p *checkout.Payment) []string {
 		rec[13], rec[14], rec[15] = strconv.Itoa(d.Score), d.Level, d.Outcome
 		rec[16], rec[17] = strings.Join(d.Reasons, " "), d.Rule
 	}
-	rec[18] = p.ReviewID
+	rec[18], rec[19] = p.ReviewID, p.Card.Fingerprint
 	return rec
 }
 
