@@ -160,3 +160,34 @@ func TestWalletPaymentScreened(t *testing.T) {
 	}
 	verifyLedger(t, e)
 }
+
+// TestSignedLinkAndFormScreened: signed links' and forms' card payments
+// are screened like links': a merchant's block rule on the amount stops
+// both before anything is charged, and the merchant sees why.
+func TestSignedLinkAndFormScreened(t *testing.T) {
+	t.Parallel()
+	e := apitest.New(t)
+	_, c := e.SignUp("signed-risk@shop.test")
+	var rule wire.RiskRule
+	e.Do(apitest.Req{Method: "POST", Path: "/v1/risk/rules", Auth: &c,
+		Body: map[string]any{"action": "block", "expression": "amount == 1999 || form != ''"}}).Decode(t, &rule)
+
+	res := e.Pay(signedPath(e, c, map[string]string{"amount": "1999"}), apitest.CardBody("4242424242424242"), "s1")
+	apitest.WantError(t, res, http.StatusPaymentRequired, "payment_blocked")
+	p := merchantView(t, e, c, apitest.PayAnswerOf(t, res).Payment.ID)
+	if p.Reference == nil || p.Risk.V == nil || wire.Deref(p.Risk.V.Rule) != rule.ID {
+		t.Fatalf("signed link payment: %+v risk %+v", p, p.Risk.V)
+	}
+	if ok := e.Pay(signedPath(e, c, map[string]string{"amount": "2000", "ref": "fine"}), apitest.CardBody("4242424242424242"), "s2"); ok.Status != http.StatusOK {
+		t.Fatalf("another signed link: %d %s", ok.Status, ok.Body)
+	}
+	f := e.CreateForm(c, nil)
+	res = e.Pay(embedURL(f.ID, apitest.ShopOrigin), formBody("4242424242424242", nil), "f1")
+	apitest.WantError(t, res, http.StatusPaymentRequired, "payment_blocked")
+	if p := merchantView(t, e, c, apitest.PayAnswerOf(t, res).Payment.ID); wire.Deref(p.PaymentForm) != f.ID ||
+		wire.Deref(p.Risk.V.Rule) != rule.ID {
+		t.Fatalf("form payment: %+v risk %+v", p, p.Risk.V)
+	}
+	e.WantBalance(c, "USD", 2000)
+	verifyLedger(t, e)
+}
