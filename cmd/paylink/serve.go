@@ -34,6 +34,7 @@ import (
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/processor"
 	"github.com/paylink/paylink/internal/returnurl"
+	"github.com/paylink/paylink/internal/risk"
 	"github.com/paylink/paylink/internal/wallet"
 	"github.com/paylink/paylink/internal/webhook"
 	"github.com/paylink/paylink/internal/worker"
@@ -137,13 +138,24 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 			MaxFailures: cfg.LoginMaxFailures, Lockout: cfg.LoginLockout, Passwords: passwords}, time.Now),
 		passkeys:  passkeys,
 		processor: sim,
-		checkout:  checkout.NewService(sim, linkSvc, time.Now),
+		checkout:  newCheckout(cfg, db, rdb, log, sim, linkSvc),
 		forms:     forms.NewService(cfg.BaseURL, time.Now),
 		passwords: passwords,
 		merchantLogins: merchantauth.New(db, merchantauth.Config{MaxFailures: cfg.LoginMaxFailures,
 			Lockout: cfg.LoginLockout, Passwords: passwords}, time.Now),
 		returns: returns,
 	}, nil
+}
+
+// newCheckout is the checkout service, screening payments unless
+// PAYLINK_RISK_SCREENING is false.
+func newCheckout(cfg *config.Config, db *postgres.DB, rdb redis.UniversalClient, log *slog.Logger, sim *processor.Simulator, linkSvc *links.Service) *checkout.Service {
+	svc := checkout.NewService(sim, linkSvc, time.Now)
+	if !cfg.RiskScreening {
+		return svc
+	}
+	th := cfg.RiskThresholds
+	return svc.WithRisk(risk.NewEngine(db, risk.NewCounters(rdb, "", th), th, log, time.Now), sim.Fingerprint)
 }
 
 func (a *app) close() {

@@ -120,7 +120,7 @@ func (s *shop) link(t *testing.T, cur money.Currency, realm string) *links.Link 
 }
 
 // record records auth for l as the hosted checkout does.
-func (s *shop) record(l *links.Link, auth processor.Authorization) (*checkout.Payment, error) {
+func (s *shop) record(l *links.Link, auth checkout.Authorization) (*checkout.Payment, error) {
 	var p *checkout.Payment
 	err := s.db.WithTxLater(s.ctx, func(tx pgx.Tx, later *postgres.Writes) (err error) {
 		p, err = s.checkout.Record(s.ctx, tx, later, l, shopper, auth)
@@ -237,7 +237,7 @@ func TestStaleSettingsAreRefusedByTheInsert(t *testing.T) {
 	}
 	_, err = s.record(stale, auth)
 	wantErr(t, err, merchant.ErrCardBrandNotAccepted, apperr.CardDeclined)
-	if err := s.checkout.Release(s.ctx, auth); err != nil || s.proc.voids.Load() != 1 {
+	if err := s.checkout.Release(s.ctx, auth.Authorization); err != nil || s.proc.voids.Load() != 1 {
 		t.Fatalf("Release = %v, %d voids; want the hold voided", err, s.proc.voids.Load())
 	}
 	if s.payments(t) != 0 {

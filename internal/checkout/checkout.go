@@ -87,6 +87,7 @@ import (
 	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/processor"
+	"github.com/paylink/paylink/internal/risk"
 	"github.com/paylink/paylink/internal/webhook"
 	"github.com/paylink/paylink/internal/wire"
 )
@@ -179,6 +180,8 @@ type Payment struct {
 	ProcessorRef     string
 	ChallengeOutcome string
 	Metadata         map[string]string // the link's
+	Risk             *risk.Decision    // nil for a payment made before screening
+	ReviewID         string            // the review its decision opened, "" for none
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
 }
@@ -197,9 +200,11 @@ type Refund struct {
 
 // Service pays links and refunds payments.
 type Service struct {
-	proc  processor.Processor
-	links *links.Service
-	now   func() time.Time
+	proc        processor.Processor
+	links       *links.Service
+	now         func() time.Time
+	risk        *risk.Engine
+	fingerprint func(number string) string
 }
 
 // NewService returns a Service using proc for cards.
@@ -237,14 +242,14 @@ func AttemptKey(linkID, idempotencyKey string, fingerprint []byte) string {
 // Authorize asks the processor to authorize l's amount on card, if l's
 // merchant accepts it (see AuthorizeAccepted; l.Accepts is as fresh as
 // the Lookup that read l).
-func (s *Service) Authorize(ctx context.Context, l *links.Link, key string, card processor.Card) (processor.Authorization, error) {
+func (s *Service) Authorize(ctx context.Context, l *links.Link, key string, card processor.Card) (Authorization, error) {
 	return s.AuthorizeAccepted(ctx, l.Accepts, l.Amount, key, card)
 }
 
 // AuthorizeAmount is AuthorizeAccepted for a merchant that accepts
 // everything; a payment it makes is still refused at its insert if the
 // merchant does not accept it.
-func (s *Service) AuthorizeAmount(ctx context.Context, amount money.Amount, key string, card processor.Card) (processor.Authorization, error) {
+func (s *Service) AuthorizeAmount(ctx context.Context, amount money.Amount, key string, card processor.Card) (Authorization, error) {
 	return s.AuthorizeAccepted(ctx, merchant.Acceptance{}, amount, key, card)
 }
 
@@ -258,23 +263,23 @@ func (s *Service) AuthorizeAmount(ctx context.Context, amount money.Amount, key 
 // decline is not an error: it comes back as a Declined authorization, to
 // be recorded as a failed payment. It returns ErrProcessorUnavailable when
 // the processor cannot be asked.
-func (s *Service) AuthorizeAccepted(ctx context.Context, acc merchant.Acceptance, amount money.Amount, key string, card processor.Card) (processor.Authorization, error) {
+func (s *Service) AuthorizeAccepted(ctx context.Context, acc merchant.Acceptance, amount money.Amount, key string, card processor.Card) (Authorization, error) {
 	card.Number = processor.Normalize(card.Number)
 	brand, code := processor.Validate(card, amount.Currency, s.now())
 	if brand == processor.Unknown {
 		brand = ""
 	}
 	if err := acc.CheckPayment(amount.Currency, merchant.MethodCard, brand); err != nil {
-		return processor.Authorization{}, err
+		return Authorization{}, err
 	}
 	if code != "" {
-		return processor.Authorization{}, CardError(code)
+		return Authorization{}, CardError(code)
 	}
 	a, err := s.proc.Authorize(ctx, key, amount, card)
 	if err != nil {
-		return processor.Authorization{}, unavailable(err)
+		return Authorization{}, unavailable(err)
 	}
-	return a, nil
+	return Authorization{Authorization: a}, nil
 }
 
 // Record stores the outcome of an authorization on link l in tx (see the
@@ -291,7 +296,7 @@ func (s *Service) AuthorizeAccepted(ctx context.Context, acc merchant.Acceptance
 // merchant.ErrCurrencyWithdrawn, ErrMethodNotAccepted or
 // ErrCardBrandNotAccepted; the caller should then Release the
 // authorization after rolling back.
-func (s *Service) Record(ctx context.Context, tx pgx.Tx, later postgres.Execer, l *links.Link, c Customer, a processor.Authorization) (*Payment, error) {
+func (s *Service) Record(ctx context.Context, tx pgx.Tx, later postgres.Execer, l *links.Link, c Customer, a Authorization) (*Payment, error) {
 	now := s.now().UTC().Truncate(time.Microsecond)
 	if err := l.Payable(now); err != nil {
 		return nil, err
@@ -313,6 +318,9 @@ func (s *Service) Record(ctx context.Context, tx pgx.Tx, later postgres.Execer, 
 			}
 			return nil, refusal(ctx, tx, p)
 		}
+		return nil, err
+	}
+	if err := saveRisk(ctx, later, p, now); err != nil {
 		return nil, err
 	}
 	return p, s.recordOutcome(ctx, tx, later, p, l, now, true)
@@ -625,6 +633,11 @@ func (s *Service) RefundFor(ctx context.Context, tx pgx.Tx, merchantID, payID st
 	}
 	p.AmountRefunded += x
 	p.UpdatedAt = now
+	if p.ReviewID != "" && p.AmountRefunded == p.Amount.Minor {
+		if err := risk.CloseRefunded(ctx, tx, merchantID, payID, now); err != nil {
+			return nil, nil, err
+		}
+	}
 	if _, err := webhook.Record(ctx, tx, merchantID, webhook.PaymentRefunded, ToWire(p), now); err != nil {
 		return nil, nil, err
 	}
@@ -716,6 +729,18 @@ func ToWire(p *Payment) wire.Payment {
 		code, msg := p.FailureCode, processor.Message(p.FailureCode)
 		w.FailureCode, w.FailureMessage = &code, &msg
 	}
+	if p.Card.Fingerprint != "" {
+		w.PaymentMethod.Fingerprint = wire.Shown(&p.Card.Fingerprint)
+	}
+	if d := p.Risk; d != nil {
+		reasons := d.Reasons
+		if reasons == nil {
+			reasons = []string{}
+		}
+		w.Risk = wire.Shown(&wire.Risk{Score: d.Score, Level: d.Level, Outcome: d.Outcome, Reasons: reasons,
+			Rule: wire.OrNil(d.Rule)})
+	}
+	w.Review = wire.Shown(wire.OrNil(p.ReviewID))
 	return w
 }
 
@@ -734,13 +759,20 @@ func scanPayment(r pgx.Row) (*Payment, error) {
 		p             Payment
 		cur, st, brnd string
 		addr          map[string]string
+		score         *int16
+		d             risk.Decision
 	)
 	err := r.Scan(&p.ID, &p.MerchantID, &p.LinkID, &p.SingleUse, &p.Amount.Minor, &cur, &st, &p.AmountRefunded,
 		&p.FailureCode, &p.Customer.Email, &p.Customer.Name, &p.Method, &brnd, &p.Card.Last4, &p.Card.ExpMonth,
 		&p.Card.ExpYear, &p.Card.Fingerprint, &p.ProcessorRef, &p.ChallengeOutcome, &p.CreatedAt, &p.UpdatedAt,
-		&p.Metadata, &p.FormID, &p.Reference, &p.Customer.Phone, &addr, &p.Realm)
+		&p.Metadata, &p.FormID, &p.Reference, &p.Customer.Phone, &addr, &p.Realm, &score, &d.Level, &d.Outcome,
+		&d.Reasons, &d.Rule, &d.Model, &p.ReviewID)
 	if err != nil {
 		return nil, err
+	}
+	if score != nil {
+		d.Score = int(*score)
+		p.Risk = &d
 	}
 	p.Customer.Address = addressFromJSON(addr)
 	p.Amount.Currency, p.Status, p.Card.Brand = money.Currency(cur), Status(st), processor.Brand(brnd)

@@ -99,7 +99,7 @@ func (f *fixture) link(amount int64, singleUse bool) *links.Link {
 }
 
 // authorize authorizes l's amount on card number, as an attempt of its own.
-func (f *fixture) authorize(l *links.Link, number string) processor.Authorization {
+func (f *fixture) authorize(l *links.Link, number string) checkout.Authorization {
 	f.t.Helper()
 	f.attempts++
 	a, err := f.checkout.Authorize(f.ctx, l, fmt.Sprintf("attempt-%d", f.attempts),
@@ -113,7 +113,7 @@ func (f *fixture) authorize(l *links.Link, number string) processor.Authorizatio
 var shopper = checkout.Customer{Email: "ada@example.test", Name: "Ada Shopper"}
 
 // record records authorization a on l in its own transaction.
-func (f *fixture) record(l *links.Link, a processor.Authorization) (*checkout.Payment, error) {
+func (f *fixture) record(l *links.Link, a checkout.Authorization) (*checkout.Payment, error) {
 	var p *checkout.Payment
 	err := f.db.WithTx(f.ctx, func(tx pgx.Tx) (err error) {
 		p, err = f.checkout.Record(f.ctx, tx, tx, l, shopper, a)
@@ -174,7 +174,7 @@ func TestSingleUseLinkIsPaidOnceUnderConcurrency(t *testing.T) {
 	f := newFixture(t)
 	l := f.link(1999, true)
 	const shoppers = 20
-	auths := make([]processor.Authorization, shoppers)
+	auths := make([]checkout.Authorization, shoppers)
 	for i := range auths {
 		auths[i] = f.authorize(l, "4242424242424242")
 	}

@@ -117,7 +117,7 @@ func addressFromJSON(m map[string]string) *Address {
 // merchant.ErrCurrencyWithdrawn, ErrMethodNotAccepted or
 // ErrCardBrandNotAccepted (the caller should then Release the
 // authorization after rolling back).
-func (s *Service) RecordForm(ctx context.Context, tx pgx.Tx, f *forms.Form, amount money.Amount, c Customer, a processor.Authorization) (*Payment, error) {
+func (s *Service) RecordForm(ctx context.Context, tx pgx.Tx, f *forms.Form, amount money.Amount, c Customer, a Authorization) (*Payment, error) {
 	if err := f.Payable(); err != nil {
 		return nil, err
 	}
@@ -142,6 +142,9 @@ func (s *Service) RecordForm(ctx context.Context, tx pgx.Tx, f *forms.Form, amou
 		}
 		return nil, refusal(ctx, tx, p)
 	}
+	if err := saveRisk(ctx, tx, p, now); err != nil {
+		return nil, err
+	}
 	return p, s.recordOutcome(ctx, tx, tx, p, nil, now, true)
 }
 
@@ -161,7 +164,7 @@ type SignedOrder struct {
 // links.ErrCompleted when the reference was paid meanwhile, or one of
 // merchant's refusals when the merchant no longer accepts the payment;
 // the caller should then Release the authorization after rolling back.
-func (s *Service) RecordSigned(ctx context.Context, tx pgx.Tx, o SignedOrder, c Customer, a processor.Authorization) (*Payment, error) {
+func (s *Service) RecordSigned(ctx context.Context, tx pgx.Tx, o SignedOrder, c Customer, a Authorization) (*Payment, error) {
 	now := s.now().UTC().Truncate(time.Microsecond)
 	p := s.newPayment(o.MerchantID, o.Amount, c, a, now)
 	p.Reference, p.Metadata = o.Reference, map[string]string{}
@@ -186,14 +189,17 @@ func (s *Service) RecordSigned(ctx context.Context, tx pgx.Tx, o SignedOrder, c 
 	case tag.RowsAffected() == 0:
 		return nil, refusal(ctx, tx, p)
 	}
+	if err := saveRisk(ctx, tx, p, now); err != nil {
+		return nil, err
+	}
 	return p, s.recordOutcome(ctx, tx, tx, p, nil, now, true)
 }
 
 // newPayment is the payment an authorization makes, in its outcome state.
-func (s *Service) newPayment(merchantID string, amount money.Amount, c Customer, a processor.Authorization, now time.Time) *Payment {
+func (s *Service) newPayment(merchantID string, amount money.Amount, c Customer, a Authorization, now time.Time) *Payment {
 	p := &Payment{
 		ID: id.NewAt("pay", now), MerchantID: merchantID, Amount: amount, Customer: c, Method: "card",
-		Card: a.Card, ProcessorRef: a.ID, CreatedAt: now, UpdatedAt: now,
+		Card: a.Card, ProcessorRef: a.ID, Risk: a.Risk, CreatedAt: now, UpdatedAt: now,
 	}
 	switch a.Status {
 	case processor.Authorized:

@@ -6,10 +6,12 @@ const paymentColumns = `p.id, p.merchant_id, coalesce(p.payment_link_id, ''), p.
        coalesce(p.card_exp_year, 0), coalesce(p.card_fingerprint, ''), coalesce(p.processor_ref, ''),
        coalesce(p.challenge_outcome, ''), p.created_at, p.updated_at, coalesce(l.metadata, f.metadata, '{}'),
        coalesce(p.payment_form_id, ''), coalesce(p.merchant_reference, ''), coalesce(p.customer_phone, ''),
-       p.billing_address, coalesce(p.realm, '')`
+       p.billing_address, coalesce(p.realm, ''), pr.score, coalesce(pr.level, ''), coalesce(pr.outcome, ''),
+       pr.reasons, coalesce(pr.rule_id, ''), coalesce(pr.model, ''), coalesce(pr.review_id, '')`
 
 const paymentFrom = ` FROM payments p LEFT JOIN payment_links l ON l.id = p.payment_link_id
-       LEFT JOIN payment_forms f ON f.id = p.payment_form_id `
+       LEFT JOIN payment_forms f ON f.id = p.payment_form_id
+       LEFT JOIN payment_risk pr ON pr.payment_id = p.id `
 
 // PaymentRows selects payments p (with their link l and form f, for the
 // metadata) as ScanPayment reads them; package payments appends its
@@ -51,6 +53,14 @@ SELECT $1, l.merchant_id, l.id, $4, $5, $6, 'succeeded', $7, $8, 'wallet', $9, $
 FROM payment_links l
 WHERE l.merchant_id = $2 AND l.id = $3 AND ($11 OR (l.status = 'active' AND l.expires_at > $10))
   AND paylink_merchant_accepts(l.merchant_id, l.currency, 'wallet', NULL)`
+
+	// insertBlockedWalletPayment records a wallet payment screening
+	// blocked: failed, so it neither pays nor completes its link.
+	insertBlockedWalletPayment = `
+INSERT INTO payments (id, merchant_id, payment_link_id, single_use, amount, currency, status, failure_code,
+                      customer_email, customer_name, method_type, wallet_user_id, created_at, updated_at, realm)
+SELECT $1, l.merchant_id, l.id, $4, $5, $6, 'failed', $11, $7, $8, 'wallet', $9, $10, $10, l.realm
+FROM payment_links l WHERE l.merchant_id = $2 AND l.id = $3`
 
 	// insertFormPayment inserts a payment of a form submission only if
 	// the form is still active and takes this amount and currency, and its

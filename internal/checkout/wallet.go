@@ -12,6 +12,8 @@ import (
 	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/postgres"
+	"github.com/paylink/paylink/internal/processor"
+	"github.com/paylink/paylink/internal/risk"
 	"github.com/paylink/paylink/internal/wallet"
 	"github.com/paylink/paylink/internal/webhook"
 )
@@ -30,6 +32,15 @@ const MethodWallet = "wallet"
 // (checked first against l.Accepts, then by the insert against the
 // settings as they are now).
 func (s *Service) RecordWallet(ctx context.Context, tx pgx.Tx, l *links.Link, c Customer, userID string) (*Payment, error) {
+	return s.RecordWalletScreened(ctx, tx, l, c, userID, nil)
+}
+
+// RecordWalletScreened is RecordWallet with screening's decision d
+// (ScreenWallet; nil when not screened), stored with the payment. A
+// blocked payment is recorded failed (payment_blocked): no money moves
+// and the link stays open. A review decision opens a review; a challenge
+// is one too, as a wallet payment has no issuer to challenge it.
+func (s *Service) RecordWalletScreened(ctx context.Context, tx pgx.Tx, l *links.Link, c Customer, userID string, d *risk.Decision) (*Payment, error) {
 	now := s.now().UTC().Truncate(time.Microsecond)
 	if err := l.Payable(now); err != nil {
 		return nil, err
@@ -40,7 +51,13 @@ func (s *Service) RecordWallet(ctx context.Context, tx pgx.Tx, l *links.Link, c 
 	p := &Payment{
 		ID: id.NewAt("pay", now), MerchantID: l.MerchantID, LinkID: l.ID, SingleUse: l.SingleUse,
 		Amount: l.Amount, Status: Succeeded, Customer: c, Method: MethodWallet,
-		Metadata: l.Metadata, Realm: l.Realm, CreatedAt: now, UpdatedAt: now,
+		Metadata: l.Metadata, Realm: l.Realm, Risk: d, CreatedAt: now, UpdatedAt: now,
+	}
+	if d != nil && d.Outcome == risk.Challenge {
+		d.Outcome, d.ReviewReason = risk.Review, "rule"
+	}
+	if d != nil && d.Outcome == risk.Block {
+		return p, s.recordBlockedWallet(ctx, tx, p, userID, now)
 	}
 	if l.SingleUse {
 		if err := links.Complete(ctx, tx, l.MerchantID, l.ID, now); err != nil {
@@ -65,6 +82,9 @@ func (s *Service) RecordWallet(ctx context.Context, tx pgx.Tx, l *links.Link, c 
 	if _, err := wallet.Pay(ctx, tx, userID, wallet.Merchant{ID: l.MerchantID, Name: l.MerchantName}, l.Amount, p.ID, now); err != nil {
 		return nil, err
 	}
+	if err := saveRisk(ctx, tx, p, now); err != nil {
+		return nil, err
+	}
 	if _, err := webhook.Record(ctx, tx, p.MerchantID, webhook.PaymentSucceeded, ToWire(p), now); err != nil {
 		return nil, err
 	}
@@ -76,6 +96,21 @@ func (s *Service) RecordWallet(ctx context.Context, tx pgx.Tx, l *links.Link, c 
 		}
 	}
 	return p, nil
+}
+
+// recordBlockedWallet records wallet payment p, blocked by screening, as
+// failed with its decision and payment.failed; nothing is paid.
+func (s *Service) recordBlockedWallet(ctx context.Context, tx pgx.Tx, p *Payment, userID string, now time.Time) error {
+	p.Status, p.FailureCode = Failed, processor.CodePaymentBlocked
+	if _, err := tx.Exec(ctx, insertBlockedWalletPayment, p.ID, p.MerchantID, p.LinkID, p.SingleUse, p.Amount.Minor,
+		string(p.Amount.Currency), p.Customer.Email, p.Customer.Name, userID, now, p.FailureCode); err != nil {
+		return fmt.Errorf("insert blocked wallet payment: %w", err)
+	}
+	if err := saveRisk(ctx, tx, p, now); err != nil {
+		return err
+	}
+	_, err := webhook.Record(ctx, tx, p.MerchantID, webhook.PaymentFailed, ToWire(p), now)
+	return err
 }
 
 // refundWallet returns refund r of wallet payment p to the wallet that

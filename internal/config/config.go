@@ -20,22 +20,25 @@ import (
 	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/returnurl"
+	"github.com/paylink/paylink/internal/risk"
 	"github.com/paylink/paylink/internal/seal"
 )
 
 // Config is everything a paylink process can be told.
 type Config struct {
-	Addr            string        // PAYLINK_ADDR
-	BaseURL         *url.URL      // PAYLINK_BASE_URL
-	DatabaseURL     string        // DATABASE_URL
-	DBMaxConns      int32         // PAYLINK_DB_MAX_CONNS
-	Redis           Redis         // REDIS_URL, PAYLINK_REDIS_SENTINEL_MASTER
-	LogLevel        string        // PAYLINK_LOG_LEVEL
-	LogFormat       string        // PAYLINK_LOG_FORMAT
-	Keyring         *seal.Keyring // PAYLINK_ENCRYPTION_KEYS
-	TrustedProxies  []string      // PAYLINK_TRUSTED_PROXIES
-	ShutdownTimeout time.Duration // PAYLINK_SHUTDOWN_TIMEOUT
-	ExportTimeout   time.Duration // PAYLINK_EXPORT_TIMEOUT
+	Addr            string          // PAYLINK_ADDR
+	BaseURL         *url.URL        // PAYLINK_BASE_URL
+	DatabaseURL     string          // DATABASE_URL
+	DBMaxConns      int32           // PAYLINK_DB_MAX_CONNS
+	Redis           Redis           // REDIS_URL, PAYLINK_REDIS_SENTINEL_MASTER
+	LogLevel        string          // PAYLINK_LOG_LEVEL
+	LogFormat       string          // PAYLINK_LOG_FORMAT
+	Keyring         *seal.Keyring   // PAYLINK_ENCRYPTION_KEYS
+	TrustedProxies  []string        // PAYLINK_TRUSTED_PROXIES
+	ShutdownTimeout time.Duration   // PAYLINK_SHUTDOWN_TIMEOUT
+	ExportTimeout   time.Duration   // PAYLINK_EXPORT_TIMEOUT
+	RiskScreening   bool            // PAYLINK_RISK_SCREENING
+	RiskThresholds  risk.Thresholds // PAYLINK_RISK_THRESHOLDS
 
 	RateAPI          limiter.Rate // PAYLINK_RATE_LIMIT_API
 	RatePublic       limiter.Rate // PAYLINK_RATE_LIMIT_PUBLIC
@@ -104,6 +107,8 @@ var vars = [...]Var{
 	{"PAYLINK_TRUSTED_PROXIES", "", "comma-separated CIDRs of proxies whose X-Forwarded-For is believed"},
 	{"PAYLINK_SHUTDOWN_TIMEOUT", "25s", "how long SIGTERM waits for in-flight requests and tasks"},
 	{"PAYLINK_EXPORT_TIMEOUT", "30m", "how long one CSV export (GET /v1/reports/payments.csv) may stream, instead of the server's 60s write timeout; it holds one database connection meanwhile"},
+	{"PAYLINK_RISK_SCREENING", "true", "screen every checkout payment before it is charged (API.md Part 3); false charges without screening (benchmarks, emergencies): no risk, no rules, no lists"},
+	{"PAYLINK_RISK_THRESHOLDS", risk.DefaultThresholdsText, "the risk signals' thresholds and windows, any of: card_testing=failures/cards/window/block, card_velocity=attempts/window, ip_velocity=attempts/window, email_card_velocity=cards/window, amount_anomaly=factor/history/minimum"},
 	{"PAYLINK_RATE_LIMIT_API", "100-S", "merchant API limit per API key (`N-S`, `N-M`, `N-H` or `N-D`)"},
 	{"PAYLINK_RATE_LIMIT_PUBLIC", "60-M", "sign-up and checkout limit per client IP"},
 	{"PAYLINK_RATE_LIMIT_AUTH_FAILURES", "20-M", "failed API-key authentications per client IP; past it the address gets 429 for any key until the window ends"},
@@ -205,6 +210,12 @@ func Load(getenv func(string) string) (*Config, error) {
 		c.PasswordSlots = p.intRange("PAYLINK_PASSWORD_CONCURRENCY", 1, 1000)
 	}
 	c.PasswordWait = p.duration("PAYLINK_PASSWORD_WAIT", 0)
+	c.RiskScreening = p.boolean("PAYLINK_RISK_SCREENING")
+	if th, err := risk.ParseThresholds(p.str("PAYLINK_RISK_THRESHOLDS")); err != nil {
+		p.fail("PAYLINK_RISK_THRESHOLDS", err.Error())
+	} else {
+		c.RiskThresholds = th
+	}
 	c.ShopperEmailsTo = p.rate("PAYLINK_SHOPPER_EMAILS_PER_RECIPIENT")
 	c.ShopperEmailsFrom = p.rate("PAYLINK_SHOPPER_EMAILS_PER_MERCHANT")
 	if c.Keyring != nil {

@@ -32,6 +32,8 @@ const (
 	ScopeBalanceRead       Scope = "balance:read"
 	ScopeMerchantWrite     Scope = "merchant:write"
 	ScopeAPIKeysWrite      Scope = "api_keys:write"
+	ScopeRiskRead          Scope = "risk:read"
+	ScopeRiskWrite         Scope = "risk:write"
 )
 
 // Scopes only a route can need: no key is given them by name, a key has
@@ -44,7 +46,7 @@ const (
 // Grantable lists the scopes a key can be given, in the API's order.
 var Grantable = []Scope{ScopePaymentLinksRead, ScopePaymentLinksWrite, ScopePaymentFormsRead, ScopePaymentFormsWrite,
 	ScopePaymentsRead, ScopeRefundsWrite, ScopeWebhooksRead, ScopeWebhooksWrite, ScopeBalanceRead, ScopeMerchantWrite,
-	ScopeAPIKeysWrite}
+	ScopeAPIKeysWrite, ScopeRiskRead, ScopeRiskWrite}
 
 // Roll grace: how long a rolled key keeps working (API.md).
 const (
@@ -59,7 +61,7 @@ var (
 	ErrScopeInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "scope_invalid", Param: "scopes",
 		Message: "scopes must list one or more of: payment_links:read, payment_links:write, payment_forms:read, " +
 			"payment_forms:write, payments:read, refunds:write, webhooks:read, webhooks:write, balance:read, " +
-			"merchant:write, api_keys:write. Omit scopes for a key with full access."}
+			"merchant:write, api_keys:write, risk:read, risk:write. Omit scopes for a key with full access."}
 	ErrKeyNameInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "name_invalid", Param: "name",
 		Message: "The key name must be at most 100 characters."}
 	ErrRollGraceInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "expiry_invalid", Param: "expires_in",

@@ -33,7 +33,7 @@ var (
 )
 
 // NotifyEvents are the event types a merchant may be e-mailed about.
-var NotifyEvents = []string{"payment.succeeded", "payment.failed", "payment.refunded"}
+var NotifyEvents = []string{"payment.succeeded", "payment.failed", "payment.refunded", "review.opened", "review.closed"}
 
 // Errors of settings, and of payments and links that settings refuse.
 var (
@@ -44,7 +44,7 @@ var (
 	ErrBrandsInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "card_brands_invalid", Param: "card_brands",
 		Message: "card_brands must list at least one of visa, mastercard, amex, discover."}
 	ErrNotifyOnInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "notify_on_invalid", Param: "notify_on",
-		Message: "notify_on lists event types from payment.succeeded, payment.failed, payment.refunded (or none)."}
+		Message: "notify_on lists event types from payment.succeeded, payment.failed, payment.refunded, review.opened, review.closed (or none)."}
 	ErrNotificationEmailInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "email_invalid", Param: "notification_email",
 		Message: "notification_email must be an e-mail address."}
 

@@ -21,7 +21,8 @@ import (
 // CSVHeader is the first row of an export; every later row is one
 // payment, in these columns.
 var CSVHeader = []string{"id", "created_at", "status", "amount", "currency", "amount_refunded", "customer_email",
-	"card_brand", "card_last4", "payment_link", "payment_form", "realm", "metadata"}
+	"card_brand", "card_last4", "payment_link", "payment_form", "realm", "metadata",
+	"risk_score", "risk_level", "risk_outcome", "risk_reasons", "risk_rule", "review", "card_fingerprint"}
 
 // exportBatch is how many rows one FETCH of the export's cursor reads:
 // the most the export holds at once.
@@ -130,6 +131,13 @@ func csvRecord(rec []string, p *checkout.Payment) []string {
 	rec[5], rec[6] = strconv.FormatInt(p.AmountRefunded, 10), cell(p.Customer.Email)
 	rec[7], rec[8] = string(p.Card.Brand), p.Card.Last4
 	rec[9], rec[10], rec[11], rec[12] = p.LinkID, p.FormID, cell(p.Realm), cell(meta)
+	rec[13], rec[14], rec[15], rec[16], rec[17] = "", "", "", "", ""
+	if d := p.Risk; d != nil {
+		// reasons are names of our own (signals, lists, rule ids): no cell() needed
+		rec[13], rec[14], rec[15] = strconv.Itoa(d.Score), d.Level, d.Outcome
+		rec[16], rec[17] = strings.Join(d.Reasons, " "), d.Rule
+	}
+	rec[18], rec[19] = p.ReviewID, p.Card.Fingerprint
 	return rec
 }
 

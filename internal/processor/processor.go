@@ -98,6 +98,10 @@ type Card struct {
 	ExpMonth int
 	ExpYear  int
 	CVC      string
+	// Challenge asks the issuer to challenge the shopper (3-D Secure's
+	// "challenge requested"), whatever the card: an authorization that
+	// would succeed needs the challenge first.
+	Challenge bool
 }
 
 // String redacts the card so that printing it shows no number or CVC.
@@ -148,6 +152,9 @@ const (
 	CodeCardNotSupported     = "card_not_supported"
 	CodeCurrencyNotSupported = "currency_not_supported"
 	CodeAuthenticationFailed = "authentication_failed"
+	// CodePaymentBlocked is a payment screening blocked before the
+	// processor was asked; its message does not say why.
+	CodePaymentBlocked = "payment_blocked"
 )
 
 // messages are shown to shoppers, so they say what to do next.
@@ -164,6 +171,7 @@ var messages = map[string]string{
 	CodeCardNotSupported:     "This card brand is not supported. Try a Visa, Mastercard, American Express or Discover card.",
 	CodeCurrencyNotSupported: "Your card does not support this currency. Try another card.",
 	CodeAuthenticationFailed: "The card issuer could not verify this payment. Try again or use another card.",
+	CodePaymentBlocked:       "This payment could not be completed. Try another payment method or contact the merchant.",
 }
 
 // Message returns a shopper-facing sentence for a decline or validation

@@ -76,7 +76,7 @@ func (s *Simulator) Authorize(ctx context.Context, key string, amount money.Amou
 	}
 	card.Number = Normalize(card.Number)
 	if err := s.remember(ctx, "auth", key, strconv.FormatInt(amount.Minor, 10), string(amount.Currency), card.Number,
-		strconv.Itoa(card.ExpMonth), strconv.Itoa(card.ExpYear), card.CVC); err != nil {
+		strconv.Itoa(card.ExpMonth), strconv.Itoa(card.ExpYear), card.CVC, strconv.FormatBool(card.Challenge)); err != nil {
 		return Authorization{}, err
 	}
 	a := Authorization{ID: s.ref("auth", key)}
@@ -94,6 +94,10 @@ func (s *Simulator) Authorize(ctx context.Context, key string, amount money.Amou
 	}
 	if code != "" {
 		a.Status, a.DeclineCode = Declined, code
+		return a, nil
+	}
+	if card.Challenge {
+		a.Status = RequiresAction
 		return a, nil
 	}
 	a.Status = Authorized
@@ -255,3 +259,7 @@ func Fingerprint(secret []byte, number string) string {
 	h.Write([]byte("fingerprint\x00" + Normalize(number)))
 	return strings.ToLower(b32.EncodeToString(h.Sum(nil)[:16]))
 }
+
+// Fingerprint is the fingerprint of number under the simulator's secret,
+// the one its authorizations carry.
+func (s *Simulator) Fingerprint(number string) string { return Fingerprint(s.secret, number) }

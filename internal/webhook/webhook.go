@@ -34,6 +34,8 @@ const (
 	PaymentLinkCompleted  = "payment_link.completed"
 	PaymentLinkExpired    = "payment_link.expired"
 	PaymentLinkSent       = "payment_link.sent"
+	ReviewOpened          = "review.opened"
+	ReviewClosed          = "review.closed"
 )
 
 // AllEvents is the wildcard an endpoint subscribes with to receive every
@@ -43,7 +45,7 @@ const AllEvents = "*"
 // Types returns every event type an endpoint can subscribe to.
 func Types() []string {
 	return []string{PaymentSucceeded, PaymentFailed, PaymentRefunded, PaymentRequiresAction, PaymentCanceled,
-		RefundSucceeded, PaymentLinkCompleted, PaymentLinkExpired, PaymentLinkSent}
+		RefundSucceeded, PaymentLinkCompleted, PaymentLinkExpired, PaymentLinkSent, ReviewOpened, ReviewClosed}
 }
 
 // notifies reports whether events of type t have notifications (e-mails)

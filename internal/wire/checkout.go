@@ -36,6 +36,17 @@ type Payment struct {
 	FailureMessage *string           `json:"failure_message"`
 	CreatedAt      string            `json:"created_at"`
 	Metadata       map[string]string `json:"metadata"`
+	// Risk is screening's decision (null for a payment made before
+	// screening); Review the review it opened. Shoppers see neither.
+	Risk   Private[*Risk]   `json:"risk,omitzero"`
+	Review Private[*string] `json:"review,omitzero"`
+}
+
+// ForShopper returns p without what only its merchant sees: its risk,
+// its review and the card's fingerprint.
+func (p Payment) ForShopper() Payment {
+	p.Risk.Omit, p.Review.Omit, p.PaymentMethod.Fingerprint.Omit = true, true, true
+	return p
 }
 
 // PaymentMethod says how a payment was paid; card fields are null for other
@@ -46,6 +57,9 @@ type PaymentMethod struct {
 	Last4    *string `json:"last4"`
 	ExpMonth *int    `json:"exp_month"`
 	ExpYear  *int    `json:"exp_year"`
+	// Fingerprint is stable per card number across merchants and not
+	// reversible; null for wallet payments.
+	Fingerprint Private[*string] `json:"fingerprint,omitzero"`
 }
 
 // Customer is who paid. Phone and Address are what a payment form
@@ -89,4 +103,77 @@ type Balance struct {
 type Money struct {
 	Currency string `json:"currency"`
 	Amount   int64  `json:"amount"`
+}
+
+// Risk is what screening decided about a payment (API.md Part 3).
+type Risk struct {
+	Score   int      `json:"score"`
+	Level   string   `json:"level"`
+	Outcome string   `json:"outcome"`
+	Reasons []string `json:"reasons"`
+	Rule    *string  `json:"rule"`
+}
+
+// RiskRule is a merchant's screening rule.
+type RiskRule struct {
+	ID          string `json:"id"`
+	Action      string `json:"action"`
+	Expression  string `json:"expression"`
+	Description string `json:"description"`
+	Enabled     bool   `json:"enabled"`
+	Matches     int64  `json:"matches"`
+	CreatedAt   string `json:"created_at"`
+}
+
+// RiskListItem is an entry of an allow or block list.
+type RiskListItem struct {
+	ID        string `json:"id"`
+	List      string `json:"list"`
+	Type      string `json:"type"`
+	Value     string `json:"value"`
+	CreatedAt string `json:"created_at"`
+}
+
+// Review is a payment held for the merchant to look at.
+type Review struct {
+	ID           string  `json:"id"`
+	Payment      string  `json:"payment"`
+	Status       string  `json:"status"`
+	Reason       string  `json:"reason"`
+	ClosedReason *string `json:"closed_reason"`
+	CreatedAt    string  `json:"created_at"`
+	ClosedAt     *string `json:"closed_at"`
+}
+
+// RiskBacktest is how many of a merchant's recent payments a rule would
+// have matched.
+type RiskBacktest struct {
+	Matched  int      `json:"matched"`
+	Of       int      `json:"of"`
+	Payments []string `json:"payments"`
+}
+
+// RiskInsights summarises a merchant's screening over some days.
+type RiskInsights struct {
+	Days              int          `json:"days"`
+	Attempts          int64        `json:"attempts"`
+	Outcomes          RiskOutcomes `json:"outcomes"`
+	BlockedAmount     []Money      `json:"blocked_amount"`
+	TopReasons        []RiskReason `json:"top_reasons"`
+	OpenReviews       int64        `json:"open_reviews"`
+	FraudulentRefunds int64        `json:"fraudulent_refunds"`
+}
+
+// RiskOutcomes counts decisions by outcome.
+type RiskOutcomes struct {
+	Allow     int64 `json:"allow"`
+	Review    int64 `json:"review"`
+	Challenge int64 `json:"challenge"`
+	Block     int64 `json:"block"`
+}
+
+// RiskReason is how often a reason was given.
+type RiskReason struct {
+	Reason string `json:"reason"`
+	Count  int64  `json:"count"`
 }

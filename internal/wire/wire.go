@@ -5,7 +5,10 @@
 // own structs into these; wire imports no domain package.
 package wire
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Time formats t as API.md wants: RFC 3339 in UTC, to the second.
 func Time(t time.Time) string { return t.UTC().Format(time.RFC3339) }
@@ -91,3 +94,22 @@ func (k APIKey) WithoutSecret() any {
 	k.Secret = ""
 	return k
 }
+
+// Private is a field merchants see (V, null when nil) and shoppers do
+// not: with Omit set it is left out of the JSON (with the omitzero tag).
+type Private[T any] struct {
+	V    T
+	Omit bool
+}
+
+// IsZero reports whether the field is left out.
+func (p Private[T]) IsZero() bool { return p.Omit }
+
+// MarshalJSON writes V.
+func (p Private[T]) MarshalJSON() ([]byte, error) { return json.Marshal(p.V) }
+
+// UnmarshalJSON reads V.
+func (p *Private[T]) UnmarshalJSON(b []byte) error { return json.Unmarshal(b, &p.V) }
+
+// Shown is v as a Private field that is shown.
+func Shown[T any](v T) Private[T] { return Private[T]{V: v} }

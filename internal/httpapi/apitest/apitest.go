@@ -40,6 +40,7 @@ import (
 	"github.com/paylink/paylink/internal/processor"
 	"github.com/paylink/paylink/internal/redistest"
 	"github.com/paylink/paylink/internal/returnurl"
+	"github.com/paylink/paylink/internal/risk"
 	"github.com/paylink/paylink/internal/seal"
 	"github.com/paylink/paylink/internal/webhook"
 	"github.com/paylink/paylink/internal/wire"
@@ -141,8 +142,10 @@ func New(t *testing.T, edit ...func(*httpapi.Deps)) *Env {
 	}
 	linkSvc := links.NewService(signer, base, clock.Now)
 	currencies, _ := money.ParseSet(money.DefaultAccepted)
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	sim := processor.NewSimulator(TestSimulatorKey, processor.NewRedisKeys(rdb), clock.Now)
 	d := httpapi.Deps{
-		Log:         slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Log:         log,
 		DB:          db,
 		Redis:       rdb,
 		Merchants:   merchants,
@@ -160,7 +163,7 @@ func New(t *testing.T, edit ...func(*httpapi.Deps)) *Env {
 			Schedule: []time.Duration{time.Second}, DisableAfter: 72 * time.Hour}),
 
 		Links:      linkSvc,
-		Checkout:   checkout.NewService(processor.NewSimulator(TestSimulatorKey, processor.NewRedisKeys(rdb), clock.Now), linkSvc, clock.Now),
+		Checkout:   checkout.NewService(sim, linkSvc, clock.Now).WithRisk(risk.NewEngine(db, risk.NewCounters(rdb, "", risk.DefaultThresholds), risk.DefaultThresholds, log, clock.Now), sim.Fingerprint),
 		Currencies: currencies,
 		Forms:      forms.NewService(base, clock.Now),
 		Returns:    TestReturns(clock.Now),

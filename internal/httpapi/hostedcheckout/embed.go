@@ -266,7 +266,8 @@ func (s *Server) payForm(c *gin.Context) error {
 		return err
 	}
 	parent, _ := f.Allows(c.Query("parent_origin"))
-	auth, err := s.checkout.AuthorizeAccepted(ctx, f.Accepts, amount, attempt, card)
+	auth, err := s.checkout.AuthorizeScreened(ctx, f.Accepts, amount, attempt, card, checkout.Screening{
+		MerchantID: f.MerchantID, IP: c.ClientIP(), Email: cust.Email, Form: f.ID, Realm: f.Realm, Metadata: f.Metadata})
 	if err != nil {
 		return err
 	}
@@ -279,7 +280,7 @@ func (s *Server) payForm(c *gin.Context) error {
 		return status, body, nil
 	})
 	// The form was turned off while this card was authorized.
-	s.releaseOn(c, auth, err, forms.ErrInactive)
+	s.releaseOn(c, auth.Authorization, err, forms.ErrInactive)
 	return err
 }
 

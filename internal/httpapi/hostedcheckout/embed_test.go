@@ -239,6 +239,11 @@ func TestFormSubmissionIsAPaymentOfItsOwn(t *testing.T) {
 
 	var got wire.Payment
 	e.Do(apitest.Req{Method: "GET", Path: "/v1/payments/" + a.Payment.ID, Auth: &c}).Decode(t, &got)
+	if got.Risk.V == nil || got.PaymentMethod.Fingerprint.V == nil || a.Payment.Risk.V != nil {
+		t.Fatalf("risk: merchant sees %+v, shopper %+v; want it only for the merchant", got.Risk.V, a.Payment.Risk.V)
+	}
+	// The shopper's answer leaves out what only the merchant sees.
+	got.Risk, got.Review, got.PaymentMethod.Fingerprint = a.Payment.Risk, a.Payment.Review, a.Payment.PaymentMethod.Fingerprint
 	if diff := cmp.Diff(a.Payment, got); diff != "" {
 		t.Fatalf("GET /v1/payments/{id} differs from the answer (-answer +get):\n%s", diff)
 	}

@@ -114,7 +114,8 @@ func (s *Server) pay(c *gin.Context) error {
 	if err := l.Payable(s.now()); err != nil {
 		return err
 	}
-	auth, err := s.checkout.Authorize(ctx, l, attempt, card)
+	auth, err := s.checkout.AuthorizeScreened(ctx, l.Accepts, l.Amount, attempt, card, checkout.Screening{
+		MerchantID: l.MerchantID, IP: c.ClientIP(), Email: cust.Email, Link: l.ID, Realm: l.Realm, Metadata: l.Metadata})
 	if err != nil {
 		return err
 	}
@@ -127,7 +128,7 @@ func (s *Server) pay(c *gin.Context) error {
 		return status, body, nil
 	})
 	// The link was paid or closed while this card was authorized.
-	s.releaseOn(c, auth, err, links.ErrCompleted, links.ErrDeactivated, links.ErrExpired)
+	s.releaseOn(c, auth.Authorization, err, links.ErrCompleted, links.ErrDeactivated, links.ErrExpired)
 	return err
 }
 
@@ -231,7 +232,7 @@ func (t payTarget) returnURL(p *checkout.Payment, afterChallenge bool) string {
 // where the shopper goes on to (returnURL). It is the whole answer of a
 // challenge (afterChallenge).
 func (s *Server) settledAnswer(t payTarget, p *checkout.Payment, afterChallenge bool) payAnswer {
-	a := payAnswer{Payment: checkout.ToWire(p), ReceiptURL: s.baseURL.String() + t.path("/payments/"+p.ID)}
+	a := payAnswer{Payment: checkout.ToWire(p).ForShopper(), ReceiptURL: s.baseURL.String() + t.path("/payments/"+p.ID)}
 	if u := t.returnURL(p, afterChallenge); u != "" {
 		a.RedirectURL = &u
 	}

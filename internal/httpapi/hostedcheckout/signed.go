@@ -129,7 +129,8 @@ func (s *Server) paySigned(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	auth, err := s.checkout.AuthorizeAccepted(c.Request.Context(), m.Settings.Acceptance, sl.Amount, attempt, card)
+	auth, err := s.checkout.AuthorizeScreened(c.Request.Context(), m.Settings.Acceptance, sl.Amount, attempt, card,
+		checkout.Screening{MerchantID: m.ID, IP: c.ClientIP(), Email: cust.Email})
 	if err != nil {
 		return err
 	}
@@ -143,7 +144,7 @@ func (s *Server) paySigned(c *gin.Context) error {
 		return status, body, nil
 	})
 	// Another shopper paid this reference while the card was authorized.
-	s.releaseOn(c, auth, err, links.ErrCompleted)
+	s.releaseOn(c, auth.Authorization, err, links.ErrCompleted)
 	return err
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/paylink/paylink/internal/checkout"
 	"github.com/paylink/paylink/internal/httpapi/edge"
+	"github.com/paylink/paylink/internal/id"
 	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/passkey"
@@ -40,17 +41,33 @@ func (s *Server) payFromWallet(c *gin.Context, assertion json.RawMessage) error 
 	if err := l.Payable(s.now()); err != nil {
 		return err
 	}
+	decision, err := s.checkout.ScreenWallet(ctx, l.Amount, walletAttempt(c, scope), checkout.Screening{
+		MerchantID: l.MerchantID, IP: c.ClientIP(), Email: u.Email, Link: l.ID, Realm: l.Realm, Metadata: l.Metadata})
+	if err != nil {
+		return err
+	}
 	return s.edge.Mutate(c, scope, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		if err := s.passkeys.Confirm(ctx, tx, u.PasskeyOwner(), passkey.PaymentBinding(l.ID, l.Amount), assertion); err != nil {
 			return 0, nil, err
 		}
-		p, err := s.checkout.RecordWallet(ctx, tx, l, checkout.Customer{Email: u.Email, Name: u.DisplayName()}, u.ID)
+		p, err := s.checkout.RecordWalletScreened(ctx, tx, l, checkout.Customer{Email: u.Email, Name: u.DisplayName()},
+			u.ID, decision)
 		if err != nil {
 			return 0, nil, err
 		}
 		status, body := s.recordedAnswer(c, s.linkTarget(l), p)
 		return status, body, nil
 	})
+}
+
+// walletAttempt names a wallet payment attempt for screening's counters:
+// the request's Idempotency-Key in its scope (a retry counts once), or a
+// fresh id without one.
+func walletAttempt(c *gin.Context, scope string) string {
+	if key := c.GetHeader("Idempotency-Key"); key != "" {
+		return checkout.AttemptKey(scope, key, edge.Fingerprint(c))
+	}
+	return id.New("att")
 }
 
 // walletOffer is the "Pay with Paylink balance" part of the checkout page.

@@ -93,7 +93,7 @@ func (s *Server) Routes() []edge.Route {
 		idempotent = true
 		plain      = false
 	)
-	return []edge.Route{
+	return append([]edge.Route{
 		{Method: "POST", Path: "/v1/merchants", Limit: edge.PerIPSignUp, Idempotent: true, Doc: "signUpMerchant", Handle: s.signUp},
 		api("GET", "/v1/merchant", "merchant:read", plain, "getMerchant", s.getMerchant),
 		api("POST", "/v1/merchant", "merchant:write", idempotent, "updateMerchant", s.updateMerchant),
@@ -135,5 +135,5 @@ func (s *Server) Routes() []edge.Route {
 		api("GET", "/v1/events/:id", "webhooks:read", plain, "getEvent", s.getEvent),
 		api("POST", "/v1/events/:id/redeliver", "webhooks:write", idempotent, "redeliverEvent", s.redeliver),
 		api("GET", "/v1/events/:id/deliveries", "webhooks:read", plain, "listEventDeliveries", s.listEventDeliveries),
-	}
+	}, s.riskRoutes(api)...)
 }

@@ -32,7 +32,8 @@ func TestEveryRouteNamesAnAPIScope(t *testing.T) {
 			t.Errorf("%s %s takes no API key", r.Method, r.Path)
 		case !known(r.Scope):
 			t.Errorf("%s %s declares scope %q, which API.md does not name", r.Method, r.Path, r.Scope)
-		case r.Method != "GET" && strings.HasSuffix(r.Scope, ":read"):
+		case r.Method != "GET" && strings.HasSuffix(r.Scope, ":read") && r.Path != "/v1/risk/rules/test":
+			// (a backtest only reads, and API.md Part 3 puts it under risk:read)
 			t.Errorf("%s %s changes something with only %q", r.Method, r.Path, r.Scope)
 		}
 	}

@@ -23,10 +23,11 @@ import (
 	"github.com/paylink/paylink/internal/wire"
 )
 
-// csvHeader is API.md Part 2's column list for the export, written out
-// independently of the implementation.
+// csvHeader is API.md Part 2's column list for the export, with Part 3's
+// risk and fingerprint, written out independently of the implementation.
 var csvHeader = []string{"id", "created_at", "status", "amount", "currency", "amount_refunded", "customer_email",
-	"card_brand", "card_last4", "payment_link", "payment_form", "realm", "metadata"}
+	"card_brand", "card_last4", "payment_link", "payment_form", "realm", "metadata",
+	"risk_score", "risk_level", "risk_outcome", "risk_reasons", "risk_rule", "review", "card_fingerprint"}
 
 // exportCSV GETs the export with query using c on base and returns the
 // answer.
@@ -73,8 +74,11 @@ func TestExportPaymentsCSV(t *testing.T) {
 		if p.PaymentMethod.Brand != nil {
 			brand, last4 = *p.PaymentMethod.Brand, *p.PaymentMethod.Last4
 		}
+		r := p.Risk.V // every payment here was screened
 		want = append(want, []string{p.ID, p.CreatedAt, p.Status, strconv.FormatInt(p.Amount, 10), p.Currency,
-			strconv.FormatInt(p.AmountRefunded, 10), p.Customer.Email, brand, last4, link, "", realm, metaCell})
+			strconv.FormatInt(p.AmountRefunded, 10), p.Customer.Email, brand, last4, link, "", realm, metaCell,
+			strconv.Itoa(r.Score), r.Level, r.Outcome, strings.Join(r.Reasons, " "), wire.Deref(r.Rule),
+			wire.Deref(p.Review.V), wire.Deref(p.PaymentMethod.Fingerprint.V)})
 	}
 	if len(want) != 4 {
 		t.Fatalf("listed %d payments, want 3", len(want)-1)

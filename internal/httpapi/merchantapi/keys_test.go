@@ -12,9 +12,10 @@ import (
 	"github.com/paylink/paylink/internal/wire"
 )
 
-// grantable are the scopes a key can be given (API.md Part 2).
+// grantable are the scopes a key can be given (API.md Parts 2 and 3).
 var grantable = []string{"payment_links:read", "payment_links:write", "payment_forms:read", "payment_forms:write",
-	"payments:read", "refunds:write", "webhooks:read", "webhooks:write", "balance:read", "merchant:write", "api_keys:write"}
+	"payments:read", "refunds:write", "webhooks:read", "webhooks:write", "balance:read", "merchant:write", "api_keys:write",
+	"risk:read", "risk:write"}
 
 // newKey creates a key with body using c and returns it, failing unless
 // it is 201.

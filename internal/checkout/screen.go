@@ -1,0 +1,126 @@
+package checkout
+
+import (
+	"context"
+	"time"
+
+	"github.com/paylink/paylink/internal/merchant"
+	"github.com/paylink/paylink/internal/money"
+	"github.com/paylink/paylink/internal/postgres"
+	"github.com/paylink/paylink/internal/processor"
+	"github.com/paylink/paylink/internal/risk"
+)
+
+// Authorization is a card authorization with the risk decision taken
+// before it (nil when the payment was not screened). A blocked attempt's
+// authorization is a decline (payment_blocked) the processor never saw.
+type Authorization struct {
+	processor.Authorization
+	Risk *risk.Decision
+}
+
+// Screening is who attempts a payment and on what, as screening needs it
+// beyond the amount and the card.
+type Screening struct {
+	MerchantID string
+	IP         string
+	Email      string
+	Link, Form string
+	Realm      string
+	Metadata   map[string]string
+}
+
+// WithRisk makes s screen the payments authorized with AuthorizeScreened
+// and RecordWallet through engine; fingerprint gives a card number's
+// fingerprint (processor.Fingerprint under the processor's secret), which
+// screening needs before the processor is asked.
+func (s *Service) WithRisk(engine *risk.Engine, fingerprint func(number string) string) *Service {
+	s.risk, s.fingerprint = engine, fingerprint
+	return s
+}
+
+// AuthorizeScreened is AuthorizeAccepted with screening (API.md Part 3):
+// after the merchant's acceptance and the card's own checks, the attempt
+// is screened; a block answers a payment_blocked decline without asking
+// the processor, a challenge asks the processor for one whatever the
+// card. Every 402 it leads to counts as a failed attempt of its IP and
+// card. key names the attempt, as for AuthorizeAccepted.
+func (s *Service) AuthorizeScreened(ctx context.Context, acc merchant.Acceptance, amount money.Amount, key string, card processor.Card, sc Screening) (Authorization, error) {
+	if s.risk == nil {
+		return s.AuthorizeAccepted(ctx, acc, amount, key, card)
+	}
+	card.Number = processor.Normalize(card.Number)
+	brand, code := processor.Validate(card, amount.Currency, s.now())
+	if brand == processor.Unknown {
+		brand = ""
+	}
+	if err := acc.CheckPayment(amount.Currency, merchant.MethodCard, brand); err != nil {
+		return Authorization{}, err
+	}
+	att := &risk.Attempt{ID: key, MerchantID: sc.MerchantID, IP: sc.IP, Email: sc.Email, Method: string(merchant.MethodCard),
+		Brand: string(brand), Fingerprint: s.fingerprint(card.Number), Amount: amount.Minor,
+		Currency: string(amount.Currency), Link: sc.Link, Form: sc.Form, Realm: sc.Realm, Metadata: sc.Metadata,
+		TestScore: risk.TestCardScore(card.Number)}
+	if code != "" {
+		s.risk.Failed(ctx, att)
+		return Authorization{}, CardError(code)
+	}
+	d, err := s.risk.Screen(ctx, att)
+	if err != nil {
+		return Authorization{}, err
+	}
+	out := Authorization{Risk: &d}
+	switch d.Outcome {
+	case risk.Block:
+		s.risk.Failed(ctx, att)
+		out.Authorization = processor.Authorization{ID: "risk:" + key, Status: processor.Declined,
+			DeclineCode: processor.CodePaymentBlocked, Card: processor.Details{Brand: brand,
+				Last4: processor.Last4(card.Number), ExpMonth: card.ExpMonth, ExpYear: card.ExpYear,
+				Fingerprint: att.Fingerprint}}
+		return out, nil
+	case risk.Challenge:
+		card.Challenge = true
+	}
+	a, err := s.proc.Authorize(ctx, key, amount, card)
+	if err != nil {
+		return Authorization{}, unavailable(err)
+	}
+	if a.Status == processor.Declined {
+		s.risk.Failed(ctx, att)
+	}
+	out.Authorization = a
+	return out, nil
+}
+
+// ScreenWallet screens a wallet payment of amount by a wallet user with
+// e-mail email (nil decision when s does not screen). Its outcome goes to
+// RecordWallet.
+func (s *Service) ScreenWallet(ctx context.Context, amount money.Amount, attemptID string, sc Screening) (*risk.Decision, error) {
+	if s.risk == nil {
+		return nil, nil
+	}
+	d, err := s.risk.Screen(ctx, &risk.Attempt{ID: attemptID, MerchantID: sc.MerchantID, IP: sc.IP, Email: sc.Email,
+		Method: MethodWallet, Amount: amount.Minor, Currency: string(amount.Currency), Link: sc.Link,
+		Form: sc.Form, Realm: sc.Realm, Metadata: sc.Metadata})
+	if err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// saveRisk stores p's decision through w, in p's transaction, opening a
+// review first when the decision reviews a payment that succeeded.
+func saveRisk(ctx context.Context, w postgres.Execer, p *Payment, now time.Time) error {
+	d := p.Risk
+	if d == nil {
+		return nil
+	}
+	if d.Outcome == risk.Review && p.Status == Succeeded {
+		reviewID, err := risk.OpenReview(ctx, w, p.MerchantID, p.ID, d.ReviewReason, now)
+		if err != nil {
+			return err
+		}
+		p.ReviewID = reviewID
+	}
+	return risk.Save(ctx, w, p.MerchantID, p.ID, p.ReviewID, d, now)
+}

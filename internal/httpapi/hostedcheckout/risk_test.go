@@ -1,0 +1,193 @@
+package hostedcheckout_test
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"slices"
+	"testing"
+
+	"github.com/paylink/paylink/internal/httpapi/apitest"
+	"github.com/paylink/paylink/internal/wire"
+)
+
+// declining are five distinct test cards the processor declines.
+var declining = []string{"4000000000000002", "4000000000009995", "4000000000000069", "4000000000000127",
+	"4000000000000119"}
+
+// wantDeclined fails t unless res is a 402 other than payment_blocked.
+func wantDeclined(t *testing.T, res apitest.Response) {
+	t.Helper()
+	if res.Status != http.StatusPaymentRequired || res.ErrorCode() == "payment_blocked" {
+		t.Fatalf("got %d %s; want a decline", res.Status, res.Body)
+	}
+}
+
+// merchantView is payment id as GET /v1/payments/{id} shows it.
+func merchantView(t *testing.T, e *apitest.Env, c apitest.Creds, id string) wire.Payment {
+	t.Helper()
+	var p wire.Payment
+	e.Do(apitest.Req{Method: "GET", Path: "/v1/payments/" + id, Auth: &c}).Decode(t, &p)
+	return p
+}
+
+// TestCardTestingBlockedAtCheckout: from one IP, 9 declines over 5 cards
+// leave the next payment alone; the 10th decline trips card_testing and
+// every further attempt from that IP is blocked (402 payment_blocked, a
+// failed payment with its risk, nothing charged, payment.failed), while
+// the shopper's answer never shows the risk or the fingerprint.
+func TestCardTestingBlockedAtCheckout(t *testing.T) {
+	t.Parallel()
+	e := apitest.New(t)
+	_, c := e.SignUp("testing@shop.test")
+	l := e.CreateLink(c, map[string]any{"single_use": false})
+	path := apitest.CheckoutPath(t, l)
+	for i := range 9 {
+		wantDeclined(t, e.Pay(path, apitest.CardBody(declining[i%5]), fmt.Sprintf("d%d", i)))
+	}
+	ok := e.Pay(path, apitest.CardBody("4242424242424242"), "after-9")
+	if ok.Status != http.StatusOK {
+		t.Fatalf("after 9 declines: %d %s; want the payment through", ok.Status, ok.Body)
+	}
+	if bytes.Contains(ok.Body, []byte(`"risk"`)) || bytes.Contains(ok.Body, []byte(`"fingerprint"`)) {
+		t.Fatalf("the shopper's answer shows risk or fingerprint: %s", ok.Body)
+	}
+	okID := apitest.PayAnswerOf(t, ok).Payment.ID
+	if p := merchantView(t, e, c, okID); p.Risk.V == nil || p.Risk.V.Outcome != "allow" || p.PaymentMethod.Fingerprint.V == nil {
+		t.Fatalf("merchant's view of an allowed payment: %+v", p)
+	}
+	wantDeclined(t, e.Pay(path, apitest.CardBody(declining[4]), "d9"))
+
+	blocked := e.Pay(path, apitest.CardBody("5555555555554444"), "after-10")
+	apitest.WantError(t, blocked, http.StatusPaymentRequired, "payment_blocked")
+	if bytes.Contains(blocked.Body, []byte(`"risk"`)) || bytes.Contains(blocked.Body, []byte("card_testing")) {
+		t.Fatalf("the shopper is told why: %s", blocked.Body)
+	}
+	payID := apitest.PayAnswerOf(t, blocked).Payment.ID
+	p := merchantView(t, e, c, payID)
+	if p.Status != "failed" || wire.Deref(p.FailureCode) != "payment_blocked" || p.Risk.V == nil ||
+		p.Risk.V.Score != 99 || p.Risk.V.Level != "highest" || p.Risk.V.Outcome != "block" ||
+		!slices.Contains(p.Risk.V.Reasons, "card_testing") || p.Risk.V.Rule != nil {
+		t.Fatalf("blocked payment as the merchant sees it: %+v risk %+v", p, p.Risk.V)
+	}
+	if n := e.Count(`SELECT count(*) FROM ledger_transactions WHERE reference = $1`, payID); n != 0 {
+		t.Fatalf("a blocked payment left %d ledger transactions", n)
+	}
+	if n := e.Count(`SELECT count(*) FROM pending_captures WHERE payment_id = $1`, payID); n != 0 {
+		t.Fatal("a blocked payment was queued for capture")
+	}
+	if n := e.Count(`SELECT count(*) FROM events WHERE type = 'payment.failed' AND data->>'id' = $1
+		AND data->'risk'->>'outcome' = 'block'`, payID); n != 1 {
+		t.Fatalf("payment.failed events with the risk: %d, want 1", n)
+	}
+	// Still blocked, whatever the card; the balance holds only the one payment.
+	apitest.WantError(t, e.Pay(path, apitest.CardBody("4242424242424242"), "again"), http.StatusPaymentRequired, "payment_blocked")
+	e.WantBalance(c, "USD", 2500)
+	verifyLedger(t, e)
+}
+
+// TestRiskTestCards: the highest-risk test card is blocked by default;
+// the elevated one is charged and a review opened, with review.opened.
+func TestRiskTestCards(t *testing.T) {
+	t.Parallel()
+	e := apitest.New(t)
+	_, c := e.SignUp("testcards@shop.test")
+	l := e.CreateLink(c, map[string]any{"single_use": false})
+	path := apitest.CheckoutPath(t, l)
+
+	blocked := e.Pay(path, apitest.CardBody("4100000000000019"), "highest")
+	apitest.WantError(t, blocked, http.StatusPaymentRequired, "payment_blocked")
+	p := merchantView(t, e, c, apitest.PayAnswerOf(t, blocked).Payment.ID)
+	if r := p.Risk.V; r == nil || r.Score != 99 || r.Outcome != "block" || !slices.Contains(r.Reasons, "test_card") {
+		t.Fatalf("highest-risk card: %+v", r)
+	}
+
+	reviewed := e.Pay(path, apitest.CardBody("4000000000009235"), "elevated")
+	if reviewed.Status != http.StatusOK {
+		t.Fatalf("elevated-risk card: %d %s", reviewed.Status, reviewed.Body)
+	}
+	p = merchantView(t, e, c, apitest.PayAnswerOf(t, reviewed).Payment.ID)
+	if r := p.Risk.V; p.Status != "succeeded" || r == nil || r.Score != 70 || r.Level != "elevated" || r.Outcome != "review" ||
+		p.Review.V == nil {
+		t.Fatalf("elevated-risk card: %+v risk %+v", p, r)
+	}
+	if n := e.Count(`SELECT count(*) FROM events WHERE type = 'review.opened' AND data->>'id' = $1
+		AND data->>'payment' = $2 AND data->>'reason' = 'elevated_risk'`, *p.Review.V, p.ID); n != 1 {
+		t.Fatalf("review.opened events: %d, want 1", n)
+	}
+	e.WantBalance(c, "USD", 2500)
+}
+
+// TestWalletPaymentScreened: a wallet payment is screened too; blocked,
+// it is a failed payment with its risk, no money moves from the wallet
+// and the single-use link stays payable; allowed, it carries its risk
+// and no fingerprint.
+func TestWalletPaymentScreened(t *testing.T) {
+	t.Parallel()
+	e := apitest.New(t)
+	_, shop := e.SignUp("wallet-risk@shop.test")
+	l := e.CreateLink(shop, map[string]any{"amount": 2500})
+	path := apitest.CheckoutPath(t, l)
+	s := e.WalletUser("payer@example.test")
+	s.TopUp(5000, "USD")
+	var item wire.RiskListItem
+	e.Do(apitest.Req{Method: "POST", Path: "/v1/risk/lists/block/items", Auth: &shop,
+		Body: map[string]any{"type": "email", "value": "PAYER@example.test"}}).Decode(t, &item)
+
+	res := s.Do(apitest.Req{Method: "POST", Path: path, Body: walletPayBody(nil), Header: map[string]string{"Idempotency-Key": "w1"}})
+	apitest.WantError(t, res, http.StatusPaymentRequired, "payment_blocked")
+	p := merchantView(t, e, shop, apitest.PayAnswerOf(t, res).Payment.ID)
+	if p.Status != "failed" || p.PaymentMethod.Type != "wallet" || p.Risk.V == nil || p.Risk.V.Outcome != "block" ||
+		!slices.Contains(p.Risk.V.Reasons, "block_list") {
+		t.Fatalf("blocked wallet payment: %+v risk %+v", p, p.Risk.V)
+	}
+	if b := s.Balances(); b["USD"] != 5000 {
+		t.Fatalf("wallet after a blocked payment: %v", b)
+	}
+	e.WantBalance(shop, "USD", 0)
+
+	e.Do(apitest.Req{Method: "DELETE", Path: "/v1/risk/lists/block/items/" + item.ID, Auth: &shop})
+	res = s.Do(apitest.Req{Method: "POST", Path: path, Body: walletPayBody(nil), Header: map[string]string{"Idempotency-Key": "w2"}})
+	if res.Status != http.StatusOK {
+		t.Fatalf("after unblocking: %d %s", res.Status, res.Body)
+	}
+	p = merchantView(t, e, shop, apitest.PayAnswerOf(t, res).Payment.ID)
+	if p.Status != "succeeded" || p.Risk.V == nil || p.Risk.V.Outcome != "allow" || p.PaymentMethod.Fingerprint.V != nil {
+		t.Fatalf("allowed wallet payment: %+v risk %+v", p, p.Risk.V)
+	}
+	if b := s.Balances(); b["USD"] != 2500 {
+		t.Fatalf("wallet after paying: %v", b)
+	}
+	verifyLedger(t, e)
+}
+
+// TestSignedLinkAndFormScreened: signed links' and forms' card payments
+// are screened like links': a merchant's block rule on the amount stops
+// both before anything is charged, and the merchant sees why.
+func TestSignedLinkAndFormScreened(t *testing.T) {
+	t.Parallel()
+	e := apitest.New(t)
+	_, c := e.SignUp("signed-risk@shop.test")
+	var rule wire.RiskRule
+	e.Do(apitest.Req{Method: "POST", Path: "/v1/risk/rules", Auth: &c,
+		Body: map[string]any{"action": "block", "expression": "amount == 1999 || form != ''"}}).Decode(t, &rule)
+
+	res := e.Pay(signedPath(e, c, map[string]string{"amount": "1999"}), apitest.CardBody("4242424242424242"), "s1")
+	apitest.WantError(t, res, http.StatusPaymentRequired, "payment_blocked")
+	p := merchantView(t, e, c, apitest.PayAnswerOf(t, res).Payment.ID)
+	if p.Reference == nil || p.Risk.V == nil || wire.Deref(p.Risk.V.Rule) != rule.ID {
+		t.Fatalf("signed link payment: %+v risk %+v", p, p.Risk.V)
+	}
+	if ok := e.Pay(signedPath(e, c, map[string]string{"amount": "2000", "ref": "fine"}), apitest.CardBody("4242424242424242"), "s2"); ok.Status != http.StatusOK {
+		t.Fatalf("another signed link: %d %s", ok.Status, ok.Body)
+	}
+	f := e.CreateForm(c, nil)
+	res = e.Pay(embedURL(f.ID, apitest.ShopOrigin), formBody("4242424242424242", nil), "f1")
+	apitest.WantError(t, res, http.StatusPaymentRequired, "payment_blocked")
+	if p := merchantView(t, e, c, apitest.PayAnswerOf(t, res).Payment.ID); wire.Deref(p.PaymentForm) != f.ID ||
+		wire.Deref(p.Risk.V.Rule) != rule.ID {
+		t.Fatalf("form payment: %+v risk %+v", p, p.Risk.V)
+	}
+	e.WantBalance(c, "USD", 2000)
+	verifyLedger(t, e)
+}

@@ -1,0 +1,145 @@
+package risk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/paylink/paylink/internal/apperr"
+	"github.com/paylink/paylink/internal/id"
+	"github.com/paylink/paylink/internal/postgres"
+	"github.com/paylink/paylink/internal/webhook"
+	"github.com/paylink/paylink/internal/wire"
+)
+
+// Errors of reviews.
+var (
+	ErrReviewNotFound      = &apperr.Error{Kind: apperr.NotFound, Code: "resource_missing", Message: "No such review."}
+	ErrReviewClosed        = &apperr.Error{Kind: apperr.Invalid, Code: "review_closed", Message: "This review is already closed."}
+	ErrReviewStatusInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "parameter_invalid", Param: "status",
+		Message: "status must be open or closed."}
+)
+
+// ReviewItem is a payment held for its merchant to look at: charged as
+// usual, open until approved or refunded in full.
+type ReviewItem struct {
+	ID, MerchantID, PaymentID, Status, Reason, ClosedReason string
+	CreatedAt                                               time.Time
+	ClosedAt                                                *time.Time
+}
+
+// ToWire returns r as the API shows it.
+func (r *ReviewItem) ToWire() wire.Review {
+	return wire.Review{ID: r.ID, Payment: r.PaymentID, Status: r.Status, Reason: r.Reason,
+		ClosedReason: orNil(r.ClosedReason), CreatedAt: wire.Time(r.CreatedAt), ClosedAt: wire.TimePtr(r.ClosedAt)}
+}
+
+const (
+	reviewColumns = `id, merchant_id, payment_id, status, reason, coalesce(closed_reason, ''), created_at, closed_at`
+	insertReview  = `
+INSERT INTO reviews (id, merchant_id, payment_id, status, reason, created_at) VALUES ($1, $2, $3, 'open', $4, $5)`
+	selectReview = `SELECT ` + reviewColumns + ` FROM reviews WHERE merchant_id = $1 AND id = $2`
+	closeReview  = `
+UPDATE reviews SET status = 'closed', closed_reason = $3, closed_at = $4
+WHERE merchant_id = $1 AND id = $2 AND status = 'open'
+RETURNING ` + reviewColumns
+	closeReviewOfPayment = `
+UPDATE reviews SET status = 'closed', closed_reason = 'refunded', closed_at = $3
+WHERE merchant_id = $1 AND payment_id = $2 AND status = 'open'
+RETURNING ` + reviewColumns
+	selectReviews = `SELECT ` + reviewColumns + ` FROM reviews
+WHERE merchant_id = $1 AND ($2 = '' OR status = $2) AND ($3 = '' OR id < $3)
+ORDER BY id DESC LIMIT $4`
+)
+
+func scanReview(r pgx.Row) (*ReviewItem, error) {
+	var x ReviewItem
+	err := r.Scan(&x.ID, &x.MerchantID, &x.PaymentID, &x.Status, &x.Reason, &x.ClosedReason, &x.CreatedAt, &x.ClosedAt)
+	return &x, err
+}
+
+// OpenReview opens a review of payment payID through w (the payment's
+// transaction) with review.opened, and returns its id.
+func OpenReview(ctx context.Context, w postgres.Execer, merchantID, payID, reason string, now time.Time) (string, error) {
+	r := &ReviewItem{ID: id.NewAt("rev", now), MerchantID: merchantID, PaymentID: payID, Status: "open",
+		Reason: reason, CreatedAt: now}
+	if _, err := w.Exec(ctx, insertReview, r.ID, merchantID, payID, reason, now); err != nil {
+		return "", fmt.Errorf("open review: %w", err)
+	}
+	if _, err := webhook.Record(ctx, w, merchantID, webhook.ReviewOpened, r.ToWire(), now); err != nil {
+		return "", err
+	}
+	return r.ID, nil
+}
+
+// GetReview returns one review or ErrReviewNotFound.
+func GetReview(ctx context.Context, db postgres.DBTX, merchantID, reviewID string) (*ReviewItem, error) {
+	r, err := scanReview(db.QueryRow(ctx, selectReview, merchantID, reviewID))
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil, ErrReviewNotFound
+	case err != nil:
+		return nil, fmt.Errorf("read review: %w", err)
+	}
+	return r, nil
+}
+
+// ListReviews returns up to limit reviews with status ("" for any),
+// newest first, older than startingAfter when set.
+func ListReviews(ctx context.Context, db postgres.DBTX, merchantID, status, startingAfter string, limit int) ([]*ReviewItem, error) {
+	if status != "" && status != "open" && status != "closed" {
+		return nil, ErrReviewStatusInvalid
+	}
+	rows, err := db.Query(ctx, selectReviews, merchantID, status, startingAfter, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list reviews: %w", err)
+	}
+	defer rows.Close()
+	var out []*ReviewItem
+	for rows.Next() {
+		r, err := scanReview(rows)
+		if err != nil {
+			return nil, fmt.Errorf("read review: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Approve closes an open review as approved in tx, with review.closed.
+// It returns ErrReviewNotFound or ErrReviewClosed.
+func Approve(ctx context.Context, tx pgx.Tx, merchantID, reviewID string, now time.Time) (*ReviewItem, error) {
+	r, err := scanReview(tx.QueryRow(ctx, closeReview, merchantID, reviewID, "approved", now))
+	if errors.Is(err, pgx.ErrNoRows) {
+		if _, err := GetReview(ctx, tx, merchantID, reviewID); err != nil {
+			return nil, err
+		}
+		return nil, ErrReviewClosed
+	}
+	if err != nil {
+		return nil, fmt.Errorf("approve review: %w", err)
+	}
+	return r, closed(ctx, tx, r, now)
+}
+
+// CloseRefunded closes payment payID's open review, if it has one, as
+// refunded in tx (its refunds now add up to its whole amount), with
+// review.closed.
+func CloseRefunded(ctx context.Context, tx pgx.Tx, merchantID, payID string, now time.Time) error {
+	r, err := scanReview(tx.QueryRow(ctx, closeReviewOfPayment, merchantID, payID, now))
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil
+	case err != nil:
+		return fmt.Errorf("close review: %w", err)
+	}
+	return closed(ctx, tx, r, now)
+}
+
+func closed(ctx context.Context, tx pgx.Tx, r *ReviewItem, now time.Time) error {
+	_, err := webhook.Record(ctx, tx, r.MerchantID, webhook.ReviewClosed, r.ToWire(), now)
+	return err
+}

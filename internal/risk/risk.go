@@ -1,0 +1,169 @@
+// Package risk screens checkout payments before anything is charged
+// (API.md Part 3): sliding-window signals counted in Redis, an
+// explainable logistic score, the merchant's allow/block lists and CEL
+// rules, and the decision (allow, review, challenge, block) stored with
+// the payment. It also keeps the reviews that decisions open.
+package risk
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/paylink/paylink/internal/postgres"
+)
+
+// Outcomes of a decision.
+const (
+	Allow     = "allow"
+	Review    = "review"
+	Challenge = "challenge"
+	Block     = "block"
+)
+
+// Attempt is one payment attempt as screening sees it. ID names the
+// attempt (a retried request keeps its id and counts once).
+type Attempt struct {
+	ID          string
+	MerchantID  string
+	IP          string
+	Email       string
+	Method      string // "card" or "wallet"
+	Brand       string
+	Fingerprint string // "" for a wallet payment
+	Amount      int64
+	Currency    string
+	Link, Form  string
+	Realm       string
+	Metadata    map[string]string
+	// TestScore is the fixed score of a risk test card (TestCardScore), 0
+	// for any other card.
+	TestScore int
+}
+
+// Decision is what screening decided about an attempt; it is stored with
+// the payment and shown as its risk.
+type Decision struct {
+	Score   int
+	Level   string
+	Outcome string
+	Reasons []string
+	Rule    string // the deciding rule's id, "" for none
+	Model   string
+	// ReviewReason is why a review outcome reviews: "rule" or
+	// "elevated_risk".
+	ReviewReason string
+	// ruleMatched is the rule whose matches count goes up with the
+	// payment; ruleErrors are rules that failed at run time (skipped).
+	ruleMatched string
+	ruleErrors  []string
+	// signals are what rules saw beyond the payment row, kept for
+	// backtests.
+	signals map[string]any
+}
+
+// The risk test cards (API.md Part 3): both Visa, otherwise succeeding.
+const (
+	CardHighestRisk  = "4100000000000019"
+	CardElevatedRisk = "4000000000009235"
+)
+
+// TestCardScore is the fixed score of a risk test card number (digits
+// only), 0 for any other.
+func TestCardScore(number string) int {
+	switch number {
+	case CardHighestRisk:
+		return 99
+	case CardElevatedRisk:
+		return 70
+	}
+	return 0
+}
+
+// Engine screens attempts. It is safe for concurrent use; one per process.
+type Engine struct {
+	db       *postgres.DB
+	counters *Counters
+	model    Model
+	th       Thresholds
+	now      func() time.Time
+	log      *slog.Logger
+
+	mu    sync.Mutex
+	cache map[string]*merchantConfig // merchant id → rules and lists at a version
+	// blocked remembers the IPs this process saw blocked for card testing
+	// (merchant + "\x00" + ip → until), so they stay blocked while Redis
+	// cannot be read.
+	blocked sync.Map
+}
+
+// NewEngine returns an Engine reading rules, lists and history from db
+// and counting in counters.
+func NewEngine(db *postgres.DB, counters *Counters, th Thresholds, log *slog.Logger, now func() time.Time) *Engine {
+	return &Engine{db: db, counters: counters, model: DefaultModel, th: th, now: now, log: log,
+		cache: map[string]*merchantConfig{}}
+}
+
+// Screen decides about attempt a (API.md Part 3, "Order"): counts its
+// signals (one Redis round trip; when Redis cannot be asked, counts are
+// unknown and the reason risk_degraded is added, while rules, lists and
+// this process's memory of card-testing blocks still apply), reads the
+// customer's and merchant's history and the merchant's rules and lists
+// (one PostgreSQL query; rules and lists come from this process's cache
+// unless their version moved), scores and decides.
+func (e *Engine) Screen(ctx context.Context, a *Attempt) (Decision, error) {
+	now := e.now()
+	counts, err := e.counters.Count(ctx, a, now)
+	memKey := a.MerchantID + "\x00" + a.IP
+	switch {
+	case err != nil:
+		e.log.WarnContext(ctx, "risk signals unavailable", "err", err, "merchant", a.MerchantID)
+		counts = Counts{Degraded: true}
+		if until, ok := e.blocked.Load(memKey); ok && now.Before(until.(time.Time)) {
+			counts.CardTesting = true
+		}
+	case counts.CardTesting && a.IP != "":
+		e.blocked.Store(memKey, now.Add(e.th.TestingBlock))
+	}
+	h, err := e.history(ctx, a)
+	if err != nil {
+		return Decision{}, err
+	}
+	cfg, err := e.config(ctx, a.MerchantID, h.version)
+	if err != nil {
+		return Decision{}, err
+	}
+	return e.decide(ctx, a, counts, h, cfg), nil
+}
+
+// Failed records that card attempt a failed with a 402 (best effort: a
+// lost count only weakens card_testing).
+func (e *Engine) Failed(ctx context.Context, a *Attempt) {
+	if err := e.counters.Failed(context.WithoutCancel(ctx), a, e.now()); err != nil {
+		e.log.WarnContext(ctx, "risk signals unavailable", "err", err, "merchant", a.MerchantID)
+	}
+}
+
+// features are a's model inputs.
+func (e *Engine) features(a *Attempt, c Counts, h history) (Features, []string) {
+	f := Features{}
+	var signals []string
+	set := func(name string, on bool) {
+		if on {
+			f[name] = 1
+			signals = append(signals, name)
+		}
+	}
+	set(EmailCardVelocity, c.EmailCards >= int64(e.th.EmailCards))
+	set(CardVelocity, c.CardAttempts >= int64(e.th.CardAttempts))
+	set(IPVelocity, c.IPAttempts >= int64(e.th.IPAttempts))
+	set(AmountAnomaly, h.succeeded >= int64(e.th.AmountMinimum) && a.Amount > e.th.AmountFactor*h.median)
+	if h.customerPayments == 0 {
+		f[NewCustomer] = 1
+	}
+	if a.Method == "wallet" {
+		f[WalletMethod] = 1
+	}
+	return f, signals
+}

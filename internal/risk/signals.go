@@ -1,0 +1,130 @@
+package risk
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Thresholds are the signals' windows and thresholds (API.md Part 3,
+// "Signals"); DefaultThresholds are the figures it gives.
+type Thresholds struct {
+	TestingFailures int           // card_testing: failed card attempts from one IP…
+	TestingCards    int           // …over at least this many distinct cards…
+	TestingWindow   time.Duration // …within this window
+	TestingBlock    time.Duration // how long the IP is then blocked at the merchant
+	EmailCards      int           // email_card_velocity: the Nth distinct card of an e-mail…
+	EmailWindow     time.Duration // …within this window
+	CardAttempts    int           // card_velocity: attempts with one card…
+	CardWindow      time.Duration // …within this window
+	IPAttempts      int           // ip_velocity: attempts from one IP…
+	IPWindow        time.Duration // …within this window
+	AmountFactor    int64         // amount_anomaly: more than this times the median…
+	AmountHistory   int           // …of the last this many succeeded payments…
+	AmountMinimum   int           // …once there are at least this many
+}
+
+// DefaultThresholds are API.md's defaults.
+var DefaultThresholds = Thresholds{
+	TestingFailures: 10, TestingCards: 5, TestingWindow: 10 * time.Minute, TestingBlock: time.Hour,
+	EmailCards: 3, EmailWindow: 24 * time.Hour,
+	CardAttempts: 5, CardWindow: time.Hour,
+	IPAttempts: 30, IPWindow: 10 * time.Minute,
+	AmountFactor: 10, AmountHistory: 100, AmountMinimum: 20,
+}
+
+// Counts are what Redis says of one attempt, this attempt included.
+type Counts struct {
+	CardTesting  bool  // the IP is (now) blocked at the merchant for card testing
+	CardAttempts int64 // attempts with this card at the merchant in CardWindow
+	CardFailures int64 // failed attempts with this card in CardWindow
+	IPAttempts   int64 // attempts from this IP in IPWindow
+	EmailCards   int64 // distinct cards of this e-mail in EmailWindow
+	Degraded     bool  // Redis could not be asked: the counts are unknown (zero)
+}
+
+//go:embed screen.lua
+var screenLua string
+
+//go:embed failed.lua
+var failedLua string
+
+var (
+	screenScript = redis.NewScript(screenLua)
+	failedScript = redis.NewScript(failedLua)
+)
+
+// Counters keeps the signals' sliding windows in Redis: one sorted set
+// per (merchant, subject), scored by time in milliseconds, trimmed to its
+// window and given a TTL of its window on every write, so memory stays
+// bounded by the traffic of the last window. Every key of a merchant
+// shares the hash tag {merchant}, so a merchant's counters live on one
+// shard of a Redis Cluster and one script can touch them all.
+type Counters struct {
+	rdb    redis.Scripter
+	prefix string
+	th     Thresholds
+}
+
+// NewCounters returns Counters on rdb; prefix separates deployments (and
+// tests) sharing a Redis.
+func NewCounters(rdb redis.Scripter, prefix string, th Thresholds) *Counters {
+	return &Counters{rdb: rdb, prefix: prefix, th: th}
+}
+
+func (c *Counters) key(merchantID, kind, subject string) string {
+	return c.prefix + "risk:{" + merchantID + "}:" + kind + ":" + subject
+}
+
+// Count records attempt (its id is the member, so a retried request
+// counts once) and reads every counter of a, in one round trip (a Lua
+// script, atomic: concurrent attempts each count). An error means Redis
+// could not be asked; the caller degrades.
+func (c *Counters) Count(ctx context.Context, a *Attempt, now time.Time) (Counts, error) {
+	ms := now.UnixMilli()
+	keys := []string{
+		c.key(a.MerchantID, "blk", a.IP),
+		c.key(a.MerchantID, "ipf", a.IP),
+		c.key(a.MerchantID, "ipfc", a.IP),
+		c.key(a.MerchantID, "ca", a.Fingerprint),
+		c.key(a.MerchantID, "cf", a.Fingerprint),
+		c.key(a.MerchantID, "ia", a.IP),
+		c.key(a.MerchantID, "ec", a.Email),
+	}
+	args := []any{ms, a.ID, a.Fingerprint, a.Email,
+		c.th.TestingWindow.Milliseconds(), c.th.TestingFailures, c.th.TestingCards, c.th.TestingBlock.Milliseconds(),
+		c.th.CardWindow.Milliseconds(), c.th.IPWindow.Milliseconds(), c.th.EmailWindow.Milliseconds(), boolArg(a.IP != "")}
+	res, err := screenScript.Run(ctx, c.rdb, keys, args...).Int64Slice()
+	if err != nil {
+		return Counts{}, fmt.Errorf("risk counters: %w", err)
+	}
+	if len(res) != 5 {
+		return Counts{}, fmt.Errorf("risk counters: %d values, want 5", len(res))
+	}
+	return Counts{CardTesting: res[0] == 1, CardAttempts: res[1], CardFailures: res[2], IPAttempts: res[3],
+		EmailCards: res[4]}, nil
+}
+
+// Failed records that card attempt a failed (any 402): it counts toward
+// card_testing for its IP and card_failures_1h for its card. It is a
+// second round trip, made only for failed attempts.
+func (c *Counters) Failed(ctx context.Context, a *Attempt, now time.Time) error {
+	keys := []string{c.key(a.MerchantID, "ipf", a.IP), c.key(a.MerchantID, "ipfc", a.IP),
+		c.key(a.MerchantID, "cf", a.Fingerprint)}
+	err := failedScript.Run(ctx, c.rdb, keys, now.UnixMilli(), a.ID, a.Fingerprint,
+		c.th.TestingWindow.Milliseconds(), c.th.CardWindow.Milliseconds(), boolArg(a.IP != "")).Err()
+	if err != nil && err != redis.Nil {
+		return fmt.Errorf("risk counters: %w", err)
+	}
+	return nil
+}
+
+func boolArg(b bool) string { return strconv.FormatBool(b) }
+
+// lower is how e-mails and domains are compared.
+func lower(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
