@@ -23,9 +23,13 @@ func TestWalletBrowserAddsASecondPasskeyAfterConfirming(t *testing.T) {
 	logInWithPassword(t, ctx, e, "two.keys@example.test")
 	do(t, ctx, chromedp.Click(chromedp.ID("add-passkey")))
 	browsertest.Wait(t, ctx, `document.getElementById("message").textContent.includes("Passkey added") &&
-		document.getElementById("passkeys").children.length === 1`)
+		document.getElementById("passkeys").children.length === 1 &&
+		!document.getElementById("add-passkey").disabled`)
 
 	// A second authenticator; the first still answers the confirmation.
+	// (The button stays disabled until the whole page is drawn again,
+	// which can be after the list shows the first passkey; a click on it
+	// before then does nothing.)
 	key := addSecurityKey(t, ctx)
 	do(t, ctx, chromedp.Click(chromedp.ID("add-passkey")))
 	browsertest.Wait(t, ctx, `document.getElementById("message").textContent.includes("Passkey added") &&
