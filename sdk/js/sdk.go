@@ -1,6 +1,6 @@
-// Package js embeds the browser SDK (paylink.js, paylink.mjs) so that the
-// API server can serve it at /sdk/…, and reads its version from
-// package.json.
+// Package js embeds the browser SDK (paylink.js, paylink.mjs, and
+// return.mjs with verifyReturn) so that the API server can serve it at
+// /sdk/…, and reads its version from package.json.
 package js
 
 import (
@@ -10,9 +10,9 @@ import (
 	"regexp"
 )
 
-// Files holds paylink.js, paylink.mjs and package.json.
+// Files holds paylink.js, paylink.mjs, return.mjs and package.json.
 //
-//go:embed paylink.js paylink.mjs package.json
+//go:embed paylink.js paylink.mjs return.mjs package.json
 var Files embed.FS
 
 var semver = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+$`)

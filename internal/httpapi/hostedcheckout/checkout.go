@@ -148,5 +148,9 @@ func (s *Server) Routes() []edge.Route {
 		sdk("HEAD", "/sdk/:version/paylink.js", "headVersionedSDKScript"),
 		sdk("GET", "/sdk/:version/paylink.mjs", "getVersionedSDKModule"),
 		sdk("HEAD", "/sdk/:version/paylink.mjs", "headVersionedSDKModule"),
+		sdk("GET", "/sdk/return.mjs", "getReturnModule"),
+		sdk("HEAD", "/sdk/return.mjs", "headReturnModule"),
+		sdk("GET", "/sdk/:version/return.mjs", "getVersionedReturnModule"),
+		sdk("HEAD", "/sdk/:version/return.mjs", "headVersionedReturnModule"),
 	}
 }

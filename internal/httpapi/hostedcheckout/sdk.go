@@ -16,7 +16,7 @@ import (
 // never change).
 type sdkFiles struct {
 	version string
-	files   map[string][]byte // paylink.js, paylink.mjs
+	files   map[string][]byte // paylink.js, paylink.mjs, return.mjs
 }
 
 func loadSDK() (sdkFiles, error) {
@@ -25,7 +25,7 @@ func loadSDK() (sdkFiles, error) {
 		return sdkFiles{}, err
 	}
 	out := sdkFiles{version: v, files: map[string][]byte{}}
-	for _, name := range []string{"paylink.js", "paylink.mjs"} {
+	for _, name := range []string{"paylink.js", "paylink.mjs", "return.mjs"} {
 		b, err := sdkjs.Files.ReadFile(name)
 		if err != nil {
 			return sdkFiles{}, fmt.Errorf("sdk: %w", err)

@@ -23,6 +23,8 @@ func TestSDKIsServedForAnySite(t *testing.T) {
 		{"/sdk/paylink.mjs", "paylink.mjs", "public, max-age=300"},
 		{"/sdk/" + version + "/paylink.js", "paylink.js", "public, max-age=31536000, immutable"},
 		{"/sdk/" + version + "/paylink.mjs", "paylink.mjs", "public, max-age=31536000, immutable"},
+		{"/sdk/return.mjs", "return.mjs", "public, max-age=300"},
+		{"/sdk/" + version + "/return.mjs", "return.mjs", "public, max-age=31536000, immutable"},
 	} {
 		want, err := os.ReadFile("../../../sdk/js/" + tc.file)
 		if err != nil {
@@ -43,6 +45,11 @@ func TestSDKIsServedForAnySite(t *testing.T) {
 	if head.Status != http.StatusOK || len(head.Body) != 0 || head.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" {
 		t.Fatalf("HEAD: %d %v", head.Status, head.Header)
 	}
+	head = e.Do(apitest.Req{Method: "HEAD", Path: "/sdk/return.mjs"})
+	if head.Status != http.StatusOK || len(head.Body) != 0 || head.Header.Get("Cache-Control") != "public, max-age=300" {
+		t.Fatalf("HEAD return.mjs: %d %v", head.Status, head.Header)
+	}
 	apitest.WantError(t, e.Do(apitest.Req{Method: "GET", Path: "/sdk/0.0.1/paylink.js"}), http.StatusNotFound, "route_not_found")
+	apitest.WantError(t, e.Do(apitest.Req{Method: "GET", Path: "/sdk/0.0.1/return.mjs"}), http.StatusNotFound, "route_not_found")
 	apitest.WantError(t, e.Do(apitest.Req{Method: "GET", Path: "/sdk/paylink.css"}), http.StatusNotFound, "route_not_found")
 }
