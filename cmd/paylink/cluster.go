@@ -38,6 +38,9 @@ func clusterCmd(ctx context.Context, args []string, getenv func(string) string, 
 			return err
 		}
 	}
+	if err := localMailConflict(getenv, filepath.Join(*dir, "mail")); err != nil {
+		return err
+	}
 	env, err := devSecrets(*dir)
 	if err != nil {
 		return err

@@ -41,6 +41,9 @@ func dev(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	if dir == "" {
 		dir = ".data"
 	}
+	if err := localMailConflict(getenv, filepath.Join(dir, "mail")); err != nil {
+		return err
+	}
 	// Local webhook receivers (http://localhost:…) are fine in development.
 	env := map[string]string{"PAYLINK_ADDR": "127.0.0.1:8080", "PAYLINK_LOG_FORMAT": "text", "PAYLINK_WEBHOOK_ALLOW_PRIVATE": "true"}
 	secrets, err := devSecrets(dir)
@@ -252,6 +255,24 @@ func seedDemo(ctx context.Context, a *app, siteOrigin string) (demo, error) {
 		"key": key.ID, "amount": "1500", "currency": "USD", "ref": fmt.Sprintf("demo-%x", ref),
 		"exp": strconv.FormatInt(time.Now().Add(7*24*time.Hour).Unix(), 10), "description": "Paylink demo mug"})
 	return demo{password: password, key: key, link: link, form: form, signed: signed}, nil
+}
+
+// localMailConflict refuses mail settings that cannot apply to the local
+// sink dev and cluster use when PAYLINK_SMTP_HOST is unset: it listens on
+// a port of its own and speaks plain SMTP without authentication.
+func localMailConflict(getenv func(string) string, mailDir string) error {
+	if getenv("PAYLINK_SMTP_HOST") != "" {
+		return nil
+	}
+	for _, k := range []string{"PAYLINK_SMTP_PORT", "PAYLINK_SMTP_USERNAME", "PAYLINK_SMTP_PASSWORD"} {
+		if getenv(k) != "" {
+			return fmt.Errorf("%s is set but PAYLINK_SMTP_HOST is not: e-mails go to the local sink (files in %s/); set PAYLINK_SMTP_HOST to use your mail server, or unset %s", k, mailDir, k)
+		}
+	}
+	if tls := strings.ToLower(getenv("PAYLINK_SMTP_TLS")); tls == "starttls" || tls == "implicit" {
+		return fmt.Errorf("PAYLINK_SMTP_TLS=%s but PAYLINK_SMTP_HOST is not set: e-mails go to the local sink (files in %s/), which speaks plain SMTP; set PAYLINK_SMTP_HOST to use your mail server, or unset PAYLINK_SMTP_TLS", tls, mailDir)
+	}
+	return nil
 }
 
 // devSecrets reads dir/dev.env, creating it with fresh random keys the

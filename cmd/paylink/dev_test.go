@@ -194,3 +194,51 @@ func TestDevSecretsAddsMissingKeys(t *testing.T) {
 		t.Errorf("a second start changed the return key: %q, %v", again["PAYLINK_RETURN_SIGNING_KEYS"], err)
 	}
 }
+
+// paylink dev and paylink cluster without PAYLINK_SMTP_HOST write e-mails
+// through their own plain-SMTP sink; a TLS mode, port or password meant
+// for a mail server stops them at once with the fix, before anything is
+// started, instead of failing every e-mail later.
+func TestLocalMailSinkRefusesServerSettings(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		want string // "" when it must start
+	}{
+		{map[string]string{"PAYLINK_SMTP_TLS": "implicit"}, "PAYLINK_SMTP_TLS=implicit but PAYLINK_SMTP_HOST is not set"},
+		{map[string]string{"PAYLINK_SMTP_TLS": "STARTTLS"}, "PAYLINK_SMTP_TLS=starttls but PAYLINK_SMTP_HOST is not set"},
+		{map[string]string{"PAYLINK_SMTP_PORT": "465"}, "PAYLINK_SMTP_PORT is set but PAYLINK_SMTP_HOST is not"},
+		{map[string]string{"PAYLINK_SMTP_PASSWORD": "pw"}, "PAYLINK_SMTP_PASSWORD is set but PAYLINK_SMTP_HOST is not"},
+		{map[string]string{"PAYLINK_SMTP_TLS": "auto"}, ""},
+		{map[string]string{"PAYLINK_SMTP_TLS": "none"}, ""},
+		{map[string]string{"PAYLINK_SMTP_HOST": "smtp.mail.test", "PAYLINK_SMTP_TLS": "implicit", "PAYLINK_SMTP_PORT": "465"}, ""},
+	} {
+		dir := t.TempDir()
+		getenv := func(k string) string {
+			if k == "PAYLINK_DEV_DIR" {
+				return dir
+			}
+			return tc.env[k]
+		}
+		err := localMailConflict(getenv, filepath.Join(dir, "mail"))
+		if tc.want == "" {
+			if err != nil {
+				t.Errorf("%v: %v, want no objection", tc.env, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), filepath.Join(dir, "mail")) {
+			t.Errorf("%v: localMailConflict = %v, want %q and the mail folder", tc.env, err, tc.want)
+		}
+		// Both commands stop with it before starting a server or writing
+		// their secrets.
+		if err := dev(context.Background(), getenv, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: dev = %v, want %q", tc.env, err, tc.want)
+		}
+		if err := clusterCmd(context.Background(), []string{"-dir", dir}, getenv, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: cluster = %v, want %q", tc.env, err, tc.want)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "dev.env")); !os.IsNotExist(err) {
+			t.Errorf("%v: dev.env written before the refusal (%v)", tc.env, err)
+		}
+	}
+}

@@ -205,6 +205,8 @@ func TestSMTPSecurityCombinations(t *testing.T) {
 		with("PAYLINK_SMTP_TLS", "implicit", "PAYLINK_SMTP_PORT", "465", "PAYLINK_SMTP_USERNAME", "u", "PAYLINK_SMTP_PASSWORD", "p"),
 		with("PAYLINK_SMTP_TLS", "starttls", "PAYLINK_SMTP_HELO", "mx1.shop.test"),
 		with("PAYLINK_SMTP_TLS", "none", "PAYLINK_SMTP_HOST", "127.0.0.1", "PAYLINK_SMTP_USERNAME", "u", "PAYLINK_SMTP_PASSWORD", "p"),
+		// docker-compose.yml's defaults when no mail server is given.
+		with("PAYLINK_SMTP_HOST", "", "PAYLINK_SMTP_TLS", "auto", "PAYLINK_SMTP_PORT", "587", "PAYLINK_SMTP_USERNAME", "", "PAYLINK_SMTP_PASSWORD", ""),
 	} {
 		if _, err := Load(env(ok)); err != nil {
 			t.Errorf("%v: %v", ok, err)
@@ -221,6 +223,8 @@ func TestSMTPSecurityCombinations(t *testing.T) {
 		{with("PAYLINK_SMTP_USERNAME", "u"), "PAYLINK_SMTP_USERNAME: set both"},
 		{with("PAYLINK_SMTP_TLS", "ssl"), `PAYLINK_SMTP_TLS: "ssl" is not one of`},
 		{with("PAYLINK_SMTP_HELO", "bad name!"), `PAYLINK_SMTP_HELO: "bad name!" is not a host name`},
+		{with("PAYLINK_SMTP_HOST", "", "PAYLINK_SMTP_TLS", "implicit", "PAYLINK_SMTP_PORT", "465"), "PAYLINK_SMTP_HOST: unset, so PAYLINK_SMTP_TLS=implicit applies to nothing"},
+		{with("PAYLINK_SMTP_HOST", "", "PAYLINK_SMTP_USERNAME", "u", "PAYLINK_SMTP_PASSWORD", "p"), "PAYLINK_SMTP_HOST: unset, so the SMTP user name"},
 	} {
 		_, err := Load(env(tc.env))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -30,6 +30,14 @@ func (p *parser) smtpSecurity(c *Config) (mode, helo string) {
 		p.fail("PAYLINK_SMTP_HELO", fmt.Sprintf("%q is not a host name", helo))
 	}
 	if c.SMTPHost == "" {
+		// Mail settings without a server do nothing (e-mails stay queued);
+		// say so instead of starting as if they applied.
+		switch {
+		case mode != "auto":
+			p.fail("PAYLINK_SMTP_HOST", fmt.Sprintf("unset, so PAYLINK_SMTP_TLS=%s applies to nothing and e-mails stay queued: set the mail server's host, or unset PAYLINK_SMTP_TLS", mode))
+		case c.SMTPUsername != "" || c.SMTPPassword != "":
+			p.fail("PAYLINK_SMTP_HOST", "unset, so the SMTP user name and password apply to nothing and e-mails stay queued: set the mail server's host")
+		}
 		return mode, helo
 	}
 	const tlsVar = "PAYLINK_SMTP_TLS"
