@@ -235,10 +235,17 @@ func servedPaths(ctx context.Context, client *http.Client, base string) (map[str
 		return nil, err
 	}
 	defer res.Body.Close()
+	type parameter struct {
+		Name string
+		Ref  string `json:"$ref"`
+	}
 	var doc struct {
 		Paths map[string]map[string]struct {
-			Parameters []struct{ Name, In string } `json:"parameters"`
+			Parameters []parameter `json:"parameters"`
 		} `json:"paths"`
+		Components struct {
+			Parameters map[string]parameter `json:"parameters"`
+		} `json:"components"`
 	}
 	if err := json.NewDecoder(res.Body).Decode(&doc); err != nil {
 		return nil, fmt.Errorf("read the OpenAPI document: %w", err)
@@ -247,6 +254,9 @@ func servedPaths(ctx context.Context, client *http.Client, base string) (map[str
 	for path, ops := range doc.Paths {
 		out[path] = true
 		for _, p := range ops["get"].Parameters {
+			if name, ok := strings.CutPrefix(p.Ref, "#/components/parameters/"); ok {
+				p = doc.Components.Parameters[name]
+			}
 			out[path+"?"+p.Name] = true
 		}
 	}
