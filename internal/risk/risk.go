@@ -88,10 +88,17 @@ type Engine struct {
 	model    Model
 	th       Thresholds
 	now      func() time.Time
-	log      *slog.Logger
+	// selectHistory and selectCustomer are historySQL's queries for
+	// th.AmountHistory.
+	selectHistory, selectCustomer string
+	log                           *slog.Logger
 
 	mu    sync.Mutex
 	cache map[string]*merchantConfig // merchant id → rules and lists at a version
+	// amounts holds full windows of succeeded amounts (merchant + "\x00"
+	// + currency → amounts) for amountsTTL.
+	amounts sync.Map
+
 	// blocked remembers the IPs this process saw blocked for card testing
 	// (merchant + "\x00" + ip → until), so they stay blocked while Redis
 	// cannot be read.
@@ -101,8 +108,10 @@ type Engine struct {
 // NewEngine returns an Engine reading rules, lists and history from db
 // and counting in counters.
 func NewEngine(db *postgres.DB, counters *Counters, th Thresholds, log *slog.Logger, now func() time.Time) *Engine {
-	return &Engine{db: db, counters: counters, model: DefaultModel, th: th, now: now, log: log,
+	e := &Engine{db: db, counters: counters, model: DefaultModel, th: th, now: now, log: log,
 		cache: map[string]*merchantConfig{}}
+	e.selectHistory, e.selectCustomer = historySQL(th.AmountHistory)
+	return e
 }
 
 // Screen decides about attempt a (API.md Part 3, "Order"): counts its

@@ -10,22 +10,43 @@ import (
 	"github.com/paylink/paylink/internal/postgres"
 )
 
-const (
-	// selectHistory reads, in one round trip, what screening needs of the
-	// database: the customer's earlier succeeded payments (counted up to
-	// 1000), the number and median of the merchant's last $4 succeeded
-	// payments in the currency, and the version of its rules and lists.
-	selectHistory = `
+// CustomerPaymentsCap is where customer_payments stops counting: a
+// customer's earlier succeeded payments are read one by one on every
+// payment, so a regular's count costs at most this many index entries.
+const CustomerPaymentsCap = 100
+
+// amountsTTL is how long a merchant's median succeeded amount in a
+// currency, once its window of AmountHistory payments is full, is reused
+// before it is read again: reading that window is the dearest part of a
+// busy merchant's screening, and its median moves slowly.
+const amountsTTL = time.Minute
+
+// historySQL returns the queries of what screening needs of the
+// database, each in one round trip: selectHistory reads the customer's
+// earlier succeeded payments (up to CustomerPaymentsCap), the number and
+// median of the merchant's last window succeeded payments in the
+// currency, and the version of its rules and lists; selectCustomer the
+// same without the amounts, when they are cached. The limits are
+// literals, so the planner walks the id order for the window (with a
+// parameter it could walk the whole amount index instead).
+func historySQL(window int) (selectHistory, selectCustomer string) {
+	customer := fmt.Sprintf(`(SELECT count(*) FROM (SELECT 1 FROM payments
+          WHERE merchant_id = $1 AND lower(customer_email) = $2 AND status = 'succeeded' LIMIT %d) c)`, CustomerPaymentsCap)
+	version := `coalesce((SELECT version FROM risk_versions WHERE merchant_id = $1), 0)`
+	selectHistory = fmt.Sprintf(`
 WITH recent AS (
   SELECT amount FROM payments
   WHERE merchant_id = $1 AND currency = $3 AND status = 'succeeded'
-  ORDER BY id DESC LIMIT $4)
-SELECT (SELECT count(*) FROM (SELECT 1 FROM payments
-          WHERE merchant_id = $1 AND lower(customer_email) = $2 AND status = 'succeeded' LIMIT 1000) c),
+  ORDER BY id DESC LIMIT %d)
+SELECT %s,
        (SELECT count(*) FROM recent),
        (SELECT coalesce(percentile_disc(0.5) WITHIN GROUP (ORDER BY amount), 0) FROM recent),
-       coalesce((SELECT version FROM risk_versions WHERE merchant_id = $1), 0)`
+       %s`, window, customer, version)
+	selectCustomer = fmt.Sprintf(`SELECT %s, %s`, customer, version)
+	return selectHistory, selectCustomer
+}
 
+const (
 	selectVersion = `SELECT coalesce((SELECT version FROM risk_versions WHERE merchant_id = $1), 0)`
 
 	// bumpVersion moves a merchant's rules-and-lists version, in the
@@ -52,12 +73,39 @@ type history struct {
 	version          int64
 }
 
+// amounts is a merchant's full window of succeeded amounts in a currency
+// as read at a moment.
+type amounts struct {
+	succeeded, median int64
+	at                time.Time
+}
+
+// history reads a's customer, merchant amounts and rules version. The
+// amounts of a full window come from e.amounts while younger than
+// amountsTTL; a merchant with fewer succeeded payments is read every
+// time, so its first payments count at once.
 func (e *Engine) history(ctx context.Context, a *Attempt) (history, error) {
 	var h history
-	err := e.db.Pool.QueryRow(ctx, selectHistory, a.MerchantID, lower(a.Email), a.Currency, e.th.AmountHistory).
+	key := a.MerchantID + "\x00" + a.Currency
+	now := e.now()
+	if v, ok := e.amounts.Load(key); ok && now.Sub(v.(amounts).at) < amountsTTL {
+		c := v.(amounts)
+		h.succeeded, h.median = c.succeeded, c.median
+		if err := e.db.Pool.QueryRow(ctx, e.selectCustomer, a.MerchantID, lower(a.Email)).
+			Scan(&h.customerPayments, &h.version); err != nil {
+			return h, fmt.Errorf("read risk history: %w", err)
+		}
+		return h, nil
+	}
+	err := e.db.Pool.QueryRow(ctx, e.selectHistory, a.MerchantID, lower(a.Email), a.Currency).
 		Scan(&h.customerPayments, &h.succeeded, &h.median, &h.version)
 	if err != nil {
 		return h, fmt.Errorf("read risk history: %w", err)
+	}
+	if h.succeeded >= int64(e.th.AmountHistory) {
+		e.amounts.Store(key, amounts{succeeded: h.succeeded, median: h.median, at: now})
+	} else {
+		e.amounts.Delete(key)
 	}
 	return h, nil
 }
