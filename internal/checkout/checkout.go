@@ -264,12 +264,8 @@ func (s *Service) AuthorizeAmount(ctx context.Context, amount money.Amount, key 
 // be recorded as a failed payment. It returns ErrProcessorUnavailable when
 // the processor cannot be asked.
 func (s *Service) AuthorizeAccepted(ctx context.Context, acc merchant.Acceptance, amount money.Amount, key string, card processor.Card) (Authorization, error) {
-	card.Number = processor.Normalize(card.Number)
-	brand, code := processor.Validate(card, amount.Currency, s.now())
-	if brand == processor.Unknown {
-		brand = ""
-	}
-	if err := acc.CheckPayment(amount.Currency, merchant.MethodCard, brand); err != nil {
+	_, code, err := s.acceptCard(acc, amount, &card)
+	if err != nil {
 		return Authorization{}, err
 	}
 	if code != "" {
@@ -280,6 +276,21 @@ func (s *Service) AuthorizeAccepted(ctx context.Context, acc merchant.Acceptance
 		return Authorization{}, unavailable(err)
 	}
 	return Authorization{Authorization: a}, nil
+}
+
+// acceptCard normalizes card's number and refuses what acc does not
+// accept (AuthorizeAccepted's errors). It returns the card's brand ("" when
+// unknown) and the decline code of the card's own problems, "" for none.
+func (s *Service) acceptCard(acc merchant.Acceptance, amount money.Amount, card *processor.Card) (processor.Brand, string, error) {
+	card.Number = processor.Normalize(card.Number)
+	brand, code := processor.Validate(*card, amount.Currency, s.now())
+	if brand == processor.Unknown {
+		brand = ""
+	}
+	if err := acc.CheckPayment(amount.Currency, merchant.MethodCard, brand); err != nil {
+		return "", "", err
+	}
+	return brand, code, nil
 }
 
 // Record stores the outcome of an authorization on link l in tx (see the

@@ -49,12 +49,8 @@ func (s *Service) AuthorizeScreened(ctx context.Context, acc merchant.Acceptance
 	if s.risk == nil {
 		return s.AuthorizeAccepted(ctx, acc, amount, key, card)
 	}
-	card.Number = processor.Normalize(card.Number)
-	brand, code := processor.Validate(card, amount.Currency, s.now())
-	if brand == processor.Unknown {
-		brand = ""
-	}
-	if err := acc.CheckPayment(amount.Currency, merchant.MethodCard, brand); err != nil {
+	brand, code, err := s.acceptCard(acc, amount, &card)
+	if err != nil {
 		return Authorization{}, err
 	}
 	att := &risk.Attempt{ID: key, MerchantID: sc.MerchantID, IP: sc.IP, Email: sc.Email, Method: string(merchant.MethodCard),
