@@ -22,7 +22,7 @@ type cardOffer struct {
 // merchant accepting acc.
 func offerCards(acc merchant.Acceptance, c money.Currency) cardOffer {
 	var taken, all []string
-	for _, b := range []processor.Brand{processor.Visa, processor.Mastercard, processor.Amex, processor.Discover} {
+	for _, b := range merchant.Brands {
 		if processor.Supports(b, c) {
 			all = append(all, string(b))
 			if acc.AcceptsBrand(b) {
