@@ -22,8 +22,9 @@ var edgeMayUse = []string{"internal/apperr", "internal/id", "internal/idempotenc
 // graph from go list -deps:
 //   - the edge imports no domain package (only edgeMayUse);
 //   - an audience (a package under internal/httpapi other than edge and
-//     apitest) imports no other audience, nor the server that assembles
-//     them, nor apitest;
+//     apitest, with its sections in the folders below it, like
+//     dashboard/linkpages) imports no other audience, nor the server that
+//     assembles them, nor apitest;
 //   - no package outside internal/httpapi and cmd imports Gin or any
 //     package of internal/httpapi.
 func TestImportRules(t *testing.T) {
@@ -52,9 +53,14 @@ func TestImportRules(t *testing.T) {
 		}
 	}
 	const http = module + "internal/httpapi"
-	isAudience := func(path string) bool {
+	// audienceOf names the audience a package belongs to ("" for none).
+	audienceOf := func(path string) string {
 		rest, ok := strings.CutPrefix(path, http+"/")
-		return ok && rest != "edge" && rest != "apitest" && !strings.Contains(rest, "/")
+		rest, _, _ = strings.Cut(rest, "/")
+		if !ok || rest == "edge" || rest == "apitest" {
+			return ""
+		}
+		return rest
 	}
 	audiences := 0
 	for _, p := range pkgs {
@@ -72,10 +78,12 @@ func TestImportRules(t *testing.T) {
 					t.Errorf("the edge depends on %s; it may use only %v", d, edgeMayUse)
 				}
 			}
-		case isAudience(p.ImportPath):
+		case audienceOf(p.ImportPath) != "":
 			audiences++
+			own := audienceOf(p.ImportPath)
 			for d := range ours {
-				if full := module + d; full == http || full == http+"/apitest" || isAudience(full) {
+				full := module + d
+				if other := audienceOf(full); full == http || full == http+"/apitest" || other != "" && other != own {
 					t.Errorf("audience %s depends on %s; audiences import the edge and the domains only", p.ImportPath, d)
 				}
 			}

@@ -18,6 +18,8 @@ import (
 	"github.com/paylink/paylink/internal/checkout"
 	"github.com/paylink/paylink/internal/forms"
 	"github.com/paylink/paylink/internal/httpapi/dashboard"
+	"github.com/paylink/paylink/internal/httpapi/dashboard/developerpages"
+	"github.com/paylink/paylink/internal/httpapi/dashboard/linkpages"
 	"github.com/paylink/paylink/internal/httpapi/edge"
 	"github.com/paylink/paylink/internal/httpapi/hostedcheckout"
 	"github.com/paylink/paylink/internal/httpapi/merchantapi"
@@ -116,14 +118,24 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	linkPages, err := linkpages.New(merchantPages)
+	if err != nil {
+		return nil, err
+	}
+	developerPages, err := developerpages.New(merchantPages)
+	if err != nil {
+		return nil, err
+	}
 
 	// The table of contents: every route Paylink serves, by audience.
 	routes := slices.Concat(
-		ops.routes(),           // operations: /healthz, /readyz, /v1/openapi.json, /assets/…
-		merchants.Routes(),     // merchants' backends, with an API key: /v1/…
-		shoppers.Routes(),      // shoppers' browsers: /pay/…, /embed/forms/…, /sdk/…
-		wallets.Routes(),       // wallet users: /v1/wallet/…, /wallet
-		merchantPages.Routes(), // merchants' browsers: /, /docs, /dashboard/…
+		ops.routes(),            // operations: /healthz, /readyz, /v1/openapi.json, /assets/…
+		merchants.Routes(),      // merchants' backends, with an API key: /v1/…
+		shoppers.Routes(),       // shoppers' browsers: /pay/…, /embed/forms/…, /sdk/…
+		wallets.Routes(),        // wallet users: /v1/wallet/…, /wallet
+		merchantPages.Routes(),  // merchants' browsers: /, /docs, /dashboard/… (log-in, home, payments, settings)
+		linkPages.Routes(),      // … the dashboard's links: /dashboard/links/…
+		developerPages.Routes(), // … the dashboard's keys and webhooks: /dashboard/developers/…
 	)
 	if ops.openAPIDoc, err = edge.OpenAPI(routes, opsOpenAPI(), merchantapi.OpenAPI(), hostedcheckout.OpenAPI(),
 		walletapp.OpenAPI(), dashboard.OpenAPI()); err != nil {

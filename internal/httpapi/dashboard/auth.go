@@ -68,19 +68,19 @@ func (s *Server) loginPage(c *gin.Context) {
 func (s *Server) login(c *gin.Context) {
 	form, err := s.Edge.ReadForm(c)
 	if err != nil {
-		s.errorPage(c, err)
+		s.ErrorPage(c, err)
 		return
 	}
 	in := authForm{Email: form.Get("email"), Next: safeNext(form.Get("next"))}
 	mid, err := s.checkLogin(c, in.Email, form.Get("password"))
 	if err != nil {
 		var status int
-		status, in.Errors = s.failed(c, err)
+		status, in.Errors = s.Failed(c, err)
 		s.render(c, status, "login", nil, "", in)
 		return
 	}
 	if err := s.startSession(c, mid); err != nil {
-		s.errorPage(c, err)
+		s.ErrorPage(c, err)
 		return
 	}
 	c.Redirect(http.StatusSeeOther, in.Next)
@@ -129,19 +129,19 @@ func (s *Server) signUpPage(c *gin.Context) {
 func (s *Server) signUp(c *gin.Context) {
 	form, err := s.Edge.ReadForm(c)
 	if err != nil {
-		s.errorPage(c, err)
+		s.ErrorPage(c, err)
 		return
 	}
 	in := authForm{Name: form.Get("name"), Email: form.Get("email")}
 	mid, err := s.createMerchant(c, in.Name, in.Email, form.Get("password"))
 	if err != nil {
 		var status int
-		status, in.Errors = s.failed(c, err)
+		status, in.Errors = s.Failed(c, err)
 		s.render(c, status, "signup", nil, "", in)
 		return
 	}
 	if err := s.startSession(c, mid); err != nil {
-		s.errorPage(c, err)
+		s.ErrorPage(c, err)
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/dashboard")
@@ -178,20 +178,20 @@ func (s *Server) createMerchant(c *gin.Context, name, email, pw string) (string,
 func (s *Server) logout(c *gin.Context) {
 	form, err := s.Edge.ReadForm(c)
 	if err != nil {
-		s.errorPage(c, err)
+		s.ErrorPage(c, err)
 		return
 	}
 	ctx := c.Request.Context()
 	if form.Get("everywhere") == "1" {
 		if v, err := s.currentVisit(c); err == nil {
 			if _, err := s.Logins.RevokeAll(ctx, v.Merchant.ID); err != nil {
-				s.errorPage(c, err)
+				s.ErrorPage(c, err)
 				return
 			}
 		}
 	} else if token, err := c.Cookie(s.cookieName()); err == nil && token != "" {
 		if err := s.Logins.Logout(ctx, token); err != nil {
-			s.errorPage(c, err)
+			s.ErrorPage(c, err)
 			return
 		}
 	}
@@ -199,10 +199,10 @@ func (s *Server) logout(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, "/dashboard/login?logged_out=1")
 }
 
-// failed is the status the API answers err with and its message by the
+// Failed is the status the API answers err with and its message by the
 // form field it concerns ("" for the whole form). Internal errors are
 // logged once, by edge.ErrorResponse, and shown without detail.
-func (s *Server) failed(c *gin.Context, err error) (int, map[string]string) {
+func (s *Server) Failed(c *gin.Context, err error) (int, map[string]string) {
 	status, body := s.Edge.ErrorResponse(c, err)
 	if lk := (*lockout.LockedError)(nil); errors.As(err, &lk) {
 		c.Header("Retry-After", strconv.Itoa(max(1, int(lk.RetryAfter(s.Now()).Seconds()))))
@@ -210,8 +210,8 @@ func (s *Server) failed(c *gin.Context, err error) (int, map[string]string) {
 	return status, map[string]string{body.Error.Param: body.Error.Message}
 }
 
-// withQuery returns path with q.
-func withQuery(path string, q url.Values) string {
+// WithQuery returns path with q as its query string.
+func WithQuery(path string, q url.Values) string {
 	if len(q) == 0 {
 		return path
 	}

@@ -70,8 +70,7 @@ func OpenAPI() fs.FS { return openAPIFiles }
 
 // pageNames are the templates of web/templates, each rendered in
 // web/templates/layout.html.
-var pageNames = []string{"landing", "docs", "login", "signup", "home", "payments", "payment", "refund-confirm",
-	"links", "link-new", "link", "developers", "secret", "endpoint", "settings", "error"}
+var pageNames = []string{"landing", "docs", "login", "signup", "home", "payments", "payment", "refund-confirm", "settings", "error"}
 
 // New returns the dashboard with its pages parsed and its scripts and
 // styles registered with the edge's assets.
@@ -96,12 +95,7 @@ func New(d Deps) (*Server, error) {
 // redirects to the log-in page, CSV); every POST is a form that
 // edge.ReadForm checks first.
 func (s *Server) Routes() []edge.Route {
-	get := func(path, doc string, h gin.HandlerFunc) edge.Route {
-		return edge.Route{Method: "GET", Path: path, Doc: doc, Page: h}
-	}
-	post := func(path, doc string, limit edge.Limit, h gin.HandlerFunc) edge.Route {
-		return edge.Route{Method: "POST", Path: path, Doc: doc, Limit: limit, Idempotent: true, Page: h}
-	}
+	get, post := GetPage, PostForm
 	return []edge.Route{
 		get("/", "landingPage", s.landing),
 		get("/docs", "docsPage", s.docs),
@@ -112,39 +106,22 @@ func (s *Server) Routes() []edge.Route {
 		post("/dashboard/signup", "dashboardSignUp", edge.PerIPSignUp, s.signUp),
 		{Method: "POST", Path: "/dashboard/logout", Doc: "dashboardLogOut", Page: s.logout},
 
-		get("/dashboard", "dashboardHome", s.authed(s.home)),
-		get("/dashboard/payments", "dashboardPayments", s.authed(s.payments)),
-		get("/dashboard/payments.csv", "dashboardPaymentsCSV", s.authed(s.paymentsCSV)),
-		get("/dashboard/payments/:id", "dashboardPayment", s.authed(s.payment)),
-		get("/dashboard/payments/:id/refund", "dashboardRefundConfirm", s.authed(s.refundConfirm)),
-		post("/dashboard/payments/:id/refund", "dashboardRefund", edge.PerIPCheckout, s.acting(s.refund)),
-		post("/dashboard/events/:id/redeliver", "dashboardRedeliver", edge.PerIPCheckout, s.acting(s.redeliver)),
+		get("/dashboard", "dashboardHome", s.Authed(s.home)),
+		get("/dashboard/payments", "dashboardPayments", s.Authed(s.payments)),
+		get("/dashboard/payments.csv", "dashboardPaymentsCSV", s.Authed(s.paymentsCSV)),
+		get("/dashboard/payments/:id", "dashboardPayment", s.Authed(s.payment)),
+		get("/dashboard/payments/:id/refund", "dashboardRefundConfirm", s.Authed(s.refundConfirm)),
+		post("/dashboard/payments/:id/refund", "dashboardRefund", edge.PerIPCheckout, s.Acting(s.refund)),
+		post("/dashboard/events/:id/redeliver", "dashboardRedeliver", edge.PerIPCheckout, s.Acting(s.redeliver)),
 
-		get("/dashboard/links", "dashboardLinks", s.authed(s.links)),
-		get("/dashboard/links/new", "dashboardNewLink", s.authed(s.newLink)),
-		post("/dashboard/links", "dashboardCreateLink", edge.PerIPCheckout, s.acting(s.createLink)),
-		get("/dashboard/links/:id", "dashboardLink", s.authed(s.link)),
-		get("/dashboard/links/:id/qr", "dashboardLinkQR", s.authed(s.linkQR)),
-		post("/dashboard/links/:id/deactivate", "dashboardDeactivateLink", edge.PerIPCheckout, s.acting(s.deactivateLink)),
-
-		get("/dashboard/developers", "dashboardDevelopers", s.authed(s.developers)),
-		post("/dashboard/developers/keys", "dashboardCreateKey", edge.PerIPCheckout, s.acting(s.createKey)),
-		post("/dashboard/developers/keys/:id/roll", "dashboardRollKey", edge.PerIPCheckout, s.acting(s.rollKey)),
-		post("/dashboard/developers/keys/:id/revoke", "dashboardRevokeKey", edge.PerIPCheckout, s.acting(s.revokeKey)),
-		post("/dashboard/developers/webhooks", "dashboardCreateEndpoint", edge.PerIPCheckout, s.acting(s.createEndpoint)),
-		get("/dashboard/developers/webhooks/:id", "dashboardEndpoint", s.authed(s.endpoint)),
-		post("/dashboard/developers/webhooks/:id/test", "dashboardTestEndpoint", edge.PerIPCheckout, s.acting(s.testEndpoint)),
-		post("/dashboard/developers/webhooks/:id/rotate", "dashboardRotateEndpointSecret", edge.PerIPCheckout, s.acting(s.rotateEndpointSecret)),
-		post("/dashboard/developers/webhooks/:id/enable", "dashboardEnableEndpoint", edge.PerIPCheckout, s.acting(s.enableEndpoint)),
-
-		get("/dashboard/settings", "dashboardSettings", s.authed(s.settings)),
-		post("/dashboard/settings", "dashboardSaveSettings", edge.PerIPCheckout, s.acting(s.saveSettings)),
-		post("/dashboard/settings/sessions/:id/revoke", "dashboardRevokeSession", edge.PerIPCheckout, s.acting(s.revokeSession)),
+		get("/dashboard/settings", "dashboardSettings", s.Authed(s.settings)),
+		post("/dashboard/settings", "dashboardSaveSettings", edge.PerIPCheckout, s.Acting(s.saveSettings)),
+		post("/dashboard/settings/sessions/:id/revoke", "dashboardRevokeSession", edge.PerIPCheckout, s.Acting(s.revokeSession)),
 	}
 }
 
-// visit is one request of a logged-in merchant.
-type visit struct {
+// Visit is one request of a logged-in merchant: the session and its merchant.
+type Visit struct {
 	Session  *merchantauth.Session
 	Merchant *merchant.Merchant
 }
@@ -157,9 +134,9 @@ type view struct {
 	Data     any
 }
 
-// authed answers a GET page for a logged-in merchant; without a live
+// Authed answers a GET page for a logged-in merchant; without a live
 // session the browser is sent to log in and come back.
-func (s *Server) authed(h func(*gin.Context, *visit)) gin.HandlerFunc {
+func (s *Server) Authed(h func(*gin.Context, *Visit)) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		v, err := s.currentVisit(c)
 		if err != nil {
@@ -170,13 +147,13 @@ func (s *Server) authed(h func(*gin.Context, *visit)) gin.HandlerFunc {
 	}
 }
 
-// acting answers a form POST of a logged-in merchant: the form's origin
+// Acting answers a form POST of a logged-in merchant: the form's origin
 // is checked and the form read first (edge.ReadForm), then the session.
-func (s *Server) acting(h func(*gin.Context, *visit, url.Values)) gin.HandlerFunc {
+func (s *Server) Acting(h func(*gin.Context, *Visit, url.Values)) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		form, err := s.Edge.ReadForm(c)
 		if err != nil {
-			s.errorPage(c, err)
+			s.ErrorPage(c, err)
 			return
 		}
 		v, err := s.currentVisit(c)
@@ -189,7 +166,7 @@ func (s *Server) acting(h func(*gin.Context, *visit, url.Values)) gin.HandlerFun
 }
 
 // currentVisit authenticates the session cookie and loads its merchant.
-func (s *Server) currentVisit(c *gin.Context) (*visit, error) {
+func (s *Server) currentVisit(c *gin.Context) (*Visit, error) {
 	token, err := c.Cookie(s.cookieName())
 	if err != nil || token == "" {
 		return nil, merchantauth.ErrLoginRequired
@@ -203,7 +180,7 @@ func (s *Server) currentVisit(c *gin.Context) (*visit, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &visit{Session: sess, Merchant: m}, nil
+	return &Visit{Session: sess, Merchant: m}, nil
 }
 
 // toLogin sends the browser to the log-in page, to come back to next.
@@ -216,16 +193,45 @@ func (s *Server) toLogin(c *gin.Context, next string) {
 }
 
 // render answers page name with the security headers every page carries.
-func (s *Server) render(c *gin.Context, status int, name string, v *visit, nav string, data any) {
+func (s *Server) render(c *gin.Context, status int, name string, v *Visit, nav string, data any) {
+	s.RenderPage(c, status, s.pages[name], v, nav, data)
+}
+
+// RenderPage answers page (parsed by ParsePage) in the dashboard's layout,
+// with nav the section of the navigation it belongs to and the security
+// headers every page carries.
+func (s *Server) RenderPage(c *gin.Context, status int, page *template.Template, v *Visit, nav string, data any) {
 	vw := view{Nav: nav, Data: data}
 	if v != nil {
 		vw.Merchant = v.Merchant
 	}
-	s.Edge.Render(c, status, s.pages[name], "'none'", vw)
+	s.Edge.Render(c, status, page, "'none'", vw)
 }
 
-// errorPage renders err as a page with the status the API would answer.
-func (s *Server) errorPage(c *gin.Context, err error) {
+// ParsePage parses the page file of pages (a section's own templates) in
+// the dashboard's layout and partials, with the dashboard's template
+// functions (money, when, idemKey, …).
+func (s *Server) ParsePage(name string, pages fs.FS, file string) (*template.Template, error) {
+	t, err := s.Edge.Assets().PageWithFuncs(name, funcs, files, "web/templates/layout.html", "web/templates/partials.html")
+	if err != nil {
+		return nil, err
+	}
+	return t.ParseFS(pages, file)
+}
+
+// GetPage declares a GET page of the dashboard.
+func GetPage(path, doc string, h gin.HandlerFunc) edge.Route {
+	return edge.Route{Method: "GET", Path: path, Doc: doc, Page: h}
+}
+
+// PostForm declares a form POST of the dashboard: idempotent (the form's
+// idempotency_key), with limit as its rate-limit class.
+func PostForm(path, doc string, limit edge.Limit, h gin.HandlerFunc) edge.Route {
+	return edge.Route{Method: "POST", Path: path, Doc: doc, Limit: limit, Idempotent: true, Page: h}
+}
+
+// ErrorPage renders err as a page with the status the API would answer.
+func (s *Server) ErrorPage(c *gin.Context, err error) {
 	status, body := s.Edge.ErrorResponse(c, err)
 	s.render(c, status, "error", nil, "", body.Error)
 }

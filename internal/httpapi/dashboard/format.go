@@ -65,9 +65,9 @@ func errAmountInput(param string, exp int) *apperr.Error {
 	return &apperr.Error{Kind: apperr.Invalid, Code: "amount_invalid", Param: param, Message: msg}
 }
 
-// parseMajor reads an amount typed in major units ("12.5", "1,234.50")
+// ParseMajor reads an amount typed in major units ("12.5", "1,234.50")
 // into minor units of currency, naming param in its error.
-func parseMajor(raw string, currency money.Currency, param string) (int64, error) {
+func ParseMajor(raw string, currency money.Currency, param string) (int64, error) {
 	exp, ok := money.Exponent(currency)
 	if !ok {
 		return 0, errAmountInput(param, 2)

@@ -29,9 +29,9 @@ func TestParseMajor(t *testing.T) {
 		{"5.", "USD", 0, false},
 		{"9999999999999", "USD", 0, false},
 	} {
-		got, err := parseMajor(c.in, c.cur, "amount")
+		got, err := ParseMajor(c.in, c.cur, "amount")
 		if (err == nil) != c.ok || got != c.want {
-			t.Errorf("parseMajor(%q, %s) = %d, %v; want %d, ok=%v", c.in, c.cur, got, err, c.want, c.ok)
+			t.Errorf("ParseMajor(%q, %s) = %d, %v; want %d, ok=%v", c.in, c.cur, got, err, c.want, c.ok)
 		}
 	}
 }

@@ -49,13 +49,13 @@ type homeData struct {
 // home is the dashboard's first page: balance per currency, today's and
 // the last 30 days' payments, the daily chart, the latest payments and
 // what needs the merchant's attention.
-func (s *Server) home(c *gin.Context, v *visit) {
+func (s *Server) home(c *gin.Context, v *Visit) {
 	ctx := c.Request.Context()
 	mid := v.Merchant.ID
 	var d homeData
 	bal, err := s.Checkout.Balance(ctx, s.DB.Pool, mid)
 	if err != nil {
-		s.errorPage(c, err)
+		s.ErrorPage(c, err)
 		return
 	}
 	d.Balance = bal.Available
@@ -64,23 +64,23 @@ func (s *Server) home(c *gin.Context, v *visit) {
 	since := today.AddDate(0, 0, -29)
 	days, err := payments.Days(ctx, s.DB.Pool, mid, since)
 	if err != nil {
-		s.errorPage(c, err)
+		s.ErrorPage(c, err)
 		return
 	}
 	d.Today, d.Month = sum(days, today), sum(days, since)
 	d.Chart = drawChart(days, since)
 	if d.Latest, _, err = payments.Search(ctx, s.DB.Pool, mid, payments.Filter{}, 5, ""); err != nil {
-		s.errorPage(c, err)
+		s.ErrorPage(c, err)
 		return
 	}
 	d.HasPayments = len(d.Latest) > 0
 	if d.Challenges, _, err = payments.Search(ctx, s.DB.Pool, mid, payments.Filter{Status: checkout.RequiresAction}, 5, ""); err != nil {
-		s.errorPage(c, err)
+		s.ErrorPage(c, err)
 		return
 	}
 	endpoints, _, err := s.Webhooks.ListEndpoints(ctx, s.DB.Pool, mid, 100, "")
 	if err != nil {
-		s.errorPage(c, err)
+		s.ErrorPage(c, err)
 		return
 	}
 	for _, e := range endpoints {

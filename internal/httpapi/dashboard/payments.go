@@ -19,8 +19,8 @@ import (
 	"github.com/paylink/paylink/internal/webhook"
 )
 
-// pageSize is how many payments a page of the list shows.
-const pageSize = 25
+// PageSize is how many payments a page of the list shows.
+const PageSize = 25
 
 // filterForm is the payments page's filter form as typed: the API's
 // filters, dates instead of times (whole UTC days), and a search box
@@ -95,12 +95,12 @@ type paymentsData struct {
 // payments is the list of payments with the API's filters, cursor pages
 // that keep them, and a link to the CSV of exactly what is filtered. A
 // search for a payment id opens that payment.
-func (s *Server) payments(c *gin.Context, v *visit) {
+func (s *Server) payments(c *gin.Context, v *Visit) {
 	q := c.Request.URL.Query()
 	ff, f, keep, err := readFilter(q)
 	d := paymentsData{Filter: ff, Statuses: []string{"succeeded", "failed", "requires_action", "processing", "canceled"}}
 	if err != nil {
-		status, errs := s.failed(c, err)
+		status, errs := s.Failed(c, err)
 		d.Errors = errs
 		s.render(c, status, "payments", v, "payments", d)
 		return
@@ -118,21 +118,21 @@ func (s *Server) payments(c *gin.Context, v *visit) {
 	if after != "" && !id.Valid("pay", after) {
 		after = ""
 	}
-	list, more, err := payments.Search(c.Request.Context(), s.DB.Pool, v.Merchant.ID, f, pageSize, after)
+	list, more, err := payments.Search(c.Request.Context(), s.DB.Pool, v.Merchant.ID, f, PageSize, after)
 	if err != nil {
-		s.errorPage(c, err)
+		s.ErrorPage(c, err)
 		return
 	}
 	d.Payments = list
 	if more {
 		next := cloneValues(keep)
 		next.Set("starting_after", list[len(list)-1].ID)
-		d.Next = withQuery("/dashboard/payments", next)
+		d.Next = WithQuery("/dashboard/payments", next)
 	}
 	if after != "" {
-		d.First = withQuery("/dashboard/payments", keep)
+		d.First = WithQuery("/dashboard/payments", keep)
 	}
-	d.CSV = withQuery("/dashboard/payments.csv", keep)
+	d.CSV = WithQuery("/dashboard/payments.csv", keep)
 	s.render(c, http.StatusOK, "payments", v, "payments", d)
 }
 
@@ -152,17 +152,17 @@ const exportTimeout = 30 * time.Minute
 // the filtered payments. A bad filter is an error page before any byte;
 // a failure after the first byte cuts the connection, so a cut file
 // never looks complete.
-func (s *Server) paymentsCSV(c *gin.Context, v *visit) {
+func (s *Server) paymentsCSV(c *gin.Context, v *Visit) {
 	_, f, _, err := readFilter(c.Request.URL.Query())
 	if err != nil {
-		s.errorPage(c, err)
+		s.ErrorPage(c, err)
 		return
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), exportTimeout)
 	defer cancel()
 	rc := http.NewResponseController(c.Writer)
 	if err := rc.SetWriteDeadline(time.Now().Add(exportTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
-		s.errorPage(c, err)
+		s.ErrorPage(c, err)
 		return
 	}
 	h := c.Writer.Header()
@@ -174,7 +174,7 @@ func (s *Server) paymentsCSV(c *gin.Context, v *visit) {
 	rows, err := payments.ExportCSV(ctx, s.DB, v.Merchant.ID, f, flusher{c.Writer, rc})
 	if err != nil && !c.Writer.Written() {
 		h.Del("Content-Disposition")
-		s.errorPage(c, err)
+		s.ErrorPage(c, err)
 		return
 	}
 	if err != nil {
@@ -221,10 +221,10 @@ type paymentData struct {
 
 // payment is one payment's page: its details, refunds, the timeline of
 // its events with every webhook delivery attempt, and the refund form.
-func (s *Server) payment(c *gin.Context, v *visit) {
+func (s *Server) payment(c *gin.Context, v *Visit) {
 	d, err := s.loadPayment(c, v, c.Param("id"))
 	if err != nil {
-		s.errorPage(c, err)
+		s.ErrorPage(c, err)
 		return
 	}
 	if r := c.Query("refunded"); id.Valid("re", r) {
@@ -238,7 +238,7 @@ func (s *Server) payment(c *gin.Context, v *visit) {
 
 // loadPayment reads payID of the visit's merchant (404 for any other's)
 // with its refunds and timeline.
-func (s *Server) loadPayment(c *gin.Context, v *visit, payID string) (*paymentData, error) {
+func (s *Server) loadPayment(c *gin.Context, v *Visit, payID string) (*paymentData, error) {
 	ctx := c.Request.Context()
 	p, err := s.Checkout.Get(ctx, s.DB.Pool, v.Merchant.ID, payID)
 	if err != nil {
@@ -264,10 +264,10 @@ func (s *Server) loadPayment(c *gin.Context, v *visit, payID string) (*paymentDa
 // redeliver queues an event of the payment again to every subscribed
 // endpoint (webhook.Redeliver, as POST /v1/events/{id}/redeliver does) and
 // shows the payment.
-func (s *Server) redeliver(c *gin.Context, v *visit, form url.Values) {
+func (s *Server) redeliver(c *gin.Context, v *Visit, form url.Values) {
 	payID := form.Get("payment")
 	if !id.Valid("pay", payID) {
-		s.errorPage(c, checkout.ErrNotFound)
+		s.ErrorPage(c, checkout.ErrNotFound)
 		return
 	}
 	evtID := c.Param("id")
@@ -279,7 +279,7 @@ func (s *Server) redeliver(c *gin.Context, v *visit, form url.Values) {
 		return http.StatusOK, map[string]int{"deliveries": len(ds)}, nil
 	})
 	if err != nil {
-		s.errorPage(c, err)
+		s.ErrorPage(c, err)
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/dashboard/payments/"+payID+"?redelivered="+url.QueryEscape(evtID))

@@ -18,7 +18,7 @@ import (
 func refundInput(form url.Values, p *checkout.Payment) (checkout.NewRefund, error) {
 	nr := checkout.NewRefund{Reason: form.Get("reason")}
 	if raw := strings.TrimSpace(form.Get("amount")); raw != "" {
-		n, err := parseMajor(raw, p.Amount.Currency, "amount")
+		n, err := ParseMajor(raw, p.Amount.Currency, "amount")
 		if err != nil {
 			return nr, err
 		}
@@ -29,8 +29,8 @@ func refundInput(form url.Values, p *checkout.Payment) (checkout.NewRefund, erro
 
 // refundAgain renders the payment page with the refund form's error next
 // to its field.
-func (s *Server) refundAgain(c *gin.Context, v *visit, d *paymentData, form url.Values, err error) {
-	status, errs := s.failed(c, err)
+func (s *Server) refundAgain(c *gin.Context, v *Visit, d *paymentData, form url.Values, err error) {
+	status, errs := s.Failed(c, err)
 	d.Errors, d.Amount, d.Reason = errs, form.Get("amount"), form.Get("reason")
 	s.render(c, status, "payment", v, "payments", d)
 }
@@ -46,10 +46,10 @@ type refundConfirmData struct {
 // form GETs here, and only this page's form POSTs the refund. A refund
 // that cannot be made (more than is left, say) is refused here already,
 // with the API's message, though the POST checks again.
-func (s *Server) refundConfirm(c *gin.Context, v *visit) {
+func (s *Server) refundConfirm(c *gin.Context, v *Visit) {
 	d, err := s.loadPayment(c, v, c.Param("id"))
 	if err != nil {
-		s.errorPage(c, err)
+		s.ErrorPage(c, err)
 		return
 	}
 	q := c.Request.URL.Query()
@@ -72,10 +72,10 @@ func (s *Server) refundConfirm(c *gin.Context, v *visit) {
 // refund makes the refund with checkout.RefundFor (the API's refund),
 // once per form (its Idempotency-Key), then asks the processor as the
 // API does, and shows the payment.
-func (s *Server) refund(c *gin.Context, v *visit, form url.Values) {
+func (s *Server) refund(c *gin.Context, v *Visit, form url.Values) {
 	d, err := s.loadPayment(c, v, c.Param("id"))
 	if err != nil {
-		s.errorPage(c, err)
+		s.ErrorPage(c, err)
 		return
 	}
 	nr, err := refundInput(form, d.Payment)

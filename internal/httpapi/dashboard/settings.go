@@ -37,7 +37,7 @@ func options[T ~string](every []T, on []T) []option {
 	return out
 }
 
-func (s *Server) settingsData(v *visit) settingsData {
+func (s *Server) settingsData(v *Visit) settingsData {
 	st := v.Merchant.Settings
 	return settingsData{Name: v.Merchant.Name, NotificationEmail: st.NotificationEmail,
 		Currencies: options(s.Currencies.List(), st.Currencies), Methods: options(merchant.Methods, st.Methods),
@@ -47,23 +47,23 @@ func (s *Server) settingsData(v *visit) settingsData {
 
 // settings shows the business name, what the merchant accepts, its
 // notification e-mails and its live sessions.
-func (s *Server) settings(c *gin.Context, v *visit) {
+func (s *Server) settings(c *gin.Context, v *Visit) {
 	d := s.settingsData(v)
 	d.Saved = c.Query("saved") == "1"
 	s.settingsPage(c, v, http.StatusOK, d)
 }
 
-func (s *Server) settingsPage(c *gin.Context, v *visit, status int, d settingsData) {
+func (s *Server) settingsPage(c *gin.Context, v *Visit, status int, d settingsData) {
 	var err error
 	if d.Sessions, err = s.Logins.List(c.Request.Context(), v.Merchant.ID); err != nil {
-		s.errorPage(c, err)
+		s.ErrorPage(c, err)
 		return
 	}
 	s.render(c, status, "settings", v, "settings", d)
 }
 
 // saveSettings changes them with merchant.Update (PATCH /v1/merchant's).
-func (s *Server) saveSettings(c *gin.Context, v *visit, form url.Values) {
+func (s *Server) saveSettings(c *gin.Context, v *Visit, form url.Values) {
 	name, email := form.Get("name"), form.Get("notification_email")
 	list := func(field string) *[]string {
 		l := form[field]
@@ -82,7 +82,7 @@ func (s *Server) saveSettings(c *gin.Context, v *visit, form url.Values) {
 		return http.StatusOK, merchant.ToWire(m), nil
 	})
 	if err != nil {
-		status, errs := s.failed(c, err)
+		status, errs := s.Failed(c, err)
 		d := s.settingsData(v)
 		d.Name, d.NotificationEmail, d.Errors = name, email, errs
 		s.settingsPage(c, v, status, d)
@@ -93,9 +93,9 @@ func (s *Server) saveSettings(c *gin.Context, v *visit, form url.Values) {
 
 // revokeSession ends one of the merchant's sessions (another browser, or
 // this one).
-func (s *Server) revokeSession(c *gin.Context, v *visit, _ url.Values) {
+func (s *Server) revokeSession(c *gin.Context, v *Visit, _ url.Values) {
 	if err := s.Logins.Revoke(c.Request.Context(), v.Merchant.ID, c.Param("id")); err != nil {
-		s.errorPage(c, err)
+		s.ErrorPage(c, err)
 		return
 	}
 	if c.Param("id") == v.Session.ID {

@@ -40,7 +40,7 @@ func (s *Server) docs(c *gin.Context) {
 		}
 	}
 	if err := json.Unmarshal(s.OpenAPI(), &doc); err != nil {
-		s.errorPage(c, err)
+		s.ErrorPage(c, err)
 		return
 	}
 	bySection := map[string]*section{}

@@ -1,4 +1,4 @@
-package dashboard
+package developerpages
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/paylink/paylink/internal/httpapi/dashboard"
 	"github.com/paylink/paylink/internal/id"
 	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/webhook"
@@ -30,19 +31,19 @@ type developersData struct {
 
 // developers lists the API keys and webhook endpoints, with the forms
 // that make them.
-func (s *Server) developers(c *gin.Context, v *visit) {
+func (s *Pages) developers(c *gin.Context, v *dashboard.Visit) {
 	s.developersPage(c, v, http.StatusOK, developersData{Revoked: c.Query("revoked")})
 }
 
-func (s *Server) developersPage(c *gin.Context, v *visit, status int, d developersData) {
+func (s *Pages) developersPage(c *gin.Context, v *dashboard.Visit, status int, d developersData) {
 	ctx := c.Request.Context()
 	var err error
 	if d.Keys, _, err = s.Merchants.ListKeys(ctx, s.DB.Pool, v.Merchant.ID, 100, ""); err != nil {
-		s.errorPage(c, err)
+		s.ErrorPage(c, err)
 		return
 	}
 	if d.Endpoints, _, err = s.Webhooks.ListEndpoints(ctx, s.DB.Pool, v.Merchant.ID, 100, ""); err != nil {
-		s.errorPage(c, err)
+		s.ErrorPage(c, err)
 		return
 	}
 	d.Scopes, d.EventTypes = merchant.Grantable, webhook.Types()
@@ -57,7 +58,7 @@ type secretData struct {
 // createKey makes a key with merchant.CreateKeyWith (the API's), named
 // and scoped as the form asks (no scope ticked: full access), and shows
 // its secret once.
-func (s *Server) createKey(c *gin.Context, v *visit, form url.Values) {
+func (s *Pages) createKey(c *gin.Context, v *dashboard.Visit, form url.Values) {
 	nk := merchant.NewKey{Name: form.Get("name")}
 	if scopes := form["scopes"]; len(scopes) > 0 {
 		nk.Scopes = scopes
@@ -70,7 +71,7 @@ func (s *Server) createKey(c *gin.Context, v *visit, form url.Values) {
 		return http.StatusCreated, k.ToWire(), nil
 	})
 	if err != nil {
-		status, errs := s.failed(c, err)
+		status, errs := s.Failed(c, err)
 		s.developersPage(c, v, status, developersData{Errors: errs, KeyName: nk.Name})
 		return
 	}
@@ -79,10 +80,10 @@ func (s *Server) createKey(c *gin.Context, v *visit, form url.Values) {
 
 // showKeySecret renders the secret of the key in body, which a replay
 // past idempotency.SecretReplay no longer has.
-func (s *Server) showKeySecret(c *gin.Context, v *visit, body []byte, title string) {
+func (s *Pages) showKeySecret(c *gin.Context, v *dashboard.Visit, body []byte, title string) {
 	var k wire.APIKey
 	if err := json.Unmarshal(body, &k); err != nil {
-		s.errorPage(c, err)
+		s.ErrorPage(c, err)
 		return
 	}
 	s.render(c, http.StatusOK, "secret", v, "developers", secretData{Title: title, What: "API key", ID: k.ID,
@@ -91,7 +92,7 @@ func (s *Server) showKeySecret(c *gin.Context, v *visit, body []byte, title stri
 
 // rollKey replaces a key with merchant.RollKey: the old one keeps working
 // for 24 hours. The new secret is shown once.
-func (s *Server) rollKey(c *gin.Context, v *visit, _ url.Values) {
+func (s *Pages) rollKey(c *gin.Context, v *dashboard.Visit, _ url.Values) {
 	_, body, err := s.Edge.MutateAnswer(c, v.Merchant.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		made, _, err := s.Merchants.RollKey(ctx, tx, merchant.Owner(v.Merchant.ID), c.Param("id"), merchant.DefaultRollGrace)
 		if err != nil {
@@ -100,14 +101,14 @@ func (s *Server) rollKey(c *gin.Context, v *visit, _ url.Values) {
 		return http.StatusCreated, made.ToWire(), nil
 	})
 	if err != nil {
-		s.errorPage(c, err)
+		s.ErrorPage(c, err)
 		return
 	}
 	s.showKeySecret(c, v, body, "The key's replacement (the old one works for 24 more hours)")
 }
 
 // revokeKey revokes a key with merchant.RevokeKey.
-func (s *Server) revokeKey(c *gin.Context, v *visit, _ url.Values) {
+func (s *Pages) revokeKey(c *gin.Context, v *dashboard.Visit, _ url.Values) {
 	kid := c.Param("id")
 	_, _, err := s.Edge.MutateAnswer(c, v.Merchant.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		k, err := s.Merchants.RevokeKey(ctx, tx, v.Merchant.ID, kid)
@@ -117,7 +118,7 @@ func (s *Server) revokeKey(c *gin.Context, v *visit, _ url.Values) {
 		return http.StatusOK, k.ToWire(), nil
 	})
 	if err != nil {
-		s.errorPage(c, err)
+		s.ErrorPage(c, err)
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/dashboard/developers?revoked="+url.QueryEscape(kid))
@@ -125,7 +126,7 @@ func (s *Server) revokeKey(c *gin.Context, v *visit, _ url.Values) {
 
 // createEndpoint adds a webhook endpoint with webhook.CreateEndpoint (the
 // API's) and shows its signing secret once.
-func (s *Server) createEndpoint(c *gin.Context, v *visit, form url.Values) {
+func (s *Pages) createEndpoint(c *gin.Context, v *dashboard.Visit, form url.Values) {
 	events := form["events"]
 	if len(events) == 0 {
 		events = []string{webhook.AllEvents}
@@ -144,14 +145,14 @@ func (s *Server) createEndpoint(c *gin.Context, v *visit, form url.Values) {
 		})
 	}
 	if err != nil {
-		status, errs := s.failed(c, err)
+		status, errs := s.Failed(c, err)
 		d.Errors = errs
 		s.developersPage(c, v, status, d)
 		return
 	}
 	var e wire.WebhookEndpoint
 	if err := json.Unmarshal(body, &e); err != nil {
-		s.errorPage(c, err)
+		s.ErrorPage(c, err)
 		return
 	}
 	s.render(c, http.StatusOK, "secret", v, "developers", secretData{Title: "Your new webhook endpoint",
@@ -166,25 +167,25 @@ type endpointData struct {
 
 // endpoint is one webhook endpoint's page: its delivery log, newest
 // first, with every attempt, and the test-event button.
-func (s *Server) endpoint(c *gin.Context, v *visit) {
+func (s *Pages) endpoint(c *gin.Context, v *dashboard.Visit) {
 	s.endpointPage(c, v, nil)
 }
 
-func (s *Server) endpointPage(c *gin.Context, v *visit, ping *webhook.PingResult) {
+func (s *Pages) endpointPage(c *gin.Context, v *dashboard.Visit, ping *webhook.PingResult) {
 	ctx := c.Request.Context()
 	eid := c.Param("id")
 	if !id.Valid("we", eid) {
-		s.errorPage(c, webhook.ErrEndpointNotFound)
+		s.ErrorPage(c, webhook.ErrEndpointNotFound)
 		return
 	}
 	e, err := s.Webhooks.GetEndpoint(ctx, s.DB.Pool, v.Merchant.ID, eid)
 	if err != nil {
-		s.errorPage(c, err)
+		s.ErrorPage(c, err)
 		return
 	}
 	ds, _, err := s.Webhooks.ListDeliveries(ctx, s.DB.Pool, v.Merchant.ID, webhook.DeliveryFilter{EndpointID: eid}, 50, "")
 	if err != nil {
-		s.errorPage(c, err)
+		s.ErrorPage(c, err)
 		return
 	}
 	s.render(c, http.StatusOK, "endpoint", v, "developers", endpointData{Endpoint: e, Deliveries: ds, Ping: ping})
@@ -192,15 +193,15 @@ func (s *Server) endpointPage(c *gin.Context, v *visit, ping *webhook.PingResult
 
 // testEndpoint sends a signed ping to the endpoint now (webhook.SendPing,
 // the API's test event) and shows how it answered.
-func (s *Server) testEndpoint(c *gin.Context, v *visit, _ url.Values) {
+func (s *Pages) testEndpoint(c *gin.Context, v *dashboard.Visit, _ url.Values) {
 	eid := c.Param("id")
 	if !id.Valid("we", eid) {
-		s.errorPage(c, webhook.ErrEndpointNotFound)
+		s.ErrorPage(c, webhook.ErrEndpointNotFound)
 		return
 	}
 	r, err := s.Webhooks.SendPing(c.Request.Context(), v.Merchant.ID, eid)
 	if err != nil {
-		s.errorPage(c, err)
+		s.ErrorPage(c, err)
 		return
 	}
 	s.endpointPage(c, v, r)
@@ -208,7 +209,7 @@ func (s *Server) testEndpoint(c *gin.Context, v *visit, _ url.Values) {
 
 // enableEndpoint turns a disabled endpoint back on (webhook.UpdateEndpoint
 // with status enabled, as POST /v1/webhook_endpoints/{id} does).
-func (s *Server) enableEndpoint(c *gin.Context, v *visit, _ url.Values) {
+func (s *Pages) enableEndpoint(c *gin.Context, v *dashboard.Visit, _ url.Values) {
 	eid := c.Param("id")
 	enabled := webhook.StatusEnabled
 	_, _, err := s.Edge.MutateAnswer(c, v.Merchant.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
@@ -219,7 +220,7 @@ func (s *Server) enableEndpoint(c *gin.Context, v *visit, _ url.Values) {
 		return http.StatusOK, e.ToWire(), nil
 	})
 	if err != nil {
-		s.errorPage(c, err)
+		s.ErrorPage(c, err)
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/dashboard/developers/webhooks/"+eid)
@@ -228,7 +229,7 @@ func (s *Server) enableEndpoint(c *gin.Context, v *visit, _ url.Values) {
 // rotateEndpointSecret gives the endpoint a new signing secret
 // (webhook.RotateSecret; the old one still signs for the default
 // overlap) and shows it once.
-func (s *Server) rotateEndpointSecret(c *gin.Context, v *visit, _ url.Values) {
+func (s *Pages) rotateEndpointSecret(c *gin.Context, v *dashboard.Visit, _ url.Values) {
 	eid := c.Param("id")
 	_, body, err := s.Edge.MutateAnswer(c, v.Merchant.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		e, err := s.Webhooks.RotateSecret(ctx, tx, v.Merchant.ID, eid, webhook.DefaultOverlap)
@@ -238,12 +239,12 @@ func (s *Server) rotateEndpointSecret(c *gin.Context, v *visit, _ url.Values) {
 		return http.StatusOK, e.ToWire(), nil
 	})
 	if err != nil {
-		s.errorPage(c, err)
+		s.ErrorPage(c, err)
 		return
 	}
 	var e wire.WebhookEndpoint
 	if err := json.Unmarshal(body, &e); err != nil {
-		s.errorPage(c, err)
+		s.ErrorPage(c, err)
 		return
 	}
 	s.render(c, http.StatusOK, "secret", v, "developers", secretData{Title: "The endpoint's new signing secret",

@@ -1,4 +1,4 @@
-package dashboard
+package linkpages
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/paylink/paylink/internal/apperr"
 	"github.com/paylink/paylink/internal/checkout"
+	"github.com/paylink/paylink/internal/httpapi/dashboard"
 	"github.com/paylink/paylink/internal/id"
 	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/money"
@@ -31,14 +32,14 @@ type linksData struct {
 
 // links lists the merchant's links, filtered by status and realm as the
 // API filters them, newest first.
-func (s *Server) links(c *gin.Context, v *visit) {
+func (s *Pages) links(c *gin.Context, v *dashboard.Visit) {
 	d := linksData{Status: c.Query("status"), Realm: c.Query("realm"),
 		Statuses: []string{"active", "completed", "expired", "deactivated"},
 		Now:      func(l *links.Link) links.Status { return l.StatusAt(s.Now()) }}
 	f, err := links.ParseFilter(d.Status, d.Realm)
 	if err != nil {
 		var status int
-		status, d.Errors = s.failed(c, err)
+		status, d.Errors = s.Failed(c, err)
 		s.render(c, status, "links", v, "links", d)
 		return
 	}
@@ -46,9 +47,9 @@ func (s *Server) links(c *gin.Context, v *visit) {
 	if after != "" && !id.Valid("plink", after) {
 		after = ""
 	}
-	list, more, err := s.Links.Find(c.Request.Context(), s.DB.Pool, v.Merchant.ID, f, pageSize, after)
+	list, more, err := s.Links.Find(c.Request.Context(), s.DB.Pool, v.Merchant.ID, f, dashboard.PageSize, after)
 	if err != nil {
-		s.errorPage(c, err)
+		s.ErrorPage(c, err)
 		return
 	}
 	d.Links = list
@@ -59,7 +60,7 @@ func (s *Server) links(c *gin.Context, v *visit) {
 				q.Set(k, val)
 			}
 		}
-		d.Next = withQuery("/dashboard/links", q)
+		d.Next = dashboard.WithQuery("/dashboard/links", q)
 	}
 	s.render(c, http.StatusOK, "links", v, "links", d)
 }
@@ -72,7 +73,7 @@ type linkForm struct {
 	Errors                                                                               map[string]string
 }
 
-func (s *Server) newLink(c *gin.Context, v *visit) {
+func (s *Pages) newLink(c *gin.Context, v *dashboard.Visit) {
 	accepted := v.Merchant.Settings.Currencies
 	cur := s.Currencies.First() // the platform's first, when the merchant takes it
 	if !v.Merchant.Settings.AcceptsCurrency(cur) && len(accepted) > 0 {
@@ -90,12 +91,12 @@ var (
 )
 
 // readLink turns the new-link form into the API's links.NewLink.
-func (s *Server) readLink(in *linkForm) (links.NewLink, error) {
+func (s *Pages) readLink(in *linkForm) (links.NewLink, error) {
 	cur, err := s.Currencies.Parse(in.Currency)
 	if err != nil {
 		return links.NewLink{}, err
 	}
-	minor, err := parseMajor(in.Amount, cur, "amount")
+	minor, err := dashboard.ParseMajor(in.Amount, cur, "amount")
 	if err != nil {
 		return links.NewLink{}, err
 	}
@@ -126,7 +127,7 @@ func (s *Server) readLink(in *linkForm) (links.NewLink, error) {
 }
 
 // createLink makes the link with links.Create (the API's), once per form.
-func (s *Server) createLink(c *gin.Context, v *visit, form url.Values) {
+func (s *Pages) createLink(c *gin.Context, v *dashboard.Visit, form url.Values) {
 	in := linkForm{Amount: form.Get("amount"), Currency: form.Get("currency"), Description: form.Get("description"),
 		ExpiresInDays: form.Get("expires_in_days"), SuccessURL: form.Get("success_url"), CancelURL: form.Get("cancel_url"),
 		Realm: form.Get("realm"), Metadata: form.Get("metadata"), SingleUse: form.Get("single_use") == "1",
@@ -144,7 +145,7 @@ func (s *Server) createLink(c *gin.Context, v *visit, form url.Values) {
 	}
 	if err != nil {
 		var status int
-		status, in.Errors = s.failed(c, err)
+		status, in.Errors = s.Failed(c, err)
 		s.render(c, status, "link-new", v, "links", in)
 		return
 	}
@@ -163,16 +164,16 @@ type linkData struct {
 
 // link is one link's page: its URL to copy, its QR code, the payments
 // made through it, and deactivation.
-func (s *Server) link(c *gin.Context, v *visit) {
+func (s *Pages) link(c *gin.Context, v *dashboard.Visit) {
 	ctx := c.Request.Context()
 	l, err := s.Links.Get(ctx, s.DB.Pool, v.Merchant.ID, c.Param("id"))
 	if err != nil {
-		s.errorPage(c, err)
+		s.ErrorPage(c, err)
 		return
 	}
-	paid, _, err := payments.Search(ctx, s.DB.Pool, v.Merchant.ID, payments.Filter{LinkID: l.ID}, pageSize, "")
+	paid, _, err := payments.Search(ctx, s.DB.Pool, v.Merchant.ID, payments.Filter{LinkID: l.ID}, dashboard.PageSize, "")
 	if err != nil {
-		s.errorPage(c, err)
+		s.ErrorPage(c, err)
 		return
 	}
 	s.render(c, http.StatusOK, "link", v, "links", linkData{Link: l, Status: l.StatusAt(s.Now()), URL: s.Links.URL(l),
@@ -181,15 +182,15 @@ func (s *Server) link(c *gin.Context, v *visit) {
 
 // linkQR is the link's URL as a QR code: SVG, or PNG with ?format=png; a
 // download with ?download=1.
-func (s *Server) linkQR(c *gin.Context, v *visit) {
+func (s *Pages) linkQR(c *gin.Context, v *dashboard.Visit) {
 	l, err := s.Links.Get(c.Request.Context(), s.DB.Pool, v.Merchant.ID, c.Param("id"))
 	if err != nil {
-		s.errorPage(c, err)
+		s.ErrorPage(c, err)
 		return
 	}
 	code, err := qr.New(s.Links.URL(l))
 	if err != nil {
-		s.errorPage(c, err)
+		s.ErrorPage(c, err)
 		return
 	}
 	c.Header("Cache-Control", "private, max-age=300")
@@ -208,7 +209,7 @@ func (s *Server) linkQR(c *gin.Context, v *visit) {
 	}
 	b, err := code.PNG(qr.DefaultSize)
 	if err != nil {
-		s.errorPage(c, err)
+		s.ErrorPage(c, err)
 		return
 	}
 	c.Data(http.StatusOK, "image/png", b)
@@ -216,7 +217,7 @@ func (s *Server) linkQR(c *gin.Context, v *visit) {
 
 // deactivateLink deactivates the link with links.Deactivate, once per
 // form.
-func (s *Server) deactivateLink(c *gin.Context, v *visit, _ url.Values) {
+func (s *Pages) deactivateLink(c *gin.Context, v *dashboard.Visit, _ url.Values) {
 	lid := c.Param("id")
 	_, _, err := s.Edge.MutateAnswer(c, v.Merchant.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		l, err := s.Links.Deactivate(ctx, tx, v.Merchant.ID, lid)
@@ -226,7 +227,7 @@ func (s *Server) deactivateLink(c *gin.Context, v *visit, _ url.Values) {
 		return http.StatusOK, s.Links.ToWire(l), nil
 	})
 	if err != nil {
-		s.errorPage(c, err)
+		s.ErrorPage(c, err)
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/dashboard/links/"+lid)
