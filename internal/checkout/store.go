@@ -9,7 +9,11 @@ const paymentColumns = `p.id, p.merchant_id, coalesce(p.payment_link_id, ''), p.
        p.billing_address, coalesce(p.realm, ''), pr.score, coalesce(pr.level, ''), coalesce(pr.outcome, ''),
        pr.reasons, coalesce(pr.rule_id, ''), coalesce(pr.model, ''), coalesce(pr.review_id, '')`
 
-const paymentFrom = ` FROM payments p LEFT JOIN payment_links l ON l.id = p.payment_link_id
+const paymentFrom = ` FROM payments p` + paymentJoins
+
+// paymentJoins are what a payment p is read with: its link and form (for
+// the metadata) and its risk decision.
+const paymentJoins = ` LEFT JOIN payment_links l ON l.id = p.payment_link_id
        LEFT JOIN payment_forms f ON f.id = p.payment_form_id
        LEFT JOIN payment_risk pr ON pr.payment_id = p.id `
 
@@ -17,6 +21,11 @@ const paymentFrom = ` FROM payments p LEFT JOIN payment_links l ON l.id = p.paym
 // metadata) as ScanPayment reads them; package payments appends its
 // WHERE clause.
 const PaymentRows = `SELECT ` + paymentColumns + paymentFrom
+
+// PagePaymentRows selects, as ScanPayment reads them, the payments whose
+// ids a common table expression named page lists; package payments
+// prepends it and appends the order.
+const PagePaymentRows = `SELECT ` + paymentColumns + ` FROM page JOIN payments p ON p.id = page.id` + paymentJoins
 
 const (
 	// insertPayment inserts a payment only if its link can still be paid
