@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/paylink/paylink/cmd/paylinkbench/seed"
 )
 
 func main() {
@@ -53,11 +55,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "checkout":
 		return benchCheckout(ctx, args[1:], stdout, stderr)
 	case "seed":
-		return benchSeed(ctx, args[1:], getenv, stdout, stderr)
+		return usageExit(seed.Run(ctx, args[1:], getenv, stdout, stderr))
 	case "reads":
 		return benchReads(ctx, args[1:], stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "paylinkbench: unknown benchmark %q\n\n%s", args[0], usage)
 		return exitCode(2)
 	}
+}
+
+// usageExit turns a subpackage's ErrUsage into exit status 2.
+func usageExit(err error) error {
+	if errors.Is(err, seed.ErrUsage) {
+		return exitCode(2)
+	}
+	return err
 }
