@@ -29,15 +29,19 @@ test: build lint
 	cd sdk/js && node --test test/
 	$(PAYLINK) devenv -dir .data/test -fast -- $(GO) test -race -count=1 -timeout 15m $(TESTFLAGS) ./...
 
-## bench: pgbench, the ledger, checkout, webhook and scale-out benchmarks on a private, durable PostgreSQL
-## (see BENCHMARKS.md); BENCH_SCALE=large make bench: the same checkout and the reads on 10 million payments
+## bench: pgbench, the ledger, checkout, webhook, scale-out and fraud benchmarks on a private, durable PostgreSQL
+## (see BENCHMARKS.md); BENCH_SCALE=large make bench: the same checkout and the reads on 10 million payments;
+## BENCH_ONLY=fraud make bench: only the fraud benchmark
 bench: build
 	./scripts/ensure-deps.sh bench
-ifeq ($(BENCH_SCALE),large)
+ifeq ($(BENCH_ONLY),fraud)
+	$(PAYLINK) devenv -dir .data/bench -- ./scripts/bench-fraud.sh
+else ifeq ($(BENCH_SCALE),large)
 	$(PAYLINK) devenv -dir .data/bench -- ./scripts/bench-large.sh
 else
 	$(PAYLINK) devenv -dir .data/bench -- ./scripts/bench.sh
 	$(PAYLINK) devenv -dir .data/bench -- ./scripts/bench-checkout.sh
+	$(PAYLINK) devenv -dir .data/bench -- ./scripts/bench-fraud.sh
 endif
 
 ## cluster: the production topology from Debian packages (pg_auto_failover, Redis Sentinel, nginx, 2 api + 2 worker) on one machine, until Ctrl-C

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/paylink/paylink/cmd/paylinkbench/procstat"
 )
 
 // checkoutFlags are paylinkbench checkout's options.
@@ -60,7 +62,7 @@ func benchCheckout(ctx context.Context, args []string, stdout, stderr io.Writer)
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		MaxIdleConns: f.concurrency * 2, MaxIdleConnsPerHost: f.concurrency * 2, IdleConnTimeout: time.Minute,
 	}}
-	procs, err := parseProcs(f.cpuSpec)
+	procs, err := procstat.Parse(f.cpuSpec)
 	if err != nil {
 		return err
 	}
@@ -91,14 +93,14 @@ func benchCheckout(ctx context.Context, args []string, stdout, stderr io.Writer)
 		profiled := make(chan error, 1)
 		if f.pprofURL != "" {
 			go func() {
-				profiled <- profile(ctx, f.pprofURL, f.duration, filepath.Join(f.profileDir, "checkout-"+shape+".pprof"))
+				profiled <- procstat.Profile(ctx, f.pprofURL, f.duration, filepath.Join(f.profileDir, "checkout-"+shape+".pprof"))
 			}()
 		} else {
 			profiled <- nil
 		}
-		before := cpuTimes(procs, f.clkTck)
+		before := procstat.Times(procs, f.clkTck)
 		res := p.run(ctx, targets, f.concurrency, f.duration)
-		after := cpuTimes(procs, f.clkTck)
+		after := procstat.Times(procs, f.clkTck)
 		if err := <-profiled; err != nil {
 			fmt.Fprintf(stderr, "checkout: cpu profile: %v\n", err)
 		}
@@ -112,7 +114,7 @@ func benchCheckout(ctx context.Context, args []string, stdout, stderr io.Writer)
 		if res.firstErr != "" {
 			fmt.Fprintf(stdout, "  first error: %s\n", res.firstErr)
 		}
-		fmt.Fprint(stdout, cpuLine(procs, before, after, res.ok, "payment", "payments"))
+		fmt.Fprint(stdout, procstat.Line(procs, before, after, res.ok, "payment", "payments"))
 	}
 	return nil
 }

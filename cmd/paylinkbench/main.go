@@ -12,6 +12,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/paylink/paylink/cmd/paylinkbench/fraud"
+	"github.com/paylink/paylink/cmd/paylinkbench/seed"
 )
 
 func main() {
@@ -38,6 +41,7 @@ benchmarks:
   ledger    ledger transfers per second and latency (-h for flags)
   checkout  checkout payments per second over HTTP against a running API (-h for flags)
   seed      fill an empty database with a long, skewed history, fast (COPY) (-h for flags)
+  fraud     legitimate shoppers and three attacks through the checkout: what risk screening stops, and what it costs (-h for flags)
   reads     list, balance and wallet reads against a running API on a seeded database (-h for flags)
 `
 
@@ -53,11 +57,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "checkout":
 		return benchCheckout(ctx, args[1:], stdout, stderr)
 	case "seed":
-		return benchSeed(ctx, args[1:], getenv, stdout, stderr)
+		return usageExit(seed.Run(ctx, args[1:], getenv, stdout, stderr))
+	case "fraud":
+		return usageExit(fraud.Run(ctx, args[1:], stdout, stderr))
 	case "reads":
 		return benchReads(ctx, args[1:], stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "paylinkbench: unknown benchmark %q\n\n%s", args[0], usage)
 		return exitCode(2)
 	}
+}
+
+// usageExit turns a subpackage's ErrUsage into exit status 2.
+func usageExit(err error) error {
+	if errors.Is(err, seed.ErrUsage) || errors.Is(err, fraud.ErrUsage) {
+		return exitCode(2)
+	}
+	return err
 }

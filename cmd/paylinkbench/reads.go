@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/paylink/paylink/cmd/paylinkbench/seed"
 	"github.com/paylink/paylink/internal/id"
 )
 
@@ -83,7 +84,7 @@ func benchReads(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	var st seedState
+	var st seed.State
 	if err := json.Unmarshal(raw, &st); err != nil || len(st.Merchants) < 4 || len(st.Users) == 0 {
 		return fmt.Errorf("-state %s: want the merchants and users paylinkbench seed writes (%v)", *state, err)
 	}
@@ -97,7 +98,7 @@ func benchReads(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	who := map[string]seededMerchant{"biggest": st.Merchants[0], "median": st.Merchants[3]}
+	who := map[string]seed.Merchant{"biggest": st.Merchants[0], "median": st.Merchants[3]}
 	fmt.Fprintf(stdout, "reads: biggest merchant %d payments, median merchant %d, wallet user %d transactions (of %d payments seeded)\n",
 		who["biggest"].Payments, who["median"].Payments, st.Users[0].Transactions, st.Payments)
 	for _, t := range readTargets(time.Duration(*days)*24*time.Hour, time.Now()) {
@@ -210,7 +211,7 @@ func sumDurations(ds []time.Duration) time.Duration {
 }
 
 // login logs u in to the wallet; the session cookie stays in the client.
-func login(ctx context.Context, client *http.Client, base string, u seededUser) error {
+func login(ctx context.Context, client *http.Client, base string, u seed.User) error {
 	body, _ := json.Marshal(map[string]string{"email": u.Email, "password": u.Password})
 	req, _ := http.NewRequestWithContext(ctx, "POST", base+"/v1/wallet/login", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")

@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/paylink/paylink/cmd/paylinkbench/procstat"
 )
 
 // webhookFlags are the options of the webhooks shape.
@@ -48,7 +50,7 @@ func (w *webhookFlags) register(fs *flag.FlagSet) {
 // spread shape without the worker, 0 when not run), the deliveries per
 // second, the delay from each payment's answer to its webhook's arrival,
 // the outbox depth over time, and what each process spent per payment.
-func benchWebhooks(ctx context.Context, f *checkoutFlags, s *shop, p *payer, procs []proc, spread float64, stdout, stderr io.Writer) error {
+func benchWebhooks(ctx context.Context, f *checkoutFlags, s *shop, p *payer, procs []procstat.Proc, spread float64, stdout, stderr io.Writer) error {
 	tr := &tracker{pays: map[string]*track{}}
 	rcv, err := newReceiver(tr, len(s.merchants))
 	if err != nil {
@@ -77,8 +79,8 @@ func benchWebhooks(ctx context.Context, f *checkoutFlags, s *shop, p *payer, pro
 			return err
 		}
 		defer stop()
-		procs = append(slices.Clone(procs[:max(len(procs)-1, 0)]), proc{name: "worker", pid: pid})
-		procs = append(procs, proc{name: "bench", pid: os.Getpid()})
+		procs = append(slices.Clone(procs[:max(len(procs)-1, 0)]), procstat.Proc{Name: "worker", PID: pid})
+		procs = append(procs, procstat.Proc{Name: "bench", PID: os.Getpid()})
 	}
 	targets := s.linkURLs()
 	p.paid = tr.answered
@@ -93,7 +95,7 @@ func benchWebhooks(ctx context.Context, f *checkoutFlags, s *shop, p *payer, pro
 			continue
 		}
 		go func() {
-			profiled <- profile(ctx, u, f.duration, filepath.Join(f.profileDir, "checkout-webhooks-"+name+".pprof"))
+			profiled <- procstat.Profile(ctx, u, f.duration, filepath.Join(f.profileDir, "checkout-webhooks-"+name+".pprof"))
 		}()
 	}
 	smp := &sampler{p: p, tr: tr, depth: depth}
@@ -102,15 +104,15 @@ func benchWebhooks(ctx context.Context, f *checkoutFlags, s *shop, p *payer, pro
 	sampled := make(chan struct{})
 	go func() { defer close(sampled); smp.loop(sampling, time.Second) }()
 
-	before := cpuTimes(procs, f.clkTck)
+	before := procstat.Times(procs, f.clkTck)
 	tr.measure(true)
 	res := p.run(ctx, targets, f.concurrency, f.duration)
 	tr.measure(false)
-	after := cpuTimes(procs, f.clkTck)
+	after := procstat.Times(procs, f.clkTck)
 	runEnd := time.Now()
 	arrivedAtEnd := tr.arrivals.Load()
 	drained := tr.waitAll(ctx, f.hooks.drain)
-	afterDrain := cpuTimes(procs, f.clkTck)
+	afterDrain := procstat.Times(procs, f.clkTck)
 	drainedN := int(tr.arrivals.Load() - arrivedAtEnd)
 	stopSampling()
 	<-sampled
@@ -143,10 +145,10 @@ func benchWebhooks(ctx context.Context, f *checkoutFlags, s *shop, p *payer, pro
 	fmt.Fprintf(stdout, "  %s; payments of the run whose webhook never arrived: %d; duplicates: %d; bad signatures: %d\n",
 		drain, st.lost, tr.dups.Load(), tr.badSig.Load())
 	fmt.Fprint(stdout, smp.series(f.hooks.every, runEnd, st.byAnswer))
-	fmt.Fprint(stdout, cpuLine(procs, before, after, res.ok, "payment", "payments"))
+	fmt.Fprint(stdout, procstat.Line(procs, before, after, res.ok, "payment", "payments"))
 	if drainedN > 0 {
 		fmt.Fprintf(stdout, "  the drain after the run (webhooks only, no payments): %d webhooks\n", drainedN)
-		fmt.Fprint(stdout, cpuLine(procs, after, afterDrain, drainedN, "delivery", "deliveries"))
+		fmt.Fprint(stdout, procstat.Line(procs, after, afterDrain, drainedN, "delivery", "deliveries"))
 	}
 	return nil
 }

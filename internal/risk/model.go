@@ -32,12 +32,14 @@ type Model struct {
 }
 
 // DefaultModel is the model Paylink ships: any one velocity signal scores
-// about 40 (normal, named in reasons), two together reach the elevated band.
+// about 40 (normal, named in reasons), two together reach the elevated band,
+// and so does an amount anomaly from a new customer (68: the usual shape of
+// a stolen card).
 var DefaultModel = Model{
 	Version: "default-1",
 	Bias:    -4.0,
 	Weights: map[string]float64{
-		EmailCardVelocity: 3.2, CardVelocity: 3.0, IPVelocity: 3.0, AmountAnomaly: 3.2,
+		EmailCardVelocity: 3.2, CardVelocity: 3.0, IPVelocity: 3.0, AmountAnomaly: 4.2,
 		NewCustomer: 0.6, WalletMethod: -0.8,
 	},
 	ReasonAt: 1.0,

@@ -1,4 +1,4 @@
-package main
+package seed
 
 import (
 	"bytes"
@@ -29,7 +29,7 @@ func TestSeed(t *testing.T) {
 	var out bytes.Buffer
 	args := []string{"seed", "-db", url, "-keys", testKeys, "-merchants", "40", "-payments", "4000", "-wallet-tx", "1000",
 		"-users", "50", "-days", "60", "-state", state}
-	if err := run(ctx, args, func(string) string { return "" }, &out, io.Discard); err != nil {
+	if err := Run(ctx, args[1:], func(string) string { return "" }, &out, io.Discard); err != nil {
 		t.Fatalf("paylinkbench %v: %v\n%s", args, err, out.String())
 	}
 	count := func(sql string, args ...any) int {
@@ -75,7 +75,7 @@ func TestSeed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var st seedState
+	var st State
 	if err := json.Unmarshal(raw, &st); err != nil || len(st.Merchants) != 5 || len(st.Users) == 0 {
 		t.Fatalf("state %s: %v", raw, err)
 	}
@@ -86,7 +86,7 @@ func TestSeed(t *testing.T) {
 		t.Fatalf("the biggest merchant's key: %+v, %v (state %+v, biggest has %d payments)", m, err, st.Merchants[0], top)
 	}
 	// A second seed of the same database is refused.
-	if err := run(ctx, args, func(string) string { return "" }, io.Discard, io.Discard); err == nil {
+	if err := Run(ctx, args[1:], func(string) string { return "" }, io.Discard, io.Discard); err == nil {
 		t.Error("seeding a non-empty database succeeded")
 	}
 }

@@ -1,4 +1,6 @@
-package main
+// Package procstat reads what benchmarked processes cost: CPU time from
+// /proc and CPU profiles from a process's pprof endpoint.
+package procstat
 
 import (
 	"context"
@@ -12,9 +14,9 @@ import (
 	"time"
 )
 
-// profile saves a CPU profile of the process serving pprofURL (a
+// Profile saves a CPU profile of the process serving pprofURL (a
 // PAYLINK_DEBUG_ADDR), taken over most of d.
-func profile(ctx context.Context, pprofURL string, d time.Duration, path string) error {
+func Profile(ctx context.Context, pprofURL string, d time.Duration, path string) error {
 	secs := max(int(d.Seconds())-1, 1)
 	req, err := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", strings.TrimRight(pprofURL, "/"), secs), nil)
 	if err != nil {
@@ -39,40 +41,40 @@ func profile(ctx context.Context, pprofURL string, d time.Duration, path string)
 	return f.Close()
 }
 
-// proc is a process whose CPU time the benchmark reports.
-type proc struct {
-	name     string
-	pid      int
-	children bool
+// Proc is a process whose CPU time the benchmark reports.
+type Proc struct {
+	Name     string
+	PID      int
+	Children bool // with its children
 }
 
-// parseProcs reads "api=123,postgres=456+" (+: with its children). The
+// Parse reads "api=123,postgres=456+" (+: with its children). The
 // benchmark's own process is added as "bench" when any is named.
-func parseProcs(spec string) ([]proc, error) {
-	var out []proc
+func Parse(spec string) ([]Proc, error) {
+	var out []Proc
 	for _, part := range strings.Split(spec, ",") {
 		if part = strings.TrimSpace(part); part == "" {
 			continue
 		}
 		name, pid, ok := strings.Cut(part, "=")
-		p := proc{name: name, children: strings.HasSuffix(pid, "+")}
+		p := Proc{Name: name, Children: strings.HasSuffix(pid, "+")}
 		n, err := strconv.Atoi(strings.TrimSuffix(pid, "+"))
 		if !ok || err != nil || n <= 0 {
 			return nil, fmt.Errorf("-cpu: %q is not name=pid", part)
 		}
-		p.pid = n
+		p.PID = n
 		out = append(out, p)
 	}
 	if len(out) > 0 {
-		out = append(out, proc{name: "bench", pid: os.Getpid()})
+		out = append(out, Proc{Name: "bench", PID: os.Getpid()})
 	}
 	return out, nil
 }
 
-// cpuTimes returns the user+system CPU time so far of each process (and
+// Times returns the user+system CPU time so far of each process (and
 // its children, for pid+: the live ones, and those that exited, which
 // the process reaped), from /proc.
-func cpuTimes(procs []proc, clkTck int) map[string]time.Duration {
+func Times(procs []Proc, clkTck int) map[string]time.Duration {
 	out := map[string]time.Duration{}
 	if len(procs) == 0 {
 		return out
@@ -101,33 +103,33 @@ func cpuTimes(procs []proc, clkTck int) map[string]time.Duration {
 		stats[pid] = [3]int64{ppid, ut + st, cut + cst}
 	}
 	for _, p := range procs {
-		ticks := stats[p.pid][1]
-		if p.children {
-			ticks += stats[p.pid][2]
+		ticks := stats[p.PID][1]
+		if p.Children {
+			ticks += stats[p.PID][2]
 			for _, s := range stats {
-				if s[0] == int64(p.pid) {
+				if s[0] == int64(p.PID) {
 					ticks += s[1]
 				}
 			}
 		}
-		out[p.name] = time.Duration(ticks) * time.Second / time.Duration(clkTck)
+		out[p.Name] = time.Duration(ticks) * time.Second / time.Duration(clkTck)
 	}
 	return out
 }
 
-// cpuLine describes the CPU time each process spent between before and
+// Line describes the CPU time each process spent between before and
 // after per unit of work (n units), the total, and what the machine's
 // cores could therefore do at most per second.
-func cpuLine(procs []proc, before, after map[string]time.Duration, n int, unit, units string) string {
+func Line(procs []Proc, before, after map[string]time.Duration, n int, unit, units string) string {
 	if len(procs) == 0 || n == 0 {
 		return ""
 	}
 	var parts []string
 	var total time.Duration
 	for _, p := range procs {
-		d := after[p.name] - before[p.name]
+		d := after[p.Name] - before[p.Name]
 		total += d
-		parts = append(parts, fmt.Sprintf("%s %.3f", p.name, ms(d)/float64(n)))
+		parts = append(parts, fmt.Sprintf("%s %.3f", p.Name, ms(d)/float64(n)))
 	}
 	per := ms(total) / float64(n)
 	return fmt.Sprintf("  CPU per %s (ms): %s; total %.3f ms, so %d cores could do at most %.0f %s/s\n",

@@ -1,4 +1,6 @@
-package main
+// Package seed is paylinkbench seed: it fills an empty database with a
+// long, skewed history, fast (COPY), for the benchmarks at scale.
+package seed
 
 import (
 	"context"
@@ -22,6 +24,9 @@ import (
 	"github.com/paylink/paylink/internal/seal"
 )
 
+// ErrUsage is returned after the usage was printed (exit status 2).
+var ErrUsage = errors.New("usage")
+
 // seedFlags are paylinkbench seed's options.
 type seedFlags struct {
 	db, state, keys                    string
@@ -36,7 +41,7 @@ type seedFlags struct {
 // in as any of them.
 const seedPassword = "seeded-password-1"
 
-// benchSeed fills an empty, migrated database with a long history, fast:
+// Run (paylinkbench seed) fills an empty, migrated database with a long history, fast:
 // every table is streamed with COPY, several at once, by a generator that
 // keeps the ledger's balances in memory. PostgreSQL's triggers (the
 // ledger's posting and guard triggers, foreign keys) are bypassed for the
@@ -44,7 +49,7 @@ const seedPassword = "seeded-password-1"
 // CHECK constraints and unique indexes still apply, and the result is
 // what the triggers would have left: `paylink ledger verify` finds it
 // clean. See seedgen.go for what is generated.
-func benchSeed(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var f seedFlags
 	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -62,11 +67,11 @@ func benchSeed(ctx context.Context, args []string, getenv func(string) string, s
 	fs.DurationVar(&f.emailDays, "email-retention", 30*24*time.Hour, "sent receipts are seeded for this last stretch only")
 	fs.DurationVar(&f.idempotent, "idempotency-retention", 48*time.Hour, "Idempotency-Key records are seeded for this last stretch only")
 	if err := fs.Parse(args); err != nil {
-		return exitCode(2)
+		return ErrUsage
 	}
 	if f.db == "" || f.keys == "" || f.merchants < 4 || f.payments < 1 || f.users < 2 || f.days < 1 || fs.NArg() > 0 {
 		fmt.Fprintln(stderr, "paylinkbench seed: need -db, -keys (or PAYLINK_ENCRYPTION_KEYS), -merchants >= 4, -payments >= 1, -users >= 2, -days >= 1")
-		return exitCode(2)
+		return ErrUsage
 	}
 	keyring, err := seal.Parse(f.keys)
 	if err != nil {
@@ -202,21 +207,23 @@ func (s streams) close() (string, error) {
 	return strings.Join(parts, ", "), errors.Join(errs...)
 }
 
-// seedState is what -state holds: logins for paylinkbench reads.
-type seedState struct {
-	Merchants []seededMerchant `json:"merchants"`
-	Users     []seededUser     `json:"users"`
-	Payments  int              `json:"payments"`
+// State is what -state holds: logins for paylinkbench reads.
+type State struct {
+	Merchants []Merchant `json:"merchants"`
+	Users     []User     `json:"users"`
+	Payments  int        `json:"payments"`
 }
 
-type seededMerchant struct {
+// Merchant is a seeded merchant with an API key and its payment count.
+type Merchant struct {
 	ID        string `json:"id"`
 	KeyID     string `json:"key_id"`
 	KeySecret string `json:"key_secret"`
 	Payments  int    `json:"payments"`
 }
 
-type seededUser struct {
+// User is a seeded wallet user's login and transaction count.
+type User struct {
 	Email        string `json:"email"`
 	Password     string `json:"password"`
 	Transactions int    `json:"transactions"`
@@ -225,7 +232,7 @@ type seededUser struct {
 // writeState creates API keys for the -keyed merchants (the biggest
 // first) and writes them, with the busiest users' logins, to path.
 func (g *generator) writeState(ctx context.Context, db *postgres.DB, merchants *merchant.Service, path string) error {
-	st := seedState{Payments: g.paid}
+	st := State{Payments: g.paid}
 	picks := []int{0, 1, 2, g.f.merchants / 2, g.f.merchants - 1}
 	for i := 3; len(picks) < g.f.keyed && i < g.f.merchants; i++ {
 		picks = append(picks, i)
@@ -235,7 +242,7 @@ func (g *generator) writeState(ctx context.Context, db *postgres.DB, merchants *
 		err := db.WithTx(ctx, func(tx pgx.Tx) error {
 			k, err := merchants.CreateKey(ctx, tx, m.id)
 			if err == nil {
-				st.Merchants = append(st.Merchants, seededMerchant{ID: m.id, KeyID: k.ID, KeySecret: k.Secret, Payments: m.payments})
+				st.Merchants = append(st.Merchants, Merchant{ID: m.id, KeyID: k.ID, KeySecret: k.Secret, Payments: m.payments})
 			}
 			return err
 		})
@@ -245,7 +252,7 @@ func (g *generator) writeState(ctx context.Context, db *postgres.DB, merchants *
 	}
 	for _, i := range []int{0, 1, g.f.users / 2} {
 		u := g.users[i]
-		st.Users = append(st.Users, seededUser{Email: u.email, Password: seedPassword, Transactions: u.rows})
+		st.Users = append(st.Users, User{Email: u.email, Password: seedPassword, Transactions: u.rows})
 	}
 	raw, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
