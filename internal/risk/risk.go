@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/paylink/paylink/internal/postgres"
+	"github.com/paylink/paylink/internal/riskmodel"
 )
 
 // Outcomes of a decision.
@@ -85,7 +86,7 @@ func TestCardScore(number string) int {
 type Engine struct {
 	db       *postgres.DB
 	counters *Counters
-	model    Model
+	models   *riskmodel.Source
 	th       Thresholds
 	now      func() time.Time
 	// selectHistory and selectCustomer are historySQL's queries for
@@ -106,9 +107,11 @@ type Engine struct {
 }
 
 // NewEngine returns an Engine reading rules, lists and history from db
-// and counting in counters.
+// and counting in counters. It scores with the active model version
+// (riskmodel.Source: a newly activated version is used within
+// riskmodel.RefreshEvery).
 func NewEngine(db *postgres.DB, counters *Counters, th Thresholds, log *slog.Logger, now func() time.Time) *Engine {
-	e := &Engine{db: db, counters: counters, model: DefaultModel, th: th, now: now, log: log,
+	e := &Engine{db: db, counters: counters, models: riskmodel.NewSource(db, riskmodel.RefreshEvery, now), th: th, now: now, log: log,
 		cache: map[string]*merchantConfig{}}
 	e.selectHistory, e.selectCustomer = historySQL(th.AmountHistory)
 	return e
@@ -154,13 +157,11 @@ func (e *Engine) Failed(ctx context.Context, a *Attempt) {
 	}
 }
 
-// features are a's model inputs.
-func (e *Engine) features(a *Attempt, c Counts, h history) (Features, []string) {
-	f := Features{}
+// features are a's model inputs and the signals that fired.
+func (e *Engine) features(a *Attempt, c Counts, h history) (riskmodel.Features, []string) {
 	var signals []string
 	set := func(name string, on bool) {
 		if on {
-			f[name] = 1
 			signals = append(signals, name)
 		}
 	}
@@ -168,11 +169,5 @@ func (e *Engine) features(a *Attempt, c Counts, h history) (Features, []string) 
 	set(CardVelocity, c.CardAttempts >= int64(e.th.CardAttempts))
 	set(IPVelocity, c.IPAttempts >= int64(e.th.IPAttempts))
 	set(AmountAnomaly, h.succeeded >= int64(e.th.AmountMinimum) && a.Amount > e.th.AmountFactor*h.median)
-	if h.customerPayments == 0 {
-		f[NewCustomer] = 1
-	}
-	if a.Method == "wallet" {
-		f[WalletMethod] = 1
-	}
-	return f, signals
+	return riskmodel.FeaturesOf(signals, h.customerPayments, a.Method), signals
 }
