@@ -38,7 +38,7 @@ type Attempt struct {
 	Link, Form  string
 	Realm       string
 	Metadata    map[string]string
-	// TestScore is the fixed score of a risk test card (TestCardScore), 0
+	// TestScore is the fixed score of a risk test card (riskmodel.TestCardScore), 0
 	// for any other card.
 	TestScore int
 }
@@ -62,24 +62,6 @@ type Decision struct {
 	// signals are what rules saw beyond the payment row, kept for
 	// backtests.
 	signals map[string]any
-}
-
-// The risk test cards (API.md Part 3): both Visa, otherwise succeeding.
-const (
-	CardHighestRisk  = "4100000000000019"
-	CardElevatedRisk = "4000000000009235"
-)
-
-// TestCardScore is the fixed score of a risk test card number (digits
-// only), 0 for any other.
-func TestCardScore(number string) int {
-	switch number {
-	case CardHighestRisk:
-		return 99
-	case CardElevatedRisk:
-		return 70
-	}
-	return 0
 }
 
 // Engine screens attempts. It is safe for concurrent use; one per process.
