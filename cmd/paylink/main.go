@@ -56,6 +56,10 @@ commands:
   queues [-dead N]
             Asynq queues and the PostgreSQL outboxes (webhooks, e-mails);
             with -dead N, the last N tasks given up on per queue
+  risk train [-force] [-min N]
+            refit the risk model from fraud labels (fraudulent refunds,
+            reviews closed as refunded) and activate it only when its
+            held-out AUC beats the active model's (or with -force)
   help      this text and the configuration variables
 `
 
@@ -82,6 +86,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return devenvExec(ctx, args[1:], getenv, stdout, stderr)
 	case "queues":
 		return queues(ctx, args[1:], getenv, stdout, stderr)
+	case "risk":
+		return riskCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		fmt.Fprintln(stdout, "\nconfiguration (environment variables):")

@@ -9,6 +9,7 @@ import (
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/processor"
 	"github.com/paylink/paylink/internal/risk"
+	"github.com/paylink/paylink/internal/riskmodel"
 )
 
 // Authorization is a card authorization with the risk decision taken
@@ -56,7 +57,7 @@ func (s *Service) AuthorizeScreened(ctx context.Context, acc merchant.Acceptance
 	att := &risk.Attempt{ID: key, MerchantID: sc.MerchantID, IP: sc.IP, Email: sc.Email, Method: string(merchant.MethodCard),
 		Brand: string(brand), Fingerprint: s.fingerprint(card.Number), Amount: amount.Minor,
 		Currency: string(amount.Currency), Link: sc.Link, Form: sc.Form, Realm: sc.Realm, Metadata: sc.Metadata,
-		TestScore: risk.TestCardScore(card.Number)}
+		TestScore: riskmodel.TestCardScore(card.Number)}
 	if code != "" {
 		s.risk.Failed(ctx, att)
 		return Authorization{}, CardError(code)

@@ -83,7 +83,11 @@ func (e *Engine) loadConfig(ctx context.Context, merchantID string) (*merchantCo
 // decision's rule.
 func (e *Engine) decide(ctx context.Context, a *Attempt, c Counts, h history, cfg *merchantConfig) Decision {
 	f, signals := e.features(a, c, h)
-	score, reasons := e.model.Score(f)
+	model, err := e.models.Current(ctx)
+	if err != nil {
+		e.log.WarnContext(ctx, "risk model unavailable, scoring with the last one read", "err", err, "model", model.Version)
+	}
+	score, reasons := model.Score(f)
 	if score > 74 {
 		score = 74 // model features alone make a payment at most elevated
 	}
@@ -95,7 +99,7 @@ func (e *Engine) decide(ctx context.Context, a *Attempt, c Counts, h history, cf
 	if c.Degraded {
 		reasons = append(reasons, Degraded)
 	}
-	d := Decision{Score: score, Level: Level(score), Model: e.model.Version}
+	d := Decision{Score: score, Level: Level(score), Model: model.Version}
 	vars := Vars(a, c, score, d.Level, h.customerPayments)
 	d.signals = map[string]any{"card_attempts_1h": c.CardAttempts, "card_failures_1h": c.CardFailures,
 		"ip_attempts_10m": c.IPAttempts, "email_cards_24h": c.EmailCards, "customer_payments": h.customerPayments,

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/paylink/paylink/internal/postgres"
+	"github.com/paylink/paylink/internal/riskmodel"
 )
 
 // Outcomes of a decision.
@@ -37,7 +38,7 @@ type Attempt struct {
 	Link, Form  string
 	Realm       string
 	Metadata    map[string]string
-	// TestScore is the fixed score of a risk test card (TestCardScore), 0
+	// TestScore is the fixed score of a risk test card (riskmodel.TestCardScore), 0
 	// for any other card.
 	TestScore int
 }
@@ -63,29 +64,11 @@ type Decision struct {
 	signals map[string]any
 }
 
-// The risk test cards (API.md Part 3): both Visa, otherwise succeeding.
-const (
-	CardHighestRisk  = "4100000000000019"
-	CardElevatedRisk = "4000000000009235"
-)
-
-// TestCardScore is the fixed score of a risk test card number (digits
-// only), 0 for any other.
-func TestCardScore(number string) int {
-	switch number {
-	case CardHighestRisk:
-		return 99
-	case CardElevatedRisk:
-		return 70
-	}
-	return 0
-}
-
 // Engine screens attempts. It is safe for concurrent use; one per process.
 type Engine struct {
 	db       *postgres.DB
 	counters *Counters
-	model    Model
+	models   *riskmodel.Source
 	th       Thresholds
 	now      func() time.Time
 	// selectHistory and selectCustomer are historySQL's queries for
@@ -106,9 +89,11 @@ type Engine struct {
 }
 
 // NewEngine returns an Engine reading rules, lists and history from db
-// and counting in counters.
+// and counting in counters. It scores with the active model version
+// (riskmodel.Source: a newly activated version is used within
+// riskmodel.RefreshEvery).
 func NewEngine(db *postgres.DB, counters *Counters, th Thresholds, log *slog.Logger, now func() time.Time) *Engine {
-	e := &Engine{db: db, counters: counters, model: DefaultModel, th: th, now: now, log: log,
+	e := &Engine{db: db, counters: counters, models: riskmodel.NewSource(db, riskmodel.RefreshEvery, now), th: th, now: now, log: log,
 		cache: map[string]*merchantConfig{}}
 	e.selectHistory, e.selectCustomer = historySQL(th.AmountHistory)
 	return e
@@ -154,13 +139,11 @@ func (e *Engine) Failed(ctx context.Context, a *Attempt) {
 	}
 }
 
-// features are a's model inputs.
-func (e *Engine) features(a *Attempt, c Counts, h history) (Features, []string) {
-	f := Features{}
+// features are a's model inputs and the signals that fired.
+func (e *Engine) features(a *Attempt, c Counts, h history) (riskmodel.Features, []string) {
 	var signals []string
 	set := func(name string, on bool) {
 		if on {
-			f[name] = 1
 			signals = append(signals, name)
 		}
 	}
@@ -168,11 +151,5 @@ func (e *Engine) features(a *Attempt, c Counts, h history) (Features, []string) 
 	set(CardVelocity, c.CardAttempts >= int64(e.th.CardAttempts))
 	set(IPVelocity, c.IPAttempts >= int64(e.th.IPAttempts))
 	set(AmountAnomaly, h.succeeded >= int64(e.th.AmountMinimum) && a.Amount > e.th.AmountFactor*h.median)
-	if h.customerPayments == 0 {
-		f[NewCustomer] = 1
-	}
-	if a.Method == "wallet" {
-		f[WalletMethod] = 1
-	}
-	return f, signals
+	return riskmodel.FeaturesOf(signals, h.customerPayments, a.Method), signals
 }
