@@ -198,7 +198,7 @@ func TestTrainActivatesOnlyABetterModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !r.Stored || !r.Activated || r.Previous != DefaultModel.Version || !(r.AUC > r.PreviousAUC) || r.Fraud != 100 || r.Legit != 300 {
+	if !r.Stored || !r.Activated || r.Previous != riskmodel.DefaultModel.Version || !(r.AUC > r.PreviousAUC) || r.Fraud != 100 || r.Legit != 300 {
 		t.Fatalf("first training = %+v; want a stored, activated version beating the default model on 100 fraud / 300 not", r)
 	}
 	if got := active(t, s.db); got != r.Version {
