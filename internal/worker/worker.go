@@ -33,6 +33,7 @@ const (
 	TypeWalletCaptures     = "wallet:capture_due"
 	TypeExpireLinks        = "links:expire"
 	TypeSettle             = "checkout:settle"
+	TypeRiskRollup         = "risk:rollup"
 )
 
 // Deps is what the worker needs, built by run.
@@ -133,6 +134,11 @@ func New(d Deps) (*Worker, error) {
 	if _, err := w.scheduler.Register("@every 1h", asynq.NewTask(TypeEmailQuotaCleanup, nil),
 		asynq.Unique(55*time.Minute), asynq.MaxRetry(3)); err != nil {
 		return nil, fmt.Errorf("schedule e-mail quota clean-up: %w", err)
+	}
+	w.mux.HandleFunc(TypeRiskRollup, w.rollupRisk)
+	if _, err := w.scheduler.Register("@every 15m", asynq.NewTask(TypeRiskRollup, nil),
+		asynq.Unique(14*time.Minute), asynq.MaxRetry(3), asynq.Timeout(time.Hour)); err != nil {
+		return nil, fmt.Errorf("schedule risk rollup: %w", err)
 	}
 	w.mux.HandleFunc(TypeWalletCaptures, w.captureTopUps)
 	if _, err := w.scheduler.Register("@every 1m", asynq.NewTask(TypeWalletCaptures, nil),

@@ -10,6 +10,7 @@ import (
 	"github.com/paylink/paylink/internal/httpapi/edge"
 	"github.com/paylink/paylink/internal/id"
 	"github.com/paylink/paylink/internal/risk"
+	"github.com/paylink/paylink/internal/riskstats"
 	"github.com/paylink/paylink/internal/wire"
 )
 
@@ -265,11 +266,11 @@ func (s *Server) approveReview(c *gin.Context) error {
 
 // insights is GET /v1/risk/insights?days=30.
 func (s *Server) insights(c *gin.Context) error {
-	days, err := risk.ParseDays(c.Query("days"))
+	days, err := riskstats.ParseDays(c.Query("days"))
 	if err != nil {
 		return err
 	}
-	out, err := risk.Insights(c.Request.Context(), s.db.Pool, currentMerchant(c).ID, days, s.now())
+	out, err := riskstats.Insights(c.Request.Context(), s.db.Pool, currentMerchant(c).ID, days, s.now())
 	if err != nil {
 		return err
 	}
