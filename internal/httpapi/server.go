@@ -20,6 +20,7 @@ import (
 	"github.com/paylink/paylink/internal/httpapi/dashboard"
 	"github.com/paylink/paylink/internal/httpapi/dashboard/developerpages"
 	"github.com/paylink/paylink/internal/httpapi/dashboard/linkpages"
+	"github.com/paylink/paylink/internal/httpapi/dashboard/riskpages"
 	"github.com/paylink/paylink/internal/httpapi/edge"
 	"github.com/paylink/paylink/internal/httpapi/hostedcheckout"
 	"github.com/paylink/paylink/internal/httpapi/merchantapi"
@@ -126,6 +127,10 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	riskPages, err := riskpages.New(merchantPages)
+	if err != nil {
+		return nil, err
+	}
 
 	// The table of contents: every route Paylink serves, by audience.
 	routes := slices.Concat(
@@ -136,9 +141,10 @@ func New(d Deps) (*Server, error) {
 		merchantPages.Routes(),  // merchants' browsers: /, /docs, /dashboard/… (log-in, home, payments, settings)
 		linkPages.Routes(),      // … the dashboard's links: /dashboard/links/…
 		developerPages.Routes(), // … the dashboard's keys and webhooks: /dashboard/developers/…
+		riskPages.Routes(),      // … the dashboard's risk: /dashboard/risk/…, /dashboard/reviews
 	)
 	if ops.openAPIDoc, err = edge.OpenAPI(routes, opsOpenAPI(), merchantapi.OpenAPI(), hostedcheckout.OpenAPI(),
-		walletapp.OpenAPI(), dashboard.OpenAPI()); err != nil {
+		walletapp.OpenAPI(), dashboard.OpenAPI(), riskpages.OpenAPI()); err != nil {
 		return nil, err
 	}
 	if err := e.Mount(routes...); err != nil {

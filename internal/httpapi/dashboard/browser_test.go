@@ -18,10 +18,12 @@ import (
 	"github.com/paylink/paylink/internal/httpapi/apitest"
 	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/processor"
+	"github.com/paylink/paylink/internal/risk"
 )
 
 // newBrowserEnv is apitest.New served on a real listener whose address is
-// the base URL, so the pages' forms and the links' URLs work in Chromium.
+// the base URL, so the pages' forms and the links' URLs work in Chromium,
+// with payments screened as apitest.New screens them.
 func newBrowserEnv(t *testing.T, edit ...func(*httpapi.Deps)) *apitest.Env {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -36,7 +38,9 @@ func newBrowserEnv(t *testing.T, edit ...func(*httpapi.Deps)) *apitest.Env {
 		}
 		d.BaseURL = base
 		d.Links = links.NewService(signer, base, d.Now)
-		d.Checkout = checkout.NewService(processor.NewSimulator(apitest.TestSimulatorKey, processor.NewRedisKeys(d.Redis), d.Now), d.Links, d.Now)
+		sim := processor.NewSimulator(apitest.TestSimulatorKey, processor.NewRedisKeys(d.Redis), d.Now)
+		d.Checkout = checkout.NewService(sim, d.Links, d.Now).WithRisk(risk.NewEngine(d.DB,
+			risk.NewCounters(d.Redis, "", risk.DefaultThresholds), risk.DefaultThresholds, d.Log, d.Now), sim.Fingerprint)
 		for _, f := range edit {
 			f(d)
 		}

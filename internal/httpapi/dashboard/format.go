@@ -33,6 +33,8 @@ var funcs = template.FuncMap{
 		}
 		return strconv.FormatInt(d.Milliseconds(), 10) + " ms"
 	},
+	// reason is a risk reason name in plain words (ReasonOf).
+	"reason": ReasonOf,
 	"pct": func(n, of int64) string {
 		if of == 0 {
 			return "—"

@@ -16,6 +16,7 @@ import (
 	"github.com/paylink/paylink/internal/checkout"
 	"github.com/paylink/paylink/internal/id"
 	"github.com/paylink/paylink/internal/payments"
+	"github.com/paylink/paylink/internal/risk"
 	"github.com/paylink/paylink/internal/webhook"
 )
 
@@ -212,8 +213,9 @@ type paymentData struct {
 	Refundable  int64 // what is left to refund
 	Timeline    []timelineEntry
 	Reasons     []string
-	Refunded    string // the refund just made, from ?refunded=
-	Redelivered string // the event just queued again, from ?redelivered=
+	Review      *risk.ReviewItem // the review the payment's screening opened
+	Refunded    string           // the refund just made, from ?refunded=
+	Redelivered string           // the event just queued again, from ?redelivered=
 	Errors      map[string]string
 	Amount      string // the refund amount typed
 	Reason      string
@@ -247,6 +249,11 @@ func (s *Server) loadPayment(c *gin.Context, v *Visit, payID string) (*paymentDa
 	d := &paymentData{Payment: p, Reasons: checkout.Reasons}
 	if p.Status == checkout.Succeeded {
 		d.Refundable = p.Amount.Minor - p.AmountRefunded
+	}
+	if p.ReviewID != "" {
+		if d.Review, err = risk.GetReview(ctx, s.DB.Pool, v.Merchant.ID, p.ReviewID); err != nil {
+			return nil, err
+		}
 	}
 	if d.Refunds, _, err = payments.PaymentRefunds(ctx, s.DB.Pool, v.Merchant.ID, p.ID, 100, ""); err != nil {
 		return nil, err
