@@ -135,10 +135,10 @@ func New(d Deps) (*Server, error) {
 		wallets.Routes(),        // wallet users: /v1/wallet/…, /wallet
 		merchantPages.Routes(),  // merchants' browsers: /, /docs, /dashboard/… (log-in, home, payments, settings)
 		linkPages.Routes(),      // … the dashboard's links: /dashboard/links/…
-		developerPages.Routes(), // … the dashboard's keys and webhooks: /dashboard/developers/…
+		developerPages.Routes(), // … the dashboard's keys, webhooks and events: /dashboard/developers/…
 	)
 	if ops.openAPIDoc, err = edge.OpenAPI(routes, opsOpenAPI(), merchantapi.OpenAPI(), hostedcheckout.OpenAPI(),
-		walletapp.OpenAPI(), dashboard.OpenAPI()); err != nil {
+		walletapp.OpenAPI(), dashboard.OpenAPI(), developerpages.OpenAPI()); err != nil {
 		return nil, err
 	}
 	if err := e.Mount(routes...); err != nil {
