@@ -64,7 +64,7 @@ func TestDashboardEvents(t *testing.T) {
 	if !strings.Contains(m[1], pay.ID) {
 		t.Fatalf("the event's JSON lacks its payment %s", pay.ID)
 	}
-	wantContains(t, ev, `id="deliveries"`, `href="/dashboard/developers/webhooks/we_`)
+	wantContains(t, ev, `href="/dashboard/payments/`+pay.ID+`" id="about"`, `id="deliveries"`, `href="/dashboard/developers/webhooks/we_`)
 
 	// Redeliver queues one more delivery to the subscribed endpoint.
 	p := a.post("/dashboard/developers/events/"+paid+"/redeliver", url.Values{})

@@ -67,6 +67,25 @@ type eventData struct {
 	JSON        string // the API's body for the event, indented
 	Deliveries  []*webhook.Delivery
 	Redelivered string // how many deliveries a redeliver just queued, from ?redelivered=
+	About       string // the dashboard page of the object the event is about, if it has one
+}
+
+// aboutPage is the dashboard page of the payment or link an event's data
+// is, or "" for other objects.
+func aboutPage(data json.RawMessage) string {
+	var obj struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(data, &obj) != nil {
+		return ""
+	}
+	switch {
+	case id.Valid("pay", obj.ID):
+		return "/dashboard/payments/" + obj.ID
+	case id.Valid("plink", obj.ID):
+		return "/dashboard/links/" + obj.ID
+	}
+	return ""
 }
 
 // event is one event's page: its body exactly as GET /v1/events/{id}
@@ -99,7 +118,7 @@ func (s *Pages) event(c *gin.Context, v *dashboard.Visit) {
 		s.ErrorPage(c, err)
 		return
 	}
-	d := eventData{Event: ev, JSON: pretty.String(), Deliveries: ds}
+	d := eventData{Event: ev, JSON: pretty.String(), Deliveries: ds, About: aboutPage(ev.Data)}
 	if n, err := strconv.Atoi(c.Query("redelivered")); err == nil && n >= 0 {
 		d.Redelivered = strconv.Itoa(n)
 	}
