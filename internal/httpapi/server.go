@@ -140,11 +140,11 @@ func New(d Deps) (*Server, error) {
 		wallets.Routes(),        // wallet users: /v1/wallet/…, /wallet
 		merchantPages.Routes(),  // merchants' browsers: /, /docs, /dashboard/… (log-in, home, payments, settings)
 		linkPages.Routes(),      // … the dashboard's links: /dashboard/links/…
-		developerPages.Routes(), // … the dashboard's keys and webhooks: /dashboard/developers/…
+		developerPages.Routes(), // … the dashboard's keys, webhooks and events: /dashboard/developers/…
 		riskPages.Routes(),      // … the dashboard's risk: /dashboard/risk/…, /dashboard/reviews
 	)
 	if ops.openAPIDoc, err = edge.OpenAPI(routes, opsOpenAPI(), merchantapi.OpenAPI(), hostedcheckout.OpenAPI(),
-		walletapp.OpenAPI(), dashboard.OpenAPI(), riskpages.OpenAPI()); err != nil {
+		walletapp.OpenAPI(), dashboard.OpenAPI(), developerpages.OpenAPI(), riskpages.OpenAPI()); err != nil {
 		return nil, err
 	}
 	if err := e.Mount(routes...); err != nil {

@@ -206,12 +206,21 @@ func TestDashboardSettings(t *testing.T) {
 			t.Errorf("merchant %s lacks %s", res.Body, want)
 		}
 	}
-	p = b.post("/dashboard/settings", url.Values{"name": {"Set Shop"}, "notification_email": {"nope"}, "currencies": {"EUR"},
-		"payment_methods": {"card"}, "card_brands": {"visa"}})
+	p = b.post("/dashboard/settings", url.Values{"name": {"Set Shop"}, "notification_email": {"nope"}, "currencies": {"EUR", "USD"},
+		"payment_methods": {"card"}, "card_brands": {"visa", "amex"}, "notify_on": {"review.opened"}})
 	if p.Status != http.StatusBadRequest {
 		t.Fatalf("bad e-mail: %d", p.Status)
 	}
-	wantContains(t, p, `value="nope"`, "field-error")
+	// The refused form keeps what was ticked (not what is saved), and
+	// nothing changed.
+	wantContains(t, p, `value="nope"`, "field-error", `id="cur-USD" name="currencies" value="USD" checked`,
+		`id="brand-amex" name="card_brands" value="amex" checked`, `id="notify-review.opened" name="notify_on" value="review.opened" checked`)
+	if strings.Contains(p.Body, `value="payment.failed" checked`) {
+		t.Fatal("the refused form shows the saved notify_on instead of the ticked one")
+	}
+	if res := env.Do(apitest.Req{Method: "GET", Path: "/v1/merchant", Auth: &creds}); !strings.Contains(string(res.Body), `"currencies":["EUR"]`) {
+		t.Fatalf("a refused form changed the merchant: %s", res.Body)
+	}
 	// The new-link form offers only the accepted currency.
 	if nl := b.get("/dashboard/links/new"); strings.Contains(nl.Body, `value="USD"`) || !strings.Contains(nl.Body, `value="EUR"`) {
 		t.Fatalf("new-link currencies:\n%s", nl.Body)

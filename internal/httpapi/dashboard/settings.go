@@ -37,6 +37,16 @@ func options[T ~string](every []T, on []T) []option {
 	return out
 }
 
+// ticked are all of every, ticked where the submitted form did, so a
+// refused form shows what the merchant chose rather than what is saved.
+func ticked[T ~string](every []T, form []string) []option {
+	out := make([]option, len(every))
+	for i, x := range every {
+		out[i] = option{Value: string(x), On: slices.Contains(form, string(x))}
+	}
+	return out
+}
+
 func (s *Server) settingsData(v *Visit) settingsData {
 	st := v.Merchant.Settings
 	return settingsData{Name: v.Merchant.Name, NotificationEmail: st.NotificationEmail,
@@ -85,6 +95,8 @@ func (s *Server) saveSettings(c *gin.Context, v *Visit, form url.Values) {
 		status, errs := s.Failed(c, err)
 		d := s.settingsData(v)
 		d.Name, d.NotificationEmail, d.Errors = name, email, errs
+		d.Currencies, d.Methods = ticked(s.Currencies.List(), form["currencies"]), ticked(merchant.Methods, form["payment_methods"])
+		d.Brands, d.NotifyOn = ticked(merchant.Brands, form["card_brands"]), ticked(merchant.NotifyEvents, form["notify_on"])
 		s.settingsPage(c, v, status, d)
 		return
 	}

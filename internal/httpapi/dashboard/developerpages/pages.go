@@ -1,13 +1,15 @@
 // Package developerpages is the Developers section of the merchant
 // dashboard: API keys (create with scopes, the secret shown once, roll,
 // revoke) and webhook endpoints (add, test event, delivery log, secret
-// rotation, re-enable). It acts through packages merchant and webhook, as
-// the merchant API does.
+// rotation, re-enable) and events (list by type, each event's body and
+// deliveries, redeliver). It acts through packages merchant and webhook,
+// as the merchant API does.
 package developerpages
 
 import (
 	"embed"
 	"html/template"
+	"io/fs"
 
 	"github.com/gin-gonic/gin"
 
@@ -25,10 +27,16 @@ type Pages struct {
 //go:embed web/templates/*.html
 var files embed.FS
 
+//go:embed openapi/*.json
+var openAPIFiles embed.FS
+
+// OpenAPI is the section's OpenAPI part (see edge.OpenAPI).
+func OpenAPI() fs.FS { return openAPIFiles }
+
 // New parses the section's pages.
 func New(d *dashboard.Server) (*Pages, error) {
 	p := &Pages{Server: d, pages: map[string]*template.Template{}}
-	for _, name := range []string{"developers", "secret", "endpoint"} {
+	for _, name := range []string{"developers", "secret", "endpoint", "events", "event"} {
 		t, err := d.ParsePage(name, files, "web/templates/"+name+".html")
 		if err != nil {
 			return nil, err
@@ -51,6 +59,9 @@ func (s *Pages) Routes() []edge.Route {
 		post("/dashboard/developers/webhooks/:id/test", "dashboardTestEndpoint", edge.PerIPCheckout, s.Acting(s.testEndpoint)),
 		post("/dashboard/developers/webhooks/:id/rotate", "dashboardRotateEndpointSecret", edge.PerIPCheckout, s.Acting(s.rotateEndpointSecret)),
 		post("/dashboard/developers/webhooks/:id/enable", "dashboardEnableEndpoint", edge.PerIPCheckout, s.Acting(s.enableEndpoint)),
+		get("/dashboard/developers/events", "dashboardEvents", s.Authed(s.events)),
+		get("/dashboard/developers/events/:id", "dashboardEvent", s.Authed(s.event)),
+		post("/dashboard/developers/events/:id/redeliver", "dashboardRedeliverEvent", edge.PerIPCheckout, s.Acting(s.redeliverEvent)),
 	}
 }
 

@@ -3,12 +3,11 @@ package riskpages
 import (
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/paylink/paylink/internal/httpapi/dashboard"
-	"github.com/paylink/paylink/internal/risk"
+	"github.com/paylink/paylink/internal/riskstats"
 	"github.com/paylink/paylink/internal/wire"
 )
 
@@ -53,18 +52,17 @@ func (s *Pages) insights(c *gin.Context, v *dashboard.Visit) {
 		days = 90
 	}
 	now := s.Now().UTC()
-	in, err := risk.Insights(ctx, s.DB.Pool, v.Merchant.ID, days, now)
+	in, err := riskstats.Insights(ctx, s.DB.Pool, v.Merchant.ID, days, now)
 	if err != nil {
 		s.ErrorPage(c, err)
 		return
 	}
-	since := now.Truncate(24*time.Hour).AddDate(0, 0, 1-days)
-	daily, err := risk.Daily(ctx, s.DB.Pool, v.Merchant.ID, since)
+	daily, err := riskstats.OutcomesByDay(ctx, s.DB.Pool, v.Merchant.ID, days, now)
 	if err != nil {
 		s.ErrorPage(c, err)
 		return
 	}
-	d := insightsData{Insights: in, Days: days, Windows: []int{7, 30, 90}, Chart: drawChart(daily, since, days)}
+	d := insightsData{Insights: in, Days: days, Windows: []int{7, 30, 90}, Chart: drawChart(daily)}
 	for _, r := range in.TopReasons {
 		d.Reasons = append(d.Reasons, dashboard.ReasonOf(r.Reason))
 	}
@@ -72,22 +70,19 @@ func (s *Pages) insights(c *gin.Context, v *dashboard.Visit) {
 }
 
 // drawChart stacks each day's outcomes (allow at the bottom, block on
-// top); nil when nothing was screened.
-func drawChart(daily []risk.DayOutcomes, since time.Time, days int) *chart {
+// top), one bar per day of daily; nil when nothing was screened.
+func drawChart(daily []riskstats.DayOutcomes) *chart {
 	ch := &chart{Width: chartWidth, Base: chartHeight}
-	byDay := make([]risk.DayOutcomes, days)
 	for _, d := range daily {
-		if i := int(d.Date.Sub(since) / (24 * time.Hour)); i >= 0 && i < days {
-			byDay[i] = d
-			ch.Max = max(ch.Max, d.Allow+d.Review+d.Challenge+d.Block)
-		}
+		ch.Max = max(ch.Max, d.Allow+d.Review+d.Challenge+d.Block)
 	}
 	if ch.Max == 0 {
 		return nil
 	}
+	days := len(daily)
 	w := chartWidth / days
-	for i, d := range byDay {
-		day := since.AddDate(0, 0, i).Format("2006-01-02")
+	for i, d := range daily {
+		day := d.Day.Format("2006-01-02")
 		y := chartHeight
 		for _, part := range []struct {
 			n          int64
