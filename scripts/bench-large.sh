@@ -4,8 +4,9 @@
 # ledger postings, events, deliveries and receipts, a million wallet
 # transactions), then measures, against the checkout on an empty database
 # in the same run: checkout at that size, the payment list, the balance and
-# the wallet account (paylinkbench reads; the filtered list and the CSV
-# export join in once the API serves them), the bytes on disk per payment
+# the wallet account, the filtered list, the CSV export and the
+# dashboard's home, payments page, filter and CSV as the biggest merchant
+# (paylinkbench reads), the bytes on disk per payment
 # and what 10 million payments a day would cost in disk a year, and how
 # long `paylink ledger verify` takes over it all. Run it under
 # `bin/paylink devenv -dir .data/bench`.
@@ -117,7 +118,7 @@ export DATABASE_URL PAYLINK_BASE_URL=http://localhost:$port PAYLINK_RATE_LIMIT_A
 DATABASE_URL=$(with_db $db)
 trap stop_started EXIT
 start_api large-api "$port"
-bin/paylinkbench reads -url "http://127.0.0.1:$port" -state "$seedstate" -d "${read_seconds}s"
+bin/paylinkbench reads -url "http://127.0.0.1:$port" -origin "$PAYLINK_BASE_URL" -state "$seedstate" -d "${read_seconds}s"
 stop_started
 
 echo "== summary"

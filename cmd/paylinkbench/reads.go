@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -35,7 +36,8 @@ type readTarget struct {
 }
 
 // readTargets lists the reads of a merchant with a long history (the
-// biggest seeded one unless who says "median") and of a busy wallet user.
+// biggest seeded one unless who says "median"; "dashboard" is the biggest
+// one's dashboard session) and of a busy wallet user.
 // The filtered list and the CSV export are issue 14's: they run once the
 // API serves them (their OpenAPI entries say so) and are skipped before.
 // To measure another read, add it here.
@@ -44,6 +46,7 @@ func readTargets(history time.Duration, now time.Time) []readTarget {
 		return id.Floor("pay", now.Add(-time.Duration(rng.Int64N(int64(history)))))
 	}
 	month := now.Add(-30 * 24 * time.Hour).UTC().Format(time.RFC3339)
+	day := now.Add(-30 * 24 * time.Hour).UTC().Format("2006-01-02")
 	return []readTarget{
 		{name: "list, first page", who: "biggest", target: "p99 < 50 ms",
 			path: func(*mrand.Rand) string { return "/v1/payments?limit=10" }},
@@ -63,6 +66,18 @@ func readTargets(history time.Duration, now time.Time) []readTarget {
 		{name: "CSV export of the last 30 days", who: "biggest", rows: true, target: ">= 50,000 rows/s",
 			needs: "/v1/reports/payments.csv",
 			path:  func(*mrand.Rand) string { return "/v1/reports/payments.csv?created_gte=" + url.QueryEscape(month) }},
+		{name: "dashboard home", who: "dashboard", target: "p99 < 100 ms", needs: "/dashboard",
+			path: func(*mrand.Rand) string { return "/dashboard" }},
+		{name: "dashboard payments, first page", who: "dashboard", target: "p99 < 100 ms", needs: "/dashboard/payments",
+			path: func(*mrand.Rand) string { return "/dashboard/payments" }},
+		{name: "dashboard payments filtered by e-mail and date", who: "dashboard", target: "p99 < 100 ms",
+			needs: "/dashboard/payments",
+			path: func(rng *mrand.Rand) string {
+				return fmt.Sprintf("/dashboard/payments?email=shopper%d@example.test&from=%s", rng.IntN(1000), day)
+			}},
+		{name: "dashboard CSV of the last 30 days", who: "dashboard", rows: true, target: ">= 50,000 rows/s",
+			needs: "/dashboard/payments.csv",
+			path:  func(*mrand.Rand) string { return "/dashboard/payments.csv?from=" + day }},
 	}
 }
 
@@ -72,6 +87,7 @@ func benchReads(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := flag.NewFlagSet("reads", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	api := fs.String("url", "http://127.0.0.1:8080", "base URL of the running API")
+	origin := fs.String("origin", "", "the API's public origin (PAYLINK_BASE_URL), which the dashboard's log-in form must come from (default -url)")
 	state := fs.String("state", "", "the state file paylinkbench seed wrote")
 	concurrency := fs.Int("c", 8, "concurrent clients per read")
 	duration := fs.Duration("d", 10*time.Second, "how long each read runs")
@@ -98,6 +114,14 @@ func benchReads(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	// The dashboard's session lives in a client of its own.
+	djar, _ := cookiejar.New(nil)
+	dashboard := &http.Client{Timeout: client.Timeout, Jar: djar, Transport: client.Transport,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if *origin == "" {
+		*origin = base
+	}
+	dashboardErr := dashboardLogin(ctx, dashboard, base, strings.TrimRight(*origin, "/"), st.Merchants[0])
 	who := map[string]seed.Merchant{"biggest": st.Merchants[0], "median": st.Merchants[3]}
 	fmt.Fprintf(stdout, "reads: biggest merchant %d payments, median merchant %d, wallet user %d transactions (of %d payments seeded)\n",
 		who["biggest"].Payments, who["median"].Payments, st.Users[0].Transactions, st.Payments)
@@ -106,9 +130,16 @@ func benchReads(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			fmt.Fprintf(stdout, "reads %-45s skipped: this API does not serve %s yet (issue 14)\n", t.name+" ("+t.who+")", t.needs)
 			continue
 		}
-		m := who[t.who]
+		m, cl := who[t.who], client
+		if t.who == "dashboard" {
+			if dashboardErr != nil {
+				fmt.Fprintf(stdout, "reads %-45s skipped: %v\n", t.name, dashboardErr)
+				continue
+			}
+			cl = dashboard
+		}
 		auth := func(r *http.Request) {
-			if t.who != "user" {
+			if t.who != "user" && t.who != "dashboard" {
 				r.SetBasicAuth(m.KeyID, m.KeySecret)
 			}
 		}
@@ -116,7 +147,7 @@ func benchReads(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if t.rows {
 			c = 1
 		}
-		res, rows, first := readLoad(ctx, client, base, t, auth, c, *duration)
+		res, rows, first := readLoad(ctx, cl, base, t, auth, c, *duration)
 		if t.rows {
 			secs := sumDurations(res.latencies).Seconds()
 			fmt.Fprintf(stdout, "reads %-45s %d exports, %d rows, %.0f rows/s (target %s), errors %d\n",
@@ -223,6 +254,29 @@ func login(ctx context.Context, client *http.Client, base string, u seed.User) e
 	if res.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(res.Body)
 		return fmt.Errorf("wallet log-in as %s: %d %s", u.Email, res.StatusCode, b)
+	}
+	return nil
+}
+
+// dashboardLogin signs in to m's dashboard with its e-mail and password,
+// as the log-in form on the API's public origin does; the session cookie
+// stays in the client.
+func dashboardLogin(ctx context.Context, client *http.Client, base, origin string, m seed.Merchant) error {
+	if m.Email == "" {
+		return errors.New("the seed state has no merchant log-in (seeded before paylinkbench wrote one)")
+	}
+	form := url.Values{"email": {m.Email}, "password": {m.Password}}
+	req, _ := http.NewRequestWithContext(ctx, "POST", base+"/dashboard/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", origin)
+	res, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther {
+		b, _ := io.ReadAll(res.Body)
+		return fmt.Errorf("dashboard log-in as %s: %d %.200s", m.Email, res.StatusCode, b)
 	}
 	return nil
 }

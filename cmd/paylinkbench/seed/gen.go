@@ -159,7 +159,7 @@ func (g *generator) prelude(ctx context.Context, db *postgres.DB) error {
 	for i := range g.f.merchants {
 		m := genMerchant{id: id.NewAt("mer", at), name: fmt.Sprintf("Seeded shop %d", i), link: id.NewAt("plink", at), account: next}
 		next++
-		merchants = append(merchants, []any{m.id, m.name, fmt.Sprintf("shop%d@seed.test", i), g.pwHash, at})
+		merchants = append(merchants, []any{m.id, m.name, merchantEmail(i), g.pwHash, at})
 		keyID, secret := id.NewAt("key", at), "sk_test_"+randomHex(24)
 		digest := sha256.Sum256([]byte(secret))
 		keys = append(keys, []any{keyID, m.id, digest[:], g.keyring.Seal([]byte(secret), []byte(keyID)), at})

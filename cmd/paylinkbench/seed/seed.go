@@ -37,8 +37,12 @@ type seedFlags struct {
 	webhookDays, emailDays, idempotent time.Duration
 }
 
-// seedPassword is every seeded user's password, so a benchmark can log
-// in as any of them.
+// merchantEmail is the e-mail of the i-th seeded merchant, its dashboard
+// log-in.
+func merchantEmail(i int) string { return fmt.Sprintf("shop%d@seed.test", i) }
+
+// seedPassword is every seeded user's and merchant's password, so a
+// benchmark can log in as any of them.
 const seedPassword = "seeded-password-1"
 
 // Run (paylinkbench seed) fills an empty, migrated database with a long history, fast:
@@ -214,11 +218,14 @@ type State struct {
 	Payments  int        `json:"payments"`
 }
 
-// Merchant is a seeded merchant with an API key and its payment count.
+// Merchant is a seeded merchant with an API key, its dashboard log-in and
+// its payment count.
 type Merchant struct {
 	ID        string `json:"id"`
 	KeyID     string `json:"key_id"`
 	KeySecret string `json:"key_secret"`
+	Email     string `json:"email"`
+	Password  string `json:"password"`
 	Payments  int    `json:"payments"`
 }
 
@@ -242,7 +249,8 @@ func (g *generator) writeState(ctx context.Context, db *postgres.DB, merchants *
 		err := db.WithTx(ctx, func(tx pgx.Tx) error {
 			k, err := merchants.CreateKey(ctx, tx, m.id)
 			if err == nil {
-				st.Merchants = append(st.Merchants, Merchant{ID: m.id, KeyID: k.ID, KeySecret: k.Secret, Payments: m.payments})
+				st.Merchants = append(st.Merchants, Merchant{ID: m.id, KeyID: k.ID, KeySecret: k.Secret,
+					Email: merchantEmail(i), Password: seedPassword, Payments: m.payments})
 			}
 			return err
 		})
