@@ -31,7 +31,8 @@ func onLocalhost(t *testing.T) func(*httpapi.Deps) {
 
 // In Chromium with a virtual authenticator, a merchant signs up, adds a
 // passkey in Settings → Passkeys (the password first: a wrong one is
-// shown at its field), logs out, and signs in with the passkey alone.
+// shown at its field), logs out, signs in with the passkey alone, and
+// removes it, confirming with it.
 func TestBrowserMerchantPasskey(t *testing.T) {
 	e := newBrowserEnv(t, onLocalhost(t))
 	base := strings.Replace(e.Base, "127.0.0.1", "localhost", 1)
@@ -104,4 +105,16 @@ func TestBrowserMerchantPasskey(t *testing.T) {
 	}
 	must(t, chromedp.Do(ctx, chromedp.Navigate(base+"/dashboard/settings")))
 	browsertest.Wait(t, ctx, `document.getElementById("sessions").textContent.includes("Logged in with passkey")`)
+
+	// Remove it, confirming with the passkey itself.
+	must(t, chromedp.Do(ctx, chromedp.Navigate(base+"/dashboard/settings/passkeys")))
+	browsertest.Wait(t, ctx, `!!document.querySelector("#passkeys a[href$='/remove']")`)
+	must(t, chromedp.Do(ctx, chromedp.Click("#passkeys a[href$='/remove']")))
+	browsertest.Wait(t, ctx, `!!document.getElementById("remove-with-passkey") && document.querySelector("h1").textContent.includes("Work laptop")`)
+	shots(t, ctx, "35-passkey-remove")
+	must(t, chromedp.Do(ctx, chromedp.Click("#remove-with-passkey")))
+	browsertest.Wait(t, ctx, `location.search === "?removed=1" && !!document.getElementById("no-passkeys")`)
+	if n := e.Count(`SELECT count(*) FROM merchant_passkeys`); n != 0 {
+		t.Fatalf("%d passkeys left after removal", n)
+	}
 }

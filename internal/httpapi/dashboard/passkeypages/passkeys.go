@@ -19,7 +19,7 @@ import (
 // Errors of the section's requests.
 var (
 	errPasswordWrong = merchantauth.ErrInvalidCredentials.WithParam("password").
-				WithMessage("That is not your password; try again, or confirm with one of your passkeys.")
+				WithMessage("That is not your password.")
 	errActionInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "parameter_invalid", Param: "action",
 		Message: "action is add_passkey or remove_passkey."}
 )
