@@ -118,7 +118,7 @@ type registerFinishRequest struct {
 }
 
 // registerFinish stores the new passkey, whose challenge the step-up of
-// registerBegin admitted.
+// registerBegin admitted, and e-mails the merchant about it.
 func (s *Pages) registerFinish(c *gin.Context) error {
 	var in registerFinishRequest
 	if err := edge.Decode(c, &in); err != nil {
@@ -133,7 +133,10 @@ func (s *Pages) registerFinish(c *gin.Context) error {
 	var p *passkey.Passkey
 	err = s.DB.WithTx(ctx, func(tx pgx.Tx) error {
 		p, err = s.Passkeys.FinishRegistration(ctx, tx, owner(v), in.Name, in.Credential, su)
-		return err
+		if err != nil {
+			return err
+		}
+		return s.Logins.NotifyPasskey(ctx, tx, v.Merchant.Email, p.Name, true)
 	})
 	if err != nil {
 		return err
@@ -222,7 +225,8 @@ func (s *Pages) removePage(c *gin.Context, v *dashboard.Visit, status int, errs 
 }
 
 // remove deletes a passkey after the step-up the form carries (password,
-// or passkey_assertion filled in by the page's script).
+// or passkey_assertion filled in by the page's script), and e-mails the
+// merchant about it.
 func (s *Pages) remove(c *gin.Context, v *dashboard.Visit, form url.Values) {
 	var assertion json.RawMessage
 	if a := form.Get("passkey_assertion"); a != "" {
@@ -232,8 +236,11 @@ func (s *Pages) remove(c *gin.Context, v *dashboard.Visit, form url.Values) {
 	ctx := c.Request.Context()
 	if err == nil {
 		err = s.DB.WithTx(ctx, func(tx pgx.Tx) error {
-			_, err := s.Passkeys.Delete(ctx, tx, owner(v), c.Param("id"), su)
-			return err
+			p, err := s.Passkeys.Delete(ctx, tx, owner(v), c.Param("id"), su)
+			if err != nil {
+				return err
+			}
+			return s.Logins.NotifyPasskey(ctx, tx, v.Merchant.Email, p.Name, false)
 		})
 	}
 	if err != nil {

@@ -59,6 +59,9 @@ func TestRegistrationNeedsStepUp(t *testing.T) {
 	if n := env.Count(`SELECT count(*) FROM passkeys`); n != 0 {
 		t.Fatal("a merchant's passkey landed among wallet users'")
 	}
+	if n := env.Count(`SELECT count(*) FROM emails WHERE to_addr = 'steps@shop.test' AND subject LIKE '%passkey was added%'`); n != 1 {
+		t.Fatalf("e-mails about the new passkey: %d, want 1", n)
+	}
 
 	// A second one: the session alone still cannot; a passkey confirms.
 	res = b.json("/dashboard/settings/passkeys/register/begin", map[string]any{})
@@ -125,6 +128,9 @@ func TestPasskeyLogIn(t *testing.T) {
 	}
 	if n := env.Count(`SELECT count(*) FROM merchant_passkeys`); n != 0 {
 		t.Fatalf("%d passkeys left", n)
+	}
+	if n := env.Count(`SELECT count(*) FROM emails WHERE to_addr = 'keys@shop.test' AND subject LIKE '%passkey was removed%'`); n != 2 {
+		t.Fatalf("e-mails about removed passkeys: %d, want 2", n)
 	}
 
 	// The session is revocable like any other.
