@@ -20,6 +20,7 @@ import (
 	"github.com/paylink/paylink/internal/httpapi/dashboard"
 	"github.com/paylink/paylink/internal/httpapi/dashboard/developerpages"
 	"github.com/paylink/paylink/internal/httpapi/dashboard/linkpages"
+	"github.com/paylink/paylink/internal/httpapi/dashboard/passkeypages"
 	"github.com/paylink/paylink/internal/httpapi/dashboard/riskpages"
 	"github.com/paylink/paylink/internal/httpapi/edge"
 	"github.com/paylink/paylink/internal/httpapi/hostedcheckout"
@@ -115,7 +116,8 @@ func New(d Deps) (*Server, error) {
 
 	merchantPages, err := dashboard.New(dashboard.Deps{Edge: e, Log: d.Log, DB: d.DB, BaseURL: d.BaseURL, Now: d.Now,
 		Merchants: d.Merchants, Logins: d.MerchantLogins, Passwords: d.Passwords, Checkout: d.Checkout, Links: d.Links,
-		Webhooks: d.Webhooks, Currencies: d.Currencies, OpenAPI: func() []byte { return ops.openAPIDoc }})
+		Webhooks: d.Webhooks, Currencies: d.Currencies, OpenAPI: func() []byte { return ops.openAPIDoc },
+		Passkeys: d.Passkeys.For(passkey.Merchants)})
 	if err != nil {
 		return nil, err
 	}
@@ -131,6 +133,10 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	passkeyPages, err := passkeypages.New(merchantPages)
+	if err != nil {
+		return nil, err
+	}
 
 	// The table of contents: every route Paylink serves, by audience.
 	routes := slices.Concat(
@@ -142,9 +148,11 @@ func New(d Deps) (*Server, error) {
 		linkPages.Routes(),      // … the dashboard's links: /dashboard/links/…
 		developerPages.Routes(), // … the dashboard's keys, webhooks and events: /dashboard/developers/…
 		riskPages.Routes(),      // … the dashboard's risk: /dashboard/risk/…, /dashboard/reviews
+		passkeyPages.Routes(),   // … the dashboard's passkeys: /dashboard/settings/passkeys/…
 	)
 	if ops.openAPIDoc, err = edge.OpenAPI(routes, opsOpenAPI(), merchantapi.OpenAPI(), hostedcheckout.OpenAPI(),
-		walletapp.OpenAPI(), dashboard.OpenAPI(), developerpages.OpenAPI(), riskpages.OpenAPI()); err != nil {
+		walletapp.OpenAPI(), dashboard.OpenAPI(), developerpages.OpenAPI(), riskpages.OpenAPI(),
+		passkeypages.OpenAPI()); err != nil {
 		return nil, err
 	}
 	if err := e.Mount(routes...); err != nil {
