@@ -13,7 +13,9 @@ import (
 	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/passkey"
 	"github.com/paylink/paylink/internal/processor"
+	"github.com/paylink/paylink/internal/risk"
 	"github.com/paylink/paylink/internal/wallet"
+	"github.com/paylink/paylink/internal/walletrisk"
 )
 
 var errWithdrawCardRequired = &apperr.Error{Kind: apperr.Invalid, Code: "card_required", Param: "card",
@@ -52,7 +54,10 @@ func cardError(code string) error {
 // the money back. When the user has a passkey the request must carry an
 // assertion for a confirmation of exactly this card, amount and currency,
 // as a transfer does: money leaving the wallet never moves on the password
-// alone.
+// alone. Screening comes first: a blocked withdrawal is a failed one that
+// moved nothing (refuseBlocked); an elevated-risk one is taken as usual
+// but its payout is held for walletrisk.WithdrawalHold before the worker
+// pays it, while the user sees it processing.
 func (s *Server) walletWithdraw(c *gin.Context) error {
 	var in withdrawRequest
 	if err := edge.Decode(c, &in); err != nil {
@@ -67,12 +72,20 @@ func (s *Server) walletWithdraw(c *gin.Context) error {
 	}
 	card := processor.Card{Number: processor.Normalize(in.Card.Number), ExpMonth: in.Card.ExpMonth,
 		ExpYear: in.Card.ExpYear, CVC: in.Card.CVC}
+	u := &currentSession(c).User
+	if replayed, err := s.edge.PrecheckIdempotency(c, u.ID); err != nil || replayed {
+		return err
+	}
 	brand, code := processor.Validate(card, amount.Currency, s.now())
-	if code != "" {
+	sc := s.screen(c, wallet.TypeWithdrawal, attemptKey(c, "wwd", u.ID), u, card.Number)
+	switch {
+	case code != "":
+		s.failed(c.Request.Context(), sc)
 		return cardError(code)
+	case sc.blocked():
+		return s.refuseBlocked(c, u, wallet.TypeWithdrawal, amount, card, sc, plainError)
 	}
 	details := wallet.Card{Brand: string(brand), Last4: processor.Last4(card.Number)}
-	u := &currentSession(c).User
 	return s.edge.Mutate(c, u.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		binding := withdrawalBinding(s.wallet.CardPayee(card.Number), amount)
 		if err := s.passkeys.Confirm(ctx, tx, u.PasskeyOwner(), binding, in.PasskeyAssertion); err != nil {
@@ -80,6 +93,14 @@ func (s *Server) walletWithdraw(c *gin.Context) error {
 		}
 		t, err := s.wallet.Withdraw(ctx, tx, u, amount, card, details)
 		if err != nil {
+			return 0, nil, err
+		}
+		if sc.decision != nil && sc.decision.Outcome == risk.Review {
+			if err := wallet.HoldPayout(ctx, tx, t.ID, s.now().Add(walletrisk.WithdrawalHold)); err != nil {
+				return 0, nil, err
+			}
+		}
+		if err := s.save(ctx, tx, t, sc); err != nil {
 			return 0, nil, err
 		}
 		return http.StatusCreated, t.ToWire(), nil
