@@ -8,13 +8,19 @@ package walletrisk
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"slices"
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
+	"github.com/paylink/paylink/internal/id"
 	"github.com/paylink/paylink/internal/postgres"
+	"github.com/paylink/paylink/internal/processor"
 	"github.com/paylink/paylink/internal/risk"
 	"github.com/paylink/paylink/internal/riskmodel"
 	"github.com/paylink/paylink/internal/wallet"
@@ -76,6 +82,17 @@ func New(db *postgres.DB, counters *Counters, th risk.Thresholds, fingerprint fu
 		fingerprint: fingerprint, log: log, now: now}
 }
 
+// AttemptID names a card attempt of userID: derived from its
+// Idempotency-Key when there is one (a retry is the same attempt, for the
+// processor and for the counters), else fresh; prefix names the kind.
+func AttemptID(prefix, userID, idempotencyKey string) string {
+	if idempotencyKey == "" {
+		return id.New(prefix)
+	}
+	sum := sha256.Sum256([]byte(userID + "\x00" + idempotencyKey))
+	return prefix + "_" + hex.EncodeToString(sum[:16])
+}
+
 // Attempt is the attempt id of kind by userID from ip with the card
 // number: only the number's fingerprint and test score are kept.
 func (s *Screener) Attempt(id, kind, userID, ip, number string) *Attempt {
@@ -109,8 +126,11 @@ func (s *Screener) remembered(key string, now time.Time) bool {
 }
 
 // Failed records that attempt a failed with a 402 (best effort: a lost
-// count only weakens card testing).
+// count only weakens card testing). A nil s or a does nothing.
 func (s *Screener) Failed(ctx context.Context, a *Attempt) {
+	if s == nil || a == nil {
+		return
+	}
 	if err := s.counters.Failed(context.WithoutCancel(ctx), a, s.now()); err != nil {
 		s.log.WarnContext(ctx, "wallet risk signals unavailable", "err", err)
 	}
@@ -166,21 +186,56 @@ func (s *Screener) decide(ctx context.Context, a *Attempt, c Counts) Decision {
 	return d
 }
 
-const insertDecision = `
+// Screening is an attempt and the decision about it; the zero value is
+// an attempt that was not screened.
+type Screening struct {
+	Attempt  *Attempt
+	Decision *Decision
+}
+
+// Check screens the attempt id of kind by userID from ip with the card
+// number (see Screen). A nil s screens nothing: the zero Screening.
+func (s *Screener) Check(ctx context.Context, id, kind, userID, ip, number string) Screening {
+	if s == nil {
+		return Screening{}
+	}
+	a := s.Attempt(id, kind, userID, ip, processor.Normalize(number))
+	d := s.Screen(ctx, a)
+	return Screening{Attempt: a, Decision: &d}
+}
+
+// Outcome is the decision's outcome, risk.Allow when not screened.
+func (sc Screening) Outcome() string {
+	if sc.Decision == nil {
+		return risk.Allow
+	}
+	return sc.Decision.Outcome
+}
+
+const (
+	insertDecision = `
 INSERT INTO wallet_risk (transaction_id, user_id, score, level, outcome, reasons, model, created_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
+)
 
-// Save stores d as wallet transaction txnID's risk, through w (the
-// transaction that records it). A nil d (not screened) stores nothing.
-func Save(ctx context.Context, w postgres.Execer, txnID, userID string, d *Decision, now time.Time) error {
+// Record stores sc's decision with wallet transaction t, in tx, the
+// transaction that records t (nothing when sc was not screened), and
+// holds the payout of a withdrawal it reviews for WithdrawalHold.
+func Record(ctx context.Context, tx pgx.Tx, t *wallet.Transaction, sc Screening, now time.Time) error {
+	d := sc.Decision
 	if d == nil {
 		return nil
+	}
+	if d.Outcome == risk.Review && t.Type == wallet.TypeWithdrawal {
+		if err := wallet.HoldPayout(ctx, tx, t.ID, now.Add(WithdrawalHold)); err != nil {
+			return err
+		}
 	}
 	reasons := d.Reasons
 	if reasons == nil {
 		reasons = []string{}
 	}
-	if _, err := w.Exec(ctx, insertDecision, txnID, userID, d.Score, d.Level, d.Outcome, reasons, d.Model, now); err != nil {
+	if _, err := tx.Exec(ctx, insertDecision, t.ID, t.UserID, d.Score, d.Level, d.Outcome, reasons, d.Model, now); err != nil {
 		return fmt.Errorf("save wallet risk decision: %w", err)
 	}
 	return nil

@@ -19,6 +19,7 @@ import (
 	"github.com/paylink/paylink/internal/processor"
 	"github.com/paylink/paylink/internal/risk"
 	"github.com/paylink/paylink/internal/wallet"
+	"github.com/paylink/paylink/internal/walletrisk"
 	"github.com/paylink/paylink/internal/wire"
 )
 
@@ -95,14 +96,13 @@ type topUpRequest struct {
 // walletTopUp screens the attempt, authorizes a card through the
 // processor, credits the wallet and queues the capture in one
 // transaction, then captures. The authorization comes before the
-// transaction, with a key derived from the user and the Idempotency-Key,
-// so a retry never authorizes twice; the credit's ledger reference is the
+// transaction, keyed by the attempt (walletrisk.AttemptID), so a retry
+// never authorizes twice; the credit's ledger reference is the
 // authorization, so it is posted once; the capture happens only for a
 // committed credit (a sweep finishes it after a crash). A declined card
-// changes nothing; a card that asks for the issuer's challenge, or an
-// attempt screening finds of elevated risk, gives a requires_action
-// top-up (topUpChallenged); a blocked attempt is a failed top-up the
-// processor never saw (refuseBlocked).
+// changes nothing; the challenge card, or an elevated-risk attempt, gives
+// a requires_action top-up (topUpChallenged); a blocked one a failed
+// top-up the processor never saw (refuseBlocked).
 func (s *Server) walletTopUp(c *gin.Context) error {
 	var in topUpRequest
 	if err := edge.Decode(c, &in); err != nil {
@@ -129,12 +129,12 @@ func (s *Server) topUp(c *gin.Context, amount money.Amount, card processor.Card,
 		return err
 	}
 	ctx := c.Request.Context()
-	key := attemptKey(c, "wtop", u.ID)
-	sc := s.screen(c, wallet.TypeTopUp, key, u, card.Number)
+	key := walletrisk.AttemptID("wtop", u.ID, c.GetHeader("Idempotency-Key"))
+	sc := s.risk.Check(ctx, key, wallet.TypeTopUp, u.ID, c.ClientIP(), card.Number)
 	switch {
-	case sc.blocked():
+	case sc.Outcome() == risk.Block:
 		return s.refuseBlocked(c, u, wallet.TypeTopUp, amount, card, sc, refuse)
-	case sc.decision != nil && sc.decision.Outcome == risk.Challenge:
+	case sc.Outcome() == risk.Challenge:
 		card.Challenge = true
 	}
 	auth, err := s.processor.Authorize(ctx, key, amount, card)
@@ -143,7 +143,7 @@ func (s *Server) topUp(c *gin.Context, amount money.Amount, card processor.Card,
 	}
 	switch auth.Status {
 	case processor.Declined:
-		s.failed(ctx, sc)
+		s.risk.Failed(ctx, sc.Attempt)
 		return cardError(auth.DeclineCode)
 	case processor.RequiresAction:
 		return s.topUpChallenged(c, u, amount, auth, sc)
@@ -154,7 +154,7 @@ func (s *Server) topUp(c *gin.Context, amount money.Amount, card processor.Card,
 		if err != nil {
 			return 0, nil, err
 		}
-		if err := s.save(ctx, tx, t, sc); err != nil {
+		if err := walletrisk.Record(ctx, tx, t, sc, s.now()); err != nil {
 			return 0, nil, err
 		}
 		return http.StatusCreated, answer(t), nil

@@ -54,10 +54,9 @@ func cardError(code string) error {
 // the money back. When the user has a passkey the request must carry an
 // assertion for a confirmation of exactly this card, amount and currency,
 // as a transfer does: money leaving the wallet never moves on the password
-// alone. Screening comes first: a blocked withdrawal is a failed one that
-// moved nothing (refuseBlocked); an elevated-risk one is taken as usual
-// but its payout is held for walletrisk.WithdrawalHold before the worker
-// pays it, while the user sees it processing.
+// alone. Screening comes first: a blocked withdrawal fails having moved
+// nothing (refuseBlocked); an elevated-risk one's payout is held
+// (walletrisk.Record).
 func (s *Server) walletWithdraw(c *gin.Context) error {
 	var in withdrawRequest
 	if err := edge.Decode(c, &in); err != nil {
@@ -77,12 +76,13 @@ func (s *Server) walletWithdraw(c *gin.Context) error {
 		return err
 	}
 	brand, code := processor.Validate(card, amount.Currency, s.now())
-	sc := s.screen(c, wallet.TypeWithdrawal, attemptKey(c, "wwd", u.ID), u, card.Number)
+	key := walletrisk.AttemptID("wwd", u.ID, c.GetHeader("Idempotency-Key"))
+	sc := s.risk.Check(c.Request.Context(), key, wallet.TypeWithdrawal, u.ID, c.ClientIP(), card.Number)
 	switch {
 	case code != "":
-		s.failed(c.Request.Context(), sc)
+		s.risk.Failed(c.Request.Context(), sc.Attempt)
 		return cardError(code)
-	case sc.blocked():
+	case sc.Outcome() == risk.Block:
 		return s.refuseBlocked(c, u, wallet.TypeWithdrawal, amount, card, sc, plainError)
 	}
 	details := wallet.Card{Brand: string(brand), Last4: processor.Last4(card.Number)}
@@ -95,12 +95,7 @@ func (s *Server) walletWithdraw(c *gin.Context) error {
 		if err != nil {
 			return 0, nil, err
 		}
-		if sc.decision != nil && sc.decision.Outcome == risk.Review {
-			if err := wallet.HoldPayout(ctx, tx, t.ID, s.now().Add(walletrisk.WithdrawalHold)); err != nil {
-				return 0, nil, err
-			}
-		}
-		if err := s.save(ctx, tx, t, sc); err != nil {
+		if err := walletrisk.Record(ctx, tx, t, sc, s.now()); err != nil {
 			return 0, nil, err
 		}
 		return http.StatusCreated, t.ToWire(), nil
