@@ -59,11 +59,8 @@ type app struct {
 	processor processor.Processor
 	links     *links.Service
 	checkout  *checkout.Service
-	// walletRisk screens wallet top-ups and withdrawals (nil when
-	// PAYLINK_RISK_SCREENING is false).
-	walletRisk *walletrisk.Screener
-	forms      *forms.Service
-	passwords  *password.Hasher
+	forms     *forms.Service
+	passwords *password.Hasher
 	// merchantLogins are the dashboard's log-ins and sessions.
 	merchantLogins *merchantauth.Service
 	// metricsFallback lets a taken PAYLINK_METRICS_ADDR fall back to a
@@ -71,6 +68,9 @@ type app struct {
 	metricsFallback bool
 	metricsAddr     string
 	returns         *returnurl.Signer
+	// walletRisk screens wallet top-ups and withdrawals (nil when
+	// PAYLINK_RISK_SCREENING is false).
+	walletRisk *walletrisk.Screener
 }
 
 // openApp reads the configuration and connects to PostgreSQL and Redis.
@@ -140,15 +140,15 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 		links: linkSvc,
 		wallet: wallet.NewService(db, rdb, cfg.Keyring, wallet.Config{SessionTTL: cfg.WalletSessionTTL,
 			MaxFailures: cfg.LoginMaxFailures, Lockout: cfg.LoginLockout, Passwords: passwords}, time.Now),
-		passkeys:   passkeys,
-		processor:  sim,
-		checkout:   newCheckout(cfg, db, rdb, log, sim, linkSvc),
-		walletRisk: newWalletRisk(cfg, db, rdb, log, sim),
-		forms:      forms.NewService(cfg.BaseURL, time.Now),
-		passwords:  passwords,
+		passkeys:  passkeys,
+		processor: sim,
+		checkout:  newCheckout(cfg, db, rdb, log, sim, linkSvc),
+		forms:     forms.NewService(cfg.BaseURL, time.Now),
+		passwords: passwords,
 		merchantLogins: merchantauth.New(db, merchantauth.Config{MaxFailures: cfg.LoginMaxFailures,
 			Lockout: cfg.LoginLockout, Passwords: passwords}, time.Now),
-		returns: returns,
+		returns:    returns,
+		walletRisk: newWalletRisk(cfg, db, rdb, log, sim),
 	}, nil
 }
 
