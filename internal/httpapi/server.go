@@ -37,6 +37,7 @@ import (
 	"github.com/paylink/paylink/internal/processor"
 	"github.com/paylink/paylink/internal/returnurl"
 	"github.com/paylink/paylink/internal/wallet"
+	"github.com/paylink/paylink/internal/walletrisk"
 	"github.com/paylink/paylink/internal/webhook"
 )
 
@@ -63,6 +64,9 @@ type Deps struct {
 	Wallet          *wallet.Service
 	Passkeys        *passkey.Service
 	Processor       processor.Processor
+	// WalletRisk screens wallet top-ups and withdrawals (nil: not
+	// screened).
+	WalletRisk *walletrisk.Screener
 
 	Links      *links.Service
 	Checkout   *checkout.Service
@@ -102,7 +106,7 @@ func New(d Deps) (*Server, error) {
 		Now: d.Now, ExportTimeout: d.ExportTimeout, Passwords: d.Passwords})
 	wallets, err := walletapp.New(walletapp.Deps{Edge: e, Log: d.Log, DB: d.DB, BaseURL: d.BaseURL, Now: d.Now,
 		Wallet: d.Wallet, Passkeys: d.Passkeys, Processor: d.Processor, Links: d.Links, Currencies: d.Currencies,
-		Passwords: d.Passwords})
+		Passwords: d.Passwords, Risk: d.WalletRisk})
 	if err != nil {
 		return nil, err
 	}
