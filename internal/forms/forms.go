@@ -369,6 +369,34 @@ func (s *Service) Find(ctx context.Context, db postgres.DBTX, merchantID string,
 	return out, more, nil
 }
 
+// Update replaces what merchantID's active form formID asks for with in,
+// validated as Create validates it; payments already made keep what they
+// were made with. It returns Create's errors, ErrNotFound, or ErrInactive
+// for a deactivated form.
+func (s *Service) Update(ctx context.Context, tx pgx.Tx, merchantID, formID string, in NewForm) (*Form, error) {
+	v, err := validate(in)
+	if err != nil {
+		return nil, err
+	}
+	f, err := scanForm(tx.QueryRow(ctx, updateForm, merchantID, formID, v.Title, v.Description, string(v.Currency),
+		wire.OrNil(v.Amount), wire.OrNil(v.AmountMin), wire.OrNil(v.AmountMax), fieldNames(v.Collect),
+		v.AllowedOrigins, wire.OrNil(v.SuccessURL), v.Metadata, wire.OrNil(v.Realm)))
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		old, err := s.Get(ctx, tx, merchantID, formID)
+		if err != nil {
+			return nil, err
+		}
+		if err := old.Payable(); err != nil {
+			return nil, err
+		}
+		return nil, merchant.ErrCurrencyNotAccepted
+	case err != nil:
+		return nil, fmt.Errorf("update payment form: %w", err)
+	}
+	return f, nil
+}
+
 // Deactivate stops merchantID's form formID from taking payments, at once:
 // its embed page answers 410 and submissions in flight are refused by the
 // payment's insert. Deactivating an inactive form returns it unchanged. It
