@@ -188,8 +188,8 @@ func NewService(base *url.URL, now func() time.Time) *Service {
 
 // Create validates in and stores a new active form for merchantID in tx,
 // if the merchant accepts its currency (read by the insert itself). It
-// returns ErrTitleInvalid, ErrDescriptionInvalid, ErrAmountChoice,
-// ErrRangeInvalid, ErrCollectInvalid, ErrOriginsInvalid,
+// returns ErrTitleInvalid, ErrDescriptionInvalid, money.ErrAmountInvalid
+// (an amount outside 1..money.MaxMinor), ErrAmountChoice, ErrRangeInvalid, ErrCollectInvalid, ErrOriginsInvalid,
 // links.ErrURLInvalid / links.ErrMetadataInvalid / links.ErrRealmInvalid,
 // or merchant.ErrCurrencyNotAccepted.
 func (s *Service) Create(ctx context.Context, tx pgx.Tx, merchantID string, in NewForm) (*Form, error) {
@@ -223,6 +223,11 @@ func validate(in NewForm) (*Form, error) {
 	f.Description = strings.TrimSpace(in.Description)
 	if utf8.RuneCountInString(f.Description) > maxDescription {
 		return nil, ErrDescriptionInvalid
+	}
+	for i, a := range []*int64{in.Amount, in.AmountMin, in.AmountMax} {
+		if a != nil && (*a < 1 || *a > money.MaxMinor) {
+			return nil, money.ErrAmountInvalid.WithParam([]string{"amount", "amount_min", "amount_max"}[i])
+		}
 	}
 	switch {
 	case in.Amount != nil && in.AmountMin == nil && in.AmountMax == nil:
