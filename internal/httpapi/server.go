@@ -19,6 +19,7 @@ import (
 	"github.com/paylink/paylink/internal/forms"
 	"github.com/paylink/paylink/internal/httpapi/dashboard"
 	"github.com/paylink/paylink/internal/httpapi/dashboard/developerpages"
+	"github.com/paylink/paylink/internal/httpapi/dashboard/formpages"
 	"github.com/paylink/paylink/internal/httpapi/dashboard/linkpages"
 	"github.com/paylink/paylink/internal/httpapi/dashboard/riskpages"
 	"github.com/paylink/paylink/internal/httpapi/edge"
@@ -123,6 +124,10 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	formPages, err := formpages.New(merchantPages, d.Forms)
+	if err != nil {
+		return nil, err
+	}
 	developerPages, err := developerpages.New(merchantPages)
 	if err != nil {
 		return nil, err
@@ -140,11 +145,12 @@ func New(d Deps) (*Server, error) {
 		wallets.Routes(),        // wallet users: /v1/wallet/…, /wallet
 		merchantPages.Routes(),  // merchants' browsers: /, /docs, /dashboard/… (log-in, home, payments, settings)
 		linkPages.Routes(),      // … the dashboard's links: /dashboard/links/…
+		formPages.Routes(),      // … the dashboard's payment forms: /dashboard/forms/…
 		developerPages.Routes(), // … the dashboard's keys, webhooks and events: /dashboard/developers/…
 		riskPages.Routes(),      // … the dashboard's risk: /dashboard/risk/…, /dashboard/reviews
 	)
 	if ops.openAPIDoc, err = edge.OpenAPI(routes, opsOpenAPI(), merchantapi.OpenAPI(), hostedcheckout.OpenAPI(),
-		walletapp.OpenAPI(), dashboard.OpenAPI(), developerpages.OpenAPI(), riskpages.OpenAPI()); err != nil {
+		walletapp.OpenAPI(), dashboard.OpenAPI(), formpages.OpenAPI(), developerpages.OpenAPI(), riskpages.OpenAPI()); err != nil {
 		return nil, err
 	}
 	if err := e.Mount(routes...); err != nil {
