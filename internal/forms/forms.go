@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -374,11 +375,22 @@ func (s *Service) Find(ctx context.Context, db postgres.DBTX, merchantID string,
 	return out, more, nil
 }
 
-// Update replaces what merchantID's active form formID asks for with in,
-// validated as Create validates it; payments already made keep what they
-// were made with. It returns Create's errors, ErrNotFound, or ErrInactive
-// for a deactivated form.
-func (s *Service) Update(ctx context.Context, tx pgx.Tx, merchantID, formID string, in NewForm) (*Form, error) {
+// Update changes merchantID's active form formID: change gets what the
+// form asks for now (as a NewForm) and edits it, and the result is
+// validated as Create validates it. The form's row is locked meanwhile,
+// so concurrent updates each see the other's change. Payments already
+// made keep what they were made with. It returns Create's errors,
+// ErrNotFound, or ErrInactive for a deactivated form.
+func (s *Service) Update(ctx context.Context, tx pgx.Tx, merchantID, formID string, change func(*NewForm)) (*Form, error) {
+	old, err := oneForm(tx.QueryRow(ctx, lockForm, merchantID, formID))
+	if err != nil {
+		return nil, err
+	}
+	if err := old.Payable(); err != nil {
+		return nil, err
+	}
+	in := old.asNew()
+	change(&in)
 	v, err := validate(in)
 	if err != nil {
 		return nil, err
@@ -388,18 +400,28 @@ func (s *Service) Update(ctx context.Context, tx pgx.Tx, merchantID, formID stri
 		v.AllowedOrigins, wire.OrNil(v.SuccessURL), v.Metadata, wire.OrNil(v.Realm)))
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
-		old, err := s.Get(ctx, tx, merchantID, formID)
-		if err != nil {
-			return nil, err
-		}
-		if err := old.Payable(); err != nil {
-			return nil, err
-		}
 		return nil, merchant.ErrCurrencyNotAccepted
 	case err != nil:
 		return nil, fmt.Errorf("update payment form: %w", err)
 	}
 	return f, nil
+}
+
+// asNew is what f asks for, as Create takes it.
+func (f *Form) asNew() NewForm {
+	in := NewForm{Title: f.Title, Description: f.Description, Currency: f.Currency,
+		AllowedOrigins: slices.Clone(f.AllowedOrigins), SuccessURL: f.SuccessURL, Realm: f.Realm, Metadata: maps.Clone(f.Metadata)}
+	if f.Amount > 0 {
+		in.Amount = &f.Amount
+	} else {
+		in.AmountMin, in.AmountMax = &f.AmountMin, &f.AmountMax
+	}
+	for _, c := range f.Collect {
+		if c != Email && c != Name {
+			in.Collect = append(in.Collect, string(c))
+		}
+	}
+	return in
 }
 
 // Deactivate stops merchantID's form formID from taking payments, at once:

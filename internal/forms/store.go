@@ -38,6 +38,8 @@ UPDATE payment_forms SET status = 'inactive', deactivated_at = $3
 WHERE merchant_id = $1 AND id = $2 AND status = 'active'
 RETURNING ` + formColumns
 
+	lockForm = selectForm + ` FOR UPDATE`
+
 	// updateForm changes nothing when the form is inactive or the merchant
 	// does not accept the currency.
 	updateForm = `

@@ -192,7 +192,7 @@ func (s *Pages) update(c *gin.Context, v *dashboard.Visit, form url.Values) {
 	in := typed(form, v)
 	in.ID = c.Param("id")
 	s.save(c, v, in, func(ctx context.Context, tx pgx.Tx, nf forms.NewForm) (*forms.Form, error) {
-		return s.forms.Update(ctx, tx, v.Merchant.ID, in.ID, nf)
+		return s.forms.Update(ctx, tx, v.Merchant.ID, in.ID, func(old *forms.NewForm) { *old = nf })
 	})
 }
 
