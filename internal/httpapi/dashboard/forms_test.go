@@ -92,6 +92,25 @@ func TestDashboardFormLifecycle(t *testing.T) {
 		t.Fatalf("pay the form: %d %s", pay.Status, pay.Body)
 	}
 	wantContains(t, b.get("/dashboard/forms/"+id), "$12.00", "ada@example.test", "succeeded")
+	other := env.CreateForm(creds, nil)
+	if res := env.Pay("/embed/forms/"+other.ID+"?parent_origin="+url.QueryEscape(apitest.ShopOrigin),
+		apitest.CardBody("4242424242424242"), "form-pay-2"); res.Status != http.StatusOK {
+		t.Fatalf("pay the other form: %d %s", res.Status, res.Body)
+	}
+	filtered := b.get("/dashboard/payments?payment_form=" + id)
+	wantContains(t, filtered, "$12.00", `id="payment_form" name="payment_form" value="`+id+`"`)
+	if strings.Contains(filtered.Body, ">$25.00</a>") {
+		t.Fatalf("the payments filtered by form list another form's payment:\n%s", filtered.Body)
+	}
+	wantContains(t, b.get("/dashboard/payments?payment_form=plink_1"), "payment_form must be a payment form id")
+	// An edit the API refuses comes back on the edit page, for this form.
+	bad := formBody()
+	bad.Set("allowed_origins", "ftp://shop.example")
+	p = b.post("/dashboard/forms/"+id, bad)
+	wantContains(t, p, "allowed_origins must list 1 to 10", `action="/dashboard/forms/`+id+`"`, "Save changes")
+	if p.Status != http.StatusBadRequest {
+		t.Fatalf("refused edit: %d", p.Status)
+	}
 
 	// Edit: the page is filled with the form; a save changes it to a fixed
 	// amount, the API sees the change.
@@ -131,7 +150,10 @@ func TestDashboardFormLifecycle(t *testing.T) {
 		t.Fatalf("save an inactive form: %d", p.Status)
 	}
 	wantContains(t, b.get("/dashboard/forms?status=inactive"), "Roasted beans")
-	wantContains(t, b.get("/dashboard/forms?status=active"), "No forms match these filters.")
+	if active := b.get("/dashboard/forms?status=active"); !strings.Contains(active.Body, "Donation") || strings.Contains(active.Body, "Roasted beans") {
+		t.Fatalf("active forms:\n%s", active.Body)
+	}
+	wantContains(t, b.get("/dashboard/forms?realm=none"), "No forms match these filters.")
 }
 
 // withAmountAndPhone adds what a range form collecting a phone needs:

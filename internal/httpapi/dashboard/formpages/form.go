@@ -20,7 +20,6 @@ type formData struct {
 	// tag, the element the form goes in, and the mount call.
 	Snippet        string
 	Payments       []*checkout.Payment
-	MorePayments   bool
 	Created, Saved bool
 }
 
@@ -47,13 +46,13 @@ func (s *Pages) form(c *gin.Context, v *dashboard.Visit) {
 		s.ErrorPage(c, err)
 		return
 	}
-	paid, more, err := payments.Search(ctx, s.DB.Pool, v.Merchant.ID, payments.Filter{FormID: f.ID}, dashboard.PageSize, "")
+	paid, _, err := payments.Search(ctx, s.DB.Pool, v.Merchant.ID, payments.Filter{FormID: f.ID}, dashboard.PageSize, "")
 	if err != nil {
 		s.ErrorPage(c, err)
 		return
 	}
 	s.RenderFramingPage(c, http.StatusOK, s.pages["form"], v, "forms", formData{Form: f, Snippet: s.snippet(f),
-		Payments: paid, MorePayments: more, Created: c.Query("created") == "1", Saved: c.Query("saved") == "1"})
+		Payments: paid, Created: c.Query("created") == "1", Saved: c.Query("saved") == "1"})
 }
 
 // deactivateConfirm asks whether to deactivate the form, saying what
