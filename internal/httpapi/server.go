@@ -19,6 +19,7 @@ import (
 	"github.com/paylink/paylink/internal/forms"
 	"github.com/paylink/paylink/internal/httpapi/dashboard"
 	"github.com/paylink/paylink/internal/httpapi/dashboard/developerpages"
+	"github.com/paylink/paylink/internal/httpapi/dashboard/formpages"
 	"github.com/paylink/paylink/internal/httpapi/dashboard/linkpages"
 	"github.com/paylink/paylink/internal/httpapi/dashboard/passkeypages"
 	"github.com/paylink/paylink/internal/httpapi/dashboard/riskpages"
@@ -129,6 +130,10 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	formPages, err := formpages.New(merchantPages, d.Forms)
+	if err != nil {
+		return nil, err
+	}
 	developerPages, err := developerpages.New(merchantPages)
 	if err != nil {
 		return nil, err
@@ -150,12 +155,13 @@ func New(d Deps) (*Server, error) {
 		wallets.Routes(),        // wallet users: /v1/wallet/…, /wallet
 		merchantPages.Routes(),  // merchants' browsers: /, /docs, /dashboard/… (log-in, home, payments, settings)
 		linkPages.Routes(),      // … the dashboard's links: /dashboard/links/…
+		formPages.Routes(),      // … the dashboard's payment forms: /dashboard/forms/…
 		developerPages.Routes(), // … the dashboard's keys, webhooks and events: /dashboard/developers/…
 		riskPages.Routes(),      // … the dashboard's risk: /dashboard/risk/…, /dashboard/reviews
 		passkeyPages.Routes(),   // … the dashboard's passkeys: /dashboard/settings/passkeys/…
 	)
 	if ops.openAPIDoc, err = edge.OpenAPI(routes, opsOpenAPI(), merchantapi.OpenAPI(), hostedcheckout.OpenAPI(),
-		walletapp.OpenAPI(), dashboard.OpenAPI(), developerpages.OpenAPI(), riskpages.OpenAPI(),
+		walletapp.OpenAPI(), dashboard.OpenAPI(), formpages.OpenAPI(), developerpages.OpenAPI(), riskpages.OpenAPI(),
 		passkeypages.OpenAPI()); err != nil {
 		return nil, err
 	}

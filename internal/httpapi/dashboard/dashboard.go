@@ -208,11 +208,21 @@ func (s *Server) render(c *gin.Context, status int, name string, v *Visit, nav s
 // with nav the section of the navigation it belongs to and the security
 // headers every page carries.
 func (s *Server) RenderPage(c *gin.Context, status int, page *template.Template, v *Visit, nav string, data any) {
+	s.Edge.Render(c, status, page, "'none'", viewOf(v, nav, data))
+}
+
+// RenderFramingPage is RenderPage for a page that frames a page of this
+// origin (a payment form's preview): its CSP adds frame-src 'self'.
+func (s *Server) RenderFramingPage(c *gin.Context, status int, page *template.Template, v *Visit, nav string, data any) {
+	s.Edge.RenderFramingSelf(c, status, page, "'none'", viewOf(v, nav, data))
+}
+
+func viewOf(v *Visit, nav string, data any) view {
 	vw := view{Nav: nav, Data: data}
 	if v != nil {
 		vw.Merchant = v.Merchant
 	}
-	s.Edge.Render(c, status, page, "'none'", vw)
+	return vw
 }
 
 // ParsePage parses the page file of pages (a section's own templates) in
