@@ -126,7 +126,7 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 			Keyring: cfg.Keyring, Merchants: merchants, Now: time.Now,
 			Guard:   &webhook.Guard{AllowPrivate: cfg.WebhookAllowPrivate, Resolver: net.DefaultResolver},
 			Timeout: cfg.WebhookTimeout, Schedule: cfg.WebhookRetries, DisableAfter: cfg.WebhookDisableAfter,
-			ShopperEmails: shopperEmails, RetryURL: linkSvc.PayableURL,
+			ShopperEmails: shopperEmails, RetryURL: linkSvc.PayableURL, BaseURL: cfg.BaseURL,
 		}),
 		mail: notify.NewSender(db, notify.SMTP{
 			Host: cfg.SMTPHost, Port: cfg.SMTPPort, TLS: cfg.SMTPTLS, Helo: cfg.SMTPHelo,

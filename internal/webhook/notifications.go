@@ -26,6 +26,29 @@ WHERE merchant_id = $1 AND type = 'payment.refunded' AND data->>'id' = $2
   AND xmin = (SELECT xmin FROM events WHERE id = $3)
 LIMIT 1`
 
+// selectReviewedPayment reads the payment of review event $3 as the API
+// showed it then: from the payment event recorded in the same transaction
+// (the payment.succeeded that opened the review, the payment.refunded that
+// closed it), else from its latest payment event up to the review event.
+const selectReviewedPayment = `
+SELECT p.data FROM events p, events r
+WHERE r.id = $3 AND p.merchant_id = $1 AND p.data->>'id' = $2
+  AND p.type IN ('payment.succeeded', 'payment.refunded') AND p.created_at <= r.created_at
+ORDER BY p.xmin = r.xmin DESC, p.created_at DESC, p.id DESC
+LIMIT 1`
+
+// emails queues the e-mails event ev of merchant m brings (see
+// paymentEmails, refundEmail and reviewEmail).
+func (s *Service) emails(ctx context.Context, tx pgx.Tx, ev *Event, m *merchant.Merchant, now time.Time) error {
+	switch ev.Type {
+	case RefundSucceeded:
+		return s.refundEmail(ctx, tx, ev, m, now)
+	case ReviewOpened, ReviewClosed:
+		return s.reviewEmail(ctx, tx, ev, m, now)
+	}
+	return s.paymentEmails(ctx, tx, ev, m, now)
+}
+
 // paymentEmails queues the e-mails a payment event brings, each at most
 // once per status change (a dedupe key per payment, or per refund), the
 // shopper's within Config.ShopperEmails:
@@ -39,9 +62,6 @@ LIMIT 1`
 // An event whose data is not what its type says gets none: it cannot
 // become readable later, and it must not hold back the events behind it.
 func (s *Service) paymentEmails(ctx context.Context, tx pgx.Tx, ev *Event, m *merchant.Merchant, now time.Time) error {
-	if ev.Type == RefundSucceeded {
-		return s.refundEmail(ctx, tx, ev, m, now)
-	}
 	p, err := notify.ParsePayment(ev.Data)
 	if err != nil {
 		return nil
@@ -71,34 +91,72 @@ func (s *Service) paymentEmails(ctx context.Context, tx pgx.Tx, ev *Event, m *me
 	return s.merchantEmail(ctx, tx, ev, p, m, now)
 }
 
-// merchantEmail queues the merchant's e-mail about ev when its type is in
-// the merchant's notify_on, to its notification e-mail, once per status
-// change and address: the key names the event type, the payment (and for
-// a refund the amount refunded so far, which each refund raises) and the
-// address, so a retried batch, a second worker or the same change reported
-// twice sends nothing more, while a change of address mails the new one.
-// The sign-up e-mail is the merchant's own (no other merchant can have
-// it), so e-mails to it are not limited, as before notify_on. Any other
-// address is one the merchant typed, unverified, like a shopper's: anyone
-// could sign up, point it at a stranger and pay their own links, so it is
-// under the per-recipient limit of the shopper e-mails (not the
-// per-merchant one, which stays the shoppers').
+// merchantEmail queues the merchant's e-mail about payment event ev when
+// its type is in the merchant's notify_on, once per status change: the
+// key names the event type, the payment and, for a refund, the amount
+// refunded so far, which each refund raises.
 func (s *Service) merchantEmail(ctx context.Context, tx pgx.Tx, ev *Event, p notify.Payment, m *merchant.Merchant, now time.Time) error {
 	if !slices.Contains(m.Settings.NotifyOn, ev.Type) {
 		return nil
-	}
-	to := m.Settings.NotificationEmail
-	var lim notify.ShopperLimits
-	if !strings.EqualFold(to, m.Email) {
-		lim.PerRecipient = s.cfg.ShopperEmails.PerRecipient
 	}
 	key := "notify:" + ev.Type + ":" + p.ID
 	if ev.Type == PaymentRefunded {
 		key += ":" + strconv.FormatInt(p.AmountRefunded, 10)
 	}
-	key += ":" + strings.ToLower(to)
-	_, err := notify.QueueShopper(ctx, tx, key, m.ID, notify.MerchantNotice(ev.Type, p, m.Name, to), lim, now)
+	return s.toMerchant(ctx, tx, m, key, notify.MerchantNotice(ev.Type, p, m.Name, m.Settings.NotificationEmail), now)
+}
+
+// toMerchant queues e, addressed to m's notification e-mail, once under
+// key and the address, so a retried batch, a second worker or the same
+// change reported twice sends nothing more, while a change of address
+// mails the new one. The sign-up e-mail is the merchant's own (no other
+// merchant can have it), so e-mails to it are not limited, as before
+// notify_on. Any other address is one the merchant typed, unverified,
+// like a shopper's: anyone could sign up, point it at a stranger and pay
+// their own links, so it is under the per-recipient limit of the shopper
+// e-mails (not the per-merchant one, which stays the shoppers').
+func (s *Service) toMerchant(ctx context.Context, tx pgx.Tx, m *merchant.Merchant, key string, e notify.Email, now time.Time) error {
+	var lim notify.ShopperLimits
+	if !strings.EqualFold(e.To, m.Email) {
+		lim.PerRecipient = s.cfg.ShopperEmails.PerRecipient
+	}
+	_, err := notify.QueueShopper(ctx, tx, key+":"+strings.ToLower(e.To), m.ID, e, lim, now)
 	return err
+}
+
+// reviewEmail queues the merchant's e-mail about review event ev when its
+// type is in the merchant's notify_on, once per review and event type
+// (a review opens and closes once), with the reviewed payment as its
+// payment event showed it and, when the platform's URL is known, links
+// to the dashboard's reviews and the payment. A review whose data or
+// payment cannot be read gets none, as a payment event would.
+func (s *Service) reviewEmail(ctx context.Context, tx pgx.Tx, ev *Event, m *merchant.Merchant, now time.Time) error {
+	if !slices.Contains(m.Settings.NotifyOn, ev.Type) {
+		return nil
+	}
+	r, err := notify.ParseReview(ev.Data)
+	if err != nil {
+		return nil
+	}
+	var data []byte
+	err = tx.QueryRow(ctx, selectReviewedPayment, ev.MerchantID, r.Payment, ev.ID).Scan(&data)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil
+	case err != nil:
+		return fmt.Errorf("read reviewed payment: %w", err)
+	}
+	p, err := notify.ParsePayment(data)
+	if err != nil {
+		return nil
+	}
+	var links notify.ReviewLinks
+	if s.cfg.BaseURL != nil {
+		links.Queue = s.cfg.BaseURL.JoinPath("dashboard", "reviews").String()
+		links.Payment = s.cfg.BaseURL.JoinPath("dashboard", "payments", p.ID).String()
+	}
+	e := notify.ReviewNotice(ev.Type, r, p, m.Name, m.Settings.NotificationEmail, links)
+	return s.toMerchant(ctx, tx, m, "notify:"+ev.Type+":"+r.ID, e, now)
 }
 
 // refundEmail queues the shopper's e-mail of a refund.succeeded event.

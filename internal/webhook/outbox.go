@@ -111,7 +111,7 @@ func (s *Service) Sweep(ctx context.Context, q Enqueuer, grace time.Duration) (i
 }
 
 // ProcessEvents derives the notifications of up to limit recorded events
-// that have not had theirs yet, in one transaction (see paymentEmails).
+// that have not had theirs yet, in one transaction (see emails).
 // Each message is queued once per payment whatever happens to the event
 // later (redeliveries send no e-mail). It returns how many events were
 // processed. A batch reads its events and their merchants in two round
@@ -148,7 +148,7 @@ func (s *Service) ProcessEvents(ctx context.Context, limit int) (int, error) {
 			}
 			for _, ev := range evs {
 				if m := merchants[ev.MerchantID]; notifies(ev.Type) && m != nil {
-					if err := s.paymentEmails(ctx, tx, ev, m, now); err != nil {
+					if err := s.emails(ctx, tx, ev, m, now); err != nil {
 						return err
 					}
 				}

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/paylink/paylink/internal/id"
@@ -51,7 +52,11 @@ func Types() []string {
 // notifies reports whether events of type t have notifications (e-mails)
 // derived from them after commit; other events are recorded as notified.
 func notifies(t string) bool {
-	return t == PaymentSucceeded || t == PaymentFailed || t == PaymentRefunded || t == RefundSucceeded
+	switch t {
+	case PaymentSucceeded, PaymentFailed, PaymentRefunded, RefundSucceeded, ReviewOpened, ReviewClosed:
+		return true
+	}
+	return false
 }
 
 // Record writes an event of eventType for merchantID through tx (the
@@ -164,6 +169,9 @@ type Config struct {
 	// linkID can try again, or "" when the link no longer takes payments;
 	// nil offers no link.
 	RetryURL func(ctx context.Context, db postgres.DBTX, merchantID, linkID string) string
+	// BaseURL is the platform's public URL, under which the merchant
+	// dashboard's pages are linked from review e-mails; nil links none.
+	BaseURL *url.URL
 }
 
 // Service manages endpoints, events and deliveries.
