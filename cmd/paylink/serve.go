@@ -22,6 +22,7 @@ import (
 
 	"github.com/paylink/paylink/internal/checkout"
 	"github.com/paylink/paylink/internal/config"
+	"github.com/paylink/paylink/internal/eventmail"
 	"github.com/paylink/paylink/internal/forms"
 	"github.com/paylink/paylink/internal/httpapi"
 	"github.com/paylink/paylink/internal/idempotency"
@@ -52,6 +53,7 @@ type app struct {
 	merchants *merchant.Service
 	idem      *idempotency.Store
 	webhooks  *webhook.Service
+	eventMail *eventmail.Service
 	mail      *notify.Sender
 	wallet    *wallet.Service
 	passkeys  *passkey.Service
@@ -126,8 +128,9 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 			Keyring: cfg.Keyring, Merchants: merchants, Now: time.Now,
 			Guard:   &webhook.Guard{AllowPrivate: cfg.WebhookAllowPrivate, Resolver: net.DefaultResolver},
 			Timeout: cfg.WebhookTimeout, Schedule: cfg.WebhookRetries, DisableAfter: cfg.WebhookDisableAfter,
-			ShopperEmails: shopperEmails, RetryURL: linkSvc.PayableURL, BaseURL: cfg.BaseURL,
 		}),
+		eventMail: eventmail.NewService(db, eventmail.Config{Merchants: merchants, Now: time.Now,
+			ShopperEmails: shopperEmails, RetryURL: linkSvc.PayableURL, BaseURL: cfg.BaseURL}),
 		mail: notify.NewSender(db, notify.SMTP{
 			Host: cfg.SMTPHost, Port: cfg.SMTPPort, TLS: cfg.SMTPTLS, Helo: cfg.SMTPHelo,
 			Username: cfg.SMTPUsername, Password: cfg.SMTPPassword,
@@ -263,7 +266,7 @@ func (a *app) serve(ctx context.Context, api, work bool, ready func(addr string)
 			ShutdownTimeout: a.cfg.ShutdownTimeout, IdempotencyRetention: a.cfg.IdempotencyRetention, Idempotency: a.idem,
 			Now:              time.Now,
 			WebhookRetention: a.cfg.WebhookRetention, EmailRetention: a.cfg.EmailRetention,
-			Webhooks: a.webhooks, Mail: a.mail, WebhookTimeout: a.cfg.WebhookTimeout, MailTimeout: time.Minute,
+			Webhooks: a.webhooks, EventMail: a.eventMail, Mail: a.mail, WebhookTimeout: a.cfg.WebhookTimeout, MailTimeout: time.Minute,
 			WebhookConcurrency: a.cfg.WebhookConcurrency,
 			OutboxPoll:         a.cfg.OutboxPoll, OutboxSweep: a.cfg.OutboxSweep,
 			Wallet: a.wallet, Processor: a.processor,

@@ -13,12 +13,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/paylink/paylink/internal/id"
 	"github.com/paylink/paylink/internal/merchant"
-	"github.com/paylink/paylink/internal/notify"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/seal"
 	"github.com/paylink/paylink/internal/wire"
@@ -49,9 +47,10 @@ func Types() []string {
 		RefundSucceeded, PaymentLinkCompleted, PaymentLinkExpired, PaymentLinkSent, ReviewOpened, ReviewClosed}
 }
 
-// notifies reports whether events of type t have notifications (e-mails)
-// derived from them after commit; other events are recorded as notified.
-func notifies(t string) bool {
+// Notifies reports whether events of type t have e-mails derived from
+// them after commit (package eventmail); other events are recorded as
+// notified.
+func Notifies(t string) bool {
 	switch t {
 	case PaymentSucceeded, PaymentFailed, PaymentRefunded, RefundSucceeded, ReviewOpened, ReviewClosed:
 		return true
@@ -72,7 +71,7 @@ func Record(ctx context.Context, tx postgres.Execer, merchantID, eventType strin
 	}
 	evtID := id.NewAt("evt", now)
 	var notified *time.Time
-	if !notifies(eventType) {
+	if !Notifies(eventType) {
 		notified = &now
 	}
 	if _, err := tx.Exec(ctx, recordEvent, evtID, merchantID, eventType, b, now, notified, id.NewAt("dlv", now)); err != nil {
@@ -162,16 +161,6 @@ type Config struct {
 	// before it is disabled and its merchant e-mailed.
 	DisableAfter time.Duration
 	Now          func() time.Time
-	// ShopperEmails caps the receipts derived from payment events, per
-	// recipient and per merchant.
-	ShopperEmails notify.ShopperLimits
-	// RetryURL returns where the shopper of a failed payment on link
-	// linkID can try again, or "" when the link no longer takes payments;
-	// nil offers no link.
-	RetryURL func(ctx context.Context, db postgres.DBTX, merchantID, linkID string) string
-	// BaseURL is the platform's public URL, under which the merchant
-	// dashboard's pages are linked from review e-mails; nil links none.
-	BaseURL *url.URL
 }
 
 // Service manages endpoints, events and deliveries.

@@ -225,7 +225,7 @@ func (w *Worker) outboxes() []outbox {
 		}})
 	}
 	out = append(out, outbox{"events", func(ctx context.Context) (int, error) {
-		return w.d.Webhooks.ProcessEvents(ctx, relayBatch)
+		return w.d.EventMail.ProcessEvents(ctx, relayBatch)
 	}})
 	if w.d.Wallet != nil {
 		out = append(out, outbox{"payouts", func(ctx context.Context) (int, error) {

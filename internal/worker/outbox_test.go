@@ -28,6 +28,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/paylink/paylink/internal/eventmail"
 	"github.com/paylink/paylink/internal/idempotency"
 	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/notify"
@@ -113,6 +114,7 @@ func workerDeps(db *postgres.DB, redisURL string, timeout time.Duration, log *sl
 			Timeout: timeout, Schedule: []time.Duration{10 * time.Millisecond, 20 * time.Millisecond, 30 * time.Millisecond},
 			DisableAfter: 72 * time.Hour,
 		}),
+		EventMail:      eventmail.NewService(db, eventmail.Config{Merchants: merchants, Now: time.Now}),
 		Mail:           notify.NewSender(db, notify.SMTP{From: from, Timeout: 10 * time.Second}, time.Now),
 		WebhookTimeout: timeout, MailTimeout: 10 * time.Second,
 		OutboxPoll: 20 * time.Millisecond, OutboxSweep: time.Hour,

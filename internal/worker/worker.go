@@ -13,6 +13,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/paylink/paylink/internal/checkout"
+	"github.com/paylink/paylink/internal/eventmail"
 	"github.com/paylink/paylink/internal/idempotency"
 	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/lockout"
@@ -55,7 +56,9 @@ type Deps struct {
 	Processor        processor.Processor
 
 	Webhooks *webhook.Service
-	Mail     *notify.Sender
+	// EventMail derives the e-mails of recorded events.
+	EventMail *eventmail.Service
+	Mail      *notify.Sender
 	// WebhookTimeout bounds one delivery attempt; the task gets a little more.
 	WebhookTimeout time.Duration
 	// WebhookConcurrency is how many first attempts of new webhook

@@ -1,4 +1,4 @@
-package webhook
+package eventmail
 
 import (
 	"net/url"
@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/paylink/paylink/internal/merchant"
+	"github.com/paylink/paylink/internal/webhook"
 )
 
 // reviewed records, as checkout does, a payment held for review: its
@@ -26,10 +27,10 @@ func (f *fixture) reviewed(payID, revID string, score int, reasons []string, rul
 	rev = map[string]any{"id": revID, "payment": payID, "status": "open", "reason": reason, "closed_reason": nil,
 		"created_at": "2026-01-02T03:04:05Z", "closed_at": nil}
 	f.tx(func(tx pgx.Tx) error {
-		if _, err := Record(f.ctx, tx, f.merchant.ID, PaymentSucceeded, p, f.clock.Now()); err != nil {
+		if _, err := webhook.Record(f.ctx, tx, f.merchant.ID, webhook.PaymentSucceeded, p, f.clock.Now()); err != nil {
 			return err
 		}
-		_, err := Record(f.ctx, tx, f.merchant.ID, ReviewOpened, rev, f.clock.Now())
+		_, err := webhook.Record(f.ctx, tx, f.merchant.ID, webhook.ReviewOpened, rev, f.clock.Now())
 		return err
 	})
 	f.clock.Advance(time.Second)
@@ -53,11 +54,11 @@ func (f *fixture) closeReview(rev, p map[string]any, closedReason string) {
 				refunded[k] = v
 			}
 			refunded["amount_refunded"] = 2500
-			if _, err := Record(f.ctx, tx, f.merchant.ID, PaymentRefunded, refunded, f.clock.Now()); err != nil {
+			if _, err := webhook.Record(f.ctx, tx, f.merchant.ID, webhook.PaymentRefunded, refunded, f.clock.Now()); err != nil {
 				return err
 			}
 		}
-		_, err := Record(f.ctx, tx, f.merchant.ID, ReviewClosed, closed, f.clock.Now())
+		_, err := webhook.Record(f.ctx, tx, f.merchant.ID, webhook.ReviewClosed, closed, f.clock.Now())
 		return err
 	})
 	f.clock.Advance(time.Second)
@@ -107,7 +108,7 @@ func TestReviewEmailsFollowNotifyOn(t *testing.T) {
 	}
 
 	// Only review.opened: the opening is mailed, not the closing.
-	notifyOn(ReviewOpened)
+	notifyOn(webhook.ReviewOpened)
 	ruled, ruledPay := f.reviewed("pay_ruled", "rev_ruled", 40, []string{"rr_01kbigspender", "new_customer"}, "rr_01kbigspender")
 	f.closeReview(ruled, ruledPay, "approved")
 	process()
@@ -116,7 +117,7 @@ func TestReviewEmailsFollowNotifyOn(t *testing.T) {
 	}
 
 	// Both: one e-mail per event, whatever happens to the events later.
-	notifyOn(ReviewOpened, ReviewClosed)
+	notifyOn(webhook.ReviewOpened, webhook.ReviewClosed)
 	risky, riskyPay := f.reviewed("pay_risky", "rev_risky", 70, []string{"amount_anomaly", "card_velocity"}, nil)
 	f.closeReview(risky, riskyPay, "refunded")
 	process()
@@ -129,7 +130,7 @@ func TestReviewEmailsFollowNotifyOn(t *testing.T) {
 	if err := f.db.Pool.QueryRow(f.ctx, `SELECT id FROM events WHERE type = 'review.closed' AND data->>'id' = 'rev_risky'`).Scan(&evt); err != nil {
 		t.Fatal(err)
 	}
-	f.tx(func(tx pgx.Tx) error { _, err := f.svc.Redeliver(f.ctx, tx, f.merchant.ID, evt, ""); return err })
+	f.tx(func(tx pgx.Tx) error { _, err := f.hooks.Redeliver(f.ctx, tx, f.merchant.ID, evt, ""); return err })
 	process()
 	got := reviewMails()
 	if len(got) != 3 {

@@ -1,10 +1,8 @@
-package webhook
+package eventmail
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,35 +13,16 @@ import (
 	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/notify"
+	"github.com/paylink/paylink/internal/webhook"
 )
-
-// selectRefundedPayment reads the payment.refunded event recorded in the
-// same transaction (same xmin) as refund.succeeded event $3: the payment as
-// the refund left it.
-const selectRefundedPayment = `
-SELECT data FROM events
-WHERE merchant_id = $1 AND type = 'payment.refunded' AND data->>'id' = $2
-  AND xmin = (SELECT xmin FROM events WHERE id = $3)
-LIMIT 1`
-
-// selectReviewedPayment reads the payment of review event $3 as the API
-// showed it then: from the payment event recorded in the same transaction
-// (the payment.succeeded that opened the review, the payment.refunded that
-// closed it), else from its latest payment event up to the review event.
-const selectReviewedPayment = `
-SELECT p.data FROM events p, events r
-WHERE r.id = $3 AND p.merchant_id = $1 AND p.data->>'id' = $2
-  AND p.type IN ('payment.succeeded', 'payment.refunded') AND p.created_at <= r.created_at
-ORDER BY p.xmin = r.xmin DESC, p.created_at DESC, p.id DESC
-LIMIT 1`
 
 // emails queues the e-mails event ev of merchant m brings (see
 // paymentEmails, refundEmail and reviewEmail).
-func (s *Service) emails(ctx context.Context, tx pgx.Tx, ev *Event, m *merchant.Merchant, now time.Time) error {
+func (s *Service) emails(ctx context.Context, tx pgx.Tx, ev *webhook.Event, m *merchant.Merchant, now time.Time) error {
 	switch ev.Type {
-	case RefundSucceeded:
+	case webhook.RefundSucceeded:
 		return s.refundEmail(ctx, tx, ev, m, now)
-	case ReviewOpened, ReviewClosed:
+	case webhook.ReviewOpened, webhook.ReviewClosed:
 		return s.reviewEmail(ctx, tx, ev, m, now)
 	}
 	return s.paymentEmails(ctx, tx, ev, m, now)
@@ -61,7 +40,7 @@ func (s *Service) emails(ctx context.Context, tx pgx.Tx, ev *Event, m *merchant.
 //
 // An event whose data is not what its type says gets none: it cannot
 // become readable later, and it must not hold back the events behind it.
-func (s *Service) paymentEmails(ctx context.Context, tx pgx.Tx, ev *Event, m *merchant.Merchant, now time.Time) error {
+func (s *Service) paymentEmails(ctx context.Context, tx pgx.Tx, ev *webhook.Event, m *merchant.Merchant, now time.Time) error {
 	p, err := notify.ParsePayment(ev.Data)
 	if err != nil {
 		return nil
@@ -72,14 +51,14 @@ func (s *Service) paymentEmails(ctx context.Context, tx pgx.Tx, ev *Event, m *me
 		key     string
 	)
 	switch ev.Type {
-	case PaymentFailed:
+	case webhook.PaymentFailed:
 		retry := ""
 		if s.cfg.RetryURL != nil && p.PaymentLink != "" {
 			retry = s.cfg.RetryURL(ctx, tx, m.ID, p.PaymentLink)
 		}
 		shopper, ok = notify.Failed(p, m.Name, retry)
 		key = "payment_failed:" + p.ID
-	case PaymentSucceeded:
+	case webhook.PaymentSucceeded:
 		shopper, ok = notify.Receipt(p, m.Name)
 		key = "receipt:" + p.ID
 	}
@@ -95,12 +74,12 @@ func (s *Service) paymentEmails(ctx context.Context, tx pgx.Tx, ev *Event, m *me
 // its type is in the merchant's notify_on, once per status change: the
 // key names the event type, the payment and, for a refund, the amount
 // refunded so far, which each refund raises.
-func (s *Service) merchantEmail(ctx context.Context, tx pgx.Tx, ev *Event, p notify.Payment, m *merchant.Merchant, now time.Time) error {
+func (s *Service) merchantEmail(ctx context.Context, tx pgx.Tx, ev *webhook.Event, p notify.Payment, m *merchant.Merchant, now time.Time) error {
 	if !slices.Contains(m.Settings.NotifyOn, ev.Type) {
 		return nil
 	}
 	key := "notify:" + ev.Type + ":" + p.ID
-	if ev.Type == PaymentRefunded {
+	if ev.Type == webhook.PaymentRefunded {
 		key += ":" + strconv.FormatInt(p.AmountRefunded, 10)
 	}
 	return s.toMerchant(ctx, tx, m, key, notify.MerchantNotice(ev.Type, p, m.Name, m.Settings.NotificationEmail), now)
@@ -130,7 +109,7 @@ func (s *Service) toMerchant(ctx context.Context, tx pgx.Tx, m *merchant.Merchan
 // payment event showed it and, when the platform's URL is known, links
 // to the dashboard's reviews and the payment. A review whose data or
 // payment cannot be read gets none, as a payment event would.
-func (s *Service) reviewEmail(ctx context.Context, tx pgx.Tx, ev *Event, m *merchant.Merchant, now time.Time) error {
+func (s *Service) reviewEmail(ctx context.Context, tx pgx.Tx, ev *webhook.Event, m *merchant.Merchant, now time.Time) error {
 	if !slices.Contains(m.Settings.NotifyOn, ev.Type) {
 		return nil
 	}
@@ -138,13 +117,9 @@ func (s *Service) reviewEmail(ctx context.Context, tx pgx.Tx, ev *Event, m *merc
 	if err != nil {
 		return nil
 	}
-	var data []byte
-	err = tx.QueryRow(ctx, selectReviewedPayment, ev.MerchantID, r.Payment, ev.ID).Scan(&data)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return nil
-	case err != nil:
-		return fmt.Errorf("read reviewed payment: %w", err)
+	data, err := webhook.ReviewedPayment(ctx, tx, ev, r.Payment)
+	if err != nil || data == nil {
+		return err
 	}
 	p, err := notify.ParsePayment(data)
 	if err != nil {
@@ -160,7 +135,7 @@ func (s *Service) reviewEmail(ctx context.Context, tx pgx.Tx, ev *Event, m *merc
 }
 
 // refundEmail queues the shopper's e-mail of a refund.succeeded event.
-func (s *Service) refundEmail(ctx context.Context, tx pgx.Tx, ev *Event, m *merchant.Merchant, now time.Time) error {
+func (s *Service) refundEmail(ctx context.Context, tx pgx.Tx, ev *webhook.Event, m *merchant.Merchant, now time.Time) error {
 	var r struct {
 		ID       string `json:"id"`
 		Payment  string `json:"payment"`
@@ -170,13 +145,9 @@ func (s *Service) refundEmail(ctx context.Context, tx pgx.Tx, ev *Event, m *merc
 	if json.Unmarshal(ev.Data, &r) != nil || r.ID == "" || r.Payment == "" {
 		return nil
 	}
-	var data []byte
-	err := tx.QueryRow(ctx, selectRefundedPayment, ev.MerchantID, r.Payment, ev.ID).Scan(&data)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return nil
-	case err != nil:
-		return fmt.Errorf("read refunded payment: %w", err)
+	data, err := webhook.RefundedPayment(ctx, tx, ev, r.Payment)
+	if err != nil || data == nil {
+		return err
 	}
 	p, err := notify.ParsePayment(data)
 	if err != nil {
