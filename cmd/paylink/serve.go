@@ -38,30 +38,32 @@ import (
 	"github.com/paylink/paylink/internal/risk"
 	"github.com/paylink/paylink/internal/wallet"
 	"github.com/paylink/paylink/internal/webhook"
+	"github.com/paylink/paylink/internal/webhook/delivery"
 	"github.com/paylink/paylink/internal/worker"
 )
 
 // app holds the connections and services a process shares between its
 // API server and its worker.
 type app struct {
-	cfg       *config.Config
-	log       *slog.Logger
-	db        *postgres.DB
-	redis     *redis.Client
-	registry  *prometheus.Registry
-	usage     *merchant.Usage
-	merchants *merchant.Service
-	idem      *idempotency.Store
-	webhooks  *webhook.Service
-	eventMail *eventmail.Service
-	mail      *notify.Sender
-	wallet    *wallet.Service
-	passkeys  *passkey.Service
-	processor processor.Processor
-	links     *links.Service
-	checkout  *checkout.Service
-	forms     *forms.Service
-	passwords *password.Hasher
+	cfg        *config.Config
+	log        *slog.Logger
+	db         *postgres.DB
+	redis      *redis.Client
+	registry   *prometheus.Registry
+	usage      *merchant.Usage
+	merchants  *merchant.Service
+	idem       *idempotency.Store
+	webhooks   *webhook.Service
+	deliveries *delivery.Service
+	eventMail  *eventmail.Service
+	mail       *notify.Sender
+	wallet     *wallet.Service
+	passkeys   *passkey.Service
+	processor  processor.Processor
+	links      *links.Service
+	checkout   *checkout.Service
+	forms      *forms.Service
+	passwords  *password.Hasher
 	// merchantLogins are the dashboard's log-ins and sessions.
 	merchantLogins *merchantauth.Service
 	// metricsFallback lets a taken PAYLINK_METRICS_ADDR fall back to a
@@ -120,15 +122,17 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 	linkSvc := links.NewService(signer, cfg.BaseURL, time.Now).WithShopperLimits(shopperEmails)
 	sim := processor.NewSimulator(cfg.SimulatorSecret, processor.NewRedisKeys(rdb), time.Now)
 	passwords := password.NewHasher(password.Config{Slots: cfg.PasswordSlots, Wait: cfg.PasswordWait})
+	webhooks := webhook.NewService(db, webhook.Config{
+		Keyring: cfg.Keyring, Now: time.Now, Timeout: cfg.WebhookTimeout,
+		Guard: &webhook.Guard{AllowPrivate: cfg.WebhookAllowPrivate, Resolver: net.DefaultResolver},
+	})
 	return &app{
 		cfg: cfg, log: log, db: db, redis: rdb, registry: reg, usage: usage,
 		merchants: merchants,
 		idem:      idempotency.NewStore(cfg.Keyring),
-		webhooks: webhook.NewService(db, webhook.Config{
-			Keyring: cfg.Keyring, Merchants: merchants, Now: time.Now,
-			Guard:   &webhook.Guard{AllowPrivate: cfg.WebhookAllowPrivate, Resolver: net.DefaultResolver},
-			Timeout: cfg.WebhookTimeout, Schedule: cfg.WebhookRetries, DisableAfter: cfg.WebhookDisableAfter,
-		}),
+		webhooks:  webhooks,
+		deliveries: delivery.NewService(db, delivery.Config{Webhooks: webhooks, Merchants: merchants, Now: time.Now,
+			Schedule: cfg.WebhookRetries, DisableAfter: cfg.WebhookDisableAfter}),
 		eventMail: eventmail.NewService(db, eventmail.Config{Merchants: merchants, Now: time.Now,
 			ShopperEmails: shopperEmails, RetryURL: linkSvc.PayableURL, BaseURL: cfg.BaseURL}),
 		mail: notify.NewSender(db, notify.SMTP{
@@ -266,7 +270,7 @@ func (a *app) serve(ctx context.Context, api, work bool, ready func(addr string)
 			ShutdownTimeout: a.cfg.ShutdownTimeout, IdempotencyRetention: a.cfg.IdempotencyRetention, Idempotency: a.idem,
 			Now:              time.Now,
 			WebhookRetention: a.cfg.WebhookRetention, EmailRetention: a.cfg.EmailRetention,
-			Webhooks: a.webhooks, EventMail: a.eventMail, Mail: a.mail, WebhookTimeout: a.cfg.WebhookTimeout, MailTimeout: time.Minute,
+			Deliveries: a.deliveries, EventMail: a.eventMail, Mail: a.mail, WebhookTimeout: a.cfg.WebhookTimeout, MailTimeout: time.Minute,
 			WebhookConcurrency: a.cfg.WebhookConcurrency,
 			OutboxPoll:         a.cfg.OutboxPoll, OutboxSweep: a.cfg.OutboxSweep,
 			Wallet: a.wallet, Processor: a.processor,

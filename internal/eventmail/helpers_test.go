@@ -65,7 +65,7 @@ func newFixture(t testing.TB, edit ...func(*Config)) *fixture {
 		e(&cfg)
 	}
 	f.svc = NewService(db, cfg)
-	f.hooks = webhook.NewService(db, webhook.Config{Keyring: keyring, Merchants: merchants, Now: f.clock.Now,
+	f.hooks = webhook.NewService(db, webhook.Config{Keyring: keyring, Now: f.clock.Now,
 		Guard: &webhook.Guard{AllowPrivate: true}, Timeout: 5 * time.Second})
 	f.tx(func(tx pgx.Tx) error {
 		su := merchant.SignUp{Name: "Acme Mugs", Email: "ops@acme.test", Password: "correct horse battery"}

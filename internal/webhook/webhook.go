@@ -1,11 +1,12 @@
-// Package webhook is the merchant-facing event outbox and its delivery:
-// events are recorded in the same database transaction as the change they
-// report, together with one delivery row per subscribed endpoint; after
-// commit a relay hands deliveries to the task queue, and each attempt
-// POSTs the event to the endpoint with Standard Webhooks signatures,
-// through a dialer that refuses private and metadata addresses. The task
-// queue itself is behind the small Enqueuer interface: this package never
-// imports it.
+// Package webhook is the merchant-facing event outbox: events are
+// recorded in the same database transaction as the change they report,
+// together with one delivery row per subscribed endpoint. It owns the
+// event types and their wire form, the endpoints (secrets sealed, URLs
+// checked by a Guard that refuses private and metadata addresses), event
+// and delivery reads, redelivery and pings, and how one event is signed
+// (Standard Webhooks) and POSTed (Service.Send). Package delivery makes
+// the deliveries (attempts, retries, disabling failing endpoints); package
+// eventmail derives e-mails from events.
 package webhook
 
 import (
@@ -16,7 +17,6 @@ import (
 	"time"
 
 	"github.com/paylink/paylink/internal/id"
-	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/seal"
 	"github.com/paylink/paylink/internal/wire"
@@ -149,18 +149,11 @@ type Attempt struct {
 
 // Config is what a Service is built from.
 type Config struct {
-	Keyring   *seal.Keyring
-	Guard     *Guard
-	Merchants *merchant.Service
-	// Timeout bounds one attempt: connect, send, answer.
+	Keyring *seal.Keyring
+	Guard   *Guard
+	// Timeout bounds one request: connect, send, answer.
 	Timeout time.Duration
-	// Schedule is the delay before each retry, with jitter; a delivery is
-	// attempted len(Schedule)+1 times at most.
-	Schedule []time.Duration
-	// DisableAfter is how long an endpoint may fail without a success
-	// before it is disabled and its merchant e-mailed.
-	DisableAfter time.Duration
-	Now          func() time.Time
+	Now     func() time.Time
 }
 
 // Service manages endpoints, events and deliveries.

@@ -22,7 +22,7 @@ import (
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/processor"
 	"github.com/paylink/paylink/internal/wallet"
-	"github.com/paylink/paylink/internal/webhook"
+	"github.com/paylink/paylink/internal/webhook/delivery"
 )
 
 // Task type names.
@@ -55,7 +55,8 @@ type Deps struct {
 	Wallet           *wallet.Service
 	Processor        processor.Processor
 
-	Webhooks *webhook.Service
+	// Deliveries makes the webhook deliveries.
+	Deliveries *delivery.Service
 	// EventMail derives the e-mails of recorded events.
 	EventMail *eventmail.Service
 	Mail      *notify.Sender

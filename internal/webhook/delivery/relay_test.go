@@ -1,8 +1,9 @@
-package webhook
+package delivery
 
 import (
 	"context"
 	"errors"
+	"github.com/paylink/paylink/internal/webhook"
 	"sync"
 	"testing"
 	"time"
@@ -41,11 +42,11 @@ func (q *fakeQueue) flush() {
 func TestRelayHandsEachDeliveryOverOnce(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	f.endpoint("https://a.shop.test/", AllEvents)
-	f.endpoint("https://b.shop.test/", AllEvents)
+	f.endpoint("https://a.shop.test/", webhook.AllEvents)
+	f.endpoint("https://b.shop.test/", webhook.AllEvents)
 	var ids []string
 	for range 3 {
-		for _, d := range f.deliveries(f.record(PaymentSucceeded, payment("pay_1"))) {
+		for _, d := range f.deliveries(f.record(webhook.PaymentSucceeded, payment("pay_1"))) {
 			ids = append(ids, d.ID)
 		}
 	}
@@ -77,9 +78,9 @@ func TestSweepRequeuesWhatRedisLost(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	rcv := newReceiver(t, status(200, ""))
-	f.endpoint(rcv.URL, AllEvents)
-	done := f.onlyDelivery(f.record(PaymentSucceeded, payment("pay_1")))
-	lost := f.onlyDelivery(f.record(PaymentSucceeded, payment("pay_2")))
+	f.endpoint(rcv.URL, webhook.AllEvents)
+	done := f.onlyDelivery(f.record(webhook.PaymentSucceeded, payment("pay_1")))
+	lost := f.onlyDelivery(f.record(webhook.PaymentSucceeded, payment("pay_2")))
 	q := &fakeQueue{}
 	if n, err := f.svc.Relay(f.ctx, q, 100); n != 2 || err != nil {
 		t.Fatalf("relay = %d, %v", n, err)
@@ -104,7 +105,7 @@ func TestSweepRequeuesWhatRedisLost(t *testing.T) {
 	if err := f.svc.Deliver(f.ctx, f.merchant.ID, lost.ID); err != nil {
 		t.Fatal(err)
 	}
-	if got := f.onlyDelivery(lost.EventID); got.Status != DeliverySucceeded {
+	if got := f.onlyDelivery(lost.EventID); got.Status != webhook.DeliverySucceeded {
 		t.Fatalf("lost delivery = %s after the sweep; want succeeded", got.Status)
 	}
 }
