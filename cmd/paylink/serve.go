@@ -45,25 +45,27 @@ import (
 // app holds the connections and services a process shares between its
 // API server and its worker.
 type app struct {
-	cfg        *config.Config
-	log        *slog.Logger
-	db         *postgres.DB
-	redis      *redis.Client
-	registry   *prometheus.Registry
-	usage      *merchant.Usage
-	merchants  *merchant.Service
-	idem       *idempotency.Store
-	webhooks   *webhook.Service
+	cfg       *config.Config
+	log       *slog.Logger
+	db        *postgres.DB
+	redis     *redis.Client
+	registry  *prometheus.Registry
+	usage     *merchant.Usage
+	merchants *merchant.Service
+	idem      *idempotency.Store
+	webhooks  *webhook.Service
+	mail      *notify.Sender
+	wallet    *wallet.Service
+	passkeys  *passkey.Service
+	processor processor.Processor
+	links     *links.Service
+	checkout  *checkout.Service
+	forms     *forms.Service
+	passwords *password.Hasher
+	// deliveries makes the webhook deliveries; eventMail derives e-mails
+	// from events.
 	deliveries *delivery.Service
 	eventMail  *eventmail.Service
-	mail       *notify.Sender
-	wallet     *wallet.Service
-	passkeys   *passkey.Service
-	processor  processor.Processor
-	links      *links.Service
-	checkout   *checkout.Service
-	forms      *forms.Service
-	passwords  *password.Hasher
 	// merchantLogins are the dashboard's log-ins and sessions.
 	merchantLogins *merchantauth.Service
 	// metricsFallback lets a taken PAYLINK_METRICS_ADDR fall back to a
