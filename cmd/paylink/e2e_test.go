@@ -25,8 +25,8 @@ import (
 	"github.com/paylink/paylink/internal/smtpsink"
 )
 
-// delivery is one webhook request the merchant's receiver got.
-type delivery struct {
+// hookRequest is one webhook request the merchant's receiver got.
+type hookRequest struct {
 	id, timestamp, signature string
 	body                     []byte
 }
@@ -37,7 +37,7 @@ type system struct {
 	t     *testing.T
 	base  string // http://127.0.0.1:port
 	dbURL string
-	hooks chan delivery
+	hooks chan hookRequest
 	mail  <-chan smtpsink.Message
 }
 
@@ -51,7 +51,7 @@ func startSystem(t *testing.T) *system {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sink.Close() })
-	s := &system{t: t, dbURL: dbURL, hooks: make(chan delivery, 16), mail: mail}
+	s := &system{t: t, dbURL: dbURL, hooks: make(chan hookRequest, 16), mail: mail}
 	logs := &lineWatcher{re: regexp.MustCompile(`msg="api listening" addr=(\S+)`), found: make(chan string, 1)}
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -106,7 +106,7 @@ func (s *system) call(method, path string, auth [2]string, body any, out any, he
 
 // verify checks a delivery's Standard Webhooks signature, written here
 // independently of the server's code, and returns its envelope.
-func verify(t *testing.T, secret string, d delivery) map[string]any {
+func verify(t *testing.T, secret string, d hookRequest) map[string]any {
 	t.Helper()
 	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
 	if err != nil {
@@ -143,7 +143,7 @@ func TestPaymentReachesMerchantAndShopper(t *testing.T) {
 		body, _ := io.ReadAll(r.Body)
 		mu.Lock()
 		defer mu.Unlock()
-		s.hooks <- delivery{r.Header.Get("webhook-id"), r.Header.Get("webhook-timestamp"), r.Header.Get("webhook-signature"), body}
+		s.hooks <- hookRequest{r.Header.Get("webhook-id"), r.Header.Get("webhook-timestamp"), r.Header.Get("webhook-signature"), body}
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	defer receiver.Close()

@@ -16,7 +16,7 @@ import (
 	"github.com/paylink/paylink/internal/config"
 	"github.com/paylink/paylink/internal/notify"
 	"github.com/paylink/paylink/internal/postgres"
-	"github.com/paylink/paylink/internal/webhook"
+	"github.com/paylink/paylink/internal/webhook/delivery"
 )
 
 // queues prints, for operators, Asynq's queues in Redis next to the
@@ -69,7 +69,7 @@ func queues(ctx context.Context, args []string, getenv func(string) string, stdo
 		return err
 	}
 
-	wb, err := webhook.ReadBacklog(ctx, db.Pool, time.Now())
+	wb, err := delivery.ReadBacklog(ctx, db.Pool, time.Now())
 	if err != nil {
 		return err
 	}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/paylink/paylink/internal/checkout"
 	"github.com/paylink/paylink/internal/config"
+	"github.com/paylink/paylink/internal/eventmail"
 	"github.com/paylink/paylink/internal/forms"
 	"github.com/paylink/paylink/internal/httpapi"
 	"github.com/paylink/paylink/internal/idempotency"
@@ -38,6 +39,7 @@ import (
 	"github.com/paylink/paylink/internal/wallet"
 	"github.com/paylink/paylink/internal/walletrisk"
 	"github.com/paylink/paylink/internal/webhook"
+	"github.com/paylink/paylink/internal/webhook/delivery"
 	"github.com/paylink/paylink/internal/worker"
 )
 
@@ -61,6 +63,10 @@ type app struct {
 	checkout  *checkout.Service
 	forms     *forms.Service
 	passwords *password.Hasher
+	// deliveries makes the webhook deliveries; eventMail derives e-mails
+	// from events.
+	deliveries *delivery.Service
+	eventMail  *eventmail.Service
 	// merchantLogins are the dashboard's log-ins and sessions.
 	merchantLogins *merchantauth.Service
 	// metricsFallback lets a taken PAYLINK_METRICS_ADDR fall back to a
@@ -122,16 +128,19 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 	linkSvc := links.NewService(signer, cfg.BaseURL, time.Now).WithShopperLimits(shopperEmails)
 	sim := processor.NewSimulator(cfg.SimulatorSecret, processor.NewRedisKeys(rdb), time.Now)
 	passwords := password.NewHasher(password.Config{Slots: cfg.PasswordSlots, Wait: cfg.PasswordWait})
+	webhooks := webhook.NewService(db, webhook.Config{
+		Keyring: cfg.Keyring, Now: time.Now, Timeout: cfg.WebhookTimeout,
+		Guard: &webhook.Guard{AllowPrivate: cfg.WebhookAllowPrivate, Resolver: net.DefaultResolver},
+	})
 	return &app{
 		cfg: cfg, log: log, db: db, redis: rdb, registry: reg, usage: usage,
 		merchants: merchants,
 		idem:      idempotency.NewStore(cfg.Keyring),
-		webhooks: webhook.NewService(db, webhook.Config{
-			Keyring: cfg.Keyring, Merchants: merchants, Now: time.Now,
-			Guard:   &webhook.Guard{AllowPrivate: cfg.WebhookAllowPrivate, Resolver: net.DefaultResolver},
-			Timeout: cfg.WebhookTimeout, Schedule: cfg.WebhookRetries, DisableAfter: cfg.WebhookDisableAfter,
-			ShopperEmails: shopperEmails, RetryURL: linkSvc.PayableURL,
-		}),
+		webhooks:  webhooks,
+		deliveries: delivery.NewService(db, delivery.Config{Webhooks: webhooks, Merchants: merchants, Now: time.Now,
+			Schedule: cfg.WebhookRetries, DisableAfter: cfg.WebhookDisableAfter}),
+		eventMail: eventmail.NewService(db, eventmail.Config{Merchants: merchants, Now: time.Now,
+			ShopperEmails: shopperEmails, RetryURL: linkSvc.PayableURL, BaseURL: cfg.BaseURL}),
 		mail: notify.NewSender(db, notify.SMTP{
 			Host: cfg.SMTPHost, Port: cfg.SMTPPort, TLS: cfg.SMTPTLS, Helo: cfg.SMTPHelo,
 			Username: cfg.SMTPUsername, Password: cfg.SMTPPassword,
@@ -278,7 +287,7 @@ func (a *app) serve(ctx context.Context, api, work bool, ready func(addr string)
 			ShutdownTimeout: a.cfg.ShutdownTimeout, IdempotencyRetention: a.cfg.IdempotencyRetention, Idempotency: a.idem,
 			Now:              time.Now,
 			WebhookRetention: a.cfg.WebhookRetention, EmailRetention: a.cfg.EmailRetention,
-			Webhooks: a.webhooks, Mail: a.mail, WebhookTimeout: a.cfg.WebhookTimeout, MailTimeout: time.Minute,
+			Deliveries: a.deliveries, EventMail: a.eventMail, Mail: a.mail, WebhookTimeout: a.cfg.WebhookTimeout, MailTimeout: time.Minute,
 			WebhookConcurrency: a.cfg.WebhookConcurrency,
 			OutboxPoll:         a.cfg.OutboxPoll, OutboxSweep: a.cfg.OutboxSweep,
 			Wallet: a.wallet, Processor: a.processor,

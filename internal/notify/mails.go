@@ -39,6 +39,12 @@ type mailData struct {
 	// Event is set on the merchant's e-mails only: the notify_on event
 	// the e-mail reports.
 	Event, Link, Customer string
+	// A review's e-mail: why the payment was held, its risk score and
+	// signals, how the review ended (Outcome, for review.closed), and the
+	// dashboard's pages.
+	ReviewID, Why, Score, Outcome string
+	Signals                       []string
+	QueueURL, PaymentURL          string
 }
 
 // compose renders template name for to, both parts, and masks anything

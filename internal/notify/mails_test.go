@@ -39,6 +39,12 @@ func shopperMails(t *testing.T) map[string]Email {
 	for _, ev := range []string{"payment.succeeded", "payment.failed", "payment.refunded"} {
 		out["merchant-"+strings.TrimPrefix(ev, "payment.")] = MerchantNotice(ev, p, "Tokyo Tea", "ops@tea.test")
 	}
+	p.Risk = &Risk{Score: 70, Level: "elevated", Reasons: []string{"amount_anomaly", "new_customer"}}
+	links := ReviewLinks{Queue: "https://pay.test/dashboard/reviews", Payment: "https://pay.test/dashboard/payments/" + p.ID}
+	rev := Review{ID: "rev_01kaqv7n2tq1w4e0m8a6r3c5yc", Payment: p.ID, Reason: "elevated_risk"}
+	out["merchant-review-opened"] = ReviewNotice("review.opened", rev, p, "Tokyo Tea", "ops@tea.test", links)
+	rev.ClosedReason = "approved"
+	out["merchant-review-closed"] = ReviewNotice("review.closed", rev, p, "Tokyo Tea", "ops@tea.test", links)
 	return out
 }
 
@@ -56,6 +62,12 @@ func TestShopperEmails(t *testing.T) {
 		"merchant-succeeded": {"eceived a payment of", "€1,234.56", "Visa ending in 4242", "pay_01kaqv7n2tq1w4e0m8a6r3c5yb", "ada@example.test", "notify_on includes payment.succeeded"},
 		"merchant-failed":    {"€1,234.56", "failed: Your card was declined. Nothing was charged.", "notify_on includes payment.failed"},
 		"merchant-refunded":  {"€234.56", "€1,000.00", "still paid", "notify_on includes payment.refunded"},
+		// A review's: which payment, why it was held, the way to the dashboard.
+		"merchant-review-opened": {"€1,234.56", "pay_01kaqv7n2tq1w4e0m8a6r3c5yb", "rev_01kaqv7n2tq1w4e0m8a6r3c5yc",
+			"its risk score, 70 of 99, is elevated", "amount anomaly, new customer", "https://pay.test/dashboard/reviews",
+			"https://pay.test/dashboard/payments/pay_01kaqv7n2tq1w4e0m8a6r3c5yb", "notify_on includes review.opened"},
+		"merchant-review-closed": {"€1,234.56", "pproved the payment of €1,234.56 held for review", "It was held because its risk score, 70 of 99, is elevated",
+			"https://pay.test/dashboard/payments/pay_01kaqv7n2tq1w4e0m8a6r3c5yb", "notify_on includes review.closed"},
 	}
 	for name, e := range shopperMails(t) {
 		to := "ada@example.test"
@@ -100,7 +112,8 @@ func TestBrowserRendersShopperEmails(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	ctx := browsertest.New(t)
-	for _, name := range []string{"receipt", "failed", "refunded", "link", "wallet", "merchant-succeeded", "merchant-failed", "merchant-refunded"} {
+	for _, name := range []string{"receipt", "failed", "refunded", "link", "wallet", "merchant-succeeded", "merchant-failed", "merchant-refunded",
+		"merchant-review-opened", "merchant-review-closed"} {
 		for _, width := range []int64{375, 1280} {
 			if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, 900), chromedp.Navigate(srv.URL+"/"+name)); err != nil {
 				t.Fatal(err)

@@ -27,6 +27,18 @@ type Payment struct {
 	// AmountRefunded and FailureMessage are the payment's own fields.
 	AmountRefunded int64
 	FailureMessage string
+	// Risk is the payment's screening; nil for a payment not screened.
+	Risk *Risk
+}
+
+// Risk is what screening decided about a payment (API.md Part 3's risk
+// object): a score from 0 to 99, its level, the reasons that fired and
+// the rule that decided, if one did.
+type Risk struct {
+	Score   int
+	Level   string
+	Reasons []string
+	Rule    string
 }
 
 // errNotPayment means event data is not a payment object.
@@ -52,6 +64,12 @@ func ParsePayment(data []byte) (Payment, error) {
 			Email string `json:"email"`
 			Name  string `json:"name"`
 		} `json:"customer"`
+		Risk *struct {
+			Score   int      `json:"score"`
+			Level   string   `json:"level"`
+			Reasons []string `json:"reasons"`
+			Rule    *string  `json:"rule"`
+		} `json:"risk"`
 	}
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return Payment{}, fmt.Errorf("%w: %w", errNotPayment, err)
@@ -79,6 +97,12 @@ func ParsePayment(data []byte) (Payment, error) {
 	}
 	if t, err := time.Parse(time.RFC3339, raw.CreatedAt); err == nil {
 		p.CreatedAt = t
+	}
+	if r := raw.Risk; r != nil {
+		p.Risk = &Risk{Score: r.Score, Level: r.Level, Reasons: r.Reasons}
+		if r.Rule != nil {
+			p.Risk.Rule = *r.Rule
+		}
 	}
 	return p, nil
 }
@@ -160,22 +184,27 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-// MerchantNotice is the e-mail telling merchantName, at to, about event
-// (one of merchant.NotifyEvents) of p, p as the event left it.
+// MerchantNotice is the e-mail telling merchantName, at to, about payment
+// event event (payment.succeeded, payment.failed or payment.refunded) of
+// p, p as the event left it. ReviewNotice tells about reviews.
 func MerchantNotice(event string, p Payment, merchantName, to string) Email {
-	customer := p.CustomerEmail
-	if name := oneLine(p.CustomerName); name != "" {
-		customer = strings.TrimSpace(name + " <" + p.CustomerEmail + ">")
-	}
 	d := mailData{Event: event, Greeting: "Hello " + oneLine(merchantName) + ",", Merchant: QuoteName(merchantName),
 		Amount: p.Amount.String(), Method: p.method(), Date: p.date(), PaymentID: p.ID, Link: p.PaymentLink,
-		Customer: customer, Reason: p.FailureMessage,
+		Customer: p.customer(), Reason: p.FailureMessage,
 		Refunded: money.Amount{Minor: p.AmountRefunded, Currency: p.Amount.Currency}.String(),
 		Left:     money.Amount{Minor: p.Amount.Minor - p.AmountRefunded, Currency: p.Amount.Currency}.String()}
 	if d.Reason == "" {
 		d.Reason = "the payment was declined."
 	}
 	return compose("merchant", to, d)
+}
+
+// customer names p's customer for its merchant: name and e-mail.
+func (p Payment) customer() string {
+	if name := oneLine(p.CustomerName); name != "" {
+		return strings.TrimSpace(name + " <" + p.CustomerEmail + ">")
+	}
+	return p.CustomerEmail
 }
 
 // digitRun finds runs of 12 to 19 digits, possibly split by spaces or

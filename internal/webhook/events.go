@@ -223,3 +223,74 @@ func (s *Service) EventsAbout(ctx context.Context, db postgres.DBTX, merchantID,
 	}
 	return events, byEvent, nil
 }
+
+// selectRefundedPayment reads the payment.refunded event recorded in the
+// same transaction (same xmin) as refund.succeeded event $3.
+const selectRefundedPayment = `
+SELECT data FROM events
+WHERE merchant_id = $1 AND type = 'payment.refunded' AND data->>'id' = $2
+  AND xmin = (SELECT xmin FROM events WHERE id = $3)
+LIMIT 1`
+
+// selectReviewedPayment reads the payment of review event $3 as the API
+// showed it then: from the payment event recorded in the same transaction
+// (the payment.succeeded that opened the review, the payment.refunded that
+// closed it), else from its latest payment event up to the review event.
+const selectReviewedPayment = `
+SELECT p.data FROM events p, events r
+WHERE r.id = $3 AND p.merchant_id = $1 AND p.data->>'id' = $2
+  AND p.type IN ('payment.succeeded', 'payment.refunded') AND p.created_at <= r.created_at
+ORDER BY p.xmin = r.xmin DESC, p.created_at DESC, p.id DESC
+LIMIT 1`
+
+// RefundedPayment returns payment payID as refund.succeeded event ev left
+// it: the data of the payment.refunded event recorded in ev's
+// transaction, or nil when there is none.
+func RefundedPayment(ctx context.Context, db postgres.DBTX, ev *Event, payID string) (json.RawMessage, error) {
+	return paymentOf(ctx, db, selectRefundedPayment, ev, payID)
+}
+
+// ReviewedPayment returns payment payID as review event ev saw it: the
+// data of the payment event (payment.succeeded or payment.refunded)
+// recorded in ev's transaction, else of its latest one up to ev, or nil
+// when there is none.
+func ReviewedPayment(ctx context.Context, db postgres.DBTX, ev *Event, payID string) (json.RawMessage, error) {
+	return paymentOf(ctx, db, selectReviewedPayment, ev, payID)
+}
+
+// paymentOf runs query, one of the two above, for ev and payID.
+func paymentOf(ctx context.Context, db postgres.DBTX, query string, ev *Event, payID string) (json.RawMessage, error) {
+	var data json.RawMessage
+	err := db.QueryRow(ctx, query, ev.MerchantID, payID, ev.ID).Scan(&data)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("read payment %s of event %s: %w", payID, ev.ID, err)
+	}
+	return data, nil
+}
+
+// ClaimUnnotified locks up to limit events whose e-mails are not derived
+// yet (see Notifies), oldest first, in tx; rows other workers hold are
+// skipped. MarkNotified, in the same transaction, records them done.
+func ClaimUnnotified(ctx context.Context, tx pgx.Tx, limit int) ([]*Event, error) {
+	rows, err := tx.Query(ctx, selectUnnotified, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read events to notify: %w", err)
+	}
+	evs, err := pgx.CollectRows(rows, scanEvent)
+	if err != nil {
+		return nil, fmt.Errorf("read events to notify: %w", err)
+	}
+	return evs, nil
+}
+
+// MarkNotified records through w that the e-mails of events ids are
+// derived.
+func MarkNotified(ctx context.Context, w postgres.Execer, ids []string, now time.Time) error {
+	if _, err := w.Exec(ctx, markNotified, ids, now); err != nil {
+		return fmt.Errorf("mark events notified: %w", err)
+	}
+	return nil
+}

@@ -6,9 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"net/url"
 	"strconv"
@@ -97,10 +95,9 @@ func newFixture(t testing.TB, edit ...func(*Config)) *fixture {
 	f := &fixture{t: t, db: db, clock: newClock(), resolver: &fakeResolver{}, ctx: context.Background()}
 	merchants := merchant.NewService(keyring, merchant.NewUsage(), f.clock.Now)
 	cfg := Config{
-		Keyring: keyring, Merchants: merchants, Now: f.clock.Now,
+		Keyring: keyring, Now: f.clock.Now,
 		Guard:   &Guard{AllowPrivate: true, Resolver: f.resolver},
-		Timeout: 5 * time.Second, Schedule: []time.Duration{10 * time.Second, time.Minute, time.Hour},
-		DisableAfter: 72 * time.Hour,
+		Timeout: 5 * time.Second,
 	}
 	for _, e := range edit {
 		e(&cfg)
@@ -167,67 +164,6 @@ func (f *fixture) deliveries(evtID string) []*Delivery {
 		f.t.Fatal(err)
 	}
 	return ds
-}
-
-// onlyDelivery returns the single delivery of an event.
-func (f *fixture) onlyDelivery(evtID string) *Delivery {
-	f.t.Helper()
-	ds := f.deliveries(evtID)
-	if len(ds) != 1 {
-		f.t.Fatalf("event %s has %d deliveries, want 1", evtID, len(ds))
-	}
-	return ds[0]
-}
-
-// received is one request a receiver got.
-type received struct {
-	Header http.Header
-	Body   []byte
-}
-
-// receiver is a merchant's webhook endpoint: it answers with the next of
-// its scripted handlers (the last one repeats) and reports each request.
-type receiver struct {
-	*httptest.Server
-	mu      sync.Mutex
-	answers []http.HandlerFunc
-	got     chan received
-}
-
-func newReceiver(t *testing.T, answers ...http.HandlerFunc) *receiver {
-	r := &receiver{answers: answers, got: make(chan received, 100)}
-	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		body, _ := io.ReadAll(req.Body)
-		r.got <- received{Header: req.Header.Clone(), Body: body}
-		r.mu.Lock()
-		h := r.answers[0]
-		if len(r.answers) > 1 {
-			r.answers = r.answers[1:]
-		}
-		r.mu.Unlock()
-		h(w, req)
-	}))
-	t.Cleanup(r.Close)
-	return r
-}
-
-func status(code int, body string) http.HandlerFunc {
-	return func(w http.ResponseWriter, _ *http.Request) {
-		w.WriteHeader(code)
-		io.WriteString(w, body)
-	}
-}
-
-// next returns the next request the receiver got.
-func (r *receiver) next(t *testing.T) received {
-	t.Helper()
-	select {
-	case got := <-r.got:
-		return got
-	case <-time.After(30 * time.Second):
-		t.Fatal("receiver got no request")
-		return received{}
-	}
 }
 
 // verify is an independent Standard Webhooks verifier, written from the

@@ -67,19 +67,10 @@ func (s *Service) SendPing(ctx context.Context, merchantID, endpointID string) (
 		return nil, fmt.Errorf("read webhook endpoint: %w", err)
 	}
 	ev := Event{ID: id.NewAt("evt", now), MerchantID: merchantID, Type: Ping, Data: data, CreatedAt: now}
-	body, err := ev.Envelope()
+	r, err := s.Send(ctx, Target{EndpointID: endpointID, URL: target, Secret: current, Previous: prev, PreviousExpires: prevExpires}, &ev, now)
 	if err != nil {
 		return nil, err
 	}
-	secrets, err := s.secrets(endpointID, current, prev, prevExpires, now)
-	if err != nil {
-		return nil, err
-	}
-	sig, err := signatureHeader(secrets, ev.ID, now.Unix(), body)
-	if err != nil {
-		return nil, err
-	}
-	r := s.post(ctx, target, ev.ID, now.Unix(), sig, body)
-	return &PingResult{Event: ev, Attempt: Attempt{N: 1, AttemptedAt: now, StatusCode: r.status, Latency: r.latency,
-		ResponseBody: r.body, Error: r.err}}, nil
+	return &PingResult{Event: ev, Attempt: Attempt{N: 1, AttemptedAt: now, StatusCode: r.Status, Latency: r.Latency,
+		ResponseBody: r.Body, Error: r.Err}}, nil
 }

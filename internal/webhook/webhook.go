@@ -1,11 +1,12 @@
-// Package webhook is the merchant-facing event outbox and its delivery:
-// events are recorded in the same database transaction as the change they
-// report, together with one delivery row per subscribed endpoint; after
-// commit a relay hands deliveries to the task queue, and each attempt
-// POSTs the event to the endpoint with Standard Webhooks signatures,
-// through a dialer that refuses private and metadata addresses. The task
-// queue itself is behind the small Enqueuer interface: this package never
-// imports it.
+// Package webhook is the merchant-facing event outbox: events are
+// recorded in the same database transaction as the change they report,
+// together with one delivery row per subscribed endpoint. It owns the
+// event types and their wire form, the endpoints (secrets sealed, URLs
+// checked by a Guard that refuses private and metadata addresses), event
+// and delivery reads, redelivery and pings, and how one event is signed
+// (Standard Webhooks) and POSTed (Service.Send). Package delivery makes
+// the deliveries (attempts, retries, disabling failing endpoints); package
+// eventmail derives e-mails from events.
 package webhook
 
 import (
@@ -16,8 +17,6 @@ import (
 	"time"
 
 	"github.com/paylink/paylink/internal/id"
-	"github.com/paylink/paylink/internal/merchant"
-	"github.com/paylink/paylink/internal/notify"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/seal"
 	"github.com/paylink/paylink/internal/wire"
@@ -48,10 +47,15 @@ func Types() []string {
 		RefundSucceeded, PaymentLinkCompleted, PaymentLinkExpired, PaymentLinkSent, ReviewOpened, ReviewClosed}
 }
 
-// notifies reports whether events of type t have notifications (e-mails)
-// derived from them after commit; other events are recorded as notified.
-func notifies(t string) bool {
-	return t == PaymentSucceeded || t == PaymentFailed || t == PaymentRefunded || t == RefundSucceeded
+// Notifies reports whether events of type t have e-mails derived from
+// them after commit (package eventmail); other events are recorded as
+// notified.
+func Notifies(t string) bool {
+	switch t {
+	case PaymentSucceeded, PaymentFailed, PaymentRefunded, RefundSucceeded, ReviewOpened, ReviewClosed:
+		return true
+	}
+	return false
 }
 
 // Record writes an event of eventType for merchantID through tx (the
@@ -67,7 +71,7 @@ func Record(ctx context.Context, tx postgres.Execer, merchantID, eventType strin
 	}
 	evtID := id.NewAt("evt", now)
 	var notified *time.Time
-	if !notifies(eventType) {
+	if !Notifies(eventType) {
 		notified = &now
 	}
 	if _, err := tx.Exec(ctx, recordEvent, evtID, merchantID, eventType, b, now, notified, id.NewAt("dlv", now)); err != nil {
@@ -145,25 +149,11 @@ type Attempt struct {
 
 // Config is what a Service is built from.
 type Config struct {
-	Keyring   *seal.Keyring
-	Guard     *Guard
-	Merchants *merchant.Service
-	// Timeout bounds one attempt: connect, send, answer.
+	Keyring *seal.Keyring
+	Guard   *Guard
+	// Timeout bounds one request: connect, send, answer.
 	Timeout time.Duration
-	// Schedule is the delay before each retry, with jitter; a delivery is
-	// attempted len(Schedule)+1 times at most.
-	Schedule []time.Duration
-	// DisableAfter is how long an endpoint may fail without a success
-	// before it is disabled and its merchant e-mailed.
-	DisableAfter time.Duration
-	Now          func() time.Time
-	// ShopperEmails caps the receipts derived from payment events, per
-	// recipient and per merchant.
-	ShopperEmails notify.ShopperLimits
-	// RetryURL returns where the shopper of a failed payment on link
-	// linkID can try again, or "" when the link no longer takes payments;
-	// nil offers no link.
-	RetryURL func(ctx context.Context, db postgres.DBTX, merchantID, linkID string) string
+	Now     func() time.Time
 }
 
 // Service manages endpoints, events and deliveries.

@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/paylink/paylink/internal/webhook"
+	"github.com/paylink/paylink/internal/webhook/delivery"
 )
 
 // recordBatch bounds how many first attempts one RecordFirst stores.
@@ -13,7 +13,7 @@ const recordBatch = 500
 
 // runFirstAttempts makes the first attempt of every new webhook delivery
 // itself, up to Deps.WebhookConcurrency at once, until ctx ends (see
-// webhook.ClaimNew): the task queue then only carries retries. New
+// delivery.ClaimNew): the task queue then only carries retries. New
 // deliveries are claimed every poll interval, and again as soon as half
 // the slots are free while the last claim found more than it could take.
 // Outcomes are stored in batches by a few recorders, so a busy outbox
@@ -25,7 +25,7 @@ func (w *Worker) runFirstAttempts(ctx context.Context) {
 	slots := w.d.WebhookConcurrency
 	// Made attempts wait here for a recorder; when all recorders lag this
 	// far behind, attempts wait too, and so do new claims.
-	made := make(chan *webhook.FirstAttempt, 4*slots)
+	made := make(chan *delivery.FirstAttempt, 4*slots)
 	var recording sync.WaitGroup
 	for range recorders {
 		recording.Go(func() { w.recordFirst(ctx, made) })
@@ -48,7 +48,7 @@ func (w *Worker) runFirstAttempts(ctx context.Context) {
 		// as slots free up rather than at the next poll.
 		more := free == 0
 		if free > 0 {
-			claimed, err := w.d.Webhooks.ClaimNew(ctx, free)
+			claimed, err := w.d.Deliveries.ClaimNew(ctx, free)
 			if err != nil && ctx.Err() == nil && time.Since(warned) >= relayWarnEvery {
 				warned = time.Now()
 				w.d.Log.WarnContext(ctx, "claiming new webhook deliveries failed; retrying every poll interval", "err", err)
@@ -59,7 +59,7 @@ func (w *Worker) runFirstAttempts(ctx context.Context) {
 			mu.Unlock()
 			for _, a := range claimed {
 				attempts.Go(func() {
-					w.d.Webhooks.Make(ctx, a)
+					w.d.Deliveries.Make(ctx, a)
 					mu.Lock()
 					busy--
 					half := busy <= slots/2
@@ -98,10 +98,10 @@ const recorders = 4
 // recordFirst stores the attempts sent on made, as many at a time as have
 // arrived, until made is closed. Recording goes on through shutdown: the
 // receivers have answered.
-func (w *Worker) recordFirst(ctx context.Context, made <-chan *webhook.FirstAttempt) {
+func (w *Worker) recordFirst(ctx context.Context, made <-chan *delivery.FirstAttempt) {
 	rctx := context.WithoutCancel(ctx)
 	for a := range made {
-		batch := []*webhook.FirstAttempt{a}
+		batch := []*delivery.FirstAttempt{a}
 	more:
 		for len(batch) < recordBatch {
 			select {
@@ -115,7 +115,7 @@ func (w *Worker) recordFirst(ctx context.Context, made <-chan *webhook.FirstAtte
 			}
 		}
 		tctx, cancel := context.WithTimeout(rctx, 30*time.Second)
-		if err := w.d.Webhooks.RecordFirst(tctx, w.queue, batch); err != nil {
+		if err := w.d.Deliveries.RecordFirst(tctx, w.queue, batch); err != nil {
 			w.d.Log.WarnContext(ctx, "recording webhook attempts failed; they are made again once their leases run out",
 				"count", len(batch), "err", err)
 		}

@@ -11,7 +11,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/paylink/paylink/internal/notify"
-	"github.com/paylink/paylink/internal/webhook"
+	"github.com/paylink/paylink/internal/webhook/delivery"
 )
 
 // Task types and queues of the outboxes.
@@ -120,15 +120,15 @@ func (q *enqueuer) enqueue(ctx context.Context, t *asynq.Task, queue, taskID str
 }
 
 // deliverWebhook makes one attempt of a delivery. PostgreSQL holds the
-// schedule: a retry's delay comes back in a *webhook.RetryError, which
+// schedule: a retry's delay comes back in a *delivery.RetryError, which
 // retryDelay reads.
 func (w *Worker) deliverWebhook(ctx context.Context, t *asynq.Task) error {
 	var p deliveryTask
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
 		return fmt.Errorf("bad %s payload: %v: %w", t.Type(), err, asynq.SkipRetry)
 	}
-	err := w.d.Webhooks.Deliver(ctx, p.MerchantID, p.DeliveryID)
-	if errors.Is(err, webhook.ErrGaveUp) {
+	err := w.d.Deliveries.Deliver(ctx, p.MerchantID, p.DeliveryID)
+	if errors.Is(err, delivery.ErrGaveUp) {
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	}
 	return err
@@ -163,7 +163,7 @@ func (w *Worker) settlePayout(ctx context.Context, t *asynq.Task) error {
 // a short one after a worker died mid-task (the task's own checks decide
 // what to do), else Asynq's default backoff.
 func retryDelay(n int, err error, t *asynq.Task) time.Duration {
-	var r *webhook.RetryError
+	var r *delivery.RetryError
 	switch {
 	case errors.As(err, &r):
 		return r.After
@@ -221,11 +221,11 @@ func (w *Worker) outboxes() []outbox {
 	var out []outbox
 	if w.d.WebhookConcurrency == 0 {
 		out = append(out, outbox{"webhooks", func(ctx context.Context) (int, error) {
-			return w.d.Webhooks.Relay(ctx, w.queue, relayBatch)
+			return w.d.Deliveries.Relay(ctx, w.queue, relayBatch)
 		}})
 	}
 	out = append(out, outbox{"events", func(ctx context.Context) (int, error) {
-		return w.d.Webhooks.ProcessEvents(ctx, relayBatch)
+		return w.d.EventMail.ProcessEvents(ctx, relayBatch)
 	}})
 	if w.d.Wallet != nil {
 		out = append(out, outbox{"payouts", func(ctx context.Context) (int, error) {
@@ -294,7 +294,7 @@ func (w *Worker) sweep(ctx context.Context, grace time.Duration) {
 			w.d.Log.WarnContext(ctx, "wallet payouts missing from Redis queued again", "count", n)
 		}
 	}
-	n, err := w.d.Webhooks.Sweep(ctx, w.queue, grace)
+	n, err := w.d.Deliveries.Sweep(ctx, w.queue, grace)
 	if err != nil {
 		w.d.Log.WarnContext(ctx, "outbox sweep failed", "outbox", "webhooks", "err", err)
 	}

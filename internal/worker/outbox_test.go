@@ -28,6 +28,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/paylink/paylink/internal/eventmail"
 	"github.com/paylink/paylink/internal/idempotency"
 	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/notify"
@@ -39,6 +40,7 @@ import (
 	"github.com/paylink/paylink/internal/smtpsink"
 	"github.com/paylink/paylink/internal/wallet"
 	"github.com/paylink/paylink/internal/webhook"
+	"github.com/paylink/paylink/internal/webhook/delivery"
 )
 
 const testKeys = "1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
@@ -107,12 +109,10 @@ func workerDeps(db *postgres.DB, redisURL string, timeout time.Duration, log *sl
 		Processor: processor.NewSimulator(bytes.Repeat([]byte{4}, 32), processor.NewRedisKeys(redis.NewClient(redisClientOpt)), time.Now),
 		Log:       log, DB: db, Redis: redisOpt, Concurrency: 4, ShutdownTimeout: 5 * time.Second,
 		IdempotencyRetention: 48 * time.Hour, Idempotency: idempotency.NewStore(keyring), Now: time.Now,
-		Webhooks: webhook.NewService(db, webhook.Config{
-			Keyring: keyring, Merchants: merchants, Now: time.Now,
-			Guard:   &webhook.Guard{AllowPrivate: true, Resolver: net.DefaultResolver},
-			Timeout: timeout, Schedule: []time.Duration{10 * time.Millisecond, 20 * time.Millisecond, 30 * time.Millisecond},
-			DisableAfter: 72 * time.Hour,
-		}),
+		Deliveries: delivery.NewService(db, delivery.Config{Webhooks: testWebhooks(db, keyring, timeout), Merchants: merchants,
+			Now: time.Now, Schedule: []time.Duration{10 * time.Millisecond, 20 * time.Millisecond, 30 * time.Millisecond},
+			DisableAfter: 72 * time.Hour}),
+		EventMail:      eventmail.NewService(db, eventmail.Config{Merchants: merchants, Now: time.Now}),
 		Mail:           notify.NewSender(db, notify.SMTP{From: from, Timeout: 10 * time.Second}, time.Now),
 		WebhookTimeout: timeout, MailTimeout: 10 * time.Second,
 		OutboxPoll: 20 * time.Millisecond, OutboxSweep: time.Hour,
@@ -120,6 +120,13 @@ func workerDeps(db *postgres.DB, redisURL string, timeout time.Duration, log *sl
 		// fire during a test (they would fail every second).
 		CheckoutEvery: time.Hour,
 	}, nil
+}
+
+// testWebhooks is the webhook service of the tests: loopback receivers
+// allowed, each request bounded by timeout.
+func testWebhooks(db *postgres.DB, keyring *seal.Keyring, timeout time.Duration) *webhook.Service {
+	return webhook.NewService(db, webhook.Config{Keyring: keyring, Now: time.Now, Timeout: timeout,
+		Guard: &webhook.Guard{AllowPrivate: true, Resolver: net.DefaultResolver}})
 }
 
 // harness is one test's database, Redis database, merchant and worker.
@@ -131,6 +138,7 @@ type harness struct {
 	rdb      *redis.Client
 	redisURL string
 	deps     Deps
+	webhooks *webhook.Service // endpoints and events, as the API manages them
 	merchant *merchant.Merchant
 	logs     *syncBuffer
 	finished chan finished
@@ -179,6 +187,7 @@ func newHarness(t testing.TB, timeout time.Duration, edit ...func(*Deps)) *harne
 	}
 	h.deps = d
 	keyring, _ := seal.Parse(testKeys)
+	h.webhooks = testWebhooks(db, keyring, timeout)
 	merchants := merchant.NewService(keyring, merchant.NewUsage(), time.Now)
 	h.tx(func(tx pgx.Tx) (err error) {
 		su := merchant.SignUp{Name: "Acme Mugs", Email: "ops@acme.test", Password: "correct horse battery"}
@@ -271,7 +280,7 @@ func (h *harness) endpoint(rawURL string) string {
 	u, _ := url.Parse(rawURL)
 	var e *webhook.Endpoint
 	h.tx(func(tx pgx.Tx) (err error) {
-		e, err = h.deps.Webhooks.CreateEndpoint(h.ctx, tx, h.merchant.ID, webhook.NewEndpoint{URL: u, Events: []string{webhook.AllEvents}})
+		e, err = h.webhooks.CreateEndpoint(h.ctx, tx, h.merchant.ID, webhook.NewEndpoint{URL: u, Events: []string{webhook.AllEvents}})
 		return err
 	})
 	return e.Secret
@@ -448,7 +457,7 @@ func TestRedisFlushedBeforeDelivery(t *testing.T) {
 		t.Fatalf("receiver got %d requests, want 1", len(got))
 	}
 	// Sweeping again finds the task done and hands over nothing.
-	if n, err := h.deps.Webhooks.Sweep(h.ctx, w.queue, 0); n != 0 || err != nil {
+	if n, err := h.deps.Deliveries.Sweep(h.ctx, w.queue, 0); n != 0 || err != nil {
 		t.Fatalf("second sweep = %d, %v", n, err)
 	}
 }
@@ -560,7 +569,7 @@ func TestReceiptEmailedOverSMTP(t *testing.T) {
 	// Redelivering the event sends webhooks, never another e-mail.
 	var dlv []*webhook.Delivery
 	h.tx(func(tx pgx.Tx) (err error) {
-		dlv, err = h.deps.Webhooks.Redeliver(h.ctx, tx, h.merchant.ID, evtID, "")
+		dlv, err = h.webhooks.Redeliver(h.ctx, tx, h.merchant.ID, evtID, "")
 		return err
 	})
 	if len(dlv) != 1 {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/paylink/paylink/internal/notify"
 	"github.com/paylink/paylink/internal/postgres"
-	"github.com/paylink/paylink/internal/webhook"
+	"github.com/paylink/paylink/internal/webhook/delivery"
 )
 
 // retentionBatch is how many rows one retention statement deletes: each
@@ -29,7 +29,7 @@ type purge struct {
 // a task of their own (cleanIdempotency).
 func (w *Worker) purges() []purge {
 	return []purge{
-		{"webhook deliveries", w.d.WebhookRetention, webhook.PurgeFinished},
+		{"webhook deliveries", w.d.WebhookRetention, delivery.PurgeFinished},
 		{"e-mails", w.d.EmailRetention, notify.PurgeDone},
 	}
 }

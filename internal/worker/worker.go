@@ -13,6 +13,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/paylink/paylink/internal/checkout"
+	"github.com/paylink/paylink/internal/eventmail"
 	"github.com/paylink/paylink/internal/idempotency"
 	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/lockout"
@@ -21,7 +22,7 @@ import (
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/processor"
 	"github.com/paylink/paylink/internal/wallet"
-	"github.com/paylink/paylink/internal/webhook"
+	"github.com/paylink/paylink/internal/webhook/delivery"
 )
 
 // Task type names.
@@ -55,8 +56,11 @@ type Deps struct {
 	Wallet           *wallet.Service
 	Processor        processor.Processor
 
-	Webhooks *webhook.Service
-	Mail     *notify.Sender
+	// Deliveries makes the webhook deliveries.
+	Deliveries *delivery.Service
+	// EventMail derives the e-mails of recorded events.
+	EventMail *eventmail.Service
+	Mail      *notify.Sender
 	// WebhookTimeout bounds one delivery attempt; the task gets a little more.
 	WebhookTimeout time.Duration
 	// WebhookConcurrency is how many first attempts of new webhook

@@ -158,9 +158,8 @@ func New(t *testing.T, edit ...func(*httpapi.Deps)) *Env {
 		},
 		BaseURL: base,
 		Now:     clock.Now,
-		Webhooks: webhook.NewService(db, webhook.Config{Keyring: keyring, Merchants: merchants, Now: clock.Now,
-			Guard: &webhook.Guard{Resolver: TestResolver}, Timeout: 5 * time.Second,
-			Schedule: []time.Duration{time.Second}, DisableAfter: 72 * time.Hour}),
+		Webhooks: webhook.NewService(db, webhook.Config{Keyring: keyring, Now: clock.Now,
+			Guard: &webhook.Guard{Resolver: TestResolver}, Timeout: 5 * time.Second}),
 
 		Links:      linkSvc,
 		Checkout:   checkout.NewService(sim, linkSvc, clock.Now).WithRisk(risk.NewEngine(db, risk.NewCounters(rdb, "", risk.DefaultThresholds), risk.DefaultThresholds, log, clock.Now), sim.Fingerprint),

@@ -13,14 +13,14 @@ import (
 	"github.com/paylink/paylink/internal/httpapi/apitest"
 	"github.com/paylink/paylink/internal/seal"
 	"github.com/paylink/paylink/internal/webhook"
+	"github.com/paylink/paylink/internal/webhook/delivery"
 )
 
 // allowPrivate lets webhook endpoints point at the test's local receiver.
 func allowPrivate(d *httpapi.Deps) {
 	keyring, _ := seal.Parse(apitest.TestKeys)
-	d.Webhooks = webhook.NewService(d.DB, webhook.Config{Keyring: keyring, Merchants: d.Merchants, Now: time.Now,
-		Guard: &webhook.Guard{AllowPrivate: true, Resolver: apitest.TestResolver}, Timeout: 5 * time.Second,
-		Schedule: []time.Duration{time.Second}, DisableAfter: 72 * time.Hour})
+	d.Webhooks = webhook.NewService(d.DB, webhook.Config{Keyring: keyring, Now: time.Now,
+		Guard: &webhook.Guard{AllowPrivate: true, Resolver: apitest.TestResolver}, Timeout: 5 * time.Second})
 }
 
 var secretValue = regexp.MustCompile(`id="secret" readonly value="([^"]+)"`)
@@ -131,7 +131,7 @@ func TestDashboardWebhooks(t *testing.T) {
 		WHERE d.endpoint_id = $1 AND e.data->>'id' = $2`, ep[1], pay.ID).Scan(&dlv, &mid); err != nil {
 		t.Fatal(err)
 	}
-	if err := env.Deps.Webhooks.Deliver(t.Context(), mid, dlv); err != nil {
+	if err := deliverer(env).Deliver(t.Context(), mid, dlv); err != nil {
 		t.Fatal(err)
 	}
 	log := b.get("/dashboard/developers/webhooks/" + ep[1])
@@ -241,4 +241,10 @@ func TestDashboardSettings(t *testing.T) {
 	if p := b.get("/dashboard"); p.Status != http.StatusOK {
 		t.Fatalf("this browser was logged out: %d", p.Status)
 	}
+}
+
+// deliverer makes deliveries as the worker does, with e's webhook service.
+func deliverer(e *apitest.Env) *delivery.Service {
+	return delivery.NewService(e.DB, delivery.Config{Webhooks: e.Deps.Webhooks, Merchants: e.Deps.Merchants, Now: time.Now,
+		Schedule: []time.Duration{time.Second}, DisableAfter: 72 * time.Hour})
 }

@@ -7,10 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/paylink/paylink/internal/httpapi"
+	"github.com/paylink/paylink/internal/eventmail"
 	"github.com/paylink/paylink/internal/httpapi/apitest"
 	"github.com/paylink/paylink/internal/notify"
-	"github.com/paylink/paylink/internal/webhook"
 )
 
 // TestShopperEmailsCannotBeTurnedIntoPhishing (security review, finding
@@ -22,12 +21,9 @@ import (
 func TestShopperEmailsCannotBeTurnedIntoPhishing(t *testing.T) {
 	t.Parallel()
 	day := 24 * time.Hour
-	e := apitest.New(t, func(d *httpapi.Deps) {
-		d.Webhooks = webhook.NewService(d.DB, webhook.Config{Keyring: apitest.Keyring(t), Merchants: d.Merchants, Now: d.Now,
-			Guard: &webhook.Guard{Resolver: apitest.TestResolver}, Timeout: 5 * time.Second,
-			Schedule: []time.Duration{time.Second}, DisableAfter: 72 * time.Hour,
-			ShopperEmails: notify.ShopperLimits{PerRecipient: notify.Limit{N: 3, Per: day}, PerMerchant: notify.Limit{N: 5, Per: day}}})
-	})
+	e := apitest.New(t)
+	mails := eventmail.NewService(e.DB, eventmail.Config{Merchants: e.Deps.Merchants, Now: e.Deps.Now,
+		ShopperEmails: notify.ShopperLimits{PerRecipient: notify.Limit{N: 3, Per: day}, PerMerchant: notify.Limit{N: 5, Per: day}}})
 	signUp := func(name, email string) apitest.Response {
 		return e.Do(apitest.Req{Method: "POST", Path: "/v1/merchants", Body: map[string]string{"name": name, "email": email, "password": "correct horse battery"}})
 	}
@@ -87,7 +83,7 @@ func TestShopperEmailsCannotBeTurnedIntoPhishing(t *testing.T) {
 		}
 		payAs(b, "victim@example.test") // over the recipient's limit, whoever sends
 		payAs(b, "r4@example.test")
-		if _, err := e.Deps.Webhooks.ProcessEvents(context.Background(), 100); err != nil {
+		if _, err := mails.ProcessEvents(context.Background(), 100); err != nil {
 			t.Fatal(err)
 		}
 		for to, want := range map[string]int{"victim@example.test": 3, "r1@example.test": 1, "r2@example.test": 0, "r3@example.test": 0, "r4@example.test": 1} {
@@ -116,7 +112,7 @@ func TestShopperEmailsCannotBeTurnedIntoPhishing(t *testing.T) {
 			t.Fatal(err)
 		}
 		payAs(c, "r5@example.test")
-		if _, err := e.Deps.Webhooks.ProcessEvents(context.Background(), 100); err != nil {
+		if _, err := mails.ProcessEvents(context.Background(), 100); err != nil {
 			t.Fatal(err)
 		}
 		if err := e.DB.Pool.QueryRow(context.Background(), "SELECT body FROM emails WHERE to_addr = 'r5@example.test'").Scan(&body); err != nil {

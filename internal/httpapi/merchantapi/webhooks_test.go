@@ -16,6 +16,7 @@ import (
 	"github.com/paylink/paylink/internal/httpapi/apitest"
 	"github.com/paylink/paylink/internal/seal"
 	"github.com/paylink/paylink/internal/webhook"
+	"github.com/paylink/paylink/internal/webhook/delivery"
 	"github.com/paylink/paylink/internal/wire"
 )
 
@@ -23,9 +24,8 @@ import (
 // receivers, as PAYLINK_WEBHOOK_ALLOW_PRIVATE does.
 func allowPrivate(d *httpapi.Deps) {
 	keyring, _ := seal.Parse(apitest.TestKeys)
-	d.Webhooks = webhook.NewService(d.DB, webhook.Config{Keyring: keyring, Merchants: d.Merchants, Now: time.Now,
-		Guard: &webhook.Guard{AllowPrivate: true, Resolver: apitest.TestResolver}, Timeout: 5 * time.Second,
-		Schedule: []time.Duration{time.Second}, DisableAfter: 72 * time.Hour})
+	d.Webhooks = webhook.NewService(d.DB, webhook.Config{Keyring: keyring, Now: time.Now,
+		Guard: &webhook.Guard{AllowPrivate: true, Resolver: apitest.TestResolver}, Timeout: 5 * time.Second})
 }
 
 func createEndpoint(e *apitest.Env, c apitest.Creds, body any) (apitest.Response, wire.WebhookEndpoint) {
@@ -227,7 +227,7 @@ func TestEventsAPI(t *testing.T) {
 	if len(first) != 1 || first[0].Endpoint != ep.ID || first[0].Status != "pending" || len(first[0].Attempts) != 0 {
 		t.Fatalf("deliveries = %+v", first)
 	}
-	if err := e.Deps.Webhooks.Deliver(context.Background(), merchantID, first[0].ID); err == nil {
+	if err := deliverer(e).Deliver(context.Background(), merchantID, first[0].ID); err == nil {
 		t.Fatal("a 503 delivered")
 	}
 	e.Do(apitest.Req{Method: "GET", Path: "/v1/webhook_endpoints/" + ep.ID + "/deliveries", Auth: &key}).Decode(t, &dl)
@@ -301,4 +301,10 @@ func TestMerchantPaymentEmailsSetting(t *testing.T) {
 	if !m.PaymentEmails || m.Name != "Shop settings" || len(m.NotifyOn) != 2 {
 		t.Fatalf("refused requests changed the merchant: %+v", m)
 	}
+}
+
+// deliverer makes deliveries as the worker does, with e's webhook service.
+func deliverer(e *apitest.Env) *delivery.Service {
+	return delivery.NewService(e.DB, delivery.Config{Webhooks: e.Deps.Webhooks, Merchants: e.Deps.Merchants, Now: time.Now,
+		Schedule: []time.Duration{time.Second}, DisableAfter: 72 * time.Hour})
 }

@@ -1,4 +1,4 @@
-package webhook
+package eventmail
 
 import (
 	"testing"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/notify"
+	"github.com/paylink/paylink/internal/webhook"
 )
 
 // sendable counts the e-mails to to that are queued for sending (not held
@@ -33,7 +34,7 @@ func TestMerchantEmailsOncePerChangeAndWithinLimits(t *testing.T) {
 	f := newFixture(t)
 	f.svc.cfg.ShopperEmails = notify.ShopperLimits{PerRecipient: notify.Limit{N: 2, Per: 24 * time.Hour},
 		PerMerchant: notify.Limit{N: 1, Per: 24 * time.Hour}}
-	alerts, on := "alerts@acme.test", []string{PaymentFailed, PaymentRefunded, PaymentSucceeded}
+	alerts, on := "alerts@acme.test", []string{webhook.PaymentFailed, webhook.PaymentRefunded, webhook.PaymentSucceeded}
 	f.tx(func(tx pgx.Tx) error {
 		_, err := f.svc.cfg.Merchants.Update(f.ctx, tx, f.merchant.ID, merchant.Update{NotificationEmail: &alerts, NotifyOn: &on})
 		return err
@@ -43,9 +44,9 @@ func TestMerchantEmailsOncePerChangeAndWithinLimits(t *testing.T) {
 	refunded := payment("pay_refunded")
 	refunded["customer"] = nil
 	refunded["amount_refunded"] = 500
-	f.record(PaymentFailed, failed)
-	f.record(PaymentRefunded, refunded)
-	f.record(PaymentRefunded, refunded) // the same change reported twice
+	f.record(webhook.PaymentFailed, failed)
+	f.record(webhook.PaymentRefunded, refunded)
+	f.record(webhook.PaymentRefunded, refunded) // the same change reported twice
 	process := func(want int) {
 		t.Helper()
 		if n, err := f.svc.ProcessEvents(f.ctx, 100); n != want || err != nil {
@@ -67,7 +68,7 @@ func TestMerchantEmailsOncePerChangeAndWithinLimits(t *testing.T) {
 	// A second refund is a new change, but the address had its 2 today:
 	// it is stored, held back, not sent.
 	refunded["amount_refunded"] = 900
-	f.record(PaymentRefunded, refunded)
+	f.record(webhook.PaymentRefunded, refunded)
 	process(1)
 	var held int
 	if err := f.db.Pool.QueryRow(f.ctx, `SELECT count(*) FROM emails WHERE to_addr = $1 AND failed_at IS NOT NULL
@@ -83,7 +84,7 @@ func TestMerchantEmailsOncePerChangeAndWithinLimits(t *testing.T) {
 	for _, id := range []string{"pay_a", "pay_b", "pay_c"} {
 		p := payment(id)
 		p["customer"] = nil
-		f.record(PaymentSucceeded, p)
+		f.record(webhook.PaymentSucceeded, p)
 	}
 	process(3)
 	if n := f.sendable(signUp); n != 3 {

@@ -1,4 +1,4 @@
-package webhook
+package delivery
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/paylink/paylink/internal/webhook"
 )
 
 // TestPurgeFinishedInBoundedBatches: old finished deliveries and their
@@ -15,12 +16,12 @@ import (
 func TestPurgeFinishedInBoundedBatches(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	f.endpoint("https://a.shop.test/", AllEvents)
+	f.endpoint("https://a.shop.test/", webhook.AllEvents)
 	old := f.clock.Now().Add(-40 * 24 * time.Hour)
 	record := func(at time.Time) string {
 		var evt string
 		f.tx(func(tx pgx.Tx) (err error) {
-			evt, err = Record(f.ctx, tx, f.merchant.ID, PaymentSucceeded, payment("pay_1"), at)
+			evt, err = webhook.Record(f.ctx, tx, f.merchant.ID, webhook.PaymentSucceeded, payment("pay_1"), at)
 			return err
 		})
 		return f.onlyDelivery(evt).ID

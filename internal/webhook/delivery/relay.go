@@ -1,15 +1,11 @@
-package webhook
+package delivery
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/paylink/paylink/internal/postgres"
 )
 
 // Enqueuer hands deliveries to the task queue. EnqueueDelivery must be
@@ -108,76 +104,4 @@ func (s *Service) Sweep(ctx context.Context, q Enqueuer, grace time.Duration) (i
 			return requeued, nil
 		}
 	}
-}
-
-// ProcessEvents derives the notifications of up to limit recorded events
-// that have not had theirs yet, in one transaction (see paymentEmails).
-// Each message is queued once per payment whatever happens to the event
-// later (redeliveries send no e-mail). It returns how many events were
-// processed. A batch reads its events and their merchants in two round
-// trips; each e-mail then costs its queueing (and a shopper's, its quota
-// check), and marking the events is sent with the commit.
-func (s *Service) ProcessEvents(ctx context.Context, limit int) (int, error) {
-	var n int
-	err := s.db.WithTxLater(ctx, func(tx pgx.Tx, later *postgres.Writes) error {
-		n = 0
-		rows, err := tx.Query(ctx, selectUnnotified, limit)
-		if err != nil {
-			return fmt.Errorf("read events to notify: %w", err)
-		}
-		evs, err := pgx.CollectRows(rows, scanEvent)
-		if err != nil {
-			return fmt.Errorf("read events to notify: %w", err)
-		}
-		if len(evs) == 0 {
-			return nil
-		}
-		now := s.cfg.Now()
-		ids := make([]string, len(evs))
-		var merchantIDs []string
-		for i, ev := range evs {
-			ids[i] = ev.ID
-			if notifies(ev.Type) && !slices.Contains(merchantIDs, ev.MerchantID) {
-				merchantIDs = append(merchantIDs, ev.MerchantID)
-			}
-		}
-		if len(merchantIDs) > 0 {
-			merchants, err := s.cfg.Merchants.GetMany(ctx, tx, merchantIDs)
-			if err != nil {
-				return err
-			}
-			for _, ev := range evs {
-				if m := merchants[ev.MerchantID]; notifies(ev.Type) && m != nil {
-					if err := s.paymentEmails(ctx, tx, ev, m, now); err != nil {
-						return err
-					}
-				}
-			}
-		}
-		if _, err := later.Exec(ctx, markNotified, ids, now); err != nil {
-			return fmt.Errorf("mark events notified: %w", err)
-		}
-		n = len(evs)
-		return nil
-	})
-	return n, err
-}
-
-// Backlog describes the webhook outbox for operators.
-type Backlog struct {
-	Pending        int        // deliveries not finished
-	Unrelayed      int        // of which not yet handed to the task queue
-	Overdue        int        // of which due more than a minute ago
-	OldestPending  *time.Time // creation of the oldest pending delivery
-	EventsToNotify int        // events whose e-mails are not derived yet
-}
-
-// ReadBacklog counts what the webhook outbox still has to do.
-func ReadBacklog(ctx context.Context, db postgres.DBTX, now time.Time) (Backlog, error) {
-	var b Backlog
-	err := db.QueryRow(ctx, backlog, now.Add(-time.Minute)).Scan(&b.Pending, &b.Unrelayed, &b.Overdue, &b.OldestPending, &b.EventsToNotify)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return b, fmt.Errorf("read webhook backlog: %w", err)
-	}
-	return b, nil
 }

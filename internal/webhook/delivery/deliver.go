@@ -1,22 +1,17 @@
-package webhook
+package delivery
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
-	"net/url"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/paylink/paylink/internal/notify"
+	"github.com/paylink/paylink/internal/webhook"
 )
 
 // ErrGaveUp wraps the error of a delivery that ended without success
@@ -44,39 +39,18 @@ const (
 	// earlyTolerance lets a task that the queue started slightly before
 	// next_attempt_at (clock skew between hosts) go ahead.
 	earlyTolerance = time.Second
-	// bodyExcerpt is how much of an answer is recorded.
-	bodyExcerpt = 1024
-	// drainLimit is how much of an answer is read to reuse the connection.
-	drainLimit = 64 << 10
-	// maxRetryAfter caps a receiver's Retry-After.
-	maxRetryAfter = 24 * time.Hour
-	// userAgent identifies deliveries to receivers.
-	userAgent = "Paylink-Webhooks/1"
 )
 
 // job is a claimed delivery with what an attempt needs.
 type job struct {
 	attempts        int
 	eventID         string
-	endpointID      string
-	url             string
+	target          webhook.Target
 	endpointStatus  string
 	endpointDeleted bool
-	secret          []byte
-	previous        []byte
-	previousExpires *time.Time
 	eventType       string
 	data            []byte
 	eventCreated    time.Time
-}
-
-// result is what one POST gave.
-type result struct {
-	status     int
-	body       string
-	err        string
-	latency    time.Duration
-	retryAfter time.Duration
 }
 
 // Deliver makes the next attempt of delivery deliveryID of merchantID and
@@ -122,13 +96,13 @@ func (s *Service) Deliver(ctx context.Context, merchantID, deliveryID string) er
 func (s *Service) finishUnsendable(ctx context.Context, merchantID, deliveryID string, j *job, now time.Time) (bool, error) {
 	switch {
 	case j.endpointDeleted:
-		_, err := s.db.Pool.Exec(ctx, finishDelivery, merchantID, deliveryID, DeliveryCanceled, now)
+		_, err := s.db.Pool.Exec(ctx, finishDelivery, merchantID, deliveryID, webhook.DeliveryCanceled, now)
 		return true, err
-	case j.endpointStatus != StatusEnabled:
-		if _, err := s.db.Pool.Exec(ctx, finishDelivery, merchantID, deliveryID, DeliveryFailed, now); err != nil {
+	case j.endpointStatus != webhook.StatusEnabled:
+		if _, err := s.db.Pool.Exec(ctx, finishDelivery, merchantID, deliveryID, webhook.DeliveryFailed, now); err != nil {
 			return true, err
 		}
-		return true, fmt.Errorf("endpoint %s is disabled: %w", j.endpointID, ErrGaveUp)
+		return true, fmt.Errorf("endpoint %s is disabled: %w", j.target.EndpointID, ErrGaveUp)
 	}
 	return false, nil
 }
@@ -142,21 +116,9 @@ func (s *Service) release(ctx context.Context, merchantID, deliveryID string) {
 
 // attempt signs j's event and POSTs it at now. An error means no request
 // was made.
-func (s *Service) attempt(ctx context.Context, j *job, now time.Time) (result, error) {
-	ev := Event{ID: j.eventID, Type: j.eventType, Data: j.data, CreatedAt: j.eventCreated}
-	body, err := ev.Envelope()
-	if err != nil {
-		return result{}, err
-	}
-	secrets, err := s.secrets(j.endpointID, j.secret, j.previous, j.previousExpires, now)
-	if err != nil {
-		return result{}, err
-	}
-	sig, err := signatureHeader(secrets, ev.ID, now.Unix(), body)
-	if err != nil {
-		return result{}, err
-	}
-	return s.post(ctx, j.url, ev.ID, now.Unix(), sig, body), nil
+func (s *Service) attempt(ctx context.Context, j *job, now time.Time) (webhook.Answer, error) {
+	ev := &webhook.Event{ID: j.eventID, Type: j.eventType, Data: j.data, CreatedAt: j.eventCreated}
+	return s.cfg.Webhooks.Send(ctx, j.target, ev, now)
 }
 
 // claim leases a pending, due delivery. It returns nil, nil when there is
@@ -165,9 +127,9 @@ func (s *Service) attempt(ctx context.Context, j *job, now time.Time) (result, e
 func (s *Service) claim(ctx context.Context, merchantID, deliveryID string, now time.Time) (*job, error) {
 	var j job
 	var deleted *time.Time
-	err := s.db.Pool.QueryRow(ctx, claimDelivery, merchantID, deliveryID, now, now.Add(s.cfg.Timeout+leaseMargin),
-		now.Add(earlyTolerance)).Scan(&j.attempts, &j.eventID, &j.endpointID, &j.url, &j.endpointStatus, &deleted,
-		&j.secret, &j.previous, &j.previousExpires, &j.eventType, &j.data, &j.eventCreated)
+	err := s.db.Pool.QueryRow(ctx, claimDelivery, merchantID, deliveryID, now, now.Add(s.cfg.Webhooks.Timeout()+leaseMargin),
+		now.Add(earlyTolerance)).Scan(&j.attempts, &j.eventID, &j.target.EndpointID, &j.target.URL, &j.endpointStatus, &deleted,
+		&j.target.Secret, &j.target.Previous, &j.target.PreviousExpires, &j.eventType, &j.data, &j.eventCreated)
 	if err == nil {
 		j.endpointDeleted = deleted != nil
 		return &j, nil
@@ -186,7 +148,7 @@ func (s *Service) claim(ctx context.Context, merchantID, deliveryID string, now 
 		return nil, fmt.Errorf("delivery %s does not exist: %w", deliveryID, ErrGaveUp)
 	case err != nil:
 		return nil, fmt.Errorf("read delivery %s: %w", deliveryID, err)
-	case status != DeliveryPending:
+	case status != webhook.DeliveryPending:
 		return nil, nil
 	case lockedUntil != nil && lockedUntil.After(now):
 		return nil, &RetryError{After: lockedUntil.Sub(now), Err: errors.New("delivery is leased to another worker")}
@@ -194,82 +156,6 @@ func (s *Service) claim(ctx context.Context, merchantID, deliveryID string, now 
 		return nil, &RetryError{After: next.Sub(now), Err: errors.New("delivery is not due yet")}
 	}
 	return nil, fmt.Errorf("delivery %s could not be claimed", deliveryID)
-}
-
-// post makes one request and describes its answer.
-func (s *Service) post(ctx context.Context, target, msgID string, ts int64, sig string, body []byte) result {
-	start := time.Now()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
-	if err != nil {
-		return result{err: "invalid request: " + err.Error()}
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", userAgent)
-	req.Header.Set("webhook-id", msgID)
-	req.Header.Set("webhook-timestamp", strconv.FormatInt(ts, 10))
-	req.Header.Set("webhook-signature", sig)
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return result{err: describe(err, s.cfg.Timeout), latency: time.Since(start)}
-	}
-	defer resp.Body.Close()
-	excerpt, readErr := io.ReadAll(io.LimitReader(resp.Body, bodyExcerpt))
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainLimit))
-	r := result{status: resp.StatusCode, body: cleanText(excerpt), latency: time.Since(start)}
-	switch {
-	case readErr != nil && resp.StatusCode/100 == 2:
-		// The answer did not arrive whole in time: not a success.
-		r.err = "reading the answer: " + describe(readErr, s.cfg.Timeout)
-	case resp.StatusCode/100 == 3:
-		r.err = "redirects are not followed; answer 2xx from the registered URL"
-	case resp.StatusCode/100 != 2:
-		r.err = fmt.Sprintf("answered %d", resp.StatusCode)
-	}
-	r.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
-	return r
-}
-
-// describe turns a client error into a short reason for the attempt log.
-func describe(err error, timeout time.Duration) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	var ne net.Error
-	switch {
-	case errors.Is(err, errAddressNotAllowed):
-		return "connection refused by Paylink: " + err.Error() + " (private, loopback or metadata address)"
-	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
-		return fmt.Sprintf("no complete answer within %s", timeout)
-	}
-	return err.Error()
-}
-
-// cleanText makes an answer excerpt storable: valid UTF-8, no NUL bytes.
-func cleanText(b []byte) string {
-	return strings.ReplaceAll(strings.ToValidUTF8(string(b), "\uFFFD"), "\x00", "")
-}
-
-// parseRetryAfter reads Retry-After as seconds or an HTTP date; 0 when
-// absent or unreadable, at most maxRetryAfter.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	var d time.Duration
-	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if n <= 0 {
-			return 0
-		}
-		if n > int64(maxRetryAfter/time.Second) {
-			return maxRetryAfter
-		}
-		d = time.Duration(n) * time.Second
-	} else if t, err := http.ParseTime(v); err == nil {
-		d = t.Sub(now)
-	}
-	return min(max(d, 0), maxRetryAfter)
 }
 
 // delay returns the wait before the retry following attempt n (1-based),
@@ -283,51 +169,51 @@ func (s *Service) delay(n int, retryAfter time.Duration) time.Duration {
 // record stores an attempt and its consequences in one transaction: the
 // delivery's new state, the endpoint's failure streak, and when the
 // endpoint is disabled, an e-mail to its merchant.
-func (s *Service) record(ctx context.Context, merchantID, deliveryID string, j *job, r result, now time.Time) error {
+func (s *Service) record(ctx context.Context, merchantID, deliveryID string, j *job, r webhook.Answer, now time.Time) error {
 	n := j.attempts + 1
 	var outcome error
 	err := s.db.WithTx(ctx, func(tx pgx.Tx) error {
 		outcome = nil
 		var status *int
-		if r.status != 0 {
-			status = &r.status
+		if r.Status != 0 {
+			status = &r.Status
 		}
 		if _, err := tx.Exec(ctx, insertAttempt, deliveryID, n, merchantID, now, status,
-			r.latency.Milliseconds(), r.body, r.err); err != nil {
+			r.Latency.Milliseconds(), r.Body, r.Err); err != nil {
 			return fmt.Errorf("record attempt: %w", err)
 		}
-		attemptErr := errors.New(r.err)
+		attemptErr := errors.New(r.Err)
 		switch {
-		case r.err == "":
+		case r.Err == "":
 			if _, err := tx.Exec(ctx, deliverySucceeded, merchantID, deliveryID, n, now); err != nil {
 				return fmt.Errorf("mark delivery succeeded: %w", err)
 			}
-			if _, err := tx.Exec(ctx, endpointHealthy, merchantID, j.endpointID); err != nil {
+			if _, err := tx.Exec(ctx, endpointHealthy, merchantID, j.target.EndpointID); err != nil {
 				return fmt.Errorf("mark endpoint healthy: %w", err)
 			}
 			return nil
-		case r.status == http.StatusGone:
-			if err := s.disable(ctx, tx, merchantID, j, ReasonGone, now, now); err != nil {
+		case r.Status == http.StatusGone:
+			if err := s.disable(ctx, tx, merchantID, j, webhook.ReasonGone, now, now); err != nil {
 				return err
 			}
 			outcome = fmt.Errorf("endpoint answered 410 Gone and is disabled: %w", ErrGaveUp)
 		default:
 			var since time.Time
-			if err := tx.QueryRow(ctx, endpointFailing, merchantID, j.endpointID, now).Scan(&since); err != nil {
+			if err := tx.QueryRow(ctx, endpointFailing, merchantID, j.target.EndpointID, now).Scan(&since); err != nil {
 				return fmt.Errorf("mark endpoint failing: %w", err)
 			}
 			switch {
 			// Disabled after failing for DisableAfter, or at the last retry
 			// of an event the endpoint has failed ever since it happened.
 			case now.Sub(since) >= s.cfg.DisableAfter, n > len(s.cfg.Schedule) && !since.After(j.eventCreated):
-				if err := s.disable(ctx, tx, merchantID, j, ReasonFailing, now, since); err != nil {
+				if err := s.disable(ctx, tx, merchantID, j, webhook.ReasonFailing, now, since); err != nil {
 					return err
 				}
 				outcome = fmt.Errorf("%w: endpoint failing since %s is disabled: %w", attemptErr, since.UTC().Format(time.RFC3339), ErrGaveUp)
 			case n > len(s.cfg.Schedule):
 				outcome = fmt.Errorf("%w: %d attempts made: %w", attemptErr, n, ErrGaveUp)
 			default:
-				d := s.delay(n, r.retryAfter)
+				d := s.delay(n, r.RetryAfter)
 				if _, err := tx.Exec(ctx, deliveryRetry, merchantID, deliveryID, n, now.Add(d), now); err != nil {
 					return fmt.Errorf("schedule retry: %w", err)
 				}
@@ -350,7 +236,7 @@ func (s *Service) record(ctx context.Context, merchantID, deliveryID string, j *
 // this call disabled it, e-mails its merchant's notification e-mail in the
 // same transaction (whatever its notify_on: API.md says always).
 func (s *Service) disable(ctx context.Context, tx pgx.Tx, merchantID string, j *job, reason string, now, since time.Time) error {
-	tag, err := tx.Exec(ctx, disableEndpoint, merchantID, j.endpointID, reason)
+	tag, err := tx.Exec(ctx, disableEndpoint, merchantID, j.target.EndpointID, reason)
 	if err != nil {
 		return fmt.Errorf("disable endpoint: %w", err)
 	}
@@ -362,7 +248,7 @@ func (s *Service) disable(ctx context.Context, tx pgx.Tx, merchantID string, j *
 		return err
 	}
 	why := "it answered 410 Gone, which means the receiver no longer exists"
-	if reason == ReasonFailing {
+	if reason == webhook.ReasonFailing {
 		why = fmt.Sprintf("every delivery to it since %s has failed, retries included",
 			since.UTC().Format("2 Jan 2006 15:04 MST"))
 	}
@@ -384,6 +270,6 @@ The delivery attempts, with the answers your server gave, are listed at
 GET /v1/webhook_endpoints/%s/deliveries.
 
 — Paylink
-`, m.Name, j.url, j.endpointID, why, j.endpointID, j.endpointID),
+`, m.Name, j.target.URL, j.target.EndpointID, why, j.target.EndpointID, j.target.EndpointID),
 	}, now)
 }

@@ -1,4 +1,4 @@
-package webhook
+package delivery
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/paylink/paylink/internal/webhook"
 )
 
 // First attempts, straight from the outbox
@@ -29,7 +31,7 @@ type FirstAttempt struct {
 	DeliveryID string
 	j          job
 	at         time.Time // when the attempt was made
-	res        result
+	res        webhook.Answer
 	made       bool  // a request was sent and answered or failed
 	err        error // why no request was made, when made is false
 }
@@ -40,7 +42,7 @@ type FirstAttempt struct {
 // side by side. The lease lasts the attempt's timeout and a margin.
 func (s *Service) ClaimNew(ctx context.Context, limit int) ([]*FirstAttempt, error) {
 	now := s.cfg.Now()
-	rows, err := s.db.Pool.Query(ctx, claimNew, now, now.Add(s.cfg.Timeout+leaseMargin), limit, now.Add(earlyTolerance))
+	rows, err := s.db.Pool.Query(ctx, claimNew, now, now.Add(s.cfg.Webhooks.Timeout()+leaseMargin), limit, now.Add(earlyTolerance))
 	if err != nil {
 		return nil, fmt.Errorf("claim new deliveries: %w", err)
 	}
@@ -49,8 +51,8 @@ func (s *Service) ClaimNew(ctx context.Context, limit int) ([]*FirstAttempt, err
 			a       FirstAttempt
 			deleted *time.Time
 		)
-		err := r.Scan(&a.MerchantID, &a.DeliveryID, &a.j.attempts, &a.j.eventID, &a.j.endpointID, &a.j.url,
-			&a.j.endpointStatus, &deleted, &a.j.secret, &a.j.previous, &a.j.previousExpires, &a.j.eventType,
+		err := r.Scan(&a.MerchantID, &a.DeliveryID, &a.j.attempts, &a.j.eventID, &a.j.target.EndpointID, &a.j.target.URL,
+			&a.j.endpointStatus, &deleted, &a.j.target.Secret, &a.j.target.Previous, &a.j.target.PreviousExpires, &a.j.eventType,
 			&a.j.data, &a.j.eventCreated)
 		a.j.endpointDeleted = deleted != nil
 		return &a, err
@@ -65,7 +67,7 @@ func (s *Service) ClaimNew(ctx context.Context, limit int) ([]*FirstAttempt, err
 // database, so attempts can be made side by side. An attempt to an
 // endpoint deleted or disabled since is not made.
 func (s *Service) Make(ctx context.Context, a *FirstAttempt) {
-	if a.j.endpointDeleted || a.j.endpointStatus != StatusEnabled {
+	if a.j.endpointDeleted || a.j.endpointStatus != webhook.StatusEnabled {
 		return
 	}
 	a.at = s.cfg.Now()
@@ -93,11 +95,11 @@ func (s *Service) RecordFirst(ctx context.Context, q Enqueuer, attempts []*First
 	)
 	for _, a := range attempts {
 		switch {
-		case a.made && a.res.err == "":
+		case a.made && a.res.Err == "":
 			ok = append(ok, a)
 		case a.made:
 			errs = append(errs, s.recordRetry(ctx, q, a))
-		case a.j.endpointDeleted || a.j.endpointStatus != StatusEnabled:
+		case a.j.endpointDeleted || a.j.endpointStatus != webhook.StatusEnabled:
 			_, err := s.finishUnsendable(ctx, a.MerchantID, a.DeliveryID, &a.j, s.cfg.Now())
 			if errors.Is(err, ErrGaveUp) {
 				err = nil
@@ -124,8 +126,8 @@ func (s *Service) recordSucceeded(ctx context.Context, ok []*FirstAttempt) error
 		at                                       = make([]time.Time, n)
 	)
 	for i, a := range ok {
-		merchants[i], deliveries[i], endpoints[i], bodies[i] = a.MerchantID, a.DeliveryID, a.j.endpointID, a.res.body
-		attempt[i], codes[i], latencies[i] = int32(a.j.attempts+1), int32(a.res.status), int32(a.res.latency.Milliseconds())
+		merchants[i], deliveries[i], endpoints[i], bodies[i] = a.MerchantID, a.DeliveryID, a.j.target.EndpointID, a.res.Body
+		attempt[i], codes[i], latencies[i] = int32(a.j.attempts+1), int32(a.res.Status), int32(a.res.Latency.Milliseconds())
 		at[i] = a.at
 	}
 	if _, err := s.db.Pool.Exec(ctx, recordSucceeded, merchants, deliveries, endpoints, attempt, at, codes, latencies, bodies); err != nil {

@@ -1,4 +1,4 @@
-package webhook
+package delivery
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/paylink/paylink/internal/webhook"
 )
 
 // firstAttempts claims every new delivery, makes the attempts side by
@@ -39,10 +40,10 @@ func TestFirstAttemptsDeliverWithoutTheQueue(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	rcv := newReceiver(t, status(204, ""))
-	ep := f.endpoint(rcv.URL, AllEvents)
+	ep := f.endpoint(rcv.URL, webhook.AllEvents)
 	var evts []string
 	for _, p := range []string{"pay_1", "pay_2", "pay_3"} {
-		evts = append(evts, f.record(PaymentSucceeded, payment(p)))
+		evts = append(evts, f.record(webhook.PaymentSucceeded, payment(p)))
 	}
 	q := &fakeQueue{}
 	if n := f.firstAttempts(q); n != 3 {
@@ -61,7 +62,7 @@ func TestFirstAttemptsDeliverWithoutTheQueue(t *testing.T) {
 	}
 	for _, evt := range evts {
 		d := f.onlyDelivery(evt)
-		if !seen[evt] || d.Status != DeliverySucceeded || d.Attempts != 1 || len(d.Log) != 1 || d.Log[0].StatusCode != 204 ||
+		if !seen[evt] || d.Status != webhook.DeliverySucceeded || d.Attempts != 1 || len(d.Log) != 1 || d.Log[0].StatusCode != 204 ||
 			d.CompletedAt == nil || d.NextAttemptAt != nil {
 			t.Errorf("event %s (received: %v): delivery %+v", evt, seen[evt], d)
 		}
@@ -81,13 +82,13 @@ func TestFirstAttemptOutcomes(t *testing.T) {
 	failing := newReceiver(t, status(503, "busy"))
 	gone := newReceiver(t, status(410, ""))
 	off := newReceiver(t, status(200, ""))
-	failingEp := f.endpoint(failing.URL, PaymentSucceeded)
-	goneEp := f.endpoint(gone.URL, PaymentSucceeded)
-	offEp := f.endpoint(off.URL, PaymentSucceeded)
-	evt := f.record(PaymentSucceeded, payment("pay_1"))
-	disabled := StatusDisabled
+	failingEp := f.endpoint(failing.URL, webhook.PaymentSucceeded)
+	goneEp := f.endpoint(gone.URL, webhook.PaymentSucceeded)
+	offEp := f.endpoint(off.URL, webhook.PaymentSucceeded)
+	evt := f.record(webhook.PaymentSucceeded, payment("pay_1"))
+	disabled := webhook.StatusDisabled
 	f.tx(func(tx pgx.Tx) error {
-		_, err := f.svc.UpdateEndpoint(f.ctx, tx, f.merchant.ID, offEp.ID, EndpointUpdate{Status: &disabled})
+		_, err := f.hooks.UpdateEndpoint(f.ctx, tx, f.merchant.ID, offEp.ID, webhook.EndpointUpdate{Status: &disabled})
 		return err
 	})
 
@@ -95,25 +96,25 @@ func TestFirstAttemptOutcomes(t *testing.T) {
 	if n := f.firstAttempts(q); n != 3 {
 		t.Fatalf("claimed %d deliveries, want 3", n)
 	}
-	byEndpoint := map[string]*Delivery{}
+	byEndpoint := map[string]*webhook.Delivery{}
 	for _, d := range f.deliveries(evt) {
 		byEndpoint[d.EndpointID] = d
 	}
 	retry := byEndpoint[failingEp.ID]
-	if retry.Status != DeliveryPending || retry.Attempts != 1 || len(retry.Log) != 1 || retry.Log[0].StatusCode != 503 ||
+	if retry.Status != webhook.DeliveryPending || retry.Attempts != 1 || len(retry.Log) != 1 || retry.Log[0].StatusCode != 503 ||
 		retry.NextAttemptAt == nil {
 		t.Fatalf("failed delivery = %+v; want pending with one attempt and a next attempt", retry)
 	}
 	if at, ok := q.tasks[retry.ID]; !ok || at.Sub(*retry.NextAttemptAt).Abs() > time.Millisecond {
 		t.Fatalf("queue = %v; want %s at %s", q.tasks, retry.ID, retry.NextAttemptAt)
 	}
-	if d := byEndpoint[goneEp.ID]; d.Status != DeliveryFailed || len(d.Log) != 1 || d.Log[0].StatusCode != 410 {
+	if d := byEndpoint[goneEp.ID]; d.Status != webhook.DeliveryFailed || len(d.Log) != 1 || d.Log[0].StatusCode != 410 {
 		t.Errorf("delivery to the 410 endpoint = %+v; want failed after one attempt", d)
 	}
-	if e, err := f.svc.GetEndpoint(f.ctx, f.db.Pool, f.merchant.ID, goneEp.ID); err != nil || e.Status != StatusDisabled {
+	if e, err := f.hooks.GetEndpoint(f.ctx, f.db.Pool, f.merchant.ID, goneEp.ID); err != nil || e.Status != webhook.StatusDisabled {
 		t.Errorf("410 endpoint = %+v, %v; want disabled", e, err)
 	}
-	if d := byEndpoint[offEp.ID]; d.Status != DeliveryFailed || len(d.Log) != 0 {
+	if d := byEndpoint[offEp.ID]; d.Status != webhook.DeliveryFailed || len(d.Log) != 0 {
 		t.Errorf("delivery to the disabled endpoint = %+v; want failed without an attempt", d)
 	}
 	select {
@@ -136,7 +137,7 @@ func TestFirstAttemptOutcomes(t *testing.T) {
 		t.Fatalf("%d deliveries", len(d))
 	}
 	for _, d := range f.deliveries(evt) {
-		if d.ID == retry.ID && (d.Status != DeliverySucceeded || d.Attempts != 2) {
+		if d.ID == retry.ID && (d.Status != webhook.DeliverySucceeded || d.Attempts != 2) {
 			t.Fatalf("retried delivery = %+v; want succeeded on the second attempt", d)
 		}
 	}
@@ -150,8 +151,8 @@ func TestFirstAttemptLeases(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	rcv := newReceiver(t, status(200, ""))
-	f.endpoint(rcv.URL, AllEvents)
-	evt := f.record(PaymentSucceeded, payment("pay_1"))
+	f.endpoint(rcv.URL, webhook.AllEvents)
+	evt := f.record(webhook.PaymentSucceeded, payment("pay_1"))
 	claimed, err := f.svc.ClaimNew(f.ctx, 10)
 	if err != nil || len(claimed) != 1 {
 		t.Fatalf("ClaimNew = %d, %v", len(claimed), err)
@@ -165,17 +166,17 @@ func TestFirstAttemptLeases(t *testing.T) {
 		t.Fatalf("Relay = %d, %v; want nothing while leased", n, err)
 	}
 	// The claiming worker dies; the lease runs out.
-	f.clock.Advance(f.svc.cfg.Timeout + leaseMargin + time.Second)
+	f.clock.Advance(f.hooks.Timeout() + leaseMargin + time.Second)
 	if n := f.firstAttempts(q); n != 1 {
 		t.Fatalf("claimed %d after the lease ran out, want 1", n)
 	}
-	if d := f.onlyDelivery(evt); d.Status != DeliverySucceeded || d.Attempts != 1 {
+	if d := f.onlyDelivery(evt); d.Status != webhook.DeliverySucceeded || d.Attempts != 1 {
 		t.Fatalf("delivery = %+v; want succeeded", d)
 	}
 
 	// Shutdown: the attempt is not made, and the delivery is claimable
 	// again at once.
-	evt2 := f.record(PaymentSucceeded, payment("pay_2"))
+	evt2 := f.record(webhook.PaymentSucceeded, payment("pay_2"))
 	claimed, err = f.svc.ClaimNew(f.ctx, 10)
 	if err != nil || len(claimed) != 1 {
 		t.Fatalf("ClaimNew = %d, %v", len(claimed), err)
@@ -186,13 +187,13 @@ func TestFirstAttemptLeases(t *testing.T) {
 	if err := f.svc.RecordFirst(f.ctx, q, claimed); err != nil {
 		t.Fatal(err)
 	}
-	if d := f.onlyDelivery(evt2); d.Status != DeliveryPending || d.Attempts != 0 || len(d.Log) != 0 {
+	if d := f.onlyDelivery(evt2); d.Status != webhook.DeliveryPending || d.Attempts != 0 || len(d.Log) != 0 {
 		t.Fatalf("delivery after a stopped attempt = %+v; want pending, untouched", d)
 	}
 	if n := f.firstAttempts(q); n != 1 {
 		t.Fatalf("claimed %d after the release, want 1", n)
 	}
-	if d := f.onlyDelivery(evt2); d.Status != DeliverySucceeded {
+	if d := f.onlyDelivery(evt2); d.Status != webhook.DeliverySucceeded {
 		t.Fatalf("delivery = %+v; want succeeded", d)
 	}
 }
@@ -204,8 +205,8 @@ func TestFirstAttemptRetryWithRedisDown(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	rcv := newReceiver(t, status(500, ""))
-	f.endpoint(rcv.URL, AllEvents)
-	d := f.onlyDelivery(f.record(PaymentSucceeded, payment("pay_1")))
+	f.endpoint(rcv.URL, webhook.AllEvents)
+	d := f.onlyDelivery(f.record(webhook.PaymentSucceeded, payment("pay_1")))
 	q := &fakeQueue{fail: errors.New("redis down")}
 	claimed, err := f.svc.ClaimNew(f.ctx, 10)
 	if err != nil || len(claimed) != 1 {
@@ -215,7 +216,7 @@ func TestFirstAttemptRetryWithRedisDown(t *testing.T) {
 	if err := f.svc.RecordFirst(f.ctx, q, claimed); err == nil {
 		t.Fatal("RecordFirst with Redis down reported no error")
 	}
-	if got := f.onlyDelivery(d.EventID); got.Status != DeliveryPending || got.Attempts != 1 {
+	if got := f.onlyDelivery(d.EventID); got.Status != webhook.DeliveryPending || got.Attempts != 1 {
 		t.Fatalf("delivery = %+v; want pending after one attempt", got)
 	}
 	q.fail = nil

@@ -1,0 +1,162 @@
+package eventmail
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/paylink/paylink/internal/merchant"
+	"github.com/paylink/paylink/internal/money"
+	"github.com/paylink/paylink/internal/notify"
+	"github.com/paylink/paylink/internal/webhook"
+)
+
+// emails queues the e-mails event ev of merchant m brings (see
+// paymentEmails, refundEmail and reviewEmail).
+func (s *Service) emails(ctx context.Context, tx pgx.Tx, ev *webhook.Event, m *merchant.Merchant, now time.Time) error {
+	switch ev.Type {
+	case webhook.RefundSucceeded:
+		return s.refundEmail(ctx, tx, ev, m, now)
+	case webhook.ReviewOpened, webhook.ReviewClosed:
+		return s.reviewEmail(ctx, tx, ev, m, now)
+	}
+	return s.paymentEmails(ctx, tx, ev, m, now)
+}
+
+// paymentEmails queues the e-mails a payment event brings, each at most
+// once per status change (a dedupe key per payment, or per refund), the
+// shopper's within Config.ShopperEmails:
+//   - payment.succeeded: a receipt to the shopper;
+//   - payment.failed: why, to the shopper, with a link to try again while
+//     the link takes payments;
+//   - refund.succeeded: the amount and what is left, to the shopper;
+//   - and, for an event in the merchant's notify_on, the merchant's
+//     e-mail (merchantEmail).
+//
+// An event whose data is not what its type says gets none: it cannot
+// become readable later, and it must not hold back the events behind it.
+func (s *Service) paymentEmails(ctx context.Context, tx pgx.Tx, ev *webhook.Event, m *merchant.Merchant, now time.Time) error {
+	p, err := notify.ParsePayment(ev.Data)
+	if err != nil {
+		return nil
+	}
+	var (
+		shopper notify.Email
+		ok      bool
+		key     string
+	)
+	switch ev.Type {
+	case webhook.PaymentFailed:
+		retry := ""
+		if s.cfg.RetryURL != nil && p.PaymentLink != "" {
+			retry = s.cfg.RetryURL(ctx, tx, m.ID, p.PaymentLink)
+		}
+		shopper, ok = notify.Failed(p, m.Name, retry)
+		key = "payment_failed:" + p.ID
+	case webhook.PaymentSucceeded:
+		shopper, ok = notify.Receipt(p, m.Name)
+		key = "receipt:" + p.ID
+	}
+	if ok {
+		if _, err := notify.QueueShopper(ctx, tx, key, m.ID, shopper, s.cfg.ShopperEmails, now); err != nil {
+			return err
+		}
+	}
+	return s.merchantEmail(ctx, tx, ev, p, m, now)
+}
+
+// merchantEmail queues the merchant's e-mail about payment event ev when
+// its type is in the merchant's notify_on, once per status change: the
+// key names the event type, the payment and, for a refund, the amount
+// refunded so far, which each refund raises.
+func (s *Service) merchantEmail(ctx context.Context, tx pgx.Tx, ev *webhook.Event, p notify.Payment, m *merchant.Merchant, now time.Time) error {
+	if !slices.Contains(m.Settings.NotifyOn, ev.Type) {
+		return nil
+	}
+	key := "notify:" + ev.Type + ":" + p.ID
+	if ev.Type == webhook.PaymentRefunded {
+		key += ":" + strconv.FormatInt(p.AmountRefunded, 10)
+	}
+	return s.toMerchant(ctx, tx, m, key, notify.MerchantNotice(ev.Type, p, m.Name, m.Settings.NotificationEmail), now)
+}
+
+// toMerchant queues e, addressed to m's notification e-mail, once under
+// key and the address, so a retried batch, a second worker or the same
+// change reported twice sends nothing more, while a change of address
+// mails the new one. The sign-up e-mail is the merchant's own (no other
+// merchant can have it), so e-mails to it are not limited, as before
+// notify_on. Any other address is one the merchant typed, unverified,
+// like a shopper's: anyone could sign up, point it at a stranger and pay
+// their own links, so it is under the per-recipient limit of the shopper
+// e-mails (not the per-merchant one, which stays the shoppers').
+func (s *Service) toMerchant(ctx context.Context, tx pgx.Tx, m *merchant.Merchant, key string, e notify.Email, now time.Time) error {
+	var lim notify.ShopperLimits
+	if !strings.EqualFold(e.To, m.Email) {
+		lim.PerRecipient = s.cfg.ShopperEmails.PerRecipient
+	}
+	_, err := notify.QueueShopper(ctx, tx, key+":"+strings.ToLower(e.To), m.ID, e, lim, now)
+	return err
+}
+
+// reviewEmail queues the merchant's e-mail about review event ev when its
+// type is in the merchant's notify_on, once per review and event type
+// (a review opens and closes once), with the reviewed payment as its
+// payment event showed it and, when the platform's URL is known, links
+// to the dashboard's reviews and the payment. A review whose data or
+// payment cannot be read gets none, as a payment event would.
+func (s *Service) reviewEmail(ctx context.Context, tx pgx.Tx, ev *webhook.Event, m *merchant.Merchant, now time.Time) error {
+	if !slices.Contains(m.Settings.NotifyOn, ev.Type) {
+		return nil
+	}
+	r, err := notify.ParseReview(ev.Data)
+	if err != nil {
+		return nil
+	}
+	data, err := webhook.ReviewedPayment(ctx, tx, ev, r.Payment)
+	if err != nil || data == nil {
+		return err
+	}
+	p, err := notify.ParsePayment(data)
+	if err != nil {
+		return nil
+	}
+	var links notify.ReviewLinks
+	if s.cfg.BaseURL != nil {
+		links.Queue = s.cfg.BaseURL.JoinPath("dashboard", "reviews").String()
+		links.Payment = s.cfg.BaseURL.JoinPath("dashboard", "payments", p.ID).String()
+	}
+	e := notify.ReviewNotice(ev.Type, r, p, m.Name, m.Settings.NotificationEmail, links)
+	return s.toMerchant(ctx, tx, m, "notify:"+ev.Type+":"+r.ID, e, now)
+}
+
+// refundEmail queues the shopper's e-mail of a refund.succeeded event.
+func (s *Service) refundEmail(ctx context.Context, tx pgx.Tx, ev *webhook.Event, m *merchant.Merchant, now time.Time) error {
+	var r struct {
+		ID       string `json:"id"`
+		Payment  string `json:"payment"`
+		Amount   int64  `json:"amount"`
+		Currency string `json:"currency"`
+	}
+	if json.Unmarshal(ev.Data, &r) != nil || r.ID == "" || r.Payment == "" {
+		return nil
+	}
+	data, err := webhook.RefundedPayment(ctx, tx, ev, r.Payment)
+	if err != nil || data == nil {
+		return err
+	}
+	p, err := notify.ParsePayment(data)
+	if err != nil {
+		return nil
+	}
+	e, ok := notify.Refunded(p, money.Amount{Minor: r.Amount, Currency: p.Amount.Currency}, m.Name)
+	if !ok {
+		return nil
+	}
+	_, err = notify.QueueShopper(ctx, tx, "refund:"+r.ID, m.ID, e, s.cfg.ShopperEmails, now)
+	return err
+}
