@@ -47,6 +47,10 @@ func (s *syncBuffer) String() string {
 // master, started again by the supervisor, comes back as a replica.
 func TestSentinelFailover(t *testing.T) {
 	t.Parallel()
+	// The folder first: cleanups run last-registered first, so the
+	// supervisor stops its servers before the folder is removed (a server
+	// it restarted would otherwise still be writing into it).
+	dir := t.TempDir()
 	var log syncBuffer
 	sup := NewSupervisor(&log, nil)
 	t.Cleanup(func() {
@@ -63,7 +67,7 @@ func TestSentinelFailover(t *testing.T) {
 		ports.Sentinels[i] = freePort(t)
 	}
 	ctx := context.Background()
-	group, err := StartRedis(ctx, sup, t.TempDir(), ports)
+	group, err := StartRedis(ctx, sup, dir, ports)
 	if err != nil {
 		t.Fatal(err)
 	}
