@@ -22,6 +22,7 @@ import (
 	"github.com/paylink/paylink/internal/httpapi/dashboard/linkpages"
 	"github.com/paylink/paylink/internal/httpapi/dashboard/riskpages"
 	"github.com/paylink/paylink/internal/httpapi/edge"
+	"github.com/paylink/paylink/internal/httpapi/edge/apidoc"
 	"github.com/paylink/paylink/internal/httpapi/hostedcheckout"
 	"github.com/paylink/paylink/internal/httpapi/merchantapi"
 	"github.com/paylink/paylink/internal/httpapi/walletapp"
@@ -143,7 +144,7 @@ func New(d Deps) (*Server, error) {
 		developerPages.Routes(), // … the dashboard's keys, webhooks and events: /dashboard/developers/…
 		riskPages.Routes(),      // … the dashboard's risk: /dashboard/risk/…, /dashboard/reviews
 	)
-	if ops.openAPIDoc, err = edge.OpenAPI(routes, opsOpenAPI(), merchantapi.OpenAPI(), hostedcheckout.OpenAPI(),
+	if ops.openAPIDoc, err = apidoc.Build(routes, opsOpenAPI(), merchantapi.OpenAPI(), hostedcheckout.OpenAPI(),
 		walletapp.OpenAPI(), dashboard.OpenAPI(), developerpages.OpenAPI(), riskpages.OpenAPI()); err != nil {
 		return nil, err
 	}

@@ -33,7 +33,6 @@ var packageExceptions = map[string]string{
 	"internal/webhook": "split under way",
 	// Split on branch sizes, one commit each; these entries go with them.
 	"internal/checkout":               "split under way",
-	"internal/httpapi/edge":           "split under way",
 	"internal/httpapi/hostedcheckout": "split under way",
 }
 

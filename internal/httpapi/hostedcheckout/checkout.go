@@ -97,7 +97,7 @@ func New(d Deps) (*Server, error) {
 //go:embed openapi/*.json
 var openAPIFiles embed.FS
 
-// OpenAPI is the OpenAPI part of the hosted checkout (see edge.OpenAPI).
+// OpenAPI is the OpenAPI part of the hosted checkout (see apidoc.Build).
 func OpenAPI() fs.FS { return openAPIFiles }
 
 // Routes are the hosted checkout's routes. Pages (Page) render their own
