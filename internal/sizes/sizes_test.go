@@ -36,14 +36,8 @@ var packageExceptions = map[string]string{
 	"internal/httpapi/hostedcheckout": "split under way",
 }
 
-// fileExceptions are files allowed past MaxFileLines for now.
-var fileExceptions = map[string]string{
-	// Split on branch sizes, one commit each; these entries go with them.
-	"internal/checkout/checkout.go": "split under way",
-	"internal/config/config.go":     "split under way",
-	"internal/ledger/ledger.go":     "split under way",
-	"internal/links/links.go":       "split under way",
-}
+// fileExceptions are files allowed past MaxFileLines for now (none).
+var fileExceptions = map[string]string{}
 
 // TestSizes fails for every package of the module with more than
 // MaxPackageLines non-test lines and every non-test .go file with more
