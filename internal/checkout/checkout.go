@@ -54,7 +54,7 @@
 //     with the same key at once: the second gets 409 idempotency_key_in_use.
 //     And processor_ref is unique, so one authorization can never be
 //     recorded as two payments.
-//   - Settle (a periodic worker task) captures what pending_captures holds
+//   - Package settle's periodic task captures what pending_captures holds
 //     and deletes those rows, idempotently per payment, in batches; it also
 //     sends refunds not yet sent and resumes challenges a crash left in
 //     processing. Captures are thus batched out of the shopper's request
@@ -63,7 +63,7 @@
 //     {merchant −x, card_out +x}, payment.refunded) under the payment's row
 //     lock, so concurrent refunds can never exceed the payment; the
 //     processor's Refund follows after commit with the refund's id as key,
-//     and Settle retries it if the process died in between.
+//     and package settle retries it if the process died in between.
 package checkout
 
 import (

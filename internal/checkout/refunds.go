@@ -137,7 +137,7 @@ func (s *Service) RefundFor(ctx context.Context, tx pgx.Tx, merchantID, payID st
 // SendRefund asks the processor to return a committed refund to the card,
 // capturing the payment first if the capture is still queued, and marks
 // the refund sent. Every step is keyed, so running it twice (inline after
-// commit and from Settle) asks the processor once.
+// commit and from package settle) asks the processor once.
 func (s *Service) SendRefund(ctx context.Context, db *postgres.DB, r *Refund, authRef string) error {
 	if authRef == "" {
 		return nil // a wallet payment's refund completed in its transaction
@@ -155,6 +155,15 @@ func (s *Service) SendRefund(ctx context.Context, db *postgres.DB, r *Refund, au
 	return nil
 }
 
+// Capture asks the processor to capture authorization ref of payment
+// payID for amount, keyed by the payment so that capturing twice (inline
+// and from package settle) captures once. The caller dequeues the
+// payment's pending_captures row.
+func (s *Service) Capture(ctx context.Context, payID, ref string, amount money.Amount) error {
+	_, err := s.proc.Capture(ctx, "capture:"+payID, ref, amount)
+	return err
+}
+
 // captureOne captures payID now if its capture is still queued.
 func (s *Service) captureOne(ctx context.Context, db *postgres.DB, payID string) error {
 	var (
@@ -170,7 +179,7 @@ func (s *Service) captureOne(ctx context.Context, db *postgres.DB, payID string)
 		return fmt.Errorf("read pending capture: %w", err)
 	}
 	amt.Currency = money.Currency(cur)
-	if _, err := s.proc.Capture(ctx, "capture:"+payID, ref, amt); err != nil {
+	if err := s.Capture(ctx, payID, ref, amt); err != nil {
 		return fmt.Errorf("capture %s: %w", payID, err)
 	}
 	if _, err := db.Pool.Exec(ctx, deleteCaptured, []string{payID}); err != nil {

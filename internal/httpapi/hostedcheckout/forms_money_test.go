@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paylink/paylink/internal/checkout/settle"
 	"github.com/paylink/paylink/internal/httpapi/apitest"
 	"github.com/paylink/paylink/internal/wire"
 )
@@ -104,7 +105,7 @@ func TestSettleCancelsChallengesWhoseFormOrReferenceWentAway(t *testing.T) {
 		t.Fatalf("winner: %d %s", r.Status, r.Body)
 	}
 	e.Clock.Advance(time.Hour)
-	rep, err := e.Deps.Checkout.Settle(ctx, e.DB)
+	rep, err := settle.New(e.Deps.Checkout, e.Clock.Now).Run(ctx, e.DB)
 	if err != nil {
 		t.Fatal(err)
 	}
