@@ -24,6 +24,7 @@ import (
 	"github.com/paylink/paylink/internal/httpapi/edge"
 	"github.com/paylink/paylink/internal/httpapi/edge/apidoc"
 	"github.com/paylink/paylink/internal/httpapi/hostedcheckout"
+	"github.com/paylink/paylink/internal/httpapi/hostedcheckout/signedpages"
 	"github.com/paylink/paylink/internal/httpapi/merchantapi"
 	"github.com/paylink/paylink/internal/httpapi/walletapp"
 	"github.com/paylink/paylink/internal/idempotency"
@@ -113,6 +114,7 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	signedLinks := signedpages.New(shoppers)
 
 	merchantPages, err := dashboard.New(dashboard.Deps{Edge: e, Log: d.Log, DB: d.DB, BaseURL: d.BaseURL, Now: d.Now,
 		Merchants: d.Merchants, Logins: d.MerchantLogins, Passwords: d.Passwords, Checkout: d.Checkout, Links: d.Links,
@@ -138,13 +140,14 @@ func New(d Deps) (*Server, error) {
 		ops.routes(),            // operations: /healthz, /readyz, /v1/openapi.json, /assets/…
 		merchants.Routes(),      // merchants' backends, with an API key: /v1/…
 		shoppers.Routes(),       // shoppers' browsers: /pay/…, /embed/forms/…, /sdk/…
+		signedLinks.Routes(),    // … the checkout's signed links: /pay/s…
 		wallets.Routes(),        // wallet users: /v1/wallet/…, /wallet
 		merchantPages.Routes(),  // merchants' browsers: /, /docs, /dashboard/… (log-in, home, payments, settings)
 		linkPages.Routes(),      // … the dashboard's links: /dashboard/links/…
 		developerPages.Routes(), // … the dashboard's keys, webhooks and events: /dashboard/developers/…
 		riskPages.Routes(),      // … the dashboard's risk: /dashboard/risk/…, /dashboard/reviews
 	)
-	if ops.openAPIDoc, err = apidoc.Build(routes, opsOpenAPI(), merchantapi.OpenAPI(), hostedcheckout.OpenAPI(),
+	if ops.openAPIDoc, err = apidoc.Build(routes, opsOpenAPI(), merchantapi.OpenAPI(), hostedcheckout.OpenAPI(), signedpages.OpenAPI(),
 		walletapp.OpenAPI(), dashboard.OpenAPI(), developerpages.OpenAPI(), riskpages.OpenAPI()); err != nil {
 		return nil, err
 	}

@@ -1,7 +1,9 @@
 // Package hostedcheckout is the hosted checkout: what shoppers' browsers
 // see and send. A payment link's page (/pay/{id}), its JSON payment and
 // the challenge of the simulated issuer; stateless signed links
-// (/pay/s?…); the embedded payment form inside a merchant's page
+// (/pay/s?…, in the section signedpages, on this package's exported kit:
+// Page, PageError, CardAttempt, RecordedAnswer, Target, FinishChallenge,
+// …); the embedded payment form inside a merchant's page
 // (/embed/forms/{id}); paying a link from the shopper's wallet; and the
 // JS SDK's files (/sdk/…). It owns those routes, their handlers, request
 // and answer types, templates and scripts. Every route is public and
@@ -73,6 +75,7 @@ type Server struct {
 	returns       *returnurl.Signer
 	pages         map[string]*template.Template
 	sdk           sdkFiles
+	deps          Deps
 }
 
 // New returns the hosted checkout, its pages parsed and its scripts and
@@ -80,7 +83,7 @@ type Server struct {
 func New(d Deps) (*Server, error) {
 	s := &Server{edge: d.Edge, log: d.Log, db: d.DB, baseURL: d.BaseURL, now: d.Now, merchants: d.Merchants,
 		links: d.Links, checkout: d.Checkout, forms: d.Forms, currencies: d.Currencies, wallet: d.Wallet,
-		passkeys: d.Passkeys, walletSession: d.WalletSession, returns: d.Returns}
+		passkeys: d.Passkeys, walletSession: d.WalletSession, returns: d.Returns, deps: d}
 	if s.returns == nil {
 		return nil, errors.New("hostedcheckout: no return signer")
 	}
@@ -94,23 +97,34 @@ func New(d Deps) (*Server, error) {
 	return s, nil
 }
 
+// Deps is what the hosted checkout was built with, for its sections
+// (signedpages).
+func (s *Server) Deps() Deps { return s.deps }
+
 //go:embed openapi/*.json
 var openAPIFiles embed.FS
 
 // OpenAPI is the OpenAPI part of the hosted checkout (see apidoc.Build).
 func OpenAPI() fs.FS { return openAPIFiles }
 
+// GetPage is a checkout page's route: public, limited per client IP, and
+// answering by itself (its own error pages).
+func GetPage(path, doc string, h gin.HandlerFunc) edge.Route {
+	return edge.Route{Method: "GET", Path: path, Limit: edge.PerIPCheckout, Doc: doc, Page: h}
+}
+
+// PostJSON is a checkout JSON POST's route: public, limited per client IP,
+// taking an Idempotency-Key; h checks SameOrigin first thing.
+func PostJSON(path, doc string, h func(*gin.Context) error) edge.Route {
+	return edge.Route{Method: "POST", Path: path, Limit: edge.PerIPCheckout, Idempotent: true, Doc: doc, Handle: h}
+}
+
 // Routes are the hosted checkout's routes. Pages (Page) render their own
 // error pages; the JSON POSTs (Handle) check SameOrigin first thing, after
 // the per-IP limit has counted them, and take an Idempotency-Key per
 // attempt.
 func (s *Server) Routes() []edge.Route {
-	page := func(path, doc string, h gin.HandlerFunc) edge.Route {
-		return edge.Route{Method: "GET", Path: path, Limit: edge.PerIPCheckout, Doc: doc, Page: h}
-	}
-	post := func(path, doc string, h func(*gin.Context) error) edge.Route {
-		return edge.Route{Method: "POST", Path: path, Limit: edge.PerIPCheckout, Idempotent: true, Doc: doc, Handle: h}
-	}
+	page, post := GetPage, PostJSON
 	sdk := func(method, path, doc string) edge.Route {
 		return edge.Route{Method: method, Path: path, Doc: doc, Page: s.serveSDK}
 	}
@@ -124,13 +138,6 @@ func (s *Server) Routes() []edge.Route {
 
 		// The keys that verify a shopper's signed return to the merchant.
 		{Method: "GET", Path: "/.well-known/paylink-keys.json", Doc: "getReturnKeys", Page: s.returnKeys},
-
-		// A stateless signed link.
-		page("/pay/s", "signedLinkPage", s.signedPage),
-		post("/pay/s", "paySignedLink", s.paySigned),
-		page("/pay/s/payments/:payment", "signedReceiptPage", s.signedReceipt),
-		page("/pay/s/payments/:payment/challenge", "signedChallengePage", s.signedChallengePage),
-		post("/pay/s/payments/:payment/challenge", "answerSignedChallenge", s.answerSignedChallenge),
 
 		// A payment form, inside the merchant's page.
 		page("/embed/forms/:id", "embedFormPage", s.embedPage),

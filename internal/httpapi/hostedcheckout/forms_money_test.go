@@ -91,7 +91,7 @@ func TestSettleCancelsChallengesWhoseFormOrReferenceWentAway(t *testing.T) {
 	}
 	offPay := challenge(embedURL(off.ID, apitest.ShopOrigin))
 	onPay := challenge(embedURL(on.ID, apitest.ShopOrigin))
-	signed := signedPath(e, c, map[string]string{"ref": "race"})
+	signed := e.SignedPath(c, map[string]string{"ref": "race"})
 	loser := challenge(signed)
 	winner := challenge(signed)
 	for _, p := range []wire.Payment{offPay, onPay, loser} {
