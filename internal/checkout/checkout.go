@@ -79,6 +79,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/paylink/paylink/internal/apperr"
+	"github.com/paylink/paylink/internal/checkout/contact"
 	"github.com/paylink/paylink/internal/ledger"
 	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/merchant"
@@ -153,7 +154,7 @@ type Customer struct {
 	Email   string
 	Name    string
 	Phone   string
-	Address *Address
+	Address *contact.Address
 }
 
 // Payment is one attempt to pay, with its outcome.

@@ -3,6 +3,7 @@ package checkout
 import (
 	"github.com/jackc/pgx/v5"
 
+	"github.com/paylink/paylink/internal/checkout/contact"
 	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/processor"
 	"github.com/paylink/paylink/internal/risk"
@@ -17,7 +18,7 @@ func ToWire(p *Payment) wire.Payment {
 		PaymentForm: wire.OrNil(p.FormID), Reference: wire.OrNil(p.Reference), Realm: wire.OrNil(p.Realm),
 		PaymentMethod: wire.PaymentMethod{Type: p.Method},
 		Customer: wire.Customer{Email: p.Customer.Email, Name: p.Customer.Name, Phone: wire.OrNil(p.Customer.Phone),
-			Address: p.Customer.Address.toWire()},
+			Address: p.Customer.Address.ToWire()},
 		CreatedAt: wire.Time(p.CreatedAt), Metadata: p.Metadata,
 	}
 	if w.Metadata == nil {
@@ -77,7 +78,7 @@ func scanPayment(r pgx.Row) (*Payment, error) {
 		d.Score = int(*score)
 		p.Risk = &d
 	}
-	p.Customer.Address = addressFromJSON(addr)
+	p.Customer.Address = contact.AddressFromJSON(addr)
 	p.Amount.Currency, p.Status, p.Card.Brand = money.Currency(cur), Status(st), processor.Brand(brnd)
 	return &p, nil
 }

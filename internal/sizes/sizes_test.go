@@ -31,8 +31,6 @@ var packageExceptions = map[string]string{
 	// Being split into smaller packages on another branch; remove this
 	// entry when that split merges.
 	"internal/webhook": "split under way",
-	// Split on branch sizes, one commit each; these entries go with them.
-	"internal/checkout": "split under way",
 }
 
 // fileExceptions are files allowed past MaxFileLines for now (none).

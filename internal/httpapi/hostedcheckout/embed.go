@@ -13,6 +13,7 @@ import (
 
 	"github.com/paylink/paylink/internal/apperr"
 	"github.com/paylink/paylink/internal/checkout"
+	"github.com/paylink/paylink/internal/checkout/contact"
 	"github.com/paylink/paylink/internal/forms"
 	"github.com/paylink/paylink/internal/httpapi/edge"
 	"github.com/paylink/paylink/internal/idempotency"
@@ -205,9 +206,9 @@ func formCustomer(f *forms.Form, in formPayRequest) (checkout.Customer, error) {
 	}
 	switch {
 	case f.Collects(forms.Phone) && in.Phone == nil:
-		return cust, checkout.ErrPhoneInvalid
+		return cust, contact.ErrPhoneInvalid
 	case f.Collects(forms.Phone):
-		if cust.Phone, err = checkout.ValidatePhone(*in.Phone); err != nil {
+		if cust.Phone, err = contact.ValidatePhone(*in.Phone); err != nil {
 			return cust, err
 		}
 	case in.Phone != nil:
@@ -215,9 +216,9 @@ func formCustomer(f *forms.Form, in formPayRequest) (checkout.Customer, error) {
 	}
 	switch a := in.BillingAddress; {
 	case f.Collects(forms.BillingAddress) && a == nil:
-		return cust, checkout.ErrAddressInvalid
+		return cust, contact.ErrAddressInvalid
 	case f.Collects(forms.BillingAddress):
-		addr, err := checkout.ValidateAddress(checkout.Address{Line1: a.Line1, Line2: a.Line2, City: a.City,
+		addr, err := contact.ValidateAddress(contact.Address{Line1: a.Line1, Line2: a.Line2, City: a.City,
 			PostalCode: a.PostalCode, State: a.State, Country: a.Country})
 		if err != nil {
 			return cust, err
