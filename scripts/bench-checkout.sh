@@ -3,12 +3,15 @@
 # `paylink api` on a fresh database of the server that
 # `bin/paylink devenv -dir .data/bench` provides (durable commits: fsync
 # and synchronous_commit on), then runs `paylinkbench checkout` against
-# it: signed reusable links, card 4242, a fresh Idempotency-Key per
-# payment, spread over BENCH_MERCHANTS merchants and all into one; then
-# the webhooks shape: spread again with one webhook endpoint per merchant
-# on a local receiver and `paylink worker` running; then the scale-out
-# runs: spread through a plain nginx in front of one API process, and in
-# front of two. A CPU profile of the API (and of the worker) is saved per
+# it: signed reusable links, 20,000 shoppers each with a card, e-mail and
+# address of its own (sent as X-Forwarded-For, loopback being a trusted
+# proxy, so risk screening sees legitimate traffic rather than one shopper
+# paying thousands of times), a fresh Idempotency-Key per payment, spread
+# over BENCH_MERCHANTS merchants and all into one; then the webhooks
+# shape: spread again with one webhook endpoint per merchant on a local
+# receiver and `paylink worker` running; then the scale-out runs: spread
+# through a plain nginx in front of one API process, and in front of two.
+# A CPU profile of the API (and of the worker) is saved per
 # shape under .data/bench/.
 #
 # Environment: BENCH_CLIENTS (32), BENCH_SECONDS (30), BENCH_MERCHANTS
@@ -44,6 +47,7 @@ export PAYLINK_ENCRYPTION_KEYS=${PAYLINK_ENCRYPTION_KEYS:-"1:$(head -c32 /dev/ur
 # One client IP and a thousand fresh API keys: lift the rate limits. The
 # set-up's parallel sign-ups queue for the password hashing slots.
 export PAYLINK_RATE_LIMIT_PUBLIC=100000000-S PAYLINK_RATE_LIMIT_API=100000000-S PAYLINK_PASSWORD_WAIT=10m
+export PAYLINK_TRUSTED_PROXIES=127.0.0.1/32
 bin/paylink migrate >/dev/null
 machine
 trap stop_started EXIT

@@ -36,6 +36,7 @@ import (
 	"github.com/paylink/paylink/internal/returnurl"
 	"github.com/paylink/paylink/internal/risk"
 	"github.com/paylink/paylink/internal/wallet"
+	"github.com/paylink/paylink/internal/walletrisk"
 	"github.com/paylink/paylink/internal/webhook"
 	"github.com/paylink/paylink/internal/worker"
 )
@@ -67,6 +68,9 @@ type app struct {
 	metricsFallback bool
 	metricsAddr     string
 	returns         *returnurl.Signer
+	// walletRisk screens wallet top-ups and withdrawals (nil when
+	// PAYLINK_RISK_SCREENING is false).
+	walletRisk *walletrisk.Screener
 }
 
 // openApp reads the configuration and connects to PostgreSQL and Redis.
@@ -143,7 +147,8 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 		passwords: passwords,
 		merchantLogins: merchantauth.New(db, merchantauth.Config{MaxFailures: cfg.LoginMaxFailures,
 			Lockout: cfg.LoginLockout, Passwords: passwords}, time.Now),
-		returns: returns,
+		returns:    returns,
+		walletRisk: newWalletRisk(cfg, db, rdb, log, sim),
 	}, nil
 }
 
@@ -156,6 +161,16 @@ func newCheckout(cfg *config.Config, db *postgres.DB, rdb redis.UniversalClient,
 	}
 	th := cfg.RiskThresholds
 	return svc.WithRisk(risk.NewEngine(db, risk.NewCounters(rdb, "", th), th, log, time.Now), sim.Fingerprint)
+}
+
+// newWalletRisk is the wallet's screening with the checkout's thresholds,
+// nil when PAYLINK_RISK_SCREENING is false.
+func newWalletRisk(cfg *config.Config, db *postgres.DB, rdb redis.UniversalClient, log *slog.Logger, sim *processor.Simulator) *walletrisk.Screener {
+	if !cfg.RiskScreening {
+		return nil
+	}
+	th := cfg.RiskThresholds
+	return walletrisk.New(db, walletrisk.NewCounters(rdb, "", th), th, sim.Fingerprint, log, time.Now)
 }
 
 func (a *app) close() {
@@ -211,7 +226,7 @@ func (a *app) serve(ctx context.Context, api, work bool, ready func(addr string)
 				AuthFailures: a.cfg.RateAuthFailures},
 			Now: time.Now, Webhooks: a.webhooks,
 			Links: a.links, Checkout: a.checkout, Currencies: a.cfg.Currencies,
-			Wallet: a.wallet, Passkeys: a.passkeys, Processor: a.processor,
+			Wallet: a.wallet, Passkeys: a.passkeys, Processor: a.processor, WalletRisk: a.walletRisk,
 			Forms: a.forms, Passwords: a.passwords, ExportTimeout: a.cfg.ExportTimeout, Returns: a.returns,
 			MerchantLogins: a.merchantLogins,
 		})

@@ -30,9 +30,10 @@ type checkoutFlags struct {
 }
 
 // benchCheckout drives checkout payments end to end over HTTP against a
-// running Paylink API: each client POSTs the hosted checkout's JSON (card
-// 4242, a fresh Idempotency-Key each) to a signed reusable link, as fast
-// as it can, for the given duration. Shape "spread" pays links of many
+// running Paylink API: each client POSTs the hosted checkout's JSON (a
+// shopper drawn from shopperCount, each with its own card, e-mail and
+// X-Forwarded-For address; a fresh Idempotency-Key each) to a signed
+// reusable link, as fast as it can, for the given duration. Shape "spread" pays links of many
 // merchants picked at random; "hot" pays one merchant's link; "webhooks"
 // is spread with a webhook endpoint per merchant on a local receiver and
 // the worker running (see webhooks.go).
@@ -70,7 +71,7 @@ func benchCheckout(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := s.load(ctx, f.state, f.merchants, f.concurrency, stdout); err != nil {
 		return err
 	}
-	p := &payer{client: client}
+	p := &payer{client: client, shoppers: newShoppers(shopperCount, 1)}
 	var spread float64 // payments/s of the spread shape, for the webhooks shape to compare with
 	for _, shape := range strings.Split(f.shapes, ",") {
 		shape = strings.TrimSpace(shape)

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/paylink/paylink/cmd/paylinkbench/fraud"
 )
 
 // result is one measured run.
@@ -31,16 +33,39 @@ func (r result) quantile(q float64) time.Duration {
 	return r.latencies[max(i, 0)].Round(10 * time.Microsecond)
 }
 
-// payBody is the checkout page's JSON for test card 4242.
-var payBody = []byte(`{"email":"bench@shopper.test","name":"Bench Shopper","payment_method":{"type":"card",` +
-	`"card":{"number":"4242424242424242","exp_month":12,"exp_year":2040,"cvc":"123"}}}`)
+// shopperCount is how many shoppers the checkout benchmark draws from:
+// enough that, at its rates, no shopper's card, e-mail or address reaches
+// risk screening's velocity thresholds, as for legitimate traffic.
+const shopperCount = 20_000
+
+// shoppers are the checkout benchmark's shoppers, each with an e-mail, a
+// card and an address of its own: the checkout page's JSON, ready to
+// send, and the address the API is told through X-Forwarded-For (it
+// trusts the benchmark's loopback as a proxy, see bench-checkout.sh).
+type shoppers struct {
+	bodies [][]byte
+	ips    []string
+}
+
+// newShoppers makes n shoppers, the same ones for the same seed.
+func newShoppers(n int, seed uint64) *shoppers {
+	rng := mrand.New(mrand.NewPCG(seed, 1))
+	s := &shoppers{bodies: make([][]byte, n), ips: make([]string, n)}
+	for i := range n {
+		s.bodies[i] = fmt.Appendf(nil, `{"email":"shopper%d@bench.test","name":"Bench Shopper","payment_method":{"type":"card",`+
+			`"card":{"number":"%s","exp_month":12,"exp_year":2040,"cvc":"123"}}}`, i, fraud.LiveCardNumber(rng))
+		s.ips[i] = fmt.Sprintf("%d.%d.%d.%d", 11+i%180, i>>16&255, i>>8&255, 1+i&254)
+	}
+	return s
+}
 
 // payIDMarker precedes the payment's id in a checkout answer.
 var payIDMarker = []byte(`"id":"pay_`)
 
 // payer is the shoppers' side of the checkout benchmark.
 type payer struct {
-	client *http.Client
+	client   *http.Client
+	shoppers *shoppers
 	// paid, when set, is told each succeeded payment's id and when its
 	// answer arrived.
 	paid func(payID string, at time.Time)
@@ -67,9 +92,11 @@ func (p *payer) run(ctx context.Context, targets []string, concurrency int, d ti
 			key := make([]byte, 16)
 			for ctx.Err() == nil {
 				target := targets[rng.IntN(len(targets))]
+				who := rng.IntN(len(p.shoppers.bodies))
 				_, _ = rand.Read(key)
-				req, _ := http.NewRequestWithContext(ctx, "POST", target, bytes.NewReader(payBody))
+				req, _ := http.NewRequestWithContext(ctx, "POST", target, bytes.NewReader(p.shoppers.bodies[who]))
 				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("X-Forwarded-For", p.shoppers.ips[who])
 				req.Header.Set("Idempotency-Key", hex.EncodeToString(key))
 				t0 := time.Now()
 				res, err := p.client.Do(req)

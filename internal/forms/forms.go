@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -188,8 +189,8 @@ func NewService(base *url.URL, now func() time.Time) *Service {
 
 // Create validates in and stores a new active form for merchantID in tx,
 // if the merchant accepts its currency (read by the insert itself). It
-// returns ErrTitleInvalid, ErrDescriptionInvalid, ErrAmountChoice,
-// ErrRangeInvalid, ErrCollectInvalid, ErrOriginsInvalid,
+// returns ErrTitleInvalid, ErrDescriptionInvalid, money.ErrAmountInvalid
+// (an amount outside 1..money.MaxMinor), ErrAmountChoice, ErrRangeInvalid, ErrCollectInvalid, ErrOriginsInvalid,
 // links.ErrURLInvalid / links.ErrMetadataInvalid / links.ErrRealmInvalid,
 // or merchant.ErrCurrencyNotAccepted.
 func (s *Service) Create(ctx context.Context, tx pgx.Tx, merchantID string, in NewForm) (*Form, error) {
@@ -223,6 +224,11 @@ func validate(in NewForm) (*Form, error) {
 	f.Description = strings.TrimSpace(in.Description)
 	if utf8.RuneCountInString(f.Description) > maxDescription {
 		return nil, ErrDescriptionInvalid
+	}
+	for i, a := range []*int64{in.Amount, in.AmountMin, in.AmountMax} {
+		if a != nil && (*a < 1 || *a > money.MaxMinor) {
+			return nil, money.ErrAmountInvalid.WithParam([]string{"amount", "amount_min", "amount_max"}[i])
+		}
 	}
 	switch {
 	case in.Amount != nil && in.AmountMin == nil && in.AmountMax == nil:
@@ -367,6 +373,55 @@ func (s *Service) Find(ctx context.Context, db postgres.DBTX, merchantID string,
 		return nil, false, fmt.Errorf("list payment forms: %w", err)
 	}
 	return out, more, nil
+}
+
+// Update changes merchantID's active form formID: change gets what the
+// form asks for now (as a NewForm) and edits it, and the result is
+// validated as Create validates it. The form's row is locked meanwhile,
+// so concurrent updates each see the other's change. Payments already
+// made keep what they were made with. It returns Create's errors,
+// ErrNotFound, or ErrInactive for a deactivated form.
+func (s *Service) Update(ctx context.Context, tx pgx.Tx, merchantID, formID string, change func(*NewForm)) (*Form, error) {
+	old, err := oneForm(tx.QueryRow(ctx, lockForm, merchantID, formID))
+	if err != nil {
+		return nil, err
+	}
+	if err := old.Payable(); err != nil {
+		return nil, err
+	}
+	in := old.asNew()
+	change(&in)
+	v, err := validate(in)
+	if err != nil {
+		return nil, err
+	}
+	f, err := scanForm(tx.QueryRow(ctx, updateForm, merchantID, formID, v.Title, v.Description, string(v.Currency),
+		wire.OrNil(v.Amount), wire.OrNil(v.AmountMin), wire.OrNil(v.AmountMax), fieldNames(v.Collect),
+		v.AllowedOrigins, wire.OrNil(v.SuccessURL), v.Metadata, wire.OrNil(v.Realm)))
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil, merchant.ErrCurrencyNotAccepted
+	case err != nil:
+		return nil, fmt.Errorf("update payment form: %w", err)
+	}
+	return f, nil
+}
+
+// asNew is what f asks for, as Create takes it.
+func (f *Form) asNew() NewForm {
+	in := NewForm{Title: f.Title, Description: f.Description, Currency: f.Currency,
+		AllowedOrigins: slices.Clone(f.AllowedOrigins), SuccessURL: f.SuccessURL, Realm: f.Realm, Metadata: maps.Clone(f.Metadata)}
+	if f.Amount > 0 {
+		in.Amount = &f.Amount
+	} else {
+		in.AmountMin, in.AmountMax = &f.AmountMin, &f.AmountMax
+	}
+	for _, c := range f.Collect {
+		if c != Email && c != Name {
+			in.Collect = append(in.Collect, string(c))
+		}
+	}
+	return in
 }
 
 // Deactivate stops merchantID's form formID from taking payments, at once:

@@ -38,5 +38,15 @@ UPDATE payment_forms SET status = 'inactive', deactivated_at = $3
 WHERE merchant_id = $1 AND id = $2 AND status = 'active'
 RETURNING ` + formColumns
 
+	lockForm = selectForm + ` FOR UPDATE`
+
+	// updateForm changes nothing when the form is inactive or the merchant
+	// does not accept the currency.
+	updateForm = `
+UPDATE payment_forms SET title = $3, description = $4, currency = $5, amount = $6, amount_min = $7, amount_max = $8,
+       collect = $9, allowed_origins = $10, success_url = $11, metadata = $12, realm = $13
+WHERE merchant_id = $1 AND id = $2 AND status = 'active' AND paylink_merchant_accepts($1, $5, NULL, NULL)
+RETURNING ` + formColumns
+
 	selectFormStatus = `SELECT status FROM payment_forms WHERE merchant_id = $1 AND id = $2`
 )

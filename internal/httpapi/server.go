@@ -19,7 +19,9 @@ import (
 	"github.com/paylink/paylink/internal/forms"
 	"github.com/paylink/paylink/internal/httpapi/dashboard"
 	"github.com/paylink/paylink/internal/httpapi/dashboard/developerpages"
+	"github.com/paylink/paylink/internal/httpapi/dashboard/formpages"
 	"github.com/paylink/paylink/internal/httpapi/dashboard/linkpages"
+	"github.com/paylink/paylink/internal/httpapi/dashboard/passkeypages"
 	"github.com/paylink/paylink/internal/httpapi/dashboard/riskpages"
 	"github.com/paylink/paylink/internal/httpapi/edge"
 	"github.com/paylink/paylink/internal/httpapi/edge/apidoc"
@@ -38,6 +40,7 @@ import (
 	"github.com/paylink/paylink/internal/processor"
 	"github.com/paylink/paylink/internal/returnurl"
 	"github.com/paylink/paylink/internal/wallet"
+	"github.com/paylink/paylink/internal/walletrisk"
 	"github.com/paylink/paylink/internal/webhook"
 )
 
@@ -64,6 +67,9 @@ type Deps struct {
 	Wallet          *wallet.Service
 	Passkeys        *passkey.Service
 	Processor       processor.Processor
+	// WalletRisk screens wallet top-ups and withdrawals (nil: not
+	// screened).
+	WalletRisk *walletrisk.Screener
 
 	Links      *links.Service
 	Checkout   *checkout.Service
@@ -103,7 +109,7 @@ func New(d Deps) (*Server, error) {
 		Now: d.Now, ExportTimeout: d.ExportTimeout, Passwords: d.Passwords})
 	wallets, err := walletapp.New(walletapp.Deps{Edge: e, Log: d.Log, DB: d.DB, BaseURL: d.BaseURL, Now: d.Now,
 		Wallet: d.Wallet, Passkeys: d.Passkeys, Processor: d.Processor, Links: d.Links, Currencies: d.Currencies,
-		Passwords: d.Passwords})
+		Passwords: d.Passwords, Risk: d.WalletRisk})
 	if err != nil {
 		return nil, err
 	}
@@ -118,11 +124,16 @@ func New(d Deps) (*Server, error) {
 
 	merchantPages, err := dashboard.New(dashboard.Deps{Edge: e, Log: d.Log, DB: d.DB, BaseURL: d.BaseURL, Now: d.Now,
 		Merchants: d.Merchants, Logins: d.MerchantLogins, Passwords: d.Passwords, Checkout: d.Checkout, Links: d.Links,
-		Webhooks: d.Webhooks, Currencies: d.Currencies, OpenAPI: func() []byte { return ops.openAPIDoc }})
+		Webhooks: d.Webhooks, Currencies: d.Currencies, OpenAPI: func() []byte { return ops.openAPIDoc },
+		Passkeys: d.Passkeys.For(passkey.Merchants)})
 	if err != nil {
 		return nil, err
 	}
 	linkPages, err := linkpages.New(merchantPages)
+	if err != nil {
+		return nil, err
+	}
+	formPages, err := formpages.New(merchantPages, d.Forms)
 	if err != nil {
 		return nil, err
 	}
@@ -131,6 +142,10 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	riskPages, err := riskpages.New(merchantPages)
+	if err != nil {
+		return nil, err
+	}
+	passkeyPages, err := passkeypages.New(merchantPages)
 	if err != nil {
 		return nil, err
 	}
@@ -144,11 +159,14 @@ func New(d Deps) (*Server, error) {
 		wallets.Routes(),        // wallet users: /v1/wallet/…, /wallet
 		merchantPages.Routes(),  // merchants' browsers: /, /docs, /dashboard/… (log-in, home, payments, settings)
 		linkPages.Routes(),      // … the dashboard's links: /dashboard/links/…
+		formPages.Routes(),      // … the dashboard's payment forms: /dashboard/forms/…
 		developerPages.Routes(), // … the dashboard's keys, webhooks and events: /dashboard/developers/…
 		riskPages.Routes(),      // … the dashboard's risk: /dashboard/risk/…, /dashboard/reviews
+		passkeyPages.Routes(),   // … the dashboard's passkeys: /dashboard/settings/passkeys/…
 	)
 	if ops.openAPIDoc, err = apidoc.Build(routes, opsOpenAPI(), merchantapi.OpenAPI(), hostedcheckout.OpenAPI(), signedpages.OpenAPI(),
-		walletapp.OpenAPI(), dashboard.OpenAPI(), developerpages.OpenAPI(), riskpages.OpenAPI()); err != nil {
+		walletapp.OpenAPI(), dashboard.OpenAPI(), formpages.OpenAPI(), developerpages.OpenAPI(), riskpages.OpenAPI(),
+		passkeypages.OpenAPI()); err != nil {
 		return nil, err
 	}
 	if err := e.Mount(routes...); err != nil {

@@ -24,6 +24,20 @@ func PasswordHash(ctx context.Context, db postgres.DBTX, email string) (id, hash
 	return id, hash, nil
 }
 
+// LoginEmail returns the log-in e-mail of merchantID, lower-cased as the
+// log-in's lock-out subject names it. It returns ErrNotFound.
+func LoginEmail(ctx context.Context, db postgres.DBTX, merchantID string) (string, error) {
+	var email string
+	err := db.QueryRow(ctx, selectLoginEmail, merchantID).Scan(&email)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return "", ErrNotFound
+	case err != nil:
+		return "", fmt.Errorf("read merchant e-mail: %w", err)
+	}
+	return email, nil
+}
+
 // SetPasswordHash replaces merchantID's password hash in tx (hash it with
 // the process's password.Hasher first). It returns ErrNotFound.
 func SetPasswordHash(ctx context.Context, tx pgx.Tx, merchantID, hash string) error {

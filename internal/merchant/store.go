@@ -100,4 +100,5 @@ WHERE k.id = u.id AND (k.last_used_at IS NULL OR k.last_used_at < u.used_at)`
 const (
 	selectPasswordHash = `SELECT id, password_hash FROM merchants WHERE lower(email) = lower($1)`
 	setPasswordHash    = `UPDATE merchants SET password_hash = $2 WHERE id = $1`
+	selectLoginEmail   = `SELECT lower(email) FROM merchants WHERE id = $1`
 )

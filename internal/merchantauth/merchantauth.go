@@ -1,7 +1,9 @@
 // Package merchantauth logs merchants in to the dashboard: the password
 // check (Argon2id through the process's password.Hasher, each attempt
 // reserved first with the lock-out subject "merchant:<e-mail>", package
-// lockout) and the sessions a log-in starts. A session ends at an absolute
+// lockout), the passkey log-in (package passkey's merchants, counted in
+// the same lock-out), the sessions a log-in starts, and the e-mail telling
+// a merchant a passkey was added or removed. A session ends at an absolute
 // expiry, after an idle gap, or when revoked (log-out, log-out everywhere,
 // or revoked from the list of sessions); PostgreSQL decides on every
 // request, so a revocation applies at once on every replica.
@@ -27,6 +29,7 @@ import (
 	"github.com/paylink/paylink/internal/id"
 	"github.com/paylink/paylink/internal/lockout"
 	"github.com/paylink/paylink/internal/merchant"
+	"github.com/paylink/paylink/internal/passkey"
 	"github.com/paylink/paylink/internal/password"
 	"github.com/paylink/paylink/internal/postgres"
 )
@@ -40,8 +43,11 @@ var (
 	ErrSessionNotFound = &apperr.Error{Kind: apperr.NotFound, Code: "session_not_found", Message: "No such session."}
 )
 
-// MethodPassword is the log-in method of a password session.
-const MethodPassword = "password"
+// Log-in methods of sessions.
+const (
+	MethodPassword = "password"
+	MethodPasskey  = "passkey"
+)
 
 // Defaults of Config.
 const (
@@ -112,6 +118,50 @@ func (s *Service) CheckPassword(ctx context.Context, email, pw string) (string, 
 	}
 	if !ok {
 		return "", ErrInvalidCredentials
+	}
+	if err := att.Succeeded(ctx); err != nil {
+		return "", err
+	}
+	return mid, nil
+}
+
+// CheckPasskey verifies a passkey log-in, an assertion answering a
+// BeginLogin challenge of pk (the merchants' passkey.Service), and
+// returns the merchant's id. When the assertion's user handle names a
+// merchant, an attempt is reserved with that merchant's lock-out subject
+// first, as for a password: a locked merchant cannot log in with a
+// passkey either, and a failed assertion counts (an internal error gives
+// the attempt back). It returns passkey's errors (ErrAssertionInvalid for
+// any passkey that is not a merchant's) or a *lockout.LockedError.
+func (s *Service) CheckPasskey(ctx context.Context, pk *passkey.Service, assertion []byte) (string, error) {
+	claimed, err := passkey.ClaimedOwner(assertion)
+	if err != nil {
+		return "", err
+	}
+	email, err := merchant.LoginEmail(ctx, s.db.Pool, claimed)
+	switch {
+	case errors.Is(err, merchant.ErrNotFound):
+		return "", passkey.ErrAssertionInvalid // a wallet user's passkey, or none at all
+	case err != nil:
+		return "", err
+	}
+	att, err := s.guard.Reserve(ctx, "merchant:"+email)
+	if err != nil {
+		return "", err
+	}
+	var mid string
+	err = s.db.WithTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		mid, err = pk.FinishLogin(ctx, tx, assertion)
+		return err
+	})
+	if ae := (*apperr.Error)(nil); err != nil && !errors.As(err, &ae) {
+		if aerr := att.Abandon(context.WithoutCancel(ctx)); aerr != nil {
+			return "", errors.Join(err, aerr)
+		}
+	}
+	if err != nil {
+		return "", err
 	}
 	if err := att.Succeeded(ctx); err != nil {
 		return "", err

@@ -20,14 +20,16 @@ type confirmation struct {
 	Binding
 }
 
-// challenge is a stored ceremony.
+// challenge is a stored ceremony. steppedUp marks a registration begun
+// after a step-up.
 type challenge struct {
-	userID  string
-	session webauthn.SessionData
-	confirm *confirmation
+	userID    string
+	session   webauthn.SessionData
+	confirm   *confirmation
+	steppedUp bool
 }
 
-func (s *Service) saveChallenge(ctx context.Context, tx pgx.Tx, purpose, userID string, sess *webauthn.SessionData, c *confirmation) error {
+func (s *Service) saveChallenge(ctx context.Context, tx pgx.Tx, purpose, userID string, sess *webauthn.SessionData, c *confirmation, steppedUp bool) error {
 	now := s.now().UTC()
 	b, err := json.Marshal(sess)
 	if err != nil {
@@ -46,8 +48,8 @@ func (s *Service) saveChallenge(ctx context.Context, tx pgx.Tx, purpose, userID 
 		cur := string(c.Amount.Currency)
 		nonce, action, amount, currency, payee = c.nonce, &c.Action, &c.Amount.Minor, &cur, &c.Payee
 	}
-	if _, err := tx.Exec(ctx, insertChallenge, sess.Challenge, purpose, uid, b, nonce, action, amount, currency, payee,
-		now.Add(s.cfg.Timeout), now); err != nil {
+	if _, err := tx.Exec(ctx, s.q.insertChallenge, sess.Challenge, purpose, uid, b, nonce, action, amount, currency, payee,
+		now.Add(s.cfg.Timeout), now, steppedUp); err != nil {
 		return fmt.Errorf("store webauthn challenge: %w", err)
 	}
 	return nil
@@ -63,7 +65,8 @@ func (s *Service) takeChallenge(ctx context.Context, tx pgx.Tx, purpose, value s
 		action, currency, payee *string
 		amount                  *int64
 	)
-	err := tx.QueryRow(ctx, takeChallenge, value, purpose, s.now().UTC()).Scan(&uid, &raw, &nonce, &action, &amount, &currency, &payee)
+	err := tx.QueryRow(ctx, s.q.takeChallenge, value, purpose, s.now().UTC()).Scan(&uid, &raw, &nonce, &action, &amount,
+		&currency, &payee, &c.steppedUp)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return nil, ErrChallengeInvalid
@@ -83,12 +86,16 @@ func (s *Service) takeChallenge(ctx context.Context, tx pgx.Tx, purpose, value s
 	return &c, nil
 }
 
-// DeleteExpiredChallenges removes challenges that expired before now and
-// returns how many, for the periodic clean-up.
+// DeleteExpiredChallenges removes both audiences' challenges that expired
+// before now and returns how many, for the periodic clean-up.
 func DeleteExpiredChallenges(ctx context.Context, db postgres.DBTX, now time.Time) (int64, error) {
-	tag, err := db.Exec(ctx, deleteExpiredChallenges, now)
-	if err != nil {
-		return 0, fmt.Errorf("delete expired webauthn challenges: %w", err)
+	var n int64
+	for _, q := range []string{deleteExpiredChallenges, deleteExpiredMerchantChallenges} {
+		tag, err := db.Exec(ctx, q, now)
+		if err != nil {
+			return n, fmt.Errorf("delete expired webauthn challenges: %w", err)
+		}
+		n += tag.RowsAffected()
 	}
-	return tag.RowsAffected(), nil
+	return n, nil
 }

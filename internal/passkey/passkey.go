@@ -1,9 +1,11 @@
-// Package passkey handles wallet users' WebAuthn credentials with
-// go-webauthn: registering a passkey while logged in, logging in with one
-// (discoverable, no password), confirming a payment or transfer with an
-// assertion whose challenge is bound to its amount, currency and payee,
-// and the step-up that adding or removing a passkey needs once the user
-// has one (stepup.go), so a password alone can never change them.
+// Package passkey handles WebAuthn credentials with go-webauthn, for wallet
+// users and, kept apart in tables of their own (audience.go), for
+// merchants' dashboard log-ins: registering a passkey while logged in,
+// logging in with one (discoverable, no password), confirming a payment
+// or transfer with an assertion whose challenge is bound to its amount,
+// currency and payee, and the step-up that adding or removing a passkey
+// needs (stepup.go): a wallet user's once they have one, so a password
+// alone can never change them; a merchant's always.
 // Every ceremony's challenge is stored server-side, used once and expires
 // soon; user verification is required and sign counters only move up.
 package passkey
@@ -75,14 +77,17 @@ type Config struct {
 	MaxPerUser int
 }
 
-// Service runs WebAuthn ceremonies and stores passkeys.
+// Service runs WebAuthn ceremonies and stores passkeys of one audience.
 type Service struct {
-	wa  *webauthn.WebAuthn
-	cfg Config
-	now func() time.Time
+	wa       *webauthn.WebAuthn
+	cfg      Config
+	now      func() time.Time
+	audience Audience
+	q        queries
 }
 
-// New returns a Service for the relying party cfg.
+// New returns a Service of wallet users' passkeys for the relying party
+// cfg (For gives the merchants' one).
 func New(cfg Config, now func() time.Time) (*Service, error) {
 	wa, err := webauthn.New(&webauthn.Config{
 		RPID:          cfg.RPID,
@@ -104,15 +109,15 @@ func New(cfg Config, now func() time.Time) (*Service, error) {
 	if cfg.MaxPerUser == 0 {
 		cfg.MaxPerUser = 10
 	}
-	return &Service{wa: wa, cfg: cfg, now: now}, nil
+	return &Service{wa: wa, cfg: cfg, now: now, audience: Wallet, q: queriesOf(Wallet)}, nil
 }
 
 // Origins returns the origins ceremonies may come from.
 func (s *Service) Origins() []string { return s.cfg.Origins }
 
-// Owner is the wallet user a passkey belongs to.
+// Owner is the wallet user or merchant a passkey belongs to.
 type Owner struct {
-	ID          string // usr_…; also the WebAuthn user handle
+	ID          string // usr_… or mer_…; also the WebAuthn user handle
 	Email       string
 	DisplayName string
 }
@@ -120,7 +125,7 @@ type Owner struct {
 // Passkey is a registered credential.
 type Passkey struct {
 	ID         string
-	UserID     string
+	UserID     string // the owner's id
 	Name       string
 	CreatedAt  time.Time
 	LastUsedAt *time.Time
@@ -154,11 +159,21 @@ func (u *user) WebAuthnCredentials() []webauthn.Credential {
 // BeginRegistration starts registering a new passkey for owner: it stores
 // the challenge in tx and returns the options for
 // navigator.credentials.create. Resident keys and user verification are
-// required; the owner's existing passkeys are excluded.
-func (s *Service) BeginRegistration(ctx context.Context, tx pgx.Tx, owner Owner) (*protocol.CredentialCreation, error) {
+// required; the owner's existing passkeys are excluded. A step-up su
+// given here (always needed for a merchant) is checked now and
+// remembered with the challenge, so FinishRegistration needs no other; a
+// wallet user may pass none and step up when finishing. It returns a
+// step-up error (see FinishRegistration).
+func (s *Service) BeginRegistration(ctx context.Context, tx pgx.Tx, owner Owner, su StepUp) (*protocol.CredentialCreation, error) {
 	keys, err := s.list(ctx, tx, owner.ID)
 	if err != nil {
 		return nil, err
+	}
+	steppedUp := s.audience == Merchants || !su.empty()
+	if steppedUp {
+		if err := s.checkStepUp(ctx, tx, owner, keys, ActionAddPasskey, su); err != nil {
+			return nil, err
+		}
 	}
 	u := &user{owner: owner, keys: keys}
 	creation, sess, err := s.wa.BeginRegistration(u,
@@ -167,7 +182,7 @@ func (s *Service) BeginRegistration(ctx context.Context, tx pgx.Tx, owner Owner)
 	if err != nil {
 		return nil, fmt.Errorf("begin registration: %w", err)
 	}
-	if err := s.saveChallenge(ctx, tx, purposeRegister, owner.ID, sess, nil); err != nil {
+	if err := s.saveChallenge(ctx, tx, purposeRegister, owner.ID, sess, nil, steppedUp); err != nil {
 		return nil, err
 	}
 	return creation, nil
@@ -176,10 +191,10 @@ func (s *Service) BeginRegistration(ctx context.Context, tx pgx.Tx, owner Owner)
 // FinishRegistration verifies the authenticator's answer (the JSON of the
 // PublicKeyCredential from navigator.credentials.create) against the
 // challenge BeginRegistration stored for owner, consumes that challenge
-// and stores the passkey under name. When owner already has a passkey,
-// su must prove a fresh confirmation by one (see StepUp); the owner's
-// passkey changes are serialised, so two racing first registrations cannot
-// both skip it. It returns ErrChallengeInvalid, ErrRegistrationInvalid,
+// and stores the passkey under name. Unless the registration was begun
+// with a step-up, su must prove one (see StepUp) when owner is a merchant
+// or already has a passkey; the owner's passkey changes are serialised,
+// so two racing first registrations cannot both skip it. It returns ErrChallengeInvalid, ErrRegistrationInvalid,
 // ErrAlreadyRegistered, ErrNameInvalid or a step-up error
 // (ErrStepUpRequired, ErrConfirmationMismatch, ErrAssertionInvalid, …).
 func (s *Service) FinishRegistration(ctx context.Context, tx pgx.Tx, owner Owner, name string, credential []byte, su StepUp) (*Passkey, error) {
@@ -206,7 +221,7 @@ func (s *Service) FinishRegistration(ctx context.Context, tx pgx.Tx, owner Owner
 	if err != nil {
 		return nil, err
 	}
-	if len(keys) > 0 {
+	if !ch.steppedUp && (s.audience == Merchants || len(keys) > 0) {
 		if err := s.checkStepUp(ctx, tx, owner, keys, ActionAddPasskey, su); err != nil {
 			return nil, err
 		}
@@ -228,9 +243,10 @@ func (s *Service) FinishRegistration(ctx context.Context, tx pgx.Tx, owner Owner
 	if err != nil {
 		return nil, fmt.Errorf("encode credential: %w", err)
 	}
-	_, err = tx.Exec(ctx, insertPasskey, p.ID, owner.ID, cred.ID, b, int64(p.signCount), name, now)
+	_, err = tx.Exec(ctx, s.q.insertPasskey, p.ID, owner.ID, cred.ID, b, int64(p.signCount), name, now)
 	switch {
-	case postgres.IsUniqueViolation(err, "passkeys_credential_id_key"):
+	case postgres.IsUniqueViolation(err, "passkeys_credential_id_key"),
+		postgres.IsUniqueViolation(err, "merchant_passkeys_credential_id_key"):
 		return nil, ErrAlreadyRegistered
 	case err != nil:
 		return nil, fmt.Errorf("insert passkey: %w", err)
@@ -246,7 +262,7 @@ func (s *Service) BeginLogin(ctx context.Context, tx pgx.Tx) (*protocol.Credenti
 	if err != nil {
 		return nil, fmt.Errorf("begin login: %w", err)
 	}
-	if err := s.saveChallenge(ctx, tx, purposeLogin, "", sess, nil); err != nil {
+	if err := s.saveChallenge(ctx, tx, purposeLogin, "", sess, nil, false); err != nil {
 		return nil, err
 	}
 	return assertion, nil
@@ -255,7 +271,8 @@ func (s *Service) BeginLogin(ctx context.Context, tx pgx.Tx) (*protocol.Credenti
 // FinishLogin verifies an assertion (the JSON of the PublicKeyCredential
 // from navigator.credentials.get) against a challenge BeginLogin stored,
 // consumes it, advances the passkey's sign counter and returns the
-// owner's user id. It returns ErrChallengeInvalid, ErrAssertionInvalid or
+// owner's id. Only this Service's audience's challenges and passkeys are
+// looked at, so another audience's passkey fails as an unknown one. It returns ErrChallengeInvalid, ErrAssertionInvalid or
 // ErrSignCount.
 func (s *Service) FinishLogin(ctx context.Context, tx pgx.Tx, assertion []byte) (string, error) {
 	parsed, err := protocol.ParseCredentialRequestResponseBytes(assertion)
@@ -347,7 +364,7 @@ func (s *Service) beginBound(ctx context.Context, tx pgx.Tx, purpose string, own
 	if err != nil {
 		return nil, fmt.Errorf("begin confirmation: %w", err)
 	}
-	if err := s.saveChallenge(ctx, tx, purpose, owner.ID, sess, &confirmation{nonce: nonce, Binding: b}); err != nil {
+	if err := s.saveChallenge(ctx, tx, purpose, owner.ID, sess, &confirmation{nonce: nonce, Binding: b}, false); err != nil {
 		return nil, err
 	}
 	return assertion, nil
@@ -357,7 +374,7 @@ func (s *Service) beginBound(ctx context.Context, tx pgx.Tx, purpose string, own
 // that is whether they have one.
 func (s *Service) Required(ctx context.Context, db postgres.DBTX, userID string) (bool, error) {
 	var n int
-	if err := db.QueryRow(ctx, countPasskeys, userID).Scan(&n); err != nil {
+	if err := db.QueryRow(ctx, s.q.countPasskeys, userID).Scan(&n); err != nil {
 		return false, fmt.Errorf("count passkeys: %w", err)
 	}
 	return n > 0, nil
@@ -435,7 +452,7 @@ func (s *Service) recordUse(ctx context.Context, tx pgx.Tx, keys []Passkey, cred
 	if err != nil {
 		return fmt.Errorf("encode credential: %w", err)
 	}
-	tag, err := tx.Exec(ctx, updateUse, p.ID, int64(cred.Authenticator.SignCount), b, s.now().UTC())
+	tag, err := tx.Exec(ctx, s.q.updateUse, p.ID, int64(cred.Authenticator.SignCount), b, s.now().UTC())
 	if err != nil {
 		return fmt.Errorf("update passkey: %w", err)
 	}
@@ -451,7 +468,7 @@ func (s *Service) List(ctx context.Context, db postgres.DBTX, userID string) ([]
 }
 
 func (s *Service) list(ctx context.Context, db postgres.DBTX, userID string) ([]Passkey, error) {
-	rows, err := db.Query(ctx, selectPasskeys, userID)
+	rows, err := db.Query(ctx, s.q.selectPasskeys, userID)
 	if err != nil {
 		return nil, fmt.Errorf("list passkeys: %w", err)
 	}

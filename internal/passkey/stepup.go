@@ -31,11 +31,22 @@ func removeAction(passkeyID string) string { return ActionRemovePasskey + ":" + 
 
 // StepUp is what shows that the person holding a session holds one of the
 // user's passkeys now: a passkey log-in within StepUpWindow, or an
-// assertion answering a BeginStepUp challenge for the action.
+// assertion answering a BeginStepUp challenge for the action. For a
+// merchant, the password re-checked by the caller for this very change
+// also does: the dashboard's password stays a full log-in of its own, so
+// re-entering it proves as much as logging in again.
 type StepUp struct {
 	PasskeyLoginAt time.Time // when a passkey log-in started the session; zero for a password log-in
 	Assertion      []byte    // JSON of the PublicKeyCredential, or empty
+	PasswordAt     time.Time // when the caller verified the merchant's password for this change; ignored for wallet users
 }
+
+func (su StepUp) empty() bool {
+	return su.PasskeyLoginAt.IsZero() && su.PasswordAt.IsZero() && (len(su.Assertion) == 0 || string(su.Assertion) == "null")
+}
+
+// fresh reports whether t is a proof made within StepUpWindow of now.
+func (s *Service) fresh(t time.Time) bool { return !t.IsZero() && !s.now().After(t.Add(StepUpWindow)) }
 
 // BeginStepUp starts confirming a change to owner's passkeys: action is
 // ActionAddPasskey, or ActionRemovePasskey with the passkey's id. The
@@ -58,9 +69,15 @@ func (s *Service) BeginStepUp(ctx context.Context, tx pgx.Tx, owner Owner, actio
 
 // checkStepUp checks su for action on owner, whose passkeys are keys.
 func (s *Service) checkStepUp(ctx context.Context, tx pgx.Tx, owner Owner, keys []Passkey, action string, su StepUp) error {
+	if s.audience == Merchants && s.fresh(su.PasswordAt) {
+		return nil
+	}
 	if len(su.Assertion) == 0 || string(su.Assertion) == "null" {
-		if !su.PasskeyLoginAt.IsZero() && !s.now().After(su.PasskeyLoginAt.Add(StepUpWindow)) {
+		if s.fresh(su.PasskeyLoginAt) {
 			return nil
+		}
+		if s.audience == Merchants {
+			return ErrMerchantStepUpRequired
 		}
 		return ErrStepUpRequired
 	}
@@ -86,7 +103,7 @@ func (s *Service) Delete(ctx context.Context, tx pgx.Tx, owner Owner, passkeyID 
 	if err := s.checkStepUp(ctx, tx, owner, keys, removeAction(passkeyID), su); err != nil {
 		return nil, err
 	}
-	if _, err := tx.Exec(ctx, deletePasskey, owner.ID, passkeyID); err != nil {
+	if _, err := tx.Exec(ctx, s.q.deletePasskey, owner.ID, passkeyID); err != nil {
 		return nil, fmt.Errorf("delete passkey: %w", err)
 	}
 	return p, nil
@@ -100,7 +117,7 @@ func (s *Service) Rename(ctx context.Context, tx pgx.Tx, userID, passkeyID, name
 		return nil, err
 	}
 	var p Passkey
-	err = tx.QueryRow(ctx, renamePasskey, userID, passkeyID, name).Scan(&p.ID, &p.UserID, &p.Name, &p.CreatedAt, &p.LastUsedAt)
+	err = tx.QueryRow(ctx, s.q.renamePasskey, userID, passkeyID, name).Scan(&p.ID, &p.UserID, &p.Name, &p.CreatedAt, &p.LastUsedAt)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return nil, ErrNotFound
@@ -113,7 +130,7 @@ func (s *Service) Rename(ctx context.Context, tx pgx.Tx, userID, passkeyID, name
 // lockedList lists userID's passkeys after taking the transaction's lock
 // on them, so additions and removals of one user never interleave.
 func (s *Service) lockedList(ctx context.Context, tx pgx.Tx, userID string) ([]Passkey, error) {
-	if _, err := tx.Exec(ctx, lockUserPasskeys, userID); err != nil {
+	if _, err := tx.Exec(ctx, s.q.lockPasskeys, userID); err != nil {
 		return nil, fmt.Errorf("lock passkeys: %w", err)
 	}
 	return s.list(ctx, tx, userID)

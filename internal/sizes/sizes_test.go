@@ -31,10 +31,17 @@ var packageExceptions = map[string]string{
 	// Being split into smaller packages on another branch; remove this
 	// entry when that split merges.
 	"internal/webhook": "split under way",
+	// Grew past the limits on main while branch sizes split the others;
+	// split in the commits after the merge, these entries go with them.
+	"internal/httpapi/hostedcheckout": "split under way",
+	"internal/httpapi/merchantapi":    "split under way",
 }
 
-// fileExceptions are files allowed past MaxFileLines for now (none).
-var fileExceptions = map[string]string{}
+// fileExceptions are files allowed past MaxFileLines for now.
+var fileExceptions = map[string]string{
+	// Grew past the limit on main; split in the commit after the merge.
+	"internal/forms/forms.go": "split under way",
+}
 
 // TestSizes fails for every package of the module with more than
 // MaxPackageLines non-test lines and every non-test .go file with more

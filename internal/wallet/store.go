@@ -102,8 +102,11 @@ UPDATE wallet_transactions SET status = $2, failure_code = $3, updated_at = $4 W
 RETURNING ` + transactionColumns
 
 	selectUnrelayedPayouts = `
-SELECT id FROM wallet_payouts WHERE status = 'processing' AND enqueued_at IS NULL
+SELECT id FROM wallet_payouts
+WHERE status = 'processing' AND enqueued_at IS NULL AND (hold_until IS NULL OR hold_until <= $2)
 ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`
+
+	holdPayout = `UPDATE wallet_payouts SET hold_until = $2 WHERE id = $1`
 
 	markPayoutsRelayed = `UPDATE wallet_payouts SET enqueued_at = $2 WHERE id = ANY($1)`
 

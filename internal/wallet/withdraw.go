@@ -184,17 +184,17 @@ func (s *Service) finishPayout(ctx context.Context, tx pgx.Tx, txnID string, amo
 }
 
 // RelayPayouts hands up to limit withdrawals not yet given to the task
-// queue to q and marks them handed over, as the webhook outbox does: rows
-// are claimed with SKIP LOCKED, and a crash between hand-over and commit
-// hands them over again, which q ignores. It returns how many it handed
-// over.
+// queue, and not held (HoldPayout), to q and marks them handed over, as
+// the webhook outbox does: rows are claimed with SKIP LOCKED, and a crash
+// between hand-over and commit hands them over again, which q ignores.
+// It returns how many it handed over.
 func (s *Service) RelayPayouts(ctx context.Context, q PayoutEnqueuer, limit int) (int, error) {
 	tx, err := s.db.Pool.Begin(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("relay payouts: %w", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // a no-op after commit
-	rows, err := tx.Query(ctx, selectUnrelayedPayouts, limit)
+	rows, err := tx.Query(ctx, selectUnrelayedPayouts, limit, s.now().UTC())
 	if err != nil {
 		return 0, fmt.Errorf("relay payouts: %w", err)
 	}

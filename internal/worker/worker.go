@@ -35,6 +35,7 @@ const (
 	TypeExpireLinks        = "links:expire"
 	TypeSettle             = "checkout:settle"
 	TypeRiskRollup         = "risk:rollup"
+	TypePaymentRollup      = "payments:rollup"
 )
 
 // Deps is what the worker needs, built by run.
@@ -140,6 +141,11 @@ func New(d Deps) (*Worker, error) {
 	if _, err := w.scheduler.Register("@every 15m", asynq.NewTask(TypeRiskRollup, nil),
 		asynq.Unique(14*time.Minute), asynq.MaxRetry(3), asynq.Timeout(time.Hour)); err != nil {
 		return nil, fmt.Errorf("schedule risk rollup: %w", err)
+	}
+	w.mux.HandleFunc(TypePaymentRollup, w.rollupPayments)
+	if _, err := w.scheduler.Register("@every 15m", asynq.NewTask(TypePaymentRollup, nil),
+		asynq.Unique(14*time.Minute), asynq.MaxRetry(3), asynq.Timeout(time.Hour)); err != nil {
+		return nil, fmt.Errorf("schedule payment rollup: %w", err)
 	}
 	w.mux.HandleFunc(TypeWalletCaptures, w.captureTopUps)
 	if _, err := w.scheduler.Register("@every 1m", asynq.NewTask(TypeWalletCaptures, nil),

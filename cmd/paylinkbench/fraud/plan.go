@@ -83,15 +83,21 @@ type planner struct {
 // liveCard is a fresh valid card number (Luhn), Visa or Mastercard,
 // which the simulator authorizes.
 func (p *planner) liveCard() card {
+	return card{Number: LiveCardNumber(p.rng), ExpMonth: 1 + p.rng.IntN(12), ExpYear: 2028 + p.rng.IntN(6), CVC: "123"}
+}
+
+// LiveCardNumber is a random valid card number (Luhn), Visa two times in
+// three, else Mastercard, which the card simulator authorizes.
+func LiveCardNumber(rng *mrand.Rand) string {
 	prefix := "4539"
-	if p.rng.IntN(3) == 0 {
+	if rng.IntN(3) == 0 {
 		prefix = "5412"
 	}
 	digits := []byte(prefix)
 	for len(digits) < 15 {
-		digits = append(digits, byte('0'+p.rng.IntN(10)))
+		digits = append(digits, byte('0'+rng.IntN(10)))
 	}
-	return card{Number: string(append(digits, luhnDigit(digits))), ExpMonth: 1 + p.rng.IntN(12), ExpYear: 2028 + p.rng.IntN(6), CVC: "123"}
+	return string(append(digits, luhnDigit(digits)))
 }
 
 // luhnDigit is the check digit that makes digits+it pass the Luhn check.

@@ -20,6 +20,7 @@ import (
 	"github.com/paylink/paylink/internal/idempotency"
 	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/password"
+	"github.com/paylink/paylink/internal/paymentstats"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/seal"
 )
@@ -117,6 +118,13 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := g.finish(ctx, db, idempotency.NewStore(keyring)); err != nil {
 		return err
 	}
+	// The daily totals the worker's payments:rollup would have kept.
+	rolled := time.Now()
+	if err := paymentstats.Rollup(ctx, db, rolled, 500); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "seed: daily payment totals of the last %d days rolled up in %s\n",
+		int(paymentstats.Backfill.Hours()/24), time.Since(rolled).Round(time.Millisecond))
 	if f.state != "" {
 		if err := g.writeState(ctx, db, merchant.NewService(keyring, merchant.NewUsage(), time.Now), f.state); err != nil {
 			return err

@@ -22,8 +22,10 @@ import (
 	"github.com/paylink/paylink/internal/password"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/processor"
+	"github.com/paylink/paylink/internal/risk"
 	"github.com/paylink/paylink/internal/seal"
 	"github.com/paylink/paylink/internal/wallet"
+	"github.com/paylink/paylink/internal/walletrisk"
 	"github.com/paylink/paylink/internal/wire"
 )
 
@@ -49,7 +51,10 @@ func walletDeps(t *testing.T, d *httpapi.Deps, db *postgres.DB, rdb *redis.Clien
 	d.Passkeys = pk
 	d.Currencies = cur
 	secret, _ := keyring.Derive(keyring.Current(), "processor-simulator")
-	d.Processor = processor.NewSimulator(secret, processor.NewRedisKeys(rdb), time.Now)
+	sim := processor.NewSimulator(secret, processor.NewRedisKeys(rdb), time.Now)
+	d.Processor = sim
+	d.WalletRisk = walletrisk.New(db, walletrisk.NewCounters(rdb, "", risk.DefaultThresholds), risk.DefaultThresholds,
+		sim.Fingerprint, d.Log, time.Now)
 	d.Limits.Login = limiter.Rate{Period: time.Minute, Limit: 10000}
 }
 

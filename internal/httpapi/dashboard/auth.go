@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/paylink/paylink/internal/httpapi/edge"
 	"github.com/paylink/paylink/internal/lockout"
 	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/merchantauth"
@@ -79,7 +80,7 @@ func (s *Server) login(c *gin.Context) {
 		s.render(c, status, "login", nil, "", in)
 		return
 	}
-	if err := s.startSession(c, mid); err != nil {
+	if err := s.StartSession(c, mid, merchantauth.MethodPassword); err != nil {
 		s.ErrorPage(c, err)
 		return
 	}
@@ -93,9 +94,10 @@ func (s *Server) checkLogin(c *gin.Context, email, pw string) (string, error) {
 	return s.Logins.CheckPassword(c.Request.Context(), email, pw)
 }
 
-// startSession starts a session of merchantID, replacing the browser's
+// StartSession starts a session of merchantID logged in with method
+// (merchantauth.MethodPassword, MethodPasskey), replacing the browser's
 // previous one, and sets its cookie.
-func (s *Server) startSession(c *gin.Context, merchantID string) error {
+func (s *Server) StartSession(c *gin.Context, merchantID, method string) error {
 	ctx := c.Request.Context()
 	if old, err := c.Cookie(s.cookieName()); err == nil && old != "" {
 		if err := s.Logins.Logout(ctx, old); err != nil {
@@ -108,13 +110,58 @@ func (s *Server) startSession(c *gin.Context, merchantID string) error {
 	)
 	err := s.DB.WithTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		token, exp, err = s.Logins.Start(ctx, tx, merchantID, merchantauth.MethodPassword, c.Request.UserAgent())
+		token, exp, err = s.Logins.Start(ctx, tx, merchantID, method, c.Request.UserAgent())
 		return err
 	})
 	if err != nil {
 		return err
 	}
 	s.setCookie(c, token, exp)
+	return nil
+}
+
+// passkeyLoginBegin answers options for navigator.credentials.get that
+// let the authenticator offer its passkeys for this site (the log-in
+// page's button, or its e-mail field's autofill).
+func (s *Server) passkeyLoginBegin(c *gin.Context) error {
+	if err := edge.Decode(c, &struct{}{}); err != nil {
+		return err
+	}
+	ctx := c.Request.Context()
+	var out any
+	err := s.DB.WithTx(ctx, func(tx pgx.Tx) error {
+		a, err := s.Passkeys.BeginLogin(ctx, tx)
+		out = a
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	c.PureJSON(http.StatusOK, out)
+	return nil
+}
+
+type passkeyLoginRequest struct {
+	Credential json.RawMessage `json:"credential"`
+	Next       string          `json:"next"`
+}
+
+// passkeyLoginFinish verifies the assertion (merchantauth.CheckPasskey:
+// merchants' passkeys only, in the password's lock-out), starts the same
+// session a password log-in does and answers where to go next.
+func (s *Server) passkeyLoginFinish(c *gin.Context) error {
+	var in passkeyLoginRequest
+	if err := edge.Decode(c, &in); err != nil {
+		return err
+	}
+	mid, err := s.Logins.CheckPasskey(c.Request.Context(), s.Passkeys, in.Credential)
+	if err != nil {
+		return err
+	}
+	if err := s.StartSession(c, mid, merchantauth.MethodPasskey); err != nil {
+		return err
+	}
+	c.PureJSON(http.StatusOK, gin.H{"redirect": safeNext(in.Next)})
 	return nil
 }
 
@@ -140,7 +187,7 @@ func (s *Server) signUp(c *gin.Context) {
 		s.render(c, status, "signup", nil, "", in)
 		return
 	}
-	if err := s.startSession(c, mid); err != nil {
+	if err := s.StartSession(c, mid, merchantauth.MethodPassword); err != nil {
 		s.ErrorPage(c, err)
 		return
 	}

@@ -1,7 +1,7 @@
 // Package dashboard is the merchant dashboard, as merchants reach it in a
 // browser: the landing page (/), the API reference (/docs), and /dashboard
-// (sign-up, log-in with e-mail and password, home, payments and refunds,
-// links). Pages are server-rendered from web/templates, embedded in the
+// (sign-up, log-in with e-mail and password or a passkey, home, payments
+// and refunds, settings). Pages are server-rendered from web/templates, embedded in the
 // binary; forms are plain HTML POSTs, each carrying a fresh
 // Idempotency-Key, checked for their origin (edge.ReadForm) and acting
 // through the same domain services as the merchant API.
@@ -30,6 +30,7 @@ import (
 	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/merchantauth"
 	"github.com/paylink/paylink/internal/money"
+	"github.com/paylink/paylink/internal/passkey"
 	"github.com/paylink/paylink/internal/password"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/webhook"
@@ -37,13 +38,15 @@ import (
 
 // Deps is what the dashboard needs.
 type Deps struct {
-	Edge       *edge.Edge
-	Log        *slog.Logger
-	DB         *postgres.DB
-	BaseURL    *url.URL
-	Now        func() time.Time
-	Merchants  *merchant.Service
-	Logins     *merchantauth.Service
+	Edge      *edge.Edge
+	Log       *slog.Logger
+	DB        *postgres.DB
+	BaseURL   *url.URL
+	Now       func() time.Time
+	Merchants *merchant.Service
+	Logins    *merchantauth.Service
+	// Passkeys are the merchants' passkeys (passkey.Merchants).
+	Passkeys   *passkey.Service
 	Passwords  *password.Hasher
 	Checkout   *checkout.Service
 	Links      *links.Service
@@ -102,6 +105,10 @@ func (s *Server) Routes() []edge.Route {
 
 		get("/dashboard/login", "dashboardLogInPage", s.loginPage),
 		{Method: "POST", Path: "/dashboard/login", Doc: "dashboardLogIn", Limit: edge.PerLogIn, Page: s.login},
+		{Method: "POST", Path: "/dashboard/login/passkey/begin", Doc: "dashboardBeginPasskeyLogIn", Limit: edge.PerIPSignUp,
+			SameOrigin: true, Handle: s.passkeyLoginBegin},
+		{Method: "POST", Path: "/dashboard/login/passkey/finish", Doc: "dashboardFinishPasskeyLogIn", Limit: edge.PerIPSignUp,
+			SameOrigin: true, Handle: s.passkeyLoginFinish},
 		get("/dashboard/signup", "dashboardSignUpPage", s.signUpPage),
 		post("/dashboard/signup", "dashboardSignUp", edge.PerIPSignUp, s.signUp),
 		{Method: "POST", Path: "/dashboard/logout", Doc: "dashboardLogOut", Page: s.logout},
@@ -201,11 +208,21 @@ func (s *Server) render(c *gin.Context, status int, name string, v *Visit, nav s
 // with nav the section of the navigation it belongs to and the security
 // headers every page carries.
 func (s *Server) RenderPage(c *gin.Context, status int, page *template.Template, v *Visit, nav string, data any) {
+	s.Edge.Render(c, status, page, "'none'", viewOf(v, nav, data))
+}
+
+// RenderFramingPage is RenderPage for a page that frames a page of this
+// origin (a payment form's preview): its CSP adds frame-src 'self'.
+func (s *Server) RenderFramingPage(c *gin.Context, status int, page *template.Template, v *Visit, nav string, data any) {
+	s.Edge.RenderFramingSelf(c, status, page, "'none'", viewOf(v, nav, data))
+}
+
+func viewOf(v *Visit, nav string, data any) view {
 	vw := view{Nav: nav, Data: data}
 	if v != nil {
 		vw.Merchant = v.Merchant
 	}
-	s.Edge.Render(c, status, page, "'none'", vw)
+	return vw
 }
 
 // ParsePage parses the page file of pages (a section's own templates) in

@@ -18,7 +18,7 @@ var funcs = template.FuncMap{
 		return money.Amount{Minor: minor, Currency: money.Currency(fmt.Sprint(currency))}.String()
 	},
 	// major writes minor units as the decimal a form field takes: "25.00".
-	"major": formatMajor,
+	"major": FormatMajor,
 	// when is a time as the <time> element's datetime (the browser's
 	// script shows it in the merchant's time zone).
 	"when": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
@@ -43,9 +43,9 @@ var funcs = template.FuncMap{
 	},
 }
 
-// formatMajor writes minor units of currency as a plain decimal in major
+// FormatMajor writes minor units of currency as a plain decimal in major
 // units ("1234.50"), for a form's value.
-func formatMajor(minor int64, currency any) string {
+func FormatMajor(minor int64, currency any) string {
 	exp, _ := money.Exponent(money.Currency(fmt.Sprint(currency)))
 	s := strconv.FormatInt(minor, 10)
 	if exp == 0 {

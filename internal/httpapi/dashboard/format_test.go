@@ -54,7 +54,7 @@ func TestFormats(t *testing.T) {
 		if got := format(c.minor, c.cur); got != c.want {
 			t.Errorf("money(%d, %s) = %q, want %q", c.minor, c.cur, got, c.want)
 		}
-		if got := formatMajor(c.minor, c.cur); got != c.major {
+		if got := FormatMajor(c.minor, c.cur); got != c.major {
 			t.Errorf("major(%d, %s) = %q, want %q", c.minor, c.cur, got, c.major)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/paylink/paylink/internal/checkout"
 	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/payments"
+	"github.com/paylink/paylink/internal/paymentstats"
 	"github.com/paylink/paylink/internal/webhook"
 	"github.com/paylink/paylink/internal/wire"
 )
@@ -62,7 +63,7 @@ func (s *Server) home(c *gin.Context, v *Visit) {
 	now := s.Now().UTC()
 	today := now.Truncate(24 * time.Hour)
 	since := today.AddDate(0, 0, -29)
-	days, err := payments.Days(ctx, s.DB.Pool, mid, since)
+	days, err := paymentstats.Days(ctx, s.DB.Pool, mid, since)
 	if err != nil {
 		s.ErrorPage(c, err)
 		return
@@ -92,7 +93,7 @@ func (s *Server) home(c *gin.Context, v *Visit) {
 }
 
 // sum adds up the days from from on, per currency, biggest volume first.
-func sum(days []payments.Day, from time.Time) []totals {
+func sum(days []paymentstats.Day, from time.Time) []totals {
 	by := map[money.Currency]*totals{}
 	var out []totals
 	for _, d := range days {
@@ -130,7 +131,7 @@ const (
 
 // drawChart lays out the daily volume since since in the currency with the
 // most volume; nil when nothing succeeded.
-func drawChart(days []payments.Day, since time.Time) *chart {
+func drawChart(days []paymentstats.Day, since time.Time) *chart {
 	month := sum(days, since)
 	if len(month) == 0 || month[0].Volume == 0 {
 		return nil

@@ -27,11 +27,11 @@ const PageSize = 25
 // filters, dates instead of times (whole UTC days), and a search box
 // taking a payment id or an e-mail.
 type filterForm struct {
-	Q, Status, Realm, Email, From, To, AmountGTE, AmountLTE, Link string
+	Q, Status, Realm, Email, From, To, AmountGTE, AmountLTE, Link, Form string
 }
 
 // filterFields are the query parameters of filterForm, in its order.
-var filterFields = []string{"q", "status", "realm", "email", "from", "to", "amount_gte", "amount_lte", "payment_link"}
+var filterFields = []string{"q", "status", "realm", "email", "from", "to", "amount_gte", "amount_lte", "payment_link", "payment_form"}
 
 var errDateInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "created_invalid", Param: "from",
 	Message: "Dates are days like 2026-12-05."}
@@ -42,7 +42,7 @@ var errDateInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "created_invalid"
 func readFilter(q url.Values) (filterForm, payments.Filter, url.Values, error) {
 	ff := filterForm{Q: strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Realm: q.Get("realm"),
 		Email: strings.TrimSpace(q.Get("email")), From: q.Get("from"), To: q.Get("to"),
-		AmountGTE: q.Get("amount_gte"), AmountLTE: q.Get("amount_lte"), Link: q.Get("payment_link")}
+		AmountGTE: q.Get("amount_gte"), AmountLTE: q.Get("amount_lte"), Link: q.Get("payment_link"), Form: q.Get("payment_form")}
 	keep := url.Values{}
 	for _, name := range filterFields {
 		if v := strings.TrimSpace(q.Get(name)); v != "" {
@@ -50,7 +50,7 @@ func readFilter(q url.Values) (filterForm, payments.Filter, url.Values, error) {
 		}
 	}
 	api := url.Values{}
-	for _, name := range []string{"status", "realm", "amount_gte", "amount_lte", "payment_link"} {
+	for _, name := range []string{"status", "realm", "amount_gte", "amount_lte", "payment_link", "payment_form"} {
 		if v := keep.Get(name); v != "" {
 			api.Set(name, v)
 		}

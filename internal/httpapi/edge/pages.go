@@ -154,6 +154,22 @@ func (e *Edge) ServeAsset(c *gin.Context) {
 // template error never leaves half a page behind; it is logged, once.
 func (e *Edge) Render(c *gin.Context, status int, page *template.Template, frameAncestors string, data any) {
 	SetSecurityHeaders(c.Writer.Header(), frameAncestors)
+	e.write(c, status, page, data)
+}
+
+// RenderFramingSelf is Render for a page that frames pages of this
+// origin (frame-src 'self'), as the dashboard frames a payment form's
+// preview; other sites stay unframeable by it.
+func (e *Edge) RenderFramingSelf(c *gin.Context, status int, page *template.Template, frameAncestors string, data any) {
+	h := c.Writer.Header()
+	SetSecurityHeaders(h, frameAncestors)
+	h.Set("Content-Security-Policy", h.Get("Content-Security-Policy")+"; frame-src 'self'")
+	e.write(c, status, page, data)
+}
+
+// write answers page's "layout" template with data, rendered into a
+// buffer first.
+func (e *Edge) write(c *gin.Context, status int, page *template.Template, data any) {
 	c.Header("Content-Type", "text/html; charset=utf-8")
 	c.Status(status)
 	var buf bytes.Buffer

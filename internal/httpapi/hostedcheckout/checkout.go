@@ -141,6 +141,7 @@ func (s *Server) Routes() []edge.Route {
 
 		// A payment form, inside the merchant's page.
 		page("/embed/forms/:id", "embedFormPage", s.embedPage),
+		page("/embed/forms/:id/preview", "embedFormPreview", s.embedPreview),
 		post("/embed/forms/:id", "payForm", s.payForm),
 		page("/embed/forms/:id/payments/:payment", "embedReceiptPage", s.embedReceipt),
 		page("/embed/forms/:id/payments/:payment/challenge", "embedChallengePage", s.embedChallengePage),

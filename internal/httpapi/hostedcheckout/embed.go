@@ -71,11 +71,16 @@ func (m embedMessage) String() string {
 // embedRender renders an embed page; frame-ancestors names f's allowed
 // origins ('none' when there is no form).
 func (s *Server) embedRender(c *gin.Context, f *forms.Form, status int, name string, data any) {
-	ancestors := "'none'"
-	if f != nil {
-		ancestors = strings.Join(f.AllowedOrigins, " ")
+	s.render(c, status, name, ancestorsOf(f), data)
+}
+
+// ancestorsOf is the frame-ancestors of f's embed pages: its allowed
+// origins, or 'none' when there is no form.
+func ancestorsOf(f *forms.Form) string {
+	if f == nil {
+		return "'none'"
 	}
-	s.render(c, status, name, ancestors, data)
+	return strings.Join(f.AllowedOrigins, " ")
 }
 
 // openEmbed returns the form of an embed page and its checked parent
@@ -107,6 +112,12 @@ func embedPath(f *forms.Form, suffix, parent string) string {
 // allow, 410 (posted to the SDK as an error too) for an inactive form or
 // one in a currency or by a method the merchant no longer takes.
 func (s *Server) embedError(c *gin.Context, f *forms.Form, parent string, err error) {
+	s.embedNotice(c, ancestorsOf(f), parent, err)
+}
+
+// embedNotice renders embedError's page for err with frame-ancestors
+// ancestors.
+func (s *Server) embedNotice(c *gin.Context, ancestors, parent string, err error) {
 	status, n := http.StatusInternalServerError, Notice{Icon: "!", Heading: "Something went wrong",
 		Message: "We could not load this payment form. Please try again in a moment.", Hint: "Reference: " + edge.RequestID(c)}
 	var msg string
@@ -133,7 +144,7 @@ func (s *Server) embedError(c *gin.Context, f *forms.Form, parent string, err er
 	default:
 		s.log.ErrorContext(c.Request.Context(), "page failed", "err", err, "request_id", edge.RequestID(c), "route", c.FullPath())
 	}
-	s.embedRender(c, f, status, "embed/error", struct {
+	s.render(c, status, "embed/error", ancestors, struct {
 		Notice
 		frame
 	}{n, frame{ParentOrigin: parent, ParentMessage: msg}})
@@ -149,6 +160,8 @@ type formPage struct {
 	MinMinor, MaxMinor int64
 	Exponent           int
 	Phone, Address     bool
+	// Preview is the dashboard's preview: nothing can be paid.
+	Preview bool
 }
 
 // embedPage is GET /embed/forms/{id}?parent_origin=…: the form.
@@ -164,6 +177,33 @@ func (s *Server) embedPage(c *gin.Context) {
 		s.embedError(c, f, parent, err)
 		return
 	}
+	s.embedRender(c, f, http.StatusOK, "embed-form", formPageOf(f, parent))
+}
+
+// embedPreview is GET /embed/forms/{id}/preview: the form as shoppers see
+// it, for the merchant dashboard (this origin) to frame, and only it
+// (frame-ancestors 'self'); it talks to no parent, loads no payment script
+// and its pay button is off, so nothing can be paid through it.
+func (s *Server) embedPreview(c *gin.Context) {
+	const self = "'self'"
+	f, err := s.forms.Open(c.Request.Context(), s.db.Pool, c.Param("id"))
+	if err == nil {
+		err = f.Payable()
+	}
+	if err == nil {
+		err = CheckCards(f.Accepts, f.Currency)
+	}
+	if err != nil {
+		s.embedNotice(c, self, "", err)
+		return
+	}
+	data := formPageOf(f, "")
+	data.Preview = true
+	s.render(c, http.StatusOK, "embed-form", self, data)
+}
+
+// formPageOf is the data of f's form page, framed by parent.
+func formPageOf(f *forms.Form, parent string) formPage {
 	exp, _ := money.Exponent(f.Currency)
 	data := formPage{frame: frame{ParentOrigin: parent}, Merchant: f.MerchantName, Title: f.Title,
 		Description: f.Description, Currency: string(f.Currency), CardOffer: OfferCards(f.Accepts, f.Currency),
@@ -175,7 +215,7 @@ func (s *Server) embedPage(c *gin.Context) {
 		data.Min = money.Amount{Minor: f.AmountMin, Currency: f.Currency}.String()
 		data.Max = money.Amount{Minor: f.AmountMax, Currency: f.Currency}.String()
 	}
-	s.embedRender(c, f, http.StatusOK, "embed-form", data)
+	return data
 }
 
 type formPayRequest struct {

@@ -112,6 +112,7 @@ func (s *Server) Routes() []edge.Route {
 		api("POST", "/v1/payment_forms", "payment_forms:write", idempotent, "createPaymentForm", s.createForm),
 		api("GET", "/v1/payment_forms", "payment_forms:read", plain, "listPaymentForms", s.listForms),
 		api("GET", "/v1/payment_forms/:id", "payment_forms:read", plain, "getPaymentForm", s.getForm),
+		api("PATCH", "/v1/payment_forms/:id", "payment_forms:write", idempotent, "updatePaymentForm", s.updateForm),
 		api("POST", "/v1/payment_forms/:id/deactivate", "payment_forms:write", idempotent, "deactivatePaymentForm", s.deactivateForm),
 
 		api("GET", "/v1/payments", "payments:read", plain, "listPayments", s.listPayments),

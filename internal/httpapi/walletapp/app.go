@@ -25,6 +25,7 @@ import (
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/processor"
 	"github.com/paylink/paylink/internal/wallet"
+	"github.com/paylink/paylink/internal/walletrisk"
 )
 
 // Deps is what the wallet needs.
@@ -40,6 +41,9 @@ type Deps struct {
 	Links      *links.Service      // what a payment confirmation binds
 	Currencies money.Set
 	Passwords  *password.Hasher // sign-up passwords
+	// Risk screens top-ups and withdrawals before the processor is asked
+	// (nil: they are not screened).
+	Risk *walletrisk.Screener
 }
 
 // Server answers the wallet's routes.
@@ -55,6 +59,7 @@ type Server struct {
 	links      *links.Service
 	currencies money.Set
 	passwords  *password.Hasher
+	risk       *walletrisk.Screener
 	pages      map[string]*template.Template
 }
 
@@ -62,7 +67,8 @@ type Server struct {
 // registered with the edge's assets.
 func New(d Deps) (*Server, error) {
 	s := &Server{edge: d.Edge, log: d.Log, db: d.DB, baseURL: d.BaseURL, now: d.Now, wallet: d.Wallet,
-		passkeys: d.Passkeys, processor: d.Processor, links: d.Links, currencies: d.Currencies, passwords: d.Passwords}
+		passkeys: d.Passkeys, processor: d.Processor, links: d.Links, currencies: d.Currencies, passwords: d.Passwords,
+		risk: d.Risk}
 	var err error
 	if s.pages, err = parsePages(d.Edge.Assets()); err != nil {
 		return nil, err

@@ -62,10 +62,7 @@ func newWalletBrowserEnv(t *testing.T) *apitest.Env {
 // with resident keys and user verification (like Touch ID).
 func addAuthenticator(t *testing.T, ctx context.Context) webauthn.AuthenticatorID {
 	t.Helper()
-	if _, err := chromedp.Call(ctx, webauthn.Enable, webauthn.EnableParams{EnableUI: new(false)}); err != nil {
-		t.Fatal(err)
-	}
-	return virtualAuthenticator(t, ctx, webauthn.AuthenticatorTransportInternal)
+	return browsertest.AddAuthenticator(t, ctx, webauthn.AuthenticatorTransportInternal)
 }
 
 // addSecurityKey gives the browser, after addAuthenticator, a second
@@ -73,21 +70,7 @@ func addAuthenticator(t *testing.T, ctx context.Context) webauthn.AuthenticatorI
 // verification.
 func addSecurityKey(t *testing.T, ctx context.Context) webauthn.AuthenticatorID {
 	t.Helper()
-	return virtualAuthenticator(t, ctx, webauthn.AuthenticatorTransportUsb)
-}
-
-func virtualAuthenticator(t *testing.T, ctx context.Context, transport webauthn.AuthenticatorTransport) webauthn.AuthenticatorID {
-	t.Helper()
-	res, err := chromedp.Call(ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
-		Options: &webauthn.VirtualAuthenticatorOptions{
-			Protocol: webauthn.AuthenticatorProtocolCtap2, Ctap2version: webauthn.Ctap2versionCtap21,
-			Transport: transport, HasResidentKey: true, HasUserVerification: true,
-			IsUserVerified: true, AutomaticPresenceSimulation: true,
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res.AuthenticatorID
+	return browsertest.AddAuthenticator(t, ctx, webauthn.AuthenticatorTransportUsb)
 }
 
 // navigates runs trigger and waits until the main frame has navigated to

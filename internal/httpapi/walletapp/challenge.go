@@ -12,6 +12,7 @@ import (
 	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/processor"
 	"github.com/paylink/paylink/internal/wallet"
+	"github.com/paylink/paylink/internal/walletrisk"
 	"github.com/paylink/paylink/internal/wire"
 )
 
@@ -36,12 +37,16 @@ func challengePath(txnID string) string { return "/wallet/topups/" + txnID + "/c
 
 // topUpChallenged records a top-up whose authorization waits for the
 // issuer's challenge and answers it, 200 requires_action, with the
-// challenge page as next_action. Nothing is credited until it is approved.
-func (s *Server) topUpChallenged(c *gin.Context, u *wallet.User, amount money.Amount, auth processor.Authorization) error {
+// challenge page as next_action, with sc's decision stored beside it.
+// Nothing is credited until it is approved.
+func (s *Server) topUpChallenged(c *gin.Context, u *wallet.User, amount money.Amount, auth processor.Authorization, sc walletrisk.Screening) error {
 	details := wallet.Card{Brand: string(auth.Card.Brand), Last4: auth.Card.Last4}
 	return s.edge.Mutate(c, u.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		t, err := s.wallet.TopUpChallenged(ctx, tx, u, amount, details, auth.ID)
 		if err != nil {
+			return 0, nil, err
+		}
+		if err := walletrisk.Record(ctx, tx, t, sc, s.now()); err != nil {
 			return 0, nil, err
 		}
 		return http.StatusOK, topUpAnswer{WalletTransaction: t.ToWire(),

@@ -2,8 +2,6 @@ package walletapp
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -19,7 +17,9 @@ import (
 	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/passkey"
 	"github.com/paylink/paylink/internal/processor"
+	"github.com/paylink/paylink/internal/risk"
 	"github.com/paylink/paylink/internal/wallet"
+	"github.com/paylink/paylink/internal/walletrisk"
 	"github.com/paylink/paylink/internal/wire"
 )
 
@@ -93,14 +93,16 @@ type topUpRequest struct {
 	Card     *cardRequest    `json:"card"`
 }
 
-// walletTopUp authorizes a card through the processor, credits the wallet
-// and queues the capture in one transaction, then captures. The
-// authorization comes before the transaction, with a key derived from the
-// user and the Idempotency-Key, so a retry never authorizes twice; the
-// credit's ledger reference is the authorization, so it is posted once;
-// the capture happens only for a committed credit (a sweep finishes it
-// after a crash). A declined card changes nothing; a card that asks for
-// the issuer's challenge gives a requires_action top-up (topUpChallenged).
+// walletTopUp screens the attempt, authorizes a card through the
+// processor, credits the wallet and queues the capture in one
+// transaction, then captures. The authorization comes before the
+// transaction, keyed by the attempt (walletrisk.AttemptID), so a retry
+// never authorizes twice; the credit's ledger reference is the
+// authorization, so it is posted once; the capture happens only for a
+// committed credit (a sweep finishes it after a crash). A declined card
+// changes nothing; the challenge card, or an elevated-risk attempt, gives
+// a requires_action top-up (topUpChallenged); a blocked one a failed
+// top-up the processor never saw (refuseBlocked).
 func (s *Server) walletTopUp(c *gin.Context) error {
 	var in topUpRequest
 	if err := edge.Decode(c, &in); err != nil {
@@ -114,21 +116,26 @@ func (s *Server) walletTopUp(c *gin.Context) error {
 		return errCardRequired
 	}
 	card := processor.Card{Number: in.Card.Number, ExpMonth: in.Card.ExpMonth, ExpYear: in.Card.ExpYear, CVC: in.Card.CVC}
-	return s.topUp(c, amount, card, func(t *wallet.Transaction) any { return t.ToWire() })
+	return s.topUp(c, amount, card, func(t *wallet.Transaction) any { return t.ToWire() }, plainError)
 }
 
 // topUp is a top-up of amount from card for the session's user, answered
-// answer(top-up) once credited (see walletTopUp).
-func (s *Server) topUp(c *gin.Context, amount money.Amount, card processor.Card, answer func(*wallet.Transaction) any) error {
+// answer(top-up) once credited and refuse(status, error body) when
+// screening blocks it (see walletTopUp).
+func (s *Server) topUp(c *gin.Context, amount money.Amount, card processor.Card, answer func(*wallet.Transaction) any,
+	refuse func(int, edge.ErrorBody) any) error {
 	u := &currentSession(c).User
 	if replayed, err := s.edge.PrecheckIdempotency(c, u.ID); err != nil || replayed {
 		return err
 	}
 	ctx := c.Request.Context()
-	key := id.New("wtop")
-	if k := c.GetHeader("Idempotency-Key"); k != "" {
-		sum := sha256.Sum256([]byte(u.ID + "\x00" + k))
-		key = "wtop_" + hex.EncodeToString(sum[:16])
+	key := walletrisk.AttemptID("wtop", u.ID, c.GetHeader("Idempotency-Key"))
+	sc := s.risk.Check(ctx, key, wallet.TypeTopUp, u.ID, c.ClientIP(), card.Number)
+	switch {
+	case sc.Outcome() == risk.Block:
+		return s.refuseBlocked(c, u, wallet.TypeTopUp, amount, card, sc, refuse)
+	case sc.Outcome() == risk.Challenge:
+		card.Challenge = true
 	}
 	auth, err := s.processor.Authorize(ctx, key, amount, card)
 	if err != nil {
@@ -136,14 +143,18 @@ func (s *Server) topUp(c *gin.Context, amount money.Amount, card processor.Card,
 	}
 	switch auth.Status {
 	case processor.Declined:
+		s.risk.Failed(ctx, sc.Attempt)
 		return cardError(auth.DeclineCode)
 	case processor.RequiresAction:
-		return s.topUpChallenged(c, u, amount, auth)
+		return s.topUpChallenged(c, u, amount, auth, sc)
 	}
 	details := wallet.Card{Brand: string(auth.Card.Brand), Last4: auth.Card.Last4}
 	err = s.edge.Mutate(c, u.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		t, err := s.wallet.TopUp(ctx, tx, u, amount, details, auth.ID)
 		if err != nil {
+			return 0, nil, err
+		}
+		if err := walletrisk.Record(ctx, tx, t, sc, s.now()); err != nil {
 			return 0, nil, err
 		}
 		return http.StatusCreated, answer(t), nil

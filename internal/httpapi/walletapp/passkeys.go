@@ -35,7 +35,7 @@ func (s *Server) passkeyRegisterBegin(c *gin.Context) error {
 	}
 	u := &currentSession(c).User
 	return s.edge.Mutate(c, u.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
-		creation, err := s.passkeys.BeginRegistration(ctx, tx, u.PasskeyOwner())
+		creation, err := s.passkeys.BeginRegistration(ctx, tx, u.PasskeyOwner(), passkey.StepUp{})
 		if err != nil {
 			return 0, nil, err
 		}

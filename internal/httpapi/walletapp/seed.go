@@ -164,7 +164,7 @@ func (s *Server) seedTopUp(c *gin.Context) error {
 	card := processor.Card{Number: processor.CardVisa, ExpMonth: 12, ExpYear: s.now().Year() + 5, CVC: "123"}
 	return s.topUp(c, amount, card, func(t *wallet.Transaction) any {
 		return gin.H{"transaction_id": t.ID, "status": ok(http.StatusCreated, "Added "+amount.String()+".")}
-	})
+	}, seedError)
 }
 
 // seedTransaction is the original service's history entry: who sent and

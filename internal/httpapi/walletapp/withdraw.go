@@ -13,7 +13,9 @@ import (
 	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/passkey"
 	"github.com/paylink/paylink/internal/processor"
+	"github.com/paylink/paylink/internal/risk"
 	"github.com/paylink/paylink/internal/wallet"
+	"github.com/paylink/paylink/internal/walletrisk"
 )
 
 var errWithdrawCardRequired = &apperr.Error{Kind: apperr.Invalid, Code: "card_required", Param: "card",
@@ -52,7 +54,9 @@ func cardError(code string) error {
 // the money back. When the user has a passkey the request must carry an
 // assertion for a confirmation of exactly this card, amount and currency,
 // as a transfer does: money leaving the wallet never moves on the password
-// alone.
+// alone. Screening comes first: a blocked withdrawal fails having moved
+// nothing (refuseBlocked); an elevated-risk one's payout is held
+// (walletrisk.Record).
 func (s *Server) walletWithdraw(c *gin.Context) error {
 	var in withdrawRequest
 	if err := edge.Decode(c, &in); err != nil {
@@ -67,12 +71,21 @@ func (s *Server) walletWithdraw(c *gin.Context) error {
 	}
 	card := processor.Card{Number: processor.Normalize(in.Card.Number), ExpMonth: in.Card.ExpMonth,
 		ExpYear: in.Card.ExpYear, CVC: in.Card.CVC}
+	u := &currentSession(c).User
+	if replayed, err := s.edge.PrecheckIdempotency(c, u.ID); err != nil || replayed {
+		return err
+	}
 	brand, code := processor.Validate(card, amount.Currency, s.now())
-	if code != "" {
+	key := walletrisk.AttemptID("wwd", u.ID, c.GetHeader("Idempotency-Key"))
+	sc := s.risk.Check(c.Request.Context(), key, wallet.TypeWithdrawal, u.ID, c.ClientIP(), card.Number)
+	switch {
+	case code != "":
+		s.risk.Failed(c.Request.Context(), sc.Attempt)
 		return cardError(code)
+	case sc.Outcome() == risk.Block:
+		return s.refuseBlocked(c, u, wallet.TypeWithdrawal, amount, card, sc, plainError)
 	}
 	details := wallet.Card{Brand: string(brand), Last4: processor.Last4(card.Number)}
-	u := &currentSession(c).User
 	return s.edge.Mutate(c, u.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		binding := withdrawalBinding(s.wallet.CardPayee(card.Number), amount)
 		if err := s.passkeys.Confirm(ctx, tx, u.PasskeyOwner(), binding, in.PasskeyAssertion); err != nil {
@@ -80,6 +93,9 @@ func (s *Server) walletWithdraw(c *gin.Context) error {
 		}
 		t, err := s.wallet.Withdraw(ctx, tx, u, amount, card, details)
 		if err != nil {
+			return 0, nil, err
+		}
+		if err := walletrisk.Record(ctx, tx, t, sc, s.now()); err != nil {
 			return 0, nil, err
 		}
 		return http.StatusCreated, t.ToWire(), nil

@@ -1,0 +1,2 @@
+DROP TABLE payment_days_cover;
+DROP TABLE payment_days;

@@ -1,0 +1,2 @@
+ALTER TABLE wallet_payouts DROP COLUMN hold_until;
+DROP TABLE wallet_risk;
