@@ -26,6 +26,7 @@ import (
 	"github.com/paylink/paylink/internal/httpapi/edge"
 	"github.com/paylink/paylink/internal/httpapi/edge/apidoc"
 	"github.com/paylink/paylink/internal/httpapi/hostedcheckout"
+	"github.com/paylink/paylink/internal/httpapi/hostedcheckout/sdkfiles"
 	"github.com/paylink/paylink/internal/httpapi/hostedcheckout/signedpages"
 	"github.com/paylink/paylink/internal/httpapi/merchantapi"
 	"github.com/paylink/paylink/internal/httpapi/walletapp"
@@ -121,6 +122,10 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	signedLinks := signedpages.New(shoppers)
+	sdk, err := sdkfiles.New(e)
+	if err != nil {
+		return nil, err
+	}
 
 	merchantPages, err := dashboard.New(dashboard.Deps{Edge: e, Log: d.Log, DB: d.DB, BaseURL: d.BaseURL, Now: d.Now,
 		Merchants: d.Merchants, Logins: d.MerchantLogins, Passwords: d.Passwords, Checkout: d.Checkout, Links: d.Links,
@@ -156,6 +161,7 @@ func New(d Deps) (*Server, error) {
 		merchants.Routes(),      // merchants' backends, with an API key: /v1/…
 		shoppers.Routes(),       // shoppers' browsers: /pay/…, /embed/forms/…, /sdk/…
 		signedLinks.Routes(),    // … the checkout's signed links: /pay/s…
+		sdk.Routes(),            // … the JS SDK, for any site: /sdk/…
 		wallets.Routes(),        // wallet users: /v1/wallet/…, /wallet
 		merchantPages.Routes(),  // merchants' browsers: /, /docs, /dashboard/… (log-in, home, payments, settings)
 		linkPages.Routes(),      // … the dashboard's links: /dashboard/links/…
@@ -164,7 +170,7 @@ func New(d Deps) (*Server, error) {
 		riskPages.Routes(),      // … the dashboard's risk: /dashboard/risk/…, /dashboard/reviews
 		passkeyPages.Routes(),   // … the dashboard's passkeys: /dashboard/settings/passkeys/…
 	)
-	if ops.openAPIDoc, err = apidoc.Build(routes, opsOpenAPI(), merchantapi.OpenAPI(), hostedcheckout.OpenAPI(), signedpages.OpenAPI(),
+	if ops.openAPIDoc, err = apidoc.Build(routes, opsOpenAPI(), merchantapi.OpenAPI(), hostedcheckout.OpenAPI(), signedpages.OpenAPI(), sdkfiles.OpenAPI(),
 		walletapp.OpenAPI(), dashboard.OpenAPI(), formpages.OpenAPI(), developerpages.OpenAPI(), riskpages.OpenAPI(),
 		passkeypages.OpenAPI()); err != nil {
 		return nil, err

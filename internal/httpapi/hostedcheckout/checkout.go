@@ -4,8 +4,8 @@
 // (/pay/s?…, in the section signedpages, on this package's exported kit:
 // Page, PageError, CardAttempt, RecordedAnswer, Target, FinishChallenge,
 // …); the embedded payment form inside a merchant's page
-// (/embed/forms/{id}); paying a link from the shopper's wallet; and the
-// JS SDK's files (/sdk/…). It owns those routes, their handlers, request
+// (/embed/forms/{id}); and paying a link from the shopper's wallet (the
+// JS SDK's files, /sdk/…, are the section sdkfiles). It owns those routes, their handlers, request
 // and answer types, templates and scripts. Every route is public and
 // limited per client IP; what protects it is the link's or form's
 // signature or allowed origins, and same-origin JSON POSTs.
@@ -74,7 +74,6 @@ type Server struct {
 	walletSession func(*gin.Context) (*wallet.Session, error)
 	returns       *returnurl.Signer
 	pages         map[string]*template.Template
-	sdk           sdkFiles
 	deps          Deps
 }
 
@@ -89,9 +88,6 @@ func New(d Deps) (*Server, error) {
 	}
 	var err error
 	if s.pages, err = parsePages(d.Edge.Assets()); err != nil {
-		return nil, err
-	}
-	if s.sdk, err = loadSDK(); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -125,9 +121,6 @@ func PostJSON(path, doc string, h func(*gin.Context) error) edge.Route {
 // attempt.
 func (s *Server) Routes() []edge.Route {
 	page, post := GetPage, PostJSON
-	sdk := func(method, path, doc string) edge.Route {
-		return edge.Route{Method: method, Path: path, Doc: doc, Page: s.serveSDK}
-	}
 	return []edge.Route{
 		// A payment link.
 		page("/pay/:id", "checkoutPage", s.payPage),
@@ -146,19 +139,5 @@ func (s *Server) Routes() []edge.Route {
 		page("/embed/forms/:id/payments/:payment", "embedReceiptPage", s.embedReceipt),
 		page("/embed/forms/:id/payments/:payment/challenge", "embedChallengePage", s.embedChallengePage),
 		post("/embed/forms/:id/payments/:payment/challenge", "answerFormChallenge", s.answerFormChallenge),
-
-		// The JS SDK, for any site; HEAD for link checkers and CDNs.
-		sdk("GET", "/sdk/paylink.js", "getSDKScript"),
-		sdk("HEAD", "/sdk/paylink.js", "headSDKScript"),
-		sdk("GET", "/sdk/paylink.mjs", "getSDKModule"),
-		sdk("HEAD", "/sdk/paylink.mjs", "headSDKModule"),
-		sdk("GET", "/sdk/:version/paylink.js", "getVersionedSDKScript"),
-		sdk("HEAD", "/sdk/:version/paylink.js", "headVersionedSDKScript"),
-		sdk("GET", "/sdk/:version/paylink.mjs", "getVersionedSDKModule"),
-		sdk("HEAD", "/sdk/:version/paylink.mjs", "headVersionedSDKModule"),
-		sdk("GET", "/sdk/return.mjs", "getReturnModule"),
-		sdk("HEAD", "/sdk/return.mjs", "headReturnModule"),
-		sdk("GET", "/sdk/:version/return.mjs", "getVersionedReturnModule"),
-		sdk("HEAD", "/sdk/:version/return.mjs", "headVersionedReturnModule"),
 	}
 }
