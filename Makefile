@@ -60,11 +60,12 @@ test-js:
 	./scripts/ensure-deps.sh test
 	cd sdk/js && node --test test/
 
-## lint: gofmt, go vet and staticcheck must be clean
+## lint: gofmt, go vet and staticcheck must be clean, and no package or file past its size (internal/sizes)
 lint:
 	@out=$$(gofmt -l . 2>&1); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
+	$(GO) test -count=1 ./internal/sizes
 
 clean:
 	rm -rf bin .data/test .data/bench .data/chaos artifacts

@@ -54,7 +54,7 @@
 //     with the same key at once: the second gets 409 idempotency_key_in_use.
 //     And processor_ref is unique, so one authorization can never be
 //     recorded as two payments.
-//   - Settle (a periodic worker task) captures what pending_captures holds
+//   - Package settle's periodic task captures what pending_captures holds
 //     and deletes those rows, idempotently per payment, in batches; it also
 //     sends refunds not yet sent and resumes challenges a crash left in
 //     processing. Captures are thus batched out of the shopper's request
@@ -63,7 +63,7 @@
 //     {merchant −x, card_out +x}, payment.refunded) under the payment's row
 //     lock, so concurrent refunds can never exceed the payment; the
 //     processor's Refund follows after commit with the refund's id as key,
-//     and Settle retries it if the process died in between.
+//     and package settle retries it if the process died in between.
 package checkout
 
 import (
@@ -72,7 +72,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -80,7 +79,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/paylink/paylink/internal/apperr"
-	"github.com/paylink/paylink/internal/id"
+	"github.com/paylink/paylink/internal/checkout/contact"
 	"github.com/paylink/paylink/internal/ledger"
 	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/merchant"
@@ -132,9 +131,6 @@ var (
 		Message: "reason must be requested_by_customer, duplicate or fraudulent."}
 )
 
-// Reasons are why a merchant may say it refunds.
-var Reasons = []string{"requested_by_customer", "duplicate", "fraudulent"}
-
 // CardError is the 402 card_error for a decline or card validation code,
 // with the shopper-facing message and the field to fix.
 func CardError(code string) *apperr.Error {
@@ -158,7 +154,7 @@ type Customer struct {
 	Email   string
 	Name    string
 	Phone   string
-	Address *Address
+	Address *contact.Address
 }
 
 // Payment is one attempt to pay, with its outcome.
@@ -184,18 +180,6 @@ type Payment struct {
 	ReviewID         string            // the review its decision opened, "" for none
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
-}
-
-// Refund is money returned on a succeeded payment. Reason is one of
-// Reasons, or "" when the merchant gave none.
-type Refund struct {
-	ID         string
-	MerchantID string
-	PaymentID  string
-	Amount     money.Amount
-	Status     string
-	Reason     string
-	CreatedAt  time.Time
 }
 
 // Service pays links and refunds payments.
@@ -448,93 +432,6 @@ func (s *Service) Release(ctx context.Context, a processor.Authorization) error 
 	return s.proc.Void(ctx, "void:"+a.ID, a.ID)
 }
 
-// ParseOutcome reads a challenge answer, "approve" or "fail". It returns
-// ErrOutcomeInvalid.
-func ParseOutcome(s string) (string, error) {
-	if s != "approve" && s != "fail" {
-		return "", ErrOutcomeInvalid
-	}
-	return s, nil
-}
-
-// Authenticate sends a claimed (processing) payment's challenge answer to
-// the processor, keyed by the payment so a retry asks once. It returns
-// ErrProcessorUnavailable.
-func (s *Service) Authenticate(ctx context.Context, p *Payment) (processor.Authorization, error) {
-	a, err := s.proc.Authenticate(ctx, "authn:"+p.ID, p.ProcessorRef, p.ChallengeOutcome == "approve")
-	if err != nil {
-		return processor.Authorization{}, unavailable(err)
-	}
-	return a, nil
-}
-
-// unavailable is ErrProcessorUnavailable wrapping err, except for a
-// processor key reused with another request: that is a bug of ours in
-// naming attempts, not an outage, and stays a 500 that is logged.
-func unavailable(err error) error {
-	if errors.Is(err, processor.ErrKeyReused) {
-		return err
-	}
-	return ErrProcessorUnavailable.Wrap(err)
-}
-
-// Finish records the processor's answer to a processing payment's
-// challenge in tx, under the payment's row lock: succeeded (with
-// everything Record writes for a success), failed, or canceled when
-// approved but what it pays can no longer be paid (a single-use link or a
-// signed link's reference paid by someone else, a deactivated or expired
-// link, an inactive form); the caller then Releases the authorization. A
-// payment no longer processing is returned unchanged, so answering twice
-// is harmless.
-func (s *Service) Finish(ctx context.Context, tx pgx.Tx, merchantID, payID string, a processor.Authorization) (*Payment, error) {
-	p, err := scanPayment(tx.QueryRow(ctx, lockPayment, merchantID, payID))
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return nil, ErrNotFound
-	case err != nil:
-		return nil, fmt.Errorf("lock payment: %w", err)
-	}
-	if p.Status != Processing {
-		return p, nil
-	}
-	var l *links.Link
-	if p.LinkID != "" {
-		if l, err = s.links.Get(ctx, tx, merchantID, p.LinkID); err != nil {
-			return nil, err
-		}
-	}
-	now := s.now().UTC().Truncate(time.Microsecond)
-	switch {
-	case a.Status != processor.Authorized:
-		p.Status, p.FailureCode = Failed, a.DeclineCode
-	case l == nil:
-		if p.Status, err = s.approveUnlinked(ctx, tx, p, now); err != nil {
-			return nil, err
-		}
-	case l.SingleUse:
-		switch err := links.Complete(ctx, tx, merchantID, l.ID, now); {
-		case err == nil:
-			p.Status = Succeeded
-		case errors.Is(err, links.ErrCompleted), errors.Is(err, links.ErrDeactivated), errors.Is(err, links.ErrExpired):
-			p.Status = Canceled
-		default:
-			return nil, err
-		}
-	case l.Payable(now) != nil:
-		p.Status = Canceled
-	default:
-		p.Status = Succeeded
-	}
-	if _, err := tx.Exec(ctx, finishPayment, merchantID, payID, string(p.Status), wire.OrNil(p.FailureCode), now); err != nil {
-		if postgres.IsUniqueViolation(err, "payments_single_use_once") || postgres.IsUniqueViolation(err, "payments_reference_once") {
-			return nil, links.ErrCompleted
-		}
-		return nil, fmt.Errorf("finish payment: %w", err)
-	}
-	p.UpdatedAt = now
-	return p, s.recordOutcome(ctx, tx, tx, p, l, now, false)
-}
-
 // Get returns merchantID's payment payID. It returns ErrNotFound.
 func (s *Service) Get(ctx context.Context, db postgres.DBTX, merchantID, payID string) (*Payment, error) {
 	return onePayment(db.QueryRow(ctx, selectPayment, merchantID, payID))
@@ -557,152 +454,6 @@ func onePayment(r pgx.Row) (*Payment, error) {
 	return p, nil
 }
 
-// Refund is RefundFor without a reason.
-func (s *Service) Refund(ctx context.Context, tx pgx.Tx, merchantID, payID string, amount *int64) (*Refund, *Payment, error) {
-	return s.RefundFor(ctx, tx, merchantID, payID, NewRefund{Amount: amount})
-}
-
-// NewRefund is what a merchant asks to refund: Amount (the whole rest
-// when nil) and an optional Reason, one of Reasons.
-type NewRefund struct {
-	Amount *int64
-	Reason string
-}
-
-// CheckRefund says whether in could be refunded on p as p stands: it
-// returns ErrReasonInvalid, ErrNotRefundable, money.ErrAmountInvalid or
-// ErrRefundExceeds. RefundFor checks it again under the payment's lock;
-// a page may call it first to refuse before asking for confirmation.
-func CheckRefund(p *Payment, in NewRefund) error {
-	if in.Reason != "" && !slices.Contains(Reasons, in.Reason) {
-		return ErrReasonInvalid
-	}
-	if p.Status != Succeeded {
-		return ErrNotRefundable
-	}
-	left := p.Amount.Minor - p.AmountRefunded
-	x := left
-	if in.Amount != nil {
-		x = *in.Amount
-	}
-	switch {
-	case x < 1 && in.Amount != nil:
-		return money.ErrAmountInvalid
-	case x < 1 || x > left:
-		return ErrRefundExceeds
-	}
-	return nil
-}
-
-// RefundFor refunds in.Amount of merchantID's payment payID, in tx, under
-// the payment's row lock so that concurrent refunds never add up to more
-// than the payment: the refund row, amount_refunded, the ledger postings
-// {merchant −x, card_out +x} and payment.refunded. The processor is asked
-// after commit (SendRefund). It returns ErrReasonInvalid, ErrNotFound,
-// ErrNotRefundable, ErrRefundExceeds, money.ErrAmountInvalid or
-// ErrBalanceInsufficient.
-func (s *Service) RefundFor(ctx context.Context, tx pgx.Tx, merchantID, payID string, in NewRefund) (*Refund, *Payment, error) {
-	p, err := scanPayment(tx.QueryRow(ctx, lockPayment, merchantID, payID))
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return nil, nil, ErrNotFound
-	case err != nil:
-		return nil, nil, fmt.Errorf("lock payment: %w", err)
-	}
-	if err := CheckRefund(p, in); err != nil {
-		return nil, nil, err
-	}
-	x := p.Amount.Minor - p.AmountRefunded
-	if in.Amount != nil {
-		x = *in.Amount
-	}
-	now := s.now().UTC().Truncate(time.Microsecond)
-	r := &Refund{ID: id.NewAt("re", now), MerchantID: merchantID, PaymentID: payID,
-		Amount: money.Amount{Minor: x, Currency: p.Amount.Currency}, Status: "succeeded", Reason: in.Reason, CreatedAt: now}
-	if _, err := tx.Exec(ctx, addRefunded, merchantID, payID, x, now); err != nil {
-		if postgres.IsCheckViolation(err, "payments_refund_within_amount") {
-			return nil, nil, ErrRefundExceeds
-		}
-		return nil, nil, fmt.Errorf("add refunded amount: %w", err)
-	}
-	if _, err := tx.Exec(ctx, insertRefund, r.ID, merchantID, payID, x, string(r.Amount.Currency), now, wire.OrNil(r.Reason)); err != nil {
-		return nil, nil, fmt.Errorf("insert refund: %w", err)
-	}
-	if p.Method == MethodWallet {
-		err = refundWallet(ctx, tx, p, r, now)
-	} else {
-		_, err = ledger.Post(ctx, tx, ledger.Transaction{Kind: "refund", Reference: r.ID, Entries: []ledger.Entry{
-			{Account: ledger.Account{Kind: ledger.Merchant, Owner: merchantID, Currency: r.Amount.Currency}, Amount: -x},
-			{Account: ledger.Account{Kind: ledger.CardOut, Currency: r.Amount.Currency}, Amount: x},
-		}})
-	}
-	switch {
-	case errors.Is(err, ledger.ErrInsufficientFunds):
-		return nil, nil, ErrBalanceInsufficient
-	case err != nil:
-		return nil, nil, fmt.Errorf("post refund %s: %w", r.ID, err)
-	}
-	p.AmountRefunded += x
-	p.UpdatedAt = now
-	if p.ReviewID != "" && p.AmountRefunded == p.Amount.Minor {
-		if err := risk.CloseRefunded(ctx, tx, merchantID, payID, now); err != nil {
-			return nil, nil, err
-		}
-	}
-	if _, err := webhook.Record(ctx, tx, merchantID, webhook.PaymentRefunded, ToWire(p), now); err != nil {
-		return nil, nil, err
-	}
-	if _, err := webhook.Record(ctx, tx, merchantID, webhook.RefundSucceeded, RefundToWire(r), now); err != nil {
-		return nil, nil, err
-	}
-	return r, p, nil
-}
-
-// SendRefund asks the processor to return a committed refund to the card,
-// capturing the payment first if the capture is still queued, and marks
-// the refund sent. Every step is keyed, so running it twice (inline after
-// commit and from Settle) asks the processor once.
-func (s *Service) SendRefund(ctx context.Context, db *postgres.DB, r *Refund, authRef string) error {
-	if authRef == "" {
-		return nil // a wallet payment's refund completed in its transaction
-	}
-	if err := s.captureOne(ctx, db, r.PaymentID); err != nil {
-		return err
-	}
-	ref, err := s.proc.Refund(ctx, "refund:"+r.ID, authRef, r.Amount)
-	if err != nil {
-		return fmt.Errorf("refund %s at the processor: %w", r.ID, err)
-	}
-	if _, err := db.Pool.Exec(ctx, markRefundSent, r.ID, ref, s.now().UTC()); err != nil {
-		return fmt.Errorf("mark refund %s sent: %w", r.ID, err)
-	}
-	return nil
-}
-
-// captureOne captures payID now if its capture is still queued.
-func (s *Service) captureOne(ctx context.Context, db *postgres.DB, payID string) error {
-	var (
-		ref string
-		amt money.Amount
-		cur string
-	)
-	err := db.Pool.QueryRow(ctx, pendingCaptureOf, payID).Scan(&ref, &amt.Minor, &cur)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return nil
-	case err != nil:
-		return fmt.Errorf("read pending capture: %w", err)
-	}
-	amt.Currency = money.Currency(cur)
-	if _, err := s.proc.Capture(ctx, "capture:"+payID, ref, amt); err != nil {
-		return fmt.Errorf("capture %s: %w", payID, err)
-	}
-	if _, err := db.Pool.Exec(ctx, deleteCaptured, []string{payID}); err != nil {
-		return fmt.Errorf("dequeue capture: %w", err)
-	}
-	return nil
-}
-
 // Balance returns merchantID's ledger balance per currency: succeeded
 // payments minus refunds.
 func (s *Service) Balance(ctx context.Context, db postgres.DBTX, merchantID string) (wire.Balance, error) {
@@ -715,77 +466,4 @@ func (s *Service) Balance(ctx context.Context, db postgres.DBTX, merchantID stri
 		out.Available = append(out.Available, wire.Money{Currency: string(a.Currency), Amount: a.Minor})
 	}
 	return out, nil
-}
-
-// ToWire returns p as the API shows it.
-func ToWire(p *Payment) wire.Payment {
-	w := wire.Payment{
-		ID: p.ID, Amount: p.Amount.Minor, Currency: string(p.Amount.Currency), Status: string(p.Status),
-		AmountRefunded: p.AmountRefunded, PaymentLink: wire.OrNil(p.LinkID),
-		PaymentForm: wire.OrNil(p.FormID), Reference: wire.OrNil(p.Reference), Realm: wire.OrNil(p.Realm),
-		PaymentMethod: wire.PaymentMethod{Type: p.Method},
-		Customer: wire.Customer{Email: p.Customer.Email, Name: p.Customer.Name, Phone: wire.OrNil(p.Customer.Phone),
-			Address: p.Customer.Address.toWire()},
-		CreatedAt: wire.Time(p.CreatedAt), Metadata: p.Metadata,
-	}
-	if w.Metadata == nil {
-		w.Metadata = map[string]string{}
-	}
-	if p.Card.Last4 != "" {
-		brand, last4, m, y := string(p.Card.Brand), p.Card.Last4, p.Card.ExpMonth, p.Card.ExpYear
-		w.PaymentMethod.Brand, w.PaymentMethod.Last4 = &brand, &last4
-		w.PaymentMethod.ExpMonth, w.PaymentMethod.ExpYear = &m, &y
-	}
-	if p.FailureCode != "" {
-		code, msg := p.FailureCode, processor.Message(p.FailureCode)
-		w.FailureCode, w.FailureMessage = &code, &msg
-	}
-	if p.Card.Fingerprint != "" {
-		w.PaymentMethod.Fingerprint = wire.Shown(&p.Card.Fingerprint)
-	}
-	if d := p.Risk; d != nil {
-		reasons := d.Reasons
-		if reasons == nil {
-			reasons = []string{}
-		}
-		w.Risk = wire.Shown(&wire.Risk{Score: d.Score, Level: d.Level, Outcome: d.Outcome, Reasons: reasons,
-			Rule: wire.OrNil(d.Rule)})
-	}
-	w.Review = wire.Shown(wire.OrNil(p.ReviewID))
-	return w
-}
-
-// RefundToWire returns r as the API shows it.
-func RefundToWire(r *Refund) wire.Refund {
-	return wire.Refund{ID: r.ID, Payment: r.PaymentID, Amount: r.Amount.Minor, Currency: string(r.Amount.Currency),
-		Status: r.Status, Reason: wire.OrNil(r.Reason), CreatedAt: wire.Time(r.CreatedAt)}
-}
-
-// ScanPayment reads a row of PaymentRows, for package payments, which
-// finds payments with filters of its own.
-func ScanPayment(r pgx.Row) (*Payment, error) { return scanPayment(r) }
-
-func scanPayment(r pgx.Row) (*Payment, error) {
-	var (
-		p             Payment
-		cur, st, brnd string
-		addr          map[string]string
-		score         *int16
-		d             risk.Decision
-	)
-	err := r.Scan(&p.ID, &p.MerchantID, &p.LinkID, &p.SingleUse, &p.Amount.Minor, &cur, &st, &p.AmountRefunded,
-		&p.FailureCode, &p.Customer.Email, &p.Customer.Name, &p.Method, &brnd, &p.Card.Last4, &p.Card.ExpMonth,
-		&p.Card.ExpYear, &p.Card.Fingerprint, &p.ProcessorRef, &p.ChallengeOutcome, &p.CreatedAt, &p.UpdatedAt,
-		&p.Metadata, &p.FormID, &p.Reference, &p.Customer.Phone, &addr, &p.Realm, &score, &d.Level, &d.Outcome,
-		&d.Reasons, &d.Rule, &d.Model, &p.ReviewID)
-	if err != nil {
-		return nil, err
-	}
-	if score != nil {
-		d.Score = int(*score)
-		p.Risk = &d
-	}
-	p.Customer.Address = addressFromJSON(addr)
-	p.Amount.Currency, p.Status, p.Card.Brand = money.Currency(cur), Status(st), processor.Brand(brnd)
-	return &p, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/paylink/paylink/internal/checkout"
+	"github.com/paylink/paylink/internal/checkout/settle"
 	"github.com/paylink/paylink/internal/ledger"
 	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/merchant"
@@ -396,8 +397,8 @@ func TestChallengeCompletion(t *testing.T) {
 
 // TestSettleFinishesWhatACrashLeft simulates a process that died after
 // committing: a refund never sent to the processor, captures still
-// queued, a challenge left processing and one never answered. Settle
-// finishes each, and a second run does nothing more.
+// queued, a challenge left processing and one never answered. A settle
+// run finishes each, and a second run does nothing more.
 func TestSettleFinishesWhatACrashLeft(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
@@ -416,11 +417,12 @@ func TestSettleFinishesWhatACrashLeft(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.clock.Advance(time.Hour)
-	rep, err := f.checkout.Settle(f.ctx, f.db)
+	settler := settle.New(f.checkout, f.clock.Now)
+	rep, err := settler.Run(f.ctx, f.db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (checkout.Report{Captured: 3, RefundsSent: 1, Resumed: 1, Canceled: 1}); rep != want {
+	if want := (settle.Report{Captured: 3, RefundsSent: 1, Resumed: 1, Canceled: 1}); rep != want {
 		t.Fatalf("report = %+v, want %+v (p1, p2 and the resumed challenge captured)", rep, want)
 	}
 	for id, want := range map[string]checkout.Status{stuck.ID: checkout.Succeeded, abandoned.ID: checkout.Canceled, p2.ID: checkout.Succeeded} {
@@ -434,8 +436,8 @@ func TestSettleFinishesWhatACrashLeft(t *testing.T) {
 	if n := f.count(`SELECT count(*) FROM events WHERE type = 'payment.canceled' AND data->>'id' = $1 AND data->>'status' = 'canceled'`, abandoned.ID); n != 1 {
 		t.Errorf("%d payment.canceled events of the abandoned challenge, want 1", n)
 	}
-	again, err := f.checkout.Settle(f.ctx, f.db)
-	if err != nil || again != (checkout.Report{}) {
+	again, err := settler.Run(f.ctx, f.db)
+	if err != nil || again != (settle.Report{}) {
 		t.Fatalf("second run = %+v, %v; want nothing to do", again, err)
 	}
 	f.wantBalance(1000 + 2000 + 2500 - 100)

@@ -4,14 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/paylink/paylink/internal/apperr"
 	"github.com/paylink/paylink/internal/forms"
 	"github.com/paylink/paylink/internal/id"
 	"github.com/paylink/paylink/internal/links"
@@ -20,92 +16,6 @@ import (
 	"github.com/paylink/paylink/internal/processor"
 	"github.com/paylink/paylink/internal/wire"
 )
-
-// Errors of shopper fields a payment form collects.
-var (
-	ErrPhoneInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "phone_invalid", Param: "phone",
-		Message: "Enter a phone number: 5 to 15 digits, with + ( ) - and spaces if you like."}
-	ErrAddressInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "address_invalid", Param: "billing_address",
-		Message: "Enter the billing address: street, city and a two-letter country code."}
-)
-
-// Address is a billing address a payment form collected.
-type Address struct {
-	Line1, Line2, City, PostalCode, State, Country string
-}
-
-var (
-	phoneChars  = regexp.MustCompile(`^\+?[0-9 ()\-.]+$`)
-	countryCode = regexp.MustCompile(`^[A-Z]{2}$`)
-)
-
-// ValidatePhone returns phone trimmed, or ErrPhoneInvalid unless it has 5
-// to 15 digits (E.164's maximum) and only an optional leading +, spaces,
-// parentheses, dots and hyphens besides.
-func ValidatePhone(phone string) (string, error) {
-	phone = strings.TrimSpace(phone)
-	digits := 0
-	for _, c := range phone {
-		if c >= '0' && c <= '9' {
-			digits++
-		}
-	}
-	if len(phone) > 30 || digits < 5 || digits > 15 || !phoneChars.MatchString(phone) {
-		return "", ErrPhoneInvalid
-	}
-	return phone, nil
-}
-
-// ValidateAddress returns a trimmed, with the country upper-cased, or
-// ErrAddressInvalid naming the field: line1 and city 1 to 200 characters,
-// line2 and state at most 200, postal_code at most 20, country an ISO
-// 3166-1 alpha-2 code.
-func ValidateAddress(a Address) (Address, error) {
-	fields := []struct {
-		v        *string
-		name     string
-		min, max int
-	}{
-		{&a.Line1, "line1", 1, 200}, {&a.Line2, "line2", 0, 200}, {&a.City, "city", 1, 200},
-		{&a.PostalCode, "postal_code", 0, 20}, {&a.State, "state", 0, 200}, {&a.Country, "country", 2, 2},
-	}
-	for _, f := range fields {
-		*f.v = strings.TrimSpace(*f.v)
-		if n := utf8.RuneCountInString(*f.v); n < f.min || n > f.max || !utf8.ValidString(*f.v) {
-			return a, ErrAddressInvalid.WithParam("billing_address." + f.name)
-		}
-	}
-	a.Country = strings.ToUpper(a.Country)
-	if !countryCode.MatchString(a.Country) {
-		return a, ErrAddressInvalid.WithParam("billing_address.country")
-	}
-	return a, nil
-}
-
-func (a *Address) toWire() *wire.Address {
-	if a == nil {
-		return nil
-	}
-	return &wire.Address{Line1: a.Line1, Line2: a.Line2, City: a.City, PostalCode: a.PostalCode, State: a.State,
-		Country: a.Country}
-}
-
-// toJSON is the billing_address column's value (NULL for no address).
-func (a *Address) toJSON() any {
-	if a == nil {
-		return nil
-	}
-	return map[string]string{"line1": a.Line1, "line2": a.Line2, "city": a.City, "postal_code": a.PostalCode,
-		"state": a.State, "country": a.Country}
-}
-
-func addressFromJSON(m map[string]string) *Address {
-	if m == nil {
-		return nil
-	}
-	return &Address{Line1: m["line1"], Line2: m["line2"], City: m["city"], PostalCode: m["postal_code"],
-		State: m["state"], Country: m["country"]}
-}
 
 // RecordForm stores the outcome of an authorization of amount for a
 // submission of form f in tx, exactly as Record does for a link: the
@@ -130,7 +40,7 @@ func (s *Service) RecordForm(ctx context.Context, tx pgx.Tx, f *forms.Form, amou
 	}
 	tag, err := tx.Exec(ctx, query, p.ID, p.MerchantID, p.FormID, p.Amount.Minor, string(p.Amount.Currency),
 		string(p.Status), wire.OrNil(p.FailureCode), p.Customer.Email, p.Customer.Name, wire.OrNil(p.Customer.Phone),
-		p.Customer.Address.toJSON(), wire.OrNil(string(p.Card.Brand)), wire.OrNil(p.Card.Last4),
+		p.Customer.Address.JSON(), wire.OrNil(string(p.Card.Brand)), wire.OrNil(p.Card.Last4),
 		wire.OrNil(p.Card.ExpMonth), wire.OrNil(p.Card.ExpYear), wire.OrNil(p.Card.Fingerprint), p.ProcessorRef,
 		p.CreatedAt)
 	switch {

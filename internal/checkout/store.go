@@ -155,37 +155,11 @@ WHERE merchant_id = $1 AND id = $2`
 INSERT INTO refunds (id, merchant_id, payment_id, amount, currency, status, created_at, reason)
 VALUES ($1, $2, $3, $4, $5, 'succeeded', $6, $7)`
 
-	pendingCaptures = `
-SELECT payment_id, processor_ref, amount, currency FROM pending_captures
-ORDER BY payment_id LIMIT $1`
-
 	pendingCaptureOf = `
 SELECT processor_ref, amount, currency FROM pending_captures WHERE payment_id = $1`
 
 	deleteCaptured = `DELETE FROM pending_captures WHERE payment_id = ANY($1)`
 
-	unsentRefunds = `
-SELECT r.id, r.merchant_id, r.payment_id, r.amount, r.currency, r.status, r.created_at, p.processor_ref
-FROM refunds r JOIN payments p ON p.id = r.payment_id
-WHERE r.sent_at IS NULL AND r.created_at <= $1
-ORDER BY r.created_at LIMIT $2`
-
 	markRefundSent = `
 UPDATE refunds SET processor_ref = $2, sent_at = $3 WHERE id = $1 AND sent_at IS NULL`
-
-	// staleChallenges are payments a crash left in processing.
-	staleProcessing = `
-SELECT p.merchant_id, p.id FROM payments p
-WHERE p.status = 'processing' AND p.updated_at <= $1
-ORDER BY p.updated_at LIMIT $2`
-
-	// cancelAbandoned cancels challenges unanswered since $2 and reads
-	// them (as they were before: the caller sets status and updated_at).
-	cancelAbandoned = `
-WITH gone AS (
-  UPDATE payments SET status = 'canceled', updated_at = $1
-  WHERE id IN (SELECT id FROM payments WHERE status = 'requires_action' AND updated_at <= $2
-               ORDER BY updated_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-  RETURNING id)
-SELECT ` + paymentColumns + paymentFrom + `WHERE p.id IN (SELECT id FROM gone)`
 )

@@ -24,7 +24,10 @@ import (
 	"github.com/paylink/paylink/internal/httpapi/dashboard/passkeypages"
 	"github.com/paylink/paylink/internal/httpapi/dashboard/riskpages"
 	"github.com/paylink/paylink/internal/httpapi/edge"
+	"github.com/paylink/paylink/internal/httpapi/edge/apidoc"
 	"github.com/paylink/paylink/internal/httpapi/hostedcheckout"
+	"github.com/paylink/paylink/internal/httpapi/hostedcheckout/sdkfiles"
+	"github.com/paylink/paylink/internal/httpapi/hostedcheckout/signedpages"
 	"github.com/paylink/paylink/internal/httpapi/merchantapi"
 	"github.com/paylink/paylink/internal/httpapi/walletapp"
 	"github.com/paylink/paylink/internal/idempotency"
@@ -118,6 +121,11 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	signedLinks := signedpages.New(shoppers)
+	sdk, err := sdkfiles.New(e)
+	if err != nil {
+		return nil, err
+	}
 
 	merchantPages, err := dashboard.New(dashboard.Deps{Edge: e, Log: d.Log, DB: d.DB, BaseURL: d.BaseURL, Now: d.Now,
 		Merchants: d.Merchants, Logins: d.MerchantLogins, Passwords: d.Passwords, Checkout: d.Checkout, Links: d.Links,
@@ -152,6 +160,8 @@ func New(d Deps) (*Server, error) {
 		ops.routes(),            // operations: /healthz, /readyz, /v1/openapi.json, /assets/…
 		merchants.Routes(),      // merchants' backends, with an API key: /v1/…
 		shoppers.Routes(),       // shoppers' browsers: /pay/…, /embed/forms/…, /sdk/…
+		signedLinks.Routes(),    // … the checkout's signed links: /pay/s…
+		sdk.Routes(),            // … the JS SDK, for any site: /sdk/…
 		wallets.Routes(),        // wallet users: /v1/wallet/…, /wallet
 		merchantPages.Routes(),  // merchants' browsers: /, /docs, /dashboard/… (log-in, home, payments, settings)
 		linkPages.Routes(),      // … the dashboard's links: /dashboard/links/…
@@ -160,7 +170,7 @@ func New(d Deps) (*Server, error) {
 		riskPages.Routes(),      // … the dashboard's risk: /dashboard/risk/…, /dashboard/reviews
 		passkeyPages.Routes(),   // … the dashboard's passkeys: /dashboard/settings/passkeys/…
 	)
-	if ops.openAPIDoc, err = edge.OpenAPI(routes, opsOpenAPI(), merchantapi.OpenAPI(), hostedcheckout.OpenAPI(),
+	if ops.openAPIDoc, err = apidoc.Build(routes, opsOpenAPI(), merchantapi.OpenAPI(), hostedcheckout.OpenAPI(), signedpages.OpenAPI(), sdkfiles.OpenAPI(),
 		walletapp.OpenAPI(), dashboard.OpenAPI(), formpages.OpenAPI(), developerpages.OpenAPI(), riskpages.OpenAPI(),
 		passkeypages.OpenAPI()); err != nil {
 		return nil, err

@@ -13,6 +13,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/paylink/paylink/internal/checkout"
+	"github.com/paylink/paylink/internal/checkout/settle"
 	"github.com/paylink/paylink/internal/eventmail"
 	"github.com/paylink/paylink/internal/idempotency"
 	"github.com/paylink/paylink/internal/links"
@@ -303,8 +304,8 @@ const expireBatch = 500
 // settle captures queued authorizations and finishes refunds and
 // challenges that a crash interrupted.
 func (w *Worker) settle(ctx context.Context, _ *asynq.Task) error {
-	rep, err := w.d.Checkout.Settle(ctx, w.d.DB)
-	if rep != (checkout.Report{}) {
+	rep, err := settle.New(w.d.Checkout, w.d.Now).Run(ctx, w.d.DB)
+	if rep != (settle.Report{}) {
 		w.d.Log.InfoContext(ctx, "checkout settled", "captured", rep.Captured, "refunds_sent", rep.RefundsSent,
 			"challenges_resumed", rep.Resumed, "challenges_canceled", rep.Canceled)
 	}

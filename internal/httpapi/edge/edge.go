@@ -3,13 +3,14 @@
 // decoding, the one error renderer, Idempotency-Key handling, rate limits,
 // authentication and API-key scopes, same-origin (CSRF) checks, session
 // cookies, HTML pages with their security headers and shared layout,
-// static assets, the access log and metrics, and the OpenAPI document.
+// static assets, and the access log and metrics.
 //
 // A route is declared once, as a Route next to its path: who may call it
 // (Auth), the API-key scope it needs, which rate limit counts it, whether
 // it takes an Idempotency-Key, and its OpenAPI operation. Mount turns the
-// declarations into Gin routes with the right middleware, and OpenAPI
-// builds the published document from the same declarations.
+// declarations into Gin routes with the right middleware, and package
+// apidoc (below this one) builds the published OpenAPI document from the
+// same declarations.
 //
 // The edge knows nothing about links, payments or wallets: the audience
 // packages beside it (the merchant API, the hosted checkout, the wallet)

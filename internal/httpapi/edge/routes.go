@@ -9,7 +9,7 @@ import (
 )
 
 // Route is one endpoint, declared once next to its path: who may call it,
-// what it needs, and what answers it. Mount registers it; OpenAPI
+// what it needs, and what answers it. Mount registers it; package apidoc
 // documents it from the same fields.
 type Route struct {
 	Method, Path string // Gin syntax: /v1/payment_links/:id
@@ -195,7 +195,18 @@ func (e *Edge) sameOriginFirst(c *gin.Context) {
 func (e *Edge) Routes() []string {
 	var out []string
 	for _, r := range e.engine.Routes() {
-		out = append(out, r.Method+" "+openAPIPath(r.Path))
+		out = append(out, r.Method+" "+OpenAPIPath(r.Path))
 	}
 	return out
+}
+
+// OpenAPIPath turns Gin's /a/:id/*rest into OpenAPI's /a/{id}/{rest}.
+func OpenAPIPath(p string) string {
+	parts := strings.Split(p, "/")
+	for i, part := range parts {
+		if strings.HasPrefix(part, ":") || strings.HasPrefix(part, "*") {
+			parts[i] = "{" + part[1:] + "}"
+		}
+	}
+	return strings.Join(parts, "/")
 }

@@ -26,7 +26,7 @@ func TestPagesOfferOnlyWhatIsAccepted(t *testing.T) {
 	f := e.CreateForm(c, map[string]any{"currency": "eur", "allowed_origins": []string{"https://shop.example"}})
 	pages := map[string]string{
 		"link":   apitest.CheckoutPath(t, l),
-		"signed": signedPath(e, c, map[string]string{"currency": "EUR"}),
+		"signed": e.SignedPath(c, map[string]string{"currency": "EUR"}),
 		"form":   embedURL(f.ID, "https://shop.example"),
 	}
 	get := func(name string, status int, has, lacks []string) {

@@ -82,7 +82,7 @@ func TestSignedLinksAndFormsCheckBrandsBeforeTheProcessor(t *testing.T) {
 	_, c := e.SignUp("brands@shop.test")
 	f := e.CreateForm(c, nil)
 	setBrands(t, e, c, "visa")
-	apitest.WantError(t, e.Pay(signedPath(e, c, nil), apitest.CardBody("378282246310005"), ""),
+	apitest.WantError(t, e.Pay(e.SignedPath(c, nil), apitest.CardBody("378282246310005"), ""),
 		http.StatusPaymentRequired, "card_brand_not_accepted")
 	apitest.WantError(t, e.Pay(embedURL(f.ID, apitest.ShopOrigin), formBody("5555555555554444", nil), ""),
 		http.StatusPaymentRequired, "card_brand_not_accepted")
@@ -93,7 +93,7 @@ func TestSignedLinksAndFormsCheckBrandsBeforeTheProcessor(t *testing.T) {
 		t.Fatalf("%d payments recorded", n)
 	}
 	// Visa still pays both.
-	if a := apitest.PayAnswerOf(t, e.Pay(signedPath(e, c, nil), apitest.CardBody("4242424242424242"), "")); a.Payment.Status != "succeeded" {
+	if a := apitest.PayAnswerOf(t, e.Pay(e.SignedPath(c, nil), apitest.CardBody("4242424242424242"), "")); a.Payment.Status != "succeeded" {
 		t.Fatalf("signed link with Visa: %+v", a)
 	}
 	if a := apitest.PayAnswerOf(t, e.Pay(embedURL(f.ID, apitest.ShopOrigin), formBody("4242424242424242", nil), "")); a.Payment.Status != "succeeded" {

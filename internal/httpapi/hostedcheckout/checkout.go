@@ -1,9 +1,11 @@
 // Package hostedcheckout is the hosted checkout: what shoppers' browsers
 // see and send. A payment link's page (/pay/{id}), its JSON payment and
 // the challenge of the simulated issuer; stateless signed links
-// (/pay/s?…); the embedded payment form inside a merchant's page
-// (/embed/forms/{id}); paying a link from the shopper's wallet; and the
-// JS SDK's files (/sdk/…). It owns those routes, their handlers, request
+// (/pay/s?…, in the section signedpages, on this package's exported kit:
+// Page, PageError, CardAttempt, RecordedAnswer, Target, FinishChallenge,
+// …); the embedded payment form inside a merchant's page
+// (/embed/forms/{id}); and paying a link from the shopper's wallet (the
+// JS SDK's files, /sdk/…, are the section sdkfiles). It owns those routes, their handlers, request
 // and answer types, templates and scripts. Every route is public and
 // limited per client IP; what protects it is the link's or form's
 // signature or allowed origins, and same-origin JSON POSTs.
@@ -72,7 +74,7 @@ type Server struct {
 	walletSession func(*gin.Context) (*wallet.Session, error)
 	returns       *returnurl.Signer
 	pages         map[string]*template.Template
-	sdk           sdkFiles
+	deps          Deps
 }
 
 // New returns the hosted checkout, its pages parsed and its scripts and
@@ -80,7 +82,7 @@ type Server struct {
 func New(d Deps) (*Server, error) {
 	s := &Server{edge: d.Edge, log: d.Log, db: d.DB, baseURL: d.BaseURL, now: d.Now, merchants: d.Merchants,
 		links: d.Links, checkout: d.Checkout, forms: d.Forms, currencies: d.Currencies, wallet: d.Wallet,
-		passkeys: d.Passkeys, walletSession: d.WalletSession, returns: d.Returns}
+		passkeys: d.Passkeys, walletSession: d.WalletSession, returns: d.Returns, deps: d}
 	if s.returns == nil {
 		return nil, errors.New("hostedcheckout: no return signer")
 	}
@@ -88,32 +90,37 @@ func New(d Deps) (*Server, error) {
 	if s.pages, err = parsePages(d.Edge.Assets()); err != nil {
 		return nil, err
 	}
-	if s.sdk, err = loadSDK(); err != nil {
-		return nil, err
-	}
 	return s, nil
 }
+
+// Deps is what the hosted checkout was built with, for its sections
+// (signedpages).
+func (s *Server) Deps() Deps { return s.deps }
 
 //go:embed openapi/*.json
 var openAPIFiles embed.FS
 
-// OpenAPI is the OpenAPI part of the hosted checkout (see edge.OpenAPI).
+// OpenAPI is the OpenAPI part of the hosted checkout (see apidoc.Build).
 func OpenAPI() fs.FS { return openAPIFiles }
+
+// GetPage is a checkout page's route: public, limited per client IP, and
+// answering by itself (its own error pages).
+func GetPage(path, doc string, h gin.HandlerFunc) edge.Route {
+	return edge.Route{Method: "GET", Path: path, Limit: edge.PerIPCheckout, Doc: doc, Page: h}
+}
+
+// PostJSON is a checkout JSON POST's route: public, limited per client IP,
+// taking an Idempotency-Key; h checks SameOrigin first thing.
+func PostJSON(path, doc string, h func(*gin.Context) error) edge.Route {
+	return edge.Route{Method: "POST", Path: path, Limit: edge.PerIPCheckout, Idempotent: true, Doc: doc, Handle: h}
+}
 
 // Routes are the hosted checkout's routes. Pages (Page) render their own
 // error pages; the JSON POSTs (Handle) check SameOrigin first thing, after
 // the per-IP limit has counted them, and take an Idempotency-Key per
 // attempt.
 func (s *Server) Routes() []edge.Route {
-	page := func(path, doc string, h gin.HandlerFunc) edge.Route {
-		return edge.Route{Method: "GET", Path: path, Limit: edge.PerIPCheckout, Doc: doc, Page: h}
-	}
-	post := func(path, doc string, h func(*gin.Context) error) edge.Route {
-		return edge.Route{Method: "POST", Path: path, Limit: edge.PerIPCheckout, Idempotent: true, Doc: doc, Handle: h}
-	}
-	sdk := func(method, path, doc string) edge.Route {
-		return edge.Route{Method: method, Path: path, Doc: doc, Page: s.serveSDK}
-	}
+	page, post := GetPage, PostJSON
 	return []edge.Route{
 		// A payment link.
 		page("/pay/:id", "checkoutPage", s.payPage),
@@ -125,13 +132,6 @@ func (s *Server) Routes() []edge.Route {
 		// The keys that verify a shopper's signed return to the merchant.
 		{Method: "GET", Path: "/.well-known/paylink-keys.json", Doc: "getReturnKeys", Page: s.returnKeys},
 
-		// A stateless signed link.
-		page("/pay/s", "signedLinkPage", s.signedPage),
-		post("/pay/s", "paySignedLink", s.paySigned),
-		page("/pay/s/payments/:payment", "signedReceiptPage", s.signedReceipt),
-		page("/pay/s/payments/:payment/challenge", "signedChallengePage", s.signedChallengePage),
-		post("/pay/s/payments/:payment/challenge", "answerSignedChallenge", s.answerSignedChallenge),
-
 		// A payment form, inside the merchant's page.
 		page("/embed/forms/:id", "embedFormPage", s.embedPage),
 		page("/embed/forms/:id/preview", "embedFormPreview", s.embedPreview),
@@ -139,19 +139,5 @@ func (s *Server) Routes() []edge.Route {
 		page("/embed/forms/:id/payments/:payment", "embedReceiptPage", s.embedReceipt),
 		page("/embed/forms/:id/payments/:payment/challenge", "embedChallengePage", s.embedChallengePage),
 		post("/embed/forms/:id/payments/:payment/challenge", "answerFormChallenge", s.answerFormChallenge),
-
-		// The JS SDK, for any site; HEAD for link checkers and CDNs.
-		sdk("GET", "/sdk/paylink.js", "getSDKScript"),
-		sdk("HEAD", "/sdk/paylink.js", "headSDKScript"),
-		sdk("GET", "/sdk/paylink.mjs", "getSDKModule"),
-		sdk("HEAD", "/sdk/paylink.mjs", "headSDKModule"),
-		sdk("GET", "/sdk/:version/paylink.js", "getVersionedSDKScript"),
-		sdk("HEAD", "/sdk/:version/paylink.js", "headVersionedSDKScript"),
-		sdk("GET", "/sdk/:version/paylink.mjs", "getVersionedSDKModule"),
-		sdk("HEAD", "/sdk/:version/paylink.mjs", "headVersionedSDKModule"),
-		sdk("GET", "/sdk/return.mjs", "getReturnModule"),
-		sdk("HEAD", "/sdk/return.mjs", "headReturnModule"),
-		sdk("GET", "/sdk/:version/return.mjs", "getVersionedReturnModule"),
-		sdk("HEAD", "/sdk/:version/return.mjs", "headVersionedReturnModule"),
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/paylink/paylink/internal/apperr"
 	"github.com/paylink/paylink/internal/checkout"
+	"github.com/paylink/paylink/internal/checkout/contact"
 	"github.com/paylink/paylink/internal/forms"
 	"github.com/paylink/paylink/internal/httpapi/edge"
 	"github.com/paylink/paylink/internal/idempotency"
@@ -117,7 +118,7 @@ func (s *Server) embedError(c *gin.Context, f *forms.Form, parent string, err er
 // embedNotice renders embedError's page for err with frame-ancestors
 // ancestors.
 func (s *Server) embedNotice(c *gin.Context, ancestors, parent string, err error) {
-	status, n := http.StatusInternalServerError, notice{Icon: "!", Heading: "Something went wrong",
+	status, n := http.StatusInternalServerError, Notice{Icon: "!", Heading: "Something went wrong",
 		Message: "We could not load this payment form. Please try again in a moment.", Hint: "Reference: " + edge.RequestID(c)}
 	var msg string
 	refusalStatus, refusal, refused := refusalNotice(err)
@@ -127,31 +128,31 @@ func (s *Server) embedNotice(c *gin.Context, ancestors, parent string, err error
 		e, _ := apperr.As(err)
 		msg = embedMessage{Type: "error", Error: &embedErrorMsg{Code: e.Code, Message: e.Message}}.String()
 	case errors.Is(err, forms.ErrNotFound):
-		status, n = http.StatusNotFound, notice{Icon: "?", Heading: "Payment form not found",
+		status, n = http.StatusNotFound, Notice{Icon: "?", Heading: "Payment form not found",
 			Message: "This payment form does not exist.", Hint: "Check the form id given to Paylink.mount."}
 	case errors.Is(err, checkout.ErrNotFound):
-		status, n = http.StatusNotFound, notice{Icon: "?", Heading: "Payment not found",
+		status, n = http.StatusNotFound, Notice{Icon: "?", Heading: "Payment not found",
 			Message: "This payment does not exist.", Hint: "Start again from the payment form."}
 	case errors.Is(err, errParentOrigin):
-		status, n = http.StatusForbidden, notice{Icon: "!", Heading: "This form cannot be shown here",
+		status, n = http.StatusForbidden, Notice{Icon: "!", Heading: "This form cannot be shown here",
 			Message: "The merchant has not allowed this payment form on this site.",
 			Hint:    "Merchants: add this site's origin to the form's allowed_origins."}
 	case errors.Is(err, forms.ErrInactive):
-		status, n = http.StatusGone, notice{Icon: "×", Heading: "This form is no longer active",
+		status, n = http.StatusGone, Notice{Icon: "×", Heading: "This form is no longer active",
 			Message: "The merchant has turned this payment form off.", Hint: "No payment can be made with it."}
 		msg = embedMessage{Type: "error", Error: &embedErrorMsg{Code: forms.ErrInactive.Code, Message: forms.ErrInactive.Message}}.String()
 	default:
 		s.log.ErrorContext(c.Request.Context(), "page failed", "err", err, "request_id", edge.RequestID(c), "route", c.FullPath())
 	}
 	s.render(c, status, "embed/error", ancestors, struct {
-		notice
+		Notice
 		frame
 	}{n, frame{ParentOrigin: parent, ParentMessage: msg}})
 }
 
 type formPage struct {
 	frame
-	cardOffer
+	CardOffer
 	Merchant, Title, Description, Currency string
 	// Amount is the fixed amount, formatted; "" when the shopper chooses
 	// between Min and Max.
@@ -170,7 +171,7 @@ func (s *Server) embedPage(c *gin.Context) {
 		err = f.Payable()
 	}
 	if err == nil {
-		err = checkCards(f.Accepts, f.Currency)
+		err = CheckCards(f.Accepts, f.Currency)
 	}
 	if err != nil {
 		s.embedError(c, f, parent, err)
@@ -190,7 +191,7 @@ func (s *Server) embedPreview(c *gin.Context) {
 		err = f.Payable()
 	}
 	if err == nil {
-		err = checkCards(f.Accepts, f.Currency)
+		err = CheckCards(f.Accepts, f.Currency)
 	}
 	if err != nil {
 		s.embedNotice(c, self, "", err)
@@ -205,7 +206,7 @@ func (s *Server) embedPreview(c *gin.Context) {
 func formPageOf(f *forms.Form, parent string) formPage {
 	exp, _ := money.Exponent(f.Currency)
 	data := formPage{frame: frame{ParentOrigin: parent}, Merchant: f.MerchantName, Title: f.Title,
-		Description: f.Description, Currency: string(f.Currency), cardOffer: offerCards(f.Accepts, f.Currency),
+		Description: f.Description, Currency: string(f.Currency), CardOffer: OfferCards(f.Accepts, f.Currency),
 		MinMinor: f.AmountMin, MaxMinor: f.AmountMax, Exponent: exp,
 		Phone: f.Collects(forms.Phone), Address: f.Collects(forms.BillingAddress)}
 	if f.Amount > 0 {
@@ -245,9 +246,9 @@ func formCustomer(f *forms.Form, in formPayRequest) (checkout.Customer, error) {
 	}
 	switch {
 	case f.Collects(forms.Phone) && in.Phone == nil:
-		return cust, checkout.ErrPhoneInvalid
+		return cust, contact.ErrPhoneInvalid
 	case f.Collects(forms.Phone):
-		if cust.Phone, err = checkout.ValidatePhone(*in.Phone); err != nil {
+		if cust.Phone, err = contact.ValidatePhone(*in.Phone); err != nil {
 			return cust, err
 		}
 	case in.Phone != nil:
@@ -255,9 +256,9 @@ func formCustomer(f *forms.Form, in formPayRequest) (checkout.Customer, error) {
 	}
 	switch a := in.BillingAddress; {
 	case f.Collects(forms.BillingAddress) && a == nil:
-		return cust, checkout.ErrAddressInvalid
+		return cust, contact.ErrAddressInvalid
 	case f.Collects(forms.BillingAddress):
-		addr, err := checkout.ValidateAddress(checkout.Address{Line1: a.Line1, Line2: a.Line2, City: a.City,
+		addr, err := contact.ValidateAddress(contact.Address{Line1: a.Line1, Line2: a.Line2, City: a.City,
 			PostalCode: a.PostalCode, State: a.State, Country: a.Country})
 		if err != nil {
 			return cust, err
@@ -301,7 +302,7 @@ func (s *Server) payForm(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	card, attempt, scope, err := s.cardAttempt(c, in.PaymentMethod, "form:"+f.ID, "form:"+f.ID)
+	card, attempt, scope, err := s.CardAttempt(c, in.PaymentMethod, "form:"+f.ID, "form:"+f.ID)
 	if err != nil {
 		return err
 	}
@@ -316,18 +317,18 @@ func (s *Server) payForm(c *gin.Context) error {
 		if err != nil {
 			return 0, nil, err
 		}
-		status, body := s.recordedAnswer(c, s.formTarget(f, parent), p)
+		status, body := s.RecordedAnswer(c, s.formTarget(f, parent), p)
 		return status, body, nil
 	})
 	// The form was turned off while this card was authorized.
-	s.releaseOn(c, auth.Authorization, err, forms.ErrInactive)
+	s.ReleaseOn(c, auth.Authorization, err, forms.ErrInactive)
 	return err
 }
 
 // formTarget is form f as what a payment pays, inside a frame whose
 // parent is parent.
-func (s *Server) formTarget(f *forms.Form, parent string) payTarget {
-	return payTarget{path: func(suffix string) string { return embedPath(f, suffix, parent) },
+func (s *Server) formTarget(f *forms.Form, parent string) PayTarget {
+	return PayTarget{path: func(suffix string) string { return embedPath(f, suffix, parent) },
 		successURL: f.SuccessURL, source: f.ID, returns: s.returns}
 }
 
@@ -368,7 +369,7 @@ func (s *Server) embedReceipt(c *gin.Context) {
 	t := s.formTarget(f, parent)
 	redirect := t.returnURL(p, false)
 	t.successURL = ""
-	data := receiptOf(f.MerchantName, f.Title, p, t, func() bool { return f.Payable() == nil })
+	data := ReceiptOf(f.MerchantName, f.Title, p, t, func() bool { return f.Payable() == nil })
 	s.embedRender(c, f, http.StatusOK, "embed/receipt", struct {
 		receiptPage
 		frame
@@ -397,10 +398,10 @@ func (s *Server) embedChallengePage(c *gin.Context) {
 		return
 	}
 	s.embedRender(c, f, http.StatusOK, "embed/challenge", struct {
-		challengePage
+		ChallengePage
 		frame
-	}{challengePage{Merchant: f.MerchantName, Amount: p.Amount.String(),
-		Card: brandName(p.Card.Brand) + " •••• " + p.Card.Last4}, frame{ParentOrigin: parent}})
+	}{ChallengePage{Merchant: f.MerchantName, Amount: p.Amount.String(),
+		Card: BrandName(p.Card.Brand) + " •••• " + p.Card.Last4}, frame{ParentOrigin: parent}})
 }
 
 // answerFormChallenge is POST /embed/forms/{id}/payments/{payment}/challenge.
@@ -408,7 +409,7 @@ func (s *Server) answerFormChallenge(c *gin.Context) error {
 	if err := s.edge.SameOrigin(c); err != nil {
 		return err
 	}
-	outcome, err := s.readChallenge(c)
+	outcome, err := s.ReadChallenge(c)
 	if err != nil {
 		return err
 	}
@@ -422,11 +423,11 @@ func (s *Server) answerFormChallenge(c *gin.Context) error {
 		return err
 	}
 	parent, _ := f.Allows(c.Query("parent_origin"))
-	return s.finishChallenge(c, "form:"+f.ID, p, outcome, f.Payable, s.formTarget(f, parent))
+	return s.FinishChallenge(c, "form:"+f.ID, p, outcome, f.Payable, s.formTarget(f, parent))
 }
 
-// readChallenge reads a challenge answer's body and Idempotency-Key.
-func (s *Server) readChallenge(c *gin.Context) (string, error) {
+// ReadChallenge reads a challenge answer's body and Idempotency-Key.
+func (s *Server) ReadChallenge(c *gin.Context) (string, error) {
 	var in challengeRequest
 	if err := edge.Decode(c, &in); err != nil {
 		return "", err
@@ -441,13 +442,13 @@ func (s *Server) readChallenge(c *gin.Context) (string, error) {
 	return outcome, nil
 }
 
-// finishChallenge answers the challenge of payment p, already matched to
+// FinishChallenge answers the challenge of payment p, already matched to
 // the link, form or signed link t it pays: claim it if it still waits and
 // payable() allows, ask the processor, and record the final status with
 // the Idempotency-Key in one transaction (scope). A payment already final
 // is answered as it is, so a double click or a second tab is harmless.
-func (s *Server) finishChallenge(c *gin.Context, scope string, p *checkout.Payment, outcome string,
-	payable func() error, t payTarget) error {
+func (s *Server) FinishChallenge(c *gin.Context, scope string, p *checkout.Payment, outcome string,
+	payable func() error, t PayTarget) error {
 	ctx := c.Request.Context()
 	if p.Status == checkout.RequiresAction {
 		if err := payable(); err != nil {

@@ -451,7 +451,7 @@ func TestFormAndSignedLinkCardDataNeverStored(t *testing.T) {
 	for i, n := range numbers {
 		e.Pay(embedURL(f.ID, apitest.ShopOrigin), formBody(n, map[string]any{"phone": "+15550100", "billing_address": testAddress}),
 			fmt.Sprintf("form-%d", i))
-		e.Pay(signedPath(e, c, map[string]string{"ref": fmt.Sprintf("pci-%d", i)}), apitest.CardBody(n), fmt.Sprintf("signed-%d", i))
+		e.Pay(e.SignedPath(c, map[string]string{"ref": fmt.Sprintf("pci-%d", i)}), apitest.CardBody(n), fmt.Sprintf("signed-%d", i))
 	}
 	if n := e.Count(`SELECT count(*) FROM payments WHERE payment_form_id IS NOT NULL`); n < 6 {
 		t.Fatalf("only %d form payments were made", n)

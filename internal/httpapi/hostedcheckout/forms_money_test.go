@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paylink/paylink/internal/checkout/settle"
 	"github.com/paylink/paylink/internal/httpapi/apitest"
 	"github.com/paylink/paylink/internal/wire"
 )
@@ -90,7 +91,7 @@ func TestSettleCancelsChallengesWhoseFormOrReferenceWentAway(t *testing.T) {
 	}
 	offPay := challenge(embedURL(off.ID, apitest.ShopOrigin))
 	onPay := challenge(embedURL(on.ID, apitest.ShopOrigin))
-	signed := signedPath(e, c, map[string]string{"ref": "race"})
+	signed := e.SignedPath(c, map[string]string{"ref": "race"})
 	loser := challenge(signed)
 	winner := challenge(signed)
 	for _, p := range []wire.Payment{offPay, onPay, loser} {
@@ -104,7 +105,7 @@ func TestSettleCancelsChallengesWhoseFormOrReferenceWentAway(t *testing.T) {
 		t.Fatalf("winner: %d %s", r.Status, r.Body)
 	}
 	e.Clock.Advance(time.Hour)
-	rep, err := e.Deps.Checkout.Settle(ctx, e.DB)
+	rep, err := settle.New(e.Deps.Checkout, e.Clock.Now).Run(ctx, e.DB)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,7 +44,7 @@ func parsePages(assets *edge.Assets) (map[string]*template.Template, error) {
 	pages := map[string]*template.Template{}
 	for _, name := range names {
 		base := strings.TrimSuffix(path.Base(name), ".html")
-		variants := map[string]string{} // page → its own layout, "" for the shared one
+		variants := map[string]string{} // Page → its own layout, "" for the shared one
 		switch {
 		case strings.HasPrefix(base, "layout"), strings.HasPrefix(base, "partial-"):
 			continue
@@ -72,9 +72,9 @@ func parsePages(assets *edge.Assets) (map[string]*template.Template, error) {
 	return pages, nil
 }
 
-// page renders an HTML page with the security headers every page carries
+// Page renders an HTML page with the security headers every page carries
 // (strict CSP, frame-ancestors 'none', nosniff, no Referer, no-store).
-func (s *Server) page(c *gin.Context, status int, name string, data any) {
+func (s *Server) Page(c *gin.Context, status int, name string, data any) {
 	s.render(c, status, name, "'none'", data)
 }
 
@@ -88,8 +88,8 @@ func (s *Server) render(c *gin.Context, status int, name, frameAncestors string,
 	s.edge.Render(c, status, p, frameAncestors, data)
 }
 
-// notice is the data of the "error" page: a friendly explanation, never a
+// Notice is the data of the "error" page: a friendly explanation, never a
 // stack trace.
-type notice struct {
+type Notice struct {
 	Icon, Heading, Message, Hint string
 }

@@ -46,7 +46,9 @@ func (s *Server) openPayable(c *gin.Context) (*links.Link, error) {
 	return l, l.Payable(s.now())
 }
 
-type payRequest struct {
+// PayRequest is the JSON body of a card or wallet payment of a link, a
+// signed link or (with more fields) a form.
+type PayRequest struct {
 	Email         string           `json:"email"`
 	Name          string           `json:"name"`
 	PaymentMethod payMethodRequest `json:"payment_method"`
@@ -91,7 +93,7 @@ func (s *Server) pay(c *gin.Context) error {
 	if err := s.verifyLink(c); err != nil {
 		return err
 	}
-	var in payRequest
+	var in PayRequest
 	if err := edge.Decode(c, &in); err != nil {
 		return err
 	}
@@ -102,7 +104,7 @@ func (s *Server) pay(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	card, attempt, scope, err := s.cardAttempt(c, in.PaymentMethod, c.Param("id"), "link:"+c.Param("id"))
+	card, attempt, scope, err := s.CardAttempt(c, in.PaymentMethod, c.Param("id"), "link:"+c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -124,22 +126,22 @@ func (s *Server) pay(c *gin.Context) error {
 		if err != nil {
 			return 0, nil, err
 		}
-		status, body := s.recordedAnswer(c, s.linkTarget(l), p)
+		status, body := s.RecordedAnswer(c, s.linkTarget(l), p)
 		return status, body, nil
 	})
 	// The link was paid or closed while this card was authorized.
-	s.releaseOn(c, auth.Authorization, err, links.ErrCompleted, links.ErrDeactivated, links.ErrExpired)
+	s.ReleaseOn(c, auth.Authorization, err, links.ErrCompleted, links.ErrDeactivated, links.ErrExpired)
 	return err
 }
 
-// cardAttempt checks the card part of a card payment request and names
+// CardAttempt checks the card part of a card payment request and names
 // the attempt for the processor: attemptScope, the request's
 // Idempotency-Key (or a fresh id without one: every such request is an
 // attempt of its own) and the request's fingerprint, so a retried request
 // authorizes once. It also returns the request's Idempotency-Key scope:
 // scope (link:…, form:…, ref:…), narrowed to the browser's anonymous
 // checkout session when it has one (checkoutSession).
-func (s *Server) cardAttempt(c *gin.Context, pm payMethodRequest, attemptScope, scope string) (processor.Card, string, string, error) {
+func (s *Server) CardAttempt(c *gin.Context, pm payMethodRequest, attemptScope, scope string) (processor.Card, string, string, error) {
 	if pm.Type != "card" {
 		return processor.Card{}, "", "", checkout.ErrMethodUnsupported
 	}
@@ -162,10 +164,10 @@ func (s *Server) cardAttempt(c *gin.Context, pm payMethodRequest, attemptScope, 
 		attempt, scope, nil
 }
 
-// releaseOn voids the card authorization auth, rather than let the hold
+// ReleaseOn voids the card authorization auth, rather than let the hold
 // lapse, when err is one of closed: what the card was to pay became
 // unpayable while it was authorized.
-func (s *Server) releaseOn(c *gin.Context, auth processor.Authorization, err error, closed ...error) {
+func (s *Server) ReleaseOn(c *gin.Context, auth processor.Authorization, err error, closed ...error) {
 	for _, target := range append(closed, refusedAtInsert...) {
 		if errors.Is(err, target) {
 			s.release(c, auth)
@@ -189,9 +191,9 @@ func (s *Server) release(c *gin.Context, auth processor.Authorization) {
 	}
 }
 
-// payTarget is what a payment pays (a link, a signed link or a form) as
+// PayTarget is what a payment pays (a link, a signed link or a form) as
 // its answers and pages need it.
-type payTarget struct {
+type PayTarget struct {
 	path       func(suffix string) string // the path of its page, with suffix appended
 	successURL string                     // where a succeeded payment goes on to
 	cancelURL  string                     // where a failed challenge goes back to ("" for forms)
@@ -199,8 +201,16 @@ type payTarget struct {
 	returns    *returnurl.Signer
 }
 
-func (s *Server) linkTarget(l *links.Link) payTarget {
-	return payTarget{path: func(suffix string) string { return s.links.Path(l, suffix) },
+// Target is what a payment pays as its answers and pages need it: path
+// gives the path of its page with a suffix appended, a succeeded payment
+// goes on to successURL, a failed challenge back to cancelURL ("" for
+// none), and a signed return names source.
+func (s *Server) Target(path func(suffix string) string, successURL, cancelURL, source string) PayTarget {
+	return PayTarget{path: path, successURL: successURL, cancelURL: cancelURL, source: source, returns: s.returns}
+}
+
+func (s *Server) linkTarget(l *links.Link) PayTarget {
+	return PayTarget{path: func(suffix string) string { return s.links.Path(l, suffix) },
 		successURL: l.SuccessURL, cancelURL: l.CancelURL, source: l.ID, returns: s.returns}
 }
 
@@ -208,7 +218,7 @@ func (s *Server) linkTarget(l *links.Link) payTarget {
 // "Signed return to the merchant's site"): the success URL of a succeeded
 // payment, and after a challenge (afterChallenge) the cancel URL of a
 // failed or canceled one; "" for none.
-func (t payTarget) returnURL(p *checkout.Payment, afterChallenge bool) string {
+func (t PayTarget) returnURL(p *checkout.Payment, afterChallenge bool) string {
 	target := ""
 	switch p.Status {
 	case checkout.Succeeded:
@@ -231,7 +241,7 @@ func (t payTarget) returnURL(p *checkout.Payment, afterChallenge bool) string {
 // settledAnswer is the JSON answer for p: the payment, its receipt, and
 // where the shopper goes on to (returnURL). It is the whole answer of a
 // challenge (afterChallenge).
-func (s *Server) settledAnswer(t payTarget, p *checkout.Payment, afterChallenge bool) payAnswer {
+func (s *Server) settledAnswer(t PayTarget, p *checkout.Payment, afterChallenge bool) payAnswer {
 	a := payAnswer{Payment: checkout.ToWire(p).ForShopper(), ReceiptURL: s.baseURL.String() + t.path("/payments/"+p.ID)}
 	if u := t.returnURL(p, afterChallenge); u != "" {
 		a.RedirectURL = &u
@@ -239,9 +249,9 @@ func (s *Server) settledAnswer(t payTarget, p *checkout.Payment, afterChallenge 
 	return a
 }
 
-// recordedAnswer is the status and JSON answer for a recorded payment: 402
+// RecordedAnswer is the status and JSON answer for a recorded payment: 402
 // with the card_error for a decline, the challenge page as next_action.
-func (s *Server) recordedAnswer(c *gin.Context, t payTarget, p *checkout.Payment) (int, payAnswer) {
+func (s *Server) RecordedAnswer(c *gin.Context, t PayTarget, p *checkout.Payment) (int, payAnswer) {
 	a := s.settledAnswer(t, p, false)
 	switch p.Status {
 	case checkout.RequiresAction:
@@ -270,7 +280,7 @@ func (s *Server) answerChallenge(c *gin.Context) error {
 	if err := s.verifyLink(c); err != nil {
 		return err
 	}
-	outcome, err := s.readChallenge(c)
+	outcome, err := s.ReadChallenge(c)
 	if err != nil {
 		return err
 	}
@@ -283,7 +293,7 @@ func (s *Server) answerChallenge(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.finishChallenge(c, "link:"+l.ID, p, outcome, func() error { return l.Payable(s.now()) }, s.linkTarget(l))
+	return s.FinishChallenge(c, "link:"+l.ID, p, outcome, func() error { return l.Payable(s.now()) }, s.linkTarget(l))
 }
 
 // payPage is GET /pay/{id}: the checkout page.
@@ -293,39 +303,40 @@ func (s *Server) payPage(c *gin.Context) {
 		err = l.Accepts.CheckCurrency(l.Amount.Currency)
 	}
 	if err != nil {
-		s.pageError(c, err)
+		s.PageError(c, err)
 		return
 	}
-	s.startCheckoutSession(c)
-	data := payPage{
+	s.StartCheckoutSession(c)
+	data := PayPage{
 		Merchant: l.MerchantName, Amount: l.Amount.String(), Description: l.Description,
 		Currency: string(l.Amount.Currency), CancelURL: l.CancelURL, ExpiresAt: l.ExpiresAt.UTC().Format("2 Jan 2006 15:04 MST"),
-		QR: phoneQR(s.links.URL(l)),
+		QR: PhoneQR(s.links.URL(l)),
 	}
 	// The page offers only the methods and brands the merchant takes.
 	if l.Accepts.AcceptsMethod(merchant.MethodCard) {
-		card := offerCards(l.Accepts, l.Amount.Currency)
+		card := OfferCards(l.Accepts, l.Amount.Currency)
 		data.Card = &card
 	}
 	if l.Accepts.AcceptsMethod(merchant.MethodWallet) {
 		data.Wallet = s.walletOffer(c, l)
 	}
-	s.page(c, http.StatusOK, "pay", data)
+	s.Page(c, http.StatusOK, "pay", data)
 }
 
-type payPage struct {
+// PayPage is the data of the "pay" page: a link's or signed link's checkout.
+type PayPage struct {
 	Merchant, Amount, Description, Currency, CancelURL, ExpiresAt string
 	// Card is the card form's offer; nil when the merchant takes no cards.
-	Card   *cardOffer
+	Card   *CardOffer
 	Wallet *walletOffer
 	// QR is the page's own URL as an inline SVG QR code, shown on wide
 	// screens ("pay on your phone"); empty when there is none.
 	QR template.HTML
 }
 
-// phoneQR draws url as the page's QR code; a URL too long to encode
+// PhoneQR draws url as the page's QR code; a URL too long to encode
 // leaves the page without one.
-func phoneQR(url string) template.HTML {
+func PhoneQR(url string) template.HTML {
 	code, err := qr.New(url)
 	if err != nil {
 		return ""
@@ -342,17 +353,17 @@ type receiptPage struct {
 // canceledMessage is what a shopper reads of a canceled payment.
 const canceledMessage = "This payment was canceled; you have not been charged."
 
-// receiptOf is the receipt page of p, paid to merchant for description
+// ReceiptOf is the receipt page of p, paid to merchant for description
 // through t: a succeeded payment goes on to t's success URL, a failed or
 // canceled one offers to pay again when canRetry says so, one waiting for
 // its challenge links to it.
-func receiptOf(merchant, description string, p *checkout.Payment, t payTarget, canRetry func() bool) receiptPage {
+func ReceiptOf(merchant, description string, p *checkout.Payment, t PayTarget, canRetry func() bool) receiptPage {
 	data := receiptPage{
 		Merchant: merchant, Amount: p.Amount.String(), Description: description, Status: string(p.Status),
 		PaymentID: p.ID, Email: p.Customer.Email, Date: p.CreatedAt.UTC().Format("2 Jan 2006 15:04 MST"),
 	}
 	if p.Card.Last4 != "" {
-		data.Card = brandName(p.Card.Brand) + " •••• " + p.Card.Last4
+		data.Card = BrandName(p.Card.Brand) + " •••• " + p.Card.Last4
 	}
 	if p.AmountRefunded > 0 {
 		data.Refunded = money.Amount{Minor: p.AmountRefunded, Currency: p.Amount.Currency}.String()
@@ -379,25 +390,26 @@ func receiptOf(merchant, description string, p *checkout.Payment, t payTarget, c
 // receipt is history), but the URL must still be correctly signed.
 func (s *Server) receiptPageHandler(c *gin.Context) {
 	if err := s.verifyLink(c); err != nil && !errors.Is(err, links.ErrExpired) {
-		s.pageError(c, err)
+		s.PageError(c, err)
 		return
 	}
 	ctx := c.Request.Context()
 	l, err := s.links.Open(ctx, s.db.Pool, c.Param("id"))
 	if err != nil {
-		s.pageError(c, err)
+		s.PageError(c, err)
 		return
 	}
 	p, err := s.checkout.PaymentOfLink(ctx, s.db.Pool, l, c.Param("payment"))
 	if err != nil {
-		s.pageError(c, err)
+		s.PageError(c, err)
 		return
 	}
-	data := receiptOf(l.MerchantName, l.Description, p, s.linkTarget(l), func() bool { return l.Payable(s.now()) == nil })
-	s.page(c, http.StatusOK, "receipt", data)
+	data := ReceiptOf(l.MerchantName, l.Description, p, s.linkTarget(l), func() bool { return l.Payable(s.now()) == nil })
+	s.Page(c, http.StatusOK, "receipt", data)
 }
 
-type challengePage struct {
+// ChallengePage is the data of the "challenge" page, the simulated issuer's.
+type ChallengePage struct {
 	Merchant, Amount, Card string
 }
 
@@ -407,23 +419,24 @@ type challengePage struct {
 func (s *Server) challengePageHandler(c *gin.Context) {
 	l, err := s.openPayable(c)
 	if err != nil {
-		s.pageError(c, err)
+		s.PageError(c, err)
 		return
 	}
 	p, err := s.checkout.PaymentOfLink(c.Request.Context(), s.db.Pool, l, c.Param("payment"))
 	if err != nil {
-		s.pageError(c, err)
+		s.PageError(c, err)
 		return
 	}
 	if p.Status != checkout.RequiresAction {
 		c.Redirect(http.StatusSeeOther, s.links.Path(l, "/payments/"+p.ID))
 		return
 	}
-	s.page(c, http.StatusOK, "challenge", challengePage{Merchant: l.MerchantName, Amount: p.Amount.String(),
-		Card: brandName(p.Card.Brand) + " •••• " + p.Card.Last4})
+	s.Page(c, http.StatusOK, "challenge", ChallengePage{Merchant: l.MerchantName, Amount: p.Amount.String(),
+		Card: BrandName(p.Card.Brand) + " •••• " + p.Card.Last4})
 }
 
-func brandName(b processor.Brand) string {
+// BrandName is how pages name card brand b.
+func BrandName(b processor.Brand) string {
 	switch b {
 	case processor.Visa:
 		return "Visa"
@@ -437,33 +450,33 @@ func brandName(b processor.Brand) string {
 	return "Card"
 }
 
-// pageError renders the friendly page for err: 403 for a bad signature,
+// PageError renders the friendly page for err: 403 for a bad signature,
 // 404, 410 for a link that can no longer be paid, and an opaque 500 for
 // anything else (logged once, here).
-func (s *Server) pageError(c *gin.Context, err error) {
-	status, n := http.StatusInternalServerError, notice{Icon: "!", Heading: "Something went wrong",
+func (s *Server) PageError(c *gin.Context, err error) {
+	status, n := http.StatusInternalServerError, Notice{Icon: "!", Heading: "Something went wrong",
 		Message: "We could not load this page. Please try again in a moment.", Hint: "Reference: " + edge.RequestID(c)}
 	if st, refusal, ok := refusalNotice(err); ok {
-		s.page(c, st, "error", refusal)
+		s.Page(c, st, "error", refusal)
 		return
 	}
 	switch {
 	case errors.Is(err, links.ErrBadSignature):
-		status, n = http.StatusForbidden, notice{Icon: "!", Heading: "This payment link is not valid",
+		status, n = http.StatusForbidden, Notice{Icon: "!", Heading: "This payment link is not valid",
 			Message: "The address may have been changed or copied incompletely.",
 			Hint:    "Open the link exactly as the merchant sent it, or ask them for a new one."}
 	case errors.Is(err, links.ErrNotFound), errors.Is(err, checkout.ErrNotFound):
-		status, n = http.StatusNotFound, notice{Icon: "?", Heading: "Payment link not found",
+		status, n = http.StatusNotFound, Notice{Icon: "?", Heading: "Payment link not found",
 			Message: "This payment link does not exist.", Hint: "Ask the merchant for a new link."}
 	case errors.Is(err, links.ErrCompleted):
-		status, n = http.StatusGone, notice{Icon: "✓", Heading: "This link has already been paid",
+		status, n = http.StatusGone, Notice{Icon: "✓", Heading: "This link has already been paid",
 			Message: "A payment has already been made with this link, so it cannot be used again.",
 			Hint:    "If you expected to pay, ask the merchant for a new link."}
 	case errors.Is(err, links.ErrDeactivated):
-		status, n = http.StatusGone, notice{Icon: "×", Heading: "This link is no longer active",
+		status, n = http.StatusGone, Notice{Icon: "×", Heading: "This link is no longer active",
 			Message: "The merchant has turned this payment link off.", Hint: "Ask the merchant for a new link."}
 	case errors.Is(err, links.ErrExpired):
-		status, n = http.StatusGone, notice{Icon: "!", Heading: "This link has expired",
+		status, n = http.StatusGone, Notice{Icon: "!", Heading: "This link has expired",
 			Message: "Payment links work for a limited time, and this one has run out.",
 			Hint:    "Ask the merchant for a new link."}
 	case postgres.IsUnavailable(err):
@@ -475,5 +488,5 @@ func (s *Server) pageError(c *gin.Context, err error) {
 		s.log.ErrorContext(c.Request.Context(), "page failed", "err", err, "request_id", edge.RequestID(c),
 			"route", c.FullPath())
 	}
-	s.page(c, status, "error", n)
+	s.Page(c, status, "error", n)
 }

@@ -34,7 +34,7 @@ func TestBrowserCheckoutShowsItsQROnWideScreens(t *testing.T) {
 
 	// A signed link's page is a checkout page too: its QR is its URL as
 	// the merchant signed it.
-	signed := e.Base + signedPath(e, c, map[string]string{"success_url": "", "cancel_url": ""})
+	signed := e.Base + e.SignedPath(c, map[string]string{"success_url": "", "cancel_url": ""})
 	must(t, chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(signed)))
 	browsertest.Wait(t, ctx, `!!document.querySelector("#phone-qr svg") && getComputedStyle(document.getElementById("phone-qr")).display !== "none"`)
 	browsertest.Screenshot(t, ctx, "signed-qr-1280")

@@ -172,13 +172,13 @@ func TestSignedLinkAndFormScreened(t *testing.T) {
 	e.Do(apitest.Req{Method: "POST", Path: "/v1/risk/rules", Auth: &c,
 		Body: map[string]any{"action": "block", "expression": "amount == 1999 || form != ''"}}).Decode(t, &rule)
 
-	res := e.Pay(signedPath(e, c, map[string]string{"amount": "1999"}), apitest.CardBody("4242424242424242"), "s1")
+	res := e.Pay(e.SignedPath(c, map[string]string{"amount": "1999"}), apitest.CardBody("4242424242424242"), "s1")
 	apitest.WantError(t, res, http.StatusPaymentRequired, "payment_blocked")
 	p := merchantView(t, e, c, apitest.PayAnswerOf(t, res).Payment.ID)
 	if p.Reference == nil || p.Risk.V == nil || wire.Deref(p.Risk.V.Rule) != rule.ID {
 		t.Fatalf("signed link payment: %+v risk %+v", p, p.Risk.V)
 	}
-	if ok := e.Pay(signedPath(e, c, map[string]string{"amount": "2000", "ref": "fine"}), apitest.CardBody("4242424242424242"), "s2"); ok.Status != http.StatusOK {
+	if ok := e.Pay(e.SignedPath(c, map[string]string{"amount": "2000", "ref": "fine"}), apitest.CardBody("4242424242424242"), "s2"); ok.Status != http.StatusOK {
 		t.Fatalf("another signed link: %d %s", ok.Status, ok.Body)
 	}
 	f := e.CreateForm(c, nil)

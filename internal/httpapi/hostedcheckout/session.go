@@ -28,9 +28,9 @@ func (s *Server) checkoutSessionCookie() string {
 	return "paylink_checkout"
 }
 
-// startCheckoutSession gives the browser a checkout session unless it has
+// StartCheckoutSession gives the browser a checkout session unless it has
 // one.
-func (s *Server) startCheckoutSession(c *gin.Context) {
+func (s *Server) StartCheckoutSession(c *gin.Context) {
 	if s.checkoutSession(c) != "" {
 		return
 	}

@@ -55,7 +55,7 @@ func (s *Server) payFromWallet(c *gin.Context, assertion json.RawMessage) error 
 		if err != nil {
 			return 0, nil, err
 		}
-		status, body := s.recordedAnswer(c, s.linkTarget(l), p)
+		status, body := s.RecordedAnswer(c, s.linkTarget(l), p)
 		return status, body, nil
 	})
 }

@@ -77,7 +77,7 @@ func New(d Deps) *Server {
 //go:embed openapi/*.json
 var openAPIFiles embed.FS
 
-// OpenAPI is the OpenAPI part of the merchant API (see edge.OpenAPI).
+// OpenAPI is the OpenAPI part of the merchant API (see apidoc.Build).
 func OpenAPI() fs.FS { return openAPIFiles }
 
 // Routes are the merchant API's routes. Every one but sign-up needs an

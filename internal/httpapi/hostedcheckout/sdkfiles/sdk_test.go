@@ -1,4 +1,4 @@
-package hostedcheckout_test
+package sdkfiles_test
 
 import (
 	"net/http"
@@ -26,7 +26,7 @@ func TestSDKIsServedForAnySite(t *testing.T) {
 		{"/sdk/return.mjs", "return.mjs", "public, max-age=300"},
 		{"/sdk/" + version + "/return.mjs", "return.mjs", "public, max-age=31536000, immutable"},
 	} {
-		want, err := os.ReadFile("../../../sdk/js/" + tc.file)
+		want, err := os.ReadFile("../../../../sdk/js/" + tc.file)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,7 @@
-package edge
+// Package apidoc builds Paylink's published OpenAPI document from the
+// route declarations (edge.Route) and the audiences' openapi/*.json parts,
+// so the document and the mounted routes cannot disagree.
+package apidoc
 
 import (
 	_ "embed"
@@ -10,6 +13,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/paylink/paylink/internal/httpapi/edge"
 )
 
 // openAPIBase is the frame of the published document: info, servers, the
@@ -19,7 +24,7 @@ import (
 //go:embed openapi_base.json
 var openAPIBase []byte
 
-// OpenAPI builds the OpenAPI document of routes. Each of parts holds
+// Build builds the OpenAPI document of routes. Each of parts holds
 // openapi/*.json files of the form
 //
 //	{"operations": {"<operationId>": {summary, parameters, requestBody, responses}},
@@ -33,7 +38,7 @@ var openAPIBase []byte
 // or one named already, for an operation to document no route, for a part
 // to write what the declarations decide, and for two parts to define a
 // component differently.
-func OpenAPI(routes []Route, parts ...fs.FS) ([]byte, error) {
+func Build(routes []edge.Route, parts ...fs.FS) ([]byte, error) {
 	var doc map[string]any
 	if err := json.Unmarshal(openAPIBase, &doc); err != nil {
 		return nil, fmt.Errorf("openapi base: %w", err)
@@ -76,11 +81,11 @@ func OpenAPI(routes []Route, parts ...fs.FS) ([]byte, error) {
 			op["x-paylink-scope"] = r.Scope
 			responses["403"] = map[string]any{"$ref": "#/components/responses/Error"}
 		}
-		if r.Limit != Unlimited {
+		if r.Limit != edge.Unlimited {
 			responses["429"] = map[string]any{"$ref": "#/components/responses/RateLimited"}
 		}
 		op["responses"] = responses
-		path := openAPIPath(r.Path)
+		path := edge.OpenAPIPath(r.Path)
 		item, _ := paths[path].(map[string]any)
 		if item == nil {
 			item = map[string]any{}
@@ -185,15 +190,4 @@ func mergeInto(dst, src map[string]any, where string) error {
 		}
 	}
 	return nil
-}
-
-// openAPIPath turns Gin's /a/:id/*rest into OpenAPI's /a/{id}/{rest}.
-func openAPIPath(p string) string {
-	parts := strings.Split(p, "/")
-	for i, part := range parts {
-		if strings.HasPrefix(part, ":") || strings.HasPrefix(part, "*") {
-			parts[i] = "{" + part[1:] + "}"
-		}
-	}
-	return strings.Join(parts, "/")
 }

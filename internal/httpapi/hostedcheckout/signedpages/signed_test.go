@@ -1,6 +1,7 @@
-package hostedcheckout_test
+package signedpages_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -11,43 +12,16 @@ import (
 	"time"
 
 	"github.com/paylink/paylink/internal/httpapi/apitest"
-	"github.com/paylink/paylink/internal/links"
+	"github.com/paylink/paylink/internal/ledger"
 	"github.com/paylink/paylink/internal/returnurl"
 	"github.com/paylink/paylink/internal/wire"
 )
-
-// signedParams are the parameters of a signed link of key c, with edits
-// (an empty value removes the parameter).
-func signedParams(e *apitest.Env, c apitest.Creds, edit map[string]string) map[string]string {
-	p := map[string]string{"key": c.ID, "amount": "2500", "currency": "USD", "ref": "order-17",
-		"exp": strconv.FormatInt(e.Clock.Now().Add(time.Hour).Unix(), 10), "description": "Blue mug & saucer",
-		"success_url": "https://shop.example/ok?order=17", "cancel_url": "https://shop.example/cancel"}
-	for k, v := range edit {
-		if v == "" {
-			delete(p, k)
-		} else {
-			p[k] = v
-		}
-	}
-	return p
-}
-
-// signedPath is the path and query of a signed link of key c, signed with
-// c's secret.
-func signedPath(e *apitest.Env, c apitest.Creds, edit map[string]string) string {
-	return signWith(c.Secret, signedParams(e, c, edit))
-}
-
-func signWith(secret string, params map[string]string) string {
-	u, _ := url.Parse(links.SignedURL(&url.URL{Scheme: "http", Host: "paylink.test"}, secret, params))
-	return u.Path + "?" + u.RawQuery
-}
 
 func TestSignedLinkPageAndPayment(t *testing.T) {
 	t.Parallel()
 	e := apitest.New(t)
 	mid, c := e.SignUp("signed@shop.test")
-	path := signedPath(e, c, nil)
+	path := e.SignedPath(c, nil)
 	page := e.Do(apitest.Req{Method: "GET", Path: path})
 	body := string(page.Body)
 	if page.Status != http.StatusOK || !strings.Contains(body, "$25.00") || !strings.Contains(body, "Blue mug &amp; saucer") ||
@@ -84,7 +58,7 @@ func TestSignedLinkPageAndPayment(t *testing.T) {
 	}
 	apitest.WantError(t, e.Pay(path, apitest.CardBody("4242424242424242"), "a-3"), http.StatusGone, "link_completed")
 	// Another reference of the same merchant is payable.
-	if r := e.Pay(signedPath(e, c, map[string]string{"ref": "order-18"}), apitest.CardBody("4242424242424242"), ""); r.Status != 200 {
+	if r := e.Pay(e.SignedPath(c, map[string]string{"ref": "order-18"}), apitest.CardBody("4242424242424242"), ""); r.Status != 200 {
 		t.Fatalf("second reference: %d %s", r.Status, r.Body)
 	}
 	for q, want := range map[string]int{
@@ -108,7 +82,16 @@ func TestSignedLinkPageAndPayment(t *testing.T) {
 	if r := e.Do(apitest.Req{Method: "GET", Path: strings.TrimPrefix(a.ReceiptURL, "http://paylink.test")}); r.Status != 200 {
 		t.Fatalf("receipt after expiry: %d", r.Status)
 	}
-	verifyLedger(t, e)
+	wantLedgerVerified(t, e)
+}
+
+// wantLedgerVerified fails unless the ledger rebuilds to the stored
+// balances and every transaction balances.
+func wantLedgerVerified(t *testing.T, e *apitest.Env) {
+	t.Helper()
+	if rep, err := ledger.Verify(context.Background(), e.DB.Pool); err != nil || !rep.OK() {
+		t.Fatalf("ledger does not verify: %+v, %v", rep, err)
+	}
 }
 
 func TestSignedLinkTampering(t *testing.T) {
@@ -116,8 +99,8 @@ func TestSignedLinkTampering(t *testing.T) {
 	e := apitest.New(t)
 	_, c := e.SignUp("tamper@shop.test")
 	_, other := e.SignUp("tamper-other@shop.test")
-	params := signedParams(e, c, nil)
-	good := signWith(c.Secret, params)
+	params := e.SignedParams(c, nil)
+	good := apitest.SignWith(c.Secret, params)
 	u, _ := url.Parse(good)
 	q := u.Query()
 	wantForbidden := func(name, path string) {
@@ -158,14 +141,14 @@ func TestSignedLinkTampering(t *testing.T) {
 	wantForbidden("repeated parameter", good+"&amount=1")
 	wantForbidden("no query", "/pay/s")
 	// Signed with another merchant's secret, or an unknown key.
-	wantForbidden("another merchant's secret", signWith(other.Secret, params))
-	wantForbidden("unknown key", signedPath(e, apitest.Creds{ID: "key_01m8000000000000000000000a", Secret: c.Secret}, nil))
+	wantForbidden("another merchant's secret", apitest.SignWith(other.Secret, params))
+	wantForbidden("unknown key", e.SignedPath(apitest.Creds{ID: "key_01m8000000000000000000000a", Secret: c.Secret}, nil))
 	// A revoked key: its links stop working at once.
 	res := e.Do(apitest.Req{Method: "POST", Path: "/v1/api_keys", Auth: &c})
 	var k2 wire.APIKey
 	res.Decode(t, &k2)
 	second := apitest.Creds{ID: k2.ID, Secret: k2.Secret}
-	byK2 := signedPath(e, second, map[string]string{"ref": "by-k2"})
+	byK2 := e.SignedPath(second, map[string]string{"ref": "by-k2"})
 	if page := e.Do(apitest.Req{Method: "GET", Path: byK2}); page.Status != 200 {
 		t.Fatalf("link of a second key: %d", page.Status)
 	}
@@ -185,14 +168,14 @@ func TestSignedLinkExpiryAndValues(t *testing.T) {
 	e := apitest.New(t)
 	_, c := e.SignUp("signed-exp@shop.test")
 	now := e.Clock.Now()
-	past := signedPath(e, c, map[string]string{"exp": strconv.FormatInt(now.Add(-time.Second).Unix(), 10)})
+	past := e.SignedPath(c, map[string]string{"exp": strconv.FormatInt(now.Add(-time.Second).Unix(), 10)})
 	if page := e.Do(apitest.Req{Method: "GET", Path: past}); page.Status != http.StatusGone || !strings.Contains(string(page.Body), "expired") {
 		t.Fatalf("expired link page: %d", page.Status)
 	}
 	apitest.WantError(t, e.Pay(past, apitest.CardBody("4242424242424242"), ""), http.StatusGone, "link_expired")
 
 	// Valid now, expired once the clock passes exp.
-	soon := signedPath(e, c, map[string]string{"exp": strconv.FormatInt(now.Add(time.Minute).Unix(), 10)})
+	soon := e.SignedPath(c, map[string]string{"exp": strconv.FormatInt(now.Add(time.Minute).Unix(), 10)})
 	if page := e.Do(apitest.Req{Method: "GET", Path: soon}); page.Status != 200 {
 		t.Fatalf("link before exp: %d", page.Status)
 	}
@@ -207,7 +190,7 @@ func TestSignedLinkExpiryAndValues(t *testing.T) {
 		"bad reference":        {"ref": "order 17"},
 		"script success_url":   {"success_url": "javascript:alert(1)"},
 	} {
-		path := signedPath(e, c, edit)
+		path := e.SignedPath(c, edit)
 		page := e.Do(apitest.Req{Method: "GET", Path: path})
 		if page.Status != http.StatusBadRequest || !strings.Contains(string(page.Body), "not valid") {
 			t.Errorf("%s: page %d", name, page.Status)
@@ -218,7 +201,7 @@ func TestSignedLinkExpiryAndValues(t *testing.T) {
 		t.Fatalf("%d payments from expired or invalid links", n)
 	}
 	// Any case of currency is accepted, as everywhere.
-	res := e.Pay(signedPath(e, c, map[string]string{"currency": "eur"}), apitest.CardBody("4242424242424242"), "")
+	res := e.Pay(e.SignedPath(c, map[string]string{"currency": "eur"}), apitest.CardBody("4242424242424242"), "")
 	if res.Status != 200 || apitest.PayAnswerOf(t, res).Payment.Currency != "EUR" {
 		t.Fatalf("lower-case currency: %d %s", res.Status, res.Body)
 	}
@@ -232,7 +215,7 @@ func TestSignedReferencePaidOnceUnderConcurrency(t *testing.T) {
 	e := apitest.New(t)
 	mid, c := e.SignUp("signed-rush@shop.test")
 	r2 := e.Replica()
-	path := signedPath(e, c, map[string]string{"amount": "1999"})
+	path := e.SignedPath(c, map[string]string{"amount": "1999"})
 	const shoppers = 40
 	var (
 		wg    sync.WaitGroup
@@ -281,14 +264,14 @@ func TestSignedReferencePaidOnceUnderConcurrency(t *testing.T) {
 		t.Errorf("%d payment ledger transactions, want 1", n)
 	}
 	e.WantBalance(c, "USD", 1999)
-	verifyLedger(t, e)
+	wantLedgerVerified(t, e)
 }
 
 func TestSignedLinkChallenge(t *testing.T) {
 	t.Parallel()
 	e := apitest.New(t)
 	_, c := e.SignUp("signed-challenge@shop.test")
-	path := signedPath(e, c, nil)
+	path := e.SignedPath(c, nil)
 	first := apitest.PayAnswerOf(t, e.Pay(path, apitest.CardBody("4000000000003220"), "c-1"))
 	second := apitest.PayAnswerOf(t, e.Pay(path, apitest.CardBody("4000000000003220"), "c-2"))
 	if first.NextAction == nil || second.NextAction == nil || !strings.Contains(first.NextAction.URL, "/pay/s/payments/"+first.Payment.ID+"/challenge?") {
@@ -299,7 +282,7 @@ func TestSignedLinkChallenge(t *testing.T) {
 		t.Fatalf("challenge page: %d", page.Status)
 	}
 	// A payment of another reference is not reachable under this one.
-	other := signedPath(e, c, map[string]string{"ref": "other"})
+	other := e.SignedPath(c, map[string]string{"ref": "other"})
 	if page := e.Do(apitest.Req{Method: "GET", Path: strings.Replace(other, "/pay/s?", "/pay/s/payments/"+first.Payment.ID+"/challenge?", 1)}); page.Status != 404 {
 		t.Fatalf("payment under another reference: %d", page.Status)
 	}

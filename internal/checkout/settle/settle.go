@@ -1,4 +1,9 @@
-package checkout
+// Package settle does the card processor work that follows committed
+// checkout outcomes (see package checkout: the processor is never called
+// inside a transaction): a periodic worker task captures queued
+// authorizations, sends refunds a crash left unsent, finishes challenges a
+// crash left processing, and cancels challenges nobody answered.
+package settle
 
 import (
 	"context"
@@ -8,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/paylink/paylink/internal/checkout"
 	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/webhook"
@@ -15,9 +21,9 @@ import (
 
 // Settle timing.
 const (
-	// settleBatch is how many rows one statement of Settle takes.
+	// settleBatch is how many rows one statement of Run takes.
 	settleBatch = 500
-	// maxBatches bounds one Settle run, so a backlog is worked off over
+	// maxBatches bounds one run, so a backlog is worked off over
 	// several runs instead of one very long task.
 	maxBatches = 20
 	// refundGrace leaves a just-committed refund to the request that made
@@ -29,10 +35,21 @@ const (
 )
 
 // ChallengeTimeout is how long a payment may wait in requires_action for
-// the shopper's challenge answer before Settle cancels it.
+// the shopper's challenge answer before Run cancels it.
 const ChallengeTimeout = 30 * time.Minute
 
-// Report counts what one Settle run did.
+// Service settles the checkout's committed outcomes.
+type Service struct {
+	checkout *checkout.Service
+	now      func() time.Time
+}
+
+// New returns a Service settling c's payments, with the clock c uses.
+func New(c *checkout.Service, now func() time.Time) *Service {
+	return &Service{checkout: c, now: now}
+}
+
+// Report counts what one Run did.
 type Report struct {
 	Captured    int
 	RefundsSent int
@@ -40,13 +57,13 @@ type Report struct {
 	Canceled    int
 }
 
-// Settle does the processor work that follows committed outcomes: it
+// Run does the processor work that follows committed outcomes: it
 // captures queued authorizations, sends refunds a crash left unsent,
 // finishes challenges a crash left processing, and cancels challenges
 // nobody answered within ChallengeTimeout. Every processor call is keyed by
 // the payment or refund, so concurrent or repeated runs are harmless. It
 // carries on past individual failures and returns them joined.
-func (s *Service) Settle(ctx context.Context, db *postgres.DB) (Report, error) {
+func (s *Service) Run(ctx context.Context, db *postgres.DB) (Report, error) {
 	var (
 		rep  Report
 		errs []error
@@ -89,7 +106,7 @@ func (s *Service) captureQueued(ctx context.Context, db *postgres.DB) (int, erro
 		}
 		done := make([]string, 0, len(batch))
 		for _, p := range batch {
-			if _, err := s.proc.Capture(ctx, "capture:"+p.id, p.ref, p.amount); err != nil {
+			if err := s.checkout.Capture(ctx, p.id, p.ref, p.amount); err != nil {
 				errs = append(errs, fmt.Errorf("capture %s: %w", p.id, err))
 				continue
 			}
@@ -114,7 +131,7 @@ func (s *Service) sendUnsentRefunds(ctx context.Context, db *postgres.DB) (int, 
 		return 0, fmt.Errorf("read unsent refunds: %w", err)
 	}
 	type unsent struct {
-		r   Refund
+		r   checkout.Refund
 		ref string
 	}
 	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (unsent, error) {
@@ -130,7 +147,7 @@ func (s *Service) sendUnsentRefunds(ctx context.Context, db *postgres.DB) (int, 
 	sent := 0
 	var errs []error
 	for _, u := range list {
-		if err := s.SendRefund(ctx, db, &u.r, u.ref); err != nil {
+		if err := s.checkout.SendRefund(ctx, db, &u.r, u.ref); err != nil {
 			errs = append(errs, err)
 			continue
 		}
@@ -167,24 +184,24 @@ func (s *Service) resumeProcessing(ctx context.Context, db *postgres.DB) (int, e
 
 // resume finishes one processing payment whose request died.
 func (s *Service) resume(ctx context.Context, db *postgres.DB, merchantID, payID string) error {
-	p, err := s.Get(ctx, db.Pool, merchantID, payID)
+	p, err := s.checkout.Get(ctx, db.Pool, merchantID, payID)
 	if err != nil {
 		return err
 	}
-	a, err := s.Authenticate(ctx, p)
+	a, err := s.checkout.Authenticate(ctx, p)
 	if err != nil {
 		return err
 	}
-	var final *Payment
+	var final *checkout.Payment
 	err = db.WithTx(ctx, func(tx pgx.Tx) error {
-		final, err = s.Finish(ctx, tx, merchantID, payID, a)
+		final, err = s.checkout.Finish(ctx, tx, merchantID, payID, a)
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("resume challenge %s: %w", payID, err)
 	}
-	if final.Status == Canceled {
-		return s.Release(ctx, a)
+	if final.Status == checkout.Canceled {
+		return s.checkout.Release(ctx, a)
 	}
 	return nil
 }
@@ -200,13 +217,13 @@ func cancelAbandonedChallenges(ctx context.Context, db *postgres.DB, now time.Ti
 		if err != nil {
 			return err
 		}
-		gone, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Payment, error) { return scanPayment(r) })
+		gone, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*checkout.Payment, error) { return checkout.ScanPayment(r) })
 		if err != nil {
 			return err
 		}
 		for _, p := range gone {
-			p.Status, p.UpdatedAt = Canceled, now
-			if _, err := webhook.Record(ctx, tx, p.MerchantID, webhook.PaymentCanceled, ToWire(p), now); err != nil {
+			p.Status, p.UpdatedAt = checkout.Canceled, now
+			if _, err := webhook.Record(ctx, tx, p.MerchantID, webhook.PaymentCanceled, checkout.ToWire(p), now); err != nil {
 				return err
 			}
 		}

@@ -1,4 +1,4 @@
-package edge
+package apidoc
 
 import (
 	"encoding/json"
@@ -7,6 +7,8 @@ import (
 	"testing/fstest"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/paylink/paylink/internal/httpapi/edge"
 )
 
 func TestMergeIntoRefusesConflicts(t *testing.T) {
@@ -49,15 +51,15 @@ func noop(*gin.Context) error { return nil }
 // call it, its Idempotency-Key, its rate limit) is written into its
 // operation, which sits at the route's path and method.
 func TestOpenAPIComesFromTheDeclarations(t *testing.T) {
-	session := Auth{Name: "session", Scheme: "session", Check: func(*gin.Context) (Caller, error) { return Caller{}, nil }}
-	key := Auth{Name: "API key", Scheme: "apiKey", Check: session.Check}
-	routes := []Route{
-		{Method: "POST", Path: "/v1/things", Auth: key, Scope: "things:write", Limit: PerCaller, Idempotent: true, Doc: "createThing", Handle: noop},
+	session := edge.Auth{Name: "session", Scheme: "session", Check: func(*gin.Context) (edge.Caller, error) { return edge.Caller{}, nil }}
+	key := edge.Auth{Name: "API key", Scheme: "apiKey", Check: session.Check}
+	routes := []edge.Route{
+		{Method: "POST", Path: "/v1/things", Auth: key, Scope: "things:write", Limit: edge.PerCaller, Idempotent: true, Doc: "createThing", Handle: noop},
 		{Method: "GET", Path: "/v1/things/:id", Auth: session, Doc: "getThing", Handle: noop},
 		{Method: "GET", Path: "/files/*file", Doc: "getFile", Handle: noop},
 	}
 	ok := `{"summary": "s", "parameters": [{"$ref": "#/components/parameters/ID"}], "responses": {"200": {"description": "ok"}}}`
-	doc, err := OpenAPI(routes, part(map[string]string{"createThing": ok, "getThing": ok, "getFile": ok},
+	doc, err := Build(routes, part(map[string]string{"createThing": ok, "getThing": ok, "getFile": ok},
 		`{"securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": "s"}}}`))
 	if err != nil {
 		t.Fatal(err)
@@ -98,28 +100,28 @@ func TestOpenAPIComesFromTheDeclarations(t *testing.T) {
 
 func TestOpenAPIRefusesDrift(t *testing.T) {
 	ok := `{"responses": {"200": {"description": "ok"}}}`
-	r := Route{Method: "GET", Path: "/a", Doc: "getA", Handle: noop}
+	r := edge.Route{Method: "GET", Path: "/a", Doc: "getA", Handle: noop}
 	tests := []struct {
 		name   string
-		routes []Route
+		routes []edge.Route
 		ops    map[string]string
 		want   string
 	}{
-		{"route without operation", []Route{r}, map[string]string{}, `names operation "getA"`},
-		{"operation without route", []Route{r}, map[string]string{"getA": ok, "getB": ok}, "documenting no route: getB"},
-		{"operation for two routes", []Route{r, {Method: "GET", Path: "/b", Doc: "getA", Handle: noop}},
+		{"route without operation", []edge.Route{r}, map[string]string{}, `names operation "getA"`},
+		{"operation without route", []edge.Route{r}, map[string]string{"getA": ok, "getB": ok}, "documenting no route: getB"},
+		{"operation for two routes", []edge.Route{r, {Method: "GET", Path: "/b", Doc: "getA", Handle: noop}},
 			map[string]string{"getA": ok}, "documents two routes"},
-		{"hand-written security", []Route{r}, map[string]string{"getA": `{"security": [], "responses": {}}`}, `"security" comes from`},
-		{"hand-written key", []Route{r}, map[string]string{"getA": `{"parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}], "responses": {}}`},
+		{"hand-written security", []edge.Route{r}, map[string]string{"getA": `{"security": [], "responses": {}}`}, `"security" comes from`},
+		{"hand-written key", []edge.Route{r}, map[string]string{"getA": `{"parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}], "responses": {}}`},
 			"Idempotency-Key parameter"},
-		{"hand-written 429", []Route{r}, map[string]string{"getA": `{"responses": {"429": {}}}`}, "429 answer"},
-		{"hand-written scope", []Route{r}, map[string]string{"getA": `{"x-paylink-scope": "a:read", "responses": {}}`}, `"x-paylink-scope" comes from`},
+		{"hand-written 429", []edge.Route{r}, map[string]string{"getA": `{"responses": {"429": {}}}`}, "429 answer"},
+		{"hand-written scope", []edge.Route{r}, map[string]string{"getA": `{"x-paylink-scope": "a:read", "responses": {}}`}, `"x-paylink-scope" comes from`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := OpenAPI(tt.routes, part(tt.ops, ""))
+			_, err := Build(tt.routes, part(tt.ops, ""))
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("OpenAPI = %v; want an error containing %q", err, tt.want)
+				t.Fatalf("Build = %v; want an error containing %q", err, tt.want)
 			}
 		})
 	}
