@@ -29,6 +29,7 @@ import (
 	"github.com/paylink/paylink/internal/httpapi/hostedcheckout/sdkfiles"
 	"github.com/paylink/paylink/internal/httpapi/hostedcheckout/signedpages"
 	"github.com/paylink/paylink/internal/httpapi/merchantapi"
+	"github.com/paylink/paylink/internal/httpapi/merchantapi/riskapi"
 	"github.com/paylink/paylink/internal/httpapi/walletapp"
 	"github.com/paylink/paylink/internal/idempotency"
 	"github.com/paylink/paylink/internal/links"
@@ -108,6 +109,7 @@ func New(d Deps) (*Server, error) {
 	merchants := merchantapi.New(merchantapi.Deps{Edge: e, Log: d.Log, DB: d.DB, Merchants: d.Merchants,
 		Webhooks: d.Webhooks, Links: d.Links, Checkout: d.Checkout, Forms: d.Forms, Currencies: d.Currencies,
 		Now: d.Now, ExportTimeout: d.ExportTimeout, Passwords: d.Passwords})
+	merchantRisk := riskapi.New(riskapi.Deps{API: merchants, Edge: e, DB: d.DB, Now: d.Now})
 	wallets, err := walletapp.New(walletapp.Deps{Edge: e, Log: d.Log, DB: d.DB, BaseURL: d.BaseURL, Now: d.Now,
 		Wallet: d.Wallet, Passkeys: d.Passkeys, Processor: d.Processor, Links: d.Links, Currencies: d.Currencies,
 		Passwords: d.Passwords, Risk: d.WalletRisk})
@@ -159,6 +161,7 @@ func New(d Deps) (*Server, error) {
 	routes := slices.Concat(
 		ops.routes(),            // operations: /healthz, /readyz, /v1/openapi.json, /assets/…
 		merchants.Routes(),      // merchants' backends, with an API key: /v1/…
+		merchantRisk.Routes(),   // … their risk rules, lists, insights and reviews: /v1/risk/…, /v1/reviews
 		shoppers.Routes(),       // shoppers' browsers: /pay/…, /embed/forms/…, /sdk/…
 		signedLinks.Routes(),    // … the checkout's signed links: /pay/s…
 		sdk.Routes(),            // … the JS SDK, for any site: /sdk/…
@@ -170,8 +173,8 @@ func New(d Deps) (*Server, error) {
 		riskPages.Routes(),      // … the dashboard's risk: /dashboard/risk/…, /dashboard/reviews
 		passkeyPages.Routes(),   // … the dashboard's passkeys: /dashboard/settings/passkeys/…
 	)
-	if ops.openAPIDoc, err = apidoc.Build(routes, opsOpenAPI(), merchantapi.OpenAPI(), hostedcheckout.OpenAPI(), signedpages.OpenAPI(), sdkfiles.OpenAPI(),
-		walletapp.OpenAPI(), dashboard.OpenAPI(), formpages.OpenAPI(), developerpages.OpenAPI(), riskpages.OpenAPI(),
+	if ops.openAPIDoc, err = apidoc.Build(routes, opsOpenAPI(), merchantapi.OpenAPI(), riskapi.OpenAPI(),
+		hostedcheckout.OpenAPI(), signedpages.OpenAPI(), sdkfiles.OpenAPI(), walletapp.OpenAPI(), dashboard.OpenAPI(), formpages.OpenAPI(), developerpages.OpenAPI(), riskpages.OpenAPI(),
 		passkeypages.OpenAPI()); err != nil {
 		return nil, err
 	}

@@ -68,7 +68,7 @@ var files embed.FS
 //go:embed openapi/*.json
 var openAPIFiles embed.FS
 
-// OpenAPI is the OpenAPI part of the dashboard (see edge.OpenAPI).
+// OpenAPI is the OpenAPI part of the dashboard (see apidoc.Build).
 func OpenAPI() fs.FS { return openAPIFiles }
 
 // pageNames are the templates of web/templates, each rendered in

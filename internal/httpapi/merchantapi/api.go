@@ -80,20 +80,24 @@ var openAPIFiles embed.FS
 // OpenAPI is the OpenAPI part of the merchant API (see apidoc.Build).
 func OpenAPI() fs.FS { return openAPIFiles }
 
+// Route declares a route of the merchant API (or of a section of it,
+// like riskapi): authenticated with an API key holding scope, counted per
+// key, idempotent when asked, documented by the operation doc.
+func (s *Server) Route(method, path, scope string, idempotent bool, doc string, h func(*gin.Context) error) edge.Route {
+	return edge.Route{Method: method, Path: path, Auth: s.apiKey(), Scope: scope, Limit: edge.PerCaller,
+		Idempotent: idempotent, Doc: doc, Handle: h}
+}
+
 // Routes are the merchant API's routes. Every one but sign-up needs an
 // API key, declares the scope a key must hold (API.md's names), and is
 // counted per key.
 func (s *Server) Routes() []edge.Route {
-	key := s.apiKey()
-	api := func(method, path, scope string, idempotent bool, doc string, h func(*gin.Context) error) edge.Route {
-		return edge.Route{Method: method, Path: path, Auth: key, Scope: scope, Limit: edge.PerCaller,
-			Idempotent: idempotent, Doc: doc, Handle: h}
-	}
+	api := s.Route
 	const (
 		idempotent = true
 		plain      = false
 	)
-	return append([]edge.Route{
+	return []edge.Route{
 		{Method: "POST", Path: "/v1/merchants", Limit: edge.PerIPSignUp, Idempotent: true, Doc: "signUpMerchant", Handle: s.signUp},
 		api("GET", "/v1/merchant", "merchant:read", plain, "getMerchant", s.getMerchant),
 		api("POST", "/v1/merchant", "merchant:write", idempotent, "updateMerchant", s.updateMerchant),
@@ -136,5 +140,5 @@ func (s *Server) Routes() []edge.Route {
 		api("GET", "/v1/events/:id", "webhooks:read", plain, "getEvent", s.getEvent),
 		api("POST", "/v1/events/:id/redeliver", "webhooks:write", idempotent, "redeliverEvent", s.redeliver),
 		api("GET", "/v1/events/:id/deliveries", "webhooks:read", plain, "listEventDeliveries", s.listEventDeliveries),
-	}, s.riskRoutes(api)...)
+	}
 }

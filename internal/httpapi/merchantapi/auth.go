@@ -61,7 +61,7 @@ func currentKey(c *gin.Context) *merchant.APIKey {
 	return c.MustGet(apiKeyKey).(*merchant.APIKey)
 }
 
-// currentMerchant returns the merchant authenticate found.
-func currentMerchant(c *gin.Context) *merchant.Merchant {
+// CurrentMerchant is the merchant whose API key authenticated the request.
+func CurrentMerchant(c *gin.Context) *merchant.Merchant {
 	return c.MustGet(merchantKey).(*merchant.Merchant)
 }

@@ -32,7 +32,7 @@ func (s *Server) exportPayments(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	m := currentMerchant(c)
+	m := CurrentMerchant(c)
 	ctx, cancel := context.WithTimeout(c.Request.Context(), s.exportTimeout)
 	defer cancel()
 	rc := http.NewResponseController(c.Writer)

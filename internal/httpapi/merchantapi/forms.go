@@ -47,7 +47,7 @@ func (s *Server) createForm(c *gin.Context) error {
 	if nf.Currency, err = s.currencies.Parse(in.Currency); err != nil {
 		return err
 	}
-	m := currentMerchant(c)
+	m := CurrentMerchant(c)
 	return s.edge.Mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		f, err := s.forms.Create(ctx, tx, m.ID, nf)
 		if err != nil {
@@ -58,7 +58,7 @@ func (s *Server) createForm(c *gin.Context) error {
 }
 
 func (s *Server) getForm(c *gin.Context) error {
-	f, err := s.forms.Get(c.Request.Context(), s.db.Pool, currentMerchant(c).ID, c.Param("id"))
+	f, err := s.forms.Get(c.Request.Context(), s.db.Pool, CurrentMerchant(c).ID, c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -75,7 +75,7 @@ func (s *Server) listForms(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	list, more, err := s.forms.Find(c.Request.Context(), s.db.Pool, currentMerchant(c).ID, f, p.Limit, p.StartingAfter)
+	list, more, err := s.forms.Find(c.Request.Context(), s.db.Pool, CurrentMerchant(c).ID, f, p.Limit, p.StartingAfter)
 	if err != nil {
 		return err
 	}
@@ -90,7 +90,7 @@ func (s *Server) deactivateForm(c *gin.Context) error {
 	if err := edge.Decode(c, &in); err != nil {
 		return err
 	}
-	m := currentMerchant(c)
+	m := CurrentMerchant(c)
 	return s.edge.Mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		f, err := s.forms.Deactivate(ctx, tx, m.ID, c.Param("id"))
 		if err != nil {
@@ -141,7 +141,7 @@ func (s *Server) updateForm(c *gin.Context) error {
 			return err
 		}
 	}
-	m := currentMerchant(c)
+	m := CurrentMerchant(c)
 	return s.edge.Mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		f, err := s.forms.Update(ctx, tx, m.ID, c.Param("id"), func(nf *forms.NewForm) {
 			set(&nf.Title, in.Title)

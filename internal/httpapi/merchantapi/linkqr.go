@@ -32,7 +32,7 @@ func (s *Server) linkQR(c *gin.Context) error {
 		}
 		size = n
 	}
-	l, err := s.links.Get(c.Request.Context(), s.db.Pool, currentMerchant(c).ID, c.Param("id"))
+	l, err := s.links.Get(c.Request.Context(), s.db.Pool, CurrentMerchant(c).ID, c.Param("id"))
 	if err != nil {
 		return err
 	}

@@ -29,7 +29,7 @@ func (s *Server) sendLink(c *gin.Context) error {
 	if err := edge.Decode(c, &in); err != nil {
 		return err
 	}
-	m := currentMerchant(c)
+	m := CurrentMerchant(c)
 	return s.edge.Mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		sent, err := s.links.Send(ctx, tx, m.ID, m.Name, c.Param("id"), in.Email, in.Reminders)
 		if err != nil {

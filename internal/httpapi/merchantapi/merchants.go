@@ -55,7 +55,7 @@ func (s *Server) signUp(c *gin.Context) error {
 }
 
 func (s *Server) getMerchant(c *gin.Context) error {
-	c.PureJSON(http.StatusOK, merchant.ToWire(currentMerchant(c)))
+	c.PureJSON(http.StatusOK, merchant.ToWire(CurrentMerchant(c)))
 	return nil
 }
 
@@ -75,7 +75,7 @@ func (s *Server) createKey(c *gin.Context) error {
 	if in.Scopes != nil {
 		nk.Scopes = *in.Scopes // [] is refused (scope_invalid), never full access
 	}
-	m, caller := currentMerchant(c), currentKey(c)
+	m, caller := CurrentMerchant(c), currentKey(c)
 	return s.edge.Mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		k, err := s.merchants.CreateKeyWith(ctx, tx, caller, nk)
 		if err != nil {
@@ -90,7 +90,7 @@ func (s *Server) listKeys(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	keys, more, err := s.merchants.ListKeys(c.Request.Context(), s.db.Pool, currentMerchant(c).ID, p.Limit, p.StartingAfter)
+	keys, more, err := s.merchants.ListKeys(c.Request.Context(), s.db.Pool, CurrentMerchant(c).ID, p.Limit, p.StartingAfter)
 	if err != nil {
 		return err
 	}
@@ -114,7 +114,7 @@ func (s *Server) rollKey(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	m, caller := currentMerchant(c), currentKey(c)
+	m, caller := CurrentMerchant(c), currentKey(c)
 	return s.edge.Mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		made, _, err := s.merchants.RollKey(ctx, tx, caller, c.Param("id"), grace)
 		if err != nil {
@@ -125,7 +125,7 @@ func (s *Server) rollKey(c *gin.Context) error {
 }
 
 func (s *Server) revokeKey(c *gin.Context) error {
-	m := currentMerchant(c)
+	m := CurrentMerchant(c)
 	var k *merchant.APIKey
 	err := s.db.WithTx(c.Request.Context(), func(tx pgx.Tx) error {
 		var err error
@@ -150,7 +150,7 @@ func (s *Server) updateMerchant(c *gin.Context) error {
 	if err := edge.Decode(c, &in); err != nil {
 		return err
 	}
-	m := currentMerchant(c)
+	m := CurrentMerchant(c)
 	return s.edge.Mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		if in.PaymentEmails == nil {
 			return http.StatusOK, merchant.ToWire(m), nil
@@ -182,7 +182,7 @@ func (s *Server) patchMerchant(c *gin.Context) error {
 	if err := edge.Decode(c, &in); err != nil {
 		return err
 	}
-	m := currentMerchant(c)
+	m := CurrentMerchant(c)
 	u := merchant.Update{Name: in.Name, Currencies: in.Currencies, PaymentMethods: in.PaymentMethods,
 		CardBrands: in.CardBrands, NotificationEmail: in.NotificationEmail, NotifyOn: in.NotifyOn}
 	return s.edge.Mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {

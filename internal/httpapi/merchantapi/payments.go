@@ -44,7 +44,7 @@ func (s *Server) createLink(c *gin.Context) error {
 	nl := links.NewLink{Amount: money.Amount{Minor: minor, Currency: cur}, Description: in.Description,
 		SingleUse: in.SingleUse == nil || *in.SingleUse, ExpiresIn: in.ExpiresIn, ExpiresAt: in.ExpiresAt,
 		SuccessURL: in.SuccessURL, CancelURL: in.CancelURL, Metadata: in.Metadata, Realm: in.Realm}
-	m := currentMerchant(c)
+	m := CurrentMerchant(c)
 	return s.edge.Mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		l, err := s.links.Create(ctx, tx, m.ID, nl)
 		if err != nil {
@@ -55,7 +55,7 @@ func (s *Server) createLink(c *gin.Context) error {
 }
 
 func (s *Server) getLink(c *gin.Context) error {
-	l, err := s.links.Get(c.Request.Context(), s.db.Pool, currentMerchant(c).ID, c.Param("id"))
+	l, err := s.links.Get(c.Request.Context(), s.db.Pool, CurrentMerchant(c).ID, c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -72,7 +72,7 @@ func (s *Server) listLinks(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	list, more, err := s.links.Find(c.Request.Context(), s.db.Pool, currentMerchant(c).ID, f, p.Limit, p.StartingAfter)
+	list, more, err := s.links.Find(c.Request.Context(), s.db.Pool, CurrentMerchant(c).ID, f, p.Limit, p.StartingAfter)
 	if err != nil {
 		return err
 	}
@@ -87,7 +87,7 @@ func (s *Server) deactivateLink(c *gin.Context) error {
 	if err := edge.Decode(c, &in); err != nil {
 		return err
 	}
-	m := currentMerchant(c)
+	m := CurrentMerchant(c)
 	return s.edge.Mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		l, err := s.links.Deactivate(ctx, tx, m.ID, c.Param("id"))
 		if err != nil {
@@ -98,7 +98,7 @@ func (s *Server) deactivateLink(c *gin.Context) error {
 }
 
 func (s *Server) getPayment(c *gin.Context) error {
-	p, err := s.checkout.Get(c.Request.Context(), s.db.Pool, currentMerchant(c).ID, c.Param("id"))
+	p, err := s.checkout.Get(c.Request.Context(), s.db.Pool, CurrentMerchant(c).ID, c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -115,7 +115,7 @@ func (s *Server) listPayments(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	list, more, err := payments.Search(c.Request.Context(), s.db.Pool, currentMerchant(c).ID, f, p.Limit, p.StartingAfter)
+	list, more, err := payments.Search(c.Request.Context(), s.db.Pool, CurrentMerchant(c).ID, f, p.Limit, p.StartingAfter)
 	if err != nil {
 		return err
 	}
@@ -124,7 +124,7 @@ func (s *Server) listPayments(c *gin.Context) error {
 }
 
 func (s *Server) getBalance(c *gin.Context) error {
-	b, err := s.checkout.Balance(c.Request.Context(), s.db.Pool, currentMerchant(c).ID)
+	b, err := s.checkout.Balance(c.Request.Context(), s.db.Pool, CurrentMerchant(c).ID)
 	if err != nil {
 		return err
 	}

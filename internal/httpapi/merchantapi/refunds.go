@@ -34,7 +34,7 @@ func (s *Server) createRefund(c *gin.Context) error {
 		}
 		nr.Amount = &n
 	}
-	m := currentMerchant(c)
+	m := CurrentMerchant(c)
 	var (
 		made *checkout.Refund
 		paid *checkout.Payment
@@ -68,7 +68,7 @@ func (s *Server) listRefunds(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	list, more, err := payments.ListRefunds(c.Request.Context(), s.db.Pool, currentMerchant(c).ID, payID, p.Limit, p.StartingAfter)
+	list, more, err := payments.ListRefunds(c.Request.Context(), s.db.Pool, CurrentMerchant(c).ID, payID, p.Limit, p.StartingAfter)
 	if err != nil {
 		return err
 	}
@@ -77,7 +77,7 @@ func (s *Server) listRefunds(c *gin.Context) error {
 }
 
 func (s *Server) getRefund(c *gin.Context) error {
-	r, err := payments.GetRefund(c.Request.Context(), s.db.Pool, currentMerchant(c).ID, c.Param("id"))
+	r, err := payments.GetRefund(c.Request.Context(), s.db.Pool, CurrentMerchant(c).ID, c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -92,7 +92,7 @@ func (s *Server) listPaymentRefunds(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	list, more, err := payments.PaymentRefunds(c.Request.Context(), s.db.Pool, currentMerchant(c).ID, c.Param("id"), p.Limit, p.StartingAfter)
+	list, more, err := payments.PaymentRefunds(c.Request.Context(), s.db.Pool, CurrentMerchant(c).ID, c.Param("id"), p.Limit, p.StartingAfter)
 	if err != nil {
 		return err
 	}

@@ -22,7 +22,7 @@ func (s *Server) testEndpoint(c *gin.Context) error {
 	if err := edge.Decode(c, &in); err != nil {
 		return err
 	}
-	r, err := s.webhooks.SendPing(c.Request.Context(), currentMerchant(c).ID, eid)
+	r, err := s.webhooks.SendPing(c.Request.Context(), CurrentMerchant(c).ID, eid)
 	if err != nil {
 		return err
 	}

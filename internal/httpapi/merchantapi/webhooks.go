@@ -34,7 +34,7 @@ func (s *Server) createEndpoint(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	m := currentMerchant(c)
+	m := CurrentMerchant(c)
 	return s.edge.Mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		e, err := s.webhooks.CreateEndpoint(ctx, tx, m.ID, webhook.NewEndpoint{URL: u, Events: in.Events, Description: in.Description})
 		if err != nil {
@@ -49,7 +49,7 @@ func (s *Server) listEndpoints(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	es, more, err := s.webhooks.ListEndpoints(c.Request.Context(), s.db.Pool, currentMerchant(c).ID, p.Limit, p.StartingAfter)
+	es, more, err := s.webhooks.ListEndpoints(c.Request.Context(), s.db.Pool, CurrentMerchant(c).ID, p.Limit, p.StartingAfter)
 	if err != nil {
 		return err
 	}
@@ -71,7 +71,7 @@ func (s *Server) getEndpoint(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	e, err := s.webhooks.GetEndpoint(c.Request.Context(), s.db.Pool, currentMerchant(c).ID, eid)
+	e, err := s.webhooks.GetEndpoint(c.Request.Context(), s.db.Pool, CurrentMerchant(c).ID, eid)
 	if err != nil {
 		return err
 	}
@@ -103,7 +103,7 @@ func (s *Server) updateEndpoint(c *gin.Context) error {
 			return err
 		}
 	}
-	m := currentMerchant(c)
+	m := CurrentMerchant(c)
 	return s.edge.Mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		e, err := s.webhooks.UpdateEndpoint(ctx, tx, m.ID, eid, upd)
 		if err != nil {
@@ -118,7 +118,7 @@ func (s *Server) deleteEndpoint(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	m := currentMerchant(c)
+	m := CurrentMerchant(c)
 	err = s.db.WithTx(c.Request.Context(), func(tx pgx.Tx) error {
 		return s.webhooks.DeleteEndpoint(c.Request.Context(), tx, m.ID, eid)
 	})
@@ -151,7 +151,7 @@ func (s *Server) rotateSecret(c *gin.Context) error {
 		}
 		overlap = time.Duration(*in.ExpiresIn) * time.Second
 	}
-	m := currentMerchant(c)
+	m := CurrentMerchant(c)
 	return s.edge.Mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		e, err := s.webhooks.RotateSecret(ctx, tx, m.ID, eid, overlap)
 		if err != nil {
@@ -174,7 +174,7 @@ func (s *Server) listDeliveries(c *gin.Context, f webhook.DeliveryFilter) error 
 	if err != nil {
 		return err
 	}
-	ds, more, err := s.webhooks.ListDeliveries(c.Request.Context(), s.db.Pool, currentMerchant(c).ID, f, p.Limit, p.StartingAfter)
+	ds, more, err := s.webhooks.ListDeliveries(c.Request.Context(), s.db.Pool, CurrentMerchant(c).ID, f, p.Limit, p.StartingAfter)
 	if err != nil {
 		return err
 	}
@@ -187,7 +187,7 @@ func (s *Server) listEvents(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	evs, more, err := s.webhooks.ListEvents(c.Request.Context(), s.db.Pool, currentMerchant(c).ID, c.Query("type"), p.Limit, p.StartingAfter)
+	evs, more, err := s.webhooks.ListEvents(c.Request.Context(), s.db.Pool, CurrentMerchant(c).ID, c.Query("type"), p.Limit, p.StartingAfter)
 	if err != nil {
 		return err
 	}
@@ -210,7 +210,7 @@ func (s *Server) getEvent(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	ev, err := s.webhooks.GetEvent(c.Request.Context(), s.db.Pool, currentMerchant(c).ID, evtID)
+	ev, err := s.webhooks.GetEvent(c.Request.Context(), s.db.Pool, CurrentMerchant(c).ID, evtID)
 	if err != nil {
 		return err
 	}
@@ -248,7 +248,7 @@ func (s *Server) redeliver(c *gin.Context) error {
 	if in.Endpoint != "" && !id.Valid("we", in.Endpoint) {
 		return webhook.ErrEndpointNotFound.WithParam("endpoint")
 	}
-	m := currentMerchant(c)
+	m := CurrentMerchant(c)
 	return s.edge.Mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		ds, err := s.webhooks.Redeliver(ctx, tx, m.ID, evtID, in.Endpoint)
 		if err != nil {

@@ -79,7 +79,7 @@ func New(d Deps) (*Server, error) {
 //go:embed openapi/*.json
 var openAPIFiles embed.FS
 
-// OpenAPI is the OpenAPI part of the wallet (see edge.OpenAPI).
+// OpenAPI is the OpenAPI part of the wallet (see apidoc.Build).
 func OpenAPI() fs.FS { return openAPIFiles }
 
 // Routes are the wallet's routes. Every state-changing request is

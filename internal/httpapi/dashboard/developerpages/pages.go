@@ -30,7 +30,7 @@ var files embed.FS
 //go:embed openapi/*.json
 var openAPIFiles embed.FS
 
-// OpenAPI is the section's OpenAPI part (see edge.OpenAPI).
+// OpenAPI is the section's OpenAPI part (see apidoc.Build).
 func OpenAPI() fs.FS { return openAPIFiles }
 
 // New parses the section's pages.

@@ -31,7 +31,7 @@ var files embed.FS
 //go:embed openapi/*.json
 var openAPIFiles embed.FS
 
-// OpenAPI is the section's part of the OpenAPI document (see edge.OpenAPI).
+// OpenAPI is the section's part of the OpenAPI document (see apidoc.Build).
 func OpenAPI() fs.FS { return openAPIFiles }
 
 // New parses the section's pages and registers its script and styles;

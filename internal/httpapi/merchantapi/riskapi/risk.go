@@ -1,4 +1,4 @@
-package merchantapi
+package riskapi
 
 import (
 	"context"
@@ -8,15 +8,17 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/paylink/paylink/internal/httpapi/edge"
+	"github.com/paylink/paylink/internal/httpapi/merchantapi"
 	"github.com/paylink/paylink/internal/id"
 	"github.com/paylink/paylink/internal/risk"
 	"github.com/paylink/paylink/internal/riskstats"
 	"github.com/paylink/paylink/internal/wire"
 )
 
-// riskRoutes are API.md Part 3's routes: rules, lists, backtests,
-// insights and reviews.
-func (s *Server) riskRoutes(api func(method, path, scope string, idempotent bool, doc string, h func(*gin.Context) error) edge.Route) []edge.Route {
+// Routes are API.md Part 3's routes: rules, lists, backtests, insights
+// and reviews, with the merchant API's keys, scopes and limits.
+func (s *Server) Routes() []edge.Route {
+	api := s.api.Route
 	return []edge.Route{
 		api("POST", "/v1/risk/rules", "risk:write", true, "createRiskRule", s.createRule),
 		api("GET", "/v1/risk/rules", "risk:read", false, "listRiskRules", s.listRules),
@@ -48,7 +50,7 @@ func (s *Server) createRule(c *gin.Context) error {
 	if err := risk.CheckRule(in.Action, in.Expression); err != nil {
 		return err
 	}
-	m := currentMerchant(c)
+	m := merchantapi.CurrentMerchant(c)
 	return s.edge.Mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		r, err := risk.CreateRule(ctx, tx, m.ID, in.Action, in.Expression, in.Description, s.now())
 		if err != nil {
@@ -59,7 +61,7 @@ func (s *Server) createRule(c *gin.Context) error {
 }
 
 func (s *Server) listRules(c *gin.Context) error {
-	rules, err := risk.ListRules(c.Request.Context(), s.db.Pool, currentMerchant(c).ID)
+	rules, err := risk.ListRules(c.Request.Context(), s.db.Pool, merchantapi.CurrentMerchant(c).ID)
 	if err != nil {
 		return err
 	}
@@ -80,7 +82,7 @@ func (s *Server) getRule(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	r, err := risk.GetRule(c.Request.Context(), s.db.Pool, currentMerchant(c).ID, rid)
+	r, err := risk.GetRule(c.Request.Context(), s.db.Pool, merchantapi.CurrentMerchant(c).ID, rid)
 	if err != nil {
 		return err
 	}
@@ -103,7 +105,7 @@ func (s *Server) updateRule(c *gin.Context) error {
 	if err := edge.Decode(c, &in); err != nil {
 		return err
 	}
-	m := currentMerchant(c)
+	m := merchantapi.CurrentMerchant(c)
 	return s.edge.Mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		r, err := risk.UpdateRule(ctx, tx, m.ID, rid, risk.RuleUpdate{Expression: in.Expression,
 			Description: in.Description, Enabled: in.Enabled}, s.now())
@@ -119,7 +121,7 @@ func (s *Server) deleteRule(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	m := currentMerchant(c)
+	m := merchantapi.CurrentMerchant(c)
 	if err := s.db.WithTx(c.Request.Context(), func(tx pgx.Tx) error {
 		return risk.DeleteRule(c.Request.Context(), tx, m.ID, rid)
 	}); err != nil {
@@ -144,7 +146,7 @@ func (s *Server) testRule(c *gin.Context) error {
 	if err := risk.CheckRule(in.Action, in.Expression); err != nil {
 		return err
 	}
-	res, err := risk.Backtest(c.Request.Context(), s.db.Pool, currentMerchant(c).ID, in.Expression, s.now())
+	res, err := risk.Backtest(c.Request.Context(), s.db.Pool, merchantapi.CurrentMerchant(c).ID, in.Expression, s.now())
 	if err != nil {
 		return err
 	}
@@ -169,7 +171,7 @@ func (s *Server) addItem(c *gin.Context) error {
 	if _, err := risk.NormalizeItem(in.Type, in.Value); err != nil {
 		return err
 	}
-	m := currentMerchant(c)
+	m := merchantapi.CurrentMerchant(c)
 	return s.edge.Mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		it, err := risk.AddItem(ctx, tx, m.ID, list, in.Type, in.Value, s.now())
 		if err != nil {
@@ -184,7 +186,7 @@ func (s *Server) listItems(c *gin.Context) error {
 	if err := risk.CheckList(list); err != nil {
 		return err
 	}
-	items, err := risk.ListItems(c.Request.Context(), s.db.Pool, currentMerchant(c).ID, list)
+	items, err := risk.ListItems(c.Request.Context(), s.db.Pool, merchantapi.CurrentMerchant(c).ID, list)
 	if err != nil {
 		return err
 	}
@@ -200,7 +202,7 @@ func (s *Server) deleteItem(c *gin.Context) error {
 	if !id.Valid("rli", iid) {
 		return risk.ErrItemNotFound
 	}
-	m := currentMerchant(c)
+	m := merchantapi.CurrentMerchant(c)
 	if err := s.db.WithTx(c.Request.Context(), func(tx pgx.Tx) error {
 		return risk.DeleteItem(c.Request.Context(), tx, m.ID, list, iid)
 	}); err != nil {
@@ -215,7 +217,7 @@ func (s *Server) listReviews(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	rs, err := risk.ListReviews(c.Request.Context(), s.db.Pool, currentMerchant(c).ID, c.Query("status"),
+	rs, err := risk.ListReviews(c.Request.Context(), s.db.Pool, merchantapi.CurrentMerchant(c).ID, c.Query("status"),
 		p.StartingAfter, p.Limit+1)
 	if err != nil {
 		return err
@@ -241,7 +243,7 @@ func (s *Server) getReview(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	r, err := risk.GetReview(c.Request.Context(), s.db.Pool, currentMerchant(c).ID, rid)
+	r, err := risk.GetReview(c.Request.Context(), s.db.Pool, merchantapi.CurrentMerchant(c).ID, rid)
 	if err != nil {
 		return err
 	}
@@ -254,7 +256,7 @@ func (s *Server) approveReview(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	m := currentMerchant(c)
+	m := merchantapi.CurrentMerchant(c)
 	return s.edge.Mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		r, err := risk.Approve(ctx, tx, m.ID, rid, s.now().UTC().Truncate(1000))
 		if err != nil {
@@ -270,7 +272,7 @@ func (s *Server) insights(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	out, err := riskstats.Insights(c.Request.Context(), s.db.Pool, currentMerchant(c).ID, days, s.now())
+	out, err := riskstats.Insights(c.Request.Context(), s.db.Pool, merchantapi.CurrentMerchant(c).ID, days, s.now())
 	if err != nil {
 		return err
 	}

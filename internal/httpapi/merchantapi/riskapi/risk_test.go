@@ -1,4 +1,4 @@
-package merchantapi_test
+package riskapi_test
 
 import (
 	"net/http"
