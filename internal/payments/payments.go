@@ -173,16 +173,23 @@ func (f Filter) query(merchantID, startingAfter string) query {
 }
 
 // page builds the SQL of a page of payments matching f, whose size is the
-// argument after q.args (as postgres.Page appends it): the page's ids
-// first, then their rows. Finding the ids alone lets
-// PostgreSQL read them from the merchant's indexes only; asked for whole
-// rows, it may walk the primary key backwards instead, filtering on the
-// merchant, which reads every newer payment of every other merchant first
-// (tens of milliseconds for a big merchant whose latest payment is an
-// hour old on a busy platform).
+// argument after q.args (as postgres.Page appends it). The first page
+// finds the page's ids first, then their rows: asked for whole rows,
+// PostgreSQL may walk the primary key back from the newest payment,
+// filtering on the merchant, which reads every newer payment of every
+// other merchant first (65 ms against 2.2 ms for a big merchant behind
+// 30,000 newer payments of another). A later page starts inside the
+// merchant's own index range, and reads its rows directly: the id-first
+// form would read the primary key again for each row (17 times the
+// buffers of a 100-row page).
 func (f Filter) page(merchantID, startingAfter string) query {
+	if startingAfter != "" {
+		q := f.query(merchantID, startingAfter)
+		q.sql += " LIMIT $" + strconv.Itoa(len(q.args)+1)
+		return q
+	}
 	q := query{}
-	where := f.where(&q, merchantID, startingAfter)
+	where := f.where(&q, merchantID, "")
 	limit := "$" + strconv.Itoa(len(q.args)+1)
 	q.sql = "WITH page AS (SELECT p.id FROM payments p WHERE " + where + " ORDER BY p.id DESC LIMIT " + limit +
 		") " + checkout.PagePaymentRows + "ORDER BY p.id DESC"
