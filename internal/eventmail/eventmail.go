@@ -51,8 +51,9 @@ func NewService(db *postgres.DB, cfg Config) *Service {
 // Each message is queued once per payment whatever happens to the event
 // later (redeliveries send no e-mail). It returns how many events were
 // processed. A batch reads its events and their merchants in two round
-// trips; each e-mail then costs its queueing (and a shopper's, its quota
-// check), and marking the events is sent with the commit.
+// trips and queues all its e-mails in two or three more
+// (notify.QueueShoppers), whatever their number; marking the events is
+// sent with the commit.
 func (s *Service) ProcessEvents(ctx context.Context, limit int) (int, error) {
 	var n int
 	err := s.db.WithTxLater(ctx, func(tx pgx.Tx, later *postgres.Writes) error {
@@ -78,12 +79,16 @@ func (s *Service) ProcessEvents(ctx context.Context, limit int) (int, error) {
 			if err != nil {
 				return err
 			}
+			var b batch
 			for _, ev := range evs {
 				if m := merchants[ev.MerchantID]; webhook.Notifies(ev.Type) && m != nil {
-					if err := s.emails(ctx, tx, ev, m, now); err != nil {
+					if err := s.emails(ctx, tx, &b, ev, m); err != nil {
 						return err
 					}
 				}
+			}
+			if _, err := notify.QueueShoppers(ctx, tx, b, now); err != nil {
+				return err
 			}
 		}
 		if err := webhook.MarkNotified(ctx, later, ids, now); err != nil {

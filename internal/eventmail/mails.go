@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -16,19 +15,24 @@ import (
 	"github.com/paylink/paylink/internal/webhook"
 )
 
-// emails queues the e-mails event ev of merchant m brings (see
-// paymentEmails, refundEmail and reviewEmail).
-func (s *Service) emails(ctx context.Context, tx pgx.Tx, ev *webhook.Event, m *merchant.Merchant, now time.Time) error {
+// batch is the e-mails a batch of events brings, queued together once
+// all are derived.
+type batch []notify.ShopperEmail
+
+// emails adds to b the e-mails event ev of merchant m brings (see
+// paymentEmails, refundEmail and reviewEmail); tx is for reading.
+func (s *Service) emails(ctx context.Context, tx pgx.Tx, b *batch, ev *webhook.Event, m *merchant.Merchant) error {
 	switch ev.Type {
 	case webhook.RefundSucceeded:
-		return s.refundEmail(ctx, tx, ev, m, now)
+		return s.refundEmail(ctx, tx, b, ev, m)
 	case webhook.ReviewOpened, webhook.ReviewClosed:
-		return s.reviewEmail(ctx, tx, ev, m, now)
+		return s.reviewEmail(ctx, tx, b, ev, m)
 	}
-	return s.paymentEmails(ctx, tx, ev, m, now)
+	s.paymentEmails(ctx, tx, b, ev, m)
+	return nil
 }
 
-// paymentEmails queues the e-mails a payment event brings, each at most
+// paymentEmails adds the e-mails a payment event brings, each at most
 // once per status change (a dedupe key per payment, or per refund), the
 // shopper's within Config.ShopperEmails:
 //   - payment.succeeded: a receipt to the shopper;
@@ -40,10 +44,10 @@ func (s *Service) emails(ctx context.Context, tx pgx.Tx, ev *webhook.Event, m *m
 //
 // An event whose data is not what its type says gets none: it cannot
 // become readable later, and it must not hold back the events behind it.
-func (s *Service) paymentEmails(ctx context.Context, tx pgx.Tx, ev *webhook.Event, m *merchant.Merchant, now time.Time) error {
+func (s *Service) paymentEmails(ctx context.Context, tx pgx.Tx, b *batch, ev *webhook.Event, m *merchant.Merchant) {
 	p, err := notify.ParsePayment(ev.Data)
 	if err != nil {
-		return nil
+		return
 	}
 	var (
 		shopper notify.Email
@@ -63,29 +67,27 @@ func (s *Service) paymentEmails(ctx context.Context, tx pgx.Tx, ev *webhook.Even
 		key = "receipt:" + p.ID
 	}
 	if ok {
-		if _, err := notify.QueueShopper(ctx, tx, key, m.ID, shopper, s.cfg.ShopperEmails, now); err != nil {
-			return err
-		}
+		*b = append(*b, notify.ShopperEmail{Key: key, MerchantID: m.ID, Email: shopper, Limits: s.cfg.ShopperEmails})
 	}
-	return s.merchantEmail(ctx, tx, ev, p, m, now)
+	s.merchantEmail(b, ev, p, m)
 }
 
-// merchantEmail queues the merchant's e-mail about payment event ev when
+// merchantEmail adds the merchant's e-mail about payment event ev when
 // its type is in the merchant's notify_on, once per status change: the
 // key names the event type, the payment and, for a refund, the amount
 // refunded so far, which each refund raises.
-func (s *Service) merchantEmail(ctx context.Context, tx pgx.Tx, ev *webhook.Event, p notify.Payment, m *merchant.Merchant, now time.Time) error {
+func (s *Service) merchantEmail(b *batch, ev *webhook.Event, p notify.Payment, m *merchant.Merchant) {
 	if !slices.Contains(m.Settings.NotifyOn, ev.Type) {
-		return nil
+		return
 	}
 	key := "notify:" + ev.Type + ":" + p.ID
 	if ev.Type == webhook.PaymentRefunded {
 		key += ":" + strconv.FormatInt(p.AmountRefunded, 10)
 	}
-	return s.toMerchant(ctx, tx, m, key, notify.MerchantNotice(ev.Type, p, m.Name, m.Settings.NotificationEmail), now)
+	s.toMerchant(b, m, key, notify.MerchantNotice(ev.Type, p, m.Name, m.Settings.NotificationEmail))
 }
 
-// toMerchant queues e, addressed to m's notification e-mail, once under
+// toMerchant adds e, addressed to m's notification e-mail, once under
 // key and the address, so a retried batch, a second worker or the same
 // change reported twice sends nothing more, while a change of address
 // mails the new one. The sign-up e-mail is the merchant's own (no other
@@ -94,22 +96,21 @@ func (s *Service) merchantEmail(ctx context.Context, tx pgx.Tx, ev *webhook.Even
 // like a shopper's: anyone could sign up, point it at a stranger and pay
 // their own links, so it is under the per-recipient limit of the shopper
 // e-mails (not the per-merchant one, which stays the shoppers').
-func (s *Service) toMerchant(ctx context.Context, tx pgx.Tx, m *merchant.Merchant, key string, e notify.Email, now time.Time) error {
+func (s *Service) toMerchant(b *batch, m *merchant.Merchant, key string, e notify.Email) {
 	var lim notify.ShopperLimits
 	if !strings.EqualFold(e.To, m.Email) {
 		lim.PerRecipient = s.cfg.ShopperEmails.PerRecipient
 	}
-	_, err := notify.QueueShopper(ctx, tx, key+":"+strings.ToLower(e.To), m.ID, e, lim, now)
-	return err
+	*b = append(*b, notify.ShopperEmail{Key: key + ":" + strings.ToLower(e.To), MerchantID: m.ID, Email: e, Limits: lim})
 }
 
-// reviewEmail queues the merchant's e-mail about review event ev when its
+// reviewEmail adds the merchant's e-mail about review event ev when its
 // type is in the merchant's notify_on, once per review and event type
 // (a review opens and closes once), with the reviewed payment as its
 // payment event showed it and, when the platform's URL is known, links
 // to the dashboard's reviews and the payment. A review whose data or
 // payment cannot be read gets none, as a payment event would.
-func (s *Service) reviewEmail(ctx context.Context, tx pgx.Tx, ev *webhook.Event, m *merchant.Merchant, now time.Time) error {
+func (s *Service) reviewEmail(ctx context.Context, tx pgx.Tx, b *batch, ev *webhook.Event, m *merchant.Merchant) error {
 	if !slices.Contains(m.Settings.NotifyOn, ev.Type) {
 		return nil
 	}
@@ -131,11 +132,12 @@ func (s *Service) reviewEmail(ctx context.Context, tx pgx.Tx, ev *webhook.Event,
 		links.Payment = s.cfg.BaseURL.JoinPath("dashboard", "payments", p.ID).String()
 	}
 	e := notify.ReviewNotice(ev.Type, r, p, m.Name, m.Settings.NotificationEmail, links)
-	return s.toMerchant(ctx, tx, m, "notify:"+ev.Type+":"+r.ID, e, now)
+	s.toMerchant(b, m, "notify:"+ev.Type+":"+r.ID, e)
+	return nil
 }
 
-// refundEmail queues the shopper's e-mail of a refund.succeeded event.
-func (s *Service) refundEmail(ctx context.Context, tx pgx.Tx, ev *webhook.Event, m *merchant.Merchant, now time.Time) error {
+// refundEmail adds the shopper's e-mail of a refund.succeeded event.
+func (s *Service) refundEmail(ctx context.Context, tx pgx.Tx, b *batch, ev *webhook.Event, m *merchant.Merchant) error {
 	var r struct {
 		ID       string `json:"id"`
 		Payment  string `json:"payment"`
@@ -157,6 +159,6 @@ func (s *Service) refundEmail(ctx context.Context, tx pgx.Tx, ev *webhook.Event,
 	if !ok {
 		return nil
 	}
-	_, err = notify.QueueShopper(ctx, tx, "refund:"+r.ID, m.ID, e, s.cfg.ShopperEmails, now)
-	return err
+	*b = append(*b, notify.ShopperEmail{Key: "refund:" + r.ID, MerchantID: m.ID, Email: e, Limits: s.cfg.ShopperEmails})
+	return nil
 }

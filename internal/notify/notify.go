@@ -47,27 +47,35 @@ func PurgeDone(ctx context.Context, db postgres.DBTX, cutoff time.Time, batch in
 	return tag.RowsAffected(), nil
 }
 
-// Keyed is a message that must go out at most once: Key names it.
-type Keyed struct {
-	Key string
-	Email
-}
-
-// QueueOnceAll is QueueOnce for many messages, in one statement through
-// tx (a transaction, or a postgres.Writes sent with its commit).
-func QueueOnceAll(ctx context.Context, tx postgres.Execer, msgs []Keyed, now time.Time) error {
-	if len(msgs) == 0 {
-		return nil
+// queueKeyed stores es's e-mails under their keys in one statement and
+// reports, in es's order, which were stored: not those whose key was
+// queued before, nor a key's second e-mail.
+func queueKeyed(ctx context.Context, tx pgx.Tx, es []ShopperEmail, now time.Time) ([]bool, error) {
+	n := len(es)
+	ids, to, subjects, texts, htmls, keys := make([]string, n), make([]string, n), make([]string, n), make([]string, n),
+		make([]string, n), make([]string, n)
+	for i, e := range es {
+		ids[i], to[i], subjects[i], texts[i], htmls[i], keys[i] = id.NewAt("eml", now), e.Email.To, e.Email.Subject,
+			e.Email.Text, e.Email.HTML, e.Key
 	}
-	n := len(msgs)
-	ids, to, subjects, bodies, keys := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	for i, m := range msgs {
-		ids[i], to[i], subjects[i], bodies[i], keys[i] = id.NewAt("eml", now), m.To, m.Subject, m.Text, m.Key
+	rows, err := tx.Query(ctx, insertEmailsOnce, ids, to, subjects, texts, htmls, now, keys)
+	if err != nil {
+		return nil, fmt.Errorf("queue %d e-mails: %w", n, err)
 	}
-	if _, err := tx.Exec(ctx, insertEmailsOnce, ids, to, subjects, bodies, now, keys); err != nil {
-		return fmt.Errorf("queue %d e-mails: %w", n, err)
+	stored, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("queue %d e-mails: %w", n, err)
 	}
-	return nil
+	fresh := make(map[string]bool, len(stored))
+	for _, k := range stored {
+		fresh[k] = true
+	}
+	out := make([]bool, n)
+	for i, e := range es {
+		out[i] = fresh[e.Key]
+		delete(fresh, e.Key) // a key's later e-mails were not stored
+	}
+	return out, nil
 }
 
 // QueueOnce is Queue for a message that must go out at most once: a

@@ -33,10 +33,29 @@ func TestRedact(t *testing.T) {
 		{"order 1234567890123", "order 1234567890123"}, // fails Luhn: not a card
 		{"pay_0123456789012345678", "pay_0123456789012345678"},
 		{"$1,234.50 on 2 January 2026", "$1,234.50 on 2 January 2026"},
+		{"4242 4242 4242 424", "•••• 2424"},
+		{"1234 5678 9012 3456", "1234 5678 9012 3456"},  // fails Luhn
+		{"x4242--4242424242424242", "x4242--•••• 4242"}, // two dashes end a run
+		{"call 4242424242424242.", "call •••• 4242."},
 	}
 	for _, tc := range tests {
 		if got := redact(tc.in); got != tc.want {
 			t.Errorf("redact(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestHasDigitRun(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want bool
+	}{
+		{"12345678901", false}, {"123456789012", true}, {"1234 5678-9012", true},
+		{"1234  5678 9012", false}, {"1234--56789012", false}, {"- 123456789012", true},
+		{"#ff0000 width 600 1.5", false}, {"", false},
+	} {
+		if got := hasDigitRun(tc.in, 12); got != tc.want {
+			t.Errorf("hasDigitRun(%q, 12) = %v, want %v", tc.in, got, tc.want)
 		}
 	}
 }

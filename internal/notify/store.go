@@ -9,13 +9,15 @@ INSERT INTO emails (id, to_addr, subject, body, created_at, dedupe_key, html) VA
 ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING`
 
 	// insertEmailsOnce is insertEmailOnce for many messages; a key given
-	// twice queues the first.
+	// twice queues the first. It returns the keys it queued.
 	insertEmailsOnce = `
-INSERT INTO emails (id, to_addr, subject, body, created_at, dedupe_key)
-SELECT m.id, m.to_addr, m.subject, m.body, $5, m.dedupe_key
-FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $6::text[]) WITH ORDINALITY AS m(id, to_addr, subject, body, dedupe_key, n)
+INSERT INTO emails (id, to_addr, subject, body, html, created_at, dedupe_key)
+SELECT m.id, m.to_addr, m.subject, m.body, nullif(m.html, ''), $6, m.dedupe_key
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $7::text[])
+    WITH ORDINALITY AS m(id, to_addr, subject, body, html, dedupe_key, n)
 ORDER BY m.n
-ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING`
+ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
+RETURNING dedupe_key`
 
 	selectUnrelayed = `
 SELECT id FROM emails
@@ -62,15 +64,18 @@ DELETE FROM emails WHERE id = ANY (ARRAY(
 SELECT count(*), count(*) FILTER (WHERE enqueued_at IS NULL), min(created_at)
 FROM emails WHERE sent_at IS NULL AND failed_at IS NULL`
 
-	// countQuota counts one e-mail for $1 in the window starting at $2
-	// and returns the window's count.
-	countQuota = `
-INSERT INTO email_quotas AS q (scope, window_start, sent, updated_at) VALUES ($1, $2, 1, $3)
-ON CONFLICT (scope, window_start) DO UPDATE SET sent = q.sent + 1, updated_at = $3
-RETURNING sent`
+	// countQuotas counts $3[i] e-mails for scope $1[i] in the window
+	// starting at $2[i] and returns each window's count.
+	countQuotas = `
+INSERT INTO email_quotas AS q (scope, window_start, sent, updated_at)
+SELECT c.scope, c.window_start, c.n, $4
+FROM unnest($1::text[], $2::timestamptz[], $3::int[]) WITH ORDINALITY AS c(scope, window_start, n, i)
+ORDER BY c.i
+ON CONFLICT (scope, window_start) DO UPDATE SET sent = q.sent + excluded.sent, updated_at = excluded.updated_at
+RETURNING scope, window_start, sent`
 
 	holdBack = `
-UPDATE emails SET failed_at = $2, last_error = $3 WHERE dedupe_key = $1 AND sent_at IS NULL`
+UPDATE emails SET failed_at = $2, last_error = $3 WHERE dedupe_key = ANY($1) AND sent_at IS NULL`
 
 	deleteQuotas = `DELETE FROM email_quotas WHERE window_start < $1`
 )

@@ -62,8 +62,8 @@ func TestRetentionKeepsWhatIsKeptForever(t *testing.T) {
 				if _, err := webhook.Record(ctx, tx, mer, webhook.PaymentSucceeded, map[string]string{"id": payID}, at); err != nil {
 					return err
 				}
-				return notify.QueueOnceAll(ctx, tx, []notify.Keyed{{Key: "receipt:" + payID,
-					Email: notify.Email{To: "a@x.test", Subject: "Receipt", Text: "Thanks"}}}, at)
+				_, err := notify.QueueOnce(ctx, tx, "receipt:"+payID, notify.Email{To: "a@x.test", Subject: "Receipt", Text: "Thanks"}, at)
+				return err
 			})
 			if err != nil {
 				t.Fatal(err)
