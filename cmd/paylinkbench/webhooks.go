@@ -39,7 +39,7 @@ type webhookFlags struct {
 func (w *webhookFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&w.worker, "worker", "", "webhooks shape: shell command that runs the worker (started for the shape, stopped with SIGTERM after it)")
 	fs.StringVar(&w.workerPprof, "worker-pprof", "", "webhooks shape: base URL of the worker's PAYLINK_DEBUG_ADDR, for a CPU profile of it")
-	fs.StringVar(&w.db, "db", "", "webhooks shape: database URL to sample the outbox depth (pending deliveries) from")
+	fs.StringVar(&w.db, "db", "", "webhooks shape: database URL to sample the outboxes' depth (pending deliveries, events awaiting their e-mails) from")
 	fs.DurationVar(&w.drain, "drain", 2*time.Minute, "webhooks shape: how long to wait after the run for the webhooks still due")
 	fs.DurationVar(&w.every, "every", 5*time.Second, "webhooks shape: length of each line of the time series")
 }
@@ -60,17 +60,18 @@ func benchWebhooks(ctx context.Context, f *checkoutFlags, s *shop, p *payer, pro
 	if err := rcv.subscribe(ctx, s, f.concurrency); err != nil {
 		return err
 	}
-	var depth func(context.Context) (int64, error)
+	var depth func(context.Context) (int64, int64, error)
 	if f.hooks.db != "" {
 		conn, err := pgx.Connect(ctx, f.hooks.db)
 		if err != nil {
 			return fmt.Errorf("-db: %w", err)
 		}
 		defer conn.Close(context.WithoutCancel(ctx))
-		depth = func(ctx context.Context) (int64, error) {
-			var n int64
-			err := conn.QueryRow(ctx, `SELECT count(*) FROM webhook_deliveries WHERE status = 'pending'`).Scan(&n)
-			return n, err
+		depth = func(ctx context.Context) (int64, int64, error) {
+			var deliveries, events int64
+			err := conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM webhook_deliveries WHERE status = 'pending'),
+				(SELECT count(*) FROM events WHERE notified_at IS NULL)`).Scan(&deliveries, &events)
+			return deliveries, events, err
 		}
 	}
 	if f.hooks.worker != "" {
@@ -402,21 +403,22 @@ type sample struct {
 	payments int64 // succeeded so far
 	arrivals int64 // webhooks arrived so far
 	depth    int64 // pending deliveries in PostgreSQL; -1 unknown
+	mail     int64 // events whose e-mails are not derived yet; -1 unknown
 }
 
 // sampler records samples once a second.
 type sampler struct {
 	p       *payer
 	tr      *tracker
-	depth   func(context.Context) (int64, error)
+	depth   func(context.Context) (int64, int64, error)
 	samples []sample
 }
 
 func (s *sampler) take(ctx context.Context) {
-	x := sample{at: time.Now(), payments: s.p.succeeded.Load(), arrivals: s.tr.arrivals.Load(), depth: -1}
+	x := sample{at: time.Now(), payments: s.p.succeeded.Load(), arrivals: s.tr.arrivals.Load(), depth: -1, mail: -1}
 	if s.depth != nil {
-		if n, err := s.depth(ctx); err == nil {
-			x.depth = n
+		if d, m, err := s.depth(ctx); err == nil {
+			x.depth, x.mail = d, m
 		}
 	}
 	s.samples = append(s.samples, x)
@@ -455,12 +457,13 @@ func (s *sampler) arrivedBetween(from, to time.Time) int64 {
 
 // series prints one line per window of length every, from the first
 // sample to the last: payments/s and deliveries/s in the window, the
-// outbox depth at its end, and the longest delay of payments answered in
-// it. Windows after runEnd are the drain.
+// outbox depth and the events awaiting their e-mails at its end, and the
+// longest delay of payments answered in it. Windows after runEnd are the
+// drain.
 func (s *sampler) series(every time.Duration, runEnd time.Time, delays []timedDelay) string {
 	var b strings.Builder
 	b.WriteString("  time series (t from the start of the run; after the run: drain):\n")
-	b.WriteString("       t   payments/s   deliveries/s   outbox depth   max delay\n")
+	b.WriteString("       t   payments/s   deliveries/s   outbox depth   e-mail backlog   max delay\n")
 	start, last := s.samples[0], s.samples[len(s.samples)-1]
 	for from := start.at; from.Before(last.at); from = from.Add(every) {
 		a, z := s.at(from), s.at(from.Add(every))
@@ -474,16 +477,16 @@ func (s *sampler) series(every time.Duration, runEnd time.Time, delays []timedDe
 				worst = max(worst, d.delay)
 			}
 		}
-		depth := "?"
+		depth, mail := "?", "?"
 		if z.depth >= 0 {
-			depth = strconv.FormatInt(z.depth, 10)
+			depth, mail = strconv.FormatInt(z.depth, 10), strconv.FormatInt(z.mail, 10)
 		}
 		mark := ""
 		if z.at.After(runEnd) {
 			mark = " (drain)"
 		}
-		fmt.Fprintf(&b, "  %6.0fs %12.0f %14.0f %14s %11s%s\n", z.at.Sub(start.at).Seconds(),
-			float64(z.payments-a.payments)/secs, float64(z.arrivals-a.arrivals)/secs, depth,
+		fmt.Fprintf(&b, "  %6.0fs %12.0f %14.0f %14s %16s %11s%s\n", z.at.Sub(start.at).Seconds(),
+			float64(z.payments-a.payments)/secs, float64(z.arrivals-a.arrivals)/secs, depth, mail,
 			worst.Round(time.Millisecond), mark)
 	}
 	return b.String()
