@@ -138,12 +138,12 @@ func TestReviewEmailsFollowNotifyOn(t *testing.T) {
 	}
 	for key, want := range map[string][]string{
 		"notify:review.opened:rev_ruled:ops@acme.test": {"Payment to review: $25.00 (pay_ruled)",
-			"because your risk rule rr_01kbigspender matched it", "Signals:      new customer",
+			"because your risk rule rr_01kbigspender matched it", "What screening saw:\n  - First payment from this customer.\n",
 			"Open reviews: https://paylink.example/dashboard/reviews",
 			"The payment:  https://paylink.example/dashboard/payments/pay_ruled", "notify_on includes review.opened"},
 		"notify:review.opened:rev_risky:ops@acme.test": {"Payment to review: $25.00 (pay_risky)",
 			"because its risk score, 70 of 99, is elevated", "Risk score:   70 of 99 (elevated)",
-			"Signals:      amount anomaly, card velocity", "Ada Shopper <ada@example.test>", "Visa ending in 4242", "rev_risky"},
+			"  - The amount is far above your usual payments in this currency.\n  - This card was tried many times within an hour.\n", "Ada Shopper <ada@example.test>", "Visa ending in 4242", "rev_risky"},
 		"notify:review.closed:rev_risky:ops@acme.test": {"Review closed (refunded): $25.00 (pay_risky)",
 			"refunded in full ($25.00)", "It was held because its risk score, 70 of 99, is elevated",
 			"The payment:  https://paylink.example/dashboard/payments/pay_risky", "notify_on includes review.closed"},

@@ -64,7 +64,7 @@ func TestShopperEmails(t *testing.T) {
 		"merchant-refunded":  {"€234.56", "€1,000.00", "still paid", "notify_on includes payment.refunded"},
 		// A review's: which payment, why it was held, the way to the dashboard.
 		"merchant-review-opened": {"€1,234.56", "pay_01kaqv7n2tq1w4e0m8a6r3c5yb", "rev_01kaqv7n2tq1w4e0m8a6r3c5yc",
-			"its risk score, 70 of 99, is elevated", "amount anomaly, new customer", "https://pay.test/dashboard/reviews",
+			"its risk score, 70 of 99, is elevated", "The amount is far above your usual payments in this currency.", "First payment from this customer.", "https://pay.test/dashboard/reviews",
 			"https://pay.test/dashboard/payments/pay_01kaqv7n2tq1w4e0m8a6r3c5yb", "notify_on includes review.opened"},
 		"merchant-review-closed": {"€1,234.56", "pproved the payment of €1,234.56 held for review", "It was held because its risk score, 70 of 99, is elevated",
 			"https://pay.test/dashboard/payments/pay_01kaqv7n2tq1w4e0m8a6r3c5yb", "notify_on includes review.closed"},

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/paylink/paylink/internal/money"
+	"github.com/paylink/paylink/internal/risk"
 )
 
 // Review is what e-mails say about a review, read from the review object
@@ -63,7 +64,7 @@ func ReviewNotice(event string, r Review, p Payment, merchantName, to string, li
 		d.Score = fmt.Sprintf("%d of 99 (%s)", p.Risk.Score, p.Risk.Level)
 		for _, name := range p.Risk.Reasons {
 			if !strings.HasPrefix(name, "rr_") { // a rule is named in Why
-				d.Signals = append(d.Signals, strings.ReplaceAll(name, "_", " "))
+				d.Signals = append(d.Signals, risk.ReasonText(name))
 			}
 		}
 	}
@@ -78,14 +79,14 @@ func ReviewNotice(event string, r Review, p Payment, merchantName, to string, li
 
 // whyReviewed says in plain words why screening held a payment for
 // review, from the review's reason and the payment's risk.
-func whyReviewed(r Review, risk *Risk) string {
+func whyReviewed(r Review, rk *Risk) string {
 	switch {
-	case r.Reason == "rule" && risk != nil && risk.Rule != "":
-		return "your risk rule " + risk.Rule + " matched it"
+	case r.Reason == "rule" && rk != nil && rk.Rule != "":
+		return "your risk rule " + rk.Rule + " matched it"
 	case r.Reason == "rule":
 		return "one of your risk rules matched it"
-	case risk != nil && risk.Level != "":
-		return fmt.Sprintf("its risk score, %d of 99, is %s", risk.Score, risk.Level)
+	case rk != nil && rk.Level != "":
+		return fmt.Sprintf("its risk score, %d of 99, is %s", rk.Score, rk.Level)
 	}
 	return "Paylink's risk screening found it unusual"
 }
