@@ -2,15 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/paylink/paylink/internal/ledger"
-	"github.com/paylink/paylink/internal/postgres"
 )
 
 // ledgerCmd runs `paylink ledger verify`: it rebuilds every balance from
@@ -21,11 +18,7 @@ func ledgerCmd(ctx context.Context, args []string, getenv func(string) string, s
 		fmt.Fprint(stderr, "usage: paylink ledger verify\n")
 		return exitCode(2)
 	}
-	url := strings.TrimSpace(getenv("DATABASE_URL"))
-	if url == "" {
-		return errors.New("config: DATABASE_URL: is required")
-	}
-	db, err := postgres.Open(ctx, url, 1)
+	db, err := openDB(ctx, getenv, 1)
 	if err != nil {
 		return err
 	}

@@ -60,6 +60,10 @@ commands:
             refit the risk model from fraud labels (fraudulent refunds,
             reviews closed as refunded) and activate it only when its
             held-out AUC beats the active model's (or with -force)
+  risk payouts
+            the wallet withdrawals whose payouts screening holds for a day
+  risk release WITHDRAWAL_ID
+            end a payout's hold after looking at it: the worker pays it out
   help      this text and the configuration variables
 `
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/paylink/paylink/internal/config"
 	"github.com/paylink/paylink/internal/notify"
-	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/webhook/delivery"
 )
 
@@ -29,20 +27,16 @@ func queues(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err := fs.Parse(args); err != nil {
 		return exitCode(2)
 	}
-	dbURL := strings.TrimSpace(getenv("DATABASE_URL"))
-	if dbURL == "" {
-		return errors.New("config: DATABASE_URL: is required")
+	db, err := openDB(ctx, getenv, 2)
+	if err != nil {
+		return err
 	}
+	defer db.Close()
 	rc, err := config.LoadRedis(getenv)
 	if err != nil {
 		return err
 	}
 	redisOpt := rc.Asynq()
-	db, err := postgres.Open(ctx, dbURL, 2)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
 	insp := asynq.NewInspector(redisOpt)
 	defer insp.Close()
 

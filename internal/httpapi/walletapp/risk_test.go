@@ -137,8 +137,8 @@ func (r *relayed) EnqueuePayout(_ context.Context, txnID string) (bool, error) {
 // TestWalletWithdrawalScreened: a blocked withdrawal is 402
 // payment_blocked with the balance untouched and no payout; an elevated
 // one is taken and answered processing as usual, but its payout is held
-// a day before the worker may pay it; an ordinary one is relayed at once.
-// Each stores its decision.
+// a day before the worker may pay it, unless an operator releases it; an
+// ordinary one is relayed at once. Each stores its decision.
 func TestWalletWithdrawalScreened(t *testing.T) {
 	t.Parallel()
 	e := apitest.New(t)
@@ -195,6 +195,17 @@ func TestWalletWithdrawalScreened(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{plain.ID}, q.ids); diff != "" {
 		t.Errorf("payouts handed to the worker (-want +got):\n%s", diff)
+	}
+	// An operator who looked at it releases the held one: the next relay
+	// hands it over.
+	if err := walletrisk.ReleasePayout(context.Background(), e.DB.Pool, held.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Deps.Wallet.RelayPayouts(context.Background(), q, 10); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{plain.ID, held.ID}, q.ids); diff != "" {
+		t.Errorf("payouts handed to the worker after the release (-want +got):\n%s", diff)
 	}
 	verifyLedger(t, e)
 }
