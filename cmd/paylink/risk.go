@@ -27,23 +27,29 @@ func riskCmd(ctx context.Context, args []string, getenv func(string) string, std
 	switch {
 	case args[0] == "train":
 		return riskTrain(ctx, args[1:], getenv, stdout, stderr)
-	case args[0] == "payouts" && len(args) == 1, args[0] == "release" && len(args) == 2:
-		db, err := openDB(ctx, getenv, 2)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		if args[0] == "release" {
+	case args[0] == "payouts" && len(args) == 1:
+		return withDB(ctx, getenv, func(db *postgres.DB) error { return printHeldPayouts(ctx, db, stdout) })
+	case args[0] == "release" && len(args) == 2:
+		return withDB(ctx, getenv, func(db *postgres.DB) error {
 			if err := walletrisk.ReleasePayout(ctx, db.Pool, args[1], time.Now()); err != nil {
 				return err
 			}
 			fmt.Fprintf(stdout, "released %s: the worker pays it out on its next relay\n", args[1])
 			return nil
-		}
-		return printHeldPayouts(ctx, db, stdout)
+		})
 	}
 	fmt.Fprint(stderr, use)
 	return exitCode(2)
+}
+
+// withDB runs fn with a small pool on DATABASE_URL.
+func withDB(ctx context.Context, getenv func(string) string, fn func(*postgres.DB) error) error {
+	db, err := openDB(ctx, getenv, 2)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return fn(db)
 }
 
 // printHeldPayouts lists the payouts held now, soonest first.

@@ -3,7 +3,6 @@ package eventmail
 import (
 	"context"
 	"net/url"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,37 +12,18 @@ import (
 	"github.com/paylink/paylink/internal/pgtest"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/seal"
+	"github.com/paylink/paylink/internal/testclock"
 	"github.com/paylink/paylink/internal/webhook"
 )
 
 const testKeys = "1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
-
-// clock is a test time source that moves only when told.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Now().UTC().Truncate(time.Millisecond)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // fixture is one test's database, merchant, e-mail deriving service and
 // the webhook service that records and redelivers events.
 type fixture struct {
 	t        testing.TB
 	db       *postgres.DB
-	clock    *clock
+	clock    *testclock.Clock
 	svc      *Service
 	hooks    *webhook.Service
 	merchant *merchant.Merchant
@@ -58,7 +38,7 @@ func newFixture(t testing.TB, edit ...func(*Config)) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{t: t, db: db, clock: newClock(), ctx: context.Background()}
+	f := &fixture{t: t, db: db, clock: testclock.New(), ctx: context.Background()}
 	merchants := merchant.NewService(keyring, merchant.NewUsage(), f.clock.Now)
 	cfg := Config{Merchants: merchants, Now: f.clock.Now}
 	for _, e := range edit {

@@ -18,22 +18,14 @@ import (
 	"github.com/paylink/paylink/internal/pgtest"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/seal"
+	"github.com/paylink/paylink/internal/testclock"
 )
-
-// clock is the services' time, moved only by the test.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 type sendFixture struct {
 	t     *testing.T
 	ctx   context.Context
 	db    *postgres.DB
-	clock *clock
+	clock *testclock.Clock
 	links *links.Service
 	mer   *merchant.Merchant
 }
@@ -41,7 +33,7 @@ type sendFixture struct {
 func newSendFixture(t *testing.T) *sendFixture {
 	t.Helper()
 	f := &sendFixture{t: t, ctx: context.Background(), db: pgtest.New(t),
-		clock: &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}}
+		clock: testclock.At(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))}
 	signer, err := links.NewSigner([]links.SigningKey{{ID: "t1", Secret: bytes.Repeat([]byte{0x5a}, 32)}})
 	if err != nil {
 		t.Fatal(err)

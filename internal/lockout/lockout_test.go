@@ -8,22 +8,14 @@ import (
 	"time"
 
 	"github.com/paylink/paylink/internal/pgtest"
+	"github.com/paylink/paylink/internal/testclock"
 )
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 func TestReserveCountsBeforeTheCheck(t *testing.T) {
 	t.Parallel()
 	db := pgtest.New(t)
 	ctx := context.Background()
-	clk := &clock{t: time.Now().UTC().Truncate(time.Millisecond)}
+	clk := testclock.New()
 	g := New(db, Config{MaxAttempts: 3, Lockout: 10 * time.Minute}, clk.Now)
 
 	// Three attempts may run; the fourth locks, and the lock holds for a

@@ -3,7 +3,6 @@ package merchant
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,33 +15,16 @@ import (
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/processor"
 	"github.com/paylink/paylink/internal/seal"
+	"github.com/paylink/paylink/internal/testclock"
 	"github.com/paylink/paylink/internal/wire"
 )
-
-// clock is an injected time a test moves forward.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // fixture is a database with one merchant and its first key.
 type fixture struct {
 	ctx   context.Context
 	db    *postgres.DB
 	svc   *Service
-	clock *clock
+	clock *testclock.Clock
 	m     *Merchant
 	key   *APIKey
 }
@@ -53,7 +35,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{ctx: context.Background(), db: pgtest.New(t), clock: &clock{t: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}}
+	f := &fixture{ctx: context.Background(), db: pgtest.New(t), clock: testclock.At(time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC))}
 	f.svc = NewService(ring, NewUsage(), f.clock.Now)
 	f.m, f.key = f.signUp(t, "ops@shop.test")
 	return f

@@ -81,11 +81,11 @@ func queueKeyed(ctx context.Context, tx pgx.Tx, es []ShopperEmail, now time.Time
 // QueueOnce is Queue for a message that must go out at most once: a
 // second call with the same key queues nothing and reports false.
 func QueueOnce(ctx context.Context, tx pgx.Tx, key string, e Email, now time.Time) (bool, error) {
-	tag, err := tx.Exec(ctx, insertEmailOnce, id.NewAt("eml", now), e.To, e.Subject, e.Text, now, key, orNil(e.HTML))
+	queued, err := queueKeyed(ctx, tx, []ShopperEmail{{Key: key, Email: e}}, now)
 	if err != nil {
-		return false, fmt.Errorf("queue e-mail %s: %w", key, err)
+		return false, err
 	}
-	return tag.RowsAffected() == 1, nil
+	return queued[0], nil
 }
 
 // orNil is nil for "", so a text-only e-mail stores no HTML.

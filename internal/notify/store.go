@@ -4,12 +4,9 @@ const (
 	insertEmail = `
 INSERT INTO emails (id, to_addr, subject, body, created_at, html) VALUES ($1, $2, $3, $4, $5, $6)`
 
-	insertEmailOnce = `
-INSERT INTO emails (id, to_addr, subject, body, created_at, dedupe_key, html) VALUES ($1, $2, $3, $4, $5, $6, $7)
-ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING`
-
-	// insertEmailsOnce is insertEmailOnce for many messages; a key given
-	// twice queues the first. It returns the keys it queued.
+	// insertEmailsOnce queues many messages, each only if no e-mail with
+	// its dedupe key was queued before; a key given twice queues the first.
+	// It returns the keys it queued.
 	insertEmailsOnce = `
 INSERT INTO emails (id, to_addr, subject, body, html, created_at, dedupe_key)
 SELECT m.id, m.to_addr, m.subject, m.body, nullif(m.html, ''), $6, m.dedupe_key

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/paylink/paylink/internal/id"
+	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/postgres"
 )
 
@@ -41,31 +42,17 @@ const unfinishedBefore = `SELECT EXISTS (SELECT 1 FROM payments
 func RollupDay(ctx context.Context, db *postgres.DB, day time.Time, batch int) error {
 	day = dayOf(day)
 	next := day.AddDate(0, 0, 1)
-	after := ""
-	for {
-		var ids []string
-		err := db.WithTx(ctx, func(tx pgx.Tx) error {
-			rows, err := tx.Query(ctx, `SELECT id FROM merchants WHERE id > $1 ORDER BY id LIMIT $2`, after, batch)
-			if err != nil {
-				return err
-			}
-			if ids, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil || len(ids) == 0 {
-				return err
-			}
-			if _, err := tx.Exec(ctx, `DELETE FROM payment_days WHERE day = $1 AND merchant_id = ANY($2)`, day, ids); err != nil {
-				return err
-			}
-			_, err = tx.Exec(ctx, rollupQuery, ids, day, id.Floor("pay", day), day, idBefore(next), next)
+	err := merchant.InBatches(ctx, db, batch, func(tx pgx.Tx, ids []string) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM payment_days WHERE day = $1 AND merchant_id = ANY($2)`, day, ids); err != nil {
 			return err
-		})
-		if err != nil {
-			return fmt.Errorf("payment rollup of %s: %w", day.Format(time.DateOnly), err)
 		}
-		if len(ids) < batch {
-			return nil
-		}
-		after = ids[len(ids)-1]
+		_, err := tx.Exec(ctx, rollupQuery, ids, day, id.Floor("pay", day), day, idBefore(next), next)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("payment rollup of %s: %w", day.Format(time.DateOnly), err)
 	}
+	return nil
 }
 
 // Rollup rolls up, one after another, every day after the cover's last

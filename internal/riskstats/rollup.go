@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/postgres"
 )
 
@@ -40,31 +41,17 @@ WHERE s.outcomes <> '{}' OR s.fraud > 0`
 // locks), so running it again for a day gives the same rows.
 func RollupDay(ctx context.Context, db *postgres.DB, day time.Time, batch int) error {
 	day = dayOf(day)
-	after := ""
-	for {
-		var ids []string
-		err := db.WithTx(ctx, func(tx pgx.Tx) error {
-			rows, err := tx.Query(ctx, `SELECT id FROM merchants WHERE id > $1 ORDER BY id LIMIT $2`, after, batch)
-			if err != nil {
-				return err
-			}
-			if ids, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil || len(ids) == 0 {
-				return err
-			}
-			if _, err := tx.Exec(ctx, `DELETE FROM risk_daily WHERE day = $1 AND merchant_id = ANY($2)`, day, ids); err != nil {
-				return err
-			}
-			_, err = tx.Exec(ctx, rollupQuery, ids, day, day, day.AddDate(0, 0, 1))
+	err := merchant.InBatches(ctx, db, batch, func(tx pgx.Tx, ids []string) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM risk_daily WHERE day = $1 AND merchant_id = ANY($2)`, day, ids); err != nil {
 			return err
-		})
-		if err != nil {
-			return fmt.Errorf("risk rollup of %s: %w", day.Format(time.DateOnly), err)
 		}
-		if len(ids) < batch {
-			return nil
-		}
-		after = ids[len(ids)-1]
+		_, err := tx.Exec(ctx, rollupQuery, ids, day, day, day.AddDate(0, 0, 1))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("risk rollup of %s: %w", day.Format(time.DateOnly), err)
 	}
+	return nil
 }
 
 // Rollup rolls up every closed day after the watermark (at most MaxDays

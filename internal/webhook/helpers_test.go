@@ -21,29 +21,10 @@ import (
 	"github.com/paylink/paylink/internal/pgtest"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/seal"
+	"github.com/paylink/paylink/internal/testclock"
 )
 
 const testKeys = "1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
-
-// clock is a test time source that moves only when told.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Now().UTC().Truncate(time.Millisecond)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // fakeResolver answers from a map that a test may change, as DNS can.
 type fakeResolver struct {
@@ -76,7 +57,7 @@ func (r *fakeResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.A
 type fixture struct {
 	t        testing.TB
 	db       *postgres.DB
-	clock    *clock
+	clock    *testclock.Clock
 	resolver *fakeResolver
 	svc      *Service
 	merchant *merchant.Merchant
@@ -92,7 +73,7 @@ func newFixture(t testing.TB, edit ...func(*Config)) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{t: t, db: db, clock: newClock(), resolver: &fakeResolver{}, ctx: context.Background()}
+	f := &fixture{t: t, db: db, clock: testclock.New(), resolver: &fakeResolver{}, ctx: context.Background()}
 	merchants := merchant.NewService(keyring, merchant.NewUsage(), f.clock.Now)
 	cfg := Config{
 		Keyring: keyring, Now: f.clock.Now,

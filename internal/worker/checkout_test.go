@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,24 +21,8 @@ import (
 	"github.com/paylink/paylink/internal/processor"
 	"github.com/paylink/paylink/internal/redistest"
 	"github.com/paylink/paylink/internal/seal"
+	"github.com/paylink/paylink/internal/testclock"
 )
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // TestCheckoutTasks runs the link-expiry and settle handlers the scheduler
 // enqueues: links past expiry are stored expired with one
@@ -49,7 +32,7 @@ func TestCheckoutTasks(t *testing.T) {
 	db := pgtest.New(t)
 	rdb, _ := redistest.New(t)
 	ctx := context.Background()
-	clk := &clock{t: time.Now().UTC()}
+	clk := testclock.At(time.Now().UTC())
 	ring, err := seal.Parse("1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
 	if err != nil {
 		t.Fatal(err)

@@ -225,15 +225,22 @@ func viewOf(v *Visit, nav string, data any) view {
 	return vw
 }
 
-// ParsePage parses the page file of pages (a section's own templates) in
-// the dashboard's layout and partials, with the dashboard's template
-// functions (money, when, idemKey, …).
-func (s *Server) ParsePage(name string, pages fs.FS, file string) (*template.Template, error) {
-	t, err := s.Edge.Assets().PageWithFuncs(name, funcs, files, "web/templates/layout.html", "web/templates/partials.html")
-	if err != nil {
-		return nil, err
+// ParsePages parses a section's pages: for each name, the dashboard's
+// layout and partials with the dashboard's template functions (money,
+// when, idemKey, …), web/templates/NAME.html of section, and the shared
+// files of section (templates its pages use in common), by name.
+func (s *Server) ParsePages(section fs.FS, names []string, shared ...string) (map[string]*template.Template, error) {
+	pages := make(map[string]*template.Template, len(names))
+	for _, name := range names {
+		t, err := s.Edge.Assets().PageWithFuncs(name, funcs, files, "web/templates/layout.html", "web/templates/partials.html")
+		if err != nil {
+			return nil, err
+		}
+		if pages[name], err = t.ParseFS(section, append([]string{"web/templates/" + name + ".html"}, shared...)...); err != nil {
+			return nil, err
+		}
 	}
-	return t.ParseFS(pages, file)
+	return pages, nil
 }
 
 // GetPage declares a GET page of the dashboard.

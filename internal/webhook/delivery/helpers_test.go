@@ -23,30 +23,11 @@ import (
 	"github.com/paylink/paylink/internal/pgtest"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/seal"
+	"github.com/paylink/paylink/internal/testclock"
 	"github.com/paylink/paylink/internal/webhook"
 )
 
 const testKeys = "1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
-
-// clock is a test time source that moves only when told.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Now().UTC().Truncate(time.Millisecond)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // fakeResolver answers from a map that a test may change, as DNS can.
 type fakeResolver struct {
@@ -89,7 +70,7 @@ type deliveryConfig = Config
 type fixture struct {
 	t        testing.TB
 	db       *postgres.DB
-	clock    *clock
+	clock    *testclock.Clock
 	resolver *fakeResolver
 	hooks    *webhook.Service
 	svc      *Service
@@ -106,7 +87,7 @@ func newFixture(t testing.TB, edit ...func(*setup)) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{t: t, db: db, clock: newClock(), resolver: &fakeResolver{}, ctx: context.Background()}
+	f := &fixture{t: t, db: db, clock: testclock.New(), resolver: &fakeResolver{}, ctx: context.Background()}
 	merchants := merchant.NewService(keyring, merchant.NewUsage(), f.clock.Now)
 	cfg := setup{
 		Config: webhook.Config{Keyring: keyring, Now: f.clock.Now,

@@ -35,15 +35,11 @@ func OpenAPI() fs.FS { return openAPIFiles }
 
 // New parses the section's pages.
 func New(d *dashboard.Server) (*Pages, error) {
-	p := &Pages{Server: d, pages: map[string]*template.Template{}}
-	for _, name := range []string{"developers", "secret", "endpoint", "events", "event"} {
-		t, err := d.ParsePage(name, files, "web/templates/"+name+".html")
-		if err != nil {
-			return nil, err
-		}
-		p.pages[name] = t
+	pages, err := d.ParsePages(files, []string{"developers", "secret", "endpoint", "events", "event"})
+	if err != nil {
+		return nil, err
 	}
-	return p, nil
+	return &Pages{Server: d, pages: pages}, nil
 }
 
 // Routes are the section's pages and forms.

@@ -37,20 +37,14 @@ func OpenAPI() fs.FS { return openAPIFiles }
 // New parses the section's pages and registers its script and styles;
 // forms is the merchant API's forms service.
 func New(d *dashboard.Server, forms *forms.Service) (*Pages, error) {
-	p := &Pages{Server: d, forms: forms, pages: map[string]*template.Template{}}
 	if err := d.Edge.Assets().Add(files, "web/static"); err != nil {
 		return nil, err
 	}
-	for _, name := range []string{"forms", "form-edit", "form", "form-deactivate"} {
-		t, err := d.ParsePage(name, files, "web/templates/"+name+".html")
-		if err != nil {
-			return nil, err
-		}
-		if p.pages[name], err = t.ParseFS(files, "web/templates/parts.html"); err != nil {
-			return nil, err
-		}
+	pages, err := d.ParsePages(files, []string{"forms", "form-edit", "form", "form-deactivate"}, "web/templates/parts.html")
+	if err != nil {
+		return nil, err
 	}
-	return p, nil
+	return &Pages{Server: d, forms: forms, pages: pages}, nil
 }
 
 // Routes are the section's pages and forms.

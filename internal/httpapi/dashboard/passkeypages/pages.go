@@ -37,18 +37,14 @@ func OpenAPI() fs.FS { return openAPIFiles }
 
 // New parses the section's pages and registers its script.
 func New(d *dashboard.Server) (*Pages, error) {
-	p := &Pages{Server: d, pages: map[string]*template.Template{}}
 	if err := d.Edge.Assets().Add(files, "web/static"); err != nil {
 		return nil, err
 	}
-	for _, name := range []string{"passkeys", "passkey-remove"} {
-		t, err := d.ParsePage(name, files, "web/templates/"+name+".html")
-		if err != nil {
-			return nil, err
-		}
-		p.pages[name] = t
+	pages, err := d.ParsePages(files, []string{"passkeys", "passkey-remove"})
+	if err != nil {
+		return nil, err
 	}
-	return p, nil
+	return &Pages{Server: d, pages: pages}, nil
 }
 
 // Routes are the section's pages and forms, and the JSON steps of the

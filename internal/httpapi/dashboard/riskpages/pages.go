@@ -33,18 +33,14 @@ func OpenAPI() fs.FS { return openAPIFiles }
 
 // New parses the section's pages and registers its script.
 func New(d *dashboard.Server) (*Pages, error) {
-	p := &Pages{Server: d, pages: map[string]*template.Template{}}
 	if err := d.Edge.Assets().Add(files, "web/static"); err != nil {
 		return nil, err
 	}
-	for _, name := range []string{"insights", "reviews", "rules", "lists"} {
-		t, err := d.ParsePage(name, files, "web/templates/"+name+".html")
-		if err != nil {
-			return nil, err
-		}
-		p.pages[name] = t
+	pages, err := d.ParsePages(files, []string{"insights", "reviews", "rules", "lists"})
+	if err != nil {
+		return nil, err
 	}
-	return p, nil
+	return &Pages{Server: d, pages: pages}, nil
 }
 
 // Routes are the section's pages, forms and the backtest's JSON.
