@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/url"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -25,25 +24,8 @@ import (
 	"github.com/paylink/paylink/internal/processor"
 	"github.com/paylink/paylink/internal/redistest"
 	"github.com/paylink/paylink/internal/seal"
+	"github.com/paylink/paylink/internal/testclock"
 )
-
-// fixedClock is a time a test sets and moves forward.
-type fixedClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fixedClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fixedClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // countingProcessor is the simulator, counting the calls that would
 // reach a card network.
@@ -66,7 +48,7 @@ func (p *countingProcessor) Void(ctx context.Context, key, authID string) error 
 type shop struct {
 	ctx       context.Context
 	db        *postgres.DB
-	clock     *fixedClock
+	clock     *testclock.Clock
 	proc      *countingProcessor
 	merchants *merchant.Service
 	links     *links.Service
@@ -81,7 +63,7 @@ func newShop(t *testing.T) *shop {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &shop{ctx: context.Background(), db: pgtest.New(t), clock: &fixedClock{t: time.Now().UTC().Truncate(time.Second)}}
+	s := &shop{ctx: context.Background(), db: pgtest.New(t), clock: testclock.At(time.Now().UTC().Truncate(time.Second))}
 	signer, _ := links.NewSigner([]links.SigningKey{{ID: "k", Secret: bytes.Repeat([]byte{1}, 32)}})
 	base, _ := url.Parse("http://paylink.test")
 	rdb, _ := redistest.New(t)

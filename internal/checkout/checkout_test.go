@@ -23,25 +23,8 @@ import (
 	"github.com/paylink/paylink/internal/processor"
 	"github.com/paylink/paylink/internal/redistest"
 	"github.com/paylink/paylink/internal/seal"
+	"github.com/paylink/paylink/internal/testclock"
 )
-
-// clock is real time plus an offset a test moves forward.
-type clock struct {
-	mu     sync.Mutex
-	offset time.Duration
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.offset)
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.offset += d
-	c.mu.Unlock()
-}
 
 // fixture is one merchant on a database of the test's own, with the
 // checkout, its links and the card simulator.
@@ -49,7 +32,7 @@ type fixture struct {
 	t        *testing.T
 	ctx      context.Context
 	db       *postgres.DB
-	clock    *clock
+	clock    *testclock.Offset
 	links    *links.Service
 	checkout *checkout.Service
 	merchant *merchant.Merchant
@@ -58,7 +41,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	f := &fixture{t: t, ctx: context.Background(), db: pgtest.New(t), clock: &clock{}}
+	f := &fixture{t: t, ctx: context.Background(), db: pgtest.New(t), clock: &testclock.Offset{}}
 	rdb, _ := redistest.New(t)
 	signer, err := links.NewSigner([]links.SigningKey{{ID: "t1", Secret: bytes.Repeat([]byte{0x5a}, 32)}})
 	if err != nil {

@@ -1,6 +1,6 @@
 // Package testclock is the time source of tests that need time to stand
-// still and move only when told (expiry, windows, retries), safe for
-// concurrent use.
+// still and move only when told (expiry, windows, retries), or to run
+// ahead of the real time, safe for concurrent use.
 package testclock
 
 import (
@@ -39,4 +39,25 @@ func (c *Clock) Set(t time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = t
+}
+
+// Offset is the real time plus an offset a test moves forward: for tests
+// whose timeouts and databases need time to pass while they run.
+type Offset struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+// Now is the real time plus the offset.
+func (c *Offset) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+// Advance moves the offset forward by d.
+func (c *Offset) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.offset += d
+	c.mu.Unlock()
 }

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/paylink/paylink/internal/testdns"
 )
 
 func TestGuardAllowed(t *testing.T) {
@@ -62,12 +64,12 @@ func TestGuardAllowed(t *testing.T) {
 }
 
 func TestCheckURL(t *testing.T) {
-	r := &fakeResolver{}
-	r.set("hooks.shop.test", "93.184.215.14")
-	r.set("localhost", "127.0.0.1", "::1")
-	r.set("intranet.shop.test", "93.184.215.14", "10.0.0.7") // one bad answer is enough
-	r.set("mapped.shop.test", "::ffff:127.0.0.1")
-	r.set("metadata.shop.test", "169.254.169.254")
+	r := &testdns.Resolver{}
+	r.Set("hooks.shop.test", "93.184.215.14")
+	r.Set("localhost", "127.0.0.1", "::1")
+	r.Set("intranet.shop.test", "93.184.215.14", "10.0.0.7") // one bad answer is enough
+	r.Set("mapped.shop.test", "::ffff:127.0.0.1")
+	r.Set("metadata.shop.test", "169.254.169.254")
 	tests := []struct {
 		url                  string
 		strict, allowPrivate error
@@ -123,15 +125,15 @@ func TestDialerRefusesPrivateAddressAtConnect(t *testing.T) {
 	defer srv.Close()
 	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
 
-	r := &fakeResolver{}
-	r.set("rebind.shop.test", "93.184.215.14")
+	r := &testdns.Resolver{}
+	r.Set("rebind.shop.test", "93.184.215.14")
 	g := &Guard{Resolver: r}
 	if _, err := g.CheckURL(context.Background(), "https://rebind.shop.test:"+port+"/hook"); err != nil {
 		t.Fatalf("registration: %v", err)
 	}
 	client := g.Client(5 * time.Second)
 	for _, answer := range [][]string{{"127.0.0.1"}, {"::ffff:127.0.0.1"}, {"::1", "127.0.0.1"}} {
-		r.set("rebind.shop.test", answer...)
+		r.Set("rebind.shop.test", answer...)
 		_, err := client.Post("http://rebind.shop.test:"+port+"/hook", "application/json", nil)
 		if !errors.Is(err, errAddressNotAllowed) {
 			t.Errorf("resolving to %v: err = %v, want the dialer's refusal", answer, err)

@@ -42,6 +42,7 @@ import (
 	"github.com/paylink/paylink/internal/returnurl"
 	"github.com/paylink/paylink/internal/risk"
 	"github.com/paylink/paylink/internal/seal"
+	"github.com/paylink/paylink/internal/testclock"
 	"github.com/paylink/paylink/internal/webhook"
 	"github.com/paylink/paylink/internal/wire"
 )
@@ -64,24 +65,7 @@ type Env struct {
 
 // Clock is the time of the checkout services and the server: real
 // time plus an offset a test may move forward.
-type Clock struct {
-	mu     sync.Mutex
-	offset time.Duration
-}
-
-// Now is the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.offset)
-}
-
-// Advance moves the clock forward by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.offset += d
-	c.mu.Unlock()
-}
+type Clock = testclock.Offset
 
 // Test secrets of the link signer and the card simulator.
 var (

@@ -248,13 +248,13 @@ func TestPrivateAddressRefusedAtDelivery(t *testing.T) {
 	srv.Start()
 	defer srv.Close()
 	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
-	f.resolver.set("hooks.shop.test", "93.184.215.14")
+	f.resolver.Set("hooks.shop.test", "93.184.215.14")
 	u, err := f.hooks.CheckURL(f.ctx, "https://hooks.shop.test:"+port+"/paylink")
 	if err != nil {
 		t.Fatalf("registration: %v", err)
 	}
 	f.endpoint(u.String(), webhook.AllEvents)
-	f.resolver.set("hooks.shop.test", "127.0.0.1")
+	f.resolver.Set("hooks.shop.test", "127.0.0.1")
 	d := f.onlyDelivery(f.record(webhook.PaymentSucceeded, payment("pay_1")))
 	var retry *RetryError
 	if err := f.svc.Deliver(f.ctx, f.merchant.ID, d.ID); !errors.As(err, &retry) {

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -24,37 +23,11 @@ import (
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/seal"
 	"github.com/paylink/paylink/internal/testclock"
+	"github.com/paylink/paylink/internal/testdns"
 	"github.com/paylink/paylink/internal/webhook"
 )
 
 const testKeys = "1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
-
-// fakeResolver answers from a map that a test may change, as DNS can.
-type fakeResolver struct {
-	mu    sync.Mutex
-	names map[string][]netip.Addr
-}
-
-func (r *fakeResolver) set(host string, addrs ...string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.names == nil {
-		r.names = map[string][]netip.Addr{}
-	}
-	r.names[host] = nil
-	for _, a := range addrs {
-		r.names[host] = append(r.names[host], netip.MustParseAddr(a))
-	}
-}
-
-func (r *fakeResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if a, ok := r.names[host]; ok {
-		return a, nil
-	}
-	return nil, fmt.Errorf("lookup %s: no such host", host)
-}
 
 // setup is both services' configurations, for a test to change.
 type setup struct {
@@ -71,7 +44,7 @@ type fixture struct {
 	t        testing.TB
 	db       *postgres.DB
 	clock    *testclock.Clock
-	resolver *fakeResolver
+	resolver *testdns.Resolver
 	hooks    *webhook.Service
 	svc      *Service
 	merchant *merchant.Merchant
@@ -87,7 +60,7 @@ func newFixture(t testing.TB, edit ...func(*setup)) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{t: t, db: db, clock: testclock.New(), resolver: &fakeResolver{}, ctx: context.Background()}
+	f := &fixture{t: t, db: db, clock: testclock.New(), resolver: &testdns.Resolver{}, ctx: context.Background()}
 	merchants := merchant.NewService(keyring, merchant.NewUsage(), f.clock.Now)
 	cfg := setup{
 		Config: webhook.Config{Keyring: keyring, Now: f.clock.Now,
