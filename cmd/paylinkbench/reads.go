@@ -92,6 +92,7 @@ func benchReads(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	concurrency := fs.Int("c", 8, "concurrent clients per read")
 	duration := fs.Duration("d", 10*time.Second, "how long each read runs")
 	days := fs.Int("days", 365, "days of history the seed made (for pages deep in it)")
+	only := fs.String("only", "", "run only the reads whose name contains this (e.g. \"deep\"), to profile one")
 	if err := fs.Parse(args); err != nil || *state == "" {
 		fmt.Fprintln(stderr, "paylinkbench reads: need -state")
 		return exitCode(2)
@@ -126,6 +127,9 @@ func benchReads(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fmt.Fprintf(stdout, "reads: biggest merchant %d payments, median merchant %d, wallet user %d transactions (of %d payments seeded)\n",
 		who["biggest"].Payments, who["median"].Payments, st.Users[0].Transactions, st.Payments)
 	for _, t := range readTargets(time.Duration(*days)*24*time.Hour, time.Now()) {
+		if !strings.Contains(t.name, *only) {
+			continue
+		}
 		if t.needs != "" && !served[t.needs] {
 			fmt.Fprintf(stdout, "reads %-45s skipped: this API does not serve %s yet (issue 14)\n", t.name+" ("+t.who+")", t.needs)
 			continue
