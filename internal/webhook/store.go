@@ -83,13 +83,6 @@ RETURNING ` + endpointColumns
 	selectEvent = `
 SELECT ` + eventColumns + ` FROM events WHERE merchant_id = $1 AND id = $2`
 
-	listEvents = `
-SELECT ` + eventColumns + `
-FROM events
-WHERE merchant_id = $1 AND ($2 = '' OR id < $2) AND ($3 = '' OR type = $3)
-ORDER BY id DESC
-LIMIT $4`
-
 	deliveryColumns = `id, merchant_id, event_id, endpoint_id, status, attempts, next_attempt_at, created_at, completed_at`
 
 	redeliver = `

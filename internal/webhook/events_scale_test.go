@@ -1,0 +1,159 @@
+package webhook
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/paylink/paylink/internal/id"
+	"github.com/paylink/paylink/internal/pgtest"
+	"github.com/paylink/paylink/internal/postgres"
+)
+
+// TestEventListBehindNewerEvents gives one merchant 40,000 events (one in
+// a hundred payment.failed, none payment.refunded) and another 30,000
+// newer ones, then lists the first's, by every type and none, first page
+// and deep: each page must be read from the merchant's own index range in
+// under 100 buffers, with the plan made for the values and with the
+// generic plan PostgreSQL may keep after five runs (a plan that walks the
+// primary key back through the other merchant's events read 33,412 at 10
+// million events), and the pages must be the merchant's events in order.
+func TestEventListBehindNewerEvents(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	byType := map[string][]string{}
+	rows := make([][]any, 0, 70_000)
+	for i := range 70_000 {
+		at := start.Add(time.Duration(i) * time.Second)
+		mer, typ := "mer_big", "payment.succeeded"
+		if i%100 == 7 {
+			typ = "payment.failed"
+		}
+		if i >= 40_000 {
+			mer, typ = "mer_busy", "payment.refunded"
+		}
+		evt := id.NewAt("evt", at)
+		if mer == "mer_big" {
+			byType[""] = append(byType[""], evt)
+			byType[typ] = append(byType[typ], evt)
+		}
+		rows = append(rows, []any{evt, mer, typ, map[string]any{"id": "pay_x"}, at, at})
+	}
+	if _, err := db.Pool.CopyFrom(ctx, pgx.Identifier{"events"},
+		[]string{"id", "merchant_id", "type", "data", "created_at", "notified_at"}, pgx.CopyFromRows(rows)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Pool.Exec(ctx, "VACUUM ANALYZE events"); err != nil {
+		t.Fatal(err)
+	}
+	svc := &Service{}
+	for _, typ := range []string{"", "payment.succeeded", "payment.failed", "payment.refunded"} {
+		t.Run("type="+typ, func(t *testing.T) {
+			all := slices.Clone(byType[typ])
+			slices.Reverse(all)
+			deep := ""
+			if len(all) > 0 {
+				deep = all[len(all)/2]
+			}
+			for _, after := range []string{"", deep} {
+				query, args := eventsPage("mer_big", typ, after)
+				args = append(args, 11)
+				checkEventPlan(t, "values", explainEvents(t, db, false, query, args))
+				checkEventPlan(t, "generic", explainEvents(t, db, true, query, args))
+			}
+			var got []string
+			after := ""
+			for range 3 {
+				page, more, err := svc.ListEvents(ctx, db.Pool, "mer_big", typ, 10, after)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, e := range page {
+					got = append(got, e.ID)
+				}
+				if !more {
+					break
+				}
+				after = page[len(page)-1].ID
+			}
+			want := all[:min(30, len(all))]
+			if strings.Join(got, ",") != strings.Join(want, ",") {
+				t.Errorf("three pages: %d events %v…, want %d %v…", len(got), head(got), len(want), head(want))
+			}
+		})
+	}
+}
+
+func head(ids []string) []string { return ids[:min(3, len(ids))] }
+
+// explainEvents runs EXPLAIN (ANALYZE, BUFFERS) of query with args: the
+// plan made for the values, or with generic set the plan made without
+// them (the values are then written into EXECUTE).
+func explainEvents(t *testing.T, db *postgres.DB, generic bool, query string, args []any) string {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := db.Pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	sql, params := "EXPLAIN (ANALYZE, BUFFERS) "+query, args
+	if generic {
+		if _, err := conn.Exec(ctx, "SET plan_cache_mode = force_generic_plan"); err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Exec(ctx, "RESET plan_cache_mode") //nolint:errcheck // this test's own database
+		if _, err := conn.Conn().Prepare(ctx, "events_page", query); err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Conn().Deallocate(ctx, "events_page") //nolint:errcheck // as above
+		values := make([]string, len(args))
+		for i, a := range args {
+			switch v := a.(type) {
+			case string:
+				values[i] = "'" + strings.ReplaceAll(v, "'", "''") + "'"
+			default:
+				values[i] = fmt.Sprint(v)
+			}
+		}
+		sql, params = "EXPLAIN (ANALYZE, BUFFERS) EXECUTE events_page("+strings.Join(values, ", ")+")", nil
+	}
+	rows, err := conn.Query(ctx, sql, params...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// checkEventPlan fails unless plan reads a merchant index of events and
+// under 100 buffers in all.
+func checkEventPlan(t *testing.T, which, plan string) {
+	t.Helper()
+	n := -1
+	for line := range strings.Lines(plan) {
+		if _, counts, ok := strings.Cut(line, "Buffers: shared "); ok && n < 0 {
+			n = 0
+			for _, f := range strings.Fields(counts) {
+				var v int
+				if _, err := fmt.Sscanf(f, "hit=%d", &v); err == nil {
+					n += v
+				} else if _, err := fmt.Sscanf(f, "read=%d", &v); err == nil {
+					n += v
+				}
+			}
+		}
+	}
+	if !strings.Contains(plan, "events_merchant_") || n < 0 || n >= 100 {
+		t.Errorf("the %s plan reads %d buffers, not from a merchant index of events:\n%s", which, n, plan)
+	}
+}

@@ -1,0 +1,1 @@
+DROP INDEX events_merchant_type_idx;
