@@ -59,6 +59,13 @@ func readTargets(history time.Duration, now time.Time) []readTarget {
 			path: func(rng *mrand.Rand) string {
 				return fmt.Sprintf("/v1/payments?limit=10&email=shopper%d@example.test&created_gte=%s", rng.IntN(1000), month)
 			}},
+		{name: "events, first page", who: "biggest", target: "p99 < 50 ms",
+			path: func(*mrand.Rand) string { return "/v1/events?limit=10" }},
+		{name: "events of one type, a page deep in the history", who: "biggest", target: "p99 < 50 ms",
+			needs: "/v1/events?type",
+			path: func(rng *mrand.Rand) string {
+				return "/v1/events?limit=10&type=payment.failed&starting_after=" + id.Floor("evt", now.Add(-time.Duration(rng.Int64N(int64(history)))))
+			}},
 		{name: "balance", who: "biggest", target: "p99 < 10 ms",
 			path: func(*mrand.Rand) string { return "/v1/balance" }},
 		{name: "wallet account", who: "user", target: "p99 < 10 ms",
