@@ -182,14 +182,14 @@ func (f Filter) query(merchantID, startingAfter string) query {
 // form would read the primary key again for each row (17 times the
 // buffers of a 100-row page).
 func (f Filter) page(merchantID, startingAfter string, rows int) query {
-	q := query{}
-	where := f.where(&q, merchantID, startingAfter)
-	limit := f.limit(&q, rows)
 	if startingAfter != "" {
-		q.sql = checkout.PaymentRows + "WHERE " + where + " ORDER BY p.id DESC LIMIT " + limit
+		q := f.query(merchantID, startingAfter)
+		q.sql += " LIMIT " + f.limit(&q, rows)
 		return q
 	}
-	q.sql = "WITH page AS (SELECT p.id FROM payments p WHERE " + where + " ORDER BY p.id DESC LIMIT " + limit +
+	q := query{}
+	where := f.where(&q, merchantID, "")
+	q.sql = "WITH page AS (SELECT p.id FROM payments p WHERE " + where + " ORDER BY p.id DESC LIMIT " + f.limit(&q, rows) +
 		") " + checkout.PagePaymentRows + "ORDER BY p.id DESC"
 	return q
 }

@@ -143,7 +143,10 @@ func checkPlans(t *testing.T, db *postgres.DB) {
 		"realm=site-3&amount_gte=90000&" + day,
 		"status=canceled&realm=site-1&payment_form=" + scaleForms[1] + "&amount_lte=50000&created_gte=" + mid.Format(time.RFC3339),
 	}
-	analyze := os.Getenv("PAYLINK_SCALE_ANALYZE") != ""
+	options := ""
+	if os.Getenv("PAYLINK_SCALE_ANALYZE") != "" {
+		options = "ANALYZE, BUFFERS"
+	}
 	for _, query := range queries {
 		t.Run(query, func(t *testing.T) {
 			q, _ := url.ParseQuery(query)
@@ -164,11 +167,11 @@ func checkPlans(t *testing.T, db *postgres.DB) {
 				}
 				for _, a := range after {
 					sq := f.page(m, a, 11)
-					plan := explain(t, db, analyze, sq.sql, sq.args...)
+					plan := pgtest.Explain(t, db, options, sq.sql, sq.args...)
 					if strings.Contains(plan, "Seq Scan on payments") {
 						t.Errorf("%s, starting_after %q: a sequential scan of payments:\n%s", m, a, plan)
 					}
-					if analyze {
+					if options != "" {
 						t.Logf("%s: GET /v1/payments?%s (starting_after %q):\n%s", m, query, a, plan)
 					}
 					if f.AmountGTE == nil && f.AmountLTE == nil {
@@ -187,88 +190,11 @@ func checkPlans(t *testing.T, db *postgres.DB) {
 // that knows the values.
 func checkGeneric(t *testing.T, db *postgres.DB, q query) {
 	t.Helper()
-	ctx := context.Background()
-	custom := explain(t, db, true, q.sql, q.args...)
-	conn, err := db.Pool.Acquire(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Release()
-	if _, err := conn.Exec(ctx, "SET plan_cache_mode = force_generic_plan"); err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Exec(ctx, "RESET plan_cache_mode") //nolint:errcheck // this test's own database
-	if _, err := conn.Conn().Prepare(ctx, "generic_page", q.sql); err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Conn().Deallocate(ctx, "generic_page") //nolint:errcheck // as above
-	// EXPLAIN EXECUTE takes no parameters of its own: q's values are
-	// written into it.
-	values := make([]string, len(q.args))
-	for i, a := range q.args {
-		switch v := a.(type) {
-		case string:
-			values[i] = "'" + strings.ReplaceAll(v, "'", "''") + "'"
-		case time.Time:
-			values[i] = "'" + v.Format(time.RFC3339Nano) + "'"
-		default:
-			t.Fatalf("a page argument of type %T", a)
-		}
-	}
-	rows, err := conn.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) EXECUTE generic_page("+strings.Join(values, ", ")+")")
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
-	generic := strings.Join(lines, "\n")
-	if g, c := buffers(t, generic), buffers(t, custom); g > 2*c+50 {
+	custom := pgtest.Explain(t, db, "ANALYZE, BUFFERS", q.sql, q.args...)
+	generic := pgtest.ExplainGeneric(t, db, q.sql, q.args...)
+	if g, c := pgtest.Buffers(t, generic), pgtest.Buffers(t, custom); g > 2*c+50 {
 		t.Errorf("the generic plan reads %d buffers, the plan for the values %d:\n%s\n\nfor the values:\n%s", g, c, generic, custom)
 	}
-}
-
-// buffers is the shared buffers an EXPLAIN (ANALYZE, BUFFERS) plan's top
-// node hit and read.
-func buffers(t *testing.T, plan string) int {
-	t.Helper()
-	for line := range strings.Lines(plan) {
-		_, counts, ok := strings.Cut(line, "Buffers: shared ")
-		if !ok {
-			continue
-		}
-		n := 0
-		for _, f := range strings.Fields(counts) {
-			if k, v, ok := strings.Cut(f, "="); ok && (k == "hit" || k == "read") {
-				x, err := strconv.Atoi(v)
-				if err != nil {
-					t.Fatalf("buffers in %q: %v", line, err)
-				}
-				n += x
-			}
-		}
-		return n
-	}
-	t.Fatalf("no buffers in the plan:\n%s", plan)
-	return 0
-}
-
-func explain(t *testing.T, db *postgres.DB, analyze bool, sql string, args ...any) string {
-	t.Helper()
-	what := "EXPLAIN "
-	if analyze {
-		what = "EXPLAIN (ANALYZE, BUFFERS) "
-	}
-	rows, err := db.Pool.Query(context.Background(), what+sql, args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
-	return strings.Join(lines, "\n")
 }
 
 // heapWatch counts what the export writes and samples the live heap (after

@@ -2,7 +2,6 @@ package webhook
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/paylink/paylink/internal/id"
 	"github.com/paylink/paylink/internal/pgtest"
-	"github.com/paylink/paylink/internal/postgres"
 )
 
 // TestEventListBehindNewerEvents gives one merchant 40,000 events (one in
@@ -64,8 +62,8 @@ func TestEventListBehindNewerEvents(t *testing.T) {
 			for _, after := range []string{"", deep} {
 				query, args := eventsPage("mer_big", typ, after)
 				args = append(args, 11)
-				checkEventPlan(t, "values", explainEvents(t, db, false, query, args))
-				checkEventPlan(t, "generic", explainEvents(t, db, true, query, args))
+				checkEventPlan(t, "values", pgtest.Explain(t, db, "ANALYZE, BUFFERS", query, args...))
+				checkEventPlan(t, "generic", pgtest.ExplainGeneric(t, db, query, args...))
 			}
 			var got []string
 			after := ""
@@ -92,68 +90,11 @@ func TestEventListBehindNewerEvents(t *testing.T) {
 
 func head(ids []string) []string { return ids[:min(3, len(ids))] }
 
-// explainEvents runs EXPLAIN (ANALYZE, BUFFERS) of query with args: the
-// plan made for the values, or with generic set the plan made without
-// them (the values are then written into EXECUTE).
-func explainEvents(t *testing.T, db *postgres.DB, generic bool, query string, args []any) string {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := db.Pool.Acquire(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Release()
-	sql, params := "EXPLAIN (ANALYZE, BUFFERS) "+query, args
-	if generic {
-		if _, err := conn.Exec(ctx, "SET plan_cache_mode = force_generic_plan"); err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Exec(ctx, "RESET plan_cache_mode") //nolint:errcheck // this test's own database
-		if _, err := conn.Conn().Prepare(ctx, "events_page", query); err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Conn().Deallocate(ctx, "events_page") //nolint:errcheck // as above
-		values := make([]string, len(args))
-		for i, a := range args {
-			switch v := a.(type) {
-			case string:
-				values[i] = "'" + strings.ReplaceAll(v, "'", "''") + "'"
-			default:
-				values[i] = fmt.Sprint(v)
-			}
-		}
-		sql, params = "EXPLAIN (ANALYZE, BUFFERS) EXECUTE events_page("+strings.Join(values, ", ")+")", nil
-	}
-	rows, err := conn.Query(ctx, sql, params...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
-	return strings.Join(lines, "\n")
-}
-
 // checkEventPlan fails unless plan reads a merchant index of events and
 // under 100 buffers in all.
 func checkEventPlan(t *testing.T, which, plan string) {
 	t.Helper()
-	n := -1
-	for line := range strings.Lines(plan) {
-		if _, counts, ok := strings.Cut(line, "Buffers: shared "); ok && n < 0 {
-			n = 0
-			for _, f := range strings.Fields(counts) {
-				var v int
-				if _, err := fmt.Sscanf(f, "hit=%d", &v); err == nil {
-					n += v
-				} else if _, err := fmt.Sscanf(f, "read=%d", &v); err == nil {
-					n += v
-				}
-			}
-		}
-	}
-	if !strings.Contains(plan, "events_merchant_") || n < 0 || n >= 100 {
+	if n := pgtest.Buffers(t, plan); !strings.Contains(plan, "events_merchant_") || n >= 100 {
 		t.Errorf("the %s plan reads %d buffers, not from a merchant index of events:\n%s", which, n, plan)
 	}
 }
