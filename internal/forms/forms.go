@@ -277,12 +277,9 @@ func ParseFilter(status, realm string) (Filter, error) {
 // Find returns up to limit forms of merchantID matching f and older than
 // startingAfter (all when empty), newest first, and whether more follow.
 func (s *Service) Find(ctx context.Context, db postgres.DBTX, merchantID string, f Filter, limit int, startingAfter string) ([]*Form, bool, error) {
-	query, args := listForms, []any{merchantID, startingAfter, string(f.Status)}
-	if f.Realm != "" {
-		query, args = listRealmForms, append(args, f.Realm)
-	}
-	out, more, err := postgres.Page(ctx, db, limit, func(r pgx.CollectableRow) (*Form, error) { return scanForm(r) },
-		query, args...)
+	q := postgres.NewestOf(selectForms, "merchant_id", merchantID).Within("realm", f.Realm).Equal("status", string(f.Status)).
+		Before(startingAfter)
+	out, more, err := postgres.PageNewest(ctx, db, limit, func(r pgx.CollectableRow) (*Form, error) { return scanForm(r) }, q)
 	if err != nil {
 		return nil, false, fmt.Errorf("list payment forms: %w", err)
 	}

@@ -21,17 +21,7 @@ SELECT f.id, f.merchant_id, f.title, f.description, f.currency, f.amount, f.amou
 FROM payment_forms f JOIN merchants m ON m.id = f.merchant_id
 WHERE f.id = $1`
 
-	listForms = `
-SELECT ` + formColumns + ` FROM payment_forms
-WHERE merchant_id = $1 AND ($2 = '' OR id < $2) AND ($3 = '' OR status = $3)
-ORDER BY id DESC
-LIMIT $4`
-
-	listRealmForms = `
-SELECT ` + formColumns + ` FROM payment_forms
-WHERE merchant_id = $1 AND realm = $4 AND ($2 = '' OR id < $2) AND ($3 = '' OR status = $3)
-ORDER BY id DESC
-LIMIT $5`
+	selectForms = `SELECT ` + formColumns + ` FROM payment_forms`
 
 	deactivateForm = `
 UPDATE payment_forms SET status = 'inactive', deactivated_at = $3

@@ -322,12 +322,14 @@ func ParseFilter(status, realm string) (Filter, error) {
 // and whether more follow. A realm is one index range
 // (payment_links_realm_idx).
 func (s *Service) Find(ctx context.Context, db postgres.DBTX, merchantID string, f Filter, limit int, startingAfter string) ([]*Link, bool, error) {
-	query, args := listLinks, []any{merchantID, startingAfter, string(f.Status), s.now()}
-	if f.Realm != "" {
-		query, args = listRealmLinks, append(args, f.Realm)
+	q := postgres.NewestOf(selectLinks, "merchant_id", merchantID).Within("realm", f.Realm)
+	if f.Status != "" {
+		// A stored active link past expiry is expired.
+		q.Where(q.Arg(string(f.Status)) + " = CASE WHEN status = 'active' AND expires_at <= " + q.Arg(s.now()) +
+			" THEN 'expired' ELSE status END")
 	}
-	out, more, err := postgres.Page(ctx, db, limit, func(r pgx.CollectableRow) (*Link, error) { return scanLink(r) },
-		query, args...)
+	out, more, err := postgres.PageNewest(ctx, db, limit, func(r pgx.CollectableRow) (*Link, error) { return scanLink(r) },
+		q.Before(startingAfter))
 	if err != nil {
 		return nil, false, fmt.Errorf("list payment links: %w", err)
 	}

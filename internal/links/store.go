@@ -21,21 +21,7 @@ SELECT l.id, l.merchant_id, l.amount, l.currency, l.description, l.single_use, l
 FROM payment_links l JOIN merchants m ON m.id = l.merchant_id
 WHERE l.id = $1`
 
-	// listLinks filters on the status as read at $4: a stored active link
-	// past expiry is expired.
-	listLinks = `
-SELECT ` + linkColumns + ` FROM payment_links
-WHERE merchant_id = $1 AND ($2 = '' OR id < $2)
-  AND ($3 = '' OR $3 = CASE WHEN status = 'active' AND expires_at <= $4 THEN 'expired' ELSE status END)
-ORDER BY id DESC
-LIMIT $5`
-
-	listRealmLinks = `
-SELECT ` + linkColumns + ` FROM payment_links
-WHERE merchant_id = $1 AND realm = $5 AND ($2 = '' OR id < $2)
-  AND ($3 = '' OR $3 = CASE WHEN status = 'active' AND expires_at <= $4 THEN 'expired' ELSE status END)
-ORDER BY id DESC
-LIMIT $6`
+	selectLinks = `SELECT ` + linkColumns + ` FROM payment_links`
 
 	deactivateLink = `
 UPDATE payment_links SET status = 'deactivated', deactivated_at = $3

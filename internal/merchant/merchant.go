@@ -302,7 +302,8 @@ func (s *Service) GetMany(ctx context.Context, db postgres.DBTX, ids []string) (
 // ListKeys returns up to limit keys of merchantID older than startingAfter
 // (all when empty), newest first, and whether more follow.
 func (s *Service) ListKeys(ctx context.Context, db postgres.DBTX, merchantID string, limit int, startingAfter string) ([]APIKey, bool, error) {
-	keys, more, err := postgres.Page(ctx, db, limit, scanKey, listKeys, merchantID, startingAfter)
+	keys, more, err := postgres.PageNewest(ctx, db, limit, scanKey,
+		postgres.NewestOf(selectKeys, "merchant_id", merchantID).Before(startingAfter))
 	if err != nil {
 		return nil, false, fmt.Errorf("list api keys: %w", err)
 	}

@@ -62,12 +62,7 @@ SELECT ` + merchantColumns + `, k.secret_sealed
 FROM api_keys k JOIN merchants m ON m.id = k.merchant_id
 WHERE k.id = $1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > $2)`
 
-	listKeys = `
-SELECT ` + keyColumns + `
-FROM api_keys k
-WHERE k.merchant_id = $1 AND ($2 = '' OR k.id < $2)
-ORDER BY k.id DESC
-LIMIT $3`
+	selectKeys = `SELECT ` + keyColumns + ` FROM api_keys k`
 
 	// lockMerchant serialises revocations and rolls per merchant. The
 	// keys are counted by the next statement: under READ COMMITTED a

@@ -49,12 +49,8 @@ func GetRefund(ctx context.Context, db postgres.DBTX, merchantID, refundID strin
 // payment), newest first, and whether more follow. Each is one index
 // range (refunds_merchant_id_idx, refunds_merchant_payment_idx).
 func ListRefunds(ctx context.Context, db postgres.DBTX, merchantID, payID string, limit int, startingAfter string) ([]*checkout.Refund, bool, error) {
-	query, args := listRefunds, []any{merchantID, startingAfter}
-	if payID != "" {
-		query, args = listPaymentRefunds, append(args, payID)
-	}
-	out, more, err := postgres.Page(ctx, db, limit, func(r pgx.CollectableRow) (*checkout.Refund, error) { return scanRefund(r) },
-		query, args...)
+	q := postgres.NewestOf(selectRefunds, "merchant_id", merchantID).Within("payment_id", payID).Before(startingAfter)
+	out, more, err := postgres.PageNewest(ctx, db, limit, func(r pgx.CollectableRow) (*checkout.Refund, error) { return scanRefund(r) }, q)
 	if err != nil {
 		return nil, false, fmt.Errorf("list refunds: %w", err)
 	}
@@ -101,17 +97,7 @@ const refundColumns = `id, merchant_id, payment_id, amount, currency, status, co
 const (
 	selectRefund = `SELECT ` + refundColumns + ` FROM refunds WHERE merchant_id = $1 AND id = $2`
 
-	listRefunds = `
-SELECT ` + refundColumns + ` FROM refunds
-WHERE merchant_id = $1 AND ($2 = '' OR id < $2)
-ORDER BY id DESC
-LIMIT $3`
-
-	listPaymentRefunds = `
-SELECT ` + refundColumns + ` FROM refunds
-WHERE merchant_id = $1 AND payment_id = $3 AND ($2 = '' OR id < $2)
-ORDER BY id DESC
-LIMIT $4`
+	selectRefunds = `SELECT ` + refundColumns + ` FROM refunds`
 
 	paymentExists = `SELECT EXISTS (SELECT 1 FROM payments WHERE merchant_id = $1 AND id = $2)`
 )

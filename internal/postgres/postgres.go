@@ -108,13 +108,6 @@ func (db *DB) runTx(ctx context.Context, fn func(pgx.Tx, *Writes) error) error {
 	return tx.commit(ctx, later)
 }
 
-// Page runs a list query whose last parameter is the row limit with args
-// and limit+1 as that limit, and scans the rows: the first limit of them,
-// and whether more follow.
-func Page[T any](ctx context.Context, db DBTX, limit int, scan pgx.RowToFunc[T], sql string, args ...any) ([]T, bool, error) {
-	return PageOf(ctx, db, limit, scan, sql, append(args, limit+1)...)
-}
-
 // PageOf runs a list query that asks for limit+1 rows itself, with args,
 // and scans the rows: the first limit of them, and whether more follow.
 func PageOf[T any](ctx context.Context, db DBTX, limit int, scan pgx.RowToFunc[T], sql string, args ...any) ([]T, bool, error) {

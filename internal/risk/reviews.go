@@ -50,9 +50,7 @@ RETURNING ` + reviewColumns
 UPDATE reviews SET status = 'closed', closed_reason = 'refunded', closed_at = $3
 WHERE merchant_id = $1 AND payment_id = $2 AND status = 'open'
 RETURNING ` + reviewColumns
-	selectReviews = `SELECT ` + reviewColumns + ` FROM reviews
-WHERE merchant_id = $1 AND ($2 = '' OR status = $2) AND ($3 = '' OR id < $3)
-ORDER BY id DESC LIMIT $4`
+	selectReviews = `SELECT ` + reviewColumns + ` FROM reviews`
 )
 
 func scanReview(r pgx.Row) (*ReviewItem, error) {
@@ -93,7 +91,9 @@ func ListReviews(ctx context.Context, db postgres.DBTX, merchantID, status, star
 	if status != "" && status != "open" && status != "closed" {
 		return nil, ErrReviewStatusInvalid
 	}
-	rows, err := db.Query(ctx, selectReviews, merchantID, status, startingAfter, limit)
+	sql, args := postgres.NewestOf(selectReviews, "merchant_id", merchantID).Within("status", status).Before(startingAfter).
+		SQL(limit)
+	rows, err := db.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list reviews: %w", err)
 	}

@@ -344,8 +344,9 @@ type Filter struct {
 // startingAfter (all when empty), newest first, that match f, and whether
 // more follow.
 func (s *Service) Transactions(ctx context.Context, db postgres.DBTX, userID string, f Filter, limit int, startingAfter string) ([]Transaction, bool, error) {
-	list, more, err := postgres.Page(ctx, db, limit, scanTransaction, listTransactions, userID, f.Type, startingAfter, f.Status,
-		string(f.Currency))
+	q := postgres.NewestOf(selectTransactions, "user_id", userID).Within("status", f.Status).Equal("type", f.Type).
+		Equal("currency", string(f.Currency)).Before(startingAfter)
+	list, more, err := postgres.PageNewest(ctx, db, limit, scanTransaction, q)
 	if err != nil {
 		return nil, false, fmt.Errorf("list wallet transactions: %w", err)
 	}
@@ -401,7 +402,11 @@ func (n *Notification) ToWire() wire.Notification {
 // startingAfter, newest first, only unread ones when unread is set, and
 // whether more follow.
 func (s *Service) Notifications(ctx context.Context, db postgres.DBTX, userID string, unread bool, limit int, startingAfter string) ([]Notification, bool, error) {
-	list, more, err := postgres.Page(ctx, db, limit, scanNotification, listNotifications, userID, unread, startingAfter)
+	q := postgres.NewestOf(selectNotifications, "user_id", userID)
+	if unread {
+		q.Where("read_at IS NULL")
+	}
+	list, more, err := postgres.PageNewest(ctx, db, limit, scanNotification, q.Before(startingAfter))
 	if err != nil {
 		return nil, false, fmt.Errorf("list notifications: %w", err)
 	}

@@ -39,12 +39,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $
 	transactionColumns = `id, user_id, type, status, amount, currency, counterparty_user_id, counterparty_merchant_id,
     counterparty, note, reference, payment_id, card_brand, card_last4, failure_code, created_at, updated_at`
 
-	listTransactions = `
-SELECT ` + transactionColumns + ` FROM wallet_transactions
-WHERE user_id = $1 AND ($2 = '' OR type = $2) AND ($3 = '' OR id < $3) AND ($4 = '' OR status = $4)
-  AND ($5 = '' OR currency = $5)
-ORDER BY id DESC
-LIMIT $6`
+	selectTransactions = `SELECT ` + transactionColumns + ` FROM wallet_transactions`
 
 	selectPaymentEntry = `SELECT ` + transactionColumns + ` FROM wallet_transactions
 WHERE payment_id = $1 AND type = 'payment' AND counterparty_merchant_id IS NOT NULL`
@@ -66,11 +61,7 @@ SELECT processor_ref FROM wallet_pending_captures WHERE created_at < $1 ORDER BY
 INSERT INTO wallet_notifications (id, user_id, type, message, transaction_id, created_at)
 VALUES ($1, $2, $3, $4, $5, $6)`
 
-	listNotifications = `
-SELECT id, type, message, transaction_id, created_at, read_at FROM wallet_notifications
-WHERE user_id = $1 AND (NOT $2 OR read_at IS NULL) AND ($3 = '' OR id < $3)
-ORDER BY id DESC
-LIMIT $4`
+	selectNotifications = `SELECT id, type, message, transaction_id, created_at, read_at FROM wallet_notifications`
 
 	markRead = `
 UPDATE wallet_notifications SET read_at = coalesce(read_at, $3)

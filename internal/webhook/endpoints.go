@@ -146,8 +146,8 @@ func (e *Endpoint) visible(now time.Time) *Endpoint {
 // ListEndpoints returns up to limit endpoints of merchantID older than
 // startingAfter (all when empty), newest first, and whether more follow.
 func (s *Service) ListEndpoints(ctx context.Context, db postgres.DBTX, merchantID string, limit int, startingAfter string) ([]*Endpoint, bool, error) {
-	out, more, err := postgres.Page(ctx, db, limit, func(r pgx.CollectableRow) (*Endpoint, error) { return scanEndpoint(r) },
-		listEndpoints, merchantID, startingAfter)
+	q := postgres.NewestOf(selectEndpoints, "merchant_id", merchantID).Where("deleted_at IS NULL").Before(startingAfter)
+	out, more, err := postgres.PageNewest(ctx, db, limit, func(r pgx.CollectableRow) (*Endpoint, error) { return scanEndpoint(r) }, q)
 	if err != nil {
 		return nil, false, fmt.Errorf("list webhook endpoints: %w", err)
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -68,41 +67,21 @@ func (s *Service) ListEvents(ctx context.Context, db postgres.DBTX, merchantID, 
 	if eventType != "" && !slices.Contains(Types(), eventType) {
 		return nil, false, ErrTypeInvalid
 	}
-	query, args := eventsPage(merchantID, eventType, startingAfter)
-	out, more, err := postgres.Page(ctx, db, limit, scanEvent, query, args...)
+	out, more, err := postgres.PageNewest(ctx, db, limit, scanEvent, eventsPage(merchantID, eventType, startingAfter))
 	if err != nil {
 		return nil, false, fmt.Errorf("list events: %w", err)
 	}
 	return out, more, nil
 }
 
-// eventsPage returns the SQL and arguments of a page of merchantID's
-// events of eventType (all when "") older than startingAfter (from the
-// newest when ""), the row limit left as the last parameter. The page is
-// one range of the merchant's index, events_merchant_id_idx or with a
-// type events_merchant_type_idx, whatever PostgreSQL estimates, because
-// the order asked for is one only that index gives: without a type the
-// merchant is written as a range of one value and the order starts with
-// it; with one the type is. (With merchant_id = $1 and ORDER BY id DESC,
-// PostgreSQL walked the primary key back from the newest event of every
-// merchant, expecting one of this merchant's among every few: 33,412
-// buffers, 66 ms, for a big merchant whose latest events were older than
-// 33,000 of others; and a type the merchant had none of scanned every
-// event, 2.9 s, at 10 million events; BENCHMARKS.md, stop 32.) With a
-// type the merchant stays an equality, so the scan stops at the type's
-// last entry instead of reading the rest of the merchant's.
-func eventsPage(merchantID, eventType, startingAfter string) (string, []any) {
-	where, order, args := "merchant_id >= $1 AND merchant_id <= $1", "merchant_id, id DESC", []any{merchantID}
-	if eventType != "" {
-		args = append(args, eventType)
-		where, order = "merchant_id = $1 AND type >= $2 AND type <= $2", "type, id DESC"
-	}
-	if startingAfter != "" {
-		args = append(args, startingAfter)
-		where += " AND id < $" + strconv.Itoa(len(args))
-	}
-	return "SELECT " + eventColumns + " FROM events WHERE " + where + " ORDER BY " + order + " LIMIT $" +
-		strconv.Itoa(len(args)+1), args
+// eventsPage is the page of merchantID's events of eventType (all when
+// "") older than startingAfter (from the newest when ""): one range of
+// events_merchant_id_idx or, with a type, events_merchant_type_idx. A type
+// the merchant has none of read every event before (2.9 s at 10 million
+// events; BENCHMARKS.md, stop 32).
+func eventsPage(merchantID, eventType, startingAfter string) *postgres.Newest {
+	return postgres.NewestOf("SELECT "+eventColumns+" FROM events", "merchant_id", merchantID).Within("type", eventType).
+		Before(startingAfter)
 }
 
 // Redeliver queues event eventID again in tx, as new deliveries: to
@@ -148,24 +127,21 @@ type DeliveryFilter struct {
 // attempts, and whether more follow. It returns ErrEventNotFound or
 // ErrEndpointNotFound when f names an object that does not exist.
 func (s *Service) ListDeliveries(ctx context.Context, db postgres.DBTX, merchantID string, f DeliveryFilter, limit int, startingAfter string) ([]*Delivery, bool, error) {
-	var (
-		out  []*Delivery
-		more bool
-		err  error
-	)
+	q := postgres.NewestOf(selectDeliveries, "merchant_id", merchantID)
 	if f.EventID != "" {
 		if _, err := s.GetEvent(ctx, db, merchantID, f.EventID); err != nil {
 			return nil, false, err
 		}
-		out, more, err = postgres.Page(ctx, db, limit, scanDelivery, listEventDeliveries, merchantID, f.EventID, startingAfter)
+		q.Within("event_id", f.EventID)
 	} else {
 		if err := db.QueryRow(ctx, endpointExists, merchantID, f.EndpointID).Scan(new(bool)); errors.Is(err, pgx.ErrNoRows) {
 			return nil, false, ErrEndpointNotFound
 		} else if err != nil {
 			return nil, false, fmt.Errorf("read webhook endpoint: %w", err)
 		}
-		out, more, err = postgres.Page(ctx, db, limit, scanDelivery, listEndpointDeliveries, merchantID, f.EndpointID, startingAfter)
+		q.Within("endpoint_id", f.EndpointID)
 	}
+	out, more, err := postgres.PageNewest(ctx, db, limit, scanDelivery, q.Before(startingAfter))
 	if err != nil {
 		return nil, false, fmt.Errorf("list deliveries: %w", err)
 	}

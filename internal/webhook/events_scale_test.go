@@ -60,8 +60,7 @@ func TestEventListBehindNewerEvents(t *testing.T) {
 				deep = all[len(all)/2]
 			}
 			for _, after := range []string{"", deep} {
-				query, args := eventsPage("mer_big", typ, after)
-				args = append(args, 11)
+				query, args := eventsPage("mer_big", typ, after).SQL(11)
 				checkEventPlan(t, "values", pgtest.Explain(t, db, "ANALYZE, BUFFERS", query, args...))
 				checkEventPlan(t, "generic", pgtest.ExplainGeneric(t, db, query, args...))
 			}

@@ -37,12 +37,7 @@ FROM webhook_endpoints WHERE merchant_id = $1 AND id = $2 AND deleted_at IS NULL
 	endpointExists = `
 SELECT true FROM webhook_endpoints WHERE merchant_id = $1 AND id = $2`
 
-	listEndpoints = `
-SELECT ` + endpointColumns + `
-FROM webhook_endpoints
-WHERE merchant_id = $1 AND deleted_at IS NULL AND ($2 = '' OR id < $2)
-ORDER BY id DESC
-LIMIT $3`
+	selectEndpoints = `SELECT ` + endpointColumns + ` FROM webhook_endpoints`
 
 	// updateEndpoint changes the non-null fields; enabling clears the
 	// reason and the failure streak, disabling records the merchant did it.
@@ -107,19 +102,7 @@ FROM webhook_deliveries
 WHERE merchant_id = $1 AND event_id = ANY($2)
 ORDER BY id`
 
-	listEventDeliveries = `
-SELECT ` + deliveryColumns + `
-FROM webhook_deliveries
-WHERE merchant_id = $1 AND event_id = $2 AND ($3 = '' OR id < $3)
-ORDER BY id DESC
-LIMIT $4`
-
-	listEndpointDeliveries = `
-SELECT ` + deliveryColumns + `
-FROM webhook_deliveries
-WHERE merchant_id = $1 AND endpoint_id = $2 AND ($3 = '' OR id < $3)
-ORDER BY id DESC
-LIMIT $4`
+	selectDeliveries = `SELECT ` + deliveryColumns + ` FROM webhook_deliveries`
 
 	listAttempts = `
 SELECT delivery_id, n, attempted_at, status_code, latency_ms, response_body, error
