@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/paylink/paylink/internal/postgres"
 )
@@ -97,4 +98,69 @@ func planOf(t testing.TB, db postgres.DBTX, sql string, args ...any) string {
 		t.Fatal(err)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// query is a statement and its arguments as a recorder saw them.
+type query struct {
+	sql  string
+	args []any
+}
+
+// recorder is a postgres.DBTX that runs every statement on db and keeps
+// each, so a test can look at the plans of what a function ran.
+type recorder struct {
+	db      postgres.DBTX
+	queries []query
+}
+
+func (r *recorder) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	r.queries = append(r.queries, query{sql, args})
+	return r.db.Exec(ctx, sql, args...)
+}
+
+func (r *recorder) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	r.queries = append(r.queries, query{sql, args})
+	return r.db.Query(ctx, sql, args...)
+}
+
+func (r *recorder) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	r.queries = append(r.queries, query{sql, args})
+	return r.db.QueryRow(ctx, sql, args...)
+}
+
+// CheckNewestLists runs lists on db and fails t unless every newest-first
+// query it ran (one ordered by "id DESC") is planned, with sorts and
+// sequential scans made as dear as PostgreSQL allows, as a read of an index
+// in the order asked for: no Sort node and no primary key. That is how a
+// list built by postgres.Newest reads its owner's index; a list whose index
+// is missing needs a Sort.
+func CheckNewestLists(t testing.TB, db *postgres.DB, lists func(ctx context.Context, db postgres.DBTX) error) {
+	t.Helper()
+	ctx := context.Background()
+	rec := &recorder{db: db.Pool}
+	if err := lists(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, q := range rec.queries {
+		if !strings.Contains(q.sql, "id DESC") {
+			continue
+		}
+		checked++
+		tx, err := db.Pool.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, "SET LOCAL enable_sort = off; SET LOCAL enable_seqscan = off"); err != nil {
+			t.Fatal(err)
+		}
+		plan := planOf(t, tx, "EXPLAIN "+q.sql, q.args...)
+		tx.Rollback(ctx) //nolint:errcheck // nothing was written
+		if strings.Contains(plan, "Sort") || strings.Contains(plan, "_pkey") || !strings.Contains(plan, "Index") {
+			t.Errorf("%s\nis not one index range in the order asked for:\n%s", q.sql, plan)
+		}
+	}
+	if checked == 0 {
+		t.Error("CheckNewestLists: no newest-first query was run")
+	}
 }

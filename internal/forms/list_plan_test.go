@@ -1,0 +1,27 @@
+package forms
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/paylink/paylink/internal/pgtest"
+	"github.com/paylink/paylink/internal/postgres"
+)
+
+// TestFindReadsAnIndexRange: every filter of the forms list, first page
+// and later, is one range of an index of payment_forms in the list's order.
+func TestFindReadsAnIndexRange(t *testing.T) {
+	t.Parallel()
+	s := &Service{now: time.Now}
+	pgtest.CheckNewestLists(t, pgtest.New(t), func(ctx context.Context, db postgres.DBTX) error {
+		for _, f := range []Filter{{}, {Status: Inactive}, {Realm: "shop.eu"}, {Status: Active, Realm: "shop.eu"}} {
+			for _, after := range []string{"", "pf_x"} {
+				if _, _, err := s.Find(ctx, db, "mer_x", f, 10, after); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,26 @@
+package risk
+
+import (
+	"context"
+	"testing"
+
+	"github.com/paylink/paylink/internal/pgtest"
+	"github.com/paylink/paylink/internal/postgres"
+)
+
+// TestListReviewsReadsAnIndexRange: the reviews list, of any status or
+// one, first page and later, is one range of an index of reviews in the
+// list's order (any status needs reviews_merchant_id_idx, migration 0059).
+func TestListReviewsReadsAnIndexRange(t *testing.T) {
+	t.Parallel()
+	pgtest.CheckNewestLists(t, pgtest.New(t), func(ctx context.Context, db postgres.DBTX) error {
+		for _, status := range []string{"", "open", "closed"} {
+			for _, after := range []string{"", "rev_x"} {
+				if _, err := ListReviews(ctx, db, "mer_x", status, after, 11); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
