@@ -3,8 +3,10 @@ package risk
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
+	"github.com/paylink/paylink/internal/id"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/wire"
 )
@@ -16,9 +18,13 @@ const (
 	backtestExample = 20
 )
 
-// selectBacktest reads the merchant's payments since $2 (at most $3,
-// newest first) with what their screening saw.
-const selectBacktest = `
+// selectBacktest reads the merchant's payments since $2, whose ids are
+// from $3 up (id.Floor of $2), at most BacktestMax, newest first, with what
+// their screening saw. As in postgres.Newest, the merchant is a range of one
+// value and the order starts with it, so the page is one range of
+// payments_merchant_id_idx that stops at the window's first id, never the
+// primary key walked back through every merchant's payments of the window.
+var selectBacktest = `
 SELECT p.id, p.amount, p.currency, p.method_type, coalesce(p.card_brand, ''), coalesce(p.card_fingerprint, ''),
        p.customer_email, coalesce(p.payment_link_id, ''), coalesce(p.payment_form_id, ''), coalesce(p.realm, ''),
        coalesce(l.metadata, f.metadata, '{}'), coalesce(pr.score, 0), coalesce(pr.signals, '{}')
@@ -26,8 +32,8 @@ FROM payments p
 LEFT JOIN payment_links l ON l.id = p.payment_link_id
 LEFT JOIN payment_forms f ON f.id = p.payment_form_id
 LEFT JOIN payment_risk pr ON pr.payment_id = p.id
-WHERE p.merchant_id = $1 AND p.created_at >= $2
-ORDER BY p.id DESC LIMIT $3`
+WHERE p.merchant_id >= $1 AND p.merchant_id <= $1 AND p.id >= $3 AND p.created_at >= $2
+ORDER BY p.merchant_id, p.id DESC LIMIT ` + strconv.Itoa(BacktestMax)
 
 // Backtest counts how many of merchantID's payments of the last 30 days
 // (at most the latest 10,000, whatever their status) expression would
@@ -40,7 +46,8 @@ func Backtest(ctx context.Context, db postgres.DBTX, merchantID, expression stri
 	if err != nil {
 		return out, RuleInvalid(err)
 	}
-	rows, err := db.Query(ctx, selectBacktest, merchantID, now.Add(-BacktestDays*24*time.Hour), BacktestMax)
+	since := now.Add(-BacktestDays * 24 * time.Hour)
+	rows, err := db.Query(ctx, selectBacktest, merchantID, since, id.Floor("pay", since))
 	if err != nil {
 		return out, fmt.Errorf("backtest: %w", err)
 	}
