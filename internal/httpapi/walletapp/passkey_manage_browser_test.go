@@ -24,12 +24,17 @@ func jsString(s string) string {
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
 }
 
+// passkeysDrawn is true once the wallet page's list of passkeys is not
+// being redrawn: its buttons stay the nodes they are.
+const passkeysDrawn = `!document.getElementById("passkeys").hasAttribute("aria-busy")`
+
 // passkeyNames waits until the wallet page lists exactly want (newest
-// first).
+// first), drawn.
 func passkeyNames(t *testing.T, ctx context.Context, want ...string) {
 	t.Helper()
 	browsertest.WaitEval(t, ctx, "the passkeys listed to be "+strings.Join(want, ", "),
-		`Array.from(document.querySelectorAll("#passkeys li .what")).map(function (e) { return e.textContent; }).join("|")`,
+		`(`+passkeysDrawn+` ? "" : "busy:") +
+		Array.from(document.querySelectorAll("#passkeys li .what")).map(function (e) { return e.textContent; }).join("|")`,
 		func(s string) bool { return s == strings.Join(want, "|") })
 }
 
@@ -83,9 +88,11 @@ func TestWalletBrowserManagesPasskeys(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("withdraw_card_exp"), "12/30"),
 		chromedp.SendKeys(chromedp.ID("withdraw_card_cvc"), "123"),
 		chromedp.Focus(chromedp.ID("withdraw-submit")), chromedp.KeyEvent(kb.Enter))
+	// The withdrawal redraws the passkeys too (one was just used): wait for
+	// that before pressing one of their buttons.
 	browsertest.Wait(t, ctx, `document.getElementById("message").textContent.startsWith("Withdrawing ") &&
 		document.querySelector("#history li .what").textContent === "Withdrawn" &&
-		document.querySelector("#balances li").textContent.includes("30.00")`)
+		document.querySelector("#balances li").textContent.includes("30.00") && `+passkeysDrawn)
 	if after := signCount(t, ctx, phone) + signCount(t, ctx, key); after <= signs {
 		t.Errorf("sign counts %v before and %v after the withdrawal: no passkey confirmed it", signs, after)
 	}

@@ -225,7 +225,10 @@
           : "Log in and confirm payments with your fingerprint, face or device PIN instead of a password.";
       });
     }
+    // loadPasskeys redraws the list of passkeys, which is aria-busy until
+    // then: its buttons are about to be replaced.
     function loadPasskeys() {
+      $("passkeys").setAttribute("aria-busy", "true");
       return api("GET", "/v1/wallet/passkeys").then(function (r) {
         var ul = $("passkeys"), list = r.data.data || [];
         if (window.PaylinkWallet.renderPasskeys) { // with its buttons
@@ -238,7 +241,7 @@
           e.textContent = p.name + " · added " + new Date(p.created_at).toLocaleDateString();
           ul.appendChild(e);
         });
-      });
+      }).finally(function () { $("passkeys").removeAttribute("aria-busy"); });
     }
     var labels = { topup: "Added money", transfer_in: "Received", transfer_out: "Sent", payment: "Paid", refund: "Refund",
       withdrawal: "Withdrawn" };
