@@ -164,3 +164,42 @@ func CheckNewestLists(t testing.TB, db *postgres.DB, lists func(ctx context.Cont
 		t.Error("CheckNewestLists: no newest-first query was run")
 	}
 }
+
+// CheckRangePlan fails t unless plan, an EXPLAIN (ANALYZE, BUFFERS), names
+// want, names none of avoid and reads under 100 shared buffers in all: a
+// page read from one index range. which says which plan it is.
+func CheckRangePlan(t testing.TB, which, plan, want string, avoid ...string) {
+	t.Helper()
+	n := Buffers(t, plan)
+	bad := !strings.Contains(plan, want) || n >= 100
+	for _, a := range avoid {
+		bad = bad || strings.Contains(plan, a)
+	}
+	if bad {
+		t.Errorf("the %s plan reads %d buffers, not from one index range (%s):\n%s", which, n, want, plan)
+	}
+}
+
+// CheckFirstPages reads up to three pages of 10 with page, each after the
+// last id of the one before (the first after ""), and fails t unless their
+// ids are the first 30 of want, in order.
+func CheckFirstPages(t testing.TB, want []string, page func(after string) ([]string, bool, error)) {
+	t.Helper()
+	var got []string
+	after := ""
+	for range 3 {
+		ids, more, err := page(after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, ids...)
+		if !more {
+			break
+		}
+		after = ids[len(ids)-1]
+	}
+	want = want[:min(30, len(want))]
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("three pages: %d rows %v…, want %d %v…", len(got), got[:min(3, len(got))], len(want), want[:min(3, len(want))])
+	}
+}

@@ -80,7 +80,7 @@ func (s *Service) ListEvents(ctx context.Context, db postgres.DBTX, merchantID, 
 // the merchant has none of read every event before (2.9 s at 10 million
 // events; BENCHMARKS.md, stop 32).
 func eventsPage(merchantID, eventType, startingAfter string) *postgres.Newest {
-	return postgres.NewestOf("SELECT "+eventColumns+" FROM events", "merchant_id", merchantID).Within("type", eventType).
+	return postgres.NewestOf(selectEvents, "merchant_id", merchantID).Within("type", eventType).
 		Before(startingAfter)
 }
 

@@ -78,6 +78,8 @@ RETURNING ` + endpointColumns
 	selectEvent = `
 SELECT ` + eventColumns + ` FROM events WHERE merchant_id = $1 AND id = $2`
 
+	selectEvents = `SELECT ` + eventColumns + ` FROM events`
+
 	deliveryColumns = `id, merchant_id, event_id, endpoint_id, status, attempts, next_attempt_at, created_at, completed_at`
 
 	redeliver = `
