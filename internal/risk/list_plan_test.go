@@ -16,7 +16,7 @@ func TestListReviewsReadsAnIndexRange(t *testing.T) {
 	pgtest.CheckNewestLists(t, pgtest.New(t), func(ctx context.Context, db postgres.DBTX) error {
 		for _, status := range []string{"", "open", "closed"} {
 			for _, after := range []string{"", "rev_x"} {
-				if _, err := ListReviews(ctx, db, "mer_x", status, after, 11); err != nil {
+				if _, _, err := ListReviews(ctx, db, "mer_x", status, after, 10); err != nil {
 					return err
 				}
 			}

@@ -86,27 +86,18 @@ func GetReview(ctx context.Context, db postgres.DBTX, merchantID, reviewID strin
 }
 
 // ListReviews returns up to limit reviews with status ("" for any),
-// newest first, older than startingAfter when set.
-func ListReviews(ctx context.Context, db postgres.DBTX, merchantID, status, startingAfter string, limit int) ([]*ReviewItem, error) {
+// newest first, older than startingAfter when set, and whether more
+// follow.
+func ListReviews(ctx context.Context, db postgres.DBTX, merchantID, status, startingAfter string, limit int) ([]*ReviewItem, bool, error) {
 	if status != "" && status != "open" && status != "closed" {
-		return nil, ErrReviewStatusInvalid
+		return nil, false, ErrReviewStatusInvalid
 	}
-	sql, args := postgres.NewestOf(selectReviews, "merchant_id", merchantID).Within("status", status).Before(startingAfter).
-		SQL(limit)
-	rows, err := db.Query(ctx, sql, args...)
+	q := postgres.NewestOf(selectReviews, "merchant_id", merchantID).Within("status", status).Before(startingAfter)
+	out, more, err := postgres.PageNewest(ctx, db, limit, func(r pgx.CollectableRow) (*ReviewItem, error) { return scanReview(r) }, q)
 	if err != nil {
-		return nil, fmt.Errorf("list reviews: %w", err)
+		return nil, false, fmt.Errorf("list reviews: %w", err)
 	}
-	defer rows.Close()
-	var out []*ReviewItem
-	for rows.Next() {
-		r, err := scanReview(rows)
-		if err != nil {
-			return nil, fmt.Errorf("read review: %w", err)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return out, more, nil
 }
 
 // Approve closes an open review as approved in tx, with review.closed.

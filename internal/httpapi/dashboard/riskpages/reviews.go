@@ -46,13 +46,12 @@ func (s *Pages) reviews(c *gin.Context, v *dashboard.Visit) {
 	if after != "" && !id.Valid("rev", after) {
 		after = ""
 	}
-	rs, err := risk.ListReviews(ctx, s.DB.Pool, v.Merchant.ID, d.Status, after, dashboard.PageSize+1)
+	rs, more, err := risk.ListReviews(ctx, s.DB.Pool, v.Merchant.ID, d.Status, after, dashboard.PageSize)
 	if err != nil {
 		s.ErrorPage(c, err)
 		return
 	}
-	if len(rs) > dashboard.PageSize {
-		rs = rs[:dashboard.PageSize]
+	if more {
 		d.Next = dashboard.WithQuery("/dashboard/reviews", url.Values{"status": {d.Status},
 			"starting_after": {rs[len(rs)-1].ID}})
 	}

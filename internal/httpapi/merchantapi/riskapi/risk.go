@@ -217,14 +217,10 @@ func (s *Server) listReviews(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	rs, err := risk.ListReviews(c.Request.Context(), s.db.Pool, merchantapi.CurrentMerchant(c).ID, c.Query("status"),
-		p.StartingAfter, p.Limit+1)
+	rs, more, err := risk.ListReviews(c.Request.Context(), s.db.Pool, merchantapi.CurrentMerchant(c).ID, c.Query("status"),
+		p.StartingAfter, p.Limit)
 	if err != nil {
 		return err
-	}
-	more := len(rs) > p.Limit
-	if more {
-		rs = rs[:p.Limit]
 	}
 	c.PureJSON(http.StatusOK, edge.ListOf(rs, more, (*risk.ReviewItem).ToWire))
 	return nil
