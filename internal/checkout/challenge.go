@@ -98,5 +98,5 @@ func (s *Service) Finish(ctx context.Context, tx pgx.Tx, merchantID, payID strin
 		return nil, fmt.Errorf("finish payment: %w", err)
 	}
 	p.UpdatedAt = now
-	return p, s.recordOutcome(ctx, tx, tx, p, l, now, false)
+	return p, s.recordOutcome(ctx, tx, tx, p, l, now, nil)
 }

@@ -305,7 +305,8 @@ func (s *Service) Record(ctx context.Context, tx pgx.Tx, later postgres.Execer, 
 			return nil, err
 		}
 	}
-	if err := insertPaymentRow(ctx, tx, p, held); err != nil {
+	locks, err := insertPaymentRow(ctx, tx, p, held)
+	if err != nil {
 		if errors.Is(err, errLinkNotPayable) {
 			s.links.Forget(l.ID)
 			if err := links.CheckPayable(ctx, tx, l.MerchantID, l.ID, now); err != nil {
@@ -318,7 +319,7 @@ func (s *Service) Record(ctx context.Context, tx pgx.Tx, later postgres.Execer, 
 	if err := saveRisk(ctx, later, p, now); err != nil {
 		return nil, err
 	}
-	return p, s.recordOutcome(ctx, tx, later, p, l, now, true)
+	return p, s.recordOutcome(ctx, tx, later, p, l, now, locks)
 }
 
 // errLinkNotPayable means the payment's insert found its link no longer
@@ -345,52 +346,91 @@ func refusal(ctx context.Context, db postgres.DBTX, p *Payment) error {
 // insertPaymentRow inserts p, with its capture queue row when it
 // succeeded, if its link is still payable in the database (held: the
 // caller already completed the link in this transaction) and its merchant
-// accepts it. It returns errLinkNotPayable otherwise.
-func insertPaymentRow(ctx context.Context, tx pgx.Tx, p *Payment, held bool) error {
+// accepts it. It returns errLinkNotPayable otherwise, and for a success
+// the locks of its posting.
+func insertPaymentRow(ctx context.Context, tx pgx.Tx, p *Payment, held bool) (*ledger.Locks, error) {
 	query := insertPayment
 	if p.Status == Succeeded {
 		query = insertCapturedPayment
 	}
-	tag, err := tx.Exec(ctx, query, p.ID, p.MerchantID, p.LinkID, p.SingleUse, p.Amount.Minor,
+	inserted, locks, err := insertRow(ctx, tx, p, query, p.ID, p.MerchantID, p.LinkID, p.SingleUse, p.Amount.Minor,
 		string(p.Amount.Currency), string(p.Status), wire.OrNil(p.FailureCode), p.Customer.Email, p.Customer.Name,
 		wire.OrNil(string(p.Card.Brand)), wire.OrNil(p.Card.Last4), wire.OrNil(p.Card.ExpMonth), wire.OrNil(p.Card.ExpYear),
 		wire.OrNil(p.Card.Fingerprint), p.ProcessorRef, p.CreatedAt, held)
 	switch {
 	case postgres.IsUniqueViolation(err, "payments_single_use_once"):
-		return links.ErrCompleted
+		return nil, links.ErrCompleted
 	case err != nil:
-		return fmt.Errorf("insert payment: %w", err)
-	case tag.RowsAffected() == 0:
-		return errLinkNotPayable
+		return nil, fmt.Errorf("insert payment: %w", err)
+	case !inserted:
+		return nil, errLinkNotPayable
 	}
-	return nil
+	return locks, nil
+}
+
+// insertRow runs query, the insert of payment p, with args and, when p
+// succeeded, the locks of its ledger posting in the same round trip. It
+// reports whether the insert wrote p (its own checks may refuse it) and
+// returns the posting's locks when it did and p succeeded. The insert's
+// own error comes back unwrapped, for the caller to tell its constraints.
+func insertRow(ctx context.Context, tx pgx.Tx, p *Payment, query string, args ...any) (bool, *ledger.Locks, error) {
+	b := &pgx.Batch{}
+	b.Queue(query, args...)
+	var locks *ledger.Locks
+	if p.Status == Succeeded {
+		var err error
+		if locks, err = ledger.QueueLocks(b, paymentPosting(p)); err != nil {
+			return false, nil, fmt.Errorf("post payment %s: %w", p.ID, err)
+		}
+	}
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
+	tag, err := br.Exec()
+	switch {
+	case err != nil:
+		return false, nil, err
+	case tag.RowsAffected() == 0:
+		// The locks were taken for nothing; the caller rolls back.
+		return false, nil, br.Close()
+	case locks != nil:
+		if err := locks.Read(br); err != nil {
+			return false, nil, fmt.Errorf("post payment %s: %w", p.ID, err)
+		}
+	}
+	return true, locks, br.Close()
+}
+
+// paymentPosting moves p's amount from the card processor's account to
+// its merchant's.
+func paymentPosting(p *Payment) ledger.Transaction {
+	return ledger.Transaction{Kind: "payment", Reference: p.ID, Entries: []ledger.Entry{
+		{Account: ledger.Account{Kind: ledger.CardIn, Currency: p.Amount.Currency}, Amount: -p.Amount.Minor},
+		{Account: ledger.Account{Kind: ledger.Merchant, Owner: p.MerchantID, Currency: p.Amount.Currency}, Amount: p.Amount.Minor},
+	}}
 }
 
 // recordOutcome writes what a final payment status brings with it: for a
-// success the ledger postings, the capture queue row (unless queued is
-// true: the payment was inserted by this transaction, which queued it) and payment.succeeded (plus
-// payment_link.completed for a single-use link l; l is nil for a form's or
-// a signed link's payment); for a failure payment.failed. The events go
-// through later.
-func (s *Service) recordOutcome(ctx context.Context, tx pgx.Tx, later postgres.Execer, p *Payment, l *links.Link, now time.Time, queued bool) error {
+// success the ledger postings, the capture queue row and
+// payment.succeeded (plus payment_link.completed for a single-use link l;
+// l is nil for a form's or a signed link's payment); for a failure
+// payment.failed. The events go through later. locks are the posting's,
+// taken with the insert of a payment this transaction inserted (which
+// also queued its capture); nil for a payment that existed before.
+func (s *Service) recordOutcome(ctx context.Context, tx pgx.Tx, later postgres.Execer, p *Payment, l *links.Link, now time.Time, locks *ledger.Locks) error {
 	switch p.Status {
 	case Succeeded:
-		posting := ledger.Transaction{Kind: "payment", Reference: p.ID, Entries: []ledger.Entry{
-			{Account: ledger.Account{Kind: ledger.CardIn, Currency: p.Amount.Currency}, Amount: -p.Amount.Minor},
-			{Account: ledger.Account{Kind: ledger.Merchant, Owner: p.MerchantID, Currency: p.Amount.Currency}, Amount: p.Amount.Minor},
-		}}
 		var err error
-		if queued {
+		if locks != nil {
 			// The payment was inserted by this transaction, so its
 			// posting is new and its insert can wait for the commit.
-			_, err = ledger.PostLater(ctx, tx, later, posting)
+			_, err = ledger.PostLocked(ctx, tx, later, locks)
 		} else {
-			_, err = ledger.Post(ctx, tx, posting)
+			_, err = ledger.Post(ctx, tx, paymentPosting(p))
 		}
 		if err != nil {
 			return fmt.Errorf("post payment %s: %w", p.ID, err)
 		}
-		if !queued {
+		if locks == nil {
 			if _, err := tx.Exec(ctx, insertPendingCapture, p.ID, p.MerchantID, p.ProcessorRef, p.Amount.Minor,
 				string(p.Amount.Currency), now); err != nil {
 				return fmt.Errorf("queue capture: %w", err)

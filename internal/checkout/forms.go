@@ -38,7 +38,7 @@ func (s *Service) RecordForm(ctx context.Context, tx pgx.Tx, f *forms.Form, amou
 	if p.Status == Succeeded {
 		query = insertCapturedFormPayment
 	}
-	tag, err := tx.Exec(ctx, query, p.ID, p.MerchantID, p.FormID, p.Amount.Minor, string(p.Amount.Currency),
+	inserted, locks, err := insertRow(ctx, tx, p, query, p.ID, p.MerchantID, p.FormID, p.Amount.Minor, string(p.Amount.Currency),
 		string(p.Status), wire.OrNil(p.FailureCode), p.Customer.Email, p.Customer.Name, wire.OrNil(p.Customer.Phone),
 		p.Customer.Address.JSON(), wire.OrNil(string(p.Card.Brand)), wire.OrNil(p.Card.Last4),
 		wire.OrNil(p.Card.ExpMonth), wire.OrNil(p.Card.ExpYear), wire.OrNil(p.Card.Fingerprint), p.ProcessorRef,
@@ -46,7 +46,7 @@ func (s *Service) RecordForm(ctx context.Context, tx pgx.Tx, f *forms.Form, amou
 	switch {
 	case err != nil:
 		return nil, fmt.Errorf("insert form payment: %w", err)
-	case tag.RowsAffected() == 0:
+	case !inserted:
 		if err := forms.CheckPayable(ctx, tx, f.MerchantID, f.ID); err != nil {
 			return nil, err
 		}
@@ -55,7 +55,7 @@ func (s *Service) RecordForm(ctx context.Context, tx pgx.Tx, f *forms.Form, amou
 	if err := saveRisk(ctx, tx, p, now); err != nil {
 		return nil, err
 	}
-	return p, s.recordOutcome(ctx, tx, tx, p, nil, now, true)
+	return p, s.recordOutcome(ctx, tx, tx, p, nil, now, locks)
 }
 
 // SignedOrder is what a stateless signed link asks to pay, once verified
@@ -87,7 +87,7 @@ func (s *Service) RecordSigned(ctx context.Context, tx pgx.Tx, o SignedOrder, c 
 	if p.Status == Succeeded {
 		query = insertCapturedSignedPayment
 	}
-	tag, err := tx.Exec(ctx, query, p.ID, p.MerchantID, p.Reference, p.Amount.Minor,
+	inserted, locks, err := insertRow(ctx, tx, p, query, p.ID, p.MerchantID, p.Reference, p.Amount.Minor,
 		string(p.Amount.Currency), string(p.Status), wire.OrNil(p.FailureCode), p.Customer.Email, p.Customer.Name,
 		wire.OrNil(string(p.Card.Brand)), wire.OrNil(p.Card.Last4), wire.OrNil(p.Card.ExpMonth),
 		wire.OrNil(p.Card.ExpYear), wire.OrNil(p.Card.Fingerprint), p.ProcessorRef, p.CreatedAt)
@@ -96,13 +96,13 @@ func (s *Service) RecordSigned(ctx context.Context, tx pgx.Tx, o SignedOrder, c 
 		return nil, links.ErrCompleted
 	case err != nil:
 		return nil, fmt.Errorf("insert signed link payment: %w", err)
-	case tag.RowsAffected() == 0:
+	case !inserted:
 		return nil, refusal(ctx, tx, p)
 	}
 	if err := saveRisk(ctx, tx, p, now); err != nil {
 		return nil, err
 	}
-	return p, s.recordOutcome(ctx, tx, tx, p, nil, now, true)
+	return p, s.recordOutcome(ctx, tx, tx, p, nil, now, locks)
 }
 
 // newPayment is the payment an authorization makes, in its outcome state.

@@ -255,6 +255,43 @@ func PostLater(ctx context.Context, tx pgx.Tx, later postgres.Execer, t Transact
 	return post(ctx, tx, later, t)
 }
 
+// Locks are the account locks of a posting queued in a batch the caller
+// sends anyway (QueueLocks), so that taking them costs no round trip of
+// its own.
+type Locks struct {
+	t       Transaction
+	entries []Entry
+	locked  [][]shard
+	err     error // errNoAccount: PostLocked creates the account first
+}
+
+// QueueLocks checks t as Post does and queues, in b after what the caller
+// queued, the locks Post would take for it. Once the batch is sent and
+// the caller has read its own answers, Read reads the locks'.
+func QueueLocks(b *pgx.Batch, t Transaction) (*Locks, error) {
+	entries, err := t.validate()
+	if err != nil {
+		return nil, err
+	}
+	queueLocks(b, entries, false)
+	return &Locks{t: t, entries: entries}, nil
+}
+
+// Read reads the answers to l's locks from br, the batch QueueLocks
+// queued them in.
+func (l *Locks) Read(br pgx.BatchResults) error {
+	l.locked, l.err = readLocks(br, l.entries, false)
+	if l.err != nil && !errors.Is(l.err, errNoAccount) {
+		return l.err
+	}
+	return nil
+}
+
+// PostLocked is PostLater for the posting whose locks l took and read.
+func PostLocked(ctx context.Context, tx pgx.Tx, later postgres.Execer, l *Locks) (string, error) {
+	return postLocked(ctx, tx, later, l.t, l.entries, l.locked, l.err)
+}
+
 // post is Post, with the insert queued in later when later is not nil
 // and no savepoint is open.
 func post(ctx context.Context, tx pgx.Tx, later postgres.Execer, t Transaction) (string, error) {
@@ -262,11 +299,17 @@ func post(ctx context.Context, tx pgx.Tx, later postgres.Execer, t Transaction) 
 	if err != nil {
 		return "", err
 	}
-	// Accounts almost always exist: lock them, and only if one is missing,
-	// create it under a savepoint, so that a rejected posting leaves no
-	// empty account behind.
-	saved := false
 	locked, err := lock(ctx, tx, entries, false)
+	return postLocked(ctx, tx, later, t, entries, locked, err)
+}
+
+// postLocked is post once entries' locks were taken (locked), or found an
+// account missing (err is errNoAccount).
+func postLocked(ctx context.Context, tx pgx.Tx, later postgres.Execer, t Transaction, entries []Entry, locked [][]shard, err error) (string, error) {
+	// Accounts almost always exist: they were locked, and only if one is
+	// missing is it created under a savepoint, so that a rejected posting
+	// leaves no empty account behind.
+	saved := false
 	if errors.Is(err, errNoAccount) {
 		saved = true
 		locked, err = lock(ctx, tx, entries, true)

@@ -553,3 +553,111 @@ func TestPostLater(t *testing.T) {
 	}
 	verifyClean(t, db.Pool)
 }
+
+// postLocked posts t through QueueLocks and PostLocked, its locks sent in
+// one batch after a statement of the caller's (which must still answer),
+// and commits unless check fails.
+func postLocked(ctx context.Context, db *postgres.DB, t ledger.Transaction, check func(tx pgx.Tx) error) error {
+	return db.WithTxLater(ctx, func(tx pgx.Tx, later *postgres.Writes) error {
+		b := &pgx.Batch{}
+		b.Queue(`SELECT 41 + 1`)
+		locks, err := ledger.QueueLocks(b, t)
+		if err != nil {
+			return err
+		}
+		br := tx.SendBatch(ctx, b)
+		var answer int
+		if err := br.QueryRow().Scan(&answer); err != nil || answer != 42 {
+			return fmt.Errorf("the caller's statement answered %d, %v", answer, err)
+		}
+		if err := locks.Read(br); err != nil {
+			return err
+		}
+		if err := br.Close(); err != nil {
+			return err
+		}
+		if _, err := ledger.PostLocked(ctx, tx, later, locks); err != nil {
+			return err
+		}
+		return check(tx)
+	})
+}
+
+// TestPostLocked: a posting whose locks rode in the caller's batch posts
+// like PostLater, creates accounts that do not exist yet, refuses a
+// debit short of funds having changed nothing, and, 32 of them in flight
+// together for one merchant, each locks a shard of its own.
+func TestPostLocked(t *testing.T) {
+	t.Parallel()
+	db := bigPool(t, 40)
+	ctx := context.Background()
+	m, u := merchant(id.New("mer"), money.USD), wallet(id.New("usr"), money.USD)
+	none := func(pgx.Tx) error { return nil }
+
+	// The merchant's account does not exist yet: it is created.
+	if err := postLocked(ctx, db, payment(m, 1000), none); err != nil {
+		t.Fatalf("first payment of a new merchant: %v", err)
+	}
+	if got := balance(t, db.Pool, m); got != 1000 {
+		t.Fatalf("balance = %d, want 1000", got)
+	}
+
+	// The accounts exist: the insert waits for the commit.
+	err := postLocked(ctx, db, payment(m, 2500), func(tx pgx.Tx) error {
+		if got := balance(t, tx, m); got != 1000 {
+			return fmt.Errorf("balance before commit = %d, want 1000: the insert must wait", got)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := balance(t, db.Pool, m); got != 3500 {
+		t.Fatalf("balance after commit = %d, want 3500", got)
+	}
+
+	// Short of funds, from a wallet with no account yet: refused, and the
+	// account made to find that out is gone with its savepoint.
+	before := dump(t, db.Pool)
+	err = postLocked(ctx, db, transfer(u, m, 1), none)
+	if !errors.Is(err, ledger.ErrInsufficientFunds) {
+		t.Fatalf("PostLocked from an empty wallet = %v, want ErrInsufficientFunds", err)
+	}
+	if after := dump(t, db.Pool); after != before {
+		t.Fatalf("a refused posting changed the ledger:\n%s", cmp.Diff(before, after))
+	}
+
+	// 32 in flight together: each holds a shard of its own until commit.
+	const n = 32
+	var locked, wg sync.WaitGroup
+	locked.Add(n)
+	release := make(chan struct{})
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			errs[i] = postLocked(ctx, db, payment(m, 100), func(pgx.Tx) error {
+				locked.Done()
+				<-release
+				return nil
+			})
+		})
+	}
+	locked.Wait()
+	close(release)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	if got := balance(t, db.Pool, m); got != 3500+n*100 {
+		t.Errorf("balance = %d, want %d", got, 3500+n*100)
+	}
+	var shards int
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM ledger_balances b JOIN ledger_accounts a ON a.id = b.account_id
+		WHERE a.kind = 'merchant' AND a.owner = $1 AND b.balance > 0`, m.Owner).Scan(&shards); err != nil {
+		t.Fatal(err)
+	}
+	if shards < n {
+		t.Errorf("%d postings in flight together used %d merchant shards, want at least %d", n, shards, n)
+	}
+	verifyClean(t, db.Pool)
+}

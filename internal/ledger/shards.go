@@ -34,6 +34,18 @@ var errNoAccount = errors.New("ledger account does not exist yet")
 // left to the insert (ON CONFLICT), which sees them after the locks.
 func lock(ctx context.Context, tx pgx.Tx, entries []Entry, create bool) ([][]shard, error) {
 	b := &pgx.Batch{}
+	queueLocks(b, entries, create)
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
+	locked, err := readLocks(br, entries, create)
+	if err != nil {
+		return nil, err
+	}
+	return locked, br.Close()
+}
+
+// queueLocks queues in b what lock sends.
+func queueLocks(b *pgx.Batch, entries []Entry, create bool) {
 	if create {
 		b.Queue(savepoint)
 		n := len(entries)
@@ -52,14 +64,14 @@ func lock(ctx context.Context, tx pgx.Tx, entries []Entry, create bool) ([][]sha
 			b.Queue(lockOneShard, a.Kind, a.Owner, a.Currency, rand.IntN(math.MaxInt16))
 		}
 	}
-	br := tx.SendBatch(ctx, b)
-	defer br.Close()
+}
+
+// readLocks reads from br the answers to what queueLocks queued.
+func readLocks(br pgx.BatchResults, entries []Entry, create bool) ([][]shard, error) {
 	if create {
 		if _, err := br.Exec(); err != nil {
 			return nil, fmt.Errorf("open savepoint: %w", err)
 		}
-	}
-	if create {
 		if _, err := br.Exec(); err != nil {
 			return nil, fmt.Errorf("create accounts: %w", translate(err))
 		}
@@ -88,7 +100,7 @@ func lock(ctx context.Context, tx pgx.Tx, entries []Entry, create bool) ([][]sha
 			return nil, errNoAccount
 		}
 	}
-	return locked, br.Close()
+	return locked, nil
 }
 
 // allocate turns entries into postings on the shards lock returned. A

@@ -91,7 +91,7 @@ func TestPaymentStatementBudget(t *testing.T) {
 	for _, s := range stmts {
 		t.Logf("  %.110s", s)
 	}
-	const maxTrips = 4
+	const maxTrips = 3
 	if trips > maxTrips {
 		t.Errorf("a payment took %d database round trips, budget %d", trips, maxTrips)
 	}
