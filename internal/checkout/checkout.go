@@ -477,6 +477,24 @@ func (s *Service) Get(ctx context.Context, db postgres.DBTX, merchantID, payID s
 	return onePayment(db.QueryRow(ctx, selectPayment, merchantID, payID))
 }
 
+// GetMany returns those of payIDs that are merchantID's payments, by id,
+// in one query.
+func (s *Service) GetMany(ctx context.Context, db postgres.DBTX, merchantID string, payIDs []string) (map[string]*Payment, error) {
+	rows, err := db.Query(ctx, selectPayments, merchantID, payIDs)
+	if err != nil {
+		return nil, fmt.Errorf("read payments: %w", err)
+	}
+	ps, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Payment, error) { return scanPayment(r) })
+	if err != nil {
+		return nil, fmt.Errorf("read payments: %w", err)
+	}
+	out := make(map[string]*Payment, len(ps))
+	for _, p := range ps {
+		out[p.ID] = p
+	}
+	return out, nil
+}
+
 // PaymentOfLink returns payment payID made on link l, for the shopper's
 // pages. It returns ErrNotFound, also for a payment of another link.
 func (s *Service) PaymentOfLink(ctx context.Context, db postgres.DBTX, l *links.Link, payID string) (*Payment, error) {

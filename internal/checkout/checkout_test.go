@@ -425,3 +425,22 @@ func TestSettleFinishesWhatACrashLeft(t *testing.T) {
 	}
 	f.wantBalance(1000 + 2000 + 2500 - 100)
 }
+
+// TestGetMany reads several payments in one query: the merchant's, by id,
+// and nothing of an id that is not the merchant's payment.
+func TestGetMany(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	a, b := f.paid(700), f.paid(1200)
+	got, err := f.checkout.GetMany(f.ctx, f.db.Pool, f.merchant.ID, []string{a.ID, b.ID, "pay_missing"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[a.ID] == nil || got[b.ID] == nil || got[a.ID].Amount.Minor != 700 || got[b.ID].Amount.Minor != 1200 {
+		t.Fatalf("GetMany = %+v, want the payments of 700 and 1200 by id", got)
+	}
+	other, err := f.checkout.GetMany(f.ctx, f.db.Pool, "mer_someoneelse", []string{a.ID})
+	if err != nil || len(other) != 0 {
+		t.Fatalf("GetMany of another merchant = %+v, %v; want nothing", other, err)
+	}
+}

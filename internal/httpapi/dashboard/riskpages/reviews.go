@@ -2,6 +2,7 @@ package riskpages
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -55,11 +56,20 @@ func (s *Pages) reviews(c *gin.Context, v *dashboard.Visit) {
 		d.Next = dashboard.WithQuery("/dashboard/reviews", url.Values{"status": {d.Status},
 			"starting_after": {rs[len(rs)-1].ID}})
 	}
+	ids := make([]string, len(rs))
+	for i, r := range rs {
+		ids[i] = r.PaymentID
+	}
+	ps, err := s.Checkout.GetMany(ctx, s.DB.Pool, v.Merchant.ID, ids)
+	if err != nil {
+		s.ErrorPage(c, err)
+		return
+	}
 	now := s.Now()
 	for _, r := range rs {
-		p, err := s.Checkout.Get(ctx, s.DB.Pool, v.Merchant.ID, r.PaymentID)
-		if err != nil {
-			s.ErrorPage(c, err)
+		p := ps[r.PaymentID]
+		if p == nil {
+			s.ErrorPage(c, fmt.Errorf("review %s: payment %s not found", r.ID, r.PaymentID))
 			return
 		}
 		d.Rows = append(d.Rows, reviewRow{Review: r, Payment: p, Age: age(now.Sub(r.CreatedAt))})
