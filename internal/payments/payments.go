@@ -151,6 +151,27 @@ func Search(ctx context.Context, db postgres.DBTX, merchantID string, f Filter, 
 	return out, more, nil
 }
 
+// GetMany returns those of payIDs that are merchantID's payments, by id,
+// in one query (a page of reviews, say, shows each one's payment).
+func GetMany(ctx context.Context, db postgres.DBTX, merchantID string, payIDs []string) (map[string]*checkout.Payment, error) {
+	out := make(map[string]*checkout.Payment, len(payIDs))
+	if len(payIDs) == 0 {
+		return out, nil
+	}
+	rows, err := db.Query(ctx, checkout.PaymentRows+`WHERE p.merchant_id = $1 AND p.id = ANY($2)`, merchantID, payIDs)
+	if err != nil {
+		return nil, fmt.Errorf("read payments: %w", err)
+	}
+	ps, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*checkout.Payment, error) { return checkout.ScanPayment(r) })
+	if err != nil {
+		return nil, fmt.Errorf("read payments: %w", err)
+	}
+	for _, p := range ps {
+		out[p.ID] = p
+	}
+	return out, nil
+}
+
 // query is a payment list's SQL and its arguments.
 type query struct {
 	sql  string

@@ -383,3 +383,34 @@ func sorted(s []string) []string {
 	slices.Sort(s)
 	return s
 }
+
+// TestGetMany reads several payments in one query: the merchant's, by id,
+// and nothing of an id that is another merchant's or no payment.
+func TestGetMany(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	rows := dataset(20)
+	insert(t, db, rows)
+	var mine, theirs []row
+	for _, r := range rows {
+		if r.merchant == "mer_a" {
+			mine = append(mine, r)
+		} else {
+			theirs = append(theirs, r)
+		}
+	}
+	if len(mine) < 2 || len(theirs) == 0 {
+		t.Fatalf("dataset has %d payments of mer_a and %d of others; want both", len(mine), len(theirs))
+	}
+	got, err := GetMany(context.Background(), db.Pool, "mer_a", []string{mine[0].id, mine[1].id, theirs[0].id, id.New("pay")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[mine[0].id] == nil || got[mine[1].id] == nil ||
+		got[mine[0].id].Amount.Minor != mine[0].amount || got[mine[1].id].Customer.Email != mine[1].email {
+		t.Fatalf("GetMany = %v, want exactly mer_a's %s and %s as written", got, mine[0].id, mine[1].id)
+	}
+	if none, err := GetMany(context.Background(), db.Pool, "mer_a", nil); err != nil || len(none) != 0 {
+		t.Fatalf("GetMany of no ids = %v, %v; want an empty map", none, err)
+	}
+}

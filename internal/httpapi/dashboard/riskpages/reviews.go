@@ -14,6 +14,7 @@ import (
 	"github.com/paylink/paylink/internal/checkout"
 	"github.com/paylink/paylink/internal/httpapi/dashboard"
 	"github.com/paylink/paylink/internal/id"
+	"github.com/paylink/paylink/internal/payments"
 	"github.com/paylink/paylink/internal/risk"
 )
 
@@ -60,7 +61,7 @@ func (s *Pages) reviews(c *gin.Context, v *dashboard.Visit) {
 	for i, r := range rs {
 		ids[i] = r.PaymentID
 	}
-	ps, err := s.Checkout.GetMany(ctx, s.DB.Pool, v.Merchant.ID, ids)
+	ps, err := payments.GetMany(ctx, s.DB.Pool, v.Merchant.ID, ids)
 	if err != nil {
 		s.ErrorPage(c, err)
 		return
