@@ -176,14 +176,14 @@ func TestBrandTurnedOffBetweenPageLoadAndPayment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.checkout.Authorize(s.ctx, paying, "attempt-1", amex)
+	_, err = s.checkout.AuthorizeAccepted(s.ctx, paying.Accepts, paying.Amount, "attempt-1", amex)
 	wantErr(t, err, merchant.ErrCardBrandNotAccepted, apperr.CardDeclined)
 	if n := s.proc.authorizes.Load(); n != 0 || s.payments(t) != 0 {
 		t.Fatalf("after the refusal: %d authorizations, %d payments; want none", n, s.payments(t))
 	}
 	s.ledgerHolds(t, 0)
 
-	auth, err := s.checkout.Authorize(s.ctx, paying, "attempt-2", visa)
+	auth, err := s.checkout.AuthorizeAccepted(s.ctx, paying.Accepts, paying.Amount, "attempt-2", visa)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +213,7 @@ func TestStaleSettingsAreRefusedByTheInsert(t *testing.T) {
 	if !stale.Accepts.AcceptsBrand(processor.Amex) {
 		t.Fatal("Lookup refreshed within its minute; this test needs the cached view")
 	}
-	auth, err := s.checkout.Authorize(s.ctx, stale, "attempt-1", amex)
+	auth, err := s.checkout.AuthorizeAccepted(s.ctx, stale.Accepts, stale.Amount, "attempt-1", amex)
 	if err != nil || s.proc.authorizes.Load() != 1 {
 		t.Fatalf("Authorize on the stale view = %v, %d calls; want it to reach the processor", err, s.proc.authorizes.Load())
 	}
@@ -252,7 +252,7 @@ func TestLookupSettingsBound(t *testing.T) {
 	if err != nil || got.Accepts.AcceptsMethod(merchant.MethodCard) {
 		t.Fatalf("a minute after the change Lookup still accepts cards (%v); want the new settings", err)
 	}
-	_, err = s.checkout.Authorize(s.ctx, got, "a", visa)
+	_, err = s.checkout.AuthorizeAccepted(s.ctx, got.Accepts, got.Amount, "a", visa)
 	wantErr(t, err, merchant.ErrMethodNotAccepted, apperr.Invalid)
 	if s.proc.authorizes.Load() != 0 {
 		t.Fatal("a card was authorized for a merchant that turned cards off")
@@ -292,7 +292,7 @@ func TestCurrencyNoLongerAccepted(t *testing.T) {
 	if err := open.Accepts.CheckCurrency(open.Amount.Currency); !errors.Is(err, merchant.ErrCurrencyWithdrawn) {
 		t.Fatalf("the page's check of an EUR link = %v; want currency_no_longer_accepted (410)", err)
 	}
-	_, err = s.checkout.Authorize(s.ctx, open, "a", visa)
+	_, err = s.checkout.AuthorizeAccepted(s.ctx, open.Accepts, open.Amount, "a", visa)
 	wantErr(t, err, merchant.ErrCurrencyWithdrawn, apperr.Gone)
 
 	err = s.db.WithTx(s.ctx, func(tx pgx.Tx) error {
@@ -334,7 +334,7 @@ func TestFormAndSignedPaymentsFollowSettings(t *testing.T) {
 	if s.proc.authorizes.Load() != 0 {
 		t.Fatal("the form's refused card reached the processor")
 	}
-	auth, err := s.checkout.AuthorizeAmount(s.ctx, charge, "f2", amex) // as if the caller skipped the check
+	auth, err := s.checkout.AuthorizeAccepted(s.ctx, merchant.Acceptance{}, charge, "f2", amex) // as if the caller skipped the check
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -345,7 +345,7 @@ func TestFormAndSignedPaymentsFollowSettings(t *testing.T) {
 	wantErr(t, err, merchant.ErrCardBrandNotAccepted, apperr.CardDeclined)
 
 	order := checkout.SignedOrder{MerchantID: s.m.ID, Reference: "order-1", Amount: charge}
-	auth, err = s.checkout.AuthorizeAmount(s.ctx, charge, "s1", amex)
+	auth, err = s.checkout.AuthorizeAccepted(s.ctx, merchant.Acceptance{}, charge, "s1", amex)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -386,7 +386,7 @@ func TestLinkRealmIsCarriedOntoPayments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	auth, err := s.checkout.Authorize(s.ctx, open, "a", visa)
+	auth, err := s.checkout.AuthorizeAccepted(s.ctx, open.Accepts, open.Amount, "a", visa)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -408,7 +408,7 @@ func TestRefundReason(t *testing.T) {
 	t.Parallel()
 	s := newShop(t)
 	l := s.link(t, money.USD, "")
-	auth, err := s.checkout.Authorize(s.ctx, l, "a", visa)
+	auth, err := s.checkout.AuthorizeAccepted(s.ctx, l.Accepts, l.Amount, "a", visa)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -223,20 +223,6 @@ func AttemptKey(linkID, idempotencyKey string, fingerprint []byte) string {
 	return "pay:" + hex.EncodeToString(h.Sum(nil)[:20])
 }
 
-// Authorize asks the processor to authorize l's amount on card, if l's
-// merchant accepts it (see AuthorizeAccepted; l.Accepts is as fresh as
-// the Lookup that read l).
-func (s *Service) Authorize(ctx context.Context, l *links.Link, key string, card processor.Card) (Authorization, error) {
-	return s.AuthorizeAccepted(ctx, l.Accepts, l.Amount, key, card)
-}
-
-// AuthorizeAmount is AuthorizeAccepted for a merchant that accepts
-// everything; a payment it makes is still refused at its insert if the
-// merchant does not accept it.
-func (s *Service) AuthorizeAmount(ctx context.Context, amount money.Amount, key string, card processor.Card) (Authorization, error) {
-	return s.AuthorizeAccepted(ctx, merchant.Acceptance{}, amount, key, card)
-}
-
 // AuthorizeAccepted asks the processor to authorize amount on card: a
 // link's, a payment form's or a signed link's. What the merchant does not
 // accept (acc: the currency, card payments, the card's brand) is refused
@@ -343,72 +329,6 @@ func refusal(ctx context.Context, db postgres.DBTX, p *Payment) error {
 	return fmt.Errorf("payment %s refused at insert, yet its merchant accepts it now", p.ID)
 }
 
-// insertPaymentRow inserts p, with its capture queue row when it
-// succeeded, if its link is still payable in the database (held: the
-// caller already completed the link in this transaction) and its merchant
-// accepts it. It returns errLinkNotPayable otherwise, and for a success
-// the locks of its posting.
-func insertPaymentRow(ctx context.Context, tx pgx.Tx, p *Payment, held bool) (*ledger.Locks, error) {
-	query := insertPayment
-	if p.Status == Succeeded {
-		query = insertCapturedPayment
-	}
-	inserted, locks, err := insertRow(ctx, tx, p, query, p.ID, p.MerchantID, p.LinkID, p.SingleUse, p.Amount.Minor,
-		string(p.Amount.Currency), string(p.Status), wire.OrNil(p.FailureCode), p.Customer.Email, p.Customer.Name,
-		wire.OrNil(string(p.Card.Brand)), wire.OrNil(p.Card.Last4), wire.OrNil(p.Card.ExpMonth), wire.OrNil(p.Card.ExpYear),
-		wire.OrNil(p.Card.Fingerprint), p.ProcessorRef, p.CreatedAt, held)
-	switch {
-	case postgres.IsUniqueViolation(err, "payments_single_use_once"):
-		return nil, links.ErrCompleted
-	case err != nil:
-		return nil, fmt.Errorf("insert payment: %w", err)
-	case !inserted:
-		return nil, errLinkNotPayable
-	}
-	return locks, nil
-}
-
-// insertRow runs query, the insert of payment p, with args and, when p
-// succeeded, the locks of its ledger posting in the same round trip. It
-// reports whether the insert wrote p (its own checks may refuse it) and
-// returns the posting's locks when it did and p succeeded. The insert's
-// own error comes back unwrapped, for the caller to tell its constraints.
-func insertRow(ctx context.Context, tx pgx.Tx, p *Payment, query string, args ...any) (bool, *ledger.Locks, error) {
-	b := &pgx.Batch{}
-	b.Queue(query, args...)
-	var locks *ledger.Locks
-	if p.Status == Succeeded {
-		var err error
-		if locks, err = ledger.QueueLocks(b, paymentPosting(p)); err != nil {
-			return false, nil, fmt.Errorf("post payment %s: %w", p.ID, err)
-		}
-	}
-	br := tx.SendBatch(ctx, b)
-	defer br.Close()
-	tag, err := br.Exec()
-	switch {
-	case err != nil:
-		return false, nil, err
-	case tag.RowsAffected() == 0:
-		// The locks were taken for nothing; the caller rolls back.
-		return false, nil, br.Close()
-	case locks != nil:
-		if err := locks.Read(br); err != nil {
-			return false, nil, fmt.Errorf("post payment %s: %w", p.ID, err)
-		}
-	}
-	return true, locks, br.Close()
-}
-
-// paymentPosting moves p's amount from the card processor's account to
-// its merchant's.
-func paymentPosting(p *Payment) ledger.Transaction {
-	return ledger.Transaction{Kind: "payment", Reference: p.ID, Entries: []ledger.Entry{
-		{Account: ledger.Account{Kind: ledger.CardIn, Currency: p.Amount.Currency}, Amount: -p.Amount.Minor},
-		{Account: ledger.Account{Kind: ledger.Merchant, Owner: p.MerchantID, Currency: p.Amount.Currency}, Amount: p.Amount.Minor},
-	}}
-}
-
 // recordOutcome writes what a final payment status brings with it: for a
 // success the ledger postings, the capture queue row and
 // payment.succeeded (plus payment_link.completed for a single-use link l;
@@ -475,24 +395,6 @@ func (s *Service) Release(ctx context.Context, a processor.Authorization) error 
 // Get returns merchantID's payment payID. It returns ErrNotFound.
 func (s *Service) Get(ctx context.Context, db postgres.DBTX, merchantID, payID string) (*Payment, error) {
 	return onePayment(db.QueryRow(ctx, selectPayment, merchantID, payID))
-}
-
-// GetMany returns those of payIDs that are merchantID's payments, by id,
-// in one query.
-func (s *Service) GetMany(ctx context.Context, db postgres.DBTX, merchantID string, payIDs []string) (map[string]*Payment, error) {
-	rows, err := db.Query(ctx, selectPayments, merchantID, payIDs)
-	if err != nil {
-		return nil, fmt.Errorf("read payments: %w", err)
-	}
-	ps, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Payment, error) { return scanPayment(r) })
-	if err != nil {
-		return nil, fmt.Errorf("read payments: %w", err)
-	}
-	out := make(map[string]*Payment, len(ps))
-	for _, p := range ps {
-		out[p.ID] = p
-	}
-	return out, nil
 }
 
 // PaymentOfLink returns payment payID made on link l, for the shopper's

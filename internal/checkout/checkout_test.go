@@ -86,7 +86,7 @@ func (f *fixture) link(amount int64, singleUse bool) *links.Link {
 func (f *fixture) authorize(l *links.Link, number string) checkout.Authorization {
 	f.t.Helper()
 	f.attempts++
-	a, err := f.checkout.Authorize(f.ctx, l, fmt.Sprintf("attempt-%d", f.attempts),
+	a, err := f.checkout.AuthorizeAccepted(f.ctx, l.Accepts, l.Amount, fmt.Sprintf("attempt-%d", f.attempts),
 		processor.Card{Number: number, ExpMonth: 12, ExpYear: 2040, CVC: "123"})
 	if err != nil {
 		f.t.Fatal(err)
@@ -424,23 +424,4 @@ func TestSettleFinishesWhatACrashLeft(t *testing.T) {
 		t.Fatalf("second run = %+v, %v; want nothing to do", again, err)
 	}
 	f.wantBalance(1000 + 2000 + 2500 - 100)
-}
-
-// TestGetMany reads several payments in one query: the merchant's, by id,
-// and nothing of an id that is not the merchant's payment.
-func TestGetMany(t *testing.T) {
-	t.Parallel()
-	f := newFixture(t)
-	a, b := f.paid(700), f.paid(1200)
-	got, err := f.checkout.GetMany(f.ctx, f.db.Pool, f.merchant.ID, []string{a.ID, b.ID, "pay_missing"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 2 || got[a.ID] == nil || got[b.ID] == nil || got[a.ID].Amount.Minor != 700 || got[b.ID].Amount.Minor != 1200 {
-		t.Fatalf("GetMany = %+v, want the payments of 700 and 1200 by id", got)
-	}
-	other, err := f.checkout.GetMany(f.ctx, f.db.Pool, "mer_someoneelse", []string{a.ID})
-	if err != nil || len(other) != 0 {
-		t.Fatalf("GetMany of another merchant = %+v, %v; want nothing", other, err)
-	}
 }

@@ -138,8 +138,6 @@ VALUES ($1, $2, $3, $4, $5, $6)`
 
 	selectPayment = `SELECT ` + paymentColumns + paymentFrom + `WHERE p.merchant_id = $1 AND p.id = $2`
 
-	selectPayments = `SELECT ` + paymentColumns + paymentFrom + `WHERE p.merchant_id = $1 AND p.id = ANY($2)`
-
 	selectPaymentForLink = `SELECT ` + paymentColumns + paymentFrom +
 		`WHERE p.merchant_id = $1 AND p.payment_link_id = $2 AND p.id = $3`
 
