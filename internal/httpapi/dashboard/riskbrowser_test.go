@@ -64,6 +64,11 @@ func TestBrowserRiskReviewsAndRules(t *testing.T) {
 	must(t, chromedp.Do(ctx, chromedp.Navigate(e.Base+"/dashboard/reviews")))
 	browsertest.Wait(t, ctx, `!!document.getElementById("reviews") && document.getElementById("reviews").textContent.includes("$25.00") &&
 		document.getElementById("reviews").textContent.includes("Elevated risk")`)
+	// Once the page's script ran (its title is no longer the server's UTC
+	// time), the age column still shows an age, with the local time as
+	// its title: the script turns other times into local dates.
+	browsertest.Wait(t, ctx, `(() => { const a = document.querySelector("#reviews time[data-age]");
+		return !!a && a.title !== "" && !a.title.endsWith("UTC") && /^\d+ min$/.test(a.textContent); })()`)
 	shots(t, ctx, "risk-02-reviews-open")
 	must(t, chromedp.Do(ctx, chromedp.Click(`#reviews button[type="submit"]`)))
 	browsertest.Wait(t, ctx, `!!document.getElementById("approved") && !document.getElementById("reviews")`)

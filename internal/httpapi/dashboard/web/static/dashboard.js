@@ -3,7 +3,9 @@
 (function () {
   'use strict';
 
-  // Times are rendered in UTC; show them in the browser's time zone.
+  // Times are rendered in UTC; show them in the browser's time zone. An
+  // age ("5 min", data-age) stays as it is, with the local time as its
+  // title.
   function localTimes() {
     var fmt;
     try {
@@ -13,10 +15,15 @@
     }
     document.querySelectorAll('time[datetime]').forEach(function (el) {
       var d = new Date(el.getAttribute('datetime'));
-      if (!isNaN(d.getTime())) {
-        el.title = el.textContent;
-        el.textContent = fmt.format(d);
+      if (isNaN(d.getTime())) {
+        return;
       }
+      if (el.hasAttribute('data-age')) {
+        el.title = fmt.format(d);
+        return;
+      }
+      el.title = el.textContent;
+      el.textContent = fmt.format(d);
     });
   }
 
