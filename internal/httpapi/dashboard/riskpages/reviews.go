@@ -78,11 +78,13 @@ func (s *Pages) reviews(c *gin.Context, v *dashboard.Visit) {
 	s.render(c, http.StatusOK, "reviews", v, d)
 }
 
-// age is a duration for people: "5 min", "3 h", "2 days".
+// age is a duration for people: "just now", "5 min", "3 h", "2 days".
 func age(d time.Duration) string {
 	switch {
+	case d < time.Minute:
+		return "just now"
 	case d < time.Hour:
-		return strconv.Itoa(int(max(d, 0)/time.Minute)) + " min"
+		return strconv.Itoa(int(d/time.Minute)) + " min"
 	case d < 48*time.Hour:
 		return strconv.Itoa(int(d/time.Hour)) + " h"
 	}
