@@ -247,7 +247,7 @@
       withdrawal: "Withdrawn" };
     var statuses = { succeeded: "Succeeded", processing: "Processing", requires_action: "Waiting for your bank",
       failed: "Failed", canceled: "Canceled", pending: "Pending" };
-    var poll = null;
+    var poll = null, watching = false;
     // loadHistory lists the history with the chosen filters; while a
     // movement is still on its way it looks again every few seconds, so
     // a withdrawal's outcome shows without reloading.
@@ -276,6 +276,14 @@
         if (waiting && !poll) {
           poll = setTimeout(function () { poll = null; loadAccount(); loadHistory(false); loadNotifications(); }, 3000);
         }
+        // A movement on its way has arrived: read the balances and the
+        // notifications again, after the history that shows it (read
+        // beside it, they may have been read a moment before it arrived).
+        if (watching && !waiting) {
+          loadAccount();
+          loadNotifications();
+        }
+        watching = waiting;
       });
     }
     function loadNotifications() {
