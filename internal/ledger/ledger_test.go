@@ -343,23 +343,13 @@ func TestHotMerchantPaymentsInFlightTogether(t *testing.T) {
 	m := merchant(id.New("mer"), money.USD)
 	mustPost(t, db, payment(m, 1)) // the accounts exist before the rush
 	const n = 32
-	var posted, wg sync.WaitGroup
-	posted.Add(n)
-	release := make(chan struct{})
-	errs := make([]error, n)
-	for i := range n {
-		wg.Go(func() {
-			errs[i] = pgx.BeginTxFunc(ctx, db.Pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
-				_, err := ledger.Post(ctx, tx, payment(m, 100))
-				posted.Done()
-				<-release
-				return err
-			})
+	errs := allInFlight(n, func(_ int, hold func()) error {
+		return pgx.BeginTxFunc(ctx, db.Pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
+			_, err := ledger.Post(ctx, tx, payment(m, 100))
+			hold()
+			return err
 		})
-	}
-	posted.Wait() // every payment holds its locks now
-	close(release)
-	wg.Wait()
+	})
 	for i, err := range errs {
 		if err != nil {
 			t.Errorf("payment %d: %v", i, err)
@@ -379,6 +369,27 @@ func TestHotMerchantPaymentsInFlightTogether(t *testing.T) {
 	verifyClean(t, db.Pool)
 }
 
+// allInFlight runs post(i, hold) for i in [0, n) at once and returns their
+// errors. Each calls hold once it holds what it locked; hold returns only
+// when all n do, so the n transactions are in flight together.
+func allInFlight(n int, post func(i int, hold func()) error) []error {
+	var held, wg sync.WaitGroup
+	held.Add(n)
+	release := make(chan struct{})
+	hold := func() {
+		held.Done()
+		<-release
+	}
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() { errs[i] = post(i, hold) })
+	}
+	held.Wait()
+	close(release)
+	wg.Wait()
+	return errs
+}
+
 // spread credits m with amounts: the first alone (creating the accounts),
 // the others in as many concurrent transactions, all in flight at once, so
 // that they land on different shards.
@@ -387,23 +398,13 @@ func spread(t *testing.T, db *postgres.DB, m ledger.Account, amounts []int64) {
 	ctx := context.Background()
 	mustPost(t, db, payment(m, amounts[0]))
 	amounts = amounts[1:]
-	var posted, wg sync.WaitGroup
-	posted.Add(len(amounts))
-	release := make(chan struct{})
-	errs := make([]error, len(amounts))
-	for i, amount := range amounts {
-		wg.Go(func() {
-			errs[i] = pgx.BeginTxFunc(ctx, db.Pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
-				_, err := ledger.Post(ctx, tx, payment(m, amount))
-				posted.Done()
-				<-release
-				return err
-			})
+	errs := allInFlight(len(amounts), func(i int, hold func()) error {
+		return pgx.BeginTxFunc(ctx, db.Pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
+			_, err := ledger.Post(ctx, tx, payment(m, amounts[i]))
+			hold()
+			return err
 		})
-	}
-	posted.Wait()
-	close(release)
-	wg.Wait()
+	})
 	if err := errors.Join(errs...); err != nil {
 		t.Fatal(err)
 	}
@@ -629,22 +630,12 @@ func TestPostLocked(t *testing.T) {
 
 	// 32 in flight together: each holds a shard of its own until commit.
 	const n = 32
-	var locked, wg sync.WaitGroup
-	locked.Add(n)
-	release := make(chan struct{})
-	errs := make([]error, n)
-	for i := range n {
-		wg.Go(func() {
-			errs[i] = postLocked(ctx, db, payment(m, 100), func(pgx.Tx) error {
-				locked.Done()
-				<-release
-				return nil
-			})
+	errs := allInFlight(n, func(_ int, hold func()) error {
+		return postLocked(ctx, db, payment(m, 100), func(pgx.Tx) error {
+			hold()
+			return nil
 		})
-	}
-	locked.Wait()
-	close(release)
-	wg.Wait()
+	})
 	if err := errors.Join(errs...); err != nil {
 		t.Fatal(err)
 	}

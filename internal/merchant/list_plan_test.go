@@ -12,12 +12,8 @@ import (
 // is one range of an index of api_keys in the list's order.
 func TestListKeysReadsAnIndexRange(t *testing.T) {
 	t.Parallel()
-	pgtest.CheckNewestLists(t, pgtest.New(t), func(ctx context.Context, db postgres.DBTX) error {
-		for _, after := range []string{"", "key_x"} {
-			if _, _, err := (&Service{}).ListKeys(ctx, db, "mer_x", 10, after); err != nil {
-				return err
-			}
-		}
-		return nil
+	pgtest.CheckNewestLists(t, pgtest.New(t), "key_x", func(ctx context.Context, db postgres.DBTX, after string) error {
+		_, _, err := (&Service{}).ListKeys(ctx, db, "mer_x", 10, after)
+		return err
 	})
 }

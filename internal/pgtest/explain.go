@@ -128,18 +128,21 @@ func (r *recorder) QueryRow(ctx context.Context, sql string, args ...any) pgx.Ro
 	return r.db.QueryRow(ctx, sql, args...)
 }
 
-// CheckNewestLists runs lists on db and fails t unless every newest-first
-// query it ran (one ordered by "id DESC") is planned, with sorts and
-// sequential scans made as dear as PostgreSQL allows, as a read of an index
-// in the order asked for: no Sort node and no primary key. That is how a
-// list built by postgres.Newest reads its owner's index; a list whose index
-// is missing needs a Sort.
-func CheckNewestLists(t testing.TB, db *postgres.DB, lists func(ctx context.Context, db postgres.DBTX) error) {
+// CheckNewestLists runs lists on db twice, for a first page (after "")
+// and for a later one (after, a cursor), and fails t unless every
+// newest-first query it ran (one ordered by "id DESC") is planned, with
+// sorts and sequential scans made as dear as PostgreSQL allows, as a read
+// of an index in the order asked for: no Sort node and no primary key.
+// That is how a list built by postgres.Newest reads its owner's index; a
+// list whose index is missing needs a Sort.
+func CheckNewestLists(t testing.TB, db *postgres.DB, after string, lists func(ctx context.Context, db postgres.DBTX, after string) error) {
 	t.Helper()
 	ctx := context.Background()
 	rec := &recorder{db: db.Pool}
-	if err := lists(ctx, rec); err != nil {
-		t.Fatal(err)
+	for _, a := range []string{"", after} {
+		if err := lists(ctx, rec, a); err != nil {
+			t.Fatal(err)
+		}
 	}
 	checked := 0
 	for _, q := range rec.queries {

@@ -17,20 +17,18 @@ func TestListsReadAnIndexRange(t *testing.T) {
 	e := f.endpoint("https://hooks.example.test/paylink", "payment.succeeded")
 	evt := f.record("payment.succeeded", payment("pay_01kaqv7n2v8d3m2k3v9x5h4q7z"))
 	mid := f.merchant.ID
-	pgtest.CheckNewestLists(t, f.db, func(ctx context.Context, db postgres.DBTX) error {
-		for _, after := range []string{"", "zz_x"} {
-			if _, _, err := f.svc.ListEndpoints(ctx, db, mid, 10, after); err != nil {
+	pgtest.CheckNewestLists(t, f.db, "zz_x", func(ctx context.Context, db postgres.DBTX, after string) error {
+		if _, _, err := f.svc.ListEndpoints(ctx, db, mid, 10, after); err != nil {
+			return err
+		}
+		for _, df := range []DeliveryFilter{{EventID: evt}, {EndpointID: e.ID}} {
+			if _, _, err := f.svc.ListDeliveries(ctx, db, mid, df, 10, after); err != nil {
 				return err
 			}
-			for _, df := range []DeliveryFilter{{EventID: evt}, {EndpointID: e.ID}} {
-				if _, _, err := f.svc.ListDeliveries(ctx, db, mid, df, 10, after); err != nil {
-					return err
-				}
-			}
-			for _, typ := range []string{"", "payment.succeeded"} {
-				if _, _, err := f.svc.ListEvents(ctx, db, mid, typ, 10, after); err != nil {
-					return err
-				}
+		}
+		for _, typ := range []string{"", "payment.succeeded"} {
+			if _, _, err := f.svc.ListEvents(ctx, db, mid, typ, 10, after); err != nil {
+				return err
 			}
 		}
 		return nil
