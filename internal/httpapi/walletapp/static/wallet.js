@@ -247,7 +247,7 @@
       withdrawal: "Withdrawn" };
     var statuses = { succeeded: "Succeeded", processing: "Processing", requires_action: "Waiting for your bank",
       failed: "Failed", canceled: "Canceled", pending: "Pending" };
-    var poll = null, watching = false;
+    var poll = null;
     // loadHistory lists the history with the chosen filters; while a
     // movement is still on its way it looks again every few seconds, so
     // a withdrawal's outcome shows without reloading.
@@ -274,17 +274,17 @@
         });
         $("history-more").hidden = !r.data.has_more;
         if (waiting && !poll) {
-          poll = setTimeout(function () { poll = null; loadAccount(); loadHistory(false); loadNotifications(); }, 3000);
+          poll = setTimeout(function () { poll = null; loadMoney(); }, 3000);
         }
-        // A movement on its way has arrived: read the balances and the
-        // notifications again, after the history that shows it (read
-        // beside it, they may have been read a moment before it arrived).
-        if (watching && !waiting) {
-          loadAccount();
-          loadNotifications();
-        }
-        watching = waiting;
       });
+    }
+    // loadMoney reads the history, then the balances and notifications.
+    // Read after the history, they include every movement it shows (a
+    // refused withdrawal's refund commits with its status); read beside
+    // it, a withdrawal settled in between showed as failed next to the
+    // balance from before its refund.
+    function loadMoney() {
+      return loadHistory(false).then(function () { return Promise.all([loadAccount(), loadNotifications()]); });
     }
     function loadNotifications() {
       return api("GET", "/v1/wallet/notifications?limit=20").then(function (r) {
@@ -301,7 +301,7 @@
       });
     }
     function refresh() {
-      return Promise.all([loadAccount(), loadPasskeys(), loadHistory(false), loadNotifications()])
+      return Promise.all([loadPasskeys(), loadMoney()])
         .catch(function (e) { show(e.message); });
     }
 
