@@ -6,8 +6,9 @@ const (
 	// id made at the same time as the event) + 16 hexadecimal characters
 	// (all in the ids' alphabet) of md5($7 || endpoint id): as
 	// unguessable as $7's random part, distinct per endpoint, and cheap.
-	// (paylink_random_b32, a SQL function, is planned anew by every
-	// statement that calls it, which cost more than the rest of this one.)
+	// (A SQL function making random ids, as 0003 had, is planned anew by
+	// every statement that calls it, which cost more than the rest of this
+	// one.)
 	recordEvent = `
 WITH ev AS (
     INSERT INTO events (id, merchant_id, type, data, created_at, notified_at)
