@@ -7,11 +7,6 @@ GO      ?= go
 PAYLINK := bin/paylink
 # Extra flags for go test, e.g. make test TESTFLAGS='-run TestSignUp -v'.
 TESTFLAGS ?=
-# make lint has already run the whole of go vet, so go test skips its
-# share; and test binaries are linked without DWARF (-w), which saves a
-# quarter of each of the 53 race links. Stack traces and race reports
-# keep their file:line (they read the symbol table, not DWARF).
-GOTESTFAST := -vet=off -ldflags=-w
 
 .PHONY: run test test-js lint build bench cluster chaos clean
 # make cluster's public port (nginx, on 127.0.0.1) and make chaos's.
@@ -32,7 +27,7 @@ run: build
 test: build lint
 	./scripts/ensure-deps.sh test
 	cd sdk/js && node --test test/
-	$(PAYLINK) devenv -dir .data/test -fast -- $(GO) test -race -count=1 -timeout 15m $(GOTESTFAST) $(TESTFLAGS) ./...
+	$(PAYLINK) devenv -dir .data/test -fast -- $(GO) test -race -count=1 -timeout 15m $(TESTFLAGS) ./...
 
 ## bench: pgbench, the ledger, checkout, webhook, scale-out and fraud benchmarks on a private, durable PostgreSQL
 ## (see BENCHMARKS.md); BENCH_SCALE=large make bench: the same checkout and the reads on 10 million payments;
