@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -46,6 +47,7 @@ func Open(ctx context.Context, url string, maxConns int32) (*DB, error) {
 	// Idle connections to a server that went away are found and dropped
 	// within seconds rather than handed to the next request.
 	cfg.HealthCheckPeriod = 5 * time.Second
+	cfg.ConnConfig.BuildContextWatcherHandler = cancelOnServer
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
@@ -59,12 +61,31 @@ func Open(ctx context.Context, url string, maxConns int32) (*DB, error) {
 	return &DB{Pool: pool}, nil
 }
 
+// cancelOnServer is how a statement whose context ends stops: PostgreSQL
+// is asked to cancel it, so the backend stops too and the connection
+// stays usable for the rollback. pgx's default only closes the socket, and
+// a backend waiting on a lock does not notice a closed socket: it kept
+// the transaction's locks (an Idempotency-Key's among them) until the
+// wait ended. If the server cannot be asked (it is gone), the socket is
+// closed after cancelDeadline as before.
+func cancelOnServer(c *pgconn.PgConn) ctxwatch.Handler {
+	return &pgconn.CancelRequestContextWatcherHandler{Conn: c, DeadlineDelay: cancelDeadline}
+}
+
+// cancelDeadline is how long a cancelled statement waits for PostgreSQL
+// to confirm the cancel before its connection is closed instead.
+const cancelDeadline = time.Second
+
 // Close closes the pool, waiting for connections in use to be returned.
 func (db *DB) Close() { db.Pool.Close() }
 
 // connectTimeout bounds one connection attempt to one host, unless
 // DATABASE_URL sets connect_timeout.
 const connectTimeout = 3 * time.Second
+
+// rollbackTimeout bounds the rollback of a failed transaction, which
+// runs whether or not its context has ended.
+const rollbackTimeout = 5 * time.Second
 
 // maxAttempts bounds WithTx's retries of serialization failures and
 // deadlocks.
@@ -102,7 +123,13 @@ func (db *DB) runTx(ctx context.Context, fn func(pgx.Tx, *Writes) error) error {
 	tx := &pipeTx{conn: c.Conn()}
 	later := &Writes{}
 	if err := fn(tx, later); err != nil {
-		_ = tx.Rollback(ctx) // fn's error is the one to report
+		// fn's error is the one to report. The rollback runs even when ctx
+		// has ended (a request past its deadline): the transaction's locks
+		// are then gone before the caller answers, so a retry with the same
+		// Idempotency-Key does not find it still in progress.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+		_ = tx.Rollback(rctx)
+		cancel()
 		return err
 	}
 	return tx.commit(ctx, later)
@@ -130,6 +157,12 @@ func PageOf[T any](ctx context.Context, db DBTX, limit int, scan pgx.RowToFunc[T
 func IsRetryable(err error) bool {
 	var pg *pgconn.PgError
 	return errors.As(err, &pg) && (pg.Code == "40001" || pg.Code == "40P01")
+}
+
+// IsCanceled reports whether err is PostgreSQL cancelling a statement
+// (57014): its context ended (see cancelOnServer), or statement_timeout.
+func IsCanceled(err error) bool {
+	return IsRaised(err, "57014")
 }
 
 // IsUniqueViolation reports whether err is a unique violation (23505) of

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -296,6 +297,54 @@ func TestCanceledTransactionLeavesNothing(t *testing.T) {
 	}
 	if err := db.WithTx(context.Background(), func(tx pgx.Tx) error {
 		_, err := tx.Exec(context.Background(), `INSERT INTO w VALUES ($1)`, 3)
+		return err
+	}); err != nil {
+		t.Fatalf("the next transaction: %v", err)
+	}
+	if n := count(t, db); n != 1 {
+		t.Fatalf("rows = %d, want 1", n)
+	}
+}
+
+// TestStatementPastItsDeadlineLetsGoAtOnce: a statement waiting on a lock
+// when its context's deadline passes is cancelled on the server (57014),
+// and its transaction rolled back, before WithTx returns: the locks it
+// held are free at once, and the pool's only connection serves the next
+// transaction. (Closing the socket instead left the server's backend
+// waiting, locks held, until the lock it waited for was let go.)
+func TestStatementPastItsDeadlineLetsGoAtOnce(t *testing.T) {
+	t.Parallel()
+	db, _ := newDB(t, 1)
+	ctx := context.Background()
+	holder, err := pgx.ConnectConfig(ctx, db.Pool.Config().ConnConfig.Copy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close(ctx)
+	if _, err := holder.Exec(ctx, `BEGIN; INSERT INTO w VALUES (1)`); err != nil {
+		t.Fatal(err)
+	}
+	tctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	err = db.WithTx(tctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(tctx, `SELECT pg_advisory_xact_lock(7)`); err != nil {
+			return err
+		}
+		_, err := tx.Exec(tctx, `INSERT INTO w VALUES (1)`) // waits for the holder
+		return err
+	})
+	if !postgres.IsCanceled(err) {
+		t.Fatalf("WithTx past its deadline = %v, want PostgreSQL's cancel (57014)", err)
+	}
+	var free bool
+	if err := holder.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock(7)`).Scan(&free); err != nil || !free {
+		t.Fatalf("the cancelled transaction's advisory lock: free %v (%v), want free", free, err)
+	}
+	if _, err := holder.Exec(ctx, `ROLLBACK`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.WithTx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO w VALUES ($1)`, 2)
 		return err
 	}); err != nil {
 		t.Fatalf("the next transaction: %v", err)
