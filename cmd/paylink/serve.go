@@ -236,7 +236,8 @@ func (a *app) serve(ctx context.Context, api, work bool, ready func(addr string)
 			Now: time.Now, Webhooks: a.webhooks,
 			Links: a.links, Checkout: a.checkout, Currencies: a.cfg.Currencies,
 			Wallet: a.wallet, Passkeys: a.passkeys, Processor: a.processor, WalletRisk: a.walletRisk,
-			Forms: a.forms, Passwords: a.passwords, ExportTimeout: a.cfg.ExportTimeout, Returns: a.returns,
+			Forms: a.forms, Passwords: a.passwords, ExportTimeout: a.cfg.ExportTimeout,
+			RequestTimeout: a.cfg.RequestTimeout, Returns: a.returns,
 			MerchantLogins: a.merchantLogins,
 		})
 		if err != nil {

@@ -31,6 +31,7 @@ type Config struct {
 	TrustedProxies  []string        // PAYLINK_TRUSTED_PROXIES
 	ShutdownTimeout time.Duration   // PAYLINK_SHUTDOWN_TIMEOUT
 	ExportTimeout   time.Duration   // PAYLINK_EXPORT_TIMEOUT
+	RequestTimeout  time.Duration   // PAYLINK_REQUEST_TIMEOUT
 	RiskScreening   bool            // PAYLINK_RISK_SCREENING
 	RiskThresholds  risk.Thresholds // PAYLINK_RISK_THRESHOLDS
 
@@ -100,6 +101,7 @@ var vars = [...]Var{
 	{"PAYLINK_ENCRYPTION_KEYS", "", "required: master keys sealing secrets at rest, `version:base64(32 bytes)`, comma-separated, first one current"},
 	{"PAYLINK_TRUSTED_PROXIES", "", "comma-separated CIDRs of proxies whose X-Forwarded-For is believed"},
 	{"PAYLINK_SHUTDOWN_TIMEOUT", "25s", "how long SIGTERM waits for in-flight requests and tasks"},
+	{"PAYLINK_REQUEST_TIMEOUT", "20s", "how long one request (any route but the CSV exports) may take; past it its database work stops, its transaction rolls back and it answers 503 request_timeout, so a statement stuck on a lock cannot hold a connection for ever (shorter than PAYLINK_SHUTDOWN_TIMEOUT, so in-flight requests end before a shutdown cuts them)"},
 	{"PAYLINK_EXPORT_TIMEOUT", "30m", "how long one CSV export (GET /v1/reports/payments.csv) may stream, instead of the server's 60s write timeout; it holds one database connection meanwhile"},
 	{"PAYLINK_RISK_SCREENING", "true", "screen every checkout payment before it is charged (API.md Part 3); false charges without screening (benchmarks, emergencies): no risk, no rules, no lists"},
 	{"PAYLINK_RISK_THRESHOLDS", risk.DefaultThresholdsText, "the risk signals' thresholds and windows, any of: card_testing=failures/cards/window/block, card_velocity=attempts/window, ip_velocity=attempts/window, email_card_velocity=cards/window, amount_anomaly=factor/history/minimum"},
@@ -161,6 +163,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		RatePublic:       p.rate("PAYLINK_RATE_LIMIT_PUBLIC"),
 		RateAuthFailures: p.rate("PAYLINK_RATE_LIMIT_AUTH_FAILURES"),
 		ExportTimeout:    p.duration("PAYLINK_EXPORT_TIMEOUT", time.Second),
+		RequestTimeout:   p.duration("PAYLINK_REQUEST_TIMEOUT", time.Second),
 
 		IdempotencyRetention: p.duration("PAYLINK_IDEMPOTENCY_RETENTION", 24*time.Hour),
 		WebhookRetention:     p.duration("PAYLINK_WEBHOOK_RETENTION", 24*time.Hour),

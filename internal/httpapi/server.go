@@ -88,6 +88,8 @@ type Deps struct {
 	// ExportTimeout is how long one CSV export may run (0:
 	// merchantapi.DefaultExportTimeout).
 	ExportTimeout time.Duration
+	// RequestTimeout bounds every other request (edge.Config's; 0: none).
+	RequestTimeout time.Duration
 }
 
 // Server answers every Paylink route: the merchant API, the hosted
@@ -100,7 +102,7 @@ type Server struct {
 func New(d Deps) (*Server, error) {
 	e, err := edge.New(edge.Config{Log: d.Log, DB: d.DB, Redis: d.Redis, Idempotency: d.Idempotency,
 		Registry: d.Registry, Limits: d.Limits, BaseURL: d.BaseURL, TrustedProxies: d.TrustedProxies,
-		RateLimitPrefix: d.RateLimitPrefix, Now: d.Now})
+		RateLimitPrefix: d.RateLimitPrefix, RequestTimeout: d.RequestTimeout, Now: d.Now})
 	if err != nil {
 		return nil, err
 	}

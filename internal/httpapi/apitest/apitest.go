@@ -150,6 +150,8 @@ func New(t *testing.T, edit ...func(*httpapi.Deps)) *Env {
 		Currencies: currencies,
 		Forms:      forms.NewService(base, clock.Now),
 		Returns:    TestReturns(clock.Now),
+		// The production default (PAYLINK_REQUEST_TIMEOUT).
+		RequestTimeout: 20 * time.Second,
 	}
 	walletDeps(t, &d, db, rdb, keyring)
 	d.MerchantLogins = merchantauth.New(db, merchantauth.Config{MaxFailures: 10, Lockout: 15 * time.Minute,

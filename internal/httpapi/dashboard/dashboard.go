@@ -115,7 +115,7 @@ func (s *Server) Routes() []edge.Route {
 
 		get("/dashboard", "dashboardHome", s.Authed(s.home)),
 		get("/dashboard/payments", "dashboardPayments", s.Authed(s.payments)),
-		get("/dashboard/payments.csv", "dashboardPaymentsCSV", s.Authed(s.paymentsCSV)),
+		edge.Streaming(get("/dashboard/payments.csv", "dashboardPaymentsCSV", s.Authed(s.paymentsCSV))),
 		get("/dashboard/payments/:id", "dashboardPayment", s.Authed(s.payment)),
 		get("/dashboard/payments/:id/refund", "dashboardRefundConfirm", s.Authed(s.refundConfirm)),
 		post("/dashboard/payments/:id/refund", "dashboardRefund", edge.PerIPCheckout, s.Acting(s.refund)),

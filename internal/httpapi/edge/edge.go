@@ -57,7 +57,12 @@ type Config struct {
 	TrustedProxies []string
 	// RateLimitPrefix separates the limiters' Redis keys, e.g. per test.
 	RateLimitPrefix string
-	Now             func() time.Time
+	// RequestTimeout bounds each request of a route not declared Streams:
+	// when it passes, the request's context ends, so its PostgreSQL
+	// statements and Redis calls stop, its transaction rolls back, and it
+	// answers 503 request_timeout. Zero: no bound.
+	RequestTimeout time.Duration
+	Now            func() time.Time
 }
 
 // Edge is the shared machinery, built once per server.
@@ -73,6 +78,7 @@ type Edge struct {
 	// authFail counts failed credential checks per client IP; nil: not limited.
 	authFail *limiter.Limiter
 	assets   *Assets
+	timeout  time.Duration // Config.RequestTimeout
 }
 
 // New builds the edge and its Gin engine, with no routes yet (see Mount).
@@ -81,6 +87,7 @@ func New(cfg Config) (*Edge, error) {
 	e := &Edge{
 		log: cfg.Log, db: cfg.DB, idem: cfg.Idempotency, metrics: newMetrics(cfg.Registry), now: cfg.Now,
 		origin: cfg.BaseURL.Scheme + "://" + cfg.BaseURL.Host, limits: map[Limit]*limiter.Limiter{},
+		timeout: cfg.RequestTimeout,
 	}
 	var err error
 	if e.assets, err = newAssets(); err != nil {

@@ -78,7 +78,8 @@ type ErrorDetail struct {
 // not an *apperr.Error meant for clients. This is the one place errors are
 // logged.
 func (e *Edge) ErrorResponse(c *gin.Context, err error) (int, ErrorBody) {
-	if errors.Is(err, context.Canceled) && c.Request.Context().Err() != nil {
+	ctxErr := c.Request.Context().Err()
+	if errors.Is(ctxErr, context.Canceled) && (errors.Is(err, context.Canceled) || postgres.IsCanceled(err)) {
 		// The client hung up; nobody reads this answer and nothing failed on
 		// our side. 499 (nginx's "client closed request") keeps it apart
 		// from real errors in metrics and logs.
@@ -90,6 +91,10 @@ func (e *Edge) ErrorResponse(c *gin.Context, err error) (int, ErrorBody) {
 	var ae *apperr.Error
 	switch {
 	case errors.As(err, &ae) && ae.Kind != apperr.Internal:
+	case errors.Is(ctxErr, context.DeadlineExceeded) && (errors.Is(err, context.DeadlineExceeded) || postgres.IsCanceled(err)):
+		e.log.WarnContext(c.Request.Context(), "request timed out", "err", err, "request_id", RequestID(c),
+			"method", c.Request.Method, "route", c.FullPath(), "timeout", e.timeout.String())
+		ae = errTimedOut
 	case postgres.IsUnavailable(err):
 		// A failover or a lost database: retryable with the same
 		// Idempotency-Key, and a warning rather than an error per request.
@@ -116,6 +121,12 @@ type retryAfter interface {
 // e.g. during a failover: a 503 to retry after Retry-After.
 var errUnavailable = &apperr.Error{Kind: apperr.Unavailable, Code: "service_unavailable",
 	Message: "The service is briefly unavailable; retry after the number of seconds in Retry-After, with the same Idempotency-Key."}
+
+// errTimedOut is what a request gets when it outlasts the edge's
+// RequestTimeout (a statement waiting on a lock, say): its transaction
+// rolled back, so it may be retried with the same Idempotency-Key.
+var errTimedOut = &apperr.Error{Kind: apperr.Unavailable, Code: "request_timeout",
+	Message: "The request took too long and was stopped. Retry it after the number of seconds in Retry-After, with the same Idempotency-Key: its change is made at most once."}
 
 // RetryAfterUnavailable is the Retry-After of every 503, in seconds: a
 // PostgreSQL or Redis failover takes a few seconds.

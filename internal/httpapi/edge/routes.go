@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -27,6 +28,9 @@ type Route struct {
 	// SameOrigin routes refuse, before authentication, a request that is
 	// not JSON or comes from another site (cookie-authenticated APIs).
 	SameOrigin bool
+	// Streams routes (CSV exports) bound their own time instead of the
+	// edge's RequestTimeout.
+	Streams bool
 	// Doc names the route's OpenAPI operation (its operationId) among the
 	// audience's OpenAPI parts.
 	Doc string
@@ -124,6 +128,9 @@ func (e *Edge) Mount(routes ...Route) error {
 			return fmt.Errorf("route %s %s: a scope needs an authenticated caller", r.Method, r.Path)
 		}
 		chain := []gin.HandlerFunc{func(c *gin.Context) { c.Set(routeKey, r) }}
+		if e.timeout > 0 && !r.Streams {
+			chain = append(chain, e.deadline)
+		}
 		if r.SameOrigin {
 			chain = append(chain, e.sameOriginFirst)
 		}
@@ -145,6 +152,20 @@ func (e *Edge) Mount(routes ...Route) error {
 		e.engine.Handle(r.Method, r.Path, chain...)
 	}
 	return nil
+}
+
+// Streaming returns r declared Streams.
+func Streaming(r Route) Route {
+	r.Streams = true
+	return r
+}
+
+// deadline gives the request's context the edge's RequestTimeout.
+func (e *Edge) deadline(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), e.timeout)
+	defer cancel()
+	c.Request = c.Request.WithContext(ctx)
+	c.Next()
 }
 
 // authenticate runs r's Auth and then checks r's scope.

@@ -125,7 +125,7 @@ func (s *Server) Routes() []edge.Route {
 		api("GET", "/v1/payments/:id/refunds", "payments:read", plain, "listPaymentRefunds", s.listPaymentRefunds),
 		api("GET", "/v1/refunds", "payments:read", plain, "listRefunds", s.listRefunds),
 		api("GET", "/v1/refunds/:id", "payments:read", plain, "getRefund", s.getRefund),
-		api("GET", "/v1/reports/payments.csv", "payments:read", plain, "exportPayments", s.exportPayments),
+		edge.Streaming(api("GET", "/v1/reports/payments.csv", "payments:read", plain, "exportPayments", s.exportPayments)),
 		api("GET", "/v1/balance", "balance:read", plain, "getBalance", s.getBalance),
 
 		api("POST", "/v1/webhook_endpoints", "webhooks:write", idempotent, "createWebhookEndpoint", s.createEndpoint),
