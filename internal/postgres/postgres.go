@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -48,6 +49,7 @@ func Open(ctx context.Context, url string, maxConns int32) (*DB, error) {
 	// within seconds rather than handed to the next request.
 	cfg.HealthCheckPeriod = 5 * time.Second
 	cfg.ConnConfig.BuildContextWatcherHandler = cancelOnServer
+	cfg.PrepareConn = notCancelled
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
@@ -68,8 +70,37 @@ func Open(ctx context.Context, url string, maxConns int32) (*DB, error) {
 // the transaction's locks (an Idempotency-Key's among them) until the
 // wait ended. If the server cannot be asked (it is gone), the socket is
 // closed after cancelDeadline as before.
+//
+// A cancel request reaches the backend by a signal, so one delivered late
+// would cancel whatever the connection runs next: a connection that sent
+// one is never handed out again (notCancelled).
 func cancelOnServer(c *pgconn.PgConn) ctxwatch.Handler {
-	return &pgconn.CancelRequestContextWatcherHandler{Conn: c, DeadlineDelay: cancelDeadline}
+	h := &serverCancel{CancelRequestContextWatcherHandler: &pgconn.CancelRequestContextWatcherHandler{
+		Conn: c, DeadlineDelay: cancelDeadline}}
+	c.CustomData()[cancelKey] = h
+	return h
+}
+
+// serverCancel is pgx's cancel-request handler that remembers it sent one.
+type serverCancel struct {
+	*pgconn.CancelRequestContextWatcherHandler
+	sent atomic.Bool
+}
+
+// HandleCancel marks the connection and asks PostgreSQL to cancel.
+func (h *serverCancel) HandleCancel(ctx context.Context) {
+	h.sent.Store(true)
+	h.CancelRequestContextWatcherHandler.HandleCancel(ctx)
+}
+
+// cancelKey is where a connection's serverCancel is kept (CustomData).
+const cancelKey = "paylink.cancel"
+
+// notCancelled is the pool's check before it hands out a connection:
+// one that sent a cancel request is closed instead.
+func notCancelled(_ context.Context, c *pgx.Conn) (bool, error) {
+	h, _ := c.PgConn().CustomData()[cancelKey].(*serverCancel)
+	return h == nil || !h.sent.Load(), nil
 }
 
 // cancelDeadline is how long a cancelled statement waits for PostgreSQL

@@ -353,3 +353,33 @@ func TestStatementPastItsDeadlineLetsGoAtOnce(t *testing.T) {
 		t.Fatalf("rows = %d, want 1", n)
 	}
 }
+
+// TestCancelledConnectionIsNotReused: a connection whose statement was
+// cancelled (its context ended) is closed rather than handed out again,
+// so a cancel request PostgreSQL delivers late cannot cancel another
+// request's statement on it.
+func TestCancelledConnectionIsNotReused(t *testing.T) {
+	t.Parallel()
+	db, _ := newDB(t, 1)
+	ctx := context.Background()
+	var before int
+	if err := db.Pool.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+	tctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if _, err := db.Pool.Exec(tctx, `SELECT pg_sleep(30)`); !postgres.IsCanceled(err) {
+		t.Fatalf("pg_sleep past its deadline = %v, want PostgreSQL's cancel (57014)", err)
+	}
+	var after int
+	if err := db.Pool.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	if after == before {
+		t.Fatalf("the pool handed out the cancelled connection again (backend %d)", after)
+	}
+	var again int
+	if err := db.Pool.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&again); err != nil || again != after {
+		t.Fatalf("a connection that cancelled nothing: backend %d then %d (%v), want it kept", after, again, err)
+	}
+}
