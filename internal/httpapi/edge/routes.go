@@ -160,12 +160,16 @@ func Streaming(r Route) Route {
 	return r
 }
 
-// deadline gives the request's context the edge's RequestTimeout.
+// deadline gives the request's context the edge's RequestTimeout while
+// the rest of the chain runs; the access log after it sees the request
+// as it came.
 func (e *Edge) deadline(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), e.timeout)
 	defer cancel()
-	c.Request = c.Request.WithContext(ctx)
+	r := c.Request
+	c.Request = r.WithContext(ctx)
 	c.Next()
+	c.Request = r
 }
 
 // authenticate runs r's Auth and then checks r's scope.
