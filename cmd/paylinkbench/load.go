@@ -73,12 +73,8 @@ type payer struct {
 	succeeded atomic.Int64
 }
 
-// run pays targets from concurrency clients for d and returns what the
-// successful payments took. Clients start no payment after d, but let the
-// ones in flight finish (at most concurrency of them, counted): cancelled
-// at d, they ended every run with all clients hanging up at once, which
-// cost the API its PostgreSQL connections and the next run its first
-// second (a stall of up to 0.9 s, 3.5 s into every run, its p99's tail).
+// run pays targets from concurrency clients for d and returns what the successful payments
+// took; payments in flight at d finish, as cancelling them stalled the next run (BENCHMARKS.md).
 func (p *payer) run(ctx context.Context, targets []string, concurrency int, d time.Duration) result {
 	stop, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
