@@ -170,16 +170,12 @@ func benchReads(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
-// readLoad runs t from c clients for d.
-// An export is never cut short: the last one started finishes.
+// readLoad runs t from c clients for d. Reads in flight at d finish and
+// count, as in the checkout benchmark (cancelled, they stalled the next
+// target); an export is never cut short.
 func readLoad(ctx context.Context, client *http.Client, base string, t readTarget, auth func(*http.Request), c int, d time.Duration) (result, int64, string) {
-	parent := ctx
-	ctx, cancel := context.WithTimeout(ctx, d)
+	stop, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
-	reqCtx := ctx
-	if t.rows {
-		reqCtx = parent
-	}
 	var (
 		mu    sync.Mutex
 		all   result
@@ -190,8 +186,8 @@ func readLoad(ctx context.Context, client *http.Client, base string, t readTarge
 	for w := range c {
 		wg.Go(func() {
 			rng := mrand.New(mrand.NewPCG(uint64(w), uint64(time.Now().UnixNano())))
-			for ctx.Err() == nil {
-				req, _ := http.NewRequestWithContext(reqCtx, "GET", base+t.path(rng), nil)
+			for stop.Err() == nil {
+				req, _ := http.NewRequestWithContext(ctx, "GET", base+t.path(rng), nil)
 				auth(req)
 				t0 := time.Now()
 				res, err := client.Do(req)
@@ -212,7 +208,6 @@ func readLoad(ctx context.Context, client *http.Client, base string, t readTarge
 				elapsed := time.Since(t0)
 				mu.Lock()
 				switch {
-				case ctx.Err() != nil && !t.rows:
 				case err != nil || res.StatusCode != http.StatusOK:
 					all.errors++
 					if first == "" {

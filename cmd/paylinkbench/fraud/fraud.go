@@ -206,9 +206,11 @@ func throughput(ctx context.Context, stdout io.Writer, on, off *client, ms []mer
 
 // load pays for d from c clients, each payment by a new legitimate
 // shopper (own card, address and e-mail, an item by the legitimate
-// weights), and returns how many succeeded.
+// weights), and returns how many succeeded. Payments in flight at d
+// finish, as in the checkout benchmark (cancelled, they stalled the next
+// slice).
 func load(ctx context.Context, api *client, ms []merchantSetup, p *planner, c int, d time.Duration) (int64, error) {
-	ctx, cancel := context.WithTimeout(ctx, d)
+	stop, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	var (
 		mu       sync.Mutex
@@ -223,7 +225,7 @@ func load(ctx context.Context, api *client, ms []merchantSetup, p *planner, c in
 	}
 	for range c {
 		wg.Go(func() {
-			for ctx.Err() == nil {
+			for stop.Err() == nil {
 				a := next()
 				ans, err := api.pay(ctx, ms[a.merchant].links[a.item], &a)
 				switch {
