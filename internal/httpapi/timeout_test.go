@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/paylink/paylink/internal/httpapi"
 	"github.com/paylink/paylink/internal/httpapi/apitest"
 	"github.com/paylink/paylink/internal/waitfor"
@@ -25,17 +27,10 @@ const requestTimeout = time.Second
 // it is made (not replayed as the 503).
 func TestRequestTimeoutStopsAStuckRequest(t *testing.T) {
 	t.Parallel()
-	e := apitest.New(t, func(d *httpapi.Deps) { d.RequestTimeout = requestTimeout })
+	e := timedServer(t)
 	id, c := e.SignUp("stuck@shop.test")
 	ctx := context.Background()
-	holder, err := e.DB.Pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer holder.Rollback(ctx) // a no-op once rolled back below
-	if _, err := holder.Exec(ctx, "SELECT 1 FROM merchants WHERE id = $1 FOR UPDATE", id); err != nil {
-		t.Fatal(err)
-	}
+	holder := lockIn(t, e, "SELECT 1 FROM merchants WHERE id = $1 FOR UPDATE", id)
 	patch := apitest.Req{Method: "PATCH", Path: "/v1/merchant", Auth: &c, Body: map[string]any{"currencies": []string{"EUR"}},
 		Header: map[string]string{"Idempotency-Key": "stuck-patch-1"}}
 	res := e.Do(patch)
@@ -68,17 +63,10 @@ func TestRequestTimeoutStopsAStuckRequest(t *testing.T) {
 // streams once the lock is gone.
 func TestRequestTimeoutSparesExports(t *testing.T) {
 	t.Parallel()
-	e := apitest.New(t, func(d *httpapi.Deps) { d.RequestTimeout = requestTimeout })
+	e := timedServer(t)
 	_, c := e.SignUp("export-wait@shop.test")
 	ctx := context.Background()
-	holder, err := e.DB.Pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer holder.Rollback(ctx) // a no-op once rolled back below
-	if _, err := holder.Exec(ctx, "LOCK TABLE payments IN ACCESS EXCLUSIVE MODE"); err != nil {
-		t.Fatal(err)
-	}
+	holder := lockIn(t, e, "LOCK TABLE payments IN ACCESS EXCLUSIVE MODE")
 	apitest.WantError(t, e.Do(apitest.Req{Method: "GET", Path: "/v1/payments", Auth: &c}),
 		http.StatusServiceUnavailable, "request_timeout")
 
@@ -109,6 +97,27 @@ func TestRequestTimeoutSparesExports(t *testing.T) {
 	if res.Status != http.StatusOK || !strings.HasPrefix(string(res.Body), "id,") {
 		t.Fatalf("export = %d %.200s; want 200 and the CSV header", res.Status, res.Body)
 	}
+}
+
+// timedServer is a test server bounding requests by requestTimeout.
+func timedServer(t *testing.T) *apitest.Env {
+	return apitest.New(t, func(d *httpapi.Deps) { d.RequestTimeout = requestTimeout })
+}
+
+// lockIn runs sql with args in a transaction of its own that holds what
+// it locks until the caller rolls it back (or the test ends).
+func lockIn(t *testing.T, e *apitest.Env, sql string, args ...any) pgx.Tx {
+	t.Helper()
+	ctx := context.Background()
+	holder, err := e.DB.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = holder.Rollback(ctx) }) // a no-op once rolled back
+	if _, err := holder.Exec(ctx, sql, args...); err != nil {
+		t.Fatal(err)
+	}
+	return holder
 }
 
 // get is Env.Do for a goroutine: it returns its error instead of failing

@@ -63,6 +63,23 @@ func newDB(t *testing.T, maxConns int32) (*postgres.DB, *trips) {
 	return &postgres.DB{Pool: pool}, counter
 }
 
+// nextTxServes commits a transaction inserting v into w on db, which
+// must work (the pool's connection is usable after what went before), and
+// then finds want rows in w.
+func nextTxServes(t *testing.T, db *postgres.DB, v, want int) {
+	t.Helper()
+	ctx := context.Background()
+	if err := db.WithTx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO w VALUES ($1)`, v)
+		return err
+	}); err != nil {
+		t.Fatalf("the next transaction: %v", err)
+	}
+	if n := count(t, db); n != want {
+		t.Fatalf("rows = %d, want %d", n, want)
+	}
+}
+
 func count(t *testing.T, db *postgres.DB) int {
 	t.Helper()
 	var n int
@@ -115,15 +132,7 @@ func TestWritesRunWithCommitInOrder(t *testing.T) {
 	if n := count(t, db); n != 2 {
 		t.Fatalf("rows after the failed transaction = %d, want still 2", n)
 	}
-	if err := db.WithTx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO w VALUES ($1)`, 5)
-		return err
-	}); err != nil {
-		t.Fatalf("the next transaction on the one connection: %v", err)
-	}
-	if n := count(t, db); n != 3 {
-		t.Fatalf("rows = %d, want 3", n)
-	}
+	nextTxServes(t, db, 5, 3)
 }
 
 // TestPipelinedBeginOpensARealTransaction: BEGIN sent in a pipeline with
@@ -295,15 +304,7 @@ func TestCanceledTransactionLeavesNothing(t *testing.T) {
 	if n := count(t, db); n != 0 {
 		t.Fatalf("rows after the canceled transaction = %d, want 0", n)
 	}
-	if err := db.WithTx(context.Background(), func(tx pgx.Tx) error {
-		_, err := tx.Exec(context.Background(), `INSERT INTO w VALUES ($1)`, 3)
-		return err
-	}); err != nil {
-		t.Fatalf("the next transaction: %v", err)
-	}
-	if n := count(t, db); n != 1 {
-		t.Fatalf("rows = %d, want 1", n)
-	}
+	nextTxServes(t, db, 3, 1)
 }
 
 // TestStatementPastItsDeadlineLetsGoAtOnce: a statement waiting on a lock
@@ -343,15 +344,7 @@ func TestStatementPastItsDeadlineLetsGoAtOnce(t *testing.T) {
 	if _, err := holder.Exec(ctx, `ROLLBACK`); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.WithTx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO w VALUES ($1)`, 2)
-		return err
-	}); err != nil {
-		t.Fatalf("the next transaction: %v", err)
-	}
-	if n := count(t, db); n != 1 {
-		t.Fatalf("rows = %d, want 1", n)
-	}
+	nextTxServes(t, db, 2, 1)
 }
 
 // TestCancelledConnectionIsNotReused: a connection whose statement was
