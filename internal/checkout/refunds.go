@@ -13,7 +13,7 @@ import (
 	"github.com/paylink/paylink/internal/ledger"
 	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/postgres"
-	"github.com/paylink/paylink/internal/risk"
+	"github.com/paylink/paylink/internal/riskreview"
 	"github.com/paylink/paylink/internal/webhook"
 	"github.com/paylink/paylink/internal/wire"
 )
@@ -121,7 +121,7 @@ func (s *Service) RefundFor(ctx context.Context, tx pgx.Tx, merchantID, payID st
 	p.AmountRefunded += x
 	p.UpdatedAt = now
 	if p.ReviewID != "" && p.AmountRefunded == p.Amount.Minor {
-		if err := risk.CloseRefunded(ctx, tx, merchantID, payID, now); err != nil {
+		if err := riskreview.CloseRefunded(ctx, tx, merchantID, payID, now); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/paylink/paylink/internal/processor"
 	"github.com/paylink/paylink/internal/risk"
 	"github.com/paylink/paylink/internal/riskmodel"
+	"github.com/paylink/paylink/internal/riskreview"
 )
 
 // Authorization is a card authorization with the risk decision taken
@@ -113,7 +114,7 @@ func saveRisk(ctx context.Context, w postgres.Execer, p *Payment, now time.Time)
 		return nil
 	}
 	if d.Outcome == risk.Review && p.Status == Succeeded {
-		reviewID, err := risk.OpenReview(ctx, w, p.MerchantID, p.ID, d.ReviewReason, now)
+		reviewID, err := riskreview.Open(ctx, w, p.MerchantID, p.ID, d.ReviewReason, now)
 		if err != nil {
 			return err
 		}

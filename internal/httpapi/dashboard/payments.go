@@ -16,7 +16,7 @@ import (
 	"github.com/paylink/paylink/internal/checkout"
 	"github.com/paylink/paylink/internal/id"
 	"github.com/paylink/paylink/internal/payments"
-	"github.com/paylink/paylink/internal/risk"
+	"github.com/paylink/paylink/internal/riskreview"
 	"github.com/paylink/paylink/internal/webhook"
 )
 
@@ -213,7 +213,7 @@ type paymentData struct {
 	Refundable  int64 // what is left to refund
 	Timeline    []timelineEntry
 	Reasons     []string
-	Review      *risk.ReviewItem // the review the payment's screening opened
+	Review      *riskreview.Item // the review the payment's screening opened
 	Refunded    string           // the refund just made, from ?refunded=
 	Redelivered string           // the event just queued again, from ?redelivered=
 	Errors      map[string]string
@@ -251,7 +251,7 @@ func (s *Server) loadPayment(c *gin.Context, v *Visit, payID string) (*paymentDa
 		d.Refundable = p.Amount.Minor - p.AmountRefunded
 	}
 	if p.ReviewID != "" {
-		if d.Review, err = risk.GetReview(ctx, s.DB.Pool, v.Merchant.ID, p.ReviewID); err != nil {
+		if d.Review, err = riskreview.Get(ctx, s.DB.Pool, v.Merchant.ID, p.ReviewID); err != nil {
 			return nil, err
 		}
 	}

@@ -15,12 +15,12 @@ import (
 	"github.com/paylink/paylink/internal/httpapi/dashboard"
 	"github.com/paylink/paylink/internal/id"
 	"github.com/paylink/paylink/internal/payments"
-	"github.com/paylink/paylink/internal/risk"
+	"github.com/paylink/paylink/internal/riskreview"
 )
 
 // reviewRow is one review of the queue with its payment.
 type reviewRow struct {
-	Review  *risk.ReviewItem
+	Review  *riskreview.Item
 	Payment *checkout.Payment
 	Age     string
 }
@@ -48,7 +48,7 @@ func (s *Pages) reviews(c *gin.Context, v *dashboard.Visit) {
 	if after != "" && !id.Valid("rev", after) {
 		after = ""
 	}
-	rs, more, err := risk.ListReviews(ctx, s.DB.Pool, v.Merchant.ID, d.Status, after, dashboard.PageSize)
+	rs, more, err := riskreview.List(ctx, s.DB.Pool, v.Merchant.ID, d.Status, after, dashboard.PageSize)
 	if err != nil {
 		s.ErrorPage(c, err)
 		return
@@ -91,16 +91,16 @@ func age(d time.Duration) string {
 	return strconv.Itoa(int(d/(24*time.Hour))) + " days"
 }
 
-// approve closes an open review as approved with risk.Approve (the API's).
+// approve closes an open review as approved with riskreview.Approve (the API's).
 // Approving moves no money, so it needs no confirmation.
 func (s *Pages) approve(c *gin.Context, v *dashboard.Visit, _ url.Values) {
 	rid := c.Param("id")
 	if !id.Valid("rev", rid) {
-		s.ErrorPage(c, risk.ErrReviewNotFound)
+		s.ErrorPage(c, riskreview.ErrNotFound)
 		return
 	}
 	_, _, err := s.Edge.MutateAnswer(c, v.Merchant.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
-		r, err := risk.Approve(ctx, tx, v.Merchant.ID, rid, s.Now().UTC().Truncate(time.Microsecond))
+		r, err := riskreview.Approve(ctx, tx, v.Merchant.ID, rid, s.Now().UTC().Truncate(time.Microsecond))
 		if err != nil {
 			return 0, nil, err
 		}

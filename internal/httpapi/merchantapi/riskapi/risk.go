@@ -11,6 +11,7 @@ import (
 	"github.com/paylink/paylink/internal/httpapi/merchantapi"
 	"github.com/paylink/paylink/internal/id"
 	"github.com/paylink/paylink/internal/risk"
+	"github.com/paylink/paylink/internal/riskreview"
 	"github.com/paylink/paylink/internal/riskstats"
 	"github.com/paylink/paylink/internal/wire"
 )
@@ -217,19 +218,19 @@ func (s *Server) listReviews(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	rs, more, err := risk.ListReviews(c.Request.Context(), s.db.Pool, merchantapi.CurrentMerchant(c).ID, c.Query("status"),
+	rs, more, err := riskreview.List(c.Request.Context(), s.db.Pool, merchantapi.CurrentMerchant(c).ID, c.Query("status"),
 		p.StartingAfter, p.Limit)
 	if err != nil {
 		return err
 	}
-	c.PureJSON(http.StatusOK, edge.ListOf(rs, more, (*risk.ReviewItem).ToWire))
+	c.PureJSON(http.StatusOK, edge.ListOf(rs, more, (*riskreview.Item).ToWire))
 	return nil
 }
 
 func reviewID(c *gin.Context) (string, error) {
 	v := c.Param("id")
 	if !id.Valid("rev", v) {
-		return "", risk.ErrReviewNotFound
+		return "", riskreview.ErrNotFound
 	}
 	return v, nil
 }
@@ -239,7 +240,7 @@ func (s *Server) getReview(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	r, err := risk.GetReview(c.Request.Context(), s.db.Pool, merchantapi.CurrentMerchant(c).ID, rid)
+	r, err := riskreview.Get(c.Request.Context(), s.db.Pool, merchantapi.CurrentMerchant(c).ID, rid)
 	if err != nil {
 		return err
 	}
@@ -254,7 +255,7 @@ func (s *Server) approveReview(c *gin.Context) error {
 	}
 	m := merchantapi.CurrentMerchant(c)
 	return s.edge.Mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
-		r, err := risk.Approve(ctx, tx, m.ID, rid, s.now().UTC().Truncate(1000))
+		r, err := riskreview.Approve(ctx, tx, m.ID, rid, s.now().UTC().Truncate(1000))
 		if err != nil {
 			return 0, nil, err
 		}

@@ -1,4 +1,7 @@
-package risk
+// Package riskreview keeps the reviews that risk decisions open (API.md
+// Part 3, "Reviews"): a payment charged as usual but held for its merchant
+// to look at, until approved or refunded in full.
+package riskreview
 
 import (
 	"context"
@@ -17,24 +20,24 @@ import (
 
 // Errors of reviews.
 var (
-	ErrReviewNotFound      = &apperr.Error{Kind: apperr.NotFound, Code: "resource_missing", Message: "No such review."}
-	ErrReviewClosed        = &apperr.Error{Kind: apperr.Invalid, Code: "review_closed", Message: "This review is already closed."}
-	ErrReviewStatusInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "parameter_invalid", Param: "status",
+	ErrNotFound      = &apperr.Error{Kind: apperr.NotFound, Code: "resource_missing", Message: "No such review."}
+	ErrClosed        = &apperr.Error{Kind: apperr.Invalid, Code: "review_closed", Message: "This review is already closed."}
+	ErrStatusInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "parameter_invalid", Param: "status",
 		Message: "status must be open or closed."}
 )
 
-// ReviewItem is a payment held for its merchant to look at: charged as
+// Item is a review: a payment held for its merchant to look at: charged as
 // usual, open until approved or refunded in full.
-type ReviewItem struct {
+type Item struct {
 	ID, MerchantID, PaymentID, Status, Reason, ClosedReason string
 	CreatedAt                                               time.Time
 	ClosedAt                                                *time.Time
 }
 
 // ToWire returns r as the API shows it.
-func (r *ReviewItem) ToWire() wire.Review {
+func (r *Item) ToWire() wire.Review {
 	return wire.Review{ID: r.ID, Payment: r.PaymentID, Status: r.Status, Reason: r.Reason,
-		ClosedReason: orNil(r.ClosedReason), CreatedAt: wire.Time(r.CreatedAt), ClosedAt: wire.TimePtr(r.ClosedAt)}
+		ClosedReason: closedReason(r.ClosedReason), CreatedAt: wire.Time(r.CreatedAt), ClosedAt: wire.TimePtr(r.ClosedAt)}
 }
 
 const (
@@ -53,16 +56,16 @@ RETURNING ` + reviewColumns
 	selectReviews = `SELECT ` + reviewColumns + ` FROM reviews`
 )
 
-func scanReview(r pgx.Row) (*ReviewItem, error) {
-	var x ReviewItem
+func scanReview(r pgx.Row) (*Item, error) {
+	var x Item
 	err := r.Scan(&x.ID, &x.MerchantID, &x.PaymentID, &x.Status, &x.Reason, &x.ClosedReason, &x.CreatedAt, &x.ClosedAt)
 	return &x, err
 }
 
-// OpenReview opens a review of payment payID through w (the payment's
+// Open opens a review of payment payID through w (the payment's
 // transaction) with review.opened, and returns its id.
-func OpenReview(ctx context.Context, w postgres.Execer, merchantID, payID, reason string, now time.Time) (string, error) {
-	r := &ReviewItem{ID: id.NewAt("rev", now), MerchantID: merchantID, PaymentID: payID, Status: "open",
+func Open(ctx context.Context, w postgres.Execer, merchantID, payID, reason string, now time.Time) (string, error) {
+	r := &Item{ID: id.NewAt("rev", now), MerchantID: merchantID, PaymentID: payID, Status: "open",
 		Reason: reason, CreatedAt: now}
 	if _, err := w.Exec(ctx, insertReview, r.ID, merchantID, payID, reason, now); err != nil {
 		return "", fmt.Errorf("open review: %w", err)
@@ -73,27 +76,27 @@ func OpenReview(ctx context.Context, w postgres.Execer, merchantID, payID, reaso
 	return r.ID, nil
 }
 
-// GetReview returns one review or ErrReviewNotFound.
-func GetReview(ctx context.Context, db postgres.DBTX, merchantID, reviewID string) (*ReviewItem, error) {
+// Get returns one review or ErrNotFound.
+func Get(ctx context.Context, db postgres.DBTX, merchantID, reviewID string) (*Item, error) {
 	r, err := scanReview(db.QueryRow(ctx, selectReview, merchantID, reviewID))
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
-		return nil, ErrReviewNotFound
+		return nil, ErrNotFound
 	case err != nil:
 		return nil, fmt.Errorf("read review: %w", err)
 	}
 	return r, nil
 }
 
-// ListReviews returns up to limit reviews with status ("" for any),
+// List returns up to limit reviews with status ("" for any),
 // newest first, older than startingAfter when set, and whether more
 // follow.
-func ListReviews(ctx context.Context, db postgres.DBTX, merchantID, status, startingAfter string, limit int) ([]*ReviewItem, bool, error) {
+func List(ctx context.Context, db postgres.DBTX, merchantID, status, startingAfter string, limit int) ([]*Item, bool, error) {
 	if status != "" && status != "open" && status != "closed" {
-		return nil, false, ErrReviewStatusInvalid
+		return nil, false, ErrStatusInvalid
 	}
 	q := postgres.NewestOf(selectReviews, "merchant_id", merchantID).Within("status", status).Before(startingAfter)
-	out, more, err := postgres.PageNewest(ctx, db, limit, func(r pgx.CollectableRow) (*ReviewItem, error) { return scanReview(r) }, q)
+	out, more, err := postgres.PageNewest(ctx, db, limit, func(r pgx.CollectableRow) (*Item, error) { return scanReview(r) }, q)
 	if err != nil {
 		return nil, false, fmt.Errorf("list reviews: %w", err)
 	}
@@ -101,14 +104,14 @@ func ListReviews(ctx context.Context, db postgres.DBTX, merchantID, status, star
 }
 
 // Approve closes an open review as approved in tx, with review.closed.
-// It returns ErrReviewNotFound or ErrReviewClosed.
-func Approve(ctx context.Context, tx pgx.Tx, merchantID, reviewID string, now time.Time) (*ReviewItem, error) {
+// It returns ErrNotFound or ErrClosed.
+func Approve(ctx context.Context, tx pgx.Tx, merchantID, reviewID string, now time.Time) (*Item, error) {
 	r, err := scanReview(tx.QueryRow(ctx, closeReview, merchantID, reviewID, "approved", now))
 	if errors.Is(err, pgx.ErrNoRows) {
-		if _, err := GetReview(ctx, tx, merchantID, reviewID); err != nil {
+		if _, err := Get(ctx, tx, merchantID, reviewID); err != nil {
 			return nil, err
 		}
-		return nil, ErrReviewClosed
+		return nil, ErrClosed
 	}
 	if err != nil {
 		return nil, fmt.Errorf("approve review: %w", err)
@@ -130,7 +133,15 @@ func CloseRefunded(ctx context.Context, tx pgx.Tx, merchantID, payID string, now
 	return closed(ctx, tx, r, now)
 }
 
-func closed(ctx context.Context, tx pgx.Tx, r *ReviewItem, now time.Time) error {
+// closedReason is reason as the API shows it: null while open.
+func closedReason(reason string) *string {
+	if reason == "" {
+		return nil
+	}
+	return &reason
+}
+
+func closed(ctx context.Context, tx pgx.Tx, r *Item, now time.Time) error {
 	_, err := webhook.Record(ctx, tx, r.MerchantID, webhook.ReviewClosed, r.ToWire(), now)
 	return err
 }
