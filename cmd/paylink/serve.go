@@ -169,7 +169,7 @@ func newCheckout(cfg *config.Config, db *postgres.DB, rdb redis.UniversalClient,
 		return svc
 	}
 	th := cfg.RiskThresholds
-	return svc.WithRisk(risk.NewEngine(db, risk.NewCounters(rdb, "", th), th, log, time.Now), sim.Fingerprint)
+	return svc.WithRisk(risk.NewEngine(db, risk.NewCounters(rdb, "", th, log), th, log, time.Now), sim.Fingerprint)
 }
 
 // newWalletRisk is the wallet's screening with the checkout's thresholds,
@@ -179,7 +179,7 @@ func newWalletRisk(cfg *config.Config, db *postgres.DB, rdb redis.UniversalClien
 		return nil
 	}
 	th := cfg.RiskThresholds
-	return walletrisk.New(db, walletrisk.NewCounters(rdb, "", th), th, sim.Fingerprint, log, time.Now)
+	return walletrisk.New(db, walletrisk.NewCounters(rdb, "", th, log), th, sim.Fingerprint, log, time.Now)
 }
 
 func (a *app) close() {

@@ -60,7 +60,7 @@ func (s *Service) AuthorizeScreened(ctx context.Context, acc merchant.Acceptance
 		Currency: string(amount.Currency), Link: sc.Link, Form: sc.Form, Realm: sc.Realm, Metadata: sc.Metadata,
 		TestScore: riskmodel.TestCardScore(card.Number)}
 	if code != "" {
-		s.risk.Failed(ctx, att)
+		s.risk.Failed(att)
 		return Authorization{}, CardError(code)
 	}
 	d, err := s.risk.Screen(ctx, att)
@@ -70,7 +70,7 @@ func (s *Service) AuthorizeScreened(ctx context.Context, acc merchant.Acceptance
 	out := Authorization{Risk: &d}
 	switch d.Outcome {
 	case risk.Block:
-		s.risk.Failed(ctx, att)
+		s.risk.Failed(att)
 		out.Authorization = processor.Authorization{ID: "risk:" + key, Status: processor.Declined,
 			DeclineCode: processor.CodePaymentBlocked, Card: processor.Details{Brand: brand,
 				Last4: processor.Last4(card.Number), ExpMonth: card.ExpMonth, ExpYear: card.ExpYear,
@@ -84,7 +84,7 @@ func (s *Service) AuthorizeScreened(ctx context.Context, acc merchant.Acceptance
 		return Authorization{}, unavailable(err)
 	}
 	if a.Status == processor.Declined {
-		s.risk.Failed(ctx, att)
+		s.risk.Failed(att)
 	}
 	out.Authorization = a
 	return out, nil

@@ -3,8 +3,7 @@ package risk
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
+
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -32,8 +31,8 @@ func newEngineFixture(t *testing.T) *engineFixture {
 }
 
 func (f *engineFixture) engine() *Engine {
-	return NewEngine(f.db, NewCounters(f.rdb, "", DefaultThresholds), DefaultThresholds,
-		slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return f.now })
+	return NewEngine(f.db, NewCounters(f.rdb, "", DefaultThresholds, discard), DefaultThresholds,
+		discard, func() time.Time { return f.now })
 }
 
 func (f *engineFixture) merchant(t *testing.T, id string) {
@@ -144,7 +143,7 @@ func TestDecisionOrder(t *testing.T) {
 			for j := range 10 {
 				a := shopper(mer)
 				a.Fingerprint = fmt.Sprintf("card%d", j%5)
-				e.Failed(ctx, a)
+				e.Failed(a)
 			}
 		}
 		a := shopper(mer)
@@ -207,7 +206,7 @@ func TestRedisDownDegrades(t *testing.T) {
 	for j := range 10 {
 		a := shopper("mer_down")
 		a.IP, a.Fingerprint = "198.51.100.66", fmt.Sprintf("card%d", j%5)
-		e.Failed(ctx, a)
+		e.Failed(a)
 	}
 	tester := shopper("mer_down")
 	tester.IP = "198.51.100.66"
@@ -216,7 +215,7 @@ func TestRedisDownDegrades(t *testing.T) {
 	}
 	down := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
 	t.Cleanup(func() { down.Close() })
-	e.counters = NewCounters(down, "", DefaultThresholds)
+	e.counters = NewCounters(down, "", DefaultThresholds, discard)
 
 	d, err := e.Screen(ctx, shopper("mer_down"))
 	if err != nil || d.Outcome != Allow || !slices.Contains(d.Reasons, Degraded) {

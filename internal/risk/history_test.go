@@ -2,8 +2,7 @@ package risk
 
 import (
 	"context"
-	"io"
-	"log/slog"
+
 	"slices"
 	"testing"
 	"time"
@@ -20,7 +19,7 @@ func TestAmountHistoryAndCustomerCount(t *testing.T) {
 	f := newEngineFixture(t)
 	th := DefaultThresholds
 	th.AmountFactor, th.AmountHistory, th.AmountMinimum = 10, 5, 3
-	e := NewEngine(f.db, NewCounters(f.rdb, "", th), th, slog.New(slog.NewTextHandler(io.Discard, nil)),
+	e := NewEngine(f.db, NewCounters(f.rdb, "", th, discard), th, discard,
 		func() time.Time { return f.now })
 	ctx := context.Background()
 	f.merchant(t, "mer_amounts")

@@ -131,12 +131,11 @@ func (e *Engine) Screen(ctx context.Context, a *Attempt) (Decision, error) {
 	return e.decide(ctx, a, counts, h, cfg), nil
 }
 
-// Failed records that card attempt a failed with a 402 (best effort: a
-// lost count only weakens card_testing).
-func (e *Engine) Failed(ctx context.Context, a *Attempt) {
-	if err := e.counters.Failed(context.WithoutCancel(ctx), a, e.now()); err != nil {
-		e.log.WarnContext(ctx, "risk signals unavailable", "err", err, "merchant", a.MerchantID)
-	}
+// Failed records that card attempt a failed with a 402. It makes no
+// round trip: the failure rides the merchant's next screening (Counters)
+// and is best effort, as a lost count only weakens card_testing.
+func (e *Engine) Failed(a *Attempt) {
+	e.counters.Failed(a, e.now())
 }
 
 // features are a's model inputs and the signals that fired.

@@ -1,13 +1,17 @@
--- One screening's counters, atomically (API.md Part 3, "Signals").
--- KEYS: 1 the IP's block (until, in ms; the TTL only frees memory), 2 failures of the IP (member: attempt),
--- 3 failed cards of the IP (member: fingerprint), 4 attempts of the card,
--- 5 failures of the card, 6 attempts of the IP, 7 cards of the e-mail.
+-- One screening's counters, atomically (API.md Part 3, "Signals"), after
+-- writing the failures this process had not yet written (failures.lua,
+-- which this text follows). KEYS: 1 the IP's block (until, in ms; the TTL
+-- only frees memory), 2 failures of the IP (member: attempt), 3 failed
+-- cards of the IP (member: fingerprint), 4 attempts of the card, 5 failures
+-- of the card, 6 attempts of the IP, 7 cards of the e-mail.
 -- ARGV: 1 now (ms), 2 attempt id, 3 fingerprint ("" for none), 4 e-mail,
 -- 5 card-testing window, 6 failures, 7 distinct cards, 8 block (ms),
--- 9 card window, 10 IP window, 11 e-mail window, 12 "true" if an IP is known.
+-- 9 card window, 10 IP window, 11 e-mail window, 12 "true" if an IP is known,
+-- then the failures from ARGV[13], their keys from KEYS[8].
 -- Returns {card_testing 0|1, card attempts, card failures, IP attempts, e-mail cards}.
 local now = tonumber(ARGV[1])
 local id, fp, email = ARGV[2], ARGV[3], ARGV[4]
+failures(8, 13, now, tonumber(ARGV[5]), tonumber(ARGV[9]))
 local function window(key, ms)
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now - ms)
 end

@@ -4,6 +4,7 @@ import (
 	"context"
 	_ "embed"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -48,15 +49,16 @@ type Counts struct {
 	Degraded     bool  // Redis could not be asked: the counts are unknown (zero)
 }
 
-//go:embed screen.lua
-var screenLua string
-
-//go:embed failed.lua
-var failedLua string
-
 var (
-	screenScript = redis.NewScript(screenLua)
-	failedScript = redis.NewScript(failedLua)
+	//go:embed failures.lua
+	failuresLua string
+	//go:embed screen.lua
+	screenLua string
+	//go:embed failed.lua
+	failedLua string
+
+	screenScript = redis.NewScript(failuresLua + screenLua)
+	failedScript = redis.NewScript(failuresLua + failedLua)
 )
 
 // Counters keeps the signals' sliding windows in Redis: one sorted set
@@ -64,17 +66,30 @@ var (
 // window and given a TTL of its window on every write, so memory stays
 // bounded by the traffic of the last window. Every key of a merchant
 // shares the hash tag {merchant}, so a merchant's counters live on one
-// shard of a Redis Cluster and one script can touch them all.
+// shard of a Redis Cluster and one script can touch them all. Failed
+// attempts wait in memory for the merchant's next screening script
+// (Pending), so that a failure costs no round trip of its own.
 type Counters struct {
 	rdb    redis.Scripter
 	prefix string
 	th     Thresholds
+	failed *Pending[failure]
+	log    *slog.Logger
+}
+
+// failure is a failed card attempt not yet written to Redis.
+type failure struct {
+	at          int64 // when, in Unix milliseconds
+	id, ip, fpr string
 }
 
 // NewCounters returns Counters on rdb; prefix separates deployments (and
-// tests) sharing a Redis.
-func NewCounters(rdb redis.Scripter, prefix string, th Thresholds) *Counters {
-	return &Counters{rdb: rdb, prefix: prefix, th: th}
+// tests) sharing a Redis. log takes the failures that could not be
+// written.
+func NewCounters(rdb redis.Scripter, prefix string, th Thresholds, log *slog.Logger) *Counters {
+	c := &Counters{rdb: rdb, prefix: prefix, th: th, log: log}
+	c.failed = NewPending(FlushDelay, c.flush)
+	return c
 }
 
 func (c *Counters) key(merchantID, kind, subject string) string {
@@ -83,22 +98,26 @@ func (c *Counters) key(merchantID, kind, subject string) string {
 
 // Count records attempt (its id is the member, so a retried request
 // counts once) and reads every counter of a, in one round trip (a Lua
-// script, atomic: concurrent attempts each count). An error means Redis
-// could not be asked; the caller degrades.
+// script, atomic: concurrent attempts each count), after writing the
+// merchant's failures that wait in memory. An error means Redis could not
+// be asked (those failures are lost); the caller degrades.
 func (c *Counters) Count(ctx context.Context, a *Attempt, now time.Time) (Counts, error) {
 	ms := now.UnixMilli()
-	keys := []string{
+	batch := c.failed.Take(a.MerchantID)
+	keys := make([]string, 0, 7+3*len(batch))
+	keys = append(keys,
 		c.key(a.MerchantID, "blk", a.IP),
 		c.key(a.MerchantID, "ipf", a.IP),
 		c.key(a.MerchantID, "ipfc", a.IP),
 		c.key(a.MerchantID, "ca", a.Fingerprint),
 		c.key(a.MerchantID, "cf", a.Fingerprint),
 		c.key(a.MerchantID, "ia", a.IP),
-		c.key(a.MerchantID, "ec", a.Email),
-	}
-	args := []any{ms, a.ID, a.Fingerprint, a.Email,
+		c.key(a.MerchantID, "ec", a.Email))
+	args := make([]any, 0, 13+4*len(batch))
+	args = append(args, ms, a.ID, a.Fingerprint, a.Email,
 		c.th.TestingWindow.Milliseconds(), c.th.TestingFailures, c.th.TestingCards, c.th.TestingBlock.Milliseconds(),
-		c.th.CardWindow.Milliseconds(), c.th.IPWindow.Milliseconds(), c.th.EmailWindow.Milliseconds(), boolArg(a.IP != "")}
+		c.th.CardWindow.Milliseconds(), c.th.IPWindow.Milliseconds(), c.th.EmailWindow.Milliseconds(), boolArg(a.IP != ""))
+	keys, args = c.failures(a.MerchantID, batch, keys, args)
 	res, err := screenScript.Run(ctx, c.rdb, keys, args...).Int64Slice()
 	if err != nil {
 		return Counts{}, fmt.Errorf("risk counters: %w", err)
@@ -110,19 +129,43 @@ func (c *Counters) Count(ctx context.Context, a *Attempt, now time.Time) (Counts
 		EmailCards: res[4]}, nil
 }
 
-// Failed records that card attempt a failed (any 402): it counts toward
-// card_testing for its IP and card_failures_1h for its card. It is a
-// second round trip, made only for failed attempts.
-func (c *Counters) Failed(ctx context.Context, a *Attempt, now time.Time) error {
-	keys := []string{c.key(a.MerchantID, "ipf", a.IP), c.key(a.MerchantID, "ipfc", a.IP),
-		c.key(a.MerchantID, "cf", a.Fingerprint)}
-	err := failedScript.Run(ctx, c.rdb, keys, now.UnixMilli(), a.ID, a.Fingerprint,
-		c.th.TestingWindow.Milliseconds(), c.th.CardWindow.Milliseconds(), boolArg(a.IP != "")).Err()
-	if err != nil && err != redis.Nil {
-		return fmt.Errorf("risk counters: %w", err)
-	}
-	return nil
+// Failed records that card attempt a failed at now (any 402): it counts
+// toward card_testing for its IP and card_failures_1h for its card. It
+// waits in memory for the merchant's next Count, which writes it in its
+// own round trip, or for FlushDelay, after which it is written alone.
+func (c *Counters) Failed(a *Attempt, now time.Time) {
+	c.failed.Add(a.MerchantID, failure{at: now.UnixMilli(), id: a.ID, ip: a.IP, fpr: a.Fingerprint})
 }
+
+// failures appends batch's keys and arguments, as failures.lua reads
+// them, to keys and args.
+func (c *Counters) failures(merchantID string, batch []failure, keys []string, args []any) ([]string, []any) {
+	args = append(args, len(batch))
+	for _, f := range batch {
+		keys = append(keys, c.key(merchantID, "ipf", f.ip), c.key(merchantID, "ipfc", f.ip), c.key(merchantID, "cf", f.fpr))
+		args = append(args, f.at, f.id, f.fpr, boolArg(f.ip != ""))
+	}
+	return keys, args
+}
+
+// flush writes a merchant's failures that no Count took in time.
+func (c *Counters) flush(merchantID string, batch []failure) {
+	now := batch[0].at
+	for _, f := range batch {
+		now = max(now, f.at)
+	}
+	keys, args := c.failures(merchantID, batch, nil,
+		[]any{now, c.th.TestingWindow.Milliseconds(), c.th.CardWindow.Milliseconds()})
+	ctx, cancel := context.WithTimeout(context.Background(), flushTimeout)
+	defer cancel()
+	if err := failedScript.Run(ctx, c.rdb, keys, args...).Err(); err != nil {
+		c.log.Warn("risk signals unavailable: failed attempts lost", "err", err, "merchant", merchantID,
+			"failures", len(batch))
+	}
+}
+
+// flushTimeout bounds a flush's round trip.
+const flushTimeout = 5 * time.Second
 
 func boolArg(b bool) string { return strconv.FormatBool(b) }
 

@@ -3,21 +3,27 @@ package risk
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/paylink/paylink/internal/redistest"
+	"github.com/paylink/paylink/internal/waitfor"
 )
+
+// discard is the tests' logger.
+var discard = slog.New(slog.DiscardHandler)
 
 var t0 = time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
 
 func newCounters(t *testing.T) *Counters {
 	t.Helper()
 	rdb, _ := redistest.New(t)
-	return NewCounters(rdb, "test:", DefaultThresholds)
+	return NewCounters(rdb, "test:", DefaultThresholds, discard)
 }
 
 func attempt(n int, ip, fp string) *Attempt {
@@ -86,9 +92,7 @@ func TestCardTestingAtItsEdges(t *testing.T) {
 			for i := range tc.failures {
 				a := &Attempt{ID: fmt.Sprintf("f%d", i), MerchantID: "mer_a", IP: "198.51.100.1",
 					Fingerprint: fmt.Sprintf("card%d", i%tc.cards)}
-				if err := c.Failed(ctx, a, t0.Add(time.Duration(i)*step)); err != nil {
-					t.Fatal(err)
-				}
+				c.Failed(a, t0.Add(time.Duration(i)*step))
 			}
 			got, err := c.Count(ctx, attempt(1000, "198.51.100.1", "fresh"), t0.Add(tc.at))
 			if err != nil {
@@ -110,9 +114,7 @@ func TestCardTestingBlocksForAnHour(t *testing.T) {
 	c := newCounters(t)
 	for i := range 10 {
 		a := &Attempt{ID: fmt.Sprintf("f%d", i), MerchantID: "mer_a", IP: "198.51.100.1", Fingerprint: fmt.Sprintf("card%d", i%5)}
-		if err := c.Failed(ctx, a, t0); err != nil {
-			t.Fatal(err)
-		}
+		c.Failed(a, t0)
 	}
 	check := func(a *Attempt, at time.Duration, want bool) {
 		t.Helper()
@@ -169,8 +171,101 @@ func TestCountersUnreachable(t *testing.T) {
 	t.Parallel()
 	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: time.Second})
 	t.Cleanup(func() { rdb.Close() })
-	c := NewCounters(rdb, "", DefaultThresholds)
+	c := NewCounters(rdb, "", DefaultThresholds, discard)
 	if _, err := c.Count(context.Background(), attempt(1, "192.0.2.1", "x"), t0); err == nil {
 		t.Fatal("Count on an unreachable Redis: no error")
+	}
+}
+
+// counting counts the round trips a client makes: one a command, one a
+// pipeline.
+type counting struct{ n *atomic.Int64 }
+
+func (h counting) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h counting) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error { h.n.Add(1); return next(ctx, cmd) }
+}
+
+func (h counting) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error { h.n.Add(1); return next(ctx, cmds) }
+}
+
+// TestFailuresRideTheNextScreening: failed attempts make no round trip
+// of their own. The merchant's next Count writes them all (50 failing at
+// once) in its one script and counts them; another merchant's Count does
+// not carry them (its keys may live on another shard).
+func TestFailuresRideTheNextScreening(t *testing.T) {
+	t.Parallel()
+	rdb, _ := redistest.New(t)
+	var sent atomic.Int64
+	rdb.AddHook(counting{&sent})
+	c := NewCounters(rdb, "test:", DefaultThresholds, discard)
+	c.failed = NewPending(time.Hour, c.flush) // no flush within the test: only Count writes
+	ctx := context.Background()
+	if _, err := c.Count(ctx, attempt(0, "192.0.2.1", "warm"), t0); err != nil { // loads the script
+		t.Fatal(err)
+	}
+	sent.Store(0)
+	var wg sync.WaitGroup
+	for i := range 50 {
+		wg.Go(func() {
+			c.Failed(&Attempt{ID: fmt.Sprintf("f%d", i), MerchantID: "mer_a", IP: "198.51.100.1",
+				Fingerprint: fmt.Sprintf("card%d", i%5)}, t0)
+		})
+	}
+	wg.Wait()
+	if n := sent.Load(); n != 0 {
+		t.Fatalf("50 failures made %d round trips; want none", n)
+	}
+
+	other := attempt(1, "198.51.100.1", "card0")
+	other.MerchantID = "mer_b"
+	if got, err := c.Count(ctx, other, t0.Add(time.Second)); err != nil || got.CardTesting || got.CardFailures != 0 {
+		t.Fatalf("another merchant's attempt: %+v, %v; want no failures", got, err)
+	}
+	if n := rdb.Exists(ctx, c.key("mer_a", "ipf", "198.51.100.1")).Val(); n != 0 {
+		t.Fatal("another merchant's script wrote mer_a's failures")
+	}
+
+	sent.Store(0)
+	got, err := c.Count(ctx, &Attempt{ID: "next", MerchantID: "mer_a", IP: "198.51.100.1", Fingerprint: "card0"},
+		t0.Add(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := sent.Load(); n != 1 {
+		t.Errorf("the screening that carried 50 failures made %d round trips; want 1", n)
+	}
+	if !got.CardTesting || got.CardFailures != 10 {
+		t.Fatalf("after 50 failures over 5 cards: %+v; want card_testing and card0's 10 failures", got)
+	}
+}
+
+// TestFailuresNoScreeningTakesAreFlushed: failures that no screening of
+// their merchant carries are written on their own after FlushDelay, each
+// at its own time, so another process's screening sees them.
+func TestFailuresNoScreeningTakesAreFlushed(t *testing.T) {
+	t.Parallel()
+	rdb, _ := redistest.New(t)
+	c := NewCounters(rdb, "test:", DefaultThresholds, discard)
+	for i := range 10 {
+		c.Failed(&Attempt{ID: fmt.Sprintf("f%d", i), MerchantID: "mer_a", IP: "198.51.100.1",
+			Fingerprint: fmt.Sprintf("card%d", i%5)}, t0.Add(time.Duration(i)*time.Second))
+	}
+	ipf := c.key("mer_a", "ipf", "198.51.100.1")
+	waitfor.Until(t, 10*time.Second, "the failures flushed", func(ctx context.Context) error {
+		if n := rdb.ZCard(ctx, ipf).Val(); n != 10 {
+			return fmt.Errorf("%d failures of the IP in Redis", n)
+		}
+		return nil
+	})
+	if first, _ := rdb.ZScore(context.Background(), ipf, "f0").Result(); int64(first) != t0.UnixMilli() {
+		t.Errorf("the first failure is at %v ms; want its own time %d", first, t0.UnixMilli())
+	}
+	another := NewCounters(rdb, "test:", DefaultThresholds, discard)
+	got, err := another.Count(context.Background(), attempt(1, "198.51.100.1", "fresh"), t0.Add(time.Minute))
+	if err != nil || !got.CardTesting {
+		t.Fatalf("another process after the flush: %+v, %v; want card_testing", got, err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	_ "embed"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -22,32 +23,49 @@ type Counts struct {
 	Degraded     bool  // Redis could not be asked: the counts are unknown (zero)
 }
 
-//go:embed screen.lua
-var screenLua string
-
-//go:embed failed.lua
-var failedLua string
-
 var (
-	screenScript = redis.NewScript(screenLua)
-	failedScript = redis.NewScript(failedLua)
+	//go:embed failures.lua
+	failuresLua string
+	//go:embed screen.lua
+	screenLua string
+	//go:embed failed.lua
+	failedLua string
+
+	screenScript = redis.NewScript(failuresLua + screenLua)
+	failedScript = redis.NewScript(failuresLua + failedLua)
 )
 
 // Counters keeps the wallet's sliding windows in Redis the way
 // risk.Counters keeps a merchant's: one sorted set per subject, scored by
 // time in milliseconds, trimmed to its window and given a TTL of its
 // window on every write. The platform is the scope: every key carries the
-// hash tag {wallet}, so one script can touch them all.
+// hash tag {wallet}, so one script can touch them all. Failed attempts
+// wait in memory for the next screening script (risk.Pending), so that a
+// failure costs no round trip of its own.
 type Counters struct {
 	rdb    redis.Scripter
 	prefix string
 	th     risk.Thresholds
+	failed *risk.Pending[failure]
+	log    *slog.Logger
 }
 
+// failure is a failed wallet card attempt not yet written to Redis.
+type failure struct {
+	at                int64 // when, in Unix milliseconds
+	id, ip, user, fpr string
+}
+
+// scope is the one Pending scope: the platform.
+const scope = "wallet"
+
 // NewCounters returns Counters on rdb with the checkout's thresholds th;
-// prefix separates deployments (and tests) sharing a Redis.
-func NewCounters(rdb redis.Scripter, prefix string, th risk.Thresholds) *Counters {
-	return &Counters{rdb: rdb, prefix: prefix, th: th}
+// prefix separates deployments (and tests) sharing a Redis. log takes the
+// failures that could not be written.
+func NewCounters(rdb redis.Scripter, prefix string, th risk.Thresholds, log *slog.Logger) *Counters {
+	c := &Counters{rdb: rdb, prefix: prefix, th: th, log: log}
+	c.failed = risk.NewPending(risk.FlushDelay, c.flush)
+	return c
 }
 
 func (c *Counters) key(kind, subject string) string {
@@ -56,17 +74,23 @@ func (c *Counters) key(kind, subject string) string {
 
 // Count records attempt a (its id is the member, so a retried request
 // counts once) and reads its counters, in one round trip (a Lua script,
-// atomic: concurrent attempts each count). An error means Redis could
-// not be asked; the caller degrades.
+// atomic: concurrent attempts each count), after writing the failures
+// that wait in memory. An error means Redis could not be asked (those
+// failures are lost); the caller degrades.
 func (c *Counters) Count(ctx context.Context, a *Attempt, now time.Time) (Counts, error) {
-	keys := []string{c.key("blk", a.IP), c.key("ublk", a.UserID), c.key("ipf", a.IP), c.key("ipfc", a.IP),
+	batch := c.failed.Take(scope)
+	keys := make([]string, 0, 9+4*len(batch))
+	keys = append(keys, c.key("blk", a.IP), c.key("ublk", a.UserID), c.key("ipf", a.IP), c.key("ipfc", a.IP),
 		c.key("uf", a.UserID), c.key("ufc", a.UserID), c.key("ca", a.Fingerprint), c.key("ia", a.IP),
-		c.key("uc", a.UserID)}
+		c.key("uc", a.UserID))
 	th := c.th
-	res, err := screenScript.Run(ctx, c.rdb, keys, now.UnixMilli(), a.ID, a.Fingerprint,
+	args := make([]any, 0, 12+4*len(batch))
+	args = append(args, now.UnixMilli(), a.ID, a.Fingerprint,
 		th.TestingWindow.Milliseconds(), th.TestingFailures, th.TestingCards, th.TestingBlock.Milliseconds(),
 		th.CardWindow.Milliseconds(), th.IPWindow.Milliseconds(), th.EmailWindow.Milliseconds(),
-		strconv.FormatBool(a.IP != "")).Int64Slice()
+		strconv.FormatBool(a.IP != ""))
+	keys, args = c.failures(batch, keys, args)
+	res, err := screenScript.Run(ctx, c.rdb, keys, args...).Int64Slice()
 	if err != nil {
 		return Counts{}, fmt.Errorf("wallet risk counters: %w", err)
 	}
@@ -76,15 +100,38 @@ func (c *Counters) Count(ctx context.Context, a *Attempt, now time.Time) (Counts
 	return Counts{CardTesting: res[0] == 1, CardAttempts: res[1], IPAttempts: res[2], UserCards: res[3]}, nil
 }
 
-// Failed records that attempt a failed with a 402: it counts towards
-// card testing for its IP and its user. It is a second round trip, made
-// only for failed attempts.
-func (c *Counters) Failed(ctx context.Context, a *Attempt, now time.Time) error {
-	keys := []string{c.key("ipf", a.IP), c.key("ipfc", a.IP), c.key("uf", a.UserID), c.key("ufc", a.UserID)}
-	err := failedScript.Run(ctx, c.rdb, keys, now.UnixMilli(), a.ID, a.Fingerprint,
-		c.th.TestingWindow.Milliseconds(), strconv.FormatBool(a.IP != "")).Err()
-	if err != nil {
-		return fmt.Errorf("wallet risk counters: %w", err)
-	}
-	return nil
+// Failed records that attempt a failed at now with a 402: it counts
+// towards card testing for its IP and its user. It waits in memory for
+// the next Count, which writes it in its own round trip, or for
+// risk.FlushDelay, after which it is written alone.
+func (c *Counters) Failed(a *Attempt, now time.Time) {
+	c.failed.Add(scope, failure{at: now.UnixMilli(), id: a.ID, ip: a.IP, user: a.UserID, fpr: a.Fingerprint})
 }
+
+// failures appends batch's keys and arguments, as failures.lua reads
+// them, to keys and args.
+func (c *Counters) failures(batch []failure, keys []string, args []any) ([]string, []any) {
+	args = append(args, len(batch))
+	for _, f := range batch {
+		keys = append(keys, c.key("ipf", f.ip), c.key("ipfc", f.ip), c.key("uf", f.user), c.key("ufc", f.user))
+		args = append(args, f.at, f.id, f.fpr, strconv.FormatBool(f.ip != ""))
+	}
+	return keys, args
+}
+
+// flush writes the failures that no Count took in time.
+func (c *Counters) flush(_ string, batch []failure) {
+	now := batch[0].at
+	for _, f := range batch {
+		now = max(now, f.at)
+	}
+	keys, args := c.failures(batch, nil, []any{now, c.th.TestingWindow.Milliseconds()})
+	ctx, cancel := context.WithTimeout(context.Background(), flushTimeout)
+	defer cancel()
+	if err := failedScript.Run(ctx, c.rdb, keys, args...).Err(); err != nil {
+		c.log.Warn("wallet risk signals unavailable: failed attempts lost", "err", err, "failures", len(batch))
+	}
+}
+
+// flushTimeout bounds a flush's round trip.
+const flushTimeout = 5 * time.Second

@@ -1,16 +1,20 @@
 -- One wallet card attempt's counters, atomically (the platform's signals
--- for top-ups and withdrawals; internal/risk's screen.lua per merchant).
+-- for top-ups and withdrawals; internal/risk's screen.lua per merchant),
+-- after writing the failures this process had not yet written
+-- (failures.lua, which this text follows).
 -- KEYS: 1 the IP's block, 2 the user's block (until, in ms; the TTL only
 -- frees memory), 3 failures of the IP (member: attempt), 4 failed cards of
 -- the IP (member: fingerprint), 5 failures of the user, 6 failed cards of
 -- the user, 7 attempts of the card, 8 attempts of the IP, 9 cards of the user.
 -- ARGV: 1 now (ms), 2 attempt id, 3 fingerprint, 4 card-testing window,
 -- 5 failures, 6 distinct cards, 7 block (ms), 8 card window, 9 IP window,
--- 10 user-cards window, 11 "true" if an IP is known.
+-- 10 user-cards window, 11 "true" if an IP is known, then the failures
+-- from ARGV[12], their keys from KEYS[10].
 -- Returns {card_testing 0|1, card attempts, IP attempts, user cards}.
 local now = tonumber(ARGV[1])
 local id, fp, ip = ARGV[2], ARGV[3], ARGV[11] == 'true'
 local tw, block = tonumber(ARGV[4]), tonumber(ARGV[7])
+failures(10, 12, now, tw)
 local function window(key, ms)
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now - ms)
 end

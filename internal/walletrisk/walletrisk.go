@@ -125,15 +125,15 @@ func (s *Screener) remembered(key string, now time.Time) bool {
 	return ok && now.Before(until.(time.Time))
 }
 
-// Failed records that attempt a failed with a 402 (best effort: a lost
-// count only weakens card testing). A nil s or a does nothing.
-func (s *Screener) Failed(ctx context.Context, a *Attempt) {
+// Failed records that attempt a failed with a 402. It makes no round
+// trip: the failure rides the next screening (Counters) and is best
+// effort, as a lost count only weakens card testing. A nil s or a does
+// nothing.
+func (s *Screener) Failed(a *Attempt) {
 	if s == nil || a == nil {
 		return
 	}
-	if err := s.counters.Failed(context.WithoutCancel(ctx), a, s.now()); err != nil {
-		s.log.WarnContext(ctx, "wallet risk signals unavailable", "err", err)
-	}
+	s.counters.Failed(a, s.now())
 }
 
 // decide scores a: card testing blocks (score 99); otherwise the model

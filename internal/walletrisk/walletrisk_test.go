@@ -3,7 +3,7 @@ package walletrisk
 import (
 	"context"
 	"fmt"
-	"io"
+
 	"log/slog"
 	"slices"
 	"sync"
@@ -14,9 +14,11 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/paylink/paylink/internal/pgtest"
+	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/processor"
 	"github.com/paylink/paylink/internal/redistest"
 	"github.com/paylink/paylink/internal/risk"
+	"github.com/paylink/paylink/internal/waitfor"
 	"github.com/paylink/paylink/internal/wallet"
 )
 
@@ -26,17 +28,22 @@ var t0 = time.Date(2026, 12, 6, 1, 0, 0, 0, time.UTC)
 // the test's own, with a clock the test moves.
 type fixture struct {
 	s   *Screener
+	db  *postgres.DB
+	rdb *redis.Client
 	now time.Time
 }
+
+// discard is the tests' logger.
+var discard = slog.New(slog.DiscardHandler)
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	rdb, _ := redistest.New(t)
-	f := &fixture{now: t0}
+	f := &fixture{db: pgtest.New(t), rdb: rdb, now: t0}
 	secret := []byte("walletrisk-test-secret-0123456789abcdef")
-	f.s = New(pgtest.New(t), NewCounters(rdb, "", risk.DefaultThresholds), risk.DefaultThresholds,
+	f.s = New(f.db, NewCounters(rdb, "", risk.DefaultThresholds, discard), risk.DefaultThresholds,
 		func(n string) string { return processor.Fingerprint(secret, n) },
-		slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return f.now })
+		discard, func() time.Time { return f.now })
 	return f
 }
 
@@ -58,7 +65,7 @@ func (f *fixture) failOnce(t *testing.T, user, ip, number string) {
 	if d := f.s.Screen(context.Background(), a); d.Outcome == risk.Block {
 		t.Fatalf("a failure by %s from %s already blocked: %+v", user, ip, d)
 	}
-	f.s.Failed(context.Background(), a)
+	f.s.Failed(a)
 }
 
 // screen is the decision about a new attempt of kind by user from ip with
@@ -110,6 +117,30 @@ func TestCardTestingEdge(t *testing.T) {
 				t.Fatalf("next attempt = %+v; want allowed", d)
 			}
 		})
+	}
+}
+
+// TestFailuresFlushedForOtherProcesses: the failure that no screening
+// of this process carried is written on its own after risk.FlushDelay, so
+// another process's next screening counts it.
+func TestFailuresFlushedForOtherProcesses(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	for i := range 10 {
+		f.failOnce(t, "usr_tester", fmt.Sprintf("203.0.113.%d", i), card(i%5))
+	}
+	failures := f.s.counters.key("uf", "usr_tester")
+	waitfor.Until(t, 10*time.Second, "the last failure flushed", func(ctx context.Context) error {
+		if n := f.rdb.ZCard(ctx, failures).Val(); n != 10 {
+			return fmt.Errorf("%d failures of the user in Redis", n)
+		}
+		return nil
+	})
+	other := New(f.db, NewCounters(f.rdb, "", risk.DefaultThresholds, discard), risk.DefaultThresholds,
+		f.s.fingerprint, discard, func() time.Time { return f.now })
+	d := other.Screen(context.Background(), f.attempt(wallet.TypeTopUp, "usr_tester", "192.0.2.9", processor.CardVisa))
+	if d.Outcome != risk.Block || !slices.Contains(d.Reasons, risk.CardTesting) {
+		t.Fatalf("another process after the flush = %+v; want blocked for card testing", d)
 	}
 }
 
@@ -243,7 +274,7 @@ func TestRedisDownDegrades(t *testing.T) {
 	}
 	down := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
 	t.Cleanup(func() { down.Close() })
-	f.s.counters = NewCounters(down, "", risk.DefaultThresholds)
+	f.s.counters = NewCounters(down, "", risk.DefaultThresholds, discard)
 
 	d := f.screen(wallet.TypeTopUp, "usr_plain", "192.0.2.1", processor.CardVisa)
 	if d.Outcome != risk.Allow || !slices.Equal(d.Reasons, []string{risk.Degraded}) {

@@ -146,7 +146,7 @@ func New(t *testing.T, edit ...func(*httpapi.Deps)) *Env {
 			Guard: &webhook.Guard{Resolver: TestResolver}, Timeout: 5 * time.Second}),
 
 		Links:      linkSvc,
-		Checkout:   checkout.NewService(sim, linkSvc, clock.Now).WithRisk(risk.NewEngine(db, risk.NewCounters(rdb, "", risk.DefaultThresholds), risk.DefaultThresholds, log, clock.Now), sim.Fingerprint),
+		Checkout:   checkout.NewService(sim, linkSvc, clock.Now).WithRisk(risk.NewEngine(db, risk.NewCounters(rdb, "", risk.DefaultThresholds, log), risk.DefaultThresholds, log, clock.Now), sim.Fingerprint),
 		Currencies: currencies,
 		Forms:      forms.NewService(base, clock.Now),
 		Returns:    TestReturns(clock.Now),

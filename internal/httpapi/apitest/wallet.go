@@ -59,7 +59,7 @@ func walletDeps(t *testing.T, d *httpapi.Deps, db *postgres.DB, rdb *redis.Clien
 	secret, _ := keyring.Derive(keyring.Current(), "processor-simulator")
 	sim := processor.NewSimulator(secret, processor.NewRedisKeys(rdb), time.Now)
 	d.Processor = sim
-	d.WalletRisk = walletrisk.New(db, walletrisk.NewCounters(rdb, "", risk.DefaultThresholds), risk.DefaultThresholds,
+	d.WalletRisk = walletrisk.New(db, walletrisk.NewCounters(rdb, "", risk.DefaultThresholds, d.Log), risk.DefaultThresholds,
 		sim.Fingerprint, d.Log, time.Now)
 	d.Limits.Login = limiter.Rate{Period: time.Minute, Limit: 10000}
 }

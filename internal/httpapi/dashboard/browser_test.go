@@ -40,7 +40,7 @@ func newBrowserEnv(t *testing.T, edit ...func(*httpapi.Deps)) *apitest.Env {
 		d.Links = links.NewService(signer, base, d.Now)
 		sim := processor.NewSimulator(apitest.TestSimulatorKey, processor.NewRedisKeys(d.Redis), d.Now)
 		d.Checkout = checkout.NewService(sim, d.Links, d.Now).WithRisk(risk.NewEngine(d.DB,
-			risk.NewCounters(d.Redis, "", risk.DefaultThresholds), risk.DefaultThresholds, d.Log, d.Now), sim.Fingerprint)
+			risk.NewCounters(d.Redis, "", risk.DefaultThresholds, d.Log), risk.DefaultThresholds, d.Log, d.Now), sim.Fingerprint)
 		for _, f := range edit {
 			f(d)
 		}

@@ -143,7 +143,7 @@ func (s *Server) topUp(c *gin.Context, amount money.Amount, card processor.Card,
 	}
 	switch auth.Status {
 	case processor.Declined:
-		s.risk.Failed(ctx, sc.Attempt)
+		s.risk.Failed(sc.Attempt)
 		return cardError(auth.DeclineCode)
 	case processor.RequiresAction:
 		return s.topUpChallenged(c, u, amount, auth, sc)

@@ -25,7 +25,7 @@ var errPaymentBlocked = &apperr.Error{Kind: apperr.CardDeclined, Code: processor
 // Idempotency-Key's record. It counts as a failed attempt.
 func (s *Server) refuseBlocked(c *gin.Context, u *wallet.User, typ string, amount money.Amount, card processor.Card,
 	sc walletrisk.Screening, refuse func(int, edge.ErrorBody) any) error {
-	s.risk.Failed(c.Request.Context(), sc.Attempt)
+	s.risk.Failed(sc.Attempt)
 	number := processor.Normalize(card.Number)
 	details := wallet.Card{Brand: string(processor.BrandOf(number)), Last4: processor.Last4(number)}
 	return s.edge.Mutate(c, u.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {

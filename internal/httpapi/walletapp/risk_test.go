@@ -244,7 +244,7 @@ func TestWalletTopUpRedisDown(t *testing.T) {
 	down := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
 	t.Cleanup(func() { down.Close() })
 	e := apitest.New(t, func(d *httpapi.Deps) {
-		d.WalletRisk = walletrisk.New(d.DB, walletrisk.NewCounters(down, "", risk.DefaultThresholds), risk.DefaultThresholds,
+		d.WalletRisk = walletrisk.New(d.DB, walletrisk.NewCounters(down, "", risk.DefaultThresholds, d.Log), risk.DefaultThresholds,
 			func(n string) string { return "fp-" + n[len(n)-4:] }, d.Log, time.Now)
 	})
 	s := e.WalletUser("blind@example.test")

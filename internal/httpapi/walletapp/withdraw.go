@@ -80,7 +80,7 @@ func (s *Server) walletWithdraw(c *gin.Context) error {
 	sc := s.risk.Check(c.Request.Context(), key, wallet.TypeWithdrawal, u.ID, c.ClientIP(), card.Number)
 	switch {
 	case code != "":
-		s.risk.Failed(c.Request.Context(), sc.Attempt)
+		s.risk.Failed(sc.Attempt)
 		return cardError(code)
 	case sc.Outcome() == risk.Block:
 		return s.refuseBlocked(c, u, wallet.TypeWithdrawal, amount, card, sc, plainError)
