@@ -14,9 +14,12 @@ import (
 	"io"
 	mrand "math/rand/v2"
 	"net/http"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // ErrUsage is returned after the usage was printed (exit status 2).
@@ -40,6 +43,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c := fs.Int("c", 16, "concurrent shoppers")
 	d := fs.Duration("d", 10*time.Second, "each of the four throughput slices (on, off, off, on)")
 	seed := fs.Uint64("seed", 1, "random seed of the plan")
+	redisURL := fs.String("redis", os.Getenv("REDIS_URL"), "URL of the APIs' Redis, to count its calls during the replay (none when empty)")
 	if err := fs.Parse(args); err != nil || *merchants < 1 || *c < 1 || fs.NArg() > 0 {
 		return ErrUsage
 	}
@@ -78,6 +82,21 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// A quarter of the customers first, so every merchant has the
 	// history amount_anomaly needs (20 succeeded payments) before any
 	// attack; then everyone else, interleaved.
+	var rdb *redis.Client
+	if *redisURL != "" {
+		opts, err := redis.ParseURL(*redisURL)
+		if err != nil {
+			return fmt.Errorf("-redis: %w", err)
+		}
+		rdb = redis.NewClient(opts)
+		defer rdb.Close()
+	}
+	var before map[string]int64
+	if rdb != nil {
+		if before, err = redisCalls(ctx, rdb); err != nil {
+			return err
+		}
+	}
 	start = time.Now()
 	var done []outcome
 	for _, phase := range [][]*actor{warm, mixed} {
@@ -88,6 +107,12 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		done = append(done, out...)
 	}
 	elapsed := time.Since(start)
+	var after map[string]int64
+	if rdb != nil {
+		if after, err = redisCalls(ctx, rdb); err != nil {
+			return err
+		}
+	}
 	risk := map[string]string{}
 	for _, m := range ms {
 		if err := api.outcomes(ctx, m, risk); err != nil {
@@ -97,6 +122,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "fraud: %d attempts in %s (%.0f/s, c=%d)\n", len(done), elapsed.Round(time.Millisecond),
 		float64(len(done))/elapsed.Seconds(), *c)
 	report(stdout, done, risk, ms)
+	if rdb != nil {
+		reportRedis(stdout, before, after, len(done))
+	}
 	if *off == "" {
 		return nil
 	}
