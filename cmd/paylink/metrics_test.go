@@ -14,7 +14,8 @@ import (
 
 // TestMetricsAreServedOnlyOnTheirOwnAddress (security review, finding 7):
 // `paylink api` answers /metrics with 404 on its public address and serves
-// the metrics on PAYLINK_METRICS_ADDR.
+// the metrics on PAYLINK_METRICS_ADDR, its Redis round trips among them
+// (the start's ping).
 func TestMetricsAreServedOnlyOnTheirOwnAddress(t *testing.T) {
 	t.Parallel()
 	_, dbURL := pgtest.NewWithURL(t)
@@ -70,7 +71,8 @@ func TestMetricsAreServedOnlyOnTheirOwnAddress(t *testing.T) {
 		t.Fatalf("api exited early: %v\n%s", err, metrics.String())
 	}
 	st, body := get("http://" + maddr + "/metrics")
-	for _, want := range []string{`paylink_http_requests_total{method="GET",route="/healthz",status="200"} 1`, "go_goroutines", "process_start_time_seconds"} {
+	for _, want := range []string{`paylink_http_requests_total{method="GET",route="/healthz",status="200"} 1`, "go_goroutines", "process_start_time_seconds",
+		`paylink_redis_round_trips_total{command="ping"}`} {
 		if st != 200 || !strings.Contains(body, want) {
 			t.Errorf("metrics address /metrics = %d, lacks %s", st, want)
 		}

@@ -90,7 +90,10 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 	if err != nil {
 		return nil, err
 	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	rdb := cfg.Redis.NewClient()
+	rdb.AddHook(newRedisRoundTrips(reg))
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := rdb.Ping(pctx).Err(); err != nil {
@@ -98,8 +101,6 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 		rdb.Close()
 		return nil, fmt.Errorf("connect to redis: %w", err)
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	usage := merchant.NewUsage()
 	merchants := merchant.NewService(cfg.Keyring, usage, time.Now).WithCurrencies(cfg.Currencies)
 	passkeys, err := passkey.New(passkey.Config{RPID: cfg.WebAuthnRPID, RPName: "Paylink", Origins: cfg.WebAuthnOrigins,
