@@ -41,7 +41,7 @@ trap stop_started EXIT
 start_api fraud-api "$port"
 PAYLINK_RISK_SCREENING=false start_api fraud-api-unscreened $((port + 10))
 echo "== paylinkbench fraud -c $clients -d ${seconds}s (database $db)"
-bin/paylinkbench fraud -url "http://127.0.0.1:$port" -url-off "http://127.0.0.1:$((port + 10))" -c "$clients" -d "${seconds}s" "$@" &
+bin/paylinkbench fraud -url "http://127.0.0.1:$port" -metrics "http://127.0.0.1:$((port + 2))/metrics" -url-off "http://127.0.0.1:$((port + 10))" -c "$clients" -d "${seconds}s" "$@" &
 bench=$!
 rm -f "$out/fraud-load.log"
 # The machine is shared: sample its load while the benchmark runs.

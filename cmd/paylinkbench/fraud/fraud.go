@@ -14,12 +14,9 @@ import (
 	"io"
 	mrand "math/rand/v2"
 	"net/http"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // ErrUsage is returned after the usage was printed (exit status 2).
@@ -43,7 +40,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c := fs.Int("c", 16, "concurrent shoppers")
 	d := fs.Duration("d", 10*time.Second, "each of the four throughput slices (on, off, off, on)")
 	seed := fs.Uint64("seed", 1, "random seed of the plan")
-	redisURL := fs.String("redis", os.Getenv("REDIS_URL"), "URL of the APIs' Redis, to count its calls during the replay (none when empty)")
+	metrics := fs.String("metrics", "", "URL of the screening API's /metrics, to count its Redis round trips during the replay (none when empty)")
 	if err := fs.Parse(args); err != nil || *merchants < 1 || *c < 1 || fs.NArg() > 0 {
 		return ErrUsage
 	}
@@ -82,18 +79,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// A quarter of the customers first, so every merchant has the
 	// history amount_anomaly needs (20 succeeded payments) before any
 	// attack; then everyone else, interleaved.
-	var rdb *redis.Client
-	if *redisURL != "" {
-		opts, err := redis.ParseURL(*redisURL)
-		if err != nil {
-			return fmt.Errorf("-redis: %w", err)
-		}
-		rdb = redis.NewClient(opts)
-		defer rdb.Close()
-	}
-	var before map[string]int64
-	if rdb != nil {
-		if before, err = redisCalls(ctx, rdb); err != nil {
+	var before, after map[string]float64
+	if *metrics != "" {
+		if before, err = roundTrips(ctx, *metrics); err != nil {
 			return err
 		}
 	}
@@ -107,9 +95,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		done = append(done, out...)
 	}
 	elapsed := time.Since(start)
-	var after map[string]int64
-	if rdb != nil {
-		if after, err = redisCalls(ctx, rdb); err != nil {
+	if *metrics != "" {
+		if after, err = roundTrips(ctx, *metrics); err != nil {
 			return err
 		}
 	}
@@ -122,8 +109,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "fraud: %d attempts in %s (%.0f/s, c=%d)\n", len(done), elapsed.Round(time.Millisecond),
 		float64(len(done))/elapsed.Seconds(), *c)
 	report(stdout, done, risk, ms)
-	if rdb != nil {
-		reportRedis(stdout, before, after, len(done))
+	if *metrics != "" {
+		reportRoundTrips(stdout, before, after, len(done))
 	}
 	if *off == "" {
 		return nil
