@@ -21,37 +21,59 @@ type Pending[T any] struct {
 	delay time.Duration
 	flush func(scope string, batch []T)
 	mu    sync.Mutex
-	queue map[string][]T
+	queue map[string]*waiting[T]
+}
+
+// waiting is one scope's items and the timer that flushes them.
+type waiting[T any] struct {
+	items []T
+	timer *time.Timer
 }
 
 // NewPending returns a Pending that hands a scope's items to flush delay
 // after the first of them was added, unless a screening took them first.
 func NewPending[T any](delay time.Duration, flush func(scope string, batch []T)) *Pending[T] {
-	return &Pending[T]{delay: delay, flush: flush, queue: map[string][]T{}}
+	return &Pending[T]{delay: delay, flush: flush, queue: map[string]*waiting[T]{}}
 }
 
 // Add queues item in scope. The first item of an empty scope arms the
-// scope's flush, so a scope that holds items always has one armed.
+// scope's flush.
 func (p *Pending[T]) Add(scope string, item T) {
 	p.mu.Lock()
-	q := p.queue[scope]
-	p.queue[scope] = append(q, item)
-	p.mu.Unlock()
-	if len(q) == 0 {
-		time.AfterFunc(p.delay, func() {
-			if batch := p.Take(scope); len(batch) > 0 {
-				p.flush(scope, batch)
-			}
-		})
+	defer p.mu.Unlock()
+	w := p.queue[scope]
+	if w == nil {
+		w = &waiting[T]{}
+		w.timer = time.AfterFunc(p.delay, func() { p.expire(scope, w) })
+		p.queue[scope] = w
 	}
+	w.items = append(w.items, item)
 }
 
 // Take removes and returns scope's items, oldest first, for the script
-// about to run in scope; a script that fails loses them.
+// about to run in scope, and disarms their flush; a script that fails
+// loses them.
 func (p *Pending[T]) Take(scope string) []T {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	q := p.queue[scope]
+	w := p.queue[scope]
+	if w == nil {
+		return nil
+	}
 	delete(p.queue, scope)
-	return q
+	w.timer.Stop()
+	return w.items
+}
+
+// expire flushes w, unless a screening took it first.
+func (p *Pending[T]) expire(scope string, w *waiting[T]) {
+	p.mu.Lock()
+	current := p.queue[scope] == w
+	if current {
+		delete(p.queue, scope)
+	}
+	p.mu.Unlock()
+	if current {
+		p.flush(scope, w.items)
+	}
 }
