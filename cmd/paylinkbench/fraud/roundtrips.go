@@ -58,7 +58,7 @@ func reportRoundTrips(w io.Writer, before, after map[string]float64, attempts in
 	names := slices.SortedFunc(maps.Keys(delta), func(a, b string) int { return cmp.Compare(delta[b], delta[a]) })
 	var parts []string
 	for _, name := range names {
-		parts = append(parts, fmt.Sprintf("%s %.3f", name, delta[name]/float64(attempts)))
+		parts = append(parts, fmt.Sprintf("%s %.0f = %.3f", name, delta[name], delta[name]/float64(attempts)))
 	}
 	fmt.Fprintf(w, "redis round trips of the screening API during the replay: %.0f for %d attempts, %.3f an attempt (%s)\n",
 		total, attempts, total/float64(attempts), strings.Join(parts, ", "))
