@@ -77,6 +77,9 @@ type app struct {
 	// walletRisk screens wallet top-ups and withdrawals (nil when
 	// PAYLINK_RISK_SCREENING is false).
 	walletRisk *walletrisk.Screener
+	// counters hold the failed attempts not yet written to Redis; close
+	// writes them.
+	counters []interface{ Flush() }
 }
 
 // openApp reads the configuration and connects to PostgreSQL and Redis.
@@ -127,6 +130,8 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 		PerMerchant:  notify.Limit{N: int(cfg.ShopperEmailsFrom.Limit), Per: cfg.ShopperEmailsFrom.Period},
 	}
 	linkSvc := links.NewService(signer, cfg.BaseURL, time.Now).WithShopperLimits(shopperEmails)
+	riskCounters := risk.NewCounters(rdb, "", cfg.RiskThresholds, log)
+	walletCounters := walletrisk.NewCounters(rdb, "", cfg.RiskThresholds, log)
 	sim := processor.NewSimulator(cfg.SimulatorSecret, processor.NewRedisKeys(rdb), time.Now)
 	passwords := password.NewHasher(password.Config{Slots: cfg.PasswordSlots, Wait: cfg.PasswordWait})
 	webhooks := webhook.NewService(db, webhook.Config{
@@ -152,38 +157,40 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 			MaxFailures: cfg.LoginMaxFailures, Lockout: cfg.LoginLockout, Passwords: passwords}, time.Now),
 		passkeys:  passkeys,
 		processor: sim,
-		checkout:  newCheckout(cfg, db, rdb, log, sim, linkSvc),
+		checkout:  newCheckout(cfg, db, riskCounters, log, sim, linkSvc),
 		forms:     forms.NewService(cfg.BaseURL, time.Now),
 		passwords: passwords,
 		merchantLogins: merchantauth.New(db, merchantauth.Config{MaxFailures: cfg.LoginMaxFailures,
 			Lockout: cfg.LoginLockout, Passwords: passwords}, time.Now),
 		returns:    returns,
-		walletRisk: newWalletRisk(cfg, db, rdb, log, sim),
+		walletRisk: newWalletRisk(cfg, db, walletCounters, log, sim),
+		counters:   []interface{ Flush() }{riskCounters, walletCounters},
 	}, nil
 }
 
 // newCheckout is the checkout service, screening payments unless
 // PAYLINK_RISK_SCREENING is false.
-func newCheckout(cfg *config.Config, db *postgres.DB, rdb redis.UniversalClient, log *slog.Logger, sim *processor.Simulator, linkSvc *links.Service) *checkout.Service {
+func newCheckout(cfg *config.Config, db *postgres.DB, counters *risk.Counters, log *slog.Logger, sim *processor.Simulator, linkSvc *links.Service) *checkout.Service {
 	svc := checkout.NewService(sim, linkSvc, time.Now)
 	if !cfg.RiskScreening {
 		return svc
 	}
-	th := cfg.RiskThresholds
-	return svc.WithRisk(risk.NewEngine(db, risk.NewCounters(rdb, "", th, log), th, log, time.Now), sim.Fingerprint)
+	return svc.WithRisk(risk.NewEngine(db, counters, cfg.RiskThresholds, log, time.Now), sim.Fingerprint)
 }
 
 // newWalletRisk is the wallet's screening with the checkout's thresholds,
 // nil when PAYLINK_RISK_SCREENING is false.
-func newWalletRisk(cfg *config.Config, db *postgres.DB, rdb redis.UniversalClient, log *slog.Logger, sim *processor.Simulator) *walletrisk.Screener {
+func newWalletRisk(cfg *config.Config, db *postgres.DB, counters *walletrisk.Counters, log *slog.Logger, sim *processor.Simulator) *walletrisk.Screener {
 	if !cfg.RiskScreening {
 		return nil
 	}
-	th := cfg.RiskThresholds
-	return walletrisk.New(db, walletrisk.NewCounters(rdb, "", th, log), th, sim.Fingerprint, log, time.Now)
+	return walletrisk.New(db, counters, cfg.RiskThresholds, sim.Fingerprint, log, time.Now)
 }
 
 func (a *app) close() {
+	for _, c := range a.counters {
+		c.Flush()
+	}
 	a.redis.Close()
 	a.db.Close()
 }

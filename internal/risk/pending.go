@@ -77,3 +77,17 @@ func (p *Pending[T]) expire(scope string, w *waiting[T]) {
 		p.flush(scope, w.items)
 	}
 }
+
+// Flush hands every scope's items to flush at once and disarms their
+// timers: a process calls it (through its counters) after its last
+// request, so a graceful stop loses nothing.
+func (p *Pending[T]) Flush() {
+	p.mu.Lock()
+	queue := p.queue
+	p.queue = map[string]*waiting[T]{}
+	p.mu.Unlock()
+	for scope, w := range queue {
+		w.timer.Stop()
+		p.flush(scope, w.items)
+	}
+}

@@ -137,6 +137,11 @@ func (c *Counters) Failed(a *Attempt, now time.Time) {
 	c.failed.Add(a.MerchantID, failure{at: now.UnixMilli(), id: a.ID, ip: a.IP, fpr: a.Fingerprint})
 }
 
+// Flush writes every failure still waiting in memory, each merchant's in
+// one round trip: a process calls it after its last request, before it
+// closes its Redis client.
+func (c *Counters) Flush() { c.failed.Flush() }
+
 // failures appends batch's keys and arguments, as failures.lua reads
 // them, to keys and args.
 func (c *Counters) failures(merchantID string, batch []failure, keys []string, args []any) ([]string, []any) {

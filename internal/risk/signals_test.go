@@ -269,3 +269,29 @@ func TestFailuresNoScreeningTakesAreFlushed(t *testing.T) {
 		t.Fatalf("another process after the flush: %+v, %v; want card_testing", got, err)
 	}
 }
+
+// TestFlushWritesWhatWaits: Flush writes every merchant's waiting
+// failures at once, as a stopping process does, so another process sees
+// them.
+func TestFlushWritesWhatWaits(t *testing.T) {
+	t.Parallel()
+	rdb, _ := redistest.New(t)
+	c := NewCounters(rdb, "test:", DefaultThresholds, discard)
+	c.failed = NewPending(time.Hour, c.flush) // only Flush writes
+	merchants := []string{"mer_a", "mer_b"}
+	for _, mer := range merchants {
+		for i := range 10 {
+			c.Failed(&Attempt{ID: fmt.Sprintf("%s_f%d", mer, i), MerchantID: mer, IP: "198.51.100.1",
+				Fingerprint: fmt.Sprintf("card%d", i%5)}, t0)
+		}
+	}
+	c.Flush()
+	another := NewCounters(rdb, "test:", DefaultThresholds, discard)
+	for _, mer := range merchants {
+		a := attempt(1, "198.51.100.1", "fresh")
+		a.MerchantID = mer
+		if got, err := another.Count(context.Background(), a, t0.Add(time.Second)); err != nil || !got.CardTesting {
+			t.Fatalf("%s after the flush: %+v, %v; want card_testing", mer, got, err)
+		}
+	}
+}

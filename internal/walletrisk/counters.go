@@ -108,6 +108,11 @@ func (c *Counters) Failed(a *Attempt, now time.Time) {
 	c.failed.Add(scope, failure{at: now.UnixMilli(), id: a.ID, ip: a.IP, user: a.UserID, fpr: a.Fingerprint})
 }
 
+// Flush writes every failure still waiting in memory, in one round trip:
+// a process calls it after its last request, before it closes its Redis
+// client.
+func (c *Counters) Flush() { c.failed.Flush() }
+
 // failures appends batch's keys and arguments, as failures.lua reads
 // them, to keys and args.
 func (c *Counters) failures(batch []failure, keys []string, args []any) ([]string, []any) {
