@@ -36,9 +36,12 @@ func NewPending[T any](delay time.Duration, flush func(scope string, batch []T))
 	return &Pending[T]{delay: delay, flush: flush, queue: map[string]*waiting[T]{}}
 }
 
-// Add queues item in scope. The first item of an empty scope arms the
+// Add queues items in scope. The first items of an empty scope arm the
 // scope's flush.
-func (p *Pending[T]) Add(scope string, item T) {
+func (p *Pending[T]) Add(scope string, items ...T) {
+	if len(items) == 0 {
+		return
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	w := p.queue[scope]
@@ -47,12 +50,12 @@ func (p *Pending[T]) Add(scope string, item T) {
 		w.timer = time.AfterFunc(p.delay, func() { p.expire(scope, w) })
 		p.queue[scope] = w
 	}
-	w.items = append(w.items, item)
+	w.items = append(w.items, items...)
 }
 
 // Take removes and returns scope's items, oldest first, for the script
-// about to run in scope, and disarms their flush; a script that fails
-// loses them.
+// about to run in scope, and disarms their flush. A script that fails
+// Adds them back when writing an item twice does no harm.
 func (p *Pending[T]) Take(scope string) []T {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -100,7 +100,7 @@ func (c *Counters) key(merchantID, kind, subject string) string {
 // counts once) and reads every counter of a, in one round trip (a Lua
 // script, atomic: concurrent attempts each count), after writing the
 // merchant's failures that wait in memory. An error means Redis could not
-// be asked (those failures are lost); the caller degrades.
+// be asked (those failures wait again); the caller degrades.
 func (c *Counters) Count(ctx context.Context, a *Attempt, now time.Time) (Counts, error) {
 	ms := now.UnixMilli()
 	batch := c.failed.Take(a.MerchantID)
@@ -120,6 +120,9 @@ func (c *Counters) Count(ctx context.Context, a *Attempt, now time.Time) (Counts
 	keys, args = c.failures(a.MerchantID, batch, keys, args)
 	res, err := screenScript.Run(ctx, c.rdb, keys, args...).Int64Slice()
 	if err != nil {
+		// The failures wait again: the script may or may not have run,
+		// and writing one twice counts it once (its member is its id).
+		c.failed.Add(a.MerchantID, batch...)
 		return Counts{}, fmt.Errorf("risk counters: %w", err)
 	}
 	if len(res) != 5 {

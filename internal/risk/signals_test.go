@@ -295,3 +295,26 @@ func TestFlushWritesWhatWaits(t *testing.T) {
 		}
 	}
 }
+
+// TestFailuresSurviveAFailedScreening: a screening whose script could
+// not run (its request was cancelled) puts the failures it carried back
+// to wait, so the next screening still counts them, once.
+func TestFailuresSurviveAFailedScreening(t *testing.T) {
+	t.Parallel()
+	rdb, _ := redistest.New(t)
+	c := NewCounters(rdb, "test:", DefaultThresholds, discard)
+	c.failed = NewPending(time.Hour, c.flush) // only Count writes
+	for i := range 10 {
+		c.Failed(&Attempt{ID: fmt.Sprintf("f%d", i), MerchantID: "mer_a", IP: "198.51.100.1",
+			Fingerprint: fmt.Sprintf("card%d", i%5)}, t0)
+	}
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := c.Count(cancelled, attempt(1, "198.51.100.1", "card0"), t0.Add(time.Second)); err == nil {
+		t.Fatal("Count with a cancelled context: no error")
+	}
+	got, err := c.Count(context.Background(), attempt(2, "198.51.100.1", "card0"), t0.Add(time.Second))
+	if err != nil || !got.CardTesting || got.CardFailures != 2 {
+		t.Fatalf("the next screening: %+v, %v; want card_testing and card0's 2 failures", got, err)
+	}
+}

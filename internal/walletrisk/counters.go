@@ -76,7 +76,7 @@ func (c *Counters) key(kind, subject string) string {
 // counts once) and reads its counters, in one round trip (a Lua script,
 // atomic: concurrent attempts each count), after writing the failures
 // that wait in memory. An error means Redis could not be asked (those
-// failures are lost); the caller degrades.
+// failures wait again); the caller degrades.
 func (c *Counters) Count(ctx context.Context, a *Attempt, now time.Time) (Counts, error) {
 	batch := c.failed.Take(scope)
 	keys := make([]string, 0, 9+4*len(batch))
@@ -92,6 +92,9 @@ func (c *Counters) Count(ctx context.Context, a *Attempt, now time.Time) (Counts
 	keys, args = c.failures(batch, keys, args)
 	res, err := screenScript.Run(ctx, c.rdb, keys, args...).Int64Slice()
 	if err != nil {
+		// The failures wait again: the script may or may not have run,
+		// and writing one twice counts it once (its member is its id).
+		c.failed.Add(scope, batch...)
 		return Counts{}, fmt.Errorf("wallet risk counters: %w", err)
 	}
 	if len(res) != 4 {
