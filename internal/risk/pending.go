@@ -55,7 +55,7 @@ func (p *Pending[T]) Add(scope string, items ...T) {
 
 // Take removes and returns scope's items, oldest first, for the script
 // about to run in scope, and disarms their flush. A script that fails
-// Adds them back when writing an item twice does no harm.
+// may Add them back, as long as writing an item twice does no harm.
 func (p *Pending[T]) Take(scope string) []T {
 	p.mu.Lock()
 	defer p.mu.Unlock()
