@@ -464,7 +464,7 @@ func TestRedisFlushedBeforeDelivery(t *testing.T) {
 
 // TestWorkerKilledMidDelivery: a worker process is SIGKILLed while the
 // receiver holds its request. A new worker delivers it after restart, once
-// Asynq's lease on the dead worker's task expires (about a minute).
+// Asynq's lease on the dead worker's task expired (expireLeases).
 func TestWorkerKilledMidDelivery(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, 5*time.Second)
@@ -499,6 +499,7 @@ func TestWorkerKilledMidDelivery(t *testing.T) {
 		t.Fatalf("after the kill: %s with %v attempts; want pending with none recorded", status, codes)
 	}
 
+	h.expireLeases(t)
 	h.run(h.newWorker())
 	h.waitSucceeded(TypeWebhookDeliver, dlvID, 3*time.Minute)
 	status, codes := h.delivery(dlvID)
@@ -512,6 +513,35 @@ func TestWorkerKilledMidDelivery(t *testing.T) {
 		if r := <-got; r.header.Get("webhook-id") != evtID {
 			t.Fatalf("webhook-id %q, want %s both times so the receiver can dedupe", r.header.Get("webhook-id"), evtID)
 		}
+	}
+}
+
+// expireLeases moves every Asynq lease in the test's Redis a minute and
+// more into the past, as the time after a worker's death would: a new
+// worker's recoverer, which runs as it starts, then hands the dead
+// worker's tasks on at once instead of at its next round a minute later.
+// It fails the test when no worker held a lease.
+func (h *harness) expireLeases(t *testing.T) {
+	t.Helper()
+	keys, err := h.rdb.Keys(h.ctx, "asynq:{*}:lease").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	leases := 0
+	for _, key := range keys {
+		tasks, err := h.rdb.ZRange(h.ctx, key, 0, -1).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, task := range tasks {
+			if err := h.rdb.ZAdd(h.ctx, key, redis.Z{Score: 1, Member: task}).Err(); err != nil {
+				t.Fatal(err)
+			}
+			leases++
+		}
+	}
+	if leases == 0 {
+		t.Fatal("no Asynq lease to expire: the killed worker held no task")
 	}
 }
 

@@ -144,7 +144,7 @@ func TestRedisFlushedBeforePayout(t *testing.T) {
 // TestWorkerKilledMidPayout: a worker process is SIGKILLed while its
 // payout call is in flight. The money stays in flight, and a new worker
 // settles the withdrawal exactly once after Asynq's lease on the dead
-// worker's task expires (about a minute).
+// worker's task expired (expireLeases).
 func TestWorkerKilledMidPayout(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, 5*time.Second)
@@ -188,6 +188,7 @@ func TestWorkerKilledMidPayout(t *testing.T) {
 	if t0, _ := h.deps.Wallet.Transaction(h.ctx, h.db.Pool, u.ID, id); t0.Status != wallet.StatusProcessing || flying != 600 {
 		t.Fatalf("after the kill: %s with %d in flight; want processing with 600", t0.Status, flying)
 	}
+	h.expireLeases(t)
 	h.run(h.newWorker())
 	h.waitSucceeded(TypeWalletPayout, id, 3*time.Minute)
 	h.settled(id, u, wallet.StatusSucceeded, 400)
