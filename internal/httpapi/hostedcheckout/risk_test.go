@@ -2,11 +2,16 @@ package hostedcheckout_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
+	"sync/atomic"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/paylink/paylink/internal/httpapi"
 	"github.com/paylink/paylink/internal/httpapi/apitest"
 	"github.com/paylink/paylink/internal/wire"
 )
@@ -190,4 +195,63 @@ func TestSignedLinkAndFormScreened(t *testing.T) {
 	}
 	e.WantBalance(c, "USD", 2000)
 	verifyLedger(t, e)
+}
+
+// roundTrips counts the Redis commands and pipelines a client sends.
+type roundTrips struct{ n *atomic.Int64 }
+
+func (h roundTrips) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h roundTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error { h.n.Add(1); return next(ctx, cmd) }
+}
+
+func (h roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error { h.n.Add(1); return next(ctx, cmds) }
+}
+
+// TestDeclineCostsNoExtraRedisRoundTrip (issue 22: at most one Redis round
+// trip per attempt for screening): a declined card payment makes as many
+// Redis round trips as a succeeded one; its failure rides the merchant's
+// next screening, which still counts it: after ten declines over five
+// cards the next payment is blocked.
+func TestDeclineCostsNoExtraRedisRoundTrip(t *testing.T) {
+	t.Parallel()
+	var sent atomic.Int64
+	e := apitest.New(t, func(d *httpapi.Deps) { d.Redis.AddHook(roundTrips{&sent}) })
+	_, c := e.SignUp("trips@shop.test")
+	l := e.CreateLink(c, map[string]any{"single_use": false})
+	path := apitest.CheckoutPath(t, l)
+	if res := e.Pay(path, apitest.CardBody("4242424242424242"), "warm"); res.Status != http.StatusOK { // loads the scripts
+		t.Fatalf("first payment: %d %s", res.Status, res.Body)
+	}
+	// The fewest round trips of three payments with card: anything else
+	// in the process that asks Redis meanwhile can only add to a count.
+	fewest := func(card string, check func(*testing.T, apitest.Response)) int64 {
+		least := int64(-1)
+		for i := range 3 {
+			before := sent.Load()
+			res := e.Pay(path, apitest.CardBody(card), fmt.Sprintf("%s-%d", card, i))
+			n := sent.Load() - before
+			check(t, res)
+			if least < 0 || n < least {
+				least = n
+			}
+		}
+		return least
+	}
+	okTrips := fewest("4242424242424242", func(t *testing.T, res apitest.Response) {
+		if res.Status != http.StatusOK {
+			t.Fatalf("succeeded payment: %d %s", res.Status, res.Body)
+		}
+	})
+	declinedTrips := fewest(declining[0], wantDeclined)
+	if declinedTrips != okTrips {
+		t.Fatalf("a declined payment made %d Redis round trips, a succeeded one %d; want as many", declinedTrips, okTrips)
+	}
+	for i := 3; i < 10; i++ {
+		wantDeclined(t, e.Pay(path, apitest.CardBody(declining[i%5]), fmt.Sprintf("d%d", i)))
+	}
+	apitest.WantError(t, e.Pay(path, apitest.CardBody("5555555555554444"), "after-10"), http.StatusPaymentRequired,
+		"payment_blocked")
 }
