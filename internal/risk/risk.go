@@ -2,7 +2,7 @@
 // (API.md Part 3): sliding-window signals counted in Redis, an
 // explainable logistic score, the merchant's allow/block lists and CEL
 // rules, and the decision (allow, review, challenge, block) stored with
-// the payment. It also keeps the reviews that decisions open.
+// the payment. The reviews that decisions open are package riskreview's.
 package risk
 
 import (
