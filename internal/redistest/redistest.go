@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -89,4 +90,24 @@ func databases(ctx context.Context, t testing.TB, c *redis.Client) int {
 		t.Fatalf("redistest: Redis has %q databases; need at least 2", res["databases"])
 	}
 	return n
+}
+
+// CountRoundTrips makes c count the round trips it makes from now on (a
+// command or a pipeline each) and returns the count.
+func CountRoundTrips(c *redis.Client) *atomic.Int64 {
+	var n atomic.Int64
+	c.AddHook(roundTrips{&n})
+	return &n
+}
+
+type roundTrips struct{ n *atomic.Int64 }
+
+func (h roundTrips) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h roundTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error { h.n.Add(1); return next(ctx, cmd) }
+}
+
+func (h roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error { h.n.Add(1); return next(ctx, cmds) }
 }

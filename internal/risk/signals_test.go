@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -177,20 +176,6 @@ func TestCountersUnreachable(t *testing.T) {
 	}
 }
 
-// counting counts the round trips a client makes: one a command, one a
-// pipeline.
-type counting struct{ n *atomic.Int64 }
-
-func (h counting) DialHook(next redis.DialHook) redis.DialHook { return next }
-
-func (h counting) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error { h.n.Add(1); return next(ctx, cmd) }
-}
-
-func (h counting) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error { h.n.Add(1); return next(ctx, cmds) }
-}
-
 // TestFailuresRideTheNextScreening: failed attempts make no round trip
 // of their own. The merchant's next Count writes them all (50 failing at
 // once) in its one script and counts them; another merchant's Count does
@@ -198,8 +183,7 @@ func (h counting) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Proc
 func TestFailuresRideTheNextScreening(t *testing.T) {
 	t.Parallel()
 	rdb, _ := redistest.New(t)
-	var sent atomic.Int64
-	rdb.AddHook(counting{&sent})
+	sent := redistest.CountRoundTrips(rdb)
 	c := NewCounters(rdb, "test:", DefaultThresholds, discard)
 	c.failed = NewPending(time.Hour, c.flush) // no flush within the test: only Count writes
 	ctx := context.Background()

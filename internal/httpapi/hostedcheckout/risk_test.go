@@ -2,17 +2,15 @@ package hostedcheckout_test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"net/http"
 	"slices"
 	"sync/atomic"
 	"testing"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/paylink/paylink/internal/httpapi"
 	"github.com/paylink/paylink/internal/httpapi/apitest"
+	"github.com/paylink/paylink/internal/redistest"
 	"github.com/paylink/paylink/internal/wire"
 )
 
@@ -197,19 +195,6 @@ func TestSignedLinkAndFormScreened(t *testing.T) {
 	verifyLedger(t, e)
 }
 
-// roundTrips counts the Redis commands and pipelines a client sends.
-type roundTrips struct{ n *atomic.Int64 }
-
-func (h roundTrips) DialHook(next redis.DialHook) redis.DialHook { return next }
-
-func (h roundTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error { h.n.Add(1); return next(ctx, cmd) }
-}
-
-func (h roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error { h.n.Add(1); return next(ctx, cmds) }
-}
-
 // TestDeclineCostsNoExtraRedisRoundTrip (issue 22: at most one Redis round
 // trip per attempt for screening): a declined card payment makes as many
 // Redis round trips as a succeeded one; its failure rides the merchant's
@@ -217,8 +202,8 @@ func (h roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pr
 // cards the next payment is blocked.
 func TestDeclineCostsNoExtraRedisRoundTrip(t *testing.T) {
 	t.Parallel()
-	var sent atomic.Int64
-	e := apitest.New(t, func(d *httpapi.Deps) { d.Redis.AddHook(roundTrips{&sent}) })
+	var sent *atomic.Int64
+	e := apitest.New(t, func(d *httpapi.Deps) { sent = redistest.CountRoundTrips(d.Redis) })
 	_, c := e.SignUp("trips@shop.test")
 	l := e.CreateLink(c, map[string]any{"single_use": false})
 	path := apitest.CheckoutPath(t, l)
