@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/paylink/paylink/internal/pending"
 )
 
 // Thresholds are the signals' windows and thresholds (API.md Part 3,
@@ -68,12 +70,12 @@ var (
 // shares the hash tag {merchant}, so a merchant's counters live on one
 // shard of a Redis Cluster and one script can touch them all. Failed
 // attempts wait in memory for the merchant's next screening script
-// (Pending), so that a failure costs no round trip of its own.
+// (package pending), so that a failure costs no round trip of its own.
 type Counters struct {
 	rdb    redis.Scripter
 	prefix string
 	th     Thresholds
-	failed *Pending[failure]
+	failed *pending.Queue[failure]
 	log    *slog.Logger
 }
 
@@ -88,7 +90,7 @@ type failure struct {
 // written.
 func NewCounters(rdb redis.Scripter, prefix string, th Thresholds, log *slog.Logger) *Counters {
 	c := &Counters{rdb: rdb, prefix: prefix, th: th, log: log}
-	c.failed = NewPending(FlushDelay, c.flush)
+	c.failed = pending.New(pending.FlushDelay, c.flush)
 	return c
 }
 
@@ -135,7 +137,7 @@ func (c *Counters) Count(ctx context.Context, a *Attempt, now time.Time) (Counts
 // Failed records that card attempt a failed at now (any 402): it counts
 // toward card_testing for its IP and card_failures_1h for its card. It
 // waits in memory for the merchant's next Count, which writes it in its
-// own round trip, or for FlushDelay, after which it is written alone.
+// own round trip, or for pending.FlushDelay, after which it is written alone.
 func (c *Counters) Failed(a *Attempt, now time.Time) {
 	c.failed.Add(a.MerchantID, failure{at: now.UnixMilli(), id: a.ID, ip: a.IP, fpr: a.Fingerprint})
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/paylink/paylink/internal/pending"
+
 	"github.com/paylink/paylink/internal/redistest"
 	"github.com/paylink/paylink/internal/waitfor"
 )
@@ -185,7 +187,7 @@ func TestFailuresRideTheNextScreening(t *testing.T) {
 	rdb, _ := redistest.New(t)
 	sent := redistest.CountRoundTrips(rdb)
 	c := NewCounters(rdb, "test:", DefaultThresholds, discard)
-	c.failed = NewPending(time.Hour, c.flush) // no flush within the test: only Count writes
+	c.failed = pending.New(time.Hour, c.flush) // no flush within the test: only Count writes
 	ctx := context.Background()
 	if _, err := c.Count(ctx, attempt(0, "192.0.2.1", "warm"), t0); err != nil { // loads the script
 		t.Fatal(err)
@@ -261,7 +263,7 @@ func TestFlushWritesWhatWaits(t *testing.T) {
 	t.Parallel()
 	rdb, _ := redistest.New(t)
 	c := NewCounters(rdb, "test:", DefaultThresholds, discard)
-	c.failed = NewPending(time.Hour, c.flush) // only Flush writes
+	c.failed = pending.New(time.Hour, c.flush) // only Flush writes
 	merchants := []string{"mer_a", "mer_b"}
 	for _, mer := range merchants {
 		for i := range 10 {
@@ -287,7 +289,7 @@ func TestFailuresSurviveAFailedScreening(t *testing.T) {
 	t.Parallel()
 	rdb, _ := redistest.New(t)
 	c := NewCounters(rdb, "test:", DefaultThresholds, discard)
-	c.failed = NewPending(time.Hour, c.flush) // only Count writes
+	c.failed = pending.New(time.Hour, c.flush) // only Count writes
 	for i := range 10 {
 		c.Failed(&Attempt{ID: fmt.Sprintf("f%d", i), MerchantID: "mer_a", IP: "198.51.100.1",
 			Fingerprint: fmt.Sprintf("card%d", i%5)}, t0)

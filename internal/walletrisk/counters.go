@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/paylink/paylink/internal/pending"
 	"github.com/paylink/paylink/internal/risk"
 )
 
@@ -40,13 +41,13 @@ var (
 // time in milliseconds, trimmed to its window and given a TTL of its
 // window on every write. The platform is the scope: every key carries the
 // hash tag {wallet}, so one script can touch them all. Failed attempts
-// wait in memory for the next screening script (risk.Pending), so that a
+// wait in memory for the next screening script (package pending), so that a
 // failure costs no round trip of its own.
 type Counters struct {
 	rdb    redis.Scripter
 	prefix string
 	th     risk.Thresholds
-	failed *risk.Pending[failure]
+	failed *pending.Queue[failure]
 	log    *slog.Logger
 }
 
@@ -56,7 +57,7 @@ type failure struct {
 	id, ip, user, fpr string
 }
 
-// scope is the one Pending scope: the platform.
+// scope is the one pending.Queue scope: the platform.
 const scope = "wallet"
 
 // NewCounters returns Counters on rdb with the checkout's thresholds th;
@@ -64,7 +65,7 @@ const scope = "wallet"
 // failures that could not be written.
 func NewCounters(rdb redis.Scripter, prefix string, th risk.Thresholds, log *slog.Logger) *Counters {
 	c := &Counters{rdb: rdb, prefix: prefix, th: th, log: log}
-	c.failed = risk.NewPending(risk.FlushDelay, c.flush)
+	c.failed = pending.New(pending.FlushDelay, c.flush)
 	return c
 }
 
@@ -106,7 +107,7 @@ func (c *Counters) Count(ctx context.Context, a *Attempt, now time.Time) (Counts
 // Failed records that attempt a failed at now with a 402: it counts
 // towards card testing for its IP and its user. It waits in memory for
 // the next Count, which writes it in its own round trip, or for
-// risk.FlushDelay, after which it is written alone.
+// pending.FlushDelay, after which it is written alone.
 func (c *Counters) Failed(a *Attempt, now time.Time) {
 	c.failed.Add(scope, failure{at: now.UnixMilli(), id: a.ID, ip: a.IP, user: a.UserID, fpr: a.Fingerprint})
 }
