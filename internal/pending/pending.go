@@ -22,6 +22,11 @@ const FlushDelay = 50 * time.Millisecond
 // screening.
 const maxFlushes = 4
 
+// maxWaiting bounds a scope's waiting items: past it, the oldest go. It
+// matters only while Redis cannot be written for long (every flush and
+// screening failing), when screening already says it is degraded.
+const maxWaiting = 100_000
+
 // Queue holds what this process still has to write to Redis about
 // failed attempts, per scope (one hash tag: a merchant, or the wallet),
 // so that the write rides the scope's next screening script instead of
@@ -51,8 +56,8 @@ func New[T any](delay time.Duration, flush func(scope string, batch []T)) *Queue
 	return &Queue[T]{delay: delay, flush: flush, flights: make(chan struct{}, maxFlushes), queue: map[string]*waiting[T]{}}
 }
 
-// Add queues items in scope. The first items of an empty scope arm the
-// scope's flush.
+// Add queues items in scope, keeping its newest maxWaiting. The first
+// items of an empty scope arm the scope's flush.
 func (p *Queue[T]) Add(scope string, items ...T) {
 	if len(items) == 0 {
 		return
@@ -66,6 +71,9 @@ func (p *Queue[T]) Add(scope string, items ...T) {
 		p.queue[scope] = w
 	}
 	w.items = append(w.items, items...)
+	if over := len(w.items) - maxWaiting; over > 0 {
+		w.items = w.items[over:] // append copies the live part when it grows
+	}
 }
 
 // Take removes and returns scope's items, oldest first, for the script

@@ -82,3 +82,18 @@ func TestFlushesAFewAtATime(t *testing.T) {
 		}
 	}
 }
+
+// TestWaitingIsBounded: a scope keeps its newest maxWaiting items, oldest
+// first, when nothing takes them for long.
+func TestWaitingIsBounded(t *testing.T) {
+	t.Parallel()
+	p := New(time.Hour, func(string, []int) {})
+	for i := range maxWaiting + 10 {
+		p.Add("scope", i)
+	}
+	got := p.Take("scope")
+	if len(got) != maxWaiting || got[0] != 10 || got[len(got)-1] != maxWaiting+9 {
+		t.Fatalf("kept %d items, %d to %d; want the newest %d, 10 to %d", len(got), got[0], got[len(got)-1],
+			maxWaiting, maxWaiting+9)
+	}
+}
