@@ -5,6 +5,7 @@
 package pending
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,6 +23,9 @@ const FlushDelay = 50 * time.Millisecond
 // screening.
 const maxFlushes = 4
 
+// flushTimeout bounds one flush's round trip.
+const flushTimeout = 5 * time.Second
+
 // maxWaiting bounds a scope's waiting items: past it, the oldest go. It
 // matters only while Redis cannot be written for long (every flush and
 // screening failing), when screening already says it is degraded.
@@ -36,7 +40,7 @@ const maxWaiting = 100_000
 // card testing. It is safe for concurrent use.
 type Queue[T any] struct {
 	delay   time.Duration
-	flush   func(scope string, batch []T)
+	flush   func(ctx context.Context, scope string, batch []T)
 	flights chan struct{} // a slot per flush in flight (maxFlushes)
 	// deferred counts the times a scope's flush waited for a slot.
 	deferred atomic.Int64
@@ -51,8 +55,9 @@ type waiting[T any] struct {
 }
 
 // New returns a Queue that hands a scope's items to flush delay
-// after the first of them was added, unless a screening took them first.
-func New[T any](delay time.Duration, flush func(scope string, batch []T)) *Queue[T] {
+// after the first of them was added, unless a screening took them first;
+// flush's ctx ends after flushTimeout.
+func New[T any](delay time.Duration, flush func(ctx context.Context, scope string, batch []T)) *Queue[T] {
 	return &Queue[T]{delay: delay, flush: flush, flights: make(chan struct{}, maxFlushes), queue: map[string]*waiting[T]{}}
 }
 
@@ -110,7 +115,14 @@ func (p *Queue[T]) expire(scope string, w *waiting[T]) {
 		return
 	}
 	defer func() { <-p.flights }()
-	p.flush(scope, w.items)
+	p.flushBounded(scope, w.items)
+}
+
+// flushBounded is flush within flushTimeout.
+func (p *Queue[T]) flushBounded(scope string, batch []T) {
+	ctx, cancel := context.WithTimeout(context.Background(), flushTimeout)
+	defer cancel()
+	p.flush(ctx, scope, batch)
 }
 
 // Flush hands every scope's items to flush at once and disarms their
@@ -123,6 +135,6 @@ func (p *Queue[T]) Flush() {
 	p.mu.Unlock()
 	for scope, w := range queue {
 		w.timer.Stop()
-		p.flush(scope, w.items)
+		p.flushBounded(scope, w.items)
 	}
 }

@@ -24,7 +24,7 @@ func TestFlushesAFewAtATime(t *testing.T) {
 		active, most int
 		flushed      = map[string][]int{}
 	)
-	p := New(time.Millisecond, func(scope string, batch []int) {
+	p := New(time.Millisecond, func(_ context.Context, scope string, batch []int) {
 		mu.Lock()
 		active++
 		most = max(most, active)
@@ -87,7 +87,7 @@ func TestFlushesAFewAtATime(t *testing.T) {
 // first, when nothing takes them for long.
 func TestWaitingIsBounded(t *testing.T) {
 	t.Parallel()
-	p := New(time.Hour, func(string, []int) {})
+	p := New(time.Hour, func(context.Context, string, []int) {})
 	for i := range maxWaiting + 10 {
 		p.Add("scope", i)
 	}

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/paylink/paylink/internal/redishook"
 )
 
 // EnvURL names the environment variable holding the test Redis URL; `make
@@ -96,18 +98,6 @@ func databases(ctx context.Context, t testing.TB, c *redis.Client) int {
 // command or a pipeline each) and returns the count.
 func CountRoundTrips(c *redis.Client) *atomic.Int64 {
 	var n atomic.Int64
-	c.AddHook(roundTrips{&n})
+	c.AddHook(redishook.RoundTrips(func(string) { n.Add(1) }))
 	return &n
-}
-
-type roundTrips struct{ n *atomic.Int64 }
-
-func (h roundTrips) DialHook(next redis.DialHook) redis.DialHook { return next }
-
-func (h roundTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error { h.n.Add(1); return next(ctx, cmd) }
-}
-
-func (h roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error { h.n.Add(1); return next(ctx, cmds) }
 }

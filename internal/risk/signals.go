@@ -1,10 +1,12 @@
 package risk
 
 import (
+	"cmp"
 	"context"
 	_ "embed"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -159,23 +161,15 @@ func (c *Counters) failures(merchantID string, batch []failure, keys []string, a
 }
 
 // flush writes a merchant's failures that no Count took in time.
-func (c *Counters) flush(merchantID string, batch []failure) {
-	now := batch[0].at
-	for _, f := range batch {
-		now = max(now, f.at)
-	}
+func (c *Counters) flush(ctx context.Context, merchantID string, batch []failure) {
+	newest := slices.MaxFunc(batch, func(a, b failure) int { return cmp.Compare(a.at, b.at) })
 	keys, args := c.failures(merchantID, batch, nil,
-		[]any{now, c.th.TestingWindow.Milliseconds(), c.th.CardWindow.Milliseconds()})
-	ctx, cancel := context.WithTimeout(context.Background(), flushTimeout)
-	defer cancel()
+		[]any{newest.at, c.th.TestingWindow.Milliseconds(), c.th.CardWindow.Milliseconds()})
 	if err := failedScript.Run(ctx, c.rdb, keys, args...).Err(); err != nil {
 		c.log.Warn("risk signals unavailable: failed attempts lost", "err", err, "merchant", merchantID,
 			"failures", len(batch))
 	}
 }
-
-// flushTimeout bounds a flush's round trip.
-const flushTimeout = 5 * time.Second
 
 func boolArg(b bool) string { return strconv.FormatBool(b) }
 

@@ -1,10 +1,12 @@
 package walletrisk
 
 import (
+	"cmp"
 	"context"
 	_ "embed"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"time"
 
@@ -129,18 +131,10 @@ func (c *Counters) failures(batch []failure, keys []string, args []any) ([]strin
 }
 
 // flush writes the failures that no Count took in time.
-func (c *Counters) flush(_ string, batch []failure) {
-	now := batch[0].at
-	for _, f := range batch {
-		now = max(now, f.at)
-	}
-	keys, args := c.failures(batch, nil, []any{now, c.th.TestingWindow.Milliseconds()})
-	ctx, cancel := context.WithTimeout(context.Background(), flushTimeout)
-	defer cancel()
+func (c *Counters) flush(ctx context.Context, _ string, batch []failure) {
+	newest := slices.MaxFunc(batch, func(a, b failure) int { return cmp.Compare(a.at, b.at) })
+	keys, args := c.failures(batch, nil, []any{newest.at, c.th.TestingWindow.Milliseconds()})
 	if err := failedScript.Run(ctx, c.rdb, keys, args...).Err(); err != nil {
 		c.log.Warn("wallet risk signals unavailable: failed attempts lost", "err", err, "failures", len(batch))
 	}
 }
-
-// flushTimeout bounds a flush's round trip.
-const flushTimeout = 5 * time.Second

@@ -76,15 +76,15 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	p.rng.Shuffle(len(mixed), func(i, j int) { mixed[i], mixed[j] = mixed[j], mixed[i] })
-	// A quarter of the customers first, so every merchant has the
-	// history amount_anomaly needs (20 succeeded payments) before any
-	// attack; then everyone else, interleaved.
 	var before, after map[string]float64
 	if *metrics != "" {
 		if before, err = roundTrips(ctx, *metrics); err != nil {
 			return err
 		}
 	}
+	// A quarter of the customers first, so every merchant has the
+	// history amount_anomaly needs (20 succeeded payments) before any
+	// attack; then everyone else, interleaved.
 	start = time.Now()
 	var done []outcome
 	for _, phase := range [][]*actor{warm, mixed} {

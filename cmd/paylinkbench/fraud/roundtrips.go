@@ -1,7 +1,6 @@
 package fraud
 
 import (
-	"bufio"
 	"cmp"
 	"context"
 	"fmt"
@@ -9,8 +8,10 @@ import (
 	"maps"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 // roundTrips reads the Redis round trips an API made so far, by command,
@@ -28,20 +29,20 @@ func roundTrips(ctx context.Context, metricsURL string) (map[string]float64, err
 	if res.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("read %s: %s", metricsURL, res.Status)
 	}
-	const prefix = `paylink_redis_round_trips_total{command="`
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(res.Body)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", metricsURL, err)
+	}
 	trips := map[string]float64{}
-	sc := bufio.NewScanner(res.Body)
-	for sc.Scan() {
-		rest, ok := strings.CutPrefix(sc.Text(), prefix)
-		if !ok {
-			continue
-		}
-		name, n, ok := strings.Cut(rest, `"} `)
-		if v, err := strconv.ParseFloat(n, 64); ok && err == nil {
-			trips[name] = v
+	for _, m := range families["paylink_redis_round_trips_total"].GetMetric() {
+		for _, l := range m.GetLabel() {
+			if l.GetName() == "command" {
+				trips[l.GetValue()] = m.GetCounter().GetValue()
+			}
 		}
 	}
-	return trips, sc.Err()
+	return trips, nil
 }
 
 // reportRoundTrips prints the Redis round trips made between before and

@@ -79,7 +79,7 @@ type ErrorDetail struct {
 // logged.
 func (e *Edge) ErrorResponse(c *gin.Context, err error) (int, ErrorBody) {
 	ctxErr := c.Request.Context().Err()
-	if errors.Is(ctxErr, context.Canceled) && (errors.Is(err, context.Canceled) || postgres.IsCanceled(err)) {
+	if endedBy(ctxErr, err, context.Canceled) {
 		// The client hung up; nobody reads this answer and nothing failed on
 		// our side. 499 (nginx's "client closed request") keeps it apart
 		// from real errors in metrics and logs.
@@ -91,7 +91,7 @@ func (e *Edge) ErrorResponse(c *gin.Context, err error) (int, ErrorBody) {
 	var ae *apperr.Error
 	switch {
 	case errors.As(err, &ae) && ae.Kind != apperr.Internal:
-	case errors.Is(ctxErr, context.DeadlineExceeded) && (errors.Is(err, context.DeadlineExceeded) || postgres.IsCanceled(err)):
+	case endedBy(ctxErr, err, context.DeadlineExceeded):
 		e.log.WarnContext(c.Request.Context(), "request timed out", "err", err, "request_id", RequestID(c),
 			"method", c.Request.Method, "route", c.FullPath(), "timeout", e.timeout.String())
 		ae = errTimedOut
@@ -109,6 +109,14 @@ func (e *Edge) ErrorResponse(c *gin.Context, err error) (int, ErrorBody) {
 	return statusByKind[ae.Kind], ErrorBody{Error: ErrorDetail{
 		Type: typeByKind[ae.Kind], Code: ae.Code, Message: ae.Message, Param: ae.Param, RequestID: RequestID(c),
 	}}
+}
+
+// endedBy reports whether err comes from the request's context ending
+// (ctxErr) with cause: context.Canceled when the client hung up,
+// context.DeadlineExceeded past RequestTimeout. The error is the cause
+// itself, or PostgreSQL cancelling the statement the context was running.
+func endedBy(ctxErr, err, cause error) bool {
+	return errors.Is(ctxErr, cause) && (errors.Is(err, cause) || postgres.IsCanceled(err))
 }
 
 // retryAfter is an error that knows when the client may retry (a lock-out
