@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/paylink/paylink/internal/notify"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/webhook"
 )
@@ -90,10 +91,15 @@ func TestShopperEmailsOnFailureAndRefund(t *testing.T) {
 			}
 		}
 	}
-	var html string
-	if err := f.db.Pool.QueryRow(f.ctx, `SELECT html FROM emails WHERE dedupe_key = 'refund:re_2'`).Scan(&html); err != nil ||
-		!strings.Contains(html, "<html") || !strings.Contains(html, "$15.00") {
-		t.Fatalf("html part = %.200q, %v", html, err)
+	// The HTML part is stored as its template's data and rendered when sent.
+	var emailID string
+	var html *string
+	if err := f.db.Pool.QueryRow(f.ctx, `SELECT id, html FROM emails WHERE dedupe_key = 'refund:re_2'`).Scan(&emailID, &html); err != nil || html != nil {
+		t.Fatalf("stored html = %v, %v; want none", html, err)
+	}
+	e, err := notify.Read(f.ctx, f.db.Pool, emailID)
+	if err != nil || !strings.Contains(e.HTML, "<html") || !strings.Contains(e.HTML, "$15.00") {
+		t.Fatalf("html part = %.200q, %v", e.HTML, err)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -123,6 +124,10 @@ func TestSendKilledBetweenSendAndRecord(t *testing.T) {
 	}
 	if kinds := partKinds(t, second); fmt.Sprint(kinds) != "[text/plain; charset=utf-8 text/html; charset=utf-8]" {
 		t.Fatalf("parts %v; want text then HTML", kinds)
+	}
+	// The HTML part was stored as the template's data and rendered here.
+	if !strings.Contains(string(second.Data), "<!doctype html>") {
+		t.Fatalf("no rendered HTML part in:\n%s", second.Data)
 	}
 	for range 3 {
 		if err := s.Send(context.Background(), id, false); err != nil {

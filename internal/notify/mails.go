@@ -3,7 +3,10 @@ package notify
 import (
 	"bytes"
 	"embed"
+	"encoding/json"
+	"fmt"
 	htmltemplate "html/template"
+	"reflect"
 	"strings"
 	texttemplate "text/template"
 	"time"
@@ -23,46 +26,102 @@ var (
 	htmlMails = htmltemplate.Must(htmltemplate.New("").Funcs(funcs).ParseFS(templateFiles, "templates/*.html"))
 )
 
-// mailData is what the shopper templates read; every amount is written in
-// its currency's format.
+// mailData is what the templates read; every amount is written in its
+// currency's format. It is stored as JSON (emails.html_data) until the
+// e-mail is sent, so a field keeps its name while e-mails queued under it
+// may still be waiting.
 type mailData struct {
 	// OnBehalf is Paylink's own first line (OnBehalfOf) of an e-mail sent
 	// for a merchant; Merchant is the merchant's name in QuoteName's form.
-	OnBehalf                  string
-	Title, Greeting, Merchant string
-	Amount, Method, Date      string
-	PaymentID                 string
-	Reason, RetryURL          string // failed; RetryURL is the link to pay
-	Refund, Refunded, Left    string // refunded
-	Description               string // link
-	Reminder                  bool   // link
+	OnBehalf                  string `json:",omitempty"`
+	Title, Greeting, Merchant string `json:",omitempty"`
+	Amount, Method, Date      string `json:",omitempty"`
+	PaymentID                 string `json:",omitempty"`
+	Reason, RetryURL          string `json:",omitempty"` // failed; RetryURL is the link to pay
+	Refund, Refunded, Left    string `json:",omitempty"` // refunded
+	Description               string `json:",omitempty"` // link
+	Reminder                  bool   `json:",omitempty"` // link
 	// Event is set on the merchant's e-mails only: the notify_on event
 	// the e-mail reports.
-	Event, Link, Customer string
+	Event, Link, Customer string `json:",omitempty"`
 	// A review's e-mail: why the payment was held, its risk score and
 	// signals, how the review ended (Outcome, for review.closed), and the
 	// dashboard's pages.
-	ReviewID, Why, Score, Outcome string
-	Signals                       []string
-	QueueURL, PaymentURL          string
+	ReviewID, Why, Score, Outcome string   `json:",omitempty"`
+	Signals                       []string `json:",omitempty"`
+	QueueURL, PaymentURL          string   `json:",omitempty"`
 }
 
-// compose renders template name for to, both parts, and masks anything
-// that looks like a card number in the result.
+// htmlPart is what an e-mail's HTML part is rendered from when it is
+// sent: its template and data.
+type htmlPart struct {
+	Template string   `json:"template"`
+	Data     mailData `json:"data"`
+}
+
+// compose renders template name's subject and plain text for to, and
+// keeps its HTML part to be rendered when sent (Email.Rendered); anything
+// that looks like a card number is masked in every part.
 func compose(name, to string, d mailData) Email {
-	var subject, text, html bytes.Buffer
+	d = d.redacted()
+	var subject, text bytes.Buffer
 	must(textMails.ExecuteTemplate(&subject, name+"-subject", d))
 	d.Title = strings.TrimSpace(subject.String())
 	if d.OnBehalf != "" {
 		text.WriteString(d.OnBehalf + "\n\n")
 	}
 	must(textMails.ExecuteTemplate(&text, name+".txt", d))
-	must(htmlMails.ExecuteTemplate(&html, name+".html", d))
-	return Email{To: to, Subject: redact(d.Title), Text: redact(text.String()), HTML: redact(html.String())}
+	html, err := json.Marshal(htmlPart{Template: name, Data: d})
+	must(err)
+	return Email{To: to, Subject: redact(d.Title), Text: redact(text.String()), html: html}
 }
 
-// must panics on a template that cannot run: the templates are fixed at
-// build time and TestShopperEmails renders every one.
+// redacted is d with every string redacted, so that no card number typed
+// into free text (a name, a description) is stored with the e-mail's
+// data. It walks the fields by reflection, so a field added later is
+// covered too.
+func (d mailData) redacted() mailData {
+	v := reflect.ValueOf(&d).Elem()
+	for i := range v.NumField() {
+		switch f := v.Field(i); f.Kind() {
+		case reflect.String:
+			f.SetString(redact(f.String()))
+		case reflect.Slice: // []string
+			in := f.Interface().([]string)
+			out := make([]string, len(in))
+			for j, s := range in {
+				out[j] = redact(s)
+			}
+			f.Set(reflect.ValueOf(out))
+		}
+	}
+	return d
+}
+
+// Rendered returns e with its HTML part written out, when e keeps it as
+// a template and data. It fails only for data that this version cannot
+// render (stored by another version).
+func (e Email) Rendered() (Email, error) {
+	if e.html == nil {
+		return e, nil
+	}
+	var (
+		part htmlPart
+		html bytes.Buffer
+	)
+	if err := json.Unmarshal(e.html, &part); err != nil {
+		return e, fmt.Errorf("e-mail's HTML part: %w", err)
+	}
+	if err := htmlMails.ExecuteTemplate(&html, part.Template+".html", part.Data); err != nil {
+		return e, fmt.Errorf("render e-mail %q: %w", part.Template, err)
+	}
+	e.HTML, e.html = redact(html.String()), nil
+	return e, nil
+}
+
+// must panics on a template that cannot run, or data that cannot be
+// stored: the templates and mailData are fixed at build time and
+// TestShopperEmails renders every one.
 func must(err error) {
 	if err != nil {
 		panic(err)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -45,6 +46,16 @@ func shopperMails(t *testing.T) map[string]Email {
 	out["merchant-review-opened"] = ReviewNotice("review.opened", rev, p, "Tokyo Tea", "ops@tea.test", links)
 	rev.ClosedReason = "approved"
 	out["merchant-review-closed"] = ReviewNotice("review.closed", rev, p, "Tokyo Tea", "ops@tea.test", links)
+	for name, e := range out {
+		if e.HTML != "" || e.html == nil {
+			t.Fatalf("%s: composed with its HTML part rendered", name)
+		}
+		r, err := e.Rendered() // as the worker does when it sends it
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		out[name] = r
+	}
 	return out
 }
 
@@ -94,6 +105,39 @@ func TestShopperEmails(t *testing.T) {
 	}
 	if _, ok := Failed(Payment{ID: "pay_1", Amount: money.Amount{Minor: 1, Currency: money.USD}}, "X", ""); ok {
 		t.Error("a failure e-mail without a customer e-mail")
+	}
+}
+
+// TestNoCardNumberIsStored: a card number typed into any free text an
+// e-mail carries is masked in what is stored of it (subject, text and
+// the HTML part's data), not only in what is sent.
+func TestNoCardNumberIsStored(t *testing.T) {
+	var d mailData
+	v := reflect.ValueOf(&d).Elem()
+	for i := range v.NumField() {
+		switch f := v.Field(i); f.Kind() {
+		case reflect.String:
+			f.SetString("x 4242-4242-4242-4242 y")
+		case reflect.Slice:
+			f.Set(reflect.ValueOf([]string{"4242 4242 4242 4242"}))
+		}
+	}
+	e := compose("review", "ops@tea.test", d)
+	for part, stored := range map[string]string{"subject": e.Subject, "text": e.Text, "html data": string(e.html)} {
+		if hasDigitRun(strings.NewReplacer(" ", "", "-", "").Replace(stored), 12) || !strings.Contains(stored, "4242") {
+			t.Errorf("%s stores a card number (or lost its last four): %s", part, stored)
+		}
+	}
+}
+
+// TestRenderedRefusesDataItCannotRender: an e-mail stored with a
+// template this version lacks, or with data that is not JSON, is an error
+// (the sender gives it up) rather than a panic or an empty HTML part.
+func TestRenderedRefusesDataItCannotRender(t *testing.T) {
+	for _, data := range []string{`{"template":"gone","data":{}}`, `{"template":`, `{"template":"receipt","data":{"Signals":7}}`} {
+		if e, err := (Email{To: "ada@example.test", Text: "hi", html: []byte(data)}).Rendered(); err == nil {
+			t.Errorf("%s rendered: %.80q", data, e.HTML)
+		}
 	}
 }
 

@@ -17,17 +17,19 @@ import (
 )
 
 // Email is one message: a plain-text part and, when HTML is set, an HTML
-// alternative.
+// alternative. A composed e-mail (Receipt, LinkEmail, …) keeps its HTML
+// part as its template and data until Rendered, and is stored so.
 type Email struct {
 	To      string
 	Subject string
 	Text    string
 	HTML    string
+	html    []byte // htmlPart as JSON, as emails.html_data stores it
 }
 
 // Queue stores e in tx for sending after commit. It never blocks on SMTP.
 func Queue(ctx context.Context, tx pgx.Tx, e Email, now time.Time) error {
-	if _, err := tx.Exec(ctx, insertEmail, id.NewAt("eml", now), e.To, e.Subject, e.Text, now, orNil(e.HTML)); err != nil {
+	if _, err := tx.Exec(ctx, insertEmail, id.NewAt("eml", now), e.To, e.Subject, e.Text, now, orNil(e.HTML), e.html); err != nil {
 		return fmt.Errorf("queue e-mail: %w", err)
 	}
 	return nil
@@ -54,11 +56,12 @@ func queueKeyed(ctx context.Context, tx pgx.Tx, es []ShopperEmail, now time.Time
 	n := len(es)
 	ids, to, subjects, texts, htmls, keys := make([]string, n), make([]string, n), make([]string, n), make([]string, n),
 		make([]string, n), make([]string, n)
+	data := make([][]byte, n)
 	for i, e := range es {
-		ids[i], to[i], subjects[i], texts[i], htmls[i], keys[i] = id.NewAt("eml", now), e.Email.To, e.Email.Subject,
-			e.Email.Text, e.Email.HTML, e.Key
+		ids[i], to[i], subjects[i], texts[i], htmls[i], keys[i], data[i] = id.NewAt("eml", now), e.Email.To, e.Email.Subject,
+			e.Email.Text, e.Email.HTML, e.Key, e.Email.html
 	}
-	rows, err := tx.Query(ctx, insertEmailsOnce, ids, to, subjects, texts, htmls, now, keys)
+	rows, err := tx.Query(ctx, insertEmailsOnce, ids, to, subjects, texts, htmls, now, keys, data)
 	if err != nil {
 		return nil, fmt.Errorf("queue %d e-mails: %w", n, err)
 	}

@@ -148,25 +148,25 @@ func (s *Sender) Sweep(ctx context.Context, q Enqueuer, grace time.Duration) (in
 // sent (or already was), an error wrapping ErrGaveUp when it never will
 // be, and any other error to be retried.
 func (s *Sender) Send(ctx context.Context, emailID string, last bool) error {
-	var (
-		e       Email
-		created time.Time
-		done    bool
-	)
-	err := s.db.Pool.QueryRow(ctx, selectEmail, emailID).Scan(&e.To, &e.Subject, &e.Text, &e.HTML, &created, &done)
+	e, created, done, err := read(ctx, s.db.Pool, emailID)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return fmt.Errorf("e-mail %s does not exist: %w", emailID, ErrGaveUp)
 	case err != nil:
-		return fmt.Errorf("read e-mail %s: %w", emailID, err)
+		return err
 	case done:
 		return nil
 	case !s.Enabled():
 		return errors.New("no SMTP server configured (PAYLINK_SMTP_HOST)")
 	}
-	msg, err := s.message(emailID, e, created)
+	e, err = e.Rendered()
+	var msg []byte
+	if err == nil {
+		msg, err = s.message(emailID, e, created)
+	}
 	if err != nil {
-		// A message that cannot be written (a bad address) never will be.
+		// A message that cannot be written (a bad address, a template
+		// this version lacks) never will be.
 		if _, dbErr := s.db.Pool.Exec(ctx, markFailed, emailID, s.now(), err.Error()); dbErr != nil {
 			return dbErr
 		}
@@ -190,6 +190,26 @@ func (s *Sender) Send(ctx context.Context, emailID string, last bool) error {
 		return err
 	}
 	return fmt.Errorf("send e-mail %s: %w", emailID, sendErr)
+}
+
+// Read returns e-mail emailID as it will be sent, its HTML part
+// rendered; pgx.ErrNoRows when there is no such e-mail.
+func Read(ctx context.Context, db postgres.DBTX, emailID string) (Email, error) {
+	e, _, _, err := read(ctx, db, emailID)
+	if err != nil {
+		return e, err
+	}
+	return e.Rendered()
+}
+
+// read returns e-mail emailID as stored, when it was made and whether it
+// was sent or given up on.
+func read(ctx context.Context, db postgres.DBTX, emailID string) (e Email, created time.Time, done bool, err error) {
+	err = db.QueryRow(ctx, selectEmail, emailID).Scan(&e.To, &e.Subject, &e.Text, &e.HTML, &e.html, &created, &done)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		err = fmt.Errorf("read e-mail %s: %w", emailID, err)
+	}
+	return e, created, done, err
 }
 
 // message writes e as an RFC 5322 message: UTF-8 text, quoted-printable,

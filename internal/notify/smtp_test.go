@@ -151,6 +151,28 @@ func TestRefusedMailIsRetriedThenGivenUp(t *testing.T) {
 	}
 }
 
+// TestMailItCannotRenderIsGivenUp: an e-mail whose stored HTML part this
+// version cannot render (a template it lacks) is marked failed on its
+// first try, not retried, and nothing is sent.
+func TestMailItCannotRenderIsGivenUp(t *testing.T) {
+	t.Parallel()
+	sent := make(chan smtpsink.Message, 1)
+	db, s := setup(t, func(m smtpsink.Message) error { sent <- m; return nil })
+	ctx := context.Background()
+	queueEmails(t, db, Email{To: "a@example.test", Subject: "s", Text: "t", html: []byte(`{"template":"gone","data":{}}`)})
+	var id string
+	if err := db.Pool.QueryRow(ctx, `SELECT id FROM emails`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Send(ctx, id, false); !errors.Is(err, ErrGaveUp) || !strings.Contains(err.Error(), `"gone"`) {
+		t.Fatalf("Send = %v; want ErrGaveUp naming the template", err)
+	}
+	var failed *time.Time
+	if err := db.Pool.QueryRow(ctx, `SELECT failed_at FROM emails`).Scan(&failed); err != nil || failed == nil || len(sent) != 0 {
+		t.Fatalf("failed_at %v (%v), %d sent; want given up, none sent", failed, err, len(sent))
+	}
+}
+
 func TestQueueOnce(t *testing.T) {
 	t.Parallel()
 	db := pgtest.New(t)

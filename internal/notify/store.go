@@ -2,16 +2,16 @@ package notify
 
 const (
 	insertEmail = `
-INSERT INTO emails (id, to_addr, subject, body, created_at, html) VALUES ($1, $2, $3, $4, $5, $6)`
+INSERT INTO emails (id, to_addr, subject, body, created_at, html, html_data) VALUES ($1, $2, $3, $4, $5, $6, $7)`
 
 	// insertEmailsOnce queues many messages, each only if no e-mail with
 	// its dedupe key was queued before; a key given twice queues the first.
 	// It returns the keys it queued.
 	insertEmailsOnce = `
-INSERT INTO emails (id, to_addr, subject, body, html, created_at, dedupe_key)
-SELECT m.id, m.to_addr, m.subject, m.body, nullif(m.html, ''), $6, m.dedupe_key
-FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $7::text[])
-    WITH ORDINALITY AS m(id, to_addr, subject, body, html, dedupe_key, n)
+INSERT INTO emails (id, to_addr, subject, body, html, created_at, dedupe_key, html_data)
+SELECT m.id, m.to_addr, m.subject, m.body, nullif(m.html, ''), $6, m.dedupe_key, m.html_data
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $7::text[], $8::json[])
+    WITH ORDINALITY AS m(id, to_addr, subject, body, html, dedupe_key, html_data, n)
 ORDER BY m.n
 ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
 RETURNING dedupe_key`
@@ -35,7 +35,7 @@ ORDER BY id
 LIMIT $3`
 
 	selectEmail = `
-SELECT to_addr, subject, body, coalesce(html, ''), created_at, sent_at IS NOT NULL OR failed_at IS NOT NULL
+SELECT to_addr, subject, body, coalesce(html, ''), html_data, created_at, sent_at IS NOT NULL OR failed_at IS NOT NULL
 FROM emails WHERE id = $1`
 
 	markSent = `

@@ -45,8 +45,9 @@ func TestWalletTopUp(t *testing.T) {
 	if got := e.Count("SELECT count(*) FROM emails WHERE to_addr = 'topup@example.test' AND body LIKE '%$50.00%'"); got != 1 {
 		t.Errorf("queued e-mails = %d, want 1", got)
 	}
-	// With an HTML part, once per transaction and status.
-	if got := e.Count("SELECT count(*) FROM emails WHERE to_addr = 'topup@example.test' AND html LIKE '%$50.00%' AND dedupe_key LIKE 'wallet:txn_%:succeeded'"); got != 1 {
+	// With an HTML part (its template's data, rendered when sent), once
+	// per transaction and status.
+	if got := e.Count("SELECT count(*) FROM emails WHERE to_addr = 'topup@example.test' AND html_data->>'template' = 'wallet' AND html_data::text LIKE '%$50.00%' AND dedupe_key LIKE 'wallet:txn_%:succeeded'"); got != 1 {
 		t.Errorf("e-mails with an HTML part and a key per status = %d, want 1", got)
 	}
 	// Neither the card number nor the CVC, nor the password, is at rest or
