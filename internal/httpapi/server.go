@@ -6,10 +6,13 @@
 package httpapi
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -175,15 +178,42 @@ func New(d Deps) (*Server, error) {
 		riskPages.Routes(),      // … the dashboard's risk: /dashboard/risk/…, /dashboard/reviews
 		passkeyPages.Routes(),   // … the dashboard's passkeys: /dashboard/settings/passkeys/…
 	)
-	if ops.openAPIDoc, err = apidoc.Build(routes, opsOpenAPI(), merchantapi.OpenAPI(), riskapi.OpenAPI(),
-		hostedcheckout.OpenAPI(), signedpages.OpenAPI(), sdkfiles.OpenAPI(), walletapp.OpenAPI(), dashboard.OpenAPI(), formpages.OpenAPI(), developerpages.OpenAPI(), riskpages.OpenAPI(),
-		passkeypages.OpenAPI()); err != nil {
+	if ops.openAPIDoc, err = openAPIDoc(routes); err != nil {
 		return nil, err
 	}
 	if err := e.Mount(routes...); err != nil {
 		return nil, err
 	}
 	return &Server{edge: e}, nil
+}
+
+// openAPIDocs holds the OpenAPI documents built so far by what they
+// depend on, the routes' declarations (the parts are compiled in): a
+// process, such as a test binary, that makes many servers builds each
+// document once.
+var openAPIDocs sync.Map // declarations → openAPIResult
+
+type openAPIResult struct {
+	doc []byte
+	err error
+}
+
+// openAPIDoc is the OpenAPI document of routes (apidoc.Build).
+func openAPIDoc(routes []edge.Route) ([]byte, error) {
+	var key strings.Builder
+	for _, r := range routes {
+		fmt.Fprintf(&key, "%s %s %s %t %s %t %s %d\n", r.Method, r.Path, r.Doc, r.Auth.Check == nil, r.Auth.Scheme,
+			r.Idempotent, r.Scope, r.Limit)
+	}
+	if v, ok := openAPIDocs.Load(key.String()); ok {
+		res := v.(openAPIResult)
+		return res.doc, res.err
+	}
+	doc, err := apidoc.Build(routes, opsOpenAPI(), merchantapi.OpenAPI(), riskapi.OpenAPI(),
+		hostedcheckout.OpenAPI(), signedpages.OpenAPI(), sdkfiles.OpenAPI(), walletapp.OpenAPI(), dashboard.OpenAPI(), formpages.OpenAPI(), developerpages.OpenAPI(), riskpages.OpenAPI(),
+		passkeypages.OpenAPI())
+	openAPIDocs.Store(key.String(), openAPIResult{doc: doc, err: err})
+	return doc, err
 }
 
 // ServeHTTP makes Server an http.Handler.
