@@ -3,17 +3,13 @@ package notify
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"mime"
 	"mime/quotedprintable"
-	"net"
 	"net/mail"
-	"net/smtp"
 	"net/textproto"
-	"strconv"
 	"strings"
 	"time"
 
@@ -37,7 +33,7 @@ type SMTP struct {
 	Username string // with Password, authenticate (PLAIN, only over TLS or to localhost)
 	Password string
 	From     *mail.Address
-	Timeout  time.Duration // one whole SMTP conversation
+	Timeout  time.Duration // sending one message, dialling included when no connection is kept
 	// RootCAs verifies the server's certificate; nil is the system's.
 	RootCAs *x509.CertPool
 }
@@ -57,16 +53,18 @@ type Enqueuer interface {
 	EnqueueEmail(ctx context.Context, emailID string) (bool, error)
 }
 
-// Sender relays the e-mail outbox to the task queue and sends messages.
+// Sender relays the e-mail outbox to the task queue and sends messages,
+// over connections it keeps open between them (deliver).
 type Sender struct {
 	db   *postgres.DB
 	smtp SMTP
 	now  func() time.Time
+	idle chan *smtpConn
 }
 
 // NewSender returns a Sender using the mail server smtp.
 func NewSender(db *postgres.DB, smtp SMTP, now func() time.Time) *Sender {
-	return &Sender{db: db, smtp: smtp, now: now}
+	return &Sender{db: db, smtp: smtp, now: now, idle: make(chan *smtpConn, maxIdleConns)}
 }
 
 // Enabled reports whether a mail server is configured.
@@ -268,72 +266,6 @@ func writeQP(b *bytes.Buffer, text string) error {
 		return err
 	}
 	return qp.Close()
-}
-
-// deliver runs one SMTP conversation: TLS as configured, EHLO with the
-// configured name, AUTH when configured, one recipient.
-func (s *Sender) deliver(ctx context.Context, to string, msg []byte) error {
-	addr := net.JoinHostPort(s.smtp.Host, strconv.Itoa(s.smtp.Port))
-	ctx, cancel := context.WithTimeout(ctx, s.smtp.Timeout)
-	defer cancel()
-	tlsConfig := &tls.Config{ServerName: s.smtp.Host, MinVersion: tls.VersionTLS12, RootCAs: s.smtp.RootCAs}
-	var (
-		conn net.Conn
-		err  error
-	)
-	if s.smtp.TLS == TLSImplicit {
-		conn, err = (&tls.Dialer{Config: tlsConfig}).DialContext(ctx, "tcp", addr)
-	} else {
-		conn, err = (&net.Dialer{}).DialContext(ctx, "tcp", addr)
-	}
-	if err != nil {
-		return err
-	}
-	deadline, _ := ctx.Deadline()
-	_ = conn.SetDeadline(deadline)
-	c, err := smtp.NewClient(conn, s.smtp.Host)
-	if err != nil {
-		conn.Close()
-		return err
-	}
-	defer c.Close()
-	if s.smtp.Helo != "" {
-		if err := c.Hello(s.smtp.Helo); err != nil {
-			return err
-		}
-	}
-	switch offered, _ := c.Extension("STARTTLS"); {
-	case s.smtp.TLS == TLSImplicit || s.smtp.TLS == TLSNone:
-	case offered:
-		if err := c.StartTLS(tlsConfig); err != nil {
-			return err
-		}
-	case s.smtp.TLS == TLSStartTLS:
-		return fmt.Errorf("%s does not offer STARTTLS, which PAYLINK_SMTP_TLS=starttls requires", addr)
-	}
-	if s.smtp.Username != "" {
-		if err := c.Auth(smtp.PlainAuth("", s.smtp.Username, s.smtp.Password, s.smtp.Host)); err != nil {
-			return err
-		}
-	}
-	rcpt, _ := mail.ParseAddress(to)
-	if err := c.Mail(s.smtp.From.Address); err != nil {
-		return err
-	}
-	if err := c.Rcpt(rcpt.Address); err != nil {
-		return err
-	}
-	w, err := c.Data()
-	if err != nil {
-		return err
-	}
-	if _, err := w.Write(msg); err != nil {
-		return err
-	}
-	if err := w.Close(); err != nil {
-		return err
-	}
-	return c.Quit()
 }
 
 // Backlog describes the e-mail outbox for operators.

@@ -42,7 +42,9 @@ type Server struct {
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
 	closed atomic.Bool
-	tls    *tls.Config // offered with STARTTLS, unless implicit
+	// accepted counts the connections accepted so far.
+	accepted atomic.Int64
+	tls      *tls.Config // offered with STARTTLS, unless implicit
 	// implicit means the listener speaks TLS from the first byte (465).
 	implicit bool
 }
@@ -70,6 +72,19 @@ func ListenTLS(addr string, cfg *tls.Config, implicit bool, handle func(Message)
 
 // Addr returns the address the sink listens on.
 func (s *Server) Addr() *net.TCPAddr { return s.ln.Addr().(*net.TCPAddr) }
+
+// Conns returns how many connections the sink has accepted.
+func (s *Server) Conns() int { return int(s.accepted.Load()) }
+
+// Hangup closes the open connections, as a mail server dropping idle
+// clients does, and goes on listening.
+func (s *Server) Hangup() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		c.Close()
+	}
+}
 
 // Close stops the sink and waits for its connections to end.
 func (s *Server) Close() error {
@@ -99,6 +114,7 @@ func (s *Server) serve() {
 		}
 		s.conns[c] = struct{}{}
 		s.mu.Unlock()
+		s.accepted.Add(1)
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
