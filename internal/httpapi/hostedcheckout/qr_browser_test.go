@@ -1,7 +1,9 @@
 package hostedcheckout_test
 
 import (
+	"context"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -22,11 +24,7 @@ func TestBrowserCheckoutShowsItsQROnWideScreens(t *testing.T) {
 	browsertest.Wait(t, ctx, `(() => { const q = document.querySelector("#phone-qr svg");
 		return !!q && getComputedStyle(document.getElementById("phone-qr")).display !== "none" && q.getBoundingClientRect().width >= 150; })()`)
 	browsertest.Screenshot(t, ctx, "qr-1280")
-	shot, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS("#phone-qr .qr")))
-	must(t, err)
-	if got := qrtest.DecodePNG(t, shot); got != l.URL {
-		t.Fatalf("the page's QR decodes to %q, want the page's URL %q", got, l.URL)
-	}
+	waitQR(t, ctx, l.URL)
 
 	must(t, chromedp.Do(ctx, chromedp.EmulateViewport(375, 812), chromedp.Navigate(l.URL)))
 	browsertest.Wait(t, ctx, `!!document.getElementById("pay-form") && getComputedStyle(document.getElementById("phone-qr")).display === "none"`)
@@ -38,12 +36,32 @@ func TestBrowserCheckoutShowsItsQROnWideScreens(t *testing.T) {
 	must(t, chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(signed)))
 	browsertest.Wait(t, ctx, `!!document.querySelector("#phone-qr svg") && getComputedStyle(document.getElementById("phone-qr")).display !== "none"`)
 	browsertest.Screenshot(t, ctx, "signed-qr-1280")
-	shot, err = chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS("#phone-qr .qr")))
-	must(t, err)
-	if got := qrtest.DecodePNG(t, shot); got != signed {
-		t.Fatalf("the signed link page's QR decodes to %q, want the page's URL %q", got, signed)
-	}
+	waitQR(t, ctx, signed)
 	must(t, chromedp.Do(ctx, chromedp.EmulateViewport(375, 812), chromedp.Navigate(signed)))
 	browsertest.Wait(t, ctx, `!!document.getElementById("pay-form") && getComputedStyle(document.getElementById("phone-qr")).display === "none"`)
 	browsertest.Screenshot(t, ctx, "signed-qr-375")
+}
+
+// waitQR waits until the page's QR code, captured as a phone's camera
+// sees a sharp screen (twice the page's pixels), reads as want. It polls:
+// under a loaded CI, a capture once caught the code while the page's
+// layout still moved, and read no code.
+func waitQR(t *testing.T, ctx context.Context, want string) {
+	t.Helper()
+	var got string
+	var err error
+	for deadline := time.Now().Add(browsertest.WaitTimeout); time.Now().Before(deadline); {
+		var shot []byte
+		if shot, err = chromedp.Run(ctx, chromedp.ScreenshotScale(chromedp.CSS("#phone-qr .qr"), 2)); err == nil {
+			if got, err = qrtest.ReadPNG(shot); err == nil && got == want {
+				return
+			}
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the page's QR code: %v", ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	t.Fatalf("the page's QR code reads %q (%v), want the page's URL %q", got, err, want)
 }

@@ -5,6 +5,7 @@ package qrtest
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -17,36 +18,45 @@ import (
 )
 
 // Decode returns the text of the QR code in img, failing t when there is
-// none. It reads the code as a camera would (finding it in the image)
-// and, should that fail, as the pure code it is (modules read straight
-// from the pixels): in CI the finder once read no code in a 400-pixel
-// PNG of ours (a FormatException, a misplaced grid), while a code encoded
-// wrong fails both readings.
+// none (Read).
 func Decode(t testing.TB, img image.Image) string {
 	t.Helper()
+	text, err := Read(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return text
+}
+
+// Read returns the text of the QR code in img. It reads the code as a
+// camera would (finding it in the image) and, should that fail, as the
+// pure code it is (modules read straight from the pixels): in CI the
+// finder once read no code in a 400-pixel PNG of ours (a
+// FormatException, a misplaced grid), while a code encoded wrong fails
+// both readings.
+func Read(img image.Image) (string, error) {
 	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
 	if err != nil {
-		t.Fatalf("read image: %v", err)
+		return "", fmt.Errorf("read image: %w", err)
 	}
 	res, err := qrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
 	if err != nil {
-		t.Logf("qrtest: the finder found no code (%v); reading it as a pure code", err)
+		found := err
 		res, err = qrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_PURE_BARCODE: true})
+		if err != nil {
+			return "", fmt.Errorf("no QR code found: finding it: %v; as a pure code: %v", found, err)
+		}
 	}
-	if err != nil {
-		t.Fatalf("no QR code found: %v", err)
-	}
-	return res.GetText()
+	return res.GetText(), nil
 }
 
-// DecodePNG is Decode of a PNG file's bytes.
-func DecodePNG(t testing.TB, b []byte) string {
-	t.Helper()
+// ReadPNG is Read of a PNG file's bytes.
+func ReadPNG(b []byte) (string, error) {
 	img, err := png.Decode(bytes.NewReader(b))
 	if err != nil {
-		t.Fatalf("decode PNG: %v", err)
+		return "", fmt.Errorf("decode PNG: %w", err)
 	}
-	return Decode(t, img)
+	return Read(img)
 }
 
 // WhiteBorder reports whether the outer px pixels of img are all white.
