@@ -73,6 +73,11 @@ func TestPaymentStatementBudget(t *testing.T) {
 	cfg := e.DB.Pool.Config().Copy()
 	counter := &statementCounter{}
 	cfg.ConnConfig.Tracer = counter
+	// One connection: a payment whose transaction waited for a second one
+	// (a read through the pool while it holds the first) would never
+	// finish, and under load would stall every payment once the pool is
+	// full of such transactions.
+	cfg.MaxConns = 1
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
