@@ -27,6 +27,11 @@ type Email struct {
 	html    []byte // htmlPart as JSON, as emails.html_data stores it
 }
 
+// HTMLData is e's HTML part as emails.html_data stores it (its template
+// and data, as JSON), nil when e has none or was rendered: for a tool
+// that writes e-mail rows itself, such as the benchmark's seed.
+func (e Email) HTMLData() []byte { return e.html }
+
 // Queue stores e in tx for sending after commit. It never blocks on SMTP.
 func Queue(ctx context.Context, tx pgx.Tx, e Email, now time.Time) error {
 	if _, err := tx.Exec(ctx, insertEmail, id.NewAt("eml", now), e.To, e.Subject, e.Text, now, orNil(e.HTML), e.html); err != nil {

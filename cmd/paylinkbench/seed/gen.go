@@ -282,7 +282,8 @@ func (g *generator) payment(s streams, t time.Time, customers int) error {
 		e, _ := notify.Receipt(notify.Payment{ID: p.ID, Amount: p.Amount, PaymentLink: m.link, MethodType: "card",
 			Brand: string(card.Brand), Last4: card.Last4, CustomerEmail: p.Customer.Email, CustomerName: p.Customer.Name,
 			CreatedAt: t}, m.name)
-		s.put("emails", id.NewAt("eml", t), e.To, e.Subject, e.Text, t, done.Add(time.Second), "receipt:"+p.ID, t, int32(1))
+		s.put("emails", id.NewAt("eml", t), e.To, e.Subject, e.Text, e.HTMLData(), t, done.Add(time.Second), "receipt:"+p.ID, t,
+			int32(1))
 	}
 	if g.end.Sub(t) < g.f.idempotent {
 		fp := sha256.Sum256([]byte(p.ID))

@@ -157,7 +157,7 @@ var seedColumns = map[string][]string{
 	"events":               {"id", "merchant_id", "type", "data", "created_at", "notified_at"},
 	"webhook_deliveries":   {"id", "merchant_id", "event_id", "endpoint_id", "status", "attempts", "enqueued_at", "created_at", "completed_at"},
 	"webhook_attempts":     {"delivery_id", "n", "merchant_id", "attempted_at", "status_code", "latency_ms", "response_body"},
-	"emails":               {"id", "to_addr", "subject", "body", "created_at", "sent_at", "dedupe_key", "enqueued_at", "attempts"},
+	"emails":               {"id", "to_addr", "subject", "body", "html_data", "created_at", "sent_at", "dedupe_key", "enqueued_at", "attempts"},
 	"wallet_transactions":  {"id", "user_id", "type", "status", "amount", "currency", "counterparty_user_id", "counterparty", "reference", "card_brand", "card_last4", "created_at", "updated_at"},
 	"wallet_notifications": {"id", "user_id", "type", "message", "transaction_id", "created_at", "read_at"},
 }

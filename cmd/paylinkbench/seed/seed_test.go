@@ -7,11 +7,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/paylink/paylink/internal/ledger"
 	"github.com/paylink/paylink/internal/merchant"
+	"github.com/paylink/paylink/internal/notify"
 	"github.com/paylink/paylink/internal/pgtest"
 	"github.com/paylink/paylink/internal/seal"
 )
@@ -70,6 +72,18 @@ func TestSeed(t *testing.T) {
 	}
 	if n := count(`SELECT count(*) FROM idempotency_keys WHERE created_at < now() - interval '49 hours'`); n != 0 {
 		t.Errorf("%d Idempotency-Key records older than their retention", n)
+	}
+	// A seeded receipt is stored as the worker stores one: its HTML part
+	// as template data, which renders.
+	var emailID string
+	if err := db.Pool.QueryRow(ctx, `SELECT id FROM emails WHERE html_data IS NOT NULL LIMIT 1`).Scan(&emailID); err != nil {
+		t.Fatalf("no seeded e-mail with its HTML part's data: %v", err)
+	}
+	if n := count(`SELECT count(*) FROM emails WHERE html_data IS NULL`); n != 0 {
+		t.Errorf("%d seeded e-mails without their HTML part's data", n)
+	}
+	if e, err := notify.Read(ctx, db.Pool, emailID); err != nil || !strings.Contains(e.HTML, "<!doctype html>") {
+		t.Errorf("seeded e-mail %s renders as %.80q, %v; want an HTML document", emailID, e.HTML, err)
 	}
 	raw, err := os.ReadFile(state)
 	if err != nil {
