@@ -21,10 +21,9 @@ type Source struct {
 	every time.Duration
 	now   func() time.Time
 
-	mu      sync.Mutex
-	model   Model
-	loaded  time.Time // zero: never read
-	reading bool      // a caller is rereading it
+	mu     sync.Mutex
+	model  Model
+	loaded time.Time // when last read, or being reread; zero: never read
 }
 
 // NewSource returns a Source rereading db every interval.
@@ -40,34 +39,20 @@ func NewSource(db *postgres.DB, every time.Duration, now func() time.Time) *Sour
 // connection of a busy pool.
 func (s *Source) Current(ctx context.Context) (Model, error) {
 	s.mu.Lock()
-	if s.loaded.IsZero() {
-		defer s.mu.Unlock()
-		return s.keep(s.read(ctx))
-	}
-	if s.reading || s.now().Sub(s.loaded) < s.every {
-		m := s.model
-		s.mu.Unlock()
-		return m, nil
-	}
-	s.reading = true
-	s.mu.Unlock()
-	m, err := s.read(ctx)
-	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.reading = false
-	return s.keep(m, err)
-}
-
-// read reads the active model.
-func (s *Source) read(ctx context.Context) (Model, error) {
-	m, _, _, err := Active(ctx, s.db.Pool)
-	return m, err
-}
-
-// keep records a read's outcome with s.mu held: the model read, or the
-// error and the last model read.
-func (s *Source) keep(m Model, err error) (Model, error) {
+	first := s.loaded.IsZero()
+	if !first && s.now().Sub(s.loaded) < s.every {
+		return s.model, nil
+	}
+	// From here on the copy counts as fresh, so no other caller rereads.
 	s.loaded = s.now()
+	if !first {
+		s.mu.Unlock()
+	}
+	m, _, _, err := Active(ctx, s.db.Pool)
+	if !first {
+		s.mu.Lock()
+	}
 	if err != nil {
 		return s.model, err
 	}
