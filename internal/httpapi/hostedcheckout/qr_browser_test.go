@@ -43,16 +43,19 @@ func TestBrowserCheckoutShowsItsQROnWideScreens(t *testing.T) {
 }
 
 // waitQR waits until the page's QR code, captured as a phone's camera
-// sees a sharp screen (twice the page's pixels), reads as want. It polls:
-// under a loaded CI, a capture once caught the code while the page's
-// layout still moved, and read no code.
+// sees a sharp screen (four times the page's pixels), reads as want. It
+// polls: under a loaded CI, a capture once caught the code while the
+// page's layout still moved, and read no code. At twice the pixels the
+// decoder misread some codes every time (a signed link's long URL puts
+// about 6 pixels in a module, unevenly): 6 of 121 such URLs in Chromium,
+// none at four times.
 func waitQR(t *testing.T, ctx context.Context, want string) {
 	t.Helper()
 	var got string
 	var err error
 	for deadline := time.Now().Add(browsertest.WaitTimeout); time.Now().Before(deadline); {
 		var shot []byte
-		if shot, err = chromedp.Run(ctx, chromedp.ScreenshotScale(chromedp.CSS("#phone-qr .qr"), 2)); err == nil {
+		if shot, err = chromedp.Run(ctx, chromedp.ScreenshotScale(chromedp.CSS("#phone-qr .qr"), 4)); err == nil {
 			if got, err = qrtest.ReadPNG(shot); err == nil && got == want {
 				return
 			}
