@@ -95,7 +95,7 @@ var vars = [...]Var{
 	{"PAYLINK_REDIS_SENTINEL_MASTER", "", "master name the Sentinels of REDIS_URL watch (their `sentinel monitor` name); set, every Redis client asks them for the master and follows failovers"},
 	{"PAYLINK_ADDR", ":8080", "listen address of the HTTP server"},
 	{"PAYLINK_BASE_URL", "http://localhost:8080", "public URL of the API, checkout and dashboard, used in payment link URLs and in e-mails' links"},
-	{"PAYLINK_DB_MAX_CONNS", "auto", "PostgreSQL pool size per process; auto is 6 per CPU the process may use (12 on 2 cores): more connections than PostgreSQL's cores can serve only add lock and scheduling contention, and requests wait for a connection in the pool instead"},
+	{"PAYLINK_DB_MAX_CONNS", "auto", "PostgreSQL pool size per process; auto is 4 per CPU the process may use (8 on 2 cores): more connections than PostgreSQL's cores can serve only add lock and scheduling contention, and requests wait for a connection in the pool instead"},
 	{"PAYLINK_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"PAYLINK_LOG_FORMAT", "json", "json or text"},
 	{"PAYLINK_ENCRYPTION_KEYS", "", "required: master keys sealing secrets at rest, `version:base64(32 bytes)`, comma-separated, first one current"},

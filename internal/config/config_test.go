@@ -18,7 +18,7 @@ func TestLoadDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Addr != ":8080" || c.BaseURL.String() != "http://localhost:8080" || c.DBMaxConns != int32(6*runtime.GOMAXPROCS(0)) ||
+	if c.Addr != ":8080" || c.BaseURL.String() != "http://localhost:8080" || c.DBMaxConns != int32(4*runtime.GOMAXPROCS(0)) ||
 		c.IdempotencyRetention != 48*time.Hour || c.RateAPI.Limit != 100 || c.RateAPI.Period != time.Second ||
 		c.RatePublic.Limit != 60 || c.RatePublic.Period != time.Minute || c.Keyring.Current() != 1 || len(c.Currencies.List()) != 7 ||
 		c.ExportTimeout != 30*time.Minute {

@@ -59,11 +59,11 @@ func (p *parser) intRange(name string, lo, hi int) int {
 	return n
 }
 
-// poolSize reads a connection count from 1 to 1000, or "auto": 6 per CPU
+// poolSize reads a connection count from 1 to 1000, or "auto": 4 per CPU
 // the process may use.
 func (p *parser) poolSize(name string) int {
 	if strings.EqualFold(p.str(name), "auto") {
-		return 6 * runtime.GOMAXPROCS(0)
+		return 4 * runtime.GOMAXPROCS(0)
 	}
 	return p.intRange(name, 1, 1000)
 }
