@@ -40,12 +40,13 @@ func NewSource(db *postgres.DB, every time.Duration, now func() time.Time) *Sour
 func (s *Source) Current(ctx context.Context) (Model, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	now := s.now()
 	first := s.loaded.IsZero()
-	if !first && s.now().Sub(s.loaded) < s.every {
+	if !first && now.Sub(s.loaded) < s.every {
 		return s.model, nil
 	}
 	// From here on the copy counts as fresh, so no other caller rereads.
-	s.loaded = s.now()
+	s.loaded = now
 	if !first {
 		s.mu.Unlock()
 	}
