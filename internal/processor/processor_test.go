@@ -218,7 +218,7 @@ func TestFingerprint(t *testing.T) {
 	if f1 == Fingerprint(secret, CardMastercard) || f1 == Fingerprint(bytes.Repeat([]byte{8}, 32), CardVisa) {
 		t.Error("fingerprints collide")
 	}
-	if strings.Contains(f1, "4242") || len(f1) != 26 {
+	if strings.Contains(f1, "4242") || len(f1) != FingerprintLen {
 		t.Errorf("fingerprint %q", f1)
 	}
 }

@@ -223,6 +223,10 @@ func (s *Simulator) ready(ctx context.Context, key string) error {
 // b32 is lower-case base32 without padding, for references.
 var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
 
+// FingerprintLen is the length of every Fingerprint: 16 bytes of HMAC in
+// unpadded base32.
+const FingerprintLen = 26
+
 // ref returns kind_ + a 10-byte value derived from key + a 6-byte MAC of
 // that value, so issued can later recognise it without any state.
 func (s *Simulator) ref(kind, key string) string {

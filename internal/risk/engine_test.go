@@ -72,7 +72,7 @@ var attempts atomic.Int64
 
 func shopper(mer string) *Attempt {
 	return &Attempt{ID: fmt.Sprintf("a%d", attempts.Add(1)), MerchantID: mer, IP: "203.0.113.9", Email: "Ada@Example.test",
-		Method: "card", Brand: "visa", Fingerprint: "fpada", Amount: 2500, Currency: "USD",
+		Method: "card", Brand: "visa", Fingerprint: "fpadafpadafpadafpadafpada2", Amount: 2500, Currency: "USD",
 		Link: "plink_1", Metadata: map[string]string{"channel": "web"}}
 }
 
@@ -108,7 +108,7 @@ func TestDecisionOrder(t *testing.T) {
 			block: [][2]string{{TypeIP, "203.0.113.0/24"}}, wantOutcome: Allow, wantRule: 0},
 		{name: "block list (CIDR)", block: [][2]string{{TypeIP, "203.0.113.0/24"}}, wantOutcome: Block, wantRule: -1,
 			wantReason: BlockList},
-		{name: "block list (card)", block: [][2]string{{TypeCardFingerprint, "FPADA"}}, wantOutcome: Block, wantRule: -1,
+		{name: "block list (card)", block: [][2]string{{TypeCardFingerprint, "FPADAFPADAFPADAFPADAFPADA2"}}, wantOutcome: Block, wantRule: -1,
 			wantReason: BlockList},
 		{name: "block rule beats challenge and review", rules: []rules{{ActionReview, "true"}, {ActionChallenge, "true"},
 			{ActionBlock, "email_domain == 'example.test'"}}, wantOutcome: Block, wantRule: 2},
@@ -283,7 +283,8 @@ func TestListItems(t *testing.T) {
 		}
 	}
 	for _, it := range [][2]string{{TypeIP, "10.0.0.300"}, {TypeIP, "10.0.0.0/33"}, {TypeEmail, "no-at"},
-		{TypeEmailDomain, "nodot"}, {TypeCardFingerprint, "not base32!"}, {"phone", "1"}} {
+		{TypeEmailDomain, "nodot"}, {TypeCardFingerprint, "not base32!"},
+		{TypeCardFingerprint, "4242424242424242"}, {TypeCardFingerprint, "fpadafpadafpadafpadafpada"}, {"phone", "1"}} {
 		if _, err := NormalizeItem(it[0], it[1]); err == nil {
 			t.Errorf("NormalizeItem(%q, %q) accepted", it[0], it[1])
 		}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/paylink/paylink/internal/apperr"
+	"github.com/paylink/paylink/internal/processor"
 )
 
 // List names and item types (API.md Part 3, "Lists").
@@ -46,7 +47,9 @@ func NormalizeItem(typ, value string) (string, error) {
 			return "", ErrListValueInvalid
 		}
 	case TypeCardFingerprint:
-		if v == "" || len(v) > 64 || strings.Trim(lower(v), "abcdefghijklmnopqrstuvwxyz234567") != "" {
+		// The exact length too: digits 2 to 7 are base32, so a card
+		// number would pass the alphabet alone, and must never be stored.
+		if len(v) != processor.FingerprintLen || strings.Trim(lower(v), "abcdefghijklmnopqrstuvwxyz234567") != "" {
 			return "", ErrListValueInvalid
 		}
 		v = lower(v)
