@@ -11,6 +11,7 @@ import (
 	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/processor"
+	"github.com/paylink/paylink/internal/risk"
 	"github.com/paylink/paylink/internal/wire"
 )
 
@@ -46,7 +47,8 @@ func unavailable(err error) error {
 
 // Finish records the processor's answer to a processing payment's
 // challenge in tx, under the payment's row lock: succeeded (with
-// everything Record writes for a success), failed, or canceled when
+// everything Record writes for a success, the review its decision asks
+// for included), failed, or canceled when
 // approved but what it pays can no longer be paid (a single-use link or a
 // signed link's reference paid by someone else, a deactivated or expired
 // link, an inactive form); the caller then Releases the authorization. A
@@ -98,5 +100,10 @@ func (s *Service) Finish(ctx context.Context, tx pgx.Tx, merchantID, payID strin
 		return nil, fmt.Errorf("finish payment: %w", err)
 	}
 	p.UpdatedAt = now
+	if p.Status == Succeeded && p.Risk != nil && p.ReviewID == "" {
+		if p.ReviewID, err = risk.ReviewChallenged(ctx, tx, merchantID, payID, p.Risk, now); err != nil {
+			return nil, err
+		}
+	}
 	return p, s.recordOutcome(ctx, tx, tx, p, l, now, nil)
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/paylink/paylink/internal/processor"
 	"github.com/paylink/paylink/internal/risk"
 	"github.com/paylink/paylink/internal/riskmodel"
-	"github.com/paylink/paylink/internal/riskreview"
 )
 
 // Authorization is a card authorization with the risk decision taken
@@ -106,19 +105,11 @@ func (s *Service) ScreenWallet(ctx context.Context, amount money.Amount, attempt
 	return &d, nil
 }
 
-// saveRisk stores p's decision through w, in p's transaction, opening a
-// review first when the decision reviews a payment that succeeded.
-func saveRisk(ctx context.Context, w postgres.Execer, p *Payment, now time.Time) error {
-	d := p.Risk
-	if d == nil {
-		return nil
+// saveRisk stores p's decision through w, in p's transaction, with the
+// review it opens when it reviews a payment that succeeded.
+func saveRisk(ctx context.Context, w postgres.Execer, p *Payment, now time.Time) (err error) {
+	if p.Risk != nil {
+		p.ReviewID, err = risk.Record(ctx, w, p.MerchantID, p.ID, p.Status == Succeeded, p.Risk, now)
 	}
-	if d.Outcome == risk.Review && p.Status == Succeeded {
-		reviewID, err := riskreview.Open(ctx, w, p.MerchantID, p.ID, d.ReviewReason, now)
-		if err != nil {
-			return err
-		}
-		p.ReviewID = reviewID
-	}
-	return risk.Save(ctx, w, p.MerchantID, p.ID, p.ReviewID, d, now)
+	return err
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/paylink/paylink/internal/postgres"
+	"github.com/paylink/paylink/internal/riskreview"
 )
 
 // CustomerPaymentsCap is where customer_payments stops counting: a
@@ -60,6 +61,8 @@ ON CONFLICT (merchant_id) DO UPDATE SET version = risk_versions.version + 1`
 INSERT INTO payment_risk (payment_id, merchant_id, score, level, outcome, reasons, rule_id, model, review_id, created_at,
                           signals)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
+
+	setReview = `UPDATE payment_risk SET review_id = $3 WHERE merchant_id = $1 AND payment_id = $2`
 
 	countMatch = `UPDATE risk_rules SET matches = matches + 1 WHERE merchant_id = $1 AND id = $2`
 
@@ -134,6 +137,43 @@ func Save(ctx context.Context, w postgres.Execer, merchantID, payID, reviewID st
 		}
 	}
 	return nil
+}
+
+// Record stores d as payment payID's risk through w (its transaction),
+// opening a review first when d reviews a payment that succeeded. It
+// returns the review's id, "" for none.
+func Record(ctx context.Context, w postgres.Execer, merchantID, payID string, succeeded bool, d *Decision, now time.Time) (string, error) {
+	var reviewID string
+	if d.Outcome == Review && succeeded {
+		var err error
+		if reviewID, err = riskreview.Open(ctx, w, merchantID, payID, d.ReviewReason, now); err != nil {
+			return "", err
+		}
+	}
+	return reviewID, Save(ctx, w, merchantID, payID, reviewID, d, now)
+}
+
+// ReviewChallenged opens, through w, the review that d asks for of
+// payment payID, which succeeded once its challenge was passed: Record
+// found it awaiting the challenge. The review's reason is "rule" when a
+// rule decided, else "elevated_risk", as decide gave it. It returns the
+// review's id, "" for none.
+func ReviewChallenged(ctx context.Context, w postgres.Execer, merchantID, payID string, d *Decision, now time.Time) (string, error) {
+	if d.Outcome != Review {
+		return "", nil
+	}
+	reason := "elevated_risk"
+	if d.Rule != "" {
+		reason = "rule"
+	}
+	reviewID, err := riskreview.Open(ctx, w, merchantID, payID, reason, now)
+	if err != nil {
+		return "", err
+	}
+	if _, err := w.Exec(ctx, setReview, merchantID, payID, reviewID); err != nil {
+		return "", fmt.Errorf("set payment review: %w", err)
+	}
+	return reviewID, nil
 }
 
 func signalsOf(d *Decision) map[string]any {

@@ -195,6 +195,51 @@ func TestSignedLinkAndFormScreened(t *testing.T) {
 	verifyLedger(t, e)
 }
 
+// TestReviewAfterChallenge: a payment its merchant's rule reviews, whose
+// card asks for a challenge, gets its review when the shopper passes the
+// challenge (review on the payment, review.opened), and none when the
+// shopper fails it.
+func TestReviewAfterChallenge(t *testing.T) {
+	t.Parallel()
+	e := apitest.New(t)
+	mid, c := e.SignUp("review-challenge@shop.test")
+	var rule wire.RiskRule
+	e.Do(apitest.Req{Method: "POST", Path: "/v1/risk/rules", Auth: &c,
+		Body: map[string]any{"action": "review", "expression": "card_brand == 'visa'"}}).Decode(t, &rule)
+	l := e.CreateLink(c, map[string]any{"single_use": false})
+
+	passed := e.Challenge(l)
+	if p := merchantView(t, e, c, passed.Payment.ID); p.Review.V != nil {
+		t.Fatalf("a review opened before the challenge was answered: %+v", p)
+	}
+	if done := apitest.PayAnswerOf(t, e.Answer(passed.NextAction.URL, "approve", "")); done.Payment.Status != "succeeded" {
+		t.Fatalf("approved challenge: %+v", done.Payment)
+	}
+	p := merchantView(t, e, c, passed.Payment.ID)
+	if r := p.Risk.V; r == nil || r.Outcome != "review" || wire.Deref(r.Rule) != rule.ID || p.Review.V == nil {
+		t.Fatalf("reviewed payment after its challenge: %+v risk %+v", p, r)
+	}
+	var rev wire.Review
+	e.Do(apitest.Req{Method: "GET", Path: "/v1/reviews/" + *p.Review.V, Auth: &c}).Decode(t, &rev)
+	if rev.Payment != p.ID || rev.Status != "open" || rev.Reason != "rule" {
+		t.Fatalf("review: %+v", rev)
+	}
+	if n := e.Count(`SELECT count(*) FROM events WHERE merchant_id = $1 AND type = 'review.opened' AND data->>'id' = $2
+		AND data->>'payment' = $3`, mid, rev.ID, p.ID); n != 1 {
+		t.Fatalf("review.opened events: %d, want 1", n)
+	}
+
+	failed := e.Challenge(l)
+	e.Answer(failed.NextAction.URL, "fail", "")
+	if p := merchantView(t, e, c, failed.Payment.ID); p.Status != "failed" || p.Review.V != nil {
+		t.Fatalf("failed challenge: %+v", p)
+	}
+	if n := e.Count(`SELECT count(*) FROM reviews WHERE merchant_id = $1`, mid); n != 1 {
+		t.Fatalf("%d reviews, want 1", n)
+	}
+	verifyLedger(t, e)
+}
+
 // TestDeclineCostsNoExtraRedisRoundTrip (issue 22: at most one Redis round
 // trip per attempt for screening): a declined card payment makes as many
 // Redis round trips as a succeeded one; its failure rides the merchant's
