@@ -57,6 +57,7 @@ INSERT INTO risk_rules (id, merchant_id, action, expression, description, enable
 SELECT $1, $2, $3, $4, $5, true, $6, $6
 WHERE (SELECT count(*) FROM risk_rules WHERE merchant_id = $2) < $7`
 	selectRules = `SELECT ` + ruleColumns + ` FROM risk_rules WHERE merchant_id = $1 ORDER BY position`
+	rulesFrom   = `SELECT ` + ruleColumns + ` FROM risk_rules`
 	selectRule  = `SELECT ` + ruleColumns + ` FROM risk_rules WHERE merchant_id = $1 AND id = $2`
 	lockRule    = selectRule + ` FOR UPDATE`
 	updateRule  = `
@@ -124,6 +125,18 @@ func ListRules(ctx context.Context, db postgres.DBTX, merchantID string) ([]*Rul
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// PageRules returns up to limit of a merchant's rules, newest first,
+// older than startingAfter when set, and whether more follow (the API's
+// list; screening reads them all in order with ListRules).
+func PageRules(ctx context.Context, db postgres.DBTX, merchantID, startingAfter string, limit int) ([]*Rule, bool, error) {
+	q := postgres.NewestOf(rulesFrom, "merchant_id", merchantID).Before(startingAfter)
+	out, more, err := postgres.PageNewest(ctx, db, limit, func(r pgx.CollectableRow) (*Rule, error) { return scanRule(r) }, q)
+	if err != nil {
+		return nil, false, fmt.Errorf("list rules: %w", err)
+	}
+	return out, more, nil
 }
 
 // GetRule returns one rule or ErrRuleNotFound.
@@ -206,6 +219,7 @@ ON CONFLICT (merchant_id, list, type, value) DO UPDATE SET value = EXCLUDED.valu
 RETURNING ` + itemColumns
 	selectItems = `SELECT ` + itemColumns + ` FROM risk_list_items
 WHERE merchant_id = $1 AND ($2 = '' OR list = $2) ORDER BY id DESC`
+	itemsFrom  = `SELECT ` + itemColumns + ` FROM risk_list_items`
 	deleteItem = `DELETE FROM risk_list_items WHERE merchant_id = $1 AND list = $2 AND id = $3`
 )
 
@@ -252,6 +266,20 @@ func ListItems(ctx context.Context, db postgres.DBTX, merchantID, list string) (
 		out = append(out, &it)
 	}
 	return out, rows.Err()
+}
+
+// PageItems returns up to limit items of a merchant's list, newest
+// first, older than startingAfter when set, and whether more follow.
+func PageItems(ctx context.Context, db postgres.DBTX, merchantID, list, startingAfter string, limit int) ([]*Item, bool, error) {
+	q := postgres.NewestOf(itemsFrom, "merchant_id", merchantID).Within("list", list).Before(startingAfter)
+	out, more, err := postgres.PageNewest(ctx, db, limit, func(r pgx.CollectableRow) (*Item, error) {
+		var it Item
+		return &it, r.Scan(&it.ID, &it.MerchantID, &it.List, &it.Type, &it.Value, &it.CreatedAt)
+	}, q)
+	if err != nil {
+		return nil, false, fmt.Errorf("list items: %w", err)
+	}
+	return out, more, nil
 }
 
 // DeleteItem removes an item in tx. It returns ErrItemNotFound.

@@ -23,7 +23,7 @@ func (s *Server) Routes() []edge.Route {
 	return []edge.Route{
 		api("POST", "/v1/risk/rules", "risk:write", true, "createRiskRule", s.createRule),
 		api("GET", "/v1/risk/rules", "risk:read", false, "listRiskRules", s.listRules),
-		api("POST", "/v1/risk/rules/test", "risk:read", false, "testRiskRule", s.testRule),
+		api("POST", "/v1/risk/rules/test", "risk:read", true, "testRiskRule", s.testRule),
 		api("GET", "/v1/risk/rules/:id", "risk:read", false, "getRiskRule", s.getRule),
 		api("PATCH", "/v1/risk/rules/:id", "risk:write", true, "updateRiskRule", s.updateRule),
 		api("DELETE", "/v1/risk/rules/:id", "risk:write", false, "deleteRiskRule", s.deleteRule),
@@ -62,11 +62,15 @@ func (s *Server) createRule(c *gin.Context) error {
 }
 
 func (s *Server) listRules(c *gin.Context) error {
-	rules, err := risk.ListRules(c.Request.Context(), s.db.Pool, merchantapi.CurrentMerchant(c).ID)
+	p, err := edge.ParseList(c, "rr")
 	if err != nil {
 		return err
 	}
-	c.PureJSON(http.StatusOK, edge.ListOf(rules, false, (*risk.Rule).ToWire))
+	rules, more, err := risk.PageRules(c.Request.Context(), s.db.Pool, merchantapi.CurrentMerchant(c).ID, p.StartingAfter, p.Limit)
+	if err != nil {
+		return err
+	}
+	c.PureJSON(http.StatusOK, edge.ListOf(rules, more, (*risk.Rule).ToWire))
 	return nil
 }
 
@@ -138,7 +142,8 @@ type testRuleRequest struct {
 }
 
 // testRule is POST /v1/risk/rules/test: the backtest of an expression
-// over the merchant's payments of the last 30 days.
+// over the merchant's payments of the last 30 days. Like every POST it
+// takes an Idempotency-Key: a replay answers the first backtest.
 func (s *Server) testRule(c *gin.Context) error {
 	var in testRuleRequest
 	if err := edge.Decode(c, &in); err != nil {
@@ -147,12 +152,14 @@ func (s *Server) testRule(c *gin.Context) error {
 	if err := risk.CheckRule(in.Action, in.Expression); err != nil {
 		return err
 	}
-	res, err := risk.Backtest(c.Request.Context(), s.db.Pool, merchantapi.CurrentMerchant(c).ID, in.Expression, s.now())
-	if err != nil {
-		return err
-	}
-	c.PureJSON(http.StatusOK, res)
-	return nil
+	m := merchantapi.CurrentMerchant(c)
+	return s.edge.Mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+		res, err := risk.Backtest(ctx, tx, m.ID, in.Expression, s.now())
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, res, nil
+	})
 }
 
 type addItemRequest struct {
@@ -187,11 +194,16 @@ func (s *Server) listItems(c *gin.Context) error {
 	if err := risk.CheckList(list); err != nil {
 		return err
 	}
-	items, err := risk.ListItems(c.Request.Context(), s.db.Pool, merchantapi.CurrentMerchant(c).ID, list)
+	p, err := edge.ParseList(c, "rli")
 	if err != nil {
 		return err
 	}
-	c.PureJSON(http.StatusOK, edge.ListOf(items, false, (*risk.Item).ToWire))
+	items, more, err := risk.PageItems(c.Request.Context(), s.db.Pool, merchantapi.CurrentMerchant(c).ID, list,
+		p.StartingAfter, p.Limit)
+	if err != nil {
+		return err
+	}
+	c.PureJSON(http.StatusOK, edge.ListOf(items, more, (*risk.Item).ToWire))
 	return nil
 }
 
@@ -248,9 +260,16 @@ func (s *Server) getReview(c *gin.Context) error {
 	return nil
 }
 
+// approveRequest is approve's body: nothing, so a field is refused.
+type approveRequest struct{}
+
 func (s *Server) approveReview(c *gin.Context) error {
 	rid, err := reviewID(c)
 	if err != nil {
+		return err
+	}
+	var in approveRequest
+	if err := edge.Decode(c, &in); err != nil {
 		return err
 	}
 	m := merchantapi.CurrentMerchant(c)

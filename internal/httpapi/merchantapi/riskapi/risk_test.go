@@ -100,11 +100,23 @@ func TestRiskRules(t *testing.T) {
 		t.Fatalf("approved challenge: %+v", done.Payment)
 	}
 
+	// The list is a page like every other, newest first.
 	var list wire.List[wire.RiskRule]
 	riskReq(e, c, "GET", "/v1/risk/rules", nil).Decode(t, &list)
-	if len(list.Data) != 2 || list.Data[0].ID != r.ID || list.Data[1].ID != ch.ID {
-		t.Fatalf("rules = %+v", list.Data)
+	if len(list.Data) != 2 || list.Data[0].ID != ch.ID || list.Data[1].ID != r.ID || list.HasMore {
+		t.Fatalf("rules = %+v", list)
 	}
+	riskReq(e, c, "GET", "/v1/risk/rules?limit=1", nil).Decode(t, &list)
+	if len(list.Data) != 1 || list.Data[0].ID != ch.ID || !list.HasMore {
+		t.Fatalf("rules?limit=1 = %+v", list)
+	}
+	riskReq(e, c, "GET", "/v1/risk/rules?limit=1&starting_after="+ch.ID, nil).Decode(t, &list)
+	if len(list.Data) != 1 || list.Data[0].ID != r.ID || list.HasMore {
+		t.Fatalf("rules after %s = %+v", ch.ID, list)
+	}
+	apitest.WantError(t, riskReq(e, c, "GET", "/v1/risk/rules?limit=101", nil), http.StatusBadRequest, "limit_invalid")
+	apitest.WantError(t, riskReq(e, c, "GET", "/v1/risk/rules?starting_after=rli_x", nil), http.StatusBadRequest,
+		"starting_after_invalid")
 	if res := riskReq(e, c, "DELETE", "/v1/risk/rules/"+ch.ID, nil); res.Status != http.StatusOK {
 		t.Fatalf("delete: %d %s", res.Status, res.Body)
 	}
@@ -118,6 +130,17 @@ func TestRiskRules(t *testing.T) {
 	if res.Status != http.StatusOK || bt.Matched != 2 || bt.Of != 4 || len(bt.Payments) != 2 {
 		t.Fatalf("backtest: %d %s; want 2 of 4 payments", res.Status, res.Body)
 	}
+	// Like every POST, the backtest takes an Idempotency-Key.
+	keyed := func(expression string) apitest.Response {
+		return e.Do(apitest.Req{Method: "POST", Path: "/v1/risk/rules/test", Auth: &c,
+			Header: map[string]string{"Idempotency-Key": "bt-1"}, Body: map[string]any{"action": "block", "expression": expression}})
+	}
+	first, replay := keyed("amount > 0"), keyed("amount > 0")
+	if first.Status != http.StatusOK || replay.Status != http.StatusOK || replay.Header.Get("Idempotent-Replayed") != "true" ||
+		string(replay.Body) != string(first.Body) {
+		t.Fatalf("backtest replay: %d %s, then %d %v %s", first.Status, first.Body, replay.Status, replay.Header, replay.Body)
+	}
+	apitest.WantError(t, keyed("false"), http.StatusUnprocessableEntity, "idempotency_key_reused")
 }
 
 // TestRiskLists: items are checked (400 with param), stored lower-cased
@@ -135,6 +158,8 @@ func TestRiskLists(t *testing.T) {
 		{"/v1/risk/lists/block/items", map[string]any{"type": "phone", "value": "1"}, "type"},
 		{"/v1/risk/lists/block/items", map[string]any{"type": "ip", "value": "10.0.0.256"}, "value"},
 		{"/v1/risk/lists/allow/items", map[string]any{"type": "email", "value": "nobody"}, "value"},
+		// A card number is not a fingerprint, and must not be stored.
+		{"/v1/risk/lists/block/items", map[string]any{"type": "card_fingerprint", "value": "4242424242424242"}, "value"},
 	} {
 		res := riskReq(e, c, "POST", tc.path, tc.body)
 		if res.Status != http.StatusBadRequest || !strings.Contains(string(res.Body), `"param":"`+tc.param+`"`) {
@@ -165,10 +190,27 @@ func TestRiskLists(t *testing.T) {
 		!slices.Contains(p.Risk.V.Reasons, "block_list") {
 		t.Fatalf("block-listed: %+v", p.Risk.V)
 	}
+	if n := e.Count(`SELECT count(*) FROM risk_list_items WHERE value LIKE '%4242%'`); n != 0 {
+		t.Fatalf("%d list items hold a card number", n)
+	}
 	var items wire.List[wire.RiskListItem]
 	riskReq(e, c, "GET", "/v1/risk/lists/block/items", nil).Decode(t, &items)
-	if len(items.Data) != 1 || items.Data[0].ID != it.ID {
-		t.Fatalf("block list = %+v", items.Data)
+	if len(items.Data) != 1 || items.Data[0].ID != it.ID || items.HasMore {
+		t.Fatalf("block list = %+v", items)
+	}
+	var second wire.RiskListItem
+	riskReq(e, c, "POST", "/v1/risk/lists/block/items", map[string]any{"type": "ip", "value": "198.51.100.7"}).Decode(t, &second)
+	riskReq(e, c, "GET", "/v1/risk/lists/block/items?limit=1", nil).Decode(t, &items)
+	if len(items.Data) != 1 || items.Data[0].ID != second.ID || !items.HasMore {
+		t.Fatalf("block list?limit=1 = %+v", items)
+	}
+	riskReq(e, c, "GET", "/v1/risk/lists/block/items?starting_after="+second.ID, nil).Decode(t, &items)
+	if len(items.Data) != 1 || items.Data[0].ID != it.ID || items.HasMore {
+		t.Fatalf("block list after %s = %+v", second.ID, items)
+	}
+	apitest.WantError(t, riskReq(e, c, "GET", "/v1/risk/lists/block/items?limit=0", nil), http.StatusBadRequest, "limit_invalid")
+	if res := riskReq(e, c, "DELETE", "/v1/risk/lists/block/items/"+second.ID, nil); res.Status != http.StatusOK {
+		t.Fatalf("delete: %d %s", res.Status, res.Body)
 	}
 	if res := riskReq(e, c, "DELETE", "/v1/risk/lists/block/items/"+it.ID, nil); res.Status != http.StatusOK {
 		t.Fatalf("delete: %d %s", res.Status, res.Body)
@@ -216,6 +258,16 @@ func TestReviewLifeCycle(t *testing.T) {
 		t.Fatalf("open reviews = %+v", open.Data)
 	}
 	apitest.WantError(t, riskReq(e, c, "GET", "/v1/reviews?status=pending", nil), http.StatusBadRequest, "parameter_invalid")
+
+	// A body with a field, or not JSON, is refused and closes nothing.
+	apitest.WantError(t, riskReq(e, c, "POST", "/v1/reviews/"+rev.ID+"/approve", map[string]any{"x": 1}),
+		http.StatusBadRequest, "unknown_parameter")
+	apitest.WantError(t, riskReq(e, c, "POST", "/v1/reviews/"+rev.ID+"/approve", "garbage"),
+		http.StatusBadRequest, "invalid_json")
+	riskReq(e, c, "GET", "/v1/reviews/"+rev.ID, nil).Decode(t, &rev)
+	if rev.Status != "open" {
+		t.Fatalf("a refused approve closed the review: %+v", rev)
+	}
 
 	res := riskReq(e, c, "POST", "/v1/reviews/"+rev.ID+"/approve", nil)
 	res.Decode(t, &rev)
