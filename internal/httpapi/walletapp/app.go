@@ -113,6 +113,8 @@ func (s *Server) Routes() []edge.Route {
 		user("POST", "/v1/wallet/transfers", idempotent, "walletTransfer", s.walletTransfer),
 		user("POST", "/v1/wallet/withdrawals", idempotent, "walletWithdraw", s.walletWithdraw),
 		user("POST", "/v1/wallet/topups/:id/challenge", idempotent, "answerTopUpChallenge", s.answerTopUpChallenge),
+		// next_action.url takes the answer too, as a checkout challenge's does.
+		user("POST", "/wallet/topups/:id/challenge", idempotent, "answerTopUpChallengeAtPage", s.answerTopUpChallenge),
 		user("GET", "/v1/wallet/transactions", plain, "listWalletTransactions", s.listWalletTransactions),
 		user("GET", "/v1/wallet/transactions/:id", plain, "getWalletTransaction", s.getWalletTransaction),
 		user("GET", "/v1/wallet/notifications", plain, "listWalletNotifications", s.listNotifications),

@@ -42,7 +42,13 @@ func topUpWithChallenge(t *testing.T, s *apitest.Shopper, amount int64) challeng
 }
 
 func answer(s *apitest.Shopper, id, outcome, key string) apitest.Response {
-	return s.Do(apitest.Req{Method: "POST", Path: "/v1/wallet/topups/" + id + "/challenge",
+	return answerAt(s, "/v1/wallet/topups/"+id+"/challenge", outcome, key)
+}
+
+// answerAt sends a challenge answer to path: the API's route, or
+// next_action.url itself, as the page does at checkout.
+func answerAt(s *apitest.Shopper, path, outcome, key string) apitest.Response {
+	return s.Do(apitest.Req{Method: "POST", Path: path,
 		Body: map[string]string{"outcome": outcome}, Header: map[string]string{"Idempotency-Key": key}})
 }
 
@@ -73,11 +79,13 @@ func TestWalletTopUpChallengeApprovedCreditsOnce(t *testing.T) {
 	if page.Status != 200 || !strings.Contains(string(page.Body), "$25.00") || !strings.Contains(page.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
 		t.Fatalf("challenge page: %d", page.Status)
 	}
+	// Half the tabs answer at next_action.url, as at checkout, half at the API's route.
+	paths := []string{apitest.PathOf(t, top.NextAction.URL), "/v1/wallet/topups/" + top.ID + "/challenge"}
 	var wg sync.WaitGroup
-	results := make([]apitest.Response, 5)
+	results := make([]apitest.Response, 6)
 	for i := range results {
 		wg.Add(1)
-		go func() { defer wg.Done(); results[i] = answer(s, top.ID, "approve", fmt.Sprint("tab-", i)) }()
+		go func() { defer wg.Done(); results[i] = answerAt(s, paths[i%2], "approve", fmt.Sprint("tab-", i)) }()
 	}
 	wg.Wait()
 	for i, r := range results {
