@@ -55,6 +55,19 @@ func validate(in NewLink, now time.Time) (*Link, error) {
 	return l, nil
 }
 
+// GivenRealm is the realm of a create request's optional field: "" when
+// absent or null, ErrRealmInvalid when given empty (1 to 64 characters,
+// API.md), else the value for CheckRealm.
+func GivenRealm(realm *string) (string, error) {
+	switch {
+	case realm == nil:
+		return "", nil
+	case *realm == "":
+		return "", ErrRealmInvalid
+	}
+	return *realm, nil
+}
+
 // CheckRealm accepts "" (no realm) or 1 to 64 characters of a-z, 0-9,
 // '.', '_' and '-', and returns it, else ErrRealmInvalid. Forms and the
 // payment filters share the rule.

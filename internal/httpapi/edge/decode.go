@@ -40,6 +40,7 @@ var codeByField = map[string]*apperr.Error{
 	"expires_at": {Kind: apperr.Invalid, Code: "expiry_invalid", Message: "expires_at must be an RFC 3339 time."},
 	"metadata":   {Kind: apperr.Invalid, Code: "metadata_invalid", Message: "metadata must be an object of string keys and string values."},
 	"currency":   {Kind: apperr.Invalid, Code: "currency_unsupported", Message: "currency must be an ISO 4217 code."},
+	"realm":      {Kind: apperr.Invalid, Code: "realm_invalid", Message: "realm must be 1 to 64 characters of a-z, 0-9, '.', '_' and '-'."},
 }
 
 // fingerprintKey is where Decode leaves the request's idempotency

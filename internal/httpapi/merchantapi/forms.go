@@ -10,6 +10,7 @@ import (
 
 	"github.com/paylink/paylink/internal/forms"
 	"github.com/paylink/paylink/internal/httpapi/edge"
+	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/money"
 )
 
@@ -24,7 +25,7 @@ type createFormRequest struct {
 	AllowedOrigins []string          `json:"allowed_origins"`
 	SuccessURL     string            `json:"success_url"`
 	Metadata       map[string]string `json:"metadata"`
-	Realm          string            `json:"realm"`
+	Realm          *string           `json:"realm"`
 }
 
 func (s *Server) createForm(c *gin.Context) error {
@@ -32,9 +33,12 @@ func (s *Server) createForm(c *gin.Context) error {
 	if err := edge.Decode(c, &in); err != nil {
 		return err
 	}
+	realm, err := links.GivenRealm(in.Realm)
+	if err != nil {
+		return err
+	}
 	nf := forms.NewForm{Title: in.Title, Description: in.Description, Collect: in.Collect,
-		AllowedOrigins: in.AllowedOrigins, SuccessURL: in.SuccessURL, Metadata: in.Metadata, Realm: in.Realm}
-	var err error
+		AllowedOrigins: in.AllowedOrigins, SuccessURL: in.SuccessURL, Metadata: in.Metadata, Realm: realm}
 	if nf.Amount, err = money.ParseOptionalMinor(string(in.Amount), "amount"); err != nil {
 		return err
 	}

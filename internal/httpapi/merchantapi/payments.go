@@ -25,7 +25,7 @@ type createLinkRequest struct {
 	SuccessURL  string            `json:"success_url"`
 	CancelURL   string            `json:"cancel_url"`
 	Metadata    map[string]string `json:"metadata"`
-	Realm       string            `json:"realm"`
+	Realm       *string           `json:"realm"`
 }
 
 func (s *Server) createLink(c *gin.Context) error {
@@ -41,9 +41,13 @@ func (s *Server) createLink(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	realm, err := links.GivenRealm(in.Realm)
+	if err != nil {
+		return err
+	}
 	nl := links.NewLink{Amount: money.Amount{Minor: minor, Currency: cur}, Description: in.Description,
 		SingleUse: in.SingleUse == nil || *in.SingleUse, ExpiresIn: in.ExpiresIn, ExpiresAt: in.ExpiresAt,
-		SuccessURL: in.SuccessURL, CancelURL: in.CancelURL, Metadata: in.Metadata, Realm: in.Realm}
+		SuccessURL: in.SuccessURL, CancelURL: in.CancelURL, Metadata: in.Metadata, Realm: realm}
 	m := CurrentMerchant(c)
 	return s.edge.Mutate(c, m.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		l, err := s.links.Create(ctx, tx, m.ID, nl)

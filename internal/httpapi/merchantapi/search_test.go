@@ -168,11 +168,14 @@ func TestRealmsOnLinksAndForms(t *testing.T) {
 	}
 	for _, path := range []string{"/v1/payment_links", "/v1/payment_forms"} {
 		apitest.WantError(t, e.Do(apitest.Req{Method: "GET", Path: path + "?realm=A", Auth: &c}), 400, "realm_invalid")
-		body := map[string]any{"amount": 500, "currency": "usd", "realm": "has space"}
-		if path == "/v1/payment_forms" {
-			body["title"], body["allowed_origins"] = "Donate", []string{apitest.ShopOrigin}
+		// Given, a realm has 1 to 64 characters: empty or not a string is refused.
+		for _, realm := range []any{"has space", "", 123} {
+			body := map[string]any{"amount": 500, "currency": "usd", "realm": realm}
+			if path == "/v1/payment_forms" {
+				body["title"], body["allowed_origins"] = "Donate", []string{apitest.ShopOrigin}
+			}
+			apitest.WantError(t, e.Do(apitest.Req{Method: "POST", Path: path, Auth: &c, Body: body}), 400, "realm_invalid")
 		}
-		apitest.WantError(t, e.Do(apitest.Req{Method: "POST", Path: path, Auth: &c, Body: body}), 400, "realm_invalid")
 	}
 	if n := e.Count(`SELECT (SELECT count(*) FROM payment_links) + (SELECT count(*) FROM payment_forms)`); n != 4 {
 		t.Errorf("%d links and forms; the refused ones were stored", n)
