@@ -15,13 +15,25 @@ import (
 )
 
 func (s *Server) listPasskeys(c *gin.Context) error {
+	p, err := edge.ParseList(c, "pk")
+	if err != nil {
+		return err
+	}
 	keys, err := s.passkeys.List(c.Request.Context(), s.db.Pool, currentSession(c).User.ID)
 	if err != nil {
 		return err
 	}
-	out := wire.List[wire.Passkey]{Data: make([]wire.Passkey, len(keys))}
-	for i := range keys {
-		out.Data[len(keys)-1-i] = keys[i].ToWire() // newest first
+	// A user has a handful of passkeys: the page is cut from all of them,
+	// newest first, older than starting_after (ids grow with time).
+	out := wire.List[wire.Passkey]{Data: []wire.Passkey{}}
+	for i := len(keys) - 1; i >= 0; i-- {
+		switch {
+		case p.StartingAfter != "" && keys[i].ID >= p.StartingAfter:
+		case len(out.Data) == p.Limit:
+			out.HasMore = true
+		default:
+			out.Data = append(out.Data, keys[i].ToWire())
+		}
 	}
 	c.PureJSON(http.StatusOK, out)
 	return nil

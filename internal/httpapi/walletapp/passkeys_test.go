@@ -63,6 +63,14 @@ func TestPasskeyRegisterThenLogInWithoutPassword(t *testing.T) {
 	if len(list.Data) != 1 || list.Data[0].ID != p.ID || list.Data[0].LastUsedAt != nil {
 		t.Errorf("passkeys = %+v", list)
 	}
+	// A page like every list: limit and starting_after are checked.
+	s.Do(apitest.Req{Method: "GET", Path: "/v1/wallet/passkeys?limit=1&starting_after=" + p.ID}).Decode(t, &list)
+	if len(list.Data) != 0 || list.HasMore {
+		t.Errorf("passkeys after the only one = %+v", list)
+	}
+	apitest.WantError(t, s.Do(apitest.Req{Method: "GET", Path: "/v1/wallet/passkeys?limit=0"}), 400, "limit_invalid")
+	apitest.WantError(t, s.Do(apitest.Req{Method: "GET", Path: "/v1/wallet/passkeys?starting_after=garbage"}), 400,
+		"starting_after_invalid")
 	if res := s.Do(apitest.Req{Method: "POST", Path: "/v1/wallet/logout"}); res.Status != 200 {
 		t.Fatalf("log out: %d", res.Status)
 	}
