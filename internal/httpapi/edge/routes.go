@@ -127,6 +127,9 @@ func (e *Edge) Mount(routes ...Route) error {
 		case r.Scope != "" && r.Auth.Check == nil:
 			return fmt.Errorf("route %s %s: a scope needs an authenticated caller", r.Method, r.Path)
 		}
+		if r.Envelope != nil {
+			e.envelopes[r.Path] = r.Envelope
+		}
 		chain := []gin.HandlerFunc{func(c *gin.Context) { c.Set(routeKey, r) }}
 		if e.timeout > 0 && !r.Streams {
 			chain = append(chain, e.deadline)
@@ -143,6 +146,9 @@ func (e *Edge) Mount(routes ...Route) error {
 			chain = append(chain, e.rateLimit(e.limits[PerCaller], func(c *gin.Context) string { return CallerOf(c).RateKey }))
 		default:
 			chain = append(chain, e.rateLimit(e.limits[r.Limit], byClientIP))
+		}
+		if r.Scope != "" { // after the limit, so a 403 counts and carries X-RateLimit-*
+			chain = append(chain, e.checkScope(r))
 		}
 		if r.Handle != nil {
 			chain = append(chain, e.h(r.Handle))
@@ -172,7 +178,7 @@ func (e *Edge) deadline(c *gin.Context) {
 	c.Request = r
 }
 
-// authenticate runs r's Auth and then checks r's scope.
+// authenticate runs r's Auth.
 func (e *Edge) authenticate(r *Route) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		caller, err := r.Auth.Check(c)
@@ -181,7 +187,15 @@ func (e *Edge) authenticate(r *Route) gin.HandlerFunc {
 			return
 		}
 		c.Set(callerKey, caller)
-		if r.Scope != "" && !caller.Allows(r.Scope) {
+		c.Next()
+	}
+}
+
+// checkScope answers 403 insufficient_scope unless the authenticated
+// caller holds r's scope.
+func (e *Edge) checkScope(r *Route) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if !CallerOf(c).Allows(r.Scope) {
 			e.WriteError(c, errInsufficientScope.WithMessage("This API key lacks the scope "+r.Scope+" this route needs."))
 			return
 		}

@@ -30,12 +30,16 @@ func newKey(t *testing.T, e *apitest.Env, c apitest.Creds, body any) (wire.APIKe
 	return k, apitest.Creds{ID: k.ID, Secret: k.Secret}
 }
 
-// wantScopeRefused fails unless res is 403 insufficient_scope naming scope.
+// wantScopeRefused fails unless res is 403 insufficient_scope naming
+// scope, with the rate limit's headers like every answer of the route.
 func wantScopeRefused(t *testing.T, res apitest.Response, scope string) {
 	t.Helper()
 	apitest.WantError(t, res, http.StatusForbidden, "insufficient_scope")
 	if !strings.Contains(string(res.Body), scope) {
 		t.Errorf("403 does not name the scope %s: %s", scope, res.Body)
+	}
+	if res.Header.Get("X-RateLimit-Limit") == "" || res.Header.Get("X-RateLimit-Remaining") == "" {
+		t.Errorf("403 for %s without X-RateLimit-* headers: %v", scope, res.Header)
 	}
 }
 
