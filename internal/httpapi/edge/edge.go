@@ -79,6 +79,10 @@ type Edge struct {
 	authFail *limiter.Limiter
 	assets   *Assets
 	timeout  time.Duration // Config.RequestTimeout
+	// envelopes are the Envelopes of routes by path, for the errors
+	// answered before a route is chosen (a body too large, a method the
+	// path does not take).
+	envelopes map[string]func(status int, body ErrorBody) any
 }
 
 // New builds the edge and its Gin engine, with no routes yet (see Mount).
@@ -87,7 +91,7 @@ func New(cfg Config) (*Edge, error) {
 	e := &Edge{
 		log: cfg.Log, db: cfg.DB, idem: cfg.Idempotency, metrics: newMetrics(cfg.Registry), now: cfg.Now,
 		origin: cfg.BaseURL.Scheme + "://" + cfg.BaseURL.Host, limits: map[Limit]*limiter.Limiter{},
-		timeout: cfg.RequestTimeout,
+		timeout: cfg.RequestTimeout, envelopes: map[string]func(int, ErrorBody) any{},
 	}
 	var err error
 	if e.assets, err = newAssets(); err != nil {

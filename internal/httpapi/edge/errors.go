@@ -154,8 +154,12 @@ func (e *Edge) WriteError(c *gin.Context, err error) {
 		c.Header("Retry-After", RetryAfterUnavailable)
 	}
 	c.Abort()
-	if r := routeOf(c); r != nil && r.Envelope != nil {
-		c.PureJSON(status, r.Envelope(status, body))
+	envelope := e.envelopes[c.Request.URL.Path]
+	if r := routeOf(c); r != nil {
+		envelope = r.Envelope
+	}
+	if envelope != nil {
+		c.PureJSON(status, envelope(status, body))
 		return
 	}
 	c.PureJSON(status, body)

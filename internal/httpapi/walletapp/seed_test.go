@@ -96,6 +96,11 @@ func TestSeedWalletRoutes(t *testing.T) {
 		t.Fatalf("top-up %q, replay %d %s", top.TransactionID, again.Status, again.Body)
 	}
 	seed(t, ada, apitest.Req{Method: "POST", Path: "/v1/topup", Body: map[string]any{"amount": "50.00"}}, 400, "amount_invalid")
+	// Refusals answered before a route is chosen wear the envelope too.
+	seed(t, ada, apitest.Req{Method: "POST", Path: "/v1/topup", Body: `{"amount": 1, "pad": "` + strings.Repeat("x", 70<<10) + `"}`},
+		413, "body_too_large")
+	seed(t, ada, apitest.Req{Method: "GET", Path: "/v1/pay"}, 405, "method_not_allowed")
+	seed(t, ada, apitest.Req{Method: "DELETE", Path: "/v1/account"}, 405, "method_not_allowed")
 	if acct := seed(t, ada, apitest.Req{Method: "GET", Path: "/v1/account"}, 200, ""); acct.User.Balance != 5000 {
 		t.Fatalf("balance after top-up = %d, want 5000 once", acct.User.Balance)
 	}
