@@ -23,19 +23,8 @@ func (s *Server) listPasskeys(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	// A user has a handful of passkeys: the page is cut from all of them,
-	// newest first, older than starting_after (ids grow with time).
-	out := wire.List[wire.Passkey]{Data: []wire.Passkey{}}
-	for i := len(keys) - 1; i >= 0; i-- {
-		switch {
-		case p.StartingAfter != "" && keys[i].ID >= p.StartingAfter:
-		case len(out.Data) == p.Limit:
-			out.HasMore = true
-		default:
-			out.Data = append(out.Data, keys[i].ToWire())
-		}
-	}
-	c.PureJSON(http.StatusOK, out)
+	page, more := passkey.Page(keys, p.StartingAfter, p.Limit)
+	c.PureJSON(http.StatusOK, edge.ListOf(page, more, (*passkey.Passkey).ToWire))
 	return nil
 }
 
