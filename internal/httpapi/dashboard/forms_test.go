@@ -249,8 +249,8 @@ func TestDashboardFormsBelongToTheirMerchant(t *testing.T) {
 	}
 	apitest.WantError(t, env.Do(apitest.Req{Method: "GET", Path: "/v1/payment_forms/" + id, Auth: &otherCreds}), 404, "payment_form_not_found")
 
-	// CSRF: the same posts from another site, or with no origin at all.
-	for _, origin := range []string{"https://evil.example", ""} {
+	// CSRF: the same posts from another site, or from a sandboxed frame.
+	for _, origin := range []string{"https://evil.example", "null"} {
 		a.origin = origin
 		if p := a.post("/dashboard/forms", formBody()); p.Status != http.StatusForbidden || !strings.Contains(p.Body, "origin_not_allowed") {
 			t.Errorf("create from %q: %d %s", origin, p.Status, p.Body)

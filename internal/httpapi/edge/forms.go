@@ -15,11 +15,14 @@ import (
 )
 
 // Server-rendered pages (the merchant dashboard) post plain HTML forms,
-// which a cross-site page can also send, so their rule is stricter than
-// SameOrigin's: the browser must say the form came from this origin,
-// either with Origin (our own) or, where the page's no-referrer policy
-// makes it send "Origin: null", with Sec-Fetch-Site: same-origin. A POST
-// that says neither is refused. The session cookie is SameSite=Lax on top.
+// which a cross-site page can also send. Every browser that can log in
+// sends Origin with a POST, and Sec-Fetch-Site with it today, so a form
+// POST is refused when its Origin is another site's (or "null" without
+// Sec-Fetch-Site: same-origin, as from a sandboxed frame), or when
+// Sec-Fetch-Site says anything but same-origin. A POST with neither
+// header is not a browser's, so no one's session can be forged with it,
+// and it is let through, as the wallet's are (API.md: the same CSRF rules
+// as the wallet). The session cookie is SameSite=Lax on top.
 
 var errFormNotURLEncoded = &apperr.Error{Kind: apperr.Invalid, Code: "content_type_invalid",
 	Message: "Send the form as application/x-www-form-urlencoded."}
@@ -33,7 +36,7 @@ const IdempotencyField = "idempotency_key"
 func (e *Edge) SameOriginForm(c *gin.Context) error {
 	origin, sfs := c.GetHeader("Origin"), c.GetHeader("Sec-Fetch-Site")
 	switch {
-	case origin == e.origin:
+	case origin == e.origin, origin == "" && sfs == "":
 	case (origin == "" || origin == "null") && sfs == "same-origin":
 	default:
 		return errOriginNotAllowed
