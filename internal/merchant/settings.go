@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -177,9 +176,10 @@ type validated struct {
 func validate(u Update, platform money.Set) (validated, error) {
 	var v validated
 	if u.Name != nil {
-		name := strings.TrimSpace(*u.Name)
-		if n := utf8.RuneCountInString(name); n < 1 || n > 100 {
-			return v, ErrNameInvalid
+		// Sign-up's rule: shoppers read the name in their e-mails.
+		name, err := ValidateName(*u.Name)
+		if err != nil {
+			return v, err
 		}
 		v.name = &name
 	}
@@ -249,8 +249,9 @@ func appendNew(list []string, s string) []string {
 // Update validates u and applies it to merchantID in tx, changing only the
 // fields u sets, and returns the merchant as it now is. Every API replica
 // sees the change on its next read: settings are never cached beyond one
-// request (see links.Service.Lookup for the one bounded exception). It
-// returns ErrNameInvalid, money.ErrCurrencyUnsupported (param
+// request (see links.Service.Lookup for the one bounded exception). A
+// name is checked as at sign-up (ValidateName). It returns
+// ErrNameInvalid, ErrNameNotAllowed, money.ErrCurrencyUnsupported (param
 // currencies[i]), ErrCurrenciesInvalid, ErrMethodsInvalid,
 // ErrBrandsInvalid, ErrNotifyOnInvalid, ErrNotificationEmailInvalid or
 // ErrNotFound.

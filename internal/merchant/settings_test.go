@@ -182,6 +182,10 @@ func TestUpdateRefusesBadSettingsAndChangesNothing(t *testing.T) {
 		{"unknown event", Update{NotifyOn: list("payment.exploded")}, "notify_on_invalid", "notify_on[0]"},
 		{"bad notification e-mail", Update{NotificationEmail: str("not an address")}, "email_invalid", "notification_email"},
 		{"empty name", Update{Name: str("  ")}, "name_invalid", "name"},
+		// Sign-up's rule (ValidateName): shoppers read the name in e-mails.
+		{"web address as name", Update{Name: str("https://evil.com")}, "name_not_allowed", "name"},
+		{"Paylink's name", Update{Name: str("Paylink Support")}, "name_not_allowed", "name"},
+		{"invisible character in name", Update{Name: str("Acme\u200bMugs")}, "name_invalid", "name"},
 		// A valid field next to a bad one is not applied either.
 		{"good and bad", Update{Name: str("Renamed"), CardBrands: list("visa", "nope")}, "card_brands_invalid", "card_brands[1]"},
 	}

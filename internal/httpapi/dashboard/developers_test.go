@@ -221,6 +221,21 @@ func TestDashboardSettings(t *testing.T) {
 	if res := env.Do(apitest.Req{Method: "GET", Path: "/v1/merchant", Auth: &creds}); !strings.Contains(string(res.Body), `"currencies":["EUR"]`) {
 		t.Fatalf("a refused form changed the merchant: %s", res.Body)
 	}
+	// A name sign-up refuses is refused here too (shoppers read it in
+	// receipts), next to the name field, and changes nothing.
+	for _, name := range []string{"https://evil.com", "Paylink Support"} {
+		p = b.post("/dashboard/settings", url.Values{"name": {name}, "notification_email": {"new@shop.test"}, "currencies": {"EUR", "USD"},
+			"payment_methods": {"card"}, "card_brands": {"visa"}, "notify_on": {"payment.failed"}})
+		if p.Status != http.StatusBadRequest {
+			t.Fatalf("name %q: %d", name, p.Status)
+		}
+		wantContains(t, p, "field-error", "The name cannot contain")
+		res := env.Do(apitest.Req{Method: "GET", Path: "/v1/merchant", Auth: &creds})
+		if !strings.Contains(string(res.Body), `"name":"Set Shop"`) || !strings.Contains(string(res.Body), `"currencies":["EUR"]`) ||
+			!strings.Contains(string(res.Body), `"notification_email":"ops@shop.test"`) {
+			t.Fatalf("the refused name %q changed the merchant: %s", name, res.Body)
+		}
+	}
 	// The new-link form offers only the accepted currency.
 	if nl := b.get("/dashboard/links/new"); strings.Contains(nl.Body, `value="USD"`) || !strings.Contains(nl.Body, `value="EUR"`) {
 		t.Fatalf("new-link currencies:\n%s", nl.Body)

@@ -90,6 +90,10 @@ func TestMerchantSettingsRefuseBadInputAndChangeNothing(t *testing.T) {
 	}{
 		{"name", "", "name_invalid", "name", 400},
 		{"name", string(make([]byte, 101)), "name_invalid", "name", 400},
+		// The names sign-up refuses: shoppers read the name in receipts.
+		{"name", "https://evil.com", "name_not_allowed", "name", 400},
+		{"name", "Paylink Support", "name_not_allowed", "name", 400},
+		{"name", "Mail support@evil.test", "name_not_allowed", "name", 400},
 		{"currencies", []string{"USD", "XYZ"}, "currency_unsupported", "currencies[1]", 400},
 		{"currencies", []string{}, "currencies_invalid", "currencies", 400},
 		{"payment_methods", []string{}, "payment_methods_invalid", "payment_methods", 400},
