@@ -19,6 +19,9 @@ import (
 // Sending limits (API.md: 10 recipients a link a day) and the reminder
 // rhythm: 24 hours before expiry, and at most every 3 days before that.
 const (
+	// SendWindow is the sliding window the two sending limits count in:
+	// a sending counts against them until SendWindow after it was made.
+	SendWindow          = 24 * time.Hour
 	MaxRecipientsPerDay = 10
 	// MaxSendsPerRecipient bounds the e-mails one address gets from one
 	// merchant's sendings in a day, reminders aside.
@@ -44,6 +47,27 @@ var (
 		Message: "Paylink has sent this address, or sent for this account, as many e-mails as it may today; try again tomorrow."}
 )
 
+// LimitError is a sending refused by a daily limit (ErrRecipientLimit,
+// ErrRecipientBusy or ErrShopperEmailLimit, which errors.Is matches)
+// with when that limit admits it: when enough of the sendings it counts
+// leave SendWindow, or the shopper e-mail windows end. The API answers
+// it with Retry-After.
+type LimitError struct {
+	Err   *apperr.Error
+	Until time.Time
+}
+
+// Error names the limit and when it frees.
+func (e *LimitError) Error() string {
+	return e.Err.Error() + " until " + e.Until.UTC().Format(time.RFC3339)
+}
+
+// Unwrap returns the limit's error.
+func (e *LimitError) Unwrap() error { return e.Err }
+
+// RetryAfter is how long the limit still refuses the sending at now.
+func (e *LimitError) RetryAfter(now time.Time) time.Duration { return e.Until.Sub(now) }
+
 // WithShopperLimits makes the link e-mails (sendings and reminders) count
 // against lim like every other e-mail to a shopper, and returns s.
 func (s *Service) WithShopperLimits(lim notify.ShopperLimits) *Service {
@@ -64,6 +88,19 @@ const (
 	countSends = `
 SELECT (SELECT count(DISTINCT email) FROM link_sends WHERE link_id = $1 AND email <> $2 AND created_at > $3),
        (SELECT count(*) FROM link_sends WHERE merchant_id = $4 AND email = $2 AND created_at > $3)`
+
+	// nthRecipientSince is the latest sending since $3 to the recipient
+	// of link $1 other than $2 whose latest sending is the ($4+1)th
+	// oldest: when that one leaves the window, one fewer than $4+1 remain.
+	nthRecipientSince = `
+SELECT max(created_at) AS last FROM link_sends WHERE link_id = $1 AND email <> $2 AND created_at > $3
+GROUP BY email ORDER BY last LIMIT 1 OFFSET $4`
+
+	// nthSendingToSince is the ($4+1)th oldest sending since $3 of
+	// merchant $1 to address $2.
+	nthSendingToSince = `
+SELECT created_at FROM link_sends WHERE merchant_id = $1 AND email = $2 AND created_at > $3
+ORDER BY created_at LIMIT 1 OFFSET $4`
 
 	insertSend = `
 INSERT INTO link_sends (id, merchant_id, link_id, email, reminders, created_at, next_reminder_at)
@@ -114,8 +151,9 @@ func NextReminder(from, expires time.Time) (time.Time, bool) {
 
 // Send e-mails merchantID's link linkID to email in tx, now, and with
 // reminders schedules them; it records payment_link.sent. It returns
-// ErrNotFound, ErrLinkInactive, ErrEmailInvalid, ErrRecipientLimit or
-// ErrRecipientBusy.
+// ErrNotFound, ErrLinkInactive, ErrEmailInvalid, or ErrRecipientLimit,
+// ErrRecipientBusy or ErrShopperEmailLimit, each as a *LimitError saying
+// until when.
 func (s *Service) Send(ctx context.Context, tx pgx.Tx, merchantID, merchantName, linkID, email string, reminders bool) (*Sent, error) {
 	addr, err := mail.ParseAddress(email)
 	if err != nil || addr.Name != "" || len(email) > 254 {
@@ -137,14 +175,17 @@ func (s *Service) Send(ctx context.Context, tx pgx.Tx, merchantID, merchantName,
 		return nil, ErrLinkInactive
 	}
 	var others, toThem int
-	if err := tx.QueryRow(ctx, countSends, l.ID, to, now.Add(-24*time.Hour), merchantID).Scan(&others, &toThem); err != nil {
+	since := now.Add(-SendWindow)
+	if err := tx.QueryRow(ctx, countSends, l.ID, to, since, merchantID).Scan(&others, &toThem); err != nil {
 		return nil, fmt.Errorf("count link sendings: %w", err)
 	}
 	switch {
 	case toThem == 0 && others >= MaxRecipientsPerDay:
-		return nil, ErrRecipientLimit
+		// A new recipient is admitted once all but MaxRecipientsPerDay-1
+		// of today's have had no sending for SendWindow.
+		return nil, limitError(ctx, tx, ErrRecipientLimit, nthRecipientSince, l.ID, to, since, others-MaxRecipientsPerDay)
 	case toThem >= MaxSendsPerRecipient:
-		return nil, ErrRecipientBusy
+		return nil, limitError(ctx, tx, ErrRecipientBusy, nthSendingToSince, merchantID, to, since, toThem-MaxSendsPerRecipient)
 	}
 	var next *time.Time
 	if reminders {
@@ -161,12 +202,23 @@ func (s *Service) Send(ctx context.Context, tx pgx.Tx, merchantID, merchantName,
 	case err != nil:
 		return nil, err
 	case !queued: // held back: refuse the sending (the caller's rollback undoes all of it)
-		return nil, ErrShopperEmailLimit
+		return nil, &LimitError{Err: ErrShopperEmailLimit, Until: s.shopperLimits.Reset(now)}
 	}
 	if _, err := webhook.Record(ctx, tx, merchantID, webhook.PaymentLinkSent, s.ToWire(l), now); err != nil {
 		return nil, err
 	}
 	return &Sent{Link: l, Email: to, Reminders: reminders}, nil
+}
+
+// limitError is err with when its limit admits a sending again: SendWindow
+// after the sending that query (a key, the address, the window's start
+// and an offset) finds in tx, the oldest one that must leave the window.
+func limitError(ctx context.Context, tx pgx.Tx, err *apperr.Error, query, key, to string, since time.Time, offset int) error {
+	var last time.Time
+	if qerr := tx.QueryRow(ctx, query, key, to, since, offset).Scan(&last); qerr != nil {
+		return fmt.Errorf("read when the sending limit %s frees: %w", err.Code, qerr)
+	}
+	return &LimitError{Err: err, Until: last.Add(SendWindow)}
 }
 
 // SendReminders e-mails up to limit reminders due now, in one

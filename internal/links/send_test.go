@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/paylink/paylink/internal/apperr"
 	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/money"
@@ -213,6 +214,69 @@ func TestSendLimits(t *testing.T) {
 	}
 }
 
+// TestSendLimitsSayWhenTheyFree: a sending over a limit is a
+// *LimitError whose Until is exactly when the limit admits it: for a new
+// recipient, SendWindow after the latest sending to the recipient that
+// leaves the window first (a recipient sent again counts from its later
+// sending); for one address, SendWindow after its oldest sending of the
+// window. A microsecond before Until the sending is still refused; at
+// Until it goes.
+func TestSendLimitsSayWhenTheyFree(t *testing.T) {
+	t.Parallel()
+	f := newSendFixture(t)
+	l := f.link(72 * time.Hour)
+	t0 := f.clock.Now()
+	must := func(email string) {
+		t.Helper()
+		if err := f.send(l.ID, email, false); err != nil {
+			t.Fatalf("send to %s at %s: %v", email, f.clock.Now().Sub(t0), err)
+		}
+	}
+	refused := func(linkID, email string, want *apperr.Error, until time.Time) {
+		t.Helper()
+		err := f.send(linkID, email, false)
+		var le *links.LimitError
+		if !errors.As(err, &le) || !errors.Is(err, want) || le.Err != want || !le.Until.Equal(until) {
+			t.Fatalf("send to %s at +%s: %v; want %s until +%s", email, f.clock.Now().Sub(t0), err, want.Code, until.Sub(t0))
+		}
+		if got, wantAfter := le.RetryAfter(f.clock.Now()), until.Sub(f.clock.Now()); got != wantAfter || got <= 0 || got > links.SendWindow {
+			t.Fatalf("RetryAfter = %s; want %s, within (0, %s]", got, wantAfter, links.SendWindow)
+		}
+	}
+	must("a@example.test")
+	f.clock.Set(t0.Add(2 * time.Hour))
+	for i := 1; i < links.MaxRecipientsPerDay; i++ {
+		must(string(rune('a'+i)) + "@example.test")
+	}
+	// a was sent again at +5 h: b..j (+2 h) now leave the window first.
+	f.clock.Set(t0.Add(5 * time.Hour))
+	must("a@example.test")
+	refused(l.ID, "z@example.test", links.ErrRecipientLimit, t0.Add(2*time.Hour+links.SendWindow))
+	f.clock.Set(t0.Add(2*time.Hour + links.SendWindow - time.Microsecond))
+	refused(l.ID, "z@example.test", links.ErrRecipientLimit, t0.Add(2*time.Hour+links.SendWindow))
+	f.clock.Set(t0.Add(2*time.Hour + links.SendWindow))
+	must("z@example.test")
+
+	// One address: sendings of other links at +27 h, +28 h, …; the sixth
+	// waits for the first to leave the window.
+	other := make([]*links.Link, links.MaxSendsPerRecipient+1)
+	start := t0.Add(27 * time.Hour)
+	for i := range other {
+		f.clock.Set(start.Add(time.Duration(i) * time.Hour))
+		other[i] = f.link(72 * time.Hour)
+		if i < links.MaxSendsPerRecipient {
+			if err := f.send(other[i].ID, "ada@example.test", false); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	refused(other[links.MaxSendsPerRecipient].ID, "ada@example.test", links.ErrRecipientBusy, start.Add(links.SendWindow))
+	f.clock.Set(start.Add(links.SendWindow))
+	if err := f.send(other[links.MaxSendsPerRecipient].ID, "ada@example.test", false); err != nil {
+		t.Fatalf("once the oldest sending left the window: %v", err)
+	}
+}
+
 // TestSendLimitPerAddress: one merchant sends one address at most
 // MaxSendsPerRecipient (5) links in 24 hours, whatever the links, the
 // address's case, or how many sendings run at once; the refused ones
@@ -292,8 +356,12 @@ func TestSendingsCountAgainstShopperLimits(t *testing.T) {
 	if err := f.send(l.ID, "ada@example.test", true); err != nil {
 		t.Fatalf("second e-mail of the day: %v", err)
 	}
-	if err := f.send(l.ID, "ada@example.test", true); !errors.Is(err, links.ErrShopperEmailLimit) {
-		t.Fatalf("third e-mail of the day: %v; want ErrShopperEmailLimit", err)
+	// Refused until the day's window ends (fixed windows, from midnight UTC).
+	err := f.send(l.ID, "ada@example.test", true)
+	var le *links.LimitError
+	if !errors.Is(err, links.ErrShopperEmailLimit) || !errors.As(err, &le) ||
+		!le.Until.Equal(time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("third e-mail of the day: %v; want ErrShopperEmailLimit until the next midnight", err)
 	}
 	if n := f.count(`SELECT count(*) FROM link_sends`); n != 1 {
 		t.Fatalf("%d sendings recorded, want the 1 allowed", n)

@@ -30,6 +30,21 @@ type ShopperLimits struct {
 	PerMerchant  Limit // from one merchant, to all addresses together
 }
 
+// Reset is when every window of lim that counts at now has ended, so an
+// e-mail held back at now would be counted afresh: the latest end of
+// its limits' current windows (now when it has none).
+func (lim ShopperLimits) Reset(now time.Time) time.Time {
+	end := now
+	for _, l := range []Limit{lim.PerRecipient, lim.PerMerchant} {
+		if l.N > 0 && l.Per > 0 {
+			if e := now.Truncate(l.Per).Add(l.Per); e.After(end) {
+				end = e
+			}
+		}
+	}
+	return end
+}
+
 // heldBack is the last_error of a shopper e-mail over a limit.
 const heldBack = "not sent: shopper e-mail limit reached"
 
