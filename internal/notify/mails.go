@@ -50,6 +50,9 @@ type mailData struct {
 	ReviewID, Why, Score, Outcome string   `json:",omitempty"`
 	Signals                       []string `json:",omitempty"`
 	QueueURL, PaymentURL          string   `json:",omitempty"`
+	// A disabled webhook endpoint's e-mail: the endpoint's id and URL
+	// (Why says why it was disabled).
+	Endpoint, EndpointURL string `json:",omitempty"`
 }
 
 // htmlPart is what an e-mail's HTML part is rendered from when it is
@@ -189,4 +192,13 @@ func LinkEmail(to, merchantName string, amount money.Amount, description, url st
 // their transactions, message saying what happened.
 func WalletEmail(to, message string) Email {
 	return compose("wallet", to, mailData{Reason: message})
+}
+
+// EndpointDisabled is the e-mail telling merchantName, at to, that
+// Paylink disabled its webhook endpoint endpointID at endpointURL because
+// why (a clause: "it answered 410 Gone, …"), and how to enable it again
+// and resend what it missed. It goes whatever the merchant's notify_on.
+func EndpointDisabled(to, merchantName, endpointID, endpointURL, why string) Email {
+	return compose("endpoint-disabled", to, mailData{Greeting: "Hello " + oneLine(merchantName) + ",",
+		Merchant: QuoteName(merchantName), Endpoint: endpointID, EndpointURL: oneLine(endpointURL), Why: why})
 }

@@ -46,6 +46,8 @@ func shopperMails(t *testing.T) map[string]Email {
 	out["merchant-review-opened"] = ReviewNotice("review.opened", rev, p, "Tokyo Tea", "ops@tea.test", links)
 	rev.ClosedReason = "approved"
 	out["merchant-review-closed"] = ReviewNotice("review.closed", rev, p, "Tokyo Tea", "ops@tea.test", links)
+	out["merchant-endpoint-disabled"] = EndpointDisabled("ops@tea.test", "Tokyo Tea", "we_01kaqv7n2tq1w4e0m8a6r3c5yd",
+		"https://hooks.tea.test/paylink?team=ops&v=<2>", "it answered 410 Gone, which means the receiver no longer exists")
 	for name, e := range out {
 		if e.HTML != "" || e.html == nil {
 			t.Fatalf("%s: composed with its HTML part rendered", name)
@@ -79,6 +81,9 @@ func TestShopperEmails(t *testing.T) {
 			"https://pay.test/dashboard/payments/pay_01kaqv7n2tq1w4e0m8a6r3c5yb", "notify_on includes review.opened"},
 		"merchant-review-closed": {"€1,234.56", "pproved the payment of €1,234.56 held for review", "It was held because its risk score, 70 of 99, is elevated",
 			"https://pay.test/dashboard/payments/pay_01kaqv7n2tq1w4e0m8a6r3c5yb", "notify_on includes review.closed"},
+		// A disabled webhook endpoint's: which, why, how to enable it and resend.
+		"merchant-endpoint-disabled": {"we_01kaqv7n2tq1w4e0m8a6r3c5yd", "because it answered 410 Gone", "POST /v1/webhook_endpoints/we_01kaqv7n2tq1w4e0m8a6r3c5yd",
+			"POST /v1/events/{id}/redeliver", "GET /v1/webhook_endpoints/we_01kaqv7n2tq1w4e0m8a6r3c5yd/deliveries", "whatever your notify_on"},
 	}
 	for name, e := range shopperMails(t) {
 		to := "ada@example.test"
@@ -105,6 +110,27 @@ func TestShopperEmails(t *testing.T) {
 	}
 	if _, ok := Failed(Payment{ID: "pay_1", Amount: money.Amount{Minor: 1, Currency: money.USD}}, "X", ""); ok {
 		t.Error("a failure e-mail without a customer e-mail")
+	}
+}
+
+// TestEndpointDisabledEmail: the endpoint's URL is in the text as it is
+// and in the HTML escaped (it is the merchant's text, in a page), and the
+// e-mail says it comes whatever notify_on, not because of it.
+func TestEndpointDisabledEmail(t *testing.T) {
+	t.Parallel()
+	e := shopperMails(t)["merchant-endpoint-disabled"]
+	const url = "https://hooks.tea.test/paylink?team=ops&v=<2>"
+	if !strings.Contains(e.Text, url) || !strings.Contains(e.HTML, "https://hooks.tea.test/paylink?team=ops&amp;v=&lt;2&gt;") ||
+		strings.Contains(e.HTML, "<2>") {
+		t.Errorf("URL not as it should be:\ntext: %s\nhtml: %s", e.Text, e.HTML)
+	}
+	for _, part := range []string{e.Text, e.HTML} {
+		if strings.Contains(part, "notify_on includes") || !strings.Contains(part, "Tokyo Tea") {
+			t.Errorf("part:\n%s", part)
+		}
+	}
+	if e.Subject != "Paylink: webhook endpoint disabled" {
+		t.Errorf("subject %q", e.Subject)
 	}
 }
 
@@ -157,7 +183,7 @@ func TestBrowserRendersShopperEmails(t *testing.T) {
 	t.Cleanup(srv.Close)
 	ctx := browsertest.New(t)
 	for _, name := range []string{"receipt", "failed", "refunded", "link", "wallet", "merchant-succeeded", "merchant-failed", "merchant-refunded",
-		"merchant-review-opened", "merchant-review-closed"} {
+		"merchant-review-opened", "merchant-review-closed", "merchant-endpoint-disabled"} {
 		for _, width := range []int64{375, 1280} {
 			if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, 900), chromedp.Navigate(srv.URL+"/"+name)); err != nil {
 				t.Fatal(err)

@@ -252,24 +252,6 @@ func (s *Service) disable(ctx context.Context, tx pgx.Tx, merchantID string, j *
 		why = fmt.Sprintf("every delivery to it since %s has failed, retries included",
 			since.UTC().Format("2 Jan 2006 15:04 MST"))
 	}
-	return notify.Queue(ctx, tx, notify.Email{
-		To:      m.Settings.NotificationEmail,
-		Subject: "Paylink: webhook endpoint disabled",
-		Text: fmt.Sprintf(`Hello %s,
-
-We disabled your webhook endpoint %s
-(%s) because %s.
-
-Paylink sends it no events while it is disabled. Once the receiver works
-again, enable it with
-
-    POST /v1/webhook_endpoints/%s  {"status": "enabled"}
-
-and resend the events you missed with POST /v1/events/{id}/redeliver.
-The delivery attempts, with the answers your server gave, are listed at
-GET /v1/webhook_endpoints/%s/deliveries.
-
-— Paylink
-`, m.Name, j.target.URL, j.target.EndpointID, why, j.target.EndpointID, j.target.EndpointID),
-	}, now)
+	e := notify.EndpointDisabled(m.Settings.NotificationEmail, m.Name, j.target.EndpointID, j.target.URL, why)
+	return notify.Queue(ctx, tx, e, now)
 }

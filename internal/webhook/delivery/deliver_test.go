@@ -3,6 +3,7 @@ package delivery
 import (
 	"encoding/json"
 	"errors"
+	"html"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/paylink/paylink/internal/merchant"
+	"github.com/paylink/paylink/internal/notify"
 	"github.com/paylink/paylink/internal/webhook"
 )
 
@@ -171,7 +173,8 @@ func TestSlowReceiverIsRetried(t *testing.T) {
 
 // TestGoneDisablesEndpoint: 410 disables the endpoint at once, fails the
 // delivery without retry, e-mails the merchant's notification e-mail once
-// (even with notify_on empty), and later events are not delivered to it.
+// (even with notify_on empty) in text and HTML, the HTML naming the
+// endpoint's URL escaped, and later events are not delivered to it.
 func TestGoneDisablesEndpoint(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
@@ -181,7 +184,7 @@ func TestGoneDisablesEndpoint(t *testing.T) {
 		return err
 	})
 	rcv := newReceiver(t, status(410, "gone"))
-	ep := f.endpoint(rcv.URL, webhook.AllEvents)
+	ep := f.endpoint(rcv.URL+"/hooks?team=ops&v=2", webhook.AllEvents)
 	d := f.onlyDelivery(f.record(webhook.PaymentSucceeded, payment("pay_1")))
 	if err := f.svc.Deliver(f.ctx, f.merchant.ID, d.ID); !errors.Is(err, ErrGaveUp) {
 		t.Fatalf("Deliver: %v; want ErrGaveUp", err)
@@ -200,6 +203,22 @@ func TestGoneDisablesEndpoint(t *testing.T) {
 	if len(mails) != 1 || mails[0].to != alerts || !strings.Contains(mails[0].body, ep.ID) ||
 		!strings.Contains(mails[0].body, "410") {
 		t.Fatalf("e-mails = %+v; want one to the merchant about %s", mails, ep.ID)
+	}
+	// Multipart like every other merchant e-mail: the HTML part is
+	// rendered from the templates when sent (notify.Read is what the
+	// sender reads).
+	var emailID string
+	if err := f.db.Pool.QueryRow(f.ctx, `SELECT id FROM emails WHERE html_data IS NOT NULL`).Scan(&emailID); err != nil {
+		t.Fatalf("the e-mail has no HTML part: %v", err)
+	}
+	sent, err := notify.Read(f.ctx, f.db.Pool, emailID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(sent.Text, ep.URL) || !strings.HasPrefix(sent.HTML, "<!doctype html>") ||
+		!strings.Contains(sent.HTML, html.EscapeString(ep.URL)) || strings.Contains(sent.HTML, "ops&v=2") ||
+		!strings.Contains(sent.HTML, ep.ID) || !strings.Contains(sent.HTML, "410 Gone") {
+		t.Fatalf("e-mail parts:\ntext: %s\nhtml: %s\nwant both naming %s (escaped in HTML), %s and 410 Gone", sent.Text, sent.HTML, ep.URL, ep.ID)
 	}
 	if ds := f.deliveries(f.record(webhook.PaymentSucceeded, payment("pay_2"))); len(ds) != 0 {
 		t.Fatalf("a disabled endpoint got %d new deliveries", len(ds))
