@@ -160,11 +160,20 @@ type linkData struct {
 	URL      string
 	Payments []*checkout.Payment
 	Created  bool
+	Sent     bool     // the link was just e-mailed
+	Send     sendForm // the send-by-e-mail form as typed
 }
 
 // link is one link's page: its URL to copy, its QR code, the payments
-// made through it, and deactivation.
+// made through it, sending it by e-mail, and deactivation.
 func (s *Pages) link(c *gin.Context, v *dashboard.Visit) {
+	s.linkPage(c, v, http.StatusOK, linkData{Created: c.Query("created") == "1", Sent: c.Query("sent") == "1",
+		Send: sendForm{Reminders: true}})
+}
+
+// linkPage renders the link's page with status and d's flags and send
+// form filled in.
+func (s *Pages) linkPage(c *gin.Context, v *dashboard.Visit, status int, d linkData) {
 	ctx := c.Request.Context()
 	l, err := s.Links.Get(ctx, s.DB.Pool, v.Merchant.ID, c.Param("id"))
 	if err != nil {
@@ -176,8 +185,8 @@ func (s *Pages) link(c *gin.Context, v *dashboard.Visit) {
 		s.ErrorPage(c, err)
 		return
 	}
-	s.render(c, http.StatusOK, "link", v, "links", linkData{Link: l, Status: l.StatusAt(s.Now()), URL: s.Links.URL(l),
-		Payments: paid, Created: c.Query("created") == "1"})
+	d.Link, d.Status, d.URL, d.Payments = l, l.StatusAt(s.Now()), s.Links.URL(l), paid
+	s.render(c, status, "link", v, "links", d)
 }
 
 // linkQR is the link's URL as a QR code: SVG, or PNG with ?format=png; a

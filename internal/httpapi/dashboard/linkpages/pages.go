@@ -1,7 +1,8 @@
 // Package linkpages is the Links section of the merchant dashboard:
 // the list of a merchant's payment links with filters, the new-link form,
-// a link's page with its URL, QR code and payments, and deactivation. It
-// acts through package links, as the merchant API does.
+// a link's page with its URL, QR code and payments, sending it by e-mail
+// (with reminders), and deactivation. It acts through package links, as
+// the merchant API does.
 package linkpages
 
 import (
@@ -42,6 +43,7 @@ func (s *Pages) Routes() []edge.Route {
 		post("/dashboard/links", "dashboardCreateLink", edge.PerIPCheckout, s.Acting(s.createLink)),
 		get("/dashboard/links/:id", "dashboardLink", s.Authed(s.link)),
 		get("/dashboard/links/:id/qr", "dashboardLinkQR", s.Authed(s.linkQR)),
+		post("/dashboard/links/:id/send", "dashboardSendLink", edge.PerIPCheckout, s.Acting(s.sendLink)),
 		post("/dashboard/links/:id/deactivate", "dashboardDeactivateLink", edge.PerIPCheckout, s.Acting(s.deactivateLink)),
 	}
 }
