@@ -1,6 +1,7 @@
 package dashboard_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -14,6 +15,7 @@ import (
 	"github.com/paylink/paylink/internal/seal"
 	"github.com/paylink/paylink/internal/webhook"
 	"github.com/paylink/paylink/internal/webhook/delivery"
+	"github.com/paylink/paylink/internal/wire"
 )
 
 // allowPrivate lets webhook endpoints point at the test's local receiver.
@@ -262,4 +264,82 @@ func TestDashboardSettings(t *testing.T) {
 func deliverer(e *apitest.Env) *delivery.Service {
 	return delivery.NewService(e.DB, delivery.Config{Webhooks: e.Deps.Webhooks, Merchants: e.Deps.Merchants, Now: time.Now,
 		Schedule: []time.Duration{time.Second}, DisableAfter: 72 * time.Hour})
+}
+
+// A webhook endpoint is deleted from its page (after a confirmation), as
+// DELETE /v1/webhook_endpoints/{id} deletes it: gone from the API's list
+// and the Developers page, its pending deliveries cancelled, the other
+// endpoint kept; a form from another origin and another merchant's
+// session delete nothing.
+func TestDashboardDeleteEndpoint(t *testing.T) {
+	env := apitest.New(t)
+	_, creds := env.SignUp("delete-hooks@shop.test")
+	var eps [2]wire.WebhookEndpoint
+	for i := range eps {
+		res := env.Do(apitest.Req{Method: "POST", Path: "/v1/webhook_endpoints", Auth: &creds,
+			Body: map[string]any{"url": fmt.Sprintf("https://hooks.shop.test/%d", i), "events": []string{"payment.succeeded"}}})
+		if res.Status != http.StatusCreated {
+			t.Fatalf("create endpoint: %d %s", res.Status, res.Body)
+		}
+		res.Decode(t, &eps[i])
+	}
+	gone, kept := eps[0].ID, eps[1].ID
+	pay := env.Paid(creds, 900) // a delivery waits for each endpoint
+	b := newBrowser(env)
+	b.login("delete-hooks@shop.test")
+	path := "/dashboard/developers/webhooks/" + gone
+	wantContains(t, b.get(path), `action="`+path+`/delete" data-confirm="Delete this endpoint?`, `id="delete-endpoint"`)
+
+	listed := func() string {
+		t.Helper()
+		res := env.Do(apitest.Req{Method: "GET", Path: "/v1/webhook_endpoints", Auth: &creds})
+		if res.Status != http.StatusOK {
+			t.Fatalf("list endpoints: %d %s", res.Status, res.Body)
+		}
+		return string(res.Body)
+	}
+	for _, origin := range []string{"https://evil.example", ""} {
+		b.origin = origin
+		if p := b.post(path+"/delete", url.Values{}); p.Status != http.StatusForbidden || !strings.Contains(p.Body, "origin_not_allowed") {
+			t.Errorf("form from origin %q: %d", origin, p.Status)
+		}
+	}
+	b.origin = apitest.Origin
+	_, _ = env.SignUp("nosy-hooks@shop.test")
+	o := newBrowser(env)
+	o.login("nosy-hooks@shop.test")
+	if p := o.post(path+"/delete", url.Values{}); p.Status != http.StatusNotFound {
+		t.Errorf("other merchant deletes the endpoint: %d", p.Status)
+	}
+	if !strings.Contains(listed(), gone) {
+		t.Fatal("a refused form deleted the endpoint")
+	}
+
+	p := b.post(path+"/delete", url.Values{})
+	if p.Status != http.StatusSeeOther || p.Location != "/dashboard/developers?deleted="+gone {
+		t.Fatalf("delete: %d %q %s", p.Status, p.Location, p.Body)
+	}
+	if l := listed(); strings.Contains(l, gone) || !strings.Contains(l, kept) {
+		t.Fatalf("the API lists after the delete: %s", l)
+	}
+	apitest.WantError(t, env.Do(apitest.Req{Method: "GET", Path: "/v1/webhook_endpoints/" + gone, Auth: &creds}),
+		http.StatusNotFound, "webhook_endpoint_not_found")
+	dev := b.get(p.Location)
+	wantContains(t, dev, `id="deleted"`, gone, kept)
+	if strings.Contains(dev.Body, `href="`+path+`"`) {
+		t.Fatal("the Developers page still lists the deleted endpoint")
+	}
+	if n := env.Count(`SELECT count(*) FROM webhook_deliveries d JOIN events e ON e.id = d.event_id
+		WHERE d.endpoint_id = $1 AND e.data->>'id' = $2 AND d.status = 'canceled'`, gone, pay.ID); n != 1 {
+		t.Fatalf("%d canceled deliveries of the payment's event to the deleted endpoint, want 1", n)
+	}
+	if n := env.Count(`SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = $1 AND status = 'pending'`, kept); n != 1 {
+		t.Fatalf("%d pending deliveries to the kept endpoint, want 1", n)
+	}
+	if p := b.get(path); p.Status != http.StatusNotFound {
+		t.Fatalf("the deleted endpoint's page: %d", p.Status)
+	}
+	if p := b.post(path+"/delete", url.Values{}); p.Status != http.StatusNotFound {
+		t.Fatalf("delete again: %d", p.Status)
+	}
 }

@@ -27,12 +27,17 @@ type developersData struct {
 	HookURL    string
 	HookDesc   string
 	Revoked    string // a key just revoked
+	Deleted    string // a webhook endpoint just deleted
 }
 
 // developers lists the API keys and webhook endpoints, with the forms
 // that make them.
 func (s *Pages) developers(c *gin.Context, v *dashboard.Visit) {
-	s.developersPage(c, v, http.StatusOK, developersData{Revoked: c.Query("revoked")})
+	d := developersData{Revoked: c.Query("revoked")}
+	if deleted := c.Query("deleted"); id.Valid("we", deleted) {
+		d.Deleted = deleted
+	}
+	s.developersPage(c, v, http.StatusOK, d)
 }
 
 func (s *Pages) developersPage(c *gin.Context, v *dashboard.Visit, status int, d developersData) {
@@ -249,4 +254,27 @@ func (s *Pages) rotateEndpointSecret(c *gin.Context, v *dashboard.Visit, _ url.V
 	}
 	s.render(c, http.StatusOK, "secret", v, "developers", secretData{Title: "The endpoint's new signing secret",
 		What: "signing secret", ID: e.ID, Secret: e.Secret, Back: "/dashboard/developers/webhooks/" + e.ID})
+}
+
+// deleteEndpoint deletes the endpoint with webhook.DeleteEndpoint (as
+// DELETE /v1/webhook_endpoints/{id}: no more events go to it, its pending
+// deliveries are cancelled), once per form, after the page's
+// confirmation.
+func (s *Pages) deleteEndpoint(c *gin.Context, v *dashboard.Visit, _ url.Values) {
+	eid := c.Param("id")
+	if !id.Valid("we", eid) {
+		s.ErrorPage(c, webhook.ErrEndpointNotFound)
+		return
+	}
+	_, _, err := s.Edge.MutateAnswer(c, v.Merchant.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+		if err := s.Webhooks.DeleteEndpoint(ctx, tx, v.Merchant.ID, eid); err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, wire.Deleted{ID: eid, Deleted: true}, nil
+	})
+	if err != nil {
+		s.ErrorPage(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/dashboard/developers?deleted="+url.QueryEscape(eid))
 }

@@ -1,9 +1,9 @@
 // Package developerpages is the Developers section of the merchant
 // dashboard: API keys (create with scopes, the secret shown once, roll,
 // revoke) and webhook endpoints (add, test event, delivery log, secret
-// rotation, re-enable) and events (list by type, each event's body and
-// deliveries, redeliver). It acts through packages merchant and webhook,
-// as the merchant API does.
+// rotation, re-enable, delete) and events (list by type, each event's
+// body and deliveries, redeliver). It acts through packages merchant and
+// webhook, as the merchant API does.
 package developerpages
 
 import (
@@ -55,6 +55,7 @@ func (s *Pages) Routes() []edge.Route {
 		post("/dashboard/developers/webhooks/:id/test", "dashboardTestEndpoint", edge.PerIPCheckout, s.Acting(s.testEndpoint)),
 		post("/dashboard/developers/webhooks/:id/rotate", "dashboardRotateEndpointSecret", edge.PerIPCheckout, s.Acting(s.rotateEndpointSecret)),
 		post("/dashboard/developers/webhooks/:id/enable", "dashboardEnableEndpoint", edge.PerIPCheckout, s.Acting(s.enableEndpoint)),
+		post("/dashboard/developers/webhooks/:id/delete", "dashboardDeleteEndpoint", edge.PerIPCheckout, s.Acting(s.deleteEndpoint)),
 		get("/dashboard/developers/events", "dashboardEvents", s.Authed(s.events)),
 		get("/dashboard/developers/events/:id", "dashboardEvent", s.Authed(s.event)),
 		post("/dashboard/developers/events/:id/redeliver", "dashboardRedeliverEvent", edge.PerIPCheckout, s.Acting(s.redeliverEvent)),
