@@ -24,7 +24,7 @@ func TestDashboardSendLink(t *testing.T) {
 	b := newBrowser(env)
 	b.login("sender@shop.test")
 	path := "/dashboard/links/" + l.ID
-	wantContains(t, b.get(path), `action="/dashboard/links/`+l.ID+`/send"`, `name="reminders" type="checkbox" value="1" checked`)
+	wantContains(t, b.get(path), `action="/dashboard/links/`+l.ID+`/send#send-by-email"`, `id="send-by-email"`, `name="reminders" type="checkbox" value="1" checked`)
 
 	form := url.Values{"email": {"Ada@Example.test"}, "reminders": {"1"}, "idempotency_key": {"send-once-" + randomSuffix()}}
 	for range 2 { // the second is a double submit: the same key
@@ -100,7 +100,7 @@ func TestDashboardSendLink(t *testing.T) {
 	if p := b.post("/dashboard/links/"+l2.ID+"/deactivate", url.Values{}); p.Status != http.StatusSeeOther {
 		t.Fatalf("deactivate: %d", p.Status)
 	}
-	if strings.Contains(b.get("/dashboard/links/"+l2.ID).Body, `/send"`) {
+	if strings.Contains(b.get("/dashboard/links/"+l2.ID).Body, `/send#`) {
 		t.Fatal("a deactivated link offers to send it")
 	}
 	p = b.post("/dashboard/links/"+l2.ID+"/send", url.Values{"email": {"late@example.test"}})

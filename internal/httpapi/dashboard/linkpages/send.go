@@ -22,7 +22,9 @@ type sendForm struct {
 // sendLink e-mails the link to a shopper with links.Send (the API's: the
 // same checks, limits and reminders), once per form, and comes back to
 // the link's page; a refused sending shows the page again with the error
-// by the form.
+// by the form. The form's action ends in #send-by-email, so either answer
+// opens at the form's section, not at the top of the page (a redirect
+// without a fragment keeps the request's).
 func (s *Pages) sendLink(c *gin.Context, v *dashboard.Visit, form url.Values) {
 	lid := c.Param("id")
 	in := sendForm{Email: form.Get("email"), Reminders: form.Get("reminders") == "1"}
