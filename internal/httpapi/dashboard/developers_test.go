@@ -298,7 +298,7 @@ func TestDashboardDeleteEndpoint(t *testing.T) {
 		}
 		return string(res.Body)
 	}
-	for _, origin := range []string{"https://evil.example", ""} {
+	for _, origin := range []string{"https://evil.example", "null"} {
 		b.origin = origin
 		if p := b.post(path+"/delete", url.Values{}); p.Status != http.StatusForbidden || !strings.Contains(p.Body, "origin_not_allowed") {
 			t.Errorf("form from origin %q: %d", origin, p.Status)

@@ -75,9 +75,9 @@ func TestDashboardSendLink(t *testing.T) {
 		t.Fatal("the 11th recipient was e-mailed")
 	}
 
-	// A second link's form from another site, or with no origin, is refused.
+	// A second link's form from another site, or from a sandboxed frame, is refused.
 	l2 := env.CreateLink(creds, nil)
-	for _, origin := range []string{"https://evil.example", ""} {
+	for _, origin := range []string{"https://evil.example", "null"} {
 		b.origin = origin
 		if p := b.post("/dashboard/links/"+l2.ID+"/send", url.Values{"email": {"csrf@example.test"}}); p.Status != http.StatusForbidden ||
 			!strings.Contains(p.Body, "origin_not_allowed") {
