@@ -3,7 +3,10 @@
 // into HTTP statuses and bodies.
 package apperr
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Kind classifies an error; httpapi maps each kind to one HTTP status and
 // one error type.
@@ -62,6 +65,15 @@ func (e *Error) Is(target error) bool {
 func (e *Error) WithParam(param string) *Error {
 	c := *e
 	c.Param = param
+	return &c
+}
+
+// AtIndex returns a copy of e naming list field as its param (API.md:
+// param names the offending field) and element i in its message.
+func (e *Error) AtIndex(field string, i int) *Error {
+	c := *e
+	c.Param = field
+	c.Message = fmt.Sprintf("%s (%s[%d])", e.Message, field, i)
 	return &c
 }
 

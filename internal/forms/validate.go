@@ -1,7 +1,6 @@
 package forms
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -66,7 +65,7 @@ func parseCollect(list []string) ([]Field, error) {
 	seen := map[string]bool{}
 	for i, name := range list {
 		if seen[name] || !slices.Contains(fieldOrder, Field(name)) {
-			return nil, ErrCollectInvalid.WithParam(fmt.Sprintf("collect[%d]", i))
+			return nil, ErrCollectInvalid.AtIndex("collect", i)
 		}
 		seen[name] = true
 		want[Field(name)] = true
@@ -88,7 +87,7 @@ func parseOrigins(list []string) ([]string, error) {
 	for i, raw := range list {
 		o, err := NormalizeOrigin(raw)
 		if err != nil || slices.Contains(out, o) {
-			return nil, ErrOriginsInvalid.WithParam(fmt.Sprintf("allowed_origins[%d]", i))
+			return nil, ErrOriginsInvalid.AtIndex("allowed_origins", i)
 		}
 		out = append(out, o)
 	}

@@ -81,7 +81,7 @@ func ParseScopes(list []string) ([]Scope, error) {
 	}
 	for i, s := range list {
 		if !slices.Contains(Grantable, Scope(s)) {
-			return nil, ErrScopeInvalid.WithParam(fmt.Sprintf("scopes[%d]", i))
+			return nil, ErrScopeInvalid.AtIndex("scopes", i)
 		}
 	}
 	var out []Scope

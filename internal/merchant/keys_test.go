@@ -24,9 +24,9 @@ func TestParseScopes(t *testing.T) {
 		param string
 	}{
 		{"empty list", []string{}, "scopes"},
-		{"unknown", []string{"payments:read", "payments:write"}, "scopes[1]"},
-		{"read-only scope of a write", []string{"merchant:read"}, "scopes[0]"},
-		{"wrong case", []string{"Payments:read"}, "scopes[0]"},
+		{"unknown", []string{"payments:read", "payments:write"}, "scopes"},
+		{"read-only scope of a write", []string{"merchant:read"}, "scopes"},
+		{"wrong case", []string{"Payments:read"}, "scopes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseScopes(tc.in)
@@ -113,7 +113,7 @@ func TestNamedScopedKeys(t *testing.T) {
 	}
 
 	_, err = f.createKey(t, f.key, NewKey{Scopes: []string{"payments:write"}})
-	wantCode(t, err, "scope_invalid", "scopes[0]")
+	wantCode(t, err, "scope_invalid", "scopes")
 	_, err = f.createKey(t, f.key, NewKey{Name: string(make([]byte, 101))})
 	wantCode(t, err, "name_invalid", "name")
 

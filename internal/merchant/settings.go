@@ -190,7 +190,7 @@ func validate(u Update, platform money.Set) (validated, error) {
 		for i, s := range *u.Currencies {
 			c, err := platform.Parse(s)
 			if err != nil {
-				return v, money.ErrCurrencyUnsupported.WithParam(fmt.Sprintf("currencies[%d]", i))
+				return v, money.ErrCurrencyUnsupported.AtIndex("currencies", i)
 			}
 			v.currencies = appendNew(v.currencies, string(c))
 		}
@@ -232,7 +232,7 @@ func oneOf[T ~string](list []string, allowed []T, bad *apperr.Error, emptyOK boo
 	for i, s := range list {
 		s = strings.ToLower(strings.TrimSpace(s))
 		if !slices.Contains(allowed, T(s)) {
-			return nil, bad.WithParam(fmt.Sprintf("%s[%d]", bad.Param, i))
+			return nil, bad.AtIndex(bad.Param, i)
 		}
 		out = appendNew(out, s)
 	}

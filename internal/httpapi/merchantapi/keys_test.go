@@ -149,8 +149,8 @@ func TestKeyNamesScopesAndErrors(t *testing.T) {
 		body        any
 		code, param string
 	}{
-		{map[string]any{"scopes": []string{"payments:read", "everything"}}, "scope_invalid", "scopes[1]"},
-		{map[string]any{"scopes": []string{"merchant:read"}}, "scope_invalid", "scopes[0]"},
+		{map[string]any{"scopes": []string{"payments:read", "everything"}}, "scope_invalid", "scopes"},
+		{map[string]any{"scopes": []string{"merchant:read"}}, "scope_invalid", "scopes"},
 		{map[string]any{"scopes": []string{}}, "scope_invalid", "scopes"},
 		{map[string]any{"name": strings.Repeat("n", 101)}, "name_invalid", "name"},
 		{map[string]any{"secret": "mine"}, "unknown_parameter", "secret"},

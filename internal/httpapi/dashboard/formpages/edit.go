@@ -220,7 +220,6 @@ func (s *Pages) save(c *gin.Context, v *dashboard.Visit, in editForm,
 	if err != nil {
 		var status int
 		status, in.Errors = s.Failed(c, err)
-		in.Errors = byField(in.Errors)
 		s.render(c, status, "form-edit", v, in)
 		return
 	}
@@ -231,15 +230,4 @@ func (s *Pages) save(c *gin.Context, v *dashboard.Visit, in editForm,
 		note = "created"
 	}
 	c.Redirect(http.StatusSeeOther, "/dashboard/forms/"+saved.ID+"?"+note+"=1")
-}
-
-// byField keys errors by form field: the API's "allowed_origins[2]" is
-// the allowed_origins field, "collect[0]" the collect boxes.
-func byField(errs map[string]string) map[string]string {
-	out := make(map[string]string, len(errs))
-	for param, msg := range errs {
-		field, _, _ := strings.Cut(param, "[")
-		out[field] = msg
-	}
-	return out
 }
