@@ -99,8 +99,9 @@ type Card struct {
 	ExpYear  int
 	CVC      string
 	// Challenge asks the issuer to challenge the shopper (3-D Secure's
-	// "challenge requested"), whatever the card: an authorization that
-	// would succeed needs the challenge first.
+	// "challenge requested"), whatever the card: the authorization needs
+	// the challenge first, and a test card that declines declines once
+	// the challenge is passed, as an issuer answers after 3-D Secure.
 	Challenge bool
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -181,6 +182,51 @@ func TestChallenge(t *testing.T) {
 	no, err := sim.Authenticate(ctx, "k-fail", a.ID, false)
 	if err != nil || no.Status != Declined || no.DeclineCode != CodeAuthenticationFailed {
 		t.Fatalf("fail = %+v, %v", no, err)
+	}
+}
+
+// TestRequestedChallengeWhateverTheCard: a challenge the caller requests
+// (screening) comes before anything else the test card does: a card that
+// succeeds is authorized once it is passed, one that declines declines
+// then, with its own code; failing it is authentication_failed. Every
+// such reference is one the simulator issued.
+func TestRequestedChallengeWhateverTheCard(t *testing.T) {
+	sim := NewSimulator(secret, memory(t), func() time.Time { return now })
+	ctx := context.Background()
+	for number, code := range testCards {
+		if !slices.Contains(deferrable, code) {
+			t.Errorf("test card %s's code %q cannot wait for a challenge", number, code)
+		}
+	}
+	for _, tc := range []struct{ number, want string }{
+		{CardVisa, ""}, {CardDeclined, CodeCardDeclined}, {CardInsufficientFunds, CodeInsufficientFunds},
+		{CardProcessingError, CodeProcessingError},
+	} {
+		c := card(tc.number)
+		c.Challenge = true
+		a, err := sim.Authorize(ctx, "rc-"+tc.number, usd, c)
+		if err != nil || a.Status != RequiresAction || a.DeclineCode != "" {
+			t.Fatalf("%s with a challenge requested: %+v, %v", tc.number, a, err)
+		}
+		got, err := sim.Authenticate(ctx, "rc-ok-"+tc.number, a.ID, true)
+		switch {
+		case err != nil:
+			t.Fatalf("%s approved: %v", tc.number, err)
+		case tc.want == "" && got.Status != Authorized:
+			t.Errorf("%s approved: %+v, want authorized", tc.number, got)
+		case tc.want != "" && (got.Status != Declined || got.DeclineCode != tc.want):
+			t.Errorf("%s approved: %+v, want declined %s", tc.number, got, tc.want)
+		}
+		if no, err := sim.Authenticate(ctx, "rc-no-"+tc.number, a.ID, false); err != nil || no.DeclineCode != CodeAuthenticationFailed {
+			t.Errorf("%s failed: %+v, %v", tc.number, no, err)
+		}
+		if err := sim.Void(ctx, "rc-void-"+tc.number, a.ID); err != nil {
+			t.Errorf("%s: void of an issued authorization: %v", tc.number, err)
+		}
+	}
+	// Without the request, a declining card declines at once.
+	if a, _ := sim.Authorize(ctx, "plain", usd, card(CardDeclined)); a.Status != Declined {
+		t.Errorf("declining card without a challenge: %+v", a)
 	}
 }
 

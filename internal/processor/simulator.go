@@ -91,6 +91,10 @@ func (s *Simulator) Authorize(ctx context.Context, key string, amount money.Amou
 			a.Status = RequiresAction
 			return a, nil
 		}
+		if code != "" && card.Challenge { // the decline waits for the challenge
+			a.ID, a.Status = s.refDeferring("auth", key, code), RequiresAction
+			return a, nil
+		}
 	}
 	if code != "" {
 		a.Status, a.DeclineCode = Declined, code
@@ -109,14 +113,18 @@ func (s *Simulator) Authenticate(ctx context.Context, key, authID string, approv
 	if err := s.ready(ctx, key); err != nil {
 		return Authorization{}, err
 	}
-	if !s.issued("auth", authID) {
+	ok, deferred := s.issuedDeferring("auth", authID)
+	if !ok {
 		return Authorization{}, ErrUnknownAuthorization
 	}
 	if err := s.remember(ctx, "authn", key, authID, strconv.FormatBool(approved)); err != nil {
 		return Authorization{}, err
 	}
-	if !approved {
+	switch {
+	case !approved:
 		return Authorization{ID: authID, Status: Declined, DeclineCode: CodeAuthenticationFailed}, nil
+	case deferred != "":
+		return Authorization{ID: authID, Status: Declined, DeclineCode: deferred}, nil
 	}
 	return Authorization{ID: authID, Status: Authorized}, nil
 }
@@ -229,24 +237,49 @@ const FingerprintLen = 26
 
 // ref returns kind_ + a 10-byte value derived from key + a 6-byte MAC of
 // that value, so issued can later recognise it without any state.
-func (s *Simulator) ref(kind, key string) string {
+func (s *Simulator) ref(kind, key string) string { return s.refDeferring(kind, key, "") }
+
+// refDeferring is ref whose tag also binds deferred, the decline code of
+// a test card that waits for its challenge ("" for none), so that
+// Authenticate can tell it from the reference alone.
+func (s *Simulator) refDeferring(kind, key, deferred string) string {
 	body := s.mac("ref\x00" + kind + "\x00" + key)[:10]
-	tag := s.mac("tag\x00" + kind + "\x00" + string(body))[:6]
-	return kind + "_" + strings.ToLower(b32.EncodeToString(append(body, tag...)))
+	return kind + "_" + strings.ToLower(b32.EncodeToString(append(body, s.tag(kind, body, deferred)...)))
 }
+
+func (s *Simulator) tag(kind string, body []byte, deferred string) []byte {
+	msg := "tag\x00" + kind + "\x00" + string(body)
+	if deferred != "" {
+		msg += "\x00" + deferred
+	}
+	return s.mac(msg)[:6]
+}
+
+// deferrable are the decline codes a challenge defers, "" first (none).
+var deferrable = []string{"", CodeCardDeclined, CodeInsufficientFunds, CodeExpiredCard, CodeIncorrectCVC, CodeProcessingError}
 
 // issued reports whether ref was made by ref(kind, …) with this secret.
 func (s *Simulator) issued(kind, ref string) bool {
+	ok, _ := s.issuedDeferring(kind, ref)
+	return ok
+}
+
+// issuedDeferring is issued, with the decline code ref defers.
+func (s *Simulator) issuedDeferring(kind, ref string) (bool, string) {
 	enc, ok := strings.CutPrefix(ref, kind+"_")
 	if !ok {
-		return false
+		return false, ""
 	}
 	raw, err := b32.DecodeString(strings.ToUpper(enc))
 	if err != nil || len(raw) != 16 {
-		return false
+		return false, ""
 	}
-	want := s.mac("tag\x00" + kind + "\x00" + string(raw[:10]))[:6]
-	return hmac.Equal(raw[10:], want)
+	for _, d := range deferrable {
+		if hmac.Equal(raw[10:], s.tag(kind, raw[:10], d)) {
+			return true, d
+		}
+	}
+	return false, ""
 }
 
 func (s *Simulator) mac(msg string) []byte {

@@ -99,6 +99,17 @@ func TestRiskRules(t *testing.T) {
 	if done.Payment.Status != "succeeded" {
 		t.Fatalf("approved challenge: %+v", done.Payment)
 	}
+	// Whatever the card: one that declines is challenged first, and
+	// declines with its own code once the challenge is passed.
+	declining := apitest.PayAnswerOf(t, e.Pay(path, apitest.CardBody("4000000000000002"), "r5"))
+	if declining.Payment.Status != "requires_action" || declining.NextAction == nil {
+		t.Fatalf("challenge rule, declining card: %+v", declining)
+	}
+	res = e.Answer(declining.NextAction.URL, "approve", "r5-answer")
+	if p := payment(t, e, c, declining.Payment.ID); res.Status != http.StatusOK || p.Status != "failed" ||
+		wire.Deref(p.FailureCode) != "card_declined" || p.Risk.V == nil || p.Risk.V.Outcome != "challenge" {
+		t.Fatalf("declining card after its challenge: %d %s; payment %+v", res.Status, res.Body, p)
+	}
 
 	// The list is a page like every other, newest first.
 	var list wire.List[wire.RiskRule]
@@ -127,8 +138,8 @@ func TestRiskRules(t *testing.T) {
 	var bt wire.RiskBacktest
 	res = riskReq(e, c, "POST", "/v1/risk/rules/test", map[string]any{"action": "block", "expression": "email_domain == 'fraud.test'"})
 	res.Decode(t, &bt)
-	if res.Status != http.StatusOK || bt.Matched != 2 || bt.Of != 4 || len(bt.Payments) != 2 {
-		t.Fatalf("backtest: %d %s; want 2 of 4 payments", res.Status, res.Body)
+	if res.Status != http.StatusOK || bt.Matched != 2 || bt.Of != 5 || len(bt.Payments) != 2 {
+		t.Fatalf("backtest: %d %s; want 2 of 5 payments", res.Status, res.Body)
 	}
 	// Like every POST, the backtest takes an Idempotency-Key.
 	keyed := func(expression string) apitest.Response {
