@@ -54,7 +54,7 @@ func (s *Service) RecordWalletScreened(ctx context.Context, tx pgx.Tx, l *links.
 		Metadata: l.Metadata, Realm: l.Realm, Risk: d, CreatedAt: now, UpdatedAt: now,
 	}
 	if d != nil && d.Outcome == risk.Challenge {
-		d.Outcome, d.ReviewReason = risk.Review, "rule"
+		d.Outcome = risk.Review
 	}
 	if d != nil && d.Outcome == risk.Block {
 		return p, s.recordBlockedWallet(ctx, tx, p, userID, now)

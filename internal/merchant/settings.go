@@ -252,7 +252,7 @@ func appendNew(list []string, s string) []string {
 // request (see links.Service.Lookup for the one bounded exception). A
 // name is checked as at sign-up (ValidateName). It returns
 // ErrNameInvalid, ErrNameNotAllowed, money.ErrCurrencyUnsupported (param
-// currencies[i]), ErrCurrenciesInvalid, ErrMethodsInvalid,
+// currencies, the message naming currencies[i]), ErrCurrenciesInvalid, ErrMethodsInvalid,
 // ErrBrandsInvalid, ErrNotifyOnInvalid, ErrNotificationEmailInvalid or
 // ErrNotFound.
 func (s *Service) Update(ctx context.Context, tx pgx.Tx, merchantID string, u Update) (*Merchant, error) {

@@ -159,14 +159,12 @@ func (e *Engine) decide(ctx context.Context, a *Attempt, c Counts, h history, cf
 		return decideBy(Challenge, r, "")
 	}
 	if r := first(ActionReview); r != "" {
-		d.ReviewReason = "rule"
 		return decideBy(Review, r, "")
 	}
 	switch d.Level {
 	case "highest":
 		return decideBy(Block, "", "")
 	case "elevated":
-		d.ReviewReason = "elevated_risk"
 		return decideBy(Review, "", "")
 	}
 	return decideBy(Allow, "", "")

@@ -259,23 +259,25 @@ func ListItems(ctx context.Context, db postgres.DBTX, merchantID, list string) (
 	defer rows.Close()
 	var out []*Item
 	for rows.Next() {
-		var it Item
-		if err := rows.Scan(&it.ID, &it.MerchantID, &it.List, &it.Type, &it.Value, &it.CreatedAt); err != nil {
+		it, err := scanItem(rows)
+		if err != nil {
 			return nil, fmt.Errorf("read list item: %w", err)
 		}
-		out = append(out, &it)
+		out = append(out, it)
 	}
 	return out, rows.Err()
+}
+
+func scanItem(r pgx.Row) (*Item, error) {
+	var it Item
+	return &it, r.Scan(&it.ID, &it.MerchantID, &it.List, &it.Type, &it.Value, &it.CreatedAt)
 }
 
 // PageItems returns up to limit items of a merchant's list, newest
 // first, older than startingAfter when set, and whether more follow.
 func PageItems(ctx context.Context, db postgres.DBTX, merchantID, list, startingAfter string, limit int) ([]*Item, bool, error) {
 	q := postgres.NewestOf(itemsFrom, "merchant_id", merchantID).Within("list", list).Before(startingAfter)
-	out, more, err := postgres.PageNewest(ctx, db, limit, func(r pgx.CollectableRow) (*Item, error) {
-		var it Item
-		return &it, r.Scan(&it.ID, &it.MerchantID, &it.List, &it.Type, &it.Value, &it.CreatedAt)
-	}, q)
+	out, more, err := postgres.PageNewest(ctx, db, limit, func(r pgx.CollectableRow) (*Item, error) { return scanItem(r) }, q)
 	if err != nil {
 		return nil, false, fmt.Errorf("list items: %w", err)
 	}

@@ -52,9 +52,6 @@ type Decision struct {
 	Reasons []string
 	Rule    string // the deciding rule's id, "" for none
 	Model   string
-	// ReviewReason is why a review outcome reviews: "rule" or
-	// "elevated_risk".
-	ReviewReason string
 	// ruleMatched is the rule whose matches count goes up with the
 	// payment; ruleErrors are rules that failed at run time (skipped).
 	ruleMatched string
@@ -62,6 +59,16 @@ type Decision struct {
 	// signals are what rules saw beyond the payment row, kept for
 	// backtests.
 	signals map[string]any
+}
+
+// ReviewReason is why a review outcome reviews: "rule" when a rule
+// decided (a review rule, or a wallet payment's challenge rule), else
+// "elevated_risk".
+func (d *Decision) ReviewReason() string {
+	if d.Rule != "" {
+		return "rule"
+	}
+	return "elevated_risk"
 }
 
 // Engine screens attempts. It is safe for concurrent use; one per process.

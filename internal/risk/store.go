@@ -146,7 +146,7 @@ func Record(ctx context.Context, w postgres.Execer, merchantID, payID string, su
 	var reviewID string
 	if d.Outcome == Review && succeeded {
 		var err error
-		if reviewID, err = riskreview.Open(ctx, w, merchantID, payID, d.ReviewReason, now); err != nil {
+		if reviewID, err = riskreview.Open(ctx, w, merchantID, payID, d.ReviewReason(), now); err != nil {
 			return "", err
 		}
 	}
@@ -155,18 +155,13 @@ func Record(ctx context.Context, w postgres.Execer, merchantID, payID string, su
 
 // ReviewChallenged opens, through w, the review that d asks for of
 // payment payID, which succeeded once its challenge was passed: Record
-// found it awaiting the challenge. The review's reason is "rule" when a
-// rule decided, else "elevated_risk", as decide gave it. It returns the
-// review's id, "" for none.
+// found it awaiting the challenge. It returns the review's id, "" for
+// none.
 func ReviewChallenged(ctx context.Context, w postgres.Execer, merchantID, payID string, d *Decision, now time.Time) (string, error) {
 	if d.Outcome != Review {
 		return "", nil
 	}
-	reason := "elevated_risk"
-	if d.Rule != "" {
-		reason = "rule"
-	}
-	reviewID, err := riskreview.Open(ctx, w, merchantID, payID, reason, now)
+	reviewID, err := riskreview.Open(ctx, w, merchantID, payID, d.ReviewReason(), now)
 	if err != nil {
 		return "", err
 	}

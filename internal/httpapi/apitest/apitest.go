@@ -349,3 +349,23 @@ var TestResolver = Resolver{
 	"localhost":          {"127.0.0.1", "::1"},
 	"metadata.shop.test": {"169.254.169.254"},
 }
+
+// ListIDs GETs path (a list) with c's key and returns its ids and
+// has_more; it fails t unless the answer is 200.
+func ListIDs(t *testing.T, e *Env, c Creds, path string) ([]string, bool) {
+	t.Helper()
+	res := e.Do(Req{Method: "GET", Path: path, Auth: &c})
+	if res.Status != http.StatusOK {
+		t.Fatalf("GET %s = %d %s", path, res.Status, res.Body)
+	}
+	var l struct {
+		Data    []struct{ ID string } `json:"data"`
+		HasMore bool                  `json:"has_more"`
+	}
+	res.Decode(t, &l)
+	ids := []string{}
+	for _, d := range l.Data {
+		ids = append(ids, d.ID)
+	}
+	return ids, l.HasMore
+}

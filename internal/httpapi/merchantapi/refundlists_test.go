@@ -54,13 +54,13 @@ func TestRefundReasonsAndLists(t *testing.T) {
 		{"/v1/payments/" + untouched.ID + "/refunds", []string{}},
 		{"/v1/refunds?payment=" + untouched.ID, []string{}},
 	} {
-		if got, more := listIDs(t, e, c, tt.path); !slices.Equal(got, tt.want) || more {
+		if got, more := apitest.ListIDs(t, e, c, tt.path); !slices.Equal(got, tt.want) || more {
 			t.Errorf("GET %s = %v (has_more %v), want %v", tt.path, got, more, tt.want)
 		}
 	}
 	// Pages of one: every refund once, in order.
-	first, more := listIDs(t, e, c, "/v1/refunds?limit=2")
-	rest, more2 := listIDs(t, e, c, "/v1/refunds?limit=2&starting_after="+first[1])
+	first, more := apitest.ListIDs(t, e, c, "/v1/refunds?limit=2")
+	rest, more2 := apitest.ListIDs(t, e, c, "/v1/refunds?limit=2&starting_after="+first[1])
 	if !slices.Equal(append(first, rest...), []string{r3.ID, r2.ID, r1.ID}) || !more || more2 {
 		t.Errorf("pages = %v (%v) + %v (%v)", first, more, rest, more2)
 	}
@@ -79,7 +79,7 @@ func TestRefundReasonsAndLists(t *testing.T) {
 	apitest.WantError(t, e.Do(apitest.Req{Method: "GET", Path: "/v1/payments/pay_nope/refunds", Auth: &c}), 404, "payment_not_found")
 	apitest.WantError(t, e.Do(apitest.Req{Method: "GET", Path: "/v1/refunds?payment=plink_1", Auth: &c}), 400, "payment_invalid")
 	apitest.WantError(t, e.Do(apitest.Req{Method: "GET", Path: "/v1/refunds?limit=101", Auth: &c}), 400, "limit_invalid")
-	if got, _ := listIDs(t, e, other, "/v1/refunds"); len(got) != 0 {
+	if got, _ := apitest.ListIDs(t, e, other, "/v1/refunds"); len(got) != 0 {
 		t.Errorf("another merchant lists %v", got)
 	}
 }

@@ -1,7 +1,6 @@
 package merchantapi_test
 
 import (
-	"net/http"
 	"net/url"
 	"slices"
 	"testing"
@@ -10,26 +9,6 @@ import (
 	"github.com/paylink/paylink/internal/httpapi/apitest"
 	"github.com/paylink/paylink/internal/wire"
 )
-
-// listIDs GETs path (a list) and returns its ids and has_more; it fails
-// unless the answer is 200.
-func listIDs(t *testing.T, e *apitest.Env, c apitest.Creds, path string) ([]string, bool) {
-	t.Helper()
-	res := e.Do(apitest.Req{Method: "GET", Path: path, Auth: &c})
-	if res.Status != http.StatusOK {
-		t.Fatalf("GET %s = %d %s", path, res.Status, res.Body)
-	}
-	var l struct {
-		Data    []struct{ ID string } `json:"data"`
-		HasMore bool                  `json:"has_more"`
-	}
-	res.Decode(t, &l)
-	ids := []string{}
-	for _, d := range l.Data {
-		ids = append(ids, d.ID)
-	}
-	return ids, l.HasMore
-}
 
 // payAs pays link with a card as a shopper with email, and returns the
 // payment.
@@ -86,7 +65,7 @@ func TestSearchPaymentsOverHTTP(t *testing.T) {
 		{"realm=shop.eu&created_gte=" + url.QueryEscape(split) + "&amount_gte=1000&amount_lte=1000", []string{p4.ID, p3.ID}},
 		{"realm=other", []string{}},
 	} {
-		got, more := listIDs(t, e, c, "/v1/payments?"+tt.query)
+		got, more := apitest.ListIDs(t, e, c, "/v1/payments?"+tt.query)
 		if !slices.Equal(got, tt.want) || more {
 			t.Errorf("?%s = %v (has_more %v); want %v", tt.query, got, more, tt.want)
 		}
@@ -102,7 +81,7 @@ func TestSearchPaymentsOverHTTP(t *testing.T) {
 		if after != "" {
 			path += "&starting_after=" + after
 		}
-		got, more := listIDs(t, e, c, path)
+		got, more := apitest.ListIDs(t, e, c, path)
 		paged = append(paged, got...)
 		if page == 0 {
 			payAs(t, e, eu, "4242424242424242", "late@a.test")
@@ -157,13 +136,13 @@ func TestRealmsOnLinksAndForms(t *testing.T) {
 	e.CreateLink(c, nil)
 	fa := e.CreateForm(c, map[string]any{"realm": "site-a"})
 	e.CreateForm(c, nil)
-	if got, _ := listIDs(t, e, c, "/v1/payment_links?realm=site-a"); !slices.Equal(got, []string{a.ID}) {
+	if got, _ := apitest.ListIDs(t, e, c, "/v1/payment_links?realm=site-a"); !slices.Equal(got, []string{a.ID}) {
 		t.Errorf("links of realm site-a = %v, want [%s]", got, a.ID)
 	}
-	if got, _ := listIDs(t, e, c, "/v1/payment_forms?realm=site-a&status=active"); !slices.Equal(got, []string{fa.ID}) {
+	if got, _ := apitest.ListIDs(t, e, c, "/v1/payment_forms?realm=site-a&status=active"); !slices.Equal(got, []string{fa.ID}) {
 		t.Errorf("forms of realm site-a = %v, want [%s]", got, fa.ID)
 	}
-	if got, _ := listIDs(t, e, c, "/v1/payment_links"); len(got) != 2 {
+	if got, _ := apitest.ListIDs(t, e, c, "/v1/payment_links"); len(got) != 2 {
 		t.Errorf("all links = %v, want 2", got)
 	}
 	for _, path := range []string{"/v1/payment_links", "/v1/payment_forms"} {

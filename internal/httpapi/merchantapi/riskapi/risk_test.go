@@ -16,6 +16,15 @@ func riskReq(e *apitest.Env, c apitest.Creds, method, path string, body any) api
 	return e.Do(apitest.Req{Method: method, Path: path, Auth: &c, Body: body})
 }
 
+// wantPage fails t unless the list at path holds exactly the ids want,
+// in order, with has_more more.
+func wantPage(t *testing.T, e *apitest.Env, c apitest.Creds, path string, more bool, want ...string) {
+	t.Helper()
+	if got, gotMore := apitest.ListIDs(t, e, c, path); !slices.Equal(got, want) || gotMore != more {
+		t.Fatalf("GET %s = %v, has_more %v; want %v, %v", path, got, gotMore, want, more)
+	}
+}
+
 func payment(t *testing.T, e *apitest.Env, c apitest.Creds, id string) wire.Payment {
 	t.Helper()
 	var p wire.Payment
@@ -112,19 +121,9 @@ func TestRiskRules(t *testing.T) {
 	}
 
 	// The list is a page like every other, newest first.
-	var list wire.List[wire.RiskRule]
-	riskReq(e, c, "GET", "/v1/risk/rules", nil).Decode(t, &list)
-	if len(list.Data) != 2 || list.Data[0].ID != ch.ID || list.Data[1].ID != r.ID || list.HasMore {
-		t.Fatalf("rules = %+v", list)
-	}
-	riskReq(e, c, "GET", "/v1/risk/rules?limit=1", nil).Decode(t, &list)
-	if len(list.Data) != 1 || list.Data[0].ID != ch.ID || !list.HasMore {
-		t.Fatalf("rules?limit=1 = %+v", list)
-	}
-	riskReq(e, c, "GET", "/v1/risk/rules?limit=1&starting_after="+ch.ID, nil).Decode(t, &list)
-	if len(list.Data) != 1 || list.Data[0].ID != r.ID || list.HasMore {
-		t.Fatalf("rules after %s = %+v", ch.ID, list)
-	}
+	wantPage(t, e, c, "/v1/risk/rules", false, ch.ID, r.ID)
+	wantPage(t, e, c, "/v1/risk/rules?limit=1", true, ch.ID)
+	wantPage(t, e, c, "/v1/risk/rules?limit=1&starting_after="+ch.ID, false, r.ID)
 	apitest.WantError(t, riskReq(e, c, "GET", "/v1/risk/rules?limit=101", nil), http.StatusBadRequest, "limit_invalid")
 	apitest.WantError(t, riskReq(e, c, "GET", "/v1/risk/rules?starting_after=rli_x", nil), http.StatusBadRequest,
 		"starting_after_invalid")
@@ -204,21 +203,11 @@ func TestRiskLists(t *testing.T) {
 	if n := e.Count(`SELECT count(*) FROM risk_list_items WHERE value LIKE '%4242%'`); n != 0 {
 		t.Fatalf("%d list items hold a card number", n)
 	}
-	var items wire.List[wire.RiskListItem]
-	riskReq(e, c, "GET", "/v1/risk/lists/block/items", nil).Decode(t, &items)
-	if len(items.Data) != 1 || items.Data[0].ID != it.ID || items.HasMore {
-		t.Fatalf("block list = %+v", items)
-	}
+	wantPage(t, e, c, "/v1/risk/lists/block/items", false, it.ID)
 	var second wire.RiskListItem
 	riskReq(e, c, "POST", "/v1/risk/lists/block/items", map[string]any{"type": "ip", "value": "198.51.100.7"}).Decode(t, &second)
-	riskReq(e, c, "GET", "/v1/risk/lists/block/items?limit=1", nil).Decode(t, &items)
-	if len(items.Data) != 1 || items.Data[0].ID != second.ID || !items.HasMore {
-		t.Fatalf("block list?limit=1 = %+v", items)
-	}
-	riskReq(e, c, "GET", "/v1/risk/lists/block/items?starting_after="+second.ID, nil).Decode(t, &items)
-	if len(items.Data) != 1 || items.Data[0].ID != it.ID || items.HasMore {
-		t.Fatalf("block list after %s = %+v", second.ID, items)
-	}
+	wantPage(t, e, c, "/v1/risk/lists/block/items?limit=1", true, second.ID)
+	wantPage(t, e, c, "/v1/risk/lists/block/items?starting_after="+second.ID, false, it.ID)
 	apitest.WantError(t, riskReq(e, c, "GET", "/v1/risk/lists/block/items?limit=0", nil), http.StatusBadRequest, "limit_invalid")
 	if res := riskReq(e, c, "DELETE", "/v1/risk/lists/block/items/"+second.ID, nil); res.Status != http.StatusOK {
 		t.Fatalf("delete: %d %s", res.Status, res.Body)
