@@ -19,10 +19,12 @@ import (
 )
 
 // CSVHeader is the first row of an export; every later row is one
-// payment, in these columns.
+// payment, in these columns. The first twelve are API.md's, named and
+// ordered as it lists them, so a reader that takes a column by its name
+// or by its place finds it; the form and risk columns come after them.
 var CSVHeader = []string{"id", "created_at", "status", "amount", "currency", "amount_refunded", "customer_email",
-	"card_brand", "card_last4", "payment_link", "payment_form", "realm", "metadata",
-	"risk_score", "risk_level", "risk_outcome", "risk_reasons", "risk_rule", "review", "card_fingerprint"}
+	"brand", "last4", "link", "realm", "metadata",
+	"form", "risk_score", "risk_level", "risk_outcome", "risk_reasons", "risk_rule", "review", "card_fingerprint"}
 
 // exportBatch is how many rows one FETCH of the export's cursor reads:
 // the most the export holds at once.
@@ -130,7 +132,7 @@ func csvRecord(rec []string, p *checkout.Payment) []string {
 	rec[3], rec[4] = strconv.FormatInt(p.Amount.Minor, 10), string(p.Amount.Currency)
 	rec[5], rec[6] = strconv.FormatInt(p.AmountRefunded, 10), cell(p.Customer.Email)
 	rec[7], rec[8] = string(p.Card.Brand), p.Card.Last4
-	rec[9], rec[10], rec[11], rec[12] = p.LinkID, p.FormID, cell(p.Realm), cell(meta)
+	rec[9], rec[10], rec[11], rec[12] = p.LinkID, cell(p.Realm), cell(meta), p.FormID
 	rec[13], rec[14], rec[15], rec[16], rec[17] = "", "", "", "", ""
 	if d := p.Risk; d != nil {
 		// reasons are names of our own (signals, lists, rule ids): no cell() needed

@@ -51,9 +51,9 @@ FROM payments WHERE merchant_id = 'mer_a' AND status = 'succeeded'`); err != nil
 	want := [][]string{
 		CSVHeader,
 		{got[1][0], "2026-11-01T12:00:02Z", "failed", "100", "USD", "0", "'=cmd@example.test",
-			"", "", "", "", "", "{}", "", "", "", "", "", "", ""},
-		{got[2][0], "2026-11-01T12:00:01Z", "succeeded", "2500", "USD", "500", "ada@example.test", "visa", "4242", link, "",
-			"shop.eu", `{"n":"1","order":"A-17, \"blue\""}`, "70", "elevated", "review", "card_velocity new_customer", "", "rev_1", ""},
+			"", "", "", "", "{}", "", "", "", "", "", "", "", ""},
+		{got[2][0], "2026-11-01T12:00:01Z", "succeeded", "2500", "USD", "500", "ada@example.test", "visa", "4242", link,
+			"shop.eu", `{"n":"1","order":"A-17, \"blue\""}`, "", "70", "elevated", "review", "card_velocity new_customer", "", "rev_1", ""},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("CSV (-want +got):\n%s", diff)
@@ -63,7 +63,7 @@ FROM payments WHERE merchant_id = 'mer_a' AND status = 'succeeded'`); err != nil
 	}
 	// Another merchant's export is empty but for the header.
 	buf.Reset()
-	if n, err := ExportCSV(ctx, db, "mer_b", Filter{}, &buf); err != nil || n != 0 || buf.String() != "id,created_at,status,amount,currency,amount_refunded,customer_email,card_brand,card_last4,payment_link,payment_form,realm,metadata,risk_score,risk_level,risk_outcome,risk_reasons,risk_rule,review,card_fingerprint\n" {
+	if n, err := ExportCSV(ctx, db, "mer_b", Filter{}, &buf); err != nil || n != 0 || buf.String() != "id,created_at,status,amount,currency,amount_refunded,customer_email,brand,last4,link,realm,metadata,form,risk_score,risk_level,risk_outcome,risk_reasons,risk_rule,review,card_fingerprint\n" {
 		t.Errorf("mer_b's export = %d rows, %v: %q", n, err, buf.String())
 	}
 }

@@ -268,7 +268,7 @@ func checkExportMemory(t *testing.T, db *postgres.DB, n int) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if records > 0 && (rec[2] != "failed" || rec[11] != "site-5") {
+		if records > 0 && (rec[2] != "failed" || rec[10] != "site-5") {
 			t.Fatalf("row %d = %v; want status failed, realm site-5", records, rec)
 		}
 		records++

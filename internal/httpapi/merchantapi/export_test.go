@@ -23,11 +23,12 @@ import (
 	"github.com/paylink/paylink/internal/wire"
 )
 
-// csvHeader is API.md Part 2's column list for the export, with Part 3's
-// risk and fingerprint, written out independently of the implementation.
+// csvHeader is API.md Part 2's column list for the export, named and
+// ordered as it lists them, then the form and Part 3's risk and
+// fingerprint, written out independently of the implementation.
 var csvHeader = []string{"id", "created_at", "status", "amount", "currency", "amount_refunded", "customer_email",
-	"card_brand", "card_last4", "payment_link", "payment_form", "realm", "metadata",
-	"risk_score", "risk_level", "risk_outcome", "risk_reasons", "risk_rule", "review", "card_fingerprint"}
+	"brand", "last4", "link", "realm", "metadata",
+	"form", "risk_score", "risk_level", "risk_outcome", "risk_reasons", "risk_rule", "review", "card_fingerprint"}
 
 // exportCSV GETs the export with query using c on base and returns the
 // answer.
@@ -76,8 +77,8 @@ func TestExportPaymentsCSV(t *testing.T) {
 		}
 		r := p.Risk.V // every payment here was screened
 		want = append(want, []string{p.ID, p.CreatedAt, p.Status, strconv.FormatInt(p.Amount, 10), p.Currency,
-			strconv.FormatInt(p.AmountRefunded, 10), p.Customer.Email, brand, last4, link, "", realm, metaCell,
-			strconv.Itoa(r.Score), r.Level, r.Outcome, strings.Join(r.Reasons, " "), wire.Deref(r.Rule),
+			strconv.FormatInt(p.AmountRefunded, 10), p.Customer.Email, brand, last4, link, realm, metaCell,
+			"", strconv.Itoa(r.Score), r.Level, r.Outcome, strings.Join(r.Reasons, " "), wire.Deref(r.Rule),
 			wire.Deref(p.Review.V), wire.Deref(p.PaymentMethod.Fingerprint.V)})
 	}
 	if len(want) != 4 {
