@@ -25,7 +25,6 @@ func TestParseScopes(t *testing.T) {
 	}{
 		{"empty list", []string{}, "scopes"},
 		{"unknown", []string{"payments:read", "payments:write"}, "scopes"},
-		{"read-only scope of a write", []string{"merchant:read"}, "scopes"},
 		{"wrong case", []string{"Payments:read"}, "scopes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
