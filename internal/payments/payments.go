@@ -117,7 +117,13 @@ func parseTime(q url.Values, name string) (*time.Time, error) {
 	if !ok {
 		return nil, nil
 	}
-	t, err := time.Parse(time.RFC3339Nano, s[0])
+	// RFC 3339 allows a lower-case t and z; and a "+01:00" offset sent
+	// unescaped in a query string arrives as " 01:00".
+	v := strings.ToUpper(s[0])
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if i := strings.LastIndexByte(v, ' '); err != nil && i > len("2006-01-02T15:04:05")-1 {
+		t, err = time.Parse(time.RFC3339Nano, v[:i]+"+"+v[i+1:])
+	}
 	if err != nil || t.Year() < 1970 {
 		return nil, ErrCreatedInvalid.WithParam(name)
 	}

@@ -277,6 +277,8 @@ func TestParseFilterRefusesMalformed(t *testing.T) {
 		{"created_gte=yesterday", "created_invalid", "created_gte"},
 		{"created_lt=2026-11-01", "created_invalid", "created_lt"},
 		{"created_gte=", "created_invalid", "created_gte"},
+		{"created_gte=2026-11-01 10:00:00", "created_invalid", "created_gte"},
+		{"created_lt=2026-11-01T10:00:00 25:00", "created_invalid", "created_lt"},
 		{"amount_gte=19.99", "amount_invalid", "amount_gte"},
 		{"amount_lte=-1", "amount_invalid", "amount_lte"},
 		{"amount_lte=100000000", "amount_invalid", "amount_lte"},
@@ -295,6 +297,13 @@ func TestParseFilterRefusesMalformed(t *testing.T) {
 	f := parse(t, "email=Ada@Example.Test&created_gte=2026-11-01T10:00:00%2B02:00&amount_gte=0")
 	if f.Email != "ada@example.test" || !f.CreatedGTE.Equal(time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)) || *f.AmountGTE != 0 {
 		t.Errorf("ParseFilter = %+v; want a lower-case e-mail, the time in UTC, amount 0", f)
+	}
+	// RFC 3339's lower-case t and z, and a "+02:00" sent unescaped (a
+	// query string reads its + as a space), mean the same instants.
+	for _, query := range []string{"created_gte=2026-11-01t08:00:00z", "created_gte=2026-11-01T10:00:00+02:00"} {
+		if f := parse(t, query); !f.CreatedGTE.Equal(time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)) {
+			t.Errorf("ParseFilter(%s).CreatedGTE = %v; want 2026-11-01 08:00 UTC", query, f.CreatedGTE)
+		}
 	}
 }
 
