@@ -44,8 +44,13 @@ func dev(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	if err := localMailConflict(getenv, filepath.Join(dir, "mail")); err != nil {
 		return err
 	}
-	// Local webhook receivers (http://localhost:…) are fine in development.
-	env := map[string]string{"PAYLINK_ADDR": "127.0.0.1:8080", "PAYLINK_LOG_FORMAT": "text", "PAYLINK_WEBHOOK_ALLOW_PRIVATE": "true"}
+	// Local webhook receivers (http://localhost:…) are fine in development,
+	// and a local client (a test, a load generator, a proxy in front) may
+	// name the shopper's address in X-Forwarded-For: risk screening and
+	// the per-IP limits then see many shoppers, not one loopback address.
+	// A remote client's header is still ignored.
+	env := map[string]string{"PAYLINK_ADDR": "127.0.0.1:8080", "PAYLINK_LOG_FORMAT": "text", "PAYLINK_WEBHOOK_ALLOW_PRIVATE": "true",
+		"PAYLINK_TRUSTED_PROXIES": "127.0.0.0/8,::1/128"}
 	secrets, err := devSecrets(dir)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -58,6 +59,7 @@ func TestDevPrintsAWorkingCurlLine(t *testing.T) {
 		t.Fatalf("the printed dashboard password does not log in: %q", m[7:])
 	}
 	password := m[9]
+	checkForwardedFor(t, addr)
 	checkExampleSite(t, addr, keyID, secret, m[4], m[5])
 	checkSignedLink(t, addr, m[6])
 	stop()
@@ -84,6 +86,33 @@ func TestDevPrintsAWorkingCurlLine(t *testing.T) {
 	if len(m) != 10 || m[9] == password || dashboardLogIn(t, m[1], m[8], password) != http.StatusUnauthorized ||
 		dashboardLogIn(t, m[1], m[8], m[9]) != http.StatusSeeOther {
 		t.Fatal("a restart must print a new dashboard password and retire the old one")
+	}
+}
+
+// checkForwardedFor signs up two merchants at the dev server at addr,
+// each "from" its own shopper address in X-Forwarded-For, then a third
+// from the first's: the per-IP sign-up limit counts each address
+// apart, as dev trusts a loopback client's header.
+func checkForwardedFor(t *testing.T, addr string) {
+	t.Helper()
+	remaining := func(n int, ip string) string {
+		body := fmt.Sprintf(`{"name":"Shop","email":"xff%d@shop.test","password":"correct horse battery"}`, n)
+		req, _ := http.NewRequest("POST", "http://"+addr+"/v1/merchants", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Forwarded-For", ip)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusCreated {
+			t.Fatalf("sign-up from %s: %d", ip, res.StatusCode)
+		}
+		return res.Header.Get("X-RateLimit-Remaining")
+	}
+	a, b, again := remaining(1, "203.0.113.7"), remaining(2, "198.51.100.9"), remaining(3, "203.0.113.7")
+	if a == "" || a != b || again == a {
+		t.Fatalf("X-RateLimit-Remaining for two addresses then the first again = %q, %q, %q; want the first two equal and the third lower", a, b, again)
 	}
 }
 
