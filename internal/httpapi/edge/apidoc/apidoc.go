@@ -34,7 +34,8 @@ var openAPIBase []byte
 // method; what the route declares is added to it, never written by hand:
 // its security (from Auth), the API-key scope it needs as
 // x-paylink-scope with the 403 answer (Scope), the Idempotency-Key
-// parameter (Idempotent) and the 429 answer (Limit). It is an error for a route to name no operation
+// parameter (Idempotent; with the 409 and 422 answers it brings, unless
+// the operation writes them) and the 429 answer (Limit). It is an error for a route to name no operation
 // or one named already, for an operation to document no route, for a part
 // to write what the declarations decide, and for two parts to define a
 // component differently.
@@ -84,6 +85,9 @@ func Build(routes []edge.Route, parts ...fs.FS) ([]byte, error) {
 		if r.Limit != edge.Unlimited {
 			responses["429"] = map[string]any{"$ref": "#/components/responses/RateLimited"}
 		}
+		if r.Idempotent {
+			idempotencyAnswers(responses)
+		}
 		op["responses"] = responses
 		path := edge.OpenAPIPath(r.Path)
 		item, _ := paths[path].(map[string]any)
@@ -105,6 +109,24 @@ func Build(routes []edge.Route, parts ...fs.FS) ([]byte, error) {
 	}
 	doc["paths"] = paths
 	return json.MarshalIndent(doc, "", "  ")
+}
+
+// idempotencyAnswers adds to an idempotent JSON operation's responses
+// what its Idempotency-Key may answer (API.md: 409 idempotency_key_in_use,
+// 422 idempotency_key_reused), in the error envelope its 400 answer
+// uses; an operation that writes its own keeps it, and a page's (an
+// HTML 400, no envelope) gets none.
+func idempotencyAnswers(responses map[string]any) {
+	bad, _ := responses["400"].(map[string]any)
+	ref, ok := bad["$ref"].(string)
+	if !ok {
+		return
+	}
+	for _, status := range []string{"409", "422"} {
+		if _, ok := responses[status]; !ok {
+			responses[status] = map[string]any{"$ref": ref}
+		}
+	}
 }
 
 // readParts merges the parts' components into doc and returns their

@@ -126,3 +126,60 @@ func TestOpenAPIRefusesDrift(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenAPIDocumentsIdempotencyAnswers: an idempotent JSON route answers
+// 409 idempotency_key_in_use and 422 idempotency_key_reused (API.md), so
+// its operation documents them in its own error envelope even when its
+// part does not; a form page (HTML 400) and a route without the key get
+// none, and an answer the part writes is kept.
+func TestOpenAPIDocumentsIdempotencyAnswers(t *testing.T) {
+	routes := []edge.Route{
+		{Method: "POST", Path: "/v1/things", Limit: edge.PerCaller, Idempotent: true, Doc: "createThing", Handle: noop},
+		{Method: "POST", Path: "/v1/seed", Idempotent: true, Doc: "seedThing", Handle: noop},
+		{Method: "POST", Path: "/v1/login", Doc: "logIn", Handle: noop},
+		{Method: "POST", Path: "/things", Idempotent: true, Doc: "thingForm", Handle: noop},
+	}
+	jsonOp := `{"responses": {"201": {"description": "ok"}, "400": {"$ref": "#/components/responses/Error"}}}`
+	doc, err := Build(routes, part(map[string]string{
+		"createThing": jsonOp,
+		"seedThing": `{"responses": {"201": {"description": "ok"}, "400": {"$ref": "#/components/responses/SeedError"},
+			"409": {"description": "e-mail taken"}}}`,
+		"logIn":     jsonOp,
+		"thingForm": `{"responses": {"303": {"description": "done"}, "400": {"description": "the form again", "content": {"text/html": {}}}}}`,
+	}, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Paths map[string]map[string]struct {
+			Responses map[string]map[string]any `json:"responses"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(doc, &d); err != nil {
+		t.Fatal(err)
+	}
+	ref := func(path, status string) any { return d.Paths[path]["post"].Responses[status]["$ref"] }
+	for _, tt := range []struct {
+		path, status string
+		want         any
+	}{
+		{"/v1/things", "409", "#/components/responses/Error"},
+		{"/v1/things", "422", "#/components/responses/Error"},
+		{"/v1/seed", "409", nil}, // written by the part: kept
+		{"/v1/seed", "422", "#/components/responses/SeedError"},
+		{"/v1/login", "409", nil},
+		{"/v1/login", "422", nil},
+		{"/things", "409", nil},
+		{"/things", "422", nil},
+	} {
+		if got := ref(tt.path, tt.status); got != tt.want {
+			t.Errorf("POST %s answer %s = %v; want %v", tt.path, tt.status, got, tt.want)
+		}
+	}
+	if d.Paths["/v1/seed"]["post"].Responses["409"]["description"] != "e-mail taken" {
+		t.Errorf("POST /v1/seed 409 = %v; want the part's own", d.Paths["/v1/seed"]["post"].Responses["409"])
+	}
+	if _, ok := d.Paths["/things"]["post"].Responses["422"]; ok {
+		t.Errorf("POST /things (a form page) documents 422: %v", d.Paths["/things"]["post"].Responses)
+	}
+}
