@@ -39,6 +39,7 @@ type mailData struct {
 	PaymentID                 string `json:",omitempty"`
 	Reason, RetryURL          string `json:",omitempty"` // failed; RetryURL is the link to pay
 	Refund, Refunded, Left    string `json:",omitempty"` // refunded
+	Credited                  bool   `json:",omitempty"` // refunded: back already (a wallet payment's), not on its way
 	Description               string `json:",omitempty"` // link
 	Reminder                  bool   `json:",omitempty"` // link
 	// Event is set on the merchant's e-mails only: the notify_on event
@@ -176,6 +177,7 @@ func Refunded(p Payment, refund money.Amount, merchantName string) (Email, bool)
 	d.Refund = refund.String()
 	d.Refunded = money.Amount{Minor: p.AmountRefunded, Currency: p.Amount.Currency}.String()
 	d.Left = money.Amount{Minor: p.Amount.Minor - p.AmountRefunded, Currency: p.Amount.Currency}.String()
+	d.Credited = p.MethodType == "wallet"
 	return compose("refunded", p.CustomerEmail, d), true
 }
 

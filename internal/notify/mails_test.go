@@ -113,6 +113,35 @@ func TestShopperEmails(t *testing.T) {
 	}
 }
 
+// TestRefundEmailSaysWhenTheMoneyIsBack: a wallet payment's refund is in
+// the wallet when the e-mail goes (it is credited in the refund's own
+// transaction), so its e-mail says so; a card's is on its way.
+func TestRefundEmailSaysWhenTheMoneyIsBack(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		method, want, not string
+	}{
+		{"wallet", "It is already back in your Paylink wallet.", "within a few days"},
+		{"card", "It reaches Visa ending in 4242 within a few days.", "already back"},
+	} {
+		p := Payment{ID: "pay_01kaqv7n2tq1w4e0m8a6r3c5yb", Amount: money.Amount{Minor: 1000, Currency: money.USD},
+			MethodType: tt.method, Brand: "visa", Last4: "4242", CustomerEmail: "bob@example.test", AmountRefunded: 300}
+		e, ok := Refunded(p, money.Amount{Minor: 300, Currency: money.USD}, "Demo Shop")
+		if !ok {
+			t.Fatalf("%s: no refund e-mail", tt.method)
+		}
+		r, err := e.Rendered()
+		if err != nil {
+			t.Fatalf("%s: %v", tt.method, err)
+		}
+		for _, part := range []string{r.Text, r.HTML} {
+			if !strings.Contains(part, tt.want) || strings.Contains(part, tt.not) {
+				t.Errorf("%s refund e-mail: want %q and no %q in:\n%s", tt.method, tt.want, tt.not, part)
+			}
+		}
+	}
+}
+
 // TestEndpointDisabledEmail: the endpoint's URL is in the text as it is
 // and in the HTML escaped (it is the merchant's text, in a page), and the
 // e-mail says it comes whatever notify_on, not because of it.
