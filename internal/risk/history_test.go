@@ -78,3 +78,39 @@ func TestAmountHistoryAndCustomerCount(t *testing.T) {
 		t.Fatalf("customer_payments = %v, want the cap %d", d.signals["customer_payments"], CustomerPaymentsCap)
 	}
 }
+
+// The median of an even number of amounts is the mean of the two middle
+// ones: with 10.00, 10.00, 30.00, 30.00 it is 20.00, so amount_anomaly
+// fires above 200.00, not above 100.00 (the lower middle amount).
+func TestAmountAnomalyEvenMedian(t *testing.T) {
+	f := newEngineFixture(t)
+	th := DefaultThresholds
+	th.AmountFactor, th.AmountHistory, th.AmountMinimum = 10, 4, 4
+	e := NewEngine(f.db, NewCounters(f.rdb, "", th, discard), th, discard,
+		func() time.Time { return f.now })
+	ctx := context.Background()
+	f.merchant(t, "mer_median")
+	at := t0.Add(-time.Hour)
+	for _, amount := range []int64{1000, 3000, 1000, 3000} {
+		at = at.Add(time.Millisecond)
+		if _, err := f.db.Pool.Exec(ctx, `INSERT INTO payments (id, merchant_id, amount, currency, status, customer_email,
+			customer_name, created_at, updated_at) VALUES ($1, 'mer_median', $2, 'USD', 'succeeded', 'a@x.test', 'S', $3, $3)`,
+			id.NewAt("pay", at), amount, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		amount int64
+		want   bool
+	}{{15000, false}, {20000, false}, {20001, true}} {
+		a := shopper("mer_median")
+		a.Amount = tc.amount
+		d, err := e.Screen(ctx, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := slices.Contains(d.Reasons, AmountAnomaly); got != tc.want {
+			t.Errorf("amount %d: amount_anomaly = %v, want %v (reasons %v)", tc.amount, got, tc.want, d.Reasons)
+		}
+	}
+}

@@ -156,6 +156,6 @@ func (e *Engine) features(a *Attempt, c Counts, h history) (riskmodel.Features, 
 	set(EmailCardVelocity, c.EmailCards >= int64(e.th.EmailCards))
 	set(CardVelocity, c.CardAttempts >= int64(e.th.CardAttempts))
 	set(IPVelocity, c.IPAttempts >= int64(e.th.IPAttempts))
-	set(AmountAnomaly, h.succeeded >= int64(e.th.AmountMinimum) && a.Amount > e.th.AmountFactor*h.median)
+	set(AmountAnomaly, h.succeeded >= int64(e.th.AmountMinimum) && float64(a.Amount) > float64(e.th.AmountFactor)*h.median)
 	return riskmodel.FeaturesOf(signals, h.customerPayments, a.Method), signals
 }

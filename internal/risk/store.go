@@ -26,7 +26,8 @@ const amountsTTL = time.Minute
 // database, each in one round trip: selectHistory reads the customer's
 // earlier succeeded payments (up to CustomerPaymentsCap), the number and
 // median of the merchant's last window succeeded payments in the
-// currency, and the version of its rules and lists; selectCustomer the
+// currency (of an even number of them, the mean of the two middle
+// amounts), and the version of its rules and lists; selectCustomer the
 // same without the amounts, when they are cached. The limits are
 // literals, so the planner walks the id order for the window (with a
 // parameter it could walk the whole amount index instead).
@@ -41,7 +42,7 @@ WITH recent AS (
   ORDER BY id DESC LIMIT %d)
 SELECT %s,
        (SELECT count(*) FROM recent),
-       (SELECT coalesce(percentile_disc(0.5) WITHIN GROUP (ORDER BY amount), 0) FROM recent),
+       (SELECT coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY amount), 0) FROM recent),
        %s`, window, customer, version)
 	selectCustomer = fmt.Sprintf(`SELECT %s, %s`, customer, version)
 	return selectHistory, selectCustomer
@@ -72,15 +73,16 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
 type history struct {
 	customerPayments int64
 	succeeded        int64
-	median           int64
+	median           float64
 	version          int64
 }
 
 // amounts is a merchant's full window of succeeded amounts in a currency
 // as read at a moment.
 type amounts struct {
-	succeeded, median int64
-	at                time.Time
+	succeeded int64
+	median    float64
+	at        time.Time
 }
 
 // history reads a's customer, merchant amounts and rules version. The
