@@ -2,6 +2,7 @@ package checkout
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/paylink/paylink/internal/merchant"
@@ -51,13 +52,16 @@ func (s *Service) AuthorizeScreened(ctx context.Context, acc merchant.Acceptance
 		return s.AuthorizeAccepted(ctx, acc, amount, key, card)
 	}
 	brand, code, err := s.acceptCard(acc, amount, &card)
-	if err != nil {
-		return Authorization{}, err
-	}
 	att := &risk.Attempt{ID: key, MerchantID: sc.MerchantID, IP: sc.IP, Email: sc.Email, Method: string(merchant.MethodCard),
 		Brand: string(brand), Fingerprint: s.fingerprint(card.Number), Amount: amount.Minor,
 		Currency: string(amount.Currency), Link: sc.Link, Form: sc.Form, Realm: sc.Realm, Metadata: sc.Metadata,
 		TestScore: riskmodel.TestCardScore(card.Number)}
+	if err != nil {
+		if errors.Is(err, merchant.ErrCardBrandNotAccepted) { // a 402 too
+			s.risk.Failed(att)
+		}
+		return Authorization{}, err
+	}
 	if code != "" {
 		s.risk.Failed(att)
 		return Authorization{}, CardError(code)

@@ -7,9 +7,11 @@ import (
 	"slices"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/paylink/paylink/internal/httpapi"
 	"github.com/paylink/paylink/internal/httpapi/apitest"
+	"github.com/paylink/paylink/internal/pending"
 	"github.com/paylink/paylink/internal/redistest"
 	"github.com/paylink/paylink/internal/wire"
 )
@@ -87,6 +89,31 @@ func TestCardTestingBlockedAtCheckout(t *testing.T) {
 	apitest.WantError(t, e.Pay(path, apitest.CardBody("4242424242424242"), "again"), http.StatusPaymentRequired, "payment_blocked")
 	e.WantBalance(c, "USD", 2500)
 	verifyLedger(t, e)
+}
+
+// TestBrandRefusalsCountForCardTesting: card_brand_not_accepted is a
+// 402 like a decline, so 10 of them over 5 cards from one IP trip
+// card_testing (API.md Part 3: "10 or more failed card attempts (any
+// 402)").
+func TestBrandRefusalsCountForCardTesting(t *testing.T) {
+	t.Parallel()
+	e := apitest.New(t)
+	_, c := e.SignUp("brand-testing@shop.test")
+	setBrands(t, e, c, "visa")
+	l := e.CreateLink(c, map[string]any{"single_use": false})
+	path := apitest.CheckoutPath(t, l)
+	mastercards := []string{"5555555555550004", "5555555555550137", "5555555555550269", "5555555555550392",
+		"5555555555550525"}
+	for i := range 10 {
+		apitest.WantError(t, e.Pay(path, apitest.CardBody(mastercards[i%5]), fmt.Sprintf("mc%d", i)),
+			http.StatusPaymentRequired, "card_brand_not_accepted")
+	}
+	// No screening ran in between: the failures are written by the
+	// pending queue's own flushes, which must have landed.
+	time.Sleep(10 * pending.FlushDelay)
+	apitest.WantError(t, e.Pay(path, apitest.CardBody("4242424242424242"), "visa"),
+		http.StatusPaymentRequired, "payment_blocked")
+	e.WantBalance(c, "USD", 0)
 }
 
 // TestRiskTestCards: the highest-risk test card is blocked by default;
