@@ -232,6 +232,43 @@ func TestRedisDownDegrades(t *testing.T) {
 	}
 }
 
+// TestCardTestingBlockOutlivesRedisFlush: an IP blocked for card testing
+// stays blocked for the hour (API.md Part 3: "nothing overrides it")
+// when Redis comes back without its keys, as long as this process saw
+// the block, even against an allow rule; another IP is not affected.
+func TestCardTestingBlockOutlivesRedisFlush(t *testing.T) {
+	t.Parallel()
+	f := newEngineFixture(t)
+	e := f.engine()
+	ctx := context.Background()
+	f.merchant(t, "mer_flush")
+	for j := range 10 {
+		a := shopper("mer_flush")
+		a.IP, a.Fingerprint = "198.51.100.77", fmt.Sprintf("card%d", j%5)
+		e.Failed(a)
+	}
+	tester := func() *Attempt { a := shopper("mer_flush"); a.IP = "198.51.100.77"; return a }
+	if d, _ := e.Screen(ctx, tester()); d.Outcome != Block {
+		t.Fatalf("card tester: %+v; want blocked", d)
+	}
+	if err := f.rdb.FlushDB(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	f.rule(t, "mer_flush", ActionAllow, "true")
+	f.now = t0.Add(DefaultThresholds.TestingBlock - time.Second)
+	if d, err := e.Screen(ctx, tester()); err != nil || d.Outcome != Block || d.Score != 99 ||
+		!slices.Contains(d.Reasons, CardTesting) || d.Rule != "" {
+		t.Fatalf("card tester after Redis lost its keys: %+v %v; want still blocked", d, err)
+	}
+	if d, _ := e.Screen(ctx, shopper("mer_flush")); d.Outcome != Allow {
+		t.Fatalf("another IP: %+v; want allowed", d)
+	}
+	f.now = t0.Add(DefaultThresholds.TestingBlock)
+	if d, _ := e.Screen(ctx, tester()); d.Outcome != Allow {
+		t.Fatalf("card tester an hour later: %+v; want the block over", d)
+	}
+}
+
 // TestCompileRefuses: syntax errors, unknown names and non-boolean
 // results are refused with the checker's message.
 func TestCompileRefuses(t *testing.T) {

@@ -109,7 +109,8 @@ func NewEngine(db *postgres.DB, counters *Counters, th Thresholds, log *slog.Log
 // Screen decides about attempt a (API.md Part 3, "Order"): counts its
 // signals (one Redis round trip; when Redis cannot be asked, counts are
 // unknown and the reason risk_degraded is added, while rules, lists and
-// this process's memory of card-testing blocks still apply), reads the
+// this process's memory of card-testing blocks still apply; that memory
+// also outlives a Redis that lost its keys), reads the
 // customer's and merchant's history and the merchant's rules and lists
 // (one PostgreSQL query; rules and lists come from this process's cache
 // unless their version moved), scores and decides.
@@ -126,6 +127,11 @@ func (e *Engine) Screen(ctx context.Context, a *Attempt) (Decision, error) {
 		}
 	case counts.CardTesting && a.IP != "":
 		e.blocked.Store(memKey, now.Add(e.th.TestingBlock))
+	case a.IP != "":
+		// Redis restarted or flushed within the hour: the block stands.
+		if until, ok := e.blocked.Load(memKey); ok && now.Before(until.(time.Time)) {
+			counts.CardTesting = true
+		}
 	}
 	h, err := e.history(ctx, a)
 	if err != nil {
