@@ -2,6 +2,7 @@ package hostedcheckout_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -11,8 +12,8 @@ import (
 
 	"github.com/paylink/paylink/internal/httpapi"
 	"github.com/paylink/paylink/internal/httpapi/apitest"
-	"github.com/paylink/paylink/internal/pending"
 	"github.com/paylink/paylink/internal/redistest"
+	"github.com/paylink/paylink/internal/waitfor"
 	"github.com/paylink/paylink/internal/wire"
 )
 
@@ -110,7 +111,16 @@ func TestBrandRefusalsCountForCardTesting(t *testing.T) {
 	}
 	// No screening ran in between: the failures are written by the
 	// pending queue's own flushes, which must have landed.
-	time.Sleep(10 * pending.FlushDelay)
+	waitfor.Until(t, 10*time.Second, "the 10 refusals counted in Redis", func(ctx context.Context) error {
+		keys, err := e.Deps.Redis.Keys(ctx, "risk:*:ipf:*").Result()
+		if err != nil || len(keys) != 1 {
+			return fmt.Errorf("IP failure keys %v: %v", keys, err)
+		}
+		if n, err := e.Deps.Redis.ZCard(ctx, keys[0]).Result(); err != nil || n != 10 {
+			return fmt.Errorf("%d failures counted (%v)", n, err)
+		}
+		return nil
+	})
 	apitest.WantError(t, e.Pay(path, apitest.CardBody("4242424242424242"), "visa"),
 		http.StatusPaymentRequired, "payment_blocked")
 	e.WantBalance(c, "USD", 0)
