@@ -114,6 +114,11 @@ func (s *Server) pay(c *gin.Context) error {
 		return err
 	}
 	if err := l.Payable(s.now()); err != nil {
+		// A retry of a payment that went through replays its answer,
+		// even though its single-use link is no longer payable.
+		if replayed, perr := s.edge.PrecheckIdempotency(c, scope); perr != nil || replayed {
+			return perr
+		}
 		return err
 	}
 	auth, err := s.checkout.AuthorizeScreened(ctx, l.Accepts, l.Amount, attempt, card, checkout.Screening{

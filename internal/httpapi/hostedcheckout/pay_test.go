@@ -369,6 +369,28 @@ func TestCheckoutIdempotency(t *testing.T) {
 	}
 }
 
+// TestCheckoutReplayOfPaidSingleUseLink retries the request that paid a
+// single-use link, with its Idempotency-Key, once the link's cached status
+// is stale: the retry is the first answer replayed, not 410
+// link_completed (API.md: the same key gets the first response again).
+func TestCheckoutReplayOfPaidSingleUseLink(t *testing.T) {
+	t.Parallel()
+	e := apitest.New(t)
+	_, c := e.SignUp("replay-single@shop.test")
+	path := apitest.CheckoutPath(t, e.CreateLink(c, nil))
+	first := e.Pay(path, apitest.CardBody("4242424242424242"), "attempt-1")
+	if first.Status != http.StatusOK {
+		t.Fatalf("pay: %d %s", first.Status, first.Body)
+	}
+	e.Clock.Advance(5 * time.Minute) // past the link cache's TTL
+	again := e.Pay(path, apitest.CardBody("4242424242424242"), "attempt-1")
+	if again.Status != http.StatusOK || string(again.Body) != string(first.Body) ||
+		again.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("retry of the paying request: %d %s", again.Status, again.Body)
+	}
+	apitest.WantError(t, e.Pay(path, apitest.CardBody("4242424242424242"), "attempt-2"), http.StatusGone, "link_completed")
+}
+
 // TestSingleUseLinkPaidOnceUnderConcurrency sends 10 shoppers at one
 // single-use link at the same moment: one is answered 200, the others 410
 // link_completed, and the page is the 410 page afterwards. (That exactly
