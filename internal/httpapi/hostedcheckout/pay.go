@@ -100,26 +100,28 @@ func (s *Server) pay(c *gin.Context) error {
 	if in.PaymentMethod.Type == checkout.MethodWallet {
 		return s.payFromWallet(c, in.PaymentMethod.PasskeyAssertion)
 	}
-	cust, err := checkout.ValidateCustomer(checkout.Customer{Email: in.Email, Name: in.Name})
-	if err != nil {
-		return err
-	}
-	card, attempt, scope, err := s.CardAttempt(c, in.PaymentMethod, c.Param("id"), "link:"+c.Param("id"))
-	if err != nil {
-		return err
-	}
+	card, attempt, scope, cardErr := s.CardAttempt(c, in.PaymentMethod, c.Param("id"), "link:"+c.Param("id"))
 	ctx := c.Request.Context()
-	l, err := s.links.Lookup(ctx, s.db.Pool, c.Param("id"))
+	l, err := s.links.Lookup(ctx, s.db.Pool, c.Param("id")) // 404 and 410 before the fields, as on GET
 	if err != nil {
 		return err
 	}
 	if err := l.Payable(s.now()); err != nil {
 		// A retry of a payment that went through replays its answer,
 		// even though its single-use link is no longer payable.
-		if replayed, perr := s.edge.PrecheckIdempotency(c, scope); perr != nil || replayed {
-			return perr
+		if cardErr == nil {
+			if replayed, perr := s.edge.PrecheckIdempotency(c, scope); perr != nil || replayed {
+				return perr
+			}
 		}
 		return err
+	}
+	cust, err := checkout.ValidateCustomer(checkout.Customer{Email: in.Email, Name: in.Name})
+	if err != nil {
+		return err
+	}
+	if cardErr != nil {
+		return cardErr
 	}
 	auth, err := s.checkout.AuthorizeScreened(ctx, l.Accepts, l.Amount, attempt, card, checkout.Screening{
 		MerchantID: l.MerchantID, IP: c.ClientIP(), Email: cust.Email, Link: l.ID, Realm: l.Realm, Metadata: l.Metadata})

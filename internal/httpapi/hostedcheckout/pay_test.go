@@ -391,6 +391,24 @@ func TestCheckoutReplayOfPaidSingleUseLink(t *testing.T) {
 	apitest.WantError(t, e.Pay(path, apitest.CardBody("4242424242424242"), "attempt-2"), http.StatusGone, "link_completed")
 }
 
+// TestCheckoutPayOfClosedLinkIgnoresBody: a POST to a link that cannot be
+// paid answers like GET (404, 410) whatever its body, as API.md's
+// "the same 403/404/410 rules" says, not 400 for the shopper's fields.
+func TestCheckoutPayOfClosedLinkIgnoresBody(t *testing.T) {
+	t.Parallel()
+	e := apitest.New(t)
+	_, c := e.SignUp("closed-body@shop.test")
+	l := e.CreateLink(c, nil)
+	e.Do(apitest.Req{Method: "POST", Path: "/v1/payment_links/" + l.ID + "/deactivate", Auth: &c})
+	path := apitest.CheckoutPath(t, l)
+	ghost := e.Deps.Links.Path(&links.Link{ID: id.New("plink"), ExpiresAt: e.Clock.Now().Add(time.Hour)}, "")
+	for _, body := range []any{map[string]any{}, map[string]any{"email": "not-an-address"},
+		map[string]any{"email": "a@b.test", "name": "A", "payment_method": map[string]any{"type": "card"}}} {
+		apitest.WantError(t, e.Pay(path, body, ""), http.StatusGone, "link_deactivated")
+		apitest.WantError(t, e.Pay(ghost, body, ""), http.StatusNotFound, "payment_link_not_found")
+	}
+}
+
 // TestSingleUseLinkPaidOnceUnderConcurrency sends 10 shoppers at one
 // single-use link at the same moment: one is answered 200, the others 410
 // link_completed, and the page is the 410 page afterwards. (That exactly
