@@ -218,6 +218,8 @@ func TestUnknownRouteAndMethod(t *testing.T) {
 	e := apitest.New(t)
 	apitest.WantError(t, e.Do(apitest.Req{Method: "GET", Path: "/v1/nope"}), 404, "route_not_found")
 	apitest.WantError(t, e.Do(apitest.Req{Method: "PUT", Path: "/v1/merchants"}), 405, "method_not_allowed")
+	// A trailing slash is an unknown route too: a JSON 404, not an HTML redirect.
+	apitest.WantError(t, e.Do(apitest.Req{Method: "GET", Path: "/healthz/"}), 404, "route_not_found")
 	if res := e.Do(apitest.Req{Method: "GET", Path: "/healthz"}); res.Header.Get("X-Request-Id") == "" {
 		t.Error("no X-Request-Id on a successful response")
 	}

@@ -125,8 +125,8 @@ func New(cfg Config) (*Edge, error) {
 		e.authFail = limiter.New(store, cfg.Limits.AuthFailures)
 	}
 	g := gin.New()
-	g.HandleMethodNotAllowed = true
-	g.RemoveExtraSlash = true
+	// A trailing slash is an unknown route: Gin's redirect would be an HTML 301 without X-Request-Id.
+	g.HandleMethodNotAllowed, g.RemoveExtraSlash, g.RedirectTrailingSlash = true, true, false
 	if err := g.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("trusted proxies: %w", err)
 	}
