@@ -146,12 +146,22 @@ func (s *Pages) paySigned(c *gin.Context) error {
 	if err := s.d.Edge.SameOrigin(c); err != nil {
 		return err
 	}
-	sl, m, err := s.openPayableSigned(c)
+	sl, m, err := s.openSigned(c)
 	if err != nil {
 		return err
 	}
 	var in hostedcheckout.PayRequest
 	if err := edge.Decode(c, &in); err != nil {
+		return err
+	}
+	if err := s.referenceUnpaid(c, m, sl); err != nil {
+		// A retry of the request that paid the reference replays its
+		// answer, as a single-use link's does.
+		if errors.Is(err, links.ErrCompleted) {
+			if replayed, perr := s.d.Edge.PrecheckIdempotency(c, signedScope(m, sl)); perr != nil || replayed {
+				return perr
+			}
+		}
 		return err
 	}
 	cust, err := checkout.ValidateCustomer(checkout.Customer{Email: in.Email, Name: in.Name})

@@ -57,6 +57,11 @@ func TestSignedLinkPageAndPayment(t *testing.T) {
 		t.Fatalf("page of a paid reference: %d", page.Status)
 	}
 	apitest.WantError(t, e.Pay(path, apitest.CardBody("4242424242424242"), "a-3"), http.StatusGone, "link_completed")
+	// The retry of the request that paid it replays its answer.
+	again := e.Pay(path, apitest.CardBody("4242424242424242"), "a-2")
+	if again.Status != 200 || string(again.Body) != string(res.Body) || again.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("retry of the paying request: %d %s", again.Status, again.Body)
+	}
 	// Another reference of the same merchant is payable.
 	if r := e.Pay(e.SignedPath(c, map[string]string{"ref": "order-18"}), apitest.CardBody("4242424242424242"), ""); r.Status != 200 {
 		t.Fatalf("second reference: %d %s", r.Status, r.Body)
