@@ -101,3 +101,22 @@ func TestQuoteNameCannotLeaveItsQuotes(t *testing.T) {
 		}
 	}
 }
+
+// TestMerchantNoticeLinesUpItsLabels: the plain-text notice's card line
+// reads "Paid with:" (not "Paid with :") and its value starts in the
+// column of the other lines' values.
+func TestMerchantNoticeLinesUpItsLabels(t *testing.T) {
+	t.Parallel()
+	p := Payment{ID: "pay_1", Amount: money.Amount{Minor: 2500, Currency: money.USD}, MethodType: "card",
+		Brand: "visa", Last4: "4242", CustomerEmail: "ada@example.test", CustomerName: "Ada", PaymentLink: "plink_1"}
+	for ev, line := range map[string]string{
+		"payment.succeeded": "  Paid with:    Visa ending in 4242\n",
+		"payment.failed":    "  Tried with:   Visa ending in 4242\n",
+		"payment.refunded":  "  Paid with:    Visa ending in 4242\n",
+	} {
+		text := MerchantNotice(ev, p, "Tokyo Tea", "ops@tea.test").Text
+		if !strings.Contains(text, line) || !strings.Contains(text, "  Payment:      pay_1\n") {
+			t.Errorf("%s: no line %q in\n%s", ev, line, text)
+		}
+	}
+}
