@@ -196,3 +196,25 @@ func TestBrowserDeactivatedLinkShows410(t *testing.T) {
 	browsertest.WaitText(t, ctx, "#notice-title", "This payment link is not valid")
 	browsertest.Screenshot(t, ctx, "2-forbidden")
 }
+
+// TestBrowserDeclineMessageTakesFocus: a decline names no field, so its
+// message above the form takes the focus (and so comes into view) on a
+// short phone screen where the shopper pressed Enter below it.
+func TestBrowserDeclineMessageTakesFocus(t *testing.T) {
+	e, _ := newBrowserEnv(t)
+	_, c := e.SignUp("browser-decline-focus@shop.test")
+	l := e.CreateLink(c, nil)
+	ctx := browsertest.New(t)
+	must(t, chromedp.Do(ctx, chromedp.EmulateViewport(390, 600), chromedp.Navigate(l.URL)))
+	fillCard(t, ctx, "4000000000000002", "1234", "123")
+	browsertest.WaitValue(t, ctx, "#cvc", "123")
+	must(t, chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("cvc"), kb.Enter)))
+	browsertest.Wait(t, ctx, `document.getElementById("form-error").textContent.includes("declined") &&
+		document.activeElement.id === "form-error" &&
+		document.getElementById("form-error").getBoundingClientRect().top >= 0 &&
+		document.getElementById("form-error").getBoundingClientRect().bottom <= innerHeight`)
+	browsertest.Screenshot(t, ctx, "1-declined")
+	// What was typed stays, to correct and send again.
+	browsertest.WaitValue(t, ctx, "#number", "4000 0000 0000 0002")
+	browsertest.WaitValue(t, ctx, "#email", "ada@example.test")
+}

@@ -162,7 +162,11 @@
       input[field].focus();
       formError.textContent = "";
     } else {
+      // A decline names no field: bring its message into view and give
+      // it focus, so a shopper who pressed Enter in the last field (or
+      // below the fold on a phone) sees it and a screen reader reads it.
       formError.textContent = msg;
+      formError.focus();
     }
   }
 
