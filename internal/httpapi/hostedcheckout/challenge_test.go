@@ -107,6 +107,12 @@ func TestChallengeFailed(t *testing.T) {
 	if p := apitest.PayAnswerOf(t, again); again.Status != http.StatusOK || p.Payment.Status != "failed" {
 		t.Fatalf("approving a failed challenge later: %d %s", again.Status, again.Body)
 	}
+	// The failed payment's page is no receipt: nothing was paid to the merchant.
+	page := e.Do(apitest.Req{Method: "GET", Path: apitest.PathOf(t, done.ReceiptURL)})
+	if body := string(page.Body); page.Status != http.StatusOK || !strings.Contains(body, "Payment failed") ||
+		!strings.Contains(body, ">Payment details</h2>") || strings.Contains(body, "Paid to") || strings.Contains(body, ">Receipt<") {
+		t.Fatalf("failed payment's page: %d %s", page.Status, body)
+	}
 }
 
 func TestChallengeRules(t *testing.T) {
