@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -77,10 +79,21 @@ func TestFailedChallengeReturnsToCancelURL(t *testing.T) {
 		t.Fatalf("fail: %+v", done)
 	}
 	e.WantSignedReturn(*done.RedirectURL, "https://shop.test/cart?step=pay", returnurl.Return{Payment: done.Payment.ID, Status: "failed", Source: l.ID})
+	// The page the browser lands on (challenge.js follows receipt_url) offers
+	// that signed return beside "Try again", so the shopper can go back.
+	page := e.Do(apitest.Req{Method: "GET", Path: apitest.PathOf(t, done.ReceiptURL)})
+	back := regexp.MustCompile(`id="return-cancel" href="([^"]+)"`).FindStringSubmatch(string(page.Body))
+	if page.Status != http.StatusOK || back == nil || !strings.Contains(string(page.Body), `id="retry"`) {
+		t.Fatalf("failed challenge's page: %d %s", page.Status, page.Body)
+	}
+	e.WantSignedReturn(html.UnescapeString(back[1]), "https://shop.test/cart?step=pay", returnurl.Return{Payment: done.Payment.ID, Status: "failed", Source: l.ID})
 	// A card declined at once stays on the page to try again: no redirect.
 	declined := apitest.PayAnswerOf(t, e.Pay(apitest.CheckoutPath(t, l), apitest.CardBody("4000000000000002"), ""))
 	if declined.Payment.Status != "failed" || declined.RedirectURL != nil {
 		t.Fatalf("decline: %+v", declined)
+	}
+	if page := e.Do(apitest.Req{Method: "GET", Path: apitest.PathOf(t, declined.ReceiptURL)}); strings.Contains(string(page.Body), "return-cancel") {
+		t.Fatalf("a decline's page returns to the cancel URL: %s", page.Body)
 	}
 }
 

@@ -353,7 +353,7 @@ func PhoneQR(url string) template.HTML {
 
 type receiptPage struct {
 	Merchant, Amount, Description, Status, PaymentID, Email, Card, Date string
-	Failure, RetryURL, ChallengeURL, SuccessURL                         string
+	Failure, RetryURL, ChallengeURL, SuccessURL, CancelURL              string
 	Refunded                                                            string
 }
 
@@ -362,8 +362,8 @@ const canceledMessage = "This payment was canceled; you have not been charged."
 
 // ReceiptOf is the receipt page of p, paid to merchant for description
 // through t: a succeeded payment goes on to t's success URL, a failed or
-// canceled one offers to pay again when canRetry says so, one waiting for
-// its challenge links to it.
+// canceled one offers to pay again when canRetry says so (and, after its
+// challenge, t's cancel URL), one waiting for its challenge links to it.
 func ReceiptOf(merchant, description string, p *checkout.Payment, t PayTarget, canRetry func() bool) receiptPage {
 	data := receiptPage{
 		Merchant: merchant, Amount: p.Amount.String(), Description: description, Status: string(p.Status),
@@ -379,7 +379,7 @@ func ReceiptOf(merchant, description string, p *checkout.Payment, t PayTarget, c
 	case checkout.Succeeded:
 		data.SuccessURL = t.returnURL(p, false)
 	case checkout.Failed, checkout.Canceled:
-		data.Failure = processor.Message(p.FailureCode)
+		data.Failure, data.CancelURL = processor.Message(p.FailureCode), t.returnURL(p, p.ChallengeOutcome != "")
 		if p.Status == checkout.Canceled {
 			data.Failure = canceledMessage
 		}
