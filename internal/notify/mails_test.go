@@ -122,7 +122,7 @@ func TestRefundEmailSaysWhenTheMoneyIsBack(t *testing.T) {
 		method, want, not string
 	}{
 		{"wallet", "It is already back in your Paylink wallet.", "within a few days"},
-		{"card", "It reaches Visa ending in 4242 within a few days.", "already back"},
+		{"card", "It reaches your Visa ending in 4242 within a few days.", "already back"},
 	} {
 		p := Payment{ID: "pay_01kaqv7n2tq1w4e0m8a6r3c5yb", Amount: money.Amount{Minor: 1000, Currency: money.USD},
 			MethodType: tt.method, Brand: "visa", Last4: "4242", CustomerEmail: "bob@example.test", AmountRefunded: 300}
