@@ -203,6 +203,9 @@ func TestPaymentReachesMerchantAndShopper(t *testing.T) {
 		mails[strings.Join(m.To, ",")] = string(m.Data)
 	}
 	receipt, notice := mails["ada@example.test"], mails["owner@tea.test"]
+	if !strings.Contains(receipt, "Sencha") {
+		t.Errorf("the receipt does not say what was bought (the link's description):\n%s", receipt)
+	}
 	for who, text := range map[string]string{"receipt": receipt, "merchant e-mail": notice} {
 		if !strings.Contains(text, "$25.00") || !strings.Contains(text, "4242") || strings.Contains(text, "4242424242424242") {
 			t.Errorf("%s lacks the amount or last4, or shows the card number:\n%s", who, text)

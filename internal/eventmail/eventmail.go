@@ -30,6 +30,9 @@ type Config struct {
 	// linkID can try again, or "" when the link no longer takes payments;
 	// nil offers no link.
 	RetryURL func(ctx context.Context, db postgres.DBTX, merchantID, linkID string) string
+	// Describe returns what link linkID sells (its description), which
+	// the shopper's receipt and failure e-mails name; nil names nothing.
+	Describe func(ctx context.Context, db postgres.DBTX, merchantID, linkID string) string
 	// BaseURL is the platform's public URL, under which the merchant
 	// dashboard's pages are linked from review e-mails; nil links none.
 	BaseURL *url.URL

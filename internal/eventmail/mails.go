@@ -54,6 +54,10 @@ func (s *Service) paymentEmails(ctx context.Context, tx pgx.Tx, b *batch, ev *we
 		ok      bool
 		key     string
 	)
+	if (ev.Type == webhook.PaymentFailed || ev.Type == webhook.PaymentSucceeded) && p.CustomerEmail != "" &&
+		p.PaymentLink != "" && s.cfg.Describe != nil {
+		p.Description = s.cfg.Describe(ctx, tx, m.ID, p.PaymentLink)
+	}
 	switch ev.Type {
 	case webhook.PaymentFailed:
 		retry := ""

@@ -27,6 +27,12 @@ func TestShopperEmailsOnFailureAndRefund(t *testing.T) {
 			}
 			return ""
 		}
+		c.Describe = func(_ context.Context, _ postgres.DBTX, merchantID, linkID string) string {
+			if linkID == "plink_01kaqv7n2v8d3m2k3v9x5h4q7z" {
+				return "Sencha, 50 g"
+			}
+			return ""
+		}
 	})
 	failed := payment("pay_failed")
 	failed["status"], failed["failure_code"], failed["failure_message"] = "failed", "card_declined", "Your card was declined."
@@ -74,11 +80,12 @@ func TestShopperEmailsOnFailureAndRefund(t *testing.T) {
 	fe := byKey["payment_failed:pay_failed"]
 	if fe.to != "ada@example.test" || !strings.Contains(fe.subject, "did not go through") ||
 		!strings.Contains(fe.body, "Your card was declined.") || !strings.Contains(fe.body, retry) ||
-		!strings.Contains(fe.body, "$25.00") || !strings.Contains(fe.body, "Acme Mugs") {
+		!strings.Contains(fe.body, "$25.00") || !strings.Contains(fe.body, "Acme Mugs") ||
+		!strings.Contains(fe.body, "For:          Sencha, 50 g") {
 		t.Fatalf("failure e-mail = %+v", fe)
 	}
 	if c := byKey["payment_failed:pay_failed_closed"]; strings.Contains(c.body, "https://") ||
-		!strings.Contains(c.body, "go back to “Acme Mugs”") {
+		!strings.Contains(c.body, "go back to “Acme Mugs”") || strings.Contains(c.body, "For:") {
 		t.Fatalf("failure on a closed link offers a retry: %+v", c)
 	}
 	for key, want := range map[string][]string{

@@ -449,3 +449,15 @@ func (s *Service) PayableURL(ctx context.Context, db postgres.DBTX, merchantID, 
 	}
 	return s.URL(l)
 }
+
+// Description returns what merchantID's link linkID sells, "" when it
+// says nothing (or cannot be read). A description never changes, so it
+// comes through Lookup's cache: a receipt costs no read of its own while
+// the link is being paid.
+func (s *Service) Description(ctx context.Context, db postgres.DBTX, merchantID, linkID string) string {
+	l, err := s.Lookup(ctx, db, linkID)
+	if err != nil || l.MerchantID != merchantID {
+		return ""
+	}
+	return l.Description
+}

@@ -40,7 +40,7 @@ type mailData struct {
 	Reason, RetryURL          string `json:",omitempty"` // failed; RetryURL is the link to pay
 	Refund, Refunded, Left    string `json:",omitempty"` // refunded
 	Credited                  bool   `json:",omitempty"` // refunded: back already (a wallet payment's), not on its way
-	Description               string `json:",omitempty"` // link
+	Description               string `json:",omitempty"` // link; receipt and failed: what was paid for
 	Reminder                  bool   `json:",omitempty"` // link
 	// Event is set on the merchant's e-mails only: the notify_on event
 	// the e-mail reports.
@@ -140,7 +140,8 @@ func shopperData(p Payment, merchantName, what string) mailData {
 		greeting = "Hello " + name + ","
 	}
 	return mailData{OnBehalf: OnBehalfOf(what, merchantName), Greeting: greeting, Merchant: QuoteName(merchantName),
-		Amount: p.Amount.String(), Method: p.method(), Date: p.date(), PaymentID: p.ID}
+		Amount: p.Amount.String(), Method: p.method(), Date: p.date(), PaymentID: p.ID,
+		Description: oneLine(p.Description)}
 }
 
 // Receipt is the e-mail to the shopper for a succeeded payment to

@@ -24,6 +24,9 @@ type Payment struct {
 	CustomerEmail string
 	CustomerName  string
 	CreatedAt     time.Time
+	// Description is what the payment paid for (its link's description),
+	// not part of the event: the caller fills it in; "" names nothing.
+	Description string
 	// AmountRefunded and FailureMessage are the payment's own fields.
 	AmountRefunded int64
 	FailureMessage string
