@@ -35,6 +35,13 @@ var funcs = template.FuncMap{
 	},
 	// reason is a risk reason name in plain words (ReasonOf).
 	"reason": ReasonOf,
+	// count is n and the noun, singular for one: "1 payment", "3 payments".
+	"count": func(n int64, one, many string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return strconv.FormatInt(n, 10) + " " + many
+	},
 	"pct": func(n, of int64) string {
 		if of == 0 {
 			return "—"

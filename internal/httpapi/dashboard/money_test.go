@@ -190,3 +190,17 @@ func TestHomeNumbersAndAttention(t *testing.T) {
 	wantContains(t, p, `data-testid="balance-USD">$35.50<`, "Needs your attention", "waiting for the shopper's challenge",
 		"3 payments · 66.7% succeeded", `<svg class="chart"`)
 }
+
+// One payment is counted in the singular: "1 payment", not "1 payments".
+func TestHomeCountsOnePaymentInTheSingular(t *testing.T) {
+	env := apitest.New(t)
+	_, creds := env.SignUp("one@shop.test")
+	env.Paid(creds, 1000)
+	b := newBrowser(env)
+	b.login("one@shop.test")
+	p := b.get("/dashboard")
+	wantContains(t, p, "1 payment · 100.0% succeeded")
+	if strings.Contains(p.Body, "1 payments") {
+		t.Errorf("home says %q", "1 payments")
+	}
+}
