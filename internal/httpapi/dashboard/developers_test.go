@@ -343,3 +343,44 @@ func TestDashboardDeleteEndpoint(t *testing.T) {
 		t.Fatalf("delete again: %d", p.Status)
 	}
 }
+
+// Rolling a key in the dashboard takes the old key's grace period as the
+// API does (expires_in, 0 .. 7 days): 0 ends a leaked key at once, 7 days
+// keeps it working for a week, and anything else is refused.
+func TestDashboardRollKeyGrace(t *testing.T) {
+	env := apitest.New(t)
+	_, creds := env.SignUp("roll@shop.test")
+	b := newBrowser(env)
+	b.login("roll@shop.test")
+	wantContains(t, b.get("/dashboard/developers"), `name="expires_in"`, `<option value="0">`, `<option value="604800">`)
+
+	p := b.post("/dashboard/developers/keys/"+creds.ID+"/roll", url.Values{"expires_in": {"0"}})
+	wantContains(t, p, "the old one stopped working at once")
+	rolled := secretValue.FindStringSubmatch(p.Body)
+	newID := regexp.MustCompile(`<code id="secret-id">(key_[a-z0-9]+)</code>`).FindStringSubmatch(p.Body)
+	if p.Status != http.StatusOK || rolled == nil || newID == nil {
+		t.Fatalf("roll now: %d %s", p.Status, p.Body)
+	}
+	apitest.WantError(t, env.Do(apitest.Req{Method: "GET", Path: "/v1/payments", Auth: &creds}),
+		http.StatusUnauthorized, "api_key_expired")
+
+	p = b.post("/dashboard/developers/keys/"+newID[1]+"/roll", url.Values{"expires_in": {"604800"}})
+	wantContains(t, p, "the old one works for 7 more days")
+	if n := env.Count(`SELECT count(*) FROM api_keys WHERE id = $1
+		AND expires_at BETWEEN now() + interval '6 days 23 hours' AND now() + interval '7 days 1 hour'`, newID[1]); n != 1 {
+		t.Fatalf("the key rolled with 7 days does not expire in 7 days")
+	}
+	if res := env.Do(apitest.Req{Method: "GET", Path: "/v1/payments", Auth: &apitest.Creds{ID: newID[1], Secret: rolled[1]}}); res.Status != http.StatusOK {
+		t.Fatalf("the key rolled with 7 days stopped at once: %d", res.Status)
+	}
+
+	keys := env.Count(`SELECT count(*) FROM api_keys`)
+	for _, bad := range []string{"604801", "-1", "soon"} {
+		if p := b.post("/dashboard/developers/keys/"+newID[1]+"/roll", url.Values{"expires_in": {bad}}); p.Status != http.StatusBadRequest {
+			t.Errorf("roll expires_in=%s: %d", bad, p.Status)
+		}
+	}
+	if n := env.Count(`SELECT count(*) FROM api_keys`); n != keys {
+		t.Fatalf("a refused roll made a key: %d keys, were %d", n, keys)
+	}
+}

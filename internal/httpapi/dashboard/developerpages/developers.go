@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/jackc/pgx/v5"
@@ -96,10 +98,16 @@ func (s *Pages) showKeySecret(c *gin.Context, v *dashboard.Visit, body []byte, t
 }
 
 // rollKey replaces a key with merchant.RollKey: the old one keeps working
-// for 24 hours. The new secret is shown once.
-func (s *Pages) rollKey(c *gin.Context, v *dashboard.Visit, _ url.Values) {
+// for the expires_in (seconds) the merchant chose, 24 hours unless told,
+// as POST /v1/api_keys/{id}/roll. The new secret is shown once.
+func (s *Pages) rollKey(c *gin.Context, v *dashboard.Visit, form url.Values) {
+	grace, err := rollGrace(form.Get("expires_in"))
+	if err != nil {
+		s.ErrorPage(c, err)
+		return
+	}
 	_, body, err := s.Edge.MutateAnswer(c, v.Merchant.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
-		made, _, err := s.Merchants.RollKey(ctx, tx, merchant.Owner(v.Merchant.ID), c.Param("id"), merchant.DefaultRollGrace)
+		made, _, err := s.Merchants.RollKey(ctx, tx, merchant.Owner(v.Merchant.ID), c.Param("id"), grace)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -109,7 +117,40 @@ func (s *Pages) rollKey(c *gin.Context, v *dashboard.Visit, _ url.Values) {
 		s.ErrorPage(c, err)
 		return
 	}
-	s.showKeySecret(c, v, body, "The key's replacement (the old one works for 24 more hours)")
+	s.showKeySecret(c, v, body, "The key's replacement ("+graceText(grace)+")")
+}
+
+// rollGrace reads the roll form's expires_in in seconds, as the API does:
+// empty is merchant.DefaultRollGrace.
+func rollGrace(raw string) (time.Duration, error) {
+	if raw == "" {
+		return merchant.RollGrace(nil)
+	}
+	n, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil {
+		return 0, merchant.ErrRollGraceInvalid
+	}
+	return merchant.RollGrace(&n)
+}
+
+// graceText says how long a rolled key keeps working.
+func graceText(d time.Duration) string {
+	switch {
+	case d == 0:
+		return "the old one stopped working at once"
+	case d%(24*time.Hour) == 0:
+		return "the old one works for " + plural(int64(d/(24*time.Hour)), "more day", "more days")
+	case d%time.Hour == 0:
+		return "the old one works for " + plural(int64(d/time.Hour), "more hour", "more hours")
+	}
+	return "the old one works for " + plural(int64(d/time.Second), "more second", "more seconds")
+}
+
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.FormatInt(n, 10) + " " + many
 }
 
 // revokeKey revokes a key with merchant.RevokeKey.
