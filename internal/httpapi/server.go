@@ -25,6 +25,7 @@ import (
 	"github.com/paylink/paylink/internal/httpapi/dashboard/formpages"
 	"github.com/paylink/paylink/internal/httpapi/dashboard/linkpages"
 	"github.com/paylink/paylink/internal/httpapi/dashboard/passkeypages"
+	"github.com/paylink/paylink/internal/httpapi/dashboard/refundpages"
 	"github.com/paylink/paylink/internal/httpapi/dashboard/riskpages"
 	"github.com/paylink/paylink/internal/httpapi/edge"
 	"github.com/paylink/paylink/internal/httpapi/edge/apidoc"
@@ -161,6 +162,10 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	refundPages, err := refundpages.New(merchantPages)
+	if err != nil {
+		return nil, err
+	}
 
 	// The table of contents: every route Paylink serves, by audience.
 	routes := slices.Concat(
@@ -177,6 +182,7 @@ func New(d Deps) (*Server, error) {
 		developerPages.Routes(), // … the dashboard's keys, webhooks and events: /dashboard/developers/…
 		riskPages.Routes(),      // … the dashboard's risk: /dashboard/risk/…, /dashboard/reviews
 		passkeyPages.Routes(),   // … the dashboard's passkeys: /dashboard/settings/passkeys/…
+		refundPages.Routes(),    // … the dashboard's list of refunds: /dashboard/refunds
 	)
 	if ops.openAPIDoc, err = openAPIDoc(routes); err != nil {
 		return nil, err
@@ -211,7 +217,7 @@ func openAPIDoc(routes []edge.Route) ([]byte, error) {
 	}
 	doc, err := apidoc.Build(routes, opsOpenAPI(), merchantapi.OpenAPI(), riskapi.OpenAPI(),
 		hostedcheckout.OpenAPI(), signedpages.OpenAPI(), sdkfiles.OpenAPI(), walletapp.OpenAPI(), dashboard.OpenAPI(), formpages.OpenAPI(), developerpages.OpenAPI(), riskpages.OpenAPI(),
-		passkeypages.OpenAPI())
+		passkeypages.OpenAPI(), refundpages.OpenAPI())
 	openAPIDocs.Store(key.String(), openAPIResult{doc: doc, err: err})
 	return doc, err
 }
