@@ -384,3 +384,31 @@ func TestDashboardRollKeyGrace(t *testing.T) {
 		t.Fatalf("a refused roll made a key: %d keys, were %d", n, keys)
 	}
 }
+
+// A refused new-key or new-endpoint form comes back with the boxes the
+// merchant ticked still ticked, not only its text fields.
+func TestDashboardRefusedFormsKeepTickedBoxes(t *testing.T) {
+	env := apitest.New(t)
+	_, _ = env.SignUp("ticks@shop.test")
+	b := newBrowser(env)
+	b.login("ticks@shop.test")
+	p := b.post("/dashboard/developers/keys", url.Values{"name": {"Reports"}, "scopes": {"payments:read", "balance:read", "everything"}})
+	if p.Status != http.StatusBadRequest {
+		t.Fatalf("bad scope: %d", p.Status)
+	}
+	wantContains(t, p, `value="Reports"`, `name="scopes" value="payments:read" checked>`, `name="scopes" value="balance:read" checked>`,
+		`name="scopes" value="refunds:write">`)
+
+	p = b.post("/dashboard/developers/webhooks", url.Values{"url": {"ftp://shop.test/hook"}, "description": {"Orders"},
+		"events": {"payment.failed", "refund.succeeded"}})
+	if p.Status != http.StatusBadRequest {
+		t.Fatalf("bad url: %d", p.Status)
+	}
+	wantContains(t, p, `value="ftp://shop.test/hook"`, `value="Orders"`, `name="events" value="payment.failed" checked>`,
+		`name="events" value="refund.succeeded" checked>`, `name="events" value="payment.succeeded">`)
+
+	// A fresh page ticks nothing.
+	if strings.Contains(b.get("/dashboard/developers").Body, " checked>") {
+		t.Error("the developers page ticks a box by itself")
+	}
+}

@@ -28,8 +28,10 @@ type developersData struct {
 	KeyName    string
 	HookURL    string
 	HookDesc   string
-	Revoked    string // a key just revoked
-	Deleted    string // a webhook endpoint just deleted
+	KeyScopes  map[string]bool // the scopes ticked in a refused new-key form
+	HookEvents map[string]bool // the events ticked in a refused new-endpoint form
+	Revoked    string          // a key just revoked
+	Deleted    string          // a webhook endpoint just deleted
 }
 
 // developers lists the API keys and webhook endpoints, with the forms
@@ -57,6 +59,16 @@ func (s *Pages) developersPage(c *gin.Context, v *dashboard.Visit, status int, d
 	s.render(c, status, "developers", v, "developers", d)
 }
 
+// ticked is the set of a form's ticked checkboxes, to tick them again
+// when the form comes back with an error.
+func ticked(values []string) map[string]bool {
+	set := make(map[string]bool, len(values))
+	for _, v := range values {
+		set[v] = true
+	}
+	return set
+}
+
 // secretData is the page that shows a new secret, once.
 type secretData struct {
 	Title, What, ID, Secret, Back string
@@ -79,7 +91,7 @@ func (s *Pages) createKey(c *gin.Context, v *dashboard.Visit, form url.Values) {
 	})
 	if err != nil {
 		status, errs := s.Failed(c, err)
-		s.developersPage(c, v, status, developersData{Errors: errs, KeyName: nk.Name})
+		s.developersPage(c, v, status, developersData{Errors: errs, KeyName: nk.Name, KeyScopes: ticked(form["scopes"])})
 		return
 	}
 	s.showKeySecret(c, v, body, "Your new API key")
@@ -177,7 +189,7 @@ func (s *Pages) createEndpoint(c *gin.Context, v *dashboard.Visit, form url.Valu
 	if len(events) == 0 {
 		events = []string{webhook.AllEvents}
 	}
-	d := developersData{HookURL: form.Get("url"), HookDesc: form.Get("description")}
+	d := developersData{HookURL: form.Get("url"), HookDesc: form.Get("description"), HookEvents: ticked(form["events"])}
 	u, err := s.Webhooks.CheckURL(c.Request.Context(), strings.TrimSpace(d.HookURL))
 	var body []byte
 	if err == nil {
