@@ -112,3 +112,22 @@ func TestDashboardSendLink(t *testing.T) {
 		t.Fatal("a deactivated link was sent")
 	}
 }
+
+// A link's page shows where the shopper is sent after paying or giving
+// up (success_url, cancel_url) and the link's metadata, labelled as such,
+// as GET /v1/payment_links/{id} answers them.
+func TestDashboardLinkShowsURLsAndMetadata(t *testing.T) {
+	env := apitest.New(t)
+	_, creds := env.SignUp("linkfacts@shop.test")
+	l := env.CreateLink(creds, map[string]any{"success_url": "https://shop.test/thanks?o=A-17",
+		"cancel_url": "https://shop.test/cart", "metadata": map[string]string{"order_id": "A-17", "Realm": "<b>x</b>"}})
+	plain := env.CreateLink(creds, nil)
+	b := newBrowser(env)
+	b.login("linkfacts@shop.test")
+	wantContains(t, b.get("/dashboard/links/"+l.ID),
+		`<dt>Success URL</dt><dd id="success-url"><code>https://shop.test/thanks?o=A-17</code></dd>`,
+		`<dt>Cancel URL</dt><dd id="cancel-url"><code>https://shop.test/cart</code></dd>`,
+		`<dt>Metadata</dt>`, `<li><code>order_id</code> = A-17</li>`, `<li><code>Realm</code> = &lt;b&gt;x&lt;/b&gt;</li>`)
+	wantContains(t, b.get("/dashboard/links/"+plain.ID), `<dd id="success-url">—</dd>`, `<dd id="cancel-url">—</dd>`,
+		`<dd id="metadata">—</dd>`)
+}
