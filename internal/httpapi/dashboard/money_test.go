@@ -204,3 +204,28 @@ func TestHomeCountsOnePaymentInTheSingular(t *testing.T) {
 		t.Errorf("home says %q", "1 payments")
 	}
 }
+
+// A payment's page shows its link's metadata under Metadata, not as bare
+// facts beside Payment, Customer and Realm (a key named Realm must not
+// pass for the realm).
+func TestPaymentPageLabelsMetadata(t *testing.T) {
+	env := apitest.New(t)
+	_, creds := env.SignUp("paymeta@shop.test")
+	l := env.CreateLink(creds, map[string]any{"metadata": map[string]string{"order_id": "A-17", "Realm": "eu"}})
+	res := env.Pay(apitest.CheckoutPath(t, l), apitest.CardBody("4242424242424242"), "")
+	if res.Status != http.StatusOK {
+		t.Fatalf("pay: %d %s", res.Status, res.Body)
+	}
+	pay := apitest.PayAnswerOf(t, res).Payment
+	plain := env.Paid(creds, 500)
+	b := newBrowser(env)
+	b.login("paymeta@shop.test")
+	p := b.get("/dashboard/payments/" + pay.ID)
+	wantContains(t, p, `<dt>Metadata</dt><dd id="metadata">`, `<li><code>Realm</code> = eu</li>`, `<li><code>order_id</code> = A-17</li>`)
+	if strings.Contains(p.Body, "<dt>order_id</dt>") || strings.Contains(p.Body, "<dt>Realm</dt><dd>eu</dd>") {
+		t.Error("metadata shown as bare facts")
+	}
+	if strings.Contains(b.get("/dashboard/payments/"+plain.ID).Body, `id="metadata"`) {
+		t.Error("a payment without metadata shows a Metadata fact")
+	}
+}
