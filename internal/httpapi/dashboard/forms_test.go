@@ -332,3 +332,20 @@ func TestDashboardFormsInOpenAPI(t *testing.T) {
 		t.Fatalf("%d routes of the Forms section and the preview; want 9", n)
 	}
 }
+
+// A payment made through a form links to the form's page from its own
+// page, as a link's payment links to the link.
+func TestPaymentPageLinksToItsForm(t *testing.T) {
+	env := apitest.New(t)
+	_, creds := env.SignUp("payform@shop.test")
+	f := env.CreateForm(creds, nil)
+	res := env.Pay("/embed/forms/"+f.ID+"?parent_origin="+url.QueryEscape(apitest.ShopOrigin),
+		apitest.CardBody("4242424242424242"), "form-page-link")
+	if res.Status != http.StatusOK {
+		t.Fatalf("pay the form: %d %s", res.Status, res.Body)
+	}
+	pay := apitest.PayAnswerOf(t, res).Payment
+	b := newBrowser(env)
+	b.login("payform@shop.test")
+	wantContains(t, b.get("/dashboard/payments/"+pay.ID), `form <a href="/dashboard/forms/`+f.ID+`">`+f.ID+`</a>`)
+}
