@@ -349,3 +349,40 @@ func TestPaymentPageLinksToItsForm(t *testing.T) {
 	b.login("payform@shop.test")
 	wantContains(t, b.get("/dashboard/payments/"+pay.ID), `form <a href="/dashboard/forms/`+f.ID+`">`+f.ID+`</a>`)
 }
+
+// An edit posted to a form that is not the merchant's, does not exist or
+// is deactivated is an error page, whatever was typed: never a 400 edit
+// page for a form the merchant cannot edit (whose "Back to the form" link
+// would lead nowhere).
+func TestEditOfAFormYouCannotEditIsAnErrorPage(t *testing.T) {
+	env := apitest.New(t)
+	_, creds := env.SignUp("formedit@shop.test")
+	_, other := env.SignUp("formedit-other@shop.test")
+	mine, closed, theirs := env.CreateForm(creds, nil), env.CreateForm(creds, nil), env.CreateForm(other, nil)
+	if res := env.Do(apitest.Req{Method: "POST", Path: "/v1/payment_forms/" + closed.ID + "/deactivate", Auth: &creds}); res.Status != http.StatusOK {
+		t.Fatalf("deactivate: %d %s", res.Status, res.Body)
+	}
+	b := newBrowser(env)
+	b.login("formedit@shop.test")
+	// Both an amount the page itself refuses and origins the API refuses.
+	badAmount, badOrigins := formBody(), formBody()
+	badAmount.Set("amount", "twelve")
+	badOrigins.Set("allowed_origins", "ftp://shop.example")
+	for _, c := range []struct {
+		id   string
+		want int
+	}{{theirs.ID, b.get("/dashboard/forms/" + theirs.ID + "/edit").Status},
+		{"pform_01m9902xn8ts4dq9zk4eewk5xx", http.StatusNotFound},
+		{closed.ID, b.get("/dashboard/forms/" + closed.ID + "/edit").Status}} {
+		for _, bad := range []url.Values{badAmount, badOrigins} {
+			p := b.post("/dashboard/forms/"+c.id, bad)
+			if p.Status != c.want || p.Status < 400 || strings.Contains(p.Body, "Save changes") {
+				t.Errorf("edit of %s (%s): %d (want %d, the edit page's own answer), edit page shown: %v", c.id, bad.Encode(),
+					p.Status, c.want, strings.Contains(p.Body, "Save changes"))
+			}
+		}
+	}
+	// The merchant's own active form still comes back on its edit page.
+	wantContains(t, b.post("/dashboard/forms/"+mine.ID, badAmount), "Enter the amount", "Save changes")
+	wantContains(t, b.post("/dashboard/forms/"+mine.ID, badOrigins), "allowed_origins must list 1 to 10", "Save changes")
+}

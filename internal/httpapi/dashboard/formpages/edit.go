@@ -191,6 +191,16 @@ func (s *Pages) create(c *gin.Context, v *dashboard.Visit, form url.Values) {
 func (s *Pages) update(c *gin.Context, v *dashboard.Visit, form url.Values) {
 	in := typed(form, v)
 	in.ID = c.Param("id")
+	// A form that is not the merchant's, or no longer active, is an error
+	// page before what was typed is checked: never an edit page for it.
+	f, err := s.forms.Get(c.Request.Context(), s.DB.Pool, v.Merchant.ID, in.ID)
+	if err == nil {
+		err = f.Payable()
+	}
+	if err != nil {
+		s.ErrorPage(c, err)
+		return
+	}
 	s.save(c, v, in, func(ctx context.Context, tx pgx.Tx, nf forms.NewForm) (*forms.Form, error) {
 		return s.forms.Update(ctx, tx, v.Merchant.ID, in.ID, func(old *forms.NewForm) { *old = nf })
 	})
