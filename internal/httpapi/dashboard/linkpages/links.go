@@ -189,9 +189,15 @@ func (s *Pages) linkPage(c *gin.Context, v *dashboard.Visit, status int, d linkD
 	s.render(c, status, "link", v, "links", d)
 }
 
-// linkQR is the link's URL as a QR code: SVG, or PNG with ?format=png; a
+// linkQR is the link's URL as a QR code, as GET /v1/payment_links/{id}/qr
+// draws it: SVG, or PNG with ?format=png, ?size= pixels (128 .. 1024); a
 // download with ?download=1.
 func (s *Pages) linkQR(c *gin.Context, v *dashboard.Visit) {
+	ext, size, err := qrOptions(c)
+	if err != nil {
+		s.ErrorPage(c, err)
+		return
+	}
 	l, err := s.Links.Get(c.Request.Context(), s.DB.Pool, v.Merchant.ID, c.Param("id"))
 	if err != nil {
 		s.ErrorPage(c, err)
@@ -205,18 +211,14 @@ func (s *Pages) linkQR(c *gin.Context, v *dashboard.Visit) {
 	c.Header("Cache-Control", "private, max-age=300")
 	c.Header("X-Content-Type-Options", "nosniff")
 	c.Header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
-	ext := "svg"
-	if c.Query("format") == "png" {
-		ext = "png"
-	}
 	if c.Query("download") == "1" {
 		c.Header("Content-Disposition", `attachment; filename="`+l.ID+`.`+ext+`"`)
 	}
 	if ext == "svg" {
-		c.Data(http.StatusOK, "image/svg+xml", []byte(code.SVG(qr.DefaultSize)))
+		c.Data(http.StatusOK, "image/svg+xml", []byte(code.SVG(size)))
 		return
 	}
-	b, err := code.PNG(qr.DefaultSize)
+	b, err := code.PNG(size)
 	if err != nil {
 		s.ErrorPage(c, err)
 		return
