@@ -347,7 +347,7 @@ func TestPaymentPageLinksToItsForm(t *testing.T) {
 	pay := apitest.PayAnswerOf(t, res).Payment
 	b := newBrowser(env)
 	b.login("payform@shop.test")
-	wantContains(t, b.get("/dashboard/payments/"+pay.ID), `form <a href="/dashboard/forms/`+f.ID+`">`+f.ID+`</a>`)
+	wantContains(t, b.get("/dashboard/payments/"+pay.ID), `<dt>Form</dt><dd><a href="/dashboard/forms/`+f.ID+`">`+f.ID+`</a>`)
 }
 
 // An edit posted to a form that is not the merchant's, does not exist or
