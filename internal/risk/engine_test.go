@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/paylink/paylink/internal/apperr"
 	"github.com/paylink/paylink/internal/pgtest"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/redistest"
@@ -322,8 +323,14 @@ func TestListItems(t *testing.T) {
 	for _, it := range [][2]string{{TypeIP, "10.0.0.300"}, {TypeIP, "10.0.0.0/33"}, {TypeEmail, "no-at"},
 		{TypeEmailDomain, "nodot"}, {TypeCardFingerprint, "not base32!"},
 		{TypeCardFingerprint, "4242424242424242"}, {TypeCardFingerprint, "fpadafpadafpadafpadafpada"}, {"phone", "1"}} {
-		if _, err := NormalizeItem(it[0], it[1]); err == nil {
-			t.Errorf("NormalizeItem(%q, %q) accepted", it[0], it[1])
+		_, err := NormalizeItem(it[0], it[1])
+		e, ok := apperr.As(err)
+		switch {
+		case !ok:
+			t.Errorf("NormalizeItem(%q, %q) = %v; want a 400", it[0], it[1], err)
+		case it[0] != "phone" && (e.Param != "value" || !strings.Contains(e.Message, "like") && !strings.Contains(e.Message, "26 characters")):
+			// The message says what a valid value of the type looks like.
+			t.Errorf("NormalizeItem(%q, %q) = %q on %q; want a hint of the type's form", it[0], it[1], e.Message, e.Param)
 		}
 	}
 }

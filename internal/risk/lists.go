@@ -25,6 +25,15 @@ var (
 		Message: "type must be email, email_domain, card_fingerprint or ip."}
 	ErrListValueInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "parameter_invalid", Param: "value",
 		Message: "value is not a valid value of its type."}
+	// valueHints is ErrListValueInvalid's message per type: what a valid
+	// value looks like, so the merchant can correct it.
+	valueHints = map[string]string{
+		TypeEmail:       "value must be an e-mail address, like eve@example.com.",
+		TypeEmailDomain: "value must be a domain, like example.com.",
+		TypeCardFingerprint: "value must be a card fingerprint: the 26 characters of a payment's " +
+			"payment_method.fingerprint (never a card number).",
+		TypeIP: "value must be an IP address or a CIDR range, like 203.0.113.7 or 203.0.113.0/24.",
+	}
 	ErrListNotFound = &apperr.Error{Kind: apperr.NotFound, Code: "resource_missing",
 		Message: "No such list."}
 )
@@ -33,6 +42,14 @@ var (
 // stored form: e-mails and domains lower-cased, an IP as a CIDR prefix
 // (an address is its /32 or /128).
 func NormalizeItem(typ, value string) (string, error) {
+	v, err := normalizeItem(typ, value)
+	if hint, known := valueHints[typ]; known && err != nil {
+		return "", ErrListValueInvalid.WithMessage(hint)
+	}
+	return v, err
+}
+
+func normalizeItem(typ, value string) (string, error) {
 	v := strings.TrimSpace(value)
 	switch typ {
 	case TypeEmail:
