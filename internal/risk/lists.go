@@ -2,6 +2,7 @@ package risk
 
 import (
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/paylink/paylink/internal/apperr"
@@ -30,8 +31,8 @@ var (
 	valueHints = map[string]string{
 		TypeEmail:       "value must be an e-mail address, like eve@example.com.",
 		TypeEmailDomain: "value must be a domain, like example.com.",
-		TypeCardFingerprint: "value must be a card fingerprint: the 26 characters of a payment's " +
-			"payment_method.fingerprint (never a card number).",
+		TypeCardFingerprint: "value must be a card fingerprint: the " + strconv.Itoa(processor.FingerprintLen) +
+			" characters of a payment's payment_method.fingerprint (never a card number).",
 		TypeIP: "value must be an IP address or a CIDR range, like 203.0.113.7 or 203.0.113.0/24.",
 	}
 	ErrListNotFound = &apperr.Error{Kind: apperr.NotFound, Code: "resource_missing",
@@ -41,46 +42,41 @@ var (
 // NormalizeItem checks value as a list item of type typ and returns its
 // stored form: e-mails and domains lower-cased, an IP as a CIDR prefix
 // (an address is its /32 or /128).
+// A malformed value is ErrListValueInvalid, saying what a valid one of
+// typ looks like.
 func NormalizeItem(typ, value string) (string, error) {
-	v, err := normalizeItem(typ, value)
-	if hint, known := valueHints[typ]; known && err != nil {
-		return "", ErrListValueInvalid.WithMessage(hint)
-	}
-	return v, err
-}
-
-func normalizeItem(typ, value string) (string, error) {
+	bad := ErrListValueInvalid.WithMessage(valueHints[typ])
 	v := strings.TrimSpace(value)
 	switch typ {
 	case TypeEmail:
 		v = lower(v)
 		at := strings.LastIndexByte(v, '@')
 		if at < 1 || at == len(v)-1 || len(v) > 254 || strings.ContainsAny(v, " \t\r\n") {
-			return "", ErrListValueInvalid
+			return "", bad
 		}
 	case TypeEmailDomain:
 		v = strings.TrimPrefix(lower(v), "@")
 		if v == "" || len(v) > 253 || !strings.Contains(v, ".") || strings.ContainsAny(v, " @\t\r\n/") {
-			return "", ErrListValueInvalid
+			return "", bad
 		}
 	case TypeCardFingerprint:
 		// The exact length too: digits 2 to 7 are base32, so a card
 		// number would pass the alphabet alone, and must never be stored.
 		if len(v) != processor.FingerprintLen || strings.Trim(lower(v), "abcdefghijklmnopqrstuvwxyz234567") != "" {
-			return "", ErrListValueInvalid
+			return "", bad
 		}
 		v = lower(v)
 	case TypeIP:
 		if strings.Contains(v, "/") {
 			p, err := netip.ParsePrefix(v)
 			if err != nil {
-				return "", ErrListValueInvalid
+				return "", bad
 			}
 			return p.Masked().String(), nil
 		}
 		a, err := netip.ParseAddr(v)
 		if err != nil {
-			return "", ErrListValueInvalid
+			return "", bad
 		}
 		a = a.Unmap()
 		return netip.PrefixFrom(a, a.BitLen()).String(), nil

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/paylink/paylink/internal/httpapi/edge"
+	"github.com/paylink/paylink/internal/id"
 	"github.com/paylink/paylink/internal/lockout"
 	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/merchantauth"
@@ -255,6 +256,17 @@ func (s *Server) Failed(c *gin.Context, err error) (int, map[string]string) {
 		c.Header("Retry-After", strconv.Itoa(max(1, int(lk.RetryAfter(s.Now()).Seconds()))))
 	}
 	return status, map[string]string{body.Error.Param: body.Error.Message}
+}
+
+// StartingAfter is the page's ?starting_after= cursor when it is an id of
+// prefix, else "" (the first page): a pasted or mangled cursor starts
+// the list over rather than failing the page.
+func StartingAfter(c *gin.Context, prefix string) string {
+	after := c.Query("starting_after")
+	if !id.Valid(prefix, after) {
+		return ""
+	}
+	return after
 }
 
 // WithQuery returns path with q as its query string.

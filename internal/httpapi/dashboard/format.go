@@ -35,19 +35,21 @@ var funcs = template.FuncMap{
 	},
 	// reason is a risk reason name in plain words (ReasonOf).
 	"reason": ReasonOf,
-	// count is n and the noun, singular for one: "1 payment", "3 payments".
-	"count": func(n int64, one, many string) string {
-		if n == 1 {
-			return "1 " + one
-		}
-		return strconv.FormatInt(n, 10) + " " + many
-	},
+	"count":  Count,
 	"pct": func(n, of int64) string {
 		if of == 0 {
 			return "—"
 		}
 		return strconv.FormatFloat(float64(n)*100/float64(of), 'f', 1, 64) + "%"
 	},
+}
+
+// Count is n and the noun, singular for one: "1 payment", "3 payments".
+func Count(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.FormatInt(n, 10) + " " + many
 }
 
 // FormatMajor writes minor units of currency as a plain decimal in major

@@ -115,10 +115,7 @@ func (s *Server) payments(c *gin.Context, v *Visit) {
 		s.render(c, http.StatusOK, "payments", v, "payments", d)
 		return
 	}
-	after := q.Get("starting_after")
-	if after != "" && !id.Valid("pay", after) {
-		after = ""
-	}
+	after := StartingAfter(c, "pay")
 	list, more, err := payments.Search(c.Request.Context(), s.DB.Pool, v.Merchant.ID, f, PageSize, after)
 	if err != nil {
 		s.ErrorPage(c, err)

@@ -141,3 +141,13 @@ func (s *Server) Routes() []edge.Route {
 		post("/embed/forms/:id/payments/:payment/challenge", "answerFormChallenge", s.answerFormChallenge),
 	}
 }
+
+// ReplayOr answers a request to pay what can no longer be paid (why):
+// the retry of the request that paid it, under its Idempotency-Key in
+// scope, replays that request's answer; anything else is why.
+func (s *Server) ReplayOr(c *gin.Context, scope string, why error) error {
+	if replayed, err := s.edge.PrecheckIdempotency(c, scope); err != nil || replayed {
+		return err
+	}
+	return why
+}

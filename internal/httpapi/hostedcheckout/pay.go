@@ -107,12 +107,8 @@ func (s *Server) pay(c *gin.Context) error {
 		return err
 	}
 	if err := l.Payable(s.now()); err != nil {
-		// A retry of a payment that went through replays its answer,
-		// even though its single-use link is no longer payable.
-		if cardErr == nil {
-			if replayed, perr := s.edge.PrecheckIdempotency(c, scope); perr != nil || replayed {
-				return perr
-			}
+		if cardErr == nil { // the card's scope is known
+			return s.ReplayOr(c, scope, err)
 		}
 		return err
 	}

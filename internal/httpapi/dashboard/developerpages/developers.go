@@ -151,18 +151,11 @@ func graceText(d time.Duration) string {
 	case d == 0:
 		return "the old one stopped working at once"
 	case d%(24*time.Hour) == 0:
-		return "the old one works for " + plural(int64(d/(24*time.Hour)), "more day", "more days")
+		return "the old one works for " + dashboard.Count(int64(d/(24*time.Hour)), "more day", "more days")
 	case d%time.Hour == 0:
-		return "the old one works for " + plural(int64(d/time.Hour), "more hour", "more hours")
+		return "the old one works for " + dashboard.Count(int64(d/time.Hour), "more hour", "more hours")
 	}
-	return "the old one works for " + plural(int64(d/time.Second), "more second", "more seconds")
-}
-
-func plural(n int64, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return strconv.FormatInt(n, 10) + " " + many
+	return "the old one works for " + dashboard.Count(int64(d/time.Second), "more second", "more seconds")
 }
 
 // revokeKey revokes a key with merchant.RevokeKey.

@@ -35,10 +35,7 @@ func (s *Pages) events(c *gin.Context, v *dashboard.Visit) {
 		s.ErrorPage(c, webhook.ErrTypeInvalid)
 		return
 	}
-	after := c.Query("starting_after")
-	if after != "" && !id.Valid("evt", after) {
-		after = ""
-	}
+	after := dashboard.StartingAfter(c, "evt")
 	list, more, err := s.Webhooks.ListEvents(c.Request.Context(), s.DB.Pool, v.Merchant.ID, d.Type, eventsPageSize, after)
 	if err != nil {
 		s.ErrorPage(c, err)

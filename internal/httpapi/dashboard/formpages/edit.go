@@ -14,7 +14,6 @@ import (
 	"github.com/paylink/paylink/internal/apperr"
 	"github.com/paylink/paylink/internal/forms"
 	"github.com/paylink/paylink/internal/httpapi/dashboard"
-	"github.com/paylink/paylink/internal/id"
 	"github.com/paylink/paylink/internal/money"
 )
 
@@ -37,10 +36,7 @@ func (s *Pages) list(c *gin.Context, v *dashboard.Visit) {
 		s.render(c, status, "forms", v, d)
 		return
 	}
-	after := c.Query("starting_after")
-	if after != "" && !id.Valid("pform", after) {
-		after = ""
-	}
+	after := dashboard.StartingAfter(c, "pform")
 	list, more, err := s.forms.Find(c.Request.Context(), s.DB.Pool, v.Merchant.ID, f, dashboard.PageSize, after)
 	if err != nil {
 		s.ErrorPage(c, err)

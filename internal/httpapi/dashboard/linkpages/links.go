@@ -14,7 +14,6 @@ import (
 	"github.com/paylink/paylink/internal/apperr"
 	"github.com/paylink/paylink/internal/checkout"
 	"github.com/paylink/paylink/internal/httpapi/dashboard"
-	"github.com/paylink/paylink/internal/id"
 	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/payments"
@@ -43,10 +42,7 @@ func (s *Pages) links(c *gin.Context, v *dashboard.Visit) {
 		s.render(c, status, "links", v, "links", d)
 		return
 	}
-	after := c.Query("starting_after")
-	if after != "" && !id.Valid("plink", after) {
-		after = ""
-	}
+	after := dashboard.StartingAfter(c, "plink")
 	list, more, err := s.Links.Find(c.Request.Context(), s.DB.Pool, v.Merchant.ID, f, dashboard.PageSize, after)
 	if err != nil {
 		s.ErrorPage(c, err)
@@ -193,7 +189,7 @@ func (s *Pages) linkPage(c *gin.Context, v *dashboard.Visit, status int, d linkD
 // draws it: SVG, or PNG with ?format=png, ?size= pixels (128 .. 1024); a
 // download with ?download=1.
 func (s *Pages) linkQR(c *gin.Context, v *dashboard.Visit) {
-	ext, size, err := qrOptions(c)
+	opts, err := qr.ParseOptions(c.Request.URL.Query())
 	if err != nil {
 		s.ErrorPage(c, err)
 		return
@@ -212,18 +208,14 @@ func (s *Pages) linkQR(c *gin.Context, v *dashboard.Visit) {
 	c.Header("X-Content-Type-Options", "nosniff")
 	c.Header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
 	if c.Query("download") == "1" {
-		c.Header("Content-Disposition", `attachment; filename="`+l.ID+`.`+ext+`"`)
+		c.Header("Content-Disposition", `attachment; filename="`+l.ID+`.`+opts.Format+`"`)
 	}
-	if ext == "svg" {
-		c.Data(http.StatusOK, "image/svg+xml", []byte(code.SVG(size)))
-		return
-	}
-	b, err := code.PNG(size)
+	b, contentType, err := code.Image(opts)
 	if err != nil {
 		s.ErrorPage(c, err)
 		return
 	}
-	c.Data(http.StatusOK, "image/png", b)
+	c.Data(http.StatusOK, contentType, b)
 }
 
 // deactivateLink deactivates the link with links.Deactivate, once per

@@ -8,7 +8,6 @@ import (
 
 	"github.com/paylink/paylink/internal/checkout"
 	"github.com/paylink/paylink/internal/httpapi/dashboard"
-	"github.com/paylink/paylink/internal/id"
 	"github.com/paylink/paylink/internal/payments"
 )
 
@@ -30,10 +29,7 @@ func (s *Pages) refunds(c *gin.Context, v *dashboard.Visit) {
 		s.render(c, status, "refunds", v, "payments", d)
 		return
 	}
-	after := c.Query("starting_after")
-	if after != "" && !id.Valid("re", after) {
-		after = ""
-	}
+	after := dashboard.StartingAfter(c, "re")
 	list, more, err := payments.ListRefunds(c.Request.Context(), s.DB.Pool, v.Merchant.ID, payID, dashboard.PageSize, after)
 	if err != nil {
 		s.ErrorPage(c, err)

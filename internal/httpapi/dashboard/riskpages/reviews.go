@@ -44,10 +44,7 @@ func (s *Pages) reviews(c *gin.Context, v *dashboard.Visit) {
 	if a := c.Query("approved"); id.Valid("rev", a) {
 		d.Approved = a
 	}
-	after := c.Query("starting_after")
-	if after != "" && !id.Valid("rev", after) {
-		after = ""
-	}
+	after := dashboard.StartingAfter(c, "rev")
 	rs, more, err := riskreview.List(ctx, s.DB.Pool, v.Merchant.ID, d.Status, after, dashboard.PageSize)
 	if err != nil {
 		s.ErrorPage(c, err)

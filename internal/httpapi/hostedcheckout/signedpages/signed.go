@@ -155,12 +155,8 @@ func (s *Pages) paySigned(c *gin.Context) error {
 		return err
 	}
 	if err := s.referenceUnpaid(c, m, sl); err != nil {
-		// A retry of the request that paid the reference replays its
-		// answer, as a single-use link's does.
-		if errors.Is(err, links.ErrCompleted) {
-			if replayed, perr := s.d.Edge.PrecheckIdempotency(c, signedScope(m, sl)); perr != nil || replayed {
-				return perr
-			}
+		if errors.Is(err, links.ErrCompleted) { // paid: perhaps by this request's first try
+			return s.ReplayOr(c, signedScope(m, sl), err)
 		}
 		return err
 	}
