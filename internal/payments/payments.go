@@ -66,6 +66,9 @@ type Filter struct {
 	CreatedLT  *time.Time
 	AmountGTE  *int64
 	AmountLTE  *int64
+	// Currency keeps only payments in it ("" any); the dashboard sets it
+	// with an amount range typed in that currency's units.
+	Currency money.Currency
 }
 
 // ParseFilter reads the filters of GET /v1/payments and of the CSV export
@@ -273,6 +276,9 @@ func (f Filter) where(q *query, merchantID, startingAfter string) string {
 	}
 	if f.AmountLTE != nil {
 		where = append(where, "p.amount <= "+q.arg(*f.AmountLTE))
+	}
+	if f.Currency != "" {
+		where = append(where, "p.currency = "+q.arg(string(f.Currency)))
 	}
 	return strings.Join(where, " AND ")
 }

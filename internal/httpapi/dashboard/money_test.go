@@ -60,7 +60,8 @@ func TestMerchantsSeeOnlyTheirOwn(t *testing.T) {
 	}
 }
 
-// The CSV holds exactly the payments the page's filters select.
+// The CSV holds exactly the payments the page's filters select, amounts
+// typed in the chosen currency's units.
 func TestCSVOfTheFilteredPayments(t *testing.T) {
 	env := apitest.New(t)
 	_, creds := env.SignUp("csv@shop.test")
@@ -71,11 +72,17 @@ func TestCSVOfTheFilteredPayments(t *testing.T) {
 			want = append(want, p.ID)
 		}
 	}
+	// 2,000 yen is 2000 minor units too, but not between $15 and $25.
+	yen := env.CreateLink(creds, map[string]any{"amount": 2000, "currency": "JPY"})
+	if res := env.Pay(apitest.CheckoutPath(t, yen), apitest.CardBody("4242424242424242"), ""); res.Status != http.StatusOK {
+		t.Fatalf("pay yen: %d %s", res.Status, res.Body)
+	}
 	b := newBrowser(env)
 	b.login("csv@shop.test")
-	list := b.get("/dashboard/payments?amount_gte=1500&amount_lte=2500&status=succeeded")
-	wantContains(t, list, `href="/dashboard/payments.csv?amount_gte=1500&amp;amount_lte=2500&amp;status=succeeded"`)
-	p := b.get("/dashboard/payments.csv?amount_gte=1500&amount_lte=2500&status=succeeded")
+	list := b.get("/dashboard/payments?amount_gte=15&amount_lte=25.00&currency=USD&status=succeeded")
+	wantContains(t, list, `href="/dashboard/payments.csv?amount_gte=15&amp;amount_lte=25.00&amp;currency=USD&amp;status=succeeded"`)
+	wantContains(t, list, `<option value="USD" selected>USD</option>`)
+	p := b.get("/dashboard/payments.csv?amount_gte=15&amount_lte=25.00&currency=USD&status=succeeded")
 	if p.Status != http.StatusOK || !strings.HasPrefix(p.Header.Get("Content-Type"), "text/csv") {
 		t.Fatalf("csv: %d %s", p.Status, p.Header.Get("Content-Type"))
 	}
@@ -87,18 +94,47 @@ func TestCSVOfTheFilteredPayments(t *testing.T) {
 	for _, r := range rows[1:] {
 		got = append(got, r[0])
 	}
-	if len(got) != 2 || !containsAll(got, want) {
+	if len(got) != len(want) || !containsAll(got, want) {
 		t.Fatalf("csv ids %v; want %v", got, want)
 	}
+	// A currency alone filters by it.
+	if p := b.get("/dashboard/payments?currency=JPY"); !strings.Contains(p.Body, "¥2,000") || strings.Contains(p.Body, "$15.00") {
+		t.Errorf("JPY payments: %d %s", p.Status, p.Body)
+	}
 	// A bad filter is an error page, not a CSV.
-	if p := b.get("/dashboard/payments.csv?amount_gte=lots"); p.Status != http.StatusBadRequest {
+	if p := b.get("/dashboard/payments.csv?amount_gte=lots&currency=USD"); p.Status != http.StatusBadRequest {
 		t.Fatalf("bad filter: %d", p.Status)
 	}
-	if p := b.get("/dashboard/payments?amount_gte=lots"); p.Status != http.StatusBadRequest {
-		t.Fatalf("bad filter page: %d", p.Status)
-	} else {
-		wantContains(t, p, "amount_gte and amount_lte must be whole numbers")
+	for query, msg := range map[string]string{
+		"amount_gte=lots&currency=USD": "Enter the amount as a number, like 12.50.",
+		"amount_gte=1.5&currency=JPY":  "this currency has no minor unit",
+		"amount_gte=15":                "Choose the currency the amounts are in.",
+		"currency=XYZ":                 "Choose a currency from the list.",
+	} {
+		if p := b.get("/dashboard/payments?" + query); p.Status != http.StatusBadRequest {
+			t.Errorf("%s: %d", query, p.Status)
+		} else {
+			wantContains(t, p, msg)
+		}
 	}
+}
+
+// A merchant who takes one currency types amounts without choosing it.
+func TestAmountFilterOfOneCurrency(t *testing.T) {
+	env := apitest.New(t)
+	_, creds := env.SignUp("one@shop.test")
+	small, big := env.Paid(creds, 900), env.Paid(creds, 4000)
+	b := newBrowser(env)
+	b.login("one@shop.test")
+	if res := env.Do(apitest.Req{Method: "PATCH", Path: "/v1/merchant", Auth: &creds,
+		Body: map[string]any{"currencies": []string{"USD"}}}); res.Status != http.StatusOK {
+		t.Fatalf("settings: %d %s", res.Status, res.Body)
+	}
+	p := b.get("/dashboard/payments?amount_gte=10")
+	if p.Status != http.StatusOK || !strings.Contains(p.Body, big.ID) || strings.Contains(p.Body, small.ID) {
+		t.Fatalf("amount_gte=10: %d %s", p.Status, p.Body)
+	}
+	wantContains(t, p, `<option value="USD" selected>USD</option>`)
 }
 
 func containsAll(got, want []string) bool {

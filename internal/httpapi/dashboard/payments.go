@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 	"github.com/paylink/paylink/internal/apperr"
 	"github.com/paylink/paylink/internal/checkout"
 	"github.com/paylink/paylink/internal/id"
+	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/payments"
 	"github.com/paylink/paylink/internal/riskreview"
 	"github.com/paylink/paylink/internal/webhook"
@@ -24,25 +27,35 @@ import (
 const PageSize = 25
 
 // filterForm is the payments page's filter form as typed: the API's
-// filters, dates instead of times (whole UTC days), and a search box
-// taking a payment id or an e-mail.
+// filters, dates instead of times (whole UTC days), amounts in the
+// currency's units (12.50, not 1250) with the currency they are in, and a
+// search box taking a payment id or an e-mail.
 type filterForm struct {
-	Q, Status, Realm, Email, From, To, AmountGTE, AmountLTE, Link, Form string
+	Q, Status, Realm, Email, From, To, AmountGTE, AmountLTE, Currency, Link, Form string
 }
 
 // filterFields are the query parameters of filterForm, in its order.
-var filterFields = []string{"q", "status", "realm", "email", "from", "to", "amount_gte", "amount_lte", "payment_link", "payment_form"}
+var filterFields = []string{"q", "status", "realm", "email", "from", "to", "amount_gte", "amount_lte", "currency", "payment_link", "payment_form"}
 
-var errDateInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "created_invalid", Param: "from",
-	Message: "Dates are days like 2026-12-05."}
+var (
+	errDateInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "created_invalid", Param: "from",
+		Message: "Dates are days like 2026-12-05."}
+	errCurrencyInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "currency_invalid", Param: "currency",
+		Message: "Choose a currency from the list."}
+	errAmountCurrency = &apperr.Error{Kind: apperr.Invalid, Code: "currency_required", Param: "currency",
+		Message: "Choose the currency the amounts are in."}
+)
 
 // readFilter reads the filter form from the query and turns it into the
 // API's filter (payments.ParseFilter, the one parser of GET /v1/payments)
 // and the query string that repeats it (for pages and the CSV link).
-func readFilter(q url.Values) (filterForm, payments.Filter, url.Values, error) {
+// accepted are the merchant's currencies: amounts need a currency unless
+// there is only one.
+func readFilter(q url.Values, accepted []money.Currency) (filterForm, payments.Filter, url.Values, error) {
 	ff := filterForm{Q: strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Realm: q.Get("realm"),
 		Email: strings.TrimSpace(q.Get("email")), From: q.Get("from"), To: q.Get("to"),
-		AmountGTE: q.Get("amount_gte"), AmountLTE: q.Get("amount_lte"), Link: q.Get("payment_link"), Form: q.Get("payment_form")}
+		AmountGTE: q.Get("amount_gte"), AmountLTE: q.Get("amount_lte"), Currency: q.Get("currency"),
+		Link: q.Get("payment_link"), Form: q.Get("payment_form")}
 	keep := url.Values{}
 	for _, name := range filterFields {
 		if v := strings.TrimSpace(q.Get(name)); v != "" {
@@ -50,7 +63,7 @@ func readFilter(q url.Values) (filterForm, payments.Filter, url.Values, error) {
 		}
 	}
 	api := url.Values{}
-	for _, name := range []string{"status", "realm", "amount_gte", "amount_lte", "payment_link", "payment_form"} {
+	for _, name := range []string{"status", "realm", "payment_link", "payment_form"} {
 		if v := keep.Get(name); v != "" {
 			api.Set(name, v)
 		}
@@ -79,18 +92,67 @@ func readFilter(q url.Values) (filterForm, payments.Filter, url.Values, error) {
 		}
 		api.Set(d.param, t.AddDate(0, 0, d.days).Format(time.RFC3339))
 	}
+	cur, err := filterAmounts(&ff, keep, api, accepted)
+	if err != nil {
+		return ff, payments.Filter{}, keep, err
+	}
 	f, err := payments.ParseFilter(api)
+	f.Currency = cur
 	return ff, f, keep, err
 }
 
+// filterAmounts checks the form's currency and turns its amounts, typed
+// in that currency's units, into the API's minor-unit amount_gte and
+// amount_lte. Amounts without a currency take the merchant's only one,
+// or are refused.
+func filterAmounts(ff *filterForm, keep, api url.Values, accepted []money.Currency) (money.Currency, error) {
+	cur := money.Currency(strings.ToUpper(strings.TrimSpace(ff.Currency)))
+	if _, ok := money.Exponent(cur); cur != "" && !ok {
+		return "", errCurrencyInvalid
+	}
+	gte, lte := strings.TrimSpace(ff.AmountGTE), strings.TrimSpace(ff.AmountLTE)
+	if cur == "" && (gte != "" || lte != "") {
+		if len(accepted) != 1 {
+			return "", errAmountCurrency
+		}
+		cur = accepted[0]
+	}
+	if cur != "" {
+		ff.Currency = string(cur)
+		keep.Set("currency", ff.Currency)
+	}
+	for _, a := range []struct{ typed, param string }{{gte, "amount_gte"}, {lte, "amount_lte"}} {
+		if a.typed == "" {
+			continue
+		}
+		n, err := ParseMajor(a.typed, cur, a.param)
+		if err != nil {
+			return "", err
+		}
+		api.Set(a.param, strconv.FormatInt(n, 10))
+	}
+	return cur, nil
+}
+
+// currencyChoices returns the filter form's currencies: the merchant's,
+// and the one chosen if it is no longer among them.
+func currencyChoices(accepted []money.Currency, chosen string) []money.Currency {
+	out := append([]money.Currency{}, accepted...)
+	if c := money.Currency(chosen); c != "" && !slices.Contains(out, c) {
+		out = append(out, c)
+	}
+	return out
+}
+
 type paymentsData struct {
-	Filter   filterForm
-	Errors   map[string]string
-	Payments []*checkout.Payment
-	Next     string // the next page's URL, "" on the last
-	First    string // the first page's URL, "" on it
-	CSV      string
-	Statuses []string
+	Filter     filterForm
+	Errors     map[string]string
+	Payments   []*checkout.Payment
+	Next       string // the next page's URL, "" on the last
+	First      string // the first page's URL, "" on it
+	CSV        string
+	Statuses   []string
+	Currencies []money.Currency
 }
 
 // payments is the list of payments with the API's filters, cursor pages
@@ -98,8 +160,9 @@ type paymentsData struct {
 // search for a payment id opens that payment.
 func (s *Server) payments(c *gin.Context, v *Visit) {
 	q := c.Request.URL.Query()
-	ff, f, keep, err := readFilter(q)
-	d := paymentsData{Filter: ff, Statuses: []string{"succeeded", "failed", "requires_action", "processing", "canceled"}}
+	ff, f, keep, err := readFilter(q, v.Merchant.Settings.Currencies)
+	d := paymentsData{Filter: ff, Statuses: []string{"succeeded", "failed", "requires_action", "processing", "canceled"},
+		Currencies: currencyChoices(v.Merchant.Settings.Currencies, ff.Currency)}
 	if err != nil {
 		status, errs := s.Failed(c, err)
 		d.Errors = errs
@@ -151,7 +214,7 @@ const exportTimeout = 30 * time.Minute
 // a failure after the first byte cuts the connection, so a cut file
 // never looks complete.
 func (s *Server) paymentsCSV(c *gin.Context, v *Visit) {
-	_, f, _, err := readFilter(c.Request.URL.Query())
+	_, f, _, err := readFilter(c.Request.URL.Query(), v.Merchant.Settings.Currencies)
 	if err != nil {
 		s.ErrorPage(c, err)
 		return
