@@ -206,6 +206,25 @@ func TestPaymentReachesMerchantAndShopper(t *testing.T) {
 	if !strings.Contains(receipt, "Sencha") {
 		t.Errorf("the receipt does not say what was bought (the link's description):\n%s", receipt)
 	}
+	// The receipt links the payment's receipt page, signed, which opens.
+	text := strings.ReplaceAll(regexp.MustCompile(`=\r?\n`).ReplaceAllString(receipt, ""), "=3D", "=") // quoted-printable, as sent
+	found := regexp.MustCompile(`View your receipt: (\S+)`).FindStringSubmatch(text)
+	if found == nil {
+		t.Fatalf("the receipt links no receipt page:\n%s", text)
+	}
+	page, err := url.Parse(found[1])
+	if err != nil || page.Path != "/pay/"+link.ID+"/payments/"+paid.Payment.ID {
+		t.Fatalf("receipt page %q", found[1])
+	}
+	res, err := http.Get(s.base + page.RequestURI())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), "$25.00") || !strings.Contains(string(body), "Sencha") {
+		t.Errorf("receipt page: %d\n%s", res.StatusCode, body)
+	}
 	for who, text := range map[string]string{"receipt": receipt, "merchant e-mail": notice} {
 		if !strings.Contains(text, "$25.00") || !strings.Contains(text, "4242") || strings.Contains(text, "4242424242424242") {
 			t.Errorf("%s lacks the amount or last4, or shows the card number:\n%s", who, text)

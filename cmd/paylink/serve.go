@@ -146,7 +146,8 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 		deliveries: delivery.NewService(db, delivery.Config{Webhooks: webhooks, Merchants: merchants, Now: time.Now,
 			Schedule: cfg.WebhookRetries, DisableAfter: cfg.WebhookDisableAfter}),
 		eventMail: eventmail.NewService(db, eventmail.Config{Merchants: merchants, Now: time.Now,
-			ShopperEmails: shopperEmails, RetryURL: linkSvc.PayableURL, Describe: linkSvc.Description, BaseURL: cfg.BaseURL}),
+			ShopperEmails: shopperEmails, RetryURL: linkSvc.PayableURL, Describe: linkSvc.Description, ReceiptURL: linkSvc.ReceiptURL,
+			BaseURL: cfg.BaseURL}),
 		mail: notify.NewSender(db, notify.SMTP{
 			Host: cfg.SMTPHost, Port: cfg.SMTPPort, TLS: cfg.SMTPTLS, Helo: cfg.SMTPHelo,
 			Username: cfg.SMTPUsername, Password: cfg.SMTPPassword,

@@ -33,6 +33,9 @@ type Config struct {
 	// Describe returns what link linkID sells (its description), which
 	// the shopper's receipt and failure e-mails name; nil names nothing.
 	Describe func(ctx context.Context, db postgres.DBTX, merchantID, linkID string) string
+	// ReceiptURL returns the receipt page of payment payID on link
+	// linkID, which the shopper's receipt links; nil links none.
+	ReceiptURL func(ctx context.Context, db postgres.DBTX, merchantID, linkID, payID string) string
 	// BaseURL is the platform's public URL, under which the merchant
 	// dashboard's pages are linked from review e-mails; nil links none.
 	BaseURL *url.URL

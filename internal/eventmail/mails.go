@@ -67,6 +67,9 @@ func (s *Service) paymentEmails(ctx context.Context, tx pgx.Tx, b *batch, ev *we
 		shopper, ok = notify.Failed(p, m.Name, retry)
 		key = "payment_failed:" + p.ID
 	case webhook.PaymentSucceeded:
+		if p.CustomerEmail != "" && p.PaymentLink != "" && s.cfg.ReceiptURL != nil {
+			p.ReceiptURL = s.cfg.ReceiptURL(ctx, tx, m.ID, p.PaymentLink, p.ID)
+		}
 		shopper, ok = notify.Receipt(p, m.Name)
 		key = "receipt:" + p.ID
 	}

@@ -450,6 +450,18 @@ func (s *Service) PayableURL(ctx context.Context, db postgres.DBTX, merchantID, 
 	return s.URL(l)
 }
 
+// ReceiptURL returns the signed URL of the receipt page of payment payID
+// on merchantID's link linkID, "" when the link cannot be read. It comes
+// through Lookup's cache, as Description does; the page checks that the
+// payment is the link's.
+func (s *Service) ReceiptURL(ctx context.Context, db postgres.DBTX, merchantID, linkID, payID string) string {
+	l, err := s.Lookup(ctx, db, linkID)
+	if err != nil || l.MerchantID != merchantID {
+		return ""
+	}
+	return s.base.String() + s.Path(l, "/payments/"+payID)
+}
+
 // Description returns what merchantID's link linkID sells, "" when it
 // says nothing (or cannot be read). A description never changes, so it
 // comes through Lookup's cache: a receipt costs no read of its own while

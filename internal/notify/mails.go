@@ -41,6 +41,7 @@ type mailData struct {
 	Refund, Refunded, Left    string `json:",omitempty"` // refunded
 	Credited                  bool   `json:",omitempty"` // refunded: back already (a wallet payment's), not on its way
 	Description               string `json:",omitempty"` // link; receipt and failed: what was paid for
+	ReceiptURL                string `json:",omitempty"` // receipt: its page on the checkout
 	Reminder                  bool   `json:",omitempty"` // link
 	// Event is set on the merchant's e-mails only: the notify_on event
 	// the e-mail reports.
@@ -150,7 +151,9 @@ func Receipt(p Payment, merchantName string) (Email, bool) {
 	if p.CustomerEmail == "" {
 		return Email{}, false
 	}
-	return compose("receipt", p.CustomerEmail, shopperData(p, merchantName, "receipt")), true
+	d := shopperData(p, merchantName, "receipt")
+	d.ReceiptURL = p.ReceiptURL
+	return compose("receipt", p.CustomerEmail, d), true
 }
 
 // Failed is the e-mail to the shopper for a failed payment: why, and

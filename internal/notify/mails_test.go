@@ -21,7 +21,8 @@ func shopperMails(t *testing.T) map[string]Email {
 	t.Helper()
 	p := Payment{ID: "pay_01kaqv7n2tq1w4e0m8a6r3c5yb", Amount: money.Amount{Minor: 123456, Currency: money.EUR},
 		MethodType: "card", Brand: "visa", Last4: "4242", CustomerEmail: "ada@example.test",
-		CustomerName: "Ada 4242 4242 4242 4242", FailureMessage: "Your card was declined.", Description: "Sencha, 50 g"}
+		CustomerName: "Ada 4242 4242 4242 4242", FailureMessage: "Your card was declined.", Description: "Sencha, 50 g",
+		ReceiptURL: "https://pay.test/pay/plink_1/payments/pay_01kaqv7n2tq1w4e0m8a6r3c5yb?exp=1&kid=k&sig=s"}
 	out := map[string]Email{}
 	var ok bool
 	if out["receipt"], ok = Receipt(p, "Tokyo Tea"); !ok {
@@ -66,7 +67,8 @@ func shopperMails(t *testing.T) map[string]Email {
 func TestShopperEmails(t *testing.T) {
 	t.Parallel()
 	want := map[string][]string{
-		"receipt":  {"€1,234.56", "Visa ending in 4242", "pay_01kaqv7n2tq1w4e0m8a6r3c5yb", "Tokyo Tea", "Sencha, 50 g"},
+		"receipt": {"€1,234.56", "Visa ending in 4242", "pay_01kaqv7n2tq1w4e0m8a6r3c5yb", "Tokyo Tea", "Sencha, 50 g",
+			"https://pay.test/pay/plink_1/payments/pay_01kaqv7n2tq1w4e0m8a6r3c5yb?exp=1&kid=k&sig=s"},
 		"failed":   {"€1,234.56", "Your card was declined.", "https://pay.test/pay/plink_1?exp=1", "Tokyo Tea", "Sencha, 50 g"},
 		"refunded": {"€34.56", "€234.56", "€1,000.00", "Tokyo Tea"},
 		"wallet":   {"You paid €1,234.56 to Tokyo Tea."},

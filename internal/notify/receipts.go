@@ -27,6 +27,9 @@ type Payment struct {
 	// Description is what the payment paid for (its link's description),
 	// not part of the event: the caller fills it in; "" names nothing.
 	Description string
+	// ReceiptURL is where the shopper sees the payment's receipt page, not
+	// part of the event either: "" links none.
+	ReceiptURL string
 	// AmountRefunded and FailureMessage are the payment's own fields.
 	AmountRefunded int64
 	FailureMessage string
