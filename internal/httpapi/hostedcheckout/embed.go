@@ -283,10 +283,16 @@ func (s *Server) payForm(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	var in formPayRequest
 	if err := f.Payable(); err != nil {
+		// The retry of a request that paid gets its answer again.
+		if edge.Decode(c, &in) == nil {
+			if _, _, scope, cardErr := s.CardAttempt(c, in.PaymentMethod, "form:"+f.ID, "form:"+f.ID); cardErr == nil {
+				return s.ReplayOr(c, scope, err)
+			}
+		}
 		return err
 	}
-	var in formPayRequest
 	if err := edge.Decode(c, &in); err != nil {
 		return err
 	}

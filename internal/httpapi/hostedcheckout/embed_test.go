@@ -279,9 +279,14 @@ func TestFormSubmissionIsAPaymentOfItsOwn(t *testing.T) {
 		t.Fatalf("amount_refunded = %d", got.AmountRefunded)
 	}
 
-	// Once the form is turned off, submissions are refused.
+	// Once the form is turned off, submissions are refused; the retry of a
+	// request that paid still gets its answer again.
 	e.Do(apitest.Req{Method: "POST", Path: "/v1/payment_forms/" + f.ID + "/deactivate", Auth: &c})
 	apitest.WantError(t, e.Pay(path, formBody("4242424242424242", full), "attempt-4"), http.StatusGone, "form_inactive")
+	if r := e.Pay(path, formBody("4242424242424242", full), "attempt-1"); r.Status != http.StatusOK ||
+		string(r.Body) != string(res.Body) || r.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("retry of a paying request after deactivation: %d %s", r.Status, r.Body)
+	}
 	verifyLedger(t, e)
 }
 
