@@ -73,6 +73,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprint(stderr, usage)
 		return exitCode(2)
 	}
+	if about, ok := argless[args[0]]; ok {
+		if err := noArgs(args[0], about, args[1:], stdout, stderr); err != nil {
+			return err
+		}
+	}
 	switch args[0] {
 	case "api":
 		return serve(ctx, getenv, stderr, true, false)
@@ -104,4 +109,32 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stderr, "paylink: unknown command %q\n\n%s", args[0], usage)
 		return exitCode(2)
 	}
+}
+
+// argless describes the commands that take no arguments.
+var argless = map[string]string{
+	"api":     "Serves the HTTP API, checkout pages, dashboard, /healthz and /readyz on PAYLINK_ADDR,\nand /metrics on PAYLINK_METRICS_ADDR, until SIGTERM or Ctrl-C.\n",
+	"worker":  "Runs the background tasks (webhooks, e-mail, expiry, settlement, clean-up)\nuntil SIGTERM or Ctrl-C; /metrics on PAYLINK_METRICS_ADDR.\n",
+	"migrate": "Applies the embedded migrations to DATABASE_URL and exits; safe to run\nfrom several replicas at once.\n",
+	"dev": "Runs api and worker in one process. With DATABASE_URL or REDIS_URL unset it\n" +
+		"starts a private PostgreSQL and Redis under PAYLINK_DEV_DIR (default .data),\n" +
+		"generates development secrets there once, migrates, seeds a demo merchant and\n" +
+		"prints its key pair, a checkout link and where e-mails go. PAYLINK_EXAMPLE_ADDR\n" +
+		"(default 127.0.0.1:8081; off for none) serves the example merchant site.\n",
+}
+
+// noArgs checks that a command taking no arguments got none: -h or
+// --help prints what it does (exit status 0) and anything else is a usage
+// error (exit status 2), so that `paylink migrate -h` never migrates.
+func noArgs(name, about string, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return nil
+	}
+	use := fmt.Sprintf("usage: paylink %s\n\n%s\nConfiguration variables: paylink help.\n", name, about)
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		fmt.Fprint(stdout, use)
+		return exitCode(0)
+	}
+	fmt.Fprintf(stderr, "paylink %s: unexpected argument %q\n%s", name, args[0], use)
+	return exitCode(2)
 }

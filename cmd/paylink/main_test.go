@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/paylink/paylink/internal/config"
 	"github.com/paylink/paylink/internal/pgtest"
 	"github.com/paylink/paylink/internal/redistest"
@@ -64,6 +66,47 @@ func TestAPIRefusesBadConfiguration(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"frobnicate"}, getenvFrom(nil), io.Discard, io.Discard); err != exitCode(2) {
 		t.Fatalf("unknown command: %v, want exit status 2", err)
+	}
+}
+
+// TestArglessCommandsOnlyPrintHelp: -h after a command that takes no
+// arguments prints its help and runs nothing (an operator checking what
+// `paylink migrate` does must not migrate production); any other argument
+// is a usage error.
+func TestArglessCommandsOnlyPrintHelp(t *testing.T) {
+	t.Parallel()
+	url := pgtest.NewEmpty(t)
+	env := getenvFrom(map[string]string{"DATABASE_URL": url, "REDIS_URL": "redis://127.0.0.1:1/0",
+		"PAYLINK_ENCRYPTION_KEYS": testKeys, "PAYLINK_DEV_DIR": t.TempDir(), "PAYLINK_EXAMPLE_ADDR": "off",
+		"PAYLINK_ADDR": "127.0.0.1:0", "PAYLINK_METRICS_ADDR": "127.0.0.1:0"})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // a command that runs anyway stops at once
+	for _, cmd := range []string{"api", "worker", "migrate", "dev"} {
+		for _, help := range []string{"-h", "--help"} {
+			var out bytes.Buffer
+			if err := run(ctx, []string{cmd, help}, env, &out, io.Discard); err != exitCode(0) {
+				t.Errorf("paylink %s %s: %v, want exit status 0", cmd, help, err)
+			}
+			if !strings.HasPrefix(out.String(), "usage: paylink "+cmd+"\n") {
+				t.Errorf("paylink %s %s printed %q, want its usage", cmd, help, out.String())
+			}
+		}
+		var errOut bytes.Buffer
+		if err := run(ctx, []string{cmd, "now"}, env, io.Discard, &errOut); err != exitCode(2) || !strings.Contains(errOut.String(), `unexpected argument "now"`) {
+			t.Errorf("paylink %s now: %v, %q; want exit status 2 naming the argument", cmd, err, errOut.String())
+		}
+	}
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var tables int
+	if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM pg_tables WHERE schemaname = 'public'`).Scan(&tables); err != nil {
+		t.Fatal(err)
+	}
+	if tables != 0 {
+		t.Fatalf("the database has %d tables after only asking for help; want none migrated", tables)
 	}
 }
 

@@ -29,7 +29,7 @@ func riskCmd(ctx context.Context, args []string, getenv func(string) string, std
 		return riskTrain(ctx, args[1:], getenv, stdout, stderr)
 	case args[0] == "payouts" && len(args) == 1:
 		return withDB(ctx, getenv, func(db *postgres.DB) error { return printHeldPayouts(ctx, db, stdout) })
-	case args[0] == "release" && len(args) == 2:
+	case args[0] == "release" && len(args) == 2 && !strings.HasPrefix(args[1], "-"):
 		return withDB(ctx, getenv, func(db *postgres.DB) error {
 			if err := walletrisk.ReleasePayout(ctx, db.Pool, args[1], time.Now()); err != nil {
 				return err
