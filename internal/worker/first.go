@@ -19,9 +19,13 @@ const recordBatch = 500
 // Outcomes are stored in batches by a few recorders, so a busy outbox
 // costs one claim and one record statement per batch rather than per
 // delivery, and a slow commit holds up neither the attempts nor the
-// claims. In-flight attempts finish (or are released) and are recorded
-// before it returns.
+// claims. When ctx ends, attempts in flight get up to the shutdown
+// timeout to finish, as Asynq's tasks do (a receiver answering meanwhile
+// is recorded, not sent the event again after a restart); those still
+// unanswered then are released. All are recorded before it returns.
 func (w *Worker) runFirstAttempts(ctx context.Context) {
+	actx, stop := afterGrace(ctx, w.d.ShutdownTimeout)
+	defer stop()
 	slots := w.d.WebhookConcurrency
 	// Made attempts wait here for a recorder; when all recorders lag this
 	// far behind, attempts wait too, and so do new claims.
@@ -59,7 +63,7 @@ func (w *Worker) runFirstAttempts(ctx context.Context) {
 			mu.Unlock()
 			for _, a := range claimed {
 				attempts.Go(func() {
-					w.d.Deliveries.Make(ctx, a)
+					w.d.Deliveries.Make(actx, a)
 					mu.Lock()
 					busy--
 					half := busy <= slots/2
@@ -121,4 +125,25 @@ func (w *Worker) recordFirst(ctx context.Context, made <-chan *delivery.FirstAtt
 		}
 		cancel()
 	}
+}
+
+// afterGrace returns a context that ends grace after ctx ends (or when
+// stop is called), for work in flight that a shutdown lets finish.
+func afterGrace(ctx context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+	gctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-gctx.Done():
+			return
+		}
+		t := time.NewTimer(grace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancel()
+		case <-gctx.Done():
+		}
+	}()
+	return gctx, cancel
 }

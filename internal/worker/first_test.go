@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -132,6 +133,42 @@ func TestDirectWorkerKilledMidDelivery(t *testing.T) {
 		if r := <-got; r.header.Get("webhook-id") != evtID {
 			t.Fatalf("webhook-id %q, want %s both times so the receiver can dedupe", r.header.Get("webhook-id"), evtID)
 		}
+	}
+}
+
+// TestDirectShutdownLetsAttemptsFinish: SIGTERM while a receiver holds a
+// first attempt. The attempt is not cut off: the receiver's answer is
+// recorded before Run returns, so no restarted worker sends the event
+// again.
+func TestDirectShutdownLetsAttemptsFinish(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, time.Minute, direct, func(d *Deps) { d.ShutdownTimeout = time.Minute })
+	arrived, release := make(chan struct{}, 1), make(chan struct{})
+	hold := func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		select {
+		case <-release:
+			w.WriteHeader(http.StatusOK)
+		case <-r.Context().Done():
+		}
+	}
+	srv, got := receiver(t, hold)
+	h.endpoint(srv.URL)
+	ctx, sigterm := context.WithCancel(h.ctx)
+	done := make(chan error, 1)
+	go func() { done <- h.newWorker().Run(ctx) }()
+	_, dlvID := h.pay("pay_shutdown", "Ada Shopper")
+	within(t, arrived, "first attempt")
+	sigterm()
+	close(release)
+	if err := within(t, done, "return from Run after shutdown"); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if status, codes := h.delivery(dlvID); status != "succeeded" || fmt.Sprint(codes) != "[200]" {
+		t.Fatalf("after the shutdown: %s with attempts %v; want succeeded with [200]", status, codes)
+	}
+	if len(got) != 1 {
+		t.Fatalf("receiver got %d requests, want 1", len(got))
 	}
 }
 

@@ -191,9 +191,16 @@ func (w *Worker) Run(ctx context.Context) error {
 		w.runOutbox(ctx)
 	}()
 	<-ctx.Done()
+	// Asynq stops taking tasks at once while the outbox winds down; tasks
+	// and first attempts in flight each get up to the shutdown timeout.
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		w.scheduler.Shutdown()
+		w.server.Shutdown()
+	}()
 	<-outboxDone
-	w.scheduler.Shutdown()
-	w.server.Shutdown()
+	<-stopped
 	w.queue.client.Close()
 	w.queue.inspector.Close()
 	return nil
