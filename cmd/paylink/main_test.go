@@ -69,6 +69,34 @@ func TestAPIRefusesBadConfiguration(t *testing.T) {
 	}
 }
 
+// TestRedisClientLogsAreStructured: what go-redis itself says about an
+// unreachable Redis goes to the process's JSON log, not to stderr as
+// plain lines a log pipeline cannot parse.
+func TestRedisClientLogsAreStructured(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	err := run(context.Background(), []string{"api"}, getenvFrom(map[string]string{
+		"DATABASE_URL": pgtest.NewEmpty(t), "REDIS_URL": "redis://127.0.0.1:1/0", "PAYLINK_ENCRYPTION_KEYS": testKeys,
+	}), io.Discard, &logs)
+	if err == nil || !strings.Contains(err.Error(), "connect to redis") {
+		t.Fatalf("api with Redis unreachable: %v; want a refusal to start", err)
+	}
+	var found bool
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		if line == "" {
+			continue
+		}
+		var entry map[string]any
+		if err := json.Unmarshal([]byte(line), &entry); err != nil {
+			t.Fatalf("log line %q is not JSON", line)
+		}
+		found = found || entry["component"] == "redis"
+	}
+	if !found {
+		t.Fatalf("no go-redis message in the JSON log:\n%s", logs.String())
+	}
+}
+
 // TestArglessCommandsOnlyPrintHelp: -h after a command that takes no
 // arguments prints its help and runs nothing (an operator checking what
 // `paylink migrate` does must not migrate production); any other argument

@@ -89,6 +89,7 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 		return nil, err
 	}
 	log := newLogger(cfg, logOut)
+	redis.SetLogger(redisLog{log})
 	db, err := postgres.Open(ctx, cfg.DatabaseURL, cfg.DBMaxConns)
 	if err != nil {
 		return nil, err
