@@ -50,6 +50,21 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 	}
 }
 
+// TestLoadReportsAMalformedDatabaseURL: a DATABASE_URL pgx cannot read is
+// reported with the other problems, at once, without its password.
+func TestLoadReportsAMalformedDatabaseURL(t *testing.T) {
+	for _, bad := range []string{"notaurl", "postgres://paylink:hunter22@db:notaport/paylink", "host=db password=hunter22 port=x"} {
+		_, err := Load(env(map[string]string{"DATABASE_URL": bad, "REDIS_URL": "redis://z:6379/0",
+			"PAYLINK_ENCRYPTION_KEYS": key, "PAYLINK_LOG_LEVEL": "loud"}))
+		if err == nil || !strings.Contains(err.Error(), "config: DATABASE_URL: ") || !strings.Contains(err.Error(), "PAYLINK_LOG_LEVEL") {
+			t.Errorf("Load with DATABASE_URL %q: %v; want it reported with PAYLINK_LOG_LEVEL", bad, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "hunter22") {
+			t.Errorf("the error shows the password: %v", err)
+		}
+	}
+}
+
 func TestEveryVarHasHelp(t *testing.T) {
 	seen := map[string]bool{}
 	for _, v := range Vars() {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/ulule/limiter/v3"
 
 	"github.com/paylink/paylink/internal/links"
@@ -284,14 +285,23 @@ func (p *parser) webAuthn(base *url.URL) (string, []string) {
 	return rpID, origins
 }
 
-// databaseURL reads a PostgreSQL URL. One naming several hosts must say
+// databaseURL reads a PostgreSQL URL (or keyword/value string), checked
+// as pgx will read it, so a malformed one is reported with every other
+// problem. One naming several hosts must say
 // target_session_attrs=read-write (or primary): else pgx may settle on a
 // standby, where every write fails.
 func (p *parser) databaseURL(name string) string {
 	s := p.required(name)
+	if s == "" {
+		return s
+	}
+	if _, err := pgconn.ParseConfig(s); err != nil {
+		p.fail(name, err.Error()) // pgconn hides the password
+		return s
+	}
 	u, err := url.Parse(s)
 	if err != nil || !strings.Contains(u.Host, ",") {
-		return s // a keyword/value string or one host: pgx checks the rest
+		return s // a keyword/value string or one host
 	}
 	switch u.Query().Get("target_session_attrs") {
 	case "read-write", "primary":
