@@ -97,6 +97,24 @@ func TestRedisClientLogsAreStructured(t *testing.T) {
 	}
 }
 
+// TestUnknownVariableIsWarnedAbout: a misspelt PAYLINK_ variable in the
+// process's environment is named in a warning at start, not silently
+// ignored; its value is not logged. (Not parallel: it sets the
+// environment.)
+func TestUnknownVariableIsWarnedAbout(t *testing.T) {
+	t.Setenv("PAYLINK_LOG_LEVLE", "debug-secret-value")
+	var logs bytes.Buffer
+	_ = run(context.Background(), []string{"api"}, getenvFrom(map[string]string{
+		"DATABASE_URL": pgtest.NewEmpty(t), "REDIS_URL": "redis://127.0.0.1:1/0", "PAYLINK_ENCRYPTION_KEYS": testKeys,
+	}), io.Discard, &logs)
+	if !strings.Contains(logs.String(), `"name":"PAYLINK_LOG_LEVLE"`) || strings.Contains(logs.String(), "debug-secret-value") {
+		t.Fatalf("log lacks a warning naming PAYLINK_LOG_LEVLE (without its value):\n%s", logs.String())
+	}
+	if strings.Contains(logs.String(), "PAYLINK_TEST_DATABASE_URL") {
+		t.Fatalf("the tests' own variable was warned about:\n%s", logs.String())
+	}
+}
+
 // TestArglessCommandsOnlyPrintHelp: -h after a command that takes no
 // arguments prints its help and runs nothing (an operator checking what
 // `paylink migrate` does must not migrate production); any other argument

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -90,6 +91,9 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 	}
 	log := newLogger(cfg, logOut)
 	redis.SetLogger(redisLog{log})
+	for _, name := range config.Unknown(os.Environ()) {
+		log.Warn("unknown configuration variable, ignored (see paylink help)", "name", name)
+	}
 	db, err := postgres.Open(ctx, cfg.DatabaseURL, cfg.DBMaxConns)
 	if err != nil {
 		return nil, err

@@ -230,3 +230,33 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	return c, nil
 }
+
+// otherVars are the PAYLINK_ variables read outside Load (paylink dev's)
+// and the prefixes of the tests' and benchmarks' own.
+var otherVars = []string{"PAYLINK_DEV_DIR", "PAYLINK_EXAMPLE_ADDR", "PAYLINK_TEST_*", "PAYLINK_SCALE_*", "PAYLINK_BENCH_*"}
+
+// Unknown returns the names in environ (NAME=value entries) that start
+// with PAYLINK_ but that Paylink does not read, such as a misspelt
+// variable, which would otherwise be ignored without a word.
+func Unknown(environ []string) []string {
+	var out []string
+outer:
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, "PAYLINK_") {
+			continue
+		}
+		for _, v := range vars {
+			if v.Name == name {
+				continue outer
+			}
+		}
+		for _, o := range otherVars {
+			if prefix, ok := strings.CutSuffix(o, "*"); name == o || ok && strings.HasPrefix(name, prefix) {
+				continue outer
+			}
+		}
+		out = append(out, name)
+	}
+	return out
+}
