@@ -165,6 +165,37 @@ func TestRollKeepsTheOldKeyUntilItsExpiry(t *testing.T) {
 	wantCode(t, err, "api_key_inactive", "")
 }
 
+// A signed link is a payment link: only a key that may make links (full
+// access, or payment_links:write) verifies one. A read-only key given to a
+// reporting tool must not be able to sign links that take payments.
+func TestSigningSecretNeedsLinkWrite(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	for _, tc := range []struct {
+		scopes []string
+		ok     bool
+	}{
+		{nil, true},
+		{[]string{"payment_links:write"}, true},
+		{[]string{"payments:read", "payment_links:write"}, true},
+		{[]string{"payments:read"}, false},
+		{[]string{"payment_links:read"}, false},
+		{[]string{"payment_forms:write", "api_keys:write"}, false},
+	} {
+		k, err := f.createKey(t, f.key, NewKey{Scopes: tc.scopes})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, secret, err := f.svc.SigningSecret(f.ctx, f.db.Pool, k.ID)
+		switch {
+		case tc.ok && (err != nil || secret != k.Secret):
+			t.Errorf("SigningSecret of a key with scopes %v: %v; want its secret", tc.scopes, err)
+		case !tc.ok && !errors.Is(err, ErrKeyNotFound):
+			t.Errorf("SigningSecret of a key with scopes %v: %v; want api_key_not_found", tc.scopes, err)
+		}
+	}
+}
+
 func TestRollEdges(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)

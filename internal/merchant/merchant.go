@@ -241,13 +241,16 @@ func (s *Service) KeySecret(ctx context.Context, db postgres.DBTX, merchantID, k
 // plaintext secret, for verifying a link the merchant signed offline with
 // it (the key id is all the link carries). The merchant comes with its
 // settings as they are now. It returns ErrKeyNotFound for an unknown,
-// revoked or expired key.
+// revoked or expired key, and for a key whose scopes lack
+// payment_links:write: a signed link is a payment link, so a key that may
+// not make links through the API (a read-only reporting key, say) may not
+// sign them either.
 func (s *Service) SigningSecret(ctx context.Context, db postgres.DBTX, keyID string) (*Merchant, string, error) {
 	if !id.Valid("key", keyID) {
 		return nil, "", ErrKeyNotFound
 	}
 	var sealed []byte
-	m, err := s.scanMerchant(db.QueryRow(ctx, selectSigningKey, keyID, s.now()), &sealed)
+	m, err := s.scanMerchant(db.QueryRow(ctx, selectSigningKey, keyID, s.now(), string(ScopePaymentLinksWrite)), &sealed)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return nil, "", ErrKeyNotFound

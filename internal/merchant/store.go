@@ -60,7 +60,8 @@ WHERE merchant_id = $1 AND id = $2 AND revoked_at IS NULL AND (expires_at IS NUL
 	selectSigningKey = `
 SELECT ` + merchantColumns + `, k.secret_sealed
 FROM api_keys k JOIN merchants m ON m.id = k.merchant_id
-WHERE k.id = $1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > $2)`
+WHERE k.id = $1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > $2)
+  AND (k.scopes IS NULL OR $3 = ANY (k.scopes))`
 
 	selectKeys = `SELECT ` + keyColumns + ` FROM api_keys k`
 

@@ -1,8 +1,9 @@
 // Package signedpages is the hosted checkout's stateless signed links
 // (/pay/s?…, see links.Signed): the URL carries everything, signed with one
 // of the merchant's API key secrets. The checkout verifies it before
-// anything else: an unknown or revoked key, a bad signature or any edited
-// parameter is the 403 page, a past exp the 410 page; then the values must
+// anything else: an unknown or revoked key, a key without
+// payment_links:write, a bad signature or any edited parameter is the 403
+// page, a past exp the 410 page; then the values must
 // be acceptable (400), and the merchant's reference must not be paid yet
 // (410). Paying it is the same machinery as paying a link (package
 // hostedcheckout's kit), with the reference claimed in the payment's
