@@ -246,3 +246,43 @@ func TestRollKey(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyReplaysNeedTheCallersScopes: a key limited to api_keys:write may
+// not make or roll a key with full access, and it does not get one by
+// resending the Idempotency-Key and body a full-access key used: that is
+// its own request (403), not a replay of the first answer and its secret.
+// A key with the same scopes (here the full-access key's other pair)
+// still gets the replay.
+func TestKeyReplaysNeedTheCallersScopes(t *testing.T) {
+	t.Parallel()
+	e := apitest.New(t)
+	_, full := e.SignUp("replayscope@shop.test")
+	_, other := newKey(t, e, full, map[string]any{"name": "deploy"})
+	_, weak := newKey(t, e, full, map[string]any{"name": "keys", "scopes": []string{"api_keys:write"}})
+	create := func(c apitest.Creds) apitest.Response {
+		return e.Do(apitest.Req{Method: "POST", Path: "/v1/api_keys", Auth: &c,
+			Header: map[string]string{"Idempotency-Key": "make-ci-key"}, Body: map[string]any{"name": "ci"}})
+	}
+	roll := func(c apitest.Creds) apitest.Response {
+		return e.Do(apitest.Req{Method: "POST", Path: "/v1/api_keys/" + other.ID + "/roll", Auth: &c,
+			Header: map[string]string{"Idempotency-Key": "roll-deploy"}, Body: map[string]any{"expires_in": 3600}})
+	}
+	for name, do := range map[string]func(apitest.Creds) apitest.Response{"create": create, "roll": roll} {
+		first := do(full)
+		var made wire.APIKey
+		if first.Decode(t, &made); first.Status != http.StatusCreated || made.Scopes != nil || made.Secret == "" {
+			t.Fatalf("%s with the full-access key: %d %s", name, first.Status, first.Body)
+		}
+		res := do(weak)
+		wantScopeRefused(t, res, "full access")
+		if strings.Contains(string(res.Body), made.Secret) {
+			t.Fatalf("%s replayed to the api_keys:write key: %s", name, res.Body)
+		}
+		if name == "create" {
+			again := do(other)
+			if again.Header.Get("Idempotent-Replayed") != "true" || !strings.Contains(string(again.Body), made.Secret) {
+				t.Errorf("%s retried by a key with the same scopes: %d %s; want the replay", name, again.Status, again.Body)
+			}
+		}
+	}
+}
