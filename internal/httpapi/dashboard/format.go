@@ -77,14 +77,26 @@ func errAmountInput(param string, exp int) *apperr.Error {
 }
 
 // ParseMajor reads an amount typed in major units ("12.5", "1,234.50")
-// into minor units of currency, naming param in its error.
+// into minor units of currency, naming param in its error. A comma is
+// only a thousands separator: "12,50", a decimal comma, is refused rather
+// than read as 1,250.
 func ParseMajor(raw string, currency money.Currency, param string) (int64, error) {
 	exp, ok := money.Exponent(currency)
 	if !ok {
 		return 0, errAmountInput(param, 2)
 	}
-	raw = strings.ReplaceAll(strings.TrimSpace(raw), ",", "")
-	whole, frac, hasFrac := strings.Cut(raw, ".")
+	whole, frac, hasFrac := strings.Cut(strings.TrimSpace(raw), ".")
+	if groups := strings.Split(whole, ","); len(groups) > 1 {
+		if len(groups[0]) < 1 || len(groups[0]) > 3 {
+			return 0, errAmountInput(param, exp)
+		}
+		for _, g := range groups[1:] {
+			if len(g) != 3 {
+				return 0, errAmountInput(param, exp)
+			}
+		}
+		whole = strings.Join(groups, "")
+	}
 	if whole == "" || len(frac) > exp || (hasFrac && frac == "") || len(whole) > 12 {
 		return 0, errAmountInput(param, exp)
 	}

@@ -18,6 +18,16 @@ func TestParseMajor(t *testing.T) {
 		{"12.50", "USD", 1250, true},
 		{"12.5", "USD", 1250, true},
 		{"1,234", "USD", 123400, true},
+		{"1,234,567.89", "USD", 123456789, true},
+		{"2,500", "JPY", 2500, true},
+		{"12,50", "EUR", 0, false}, // a decimal comma, never 1,250.00
+		{"1,00", "USD", 0, false},
+		{"1,2345", "USD", 0, false},
+		{"1234,567", "USD", 0, false},
+		{",123", "USD", 0, false},
+		{"1,,234", "USD", 0, false},
+		{"1,234,", "USD", 0, false},
+		{"1.234,50", "EUR", 0, false},
 		{" 7 ", "EUR", 700, true},
 		{"2500", "JPY", 2500, true},
 		{"25.00", "JPY", 0, false}, // JPY has no minor unit

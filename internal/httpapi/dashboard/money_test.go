@@ -265,3 +265,23 @@ func TestPaymentPageLabelsMetadata(t *testing.T) {
 		t.Error("a payment without metadata shows a Metadata fact")
 	}
 }
+
+// A decimal comma is refused, never read as a thousands separator: a
+// merchant typing "12,50" for a refund of 12.50 must not refund 1,250.00
+// of a larger payment.
+func TestDecimalCommaRefundIsRefused(t *testing.T) {
+	env := apitest.New(t)
+	_, creds := env.SignUp("comma@shop.test")
+	pay := env.Paid(creds, 200000)
+	b := newBrowser(env)
+	b.login("comma@shop.test")
+
+	p := b.post("/dashboard/payments/"+pay.ID+"/refund", url.Values{"amount": {"12,50"}})
+	if p.Status != http.StatusBadRequest {
+		t.Fatalf("refund of 12,50: %d %q", p.Status, p.Location)
+	}
+	wantContains(t, p, "Enter the amount as a number, like 12.50.")
+	if n := env.Count(`SELECT amount_refunded FROM payments WHERE id = $1`, pay.ID); n != 0 {
+		t.Fatalf("refunded %d; want nothing", n)
+	}
+}
