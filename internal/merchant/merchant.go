@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
@@ -126,11 +127,19 @@ func ValidateSignUp(in SignUp) (SignUp, error) {
 }
 
 // NormalizeEmail returns addr trimmed and lower-cased if it is a bare
-// address (no display name) of at most 254 characters.
+// address (no display name) of at most 254 characters, at a domain name:
+// not an IP literal (a@[127.0.0.1], which would send mail to a host
+// rather than a domain), and without invisible or direction-changing
+// characters, which make an address read as another.
 func NormalizeEmail(addr string) (string, error) {
 	addr = strings.TrimSpace(addr)
 	a, err := mail.ParseAddress(addr)
-	if err != nil || a.Address != addr || len(addr) > 254 || !strings.Contains(addr[strings.LastIndexByte(addr, '@'):], ".") {
+	if err != nil || a.Address != addr || len(addr) > 254 {
+		return "", ErrEmailInvalid
+	}
+	domain := addr[strings.LastIndexByte(addr, '@')+1:]
+	if !strings.Contains(domain, ".") || strings.HasPrefix(domain, "[") ||
+		strings.IndexFunc(addr, func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }) >= 0 {
 		return "", ErrEmailInvalid
 	}
 	return strings.ToLower(addr), nil

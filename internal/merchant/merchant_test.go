@@ -103,6 +103,9 @@ func TestValidateSignUp(t *testing.T) {
 		{"long name", func(s *merchant.SignUp) { s.Name = strings.Repeat("n", 101) }, merchant.ErrNameInvalid},
 		{"bad email", func(s *merchant.SignUp) { s.Email = "ops" }, merchant.ErrEmailInvalid},
 		{"display name", func(s *merchant.SignUp) { s.Email = "Ops <ops@acme.test>" }, merchant.ErrEmailInvalid},
+		{"IP literal", func(s *merchant.SignUp) { s.Email = "ops@[127.0.0.1]" }, merchant.ErrEmailInvalid},
+		{"right-to-left override", func(s *merchant.SignUp) { s.Email = "\u202egnp.a@example.test" }, merchant.ErrEmailInvalid},
+		{"zero-width space", func(s *merchant.SignUp) { s.Email = "o\u200bps@acme.test" }, merchant.ErrEmailInvalid},
 		{"short password", func(s *merchant.SignUp) { s.Password = "012345678" }, merchant.ErrPasswordTooShort},
 		{"long password", func(s *merchant.SignUp) { s.Password = strings.Repeat("p", 257) }, merchant.ErrPasswordTooLong},
 	}
