@@ -25,8 +25,9 @@ type KeyMemory interface {
 
 // RedisKeys is a KeyMemory in Redis, shared by every API replica and
 // worker. Keys are forgotten after a week, longer than any retry of
-// Paylink's (a lost Redis only forgets them sooner: a reused key is then
-// not recognised, and the call is answered as the first was).
+// Paylink's (a lost or unreachable Redis only forgets them sooner: a
+// reused key is then not recognised, and the call is answered as the
+// first was).
 type RedisKeys struct {
 	rdb *redis.Client
 }

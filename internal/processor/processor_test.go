@@ -242,6 +242,41 @@ func TestUnavailableWhenCanceled(t *testing.T) {
 	}
 }
 
+// brokenMemory is a KeyMemory whose store cannot be reached.
+type brokenMemory struct{}
+
+func (brokenMemory) Remember(context.Context, string, []byte) ([]byte, error) {
+	return nil, errors.New("dial tcp 127.0.0.1:6379: connect: connection refused")
+}
+
+// TestAnswersWithoutKeyMemory: with Paylink's Redis down the simulator
+// still answers, as the processor outside Paylink it stands for would,
+// each key the same answer as before (a reused key goes unnoticed).
+func TestAnswersWithoutKeyMemory(t *testing.T) {
+	up := NewSimulator(secret, memory(t), func() time.Time { return now })
+	down := NewSimulator(secret, brokenMemory{}, func() time.Time { return now })
+	ctx := context.Background()
+	want, err := up.Authorize(ctx, "k-1", usd, card(CardVisa))
+	if err != nil || want.Status != Authorized {
+		t.Fatalf("with memory: %+v, %v", want, err)
+	}
+	got, err := down.Authorize(ctx, "k-1", usd, card(CardVisa))
+	if err != nil || got != want {
+		t.Fatalf("without memory: %+v, %v; want %+v", got, err, want)
+	}
+	if a, err := down.Authorize(ctx, "k-2", usd, card(CardDeclined)); err != nil || a.Status != Declined {
+		t.Fatalf("declining card without memory: %+v, %v", a, err)
+	}
+	if _, err := down.Capture(ctx, "cap-1", want.ID, usd); err != nil {
+		t.Fatalf("capture without memory: %v", err)
+	}
+	canceled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := down.Authorize(canceled, "k-3", usd, card(CardVisa)); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("canceled call: %v, want ErrUnavailable", err)
+	}
+}
+
 func TestCardNeverPrinted(t *testing.T) {
 	c := Card{Number: CardVisa, ExpMonth: 12, ExpYear: 2030, CVC: "987"}
 	var logs bytes.Buffer

@@ -199,8 +199,10 @@ func (s *Simulator) follow(ctx context.Context, kind, key, authID string, amount
 
 // remember records the request (fields) first made with key for a call of
 // kind, and refuses the key with any other: ErrKeyReused. A memory that
-// cannot be read is ErrUnavailable, as a processor whose own idempotency
-// store is down answers.
+// cannot be read (Paylink's Redis is down) lets the call through unchecked,
+// as a lost memory does: the simulator stands for a processor outside
+// Paylink, whose answers do not wait on Paylink's Redis, and every answer
+// is derived from its key anyway, so a retry still gets the same one.
 func (s *Simulator) remember(ctx context.Context, kind, key string, fields ...string) error {
 	h := hmac.New(sha256.New, s.secret)
 	h.Write([]byte("request\x00" + kind))
@@ -209,8 +211,11 @@ func (s *Simulator) remember(ctx context.Context, kind, key string, fields ...st
 	}
 	digest := h.Sum(nil)
 	held, err := s.keys.Remember(ctx, kind+":"+b32.EncodeToString(s.mac("key\x00" + kind + "\x00" + key)[:20]), digest)
-	if err != nil {
-		return fmt.Errorf("%w: key memory: %w", ErrUnavailable, err)
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return fmt.Errorf("%w: %w", ErrUnavailable, ctx.Err())
+	case err != nil:
+		return nil
 	}
 	if !hmac.Equal(held, digest) {
 		return ErrKeyReused

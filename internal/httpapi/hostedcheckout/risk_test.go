@@ -158,6 +158,38 @@ func TestRiskTestCards(t *testing.T) {
 	e.WantBalance(c, "USD", 2500)
 }
 
+// TestCardPaymentWithoutRedis: with Redis down a card payment still goes
+// through (the card processor is not Paylink's Redis), screened without
+// its counters (risk_degraded), a declined card still declines, and a
+// wallet top-up by card is credited.
+func TestCardPaymentWithoutRedis(t *testing.T) {
+	t.Parallel()
+	e := apitest.New(t)
+	_, c := e.SignUp("no-redis@shop.test")
+	l := e.CreateLink(c, map[string]any{"single_use": false})
+	path := apitest.CheckoutPath(t, l)
+	user := e.WalletUser("no-redis@wallet.test")
+	if err := e.Deps.Redis.Close(); err != nil {
+		t.Fatal(err)
+	}
+	paid := e.Pay(path, apitest.CardBody("4242424242424242"), "no-redis-1")
+	if paid.Status != http.StatusOK {
+		t.Fatalf("card payment without Redis: %d %s", paid.Status, paid.Body)
+	}
+	p := merchantView(t, e, c, apitest.PayAnswerOf(t, paid).Payment.ID)
+	if r := p.Risk.V; p.Status != "succeeded" || r == nil || !slices.Contains(r.Reasons, "risk_degraded") {
+		t.Fatalf("payment without Redis: %+v risk %+v", p, r)
+	}
+	apitest.WantError(t, e.Pay(path, apitest.CardBody("4000000000000002"), "no-redis-2"), http.StatusPaymentRequired, "card_declined")
+	e.WantBalance(c, "USD", 2500)
+	if top := user.TopUp(1000, "USD"); top.Status != "succeeded" {
+		t.Fatalf("top-up without Redis: %+v", top)
+	}
+	if b := user.Balances(); b["USD"] != 1000 {
+		t.Fatalf("wallet balances after the top-up: %v", b)
+	}
+}
+
 // TestWalletPaymentScreened: a wallet payment is screened too; blocked,
 // it is a failed payment with its risk, no money moves from the wallet
 // and the single-use link stays payable; allowed, it carries its risk
