@@ -125,7 +125,7 @@ func filterAmounts(ff *filterForm, keep, api url.Values, accepted []money.Curren
 		if a.typed == "" {
 			continue
 		}
-		n, err := ParseMajor(a.typed, cur, a.param)
+		n, err := money.ParseMajor(a.typed, cur, a.param)
 		if err != nil {
 			return "", err
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/paylink/paylink/internal/checkout"
+	"github.com/paylink/paylink/internal/money"
 )
 
 // refundInput reads a refund's amount (major units; empty: everything
@@ -18,7 +19,7 @@ import (
 func refundInput(form url.Values, p *checkout.Payment) (checkout.NewRefund, error) {
 	nr := checkout.NewRefund{Reason: form.Get("reason")}
 	if raw := strings.TrimSpace(form.Get("amount")); raw != "" {
-		n, err := ParseMajor(raw, p.Amount.Currency, "amount")
+		n, err := money.ParseMajor(raw, p.Amount.Currency, "amount")
 		if err != nil {
 			return nr, err
 		}

@@ -92,10 +92,10 @@ func (s *Pages) edit(c *gin.Context, v *dashboard.Visit) {
 		AllowedOrigins: strings.Join(f.AllowedOrigins, "\n"), SuccessURL: f.SuccessURL, Realm: f.Realm,
 		Metadata: metadataLines(f.Metadata), Currencies: v.Merchant.Settings.Currencies}
 	if f.Amount > 0 {
-		in.Amount = dashboard.FormatMajor(f.Amount, f.Currency)
+		in.Amount = money.FormatMajor(f.Amount, f.Currency)
 	} else {
 		in.Pricing = "range"
-		in.AmountMin, in.AmountMax = dashboard.FormatMajor(f.AmountMin, f.Currency), dashboard.FormatMajor(f.AmountMax, f.Currency)
+		in.AmountMin, in.AmountMax = money.FormatMajor(f.AmountMin, f.Currency), money.FormatMajor(f.AmountMax, f.Currency)
 	}
 	s.render(c, http.StatusOK, "form-edit", v, in)
 }
@@ -134,7 +134,7 @@ func (s *Pages) read(in editForm) (forms.NewForm, error) {
 	}
 	nf.Currency = cur
 	amount := func(raw, param string) (*int64, error) {
-		n, err := dashboard.ParseMajor(raw, cur, param)
+		n, err := money.ParseMajor(raw, cur, param)
 		return &n, err
 	}
 	if in.Pricing == "range" {

@@ -92,7 +92,7 @@ func (s *Pages) readLink(in *linkForm) (links.NewLink, error) {
 	if err != nil {
 		return links.NewLink{}, err
 	}
-	minor, err := dashboard.ParseMajor(in.Amount, cur, "amount")
+	minor, err := money.ParseMajor(in.Amount, cur, "amount")
 	if err != nil {
 		return links.NewLink{}, err
 	}
