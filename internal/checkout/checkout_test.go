@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/paylink/paylink/internal/apperr"
 	"github.com/paylink/paylink/internal/checkout"
 	"github.com/paylink/paylink/internal/checkout/settle"
 	"github.com/paylink/paylink/internal/ledger"
@@ -280,8 +282,10 @@ func TestRefundsNeverExceedThePayment(t *testing.T) {
 	f.wantBalance(100)
 
 	// What is left, and no more.
-	if _, err := refund(p.ID, new(int64(101))); !errors.Is(err, checkout.ErrRefundExceeds) {
-		t.Errorf("101 of 100 left: %v, want ErrRefundExceeds", err)
+	// The refusal says how much is left, so the merchant knows what to send.
+	if _, err := refund(p.ID, new(int64(101))); !errors.Is(err, checkout.ErrRefundExceeds) ||
+		!strings.Contains(refusal(err), "more than the $1.00 left") {
+		t.Errorf("101 of 100 left: %v (%q), want ErrRefundExceeds saying $1.00 is left", err, refusal(err))
 	}
 	if _, err := refund(p.ID, new(int64(0))); !errors.Is(err, money.ErrAmountInvalid) {
 		t.Errorf("a refund of 0: %v, want money.ErrAmountInvalid", err)
@@ -289,8 +293,11 @@ func TestRefundsNeverExceedThePayment(t *testing.T) {
 	if r, err := refund(p.ID, nil); err != nil || r.Amount.Minor != 100 {
 		t.Errorf("the rest: %+v, %v; want a refund of 100", r, err)
 	}
-	if _, err := refund(p.ID, nil); !errors.Is(err, checkout.ErrRefundExceeds) {
-		t.Errorf("the rest of nothing: %v, want ErrRefundExceeds", err)
+	if _, err := refund(p.ID, nil); !errors.Is(err, checkout.ErrRefundExceeds) || !strings.Contains(refusal(err), "the $0.00 left") {
+		t.Errorf("the rest of nothing: %v (%q), want ErrRefundExceeds saying $0.00 is left", err, refusal(err))
+	}
+	if _, err := refund(p.ID, new(int64(1))); !errors.Is(err, checkout.ErrRefundExceeds) || !strings.Contains(refusal(err), "the $0.00 left") {
+		t.Errorf("1 of nothing: %v (%q), want ErrRefundExceeds saying $0.00 is left", err, refusal(err))
 	}
 	// Only succeeded payments refund, and only the merchant's own.
 	l := f.link(500, false)
@@ -424,4 +431,14 @@ func TestSettleFinishesWhatACrashLeft(t *testing.T) {
 		t.Fatalf("second run = %+v, %v; want nothing to do", again, err)
 	}
 	f.wantBalance(1000 + 2000 + 2500 - 100)
+}
+
+// refusal is the message an error would show the merchant, or "" when it
+// is not an API error.
+func refusal(err error) string {
+	var e *apperr.Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return ""
 }

@@ -56,16 +56,16 @@ func CheckRefund(p *Payment, in NewRefund) error {
 	if p.Status != Succeeded {
 		return ErrNotRefundable
 	}
-	left := p.Amount.Minor - p.AmountRefunded
-	x := left
+	left := money.Amount{Minor: p.Amount.Minor - p.AmountRefunded, Currency: p.Amount.Currency}
+	x := left.Minor
 	if in.Amount != nil {
 		x = *in.Amount
 	}
 	switch {
 	case x < 1 && in.Amount != nil:
 		return money.ErrAmountInvalid
-	case x < 1 || x > left:
-		return ErrRefundExceeds
+	case x < 1 || x > left.Minor: // the message says how much is left, so the merchant knows what would go through
+		return ErrRefundExceeds.WithMessage(fmt.Sprintf("The refund is more than the %s left to refund on this payment.", left))
 	}
 	return nil
 }

@@ -159,7 +159,7 @@ func TestBrowserDashboard(t *testing.T) {
 	browsertest.Wait(t, ctx, `location.pathname.startsWith("/dashboard/payments/pay_") && !!document.getElementById("refund-review")`)
 	browsertest.Wait(t, ctx, `document.getElementById("timeline").textContent.includes("payment.succeeded")`)
 	must(t, chromedp.Do(ctx, chromedp.SendKeys("#amount", "30.00"), chromedp.Click("#refund-review")))
-	browsertest.Wait(t, ctx, `document.body.textContent.includes("The refund is more than what is left to refund on this payment.")`)
+	browsertest.Wait(t, ctx, `document.body.textContent.includes("The refund is more than the $25.00 left to refund on this payment.")`)
 	shots(t, ctx, "07-over-refund")
 	_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(document.getElementById("amount").value = "10.00",
 		document.getElementById("reason").value = "requested_by_customer", true)`))

@@ -165,7 +165,7 @@ func TestConcurrentDashboardRefunds(t *testing.T) {
 	if over := b.get("/dashboard/payments/" + pay.ID + "/refund?amount=10.01"); over.Status != http.StatusBadRequest {
 		t.Fatalf("over-refund confirm: %d", over.Status)
 	} else {
-		wantContains(t, over, "The refund is more than what is left to refund on this payment.")
+		wantContains(t, over, "The refund is more than the $10.00 left to refund on this payment.")
 	}
 
 	var wg sync.WaitGroup
@@ -183,7 +183,7 @@ func TestConcurrentDashboardRefunds(t *testing.T) {
 		switch {
 		case p.Status == http.StatusSeeOther && strings.Contains(p.Location, "refunded=re_"):
 			made++
-		case p.Status == http.StatusBadRequest && strings.Contains(p.Body, "The refund is more than what is left"):
+		case p.Status == http.StatusBadRequest && strings.Contains(p.Body, "The refund is more than the"):
 			refused++
 		default:
 			t.Fatalf("refund answer %d %q %s", p.Status, p.Location, p.Body)
