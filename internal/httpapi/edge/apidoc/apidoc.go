@@ -35,7 +35,8 @@ var openAPIBase []byte
 // its security (from Auth), the API-key scope it needs as
 // x-paylink-scope with the 403 answer (Scope), the Idempotency-Key
 // parameter (Idempotent; with the 409 and 422 answers it brings, unless
-// the operation writes them) and the 429 answer (Limit). It is an error for a route to name no operation
+// the operation writes them), the 429 answer (Limit), and for a JSON
+// operation taking a body the 413 every route gives past 64 KiB. It is an error for a route to name no operation
 // or one named already, for an operation to document no route, for a part
 // to write what the declarations decide, and for two parts to define a
 // component differently.
@@ -88,6 +89,9 @@ func Build(routes []edge.Route, parts ...fs.FS) ([]byte, error) {
 		if r.Idempotent {
 			idempotencyAnswers(responses)
 		}
+		if _, ok := op["requestBody"]; ok {
+			bodyTooLarge(responses)
+		}
 		op["responses"] = responses
 		path := edge.OpenAPIPath(r.Path)
 		item, _ := paths[path].(map[string]any)
@@ -126,6 +130,27 @@ func idempotencyAnswers(responses map[string]any) {
 		if _, ok := responses[status]; !ok {
 			responses[status] = map[string]any{"$ref": ref}
 		}
+	}
+}
+
+// bodyTooLarge adds to a JSON operation that takes a body the 413
+// body_too_large every route answers past 64 KiB (the edge caps every
+// body), in the error envelope its 400 answer uses (a shared answer or
+// its own JSON content); an operation that writes its own keeps it, and
+// a page's (an HTML 400) gets none.
+func bodyTooLarge(responses map[string]any) {
+	if _, written := responses["413"]; written {
+		return
+	}
+	bad, _ := responses["400"].(map[string]any)
+	if ref, ok := bad["$ref"].(string); ok {
+		responses["413"] = map[string]any{"$ref": ref}
+		return
+	}
+	content, _ := bad["content"].(map[string]any)
+	if js, ok := content["application/json"]; ok {
+		responses["413"] = map[string]any{"description": "body_too_large: the body is over 64 KiB.",
+			"content": map[string]any{"application/json": js}}
 	}
 }
 

@@ -2,6 +2,7 @@ package apidoc
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -181,5 +182,56 @@ func TestOpenAPIDocumentsIdempotencyAnswers(t *testing.T) {
 	}
 	if _, ok := d.Paths["/things"]["post"].Responses["422"]; ok {
 		t.Errorf("POST /things (a form page) documents 422: %v", d.Paths["/things"]["post"].Responses)
+	}
+}
+
+// TestOpenAPIDocumentsBodyTooLarge: every route refuses a body over 64 KiB
+// with 413 body_too_large (API.md), so every JSON operation taking a body
+// documents it in its own error envelope; one without a body, a form
+// page (HTML 400) and an answer the part writes are left as they are.
+func TestOpenAPIDocumentsBodyTooLarge(t *testing.T) {
+	routes := []edge.Route{
+		{Method: "POST", Path: "/v1/things", Doc: "createThing", Handle: noop},
+		{Method: "POST", Path: "/v1/seed", Doc: "seedThing", Handle: noop},
+		{Method: "POST", Path: "/v1/things/:id/archive", Doc: "archiveThing", Handle: noop},
+		{Method: "POST", Path: "/v1/things/:id/refunds", Doc: "refundThing", Handle: noop},
+		{Method: "POST", Path: "/things", Doc: "thingForm", Handle: noop},
+	}
+	envelope := map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Error"}}}
+	body := `"requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}}`
+	doc, err := Build(routes, part(map[string]string{
+		"createThing": `{` + body + `, "responses": {"201": {"description": "ok"}, "400": {"$ref": "#/components/responses/Error"}}}`,
+		"seedThing": `{` + body + `, "responses": {"201": {"description": "ok"}, "400": {"$ref": "#/components/responses/SeedError"},
+			"413": {"description": "too big"}}}`,
+		"archiveThing": `{"responses": {"200": {"description": "ok"}, "400": {"$ref": "#/components/responses/Error"}}}`,
+		"refundThing": `{` + body + `, "responses": {"201": {"description": "ok"}, "400": {"description": "refund_exceeds_payment",
+			"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}}`,
+		"thingForm": `{"requestBody": {"content": {"application/x-www-form-urlencoded": {}}},
+			"responses": {"303": {"description": "done"}, "400": {"description": "the form again", "content": {"text/html": {}}}}}`,
+	}, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Paths map[string]map[string]struct {
+			Responses map[string]map[string]any `json:"responses"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(doc, &d); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		path string
+		want map[string]any
+	}{
+		{"/v1/things", map[string]any{"$ref": "#/components/responses/Error"}},
+		{"/v1/seed", map[string]any{"description": "too big"}},
+		{"/v1/things/{id}/archive", nil},
+		{"/v1/things/{id}/refunds", map[string]any{"description": "body_too_large: the body is over 64 KiB.", "content": envelope}},
+		{"/things", nil},
+	} {
+		if got := d.Paths[tt.path]["post"].Responses["413"]; !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("POST %s answer 413 = %v; want %v", tt.path, got, tt.want)
+		}
 	}
 }
