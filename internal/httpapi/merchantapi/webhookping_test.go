@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -75,4 +76,33 @@ func TestWebhookEndpointTestSendsASignedPing(t *testing.T) {
 		http.StatusNotFound, "webhook_endpoint_not_found")
 	apitest.WantError(t, e.Do(apitest.Req{Method: "POST", Path: "/v1/webhook_endpoints/" + ep.ID + "/test", Auth: &key,
 		Body: map[string]any{"x": 1}}), http.StatusBadRequest, "unknown_parameter")
+}
+
+// TestOpenAPIEventTypes: the published Event envelope names every type a
+// receiver can get, the test ping included, so a client generated from it
+// accepts every delivery.
+func TestOpenAPIEventTypes(t *testing.T) {
+	t.Parallel()
+	e := apitest.New(t)
+	var doc struct {
+		Components struct {
+			Schemas struct {
+				Event struct {
+					Properties struct {
+						Type struct {
+							Enum []string `json:"enum"`
+						} `json:"type"`
+					} `json:"properties"`
+				} `json:"Event"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	e.Do(apitest.Req{Method: "GET", Path: "/v1/openapi.json"}).Decode(t, &doc)
+	got := doc.Components.Schemas.Event.Properties.Type.Enum
+	want := append(webhook.Types(), webhook.Ping)
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("Event.type enum = %v; want %v", got, want)
+	}
 }
