@@ -50,6 +50,8 @@ export interface PaymentLinkParams {
   success_url?: string;
   cancel_url?: string;
   metadata?: Record<string, string>;
+  /** Groups the link and its payments by site (1-64 of a-z 0-9 . _ -). */
+  realm?: string;
 }
 
 export interface PaymentLink extends PaymentLinkParams {
