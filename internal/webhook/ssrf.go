@@ -151,7 +151,7 @@ func (g *Guard) CheckURL(ctx context.Context, raw string) (*url.URL, error) {
 	host := u.Hostname()
 	if ip, err := netip.ParseAddr(host); err == nil {
 		if !g.Allowed(ip) {
-			return nil, ErrURLNotAllowed
+			return nil, g.notAllowed()
 		}
 		return u, nil
 	}
@@ -163,10 +163,21 @@ func (g *Guard) CheckURL(ctx context.Context, raw string) (*url.URL, error) {
 	}
 	for _, ip := range ips {
 		if !g.Allowed(ip) {
-			return nil, ErrURLNotAllowed
+			return nil, g.notAllowed()
 		}
 	}
 	return u, nil
+}
+
+// notAllowed is ErrURLNotAllowed saying what this guard refuses: with
+// AllowPrivate, http:// and loopback and private addresses are fine, so
+// the message names only what stays refused.
+func (g *Guard) notAllowed() error {
+	if g.AllowPrivate {
+		return ErrURLNotAllowed.WithMessage("url must not point to a link-local, cloud metadata or other reserved address " +
+			"(this server allows http://, loopback and private addresses for local receivers).")
+	}
+	return ErrURLNotAllowed
 }
 
 // control runs after the socket is created and before it connects, with

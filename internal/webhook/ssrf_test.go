@@ -7,10 +7,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/paylink/paylink/internal/apperr"
 	"github.com/paylink/paylink/internal/testdns"
 )
 
@@ -105,6 +107,26 @@ func TestCheckURL(t *testing.T) {
 			if (g.want == nil && err != nil) || (g.want != nil && !errors.Is(err, g.want)) {
 				t.Errorf("AllowPrivate=%v: CheckURL(%q) = %v, want %v", g.guard.AllowPrivate, tc.url, err, g.want)
 			}
+		}
+	}
+}
+
+// TestCheckURLSaysWhatThisGuardRefuses: with AllowPrivate (paylink dev) a
+// refused address is not explained by rules that do not apply there
+// (https only, no loopback), which would send a developer whose
+// http://127.0.0.1 receiver works looking for the wrong problem.
+func TestCheckURLSaysWhatThisGuardRefuses(t *testing.T) {
+	r := &testdns.Resolver{}
+	r.Set("metadata.shop.test", "169.254.169.254")
+	for _, raw := range []string{"http://169.254.169.254/latest", "http://metadata.shop.test/"} {
+		_, err := (&Guard{AllowPrivate: true, Resolver: r}).CheckURL(context.Background(), raw)
+		var e *apperr.Error
+		if !errors.As(err, &e) || e.Code != "url_not_allowed" || strings.Contains(e.Message, "https://") ||
+			!strings.Contains(e.Message, "link-local, cloud metadata") {
+			t.Errorf("AllowPrivate: CheckURL(%q) = %v; want url_not_allowed naming only what stays refused", raw, err)
+		}
+		if _, err := (&Guard{Resolver: r}).CheckURL(context.Background(), raw); !errors.As(err, &e) || !strings.Contains(e.Message, "https://") {
+			t.Errorf("strict: CheckURL(%q) = %v; want the message asking for https://", raw, err)
 		}
 	}
 }
