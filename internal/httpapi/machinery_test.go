@@ -64,7 +64,12 @@ func TestIdempotencyKeyReusedWithOtherBody(t *testing.T) {
 		t.Fatalf("reordered body: %d %s; want a replay", res.Status, res.Body)
 	}
 	body["name"] = "B"
-	apitest.WantError(t, e.Do(apitest.Req{Method: "POST", Path: "/v1/merchants", Header: h, Body: body}), 422, "idempotency_key_reused")
+	reused := e.Do(apitest.Req{Method: "POST", Path: "/v1/merchants", Header: h, Body: body})
+	apitest.WantError(t, reused, 422, "idempotency_key_reused")
+	// The refusal says what to do about it.
+	if !strings.Contains(string(reused.Body), "send a new key with a new request") {
+		t.Errorf("idempotency_key_reused = %s; want the message to say to send a new key", reused.Body)
+	}
 	apitest.WantError(t, e.Do(apitest.Req{Method: "POST", Path: "/v1/merchants", Header: map[string]string{"Idempotency-Key": "café"}, Body: body}),
 		400, "idempotency_key_invalid")
 	apitest.WantError(t, e.Do(apitest.Req{Method: "POST", Path: "/v1/merchants", Header: map[string]string{"Idempotency-Key": strings.Repeat("k", 256)}, Body: body}),

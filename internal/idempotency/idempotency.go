@@ -24,7 +24,7 @@ var (
 	ErrInUse = &apperr.Error{Kind: apperr.IdempotencyInUse, Code: "idempotency_key_in_use",
 		Message: "A request with this Idempotency-Key is still being processed; retry later."}
 	ErrReused = &apperr.Error{Kind: apperr.IdempotencyMismatch, Code: "idempotency_key_reused",
-		Message: "This Idempotency-Key was already used with a different request."}
+		Message: "This Idempotency-Key was already used with a different request: send a new key with a new request, or this request's first body to get its answer again."}
 	ErrKeyInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "idempotency_key_invalid",
 		Message: "The Idempotency-Key header must be 1 to 255 printable ASCII characters."}
 )
