@@ -74,11 +74,17 @@
   function errorText(r) {
     return (r.data && r.data.error && r.data.error.message) || "Something went wrong. Try again.";
   }
+  // show writes text in the page's message box. On the wallet page the
+  // box is at the top and the forms below it (far below, on a phone): an
+  // answer out of sight is brought on screen, or the form seems to do
+  // nothing.
   function show(text, ok) {
     var m = $("message");
     if (!m) return;
     m.textContent = text || "";
     m.className = "alert " + (ok ? "alert-ok" : "alert-error");
+    var r = m.getBoundingClientRect();
+    if (text && (r.top < 0 || r.bottom > window.innerHeight)) m.scrollIntoView({ block: "center" });
   }
   function busy(button, on) { if (button) button.disabled = on; }
 
