@@ -72,7 +72,7 @@ func TestWalletBrowserTopUpChallengeWithdrawAndFilter(t *testing.T) {
 	browsertest.Wait(t, ctx, `document.getElementById("message").textContent.includes("Withdrawing $10.00")`)
 	browsertest.Wait(t, ctx, `document.getElementById("balances").textContent.includes("$15.00")`)
 	browsertest.Wait(t, ctx, `document.querySelector("#history li .status-processing") !== null &&
-		document.querySelector("#history li").textContent.includes("Withdrawn")`)
+		document.querySelector("#history li").textContent.includes("Withdrawal")`)
 	shots(t, ctx, "2-withdrawal-processing")
 	var id string
 	if err := e.DB.Pool.QueryRow(context.Background(), `SELECT id FROM wallet_payouts`).Scan(&id); err != nil {
@@ -103,7 +103,7 @@ func TestWalletBrowserTopUpChallengeWithdrawAndFilter(t *testing.T) {
 	// Filters: withdrawals only, then failed withdrawals only.
 	filter(t, ctx, "history_type", "Wi", "withdrawal")
 	browsertest.Wait(t, ctx, `document.querySelectorAll("#history li").length === 2 &&
-		Array.from(document.querySelectorAll("#history li .what")).every(function (e) { return e.textContent === "Withdrawn"; })`)
+		Array.from(document.querySelectorAll("#history li .what")).every(function (e) { return e.textContent === "Withdrawal"; })`)
 	filter(t, ctx, "history_status", "F", "failed")
 	browsertest.Wait(t, ctx, `document.querySelectorAll("#history li").length === 1 &&
 		document.querySelector("#history li").getAttribute("data-id") === "`+id+`"`)

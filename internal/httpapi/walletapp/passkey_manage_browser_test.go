@@ -91,7 +91,7 @@ func TestWalletBrowserManagesPasskeys(t *testing.T) {
 	// The withdrawal redraws the passkeys too (one was just used): wait for
 	// that before pressing one of their buttons.
 	browsertest.Wait(t, ctx, `document.getElementById("message").textContent.startsWith("Withdrawing ") &&
-		document.querySelector("#history li .what").textContent === "Withdrawn" &&
+		document.querySelector("#history li .what").textContent === "Withdrawal" &&
 		document.querySelector("#balances li").textContent.includes("30.00") && `+passkeysDrawn)
 	if after := signCount(t, ctx, phone) + signCount(t, ctx, key); after <= signs {
 		t.Errorf("sign counts %v before and %v after the withdrawal: no passkey confirmed it", signs, after)

@@ -249,8 +249,9 @@
         });
       }).finally(function () { $("passkeys").removeAttribute("aria-busy"); });
     }
-    var labels = { topup: "Added money", transfer_in: "Received", transfer_out: "Sent", payment: "Paid", refund: "Refund",
-      withdrawal: "Withdrawn" };
+    // Nouns, not verbs: "Added money" beside "Failed" said both.
+    var labels = { topup: "Top-up", transfer_in: "Received", transfer_out: "Sent", payment: "Paid", refund: "Refund",
+      withdrawal: "Withdrawal" };
     var statuses = { succeeded: "Succeeded", processing: "Processing", requires_action: "Waiting for your bank",
       failed: "Failed", canceled: "Canceled", pending: "Pending" };
     var poll = null;
@@ -268,10 +269,15 @@
         if (!list.length && !more) ul.appendChild(span("muted", "Nothing here yet."));
         list.forEach(function (t) {
           var e = li(), incoming = t.type === "topup" || t.type === "transfer_in" || t.type === "refund";
+          // Only money that moved (or is on its way) gets a sign; what
+          // failed or was canceled moved nothing in the end.
+          var moved = t.status === "succeeded" || t.status === "processing";
+          var void_ = t.status === "failed" || t.status === "canceled";
           waiting = waiting || t.status === "processing";
           e.setAttribute("data-id", t.id);
           e.appendChild(span("what", labels[t.type] + (t.counterparty ? " · " + t.counterparty : "")));
-          e.appendChild(span("amt" + (incoming ? " in" : ""), (incoming ? "+" : "−") + format(t.amount, t.currency)));
+          e.appendChild(span("amt" + (moved && incoming ? " in" : "") + (void_ ? " void" : ""),
+            (moved ? (incoming ? "+" : "−") : "") + format(t.amount, t.currency)));
           e.appendChild(span("meta", new Date(t.created_at).toLocaleString() + (t.note ? " · " + t.note : "") +
             (t.failure_code ? " · " + t.failure_code.replace(/_/g, " ") : "")));
           e.appendChild(span("meta status status-" + t.status, statuses[t.status] || t.status));
