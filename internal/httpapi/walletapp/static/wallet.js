@@ -312,6 +312,13 @@
         });
       });
     }
+    // reread shows the balances and history as they are now after a
+    // refused transfer or withdrawal: money spent in another tab makes
+    // "too low" the answer beside a balance that looked enough. Its own
+    // failure leaves the refusal's message in place.
+    function reread() {
+      return loadMoney().catch(function () {});
+    }
     function refresh() {
       return Promise.all([loadPasskeys(), loadMoney()])
         .catch(function (e) { show(e.message); });
@@ -371,6 +378,7 @@
         return refresh();
       }).catch(function (e) {
         show(e.name === "NotAllowedError" ? "The passkey confirmation was cancelled; nothing was sent." : e.message);
+        return reread();
       }).finally(function () { busy(b, false); });
     });
 
@@ -421,6 +429,7 @@
         return refresh();
       }).catch(function (e) {
         show(e.name === "NotAllowedError" ? "The passkey confirmation was cancelled; nothing was withdrawn." : e.message);
+        return reread();
       }).finally(function () { busy(b, false); });
     });
 
