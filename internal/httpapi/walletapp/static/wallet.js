@@ -56,7 +56,7 @@
     return "web_" + bufToB64u(b.buffer);
   }
   // api sends JSON with an Idempotency-Key (one per user action, reused
-  // when the same action is retried) and resolves to {status, data}.
+  // when the same action is retried) and resolves to {status, data, retryAfter}.
   function api(method, path, body, key) {
     var headers = { "Accept": "application/json" };
     var init = { method: method, headers: headers, credentials: "same-origin" };
@@ -67,11 +67,18 @@
     }
     return fetch(path, init).then(function (res) {
       return res.json().catch(function () { return {}; }).then(function (data) {
-        return { status: res.status, data: data };
+        return { status: res.status, data: data, retryAfter: res.headers.get("Retry-After") };
       });
     });
   }
+  // errorText is what to tell the user about the failed call r. A 429's
+  // message is written for programs ("the number of seconds in
+  // Retry-After"): say in minutes when to try again instead.
   function errorText(r) {
+    if (r.status === 429) {
+      var minutes = Math.max(1, Math.ceil((parseInt(r.retryAfter, 10) || 60) / 60));
+      return "Too many attempts. Try again in " + (minutes === 1 ? "a minute." : minutes + " minutes.");
+    }
     return (r.data && r.data.error && r.data.error.message) || "Something went wrong. Try again.";
   }
   // show writes text in the page's message box. On the wallet page the
