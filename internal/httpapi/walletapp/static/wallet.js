@@ -98,14 +98,37 @@
   // --- amounts (no floats: "12.50" -> 1250) ---
   var exponents = { JPY: 0, KRW: 0, BHD: 3, KWD: 3, JOD: 3, OMR: 3, TND: 3 };
   function exponent(c) { return c in exponents ? exponents[c] : 2; }
+  // toMinor reads text as an amount of currency in minor units, or null.
+  // A thousand written as the page writes it, "1,000.00" (or "1.000,00"
+  // in German), loses its grouping; a lone "," or "." is the decimal mark.
   function toMinor(text, currency) {
-    var exp = exponent(currency), m = /^\s*(\d+)(?:[.,](\d*))?\s*$/.exec(text || "");
+    var exp = exponent(currency), s = (text || "").trim();
+    if (/^\d{1,3}(,\d{3})+(\.\d*)?$/.test(s)) s = s.replace(/,/g, "");
+    else if (/^\d{1,3}(\.\d{3})+,\d*$/.test(s)) s = s.replace(/\./g, "");
+    var m = /^(\d+)(?:[.,](\d*))?$/.exec(s);
     if (!m) return null;
     var frac = (m[2] || "");
     if (frac.length > exp) return null;
     while (frac.length < exp) frac += "0";
     var n = parseInt(m[1] + frac, 10);
     return n > 0 ? n : null;
+  }
+  // maxMinor is the most one movement may carry (API.md: 1 ≤ amount ≤
+  // 99 999 999 minor units).
+  var maxMinor = 99999999;
+  // readAmount is the amount in field id in minor units of currency, or
+  // null once the page said what is wrong with it.
+  function readAmount(id, currency, example) {
+    var n = toMinor($(id).value, currency);
+    if (!n) {
+      show("Enter an amount like " + example + ".");
+      return null;
+    }
+    if (n > maxMinor) {
+      show("The most one top-up, transfer or withdrawal can carry is " + format(maxMinor, currency) + ".");
+      return null;
+    }
+    return n;
   }
   function format(minor, currency) {
     try {
@@ -368,8 +391,8 @@
     $("transfer-form").addEventListener("submit", function (ev) {
       ev.preventDefault();
       var b = $("transfer-submit"), currency = $("transfer_currency").value;
-      var amount = toMinor($("transfer_amount").value, currency);
-      if (!amount) { show("Enter an amount like 12.50."); return; }
+      var amount = readAmount("transfer_amount", currency, "12.50");
+      if (!amount) return;
       var body = { receiver_email: $("receiver_email").value.trim(), amount: amount, currency: currency, note: $("note").value };
       busy(b, true);
       show("");
@@ -392,8 +415,8 @@
     $("topup-form").addEventListener("submit", function (ev) {
       ev.preventDefault();
       var b = $("topup-submit"), currency = $("topup_currency").value;
-      var amount = toMinor($("topup_amount").value, currency);
-      if (!amount) { show("Enter an amount like 20.00."); return; }
+      var amount = readAmount("topup_amount", currency, "20.00");
+      if (!amount) return;
       var card = cardBody("");
       if (!card) { show("Enter the card's expiry as MM/YY."); return; }
       var body = { amount: amount, currency: currency, card: card };
@@ -414,8 +437,8 @@
     $("withdraw-form").addEventListener("submit", function (ev) {
       ev.preventDefault();
       var b = $("withdraw-submit"), currency = $("withdraw_currency").value;
-      var amount = toMinor($("withdraw_amount").value, currency);
-      if (!amount) { show("Enter an amount like 20.00."); return; }
+      var amount = readAmount("withdraw_amount", currency, "20.00");
+      if (!amount) return;
       var card = cardBody("withdraw_");
       if (!card) { show("Enter the card's expiry as MM/YY."); return; }
       var body = { amount: amount, currency: currency, card: card };
