@@ -39,7 +39,7 @@ var (
 	errPaymentLinkInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "payment_link_invalid", Param: "payment_link",
 		Message: "payment_link must be the id of a payment link (plink_…)."}
 	errReceiverEmailInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "email_invalid", Param: "receiver_email",
-		Message: "receiver_email is not a valid e-mail address."}
+		Message: "The receiver's e-mail address is not valid."}
 )
 
 type accountResponse struct {
