@@ -139,6 +139,28 @@ const (
 	Unknown    Brand = "unknown"
 )
 
+// Name is how people write brand b ("Visa", "American Express"), or ""
+// for an unknown brand.
+func (b Brand) Name() string {
+	switch b {
+	case Visa:
+		return "Visa"
+	case Mastercard:
+		return "Mastercard"
+	case Amex:
+		return "American Express"
+	case Discover:
+		return "Discover"
+	}
+	return ""
+}
+
+// CardWords is how a message names a card: "Visa card ending in 4242",
+// the brand as people write it rather than its code "visa".
+func CardWords(b Brand, last4 string) string {
+	return strings.TrimSpace(b.Name() + " card ending in " + last4)
+}
+
 // Decline and validation codes, as API.md and the checkout page use them.
 const (
 	CodeCardDeclined         = "card_declined"

@@ -32,8 +32,8 @@ func (s *Service) TopUpChallenged(ctx context.Context, tx pgx.Tx, u *User, amoun
 	now := s.now().UTC().Truncate(time.Microsecond)
 	t := &Transaction{ID: id.NewAt("txn", now), UserID: u.ID, Type: TypeTopUp, Status: StatusRequiresAction, Amount: amount,
 		Reference: ref, CardBrand: &card.Brand, CardLast4: &card.Last4, CreatedAt: now, UpdatedAt: now}
-	if err := record(ctx, tx, t, u.Email, fmt.Sprintf("Your bank asks you to confirm adding %s with your %s card ending in %s.",
-		amount, card.Brand, card.Last4)); err != nil {
+	if err := record(ctx, tx, t, u.Email, fmt.Sprintf("Your bank asks you to confirm adding %s with your %s.",
+		amount, card.Words())); err != nil {
 		return nil, err
 	}
 	return t, nil
@@ -74,7 +74,7 @@ func (s *Service) CompleteTopUp(ctx context.Context, tx pgx.Tx, u *User, txnID s
 	message := fmt.Sprintf("Adding %s to your wallet failed: your bank did not confirm it.", cur.Amount)
 	if approved {
 		status, code = StatusSucceeded, nil
-		message = fmt.Sprintf("You added %s to your wallet with your %s card ending in %s.", cur.Amount, deref(cur.CardBrand), deref(cur.CardLast4))
+		message = fmt.Sprintf("You added %s to your wallet with your %s.", cur.Amount, Card{deref(cur.CardBrand), deref(cur.CardLast4)}.Words())
 		if err := post(ctx, tx, ledger.Transaction{Kind: ledgerTopUp, Reference: cur.Reference, Entries: []ledger.Entry{
 			{Account: ledger.Account{Kind: ledger.CardIn, Currency: cur.Amount.Currency}, Amount: -cur.Amount.Minor},
 			{Account: walletAccount(u.ID, cur.Amount.Currency), Amount: cur.Amount.Minor},

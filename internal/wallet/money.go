@@ -14,6 +14,7 @@ import (
 	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/notify"
 	"github.com/paylink/paylink/internal/postgres"
+	"github.com/paylink/paylink/internal/processor"
 	"github.com/paylink/paylink/internal/wire"
 )
 
@@ -120,6 +121,9 @@ func post(ctx context.Context, tx pgx.Tx, t ledger.Transaction) error {
 // Card is the safe part of the card a top-up was paid with.
 type Card struct{ Brand, Last4 string }
 
+// Words is how a message names card: "Visa card ending in 4242".
+func (c Card) Words() string { return processor.CardWords(processor.Brand(c.Brand), c.Last4) }
+
 // TopUp credits amount, authorized on a card under the processor
 // reference ref, to user's wallet in tx: one ledger transaction (card_in
 // to the wallet), a history entry, an in-app notification, an e-mail, and
@@ -137,8 +141,8 @@ func (s *Service) TopUp(ctx context.Context, tx pgx.Tx, u *User, amount money.Am
 	}}); err != nil {
 		return nil, err
 	}
-	if err := record(ctx, tx, t, u.Email, fmt.Sprintf("You added %s to your wallet with your %s card ending in %s.",
-		amount, card.Brand, card.Last4)); err != nil {
+	if err := record(ctx, tx, t, u.Email, fmt.Sprintf("You added %s to your wallet with your %s.",
+		amount, card.Words())); err != nil {
 		return nil, err
 	}
 	if _, err := tx.Exec(ctx, insertPendingCapture, ref, t.ID, amount.Minor, string(amount.Currency), now); err != nil {

@@ -26,7 +26,7 @@ func (s *Service) Blocked(ctx context.Context, tx pgx.Tx, u *User, typ string, a
 	if typ == TypeWithdrawal {
 		what = "Withdrawing %s"
 	}
-	return t, record(ctx, tx, t, u.Email, fmt.Sprintf(what+" with your %s card ending in %s failed.", amount, card.Brand, card.Last4))
+	return t, record(ctx, tx, t, u.Email, fmt.Sprintf(what+" with your %s failed.", amount, card.Words()))
 }
 
 // HoldPayout keeps withdrawal txnID's payout, in tx, from being handed to

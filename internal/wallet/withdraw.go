@@ -66,8 +66,8 @@ func (s *Service) Withdraw(ctx context.Context, tx pgx.Tx, u *User, amount money
 	}}); err != nil {
 		return nil, err
 	}
-	if err := record(ctx, tx, t, u.Email, fmt.Sprintf("You are withdrawing %s to your %s card ending in %s.",
-		amount, details.Brand, details.Last4)); err != nil {
+	if err := record(ctx, tx, t, u.Email, fmt.Sprintf("You are withdrawing %s to your %s.",
+		amount, details.Words())); err != nil {
 		return nil, err
 	}
 	sealed := s.keys.Seal([]byte(sealCard(card)), []byte(t.ID))

@@ -440,15 +440,8 @@ func (s *Server) challengePageHandler(c *gin.Context) {
 
 // BrandName is how pages name card brand b.
 func BrandName(b processor.Brand) string {
-	switch b {
-	case processor.Visa:
-		return "Visa"
-	case processor.Mastercard:
-		return "Mastercard"
-	case processor.Amex:
-		return "American Express"
-	case processor.Discover:
-		return "Discover"
+	if name := b.Name(); name != "" {
+		return name
 	}
 	return "Card"
 }

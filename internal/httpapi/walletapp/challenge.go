@@ -124,7 +124,7 @@ func (s *Server) topUpChallengePage(c *gin.Context) {
 	}
 	card := ""
 	if t.CardBrand != nil && t.CardLast4 != nil {
-		card = *t.CardBrand + " card ending in " + *t.CardLast4
+		card = wallet.Card{Brand: *t.CardBrand, Last4: *t.CardLast4}.Words()
 	}
 	s.page(c, http.StatusOK, "wallet-challenge", challengePageData{ID: t.ID, Amount: t.Amount.String(), Card: card})
 }

@@ -26,3 +26,28 @@ func TestWalletTransferToABadAddressSaysSoInWords(t *testing.T) {
 		t.Errorf("error = %+v", b.Error)
 	}
 }
+
+// TestWalletMessagesNameTheCardsBrandAsPeopleWriteIt: notifications and
+// their e-mails say "your Visa card", not the brand's code "visa".
+func TestWalletMessagesNameTheCardsBrandAsPeopleWriteIt(t *testing.T) {
+	t.Parallel()
+	e := apitest.New(t)
+	s := e.WalletUser("brand@example.test")
+	s.TopUp(1000, "USD")
+	if res := withdraw(s, 300, "USD", "5555 5555 5555 4444"); res.Status != 201 {
+		t.Fatalf("withdraw: %d %s", res.Status, res.Body)
+	}
+	n := s.Notifications("")
+	var got []string
+	for _, x := range n.Data {
+		got = append(got, x.Message)
+	}
+	want := []string{"You are withdrawing $3.00 to your Mastercard card ending in 4444.",
+		"You added $10.00 to your wallet with your Visa card ending in 4242."}
+	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("notifications = %q, want %q", got, want)
+	}
+	if n := e.Count("SELECT count(*) FROM emails WHERE to_addr = 'brand@example.test' AND subject LIKE '%Visa card ending in 4242%'"); n != 1 {
+		t.Errorf("%d top-up e-mails name the Visa card", n)
+	}
+}
