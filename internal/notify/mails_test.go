@@ -222,7 +222,26 @@ func TestBrowserRendersShopperEmails(t *testing.T) {
 			browsertest.Wait(t, ctx, fmt.Sprintf(`document.title === %q && document.body.innerText.includes("Tokyo Tea")`, mails[name].Subject))
 			// Nothing sticks out sideways on a phone.
 			browsertest.Wait(t, ctx, `document.documentElement.scrollWidth <= window.innerWidth`)
+			// A row's value wraps between words: only an id too long for
+			// the line may break inside ("7 December 2026, 21:31 U / TC"
+			// did, at 375 pixels).
+			browsertest.Wait(t, ctx, wordsWhole)
 			browsertest.Screenshot(t, ctx, fmt.Sprintf("%s-%d", name, width))
 		}
 	}
 }
+
+// wordsWhole is true when no word under 20 characters of a row's value
+// (the right-hand cells) is broken across lines.
+const wordsWhole = `Array.from(document.querySelectorAll("td[style*='text-align:right']")).every(function (td) {
+	return Array.from(td.childNodes).every(function (node) {
+		if (node.nodeType !== 3) return true;
+		for (var re = /\S+/g, m; (m = re.exec(node.textContent));) {
+			var r = document.createRange();
+			r.setStart(node, m.index);
+			r.setEnd(node, m.index + m[0].length);
+			if (m[0].length < 20 && r.getClientRects().length > 1) return false;
+		}
+		return true;
+	});
+})`
