@@ -311,6 +311,13 @@
           e.appendChild(span("meta", new Date(t.created_at).toLocaleString() + (t.note ? " · " + t.note : "") +
             (t.failure_code ? " · " + t.failure_code.replace(/_/g, " ") : "")));
           e.appendChild(span("meta status status-" + t.status, statuses[t.status] || t.status));
+          if (t.type === "topup" && t.status === "requires_action") { // left before answering the bank
+            var go = document.createElement("a");
+            go.className = "meta";
+            go.href = "/wallet/topups/" + encodeURIComponent(t.id) + "/challenge";
+            go.textContent = "Answer your bank's check";
+            e.appendChild(go);
+          }
           ul.appendChild(e);
           cursor = t.id;
         });
