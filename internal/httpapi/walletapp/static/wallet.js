@@ -196,19 +196,36 @@
     creationOptions: creationOptions, credentialJSON: credentialJSON };
 
   // --- pages ---
+  // signupPage sends the form; a refusal that names a field (the API's
+  // param) marks that field invalid, described by the message, and puts
+  // the focus in it, so the user need not guess which one it means.
   function signupPage(form) {
+    var fields = ["email", "password", "first_name", "middle_name", "last_name", "phone"];
     form.addEventListener("submit", function (ev) {
       ev.preventDefault();
-      var b = $("signup-submit"), body = {};
-      ["email", "password", "first_name", "middle_name", "last_name", "phone"].forEach(function (k) { body[k] = $(k).value; });
+      var b = $("signup-submit"), body = {}, param = "";
+      fields.forEach(function (k) {
+        body[k] = $(k).value;
+        $(k).removeAttribute("aria-invalid");
+        $(k).removeAttribute("aria-describedby");
+      });
       busy(b, true);
       api("POST", "/v1/wallet/signup", body).then(function (r) {
-        if (r.status !== 201) throw new Error(errorText(r));
+        if (r.status !== 201) {
+          param = (r.data && r.data.error && r.data.error.param) || "";
+          throw new Error(errorText(r));
+        }
         return api("POST", "/v1/wallet/login", { email: body.email, password: body.password });
       }).then(function (r) {
         if (r.status !== 200) throw new Error(errorText(r));
         window.location.assign(next());
-      }).catch(function (e) { show(e.message); }).finally(function () { busy(b, false); });
+      }).catch(function (e) {
+        show(e.message);
+        if (fields.indexOf(param) < 0) return;
+        $(param).setAttribute("aria-invalid", "true");
+        $(param).setAttribute("aria-describedby", "message");
+        $(param).focus();
+      }).finally(function () { busy(b, false); });
     });
   }
 
