@@ -128,6 +128,27 @@ func TestOpenAPIRefusesDrift(t *testing.T) {
 	}
 }
 
+// postResponses reads an OpenAPI document's POST responses: path → status
+// → response.
+func postResponses(t *testing.T, doc []byte) map[string]map[string]map[string]any {
+	t.Helper()
+	var d struct {
+		Paths map[string]map[string]struct {
+			Responses map[string]map[string]any `json:"responses"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(doc, &d); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]map[string]map[string]any{}
+	for path, ops := range d.Paths {
+		if post, ok := ops["post"]; ok {
+			out[path] = post.Responses
+		}
+	}
+	return out
+}
+
 // TestOpenAPIDocumentsIdempotencyAnswers: an idempotent JSON route answers
 // 409 idempotency_key_in_use and 422 idempotency_key_reused (API.md), so
 // its operation documents them in its own error envelope even when its
@@ -151,15 +172,8 @@ func TestOpenAPIDocumentsIdempotencyAnswers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var d struct {
-		Paths map[string]map[string]struct {
-			Responses map[string]map[string]any `json:"responses"`
-		} `json:"paths"`
-	}
-	if err := json.Unmarshal(doc, &d); err != nil {
-		t.Fatal(err)
-	}
-	ref := func(path, status string) any { return d.Paths[path]["post"].Responses[status]["$ref"] }
+	d := postResponses(t, doc)
+	ref := func(path, status string) any { return d[path][status]["$ref"] }
 	for _, tt := range []struct {
 		path, status string
 		want         any
@@ -177,11 +191,11 @@ func TestOpenAPIDocumentsIdempotencyAnswers(t *testing.T) {
 			t.Errorf("POST %s answer %s = %v; want %v", tt.path, tt.status, got, tt.want)
 		}
 	}
-	if d.Paths["/v1/seed"]["post"].Responses["409"]["description"] != "e-mail taken" {
-		t.Errorf("POST /v1/seed 409 = %v; want the part's own", d.Paths["/v1/seed"]["post"].Responses["409"])
+	if d["/v1/seed"]["409"]["description"] != "e-mail taken" {
+		t.Errorf("POST /v1/seed 409 = %v; want the part's own", d["/v1/seed"]["409"])
 	}
-	if _, ok := d.Paths["/things"]["post"].Responses["422"]; ok {
-		t.Errorf("POST /things (a form page) documents 422: %v", d.Paths["/things"]["post"].Responses)
+	if _, ok := d["/things"]["422"]; ok {
+		t.Errorf("POST /things (a form page) documents 422: %v", d["/things"])
 	}
 }
 
@@ -212,14 +226,7 @@ func TestOpenAPIDocumentsBodyTooLarge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var d struct {
-		Paths map[string]map[string]struct {
-			Responses map[string]map[string]any `json:"responses"`
-		} `json:"paths"`
-	}
-	if err := json.Unmarshal(doc, &d); err != nil {
-		t.Fatal(err)
-	}
+	d := postResponses(t, doc)
 	for _, tt := range []struct {
 		path string
 		want map[string]any
@@ -230,7 +237,7 @@ func TestOpenAPIDocumentsBodyTooLarge(t *testing.T) {
 		{"/v1/things/{id}/refunds", map[string]any{"description": "body_too_large: the body is over 64 KiB.", "content": envelope}},
 		{"/things", nil},
 	} {
-		if got := d.Paths[tt.path]["post"].Responses["413"]; !reflect.DeepEqual(got, tt.want) {
+		if got := d[tt.path]["413"]; !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("POST %s answer 413 = %v; want %v", tt.path, got, tt.want)
 		}
 	}
