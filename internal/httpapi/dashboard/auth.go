@@ -249,11 +249,14 @@ func (s *Server) logout(c *gin.Context) {
 
 // Failed is the status the API answers err with and its message by the
 // form field it concerns ("" for the whole form). Internal errors are
-// logged once, by edge.ErrorResponse, and shown without detail.
+// logged once, by edge.ErrorResponse, and shown without detail. A locked
+// log-in says in minutes when to try again, not in the API's words.
 func (s *Server) Failed(c *gin.Context, err error) (int, map[string]string) {
 	status, body := s.Edge.ErrorResponse(c, err)
 	if lk := (*lockout.LockedError)(nil); errors.As(err, &lk) {
-		c.Header("Retry-After", strconv.Itoa(max(1, int(lk.RetryAfter(s.Now()).Seconds()))))
+		wait := max(1, int(lk.RetryAfter(s.Now()).Seconds()))
+		c.Header("Retry-After", strconv.Itoa(wait))
+		body.Error.Message = "Too many failed log-ins. Try again in " + Count(int64((wait+59)/60), "minute", "minutes") + "."
 	}
 	return status, map[string]string{body.Error.Param: body.Error.Message}
 }

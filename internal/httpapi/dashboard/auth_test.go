@@ -208,7 +208,7 @@ func TestLogInLockOut(t *testing.T) {
 	if p.Status != http.StatusTooManyRequests || p.Header.Get("Retry-After") == "" {
 		t.Fatalf("right password while locked: %d Retry-After %q", p.Status, p.Header.Get("Retry-After"))
 	}
-	wantContains(t, p, "Too many failed log-ins")
+	wantContains(t, p, "Too many failed log-ins. Try again in 15 minutes.")
 	if env.Count(`SELECT count(*) FROM auth_attempts WHERE subject = 'merchant:locked@shop.test'`) != 1 {
 		t.Fatal("the lock-out subject is not merchant:<e-mail>")
 	}
