@@ -22,6 +22,5 @@ func (s *Service) NotifyPasskey(ctx context.Context, tx pgx.Tx, email, name stri
 	message := fmt.Sprintf("A passkey named %s was %s your Paylink dashboard.", strconv.Quote(name), verb)
 	return notify.Queue(ctx, tx, notify.Email{To: email, Subject: subject,
 		Text: message + " (" + now.Format("2 January 2006, 15:04 MST") + ")\n\n" +
-			"If this was not you: log in, remove any passkey you do not recognise under Settings > Passkeys,\n" +
-			"change your password and log out everywhere.\n"}, now)
+			"If this was not you: log in, remove any passkey you do not recognise under Settings > Passkeys, and log out everywhere.\n"}, now)
 }

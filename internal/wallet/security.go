@@ -32,6 +32,5 @@ func (s *Service) NotifyPasskey(ctx context.Context, tx pgx.Tx, u *User, typ, na
 	}
 	return notify.Queue(ctx, tx, notify.Email{To: u.Email, Subject: subject,
 		Text: message + " (" + now.Format("2 January 2006, 15:04 MST") + ")\n\n" +
-			"If this was not you, someone knows your password: log in, remove any passkey you do not\n" +
-			"recognise under Passkeys, and change your password.\n"}, now)
+			"If this was not you, someone knows your password: log in and remove any passkey you do not recognise under Passkeys.\n"}, now)
 }

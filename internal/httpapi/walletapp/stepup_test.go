@@ -159,4 +159,9 @@ func TestPasskeyStepUpGuardsAddingAndRemovingPasskeys(t *testing.T) {
 	if n := e.Count("SELECT count(*) FROM emails WHERE to_addr = 'victim@example.test' AND subject LIKE '%passkey%'"); n != 3 {
 		t.Fatalf("passkey e-mails to the user = %d, want 3", n)
 	}
+	// They advise only what a wallet user can do: there is no password
+	// change to point at.
+	if n := e.Count("SELECT count(*) FROM emails WHERE to_addr = 'victim@example.test' AND body LIKE '%remove any passkey you do not recognise under Passkeys.%' AND body NOT LIKE '%change your password%'"); n != 3 {
+		t.Fatalf("passkey e-mails with the advice a user can follow = %d, want 3", n)
+	}
 }
