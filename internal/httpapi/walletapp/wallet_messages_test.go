@@ -2,6 +2,7 @@ package walletapp_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/paylink/paylink/internal/httpapi/apitest"
@@ -49,5 +50,21 @@ func TestWalletMessagesNameTheCardsBrandAsPeopleWriteIt(t *testing.T) {
 	}
 	if n := e.Count("SELECT count(*) FROM emails WHERE to_addr = 'brand@example.test' AND subject LIKE '%Visa card ending in 4242%'"); n != 1 {
 		t.Errorf("%d top-up e-mails name the Visa card", n)
+	}
+}
+
+// TestWalletPageTitlesAgree: every wallet page's title names the page and
+// then Paylink, the same way, so a tab or a history entry reads alike.
+func TestWalletPageTitlesAgree(t *testing.T) {
+	t.Parallel()
+	e := apitest.New(t)
+	for path, want := range map[string]string{
+		"/wallet/login":  "<title>Log in to your wallet · Paylink</title>",
+		"/wallet/signup": "<title>Create your wallet · Paylink</title>",
+	} {
+		res := e.Do(apitest.Req{Method: "GET", Path: path})
+		if res.Status != 200 || !strings.Contains(string(res.Body), want) {
+			t.Errorf("GET %s: %d, want %s in\n%.400s", path, res.Status, want, res.Body)
+		}
 	}
 }
