@@ -71,6 +71,10 @@ type Filter struct {
 	Currency money.Currency
 }
 
+// FilterParams are the query parameters ParseFilter reads.
+var FilterParams = []string{"status", "payment_link", "payment_form", "realm", "email", "created_gte", "created_lt",
+	"amount_gte", "amount_lte"}
+
 // ParseFilter reads the filters of GET /v1/payments and of the CSV export
 // from a query string: status, payment_link, payment_form, realm, email,
 // created_gte, created_lt, amount_gte, amount_lte. Other parameters are

@@ -18,6 +18,7 @@
 package edge
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -97,10 +98,7 @@ func New(cfg Config) (*Edge, error) {
 	if e.assets, err = newAssets(); err != nil {
 		return nil, err
 	}
-	prefix := cfg.RateLimitPrefix
-	if prefix == "" {
-		prefix = "paylink"
-	}
+	prefix := cmp.Or(cfg.RateLimitPrefix, "paylink")
 	for _, l := range []struct {
 		class Limit
 		name  string

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
@@ -68,13 +69,8 @@ func (e *Edge) mutate(c *gin.Context, scope string, fn LaterMutation) (int, []by
 	if key != "" && !idempotency.ValidKey(key) {
 		return 0, nil, idempotency.ErrKeyInvalid
 	}
-	req := idempotency.Request{Scope: scope, Key: key,
-		Fingerprint: Fingerprint(c)}
-	var (
-		status   int
-		body     []byte
-		replayed bool
-	)
+	req := idempotency.Request{Scope: scope, Key: key, Fingerprint: Fingerprint(c)}
+	status, body, replayed := 0, []byte(nil), false
 	err := e.db.WithTxLater(ctx, func(tx pgx.Tx, later *postgres.Writes) error {
 		replayed = false
 		if key != "" {
@@ -144,10 +140,15 @@ type ListParams struct {
 var errLimitInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "limit_invalid", Param: "limit",
 	Message: "limit must be a whole number from 1 to 100."}
 
-// ParseList reads limit (1..100, default 10) and starting_after, which
-// must be an id with prefix.
-func ParseList(c *gin.Context, prefix string) (ListParams, error) {
+// ParseList reads limit (1..100, default 10) and starting_after, an id with
+// prefix; any other query parameter not in filters (?staus=) is refused.
+func ParseList(c *gin.Context, prefix string, filters ...string) (ListParams, error) {
 	p := ListParams{Limit: 10, StartingAfter: c.Query("starting_after")}
+	for name := range c.Request.URL.Query() {
+		if !slices.Contains(append(filters, "limit", "starting_after"), name) {
+			return p, ErrUnknownParameter.WithParam(name).WithMessage("Unknown parameter: " + name + ".")
+		}
+	}
 	if v, ok := c.GetQuery("limit"); ok {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 100 {
@@ -156,8 +157,7 @@ func ParseList(c *gin.Context, prefix string) (ListParams, error) {
 		p.Limit = n
 	}
 	if p.StartingAfter != "" && !id.Valid(prefix, p.StartingAfter) {
-		return p, apperr.InvalidParam("starting_after_invalid", "starting_after",
-			"starting_after must be the id of an object in the list.")
+		return p, apperr.InvalidParam("starting_after_invalid", "starting_after", "starting_after must be the id of an object in the list.")
 	}
 	return p, nil
 }

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/paylink/paylink/internal/httpapi/edge"
 	"github.com/paylink/paylink/internal/payments"
 )
 
@@ -26,8 +28,14 @@ const DefaultExportTimeout = 30 * time.Minute
 // the status any more: the connection is cut, so the client sees a broken
 // transfer rather than a file that looks complete. A merchant with
 // payments.MaxConcurrentExports exports running gets a 429
-// export_limit_reached with Retry-After.
+// export_limit_reached with Retry-After. A parameter that is not a filter
+// is refused, so a mistyped one does not export more than was meant.
 func (s *Server) exportPayments(c *gin.Context) error {
+	for name := range c.Request.URL.Query() {
+		if !slices.Contains(payments.FilterParams, name) {
+			return edge.ErrUnknownParameter.WithParam(name).WithMessage("Unknown parameter: " + name + ".")
+		}
+	}
 	f, err := payments.ParseFilter(c.Request.URL.Query())
 	if err != nil {
 		return err

@@ -71,7 +71,7 @@ func (s *Server) getForm(c *gin.Context) error {
 }
 
 func (s *Server) listForms(c *gin.Context) error {
-	p, err := edge.ParseList(c, "pform")
+	p, err := edge.ParseList(c, "pform", "status", "realm")
 	if err != nil {
 		return err
 	}

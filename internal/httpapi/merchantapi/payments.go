@@ -68,7 +68,7 @@ func (s *Server) getLink(c *gin.Context) error {
 }
 
 func (s *Server) listLinks(c *gin.Context) error {
-	p, err := edge.ParseList(c, "plink")
+	p, err := edge.ParseList(c, "plink", "status", "realm")
 	if err != nil {
 		return err
 	}
@@ -111,7 +111,7 @@ func (s *Server) getPayment(c *gin.Context) error {
 }
 
 func (s *Server) listPayments(c *gin.Context) error {
-	p, err := edge.ParseList(c, "pay")
+	p, err := edge.ParseList(c, "pay", payments.FilterParams...)
 	if err != nil {
 		return err
 	}

@@ -60,7 +60,7 @@ func (s *Server) createRefund(c *gin.Context) error {
 // listRefunds is GET /v1/refunds: every refund, or one payment's
 // (?payment=pay_…), newest first.
 func (s *Server) listRefunds(c *gin.Context) error {
-	p, err := edge.ParseList(c, "re")
+	p, err := edge.ParseList(c, "re", "payment")
 	if err != nil {
 		return err
 	}

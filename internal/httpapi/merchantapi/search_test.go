@@ -126,6 +126,57 @@ func TestSearchRefusesMalformedFilters(t *testing.T) {
 	}
 }
 
+// TestListsRefuseUnknownParameters: a query parameter a list does not
+// take (a mistyped filter) is 400 unknown_parameter naming it, as an
+// unknown body field is, rather than silently a wider list or CSV; every
+// filter API.md names is still taken.
+func TestListsRefuseUnknownParameters(t *testing.T) {
+	t.Parallel()
+	e := apitest.New(t)
+	_, c := e.SignUp("typo@shop.test")
+	e.Paid(c, 1500)
+	for path, param := range map[string]string{
+		"/v1/payments?staus=failed":                "staus",
+		"/v1/reports/payments.csv?staus=failed":    "staus",
+		"/v1/payments?limit=5&ending_before=pay_1": "ending_before",
+		"/v1/payment_links?realms=eu":              "realms",
+		"/v1/payment_forms?state=active":           "state",
+		"/v1/refunds?payment_id=pay_1":             "payment_id",
+		"/v1/events?types=payment.succeeded":       "types",
+		"/v1/webhook_endpoints?url=x":              "url",
+		"/v1/api_keys?scope=x":                     "scope",
+		"/v1/reviews?state=open":                   "state",
+		"/v1/risk/rules?enabled=true":              "enabled",
+	} {
+		res := e.Do(apitest.Req{Method: "GET", Path: path, Auth: &c})
+		apitest.WantError(t, res, 400, "unknown_parameter")
+		var b struct {
+			Error struct{ Param string } `json:"error"`
+		}
+		res.Decode(t, &b)
+		if b.Error.Param != param {
+			t.Errorf("%s: param %q, want %q", path, b.Error.Param, param)
+		}
+	}
+	for _, path := range []string{"/v1/payments?status=succeeded&payment_link=plink_01m8000000000000000000000a&payment_form=pform_01m8000000000000000000000a" +
+		"&realm=shop&email=a@b.test&created_gte=2026-01-01T00:00:00Z&created_lt=2027-01-01T00:00:00Z&amount_gte=1&amount_lte=5&limit=5",
+		"/v1/reports/payments.csv?status=succeeded&amount_gte=1", "/v1/payment_links?status=active&realm=shop",
+		"/v1/payment_forms?status=active&realm=shop", "/v1/refunds?payment=pay_01m8000000000000000000000a",
+		"/v1/events?type=payment.succeeded", "/v1/reviews?status=open"} {
+		if res := e.Do(apitest.Req{Method: "GET", Path: path, Auth: &c}); res.Status != 200 {
+			t.Errorf("%s: %d %s", path, res.Status, res.Body)
+		}
+	}
+	s := e.WalletUser("typo@wallet.test")
+	apitest.WantError(t, s.Do(apitest.Req{Method: "GET", Path: "/v1/wallet/transactions?typ=topup"}), 400, "unknown_parameter")
+	if res := s.Do(apitest.Req{Method: "GET", Path: "/v1/wallet/transactions?type=topup&status=succeeded&limit=3"}); res.Status != 200 {
+		t.Errorf("wallet transactions with filters: %d %s", res.Status, res.Body)
+	}
+	if res := s.Do(apitest.Req{Method: "GET", Path: "/v1/wallet/notifications?unread=true"}); res.Status != 200 {
+		t.Errorf("wallet notifications unread: %d %s", res.Status, res.Body)
+	}
+}
+
 // TestRealmsOnLinksAndForms: realm is taken on creation, checked, and
 // filters both lists.
 func TestRealmsOnLinksAndForms(t *testing.T) {

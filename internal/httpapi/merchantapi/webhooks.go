@@ -183,7 +183,7 @@ func (s *Server) listDeliveries(c *gin.Context, f webhook.DeliveryFilter) error 
 }
 
 func (s *Server) listEvents(c *gin.Context) error {
-	p, err := edge.ParseList(c, "evt")
+	p, err := edge.ParseList(c, "evt", "type")
 	if err != nil {
 		return err
 	}

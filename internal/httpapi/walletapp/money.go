@@ -338,7 +338,7 @@ var walletStatuses = map[string]bool{wallet.StatusRequiresAction: true, wallet.S
 	wallet.StatusSucceeded: true, wallet.StatusFailed: true, wallet.StatusCanceled: true}
 
 func (s *Server) listWalletTransactions(c *gin.Context) error {
-	p, err := edge.ParseList(c, "txn")
+	p, err := edge.ParseList(c, "txn", "type", "status")
 	if err != nil {
 		return err
 	}
@@ -369,7 +369,7 @@ func (s *Server) getWalletTransaction(c *gin.Context) error {
 }
 
 func (s *Server) listNotifications(c *gin.Context) error {
-	p, err := edge.ParseList(c, "ntf")
+	p, err := edge.ParseList(c, "ntf", "unread")
 	if err != nil {
 		return err
 	}

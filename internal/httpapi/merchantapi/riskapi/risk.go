@@ -226,7 +226,7 @@ func (s *Server) deleteItem(c *gin.Context) error {
 }
 
 func (s *Server) listReviews(c *gin.Context) error {
-	p, err := edge.ParseList(c, "rev")
+	p, err := edge.ParseList(c, "rev", "status")
 	if err != nil {
 		return err
 	}
