@@ -297,3 +297,29 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		t.Fatalf("routes (-registered +documented):\n%s", diff)
 	}
 }
+
+// TestAPIAnswersAreNotSniffedOrCached: the API's JSON answers (and its
+// errors) carry nosniff and Cache-Control: no-store, since they hold a
+// merchant's or a wallet user's data; a handler that allows caching (a
+// link's QR code) still says so itself.
+func TestAPIAnswersAreNotSniffedOrCached(t *testing.T) {
+	t.Parallel()
+	e := apitest.New(t)
+	_, c := e.SignUp("headers@shop.test")
+	l := e.CreateLink(c, nil)
+	user := e.WalletUser("headers@wallet.test")
+	for name, res := range map[string]apitest.Response{
+		"merchant":       e.Do(apitest.Req{Method: "GET", Path: "/v1/merchant", Auth: &c}),
+		"wallet account": user.Do(apitest.Req{Method: "GET", Path: "/v1/wallet/account"}),
+		"an error":       e.Do(apitest.Req{Method: "GET", Path: "/v1/payments/pay_01m8000000000000000000000a", Auth: &c}),
+		"no route":       e.Do(apitest.Req{Method: "GET", Path: "/v1/nothing"}),
+	} {
+		if res.Header.Get("X-Content-Type-Options") != "nosniff" || res.Header.Get("Cache-Control") != "no-store" {
+			t.Errorf("%s: %d nosniff %q, Cache-Control %q", name, res.Status, res.Header.Get("X-Content-Type-Options"), res.Header.Get("Cache-Control"))
+		}
+	}
+	qr := e.Do(apitest.Req{Method: "GET", Path: "/v1/payment_links/" + l.ID + "/qr", Auth: &c})
+	if qr.Status != 200 || qr.Header.Get("Cache-Control") != "private, max-age=300" {
+		t.Errorf("QR code: %d Cache-Control %q", qr.Status, qr.Header.Get("Cache-Control"))
+	}
+}

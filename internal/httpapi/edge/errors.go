@@ -146,8 +146,7 @@ const RetryAfterUnavailable = "1"
 func (e *Edge) WriteError(c *gin.Context, err error) {
 	var ra retryAfter
 	if errors.As(err, &ra) {
-		secs := int64(math.Ceil(ra.RetryAfter(e.now()).Seconds()))
-		c.Header("Retry-After", strconv.FormatInt(max(1, secs), 10))
+		c.Header("Retry-After", strconv.FormatInt(max(1, int64(math.Ceil(ra.RetryAfter(e.now()).Seconds()))), 10))
 	}
 	status, body := e.ErrorResponse(c, err)
 	if status == http.StatusServiceUnavailable && c.Writer.Header().Get("Retry-After") == "" {
@@ -165,9 +164,12 @@ func (e *Edge) WriteError(c *gin.Context, err error) {
 	c.PureJSON(status, body)
 }
 
-// h adapts a handler that returns an error to gin.
+// h adapts a handler that returns an error to gin. Its answers are never
+// sniffed, nor cached unless the handler says so: they carry accounts' data.
 func (e *Edge) h(fn func(*gin.Context) error) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		c.Header("X-Content-Type-Options", "nosniff")
+		c.Header("Cache-Control", "no-store")
 		if err := fn(c); err != nil {
 			e.WriteError(c, err)
 		}
