@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/mail"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -240,23 +241,20 @@ var otherVars = []string{"PAYLINK_DEV_DIR", "PAYLINK_EXAMPLE_ADDR", "PAYLINK_TES
 // variable, which would otherwise be ignored without a word.
 func Unknown(environ []string) []string {
 	var out []string
-outer:
 	for _, kv := range environ {
-		name, _, _ := strings.Cut(kv, "=")
-		if !strings.HasPrefix(name, "PAYLINK_") {
-			continue
+		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "PAYLINK_") && !known(name) {
+			out = append(out, name)
 		}
-		for _, v := range vars {
-			if v.Name == name {
-				continue outer
-			}
-		}
-		for _, o := range otherVars {
-			if prefix, ok := strings.CutSuffix(o, "*"); name == o || ok && strings.HasPrefix(name, prefix) {
-				continue outer
-			}
-		}
-		out = append(out, name)
 	}
 	return out
+}
+
+// known reports whether Paylink reads variable name: one of vars, or of
+// otherVars (a trailing * matching any suffix).
+func known(name string) bool {
+	return slices.ContainsFunc(vars[:], func(v Var) bool { return v.Name == name }) ||
+		slices.ContainsFunc(otherVars, func(o string) bool {
+			prefix, wild := strings.CutSuffix(o, "*")
+			return name == o || wild && strings.HasPrefix(name, prefix)
+		})
 }

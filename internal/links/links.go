@@ -455,11 +455,21 @@ func (s *Service) PayableURL(ctx context.Context, db postgres.DBTX, merchantID, 
 // through Lookup's cache, as Description does; the page checks that the
 // payment is the link's.
 func (s *Service) ReceiptURL(ctx context.Context, db postgres.DBTX, merchantID, linkID, payID string) string {
-	l, err := s.Lookup(ctx, db, linkID)
-	if err != nil || l.MerchantID != merchantID {
+	l := s.merchantLink(ctx, db, merchantID, linkID)
+	if l == nil {
 		return ""
 	}
 	return s.base.String() + s.Path(l, "/payments/"+payID)
+}
+
+// merchantLink is Lookup's link linkID when it is merchantID's, else
+// nil (also when it cannot be read).
+func (s *Service) merchantLink(ctx context.Context, db postgres.DBTX, merchantID, linkID string) *Link {
+	l, err := s.Lookup(ctx, db, linkID)
+	if err != nil || l.MerchantID != merchantID {
+		return nil
+	}
+	return l
 }
 
 // Description returns what merchantID's link linkID sells, "" when it
@@ -467,9 +477,8 @@ func (s *Service) ReceiptURL(ctx context.Context, db postgres.DBTX, merchantID, 
 // comes through Lookup's cache: a receipt costs no read of its own while
 // the link is being paid.
 func (s *Service) Description(ctx context.Context, db postgres.DBTX, merchantID, linkID string) string {
-	l, err := s.Lookup(ctx, db, linkID)
-	if err != nil || l.MerchantID != merchantID {
-		return ""
+	if l := s.merchantLink(ctx, db, merchantID, linkID); l != nil {
+		return l.Description
 	}
-	return l.Description
+	return ""
 }

@@ -122,6 +122,15 @@ func (k *APIKey) covers(want []Scope) error {
 	return nil
 }
 
+// Authority names what k may do, the same for every key with the same
+// scopes: its scopes, or full access.
+func (k *APIKey) Authority() string {
+	if k.Scopes == nil {
+		return "key scopes: full access"
+	}
+	return "key scopes: " + strings.Join(scopeNames(k.Scopes), " ")
+}
+
 func scopeNames(scopes []Scope) []string {
 	if scopes == nil {
 		return nil

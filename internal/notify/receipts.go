@@ -10,6 +10,7 @@ import (
 	"unicode"
 
 	"github.com/paylink/paylink/internal/money"
+	"github.com/paylink/paylink/internal/processor"
 )
 
 // Payment is what e-mails say about a payment, read from the payment
@@ -127,16 +128,13 @@ func (p Payment) method() string {
 	return "card"
 }
 
-// brandName writes a card brand as people know it.
+// brandName writes a card brand as people know it (processor.Brand.Name),
+// "Card" for none, and a brand the processor does not name as it came.
 func brandName(b string) string {
-	switch strings.ToLower(b) {
-	case "visa":
-		return "Visa"
-	case "mastercard":
-		return "Mastercard"
-	case "amex", "american_express":
-		return "American Express"
-	case "":
+	if name := processor.Brand(strings.ToLower(b)).Name(); name != "" {
+		return name
+	}
+	if b == "" {
 		return "Card"
 	}
 	return b

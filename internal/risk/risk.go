@@ -122,16 +122,13 @@ func (e *Engine) Screen(ctx context.Context, a *Attempt) (Decision, error) {
 	case err != nil:
 		e.log.WarnContext(ctx, "risk signals unavailable", "err", err, "merchant", a.MerchantID)
 		counts = Counts{Degraded: true}
-		if until, ok := e.blocked.Load(memKey); ok && now.Before(until.(time.Time)) {
-			counts.CardTesting = true
-		}
 	case counts.CardTesting && a.IP != "":
 		e.blocked.Store(memKey, now.Add(e.th.TestingBlock))
-	case a.IP != "":
-		// Redis restarted or flushed within the hour: the block stands.
-		if until, ok := e.blocked.Load(memKey); ok && now.Before(until.(time.Time)) {
-			counts.CardTesting = true
-		}
+	}
+	// A block this process saw stands for its hour, while Redis cannot be
+	// read and after Redis restarted or was flushed.
+	if until, ok := e.blocked.Load(memKey); ok && now.Before(until.(time.Time)) {
+		counts.CardTesting = true
 	}
 	h, err := e.history(ctx, a)
 	if err != nil {

@@ -3,7 +3,6 @@ package merchantapi
 import (
 	"context"
 	"net/http"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 	"github.com/jackc/pgx/v5"
@@ -77,7 +76,7 @@ func (s *Server) createKey(c *gin.Context) error {
 		nk.Scopes = *in.Scopes // [] is refused (scope_invalid), never full access
 	}
 	m, caller := CurrentMerchant(c), currentKey(c)
-	return s.edge.Mutate(c, edge.BindPayer(c, m.ID, keyAuthority(caller)), func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+	return s.edge.Mutate(c, keyScope(c, m.ID, caller), func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		k, err := s.merchants.CreateKeyWith(ctx, tx, caller, nk)
 		if err != nil {
 			return 0, nil, err
@@ -116,7 +115,7 @@ func (s *Server) rollKey(c *gin.Context) error {
 		return err
 	}
 	m, caller := CurrentMerchant(c), currentKey(c)
-	return s.edge.Mutate(c, edge.BindPayer(c, m.ID, keyAuthority(caller)), func(ctx context.Context, tx pgx.Tx) (int, any, error) {
+	return s.edge.Mutate(c, keyScope(c, m.ID, caller), func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		made, _, err := s.merchants.RollKey(ctx, tx, caller, c.Param("id"), grace)
 		if err != nil {
 			return 0, nil, err
@@ -125,21 +124,14 @@ func (s *Server) rollKey(c *gin.Context) error {
 	})
 }
 
-// keyAuthority names what the calling key may do. Key creations and rolls
-// keep their Idempotency-Keys per merchant and authority (edge.BindPayer):
-// whether they may be made depends on the caller's scopes, so only a key
-// with the same scopes gets such an answer, and its new secret, replayed;
-// a weaker key sending the same Idempotency-Key and body makes its own
-// request, and is refused as ever.
-func keyAuthority(k *merchant.APIKey) string {
-	if k.Scopes == nil {
-		return "key scopes: full access"
-	}
-	names := make([]string, len(k.Scopes))
-	for i, sc := range k.Scopes {
-		names[i] = string(sc)
-	}
-	return "key scopes: " + strings.Join(names, " ")
+// keyScope is the Idempotency-Key scope of a key creation or roll: the
+// merchant and the caller's authority (edge.BindPayer). Whether they may
+// be made depends on the caller's scopes, so only a key with the same
+// scopes gets such an answer, and its new secret, replayed; a weaker key
+// sending the same Idempotency-Key and body makes its own request, and is
+// refused as ever.
+func keyScope(c *gin.Context, merchantID string, caller *merchant.APIKey) string {
+	return edge.BindPayer(c, merchantID, caller.Authority())
 }
 
 func (s *Server) revokeKey(c *gin.Context) error {
