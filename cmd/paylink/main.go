@@ -40,7 +40,9 @@ const usage = `usage: paylink <command>
 commands:
   api       serve the HTTP API, checkout pages and metrics
   worker    run background tasks (webhooks, e-mail, expiry, clean-up)
-  migrate   apply database migrations and exit
+  migrate [-force VERSION]
+            apply database migrations and exit; -force only records
+            VERSION after a process was stopped mid-migration
   dev       api + worker in one process; starts a private PostgreSQL and
             Redis under ./.data when DATABASE_URL / REDIS_URL are unset,
             migrates and seeds a demo merchant
@@ -84,7 +86,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "worker":
 		return serve(ctx, getenv, stderr, false, true)
 	case "migrate":
-		return migrate(getenv, stdout)
+		return migrate(args[1:], getenv, stdout, stderr)
 	case "dev":
 		return dev(ctx, getenv, stdout, stderr)
 	case "ledger":
@@ -113,9 +115,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 // argless describes the commands that take no arguments.
 var argless = map[string]string{
-	"api":     "Serves the HTTP API, checkout pages, dashboard, /healthz and /readyz on PAYLINK_ADDR,\nand /metrics on PAYLINK_METRICS_ADDR, until SIGTERM or Ctrl-C.\n",
-	"worker":  "Runs the background tasks (webhooks, e-mail, expiry, settlement, clean-up)\nuntil SIGTERM or Ctrl-C; /metrics on PAYLINK_METRICS_ADDR.\n",
-	"migrate": "Applies the embedded migrations to DATABASE_URL and exits; safe to run\nfrom several replicas at once.\n",
+	"api":    "Serves the HTTP API, checkout pages, dashboard, /healthz and /readyz on PAYLINK_ADDR,\nand /metrics on PAYLINK_METRICS_ADDR, until SIGTERM or Ctrl-C.\n",
+	"worker": "Runs the background tasks (webhooks, e-mail, expiry, settlement, clean-up)\nuntil SIGTERM or Ctrl-C; /metrics on PAYLINK_METRICS_ADDR.\n",
 	"dev": "Runs api and worker in one process. With DATABASE_URL or REDIS_URL unset it\n" +
 		"starts a private PostgreSQL and Redis under PAYLINK_DEV_DIR (default .data),\n" +
 		"generates development secrets there once, migrates, seeds a demo merchant and\n" +

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -404,19 +403,5 @@ func (a *app) serveDebug(ctx context.Context, wg *sync.WaitGroup) error {
 			a.log.Warn("debug server", "err", err)
 		}
 	}()
-	return nil
-}
-
-// migrate applies the migrations to DATABASE_URL.
-func migrate(getenv func(string) string, stdout io.Writer) error {
-	url := strings.TrimSpace(getenv("DATABASE_URL"))
-	if url == "" {
-		return errors.New("config: DATABASE_URL: is required")
-	}
-	v, err := postgres.Migrate(url)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "database schema at version %d\n", v)
 	return nil
 }
