@@ -284,17 +284,18 @@ func (s *Server) payForm(c *gin.Context) error {
 		return err
 	}
 	var in formPayRequest
-	if err := f.Payable(); err != nil {
+	decodeErr := edge.Decode(c, &in)
+	if err := f.Payable(); err != nil { // 410 before the fields, as on GET
 		// The retry of a request that paid gets its answer again.
-		if edge.Decode(c, &in) == nil {
+		if decodeErr == nil {
 			if _, _, scope, cardErr := s.CardAttempt(c, in.PaymentMethod, "form:"+f.ID, "form:"+f.ID); cardErr == nil {
 				return s.ReplayOr(c, scope, err)
 			}
 		}
 		return err
 	}
-	if err := edge.Decode(c, &in); err != nil {
-		return err
+	if decodeErr != nil {
+		return decodeErr
 	}
 	requested, err := money.ParseOptionalMinor(string(in.Amount), "amount")
 	if err != nil {
