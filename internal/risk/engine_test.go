@@ -1,8 +1,10 @@
 package risk
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 
 	"slices"
 	"strings"
@@ -214,13 +216,25 @@ func TestRedisDownDegrades(t *testing.T) {
 	if d, _ := e.Screen(ctx, tester); d.Outcome != Block {
 		t.Fatalf("card tester with Redis up: %+v", d)
 	}
-	down := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
+	down := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialerRetries: 1}) // refused at once
 	t.Cleanup(func() { down.Close() })
 	e.counters = NewCounters(down, "", DefaultThresholds, discard)
+	var logged bytes.Buffer
+	e.log = slog.New(slog.NewJSONHandler(&logged, nil))
 
 	d, err := e.Screen(ctx, shopper("mer_down"))
 	if err != nil || d.Outcome != Allow || !slices.Contains(d.Reasons, Degraded) {
 		t.Fatalf("an ordinary payment with Redis down: %+v %v; want allow with risk_degraded", d, err)
+	}
+	// Each attempt of an outage is not a log line of its own: the first
+	// says so at once, the others wait for logevery.Outage.
+	for range 20 {
+		if d, _ := e.Screen(ctx, shopper("mer_down")); !slices.Contains(d.Reasons, Degraded) {
+			t.Fatalf("payment with Redis down: %+v; want risk_degraded", d)
+		}
+	}
+	if n := strings.Count(logged.String(), "risk signals unavailable"); n < 1 || n > 2 {
+		t.Fatalf("21 attempts with Redis down logged %d warnings; want one (two if an interval passed):\n%s", n, logged.String())
 	}
 	tester = shopper("mer_down")
 	tester.IP = "198.51.100.66"

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/paylink/paylink/internal/logevery"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/riskmodel"
 )
@@ -82,6 +83,9 @@ type Engine struct {
 	// th.AmountHistory.
 	selectHistory, selectCustomer string
 	log                           *slog.Logger
+	// unavailable logs Redis's outage once per logevery.Outage, not once
+	// an attempt.
+	unavailable *logevery.Warning
 
 	mu    sync.Mutex
 	cache map[string]*merchantConfig // merchant id → rules and lists at a version
@@ -101,7 +105,7 @@ type Engine struct {
 // riskmodel.RefreshEvery).
 func NewEngine(db *postgres.DB, counters *Counters, th Thresholds, log *slog.Logger, now func() time.Time) *Engine {
 	e := &Engine{db: db, counters: counters, models: riskmodel.NewSource(db, riskmodel.RefreshEvery, now), th: th, now: now, log: log,
-		cache: map[string]*merchantConfig{}}
+		unavailable: logevery.New(logevery.Outage), cache: map[string]*merchantConfig{}}
 	e.selectHistory, e.selectCustomer = historySQL(th.AmountHistory)
 	return e
 }
@@ -120,7 +124,7 @@ func (e *Engine) Screen(ctx context.Context, a *Attempt) (Decision, error) {
 	memKey := a.MerchantID + "\x00" + a.IP
 	switch {
 	case err != nil:
-		e.log.WarnContext(ctx, "risk signals unavailable", "err", err, "merchant", a.MerchantID)
+		e.unavailable.Warn(ctx, e.log, "risk signals unavailable", "err", err, "merchant", a.MerchantID)
 		counts = Counts{Degraded: true}
 	case counts.CardTesting && a.IP != "":
 		e.blocked.Store(memKey, now.Add(e.th.TestingBlock))

@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/paylink/paylink/internal/id"
+	"github.com/paylink/paylink/internal/logevery"
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/processor"
 	"github.com/paylink/paylink/internal/risk"
@@ -66,6 +67,9 @@ type Screener struct {
 	fingerprint func(number string) string
 	log         *slog.Logger
 	now         func() time.Time
+	// unavailable logs Redis's outage once per logevery.Outage, not once
+	// an attempt.
+	unavailable *logevery.Warning
 
 	// blocked remembers the IPs ("ip:…") and users ("user:…") this process
 	// saw blocked for card testing (→ until), so they stay blocked while
@@ -79,7 +83,7 @@ type Screener struct {
 // processor is asked.
 func New(db *postgres.DB, counters *Counters, th risk.Thresholds, fingerprint func(number string) string, log *slog.Logger, now func() time.Time) *Screener {
 	return &Screener{counters: counters, models: riskmodel.NewSource(db, riskmodel.RefreshEvery, now), th: th,
-		fingerprint: fingerprint, log: log, now: now}
+		fingerprint: fingerprint, log: log, now: now, unavailable: logevery.New(logevery.Outage)}
 }
 
 // AttemptID names a card attempt of userID: derived from its
@@ -109,7 +113,7 @@ func (s *Screener) Screen(ctx context.Context, a *Attempt) Decision {
 	ipKey, userKey := "ip:"+a.IP, "user:"+a.UserID
 	switch {
 	case err != nil:
-		s.log.WarnContext(ctx, "wallet risk signals unavailable", "err", err)
+		s.unavailable.Warn(ctx, s.log, "wallet risk signals unavailable", "err", err)
 		c = Counts{Degraded: true, CardTesting: s.remembered(userKey, now) || a.IP != "" && s.remembered(ipKey, now)}
 	case c.CardTesting:
 		if a.IP != "" {

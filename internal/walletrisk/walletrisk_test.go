@@ -272,7 +272,7 @@ func TestRedisDownDegrades(t *testing.T) {
 	if d := f.screen(wallet.TypeTopUp, "usr_tester", "198.51.100.66", processor.CardVisa); d.Outcome != risk.Block {
 		t.Fatalf("card tester with Redis up: %+v", d)
 	}
-	down := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
+	down := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialerRetries: 1}) // refused at once
 	t.Cleanup(func() { down.Close() })
 	f.s.counters = NewCounters(down, "", risk.DefaultThresholds, discard)
 
