@@ -156,7 +156,7 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 			Host: cfg.SMTPHost, Port: cfg.SMTPPort, TLS: cfg.SMTPTLS, Helo: cfg.SMTPHelo,
 			Username: cfg.SMTPUsername, Password: cfg.SMTPPassword,
 			From: cfg.SMTPFrom, Timeout: time.Minute,
-		}, time.Now),
+		}, time.Now).WithKeys(cfg.Keyring),
 		links: linkSvc,
 		wallet: wallet.NewService(db, rdb, cfg.Keyring, wallet.Config{SessionTTL: cfg.WalletSessionTTL,
 			MaxFailures: cfg.LoginMaxFailures, Lockout: cfg.LoginLockout, Passwords: passwords}, time.Now),

@@ -7,6 +7,7 @@ package notify
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 
 	"github.com/paylink/paylink/internal/id"
 	"github.com/paylink/paylink/internal/postgres"
+	"github.com/paylink/paylink/internal/seal"
 )
 
 // Email is one message: a plain-text part and, when HTML is set, an HTML
@@ -25,6 +27,7 @@ type Email struct {
 	Text    string
 	HTML    string
 	html    []byte // htmlPart as JSON, as emails.html_data stores it
+	sealed  []byte // Text as QueueSealed stored it, until opened
 }
 
 // HTMLData is e's HTML part as emails.html_data stores it (its template
@@ -35,6 +38,21 @@ func (e Email) HTMLData() []byte { return e.html }
 // Queue stores e in tx for sending after commit. It never blocks on SMTP.
 func Queue(ctx context.Context, tx pgx.Tx, e Email, now time.Time) error {
 	if _, err := tx.Exec(ctx, insertEmail, id.NewAt("eml", now), e.To, e.Subject, e.Text, now, orNil(e.HTML), e.html); err != nil {
+		return fmt.Errorf("queue e-mail: %w", err)
+	}
+	return nil
+}
+
+// QueueSealed is Queue for a plain-text e-mail whose text carries a
+// credential, such as a password reset link: the text is stored sealed
+// under keys, never in the clear, and only a Sender holding the keys opens
+// it to send it.
+func QueueSealed(ctx context.Context, tx pgx.Tx, keys *seal.Keyring, e Email, now time.Time) error {
+	if e.HTML != "" || e.html != nil {
+		return errors.New("queue e-mail: a sealed e-mail is plain text only")
+	}
+	eid := id.NewAt("eml", now)
+	if _, err := tx.Exec(ctx, insertSealedEmail, eid, e.To, e.Subject, now, keys.Seal([]byte(e.Text), []byte(eid))); err != nil {
 		return fmt.Errorf("queue e-mail: %w", err)
 	}
 	return nil

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/paylink/paylink/internal/postgres"
+	"github.com/paylink/paylink/internal/seal"
 )
 
 // ErrGaveUp wraps the error of an e-mail that will never be sent (the
@@ -58,6 +59,7 @@ type Enqueuer interface {
 type Sender struct {
 	db   *postgres.DB
 	smtp SMTP
+	keys *seal.Keyring // opens QueueSealed's e-mails
 	now  func() time.Time
 	idle chan *smtpConn
 }
@@ -65,6 +67,13 @@ type Sender struct {
 // NewSender returns a Sender using the mail server smtp.
 func NewSender(db *postgres.DB, smtp SMTP, now func() time.Time) *Sender {
 	return &Sender{db: db, smtp: smtp, now: now, idle: make(chan *smtpConn, maxIdleConns)}
+}
+
+// WithKeys lets s send the e-mails QueueSealed sealed under keys; without
+// them such an e-mail is given up on.
+func (s *Sender) WithKeys(keys *seal.Keyring) *Sender {
+	s.keys = keys
+	return s
 }
 
 // Enabled reports whether a mail server is configured.
@@ -157,14 +166,18 @@ func (s *Sender) Send(ctx context.Context, emailID string, last bool) error {
 	case !s.Enabled():
 		return errors.New("no SMTP server configured (PAYLINK_SMTP_HOST)")
 	}
-	e, err = e.Rendered()
+	e, err = e.opened(s.keys, emailID)
+	if err == nil {
+		e, err = e.Rendered()
+	}
 	var msg []byte
 	if err == nil {
 		msg, err = s.message(emailID, e, created)
 	}
 	if err != nil {
 		// A message that cannot be written (a bad address, a template
-		// this version lacks) never will be.
+		// this version lacks, a sealed text without its key) never will
+		// be.
 		if _, dbErr := s.db.Pool.Exec(ctx, markFailed, emailID, s.now(), err.Error()); dbErr != nil {
 			return dbErr
 		}
@@ -191,7 +204,8 @@ func (s *Sender) Send(ctx context.Context, emailID string, last bool) error {
 }
 
 // Read returns e-mail emailID as it will be sent, its HTML part
-// rendered; pgx.ErrNoRows when there is no such e-mail.
+// rendered; pgx.ErrNoRows when there is no such e-mail. The text of a
+// sealed e-mail (QueueSealed) stays empty: Read has no keys.
 func Read(ctx context.Context, db postgres.DBTX, emailID string) (Email, error) {
 	e, _, _, err := read(ctx, db, emailID)
 	if err != nil {
@@ -203,11 +217,27 @@ func Read(ctx context.Context, db postgres.DBTX, emailID string) (Email, error) 
 // read returns e-mail emailID as stored, when it was made and whether it
 // was sent or given up on.
 func read(ctx context.Context, db postgres.DBTX, emailID string) (e Email, created time.Time, done bool, err error) {
-	err = db.QueryRow(ctx, selectEmail, emailID).Scan(&e.To, &e.Subject, &e.Text, &e.HTML, &e.html, &created, &done)
+	err = db.QueryRow(ctx, selectEmail, emailID).Scan(&e.To, &e.Subject, &e.Text, &e.HTML, &e.html, &e.sealed, &created, &done)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		err = fmt.Errorf("read e-mail %s: %w", emailID, err)
 	}
 	return e, created, done, err
+}
+
+// opened returns e with its sealed text (QueueSealed) opened under keys.
+func (e Email) opened(keys *seal.Keyring, emailID string) (Email, error) {
+	if e.sealed == nil {
+		return e, nil
+	}
+	if keys == nil {
+		return e, errors.New("sealed e-mail, and this sender has no keys")
+	}
+	text, err := keys.Open(e.sealed, []byte(emailID))
+	if err != nil {
+		return e, fmt.Errorf("open sealed e-mail: %w", err)
+	}
+	e.Text, e.sealed = string(text), nil
+	return e, nil
 }
 
 // message writes e as an RFC 5322 message: UTF-8 text, quoted-printable,

@@ -4,6 +4,9 @@ const (
 	insertEmail = `
 INSERT INTO emails (id, to_addr, subject, body, created_at, html, html_data) VALUES ($1, $2, $3, $4, $5, $6, $7)`
 
+	insertSealedEmail = `
+INSERT INTO emails (id, to_addr, subject, body, created_at, body_sealed) VALUES ($1, $2, $3, '', $4, $5)`
+
 	// insertEmailsOnce queues many messages, each only if no e-mail with
 	// its dedupe key was queued before; a key given twice queues the first.
 	// It returns the keys it queued.
@@ -35,7 +38,8 @@ ORDER BY id
 LIMIT $3`
 
 	selectEmail = `
-SELECT to_addr, subject, body, coalesce(html, ''), html_data, created_at, sent_at IS NOT NULL OR failed_at IS NOT NULL
+SELECT to_addr, subject, body, coalesce(html, ''), html_data, body_sealed, created_at,
+    sent_at IS NOT NULL OR failed_at IS NOT NULL
 FROM emails WHERE id = $1`
 
 	markSent = `
