@@ -25,6 +25,7 @@ import (
 	"github.com/paylink/paylink/internal/httpapi/dashboard/formpages"
 	"github.com/paylink/paylink/internal/httpapi/dashboard/linkpages"
 	"github.com/paylink/paylink/internal/httpapi/dashboard/passkeypages"
+	"github.com/paylink/paylink/internal/httpapi/dashboard/passwordpages"
 	"github.com/paylink/paylink/internal/httpapi/dashboard/refundpages"
 	"github.com/paylink/paylink/internal/httpapi/dashboard/riskpages"
 	"github.com/paylink/paylink/internal/httpapi/edge"
@@ -162,6 +163,10 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	passwordPages, err := passwordpages.New(merchantPages)
+	if err != nil {
+		return nil, err
+	}
 	refundPages, err := refundpages.New(merchantPages)
 	if err != nil {
 		return nil, err
@@ -182,6 +187,7 @@ func New(d Deps) (*Server, error) {
 		developerPages.Routes(), // … the dashboard's keys, webhooks and events: /dashboard/developers/…
 		riskPages.Routes(),      // … the dashboard's risk: /dashboard/risk/…, /dashboard/reviews
 		passkeyPages.Routes(),   // … the dashboard's passkeys: /dashboard/settings/passkeys/…
+		passwordPages.Routes(),  // … the dashboard's password change and reset: /dashboard/settings/password, /dashboard/password/…
 		refundPages.Routes(),    // … the dashboard's list of refunds: /dashboard/refunds
 	)
 	if ops.openAPIDoc, err = openAPIDoc(routes); err != nil {
@@ -217,7 +223,7 @@ func openAPIDoc(routes []edge.Route) ([]byte, error) {
 	}
 	doc, err := apidoc.Build(routes, opsOpenAPI(), merchantapi.OpenAPI(), riskapi.OpenAPI(),
 		hostedcheckout.OpenAPI(), signedpages.OpenAPI(), sdkfiles.OpenAPI(), walletapp.OpenAPI(), dashboard.OpenAPI(), formpages.OpenAPI(), developerpages.OpenAPI(), riskpages.OpenAPI(),
-		passkeypages.OpenAPI(), refundpages.OpenAPI())
+		passkeypages.OpenAPI(), passwordpages.OpenAPI(), refundpages.OpenAPI())
 	openAPIDocs.Store(key.String(), openAPIResult{doc: doc, err: err})
 	return doc, err
 }

@@ -117,13 +117,20 @@ func ValidateSignUp(in SignUp) (SignUp, error) {
 		return in, ErrEmailInvalid
 	}
 	in.Email = email
-	if utf8.RuneCountInString(in.Password) < 10 {
-		return in, ErrPasswordTooShort
+	return in, ValidatePassword(in.Password)
+}
+
+// ValidatePassword checks a new dashboard password, at sign-up or when it
+// is changed or reset: ErrPasswordTooShort under 10 characters,
+// ErrPasswordTooLong over 256 bytes.
+func ValidatePassword(pw string) error {
+	if utf8.RuneCountInString(pw) < 10 {
+		return ErrPasswordTooShort
 	}
-	if len(in.Password) > 256 {
-		return in, ErrPasswordTooLong
+	if len(pw) > 256 {
+		return ErrPasswordTooLong
 	}
-	return in, nil
+	return nil
 }
 
 // NormalizeEmail returns addr trimmed and lower-cased if it is a bare

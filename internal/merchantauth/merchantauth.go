@@ -2,8 +2,9 @@
 // check (Argon2id through the process's password.Hasher, each attempt
 // reserved first with the lock-out subject "merchant:<e-mail>", package
 // lockout), the passkey log-in (package passkey's merchants, counted in
-// the same lock-out), the sessions a log-in starts, and the e-mail telling
-// a merchant a passkey was added or removed. A session ends at an absolute
+// the same lock-out), the sessions a log-in starts, password changes and
+// e-mailed single-use reset links (password.go), and the e-mails telling
+// a merchant a passkey was added or removed or its password changed. A session ends at an absolute
 // expiry, after an idle gap, or when revoked (log-out, log-out everywhere,
 // or revoked from the list of sessions); PostgreSQL decides on every
 // request, so a revocation applies at once on every replica.
