@@ -166,7 +166,7 @@ func openApp(ctx context.Context, getenv func(string) string, logOut io.Writer) 
 		forms:     forms.NewService(cfg.BaseURL, time.Now),
 		passwords: passwords,
 		merchantLogins: merchantauth.New(db, merchantauth.Config{MaxFailures: cfg.LoginMaxFailures,
-			Lockout: cfg.LoginLockout, Passwords: passwords}, time.Now),
+			Lockout: cfg.LoginLockout, Passwords: passwords, Keys: cfg.Keyring}, time.Now),
 		returns:    returns,
 		walletRisk: newWalletRisk(cfg, db, walletCounters, log, sim),
 		counters:   []interface{ Flush() }{riskCounters, walletCounters},

@@ -33,6 +33,7 @@ import (
 	"github.com/paylink/paylink/internal/passkey"
 	"github.com/paylink/paylink/internal/password"
 	"github.com/paylink/paylink/internal/postgres"
+	"github.com/paylink/paylink/internal/seal"
 )
 
 // Errors of log-in and sessions.
@@ -62,6 +63,7 @@ type Config struct {
 	MaxFailures    int           // checks per Lockout window (lockout.Config)
 	Lockout        time.Duration
 	Passwords      *password.Hasher
+	Keys           *seal.Keyring // seals reset links in the e-mail outbox (notify.QueueSealed)
 }
 
 // Service checks passwords and keeps sessions.

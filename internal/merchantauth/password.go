@@ -56,7 +56,7 @@ func (s *Service) ChangePassword(ctx context.Context, session *Session, email, c
 
 // RequestReset e-mails the merchant whose log-in address is email a link
 // to resetPage carrying a new single-use token, valid ResetTTL; only the
-// token's SHA-256 is stored. It answers the same (nil) whether or not
+// token's SHA-256 is stored, and the e-mail is queued sealed. It answers the same (nil) whether or not
 // such a merchant exists, so the answer tells no one which addresses
 // have an account; an address that is not one at all is
 // merchant.ErrEmailInvalid.
@@ -80,7 +80,7 @@ func (s *Service) RequestReset(ctx context.Context, email, resetPage string) err
 		if _, err := tx.Exec(ctx, insertReset, tokenHash(token), mid, now, now.Add(ResetTTL)); err != nil {
 			return fmt.Errorf("insert password reset: %w", err)
 		}
-		return notify.Queue(ctx, tx, notify.Email{To: email, Subject: "Reset your Paylink dashboard password",
+		return notify.QueueSealed(ctx, tx, s.cfg.Keys, notify.Email{To: email, Subject: "Reset your Paylink dashboard password",
 			Text: "Someone, hopefully you, asked to reset the password of the Paylink dashboard account " + email + ".\n\n" +
 				"To choose a new password, open this link within 1 hour (it works once):\n" + resetPage + "?token=" + token + "\n\n" +
 				"Resetting it logs out every browser logged in to your dashboard. Your passkeys stay as they are.\n\n" +

@@ -61,6 +61,7 @@ type Env struct {
 	Base   string          // the server's URL
 	Deps   httpapi.Deps    // what the server was built from
 	Clock  *Clock          // the time of the server and the checkout
+	Keys   *seal.Keyring   // the server's encryption keys (TestKeys)
 }
 
 // Clock is the time of the checkout services and the server: real
@@ -155,8 +156,8 @@ func New(t *testing.T, edit ...func(*httpapi.Deps)) *Env {
 	}
 	walletDeps(t, &d, db, rdb, keyring)
 	d.MerchantLogins = merchantauth.New(db, merchantauth.Config{MaxFailures: 10, Lockout: 15 * time.Minute,
-		Passwords: d.Passwords}, clock.Now)
-	e := &Env{T: t, DB: db, Usage: usage, Logs: logs, Clock: clock}
+		Passwords: d.Passwords, Keys: keyring}, clock.Now)
+	e := &Env{T: t, DB: db, Usage: usage, Logs: logs, Clock: clock, Keys: keyring}
 	e.Server, e.Base = e.start(d, edit...)
 	return e
 }

@@ -118,19 +118,37 @@ func wantBody(t *testing.T, res apitest.Response, status int, parts ...string) {
 // email is one queued e-mail.
 type email struct{ To, Subject, Body string }
 
-// mails are the e-mails queued so far to to, oldest first.
+// mails are the e-mails queued so far to to, oldest first, the sealed
+// ones (reset links) opened.
 func mails(t *testing.T, env *apitest.Env, to string) []email {
 	t.Helper()
-	rows, err := env.DB.Pool.Query(t.Context(), `SELECT to_addr, subject, body FROM emails WHERE to_addr = $1 ORDER BY created_at, id`, to)
+	rows, err := env.DB.Pool.Query(t.Context(), `SELECT id, to_addr, subject, body, body_sealed FROM emails WHERE to_addr = $1 ORDER BY created_at, id`, to)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
 	var out []email
 	for rows.Next() {
-		var m email
-		if err := rows.Scan(&m.To, &m.Subject, &m.Body); err != nil {
+		var (
+			m      email
+			id     string
+			sealed []byte
+		)
+		if err := rows.Scan(&id, &m.To, &m.Subject, &m.Body, &sealed); err != nil {
 			t.Fatal(err)
+		}
+		if tokenInLink.MatchString(m.Body) {
+			t.Fatalf("e-mail %s holds a reset link in the clear", id)
+		}
+		if sealed != nil {
+			if m.Body != "" {
+				t.Fatalf("e-mail %s is sealed and also in the clear", id)
+			}
+			text, err := env.Keys.Open(sealed, []byte(id))
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.Body = string(text)
 		}
 		out = append(out, m)
 	}

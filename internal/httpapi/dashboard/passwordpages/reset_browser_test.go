@@ -160,7 +160,7 @@ func mailer(t *testing.T, env *apitest.Env) *sink {
 	t.Cleanup(func() { srv.Close() })
 	from, _ := mail.ParseAddress("Paylink <accounts@paylink.test>")
 	s := &sink{t: t, env: env, inbox: inbox,
-		sender: notify.NewSender(env.DB, notify.SMTP{Host: "127.0.0.1", Port: srv.Addr().Port, From: from, Timeout: 10 * time.Second}, time.Now)}
+		sender: notify.NewSender(env.DB, notify.SMTP{Host: "127.0.0.1", Port: srv.Addr().Port, From: from, Timeout: 10 * time.Second}, time.Now).WithKeys(env.Keys)}
 	s.page = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprint(w, *s.shown.Load())
