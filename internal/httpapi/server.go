@@ -36,6 +36,7 @@ import (
 	"github.com/paylink/paylink/internal/httpapi/merchantapi"
 	"github.com/paylink/paylink/internal/httpapi/merchantapi/riskapi"
 	"github.com/paylink/paylink/internal/httpapi/walletapp"
+	"github.com/paylink/paylink/internal/httpapi/walletapp/passwordpages"
 	"github.com/paylink/paylink/internal/idempotency"
 	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/merchant"
@@ -48,6 +49,7 @@ import (
 	"github.com/paylink/paylink/internal/returnurl"
 	"github.com/paylink/paylink/internal/wallet"
 	"github.com/paylink/paylink/internal/walletrisk"
+	"github.com/paylink/paylink/internal/walletsecurity"
 	"github.com/paylink/paylink/internal/webhook"
 )
 
@@ -123,6 +125,11 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	walletPass, err := passwordpages.New(wallets, passwordpages.Deps{Edge: e, BaseURL: d.BaseURL, Passkeys: d.Passkeys,
+		Security: walletsecurity.New(d.DB, d.Wallet, d.Passwords, d.Now)})
+	if err != nil {
+		return nil, err
+	}
 	shoppers, err := hostedcheckout.New(hostedcheckout.Deps{Edge: e, Log: d.Log, DB: d.DB, BaseURL: d.BaseURL,
 		Now: d.Now, Merchants: d.Merchants, Links: d.Links, Checkout: d.Checkout, Forms: d.Forms,
 		Currencies: d.Currencies, Wallet: d.Wallet, Passkeys: d.Passkeys, WalletSession: wallets.SessionFromCookie,
@@ -181,6 +188,7 @@ func New(d Deps) (*Server, error) {
 		signedLinks.Routes(),    // … the checkout's signed links: /pay/s…
 		sdk.Routes(),            // … the JS SDK, for any site: /sdk/…
 		wallets.Routes(),        // wallet users: /v1/wallet/…, /wallet
+		walletPass.Routes(),     // … their password: /v1/wallet/password…, /wallet/password/…
 		merchantPages.Routes(),  // merchants' browsers: /, /docs, /dashboard/… (log-in, home, payments, settings)
 		linkPages.Routes(),      // … the dashboard's links: /dashboard/links/…
 		formPages.Routes(),      // … the dashboard's payment forms: /dashboard/forms/…

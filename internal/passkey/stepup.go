@@ -21,8 +21,9 @@ const StepUpWindow = 5 * time.Minute
 
 // Step-up actions a confirmation can approve.
 const (
-	ActionAddPasskey    = "add_passkey"
-	ActionRemovePasskey = "remove_passkey"
+	ActionAddPasskey     = "add_passkey"
+	ActionRemovePasskey  = "remove_passkey"
+	ActionChangePassword = "change_password"
 )
 
 // removeAction is the step-up action of removing passkeyID: a confirmation
@@ -48,8 +49,9 @@ func (su StepUp) empty() bool {
 // fresh reports whether t is a proof made within StepUpWindow of now.
 func (s *Service) fresh(t time.Time) bool { return !t.IsZero() && !s.now().After(t.Add(StepUpWindow)) }
 
-// BeginStepUp starts confirming a change to owner's passkeys: action is
-// ActionAddPasskey, or ActionRemovePasskey with the passkey's id. The
+// BeginStepUp starts confirming a change to owner's passkeys or password:
+// action is ActionAddPasskey, ActionChangePassword, or
+// ActionRemovePasskey with the passkey's id. The
 // challenge is bound to the user and the action. It returns
 // ErrNotRegistered for a user without passkeys (who needs no step-up) and
 // ErrNotFound for a passkey to remove that is not theirs.
@@ -86,6 +88,17 @@ func (s *Service) checkStepUp(ctx context.Context, tx pgx.Tx, owner Owner, keys 
 		return ErrConfirmationMismatch.WithMessage("The passkey confirmation was made for another change to your passkeys.")
 	}
 	return err
+}
+
+// ConfirmStepUp checks, in tx, the step-up su of owner for action (such
+// as ActionChangePassword) when owner has a passkey; an owner without one
+// needs none. It returns a step-up error (ErrStepUpRequired, …).
+func (s *Service) ConfirmStepUp(ctx context.Context, tx pgx.Tx, owner Owner, action string, su StepUp) error {
+	keys, err := s.lockedList(ctx, tx, owner.ID)
+	if err != nil || len(keys) == 0 {
+		return err
+	}
+	return s.checkStepUp(ctx, tx, owner, keys, action, su)
 }
 
 // Delete removes owner's passkey passkeyID after the step-up su (any

@@ -172,6 +172,34 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 	return nil
 }
 
+// RevokeSessions revokes, in tx, every live session of userID but keep
+// ("" for all), caching their tombstones in Redis before tx commits (a
+// failed commit leaves them logged out, nothing else changed); it returns
+// ErrSessionStoreUnavailable when Redis cannot take them.
+func (s *Service) RevokeSessions(ctx context.Context, tx pgx.Tx, userID, keep string) error {
+	now := s.now().UTC()
+	rows, err := tx.Query(ctx, revokeUserSessions, userID, keep, now)
+	if err != nil {
+		return fmt.Errorf("revoke sessions: %w", err)
+	}
+	type revokedSession struct {
+		ID        string
+		ExpiresAt time.Time
+	}
+	gone, err := pgx.CollectRows(rows, pgx.RowToStructByPos[revokedSession])
+	if err != nil || len(gone) == 0 {
+		return err
+	}
+	pipe := s.redis.Pipeline()
+	for _, g := range gone {
+		pipe.Set(ctx, cacheKey(g.ID), revoked, g.ExpiresAt.Sub(now))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return ErrSessionStoreUnavailable.Wrap(err)
+	}
+	return nil
+}
+
 // DeleteExpiredSessions removes sessions that expired before cutoff (their
 // tokens can no longer be presented, so their revocations are moot) and
 // returns how many, for the periodic clean-up.

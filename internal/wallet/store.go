@@ -68,9 +68,6 @@ UPDATE wallet_notifications SET read_at = coalesce(read_at, $3)
 WHERE user_id = $1 AND id = $2
 RETURNING id, type, message, transaction_id, created_at, read_at`
 
-	insertSecurityNotification = `
-INSERT INTO wallet_notifications (id, user_id, type, message, created_at) VALUES ($1, $2, $3, $4, $5)`
-
 	markAllRead = `
 UPDATE wallet_notifications SET read_at = $2 WHERE user_id = $1 AND read_at IS NULL`
 )
@@ -117,4 +114,12 @@ WHERE id IN (SELECT id FROM wallet_transactions
              WHERE status = 'requires_action' AND type = 'topup' AND created_at < $1
              ORDER BY created_at LIMIT $3 FOR UPDATE SKIP LOCKED)
 RETURNING ` + transactionColumns
+)
+
+const (
+	// revokeUserSessions revokes user $1's live sessions but $2, at $3.
+	revokeUserSessions = `
+UPDATE user_sessions SET revoked_at = $3
+WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL AND expires_at > $3
+RETURNING id, expires_at`
 )

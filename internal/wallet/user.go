@@ -127,13 +127,19 @@ func ValidateSignUp(in SignUp) (SignUp, error) {
 	if in.Phone, err = NormalizePhone(in.Phone); err != nil {
 		return in, err
 	}
-	if utf8.RuneCountInString(in.Password) < 10 {
-		return in, ErrPasswordTooShort
+	return in, ValidatePassword(in.Password)
+}
+
+// ValidatePassword is the rule of every wallet password, at sign-up,
+// change and reset: 10 to 256 characters (and at most 256 bytes).
+func ValidatePassword(pw string) error {
+	if utf8.RuneCountInString(pw) < 10 {
+		return ErrPasswordTooShort
 	}
-	if len(in.Password) > 256 {
-		return in, ErrPasswordTooLong
+	if len(pw) > 256 {
+		return ErrPasswordTooLong
 	}
-	return in, nil
+	return nil
 }
 
 func validName(s string, optional bool) bool {

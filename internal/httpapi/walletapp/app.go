@@ -86,7 +86,7 @@ func OpenAPI() fs.FS { return openAPIFiles }
 // same-origin JSON (checked before anything else); the routes after
 // log-in need the session cookie and are counted per user.
 func (s *Server) Routes() []edge.Route {
-	session := s.walletSession()
+	session := s.SessionAuth()
 	public := func(path string, limit edge.Limit, idempotent bool, doc string, h func(*gin.Context) error) edge.Route {
 		return edge.Route{Method: "POST", Path: path, SameOrigin: true, Limit: limit, Idempotent: idempotent, Doc: doc, Handle: h}
 	}

@@ -71,7 +71,7 @@ func (s *Server) answerTopUpChallenge(c *gin.Context) error {
 	if in.Outcome != "approve" && in.Outcome != "fail" {
 		return errOutcomeInvalid
 	}
-	u := &currentSession(c).User
+	u := &CurrentSession(c).User
 	if replayed, err := s.edge.PrecheckIdempotency(c, u.ID); err != nil || replayed {
 		return err
 	}

@@ -49,7 +49,7 @@ type accountResponse struct {
 
 func (s *Server) walletAccount(c *gin.Context) error {
 	ctx := c.Request.Context()
-	u := &currentSession(c).User
+	u := &CurrentSession(c).User
 	has, err := s.passkeys.Required(ctx, s.db.Pool, u.ID)
 	if err != nil {
 		return err
@@ -124,7 +124,7 @@ func (s *Server) walletTopUp(c *gin.Context) error {
 // screening blocks it (see walletTopUp).
 func (s *Server) topUp(c *gin.Context, amount money.Amount, card processor.Card, answer func(*wallet.Transaction) any,
 	refuse func(int, edge.ErrorBody) any) error {
-	u := &currentSession(c).User
+	u := &CurrentSession(c).User
 	if replayed, err := s.edge.PrecheckIdempotency(c, u.ID); err != nil || replayed {
 		return err
 	}
@@ -207,7 +207,7 @@ func (s *Server) transfer(c *gin.Context, in transferRequest, amount money.Amoun
 	if len([]rune(in.Note)) > 500 {
 		return wallet.ErrNoteTooLong
 	}
-	u := &currentSession(c).User
+	u := &CurrentSession(c).User
 	if email == strings.ToLower(u.Email) {
 		return wallet.ErrTransferToSelf
 	}
@@ -245,20 +245,20 @@ type confirmBeginRequest struct {
 // passkeyConfirmBegin answers assertion options whose challenge is bound
 // to one transfer (receiver, amount, currency), to one withdrawal (card
 // number, amount, currency), to paying one link (its amount, currency and
-// id), or to a change of the user's passkeys (adding one, or removing the
-// one named); the assertion then goes in the transfer's or withdrawal's
-// passkey_assertion, the checkout payment's
+// id), to a change of the user's passkeys (adding one, removing the one
+// named) or password; the assertion then goes in the transfer's or
+// withdrawal's passkey_assertion, the checkout payment's
 // payment_method.passkey_assertion, or the passkey_assertion of
-// register/finish or DELETE /v1/wallet/passkeys/{id}.
+// register/finish, DELETE /v1/wallet/passkeys/{id} or /v1/wallet/password.
 func (s *Server) passkeyConfirmBegin(c *gin.Context) error {
 	var in confirmBeginRequest
 	if err := edge.Decode(c, &in); err != nil {
 		return err
 	}
-	u := &currentSession(c).User
+	u := &CurrentSession(c).User
 	var binding func(ctx context.Context, tx pgx.Tx) (passkey.Binding, error)
 	switch in.Action {
-	case passkey.ActionAddPasskey, passkey.ActionRemovePasskey:
+	case passkey.ActionAddPasskey, passkey.ActionRemovePasskey, passkey.ActionChangePassword:
 		if in.Action == passkey.ActionRemovePasskey && !id.Valid("pk", in.Passkey) {
 			return errPasskeyIDInvalid
 		}
@@ -350,7 +350,7 @@ func (s *Server) listWalletTransactions(c *gin.Context) error {
 	if status != "" && !walletStatuses[status] {
 		return errStatusInvalid
 	}
-	list, more, err := s.wallet.Transactions(c.Request.Context(), s.db.Pool, currentSession(c).User.ID, wallet.Filter{Type: typ, Status: status},
+	list, more, err := s.wallet.Transactions(c.Request.Context(), s.db.Pool, CurrentSession(c).User.ID, wallet.Filter{Type: typ, Status: status},
 		p.Limit, p.StartingAfter)
 	if err != nil {
 		return err
@@ -360,7 +360,7 @@ func (s *Server) listWalletTransactions(c *gin.Context) error {
 }
 
 func (s *Server) getWalletTransaction(c *gin.Context) error {
-	t, err := s.wallet.Transaction(c.Request.Context(), s.db.Pool, currentSession(c).User.ID, c.Param("id"))
+	t, err := s.wallet.Transaction(c.Request.Context(), s.db.Pool, CurrentSession(c).User.ID, c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -381,7 +381,7 @@ func (s *Server) listNotifications(c *gin.Context) error {
 	default:
 		return apperr.InvalidParam("unread_invalid", "unread", "unread must be true or false.")
 	}
-	list, more, err := s.wallet.Notifications(c.Request.Context(), s.db.Pool, currentSession(c).User.ID, unread, p.Limit, p.StartingAfter)
+	list, more, err := s.wallet.Notifications(c.Request.Context(), s.db.Pool, CurrentSession(c).User.ID, unread, p.Limit, p.StartingAfter)
 	if err != nil {
 		return err
 	}
@@ -393,7 +393,7 @@ func (s *Server) readNotification(c *gin.Context) error {
 	if err := edge.Decode(c, &emptyRequest{}); err != nil {
 		return err
 	}
-	u := &currentSession(c).User
+	u := &CurrentSession(c).User
 	return s.edge.Mutate(c, u.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		n, err := s.wallet.MarkRead(ctx, tx, u.ID, c.Param("id"))
 		if err != nil {
@@ -407,7 +407,7 @@ func (s *Server) readAllNotifications(c *gin.Context) error {
 	if err := edge.Decode(c, &emptyRequest{}); err != nil {
 		return err
 	}
-	u := &currentSession(c).User
+	u := &CurrentSession(c).User
 	return s.edge.Mutate(c, u.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		n, err := s.wallet.MarkAllRead(ctx, tx, u.ID)
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/paylink/paylink/internal/httpapi/edge"
 	"github.com/paylink/paylink/internal/passkey"
 	"github.com/paylink/paylink/internal/wallet"
+	"github.com/paylink/paylink/internal/walletsecurity"
 	"github.com/paylink/paylink/internal/wire"
 )
 
@@ -19,7 +20,7 @@ func (s *Server) listPasskeys(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	keys, err := s.passkeys.List(c.Request.Context(), s.db.Pool, currentSession(c).User.ID)
+	keys, err := s.passkeys.List(c.Request.Context(), s.db.Pool, CurrentSession(c).User.ID)
 	if err != nil {
 		return err
 	}
@@ -34,7 +35,7 @@ func (s *Server) passkeyRegisterBegin(c *gin.Context) error {
 	if err := edge.Decode(c, &emptyRequest{}); err != nil {
 		return err
 	}
-	u := &currentSession(c).User
+	u := &CurrentSession(c).User
 	return s.edge.Mutate(c, u.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
 		creation, err := s.passkeys.BeginRegistration(ctx, tx, u.PasskeyOwner(), passkey.StepUp{})
 		if err != nil {
@@ -51,9 +52,9 @@ type passkeyRegisterRequest struct {
 	PasskeyAssertion json.RawMessage `json:"passkey_assertion"`
 }
 
-// stepUp is the session's proof of holding a passkey now: its passkey
+// StepUp is the session's proof of holding a passkey now: its passkey
 // log-in time, and the request's assertion.
-func stepUp(sess *wallet.Session, assertion json.RawMessage) passkey.StepUp {
+func StepUp(sess *wallet.Session, assertion json.RawMessage) passkey.StepUp {
 	su := passkey.StepUp{Assertion: assertion}
 	if sess.Method == wallet.MethodPasskey {
 		su.PasskeyLoginAt = sess.CreatedAt
@@ -68,14 +69,14 @@ func (s *Server) passkeyRegisterFinish(c *gin.Context) error {
 	if err := edge.Decode(c, &in); err != nil {
 		return err
 	}
-	sess := currentSession(c)
+	sess := CurrentSession(c)
 	u := &sess.User
 	return s.edge.Mutate(c, u.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
-		p, err := s.passkeys.FinishRegistration(ctx, tx, u.PasskeyOwner(), in.Name, in.Credential, stepUp(sess, in.PasskeyAssertion))
+		p, err := s.passkeys.FinishRegistration(ctx, tx, u.PasskeyOwner(), in.Name, in.Credential, StepUp(sess, in.PasskeyAssertion))
 		if err != nil {
 			return 0, nil, err
 		}
-		if err := s.wallet.NotifyPasskey(ctx, tx, u, wallet.NotePasskeyAdded, p.Name); err != nil {
+		if err := walletsecurity.NotifyPasskey(ctx, tx, u, walletsecurity.NotePasskeyAdded, p.Name, s.now()); err != nil {
 			return 0, nil, err
 		}
 		return http.StatusCreated, p.ToWire(), nil
@@ -96,7 +97,7 @@ func (s *Server) renamePasskey(c *gin.Context) error {
 	var p *passkey.Passkey
 	err := s.db.WithTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		p, err = s.passkeys.Rename(ctx, tx, currentSession(c).User.ID, c.Param("id"), in.Name)
+		p, err = s.passkeys.Rename(ctx, tx, CurrentSession(c).User.ID, c.Param("id"), in.Name)
 		return err
 	})
 	if err != nil {
@@ -118,13 +119,13 @@ func (s *Server) deletePasskey(c *gin.Context) error {
 		return err
 	}
 	ctx := c.Request.Context()
-	sess := currentSession(c)
+	sess := CurrentSession(c)
 	err := s.db.WithTx(ctx, func(tx pgx.Tx) error {
-		p, err := s.passkeys.Delete(ctx, tx, sess.User.PasskeyOwner(), c.Param("id"), stepUp(sess, in.PasskeyAssertion))
+		p, err := s.passkeys.Delete(ctx, tx, sess.User.PasskeyOwner(), c.Param("id"), StepUp(sess, in.PasskeyAssertion))
 		if err != nil {
 			return err
 		}
-		return s.wallet.NotifyPasskey(ctx, tx, &sess.User, wallet.NotePasskeyRemoved, p.Name)
+		return walletsecurity.NotifyPasskey(ctx, tx, &sess.User, walletsecurity.NotePasskeyRemoved, p.Name, s.now())
 	})
 	if err != nil {
 		return err

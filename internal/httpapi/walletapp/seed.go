@@ -111,7 +111,7 @@ func (s *Server) seedLogin(c *gin.Context) error {
 }
 
 func (s *Server) seedAccount(c *gin.Context) error {
-	u := &currentSession(c).User
+	u := &CurrentSession(c).User
 	bal, err := s.balance(c, u.ID)
 	if err != nil {
 		return err
@@ -186,7 +186,7 @@ const seedHistoryLimit = 100
 // seedTransactions lists the user's succeeded movements in the platform's
 // first currency, newest first.
 func (s *Server) seedTransactions(c *gin.Context) error {
-	u := &currentSession(c).User
+	u := &CurrentSession(c).User
 	list, _, err := s.wallet.Transactions(c.Request.Context(), s.db.Pool, u.ID,
 		wallet.Filter{Status: wallet.StatusSucceeded, Currency: s.currencies.First()}, seedHistoryLimit, "")
 	if err != nil {

@@ -29,14 +29,15 @@ func (s *Server) setSessionCookie(c *gin.Context, token string, exp time.Time) {
 		MaxAge: int(time.Until(exp).Seconds()), HttpOnly: true, Secure: s.baseURL.Scheme == "https", SameSite: http.SameSiteLaxMode})
 }
 
-func (s *Server) clearSessionCookie(c *gin.Context) {
+// ClearSessionCookie tells the browser to drop its session cookie.
+func (s *Server) ClearSessionCookie(c *gin.Context) {
 	http.SetCookie(c.Writer, &http.Cookie{Name: s.sessionCookie(), Value: "", Path: "/", MaxAge: -1,
 		HttpOnly: true, Secure: s.baseURL.Scheme == "https", SameSite: http.SameSiteLaxMode})
 }
 
-// walletSession is the wallet API's authentication: the session cookie
+// SessionAuth is the wallet API's authentication: the session cookie
 // log-in sets.
-func (s *Server) walletSession() edge.Auth {
+func (s *Server) SessionAuth() edge.Auth {
 	return edge.Auth{Name: "wallet session", Scheme: "walletSession", Check: s.checkSession}
 }
 
@@ -62,8 +63,8 @@ func (s *Server) SessionFromCookie(c *gin.Context) (*wallet.Session, error) {
 	return s.wallet.Authenticate(c.Request.Context(), token)
 }
 
-// currentSession returns the session walletSession found.
-func currentSession(c *gin.Context) *wallet.Session {
+// CurrentSession returns the session SessionAuth found.
+func CurrentSession(c *gin.Context) *wallet.Session {
 	return c.MustGet(walletSessionKey).(*wallet.Session)
 }
 
@@ -197,7 +198,7 @@ func (s *Server) walletLogout(c *gin.Context) error {
 			return err
 		}
 	}
-	s.clearSessionCookie(c)
+	s.ClearSessionCookie(c)
 	c.PureJSON(http.StatusOK, gin.H{"logged_out": true})
 	return nil
 }

@@ -71,7 +71,7 @@ func (s *Server) walletWithdraw(c *gin.Context) error {
 	}
 	card := processor.Card{Number: processor.Normalize(in.Card.Number), ExpMonth: in.Card.ExpMonth,
 		ExpYear: in.Card.ExpYear, CVC: in.Card.CVC}
-	u := &currentSession(c).User
+	u := &CurrentSession(c).User
 	if replayed, err := s.edge.PrecheckIdempotency(c, u.ID); err != nil || replayed {
 		return err
 	}
