@@ -15,6 +15,7 @@ import (
 	"github.com/paylink/paylink/internal/id"
 	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/notify"
+	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/wallet"
 )
 
@@ -193,4 +194,16 @@ func (s *Service) resetUser(ctx context.Context, row pgx.Row) (string, error) {
 		return "", ErrResetTokenExpired
 	}
 	return userID, nil
+}
+
+// DeleteExpiredResets removes reset links that expired before cutoff
+// (they can no longer be used) and returns how many, for the periodic
+// clean-up; cutoff must lie at least ResetTTL back, as the limit of
+// links per user counts the last ResetTTL's.
+func DeleteExpiredResets(ctx context.Context, db postgres.DBTX, cutoff time.Time) (int64, error) {
+	tag, err := db.Exec(ctx, deleteExpiredResets, cutoff)
+	if err != nil {
+		return 0, fmt.Errorf("delete expired password resets: %w", err)
+	}
+	return tag.RowsAffected(), nil
 }

@@ -15,5 +15,7 @@ INSERT INTO wallet_password_resets (id, user_id, token_hash, created_at, expires
 
 	selectReset = `SELECT user_id, expires_at, used_at FROM wallet_password_resets WHERE token_hash = $1`
 
+	deleteExpiredResets = `DELETE FROM wallet_password_resets WHERE expires_at < $1`
+
 	voidResets = `UPDATE wallet_password_resets SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL`
 )

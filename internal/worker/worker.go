@@ -23,6 +23,7 @@ import (
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/processor"
 	"github.com/paylink/paylink/internal/wallet"
+	"github.com/paylink/paylink/internal/walletsecurity"
 	"github.com/paylink/paylink/internal/webhook/delivery"
 )
 
@@ -221,9 +222,9 @@ func (w *Worker) cleanIdempotency(ctx context.Context, _ *asynq.Task) error {
 	return nil
 }
 
-// cleanWallet deletes expired passkey challenges, sessions that expired
-// over a day ago and log-in attempt counts whose window ended over a day
-// ago (and whose lock, if any, is over).
+// cleanWallet deletes expired passkey challenges, sessions and password
+// reset links that expired over a day ago and log-in attempt counts whose
+// window ended over a day ago (and whose lock, if any, is over).
 func (w *Worker) cleanWallet(ctx context.Context, _ *asynq.Task) error {
 	now := w.d.Now()
 	attempts, err := lockout.DeleteStale(ctx, w.d.DB.Pool, now, now.Add(-24*time.Hour))
@@ -238,7 +239,12 @@ func (w *Worker) cleanWallet(ctx context.Context, _ *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	w.d.Log.InfoContext(ctx, "wallet cleaned", "challenges", challenges, "sessions", sessions, "login_attempts", attempts)
+	resets, err := walletsecurity.DeleteExpiredResets(ctx, w.d.DB.Pool, now.Add(-24*time.Hour))
+	if err != nil {
+		return err
+	}
+	w.d.Log.InfoContext(ctx, "wallet cleaned", "challenges", challenges, "sessions", sessions, "login_attempts", attempts,
+		"password_resets", resets)
 	return nil
 }
 
