@@ -131,6 +131,16 @@ func (a Attempt) Abandon(ctx context.Context) error {
 	return nil
 }
 
+// Clear forgets subject's count and lifts its lock, in db (a
+// transaction, say): for when the owner has proved the account theirs
+// another way, such as a password reset link e-mailed to them.
+func Clear(ctx context.Context, db postgres.DBTX, subject string) error {
+	if _, err := db.Exec(ctx, clear, subject); err != nil {
+		return fmt.Errorf("clear log-in attempts: %w", err)
+	}
+	return nil
+}
+
 // DeleteStale removes the counts of subjects with no lock in force at now
 // whose window started before cutoff, for the periodic clean-up; pass a
 // cutoff at least one lock-out duration back.

@@ -33,6 +33,8 @@ DELETE FROM auth_attempts WHERE subject = $1 AND attempts = $2 AND window_start 
 UPDATE auth_attempts SET attempts = attempts - 1
 WHERE subject = $1 AND window_start = $2 AND locked_until IS NULL AND attempts > 0`
 
+	clear = `DELETE FROM auth_attempts WHERE subject = $1`
+
 	deleteStale = `
 DELETE FROM auth_attempts WHERE (locked_until IS NULL OR locked_until <= $1) AND window_start < $2`
 )

@@ -7,12 +7,14 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/paylink/paylink/internal/apperr"
 	"github.com/paylink/paylink/internal/id"
+	"github.com/paylink/paylink/internal/lockout"
 	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/notify"
 	"github.com/paylink/paylink/internal/postgres"
@@ -146,7 +148,8 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string, linkFo
 
 // ResetPassword sets newPassword (see wallet.ValidatePassword) as the
 // password of the user whose reset link carries token, revokes all that
-// user's sessions and every other outstanding link, and tells the user.
+// user's sessions and every other outstanding link, lifts a log-in
+// lock-out of the address, and tells the user.
 // An unknown token is ErrResetTokenInvalid, a used or replaced one
 // ErrResetTokenUsed and one past its hour ErrResetTokenExpired; then
 // nothing changes.
@@ -169,6 +172,11 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword, forgotU
 		}
 		u, err := s.wallet.User(ctx, tx, userID)
 		if err != nil {
+			return err
+		}
+		// The link proves the address theirs: guesses at the password
+		// must not keep them out (the log-in's subject, see wallet).
+		if err := lockout.Clear(ctx, tx, "wallet:"+strings.ToLower(u.Email)); err != nil {
 			return err
 		}
 		return s.setPassword(ctx, tx, u, hash, "", "with a reset link sent to this address", forgotURL)

@@ -288,3 +288,27 @@ func TestWalletPasswordResetLimits(t *testing.T) {
 		t.Errorf("reset e-mails = %d after 5 requests, want 3", n)
 	}
 }
+
+// TestWalletPasswordResetLiftsTheLockOut: an address locked by failed
+// log-ins (someone guessing, or the user) is let in at once with the
+// password set from an e-mailed link, which proves the address theirs.
+func TestWalletPasswordResetLiftsTheLockOut(t *testing.T) {
+	t.Parallel()
+	e := apitest.New(t) // 10 failures per 15 minutes
+	const email = "locked@example.test"
+	e.WalletUser(email)
+	for range 10 {
+		logIn(e, email, "a wrong guess")
+	}
+	apitest.WantError(t, logIn(e, email, apitest.WalletPassword), 429, "account_locked")
+	anon := e.NewShopper()
+	if res := forgot(anon, email); res.Status != http.StatusAccepted {
+		t.Fatalf("forgot: %d %s", res.Status, res.Body)
+	}
+	if res := reset(anon, lastResetToken(t, e, email), newWalletPassword); res.Status != 200 {
+		t.Fatalf("reset: %d %s", res.Status, res.Body)
+	}
+	if res := logIn(e, email, newWalletPassword); res.Status != 200 {
+		t.Errorf("log in after the reset: %d %s; want the lock lifted", res.Status, res.Body)
+	}
+}
