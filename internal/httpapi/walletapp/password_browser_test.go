@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 
 	"github.com/paylink/paylink/internal/browsertest"
@@ -150,5 +151,41 @@ func TestWalletBrowserResetsAForgottenPassword(t *testing.T) {
 	if got := deliver(t, e, email, "Your Paylink password was changed"); !strings.Contains(got, "from your wallet's settings") ||
 		!strings.Contains(got, e.Base+"/wallet/password/forgot") {
 		t.Errorf("password-changed e-mail:\n%s", got)
+	}
+}
+
+// TestWalletBrowserChangesThePasswordWithThePasskey: for a user with a
+// passkey whose session began with the password, the Password card's
+// change is refused by the server until the passkey confirms it; the
+// page asks the passkey and sends the change again on its own.
+func TestWalletBrowserChangesThePasswordWithThePasskey(t *testing.T) {
+	e := newWalletBrowserEnv(t)
+	const email = "stepup.browser@example.test"
+	e.WalletUser(email)
+	ctx := browsertest.New(t)
+	auth := addAuthenticator(t, ctx)
+	logInWithPassword(t, ctx, e, email)
+	do(t, ctx, chromedp.Click(chromedp.ID("add-passkey")))
+	browsertest.Wait(t, ctx, `document.getElementById("message").textContent.includes("Passkey added")`)
+	signs := func() float64 {
+		t.Helper()
+		creds, err := chromedp.Call(ctx, webauthn.GetCredentials, webauthn.GetCredentialsParams{AuthenticatorID: auth})
+		if err != nil || len(creds.Credentials) != 1 {
+			t.Fatalf("authenticator credentials = %+v, %v; want one", creds, err)
+		}
+		return creds.Credentials[0].SignCount
+	}
+	before := signs()
+
+	do(t, ctx, chromedp.ScrollIntoView(chromedp.ID("password-form")),
+		chromedp.SendKeys(chromedp.ID("current_password"), apitest.WalletPassword),
+		chromedp.SendKeys(chromedp.ID("new_password"), newWalletPassword),
+		chromedp.Click(chromedp.ID("password-submit")))
+	browsertest.Wait(t, ctx, `document.getElementById("password-message").textContent.startsWith("Password changed.")`)
+	if after := signs(); after != before+1 {
+		t.Errorf("the passkey signed %v times for the change; want once, the step-up", after-before)
+	}
+	if res := logIn(e, email, newWalletPassword); res.Status != 200 {
+		t.Errorf("log in with the changed password: %d %s", res.Status, res.Body)
 	}
 }
