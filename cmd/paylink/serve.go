@@ -251,7 +251,7 @@ func (a *app) serve(ctx context.Context, api, work bool, ready func(addr string)
 			Wallet: a.wallet, Passkeys: a.passkeys, Processor: a.processor, WalletRisk: a.walletRisk,
 			Forms: a.forms, Passwords: a.passwords, ExportTimeout: a.cfg.ExportTimeout,
 			RequestTimeout: a.cfg.RequestTimeout, Returns: a.returns,
-			MerchantLogins: a.merchantLogins,
+			MerchantLogins: a.merchantLogins, Keys: a.cfg.Keyring,
 		})
 		if err != nil {
 			return err

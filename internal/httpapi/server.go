@@ -36,7 +36,7 @@ import (
 	"github.com/paylink/paylink/internal/httpapi/merchantapi"
 	"github.com/paylink/paylink/internal/httpapi/merchantapi/riskapi"
 	"github.com/paylink/paylink/internal/httpapi/walletapp"
-	"github.com/paylink/paylink/internal/httpapi/walletapp/passwordpages"
+	walletpasswords "github.com/paylink/paylink/internal/httpapi/walletapp/passwordpages"
 	"github.com/paylink/paylink/internal/idempotency"
 	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/merchant"
@@ -47,6 +47,7 @@ import (
 	"github.com/paylink/paylink/internal/postgres"
 	"github.com/paylink/paylink/internal/processor"
 	"github.com/paylink/paylink/internal/returnurl"
+	"github.com/paylink/paylink/internal/seal"
 	"github.com/paylink/paylink/internal/wallet"
 	"github.com/paylink/paylink/internal/walletrisk"
 	"github.com/paylink/paylink/internal/walletsecurity"
@@ -65,8 +66,11 @@ type Deps struct {
 	Idempotency *idempotency.Store
 	// Registry gets the HTTP metrics; the process serves it on its own
 	// metrics address, never on the public one.
-	Registry       *prometheus.Registry
-	Limits         Limits
+	Registry *prometheus.Registry
+	Limits   Limits
+	// Keys seals what must not be stored in the clear, such as the wallet's
+	// password reset e-mails (PAYLINK_ENCRYPTION_KEYS).
+	Keys           *seal.Keyring
 	BaseURL        *url.URL
 	TrustedProxies []string
 	// RateLimitPrefix separates the limiters' Redis keys, e.g. per test.
@@ -125,8 +129,8 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	walletPass, err := passwordpages.New(wallets, passwordpages.Deps{Edge: e, BaseURL: d.BaseURL, Passkeys: d.Passkeys,
-		Security: walletsecurity.New(d.DB, d.Wallet, d.Passwords, d.Now)})
+	walletPass, err := walletpasswords.New(wallets, walletpasswords.Deps{Edge: e, BaseURL: d.BaseURL, Passkeys: d.Passkeys,
+		Security: walletsecurity.New(d.DB, d.Wallet, d.Passwords, d.Keys, d.Now)})
 	if err != nil {
 		return nil, err
 	}

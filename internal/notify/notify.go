@@ -7,6 +7,7 @@ package notify
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -43,19 +44,31 @@ func Queue(ctx context.Context, tx pgx.Tx, e Email, now time.Time) error {
 	return nil
 }
 
-// QueueSealed is Queue for a plain-text e-mail whose text carries a
-// credential, such as a password reset link: the text is stored sealed
-// under keys, never in the clear, and only a Sender holding the keys opens
-// it to send it.
+// QueueSealed is Queue for an e-mail whose content carries a credential,
+// such as a password reset link: its text and its composed HTML part's
+// data are stored sealed under keys, never in the clear, and only a
+// Sender holding the keys opens them to send it. An e-mail with an HTML
+// part already rendered is refused.
 func QueueSealed(ctx context.Context, tx pgx.Tx, keys *seal.Keyring, e Email, now time.Time) error {
-	if e.HTML != "" || e.html != nil {
-		return errors.New("queue e-mail: a sealed e-mail is plain text only")
+	if e.HTML != "" {
+		return errors.New("queue e-mail: a sealed e-mail's HTML part must be composed, not rendered")
+	}
+	content, err := json.Marshal(sealedContent{Text: e.Text, HTML: e.html})
+	if err != nil {
+		return fmt.Errorf("queue e-mail: %w", err)
 	}
 	eid := id.NewAt("eml", now)
-	if _, err := tx.Exec(ctx, insertSealedEmail, eid, e.To, e.Subject, now, keys.Seal([]byte(e.Text), []byte(eid))); err != nil {
+	if _, err := tx.Exec(ctx, insertSealedEmail, eid, e.To, e.Subject, now, keys.Seal(content, []byte(eid))); err != nil {
 		return fmt.Errorf("queue e-mail: %w", err)
 	}
 	return nil
+}
+
+// sealedContent is what QueueSealed seals: the text, and the HTML part as
+// emails.html_data would store it.
+type sealedContent struct {
+	Text string          `json:"text"`
+	HTML json.RawMessage `json:"html,omitempty"`
 }
 
 // PurgeDone deletes up to batch e-mails made before cutoff that were sent

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"mime/quotedprintable"
 	"net/mail"
@@ -79,6 +80,25 @@ func TestSealedEmailKeepsItsLinkOutOfTheOutbox(t *testing.T) {
 	sent, err := io.ReadAll(quotedprintable.NewReader(msg.Body))
 	if err != nil || !bytes.Contains(sent, []byte(strings.TrimSpace(text))) {
 		t.Fatalf("the sent message lacks the text (%v):\n%s", err, m.Data)
+	}
+
+	// A composed e-mail: its HTML part's data is sealed with the text, and
+	// rendered when sent.
+	composed := WalletPasswordReset("ada@example.test", "Ada", "https://pay.test/wallet/password/reset#token="+token, time.Now())
+	if err := db.WithTx(ctx, func(tx pgx.Tx) error { return QueueSealed(ctx, tx, keys, composed, time.Now()) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Pool.QueryRow(ctx, `SELECT id, e::text FROM emails e ORDER BY id DESC LIMIT 1`).Scan(&id, &row); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(row, token) {
+		t.Fatalf("the outbox row holds the composed e-mail's link in the clear: %s", row)
+	}
+	if err := NewSender(db, smtp, time.Now).WithKeys(keys).Send(ctx, id, false); err != nil {
+		t.Fatal(err)
+	}
+	if kinds := partKinds(t, <-received); fmt.Sprint(kinds) != "[text/plain; charset=utf-8 text/html; charset=utf-8]" {
+		t.Fatalf("parts of the sealed composed e-mail: %v; want text then HTML", kinds)
 	}
 
 	keyless := queue()

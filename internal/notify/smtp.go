@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"mime"
@@ -204,8 +205,8 @@ func (s *Sender) Send(ctx context.Context, emailID string, last bool) error {
 }
 
 // Read returns e-mail emailID as it will be sent, its HTML part
-// rendered; pgx.ErrNoRows when there is no such e-mail. The text of a
-// sealed e-mail (QueueSealed) stays empty: Read has no keys.
+// rendered; pgx.ErrNoRows when there is no such e-mail. A sealed e-mail
+// (QueueSealed) stays without its content: Read has no keys.
 func Read(ctx context.Context, db postgres.DBTX, emailID string) (Email, error) {
 	e, _, _, err := read(ctx, db, emailID)
 	if err != nil {
@@ -224,7 +225,8 @@ func read(ctx context.Context, db postgres.DBTX, emailID string) (e Email, creat
 	return e, created, done, err
 }
 
-// opened returns e with its sealed text (QueueSealed) opened under keys.
+// opened returns e with its sealed content (QueueSealed) opened under
+// keys.
 func (e Email) opened(keys *seal.Keyring, emailID string) (Email, error) {
 	if e.sealed == nil {
 		return e, nil
@@ -232,11 +234,18 @@ func (e Email) opened(keys *seal.Keyring, emailID string) (Email, error) {
 	if keys == nil {
 		return e, errors.New("sealed e-mail, and this sender has no keys")
 	}
-	text, err := keys.Open(e.sealed, []byte(emailID))
+	content, err := keys.Open(e.sealed, []byte(emailID))
 	if err != nil {
 		return e, fmt.Errorf("open sealed e-mail: %w", err)
 	}
-	e.Text, e.sealed = string(text), nil
+	var c sealedContent
+	if err := json.Unmarshal(content, &c); err != nil {
+		return e, fmt.Errorf("open sealed e-mail: %w", err)
+	}
+	e.Text, e.html, e.sealed = c.Text, []byte(c.HTML), nil
+	if len(c.HTML) == 0 {
+		e.html = nil
+	}
 	return e, nil
 }
 

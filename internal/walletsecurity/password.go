@@ -142,7 +142,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string, linkFo
 		if _, err := tx.Exec(ctx, insertReset, id.NewAt("pwr", now), u.ID, digest[:], now, exp); err != nil {
 			return fmt.Errorf("insert password reset: %w", err)
 		}
-		return notify.Queue(ctx, tx, notify.WalletPasswordReset(u.Email, u.FirstName, linkFor(token), exp), now)
+		return notify.QueueSealed(ctx, tx, s.keys, notify.WalletPasswordReset(u.Email, u.FirstName, linkFor(token), exp), now)
 	})
 }
 

@@ -35,7 +35,7 @@ func TestDeleteExpiredResetsKeepsWorkingOnes(t *testing.T) {
 	}}
 	hasher := password.NewHasher(kdf)
 	w := wallet.NewService(db, rdb, keys, wallet.Config{SessionTTL: time.Hour, MaxFailures: 10, Lockout: time.Minute, Passwords: hasher}, tick)
-	s := New(db, w, hasher, tick)
+	s := New(db, w, hasher, keys, tick)
 	ctx := context.Background()
 	su, err := wallet.ValidateSignUp(wallet.SignUp{Email: "gc@example.test", Password: "0123456789", FirstName: "G", LastName: "C", Phone: "+14155550123"})
 	if err != nil {

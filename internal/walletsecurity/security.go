@@ -17,6 +17,7 @@ import (
 	"github.com/paylink/paylink/internal/notify"
 	"github.com/paylink/paylink/internal/password"
 	"github.com/paylink/paylink/internal/postgres"
+	"github.com/paylink/paylink/internal/seal"
 	"github.com/paylink/paylink/internal/wallet"
 )
 
@@ -32,13 +33,14 @@ type Service struct {
 	db        *postgres.DB
 	wallet    *wallet.Service
 	passwords *password.Hasher
+	keys      *seal.Keyring
 	now       func() time.Time
 }
 
 // New returns a Service on db whose users are wallet's, hashing new
-// passwords with passwords.
-func New(db *postgres.DB, w *wallet.Service, passwords *password.Hasher, now func() time.Time) *Service {
-	return &Service{db: db, wallet: w, passwords: passwords, now: now}
+// passwords with passwords and sealing reset e-mails under keys.
+func New(db *postgres.DB, w *wallet.Service, passwords *password.Hasher, keys *seal.Keyring, now func() time.Time) *Service {
+	return &Service{db: db, wallet: w, passwords: passwords, keys: keys, now: now}
 }
 
 // NotifyPasskey tells u, in the app and by e-mail, in tx, that the

@@ -134,6 +134,7 @@ func New(t *testing.T, edit ...func(*httpapi.Deps)) *Env {
 		DB:          db,
 		Redis:       rdb,
 		Merchants:   merchants,
+		Keys:        keyring,
 		Idempotency: idempotency.NewStore(keyring),
 		Registry:    prometheus.NewRegistry(),
 		Limits: httpapi.Limits{

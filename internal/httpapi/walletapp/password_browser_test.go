@@ -34,7 +34,7 @@ func deliver(t *testing.T, e *apitest.Env, to, subject string) string {
 	}
 	defer sink.Close()
 	from, _ := mail.ParseAddress("Paylink <wallet@paylink.test>")
-	sender := notify.NewSender(e.DB, notify.SMTP{Host: "127.0.0.1", Port: sink.Addr().Port, From: from, Timeout: 10 * time.Second}, time.Now)
+	sender := notify.NewSender(e.DB, notify.SMTP{Host: "127.0.0.1", Port: sink.Addr().Port, From: from, Timeout: 10 * time.Second}, time.Now).WithKeys(e.Keys)
 	ctx := context.Background()
 	var id string
 	if err := e.DB.Pool.QueryRow(ctx, `SELECT id FROM emails WHERE to_addr = $1 AND subject = $2 ORDER BY id DESC LIMIT 1`,

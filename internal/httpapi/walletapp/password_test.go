@@ -155,12 +155,24 @@ var resetLink = regexp.MustCompile(`/wallet/password/reset#token=([A-Za-z0-9_-]+
 // lastResetToken is the token of the newest reset e-mail to email.
 func lastResetToken(t *testing.T, e *apitest.Env, email string) string {
 	t.Helper()
-	var body string
-	err := e.DB.Pool.QueryRow(context.Background(), `SELECT body FROM emails WHERE to_addr = $1 AND subject = 'Reset your Paylink password'
-		ORDER BY id DESC LIMIT 1`, email).Scan(&body)
+	var (
+		id, clear string
+		sealed    []byte
+	)
+	err := e.DB.Pool.QueryRow(context.Background(), `SELECT id, e::text, body_sealed FROM emails e WHERE to_addr = $1 AND subject = 'Reset your Paylink password'
+		ORDER BY id DESC LIMIT 1`, email).Scan(&id, &clear, &sealed)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if resetLink.MatchString(clear) {
+		t.Fatalf("the reset link is in the outbox in the clear: %s", clear)
+	}
+	// Only the worker's keys open it (notify.QueueSealed).
+	content, err := e.Keys.Open(sealed, []byte(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := string(content)
 	m := resetLink.FindStringSubmatch(body)
 	if m == nil {
 		t.Fatalf("no reset link in %q", body)
