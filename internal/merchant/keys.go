@@ -105,18 +105,18 @@ func (k *APIKey) Allows(s Scope) bool {
 }
 
 // covers reports whether every scope of want (nil: full access) is
-// allowed to k, so that no key can make or roll a key stronger than
-// itself.
-func (k *APIKey) covers(want []Scope) error {
+// allowed to k, so that no key can make, roll or revoke a key stronger
+// than itself; act ("make", "roll", "revoke") words the 403.
+func (k *APIKey) covers(want []Scope, act string) error {
 	if k.Scopes == nil {
 		return nil
 	}
 	if want == nil {
-		return errInsufficientScope.WithMessage("Only a key with full access can make or roll a key with full access.")
+		return errInsufficientScope.WithMessage("Only a key with full access can " + act + " a key with full access.")
 	}
 	for _, s := range want {
 		if !k.Allows(s) {
-			return errInsufficientScope.WithMessage(fmt.Sprintf("This API key cannot give the %s scope it does not have.", s))
+			return errInsufficientScope.WithMessage(fmt.Sprintf("This API key cannot %s a key with the %s scope, which it does not have.", act, s))
 		}
 	}
 	return nil
@@ -166,7 +166,7 @@ func (s *Service) CreateKeyWith(ctx context.Context, tx pgx.Tx, caller *APIKey, 
 			return nil, err
 		}
 	}
-	if err := caller.covers(scopes); err != nil {
+	if err := caller.covers(scopes, "make"); err != nil {
 		return nil, err
 	}
 	return s.insertKey(ctx, tx, caller.MerchantID, name, scopes)
@@ -201,7 +201,7 @@ func (s *Service) RollKey(ctx context.Context, tx pgx.Tx, caller *APIKey, keyID 
 	if old.RevokedAt != nil || (old.ExpiresAt != nil && !now.Before(*old.ExpiresAt)) {
 		return nil, nil, ErrKeyInactive
 	}
-	if err := caller.covers(old.Scopes); err != nil {
+	if err := caller.covers(old.Scopes, "roll"); err != nil {
 		return nil, nil, err
 	}
 	k, err := s.insertKey(ctx, tx, old.MerchantID, old.Name, old.Scopes)
@@ -269,5 +269,5 @@ func (kr *keyRow) key() *APIKey {
 
 // Owner is the caller of a request the merchant makes itself, through its
 // dashboard session rather than with a key: full access, so it may make,
-// roll and revoke keys of any scope (CreateKeyWith, RollKey).
+// roll and revoke keys of any scope (CreateKeyWith, RollKey, RevokeKey).
 func Owner(merchantID string) *APIKey { return &APIKey{MerchantID: merchantID} }

@@ -222,7 +222,7 @@ func TestRollEdges(t *testing.T) {
 		t.Errorf("old key after a roll with expires_in 0: %v; want api_key_expired", err)
 	}
 	f.tx(t, func(tx pgx.Tx) error {
-		_, err := f.svc.RevokeKey(f.ctx, tx, f.m.ID, made.ID)
+		_, err := f.svc.RevokeKey(f.ctx, tx, Owner(f.m.ID), made.ID)
 		wantCode(t, err, "last_active_key", "")
 		return nil
 	})
@@ -248,7 +248,7 @@ func TestRollEdges(t *testing.T) {
 	_, _, err = f.roll(made, "key_unknown", time.Hour)
 	wantCode(t, err, "api_key_not_found", "")
 	// A revoked key cannot be rolled.
-	f.tx(t, func(tx pgx.Tx) error { _, err := f.svc.RevokeKey(f.ctx, tx, f.m.ID, scoped.ID); return err })
+	f.tx(t, func(tx pgx.Tx) error { _, err := f.svc.RevokeKey(f.ctx, tx, Owner(f.m.ID), scoped.ID); return err })
 	_, _, err = f.roll(made, scoped.ID, time.Hour)
 	wantCode(t, err, "api_key_inactive", "")
 }

@@ -337,14 +337,20 @@ func scanKey(r pgx.CollectableRow) (APIKey, error) {
 	return *k, nil
 }
 
-// RevokeKey revokes keyID of merchantID at once; revoking a revoked key
-// answers it unchanged. The merchant row is locked so two concurrent
-// revocations cannot both pass the last-key check: a merchant always
-// keeps one key that is neither revoked nor rolled (set to expire). It
-// returns ErrKeyNotFound or ErrLastActiveKey.
-func (s *Service) RevokeKey(ctx context.Context, tx pgx.Tx, merchantID, keyID string) (*APIKey, error) {
+// RevokeKey revokes key keyID of the merchant of caller, the key making
+// the request, at once; revoking a revoked key answers it unchanged. No
+// key can revoke a key with more authority than its own. The merchant row
+// is locked so two concurrent revocations cannot both pass the last-key
+// check: a merchant always keeps one key that is neither revoked nor
+// rolled (set to expire). It returns ErrKeyNotFound, ErrLastActiveKey, or
+// a 403 insufficient_scope error when keyID has a scope caller lacks.
+func (s *Service) RevokeKey(ctx context.Context, tx pgx.Tx, caller *APIKey, keyID string) (*APIKey, error) {
+	merchantID := caller.MerchantID
 	k, lasting, err := lockKey(ctx, tx, merchantID, keyID)
 	if err != nil {
+		return nil, err
+	}
+	if err := caller.covers(k.Scopes, "revoke"); err != nil {
 		return nil, err
 	}
 	if k.RevokedAt != nil {

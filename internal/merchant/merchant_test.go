@@ -75,7 +75,7 @@ func (f *fixture) createKey(merchantID string) *merchant.APIKey {
 func (f *fixture) revoke(merchantID, keyID string) (*merchant.APIKey, error) {
 	var k *merchant.APIKey
 	err := f.db.WithTx(f.ctx, func(tx pgx.Tx) (err error) {
-		k, err = f.svc.RevokeKey(f.ctx, tx, merchantID, keyID)
+		k, err = f.svc.RevokeKey(f.ctx, tx, merchant.Owner(merchantID), keyID)
 		return err
 	})
 	return k, err

@@ -121,6 +121,40 @@ func TestScopedKeysCannotMintStrongerKeys(t *testing.T) {
 	}
 }
 
+// TestScopedKeysCannotRevokeStrongerKeys: a key with api_keys:write
+// cannot revoke a key with more authority than its own (the merchant's
+// full-access key, a key with a scope it lacks): 403 insufficient_scope,
+// and the stronger key keeps working. It can revoke a key within its own
+// scopes.
+func TestScopedKeysCannotRevokeStrongerKeys(t *testing.T) {
+	t.Parallel()
+	e := apitest.New(t)
+	_, full := e.SignUp("revoke-up@shop.test")
+	_, reporting := newKey(t, e, full, map[string]any{"name": "reporting", "scopes": []string{"payments:read"}})
+	_, keys := newKey(t, e, full, map[string]any{"name": "key admin", "scopes": []string{"api_keys:write"}})
+	del := func(id string) apitest.Response {
+		return e.Do(apitest.Req{Method: "DELETE", Path: "/v1/api_keys/" + id, Auth: &keys})
+	}
+	res := del(full.ID)
+	apitest.WantError(t, res, http.StatusForbidden, "insufficient_scope")
+	if !strings.Contains(string(res.Body), "full access") {
+		t.Errorf("refused revoke of the full-access key does not say why: %s", res.Body)
+	}
+	wantScopeRefused(t, del(reporting.ID), "payments:read")
+	if n := e.Count(`SELECT count(*) FROM api_keys WHERE revoked_at IS NOT NULL`); n != 0 {
+		t.Fatalf("refused revokes revoked %d keys", n)
+	}
+	for _, c := range []apitest.Creds{full, reporting} {
+		if res := e.Do(apitest.Req{Method: "GET", Path: "/v1/payments", Auth: &c}); res.Status != http.StatusOK {
+			t.Fatalf("key %s after a refused revoke: %d %s", c.ID, res.Status, res.Body)
+		}
+	}
+	peer, _ := newKey(t, e, full, map[string]any{"name": "peer admin", "scopes": []string{"api_keys:write"}})
+	if res := del(peer.ID); res.Status != http.StatusOK {
+		t.Fatalf("revoke of a key within the caller's scopes: %d %s", res.Status, res.Body)
+	}
+}
+
 // TestKeyNamesScopesAndErrors: a key keeps its name and scopes, does what
 // they allow and nothing else; malformed requests make no key.
 func TestKeyNamesScopesAndErrors(t *testing.T) {

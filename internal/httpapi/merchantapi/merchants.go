@@ -134,12 +134,14 @@ func keyScope(c *gin.Context, merchantID string, caller *merchant.APIKey) string
 	return edge.BindPayer(c, merchantID, caller.Authority())
 }
 
+// revokeKey revokes a key at once; no key can revoke a key with a scope
+// it lacks (the merchant's full-access key, say).
 func (s *Server) revokeKey(c *gin.Context) error {
-	m := CurrentMerchant(c)
+	caller := currentKey(c)
 	var k *merchant.APIKey
 	err := s.db.WithTx(c.Request.Context(), func(tx pgx.Tx) error {
 		var err error
-		k, err = s.merchants.RevokeKey(c.Request.Context(), tx, m.ID, c.Param("id"))
+		k, err = s.merchants.RevokeKey(c.Request.Context(), tx, caller, c.Param("id"))
 		return err
 	})
 	if err != nil {

@@ -162,7 +162,7 @@ func graceText(d time.Duration) string {
 func (s *Pages) revokeKey(c *gin.Context, v *dashboard.Visit, _ url.Values) {
 	kid := c.Param("id")
 	_, _, err := s.Edge.MutateAnswer(c, v.Merchant.ID, func(ctx context.Context, tx pgx.Tx) (int, any, error) {
-		k, err := s.Merchants.RevokeKey(ctx, tx, v.Merchant.ID, kid)
+		k, err := s.Merchants.RevokeKey(ctx, tx, merchant.Owner(v.Merchant.ID), kid)
 		if err != nil {
 			return 0, nil, err
 		}
