@@ -76,6 +76,45 @@ func TestIdempotencyKeyReusedWithOtherBody(t *testing.T) {
 		400, "idempotency_key_invalid")
 }
 
+// TestEmptyIdempotencyKeyIsRefused: an Idempotency-Key header sent empty
+// (or blank, or twice) is 400 idempotency_key_invalid and does nothing; it
+// is neither treated as absent (the client expects a once-only request)
+// nor as a key.
+func TestEmptyIdempotencyKeyIsRefused(t *testing.T) {
+	t.Parallel()
+	e := apitest.New(t)
+	_, k := e.SignUp("empty-key@shop.test")
+	link := map[string]any{"amount": 500, "currency": "usd"}
+	for _, v := range []string{"", "   "} {
+		res := e.Do(apitest.Req{Method: "POST", Path: "/v1/payment_links", Auth: &k, Body: link,
+			Header: map[string]string{"Idempotency-Key": v}})
+		apitest.WantError(t, res, 400, "idempotency_key_invalid")
+		if !strings.Contains(string(res.Body), "empty") {
+			t.Errorf("Idempotency-Key %q: %s; want the message to say it is empty", v, res.Body)
+		}
+	}
+	signup := map[string]string{"name": "A", "email": "empty-key-2@shop.test", "password": "0123456789"}
+	apitest.WantError(t, e.Do(apitest.Req{Method: "POST", Path: "/v1/merchants", Body: signup,
+		Header: map[string]string{"Idempotency-Key": ""}}), 400, "idempotency_key_invalid")
+	hr, err := http.NewRequest("POST", e.Base+"/v1/payment_links", strings.NewReader(`{"amount":500,"currency":"usd"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hr.SetBasicAuth(k.ID, k.Secret)
+	hr.Header["Idempotency-Key"] = []string{"one", "two"}
+	res, err := http.DefaultClient.Do(hr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 400 {
+		t.Errorf("two Idempotency-Key headers: %d; want 400", res.StatusCode)
+	}
+	if n := e.Count(`SELECT count(*) FROM payment_links`) + e.Count(`SELECT count(*) FROM merchants`); n != 1 {
+		t.Errorf("refused requests left %d links and merchants; want only the first merchant", n)
+	}
+}
+
 func TestIdempotencyConcurrentRequestsRunOnce(t *testing.T) {
 	t.Parallel()
 	e := apitest.New(t)

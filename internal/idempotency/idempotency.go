@@ -74,6 +74,25 @@ func ValidKey(k string) bool {
 	return true
 }
 
+// HeaderKey returns the Idempotency-Key a request sent, given the values
+// of its header: "" when it sent none. A header sent empty (an unset
+// variable in the client, say) or more than once is ErrKeyInvalid, as is
+// a key that is not ValidKey: the client asked for a once-only request,
+// and running it as one without a key would not be.
+func HeaderKey(values []string) (string, error) {
+	switch {
+	case values == nil:
+		return "", nil
+	case len(values) > 1:
+		return "", ErrKeyInvalid.WithMessage("Send one Idempotency-Key header, not several.")
+	case values[0] == "":
+		return "", ErrKeyInvalid.WithMessage("The Idempotency-Key header is empty: send 1 to 255 printable ASCII characters, or leave the header out.")
+	case !ValidKey(values[0]):
+		return "", ErrKeyInvalid
+	}
+	return values[0], nil
+}
+
 // Fingerprint hashes what makes two requests "the same". It is stored only
 // sealed, never bare.
 func Fingerprint(method, path string, canonicalBody []byte) []byte {

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/paylink/paylink/internal/idempotency"
 )
 
 // Route is one endpoint, declared once next to its path: who may call it,
@@ -114,8 +116,9 @@ func routeOf(c *gin.Context) *Route {
 
 // Mount registers routes on the engine, each with the middleware its
 // declaration asks for, in this order: SameOrigin, Auth and Scope, the
-// rate limit, then the handler. It fails on a route without a handler or
-// documentation, or with a scope but no authentication.
+// rate limit, the Idempotency-Key's form, then the handler. It fails on a
+// route without a handler or documentation, or with a scope but no
+// authentication.
 func (e *Edge) Mount(routes ...Route) error {
 	for i := range routes {
 		r := &routes[i]
@@ -149,6 +152,9 @@ func (e *Edge) Mount(routes ...Route) error {
 		}
 		if r.Scope != "" { // after the limit, so a 403 counts and carries X-RateLimit-*
 			chain = append(chain, e.checkScope(r))
+		}
+		if r.Idempotent {
+			chain = append(chain, e.checkIdempotencyKey)
 		}
 		if r.Handle != nil {
 			chain = append(chain, e.h(r.Handle))
@@ -201,6 +207,16 @@ func (e *Edge) checkScope(r *Route) gin.HandlerFunc {
 		}
 		c.Next()
 	}
+}
+
+// checkIdempotencyKey refuses, before the handler, an Idempotency-Key
+// header sent empty, twice or malformed (idempotency.HeaderKey).
+func (e *Edge) checkIdempotencyKey(c *gin.Context) {
+	if _, err := idempotency.HeaderKey(c.Request.Header.Values("Idempotency-Key")); err != nil {
+		e.WriteError(c, err)
+		return
+	}
+	c.Next()
 }
 
 // Allows says whether the caller holds scope: a caller with no scopes
