@@ -115,6 +115,22 @@ func TestEmptyIdempotencyKeyIsRefused(t *testing.T) {
 	}
 }
 
+// TestRepeatedJSONKeyIsRefused: {"amount":100,"amount":1} is 400
+// duplicate_parameter naming amount, not a link for the last amount.
+func TestRepeatedJSONKeyIsRefused(t *testing.T) {
+	t.Parallel()
+	e := apitest.New(t)
+	_, k := e.SignUp("dup-key@shop.test")
+	res := e.Do(apitest.Req{Method: "POST", Path: "/v1/payment_links", Auth: &k, Body: `{"amount":100,"currency":"usd","amount":1}`})
+	apitest.WantError(t, res, 400, "duplicate_parameter")
+	if !strings.Contains(string(res.Body), `"param":"amount"`) || !strings.Contains(string(res.Body), "Parameter amount is given more than once") {
+		t.Errorf("repeated amount: %s; want param and message naming amount", res.Body)
+	}
+	if n := e.Count(`SELECT count(*) FROM payment_links`); n != 0 {
+		t.Fatalf("a body with a repeated key made %d links", n)
+	}
+}
+
 func TestIdempotencyConcurrentRequestsRunOnce(t *testing.T) {
 	t.Parallel()
 	e := apitest.New(t)

@@ -1,8 +1,9 @@
 // Package jsonbody reads a request's JSON body strictly, as API.md asks:
 // malformed JSON or a body that is not an object is 400 invalid_json, a
-// field the route does not take 400 unknown_parameter, a wrongly typed
-// field 400 with the field's code. Package edge reads the body and keeps
-// the idempotency fingerprint; this package knows nothing of HTTP.
+// field the route does not take 400 unknown_parameter, a key given twice
+// in one object 400 duplicate_parameter, a wrongly typed field 400 with
+// the field's code. Package edge reads the body and keeps the idempotency
+// fingerprint; this package knows nothing of HTTP.
 package jsonbody
 
 import (
@@ -24,6 +25,8 @@ var (
 	// take.
 	ErrUnknownParameter = &apperr.Error{Kind: apperr.Invalid, Code: "unknown_parameter",
 		Message: "The request has a parameter this endpoint does not accept."}
+	errDuplicateParameter = &apperr.Error{Kind: apperr.Invalid, Code: "duplicate_parameter",
+		Message: "A parameter is given more than once."}
 	errParameterInvalid = &apperr.Error{Kind: apperr.Invalid, Code: "parameter_invalid",
 		Message: "A parameter has the wrong type."}
 )
@@ -41,8 +44,9 @@ var codeByField = map[string]*apperr.Error{
 
 // Decode reads raw, a request body holding one JSON object (blank reads
 // as {}), into dst (a pointer to a struct), rejecting malformed JSON,
-// unknown fields and wrong types with API.md's codes. It returns the
-// object re-encoded with sorted keys, for the idempotency fingerprint.
+// repeated keys, unknown fields and wrong types with API.md's codes. It
+// returns the object re-encoded with sorted keys, for the idempotency
+// fingerprint.
 func Decode(raw []byte, dst any) ([]byte, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
@@ -57,6 +61,9 @@ func Decode(raw []byte, dst any) ([]byte, error) {
 	obj, ok := generic.(map[string]any)
 	if !ok {
 		return nil, ErrInvalidJSON
+	}
+	if param := duplicateKey(raw); param != "" {
+		return nil, errDuplicateParameter.WithParam(param).WithMessage("Parameter " + param + " is given more than once; send it once.")
 	}
 	if param := unknownField(obj, reflect.TypeOf(dst).Elem(), ""); param != "" {
 		return nil, ErrUnknownParameter.WithParam(param).WithMessage("Unknown parameter: " + param + ".")

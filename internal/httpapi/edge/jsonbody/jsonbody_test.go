@@ -45,6 +45,12 @@ func TestDecode(t *testing.T) {
 		{"unknown nested", `{"payment_method":{"card":{"pin":"1"}}}`, "unknown_parameter", "payment_method.card.pin"},
 		{"amount type", `{"amount":"19.99"}`, "amount_invalid", "amount"},
 		{"other type", `{"name":1}`, "parameter_invalid", "name"},
+		{"repeated key", `{"amount":100,"amount":1}`, "duplicate_parameter", "amount"},
+		{"repeated escaped key", `{"name":"a","n\u0061me":"b"}`, "duplicate_parameter", "name"},
+		{"repeated nested key", `{"payment_method":{"type":"card","card":{"number":"4242424242424242","cvc":"1","cvc":"2"}}}`, "duplicate_parameter", "payment_method.card.cvc"},
+		{"repeated key in an array's object", `{"x":[1,{"a":[],"a":2}]}`, "duplicate_parameter", "x.a"},
+		{"same key in two objects", `{"name":"a","payment_method":{"type":"card","card":{"name":"b"}}}`, "unknown_parameter", "payment_method.card.name"},
+		{"escaped quote in a key", `{"a\"b":1,"a\"c":2}`, "unknown_parameter", "a\"b"},
 	} {
 		var dst payBody
 		_, err := Decode([]byte(tc.body), &dst)
@@ -85,6 +91,18 @@ func BenchmarkDecodePay(b *testing.B) {
 		var dst payBody
 		if _, err := Decode(raw, &dst); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDuplicateKeyPay is the repeated-key check alone on the pay
+// body: what it adds to every checkout attempt.
+func BenchmarkDuplicateKeyPay(b *testing.B) {
+	raw := []byte(payJSON)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if d := duplicateKey(raw); d != "" {
+			b.Fatal(d)
 		}
 	}
 }
