@@ -129,6 +129,9 @@ func New(cfg Config) (*Edge, error) {
 		return nil, fmt.Errorf("trusted proxies: %w", err)
 	}
 	g.Use(withRequestID, e.observe, e.recoverPanics, e.limitBody)
+	if cfg.BaseURL.Scheme == "https" {
+		g.Use(strictTransportSecurity)
+	}
 	g.NoRoute(e.h(func(*gin.Context) error { return ErrRouteNotFound }))
 	g.NoMethod(e.h(func(*gin.Context) error { return errMethodNotAllowed }))
 	e.engine = g

@@ -29,6 +29,15 @@ func withRequestID(c *gin.Context) {
 	c.Next()
 }
 
+// strictTransportSecurity tells browsers to reach this host over https
+// only, for a year, on every answer of a server whose base URL is https
+// (HSTS); a plain-http server must not, or a development host would be
+// pinned to https.
+func strictTransportSecurity(c *gin.Context) {
+	c.Header("Strict-Transport-Security", "max-age=31536000")
+	c.Next()
+}
+
 // recoverPanics turns a panic into a 500 api_error that leaks nothing; the
 // stack goes to the log only.
 func (e *Edge) recoverPanics(c *gin.Context) {
