@@ -15,7 +15,7 @@ const module = "github.com/paylink/paylink/"
 // edgeMayUse are the only packages of ours the edge may depend on, even
 // indirectly: errors, ids, the Idempotency-Key records, PostgreSQL, sealed
 // secrets (the records are sealed), and the list envelope of package wire.
-var edgeMayUse = []string{"internal/apperr", "internal/id", "internal/idempotency", "internal/postgres",
+var edgeMayUse = []string{"internal/apperr", "internal/id", "internal/idempotency", "internal/logevery", "internal/postgres",
 	"internal/seal", "internal/wire", "migrations"}
 
 // TestImportRules keeps the HTTP edge in its rooms, reading the import

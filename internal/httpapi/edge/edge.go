@@ -32,6 +32,7 @@ import (
 
 	"github.com/paylink/paylink/internal/apperr"
 	"github.com/paylink/paylink/internal/idempotency"
+	"github.com/paylink/paylink/internal/logevery"
 	"github.com/paylink/paylink/internal/postgres"
 )
 
@@ -78,8 +79,10 @@ type Edge struct {
 	limits  map[Limit]*limiter.Limiter
 	// authFail counts failed credential checks per client IP; nil: not limited.
 	authFail *limiter.Limiter
-	assets   *Assets
-	timeout  time.Duration // Config.RequestTimeout
+	// limiterDown logs that Redis cannot be asked once per logevery.Outage.
+	limiterDown *logevery.Warning
+	assets      *Assets
+	timeout     time.Duration // Config.RequestTimeout
 	// envelopes are the Envelopes of routes by path, for the errors
 	// answered before a route is chosen (a body too large, a method the
 	// path does not take).
@@ -93,6 +96,7 @@ func New(cfg Config) (*Edge, error) {
 		log: cfg.Log, db: cfg.DB, idem: cfg.Idempotency, metrics: newMetrics(cfg.Registry), now: cfg.Now,
 		origin: cfg.BaseURL.Scheme + "://" + cfg.BaseURL.Host, limits: map[Limit]*limiter.Limiter{},
 		timeout: cfg.RequestTimeout, envelopes: map[string]func(int, ErrorBody) any{},
+		limiterDown: logevery.New(logevery.Outage),
 	}
 	var err error
 	if e.assets, err = newAssets(); err != nil {

@@ -19,14 +19,15 @@ var ErrRateLimited = &apperr.Error{Kind: apperr.RateLimited, Code: "rate_limited
 // rateLimit counts requests per key in Redis (shared by every API replica)
 // and answers 429 with Retry-After past the limit. Every answer of a
 // limited route carries the X-RateLimit-* headers. When Redis cannot be
-// reached the request is let through and a warning logged: losing the rate
-// limiter must not stop payments.
+// reached the request is let through and a warning logged (once per
+// logevery.Outage, with the count): losing the rate limiter must not stop
+// payments.
 func (e *Edge) rateLimit(l *limiter.Limiter, key func(*gin.Context) string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		ctx := c.Request.Context()
 		lc, err := l.Get(ctx, key(c))
 		if err != nil {
-			e.log.WarnContext(ctx, "rate limiter unavailable; request allowed", "err", err, "request_id", RequestID(c))
+			e.limiterDown.Warn(ctx, e.log, "rate limiter unavailable; requests allowed", "err", err, "request_id", RequestID(c))
 			c.Next()
 			return
 		}
@@ -60,7 +61,7 @@ func (e *Edge) LimitLogIn(c *gin.Context, email string) error {
 	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(email))))
 	lc, err := e.limits[PerLogIn].Get(ctx, "login:"+c.ClientIP()+":"+hex.EncodeToString(sum[:16]))
 	if err != nil {
-		e.log.WarnContext(ctx, "rate limiter unavailable; log-in allowed", "err", err, "request_id", RequestID(c))
+		e.limiterDown.Warn(ctx, e.log, "rate limiter unavailable; requests allowed", "err", err, "request_id", RequestID(c))
 		return nil
 	}
 	c.Header("X-RateLimit-Limit", strconv.FormatInt(lc.Limit, 10))

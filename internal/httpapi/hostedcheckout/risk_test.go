@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -187,6 +188,11 @@ func TestCardPaymentWithoutRedis(t *testing.T) {
 	}
 	if b := user.Balances(); b["USD"] != 1000 {
 		t.Fatalf("wallet balances after the top-up: %v", b)
+	}
+	// Each of those requests found the rate limiter down; the log says so
+	// once (twice had logevery.Outage passed), not once a request.
+	if n := strings.Count(e.Logs.String(), "rate limiter unavailable"); n < 1 || n > 2 {
+		t.Fatalf("%d rate-limiter warnings for the requests above; want one:\n%s", n, e.Logs.String())
 	}
 }
 
