@@ -61,8 +61,8 @@ type Store struct {
 // NewStore returns a Store sealing bodies with keyring.
 func NewStore(keyring *seal.Keyring) *Store { return &Store{seal: keyring} }
 
-// ValidKey reports whether k is 1..255 printable ASCII characters.
-func ValidKey(k string) bool {
+// validKey reports whether k is 1..255 printable ASCII characters.
+func validKey(k string) bool {
 	if len(k) < 1 || len(k) > 255 {
 		return false
 	}
@@ -77,7 +77,7 @@ func ValidKey(k string) bool {
 // HeaderKey returns the Idempotency-Key a request sent, given the values
 // of its header: "" when it sent none. A header sent empty (an unset
 // variable in the client, say) or more than once is ErrKeyInvalid, as is
-// a key that is not ValidKey: the client asked for a once-only request,
+// a key that is not 1 to 255 printable ASCII characters: the client asked for a once-only request,
 // and running it as one without a key would not be.
 func HeaderKey(values []string) (string, error) {
 	switch {
@@ -87,7 +87,7 @@ func HeaderKey(values []string) (string, error) {
 		return "", ErrKeyInvalid.WithMessage("Send one Idempotency-Key header, not several.")
 	case values[0] == "":
 		return "", ErrKeyInvalid.WithMessage("The Idempotency-Key header is empty: send 1 to 255 printable ASCII characters, or leave the header out.")
-	case !ValidKey(values[0]):
+	case !validKey(values[0]):
 		return "", ErrKeyInvalid
 	}
 	return values[0], nil

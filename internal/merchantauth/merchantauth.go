@@ -16,9 +16,6 @@ package merchantauth
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
@@ -195,15 +192,12 @@ func (s *Service) verify(ctx context.Context, email, pw string) (string, bool, e
 func (s *Service) Start(ctx context.Context, tx pgx.Tx, merchantID, method, userAgent string) (string, time.Time, error) {
 	now := s.now().UTC()
 	sid := id.NewAt("mses", now)
-	secret := make([]byte, 32)
-	_, _ = rand.Read(secret)
-	enc := base64.RawURLEncoding.EncodeToString(secret)
-	sum := sha256.Sum256([]byte(enc))
+	enc := newSecret()
 	exp := now.Add(s.cfg.Absolute)
 	if len(userAgent) > 200 {
 		userAgent = userAgent[:200]
 	}
-	if _, err := tx.Exec(ctx, insertSession, sid, merchantID, sum[:], method, userAgent, now, exp); err != nil {
+	if _, err := tx.Exec(ctx, insertSession, sid, merchantID, tokenHash(enc), method, userAgent, now, exp); err != nil {
 		return "", time.Time{}, fmt.Errorf("insert merchant session: %w", err)
 	}
 	return sid + "." + enc, exp, nil
@@ -219,8 +213,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Session, err
 	}
 	now := s.now().UTC()
 	var sess Session
-	sum := sha256.Sum256([]byte(secret))
-	err := s.db.Pool.QueryRow(ctx, touchSession, sid, now, now.Add(-s.cfg.Idle), sum[:]).Scan(&sess.MerchantID,
+	err := s.db.Pool.QueryRow(ctx, touchSession, sid, now, now.Add(-s.cfg.Idle), tokenHash(secret)).Scan(&sess.MerchantID,
 		&sess.Method, &sess.UserAgent, &sess.CreatedAt, &sess.LastSeenAt, &sess.ExpiresAt)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):

@@ -56,8 +56,8 @@ func (s *Service) ChangePassword(ctx context.Context, session *Session, email, c
 
 // RequestReset e-mails the merchant whose log-in address is email a link
 // to resetPage carrying a new single-use token, valid ResetTTL; only the
-// token's SHA-256 is stored, and the e-mail is queued sealed. It answers the same (nil) whether or not
-// such a merchant exists, so the answer tells no one which addresses
+// token's SHA-256 is stored, and the e-mail is queued sealed. It answers
+// the same (nil) whether or not such a merchant exists, so the answer tells no one which addresses
 // have an account; an address that is not one at all is
 // merchant.ErrEmailInvalid.
 func (s *Service) RequestReset(ctx context.Context, email, resetPage string) error {
@@ -72,9 +72,7 @@ func (s *Service) RequestReset(ctx context.Context, email, resetPage string) err
 	case err != nil:
 		return err
 	}
-	secret := make([]byte, 32)
-	_, _ = rand.Read(secret)
-	token := base64.RawURLEncoding.EncodeToString(secret)
+	token := newSecret()
 	now := s.now().UTC()
 	return s.db.WithTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, insertReset, tokenHash(token), mid, now, now.Add(ResetTTL)); err != nil {
@@ -162,7 +160,15 @@ func (s *Service) replacePassword(ctx context.Context, tx pgx.Tx, merchantID, ke
 			"then look under Settings for passkeys and sessions you do not recognise.\n"}, now)
 }
 
-// tokenHash is what is stored of a reset token.
+// newSecret returns 32 random bytes in base64url: a session's secret or a
+// reset token, of which only tokenHash is stored.
+func newSecret() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// tokenHash is what is stored of a session's secret or a reset token.
 func tokenHash(token string) []byte {
 	sum := sha256.Sum256([]byte(token))
 	return sum[:]

@@ -65,10 +65,7 @@ func (e *Edge) mutate(c *gin.Context, scope string, fn LaterMutation) (int, []by
 		return 0, nil, err
 	}
 	ctx := c.Request.Context()
-	key := c.GetHeader("Idempotency-Key")
-	if key != "" && !idempotency.ValidKey(key) {
-		return 0, nil, idempotency.ErrKeyInvalid
-	}
+	key := c.GetHeader("Idempotency-Key") // checked by checkIdempotencyKey
 	req := idempotency.Request{Scope: scope, Key: key, Fingerprint: Fingerprint(c)}
 	status, body, replayed := 0, []byte(nil), false
 	err := e.db.WithTxLater(ctx, func(tx pgx.Tx, later *postgres.Writes) error {
@@ -183,12 +180,9 @@ func (e *Edge) PrecheckIdempotency(c *gin.Context, scope string) (bool, error) {
 	if err := mustBeIdempotent(c); err != nil {
 		return false, err
 	}
-	key := c.GetHeader("Idempotency-Key")
+	key := c.GetHeader("Idempotency-Key") // checked by checkIdempotencyKey
 	if key == "" {
 		return false, nil
-	}
-	if !idempotency.ValidKey(key) {
-		return false, idempotency.ErrKeyInvalid
 	}
 	r := idempotency.Request{Scope: scope, Key: key,
 		Fingerprint: Fingerprint(c)}

@@ -16,7 +16,6 @@ import (
 	"github.com/paylink/paylink/internal/checkout/contact"
 	"github.com/paylink/paylink/internal/forms"
 	"github.com/paylink/paylink/internal/httpapi/edge"
-	"github.com/paylink/paylink/internal/idempotency"
 	"github.com/paylink/paylink/internal/money"
 	"github.com/paylink/paylink/internal/processor"
 )
@@ -433,7 +432,8 @@ func (s *Server) answerFormChallenge(c *gin.Context) error {
 	return s.FinishChallenge(c, "form:"+f.ID, p, outcome, f.Payable, s.formTarget(f, parent))
 }
 
-// ReadChallenge reads a challenge answer's body and Idempotency-Key.
+// ReadChallenge reads a challenge answer's body (the edge checked its
+// Idempotency-Key).
 func (s *Server) ReadChallenge(c *gin.Context) (string, error) {
 	var in challengeRequest
 	if err := edge.Decode(c, &in); err != nil {
@@ -442,9 +442,6 @@ func (s *Server) ReadChallenge(c *gin.Context) (string, error) {
 	outcome, err := checkout.ParseOutcome(in.Outcome)
 	if err != nil {
 		return "", err
-	}
-	if key := c.GetHeader("Idempotency-Key"); key != "" && !idempotency.ValidKey(key) {
-		return "", idempotency.ErrKeyInvalid
 	}
 	return outcome, nil
 }

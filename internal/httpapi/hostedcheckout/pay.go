@@ -14,7 +14,6 @@ import (
 	"github.com/paylink/paylink/internal/checkout"
 	"github.com/paylink/paylink/internal/httpapi/edge"
 	"github.com/paylink/paylink/internal/id"
-	"github.com/paylink/paylink/internal/idempotency"
 	"github.com/paylink/paylink/internal/links"
 	"github.com/paylink/paylink/internal/merchant"
 	"github.com/paylink/paylink/internal/money"
@@ -152,10 +151,7 @@ func (s *Server) CardAttempt(c *gin.Context, pm payMethodRequest, attemptScope, 
 	if card == nil {
 		return processor.Card{}, "", "", errCardMissing
 	}
-	key := c.GetHeader("Idempotency-Key")
-	if key != "" && !idempotency.ValidKey(key) {
-		return processor.Card{}, "", "", idempotency.ErrKeyInvalid
-	}
+	key := c.GetHeader("Idempotency-Key") // checked by the edge (Route.Idempotent)
 	if key == "" {
 		key = id.New("att")
 	}
